@@ -1,0 +1,1 @@
+"""Box configuration schema, hardware profiles and a validate command."""

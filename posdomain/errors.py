@@ -1,0 +1,124 @@
+"""One error hierarchy with stable reason codes, rendered by one handler per app."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Reason(StrEnum):
+    """Stable reason codes. Never rename a member's value: support and clients key on it."""
+
+    # input
+    MALFORMED_JSON = "MALFORMED_JSON"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNKNOWN_BARCODE = "UNKNOWN_BARCODE"
+    INVALID_MONEY = "INVALID_MONEY"
+    INSUFFICIENT_TENDER = "INSUFFICIENT_TENDER"
+    UNKNOWN_TENDER = "UNKNOWN_TENDER"
+    EMPTY_BASKET = "EMPTY_BASKET"
+    LINE_NOT_FOUND = "LINE_NOT_FOUND"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    DUPLICATE = "DUPLICATE"
+    # identity
+    AUTH_REQUIRED = "AUTH_REQUIRED"
+    BAD_CREDENTIALS = "BAD_CREDENTIALS"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
+    SESSION_EXPIRED = "SESSION_EXPIRED"
+    TOKEN_REVOKED = "TOKEN_REVOKED"  # noqa: S105 - a reason code
+    FORBIDDEN_ROLE = "FORBIDDEN_ROLE"
+    FORBIDDEN_TENANT = "FORBIDDEN_TENANT"
+    FORBIDDEN_BRANCH = "FORBIDDEN_BRANCH"
+    FORBIDDEN_SCOPE = "FORBIDDEN_SCOPE"
+    # governance
+    AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN"
+    SEVERITY_DOWNGRADE = "SEVERITY_DOWNGRADE"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    CHANGE_TICKET_REQUIRED = "CHANGE_TICKET_REQUIRED"
+    UNKNOWN_FLAG = "UNKNOWN_FLAG"
+    UNKNOWN_CONFIG_KIND = "UNKNOWN_CONFIG_KIND"
+    # sync
+    MALFORMED_MESSAGE = "MALFORMED_MESSAGE"
+    UNSUPPORTED_VERSION = "UNSUPPORTED_VERSION"
+    UNKNOWN_BOX = "UNKNOWN_BOX"
+    BOX_MISMATCH = "BOX_MISMATCH"
+    TENANT_MISMATCH = "TENANT_MISMATCH"
+    BOX_NOT_ENROLLED = "BOX_NOT_ENROLLED"
+    NO_OPEN_BASKET = "NO_OPEN_BASKET"
+
+
+class PosError(Exception):
+    """Base of every expected error: carries an HTTP status and a stable reason code."""
+
+    status = 400
+    default_reason = Reason.VALIDATION_FAILED
+
+    def __init__(
+        self,
+        message: str,
+        reason: Reason | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason or self.default_reason
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body both apps send for this error."""
+        body: dict[str, Any] = {"error": {"reason": str(self.reason), "message": self.message}}
+        if self.details:
+            body["error"]["details"] = self.details
+        return body
+
+
+class ValidationError(PosError):
+    """Input that does not meet the contract (400)."""
+
+    status = 400
+    default_reason = Reason.VALIDATION_FAILED
+
+
+class Unauthenticated(PosError):
+    """No or bad credentials (401)."""
+
+    status = 401
+    default_reason = Reason.AUTH_REQUIRED
+
+
+class Forbidden(PosError):
+    """Authenticated, but not allowed (403)."""
+
+    status = 403
+    default_reason = Reason.FORBIDDEN_ROLE
+
+
+class NotFound(PosError):
+    """Nothing of that id visible to the caller (404)."""
+
+    status = 404
+    default_reason = Reason.NOT_FOUND
+
+
+class Conflict(PosError):
+    """State conflict, e.g. duplicate unique key (409)."""
+
+    status = 409
+    default_reason = Reason.CONFLICT
+
+
+class PayloadTooLarge(PosError):
+    """Request or message over the size limit (413)."""
+
+    status = 413
+    default_reason = Reason.PAYLOAD_TOO_LARGE
+
+
+class Locked(PosError):
+    """Account locked or privileged writes refused because of a broken audit chain (423)."""
+
+    status = 423
+    default_reason = Reason.ACCOUNT_LOCKED

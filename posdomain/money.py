@@ -1,0 +1,65 @@
+"""Money as Decimal in the domain, integer minor units in storage, decimal strings on the wire."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from posdomain.errors import Reason, ValidationError
+
+ROUNDING_MODES = {"HALF_UP": ROUND_HALF_UP, "HALF_EVEN": ROUND_HALF_EVEN}
+MAX_ABS_MINOR = 10**12  # a trillion cents: anything larger is an input error, not a sale
+
+
+def quantum(exponent: int = 2) -> Decimal:
+    """The smallest unit for a currency with `exponent` decimals (0.01 for 2)."""
+    return Decimal(1).scaleb(-exponent)
+
+
+def parse_money(value: object, exponent: int = 2, field: str = "amount") -> Decimal:
+    """Parse a wire value (string or int, never float) into an exact Decimal amount."""
+    if isinstance(value, (bool, float)):
+        raise ValidationError(
+            f"{field} must be a decimal string, not {type(value).__name__}",
+            Reason.INVALID_MONEY,
+            {"field": field},
+        )
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as err:
+        raise ValidationError(
+            f"{field} is not a number: {value!r}", Reason.INVALID_MONEY, {"field": field}
+        ) from err
+    if not amount.is_finite():
+        raise ValidationError(f"{field} must be finite", Reason.INVALID_MONEY, {"field": field})
+    if amount != amount.quantize(quantum(exponent), rounding=ROUND_HALF_UP):
+        raise ValidationError(
+            f"{field} has more than {exponent} decimals", Reason.INVALID_MONEY, {"field": field}
+        )
+    if abs(to_minor(amount, exponent)) > MAX_ABS_MINOR:
+        raise ValidationError(f"{field} is out of range", Reason.INVALID_MONEY, {"field": field})
+    return amount.quantize(quantum(exponent))
+
+
+def round_money(amount: Decimal, exponent: int = 2, mode: str = "HALF_UP") -> Decimal:
+    """Round to the currency unit with the configured mode (HALF_UP default)."""
+    return amount.quantize(quantum(exponent), rounding=ROUNDING_MODES[mode])
+
+
+def to_minor(amount: Decimal, exponent: int = 2) -> int:
+    """Exact Decimal amount to integer minor units (raises if not exact)."""
+    scaled = amount.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise ValidationError(
+            f"{amount} is not a whole number of minor units", Reason.INVALID_MONEY
+        )
+    return int(scaled)
+
+
+def from_minor(minor: int, exponent: int = 2) -> Decimal:
+    """Integer minor units to a Decimal amount."""
+    return Decimal(minor).scaleb(-exponent).quantize(quantum(exponent))
+
+
+def format_minor(minor: int, exponent: int = 2) -> str:
+    """Wire/display form of minor units: '12.34'."""
+    return str(from_minor(minor, exponent))

@@ -1,0 +1,145 @@
+"""Roles, scopes and the permission matrix (../shared/spec/permission_matrix.md) as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from posdomain.errors import Forbidden, Reason
+
+
+class Role(StrEnum):
+    """One role per principal per tenant."""
+
+    APPLICATION_OWNER = "APPLICATION_OWNER"
+    TENANT_OWNER = "TENANT_OWNER"
+    AUDITOR = "AUDITOR"
+    BRANCH_MANAGER = "BRANCH_MANAGER"
+    SUPERVISOR = "SUPERVISOR"
+    CASHIER = "CASHIER"
+    INVENTORY_CLERK = "INVENTORY_CLERK"
+    FIELD_TECH = "FIELD_TECH"
+    INTEGRATION = "INTEGRATION"
+
+
+class Scope(StrEnum):
+    """P platform, T tenant, B assigned branches, S own records, O override only, R read."""
+
+    PLATFORM = "P"
+    TENANT = "T"
+    BRANCH = "B"
+    SELF = "S"
+    OVERRIDE = "O"
+    READ = "R"
+
+
+class Action(StrEnum):
+    """Actions named by the permission matrix rows."""
+
+    TENANT_ADMIN = "tenant.admin"
+    BRANCH_CREATE = "branch.create"
+    BOX_ENROL = "box.enrol"
+    USER_MANAGE = "user.manage"
+    STAFF_DEACTIVATE = "staff.deactivate"
+    FLAG_FLIP = "flag.flip"
+    CONFIG_EDIT = "config.edit"
+    CONFIG_READ = "config.read"
+    PRODUCT_CRUD = "product.crud"
+    SELL = "sale.sell"
+    LINE_VOID = "sale.line_void"
+    PRIVILEGED_SALE_OP = "sale.privileged"
+    NO_SALE = "sale.no_sale"
+    SHIFT = "shift.manage"
+    X_REPORT = "report.x"
+    Z_REPORT = "report.z"
+    SALES_READ = "sales.read"
+    AUDIT_READ = "audit.read"
+    DEVICE_HEALTH = "device.health"
+    TOKEN_MANAGE = "token.manage"  # noqa: S105 - an action name
+    RISK_MODE = "risk.change"
+
+
+P, T, B, S = Scope.PLATFORM, Scope.TENANT, Scope.BRANCH, Scope.SELF
+OVR = Scope.OVERRIDE
+_AO, _TO, _AU, _BM = (Role.APPLICATION_OWNER, Role.TENANT_OWNER, Role.AUDITOR, Role.BRANCH_MANAGER)
+_SV, _CA, _IC, _FT = (Role.SUPERVISOR, Role.CASHIER, Role.INVENTORY_CLERK, Role.FIELD_TECH)
+
+MATRIX: dict[Action, dict[Role, Scope]] = {
+    Action.TENANT_ADMIN: {_AO: P},
+    Action.BRANCH_CREATE: {_AO: P, _TO: T},
+    Action.BOX_ENROL: {_AO: P, _TO: T, _FT: B},
+    Action.USER_MANAGE: {_AO: P, _TO: T, _BM: B},
+    Action.STAFF_DEACTIVATE: {_AO: P, _TO: T, _BM: B},
+    Action.FLAG_FLIP: {_AO: P, _TO: T},
+    Action.CONFIG_EDIT: {_AO: P, _TO: T},
+    Action.CONFIG_READ: {_AO: P, _TO: T, _AU: T, _BM: B},
+    Action.PRODUCT_CRUD: {_TO: T, _BM: B},
+    Action.SELL: {_BM: B, _SV: B, _CA: B},
+    Action.LINE_VOID: {_BM: B, _SV: B, _CA: B},
+    Action.PRIVILEGED_SALE_OP: {_BM: B, _SV: B, _CA: OVR},
+    Action.NO_SALE: {_BM: B, _SV: B, _CA: OVR},
+    Action.SHIFT: {_BM: B, _SV: B, _CA: S},
+    Action.X_REPORT: {_BM: B, _SV: B, _CA: S},
+    Action.Z_REPORT: {_BM: B, _SV: B},
+    # REP-T reports / the sales list
+    Action.SALES_READ: {_TO: T, _AU: T, _BM: B, _SV: B},
+    Action.AUDIT_READ: {_AO: P, _TO: T, _AU: T, _BM: B},
+    Action.DEVICE_HEALTH: {_AO: P, _TO: T, _BM: B, _SV: B, _FT: B},
+    Action.TOKEN_MANAGE: {_AO: P, _TO: T},
+    Action.RISK_MODE: {_AO: P, _TO: T},
+}
+
+# roles a BRANCH_MANAGER may grant ("manage users and roles: B (<= SUPERVISOR)")
+BRANCH_MANAGER_GRANTABLE = frozenset({_SV, _CA, _IC})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: resolved from a session, API token or box enrolment, never the body."""
+
+    kind: str  # "user", "token", "box", "staff"
+    id: str
+    role: Role
+    tenant_id: str | None
+    branch_ids: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    name: str = ""
+
+    @property
+    def actor(self) -> str:
+        """Audit actor string, e.g. 'user:42'."""
+        return f"{self.kind}:{self.id}"
+
+
+def scope_for(principal: Principal, action: Action) -> Scope:
+    """The scope the principal holds for an action, or raise Forbidden (FORBIDDEN_ROLE)."""
+    if principal.role is Role.INTEGRATION:
+        if action.value not in principal.scopes:
+            raise Forbidden(f"token lacks scope {action.value}", Reason.FORBIDDEN_SCOPE)
+        return T
+    scope = MATRIX.get(action, {}).get(principal.role)
+    if scope is None:
+        raise Forbidden(
+            f"role {principal.role.value} may not {action.value}",
+            Reason.FORBIDDEN_ROLE,
+            {"action": action.value, "role": principal.role.value},
+        )
+    return scope
+
+
+def authorize(
+    principal: Principal,
+    action: Action,
+    *,
+    tenant_id: str | None = None,
+    branch_id: str | None = None,
+) -> Scope:
+    """Check role, tenant and branch for an action; return the scope or raise Forbidden."""
+    scope = scope_for(principal, action)
+    if scope is P:
+        return scope
+    if tenant_id is not None and tenant_id != principal.tenant_id:
+        raise Forbidden("that tenant is not yours", Reason.FORBIDDEN_TENANT)
+    if scope in (B, S, OVR) and branch_id is not None and branch_id not in principal.branch_ids:
+        raise Forbidden("that branch is not assigned to you", Reason.FORBIDDEN_BRANCH)
+    return scope

@@ -1,0 +1,37 @@
+"""Every MQTT topic name, in one place (docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+PREFIX = "cfpos/v1"
+
+
+def box_events(box_id: str) -> str:
+    """Box → hub: event batches (QoS 1)."""
+    return f"{PREFIX}/box/{box_id}/events"
+
+
+def box_ack(box_id: str) -> str:
+    """Hub → box: batch acks, sent after the hub's commit (QoS 1)."""
+    return f"{PREFIX}/box/{box_id}/ack"
+
+
+def box_down(box_id: str, kind: str) -> str:
+    """Hub → box: versioned master data of one kind (retained, QoS 1)."""
+    return f"{PREFIX}/box/{box_id}/down/{kind}"
+
+
+def box_status(box_id: str) -> str:
+    """Box → hub: heartbeat and device status (retained; last will says offline)."""
+    return f"{PREFIX}/box/{box_id}/status"
+
+
+ALL_BOX_EVENTS = f"{PREFIX}/box/+/events"
+ALL_BOX_STATUS = f"{PREFIX}/box/+/status"
+
+
+def box_id_from_topic(topic: str) -> str | None:
+    """The box id segment of a box topic, or None if the topic is not a box topic."""
+    parts = topic.split("/")
+    if len(parts) >= 4 and f"{parts[0]}/{parts[1]}" == PREFIX and parts[2] == "box":
+        return parts[3] or None
+    return None
