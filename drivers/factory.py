@@ -1,0 +1,139 @@
+"""Build the box's devices from `firmware_config.schema.Devices` (kind "fake" gives fakes).
+
+Printer options: `timeout`, `baudrate`, `profile`, `encoding`, `check_paper`,
+`vendor_id`/`product_id`/`timeout_ms` (pyusb), `fault` (fake only).
+Drawer options: `pin` (2 or 5), `on_ms`, `off_ms`; a drawer of kind "network",
+"serial", "usb" or "file" without its own host/path hangs off the printer.
+Scanner options: `layout` ("us", "de"), `baudrate`, `grab`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drivers.base import DeviceStatus, DeviceUnavailable
+from drivers.drawer import CashDrawer, EscposDrawer, FakeDrawer, RawSink
+from drivers.printer import EscposPrinter, FakePrinter, escpos_args_from, escpos_factory
+from drivers.scanner import BarcodeScanner, FakeScanner
+from drivers.scanner_hw import EvdevScanner, SerialScanner
+from firmware_config.schema import Devices, DeviceSettings
+
+ESCPOS_KINDS = frozenset({"network", "serial", "usb", "file"})
+
+
+class NoDevice:
+    """Stands in for a device the config says is absent (kind "none")."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _refuse(self) -> DeviceUnavailable:
+        return DeviceUnavailable(f"no {self.name} configured", device=self.name)
+
+    def print_receipt(self, doc: object) -> None:
+        """Refuse: there is no printer."""
+        raise self._refuse()
+
+    def send_raw(self, payload: bytes) -> None:
+        """Refuse: there is no device."""
+        raise self._refuse()
+
+    def kick(self, request: object) -> None:
+        """Refuse: there is no drawer."""
+        raise self._refuse()
+
+    def read(self, timeout: float | None = None) -> str | None:
+        """Refuse: there is no scanner."""
+        raise self._refuse()
+
+    def status(self) -> DeviceStatus:
+        """Always offline, 'not configured'."""
+        return DeviceStatus(online=False, detail="not configured")
+
+
+PrinterDevice = EscposPrinter | FakePrinter | NoDevice
+
+
+@dataclass
+class DeviceSet:
+    """The devices of one box."""
+
+    printer: PrinterDevice
+    drawer: CashDrawer
+    scanner: BarcodeScanner
+
+    def health(self) -> dict[str, dict[str, object]]:
+        """Status of every device, for the health page and heartbeat."""
+        return {
+            "printer": self.printer.status().to_dict(),
+            "drawer": self.drawer.status().to_dict(),
+            "scanner": self.scanner.status().to_dict(),
+        }
+
+
+def build_printer(settings: DeviceSettings) -> PrinterDevice:
+    """A receipt printer for the settings."""
+    if settings.kind == "fake":
+        fake = FakePrinter(escpos_args=escpos_args_from(settings))
+        if settings.options.get("fault"):
+            fake.inject(str(settings.options["fault"]))
+        return fake
+    if settings.kind in ESCPOS_KINDS:
+        return EscposPrinter(
+            escpos_factory(settings),
+            name=f"printer:{settings.kind}",
+            escpos_args=escpos_args_from(settings),
+            check_paper=bool(settings.options.get("check_paper", False)),
+        )
+    if settings.kind == "none":
+        return NoDevice("printer")
+    raise ValueError(f"printer kind {settings.kind!r} is not supported")
+
+
+def build_drawer(settings: DeviceSettings, printer: PrinterDevice) -> CashDrawer:
+    """A cash drawer; ESC/POS kinds without their own transport use the printer's port."""
+    opts = settings.options
+    pin, on_ms, off_ms = (
+        int(opts.get("pin", 2)),
+        int(opts.get("on_ms", 100)),
+        int(opts.get("off_ms", 100)),
+    )
+    if settings.kind == "fake":
+        return FakeDrawer(pin=pin, on_ms=on_ms, off_ms=off_ms)
+    if settings.kind in ESCPOS_KINDS:
+        sink: RawSink = printer
+        if settings.host or settings.path:
+            sink = EscposPrinter(escpos_factory(settings), name=f"drawer:{settings.kind}")
+        return EscposDrawer(sink, pin=pin, on_ms=on_ms, off_ms=off_ms)
+    if settings.kind == "none":
+        return NoDevice("drawer")
+    raise ValueError(f"drawer kind {settings.kind!r} is not supported")
+
+
+def build_scanner(settings: DeviceSettings) -> BarcodeScanner:
+    """A barcode scanner for the settings."""
+    opts = settings.options
+    if settings.kind == "fake":
+        return FakeScanner()
+    if settings.kind == "evdev":
+        if not settings.path:
+            raise ValueError("evdev scanner needs path (/dev/input/by-id/...)")
+        layout = str(opts.get("layout", "us"))
+        return EvdevScanner(settings.path, layout=layout, grab=bool(opts.get("grab", True)))
+    if settings.kind == "serial":
+        if not settings.path:
+            raise ValueError("serial scanner needs path (/dev/serial/by-id/...)")
+        return SerialScanner(settings.path, baudrate=int(opts.get("baudrate", 9600)))
+    if settings.kind == "none":
+        return NoDevice("scanner")
+    raise ValueError(f"scanner kind {settings.kind!r} is not supported")
+
+
+def build_devices(devices: Devices) -> DeviceSet:
+    """Every device of a box from its config."""
+    printer = build_printer(devices.printer)
+    return DeviceSet(
+        printer=printer,
+        drawer=build_drawer(devices.drawer, printer),
+        scanner=build_scanner(devices.scanner),
+    )

@@ -1,0 +1,90 @@
+"""Money: strict parsing of wire values, exact minor units, rounding modes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from posdomain.errors import Reason, ValidationError
+from posdomain.money import (
+    MAX_ABS_MINOR,
+    format_minor,
+    from_minor,
+    parse_money,
+    quantum,
+    round_money,
+    to_minor,
+)
+
+
+@pytest.mark.req("FR-800")
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1.99", "1.99"), ("1.9", "1.90"), (" 2 ", "2.00"), (5, "5.00"), ("-0.01", "-0.01")],
+)
+def test_parse_money_accepts_strings_and_ints(value: object, expected: str) -> None:
+    amount = parse_money(value)
+    assert amount == Decimal(expected)
+    assert str(amount) == expected
+
+
+@pytest.mark.req("FR-800")
+@pytest.mark.parametrize(
+    "value",
+    [1.99, 0.0, True, False, "NaN", "nan", "Infinity", "-Infinity", "sNaN", "abc", "", None,
+     "1.999", "0.001", "1e-3", str(MAX_ABS_MINOR // 100 + 1), [1], {"a": 1}],
+)  # fmt: skip
+def test_parse_money_rejects(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_money(value, field="price")
+    assert info.value.reason is Reason.INVALID_MONEY
+    assert info.value.status == 400
+    assert info.value.details == {"field": "price"}
+
+
+def test_parse_money_range_edge_and_exponent() -> None:
+    assert parse_money(str(MAX_ABS_MINOR // 100)) == Decimal(MAX_ABS_MINOR // 100)
+    assert parse_money("1.999", exponent=3) == Decimal("1.999")
+    assert str(parse_money("7", exponent=0)) == "7"
+    with pytest.raises(ValidationError):
+        parse_money("7.5", exponent=0)
+
+
+def test_minor_units() -> None:
+    assert quantum(2) == Decimal("0.01")
+    assert to_minor(Decimal("12.34")) == 1234
+    assert to_minor(Decimal("-0.05")) == -5
+    assert from_minor(1234) == Decimal("12.34")
+    assert format_minor(5) == "0.05"
+    assert format_minor(-250) == "-2.50"
+    assert format_minor(7, exponent=0) == "7"
+    with pytest.raises(ValidationError) as info:
+        to_minor(Decimal("0.001"))
+    assert info.value.reason is Reason.INVALID_MONEY
+
+
+@pytest.mark.parametrize(
+    ("amount", "mode", "expected"),
+    [("0.125", "HALF_UP", "0.13"), ("0.125", "HALF_EVEN", "0.12"), ("0.135", "HALF_EVEN", "0.14"),
+     ("-0.125", "HALF_UP", "-0.13")],
+)  # fmt: skip
+def test_round_money_modes(amount: str, mode: str, expected: str) -> None:
+    assert round_money(Decimal(amount), mode=mode) == Decimal(expected)
+
+
+@pytest.mark.req("FR-800")
+@given(st.integers(min_value=-MAX_ABS_MINOR, max_value=MAX_ABS_MINOR), st.sampled_from([0, 2, 3]))
+def test_minor_round_trip(minor: int, exponent: int) -> None:
+    amount = from_minor(minor, exponent)
+    assert to_minor(amount, exponent) == minor
+    assert parse_money(format_minor(minor, exponent), exponent) == amount
+
+
+@pytest.mark.req("FR-800")
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
+def test_decimal_round_trip(amount: Decimal) -> None:
+    assert from_minor(to_minor(amount)) == amount
+    assert parse_money(str(amount)) == amount
