@@ -34,5 +34,5 @@ def pg_admin_dsn() -> str:
 def mqtt_addr() -> tuple[str, int]:
     """(host, port) of the real Mosquitto (fails loudly if it is not running)."""
     if not _port_open(MQTT_HOST, MQTT_PORT):
-        pytest.fail(f"Mosquitto is not running on {MQTT_HOST}:{MQTT_PORT}: run scripts/ensure-services.sh")
+        pytest.fail(f"Mosquitto is not on {MQTT_HOST}:{MQTT_PORT}: run scripts/ensure-services.sh")
     return MQTT_HOST, MQTT_PORT

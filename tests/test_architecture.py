@@ -39,7 +39,7 @@ def imported_roots(package: str) -> dict[str, set[str]]:
     ],
 )
 def test_package_imports_respect_boundaries(package: str, forbidden: set[str]) -> None:
-    """Shared domain stays pure; appliance and hub never import each other; only drivers touch devices."""
+    """Domain stays pure; appliance and hub never import each other; only drivers touch devices."""
     modules = imported_roots(package)
     assert modules, f"{package} has no modules"
     offenders = {m: sorted(n & forbidden) for m, n in modules.items() if n & forbidden}
@@ -49,9 +49,24 @@ def test_package_imports_respect_boundaries(package: str, forbidden: set[str]) -
 @pytest.mark.req("FR-800")
 def test_top_level_layout_exists() -> None:
     """The tree shows the architecture."""
-    for name in ("appliance", "hub", "drivers", "firmware_config", "provisioning", "posdomain",
-                 "tests", "docs"):
+    for name in (
+        "appliance",
+        "hub",
+        "drivers",
+        "firmware_config",
+        "provisioning",
+        "posdomain",
+        "tests",
+        "docs",
+    ):
         assert (ROOT / name).is_dir(), name
-    for name in ("pyproject.toml", "Justfile", "README.md", ".ci/run", "docs/architecture.md",
-                 "docs/dependencies.md", "docs/sync-protocol.md"):
+    for name in (
+        "pyproject.toml",
+        "Justfile",
+        "README.md",
+        ".ci/run",
+        "docs/architecture.md",
+        "docs/dependencies.md",
+        "docs/sync-protocol.md",
+    ):
         assert (ROOT / name).is_file(), name
