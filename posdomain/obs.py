@@ -45,6 +45,11 @@ def bind_correlation(cid: str | None) -> str:
     return value
 
 
+def clear_correlation() -> None:
+    """Unbind the correlation id at the end of a request, so none leaks into the next."""
+    _correlation.set(None)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, service, logger, msg, correlation_id, extras."""
 

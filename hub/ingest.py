@@ -1,0 +1,113 @@
+"""MQTT ingest worker (`python -m hub ingest`): thin paho glue around services.ingest."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from peewee import InterfaceError, OperationalError
+
+from hub.db import db
+from hub.services.ingest import apply_batch, quarantine
+from posdomain import topics
+from posdomain.envelope import EventBatch, decode, encode
+from posdomain.errors import PosError
+from posdomain.obs import correlation, log_event
+
+log = logging.getLogger(__name__)
+CLIENT_ID = "cfpos-hub-ingest"
+
+
+def handle_message(topic: str, raw: bytes) -> bytes | None:
+    """Decode and apply one message; return the ack bytes to publish, or None (quarantined)."""
+    box_id = topics.box_id_from_topic(topic)
+    try:
+        batch = decode(raw, EventBatch)
+        if box_id is None:
+            raise PosError("not a box topic")
+        cid = batch.events[0].correlation_id
+        with correlation(cid):
+            ack = apply_batch(batch, box_id)
+            log_event(
+                log,
+                "batch applied",
+                box_id=box_id,
+                acked_through=ack.acked_through,
+                accepted=len(ack.accepted),
+                duplicates=len(ack.duplicates),
+                missing=len(ack.missing_seqs),
+            )
+        return encode(ack)
+    except PosError as err:
+        quarantine(topic, raw, err, box_id)
+        return None
+
+
+class IngestWorker:
+    """Subscribes to every box's events topic and acks after the hub commit."""
+
+    def __init__(self, host: str, port: int, client_id: str = CLIENT_ID) -> None:
+        self.host, self.port = host, port
+        self.ready = threading.Event()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(1, 30)
+
+    def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+        log_event(log, "ingest connected", reason=str(reason_code))
+        client.subscribe(topics.ALL_BOX_EVENTS, qos=1)
+
+    def _on_subscribe(self, _client, _userdata, _mid, _codes, _props) -> None:  # type: ignore[no-untyped-def]
+        self.ready.set()
+
+    def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
+        try:
+            db.connect(reuse_if_open=True)
+            ack = handle_message(msg.topic, msg.payload)
+        except (OperationalError, InterfaceError) as err:
+            # database down: no ack, the box resends from its outbox
+            log_event(log, "database unavailable, batch not acked", logging.ERROR, error=str(err))
+            self._reset_db()
+            return
+        except Exception as err:  # noqa: BLE001 - one bad message must never kill the worker
+            log_event(
+                log,
+                "unexpected ingest error, batch not acked",
+                logging.ERROR,
+                error=repr(err),
+                topic=msg.topic,
+            )
+            self._reset_db()
+            return
+        if ack is not None:
+            box_id = topics.box_id_from_topic(msg.topic) or ""
+            client.publish(topics.box_ack(box_id), ack, qos=1)
+
+    @staticmethod
+    def _reset_db() -> None:
+        if not db.is_closed():
+            db.close()
+
+    def start(self) -> None:
+        """Connect and process messages on paho's background thread."""
+        self.client.connect(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect and stop the background thread."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run_forever(self) -> None:
+        """Connect and block (CLI)."""
+        self.client.connect(self.host, self.port, keepalive=30)
+        self.client.loop_forever(retry_first_connection=True)

@@ -1,0 +1,1 @@
+"""Numbered hub migrations: each module NNNN_name.py has `up(ctx)`."""

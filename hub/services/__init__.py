@@ -1,0 +1,1 @@
+"""Hub domain services: plain functions over the models, called by views, CLI and worker."""

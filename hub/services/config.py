@@ -1,0 +1,168 @@
+"""Versioned tenant configuration (FR-801): branding, tax, pricing, risk (+ demo catalog)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from hub.db import tenant_tx
+from hub.models import ConfigVersion, Tenant
+from hub.services import audit, downlink
+from posdomain.envelope import pydantic_errors
+from posdomain.errors import NotFound, Reason, ValidationError
+from posdomain.permissions import Principal
+
+EDITABLE_KINDS = ("branding", "tax", "pricing", "risk")
+# the demo catalog is kept as a versioned document until issue 3 brings a products table
+ALL_KINDS = (*EDITABLE_KINDS, "catalog")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BrandingBody(_Body):
+    store_name: str = Field(min_length=1, max_length=80)
+    receipt_header: str = Field(default="", max_length=200)
+    receipt_footer: str = Field(default="", max_length=200)
+    primary_color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    logo_text: str = Field(min_length=1, max_length=12)
+
+
+class TaxClass(_Body):
+    rate: str = Field(pattern=r"^0(\.\d{1,4})?$|^1(\.0{1,4})?$")
+    inclusive: bool = True
+
+
+class TaxBody(_Body):
+    rounding: str = Field(pattern=r"^(HALF_UP|HALF_EVEN)$")
+    classes: dict[str, TaxClass] = Field(min_length=1)
+
+
+class PricingBody(_Body):
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    exponent: int = Field(ge=0, le=3)
+    locale: str = Field(min_length=2, max_length=10)
+
+
+class RiskBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    mode: str = Field(default="observe", pattern=r"^(observe|enforce)$")
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "branding": BrandingBody,
+    "tax": TaxBody,
+    "pricing": PricingBody,
+    "risk": RiskBody,
+}
+
+
+def check_kind(kind: str, editable: bool = True) -> None:
+    """Raise 404 UNKNOWN_CONFIG_KIND for anything but the known kinds."""
+    if kind not in (EDITABLE_KINDS if editable else ALL_KINDS):
+        raise NotFound(f"unknown config kind {kind!r}", Reason.UNKNOWN_CONFIG_KIND)
+
+
+def validate_body(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate a config body for its kind; return the normalised body."""
+    try:
+        return SCHEMAS[kind].model_validate(body).model_dump(mode="json")
+    except PydanticValidationError as err:
+        raise ValidationError(
+            f"invalid {kind} config", Reason.VALIDATION_FAILED, {"fields": pydantic_errors(err)}
+        ) from err
+
+
+def current(tenant_id: str, kind: str) -> ConfigVersion | None:
+    """Latest tenant-wide version of a kind (caller's transaction)."""
+    row: ConfigVersion | None = (
+        ConfigVersion.select()
+        .where(
+            ConfigVersion.tenant_id == tenant_id,
+            ConfigVersion.kind == kind,
+            ConfigVersion.branch_id.is_null(),
+        )
+        .order_by(ConfigVersion.version.desc())
+        .first()
+    )
+    return row
+
+
+def version_dict(row: ConfigVersion) -> dict[str, Any]:
+    """JSON form of a config version."""
+    return {
+        "kind": row.kind,
+        "version": row.version,
+        "body": row.body,
+        "actor": row.actor,
+        "reason": row.reason,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def get_config(tenant_id: str, kind: str) -> dict[str, Any]:
+    """Current version of a kind, or 404."""
+    check_kind(kind)
+    with tenant_tx(tenant_id):
+        if Tenant.get_or_none(Tenant.id == tenant_id) is None:
+            raise NotFound("no such tenant")
+        row = current(tenant_id, kind)
+    if row is None:
+        raise NotFound(f"no {kind} config yet")
+    return version_dict(row)
+
+
+def write_version(
+    principal: Principal | None, tenant_id: str, kind: str, body: dict[str, Any], reason: str
+) -> ConfigVersion:
+    """Insert the next version of a kind with before/after, audit it (caller's transaction)."""
+    before = current(tenant_id, kind)
+    actor = principal.actor if principal else "system:seed"
+    row = ConfigVersion.create(
+        id=uuid.uuid4().hex,
+        tenant_id=tenant_id,
+        kind=kind,
+        version=(before.version if before else 0) + 1,
+        body=body,
+        actor=actor,
+        reason=reason,
+        before=before.body if before else None,
+        after=body,
+    )
+    audit.append(
+        tenant_id,
+        actor,
+        "config.changed",
+        f"config:{kind}",
+        details={
+            "kind": kind,
+            "version": row.version,
+            "reason": reason,
+            "before": row.before,
+            "after": body,
+        },
+    )
+    downlink.bump(tenant_id, downlink.down_kind_for_config(kind))
+    return row
+
+
+def put_config(
+    principal: Principal, tenant_id: str, kind: str, body: dict[str, Any], reason: str
+) -> dict[str, Any]:
+    """Create a new version of a config kind (reason required)."""
+    check_kind(kind)
+    if not reason.strip():
+        raise ValidationError(
+            "a reason is required for every config change", Reason.REASON_REQUIRED
+        )
+    clean = validate_body(kind, body)
+    with tenant_tx(tenant_id):
+        if Tenant.get_or_none(Tenant.id == tenant_id) is None:
+            raise NotFound("no such tenant")
+        row = write_version(principal, tenant_id, kind, clean, reason.strip())
+    return version_dict(row)

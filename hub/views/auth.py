@@ -1,0 +1,84 @@
+"""Login / logout / whoami (JSON API and portal form)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request
+from flask import session as flask_session
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.services import auth
+from hub.services.brand import platform_brand
+from hub.web import current_principal, parse_body, start_session
+from posdomain.errors import PosError
+from posdomain.permissions import Principal
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+def _principal_json(p: Principal) -> dict[str, object]:
+    return {
+        "id": p.id,
+        "kind": p.kind,
+        "name": p.name,
+        "role": p.role.value,
+        "tenant_id": p.tenant_id,
+        "branch_ids": sorted(p.branch_ids),
+        "scopes": sorted(p.scopes),
+    }
+
+
+@bp.post("/api/v1/auth/login")
+def api_login() -> ResponseReturnValue:
+    """JSON login: sets the session cookie."""
+    body = parse_body(LoginIn)
+    principal = auth.login(body.username, body.password)
+    start_session(principal)
+    return jsonify({"principal": _principal_json(principal)})
+
+
+@bp.post("/api/v1/auth/logout")
+def api_logout() -> ResponseReturnValue:
+    """End the session."""
+    flask_session.clear()
+    return jsonify({"ok": True})
+
+
+@bp.get("/api/v1/auth/me")
+def api_me() -> ResponseReturnValue:
+    """The calling principal."""
+    principal = current_principal()
+    assert principal is not None
+    return jsonify({"principal": _principal_json(principal)})
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login_page() -> ResponseReturnValue:
+    """Portal login form."""
+    error = None
+    if request.method == "POST":
+        try:
+            principal = auth.login(
+                request.form.get("username", ""), request.form.get("password", "")
+            )
+        except PosError as err:
+            error = err.message
+        else:
+            start_session(principal)
+            return redirect("/")
+    status = 401 if error else 200
+    return render_template("login.html", brand=platform_brand(), error=error), status
+
+
+@bp.post("/logout")
+def logout_page() -> ResponseReturnValue:
+    """Portal logout."""
+    flask_session.clear()
+    return redirect("/login")

@@ -1,0 +1,53 @@
+"""Server-rendered portal pages (overview, sales list, audit integrity)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from hub.services import sales
+from hub.services.brand import brand_for
+from hub.views.governance import integrity_report
+from hub.views.sales import page_arg, sales_scope
+from hub.web import current_principal, target_tenant
+from posdomain.permissions import Action
+
+bp = Blueprint("portal", __name__)
+
+
+def _page(template: str, **context: object) -> str:
+    principal = current_principal()
+    assert principal is not None
+    return render_template(
+        template, brand=brand_for(principal.tenant_id), principal=principal, **context
+    )
+
+
+@bp.get("/")
+def overview() -> ResponseReturnValue:
+    """Today's sales per branch and the boxes' last contact."""
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
+    data = sales.overview(tenant, sales.allowed_branches(principal, scope, None))
+    return _page("overview.html", data=data)
+
+
+@bp.get("/sales")
+def sales_page() -> ResponseReturnValue:
+    """Server-side paged sales list with a branch filter."""
+    tenant, branches = sales_scope()
+    data = sales.list_sales(tenant, branches, page_arg())
+    choices = sales.list_branches(tenant)
+    principal = current_principal()
+    assert principal is not None
+    if principal.branch_ids:
+        choices = [b for b in choices if b["id"] in principal.branch_ids]
+    return _page(
+        "sales.html", data=data, branches=choices, branch_id=request.args.get("branch_id", "")
+    )
+
+
+@bp.get("/audit")
+def audit_page() -> ResponseReturnValue:
+    """Audit chain integrity."""
+    principal, _tenant, _scope = target_tenant(Action.AUDIT_READ)
+    return _page("integrity.html", report=integrity_report(principal.tenant_id))

@@ -1,0 +1,204 @@
+"""Request plumbing shared by every blueprint: correlation id, body parsing, principal, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request
+from flask import session as flask_session
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from werkzeug.exceptions import HTTPException
+
+from hub.db import db, platform_tx, tenant_tx
+from hub.services import audit, auth
+from hub.services.audit import IntegrityState
+from posdomain.audit_chain import Severity
+from posdomain.envelope import pydantic_errors
+from posdomain.errors import Forbidden, PosError, Reason, Unauthenticated, ValidationError
+from posdomain.obs import (
+    bind_correlation,
+    clear_correlation,
+    current_correlation_id,
+    log_event,
+)
+from posdomain.permissions import Action, Principal, Scope, authorize
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+_HTTP_REASONS = {404: Reason.NOT_FOUND, 405: Reason.NOT_FOUND, 413: Reason.PAYLOAD_TOO_LARGE}
+
+
+def parse_body(model: type[M]) -> M:
+    """The request's JSON body validated by `model` (400 MALFORMED_JSON / VALIDATION_FAILED)."""
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValidationError("request body is not valid JSON", Reason.MALFORMED_JSON) from err
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as err:
+        raise ValidationError(
+            "request body does not match the schema",
+            Reason.VALIDATION_FAILED,
+            {"fields": pydantic_errors(err)},
+        ) from err
+
+
+def integrity() -> IntegrityState:
+    """The app's audit integrity state (locked after a broken chain at start-up)."""
+    state: IntegrityState = current_app.extensions["cfpos_integrity"]
+    return state
+
+
+def _session_principal() -> Principal | None:
+    user_id = flask_session.get("user_id")
+    if not user_id:
+        return None
+    g.credential_presented = True
+    now = time.time()
+    idle = current_app.config["IDLE_TIMEOUT_SECONDS"]
+    if now - float(flask_session.get("last_seen", 0)) > idle:
+        flask_session.clear()
+        raise Unauthenticated("session expired after inactivity", Reason.SESSION_EXPIRED)
+    principal = auth.load_user_principal(user_id, flask_session.get("tenant_id"))
+    flask_session["last_seen"] = now
+    return principal
+
+
+def current_principal(required: bool = True) -> Principal | None:
+    """Who is calling (bearer token or session cookie); 401 AUTH_REQUIRED if nobody."""
+    if "principal" in g:
+        return g.principal  # type: ignore[no-any-return]
+    header = request.headers.get("Authorization", "")
+    principal: Principal | None
+    if header.startswith("Bearer "):
+        g.credential_presented = True
+        principal = auth.resolve_token(header.removeprefix("Bearer ").strip())
+    else:
+        principal = _session_principal()
+    if principal is None and required:
+        raise Unauthenticated("authentication required", Reason.AUTH_REQUIRED)
+    g.principal = principal
+    return principal
+
+
+def require(
+    action: Action, *, tenant_id: str | None = None, branch_id: str | None = None
+) -> tuple[Principal, Scope]:
+    """Authenticate and authorise an action (403 with a reason code; audited by the handler)."""
+    principal = current_principal()
+    assert principal is not None
+    return principal, authorize(principal, action, tenant_id=tenant_id, branch_id=branch_id)
+
+
+def target_tenant(action: Action, path_tenant: str | None = None) -> tuple[Principal, str, Scope]:
+    """The tenant an action applies to: the path's (checked) or the principal's own."""
+    principal, scope = require(action, tenant_id=path_tenant)
+    tenant_id = path_tenant or principal.tenant_id
+    if tenant_id is None:
+        raise ValidationError(
+            "platform principals must name the tenant in the path", Reason.VALIDATION_FAILED
+        )
+    return principal, tenant_id, scope
+
+
+def start_session(principal: Principal) -> None:
+    """Put a logged-in user into a fresh session cookie."""
+    flask_session.clear()
+    flask_session["user_id"] = principal.id
+    flask_session["tenant_id"] = principal.tenant_id
+    flask_session["last_seen"] = time.time()
+    flask_session.permanent = False
+
+
+def _audit_denial(err: PosError) -> None:
+    principal = g.get("principal")
+    details = {"reason": str(err.reason), "method": request.method, "path": request.path}
+    try:
+        ctx = tenant_tx(principal.tenant_id) if principal and principal.tenant_id else platform_tx()
+        with ctx:
+            audit.record(principal, "access.denied", request.path, Severity.WARN, details)
+    except PosError:  # the denial itself is still returned
+        log.exception("could not audit a denial")
+
+
+def _must_audit(err: PosError) -> bool:
+    if isinstance(err, Forbidden):
+        return True
+    return isinstance(err, Unauthenticated) and bool(g.get("credential_presented"))
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(
+    status: int, reason: str, message: str, details: dict[str, Any] | None = None
+) -> ResponseReturnValue:
+    """JSON error for /api, an HTML page (or login redirect) for the portal."""
+    if not _is_api():
+        if status == 401:
+            return redirect("/login")
+        page = render_template("error.html", status=status, reason=reason, message=message)
+        return page, status
+    body: dict[str, Any] = {"error": {"reason": reason, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return jsonify(body), status
+
+
+def handle_pos_error(err: PosError) -> ResponseReturnValue:
+    """The one handler for expected errors."""
+    if _must_audit(err):
+        _audit_denial(err)
+    return render_error(err.status, str(err.reason), err.message, err.details)
+
+
+def handle_http_error(err: HTTPException) -> ResponseReturnValue:
+    """Werkzeug errors (404, 405, 413, bad form) in the same error shape."""
+    status = err.code or 500
+    reason = _HTTP_REASONS.get(status, Reason.VALIDATION_FAILED)
+    return render_error(status, str(reason), err.description or err.name)
+
+
+def handle_unexpected(err: Exception) -> ResponseReturnValue:
+    """Anything else: 500 INTERNAL with the correlation id, never a traceback."""
+    log_event(log, "unhandled error", logging.ERROR, error=repr(err), path=request.path)
+    log.error("unhandled error", exc_info=err)
+    cid = current_correlation_id()
+    return render_error(500, str(Reason.INTERNAL), "internal error", {"correlation_id": cid})
+
+
+def _bind_correlation() -> None:
+    incoming = request.headers.get("X-Correlation-ID", "")
+    ok = 0 < len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+    g.correlation_id = bind_correlation(incoming if ok else None)
+    db.connect(reuse_if_open=True)
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Correlation-ID"] = g.get("correlation_id") or ""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _close_db(_exc: BaseException | None) -> None:
+    if not db.is_closed():
+        db.close()
+
+
+def init_app(app: Flask) -> None:
+    """Register hygiene hooks and error handlers."""
+    app.before_request(_bind_correlation)
+    app.teardown_request(lambda _exc: clear_correlation())
+    app.after_request(_finish)
+    app.teardown_request(_close_db)
+    app.register_error_handler(PosError, handle_pos_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,175 @@
+"""Hub fixtures: a fresh PostgreSQL database per session (migrated as superuser, used as app)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg2
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hub import db as hub_db
+from hub.app import create_app
+from hub.db import platform_tx
+from hub.migrate import migrate
+from hub.models import Box
+from hub.seed import seed_demo
+from posdomain.envelope import EventBatch
+
+
+def _admin_exec(admin_dsn: str, sql: str) -> None:
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
+def make_database(pg_admin_dsn: str) -> tuple[str, str]:
+    """Create and migrate a fresh database; return (admin_url, app_url)."""
+    name = f"cfpos_test_hub_{uuid.uuid4().hex[:10]}"
+    _admin_exec(pg_admin_dsn, f"CREATE DATABASE {name}")
+    base = pg_admin_dsn.rsplit("/", 1)[0]
+    admin_url = f"{base}/{name}"
+    migrate(admin_url)
+    return admin_url, f"postgresql://cfpos_app@127.0.0.1:5432/{name}"
+
+
+def drop_database(pg_admin_dsn: str, admin_url: str) -> None:
+    """Drop a test database (closing pooled connections first)."""
+    name = admin_url.rsplit("/", 1)[1]
+    for url, database in list(hub_db._databases.items()):
+        if url.endswith(f"/{name}"):
+            database.close_all()  # type: ignore[attr-defined]
+            del hub_db._databases[url]
+    _admin_exec(pg_admin_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def hub_urls(pg_admin_dsn: str) -> Iterator[tuple[str, str]]:
+    """(admin_url, app_url) of the session's seeded hub database."""
+    admin_url, app_url = make_database(pg_admin_dsn)
+    hub_db.bind(app_url)
+    seed_demo()
+    yield admin_url, app_url
+    drop_database(pg_admin_dsn, admin_url)
+
+
+@pytest.fixture(scope="session")
+def _session_app(hub_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return create_app(
+        {
+            "DATABASE_URL": hub_urls[1],
+            "SECRET_KEY": "test-secret",
+            "PUBLISH_DOWN": False,
+            "TESTING": True,
+            "AUDIT_CHECKPOINT_DIR": str(tmp_path_factory.mktemp("checkpoints")),
+        }
+    )
+
+
+@pytest.fixture
+def app(_session_app: Flask, hub_urls: tuple[str, str]) -> Flask:
+    """The session's app, with the shared database proxy bound to its database."""
+    hub_db.bind(hub_urls[1])
+    return _session_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A fresh test client (own cookie jar)."""
+    return app.test_client()
+
+
+PASSWORDS = {
+    "admin": "admin-demo-pass",
+    "owner": "owner-demo-pass",
+    "auditor": "auditor-demo-pass",
+    "manager": "manager-demo-pass",
+    "cashier": "cashier-demo-pass",
+    "harbor-owner": "harbor-demo-pass",
+}
+
+
+def login(client: FlaskClient, username: str) -> dict[str, Any]:
+    """Log a demo user in; return the principal JSON."""
+    resp = client.post(
+        "/api/v1/auth/login", json={"username": username, "password": PASSWORDS[username]}
+    )
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()["principal"]  # type: ignore[no-any-return]
+
+
+def enrol_box(tenant_id: str, branch_id: str) -> str:
+    """Enrol a new box with a unique id; return its id."""
+    box_id = f"box-{uuid.uuid4().hex[:12]}"
+    with platform_tx():
+        Box.create(box_id=box_id, tenant_id=tenant_id, branch_id=branch_id, name=box_id)
+    return box_id
+
+
+def sale_payload(receipt_no: int, total: str = "2.98") -> dict[str, Any]:
+    """A sale.completed payload per CONTRACT.md."""
+    return {
+        "sale_id": str(uuid.uuid4()),
+        "receipt_no": receipt_no,
+        "idempotency_key": uuid.uuid4().hex,
+        "cashier_id": "u-cashier",
+        "cashier_name": "Carl Cashier",
+        "currency": "EUR",
+        "exponent": 2,
+        "lines": [
+            {
+                "line_no": 1,
+                "product_id": "p-001",
+                "sku": "GB-0001",
+                "name": "Bananas",
+                "barcode": "2000001000014",
+                "qty": "2",
+                "unit_price": "1.49",
+                "line_total": total,
+                "tax_class": "REDUCED",
+                "tax_rate": "0.05",
+                "tax": "0.14",
+            }
+        ],
+        "subtotal": total,
+        "tax_total": "0.14",
+        "total": total,
+        "tax_breakdown": [],
+        "tenders": [{"kind": "cash", "amount": "5.00"}],
+        "change": "2.02",
+        "completed_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def make_batch(
+    box_id: str, tenant_id: str, branch_id: str, seqs: list[int], **overrides: Any
+) -> EventBatch:
+    """A batch of sale.completed events with the given seqs."""
+    events = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "box_id": box_id,
+            "tenant_id": tenant_id,
+            "branch_id": branch_id,
+            "seq": s,
+            "type": "sale.completed",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "correlation_id": uuid.uuid4().hex,
+            "payload": sale_payload(s),
+        }
+        for s in seqs
+    ]
+    data = {
+        "batch_id": str(uuid.uuid4()),
+        "box_id": box_id,
+        "sent_at": datetime.now(UTC).isoformat(),
+        "events": events,
+        **overrides,
+    }
+    return EventBatch.model_validate(data)

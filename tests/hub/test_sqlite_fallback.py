@@ -1,0 +1,37 @@
+"""Embedded SQLite fallback: migrate, seed, login, list sales (app-level isolation only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub import db as hub_db
+from hub.app import create_app
+from hub.migrate import migrate
+from hub.seed import seed_demo
+from hub.services.ingest import apply_batch
+from tests.hub.conftest import PASSWORDS, make_batch
+
+
+@pytest.mark.req("FR-800", "FR-100")
+def test_sqlite_demo_fallback(tmp_path, caplog):
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    assert migrate(url) == ["0001_initial"]
+    assert migrate(url) == []
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "k", "PUBLISH_DOWN": False})
+    assert "app-level isolation only" in caplog.text
+    summary = seed_demo()
+    assert seed_demo()["box_id"] == summary["box_id"]
+    apply_batch(make_batch("box-downtown-1", "t-greenbasket", "b-downtown", [1]), "box-downtown-1")
+    client = app.test_client()
+    resp = client.post(
+        "/api/v1/auth/login", json={"username": "owner", "password": PASSWORDS["owner"]}
+    )
+    assert resp.status_code == 200
+    assert client.get("/api/v1/sales").get_json()["total"] == 1
+    other = app.test_client()
+    other.post(
+        "/api/v1/auth/login",
+        json={"username": "harbor-owner", "password": PASSWORDS["harbor-owner"]},
+    )
+    assert other.get("/api/v1/sales").get_json()["total"] == 0
+    hub_db.db.close()
