@@ -1,0 +1,1 @@
+"""Store appliance ("the box"): Flask cashier API + SQLite/peewee + MQTT sync agent."""

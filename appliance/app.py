@@ -1,0 +1,101 @@
+"""Flask application factory of the box: cashier JSON API, cashier screen, OpenAPI."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request
+from peewee import SqliteDatabase
+
+from appliance.db import open_database
+from appliance.migrations import pending
+from appliance.services import audit
+from appliance.services.context import BoxContext
+from appliance.services.state import ensure_box_state
+from appliance.views import api, screen
+from appliance.views.errors import register_error_handlers
+from firmware_config.schema import BoxConfig
+from posdomain.obs import bind_correlation, configure_logging
+
+_CID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def load_secret_key(config: BoxConfig) -> bytes:
+    """The cookie-signing key: from secret_key_file, else one kept beside the database."""
+    path = Path(config.secret_key_file or Path(config.database_path).parent / "secret_key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+def start_box(config: BoxConfig) -> tuple[SqliteDatabase, BoxContext]:
+    """Open the database, check identity and verify the audit chain (FR-802 start-up check)."""
+    db = open_database(config.database_path)
+    with db.connection_context():
+        todo = pending(db)
+        if todo:
+            raise RuntimeError(
+                f"database needs migrations {todo}: run `python -m appliance "
+                "migrate --config <file>` first"
+            )
+        ensure_box_state(config)
+        ctx = BoxContext(config)
+        audit.verify_at_startup(ctx)
+    return db, ctx
+
+
+def isolate_context(
+    wsgi_app: Callable[[dict[str, Any], Any], Iterable[bytes]],
+) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
+    """Run each request in a fresh copy of the context, so a bound correlation id never leaks."""
+
+    def run(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        return contextvars.copy_context().run(wsgi_app, environ, start_response)
+
+    return run
+
+
+def create_app(config: BoxConfig) -> Flask:
+    """Build the box web app for one box configuration."""
+    configure_logging("box")
+    db, ctx = start_box(config)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=load_secret_key(config),
+        MAX_CONTENT_LENGTH=config.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+    )
+    app.extensions["box"] = ctx
+
+    @app.before_request
+    def _open() -> None:
+        header = request.headers.get("X-Correlation-ID", "")
+        g.correlation_id = bind_correlation(header if _CID.match(header) else None)
+        db.connect(reuse_if_open=True)
+
+    @app.after_request
+    def _tag(response: Response) -> Response:
+        response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        if not db.is_closed():
+            db.close()
+
+    app.wsgi_app = isolate_context(app.wsgi_app)  # type: ignore[method-assign,assignment]
+    register_error_handlers(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(screen.bp)
+    return app

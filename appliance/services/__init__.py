@@ -1,0 +1,1 @@
+"""Box domain services: plain functions over the box database, no Flask in here."""

@@ -1,0 +1,179 @@
+// Cashier screen: keyboard/scanner first. The box holds the basket; this page only renders it.
+(function () {
+  "use strict";
+  const T = JSON.parse(document.getElementById("messages").textContent);
+  const $ = (id) => document.getElementById(id);
+  let basketTotal = "0.00";
+  let payKey = null;
+
+  function newKey() {
+    const a = new Uint8Array(16);
+    crypto.getRandomValues(a);
+    return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  async function api(method, path, body) {
+    let res;
+    try {
+      res = await fetch("/api/v1" + path, {
+        method, credentials: "same-origin",
+        headers: body ? { "Content-Type": "application/json" } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (e) {
+      throw { reason: "NETWORK", message: String(e) };
+    }
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const err = data.error || { reason: "INTERNAL", message: res.statusText };
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  function showError(err) {
+    const box = $("error");
+    const reason = err.reason || "INTERNAL";
+    box.textContent = (T[reason] || err.message || reason) + " ";
+    const code = document.createElement("code");
+    code.textContent = "[" + reason + "]";
+    box.appendChild(code);
+    box.hidden = false;
+    if (err.status === 401) showLogin();
+  }
+  function clearError() { $("error").hidden = true; }
+
+  function showLogin() {
+    $("till").hidden = true; $("login").hidden = false; $("logout").hidden = true;
+    $("cashier").textContent = ""; $("pin").value = ""; $("pin").focus();
+  }
+  function showTill(staff) {
+    $("login").hidden = true; $("till").hidden = false; $("logout").hidden = false;
+    $("cashier").textContent = T["ui.cashier"] + ": " + staff.name;
+    focusScan();
+    refreshBasket();
+  }
+  function focusScan() {
+    if (!$("till").hidden && !$("pay").open && !$("done").open) $("scan").focus();
+  }
+
+  function cell(text, cls) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    return td;
+  }
+  function render(b) {
+    const tbody = $("lines");
+    tbody.replaceChildren();
+    for (const l of b.lines) {
+      const tr = document.createElement("tr");
+      tr.append(cell(l.line_no), cell(l.name), cell(l.qty, "num"), cell(l.unit_price, "num"),
+        cell(l.line_total, "num"));
+      const td = document.createElement("td");
+      const btn = document.createElement("button");
+      btn.className = "btn small"; btn.textContent = T["ui.void"];
+      btn.addEventListener("click", () => voidLine(l.line_no));
+      td.append(btn); tr.append(td); tbody.append(tr);
+    }
+    $("empty").hidden = b.lines.length > 0;
+    $("count").textContent = b.item_count;
+    $("tax").textContent = b.tax_total;
+    $("total").textContent = b.total + " " + (b.currency || "");
+    basketTotal = b.total;
+  }
+
+  async function refreshBasket() {
+    try { render(await api("GET", "/basket")); } catch (e) { showError(e); }
+  }
+  async function addLine(barcode) {
+    const qty = parseInt($("qty").value, 10) || 1;
+    try {
+      render(await api("POST", "/basket/lines", { barcode, qty }));
+      clearError();
+    } catch (e) { showError(e); }
+    $("qty").value = 1;
+  }
+  async function voidLine(no) {
+    try { render(await api("DELETE", "/basket/lines/" + no)); clearError(); }
+    catch (e) { showError(e); }
+    focusScan();
+  }
+
+  function openPay() {
+    if ($("pay").open) return;
+    payKey = newKey();  // one key per payment attempt: retries and double clicks reuse it
+    $("pay-total").textContent = basketTotal;
+    $("tendered").value = basketTotal;
+    $("pay").showModal();
+    $("tendered").select();
+  }
+  function closePay() { if ($("pay").open) $("pay").close(); focusScan(); }
+  async function pay() {
+    try {
+      const sale = await api("POST", "/basket/pay",
+        { tendered: $("tendered").value.trim(), idempotency_key: payKey });
+      $("pay").close();
+      $("change").textContent = sale.change + " " + sale.currency;
+      $("receipt-no").textContent = T["ui.receipt"] + " #" + sale.receipt_no;
+      $("done").showModal();
+      $("new-sale").focus();
+      clearError();
+      refreshBasket();
+    } catch (e) { showError(e); }
+  }
+
+  async function pollStatus() {
+    try {
+      const s = await api("GET", "/status");
+      const el = $("sync");
+      el.className = "sync " + (s.online ? "online" : "offline");
+      el.textContent = s.online ? T["ui.online"] :
+        T["ui.offline"] + " · " + s.queued + " " + T["ui.queued"];
+    } catch (e) {
+      $("sync").className = "sync offline";
+      $("sync").textContent = T["ui.offline"];
+    }
+  }
+
+  $("pin-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api("POST", "/auth/pin", { pin: $("pin").value });
+      clearError(); showTill(r.staff);
+    } catch (e) { showError(e); $("pin").value = ""; $("pin").focus(); }
+  });
+  document.querySelectorAll("[data-digit]").forEach((b) =>
+    b.addEventListener("click", () => { $("pin").value += b.dataset.digit; $("pin").focus(); }));
+  $("pin-clear").addEventListener("click", () => { $("pin").value = ""; $("pin").focus(); });
+  $("scan-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const code = $("scan").value.trim();
+    $("scan").value = "";
+    if (code) addLine(code);
+  });
+  $("pay-open").addEventListener("click", openPay);
+  $("pay-form").addEventListener("submit", (ev) => { ev.preventDefault(); pay(); });
+  $("pay-cancel").addEventListener("click", closePay);
+  $("pay").addEventListener("cancel", (ev) => { ev.preventDefault(); closePay(); });
+  $("done").addEventListener("close", focusScan);
+  $("new-sale").addEventListener("click", () => $("done").close());
+  $("logout").addEventListener("click", async () => {
+    try { await api("POST", "/auth/logout"); } catch (e) { showError(e); }
+    showLogin();
+  });
+  document.addEventListener("keydown", (ev) => {
+    if ($("till").hidden) return;
+    if (ev.key === "F9") { ev.preventDefault(); openPay(); }
+    else if (ev.key === "Escape") { ev.preventDefault(); closePay(); clearError(); }
+  });
+  // keep the barcode field focused so a keyboard-wedge scanner always lands there
+  document.addEventListener("click", (ev) => {
+    if (!(ev.target instanceof HTMLInputElement)) setTimeout(focusScan, 0);
+  });
+
+  api("GET", "/auth/me").then((r) => showTill(r.staff)).catch(() => showLogin());
+  pollStatus();
+  setInterval(pollStatus, 2000);
+})();

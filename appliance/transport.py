@@ -1,0 +1,134 @@
+"""The sync transport: a small publish/subscribe interface and its paho-mqtt implementation."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from firmware_config.schema import MqttSettings
+from posdomain.obs import log_event
+
+log = logging.getLogger(__name__)
+Handler = Callable[[str, bytes], None]
+
+
+class Transport(Protocol):
+    """What the sync agent needs from a message transport."""
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+        """Queue a message for sending (delivery is proven only by the hub's ack)."""
+
+    def subscribe(self, topic: str, handler: Handler) -> None:
+        """Deliver messages matching `topic` (MQTT wildcards allowed) to `handler`."""
+
+    def is_connected(self) -> bool:
+        """True while connected to the broker."""
+
+    def stop(self) -> None:
+        """Disconnect and stop the network thread."""
+
+
+class PahoTransport:
+    """paho-mqtt 2.x client: MQTT 3.1.1, persistent session, resubscribe on every connect."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        client_id: str,
+        *,
+        will: tuple[str, bytes] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self._last: mqtt.MQTTMessageInfo | None = None
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        self._configure(settings, will)
+
+    def _configure(self, settings: MqttSettings, will: tuple[str, bytes] | None) -> None:
+        client = self._client
+        if settings.username:
+            password = None
+            if settings.password_file:
+                password = Path(settings.password_file).read_text(encoding="utf-8").strip()
+            client.username_pw_set(settings.username, password)
+        if settings.tls:
+            client.tls_set()
+        if will is not None:
+            client.will_set(will[0], will[1], qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+
+    def start(self) -> None:
+        """Connect in the background (reconnects by itself) and start the network loop."""
+        self._client.connect_async(
+            self._settings.host, self._settings.port, keepalive=self._settings.keepalive
+        )
+        self._client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Block until connected or the timeout passes."""
+        return self._connected.wait(timeout)
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log_event(log, "mqtt connect refused", logging.WARNING, reason=str(reason))
+            return
+        with self._lock:
+            topics = list(self._handlers)
+        for topic in topics:
+            client.subscribe(topic, qos=1)
+        self._connected.set()
+        log_event(log, "mqtt connected", host=self._settings.host)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._connected.clear()
+        log_event(log, "mqtt disconnected", logging.WARNING, reason=str(reason))
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            handlers = [
+                h for t, h in self._handlers.items() if mqtt.topic_matches_sub(t, msg.topic)
+            ]
+        for handler in handlers:
+            handler(msg.topic, bytes(msg.payload))
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+        """Queue a publish with paho (a PUBACK proves nothing about the hub)."""
+        self._last = self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def subscribe(self, topic: str, handler: Handler) -> None:
+        """Register a handler and subscribe now if connected (and on every reconnect)."""
+        with self._lock:
+            self._handlers[topic] = handler
+        if self._connected.is_set():
+            self._client.subscribe(topic, qos=1)
+
+    def is_connected(self) -> bool:
+        """True while the broker connection is up."""
+        return self._connected.is_set()
+
+    def stop(self) -> None:
+        """Flush the last publish (briefly), disconnect cleanly and stop the network thread."""
+        if self._last is not None and self._connected.is_set():
+            try:
+                self._last.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError) as err:
+                log_event(log, "last publish not flushed", logging.WARNING, error=str(err))
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()

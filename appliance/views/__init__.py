@@ -1,0 +1,1 @@
+"""Thin Flask blueprints: parse, call a service, render. No SQL here."""

@@ -1,0 +1,72 @@
+"""Box fixtures: a migrated, seeded box database and its Flask test client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from peewee import SqliteDatabase
+
+from appliance.app import create_app
+from appliance.db import open_database
+from appliance.migrations import migrate
+from appliance.services import masterdata
+from appliance.services.context import BoxContext
+from appliance.services.state import ensure_box_state
+from firmware_config.schema import BoxConfig
+from tests.appliance.factories import PINS, make_config, seed_messages
+
+
+@pytest.fixture
+def box_config(tmp_path: Path) -> BoxConfig:
+    """A unique box config writing into tmp_path."""
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+def box_db(box_config: BoxConfig) -> Iterator[SqliteDatabase]:
+    """Migrated database with the identity row, seeded with config, staff and catalog."""
+    db = open_database(box_config.database_path)
+    with db.connection_context():
+        migrate(db)
+        ensure_box_state(box_config)
+        ctx = BoxContext(box_config)
+        for msg in seed_messages():
+            masterdata.apply_down(ctx, msg)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def app(box_config: BoxConfig, box_db: SqliteDatabase) -> Flask:
+    """The box app over the seeded database."""
+    application = create_app(box_config)
+    application.testing = True
+    return application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser with no session."""
+    return app.test_client()
+
+
+def login(client: FlaskClient, who: str = "cashier") -> Any:
+    """Log a test staff member in by PIN; returns the response."""
+    return client.post("/api/v1/auth/pin", json={"pin": PINS[who]})
+
+
+@pytest.fixture
+def cashier(client: FlaskClient) -> FlaskClient:
+    """A browser logged in as the cashier."""
+    assert login(client).status_code == 200
+    return client
+
+
+def count(db: SqliteDatabase, table: str) -> int:
+    """Rows in a table (test-side check of what was really written)."""
+    return int(db.execute_sql(f"SELECT count(*) FROM {table}").fetchone()[0])
