@@ -56,13 +56,27 @@ class Stack:
     box_port: int
     env: dict[str, str]
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    argvs: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def start(self, name: str, argv: list[str]) -> None:
         """Start one process with its output in var/<name>.log."""
-        log = (self.var / f"{name}.log").open("ab")
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        with (self.var / f"{name}.log").open("ab") as log:  # the child keeps its own copy
+            proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=log)
         self.procs.append((name, proc))
+        self.argvs[name] = argv
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (as a power cut or OOM kill would) and forget it."""
+        for entry in list(self.procs):
+            if entry[0] == name:
+                entry[1].kill()
+                entry[1].wait()
+                self.procs.remove(entry)
+
+    def restart(self, name: str) -> None:
+        """Start a killed process again with its original command line."""
+        self.start(name, self.argvs[name])
 
     def check_alive(self) -> None:
         """Raise if any process died."""
@@ -166,13 +180,11 @@ def wait_for(check: object, what: str, stack: Stack, timeout: float = 40.0) -> N
 
 def write_box_config(stack: Stack, seed: dict[str, Any], mqtt: tuple[str, int]) -> Path:
     """The demo box's firmware config (what provisioning writes on a real box)."""
-    box = seed["box"]
-    assert isinstance(box, dict)
     cfg = {
-        "box_id": box["box_id"],
-        "tenant_id": box["tenant_id"],
-        "branch_id": box["branch_id"],
-        "till_name": box.get("name", "Till 1"),
+        "box_id": seed["box_id"],
+        "tenant_id": seed["tenant_id"],
+        "branch_id": seed["box_branch_id"],
+        "till_name": "Till 1",
         "hub_url": f"http://127.0.0.1:{stack.hub_port}",
         "mqtt": {"host": mqtt[0], "port": mqtt[1]},
         "database_path": str(stack.var / "box.sqlite3"),
@@ -243,7 +255,12 @@ def print_banner(stack: Stack, seed: dict[str, Any]) -> None:
     )
     print("  Demo logins:")
     for login in seed.get("logins", []):
-        print(f"    {login}")
+        where = ", ".join(login.get("branch_ids") or []) or login.get("tenant_id") or "platform"
+        pin = f"  till PIN {login['pin']}" if login.get("pin") else ""
+        print(
+            f"    {login['role']:<18} {login['username']:<13} / {login['password']:<18}"
+            f" ({where}){pin}"
+        )
     print(f"  Logs: {stack.var}/*.log     Stop: Ctrl-C")
     print(BANNER, flush=True)
 
@@ -255,6 +272,26 @@ def smoke(stack: Stack, seed: dict[str, Any]) -> None:
     ring_and_verify(stack.box_port, stack.hub_port, seed)
 
 
+def reset(args: argparse.Namespace) -> None:
+    """Drop the demo's PostgreSQL database and its var/ folder (box database, logs)."""
+    import shutil
+
+    shutil.rmtree(ROOT / args.var, ignore_errors=True)
+    if not os.environ.get("CFPOS_HUB_DATABASE_URL") and port_open("127.0.0.1", 5432):
+        drop_database(args.db_name)
+
+
+def drop_database(db_name: str) -> None:
+    """Drop a database on the local PostgreSQL (demo reset, test clean-up)."""
+    import psycopg2
+
+    conn = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    conn.close()
+
+
 def main() -> int:
     """Entry point."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -263,7 +300,12 @@ def main() -> int:
     ap.add_argument("--db-name", default="cfpos_demo")
     ap.add_argument("--var", default="var/demo")
     ap.add_argument("--smoke", action="store_true", help="ring one sale end to end, then stop")
+    ap.add_argument(
+        "--reset", action="store_true", help="start from scratch: drop the demo database and var/"
+    )
     args = ap.parse_args()
+    if args.reset:
+        reset(args)
     stack, seed = boot(args)
     try:
         print_banner(stack, seed)

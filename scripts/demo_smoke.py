@@ -27,6 +27,19 @@ class BoxClient:
         """PIN login at the till."""
         return self.call("POST", "/auth/pin", json={"pin": pin})
 
+    def wait_for_master_data(self, timeout: float = 30.0) -> None:
+        """Wait until the hub's staff list and config have reached the box.
+
+        Logging in earlier would count as failed PIN attempts towards the lockout.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            versions = self.call("GET", "/status").get("versions", {})
+            if all(versions.get(k, 0) >= 1 for k in ("staff", "config", "catalog")):
+                return
+            time.sleep(0.3)
+        raise AssertionError("staff/config/catalog never reached the box")
+
     def sell(self, barcodes: list[str], tendered: str, cid: str | None = None) -> Any:
         """Scan each barcode, pay cash, return the completed sale."""
         headers = {"X-Correlation-ID": cid} if cid else {}
@@ -85,11 +98,18 @@ class HubClient:
         raise AssertionError(f"sale {sale_id} did not reach the hub within {timeout}s")
 
 
+def login_of(seed: dict[str, Any], role: str) -> dict[str, Any]:
+    """The first demo login with that role."""
+    return next(x for x in seed["logins"] if x["role"] == role)
+
+
 def ring_and_verify(box_port: int, hub_port: int, seed: dict[str, Any]) -> dict[str, Any]:
     """Ring one sale on the box and return it as the hub lists it."""
     box = BoxClient(box_port)
-    box.login(seed["cashier_pin"])
+    box.wait_for_master_data()
+    box.login(login_of(seed, "CASHIER")["pin"])
     sale = box.sell(box.first_barcodes(2), "50.00")
     hub = HubClient(hub_port)
-    hub.login(seed["owner"]["username"], seed["owner"]["password"])
+    owner = login_of(seed, "TENANT_OWNER")
+    hub.login(owner["username"], owner["password"])
     return hub.wait_for_sale(sale["sale_id"])

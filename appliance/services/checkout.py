@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -23,8 +24,11 @@ from appliance.services.context import BoxContext, now_iso
 from appliance.services.state import allocate_receipt_no
 from posdomain.errors import Conflict, NotFound, Reason
 from posdomain.money import parse_money, to_minor
+from posdomain.obs import log_event
 from posdomain.permissions import Action, Principal, authorize
 from posdomain.sale import PricedLine, Totals, change_due
+
+log = logging.getLogger(__name__)
 
 
 def _line_json(pl: PricedLine) -> dict[str, Any]:
@@ -151,12 +155,21 @@ def pay_cash(
             done = _existing(idempotency_key)
             if done is not None:
                 return done
-            return _complete(ctx, staff, setup, amount, idempotency_key, correlation_id)
+            sale = _complete(ctx, staff, setup, amount, idempotency_key, correlation_id)
     except IntegrityError:
         done = _existing(idempotency_key)
         if done is None:
             raise
         return done
+    log_event(
+        log,
+        "sale completed",
+        sale_id=sale["sale_id"],
+        receipt_no=sale["receipt_no"],
+        total=sale["total"],
+        lines=len(sale["lines"]),
+    )
+    return sale
 
 
 def _complete(
