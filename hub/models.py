@@ -63,12 +63,16 @@ def utcnow() -> datetime:
 
 
 class BaseModel(Model):
+    """Base of every hub model: bound to the shared database proxy."""
+
     class Meta:
         database = db
         legacy_table_names = False
 
 
 class Tenant(BaseModel):
+    """A grocery chain (RLS: its own row)."""
+
     id = TextField(primary_key=True)
     name = TextField()
     status = TextField(default="active")
@@ -79,10 +83,12 @@ class Tenant(BaseModel):
 
 
 class Branch(BaseModel):
+    """One store of a tenant, with its IANA time zone."""
+
     id = TextField(primary_key=True)
     tenant_id = TextField()
     name = TextField()
-    timezone = TextField(default="UTC")
+    timezone = TextField(null=True)  # IANA name; NULL = tenant pricing config, else UTC
     created_at = UtcField(default=utcnow)
 
     class Meta:
@@ -90,6 +96,8 @@ class Branch(BaseModel):
 
 
 class User(BaseModel):
+    """A hub user (password login, lockout counters, branch assignment)."""
+
     id = TextField(primary_key=True)
     tenant_id = TextField(null=True)
     username = TextField(unique=True)
@@ -109,6 +117,8 @@ class User(BaseModel):
 
 
 class ApiToken(BaseModel):
+    """An integration token: only its SHA-256 is stored."""
+
     id = TextField(primary_key=True)
     tenant_id = TextField()
     name = TextField()
@@ -123,6 +133,8 @@ class ApiToken(BaseModel):
 
 
 class Box(BaseModel):
+    """An enrolled store box and its sync position."""
+
     box_id = TextField(primary_key=True)
     tenant_id = TextField()
     branch_id = TextField()
@@ -138,6 +150,8 @@ class Box(BaseModel):
 
 
 class AuditLog(BaseModel):
+    """One entry of a hub audit hash chain (append-only)."""
+
     id = AutoField()
     tenant_id = TextField(null=True)
     chain = TextField()
@@ -156,6 +170,8 @@ class AuditLog(BaseModel):
 
 
 class ConfigVersion(BaseModel):
+    """One version of a tenant config kind with before/after."""
+
     id = TextField(primary_key=True)
     tenant_id = TextField()
     branch_id = TextField(null=True)
@@ -173,6 +189,8 @@ class ConfigVersion(BaseModel):
 
 
 class FeatureFlag(BaseModel):
+    """A tenant feature flag and who last changed it."""
+
     id = TextField(primary_key=True)
     tenant_id = TextField()
     name = TextField()
@@ -189,6 +207,8 @@ class FeatureFlag(BaseModel):
 
 
 class DownState(BaseModel):
+    """Latest version of each down message kind per tenant."""
+
     tenant_id = TextField()
     kind = TextField()
     version = IntegerField(default=0)
@@ -199,6 +219,8 @@ class DownState(BaseModel):
 
 
 class Sale(BaseModel):
+    """A completed sale as ingested from a box (money in minor units)."""
+
     id = TextField(primary_key=True)
     tenant_id = TextField()
     branch_id = TextField()
@@ -223,6 +245,8 @@ class Sale(BaseModel):
 
 
 class SaleLine(BaseModel):
+    """One line of an ingested sale."""
+
     id = AutoField()
     sale_id = TextField()
     tenant_id = TextField()
@@ -244,6 +268,8 @@ class SaleLine(BaseModel):
 
 
 class IngestedEvent(BaseModel):
+    """Every applied box event (dedup on event_id)."""
+
     event_id = TextField(primary_key=True)
     tenant_id = TextField()
     branch_id = TextField()
@@ -260,6 +286,8 @@ class IngestedEvent(BaseModel):
 
 
 class Quarantine(BaseModel):
+    """A refused MQTT message with its reason code."""
+
     id = AutoField()
     topic = TextField()
     box_id = TextField(null=True)
@@ -272,7 +300,20 @@ class Quarantine(BaseModel):
         table_name = "quarantine"
 
 
+class LoginFailure(BaseModel):
+    """One failed login from a client address (per-IP rate limit, no tenant)."""
+
+    id = AutoField()
+    client_ip = TextField()
+    failed_at = UtcField(default=utcnow)
+
+    class Meta:
+        table_name = "login_failures"
+
+
 class BoxAudit(BaseModel):
+    """A box audit entry synced to the hub (verifiable box chain)."""
+
     id = AutoField()
     tenant_id = TextField()
     branch_id = TextField()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import secrets
 import time
 from typing import Any, TypeVar
 
@@ -19,7 +21,14 @@ from hub.services import audit, auth
 from hub.services.audit import IntegrityState
 from posdomain.audit_chain import Severity
 from posdomain.envelope import pydantic_errors
-from posdomain.errors import Forbidden, PosError, Reason, Unauthenticated, ValidationError
+from posdomain.errors import (
+    CsrfFailed,
+    Forbidden,
+    PosError,
+    Reason,
+    Unauthenticated,
+    ValidationError,
+)
 from posdomain.obs import (
     bind_correlation,
     clear_correlation,
@@ -31,6 +40,10 @@ from posdomain.permissions import Action, Principal, Scope, authorize
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 _HTTP_REASONS = {404: Reason.NOT_FOUND, 405: Reason.NOT_FOUND, 413: Reason.PAYLOAD_TOO_LARGE}
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_SESSION_KEY = "csrf_token"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 def parse_body(model: type[M]) -> M:
@@ -48,6 +61,19 @@ def parse_body(model: type[M]) -> M:
             Reason.VALIDATION_FAILED,
             {"fields": pydantic_errors(err)},
         ) from err
+
+
+def page_arg() -> int:
+    """?page= as a positive int (1 when missing or not a number)."""
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def notify_boxes(tenant_id: str) -> None:
+    """Push a tenant's down messages after a committed change (the app's publisher)."""
+    current_app.extensions["cfpos_publish"](tenant_id)
 
 
 def integrity() -> IntegrityState:
@@ -109,12 +135,62 @@ def target_tenant(action: Action, path_tenant: str | None = None) -> tuple[Princ
 
 
 def start_session(principal: Principal) -> None:
-    """Put a logged-in user into a fresh session cookie."""
+    """Put a logged-in user into a fresh session cookie (with a fresh CSRF token)."""
     flask_session.clear()
     flask_session["user_id"] = principal.id
     flask_session["tenant_id"] = principal.tenant_id
     flask_session["last_seen"] = time.time()
     flask_session.permanent = False
+    csrf_token()
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (made on first use; a new session gets a new one)."""
+    token = flask_session.get(CSRF_SESSION_KEY)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        flask_session[CSRF_SESSION_KEY] = token
+    return token
+
+
+def _token_matches(sent: str | None) -> bool:
+    expected = flask_session.get(CSRF_SESSION_KEY)
+    if not sent or not isinstance(expected, str) or not expected:
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def check_csrf() -> None:
+    """Refuse a state-changing request that a foreign site could have made (400 CSRF_FAILED).
+
+    * Bearer-token calls carry no ambient credential a browser would attach: exempt.
+    * Portal forms (everything outside /api/) must echo the session's token in the
+      hidden `csrf_token` field (or the X-CSRF-Token header).
+    * Session-cookie JSON API calls: a valid X-CSRF-Token header is accepted; otherwise a
+      request with a body must be `Content-Type: application/json`. We chose the content
+      type over a mandatory header because a cross-site page can only send JSON with a
+      CORS preflight, which the hub never grants, and the cookie is SameSite=Lax, so
+      existing API clients keep working. A DELETE carries no body and cannot be sent
+      cross-site without a preflight either.
+    """
+    if request.method not in _UNSAFE_METHODS:
+        return
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not _is_api():
+        if not _token_matches(sent or request.form.get(CSRF_FIELD)):
+            raise CsrfFailed("the form's CSRF token is missing or wrong; reload the page")
+        return
+    if sent is not None:
+        if not _token_matches(sent):
+            raise CsrfFailed("the X-CSRF-Token header does not match the session")
+        return
+    if request.method != "DELETE" and request.mimetype != "application/json":
+        raise CsrfFailed(
+            "session-authenticated API calls must send Content-Type: application/json",
+            details={"content_type": request.mimetype},
+        )
 
 
 def _audit_denial(err: PosError) -> None:
@@ -196,6 +272,8 @@ def _close_db(_exc: BaseException | None) -> None:
 def init_app(app: Flask) -> None:
     """Register hygiene hooks and error handlers."""
     app.before_request(_bind_correlation)
+    app.before_request(check_csrf)
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     app.teardown_request(lambda _exc: clear_correlation())
     app.after_request(_finish)
     app.teardown_request(_close_db)

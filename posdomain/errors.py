@@ -26,6 +26,8 @@ class Reason(StrEnum):
     AUTH_REQUIRED = "AUTH_REQUIRED"
     BAD_CREDENTIALS = "BAD_CREDENTIALS"
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    LOGIN_RATE_LIMITED = "LOGIN_RATE_LIMITED"
+    CSRF_FAILED = "CSRF_FAILED"
     ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
     SESSION_EXPIRED = "SESSION_EXPIRED"
     TOKEN_REVOKED = "TOKEN_REVOKED"  # noqa: S105 - a reason code
@@ -125,3 +127,17 @@ class Locked(PosError):
 
     status = 423
     default_reason = Reason.ACCOUNT_LOCKED
+
+
+class CsrfFailed(PosError):
+    """A state-changing browser request without a valid CSRF token (400)."""
+
+    status = 400
+    default_reason = Reason.CSRF_FAILED
+
+
+class TooManyRequests(PosError):
+    """Rate limit hit, e.g. failed logins from one client address (429)."""
+
+    status = 429
+    default_reason = Reason.LOGIN_RATE_LIMITED

@@ -6,12 +6,13 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hub.db import db, is_postgres, platform_tx
+from hub.db import db, is_postgres, platform_tx, tenant_tx
 from hub.models import AuditLog
 from posdomain.audit_chain import (
     AuditRecord,
@@ -28,6 +29,9 @@ from posdomain.permissions import Principal
 log = logging.getLogger(__name__)
 
 PLATFORM_CHAIN = "platform"
+CHAIN_BROKEN = "audit.chain_broken"
+# what a branch-scoped reader may see of an integrity report: the verdict, no entry content
+VERDICT_FIELDS = ("chain", "ok", "entries", "first_bad_seq")
 
 
 @dataclass
@@ -126,18 +130,57 @@ def visible_chains() -> list[str]:
     return [r.chain for r in rows]
 
 
-def list_entries(chain: str, page: int, page_size: int = 50) -> dict[str, Any]:
-    """One page of a chain, newest first."""
+def entry_branches(rec: AuditRecord) -> set[str]:
+    """Branch ids an entry concerns: details.branch_id, details.branch_ids, target branch:<id>."""
+    details = rec.details if isinstance(rec.details, dict) else {}
+    found: set[str] = set()
+    if isinstance(details.get("branch_id"), str):
+        found.add(details["branch_id"])
+    if isinstance(details.get("branch_ids"), list):
+        found.update(b for b in details["branch_ids"] if isinstance(b, str))
+    if rec.target.startswith("branch:"):
+        found.add(rec.target.removeprefix("branch:"))
+    return found
+
+
+def list_entries(
+    chain: str, page: int, page_size: int = 50, branches: Collection[str] | None = None
+) -> dict[str, Any]:
+    """One page of a chain, newest first (caller's transaction).
+
+    `branches` None: every entry (tenant/platform readers). Otherwise only entries that
+    concern one of those branches (BRANCH_MANAGER, "B (own branch)"). The branch filter
+    runs in Python over the chain: portable (PostgreSQL and the SQLite fallback) and fine
+    at today's volumes; an indexed audit_branch table is the step up if chains grow large.
+    """
     query = AuditLog.select().where(AuditLog.chain == chain)
-    total = query.count()
-    rows = query.order_by(AuditLog.seq.desc()).paginate(page, page_size)
+    if branches is None:
+        total = query.count()
+        records = [
+            _to_record(r) for r in query.order_by(AuditLog.seq.desc()).paginate(page, page_size)
+        ]
+    else:
+        wanted = set(branches)
+        newest_first = (_to_record(r) for r in query.order_by(AuditLog.seq.desc()))
+        matching = [r for r in newest_first if entry_branches(r) & wanted]
+        total = len(matching)
+        start = (max(page, 1) - 1) * page_size
+        records = matching[start : start + page_size]
     return {
         "chain": chain,
         "page": page,
         "page_size": page_size,
         "total": total,
-        "items": [_to_record(r).__dict__ for r in rows],
+        "items": [r.__dict__ for r in records],
     }
+
+
+def read_entries(
+    tenant_id: str, page: int, branches: Collection[str] | None = None
+) -> dict[str, Any]:
+    """One page of a tenant's chain in its own tenant transaction (see list_entries)."""
+    with tenant_tx(tenant_id):
+        return list_entries(tenant_id, page, branches=branches)
 
 
 # --- checkpoints: an HMAC anchor kept outside the database (PITFALLS "anchor it") ---
@@ -197,27 +240,91 @@ def verify_all(checkpoint_dir: str | None = None, key: bytes = b"") -> list[Chai
         return [verify_chain_with_anchor(c, checkpoint_dir, key) for c in visible_chains()]
 
 
+def _break_key(item: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return (item.get("chain"), item.get("first_bad_seq"), item.get("bad_hash"))
+
+
+def _describe_break(report: dict[str, Any]) -> dict[str, Any]:
+    """Identity of one break: chain, first bad seq, the stored hash there, and the head.
+
+    A break is "the same" when chain, first_bad_seq and the hash stored at that seq match.
+    The head hash is recorded too, but not compared: audited logins keep appending to a
+    locked chain, so its head moves while the break itself has not changed.
+    """
+    seq = report["first_bad_seq"]
+    row = AuditLog.get_or_none(AuditLog.chain == report["chain"], AuditLog.seq == seq)
+    return {
+        "chain": report["chain"],
+        "first_bad_seq": seq,
+        "bad_hash": row.hash if row else None,
+        "head_hash": report["head_hash"],
+    }
+
+
+def _reported_breaks() -> set[tuple[Any, Any, Any]]:
+    """Keys of every break already written as audit.chain_broken (caller's transaction)."""
+    rows = AuditLog.select(AuditLog.details).where(
+        AuditLog.chain == PLATFORM_CHAIN, AuditLog.action == CHAIN_BROKEN
+    )
+    keys: set[tuple[Any, Any, Any]] = set()
+    for row in rows:
+        items = row.details.get("broken", []) if isinstance(row.details, dict) else []
+        keys.update(_break_key(i) for i in items if isinstance(i, dict))
+    return keys
+
+
 def startup_validation(checkpoint_dir: str | None, key: bytes) -> IntegrityState:
-    """Verify all chains; on a break log + append a CRITICAL audit.chain_broken and lock writes."""
+    """Verify all chains; on a break lock privileged writes (every start) and write one
+    CRITICAL audit.chain_broken per distinct break (not again while the same break persists).
+    """
     reports = verify_all(checkpoint_dir, key)
     broken = [r.to_dict() for r in reports if not r.ok]
     if not broken:
         return IntegrityState()
     log_event(log, "audit chain broken", logging.CRITICAL, chains=broken)
     with platform_tx():
-        append(
-            PLATFORM_CHAIN,
-            "system:hub",
-            "audit.chain_broken",
-            "audit_log",
-            Severity.CRITICAL,
-            {
-                "broken": [
-                    {"chain": b["chain"], "first_bad_seq": b["first_bad_seq"]} for b in broken
-                ]
-            },
-        )
+        known = _reported_breaks()
+        new = [d for d in map(_describe_break, broken) if _break_key(d) not in known]
+        if new:
+            append(
+                PLATFORM_CHAIN,
+                "system:hub",
+                CHAIN_BROKEN,
+                "audit_log",
+                Severity.CRITICAL,
+                {"broken": new},
+            )
     return IntegrityState(locked=True, broken=broken)
+
+
+def integrity_report(
+    tenant_id: str | None,
+    state: IntegrityState,
+    checkpoint_dir: str | None,
+    key: bytes,
+    *,
+    verdict_only: bool = False,
+) -> dict[str, Any]:
+    """Reports of the tenant's chain (every chain for platform callers) plus the lock state.
+
+    `verdict_only` (branch-scoped readers): the whole chain is still verified, since every
+    row is needed to check the hashes, but only VERDICT_FIELDS are returned, never the
+    problems, hashes or anything else about other branches' entries.
+    """
+    if tenant_id is None:
+        reports = [r.to_dict() for r in verify_all(checkpoint_dir, key)]
+    else:
+        with tenant_tx(tenant_id):
+            reports = [verify_chain_with_anchor(tenant_id, checkpoint_dir, key).to_dict()]
+    breaks = [b for b in state.broken if tenant_id is None or b["chain"] == tenant_id]
+    if verdict_only:
+        reports = [_verdict(r) for r in reports]
+        breaks = [_verdict(b) for b in breaks]
+    return {"locked": state.locked, "chains": reports, "startup_breaks": breaks}
+
+
+def _verdict(report: dict[str, Any]) -> dict[str, Any]:
+    return {k: report[k] for k in VERDICT_FIELDS}
 
 
 def write_checkpoints(checkpoint_dir: str, key: bytes) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.db import tenant_tx
@@ -25,6 +26,8 @@ class _Body(BaseModel):
 
 
 class BrandingBody(_Body):
+    """Branding config body."""
+
     store_name: str = Field(min_length=1, max_length=80)
     receipt_header: str = Field(default="", max_length=200)
     receipt_footer: str = Field(default="", max_length=200)
@@ -33,22 +36,42 @@ class BrandingBody(_Body):
 
 
 class TaxClass(_Body):
+    """One tax class: rate and inclusive flag."""
+
     rate: str = Field(pattern=r"^0(\.\d{1,4})?$|^1(\.0{1,4})?$")
     inclusive: bool = True
 
 
 class TaxBody(_Body):
+    """Tax config body: rounding mode and classes."""
+
     rounding: str = Field(pattern=r"^(HALF_UP|HALF_EVEN)$")
     classes: dict[str, TaxClass] = Field(min_length=1)
 
 
 class PricingBody(_Body):
+    """Pricing config body: currency, exponent, locale, default time zone."""
+
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     exponent: int = Field(ge=0, le=3)
     locale: str = Field(min_length=2, max_length=10)
+    # IANA zone the tenant's branches default to (a branch's own timezone wins)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as err:
+                raise ValueError(f"unknown time zone {value!r}") from err
+        return value
 
 
 class RiskBody(BaseModel):
+    """Risk config body (mode; other keys kept)."""
+
     model_config = ConfigDict(extra="allow")
 
     mode: str = Field(default="observe", pattern=r"^(observe|enforce)$")
@@ -62,6 +85,12 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
+def require_tenant(tenant_id: str) -> None:
+    """404 unless the tenant is visible in the caller's transaction."""
+    if Tenant.get_or_none(Tenant.id == tenant_id) is None:
+        raise NotFound("no such tenant")
+
+
 def check_kind(kind: str, editable: bool = True) -> None:
     """Raise 404 UNKNOWN_CONFIG_KIND for anything but the known kinds."""
     if kind not in (EDITABLE_KINDS if editable else ALL_KINDS):
@@ -71,11 +100,14 @@ def check_kind(kind: str, editable: bool = True) -> None:
 def validate_body(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     """Validate a config body for its kind; return the normalised body."""
     try:
-        return SCHEMAS[kind].model_validate(body).model_dump(mode="json")
+        clean = SCHEMAS[kind].model_validate(body).model_dump(mode="json")
     except PydanticValidationError as err:
         raise ValidationError(
             f"invalid {kind} config", Reason.VALIDATION_FAILED, {"fields": pydantic_errors(err)}
         ) from err
+    if kind == "pricing" and clean.get("timezone") is None:
+        clean.pop("timezone", None)  # optional: stored bodies stay as they were without it
+    return clean
 
 
 def current(tenant_id: str, kind: str) -> ConfigVersion | None:
@@ -109,8 +141,7 @@ def get_config(tenant_id: str, kind: str) -> dict[str, Any]:
     """Current version of a kind, or 404."""
     check_kind(kind)
     with tenant_tx(tenant_id):
-        if Tenant.get_or_none(Tenant.id == tenant_id) is None:
-            raise NotFound("no such tenant")
+        require_tenant(tenant_id)
         row = current(tenant_id, kind)
     if row is None:
         raise NotFound(f"no {kind} config yet")
@@ -162,7 +193,6 @@ def put_config(
         )
     clean = validate_body(kind, body)
     with tenant_tx(tenant_id):
-        if Tenant.get_or_none(Tenant.id == tenant_id) is None:
-            raise NotFound("no such tenant")
+        require_tenant(tenant_id)
         row = write_version(principal, tenant_id, kind, clean, reason.strip())
     return version_dict(row)

@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from hub.db import tenant_tx
-from hub.models import FeatureFlag, Tenant, utcnow
-from hub.services import audit, downlink
+from hub.models import FeatureFlag, utcnow
+from hub.services import audit, config, downlink
 from posdomain.audit_chain import Severity
 from posdomain.errors import NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
@@ -76,11 +76,9 @@ def set_flag(
     emergency = bool(change.get("emergency"))
     backfill = _check_ticket(env, enabled, ticket, emergency)
     with tenant_tx(tenant_id):
-        if Tenant.get_or_none(Tenant.id == tenant_id) is None:
-            raise NotFound("no such tenant")
+        config.require_tenant(tenant_id)
         row = FeatureFlag.get_or_none(FeatureFlag.tenant_id == tenant_id, FeatureFlag.name == name)
-        if row is None:
-            row = FeatureFlag(id=uuid.uuid4().hex, tenant_id=tenant_id, name=name, version=0)
+        row = row or FeatureFlag(id=uuid.uuid4().hex, tenant_id=tenant_id, name=name, version=0)
         before = bool(row.enabled)
         row.enabled, row.change_ticket, row.emergency = enabled, ticket, emergency
         row.backfill_required, row.version = backfill, row.version + 1

@@ -28,6 +28,8 @@ class _Wire(BaseModel):
 
 
 class SaleLineIn(_Wire):
+    """A sale.completed line as sent by a box."""
+
     line_no: int = Field(ge=1)
     product_id: str
     sku: str
@@ -42,6 +44,8 @@ class SaleLineIn(_Wire):
 
 
 class SaleIn(_Wire):
+    """A sale.completed payload (CONTRACT.md)."""
+
     sale_id: str = Field(min_length=1, max_length=64)
     receipt_no: int
     cashier_id: str
@@ -58,6 +62,8 @@ class SaleIn(_Wire):
 
 
 class AuditIn(_Wire):
+    """An audit.entry payload: one box audit record."""
+
     chain: str
     seq: int = Field(ge=1)
     ts: str

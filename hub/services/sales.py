@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, time
+import operator
+from datetime import UTC, datetime, time, timedelta
+from functools import reduce
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import fn
 
 from hub.db import tenant_tx
 from hub.models import Box, Branch, Sale, SaleLine, utcnow
+from hub.services import config
 from posdomain.errors import Forbidden, NotFound, Reason
 from posdomain.money import format_minor
 from posdomain.permissions import Principal, Scope
@@ -90,31 +94,77 @@ def get_sale(tenant_id: str, branches: list[str] | None, sale_id: str) -> dict[s
     return out
 
 
-def overview(tenant_id: str, branches: list[str] | None) -> dict[str, Any]:
-    """Today's (UTC) sales count/total per branch and the boxes with last_seen."""
-    start = datetime.combine(utcnow().date(), time.min, tzinfo=utcnow().tzinfo)
+def branch_zone(branch_tz: str | None, tenant_tz: str | None) -> ZoneInfo:
+    """The branch's zone: its own column, else the tenant's pricing config, else UTC.
+
+    An unknown zone name falls through to the next candidate instead of failing the page.
+    """
+    for name in (branch_tz, tenant_tz):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def local_day_bounds(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the local calendar day that `now` falls on in `zone`."""
+    day = now.astimezone(zone).date()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _today_totals(
+    tenant_id: str, bounds: dict[str, tuple[datetime, datetime]]
+) -> dict[str, tuple[int, int]]:
+    """(count, total minor) per branch of sales inside each branch's own local day."""
+    if not bounds:
+        return {}
+    in_day = reduce(
+        operator.or_,
+        [
+            (Sale.branch_id == bid) & (Sale.completed_at >= start) & (Sale.completed_at < end)
+            for bid, (start, end) in bounds.items()
+        ],
+    )
+    rows = (
+        Sale.select(
+            Sale.branch_id,
+            fn.COUNT(Sale.id).alias("n"),
+            fn.SUM(Sale.total_minor).alias("total"),
+        )
+        .where(Sale.tenant_id == tenant_id, in_day)
+        .group_by(Sale.branch_id)
+    )
+    return {r.branch_id: (int(r.n), int(r.total or 0)) for r in rows}  # type: ignore[attr-defined]
+
+
+def overview(
+    tenant_id: str, branches: list[str] | None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Today's sales count/total per branch, "today" being each branch's local day,
+    and the boxes with last_seen."""
+    now = now or utcnow()
     with tenant_tx(tenant_id):
+        pricing = config.current(tenant_id, "pricing")
+        tenant_tz = pricing.body.get("timezone") if pricing else None
         bq = Branch.select().where(Branch.tenant_id == tenant_id).order_by(Branch.name)
         branch_rows = [b for b in bq if branches is None or b.id in branches]
-        ids = [b.id for b in branch_rows]
-        totals = {
-            r.branch_id: (r.n, r.total)  # type: ignore[attr-defined]
-            for r in Sale.select(
-                Sale.branch_id,
-                fn.COUNT(Sale.id).alias("n"),
-                fn.SUM(Sale.total_minor).alias("total"),
-            )
-            .where(Sale.tenant_id == tenant_id, Sale.completed_at >= start, Sale.branch_id.in_(ids))
-            .group_by(Sale.branch_id)
+        bounds = {
+            b.id: local_day_bounds(now, branch_zone(b.timezone, tenant_tz)) for b in branch_rows
         }
-        boxes = list(Box.select().where(Box.branch_id.in_(ids)).order_by(Box.box_id))
+        totals = _today_totals(tenant_id, bounds)
+        boxes = list(Box.select().where(Box.branch_id.in_(list(bounds))).order_by(Box.box_id))
     return {
         "branches": [
             {
                 "branch_id": b.id,
                 "name": b.name,
+                "timezone": str(branch_zone(b.timezone, tenant_tz)),
                 "sales_today": totals.get(b.id, (0, 0))[0],
-                "total_today": format_minor(int(totals.get(b.id, (0, 0))[1] or 0)),
+                "total_today": format_minor(totals.get(b.id, (0, 0))[1]),
             }
             for b in branch_rows
         ],
@@ -141,6 +191,14 @@ def list_branches(tenant_id: str) -> list[dict[str, Any]]:
     if not rows:
         raise NotFound("no such tenant")
     return [{"id": b.id, "name": b.name, "timezone": b.timezone} for b in rows]
+
+
+def branch_choices(principal: Principal, tenant_id: str) -> list[dict[str, Any]]:
+    """Branches the caller may filter by: the tenant's, narrowed to their own if assigned."""
+    choices = list_branches(tenant_id)
+    if principal.branch_ids:
+        choices = [b for b in choices if b["id"] in principal.branch_ids]
+    return choices
 
 
 def list_boxes(tenant_id: str, branches: list[str] | None) -> list[dict[str, Any]]:

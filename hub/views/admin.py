@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.services import users
-from hub.web import integrity, parse_body, target_tenant
+from hub.web import integrity, notify_boxes, parse_body, target_tenant
 from posdomain.permissions import Action, Role
 
 bp = Blueprint("admin", __name__)
 
 
 class UserIn(BaseModel):
+    """POST user body."""
+
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(pattern=r"^[a-z0-9_.-]{3,64}$")
@@ -25,21 +27,20 @@ class UserIn(BaseModel):
 
 
 class ActiveIn(BaseModel):
+    """PUT user active body."""
+
     model_config = ConfigDict(extra="forbid")
 
     active: bool
 
 
 class TokenIn(BaseModel):
+    """POST token body."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=80)
     scopes: list[str] = Field(min_length=1)
-
-
-def _notify(tenant_id: str) -> None:
-    publish = current_app.extensions["cfpos_publish"]
-    publish(tenant_id)
 
 
 @bp.get("/api/v1/users")
@@ -58,7 +59,7 @@ def create_user(tenant_id: str | None = None) -> ResponseReturnValue:
     integrity().guard_writes()
     body = parse_body(UserIn)
     created = users.create_user(principal, tenant, scope, body.model_dump(mode="json"))
-    _notify(tenant)
+    notify_boxes(tenant)
     return jsonify(created), 201
 
 
@@ -69,7 +70,7 @@ def set_active(user_id: str) -> ResponseReturnValue:
     integrity().guard_writes()
     body = parse_body(ActiveIn)
     result = users.set_active(principal, tenant, scope, user_id, body.active)
-    _notify(tenant)
+    notify_boxes(tenant)
     return jsonify(result)
 
 

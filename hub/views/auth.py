@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.services import auth
 from hub.services.brand import platform_brand
-from hub.web import current_principal, parse_body, start_session
+from hub.web import csrf_token, current_principal, parse_body, start_session
 from posdomain.errors import PosError
 from posdomain.permissions import Principal
 
@@ -17,6 +17,8 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginIn(BaseModel):
+    """JSON login body."""
+
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64)
@@ -39,9 +41,9 @@ def _principal_json(p: Principal) -> dict[str, object]:
 def api_login() -> ResponseReturnValue:
     """JSON login: sets the session cookie."""
     body = parse_body(LoginIn)
-    principal = auth.login(body.username, body.password)
+    principal = auth.login(body.username, body.password, request.remote_addr)
     start_session(principal)
-    return jsonify({"principal": _principal_json(principal)})
+    return jsonify({"principal": _principal_json(principal), "csrf_token": csrf_token()})
 
 
 @bp.post("/api/v1/auth/logout")
@@ -56,7 +58,7 @@ def api_me() -> ResponseReturnValue:
     """The calling principal."""
     principal = current_principal()
     assert principal is not None
-    return jsonify({"principal": _principal_json(principal)})
+    return jsonify({"principal": _principal_json(principal), "csrf_token": csrf_token()})
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -66,8 +68,12 @@ def login_page() -> ResponseReturnValue:
     if request.method == "POST":
         try:
             principal = auth.login(
-                request.form.get("username", ""), request.form.get("password", "")
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                request.remote_addr,
             )
+        except TooManyRequests:
+            raise  # 429 page, not a retry prompt
         except PosError as err:
             error = err.message
         else:

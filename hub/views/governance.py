@@ -8,16 +8,17 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.db import tenant_tx
 from hub.services import audit, config, flags
 from hub.services.brand import brand_for
-from hub.web import current_principal, integrity, parse_body, target_tenant
+from hub.web import current_principal, integrity, notify_boxes, page_arg, parse_body, target_tenant
 from posdomain.permissions import Action, Principal, Scope, authorize
 
 bp = Blueprint("governance", __name__)
 
 
 class ConfigIn(BaseModel):
+    """PUT config body: the document and a reason."""
+
     model_config = ConfigDict(extra="forbid")
 
     body: dict[str, Any]
@@ -25,16 +26,14 @@ class ConfigIn(BaseModel):
 
 
 class FlagIn(BaseModel):
+    """PUT flag body."""
+
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool
     reason: str = ""
     change_ticket: str | None = Field(default=None, max_length=64)
     emergency: bool = False
-
-
-def _notify(tenant_id: str) -> None:
-    current_app.extensions["cfpos_publish"](tenant_id)
 
 
 @bp.get("/api/v1/config/<kind>")
@@ -53,7 +52,7 @@ def put_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
     integrity().guard_writes()
     body = parse_body(ConfigIn)
     result = config.put_config(principal, tenant, kind, body.body, body.reason)
-    _notify(tenant)
+    notify_boxes(tenant)
     return jsonify(result)
 
 
@@ -82,50 +81,38 @@ def put_flag(name: str, tenant_id: str | None = None) -> ResponseReturnValue:
     body = parse_body(FlagIn)
     env = current_app.config["CFPOS_ENV"]
     result = flags.set_flag(principal, tenant, name, body.model_dump(), env)
-    _notify(tenant)
+    notify_boxes(tenant)
     return jsonify(result)
-
-
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 @bp.get("/api/v1/audit")
 def list_audit() -> ResponseReturnValue:
-    """One page of the caller's tenant audit chain."""
-    _p, tenant, _s = target_tenant(Action.AUDIT_READ, request.args.get("tenant_id"))
-    with tenant_tx(tenant):
-        return jsonify(audit.list_entries(tenant, _page()))
+    """One page of the caller's tenant audit chain (branch managers: their branches' entries)."""
+    principal, tenant, scope = target_tenant(Action.AUDIT_READ, request.args.get("tenant_id"))
+    return jsonify(audit.read_entries(tenant, page_arg(), audit_branches(principal, scope)))
 
 
 @bp.get("/api/v1/audit/integrity")
 def audit_integrity() -> ResponseReturnValue:
     """ChainReport of every chain visible to the caller, plus the lock state."""
-    principal, _scope = _audit_reader()
-    return jsonify(integrity_report(principal.tenant_id))
-
-
-def _audit_reader() -> tuple[Principal, Scope]:
     principal = current_principal()
     assert principal is not None
-    return principal, authorize(principal, Action.AUDIT_READ)
+    scope = authorize(principal, Action.AUDIT_READ)
+    return jsonify(integrity_report(principal, scope))
 
 
-def integrity_report(tenant_id: str | None) -> dict[str, Any]:
-    """Reports of the tenant's chain (or every chain for platform callers)."""
+def audit_branches(principal: Principal, scope: Scope) -> frozenset[str] | None:
+    """Branches whose audit entries a reader may see (None = the whole chain)."""
+    return principal.branch_ids if scope is Scope.BRANCH else None
+
+
+def integrity_report(principal: Principal, scope: Scope) -> dict[str, Any]:
+    """The caller's integrity report (verdict fields only for branch-scoped readers)."""
     cfg = current_app.config
-    key = str(cfg["AUDIT_CHECKPOINT_KEY"]).encode()
-    if tenant_id is None:
-        reports = [r.to_dict() for r in audit.verify_all(cfg["AUDIT_CHECKPOINT_DIR"], key)]
-    else:
-        with tenant_tx(tenant_id):
-            reports = [
-                audit.verify_chain_with_anchor(
-                    tenant_id, cfg["AUDIT_CHECKPOINT_DIR"], key
-                ).to_dict()
-            ]
-    state = integrity()
-    return {"locked": state.locked, "chains": reports, "startup_breaks": state.broken}
+    return audit.integrity_report(
+        principal.tenant_id,
+        integrity(),
+        cfg["AUDIT_CHECKPOINT_DIR"],
+        str(cfg["AUDIT_CHECKPOINT_KEY"]).encode(),
+        verdict_only=scope is Scope.BRANCH,
+    )

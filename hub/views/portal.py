@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 from hub.services import sales
 from hub.services.brand import brand_for
 from hub.views.governance import integrity_report
-from hub.views.sales import page_arg, sales_scope
-from hub.web import current_principal, target_tenant
+from hub.views.sales import sales_scope
+from hub.web import current_principal, page_arg, target_tenant
 from posdomain.permissions import Action
 
 bp = Blueprint("portal", __name__)
@@ -36,11 +36,9 @@ def sales_page() -> ResponseReturnValue:
     """Server-side paged sales list with a branch filter."""
     tenant, branches = sales_scope()
     data = sales.list_sales(tenant, branches, page_arg())
-    choices = sales.list_branches(tenant)
     principal = current_principal()
     assert principal is not None
-    if principal.branch_ids:
-        choices = [b for b in choices if b["id"] in principal.branch_ids]
+    choices = sales.branch_choices(principal, tenant)
     return _page(
         "sales.html", data=data, branches=choices, branch_id=request.args.get("branch_id", "")
     )
@@ -49,5 +47,5 @@ def sales_page() -> ResponseReturnValue:
 @bp.get("/audit")
 def audit_page() -> ResponseReturnValue:
     """Audit chain integrity."""
-    principal, _tenant, _scope = target_tenant(Action.AUDIT_READ)
-    return _page("integrity.html", report=integrity_report(principal.tenant_id))
+    principal, _tenant, scope = target_tenant(Action.AUDIT_READ)
+    return _page("integrity.html", report=integrity_report(principal, scope))

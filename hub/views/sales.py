@@ -6,18 +6,10 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from hub.services import sales
-from hub.web import target_tenant
+from hub.web import page_arg, target_tenant
 from posdomain.permissions import Action
 
 bp = Blueprint("sales", __name__)
-
-
-def page_arg() -> int:
-    """?page= as a positive int."""
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def sales_scope(path_tenant: str | None = None) -> tuple[str, list[str] | None]:

@@ -106,3 +106,28 @@ def test_severity_downgrade_is_flagged(own_db):
         report = audit.verify_chain_with_anchor("t-greenbasket")
     assert report.ok is False
     assert report.problems[0]["kind"] == "severity downgrade"
+
+
+def _chain_broken_entries() -> list[audit.AuditRecord]:
+    with hub_db.platform_tx():
+        return [r for r in audit.chain_records("platform") if r.action == "audit.chain_broken"]
+
+
+@pytest.mark.req("FR-802")
+def test_chain_broken_written_once_per_distinct_break(own_db, tmp_path):
+    admin_url, app_url = own_db
+    _tamper(admin_url, "UPDATE audit_log SET actor = 'x' WHERE chain = 't-greenbasket' AND seq = 3")
+    for _ in range(3):
+        app = create_app(_config(app_url, str(tmp_path)))
+        assert app.extensions["cfpos_integrity"].locked  # every start still locks
+        # activity on the locked chain moves its head, which is not a new break
+        login_body = {"username": "owner", "password": PASSWORDS["owner"]}
+        assert app.test_client().post("/api/v1/auth/login", json=login_body).status_code == 200
+    entries = _chain_broken_entries()
+    assert len(entries) == 1
+    assert entries[0].details["broken"][0]["first_bad_seq"] == 3
+    _tamper(admin_url, "UPDATE audit_log SET actor = 'y' WHERE chain = 't-greenbasket' AND seq = 2")
+    assert create_app(_config(app_url, str(tmp_path))).extensions["cfpos_integrity"].locked
+    entries = _chain_broken_entries()
+    assert len(entries) == 2
+    assert entries[-1].details["broken"][0]["first_bad_seq"] == 2

@@ -157,7 +157,12 @@ def test_portal_login_form(client):
     page = client.get("/login").get_data(as_text=True)
     assert '<label for="username">' in page
     assert client.get("/sales").status_code == 302
-    resp = client.post("/login", data={"username": "owner", "password": "owner-demo-pass"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    resp = client.post(
+        "/login",
+        data={"username": "owner", "password": "owner-demo-pass", "csrf_token": token[1]},
+    )
     assert resp.status_code == 302
     assert "sales" in client.get("/sales").get_data(as_text=True).lower()
     assert "intact" in client.get("/audit").get_data(as_text=True)
