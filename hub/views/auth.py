@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.services import auth
 from hub.services.brand import platform_brand
 from hub.web import csrf_token, current_principal, parse_body, start_session
-from posdomain.errors import PosError
+from posdomain.errors import PosError, TooManyRequests
 from posdomain.permissions import Principal
 
 bp = Blueprint("auth", __name__)
