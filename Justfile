@@ -6,6 +6,7 @@ default: test
 # Install, lint, type-check and run the whole normal test suite (CI runs this).
 test: lint typecheck
     scripts/ensure-services.sh
+    scripts/ensure-browser.sh
     python -m pytest -q
 
 # ruff lint + format check

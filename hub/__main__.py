@@ -53,7 +53,8 @@ def cmd_ingest(cfg: dict[str, Any]) -> int:
 
     hub_db.bind(cfg["DATABASE_URL"])
     host, port = mqtt_host_port(cfg["MQTT_URL"])
-    IngestWorker(host, port).run_forever()
+    client_id = os.environ.get("CFPOS_INGEST_CLIENT_ID", "cfpos-hub-ingest")
+    IngestWorker(host, port, client_id=client_id).run_forever()
     return 0
 
 

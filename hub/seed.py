@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hub.db import platform_tx, tenant_tx
@@ -12,7 +13,8 @@ from posdomain.permissions import Role
 
 DEMO_TENANT, DEMO_BRANCHES = "t-greenbasket", ("b-downtown", "b-riverside")
 OTHER_TENANT, OTHER_BRANCH = "t-harborfoods", "b-harbor-main"
-DEMO_BOX = "box-downtown-1"
+# one hub per broker in production; a second stack on the same broker (tests) needs its own box id
+DEMO_BOX = os.environ.get("CFPOS_DEMO_BOX_ID", "box-downtown-1")
 # (username, password, display name, role, tenant, branches, pin)
 USERS = [
     ("admin", "admin-demo-pass", "Platform Admin", Role.APPLICATION_OWNER, None, [], None),

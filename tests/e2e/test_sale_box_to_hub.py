@@ -7,66 +7,16 @@ app role not the owner) and the real Mosquitto. Nothing is mocked.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from scripts.demo import Stack, boot, drop_database, free_port
-from scripts.demo_smoke import BoxClient, HubClient, login_of
+from scripts.demo_smoke import HubClient
+from tests.e2e.conftest import cashier, hub_as, log_lines_with
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, pg_admin_dsn: str, mqtt_addr: tuple[str, int]
-) -> Iterator[tuple[Stack, dict[str, Any]]]:
-    """The demo stack in its own database and folder, on free ports."""
-    db_name = f"cfpos_test_e2e_{uuid.uuid4().hex[:10]}"
-    args = argparse.Namespace(
-        hub_port=free_port(),
-        box_port=free_port(),
-        db_name=db_name,
-        var=str(tmp_path_factory.mktemp("e2e")),
-    )
-    running, seed = boot(args)
-    try:
-        yield running, seed
-    finally:
-        running.stop()
-        drop_database(db_name)
-
-
-def cashier(stack: Stack, seed: dict[str, Any]) -> BoxClient:
-    """A box client logged in as the demo cashier."""
-    box = BoxClient(stack.box_port)
-    box.wait_for_master_data()
-    box.login(login_of(seed, "CASHIER")["pin"])
-    return box
-
-
-def hub_as(stack: Stack, seed: dict[str, Any], role: str) -> HubClient:
-    """A hub client logged in with the first demo login of that role."""
-    hub = HubClient(stack.hub_port)
-    user = login_of(seed, role)
-    hub.login(user["username"], user["password"])
-    return hub
-
-
-def log_lines_with(stack: Stack, name: str, needle: str) -> list[dict[str, Any]]:
-    """JSON log lines of one process that mention `needle`."""
-    out = []
-    for line in (Path(stack.var) / f"{name}.log").read_text(errors="replace").splitlines():
-        if needle in line and line.startswith("{"):
-            out.append(json.loads(line))
-    return out
 
 
 @pytest.mark.req("FR-300", "FR-303", "FR-002", "NFR-006")

@@ -25,8 +25,9 @@ CLASSES, ROUNDING = parse_tax_classes(
 
 def line(no: int, price: str, qty: int = 1, tax_class: str = "STD") -> LineInput:
     """A basket line with a made-up product."""
-    return LineInput(no, f"p{no}", f"SKU{no}", f"Item {no}", f"400000000{no}", qty,
-                     Decimal(price), tax_class)
+    return LineInput(
+        no, f"p{no}", f"SKU{no}", f"Item {no}", f"400000000{no}", qty, Decimal(price), tax_class
+    )
 
 
 @pytest.mark.req("FR-302")
@@ -35,8 +36,12 @@ def test_single_line_matches_contract_example() -> None:
     assert totals.total == Decimal("1.99")
     assert totals.tax_total == Decimal("0.33")
     row = totals.breakdown[0]
-    assert (row.tax_class, row.net, row.tax, row.gross) == ("STD", Decimal("1.66"),
-                                                           Decimal("0.33"), Decimal("1.99"))
+    assert (row.tax_class, row.net, row.tax, row.gross) == (
+        "STD",
+        Decimal("1.66"),
+        Decimal("0.33"),
+        Decimal("1.99"),
+    )
     assert totals.lines[0].tax == Decimal("0.33")
 
 
@@ -50,8 +55,9 @@ def test_tax_rounded_per_document_not_per_line() -> None:
 
 @pytest.mark.req("FR-302")
 def test_several_classes_and_quantities() -> None:
-    totals = compute_totals([line(1, "2.50", 3), line(2, "1.07", 2, "RED"),
-                             line(3, "5.00", 1, "ZERO")], CLASSES)
+    totals = compute_totals(
+        [line(1, "2.50", 3), line(2, "1.07", 2, "RED"), line(3, "5.00", 1, "ZERO")], CLASSES
+    )
     assert totals.total == Decimal("14.64")
     assert totals.item_count == 6
     assert [r.tax_class for r in totals.breakdown] == ["RED", "STD", "ZERO"]
@@ -95,8 +101,9 @@ line_strategy = st.tuples(
 @settings(max_examples=200, deadline=None)
 @given(st.lists(line_strategy, min_size=1, max_size=30))
 def test_breakdown_sums_exactly_to_the_total(specs: list[tuple[int, int, str]]) -> None:
-    lines = [line(i + 1, str(Decimal(cents) / 100), qty, tc)
-             for i, (cents, qty, tc) in enumerate(specs)]
+    lines = [
+        line(i + 1, str(Decimal(cents) / 100), qty, tc) for i, (cents, qty, tc) in enumerate(specs)
+    ]
     totals = compute_totals(lines, CLASSES)
     assert sum(r.gross for r in totals.breakdown) == totals.total
     assert sum(r.tax for r in totals.breakdown) == totals.tax_total
