@@ -3,6 +3,7 @@
 Uses the real PostgreSQL and Mosquitto when configured or reachable on localhost;
 otherwise falls back to embedded defaults (hub on SQLite, amqtt broker) with a
 loud warning, so a fresh machine can still see a sale go from till to head office.
+CFPOS_DEMO_EMBEDDED=1 forces the embedded defaults even where the real services run.
 
     python -m scripts.demo            # run until Ctrl-C
     python -m scripts.demo --smoke    # start, ring one sale, see it on the hub, stop
@@ -112,7 +113,7 @@ def choose_database(env: dict[str, str], db_name: str, var: Path, notes: list[st
         env.setdefault("CFPOS_HUB_ADMIN_DATABASE_URL", env["CFPOS_HUB_DATABASE_URL"])
         notes.append(f"hub database: {env['CFPOS_HUB_DATABASE_URL']} (configured)")
         return
-    if port_open("127.0.0.1", 5432):
+    if port_open("127.0.0.1", 5432) and not env.get("CFPOS_DEMO_EMBEDDED"):
         import psycopg2  # only the launcher creates the demo database
 
         conn = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/postgres")
@@ -142,7 +143,7 @@ def choose_broker(stack: Stack) -> tuple[str, int]:
         url = urlparse(env["CFPOS_MQTT_URL"])
         stack.notes.append(f"broker: {env['CFPOS_MQTT_URL']} (configured)")
         return url.hostname or "127.0.0.1", url.port or 1883
-    if port_open("127.0.0.1", 1883):
+    if port_open("127.0.0.1", 1883) and not env.get("CFPOS_DEMO_EMBEDDED"):
         env["CFPOS_MQTT_URL"] = "mqtt://127.0.0.1:1883"
         stack.notes.append("broker: Mosquitto on 127.0.0.1:1883")
         return "127.0.0.1", 1883
@@ -277,7 +278,8 @@ def reset(args: argparse.Namespace) -> None:
     import shutil
 
     shutil.rmtree(ROOT / args.var, ignore_errors=True)
-    if not os.environ.get("CFPOS_HUB_DATABASE_URL") and port_open("127.0.0.1", 5432):
+    embedded = os.environ.get("CFPOS_HUB_DATABASE_URL") or os.environ.get("CFPOS_DEMO_EMBEDDED")
+    if not embedded and port_open("127.0.0.1", 5432):
         drop_database(args.db_name)
 
 
