@@ -82,12 +82,22 @@ class DownMessage(_Strict):
     """Hub → box master data (staff, catalog, config, flags, risk), versioned per kind."""
 
     v: Literal[1] = 1
-    kind: Literal["staff", "catalog", "config", "flags", "risk"]
+    kind: Literal["staff", "catalog", "config", "flags", "risk", "pricing"]
     version: int = Field(ge=1)
     tenant_id: str
     branch_id: str
     issued_at: datetime
     body: dict[str, Any]
+
+
+class BoxRequest(_Strict):
+    """Box → hub: ask for data the retained messages cannot carry (catalog catch-up)."""
+
+    v: Literal[1] = 1
+    box_id: str = Field(pattern=_ID)
+    kind: Literal["catalog"]
+    since_version: int = Field(ge=0)
+    request_id: uuid.UUID
 
 
 def new_event_id() -> uuid.UUID:

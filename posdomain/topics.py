@@ -20,6 +20,11 @@ def box_down(box_id: str, kind: str) -> str:
     return f"{PREFIX}/box/{box_id}/down/{kind}"
 
 
+def box_request(box_id: str) -> str:
+    """Box → hub: requests such as catalog catch-up from a version (QoS 1)."""
+    return f"{PREFIX}/box/{box_id}/req"
+
+
 def box_status(box_id: str) -> str:
     """Box → hub: heartbeat and device status (retained; last will says offline)."""
     return f"{PREFIX}/box/{box_id}/status"
@@ -27,6 +32,7 @@ def box_status(box_id: str) -> str:
 
 ALL_BOX_EVENTS = f"{PREFIX}/box/+/events"
 ALL_BOX_STATUS = f"{PREFIX}/box/+/status"
+ALL_BOX_REQUESTS = f"{PREFIX}/box/+/req"
 
 
 def box_id_from_topic(topic: str) -> str | None:
