@@ -44,9 +44,10 @@
   }
   function clearError() { $("error").hidden = true; }
 
-  function showLogin() {
+  function showLogin(keepTyped) {
     $("till").hidden = true; $("login").hidden = false; $("logout").hidden = true;
-    $("cashier").textContent = ""; $("pin").value = ""; $("pin").focus();
+    // at start-up keep digits typed while the session check was under way
+    $("cashier").textContent = ""; if (!keepTyped) $("pin").value = ""; $("pin").focus();
   }
   function showTill(staff) {
     $("login").hidden = true; $("till").hidden = false; $("logout").hidden = false;
@@ -173,7 +174,8 @@
     if (!(ev.target instanceof HTMLInputElement)) setTimeout(focusScan, 0);
   });
 
-  api("GET", "/auth/me").then((r) => showTill(r.staff)).catch(() => showLogin());
+  api("GET", "/auth/me").then((r) => showTill(r.staff)).catch(() => showLogin(true))
+    .finally(() => { document.body.dataset.ready = "1"; });
   pollStatus();
   setInterval(pollStatus, 2000);
 })();

@@ -51,6 +51,8 @@ def test_keyboard_only_sale_in_the_browser_reaches_the_hub(
     before = {s["sale_id"] for s in hub.sales()}
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(f"http://127.0.0.1:{running.box_port}/")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.evaluate("document.activeElement.id") == "pin", "the PIN field must have focus"
 
     page.keyboard.type(login_of(seed, "CASHIER")["pin"])
     page.keyboard.press("Enter")
