@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.db import db, is_postgres, platform_tx, tenant_tx
 from hub.models import AuditLog
+from hub.services.box_audit import box_chain_reports
 from posdomain.audit_chain import (
     AuditRecord,
     ChainReport,
@@ -317,10 +318,17 @@ def integrity_report(
         with tenant_tx(tenant_id):
             reports = [verify_chain_with_anchor(tenant_id, checkpoint_dir, key).to_dict()]
     breaks = [b for b in state.broken if tenant_id is None or b["chain"] == tenant_id]
+    boxes = box_chain_reports(tenant_id)
     if verdict_only:
         reports = [_verdict(r) for r in reports]
         breaks = [_verdict(b) for b in breaks]
-    return {"locked": state.locked, "chains": reports, "startup_breaks": breaks}
+        boxes = [{**_verdict(b), "box_id": b["box_id"]} for b in boxes]
+    return {
+        "locked": state.locked,
+        "chains": reports,
+        "startup_breaks": breaks,
+        "box_chains": boxes,
+    }
 
 
 def _verdict(report: dict[str, Any]) -> dict[str, Any]:

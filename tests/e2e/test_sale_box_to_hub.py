@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -83,3 +84,40 @@ def test_sync_agent_killed_after_local_commit_still_delivers_exactly_once(stack)
         Decimal(str(s["total"])) for s in hub_sales if s["sale_id"] in {x["sale_id"] for x in sales}
     )
     assert hub_total == box_total
+
+
+@pytest.mark.req("FR-802")
+def test_box_audit_chain_is_verifiable_on_the_hub_and_tamper_shows(stack) -> None:
+    """Box audit entries travel as events; the hub verifies the box's chain end to end."""
+    import psycopg2
+
+    running, seed = stack
+    box = cashier(running, seed)
+    sale = box.sell(box.first_barcodes(1), "100.00")
+    hub = hub_as(running, seed, "TENANT_OWNER")
+    hub.wait_for_sale(sale["sale_id"])
+
+    def box_chain() -> dict[str, Any]:
+        report = hub.http.get(hub.base + "/audit/integrity", timeout=10).json()
+        return next(c for c in report["box_chains"] if c["box_id"] == seed["box_id"])
+
+    deadline = time.monotonic() + 20
+    while box_chain()["entries"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    chain = box_chain()
+    assert chain["ok"], chain
+    assert chain["entries"] >= 2
+
+    conn = psycopg2.connect(running.env["CFPOS_HUB_ADMIN_DATABASE_URL"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")  # an owner bypassing triggers
+        cur.execute(
+            "UPDATE box_audit SET actor = 'staff:someone-else' WHERE box_id = %s AND seq = 1",
+            (seed["box_id"],),
+        )
+    conn.close()
+    tampered = box_chain()
+    assert not tampered["ok"]
+    assert tampered["first_bad_seq"] == 1
+    assert any(p["kind"] == "hash" for p in tampered["problems"])
