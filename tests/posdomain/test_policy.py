@@ -1,0 +1,160 @@
+"""Signed pricing policies: signature, window, kind and params checks fail closed; ETag."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from posdomain.canonical import canonical_json
+from posdomain.errors import Reason
+from posdomain.policy import (
+    Policy,
+    PolicyRejected,
+    policy_etag,
+    sign_policy,
+    verify_policies,
+    verify_policy,
+)
+
+pytestmark = pytest.mark.req("FR-301")
+
+KEY = "tenant-policy-key"
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    """A signed 3-for-2.00 multibuy policy body, with `changes` applied before signing."""
+    raw: dict[str, Any] = {
+        "policy_id": "mb-1",
+        "policyVersion": 1,
+        "effectiveFrom": "2024-01-01T00:00:00Z",
+        "effectiveTo": "2025-01-01T00:00:00+00:00",
+        "kind": "multibuy",
+        "target": {"product_ids": ["p1"], "categories": []},
+        "params": {"qty": 3, "price": "2.00"},
+    }
+    raw.update(changes)
+    return {**raw, "signature": sign_policy(raw, KEY)}
+
+
+def reason_of(raw: Any, now: datetime = NOW) -> Reason:
+    """The rejection reason for a body."""
+    with pytest.raises(PolicyRejected) as err:
+        verify_policy(raw, KEY, now)
+    return err.value.reason
+
+
+def test_signed_policy_verifies_into_typed_params() -> None:
+    verified = verify_policy(body(), KEY, NOW)
+    assert (verified.policy_id, verified.policy_version, verified.kind) == ("mb-1", 1, "multibuy")
+    assert verified.params.qty == 3
+    assert str(verified.params.price) == "2.00"
+    assert verified.target.matches("p1", None)
+    assert not verified.target.matches("p2", "dairy")
+
+
+def test_signature_is_hmac_over_canonical_json_without_signature() -> None:
+    import hashlib
+    import hmac
+
+    raw = body()
+    unsigned = {k: v for k, v in raw.items() if k != "signature"}
+    expected = hmac.new(KEY.encode(), canonical_json(unsigned), hashlib.sha256).hexdigest()
+    assert raw["signature"] == expected
+    assert sign_policy(raw, KEY.encode()) == expected
+
+
+def test_policy_dataclass_round_trips_and_signs() -> None:
+    policy = Policy.from_wire(body())
+    assert policy.to_wire() == body()
+    resigned = Policy("x", 2, "2024-01-01T00:00:00Z", None, "percent",
+                      {"categories": ["dairy"]}, {"percent": "10"}).signed(KEY)  # fmt: skip
+    assert verify_policy(resigned, KEY, NOW).params.percent == 10
+    with pytest.raises(PolicyRejected):
+        Policy.from_wire({"policy_id": "x"})
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda b: {**b, "params": {"qty": 3, "price": "0.01"}},
+        lambda b: {**b, "signature": "0" * 64},
+        lambda b: {**b, "signature": ""},
+        lambda b: {k: v for k, v in b.items() if k != "signature"},
+        lambda b: {**b, "effectiveTo": None},
+    ],
+)
+def test_tampered_or_unsigned_policy_is_unverifiable(tamper: Any) -> None:
+    assert reason_of(tamper(body())) is Reason.POLICY_UNVERIFIABLE
+
+
+def test_wrong_key_is_unverifiable() -> None:
+    with pytest.raises(PolicyRejected) as err:
+        verify_policy(body(), "other-key", NOW)
+    assert err.value.reason is Reason.POLICY_UNVERIFIABLE
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kind": "free_money"},
+        {"params": {"qty": 1, "price": "2.00"}},
+        {"params": {"qty": 3, "price": 2.0}},
+        {"params": {"qty": 3, "price": "-1.00"}},
+        {"params": {"qty": 3, "price": "2.00", "extra": 1}},
+        {"params": {"qty": True, "price": "2.00"}},
+        {"kind": "percent", "params": {"percent": "120"}},
+        {"kind": "bxgy", "params": {"buy": 0, "get": 1}},
+        {"target": {"product_ids": [], "categories": []}},
+        {"target": {"product_ids": "p1"}},
+        {"target": {"skus": ["x"]}},
+        {"policyVersion": 0},
+        {"policyVersion": "1"},
+        {"policy_id": ""},
+        {"effectiveFrom": "yesterday"},
+        {"effectiveFrom": "2024-01-01T00:00:00"},
+        {"effectiveTo": "2024-01-01T00:00:00Z"},
+        {"effectiveTo": "2023-12-31T00:00:00Z"},
+    ],
+)
+def test_malformed_policies_are_unverifiable_even_when_signed(changes: dict[str, Any]) -> None:
+    assert reason_of(body(**changes)) is Reason.POLICY_UNVERIFIABLE
+
+
+def test_window_is_half_open() -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    end = datetime(2025, 1, 1, tzinfo=UTC)
+    assert verify_policy(body(), KEY, start).policy_id == "mb-1"
+    assert reason_of(body(), start - timedelta(microseconds=1)) is Reason.POLICY_NOT_YET_EFFECTIVE
+    assert reason_of(body(), end) is Reason.POLICY_EXPIRED
+    assert (
+        verify_policy(body(effectiveTo=None), KEY, end + timedelta(days=999)).effective_to is None
+    )
+
+
+def test_naive_now_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        verify_policy(body(), KEY, datetime(2024, 6, 1))
+
+
+def test_verify_policies_splits_and_reports_rejections() -> None:
+    good = body()
+    bad = {**body(policy_id="mb-2"), "params": {"qty": 2, "price": "0.01"}}
+    expired = body(policy_id="mb-3", effectiveTo="2024-02-01T00:00:00Z")
+    verified, rejected = verify_policies([good, bad, expired, "junk"], KEY, NOW)  # type: ignore[list-item]
+    assert [p.policy_id for p in verified] == ["mb-1"]
+    assert [(r.policy_id, r.policy_version, r.reason) for r in rejected] == [
+        ("mb-2", 1, Reason.POLICY_UNVERIFIABLE),
+        ("mb-3", 1, Reason.POLICY_EXPIRED),
+        ("", None, Reason.POLICY_UNVERIFIABLE),
+    ]
+
+
+def test_policy_etag_is_strong_and_content_addressed() -> None:
+    etag = policy_etag([body()])
+    assert etag.startswith('"')
+    assert etag.endswith('"')
+    assert etag == policy_etag([dict(reversed(list(body().items())))])
+    assert etag != policy_etag([body(policyVersion=2)])
