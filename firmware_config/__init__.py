@@ -1,1 +1,1 @@
-"""Box configuration schema, hardware profiles and a validate command."""
+"""Box configuration schema (`schema`), hardware profiles (`profiles`) and a validate CLI."""

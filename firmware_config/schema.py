@@ -1,19 +1,41 @@
-"""The store box's configuration file (YAML or JSON), validated with clear errors."""
+"""The store box's configuration file (YAML or JSON), validated with clear errors.
+
+Every problem names the field path, what is wrong and what to write instead
+(`firmware_config.problems`). Device paths must be stable: evdev under
+`/dev/input/by-id/` or `/dev/input/by-path/`, serial under `/dev/serial/by-id/` or
+`/dev/serial/by-path/` (a `/dev/pts/N` pseudo-terminal is accepted for tests) — USB
+numbering changes across reboots (PITFALLS "Devices").
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from firmware_config.problems import describe
 from posdomain.envelope import pydantic_errors
 from posdomain.errors import Reason, ValidationError
 
 _ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+EVDEV_PREFIXES = ("/dev/input/by-id/", "/dev/input/by-path/")
+SERIAL_PREFIXES = ("/dev/serial/by-id/", "/dev/serial/by-path/", "/dev/pts/")
+# which driver kinds make sense for which device role
+ROLE_KINDS: dict[str, tuple[str, ...]] = {
+    "printer": ("fake", "usb", "serial", "network", "file", "none"),
+    "drawer": ("fake", "usb", "serial", "network", "file", "none"),
+    "scanner": ("fake", "evdev", "serial", "none"),
+    "scale": ("fake", "serial", "none"),
+}
+# kinds that cannot work without a device path
+NEEDS_PATH = frozenset({"evdev", "file"})
+LOCALE_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 
 class _Cfg(BaseModel):
@@ -40,6 +62,23 @@ class DeviceSettings(_Cfg):
     port: int | None = Field(default=None, ge=1, le=65535)
     options: dict[str, Any] = {}
 
+    @model_validator(mode="after")
+    def _stable_path(self) -> DeviceSettings:
+        """evdev and serial devices must be addressed by a stable path."""
+        if self.path is None:
+            return self
+        if self.kind == "evdev" and not self.path.startswith(EVDEV_PREFIXES):
+            raise ValueError(
+                f"evdev path {self.path!r} is not stable: use /dev/input/by-id/... or "
+                "/dev/input/by-path/... (event numbers change across reboots)"
+            )
+        if self.kind == "serial" and not self.path.startswith(SERIAL_PREFIXES):
+            raise ValueError(
+                f"serial path {self.path!r} is not stable: use /dev/serial/by-id/... or "
+                "/dev/serial/by-path/... (ttyUSB numbers change across reboots)"
+            )
+        return self
+
 
 class Devices(_Cfg):
     """The device map: what is attached to this box."""
@@ -48,6 +87,24 @@ class Devices(_Cfg):
     drawer: DeviceSettings = DeviceSettings()
     scanner: DeviceSettings = DeviceSettings()
     scale: DeviceSettings = DeviceSettings(kind="none")
+
+    @model_validator(mode="after")
+    def _kinds_fit_roles(self) -> Devices:
+        """A scanner cannot be a network printer, an evdev device must have a path, etc."""
+        for role, allowed in ROLE_KINDS.items():
+            dev: DeviceSettings = getattr(self, role)
+            if dev.kind not in allowed:
+                raise ValueError(
+                    f"devices.{role}.kind {dev.kind!r} is not usable for a {role}; "
+                    f"allowed: {', '.join(allowed)}"
+                )
+            if role == "drawer":
+                continue  # an ESC/POS drawer without its own path/host hangs off the printer
+            if dev.kind in NEEDS_PATH and not dev.path:
+                raise ValueError(f"devices.{role}: kind {dev.kind!r} needs a path")
+            if dev.kind == "network" and not dev.host:
+                raise ValueError(f"devices.{role}: kind 'network' needs a host")
+        return self
 
 
 class BoxConfig(_Cfg):
@@ -69,25 +126,63 @@ class BoxConfig(_Cfg):
     session_idle_minutes: int = Field(default=15, ge=1, le=720)
     pin_max_failures: int = Field(default=5, ge=1, le=20)
     pin_lockout_minutes: int = Field(default=5, ge=1, le=1440)
+    profile: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """An IANA zone name the box's zoneinfo database knows."""
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'"
+            ) from err
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        """A language tag such as 'en', 'de' or 'de-AT' (missing texts fall back to English)."""
+        if not LOCALE_RE.match(value):
+            raise ValueError(f"locale {value!r} is not a language tag: write e.g. 'en', 'de-AT'")
+        return value
+
+    @field_validator("hub_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        """The hub is reached over http(s)."""
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"hub_url {value!r} must start with http:// or https://")
+        return value.rstrip("/")
 
 
 def parse_box_config(data: object) -> BoxConfig:
-    """Validate a decoded config mapping, turning schema errors into a ValidationError."""
+    """Validate a decoded config mapping, turning schema errors into a ValidationError.
+
+    The error's details carry `errors` (field/problem pairs) and `problems`: one
+    human sentence per problem saying what to fix.
+    """
     try:
         return BoxConfig.model_validate(data)
     except PydanticValidationError as err:
+        problems = describe(err, BoxConfig)
         raise ValidationError(
-            "box configuration is invalid",
+            "box configuration is invalid: " + "; ".join(problems),
             Reason.VALIDATION_FAILED,
-            {"errors": pydantic_errors(err)},
+            {"errors": pydantic_errors(err), "problems": problems},
         ) from err
+
+
+def read_config_data(path: str | Path) -> Any:
+    """The decoded YAML/JSON of a config file (MALFORMED_JSON if it does not parse)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as err:
+        raise ValidationError(f"{path}: not valid YAML/JSON: {err}", Reason.MALFORMED_JSON) from err
 
 
 def load_box_config(path: str | Path) -> BoxConfig:
     """Read and validate a YAML/JSON box config file."""
-    text = Path(path).read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise ValidationError(f"{path}: not valid YAML/JSON: {err}", Reason.MALFORMED_JSON) from err
-    return parse_box_config(data)
+    return parse_box_config(read_config_data(path))

@@ -1,4 +1,4 @@
-"""Hub CLI: migrate | seed-demo | serve | ingest | publish-down | verify-audit."""
+"""Hub CLI: migrate | seed-demo | serve | ingest | publish-down | verify-audit | mqtt-config."""
 
 from __future__ import annotations
 
@@ -80,6 +80,22 @@ def cmd_verify_audit(cfg: dict[str, Any], write_checkpoint: bool) -> int:
     return 2 if state.locked else 0
 
 
+def cmd_mqtt_config(cfg: dict[str, Any], args: argparse.Namespace) -> int:
+    """Write Mosquitto passwd/acl/conf for every enrolled box (NFR-005); SIGHUP the broker."""
+    from pathlib import Path
+
+    from hub.models import utcnow
+    from hub.services import enrolment_boxes, mqtt_acl
+
+    hub_db.bind(cfg["DATABASE_URL"])
+    users = enrolment_boxes.broker_users()
+    written = mqtt_acl.write_broker_files(
+        Path(args.out).resolve(), users, utcnow(), port=args.port, bind=args.bind
+    )
+    print(json.dumps(written))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m hub")
@@ -89,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve")
     serve.add_argument("--host", default=os.environ.get("CFPOS_HUB_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("CFPOS_HUB_PORT", "8000")))
+    mqtt_cfg = sub.add_parser("mqtt-config", help="Mosquitto password/ACL files per box")
+    mqtt_cfg.add_argument("--out", required=True, help="directory for passwd, acl, mosquitto.conf")
+    mqtt_cfg.add_argument("--port", type=int, default=1883, help="listener port in the conf")
+    mqtt_cfg.add_argument("--bind", default=None, help="listener address (default: all)")
     verify = sub.add_parser("verify-audit")
     verify.add_argument("--write-checkpoint", action="store_true")
     args = parser.parse_args(argv)
@@ -97,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     log_event(log, "hub command", command=args.cmd)
     if args.cmd == "serve":
         return cmd_serve(cfg, args.host, args.port)
+    if args.cmd == "mqtt-config":
+        return cmd_mqtt_config(cfg, args)
     if args.cmd == "verify-audit":
         return cmd_verify_audit(cfg, args.write_checkpoint)
     handlers = {

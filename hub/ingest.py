@@ -10,6 +10,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from peewee import InterfaceError, OperationalError
 
 from hub.db import db
+from hub.services.catalog_sync import handle_request
 from hub.services.ingest import apply_batch, quarantine
 from posdomain import topics
 from posdomain.envelope import EventBatch, decode, encode
@@ -64,12 +65,15 @@ class IngestWorker:
 
     def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         log_event(log, "ingest connected", reason=str(reason_code))
-        client.subscribe(topics.ALL_BOX_EVENTS, qos=1)
+        client.subscribe([(topics.ALL_BOX_EVENTS, 1), (topics.ALL_BOX_REQUESTS, 1)])
 
     def _on_subscribe(self, _client, _userdata, _mid, _codes, _props) -> None:  # type: ignore[no-untyped-def]
         self.ready.set()
 
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
+        if msg.topic.endswith("/req"):
+            self._on_request(client, msg)
+            return
         try:
             db.connect(reuse_if_open=True)
             ack = handle_message(msg.topic, msg.payload)
@@ -91,6 +95,18 @@ class IngestWorker:
         if ack is not None:
             box_id = topics.box_id_from_topic(msg.topic) or ""
             client.publish(topics.box_ack(box_id), ack, qos=1)
+
+    def _on_request(self, client, msg) -> None:  # type: ignore[no-untyped-def]
+        """Answer a box request (catalog catch-up) with non-retained chunks on down/catalog."""
+        try:
+            db.connect(reuse_if_open=True)
+            replies = handle_request(msg.topic, msg.payload)
+        except Exception as err:  # noqa: BLE001 - one bad request must never kill the worker
+            log_event(log, "box request failed", logging.ERROR, error=repr(err), topic=msg.topic)
+            self._reset_db()
+            return
+        for topic, message in replies:
+            client.publish(topic, encode(message), qos=1, retain=False)
 
     @staticmethod
     def _reset_db() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from hub.db import platform_tx, tenant_tx
 from hub.models import Box, Branch, Tenant, User
-from hub.services import config, downlink
+from hub.services import catalog_seed, config, downlink
 from hub.services.auth import hash_secret
 from posdomain.permissions import Role
 
@@ -40,71 +40,6 @@ USERS = [
     ),
     ("harbor-owner", "harbor-demo-pass", "Hana Harbor", Role.TENANT_OWNER, OTHER_TENANT, [], None),
 ]
-PRODUCTS = [  # (name, GTIN stem without check digit: 12 → EAN-13, 11 → UPC-A, 7 → EAN-8, ...)
-    ("Bananas", "200000100001", "1.49", "REDUCED", "weight"),
-    ("Gala Apples", "200000100002", "2.99", "REDUCED", "weight"),
-    ("Whole Milk 1L", "400638133393", "1.19", "REDUCED", "each"),
-    ("Free Range Eggs 12", "501234567890", "3.49", "REDUCED", "each"),
-    ("Sourdough Loaf", "871234500001", "2.79", "REDUCED", "each"),
-    ("Butter 250g", "540012345678", "2.39", "REDUCED", "each"),
-    ("Cheddar 200g", "501000012345", "2.89", "REDUCED", "each"),
-    ("Greek Yogurt 500g", "520123456789", "2.19", "REDUCED", "each"),
-    ("Basmati Rice 1kg", "890123456789", "3.29", "REDUCED", "each"),
-    ("Spaghetti 500g", "800112345678", "1.09", "REDUCED", "each"),
-    ("Tomato Passata", "800500012345", "0.99", "REDUCED", "each"),
-    ("Olive Oil 500ml", "841234567890", "5.99", "REDUCED", "each"),
-    ("Ground Coffee 250g", "871000000111", "4.49", "REDUCED", "each"),
-    ("Black Tea 80 bags", "501123400077", "2.59", "REDUCED", "each"),
-    ("Orange Juice 1L", "400500012340", "2.29", "REDUCED", "each"),
-    ("Sparkling Water 1.5L", "300000000123", "0.69", "STD", "each"),
-    ("Cola 330ml", "9638507", "0.89", "STD", "each"),
-    ("Dark Chocolate 100g", "761234567890", "1.99", "STD", "each"),
-    ("Salted Crisps 150g", "501000000987", "1.59", "STD", "each"),
-    ("Oat Biscuits", "501000111222", "1.29", "REDUCED", "each"),
-    ("Carrots 1kg", "200000100003", "0.99", "REDUCED", "weight"),
-    ("Potatoes 2.5kg", "200000100004", "2.49", "REDUCED", "each"),
-    ("Red Onions 1kg", "200000100005", "1.39", "REDUCED", "each"),
-    ("Chicken Breast 500g", "200000200001", "5.49", "REDUCED", "each"),
-    ("Salmon Fillet 240g", "200000200002", "4.99", "REDUCED", "each"),
-    ("Frozen Peas 1kg", "501000333444", "1.79", "REDUCED", "each"),
-    ("Vanilla Ice Cream 1L", "871200030009", "3.99", "REDUCED", "each"),
-    ("Dish Soap 500ml", "870000111222", "1.89", "STD", "each"),
-    ("Toilet Paper 9 rolls", "400555666777", "4.29", "STD", "each"),
-    ("Laundry Liquid 1.5L", "871000222333", "7.49", "STD", "each"),
-    ("Toothpaste 75ml", "03600029145", "2.19", "STD", "each"),
-    ("Red Wine 75cl", "841000555666", "8.99", "STD", "each"),
-    ("Lager 6x330ml", "541000777888", "6.49", "STD", "each"),
-    ("Baby Formula 800g", "871100999000", "14.99", "ZERO", "each"),
-    ("Newspaper", "977123456700", "2.50", "ZERO", "each"),
-    ("Honey 340g", "501100444555", "3.79", "REDUCED", "each"),
-]
-AGE_RESTRICTED = {"Red Wine 75cl", "Lager 6x330ml"}
-
-
-def gtin_check_digit(stem: str) -> str:
-    """GS1 check digit for a GTIN stem (7, 11 or 12 digits → EAN-8, UPC-A, EAN-13)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(stem)))
-    return str((10 - total % 10) % 10)
-
-
-def catalog_body() -> dict[str, Any]:
-    """The demo catalog down body (valid GTIN-13 / UPC-A / EAN-8 barcodes)."""
-    products = []
-    for n, (name, stem, price, tax, unit) in enumerate(PRODUCTS, start=1):
-        products.append(
-            {
-                "id": f"p-{n:03d}",
-                "sku": f"GB-{n:04d}",
-                "name": name,
-                "barcodes": [stem + gtin_check_digit(stem)],
-                "price": price,
-                "tax_class": tax,
-                "unit": unit,
-                "age_restricted": name in AGE_RESTRICTED,
-                "active": True,
-            }
-        )
-    return {"full": True, "products": products}
 
 
 def default_configs(store_name: str, color: str, logo: str) -> dict[str, dict[str, Any]]:
@@ -127,7 +62,6 @@ def default_configs(store_name: str, color: str, logo: str) -> dict[str, dict[st
             "logo_text": logo,
         },
         "risk": {"mode": "observe"},
-        "catalog": catalog_body(),
     }
 
 
@@ -173,6 +107,8 @@ def seed_demo() -> dict[str, Any]:
         DEMO_TENANT, "Green Basket Grocers", {"b-downtown": "Downtown", "b-riverside": "Riverside"}
     ):
         _seed_config(DEMO_TENANT, "Green Basket Grocers", "#1b5e20", "GB")
+        with tenant_tx(DEMO_TENANT):
+            catalog_seed.seed_catalog(DEMO_TENANT)
     if _ensure_tenant(OTHER_TENANT, "Harbor Foods", {OTHER_BRANCH: "Harbor Main"}):
         _seed_config(OTHER_TENANT, "Harbor Foods", "#0d47a1", "HF")
     _ensure_users()

@@ -20,6 +20,9 @@ class Reason(StrEnum):
     EMPTY_BASKET = "EMPTY_BASKET"
     LINE_NOT_FOUND = "LINE_NOT_FOUND"
     NOT_FOUND = "NOT_FOUND"
+    UNKNOWN_TAX_CLASS = "UNKNOWN_TAX_CLASS"
+    UNKNOWN_CATEGORY = "UNKNOWN_CATEGORY"
+    UNKNOWN_DEPOSIT = "UNKNOWN_DEPOSIT"
     CONFLICT = "CONFLICT"
     DUPLICATE = "DUPLICATE"
     UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"
@@ -56,6 +59,11 @@ class Reason(StrEnum):
     BRANCH_MISMATCH = "BRANCH_MISMATCH"
     BOX_NOT_ENROLLED = "BOX_NOT_ENROLLED"
     NO_OPEN_BASKET = "NO_OPEN_BASKET"
+    # box enrolment (provisioning)
+    ENROLMENT_UNKNOWN = "ENROLMENT_UNKNOWN"
+    ENROLMENT_EXPIRED = "ENROLMENT_EXPIRED"
+    ENROLMENT_USED = "ENROLMENT_USED"
+    ENROLMENT_RATE_LIMITED = "ENROLMENT_RATE_LIMITED"
     # catalog, pricing and tax
     INVALID_BARCODE = "INVALID_BARCODE"
     PRICE_BELOW_FLOOR = "PRICE_BELOW_FLOOR"
@@ -63,6 +71,14 @@ class Reason(StrEnum):
     POLICY_EXPIRED = "POLICY_EXPIRED"
     POLICY_NOT_YET_EFFECTIVE = "POLICY_NOT_YET_EFFECTIVE"
     REFUND_EXCEEDS_SALE = "REFUND_EXCEEDS_SALE"
+    # devices (codes shared with drivers.base.DeviceError subclasses)
+    DEVICE_UNAVAILABLE = "DEVICE_UNAVAILABLE"
+    DEVICE_TIMEOUT = "DEVICE_TIMEOUT"
+    DEVICE_ERROR = "DEVICE_ERROR"
+    PAPER_OUT = "PAPER_OUT"
+    COVER_OPEN = "COVER_OPEN"
+    STALE_KICK = "STALE_KICK"
+    GARBLED_READ = "GARBLED_READ"
     # server
     INTERNAL = "INTERNAL"
 
@@ -125,6 +141,13 @@ class Conflict(PosError):
 
     status = 409
     default_reason = Reason.CONFLICT
+
+
+class Gone(PosError):
+    """Existed once but can no longer be used, e.g. an expired enrolment code (410)."""
+
+    status = 410
+    default_reason = Reason.ENROLMENT_EXPIRED
 
 
 class PayloadTooLarge(PosError):

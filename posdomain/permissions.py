@@ -57,6 +57,9 @@ class Action(StrEnum):
     DEVICE_HEALTH = "device.health"
     TOKEN_MANAGE = "token.manage"  # noqa: S105 - an action name
     RISK_MODE = "risk.change"
+    STOCK_MOVE = "stock.move"  # receive / adjust / waste / count, reorder points, alert ack
+    STOCK_READ = "stock.read"  # on hand, movement history, alerts (REP-O inventory reports)
+    TRANSFER = "stock.transfer"  # branch transfer request / dispatch / receive / cancel
 
 
 P, T, B, S = Scope.PLATFORM, Scope.TENANT, Scope.BRANCH, Scope.SELF
@@ -87,6 +90,9 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     Action.DEVICE_HEALTH: {_AO: P, _TO: T, _BM: B, _SV: B, _FT: B},
     Action.TOKEN_MANAGE: {_AO: P, _TO: T},
     Action.RISK_MODE: {_AO: P, _TO: T},
+    Action.STOCK_MOVE: {_TO: T, _BM: B, _SV: B, _IC: B},
+    Action.STOCK_READ: {_TO: T, _AU: T, _BM: B, _SV: B, _IC: B},
+    Action.TRANSFER: {_TO: T, _BM: B, _IC: B},
 }
 
 # roles a BRANCH_MANAGER may grant ("manage users and roles: B (<= SUPERVISOR)")

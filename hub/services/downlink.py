@@ -72,12 +72,14 @@ def _staff_body(tenant_id: str, branch_id: str) -> dict[str, Any]:
 
 
 def _body(tenant_id: str, branch_id: str, kind: str) -> dict[str, Any]:
+    from hub.services.catalog_formats import wire_formats  # imports this module
+    from hub.services.catalog_store import current_version
     from hub.services.flags import flag_values  # flags imports this module
 
     if kind == "staff":
         return _staff_body(tenant_id, branch_id)
-    if kind == "catalog":
-        return _latest_body(tenant_id, "catalog") or {"full": True, "products": []}
+    if kind == "catalog":  # the small head; boxes catch up with BoxRequest (catalog_sync)
+        return {"head": True, "version": current_version(tenant_id)}
     if kind == "flags":
         return flag_values(tenant_id)
     if kind == "risk":
@@ -89,14 +91,18 @@ def _body(tenant_id: str, branch_id: str, kind: str) -> dict[str, Any]:
         "locale": pricing.get("locale"),
         "branding": _latest_body(tenant_id, "branding"),
         "tax": _latest_body(tenant_id, "tax"),
+        "barcode_formats": wire_formats(tenant_id),
     }
 
 
 def messages_for_box(box: Box) -> list[tuple[str, DownMessage]]:
     """(topic, message) for every down kind that has a version (caller's transaction)."""
+    from hub.services.catalog_store import current_version
+
     versions = {
         r.kind: r.version for r in DownState.select().where(DownState.tenant_id == box.tenant_id)
     }
+    versions["catalog"] = current_version(box.tenant_id)  # the catalog's own counter
     out = []
     for kind in DOWN_KINDS:
         if versions.get(kind, 0) < 1:

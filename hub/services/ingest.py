@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hub.db import db, platform_tx, tenant_tx
 from hub.models import Box, BoxAudit, IngestedEvent, Quarantine, Sale, SaleLine, utcnow
+from hub.services import alerts, enrolment, stock_events
 from posdomain.envelope import BatchAck, EventBatch, EventEnvelope, pydantic_errors
 from posdomain.errors import PosError, Reason, ValidationError
 from posdomain.money import parse_money, to_minor
@@ -101,7 +102,8 @@ def enrolled_box(batch: EventBatch, topic_box_id: str) -> Box:
         box = Box.get_or_none(Box.box_id == topic_box_id)
     if box is None:
         raise ValidationError(f"unknown box {topic_box_id}", Reason.UNKNOWN_BOX)
-    if box.status != "active":
+    # a replaced box's late events are still accepted during its grace window (no lost sale)
+    if box.status != "active" and not enrolment.accepts_late_events(box.box_id):
         raise ValidationError(f"box {topic_box_id} is not enrolled", Reason.BOX_NOT_ENROLLED)
     for ev in batch.events:
         if ev.box_id != box.box_id:
@@ -155,6 +157,10 @@ def _apply_sale(box: Box, ev: EventEnvelope, sale: SaleIn) -> None:
             line_total_minor=_minor(ln.line_total, exp, "line_total"),
             tax_minor=_minor(ln.tax, exp, "tax"),
         )
+    lines = [(ln.product_id, ln.qty) for ln in sale.lines]
+    stock_events.record_sale(
+        box.tenant_id, box.branch_id, str(ev.event_id), sale.sale_id, lines, sale.completed_at
+    )
 
 
 def _apply_event(box: Box, ev: EventEnvelope) -> None:
@@ -170,6 +176,11 @@ def _apply_event(box: Box, ev: EventEnvelope) -> None:
                 box_id=box.box_id,
                 event_id=str(ev.event_id),
                 **entry.model_dump(),
+            )
+        elif ev.type == "stock.movement":
+            body = stock_events.BoxMovementIn.model_validate(ev.payload)
+            stock_events.record_box_movement(
+                box.tenant_id, box.branch_id, box.box_id, str(ev.event_id), body
             )
     except PydanticValidationError as err:
         raise ValidationError(
@@ -255,7 +266,8 @@ def apply_batch(batch: EventBatch, topic_box_id: str) -> BatchAck:
     """Apply a batch in one tenant transaction; return the ack to publish after the commit."""
     box = enrolled_box(batch, topic_box_id)
     ack: dict[str, list[Any]] = {"accepted": [], "duplicates": [], "rejected": []}
-    with tenant_tx(box.tenant_id):
+    # stock alerts raised by the batch's movements go out only after the commit
+    with alerts.deliver_after_commit(), tenant_tx(box.tenant_id):
         box = Box.get(Box.box_id == box.box_id)
         for ev in sorted(batch.events, key=lambda e: e.seq):
             _apply_one(box, ev, ack)

@@ -1,0 +1,152 @@
+"""Catalog to boxes (CONTRACT "Catalog sync"): the retained head and the catch-up chunks.
+
+A box holding catalog version H < V asks with `BoxRequest(kind="catalog", since_version=H)`;
+the hub answers on `down/catalog` (not retained) with chunks of products whose version is in
+(H, V], ordered by version, priced for the box's branch (branch override wins).
+"""
+
+from __future__ import annotations
+
+import logging
+from itertools import groupby
+from typing import Any
+
+from hub.db import platform_tx, tenant_tx
+from hub.models import Box
+from hub.models_catalog import Product
+from hub.services import catalog_store as store
+from hub.services.catalog_rules import load_context
+from hub.services.ingest import quarantine
+from posdomain import topics
+from posdomain.canonical import canonical_json
+from posdomain.envelope import BoxRequest, DownMessage, decode, utcnow
+from posdomain.errors import PosError, Reason, ValidationError
+from posdomain.obs import log_event
+
+log = logging.getLogger(__name__)
+MAX_CHUNK_PRODUCTS = 500
+# products per chunk are also capped by size so a chunk stays well under MAX_MESSAGE_BYTES
+MAX_CHUNK_BYTES = 192 * 1024
+
+
+def head_body(version: int) -> dict[str, Any]:
+    """Body of the small retained `down/catalog` head."""
+    return {"head": True, "version": version}
+
+
+def _priced_products(tenant_id: str, branch_id: str, since_version: int) -> list[dict[str, Any]]:
+    ctx = load_context(tenant_id)
+    rows = list(
+        Product.select()
+        .where(Product.tenant_id == tenant_id, Product.version > since_version)
+        .order_by(Product.version, Product.id)
+    )
+    ids = [p.id for p in rows]
+    codes, tiers = store.children_of(ids)
+    overrides = store.branch_prices_of(ids, branch_id)
+    return [
+        store.wire_product(p, codes[p.id], tiers[p.id], ctx.exponent, overrides.get(p.id))
+        for p in rows
+    ]
+
+
+def _split(products: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """≤ MAX_CHUNK_PRODUCTS per chunk, never splitting products of one version."""
+    chunks: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    for _version, group_iter in groupby(products, key=lambda p: p["version"]):
+        group = list(group_iter)
+        group_size = sum(len(canonical_json(p)) for p in group)
+        too_many = len(current) + len(group) > MAX_CHUNK_PRODUCTS
+        if current and (too_many or size + group_size > MAX_CHUNK_BYTES):
+            chunks.append(current)
+            current, size = [], 0
+        current.extend(group)
+        size += group_size
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def build_chunks(tenant_id: str, branch_id: str, since_version: int) -> list[dict[str, Any]]:
+    """Chunk bodies from `since_version` to the current version (caller's tenant transaction).
+
+    Each body is `{"head": false, "from_version", "to_version", "products", "last"}`; the
+    chunks chain (`from_version` of one = `to_version` of the previous) and the last one ends
+    at the tenant's current catalog version.
+    """
+    current = store.current_version(tenant_id)
+    parts = _split(_priced_products(tenant_id, branch_id, since_version))
+    bodies, start = [], since_version
+    for n, products in enumerate(parts):
+        last = n == len(parts) - 1
+        end = current if last else int(products[-1]["version"])
+        bodies.append(
+            {
+                "head": False,
+                "from_version": start,
+                "to_version": end,
+                "products": products,
+                "last": last,
+            }
+        )
+        start = end
+    return bodies
+
+
+def chunk_messages(box: Box, since_version: int) -> list[tuple[str, DownMessage]]:
+    """(topic, DownMessage) for every chunk a box needs (none while the catalog is empty)."""
+    with tenant_tx(box.tenant_id):
+        bodies = build_chunks(box.tenant_id, box.branch_id, since_version)
+    topic = topics.box_down(box.box_id, "catalog")
+    return [
+        (topic, _message(box, int(body["to_version"]), body))
+        for body in bodies
+        if body["to_version"] >= 1
+    ]
+
+
+def _message(box: Box, version: int, body: dict[str, Any]) -> DownMessage:
+    return DownMessage(
+        kind="catalog",
+        version=version,
+        tenant_id=box.tenant_id,
+        branch_id=box.branch_id,
+        issued_at=utcnow(),
+        body=body,
+    )
+
+
+def requesting_box(request: BoxRequest, topic_box_id: str | None) -> Box:
+    """The enrolled box a request came from, after the identity checks (else ValidationError)."""
+    if topic_box_id is None or request.box_id != topic_box_id:
+        raise ValidationError("request box_id does not match the topic", Reason.BOX_MISMATCH)
+    with platform_tx():
+        box = Box.get_or_none(Box.box_id == topic_box_id)
+    if box is None:
+        raise ValidationError(f"unknown box {topic_box_id}", Reason.UNKNOWN_BOX)
+    if box.status != "active":
+        raise ValidationError(f"box {topic_box_id} is not enrolled", Reason.BOX_NOT_ENROLLED)
+    return box
+
+
+def handle_request(topic: str, raw: bytes) -> list[tuple[str, DownMessage]]:
+    """Answer one box request with catalog chunks; quarantine it (and answer nothing) if bad."""
+    topic_box_id = topics.box_id_from_topic(topic)
+    try:
+        request = decode(raw, BoxRequest)
+        box = requesting_box(request, topic_box_id)
+        replies = chunk_messages(box, request.since_version)
+    except PosError as err:
+        quarantine(topic, raw, err, topic_box_id)
+        return []
+    log_event(
+        log,
+        "catalog request answered",
+        box_id=box.box_id,
+        since_version=request.since_version,
+        chunks=len(replies),
+        request_id=str(request.request_id),
+    )
+    return replies

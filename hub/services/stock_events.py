@@ -1,0 +1,102 @@
+"""Box events that move stock (FR-201 via FR-303), applied inside ingest's batch transaction.
+
+* `sale.completed`: one negative `sale` movement per line, `source_event_id` = event id.
+* `stock.movement`: a movement the box booked itself (waste at the till, a refund back to
+  the shelf, a delivery taken in at the store). Payload:
+  `{"movement_id": str, "product_id": str, "qty": "-1.5", "kind": "refund"|"receipt"|
+  "adjustment"|"waste"|"count", "reason_code": str|null, "ref": str|null,
+  "occurred_at": iso8601}` where `qty` is the signed change of stock on hand.
+
+Both are keyed by the event id (`event:<event_id>#n` idempotency keys, unique per tenant),
+so a batch delivered twice never counts twice even if ingest's own dedup were bypassed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.models_inventory import StockMovement
+from hub.services import alerts
+from hub.services import stock_ledger as ledger
+from hub.services.inventory import StockReason
+from hub.services.stock_ledger import MovementSpec
+from posdomain.errors import Reason, ValidationError
+
+_SIGN = {"refund": 1, "receipt": 1, "waste": -1}  # kinds whose direction is fixed
+
+
+class BoxMovementIn(BaseModel):
+    """A `stock.movement` payload from a box."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    movement_id: str = Field(min_length=1, max_length=64)
+    product_id: str = Field(min_length=1, max_length=64)
+    qty: str
+    kind: Literal["refund", "receipt", "adjustment", "waste", "count"]
+    reason_code: StockReason | None = None
+    ref: str | None = Field(default=None, max_length=128)
+    occurred_at: datetime
+
+
+def _already_booked(tenant_id: str, event_id: str) -> bool:
+    return (
+        StockMovement.select()
+        .where(StockMovement.tenant_id == tenant_id, StockMovement.source_event_id == event_id)
+        .exists()
+    )
+
+
+def record_sale(
+    tenant_id: str,
+    branch_id: str,
+    event_id: str,
+    sale_id: str,
+    lines: list[tuple[str, str]],
+    occurred_at: datetime,
+) -> list[StockMovement]:
+    """Book a box sale's lines (product_id, qty) as negative `sale` movements."""
+    if _already_booked(tenant_id, event_id):
+        return []
+    specs = [
+        MovementSpec(
+            branch_id, pid, -ledger.parse_qty(qty), "sale", None, sale_id, occurred_at, event_id
+        )
+        for pid, qty in lines
+    ]
+    moves = ledger.write_movements(tenant_id, specs, f"event:{event_id}", f"sale:{sale_id}")
+    alerts.evaluate(tenant_id, [(branch_id, pid) for pid, _qty in lines])
+    return moves
+
+
+def record_box_movement(
+    tenant_id: str, branch_id: str, box_id: str, event_id: str, body: BoxMovementIn
+) -> list[StockMovement]:
+    """Book one `stock.movement` event (400 INVALID_QUANTITY / REASON_REQUIRED when wrong)."""
+    if _already_booked(tenant_id, event_id):
+        return []
+    milli = ledger.parse_qty(body.qty)
+    sign = _SIGN.get(body.kind)
+    wrong_sign = sign is not None and milli * sign <= 0
+    if wrong_sign or (milli == 0 and body.kind == "adjustment"):
+        raise ValidationError(
+            f"qty {body.qty} has the wrong sign for {body.kind}", Reason.INVALID_QUANTITY
+        )
+    if body.kind in ledger.REASON_REQUIRED_KINDS and body.reason_code is None:
+        raise ValidationError(f"{body.kind} needs a reason code", Reason.REASON_REQUIRED)
+    spec = MovementSpec(
+        branch_id,
+        body.product_id,
+        milli,
+        body.kind,
+        None if body.reason_code is None else str(body.reason_code),
+        body.ref or f"box-movement:{body.movement_id}",
+        body.occurred_at,
+        event_id,
+    )
+    moves = ledger.write_movements(tenant_id, [spec], f"event:{event_id}", f"box:{box_id}")
+    alerts.evaluate(tenant_id, [(branch_id, body.product_id)])
+    return moves

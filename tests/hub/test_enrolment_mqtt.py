@@ -1,0 +1,93 @@
+"""NFR-005: per-box MQTT credentials and ACLs, proven on a private real Mosquitto."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.services import mqtt_acl
+from posdomain import topics
+from tests.provisioning.helpers import Broker, acl_broker, probe, wait_until
+
+pytestmark = [pytest.mark.mqtt]
+PW_A, PW_B = "box-a-secret", "box-b-secret"
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """Box A hashed by mosquitto_passwd, box B by our Python `$7$` (both must log in)."""
+    tool = mqtt_acl.tool_hash(PW_A)
+    assert tool is not None, "mosquitto_passwd should be installed on this machine"
+    users = [
+        mqtt_acl.MqttUser("box-a", tool, "box-a"),
+        mqtt_acl.MqttUser("box-b", mqtt_acl.python_hash(PW_B), "box-b"),
+    ]
+    with acl_broker(tmp_path_factory.mktemp("acl-broker"), users) as running:
+        yield running
+
+
+@pytest.mark.req("NFR-005")
+def test_generated_files(broker: Broker) -> None:
+    acl = (broker.out_dir / "acl").read_text()
+    assert "user box-a\ntopic write cfpos/v1/box/box-a/events" in acl
+    assert "topic read cfpos/v1/box/box-a/down/#" in acl
+    assert "topic read cfpos/v1/box/+/events" in acl
+    conf = (broker.out_dir / "mosquitto.conf").read_text()
+    assert "allow_anonymous false" in conf
+    assert "max_queued_messages 200000" in conf
+    assert (broker.out_dir / "passwd").stat().st_mode & 0o777 == 0o600
+    assert mqtt_acl.verify_password(mqtt_acl.python_hash("x"), "x")
+    assert not mqtt_acl.verify_password(mqtt_acl.python_hash("x"), "y")
+
+
+@pytest.mark.req("NFR-005")
+def test_box_publishes_own_events_and_reads_own_acks(broker: Broker) -> None:
+    hub = probe(broker.port, mqtt_acl.HUB_USER, broker.hub_password, "t-hub-1")
+    box_a = probe(broker.port, "box-a", PW_A, "t-box-a-1")
+    try:
+        assert hub.connack == "Success"
+        assert box_a.connack == "Success"
+        assert hub.subscribe(topics.ALL_BOX_EVENTS) == [1]
+        assert box_a.subscribe(topics.box_ack("box-a")) == [1]
+        assert box_a.publish(topics.box_events("box-a"), b"batch-a")
+        assert wait_until(lambda: (topics.box_events("box-a"), b"batch-a") in hub.received)
+        assert hub.publish(topics.box_ack("box-a"), b"ack-a")
+        assert wait_until(lambda: (topics.box_ack("box-a"), b"ack-a") in box_a.received)
+    finally:
+        hub.close()
+        box_a.close()
+
+
+@pytest.mark.req("NFR-005")
+def test_box_cannot_write_or_read_another_box(broker: Broker) -> None:
+    hub = probe(broker.port, mqtt_acl.HUB_USER, broker.hub_password, "t-hub-2")
+    box_a = probe(broker.port, "box-a", PW_A, "t-box-a-2")
+    try:
+        hub.subscribe(topics.ALL_BOX_EVENTS)
+        # MQTT 3.1.1: the broker PUBACKs a publish its ACL drops (PITFALLS "Sync") ...
+        assert box_a.publish(topics.box_events("box-b"), b"forged")
+        assert box_a.publish(topics.box_events("box-a"), b"marker")
+        assert wait_until(lambda: (topics.box_events("box-a"), b"marker") in hub.received)
+        # ... but it is never delivered: only the hub's own ack proves delivery
+        assert (topics.box_events("box-b"), b"forged") not in hub.received
+        codes = box_a.subscribe(topics.box_down("box-b", "#"))
+        hub.publish(topics.box_down("box-b", "staff"), b"secret staff list")
+        assert not wait_until(lambda: box_a.received, timeout=0.5)
+        assert codes == [128] or box_a.received == []
+    finally:
+        hub.close()
+        box_a.close()
+
+
+@pytest.mark.req("NFR-005")
+def test_wrong_password_and_anonymous_are_refused(broker: Broker, tmp_path: Path) -> None:
+    wrong = probe(broker.port, "box-a", "not-the-password", "t-wrong")
+    anon = probe(broker.port, None, None, "t-anon")
+    try:
+        assert wrong.connack != "Success"
+        assert anon.connack != "Success"
+    finally:
+        wrong.close()
+        anon.close()
