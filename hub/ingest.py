@@ -10,6 +10,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from peewee import InterfaceError, OperationalError
 
 from hub.db import db
+from hub.mqtt_auth import apply_credentials
 from hub.services.catalog_sync import handle_request
 from hub.services.ingest import apply_batch, quarantine
 from posdomain import topics
@@ -58,6 +59,7 @@ class IngestWorker:
             clean_session=False,
             protocol=mqtt.MQTTv311,
         )
+        apply_credentials(self.client)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message

@@ -15,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.db import platform_tx, tenant_tx
 from hub.models import Box, ConfigVersion, DownState, Tenant, User
+from hub.mqtt_auth import apply_credentials
 from posdomain import topics
 from posdomain.envelope import DownMessage, encode, utcnow
 from posdomain.obs import log_event
@@ -131,6 +132,7 @@ def publish(host: str, port: int, messages: list[tuple[str, DownMessage]]) -> bo
     if not messages:
         return True
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    apply_credentials(client)
     try:
         client.connect(host, port, keepalive=30)
         client.loop_start()

@@ -91,3 +91,34 @@ def test_wrong_password_and_anonymous_are_refused(broker: Broker, tmp_path: Path
     finally:
         wrong.close()
         anon.close()
+
+
+@pytest.mark.req("NFR-005")
+def test_hub_ingest_worker_logs_in_with_its_configured_credentials(
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ingest worker uses CFPOS_MQTT_USERNAME / CFPOS_MQTT_PASSWORD_FILE on a locked broker."""
+    from hub.ingest import IngestWorker
+
+    pw_file = tmp_path / "hub.password"
+    pw_file.write_text(broker.hub_password + "\n")
+    monkeypatch.setenv("CFPOS_MQTT_USERNAME", mqtt_acl.HUB_USER)
+    monkeypatch.setenv("CFPOS_MQTT_PASSWORD_FILE", str(pw_file))
+    worker = IngestWorker("127.0.0.1", broker.port, client_id="t-hub-creds")
+    worker.client.connect("127.0.0.1", broker.port)
+    worker.client.loop_start()
+    try:
+        assert worker.ready.wait(10), "the worker never subscribed with its credentials"
+    finally:
+        worker.client.loop_stop()
+        worker.client.disconnect()
+
+    monkeypatch.delenv("CFPOS_MQTT_USERNAME")
+    anonymous = IngestWorker("127.0.0.1", broker.port, client_id="t-hub-anon")
+    anonymous.client.connect("127.0.0.1", broker.port)
+    anonymous.client.loop_start()
+    try:
+        assert not anonymous.ready.wait(2), "an anonymous hub must be refused"
+    finally:
+        anonymous.client.loop_stop()
+        anonymous.client.disconnect()
