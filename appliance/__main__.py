@@ -1,4 +1,4 @@
-"""Box command line: `python -m appliance {migrate|serve|sync|status|apply-down} --config F`."""
+"""Box command line: `python -m appliance <command> --config F` (serve, sync, devices, ...)."""
 
 from __future__ import annotations
 
@@ -76,6 +76,17 @@ def cmd_sync(config: BoxConfig) -> int:
     return 0
 
 
+def cmd_devices(config: BoxConfig) -> int:
+    """Run the device service (print queue, scanner, drawer kicks, status) until SIGTERM."""
+    from appliance.devices.service import DeviceService
+
+    _open_ready(config)
+    service = DeviceService(config)
+    _on_term(service.stop_event.set)
+    service.run()
+    return 0
+
+
 def cmd_status(config: BoxConfig) -> int:
     """Print the till status (backlog, versions, online) as JSON."""
     ctx = _open_ready(config)
@@ -110,15 +121,24 @@ def _on_term(callback: Callable[[], object]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run one subcommand."""
     parser = argparse.ArgumentParser(prog="python -m appliance")
-    parser.add_argument("command", choices=["migrate", "serve", "sync", "status", "apply-down"])
+    parser.add_argument(
+        "command", choices=["migrate", "serve", "sync", "devices", "status", "apply-down"]
+    )
     parser.add_argument("files", nargs="*", help="DownMessage JSON files (apply-down)")
     parser.add_argument("--config", required=True, help="box config file (YAML or JSON)")
     args = parser.parse_args(argv)
-    configure_logging("box-sync" if args.command == "sync" else "box")
+    names = {"sync": "box-sync", "devices": "box-devices"}
+    configure_logging(names.get(args.command, "box"))
     config = load_box_config(args.config)
     if args.command == "apply-down":
         return cmd_apply_down(config, args.files)
-    commands = {"migrate": cmd_migrate, "serve": cmd_serve, "sync": cmd_sync, "status": cmd_status}
+    commands = {
+        "migrate": cmd_migrate,
+        "serve": cmd_serve,
+        "sync": cmd_sync,
+        "devices": cmd_devices,
+        "status": cmd_status,
+    }
     return commands[args.command](config)
 
 

@@ -18,7 +18,7 @@ from appliance.migrations import pending
 from appliance.services import audit
 from appliance.services.context import BoxContext
 from appliance.services.state import ensure_box_state
-from appliance.views import api, screen
+from appliance.views import api, hardware, screen
 from appliance.views.errors import register_error_handlers
 from firmware_config.schema import BoxConfig
 from posdomain.obs import bind_correlation, configure_logging
@@ -98,4 +98,5 @@ def create_app(config: BoxConfig) -> Flask:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(screen.bp)
+    app.register_blueprint(hardware.bp)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    CompositeKey,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -62,7 +63,7 @@ class PinFailure(BaseModel):
 
 
 class Product(BaseModel):
-    """A sellable product from the catalog down message (price in minor units)."""
+    """A catalog product as the hub's chunks carry it (money in minor units)."""
 
     id = TextField(primary_key=True)
     sku = TextField()
@@ -72,15 +73,24 @@ class Product(BaseModel):
     unit = TextField()
     age_restricted = IntegerField(default=0)
     active = IntegerField(default=1)
+    category = TextField(null=True)
+    wholesale_tiers = TextField(default="[]")
+    min_price_minor = IntegerField(null=True)
+    cost_minor = IntegerField(null=True)
+    age_restriction = IntegerField(null=True)
+    deposit_product_id = TextField(null=True)
+    is_deposit = IntegerField(default=0)
+    version = IntegerField(default=0)
 
     class Meta:
         table_name = "products"
 
 
 class Barcode(BaseModel):
-    """Barcode → product."""
+    """GTIN-14 lookup key → product (`code` is the barcode as the hub sent it)."""
 
-    barcode = TextField(primary_key=True)
+    gtin14 = TextField(primary_key=True)
+    code = TextField()
     product = ForeignKeyField(Product, column_name="product_id", on_delete="CASCADE")
 
     class Meta:
@@ -107,10 +117,15 @@ class Basket(BaseModel):
     staff_id = TextField()
     next_line_no = IntegerField(default=1)
     opened_at = TextField()
+    price_list = TextField(default="retail")
 
 
 class BasketLine(BaseModel):
-    """One scanned line; voided lines stay (void is an audited action)."""
+    """One scanned line (qty in thousandths); voided lines stay (void is an audited action).
+
+    `label_price_minor` is the price printed on a price-embedded label (the line's extended
+    price); `parent_line_no` links an automatic deposit line to the line that caused it.
+    """
 
     id = AutoField()
     basket = ForeignKeyField(Basket, column_name="basket_id", on_delete="CASCADE")
@@ -120,8 +135,10 @@ class BasketLine(BaseModel):
     sku = TextField()
     name = TextField()
     tax_class = TextField()
-    qty = IntegerField()
-    unit_price_minor = IntegerField()
+    unit = TextField(default="each")
+    qty_milli = IntegerField()
+    label_price_minor = IntegerField(null=True)
+    parent_line_no = IntegerField(null=True)
     voided = IntegerField(default=0)
 
     class Meta:
@@ -146,6 +163,8 @@ class Sale(BaseModel):
     correlation_id = TextField()
     payload = TextField()
     completed_at = TextField()
+    cash_rounding_minor = IntegerField(default=0)
+    price_list = TextField(default="retail")
 
     class Meta:
         table_name = "sales"
@@ -161,12 +180,17 @@ class SaleLine(BaseModel):
     sku = TextField()
     name = TextField()
     barcode = TextField()
-    qty = IntegerField()
+    unit = TextField(default="each")
+    qty_milli = IntegerField()
     unit_price_minor = IntegerField()
+    extended_minor = IntegerField()
+    discount_minor = IntegerField(default=0)
+    discounts = TextField(default="[]")
     line_total_minor = IntegerField()
     tax_class = TextField()
     tax_rate = TextField()
     tax_minor = IntegerField()
+    deposit_for_line = IntegerField(null=True)
 
     class Meta:
         table_name = "sale_lines"
@@ -214,3 +238,34 @@ class AuditLog(BaseModel):
 
     class Meta:
         table_name = "audit_log"
+
+
+class StockMovement(BaseModel):
+    """One entry of the box stock ledger (append-only by trigger; qty signed, thousandths)."""
+
+    seq = AutoField()
+    id = TextField(unique=True)
+    product_id = TextField()
+    kind = TextField()
+    qty_milli = IntegerField()
+    reason_code = TextField(null=True)
+    ref = TextField(null=True)
+    staff_id = TextField(null=True)
+    event_id = TextField(null=True)
+    occurred_at = TextField()
+
+    class Meta:
+        table_name = "stock_movements"
+
+
+class PolicyRejection(BaseModel):
+    """A pricing policy version the box refused (audited once)."""
+
+    policy_id = TextField()
+    policy_version = IntegerField()
+    reason = TextField()
+    first_seen = TextField()
+
+    class Meta:
+        table_name = "policy_rejections"
+        primary_key = CompositeKey("policy_id", "policy_version")

@@ -18,13 +18,22 @@ from dataclasses import dataclass
 from peewee import OperationalError
 
 from appliance.db import database, write_txn
+from appliance.devices.health import device_summary
 from appliance.models import Outbox
 from appliance.services import masterdata, outbox
 from appliance.services.context import BoxContext
 from appliance.services.state import touch_agent
 from appliance.transport import Transport
 from posdomain import topics
-from posdomain.envelope import BatchAck, DownMessage, EventBatch, decode, encode, utcnow
+from posdomain.envelope import (
+    BatchAck,
+    BoxRequest,
+    DownMessage,
+    EventBatch,
+    decode,
+    encode,
+    utcnow,
+)
 from posdomain.errors import PosError
 from posdomain.obs import log_event
 
@@ -41,6 +50,7 @@ class AgentSettings:
     heartbeat_every: float = 5.0
     backoff_base: float = 0.5
     backoff_cap: float = 10.0
+    catalog_timeout: float = 10.0  # re-ask for catalog chunks after this long without one
 
 
 def backoff_delay(failures: int, settings: AgentSettings) -> float:
@@ -68,6 +78,7 @@ class SyncAgent:
         self._failures = 0
         self._want_seqs: list[int] = []
         self._last_heartbeat = 0.0
+        self._catalog_asked_at: float | None = None  # last request or chunk, monotonic
 
     def subscribe(self) -> None:
         """Listen for acks and (retained) down messages; handling happens on the agent thread."""
@@ -101,6 +112,7 @@ class SyncAgent:
         if not self.transport.is_connected():
             self._pause()
             return
+        self.catch_up_catalog()
         rows = self._next_rows()
         if not rows:
             self._drain(timeout=self.settings.idle_poll)
@@ -146,6 +158,43 @@ class SyncAgent:
             )
             return False
         return True
+
+    def catch_up_catalog(self) -> bool:
+        """Ask the hub for catalog chunks from the held version if behind; True if asked.
+
+        Asks again when no chunk arrived for `catalog_timeout` (a lost or out-of-order chunk,
+        a hub restart): each applied chunk is committed, so the new request resumes there.
+        """
+        if not masterdata.catalog_behind():
+            self._catalog_asked_at = None
+            return False
+        now = time.monotonic()
+        asked = self._catalog_asked_at
+        if asked is not None and now - asked < self.settings.catalog_timeout:
+            return False
+        request = BoxRequest(
+            box_id=self.box_id,
+            kind="catalog",
+            since_version=masterdata.catalog_held(),
+            request_id=uuid.uuid4(),
+        )
+        self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
+        self._catalog_asked_at = now
+        log_event(
+            log,
+            "catalog catch-up requested",
+            since_version=request.since_version,
+            target=masterdata.catalog_target(),
+            request_id=str(request.request_id),
+        )
+        return True
+
+    def _down(self, msg: DownMessage) -> None:
+        """Apply a down message; a catalog chunk counts as catch-up progress."""
+        applied = masterdata.apply_down(self.ctx, msg)
+        if msg.kind == "catalog" and msg.body.get("head") is False and applied:
+            # the last chunk ends this request; anything newer is asked for at once
+            self._catalog_asked_at = None if msg.body.get("last") else time.monotonic()
 
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():
@@ -200,7 +249,7 @@ class SyncAgent:
                 self._apply_ack(ack)  # late acks of earlier batches count too
                 return ack
             if payload:
-                masterdata.apply_down(self.ctx, decode(payload, DownMessage))
+                self._down(decode(payload, DownMessage))
         except PosError as err:
             log_event(
                 log,
@@ -227,6 +276,7 @@ class SyncAgent:
             "box_id": self.box_id,
             "online": online,
             "queued": outbox.queued_count(),
+            "devices": device_summary(),
             "ts": utcnow().isoformat(),
         }
         if self.transport.is_connected():

@@ -6,6 +6,7 @@ every platform (the hub never touches a device).
 """
 
 from drivers.base import (
+    CoverOpen,
     DeviceError,
     DeviceStatus,
     DeviceTimeout,
@@ -15,6 +16,7 @@ from drivers.base import (
 )
 
 __all__ = [
+    "CoverOpen",
     "DeviceError",
     "DeviceStatus",
     "DeviceTimeout",

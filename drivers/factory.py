@@ -4,7 +4,10 @@ Printer options: `timeout`, `baudrate`, `profile`, `encoding`, `check_paper`,
 `vendor_id`/`product_id`/`timeout_ms` (pyusb), `fault` (fake only).
 Drawer options: `pin` (2 or 5), `on_ms`, `off_ms`; a drawer of kind "network",
 "serial", "usb" or "file" without its own host/path hangs off the printer.
-Scanner options: `layout` ("us", "de"), `baudrate`, `grab`.
+Scanner options: `layout` ("us", "de"), `baudrate`, `grab`, `inter_key_ms`,
+`feed_file` (fake only: lines appended to it are scanned). Hardware scanners are
+wrapped in ReconnectingScanner (unplug → backoff → reconnect).
+Scale options: `baudrate`, `decimals`, `framing` ("7E1" default or "8N1"), `timeout`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,15 @@ from dataclasses import dataclass
 
 from drivers.base import DeviceStatus, DeviceUnavailable
 from drivers.drawer import CashDrawer, EscposDrawer, FakeDrawer, RawSink
-from drivers.printer import EscposPrinter, FakePrinter, escpos_args_from, escpos_factory
+from drivers.printer import (
+    EscposPrinter,
+    FakePrinter,
+    escpos_args_from,
+    escpos_factory,
+    status_channel_for,
+)
+from drivers.reconnect import ReconnectingScanner
+from drivers.scale import FakeScale, Scale, ToledoScale
 from drivers.scanner import BarcodeScanner, FakeScanner
 from drivers.scanner_hw import EvdevScanner, SerialScanner
 from firmware_config.schema import Devices, DeviceSettings
@@ -46,6 +57,10 @@ class NoDevice:
         """Refuse: there is no scanner."""
         raise self._refuse()
 
+    def weigh(self) -> object:
+        """Refuse: there is no scale."""
+        raise self._refuse()
+
     def status(self) -> DeviceStatus:
         """Always offline, 'not configured'."""
         return DeviceStatus(online=False, detail="not configured")
@@ -61,14 +76,18 @@ class DeviceSet:
     printer: PrinterDevice
     drawer: CashDrawer
     scanner: BarcodeScanner
+    scale: Scale | NoDevice | None = None
 
     def health(self) -> dict[str, dict[str, object]]:
         """Status of every device, for the health page and heartbeat."""
-        return {
+        found = {
             "printer": self.printer.status().to_dict(),
             "drawer": self.drawer.status().to_dict(),
             "scanner": self.scanner.status().to_dict(),
         }
+        if self.scale is not None:
+            found["scale"] = self.scale.status().to_dict()
+        return found
 
 
 def build_printer(settings: DeviceSettings) -> PrinterDevice:
@@ -84,6 +103,7 @@ def build_printer(settings: DeviceSettings) -> PrinterDevice:
             name=f"printer:{settings.kind}",
             escpos_args=escpos_args_from(settings),
             check_paper=bool(settings.options.get("check_paper", False)),
+            status_channel=status_channel_for(settings),
         )
     if settings.kind == "none":
         return NoDevice("printer")
@@ -114,19 +134,46 @@ def build_scanner(settings: DeviceSettings) -> BarcodeScanner:
     """A barcode scanner for the settings."""
     opts = settings.options
     if settings.kind == "fake":
-        return FakeScanner()
+        feed = opts.get("feed_file")
+        return FakeScanner(feed_file=str(feed) if feed else None)
     if settings.kind == "evdev":
         if not settings.path:
             raise ValueError("evdev scanner needs path (/dev/input/by-id/...)")
-        layout = str(opts.get("layout", "us"))
-        return EvdevScanner(settings.path, layout=layout, grab=bool(opts.get("grab", True)))
+        evdev_scanner = EvdevScanner(
+            settings.path,
+            layout=str(opts.get("layout", "us")),
+            grab=bool(opts.get("grab", True)),
+            inter_key_timeout=float(opts.get("inter_key_ms", 100)) / 1000,
+        )
+        return ReconnectingScanner(evdev_scanner)
     if settings.kind == "serial":
         if not settings.path:
             raise ValueError("serial scanner needs path (/dev/serial/by-id/...)")
-        return SerialScanner(settings.path, baudrate=int(opts.get("baudrate", 9600)))
+        baud = int(opts.get("baudrate", 9600))
+        return ReconnectingScanner(SerialScanner(settings.path, baudrate=baud))
     if settings.kind == "none":
         return NoDevice("scanner")
     raise ValueError(f"scanner kind {settings.kind!r} is not supported")
+
+
+def build_scale(settings: DeviceSettings) -> Scale | NoDevice:
+    """A Toledo 8217 scale on a serial port, a fake, or none."""
+    opts = settings.options
+    if settings.kind == "fake":
+        return FakeScale()
+    if settings.kind == "serial":
+        if not settings.path:
+            raise ValueError("serial scale needs path (/dev/serial/by-id/...)")
+        return ToledoScale(
+            settings.path,
+            baudrate=int(opts.get("baudrate", 9600)),
+            timeout=float(opts.get("timeout", 1.0)),
+            decimals=int(opts.get("decimals", 3)),
+            seven_e_one=str(opts.get("framing", "7E1")).upper() == "7E1",
+        )
+    if settings.kind == "none":
+        return NoDevice("scale")
+    raise ValueError(f"scale kind {settings.kind!r} is not supported")
 
 
 def build_devices(devices: Devices) -> DeviceSet:
@@ -136,4 +183,5 @@ def build_devices(devices: Devices) -> DeviceSet:
         printer=printer,
         drawer=build_drawer(devices.drawer, printer),
         scanner=build_scanner(devices.scanner),
+        scale=build_scale(devices.scale),
     )

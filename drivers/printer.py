@@ -18,7 +18,15 @@ from escpos import exceptions as escpos_exc
 from escpos.escpos import Escpos
 from escpos.printer import Dummy, File, Network, Serial, Usb
 
-from drivers.base import DeviceError, DeviceStatus, DeviceTimeout, DeviceUnavailable, PaperOut
+from drivers.base import (
+    CoverOpen,
+    DeviceError,
+    DeviceStatus,
+    DeviceTimeout,
+    DeviceUnavailable,
+    PaperOut,
+)
+from drivers.printer_status import ChannelFactory, SerialChannel, SocketChannel, probe
 from firmware_config.schema import DeviceSettings
 
 Align = Literal["left", "center", "right"]
@@ -46,6 +54,7 @@ class ReceiptDoc:
     lines: tuple[ReceiptLine, ...]
     barcode: str | None = None
     cut: bool = True
+    qr: str | None = None
 
     @classmethod
     def from_text(cls, *texts: str, barcode: str | None = None, cut: bool = True) -> ReceiptDoc:
@@ -82,6 +91,9 @@ def render(target: Escpos, doc: ReceiptDoc) -> None:
         # CODE128 code set B takes any printable ASCII, e.g. a receipt id for returns.
         target.barcode("{B" + doc.barcode, "CODE128", function_type="B", check=True)
         target.ln()
+    if doc.qr:
+        # native GS ( k QR: no image library, the printer draws it
+        target.qr(doc.qr, native=True, size=4, center=False)
     if doc.cut:
         target.cut()
 
@@ -111,7 +123,9 @@ class EscposPrinter:
     """A real ESC/POS printer reached through a python-escpos transport.
 
     `factory` builds a fresh escpos printer object per job, so an unplugged printer
-    that comes back works again without restarting the till.
+    that comes back works again without restarting the till. With `status_channel`
+    the printer's own DLE EOT real-time status answers status() and, with
+    `check_paper`, stops a job before any byte is sent to a printer out of paper.
     """
 
     def __init__(
@@ -121,8 +135,10 @@ class EscposPrinter:
         name: str = "printer",
         escpos_args: dict[str, Any] | None = None,
         check_paper: bool = False,
+        status_channel: ChannelFactory | None = None,
     ) -> None:
         self._factory = factory
+        self._status_channel = status_channel
         self.name = name
         self._escpos_args = escpos_args or {}
         self._check_paper = check_paper
@@ -132,9 +148,15 @@ class EscposPrinter:
         """Render, then send the whole job in one write; raise DeviceError on failure."""
         payload = render_bytes(doc, **self._escpos_args)
         with self._lock:
+            if self._check_paper and self._status_channel is not None:
+                self._refuse_unprintable(self._realtime())
             device = self._open()
             try:
-                if self._check_paper and device.paper_status() == PAPER_OUT:
+                if (
+                    self._check_paper
+                    and not self._status_channel
+                    and (device.paper_status() == PAPER_OUT)
+                ):
                     raise PaperOut("printer is out of paper", device=self.name)
                 device._raw(payload)
             except _TRANSPORT_ERRORS as err:
@@ -153,9 +175,28 @@ class EscposPrinter:
             finally:
                 _close_quietly(device)
 
+    def _realtime(self) -> DeviceStatus:
+        """The printer's DLE EOT status (offline if it cannot be reached)."""
+        assert self._status_channel is not None
+        try:
+            return probe(self._status_channel)
+        except DeviceError as err:
+            return DeviceStatus(online=False, detail=err.code)
+
+    def _refuse_unprintable(self, status: DeviceStatus) -> None:
+        """Raise before sending a job the printer cannot print."""
+        if status.paper_out:
+            raise PaperOut("printer is out of paper", device=self.name)
+        if status.cover_open:
+            raise CoverOpen("printer cover is open", device=self.name)
+        if not status.online:
+            raise DeviceUnavailable("printer is offline", device=self.name, detail=status.detail)
+
     def status(self) -> DeviceStatus:
-        """Online if the transport opens; paper state if `check_paper` is configured."""
+        """Real-time status if configured; else online if the transport opens (+ paper)."""
         with self._lock:
+            if self._status_channel is not None:
+                return self._realtime()
             try:
                 device = self._open()
             except DeviceError as err:
@@ -282,6 +323,21 @@ def escpos_args_from(settings: DeviceSettings) -> dict[str, Any]:
     if opts.get("encoding"):
         args["magic_encode_args"] = {"encoding": str(opts["encoding"]), "defaultsymbol": "?"}
     return args
+
+
+def status_channel_for(settings: DeviceSettings) -> ChannelFactory | None:
+    """A DLE EOT status channel for network/serial printers (`options.realtime_status`)."""
+    opts = settings.options
+    if not opts.get("realtime_status", False):
+        return None
+    timeout = float(opts.get("status_timeout", 0.5))
+    if settings.kind == "network" and settings.host:
+        host, port = settings.host, settings.port or 9100
+        return lambda: SocketChannel(host, port, timeout)
+    if settings.kind == "serial" and settings.path:
+        path, baud = settings.path, int(opts.get("baudrate", 9600))
+        return lambda: SerialChannel(path, baud, timeout)
+    return None
 
 
 def escpos_factory(settings: DeviceSettings) -> EscposFactory:

@@ -6,7 +6,9 @@ text with the scanner's configured layout, never the host keymap.
 
 from __future__ import annotations
 
+import os
 import queue
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -73,6 +75,11 @@ class KeystrokeDecoder:
             self._buf.append(ch)
         return None
 
+    @property
+    def pending(self) -> bool:
+        """True while a code has started but no terminator arrived yet."""
+        return bool(self._buf or self._bad)
+
     def flush(self) -> str | None:
         """End the current code: the text, None if empty, GarbledRead if undecodable."""
         text, bad = "".join(self._buf), self._bad
@@ -111,12 +118,39 @@ _UNPLUGGED = object()
 
 @dataclass
 class FakeScanner:
-    """A scanner fed by tests and demos (thread-safe); can inject garbled reads and unplugs."""
+    """A scanner fed by tests and demos (thread-safe); can inject garbled reads and unplugs.
+
+    With `feed_file`, lines appended to that file (by a demo or an end-to-end test in
+    another process) are scanned as codes; lines present at start-up are skipped.
+    """
 
     name: str = "fake-scanner"
     _queue: queue.Queue[object] = field(default_factory=queue.Queue)
     unplugged: bool = False
     reads: list[str] = field(default_factory=list)
+    feed_file: str | None = None
+    _feed_pos: int = 0
+    _feed_rest: bytes = b""
+
+    def __post_init__(self) -> None:
+        if self.feed_file and os.path.exists(self.feed_file):
+            self._feed_pos = os.path.getsize(self.feed_file)
+
+    def _poll_feed(self) -> None:
+        """Queue complete lines appended to the feed file since the last poll."""
+        if not self.feed_file or not os.path.exists(self.feed_file):
+            return
+        with open(self.feed_file, "rb") as fh:
+            fh.seek(self._feed_pos)
+            data = fh.read()
+        self._feed_pos += len(data)
+        *lines, self._feed_rest = (self._feed_rest + data).split(b"\n")
+        for line in lines:
+            text = line.decode("utf-8", errors="replace").strip()
+            if text == "!garbled":
+                self.feed_garbled()
+            elif text:
+                self.feed(text)
 
     def feed(self, *codes: str) -> None:
         """Queue codes as if scanned."""
@@ -144,7 +178,7 @@ class FakeScanner:
         if self.unplugged and self._queue.empty():
             raise DeviceUnavailable("scanner is unplugged", device=self.name)
         try:
-            item = self._queue.get(timeout=timeout) if timeout != 0 else self._queue.get_nowait()
+            item = self._next_item(timeout)
         except queue.Empty:
             return None
         if item is _GARBLED:
@@ -155,8 +189,23 @@ class FakeScanner:
         self.reads.append(code)
         return code
 
+    def _next_item(self, timeout: float | None) -> object:
+        """Take the next item, polling the feed file in short slices while waiting."""
+        if not self.feed_file:
+            return self._queue.get(timeout=timeout) if timeout != 0 else self._queue.get_nowait()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._poll_feed()
+            try:
+                return self._queue.get_nowait()
+            except queue.Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+            slice_s = 0.05 if deadline is None else max(0.0, min(0.05, deadline - time.monotonic()))
+            time.sleep(slice_s)
+
     def status(self) -> DeviceStatus:
         """Online unless unplugged."""
         if self.unplugged:
-            return DeviceStatus(online=False, detail="unplugged")
+            return DeviceStatus(online=False, unplugged=True, detail="unplugged")
         return DeviceStatus(online=True)

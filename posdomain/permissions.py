@@ -60,6 +60,7 @@ class Action(StrEnum):
     STOCK_MOVE = "stock.move"  # receive / adjust / waste / count, reorder points, alert ack
     STOCK_READ = "stock.read"  # on hand, movement history, alerts (REP-O inventory reports)
     TRANSFER = "stock.transfer"  # branch transfer request / dispatch / receive / cancel
+    RECONCILE = "sync.reconcile"  # resolve reconciliation-queue items (FR-303)
 
 
 P, T, B, S = Scope.PLATFORM, Scope.TENANT, Scope.BRANCH, Scope.SELF
@@ -93,6 +94,7 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     Action.STOCK_MOVE: {_TO: T, _BM: B, _SV: B, _IC: B},
     Action.STOCK_READ: {_TO: T, _AU: T, _BM: B, _SV: B, _IC: B},
     Action.TRANSFER: {_TO: T, _BM: B, _IC: B},
+    Action.RECONCILE: {_TO: T, _BM: B},
 }
 
 # roles a BRANCH_MANAGER may grant ("manage users and roles: B (<= SUPERVISOR)")

@@ -195,12 +195,18 @@ def write_box_config(stack: Stack, seed: dict[str, Any], mqtt: tuple[str, int]) 
         "devices": {
             "printer": {"kind": "fake"},
             "drawer": {"kind": "fake"},
-            "scanner": {"kind": "fake"},
+            # the fake scanner "scans" every line appended to this file (demo + e2e hook)
+            "scanner": {"kind": "fake", "options": {"feed_file": str(scanner_feed(stack))}},
         },
     }
     path = stack.var / "box.json"
     path.write_text(json.dumps(cfg, indent=2))
     return path
+
+
+def scanner_feed(stack: Stack) -> Path:
+    """The demo box's fake-scanner feed: append a barcode line to scan it."""
+    return stack.var / "scanner-feed.txt"
 
 
 def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
@@ -231,6 +237,7 @@ def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
     stack.start("hub-ingest", [PY, "-m", "hub", "ingest"])
     stack.start("box-web", [PY, "-m", "appliance", "serve", "--config", str(box_cfg)])
     stack.start("box-sync", [PY, "-m", "appliance", "sync", "--config", str(box_cfg)])
+    stack.start("box-devices", [PY, "-m", "appliance", "devices", "--config", str(box_cfg)])
     hub = f"http://127.0.0.1:{stack.hub_port}"
     box = f"http://127.0.0.1:{stack.box_port}"
     wait_for(lambda: requests.get(f"{hub}/healthz", timeout=2).ok, "hub web", stack)
@@ -262,6 +269,8 @@ def print_banner(stack: Stack, seed: dict[str, Any]) -> None:
             f"    {login['role']:<18} {login['username']:<13} / {login['password']:<18}"
             f" ({where}){pin}"
         )
+    print(f"  Hardware page  : http://127.0.0.1:{stack.box_port}/hardware")
+    print(f"  Fake scanner   : echo 4000000000013 >> {scanner_feed(stack)}")
     print(f"  Logs: {stack.var}/*.log     Stop: Ctrl-C")
     print(BANNER, flush=True)
 

@@ -1,51 +1,43 @@
-"""The open basket, held by the box per till and cashier (a browser reload loses nothing)."""
+"""The open basket, held by the box per till and cashier (a browser reload loses nothing).
+
+Lines keep the product, quantity (thousandths) and, for price-embedded labels, the printed
+price; prices, promotions and tax are worked out by the posdomain engines each time the basket
+is shown or paid (`pricing_setup.price_lines`). A product with a deposit brings its deposit
+line along, linked to it; voiding the product voids its deposit.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from appliance.db import write_txn
-from appliance.models import Basket, BasketLine, Staff
-from appliance.services import audit, catalog
+from appliance.models import Basket, BasketLine, Product, Staff
+from appliance.services import audit, catalog, pricing_setup
 from appliance.services.context import BoxContext, now_iso
-from appliance.services.masterdata import config_body, exponent_of
+from appliance.services.masterdata import record_rejections
+from appliance.services.pricing_setup import BasketTotals, MoneySetup, money_setup
 from posdomain.audit_chain import Severity
-from posdomain.errors import Conflict, NotFound, Reason
-from posdomain.money import from_minor
-from posdomain.sale import LineInput, TaxClass, Totals, compute_totals, parse_tax_classes
+from posdomain.envelope import utcnow
+from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
+from posdomain.money import to_minor
+from posdomain.permissions import Action, Principal, Scope, authorize
+from posdomain.pricing import PriceList
 
 MAX_LINES = 500
+MILLI = Decimal(1000)
 
 
 @dataclass(frozen=True)
-class MoneySetup:
-    """Currency and tax rules from the applied config down message."""
+class NewLine:
+    """A line about to be written: product, qty and (price label) the printed price."""
 
-    currency: str
-    exponent: int
-    classes: dict[str, TaxClass]
-    rounding: str
-
-
-def money_setup() -> MoneySetup:
-    """Currency/tax from the hub's config; selling is refused until one has arrived."""
-    body = config_body("config")
-    if body is None:
-        raise Conflict(
-            "no tax/currency configuration received from the hub yet",
-            Reason.CONFLICT,
-            {"missing": "config"},
-        )
-    classes, rounding = parse_tax_classes(body.get("tax") or {})
-    currency = body.get("currency")
-    if not currency or not classes:
-        raise Conflict(
-            "the hub's configuration has no currency or tax classes yet",
-            Reason.CONFLICT,
-            {"missing": "currency" if not currency else "tax"},
-        )
-    return MoneySetup(str(currency), exponent_of(body), classes, rounding)
+    product: Product
+    barcode: str
+    unit: str
+    qty: Decimal
+    label_price_minor: int | None = None
 
 
 def basket_key(ctx: BoxContext, staff_id: str) -> str:
@@ -58,6 +50,17 @@ def find_basket(ctx: BoxContext, staff_id: str) -> Basket | None:
     return Basket.get_or_none(Basket.key == basket_key(ctx, staff_id))
 
 
+def _open_basket(ctx: BoxContext, staff_id: str) -> Basket:
+    """The cashier's basket, created if needed (inside a write transaction)."""
+    basket = find_basket(ctx, staff_id)
+    if basket is None:
+        Basket.insert(
+            key=basket_key(ctx, staff_id), staff_id=staff_id, opened_at=now_iso()
+        ).execute()
+        basket = Basket.get(Basket.key == basket_key(ctx, staff_id))
+    return basket
+
+
 def active_lines(basket: Basket | None) -> list[BasketLine]:
     """Non-voided lines in line order."""
     if basket is None:
@@ -66,78 +69,131 @@ def active_lines(basket: Basket | None) -> list[BasketLine]:
     return list(query.order_by(BasketLine.line_no))
 
 
-def line_inputs(lines: list[BasketLine], exponent: int) -> list[LineInput]:
-    """Basket lines as the pure arithmetic wants them."""
-    return [
-        LineInput(
-            ln.line_no,
-            ln.product_id,
-            ln.sku,
-            ln.name,
-            ln.barcode,
-            ln.qty,
-            from_minor(ln.unit_price_minor, exponent),
-            ln.tax_class,
+def _typed_qty(product: Product, qty: Decimal | None) -> Decimal:
+    """A typed-in quantity: whole units for 'each'; a weighed product needs its weight in kg."""
+    if product.unit == "weight":
+        if qty is None:
+            raise ValidationError(
+                f"{product.name} is sold by weight: enter the weight in kg",
+                Reason.INVALID_QUANTITY,
+                {"unit": "weight"},
+            )
+        return qty
+    if qty is None:
+        return Decimal(1)
+    if qty != qty.to_integral_value():
+        raise ValidationError(
+            f"{product.name} is sold per item: the quantity must be whole",
+            Reason.INVALID_QUANTITY,
+            {"unit": "each"},
         )
-        for ln in lines
-    ]
+    return qty
 
 
-def add_line(ctx: BoxContext, staff: Staff, barcode: str, qty: int) -> dict[str, Any]:
-    """Add a scanned product; unknown barcodes and unsellable products write nothing."""
-    setup = money_setup()
-    product = catalog.by_barcode(barcode)
-    if product.tax_class not in setup.classes:
+def _scanned_line(setup: MoneySetup, barcode: str, qty: Decimal | None) -> NewLine:
+    """Resolve a scan into the line to add (weight and price labels carry their quantity)."""
+    hit = catalog.resolve_scan(barcode, setup.formats)
+    measure, product = hit.measure, hit.product
+    if measure is None:
+        return NewLine(product, barcode, product.unit, _typed_qty(product, qty))
+    if qty is not None and qty != 1:
+        raise ValidationError(
+            "a weight/price label carries its own quantity", Reason.INVALID_QUANTITY
+        )
+    if measure.kind == "weight":
+        return NewLine(product, barcode, "weight", measure.value)
+    label = to_minor(measure.value, setup.exponent)
+    if product.unit == "weight" and product.price_minor > 0:
+        weight = (label / Decimal(product.price_minor)).quantize(Decimal("0.001"))
+        return NewLine(product, barcode, "weight", max(weight, Decimal("0.001")), label)
+    return NewLine(product, barcode, "each", Decimal(1), label)
+
+
+def _insert(basket: Basket, line: NewLine, line_no: int, parent: int | None = None) -> None:
+    if line.qty <= 0 or line.qty * MILLI != (line.qty * MILLI).to_integral_value():
+        raise ValidationError(
+            "quantity must be positive with at most 3 decimals", Reason.INVALID_QUANTITY
+        )
+    p = line.product
+    BasketLine.insert(
+        basket=basket.id,
+        line_no=line_no,
+        product_id=p.id,
+        barcode=line.barcode,
+        sku=p.sku,
+        name=p.name,
+        tax_class=p.tax_class,
+        unit=line.unit,
+        qty_milli=int(line.qty * MILLI),
+        label_price_minor=line.label_price_minor,
+        parent_line_no=parent,
+    ).execute()
+
+
+def _deposit_line(line: NewLine) -> NewLine | None:
+    """The automatic deposit line of a product that carries one (same count of items)."""
+    if not line.product.deposit_product_id:
+        return None
+    deposit = catalog.get_product(line.product.deposit_product_id)
+    if deposit is None:
         raise Conflict(
-            f"product {product.sku} has unknown tax class {product.tax_class}",
+            f"deposit item {line.product.deposit_product_id} is not in the catalog",
             Reason.CONFLICT,
-            {"tax_class": product.tax_class},
         )
+    qty = line.qty if line.unit == "each" else Decimal(1)
+    return NewLine(deposit, "", "each", qty)
+
+
+def add_line(ctx: BoxContext, staff: Staff, barcode: str, qty: Decimal | None) -> dict[str, Any]:
+    """Add a scanned product (and its deposit); errors write nothing."""
+    setup = money_setup()
+    new = _scanned_line(setup, barcode, qty)
+    deposit = _deposit_line(new)
+    for item in (new, deposit):
+        if item is not None and item.product.tax_class not in setup.tax.classes:
+            raise Conflict(
+                f"product {item.product.sku} has unknown tax class {item.product.tax_class}",
+                Reason.CONFLICT,
+                {"tax_class": item.product.tax_class},
+            )
     with write_txn():
-        basket = find_basket(ctx, staff.id)
-        if basket is None:
-            Basket.insert(
-                key=basket_key(ctx, staff.id), staff_id=staff.id, opened_at=now_iso()
-            ).execute()
-            basket = Basket.get(Basket.key == basket_key(ctx, staff.id))
+        basket = _open_basket(ctx, staff.id)
         if BasketLine.select().where(BasketLine.basket == basket.id).count() >= MAX_LINES:
             raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
-        BasketLine.insert(
-            basket=basket.id,
-            line_no=basket.next_line_no,
-            product_id=product.id,
-            barcode=barcode,
-            sku=product.sku,
-            name=product.name,
-            tax_class=product.tax_class,
-            qty=qty,
-            unit_price_minor=product.price_minor,
+        line_no = basket.next_line_no
+        _insert(basket, new, line_no)
+        if deposit is not None:
+            _insert(basket, deposit, line_no + 1, parent=line_no)
+        used = 2 if deposit is not None else 1
+        Basket.update(next_line_no=Basket.next_line_no + used).where(
+            Basket.id == basket.id
         ).execute()
-        Basket.update(next_line_no=Basket.next_line_no + 1).where(Basket.id == basket.id).execute()
-    return view(ctx, staff.id)
+        totals = price_open(setup, basket)
+        record_rejections(ctx, totals.rejections)
+    return render(setup, totals)
 
 
 def void_line(ctx: BoxContext, staff: Staff, line_no: int) -> dict[str, Any]:
-    """Void one line (audited); privileged, so refused while the audit chain is broken."""
+    """Void one line and its deposit line (audited); refused while the audit chain is broken."""
     ctx.require_chain_intact()
     with write_txn():
         basket = find_basket(ctx, staff.id)
-        line = (
-            None
-            if basket is None
-            else BasketLine.get_or_none(
-                BasketLine.basket == basket.id,
-                BasketLine.line_no == line_no,
-                BasketLine.voided == 0,
-            )
-        )
+        lines = {ln.line_no: ln for ln in active_lines(basket)}
+        line = lines.get(line_no)
         if basket is None or line is None:
             raise NotFound(
                 f"no open line {line_no} in your basket",
                 Reason.LINE_NOT_FOUND,
                 {"line_no": line_no},
             )
-        BasketLine.update(voided=1).where(BasketLine.id == line.id).execute()
+        if line.parent_line_no in lines:
+            raise Conflict(
+                "a deposit line goes with its item: void the item instead",
+                Reason.CONFLICT,
+                {"line_no": line_no, "parent_line_no": line.parent_line_no},
+            )
+        voided = [ln for ln in lines.values() if line_no in (ln.line_no, ln.parent_line_no)]
+        BasketLine.update(voided=1).where(BasketLine.id.in_([ln.id for ln in voided])).execute()
         audit.append(
             ctx,
             actor=f"staff:{staff.id}",
@@ -147,47 +203,59 @@ def void_line(ctx: BoxContext, staff: Staff, line_no: int) -> dict[str, Any]:
             details={
                 "line_no": line_no,
                 "sku": line.sku,
-                "qty": line.qty,
-                "unit_price_minor": line.unit_price_minor,
+                "qty_milli": line.qty_milli,
+                "voided_lines": [ln.line_no for ln in voided],
             },
         )
     return view(ctx, staff.id)
 
 
-def totals_for(lines: list[BasketLine], setup: MoneySetup) -> Totals:
-    """Totals of basket lines under the current tax rules."""
-    return compute_totals(
-        line_inputs(lines, setup.exponent),
-        setup.classes,
-        exponent=setup.exponent,
-        rounding=setup.rounding,
+def set_price_list(
+    ctx: BoxContext, staff: Staff, principal: Principal, price_list: PriceList
+) -> dict[str, Any]:
+    """Switch the basket between retail and wholesale prices (supervisor or manager, audited)."""
+    scope = authorize(
+        principal,
+        Action.PRIVILEGED_SALE_OP,
+        tenant_id=ctx.config.tenant_id,
+        branch_id=ctx.config.branch_id,
+    )
+    if scope is Scope.OVERRIDE:
+        raise Forbidden(
+            "only a supervisor or manager may change the price list", Reason.FORBIDDEN_ROLE
+        )
+    money_setup()
+    with write_txn():
+        basket = _open_basket(ctx, staff.id)
+        Basket.update(price_list=price_list).where(Basket.id == basket.id).execute()
+        audit.append(
+            ctx,
+            actor=f"staff:{staff.id}",
+            action="sale.price_list",
+            target=f"basket:{basket.id}",
+            details={"from": basket.price_list, "to": price_list},
+        )
+    return view(ctx, staff.id)
+
+
+def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -> BasketTotals:
+    """Price the basket's active lines (a missing basket prices as empty, retail)."""
+    price_list: PriceList = "wholesale" if basket and basket.price_list == "wholesale" else "retail"
+    return pricing_setup.price_lines(
+        setup, active_lines(basket), price_list, cash=cash, now=utcnow()
     )
 
 
 def view(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
-    """API form of the cashier's basket with running totals."""
+    """API form of the cashier's basket: per-line prices, discounts, tax, and the totals."""
     setup = money_setup()
-    lines = active_lines(find_basket(ctx, staff_id))
-    totals = totals_for(lines, setup)
+    return render(setup, price_open(setup, find_basket(ctx, staff_id)))
+
+
+def render(setup: MoneySetup, totals: BasketTotals) -> dict[str, Any]:
+    """API form of a priced basket."""
     return {
         "currency": setup.currency,
-        "lines": [
-            {
-                "line_no": pl.line.line_no,
-                "product_id": pl.line.product_id,
-                "sku": pl.line.sku,
-                "name": pl.line.name,
-                "barcode": pl.line.barcode,
-                "qty": pl.line.qty,
-                "unit_price": str(pl.line.unit_price),
-                "line_total": str(pl.line_total),
-                "tax_class": pl.line.tax_class,
-                "tax": str(pl.tax),
-            }
-            for pl in totals.lines
-        ],
-        "item_count": totals.item_count,
-        "subtotal": str(totals.subtotal),
-        "tax_total": str(totals.tax_total),
-        "total": str(totals.total),
+        "lines": [pricing_setup.line_json(pbl) for pbl in totals.lines],
+        **pricing_setup.totals_json(totals),
     }

@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from appliance.services.masterdata import config_body
+from appliance.services.config_docs import config_body
 
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 

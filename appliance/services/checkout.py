@@ -1,4 +1,6 @@
-"""Cash checkout: sale, lines, tender, receipt number, outbox event and audit in ONE txn."""
+"""Cash checkout: sale, lines, tender, receipt number, stock movements, outbox event and audit
+in ONE transaction. Prices and tax come from the posdomain engines (`pricing_setup`); the cash
+rounding is its own amount and `payable = total + cash_rounding` is what the tender covers."""
 
 from __future__ import annotations
 
@@ -11,41 +13,38 @@ from typing import Any
 from peewee import IntegrityError
 
 from appliance.db import write_txn
+from appliance.devices.hook import after_cash_sale
 from appliance.models import Basket, BasketLine, Sale, SaleLine, Staff, Tender
-from appliance.services import audit, outbox
-from appliance.services.basket import (
-    MoneySetup,
-    active_lines,
-    find_basket,
-    money_setup,
-    totals_for,
-)
+from appliance.services import audit, inventory, outbox
+from appliance.services.basket import find_basket, price_open
 from appliance.services.context import BoxContext, now_iso
+from appliance.services.masterdata import record_rejections
+from appliance.services.pricing_setup import (
+    BasketTotals,
+    MoneySetup,
+    line_json,
+    money_setup,
+    policy_version,
+    totals_json,
+)
 from appliance.services.state import allocate_receipt_no
-from posdomain.errors import Conflict, NotFound, Reason
+from posdomain.errors import Conflict, NotFound, Reason, ValidationError
 from posdomain.money import parse_money, to_minor
 from posdomain.obs import log_event
 from posdomain.permissions import Action, Principal, authorize
-from posdomain.sale import PricedLine, Totals, change_due
 
 log = logging.getLogger(__name__)
 
 
-def _line_json(pl: PricedLine) -> dict[str, Any]:
-    """One sale line in the contract's wire form."""
-    return {
-        "line_no": pl.line.line_no,
-        "product_id": pl.line.product_id,
-        "sku": pl.line.sku,
-        "name": pl.line.name,
-        "barcode": pl.line.barcode,
-        "qty": str(pl.line.qty),
-        "unit_price": str(pl.line.unit_price),
-        "line_total": str(pl.line_total),
-        "tax_class": pl.line.tax_class,
-        "tax_rate": str(pl.tax_rate),
-        "tax": str(pl.tax),
-    }
+def change_due(payable: Decimal, tendered: Decimal) -> Decimal:
+    """Change for a cash tender, or INSUFFICIENT_TENDER if it does not cover what is payable."""
+    if tendered < payable:
+        raise ValidationError(
+            f"tendered {tendered} is less than the amount payable {payable}",
+            Reason.INSUFFICIENT_TENDER,
+            {"payable": str(payable), "tendered": str(tendered)},
+        )
+    return tendered - payable
 
 
 def _payload(
@@ -54,11 +53,12 @@ def _payload(
     key: str,
     staff: Staff,
     setup: MoneySetup,
-    totals: Totals,
+    totals: BasketTotals,
     tendered: Decimal,
-    change: Decimal,
 ) -> dict[str, Any]:
     """The contract's sale.completed payload (wire money as decimal strings)."""
+    summary = totals_json(totals)
+    summary.pop("item_count")
     return {
         "sale_id": sale_id,
         "receipt_no": receipt_no,
@@ -67,28 +67,25 @@ def _payload(
         "cashier_name": staff.name,
         "currency": setup.currency,
         "exponent": setup.exponent,
-        "lines": [_line_json(pl) for pl in totals.lines],
-        "subtotal": str(totals.subtotal),
-        "tax_total": str(totals.tax_total),
-        "total": str(totals.total),
-        "tax_breakdown": [
-            {
-                "tax_class": r.tax_class,
-                "rate": str(r.rate),
-                "net": str(r.net),
-                "tax": str(r.tax),
-                "gross": str(r.gross),
-            }
-            for r in totals.breakdown
-        ],
+        "lines": [line_json(pbl) for pbl in totals.lines],
+        **summary,
         "tenders": [{"kind": "cash", "amount": str(tendered)}],
-        "change": str(change),
+        "change": str(change_due(totals.tax.payable, tendered)),
+        "versions": {
+            "catalog": setup.versions.get("catalog", 0),
+            "tax": setup.versions.get("config", 0),
+            "policy": policy_version(setup),
+        },
         "completed_at": now_iso(),
     }
 
 
 def _store_sale(
-    payload: dict[str, Any], totals: Totals, setup: MoneySetup, event_id: str, correlation_id: str
+    payload: dict[str, Any],
+    totals: BasketTotals,
+    setup: MoneySetup,
+    event_id: str,
+    correlation_id: str,
 ) -> None:
     exp = setup.exponent
     Sale.insert(
@@ -99,10 +96,12 @@ def _store_sale(
         staff_name=payload["cashier_name"],
         currency=setup.currency,
         exponent=exp,
-        subtotal_minor=to_minor(totals.subtotal, exp),
-        tax_minor=to_minor(totals.tax_total, exp),
-        total_minor=to_minor(totals.total, exp),
+        subtotal_minor=to_minor(totals.pricing.subtotal, exp),
+        tax_minor=to_minor(totals.tax.tax_total, exp),
+        total_minor=to_minor(totals.tax.total, exp),
         change_minor=to_minor(Decimal(payload["change"]), exp),
+        cash_rounding_minor=to_minor(totals.tax.cash_rounding, exp),
+        price_list=totals.pricing.price_list,
         event_id=event_id,
         correlation_id=correlation_id,
         payload=json.dumps(payload, sort_keys=True),
@@ -111,21 +110,26 @@ def _store_sale(
     _store_lines(payload, totals, exp)
 
 
-def _store_lines(payload: dict[str, Any], totals: Totals, exp: int) -> None:
-    for pl in totals.lines:
+def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> None:
+    for pbl, wire in zip(totals.lines, payload["lines"], strict=True):
         SaleLine.insert(
             sale=payload["sale_id"],
-            line_no=pl.line.line_no,
-            product_id=pl.line.product_id,
-            sku=pl.line.sku,
-            name=pl.line.name,
-            barcode=pl.line.barcode,
-            qty=pl.line.qty,
-            unit_price_minor=to_minor(pl.line.unit_price, exp),
-            line_total_minor=to_minor(pl.line_total, exp),
-            tax_class=pl.line.tax_class,
-            tax_rate=str(pl.tax_rate),
-            tax_minor=to_minor(pl.tax, exp),
+            line_no=pbl.line.line_no,
+            product_id=pbl.product.id,
+            sku=pbl.line.sku,
+            name=pbl.line.name,
+            barcode=pbl.line.barcode,
+            unit=pbl.line.unit,
+            qty_milli=pbl.line.qty_milli,
+            unit_price_minor=to_minor(pbl.unit_price, exp),
+            extended_minor=to_minor(pbl.priced.extended, exp),
+            discount_minor=to_minor(pbl.priced.discount_total, exp),
+            discounts=json.dumps(wire["discounts"]),
+            line_total_minor=to_minor(pbl.tax.gross, exp),
+            tax_class=pbl.tax.tax_class,
+            tax_rate=str(pbl.tax.rate),
+            tax_minor=to_minor(pbl.tax.tax, exp),
+            deposit_for_line=pbl.line.parent_line_no,
         ).execute()
     for tender in payload["tenders"]:
         Tender.insert(
@@ -169,6 +173,8 @@ def pay_cash(
         total=sale["total"],
         lines=len(sale["lines"]),
     )
+    # post-commit device hook: receipt queued durably, drawer kicked now (never raises)
+    after_cash_sale(ctx, sale)
     return sale
 
 
@@ -181,15 +187,17 @@ def _complete(
     correlation_id: str,
 ) -> dict[str, Any]:
     basket = find_basket(ctx, staff.id)
-    lines = active_lines(basket)
-    if basket is None or not lines:
+    totals = price_open(setup, basket, cash=True)
+    if basket is None or not totals.lines:
         raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
-    totals = totals_for(lines, setup)
-    change = change_due(totals.total, tendered)
+    record_rejections(ctx, totals.rejections)
     sale_id = str(uuid.uuid4())
-    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, tendered, change)
+    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, tendered)
     envelope = outbox.enqueue(ctx, "sale.completed", payload, correlation_id)
     _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id)
+    inventory.record_sale(
+        sale_id, [(p.product.id, p.qty) for p in totals.lines], staff.id, payload["completed_at"]
+    )
     BasketLine.delete().where(BasketLine.basket == basket.id).execute()
     Basket.delete().where(Basket.id == basket.id).execute()
     audit.append(

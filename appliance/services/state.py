@@ -72,6 +72,7 @@ def envelope_versions() -> Versions:
         catalog=held.get("catalog", 0),
         price=held.get("catalog", 0),
         tax=held.get("config", 0),
+        policy=held.get("pricing", 0),
         staff=held.get("staff", 0),
         config=held.get("config", 0),
     )

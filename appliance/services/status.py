@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from appliance.devices.health import device_summary
 from appliance.services import outbox
 from appliance.services.context import BoxContext
 from appliance.services.state import get_state, held_versions
@@ -34,4 +35,5 @@ def box_status(ctx: BoxContext) -> dict[str, Any]:
         "last_ack_at": state.last_ack_at,
         "versions": held_versions(),
         "audit_chain_ok": not ctx.chain_broken,
+        "devices": device_summary(),
     }

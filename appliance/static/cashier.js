@@ -5,6 +5,8 @@
   const $ = (id) => document.getElementById(id);
   let basketTotal = "0.00";
   let payKey = null;
+  let lastSaleId = null;
+  let scans = null;
 
   function newKey() {
     const a = new Uint8Array(16);
@@ -45,6 +47,7 @@
   function clearError() { $("error").hidden = true; }
 
   function showLogin(keepTyped) {
+    stopScans();
     $("till").hidden = true; $("login").hidden = false; $("logout").hidden = true;
     // at start-up keep digits typed while the session check was under way
     $("cashier").textContent = ""; if (!keepTyped) $("pin").value = ""; $("pin").focus();
@@ -54,6 +57,25 @@
     $("cashier").textContent = T["ui.cashier"] + ": " + staff.name;
     focusScan();
     refreshBasket();
+    listenForScans();
+  }
+
+  // Scans from the box's attached scanner arrive as Server-Sent Events and are added
+  // exactly as if typed; EventSource reconnects by itself (Last-Event-ID skips repeats).
+  function listenForScans() {
+    if (scans || typeof EventSource === "undefined") return;
+    scans = new EventSource("/api/v1/scans/stream");
+    scans.addEventListener("scan", (ev) => {
+      if ($("till").hidden || $("pay").open) return;
+      if ($("done").open) $("done").close();
+      const code = JSON.parse(ev.data).code;
+      if (code) addLine(code);
+    });
+    scans.addEventListener("open", () => { document.body.dataset.scans = "1"; });
+  }
+  function stopScans() {
+    if (scans) { scans.close(); scans = null; }
+    delete document.body.dataset.scans;
   }
   function focusScan() {
     if (!$("till").hidden && !$("pay").open && !$("done").open) $("scan").focus();
@@ -118,11 +140,50 @@
       $("pay").close();
       $("change").textContent = sale.change + " " + sale.currency;
       $("receipt-no").textContent = T["ui.receipt"] + " #" + sale.receipt_no;
+      lastSaleId = sale.sale_id;
+      $("device-warnings").hidden = true;
       $("done").showModal();
+      setTimeout(() => checkSaleDevices(sale.sale_id), 1500);
       $("new-sale").focus();
       clearError();
       refreshBasket();
     } catch (e) { showError(e); }
+  }
+
+  function warn(list, text, code) {
+    const li = document.createElement("li");
+    li.textContent = text + ": " + (T[code] || code) + " ";
+    const c = document.createElement("code");
+    c.textContent = "[" + code + "]";
+    li.appendChild(c);
+    list.appendChild(li);
+  }
+  // After a sale: say so if the drawer did not open or the receipt is not printed yet.
+  async function checkSaleDevices(saleId) {
+    let d;
+    try { d = await api("GET", "/sales/" + saleId + "/devices"); } catch (e) { return; }
+    if (saleId !== lastSaleId) return;
+    const list = $("device-warnings");
+    list.replaceChildren();
+    if (d.drawer && !d.drawer.ok) warn(list, T["ui.warn_drawer"], d.drawer.error || "DEVICE_ERROR");
+    const job = (d.receipt || []).find((j) => j.copy_no === 0);
+    if (job && job.state !== "done" && job.last_error) {
+      warn(list, T["ui.warn_printer"], job.last_error.split(":")[0]);
+    }
+    list.hidden = list.children.length === 0;
+  }
+  async function reprint() {
+    if (!lastSaleId) return;
+    try { await api("POST", "/sales/" + lastSaleId + "/reprint"); clearError(); }
+    catch (e) { showError(e); }
+  }
+
+  function showDevice(id, label, info, serviceUp) {
+    const el = $(id);
+    const state = !serviceUp ? "offline" : (info ? info.state : "unknown");
+    el.dataset.state = state;
+    el.textContent = label + ": " + (T["state." + state] || state);
+    el.title = info && info.detail ? info.detail : (serviceUp ? "" : T["ui.service_down"]);
   }
 
   async function pollStatus() {
@@ -132,6 +193,9 @@
       el.className = "sync " + (s.online ? "online" : "offline");
       el.textContent = s.online ? T["ui.online"] :
         T["ui.offline"] + " · " + s.queued + " " + T["ui.queued"];
+      const dev = s.devices || {};
+      showDevice("dev-printer", T["ui.printer"], dev.printer, dev.service);
+      showDevice("dev-drawer", T["ui.drawer"], dev.drawer, dev.service);
     } catch (e) {
       $("sync").className = "sync offline";
       $("sync").textContent = T["ui.offline"];
@@ -160,6 +224,7 @@
   $("pay").addEventListener("cancel", (ev) => { ev.preventDefault(); closePay(); });
   $("done").addEventListener("close", focusScan);
   $("new-sale").addEventListener("click", () => $("done").close());
+  $("reprint").addEventListener("click", reprint);
   $("logout").addEventListener("click", async () => {
     try { await api("POST", "/auth/logout"); } catch (e) { showError(e); }
     showLogin();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, Response, jsonify, request, session
 
-from appliance.services import audit, auth, basket, catalog, checkout, status
+from appliance.services import audit, auth, basket, catalog, checkout, inventory, status
 from appliance.views.common import (
     box,
     correlation_id,
@@ -19,7 +20,16 @@ from appliance.views.common import (
     require,
     start_session,
 )
-from appliance.views.schemas import AddLine, PayCash, PinLogin
+from appliance.views.schemas import (
+    AddLine,
+    BasketMode,
+    PayCash,
+    PinLogin,
+    StockAdjust,
+    StockCount,
+    StockReceive,
+    StockWaste,
+)
 from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action
 
@@ -69,7 +79,15 @@ def add_line() -> tuple[Response, int]:
     """Add a product by barcode."""
     staff = require(Action.SELL)
     body = json_body(AddLine)
-    return jsonify(basket.add_line(box(), staff, body.barcode, body.qty)), 201
+    return jsonify(basket.add_line(box(), staff, body.barcode, body.quantity())), 201
+
+
+@bp.post(f"{V1}/basket/mode")
+def basket_mode() -> Response:
+    """Switch the basket's price list (retail/wholesale); supervisors and managers only."""
+    staff = require(Action.SELL)
+    body = json_body(BasketMode)
+    return jsonify(basket.set_price_list(box(), staff, principal(), body.price_list))
 
 
 @bp.delete(f"{V1}/basket/lines/<int:line_no>")
@@ -102,6 +120,57 @@ def products() -> Response:
     if len(query) > 64:
         raise ValidationError("q is longer than 64 characters", Reason.VALIDATION_FAILED)
     return jsonify({"products": catalog.search(query)})
+
+
+@bp.post(f"{V1}/inventory/receive")
+def stock_receive() -> tuple[Response, int]:
+    """Book goods received into stock."""
+    staff = require(Action.STOCK_MOVE)
+    body = json_body(StockReceive)
+    moved = inventory.move(
+        box(), staff, "receipt", body.product_id, Decimal(body.qty), ref=body.ref
+    )
+    return jsonify(moved), 201
+
+
+@bp.post(f"{V1}/inventory/adjust")
+def stock_adjust() -> tuple[Response, int]:
+    """Book a signed stock correction with a reason code."""
+    staff = require(Action.STOCK_MOVE)
+    body = json_body(StockAdjust)
+    moved = inventory.move(
+        box(), staff, "adjustment", body.product_id, Decimal(body.qty), body.reason_code, body.ref
+    )
+    return jsonify(moved), 201
+
+
+@bp.post(f"{V1}/inventory/waste")
+def stock_waste() -> tuple[Response, int]:
+    """Book stock thrown away, with a reason code."""
+    staff = require(Action.STOCK_MOVE)
+    body = json_body(StockWaste)
+    moved = inventory.move(
+        box(), staff, "waste", body.product_id, Decimal(body.qty), body.reason_code, body.ref
+    )
+    return jsonify(moved), 201
+
+
+@bp.post(f"{V1}/inventory/count")
+def stock_count() -> tuple[Response, int]:
+    """Book a shelf count: the difference to the ledger becomes a count movement."""
+    staff = require(Action.STOCK_MOVE)
+    body = json_body(StockCount)
+    moved = inventory.move(
+        box(), staff, "count", body.product_id, Decimal(body.counted), ref=body.ref
+    )
+    return jsonify(moved), 201
+
+
+@bp.get(f"{V1}/inventory/<product_id>")
+def stock_of(product_id: str) -> Response:
+    """On hand (from the ledger) and the latest movements of a product."""
+    require(Action.STOCK_READ)
+    return jsonify(inventory.stock_of(product_id))
 
 
 @bp.get("/healthz")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Annotated, Literal
+
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 
@@ -17,10 +20,18 @@ class PinLogin(_Body):
 
 
 class AddLine(_Body):
-    """POST /basket/lines."""
+    """POST /basket/lines: qty is a whole number, or a decimal string (kg, 3 decimals)."""
 
     barcode: StrictStr = Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")
-    qty: StrictInt = Field(default=1, ge=1, le=9999)
+    qty: (
+        Annotated[StrictInt, Field(ge=1, le=9999)]
+        | Annotated[StrictStr, Field(pattern=r"^[0-9]{1,4}(\.[0-9]{1,3})?$")]
+        | None
+    ) = None
+
+    def quantity(self) -> Decimal | None:
+        """The quantity as a Decimal (None when the cashier typed none)."""
+        return None if self.qty is None else Decimal(str(self.qty))
 
 
 class PayCash(_Body):
@@ -28,3 +39,44 @@ class PayCash(_Body):
 
     tendered: StrictStr = Field(min_length=1, max_length=20)
     idempotency_key: StrictStr = Field(pattern=r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+QTY_PATTERN = r"^[0-9]{1,5}(\.[0-9]{1,3})?$"
+SIGNED_QTY_PATTERN = r"^-?[0-9]{1,5}(\.[0-9]{1,3})?$"
+
+
+class BasketMode(_Body):
+    """POST /basket/mode."""
+
+    price_list: Literal["retail", "wholesale"]
+
+
+class _Movement(_Body):
+    product_id: StrictStr = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    ref: StrictStr | None = Field(default=None, max_length=128)
+
+
+class StockReceive(_Movement):
+    """POST /inventory/receive: goods taken in (qty > 0)."""
+
+    qty: StrictStr = Field(pattern=QTY_PATTERN)
+
+
+class StockAdjust(_Movement):
+    """POST /inventory/adjust: a signed correction with a reason code."""
+
+    qty: StrictStr = Field(pattern=SIGNED_QTY_PATTERN)
+    reason_code: StrictStr = Field(min_length=1, max_length=32)
+
+
+class StockWaste(_Movement):
+    """POST /inventory/waste: stock thrown away (qty > 0) with a reason code."""
+
+    qty: StrictStr = Field(pattern=QTY_PATTERN)
+    reason_code: StrictStr = Field(min_length=1, max_length=32)
+
+
+class StockCount(_Movement):
+    """POST /inventory/count: the quantity counted on the shelf."""
+
+    counted: StrictStr = Field(pattern=QTY_PATTERN)

@@ -16,6 +16,8 @@ TENANT = "tenant-a"
 BRANCH = "branch-1"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
+POLICY_KEY = "test-policy-key"
+
 PINS = {
     "cashier": "1234",
     "manager": "9999",
@@ -85,46 +87,65 @@ def staff_body() -> dict[str, Any]:
     }
 
 
-def catalog_body() -> dict[str, Any]:
-    """Three products in two tax classes."""
-    return {
-        "full": True,
-        "products": [
-            {
-                "id": "p-milk",
-                "sku": "MILK1",
-                "name": "Milk 1L",
-                "barcodes": ["4000000000011"],
-                "price": "1.99",
-                "tax_class": "STD",
-                "unit": "each",
-                "age_restricted": False,
-                "active": True,
-            },
-            {
-                "id": "p-bread",
-                "sku": "BRD1",
-                "name": "Rye Bread",
-                "barcodes": ["4000000000028"],
-                "price": "2.50",
-                "tax_class": "RED",
-                "unit": "each",
-                "age_restricted": False,
-                "active": True,
-            },
-            {
-                "id": "p-gum",
-                "sku": "GUM1",
-                "name": "Chewing Gum",
-                "barcodes": ["4000000000035", "123"],
-                "price": "0.10",
-                "tax_class": "STD",
-                "unit": "each",
-                "age_restricted": False,
-                "active": True,
-            },
-        ],
+def product(
+    pid: str, sku: str, name: str, barcodes: list[str], price: str, **extra: Any
+) -> dict[str, Any]:
+    """A product in the CONTRACT wire shape (each, STD, active, version 1 unless overridden)."""
+    body: dict[str, Any] = {
+        "id": pid,
+        "sku": sku,
+        "name": name,
+        "barcodes": barcodes,
+        "category": None,
+        "tax_class": "STD",
+        "unit": "each",
+        "price": price,
+        "wholesale_tiers": [],
+        "age_restriction": None,
+        "deposit_product_id": None,
+        "is_deposit": False,
+        "active": True,
+        "version": 1,
     }
+    body.update(extra)
+    return body
+
+
+def products() -> list[dict[str, Any]]:
+    """Three products in two tax classes."""
+    return [
+        product("p-milk", "MILK1", "Milk 1L", ["4000000000013"], "1.99", category="DAIRY"),
+        product("p-bread", "BRD1", "Rye Bread", ["4000000000020"], "2.50", tax_class="RED"),
+        product("p-gum", "GUM1", "Chewing Gum", ["4000000000037", "036000291452"], "0.10"),
+    ]
+
+
+def catalog_body(
+    from_version: int = 0,
+    to_version: int = 1,
+    items: list[dict[str, Any]] | None = None,
+    last: bool = True,
+) -> dict[str, Any]:
+    """A catalog catch-up chunk (CONTRACT "Catalog sync")."""
+    return {
+        "head": False,
+        "from_version": from_version,
+        "to_version": to_version,
+        "products": products() if items is None else items,
+        "last": last,
+    }
+
+
+def catalog_head(version: int) -> DownMessage:
+    """The retained catalog head announcing `version`."""
+    return down("catalog", version, {"head": True, "version": version})
+
+
+def chunk(
+    from_version: int, to_version: int, items: list[dict[str, Any]], last: bool = True
+) -> DownMessage:
+    """A catalog chunk down message."""
+    return down("catalog", to_version, catalog_body(from_version, to_version, items, last))
 
 
 def config_body(locale: str = "en") -> dict[str, Any]:
@@ -142,11 +163,36 @@ def config_body(locale: str = "en") -> dict[str, Any]:
         },
         "tax": {
             "rounding": "HALF_UP",
+            "level": "document",
+            "cash_rounding": None,
             "classes": {
                 "STD": {"rate": "0.20", "inclusive": True},
                 "RED": {"rate": "0.07", "inclusive": True},
+                "ZERO": {"rate": "0", "inclusive": True},
             },
+            "deposit_tax_class": "ZERO",
         },
+        "barcode_formats": [
+            {
+                "prefix": "21",
+                "length": 13,
+                "item": [2, 7],
+                "value": [7, 12],
+                "kind": "price",
+                "decimals": 2,
+                "check": "ean13",
+            },
+            {
+                "prefix": "28",
+                "length": 13,
+                "item": [2, 7],
+                "value": [7, 12],
+                "kind": "weight",
+                "decimals": 3,
+                "check": "ean13",
+            },
+        ],
+        "policy_key": POLICY_KEY,
     }
 
 
@@ -157,3 +203,47 @@ def seed_messages() -> list[DownMessage]:
         down("staff", 1, staff_body()),
         down("catalog", 1, catalog_body()),
     ]
+
+
+def with_check(stem: str) -> str:
+    """A code with its GS1 check digit appended."""
+    from posdomain.barcodes import check_digit
+
+    return stem + check_digit(stem)
+
+
+CHEESE_WEIGHT_LABEL = with_check("280003501234")  # item 00035, 1.234 kg
+HAM_PRICE_LABEL = with_check("210000503456")  # item 00005, 34.56
+OLIVES_PRICE_LABEL = with_check("210007701550")  # item 00077 (by SKU), 15.50
+LAGER = with_check("500000000999")
+
+
+def extra_products() -> list[dict[str, Any]]:
+    """Catalog version 2: weighed, label-priced and deposit-carrying products."""
+    return [
+        product("p-cheese", "CHS1", "Cheddar by weight", ["2800035000000"], "14.90",
+                unit="weight", tax_class="RED", version=2),
+        product("p-ham", "HAM1", "Deli Ham (priced)", ["2100005000000"], "0.00", version=2),
+        product("p-olives", "00077", "Olives loose", [], "10.00", unit="weight", version=2),
+        product("p-dep", "DEP1", "Bottle Deposit", [], "0.25", is_deposit=True, version=2),
+        product("p-lager", "LAG1", "Lager 330ml", [LAGER], "1.29", deposit_product_id="p-dep",
+                version=2),
+    ]  # fmt: skip
+
+
+def multibuy_policy(key: str = POLICY_KEY, **changes: Any) -> dict[str, Any]:
+    """A signed 'milk: 3 for 5.00' policy (changes are applied before signing)."""
+    from posdomain.policy import Policy
+
+    body: dict[str, Any] = {
+        "policy_id": "pol-milk-3for5",
+        "policyVersion": 1,
+        "effectiveFrom": "2020-01-01T00:00:00+00:00",
+        "effectiveTo": None,
+        "kind": "multibuy",
+        "target": {"product_ids": ["p-milk"], "categories": []},
+        "params": {"qty": 3, "price": "5.00"},
+        "signature": "",
+    }
+    body.update(changes)
+    return Policy.from_wire(body).signed(key).to_wire()

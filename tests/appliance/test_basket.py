@@ -8,7 +8,7 @@ from peewee import SqliteDatabase
 
 from tests.appliance.conftest import count, login
 
-MILK, BREAD, GUM = "4000000000011", "4000000000028", "4000000000035"
+MILK, BREAD, GUM = "4000000000013", "4000000000020", "4000000000037"
 
 
 def add(client: FlaskClient, barcode: str, qty: int = 1) -> dict:
@@ -34,7 +34,7 @@ def test_unknown_barcode_is_404_and_writes_nothing(
     cashier: FlaskClient, box_db: SqliteDatabase
 ) -> None:
     before = (count(box_db, "basket"), count(box_db, "basket_lines"), count(box_db, "outbox"))
-    resp = cashier.post("/api/v1/basket/lines", json={"barcode": "999", "qty": 1})
+    resp = cashier.post("/api/v1/basket/lines", json={"barcode": "0000000000017", "qty": 1})
     assert resp.status_code == 404
     assert resp.get_json()["error"]["reason"] == "UNKNOWN_BARCODE"
     after = (count(box_db, "basket"), count(box_db, "basket_lines"), count(box_db, "outbox"))
@@ -71,15 +71,17 @@ def test_basket_survives_a_reload_and_a_relogin(cashier: FlaskClient, app) -> No
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        (b'{"barcode": "4000000000011", "qty": ', "MALFORMED_JSON"),
+        (b'{"barcode": "4000000000013", "qty": ', "MALFORMED_JSON"),
         (b"\xff\xfe", "MALFORMED_JSON"),
-        (b'{"barcode": "4000000000011", "qty": -1}', "VALIDATION_FAILED"),
-        (b'{"barcode": "4000000000011", "qty": 0}', "VALIDATION_FAILED"),
-        (b'{"barcode": "4000000000011", "qty": 1.5}', "VALIDATION_FAILED"),
-        (b'{"barcode": "4000000000011", "qty": "2"}', "VALIDATION_FAILED"),
-        (b'{"barcode": 4000000000011}', "VALIDATION_FAILED"),
-        (b'{"barcode": "4000000000011", "price": "0.01"}', "VALIDATION_FAILED"),
-        (b'["4000000000011"]', "VALIDATION_FAILED"),
+        (b'{"barcode": "4000000000013", "qty": -1}', "VALIDATION_FAILED"),
+        (b'{"barcode": "4000000000013", "qty": 0}', "VALIDATION_FAILED"),
+        (b'{"barcode": "4000000000013", "qty": 1.5}', "VALIDATION_FAILED"),
+        (b'{"barcode": "4000000000013", "qty": "2kg"}', "VALIDATION_FAILED"),
+        (b'{"barcode": "4000000000013", "qty": "1.5"}', "INVALID_QUANTITY"),
+        (b'{"barcode": "4000000000014"}', "INVALID_BARCODE"),
+        (b'{"barcode": 4000000000013}', "VALIDATION_FAILED"),
+        (b'{"barcode": "4000000000013", "price": "0.01"}', "VALIDATION_FAILED"),
+        (b'["4000000000013"]', "VALIDATION_FAILED"),
         (b'{"barcode": "<script>"}', "VALIDATION_FAILED"),
     ],
 )
@@ -109,7 +111,8 @@ def test_product_search_by_name_sku_and_barcode(cashier: FlaskClient) -> None:
 
     assert names("bread") == ["Rye Bread"]
     assert names("MILK1") == ["Milk 1L"]
-    assert names("123") == ["Chewing Gum"]
+    assert names("036000291452") == ["Chewing Gum"]  # UPC-A
+    assert names("0036000291452") == ["Chewing Gum"]  # the same GTIN as EAN-13
     assert names("%") == []
     assert names("") == ["Chewing Gum", "Milk 1L", "Rye Bread"]
     assert cashier.get("/api/v1/products", query_string={"q": "x" * 65}).status_code == 400

@@ -118,7 +118,7 @@ def _sell_one(base: str) -> dict:
     )
     assert (
         session.post(
-            f"{base}/api/v1/basket/lines", json={"barcode": "4000000000011"}, timeout=5
+            f"{base}/api/v1/basket/lines", json={"barcode": "4000000000013"}, timeout=5
         ).status_code
         == 201
     )

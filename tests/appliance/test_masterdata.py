@@ -18,18 +18,18 @@ from tests.appliance.factories import catalog_body, down, staff_body
 @pytest.mark.req("FR-303")
 def test_older_and_same_versions_are_ignored(box_config: BoxConfig, box_db: SqliteDatabase) -> None:
     ctx = BoxContext(box_config)
-    newer = catalog_body()
-    newer["products"][0]["price"] = "2.49"
-    assert masterdata.apply_down(ctx, down("catalog", 3, newer)) is True
-    stale = catalog_body()
-    stale["products"][0]["price"] = "0.01"
-    assert masterdata.apply_down(ctx, down("catalog", 2, stale)) is False
-    assert masterdata.apply_down(ctx, down("catalog", 3, stale)) is False
-    price = box_db.execute_sql("SELECT price_minor FROM products WHERE id='p-milk'").fetchone()
-    assert price == (249,)
-    assert held_versions()["catalog"] == 3
+    newer = staff_body()
+    newer["staff"][0]["name"] = "Carla Newer"
+    assert masterdata.apply_down(ctx, down("staff", 3, newer)) is True
+    stale = staff_body()
+    stale["staff"][0]["name"] = "Carla Stale"
+    assert masterdata.apply_down(ctx, down("staff", 2, stale)) is False
+    assert masterdata.apply_down(ctx, down("staff", 3, stale)) is False
+    name = box_db.execute_sql("SELECT name FROM staff WHERE id='s-cash'").fetchone()
+    assert name == ("Carla Newer",)
+    assert held_versions()["staff"] == 3
     actions = [r[0] for r in box_db.execute_sql("SELECT action FROM audit_log").fetchall()]
-    assert actions.count("down.catalog.applied") == 2  # v1 seed + v3
+    assert actions.count("down.staff.applied") == 2  # v1 seed + v3
 
 
 @pytest.mark.req("FR-303")
@@ -51,7 +51,7 @@ def test_message_for_another_branch_is_ignored(
 
 @pytest.mark.req("FR-303", "NFR-005")
 def test_malformed_body_applies_nothing(box_config: BoxConfig, box_db: SqliteDatabase) -> None:
-    bad = catalog_body()
+    bad = catalog_body(1, 9)
     bad["products"][1]["price"] = 2.5  # float money
     with pytest.raises(ValidationError):
         masterdata.apply_down(BoxContext(box_config), down("catalog", 9, bad))

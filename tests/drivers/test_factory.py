@@ -8,6 +8,7 @@ from drivers.base import DeviceUnavailable, PaperOut
 from drivers.drawer import DrawerKick, EscposDrawer, FakeDrawer
 from drivers.factory import NoDevice, build_devices, build_drawer, build_printer, build_scanner
 from drivers.printer import EscposPrinter, FakePrinter, ReceiptDoc
+from drivers.reconnect import ReconnectingScanner
 from drivers.scanner import FakeScanner
 from drivers.scanner_hw import EvdevScanner, SerialScanner
 from firmware_config.schema import Devices, DeviceSettings
@@ -63,9 +64,12 @@ def test_none_devices_refuse() -> None:
     with pytest.raises(DeviceUnavailable):
         devices.scanner.read(0)
     assert devices.health()["scanner"] == {
+        "state": "offline",
         "online": False,
         "paper_low": False,
         "paper_out": False,
+        "cover_open": False,
+        "unplugged": False,
         "detail": "not configured",
     }
 
@@ -80,9 +84,13 @@ def test_hardware_scanners_from_settings() -> None:
     evdev_cfg = DeviceSettings(
         kind="evdev", path="/dev/input/by-id/usb-Scanner-event-kbd", options={"layout": "de"}
     )
-    assert isinstance(build_scanner(evdev_cfg), EvdevScanner)
+    evdev_built = build_scanner(evdev_cfg)
+    assert isinstance(evdev_built, ReconnectingScanner)
+    assert isinstance(evdev_built.scanner, EvdevScanner)
     serial_cfg = DeviceSettings(kind="serial", path="/dev/serial/by-id/usb-Scanner")
-    assert isinstance(build_scanner(serial_cfg), SerialScanner)
+    serial_built = build_scanner(serial_cfg)
+    assert isinstance(serial_built, ReconnectingScanner)
+    assert isinstance(serial_built.scanner, SerialScanner)
 
 
 @pytest.mark.parametrize(

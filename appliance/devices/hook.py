@@ -1,0 +1,49 @@
+"""After a cash sale is committed: queue its receipt and kick the drawer (never raises).
+
+The sale is already durable when this runs, so a printer or drawer problem can only
+cost a warning, never the sale: the receipt job is idempotent on (sale_id, copy_no),
+and the drawer kick happens now or is reported as failed - it is never queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from peewee import PeeweeException
+
+from appliance.devices import store
+from appliance.devices.control import KickFailed, request_kick, socket_path
+from appliance.devices.receipts import enqueue_receipt
+from appliance.services.context import BoxContext
+from posdomain.obs import log_event
+
+log = logging.getLogger(__name__)
+
+
+def kick_drawer(ctx: BoxContext, ref: str, reason: str) -> dict[str, Any]:
+    """Open the drawer now through the device service; record and return the outcome."""
+    try:
+        request_kick(socket_path(ctx.config.database_path), reason)
+    except KickFailed as err:
+        log_event(log, "drawer kick failed", logging.WARNING, ref=ref, code=err.code)
+        store.log_drawer(ref, reason, False, err.code)
+        return {"ok": False, "error": err.code}
+    store.log_drawer(ref, reason, True)
+    return {"ok": True, "error": ""}
+
+
+def after_cash_sale(ctx: BoxContext, sale: dict[str, Any]) -> dict[str, Any]:
+    """Queue the receipt and kick the drawer; return {"receipt": state, "drawer": outcome}."""
+    sale_id = str(sale["sale_id"])
+    outcome: dict[str, Any] = {"receipt": "failed", "drawer": {"ok": False, "error": ""}}
+    try:
+        job = enqueue_receipt(sale, till_name=ctx.config.till_name)
+        outcome["receipt"] = job["state"]
+    except (PeeweeException, KeyError, ValueError) as err:
+        log_event(log, "receipt not queued", logging.WARNING, sale_id=sale_id, error=str(err))
+    try:
+        outcome["drawer"] = kick_drawer(ctx, sale_id, "sale")
+    except PeeweeException as err:
+        log_event(log, "drawer result not recorded", logging.WARNING, error=str(err))
+    return outcome

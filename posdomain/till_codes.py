@@ -1,0 +1,58 @@
+"""Fixed enums of till operations: what an override approves, why, and paid-out reasons.
+
+Shared by the box (which records them) and the hub (which stores them from events); stable
+values, never renamed (reports and support key on them).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OverrideAction(StrEnum):
+    """What a supervisor override approves (one action per token)."""
+
+    PRICE_OVERRIDE = "price_override"
+    DISCOUNT = "discount"
+    REFUND = "refund"
+    REFUND_NO_RECEIPT = "refund_no_receipt"
+    POST_VOID = "post_void"
+    NO_SALE = "no_sale"
+
+
+class OverrideReason(StrEnum):
+    """Why it was approved (REP-T-12/13 group by these)."""
+
+    PRICE_MATCH = "PRICE_MATCH"
+    DAMAGED_GOODS = "DAMAGED_GOODS"
+    DEFECTIVE = "DEFECTIVE"
+    WRONG_ITEM = "WRONG_ITEM"
+    CUSTOMER_CHANGED_MIND = "CUSTOMER_CHANGED_MIND"
+    CUSTOMER_SATISFACTION = "CUSTOMER_SATISFACTION"
+    CASHIER_ERROR = "CASHIER_ERROR"
+    STAFF_DISCOUNT = "STAFF_DISCOUNT"
+    CHANGE_REQUEST = "CHANGE_REQUEST"
+    TILL_CHECK = "TILL_CHECK"
+    OTHER = "OTHER"
+
+
+class PaidOutReason(StrEnum):
+    """Why cash left the drawer other than as change or a refund."""
+
+    SUPPLIER_PAYMENT = "SUPPLIER_PAYMENT"
+    PETTY_CASH = "PETTY_CASH"
+    DEPOSIT_RETURN = "DEPOSIT_RETURN"
+    OTHER = "OTHER"
+
+
+class TenderKind(StrEnum):
+    """Tenders the till accepts; card is an external terminal (only its reference is kept)."""
+
+    CASH = "cash"
+    CARD = "card"
+
+
+#: roles that may approve an override at the till (of the box's branch)
+APPROVER_ROLES = frozenset({"SUPERVISOR", "BRANCH_MANAGER"})
+#: actions only a branch manager may approve ("without receipt only with manager approval")
+MANAGER_ONLY = frozenset({OverrideAction.REFUND_NO_RECEIPT})
