@@ -35,6 +35,13 @@ hub-serve:
 bench:
     scripts/ensure-services.sh
     python -m scripts.bench
+    python -m scripts.bench_hub
+    python -m scripts.bench_sync
+
+# Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills); loopback only
+chaos *ARGS:
+    scripts/ensure-services.sh
+    python -m scripts.chaos {{ARGS}}
 
 # Requirement traceability: which tests name which FR/NFR IDs
 trace:
