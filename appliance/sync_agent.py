@@ -26,6 +26,8 @@ from appliance.services.state import touch_agent
 from appliance.transport import Transport
 from posdomain import topics
 from posdomain.envelope import (
+    MAX_BATCH_EVENTS,
+    MAX_MESSAGE_BYTES,
     BatchAck,
     BoxRequest,
     DownMessage,
@@ -44,12 +46,12 @@ log = logging.getLogger(__name__)
 class AgentSettings:
     """Tuning knobs of the agent loop."""
 
-    batch_size: int = 100
+    batch_size: int = MAX_BATCH_EVENTS  # the protocol maximum; also capped at 256 KiB
     ack_timeout: float = 5.0
     idle_poll: float = 0.5
     heartbeat_every: float = 5.0
     backoff_base: float = 0.5
-    backoff_cap: float = 10.0
+    backoff_cap: float = 2.0  # link back -> first batch within NFR-003 5 s
     catalog_timeout: float = 10.0  # re-ask for catalog chunks after this long without one
 
 
@@ -135,16 +137,19 @@ class SyncAgent:
 
     def send_batch(self, rows: list[Outbox]) -> bool:
         """Publish one batch and wait for its ack; True if an ack for it was applied."""
-        batch = EventBatch(
-            batch_id=uuid.uuid4(),
-            box_id=self.box_id,
-            sent_at=utcnow(),
-            events=[outbox.envelope_of(r) for r in rows],
-        )
-        seqs = [r.seq for r in rows]
+        envelopes = [outbox.envelope_of(r) for r in rows]
+        while True:  # halve until the batch fits the 256 KiB message limit (never below one)
+            batch = EventBatch(
+                batch_id=uuid.uuid4(), box_id=self.box_id, sent_at=utcnow(), events=envelopes
+            )
+            raw = encode(batch)
+            if len(raw) <= MAX_MESSAGE_BYTES or len(envelopes) == 1:
+                break
+            envelopes = envelopes[: len(envelopes) // 2]
+        seqs = [e.seq for e in envelopes]
         with write_txn():
             outbox.record_attempt(seqs)
-        self.transport.publish(topics.box_events(self.box_id), encode(batch), qos=1)
+        self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
         if self._await_ack(batch.batch_id) is None:
             with write_txn():
                 outbox.note_error(seqs, "no ack before timeout")

@@ -16,8 +16,19 @@ from hub import web
 from hub.services import audit, downlink
 from hub.services.audit import IntegrityState
 from hub.settings import defaults, mqtt_host_port
-from hub.views import admin, auth, catalog, catalog_pages, governance, inventory, portal, sales
+from hub.views import (
+    admin,
+    auth,
+    catalog,
+    catalog_pages,
+    governance,
+    inventory,
+    portal,
+    sales,
+    sync,
+)
 from hub.views import enrolment as enrolment_views
+from hub.views import pricing as pricing_views
 from posdomain.obs import configure_logging, log_event
 
 log = logging.getLogger(__name__)
@@ -59,9 +70,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.permanent_session_lifetime = timedelta(seconds=app.config["IDLE_TIMEOUT_SECONDS"])
     hub_db.bind(app.config["DATABASE_URL"])
     web.init_app(app)
-    for module in (auth, admin, governance, sales, portal, inventory, catalog, catalog_pages):
+    for module in (auth, admin, governance, sales, portal, inventory, catalog, catalog_pages, sync):
         app.register_blueprint(module.bp)
     app.register_blueprint(enrolment_views.bp)
+    app.register_blueprint(pricing_views.bp)
     app.add_url_rule("/api/openapi.json", "openapi", _openapi)
     app.add_url_rule("/healthz", "healthz", lambda: jsonify({"ok": True}))
     app.extensions["cfpos_publish"] = partial(_publisher, app)

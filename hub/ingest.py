@@ -13,9 +13,10 @@ from hub.db import db
 from hub.mqtt_auth import apply_credentials
 from hub.services.catalog_sync import handle_request
 from hub.services.ingest import apply_batch, quarantine
+from hub.services.sync_health import record_heartbeat
 from posdomain import topics
 from posdomain.envelope import EventBatch, decode, encode
-from posdomain.errors import PosError
+from posdomain.errors import PosError, Reason
 from posdomain.obs import correlation, log_event
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,22 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
         return None
 
 
+def handle_status(topic: str, raw: bytes, *, retained: bool) -> None:
+    """Store a box heartbeat; quarantine a malformed or forged one (REP-O-08).
+
+    A retained heartbeat of an unknown box is a leftover of a decommissioned box replayed by
+    the broker at subscribe time: logged, not quarantined. A live one is quarantined.
+    """
+    box_id = topics.box_id_from_topic(topic)
+    try:
+        record_heartbeat(topic, raw, retained=retained)
+    except PosError as err:
+        if retained and err.reason == Reason.UNKNOWN_BOX:
+            log_event(log, "stale retained heartbeat ignored", topic=topic)
+            return
+        quarantine(topic, raw, err, box_id)
+
+
 class IngestWorker:
     """Subscribes to every box's events topic and acks after the hub commit."""
 
@@ -63,11 +80,13 @@ class IngestWorker:
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(1, 30)
+        self.client.reconnect_delay_set(1, 2)  # link back -> first ack within NFR-003 5 s
 
     def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         log_event(log, "ingest connected", reason=str(reason_code))
-        client.subscribe([(topics.ALL_BOX_EVENTS, 1), (topics.ALL_BOX_REQUESTS, 1)])
+        client.subscribe(
+            [(topics.ALL_BOX_EVENTS, 1), (topics.ALL_BOX_REQUESTS, 1), (topics.ALL_BOX_STATUS, 1)]
+        )
 
     def _on_subscribe(self, _client, _userdata, _mid, _codes, _props) -> None:  # type: ignore[no-untyped-def]
         self.ready.set()
@@ -75,6 +94,9 @@ class IngestWorker:
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
         if msg.topic.endswith("/req"):
             self._on_request(client, msg)
+            return
+        if msg.topic.endswith("/status"):
+            self._on_status(msg)
             return
         try:
             db.connect(reuse_if_open=True)
@@ -109,6 +131,15 @@ class IngestWorker:
             return
         for topic, message in replies:
             client.publish(topic, encode(message), qos=1, retain=False)
+
+    def _on_status(self, msg) -> None:  # type: ignore[no-untyped-def]
+        """Record a heartbeat; a failure here never stops event ingest."""
+        try:
+            db.connect(reuse_if_open=True)
+            handle_status(msg.topic, bytes(msg.payload), retained=bool(msg.retain))
+        except Exception as err:  # noqa: BLE001 - one bad heartbeat must never kill the worker
+            log_event(log, "heartbeat not recorded", logging.ERROR, error=repr(err))
+            self._reset_db()
 
     @staticmethod
     def _reset_db() -> None:

@@ -13,6 +13,7 @@ from peewee import (
     BooleanField,
     CompositeKey,
     Field,
+    FloatField,
     IntegerField,
     Model,
     TextField,
@@ -143,6 +144,7 @@ class Box(BaseModel):
     last_seen_at = UtcField(null=True)
     last_contiguous_seq = BigIntegerField(default=0)
     max_seq_seen = BigIntegerField(default=0)
+    last_acked_at = UtcField(null=True)  # when acked_through last moved forward
     created_at = UtcField(default=utcnow)
 
     class Meta:
@@ -239,6 +241,9 @@ class Sale(BaseModel):
     completed_at = UtcField()
     received_at = UtcField(default=utcnow)
     correlation_id = TextField()
+    occurred_at = UtcField(null=True)  # envelope time, box clock
+    clock_skew_seconds = FloatField(default=0.0)  # hub estimate: hub clock - box clock
+    late = BooleanField(default=False)  # arrived past the late window (REP-T-05 bucket)
 
     class Meta:
         table_name = "sales"

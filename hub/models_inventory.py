@@ -31,6 +31,19 @@ class StockMovement(BaseModel):
         table_name = "stock_movements"
 
 
+class StockBalance(BaseModel):
+    """Running on hand of one (branch, product): always the SUM of its movements (0009)."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    product_id = TextField()
+    on_hand_milli = BigIntegerField()
+
+    class Meta:
+        table_name = "stock_balances"
+        primary_key = CompositeKey("tenant_id", "branch_id", "product_id")
+
+
 class InventoryOperation(BaseModel):
     """The stored result of one idempotent inventory request (append-only)."""
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from hub.db import platform_tx, tenant_tx
 from hub.models import Box, Branch, Tenant, User
-from hub.services import catalog_seed, config, downlink
+from hub.models_catalog import Product
+from hub.services import catalog_seed, config, downlink, inventory, pricing_seed
 from hub.services.auth import hash_secret
-from posdomain.permissions import Role
+from posdomain.errors import Conflict
+from posdomain.permissions import Principal, Role
 
 DEMO_TENANT, DEMO_BRANCHES = "t-greenbasket", ("b-downtown", "b-riverside")
 OTHER_TENANT, OTHER_BRANCH = "t-harborfoods", "b-harbor-main"
@@ -48,6 +50,8 @@ def default_configs(store_name: str, color: str, logo: str) -> dict[str, dict[st
         "pricing": {"currency": "EUR", "exponent": 2, "locale": "en"},
         "tax": {
             "rounding": "HALF_UP",
+            "level": "document",
+            "cash_rounding": None,  # EUR: no cash rounding step
             "classes": {
                 "STD": {"rate": "0.20", "inclusive": True},
                 "REDUCED": {"rate": "0.05", "inclusive": True},
@@ -101,6 +105,35 @@ def _seed_config(tenant_id: str, store: str, color: str, logo: str) -> None:
             downlink.bump(tenant_id, kind)
 
 
+# initial stock of each demo branch, so demo sales do not all queue as STOCK_BELOW_ZERO
+INITIAL_UNITS, INITIAL_WEIGHT_KG = "200", "50"
+SEED_ACTOR = Principal(kind="system", id="demo-seed", role=Role.TENANT_OWNER, tenant_id=DEMO_TENANT)
+
+
+def _seed_stock() -> None:
+    """Receive the initial stock of every demo product at both demo branches through the
+    inventory service, once: a fixed idempotency key per branch makes a re-seed a replay."""
+    with tenant_tx(DEMO_TENANT):
+        products = list(
+            Product.select(Product.id, Product.unit)
+            .where(Product.tenant_id == DEMO_TENANT)
+            .order_by(Product.id)
+        )
+    lines = [
+        {"product_id": p.id, "qty": INITIAL_WEIGHT_KG if p.unit == "weight" else INITIAL_UNITS}
+        for p in products
+    ]
+    if not lines:
+        return
+    for branch in DEMO_BRANCHES:
+        try:
+            inventory.receive(
+                SEED_ACTOR, branch, f"demo-seed:initial-stock:{branch}", lines, "demo initial stock"
+            )
+        except Conflict:  # stocked by an earlier seed with another catalog: leave it
+            continue
+
+
 def seed_demo() -> dict[str, Any]:
     """Create the demo data if missing; return the logins, ids and box for the demo launcher."""
     if _ensure_tenant(
@@ -109,6 +142,8 @@ def seed_demo() -> dict[str, Any]:
         _seed_config(DEMO_TENANT, "Green Basket Grocers", "#1b5e20", "GB")
         with tenant_tx(DEMO_TENANT):
             catalog_seed.seed_catalog(DEMO_TENANT)
+        pricing_seed.seed_demo_pricing(DEMO_TENANT)
+    _seed_stock()
     if _ensure_tenant(OTHER_TENANT, "Harbor Foods", {OTHER_BRANCH: "Harbor Main"}):
         _seed_config(OTHER_TENANT, "Harbor Foods", "#0d47a1", "HF")
     _ensure_users()

@@ -47,3 +47,15 @@ def after_cash_sale(ctx: BoxContext, sale: dict[str, Any]) -> dict[str, Any]:
     except PeeweeException as err:
         log_event(log, "drawer result not recorded", logging.WARNING, error=str(err))
     return outcome
+
+
+def after_card_sale(ctx: BoxContext, sale: dict[str, Any]) -> dict[str, Any]:
+    """Queue the receipt of a sale paid by card only (no cash moved: no drawer kick)."""
+    outcome: dict[str, Any] = {"receipt": "failed", "drawer": None}
+    try:
+        outcome["receipt"] = enqueue_receipt(sale, till_name=ctx.config.till_name)["state"]
+    except (PeeweeException, KeyError, ValueError) as err:
+        log_event(
+            log, "receipt not queued", logging.WARNING, sale_id=sale["sale_id"], error=str(err)
+        )
+    return outcome

@@ -144,10 +144,21 @@ def _deposit_line(line: NewLine) -> NewLine | None:
     return NewLine(deposit, "", "each", qty)
 
 
-def add_line(ctx: BoxContext, staff: Staff, barcode: str, qty: Decimal | None) -> dict[str, Any]:
-    """Add a scanned product (and its deposit); errors write nothing."""
+def add_line(
+    ctx: BoxContext, staff: Staff, barcode: str, qty: Decimal | None, age_confirmed: bool = False
+) -> dict[str, Any]:
+    """Add a scanned product (and its deposit); errors write nothing. An age-restricted
+    product needs the cashier's confirmation that they checked the customer's age (audited,
+    REP-T-16 "verified by")."""
     setup = money_setup()
     new = _scanned_line(setup, barcode, qty)
+    age = new.product.age_restriction
+    if age and not age_confirmed:
+        raise Conflict(
+            f"{new.product.name} is for {age}+ only: check ID and confirm",
+            Reason.AGE_CONFIRMATION_REQUIRED,
+            {"age": age, "product_id": new.product.id},
+        )
     deposit = _deposit_line(new)
     for item in (new, deposit):
         if item is not None and item.product.tax_class not in setup.tax.classes:
@@ -162,6 +173,10 @@ def add_line(ctx: BoxContext, staff: Staff, barcode: str, qty: Decimal | None) -
             raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
         line_no = basket.next_line_no
         _insert(basket, new, line_no)
+        if age:
+            audit.append(ctx, actor=f"staff:{staff.id}", action="basket.age_verified",
+                         target=f"product:{new.product.id}",
+                         details={"age": age, "line_no": line_no})  # fmt: skip
         if deposit is not None:
             _insert(basket, deposit, line_no + 1, parent=line_no)
         used = 2 if deposit is not None else 1

@@ -1,6 +1,8 @@
 """Cash checkout: sale, lines, tender, receipt number, stock movements, outbox event and audit
 in ONE transaction. Prices and tax come from the posdomain engines (`pricing_setup`); the cash
-rounding is its own amount and `payable = total + cash_rounding` is what the tender covers."""
+rounding is its own amount and `payable = total + cash_rounding` is what the tender covers.
+Split tender (`tenders.settle`): card amounts (terminal reference only) never exceed the total,
+cash pays the rest with cash rounding on the cash part only, change comes only from cash."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from typing import Any
 from peewee import IntegrityError
 
 from appliance.db import write_txn
-from appliance.devices.hook import after_cash_sale
+from appliance.devices.hook import after_card_sale, after_cash_sale
 from appliance.models import Basket, BasketLine, Sale, SaleLine, Staff, Tender
+from appliance.models_till import BasketCustomer, SaleExtra
 from appliance.services import audit, inventory, outbox
 from appliance.services.basket import find_basket, price_open
 from appliance.services.context import BoxContext, now_iso
@@ -28,23 +31,14 @@ from appliance.services.pricing_setup import (
     totals_json,
 )
 from appliance.services.state import allocate_receipt_no
-from posdomain.errors import Conflict, NotFound, Reason, ValidationError
-from posdomain.money import parse_money, to_minor
+from appliance.services.suspend import customer_of
+from appliance.services.tenders import Settlement, TenderIn, check_tenders, settle
+from posdomain.errors import Conflict, NotFound, Reason
+from posdomain.money import to_minor
 from posdomain.obs import log_event
 from posdomain.permissions import Action, Principal, authorize
 
 log = logging.getLogger(__name__)
-
-
-def change_due(payable: Decimal, tendered: Decimal) -> Decimal:
-    """Change for a cash tender, or INSUFFICIENT_TENDER if it does not cover what is payable."""
-    if tendered < payable:
-        raise ValidationError(
-            f"tendered {tendered} is less than the amount payable {payable}",
-            Reason.INSUFFICIENT_TENDER,
-            {"payable": str(payable), "tendered": str(tendered)},
-        )
-    return tendered - payable
 
 
 def _payload(
@@ -54,11 +48,13 @@ def _payload(
     staff: Staff,
     setup: MoneySetup,
     totals: BasketTotals,
-    tendered: Decimal,
+    paid: Settlement,
 ) -> dict[str, Any]:
-    """The contract's sale.completed payload (wire money as decimal strings)."""
+    """The contract's sale.completed payload (wire money as decimal strings); cash rounding
+    and payable come from the settlement (rounding applies to the cash part only)."""
     summary = totals_json(totals)
     summary.pop("item_count")
+    summary["cash_rounding"], summary["payable"] = str(paid.cash_rounding), str(paid.payable)
     return {
         "sale_id": sale_id,
         "receipt_no": receipt_no,
@@ -69,8 +65,8 @@ def _payload(
         "exponent": setup.exponent,
         "lines": [line_json(pbl) for pbl in totals.lines],
         **summary,
-        "tenders": [{"kind": "cash", "amount": str(tendered)}],
-        "change": str(change_due(totals.tax.payable, tendered)),
+        "tenders": [dict(t) for t in paid.tenders],
+        "change": str(paid.change),
         "versions": {
             "catalog": setup.versions.get("catalog", 0),
             "tax": setup.versions.get("config", 0),
@@ -100,7 +96,7 @@ def _store_sale(
         tax_minor=to_minor(totals.tax.tax_total, exp),
         total_minor=to_minor(totals.tax.total, exp),
         change_minor=to_minor(Decimal(payload["change"]), exp),
-        cash_rounding_minor=to_minor(totals.tax.cash_rounding, exp),
+        cash_rounding_minor=to_minor(Decimal(payload["cash_rounding"]), exp),
         price_list=totals.pricing.price_list,
         event_id=event_id,
         correlation_id=correlation_id,
@@ -148,23 +144,42 @@ def pay_cash(
     ctx: BoxContext, staff: Staff, tendered: str, idempotency_key: str, correlation_id: str
 ) -> dict[str, Any]:
     """Complete the cashier's basket with a cash tender; a repeated key returns the same sale."""
+    return pay(ctx, staff, [TenderIn("cash", tendered)], idempotency_key, correlation_id)
+
+
+def pay(
+    ctx: BoxContext,
+    staff: Staff,
+    requested: list[TenderIn],
+    idempotency_key: str,
+    correlation_id: str,
+) -> dict[str, Any]:
+    """Complete the basket with cash and/or card tenders (split tender; change only from
+    cash); a repeated idempotency key returns the same sale."""
     done = _existing(idempotency_key)
     if done is not None:
         return done
     ctx.require_chain_intact()
     setup = money_setup()
-    amount = parse_money(tendered, setup.exponent, "tendered")
+    check_tenders(requested, setup.exponent)  # bad money / unknown tender before any write
     try:
         with write_txn():
             done = _existing(idempotency_key)
             if done is not None:
                 return done
-            sale = _complete(ctx, staff, setup, amount, idempotency_key, correlation_id)
+            sale = _complete(ctx, staff, setup, requested, idempotency_key, correlation_id)
     except IntegrityError:
         done = _existing(idempotency_key)
         if done is None:
             raise
         return done
+    _announce(ctx, sale)
+    return sale
+
+
+def _announce(ctx: BoxContext, sale: dict[str, Any]) -> None:
+    """Log the committed sale and run the post-commit device hook (never raises): receipt
+    queued durably, drawer kicked now; a card-only sale gets its receipt but no kick."""
     log_event(
         log,
         "sale completed",
@@ -173,33 +188,38 @@ def pay_cash(
         total=sale["total"],
         lines=len(sale["lines"]),
     )
-    # post-commit device hook: receipt queued durably, drawer kicked now (never raises)
-    after_cash_sale(ctx, sale)
-    return sale
+    if any(t["kind"] == "cash" for t in sale["tenders"]):
+        after_cash_sale(ctx, sale)
+    else:
+        after_card_sale(ctx, sale)
 
 
 def _complete(
     ctx: BoxContext,
     staff: Staff,
     setup: MoneySetup,
-    tendered: Decimal,
+    requested: list[TenderIn],
     key: str,
     correlation_id: str,
 ) -> dict[str, Any]:
     basket = find_basket(ctx, staff.id)
-    totals = price_open(setup, basket, cash=True)
+    totals = price_open(setup, basket, cash=False)
     if basket is None or not totals.lines:
         raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
+    paid = settle(totals.tax.total, requested, setup.tax)
     record_rejections(ctx, totals.rejections)
     sale_id = str(uuid.uuid4())
-    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, tendered)
+    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, paid)
+    customer = customer_of(ctx, staff.id)
+    if customer is not None:
+        payload["customer"] = customer
     envelope = outbox.enqueue(ctx, "sale.completed", payload, correlation_id)
     _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id)
+    _store_extras(payload, paid, customer)
     inventory.record_sale(
         sale_id, [(p.product.id, p.qty) for p in totals.lines], staff.id, payload["completed_at"]
     )
-    BasketLine.delete().where(BasketLine.basket == basket.id).execute()
-    Basket.delete().where(Basket.id == basket.id).execute()
+    _clear_basket(basket)
     audit.append(
         ctx,
         actor=f"staff:{staff.id}",
@@ -212,6 +232,28 @@ def _complete(
         },
     )
     return payload
+
+
+def _clear_basket(basket: Basket) -> None:
+    """Remove the paid basket, its lines, manual prices (cascade) and attached customer."""
+    BasketCustomer.delete().where(BasketCustomer.basket_key == basket.key).execute()
+    BasketLine.delete().where(BasketLine.basket == basket.id).execute()
+    Basket.delete().where(Basket.id == basket.id).execute()
+
+
+def _store_extras(
+    payload: dict[str, Any], paid: Settlement, customer: dict[str, Any] | None
+) -> None:
+    """Card terminal reference (never a card number) and customer of a sale."""
+    if paid.card_reference is None and customer is None:
+        return
+    SaleExtra.insert(
+        sale_id=payload["sale_id"],
+        card_reference=paid.card_reference,
+        customer_id=None if customer is None else customer["customer_id"],
+        customer_name=None if customer is None else customer["customer_name"],
+        created_at=payload["completed_at"],
+    ).execute()
 
 
 def sale_dict(sale: Sale) -> dict[str, Any]:

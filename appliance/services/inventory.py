@@ -111,7 +111,7 @@ def _book(
     ctx: BoxContext,
     staff: Staff,
     product: Product,
-    kind: BoxKind,
+    kind: BoxKind | Literal["refund"],
     milli: int,
     reason_code: str | None,
     ref: str | None,
@@ -147,6 +147,14 @@ def _book(
         details={"movement_id": movement_id, "qty": payload["qty"], "reason_code": reason_code},
     )
     return payload
+
+
+def record_return(ctx: BoxContext, staff: Staff, product_id: str, milli: int, ref: str) -> None:
+    """Book goods back from a refund or post-void (kind `refund`, sent as `stock.movement`;
+    inside the caller's transaction). Products no longer on the box are skipped."""
+    product = Product.get_or_none(Product.id == product_id)
+    if product is not None:
+        _book(ctx, staff, product, "refund", milli, None, ref)
 
 
 def move(

@@ -19,6 +19,7 @@ from typing import Any
 
 from appliance.models import BasketLine, Product
 from appliance.services.config_docs import config_body, exponent_of
+from appliance.services.price_overrides import overrides_for
 from appliance.services.state import held_versions
 from posdomain.barcodes import BarcodeFormat, parse_barcode_formats
 from posdomain.errors import Conflict, Reason
@@ -203,6 +204,7 @@ def price_lines(
         policies=setup.policies,
         policy_key=setup.policy_key or "",
         now=now,
+        overrides=overrides_for(lines, setup.exponent),
         exponent=setup.exponent,
     )
     taxed = compute_tax(
@@ -251,6 +253,19 @@ def line_json(pbl: PricedBasketLine) -> dict[str, Any]:
         "tax_rate": str(pbl.tax.rate),
         "tax": str(pbl.tax.tax),
         "deposit_for_line": pbl.line.parent_line_no,
+        "price_override": _override_json(pbl),
+    }
+
+
+def _override_json(pbl: PricedBasketLine) -> dict[str, Any] | None:
+    """The supervisor-approved manual price of a line (REP-T-11/13), if any."""
+    found = pbl.priced.override
+    if found is None:
+        return None
+    return {
+        "unit_price": str(found.unit_price),
+        "approver_id": found.approver_id,
+        "reason_code": found.reason_code,
     }
 
 

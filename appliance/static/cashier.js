@@ -69,6 +69,11 @@
       if ($("till").hidden || $("pay").open) return;
       if ($("done").open) $("done").close();
       const code = JSON.parse(ev.data).code;
+      if ($("op").open) {  // a receipt scanned for a refund fills the lookup field
+        const field = document.getElementById("refund-code");
+        if (field && code) { field.value = code; field.dispatchEvent(new Event("scanned")); }
+        return;
+      }
       if (code) addLine(code);
     });
     scans.addEventListener("open", () => { document.body.dataset.scans = "1"; });
@@ -78,7 +83,9 @@
     delete document.body.dataset.scans;
   }
   function focusScan() {
-    if (!$("till").hidden && !$("pay").open && !$("done").open) $("scan").focus();
+    if (!$("till").hidden && !$("pay").open && !$("done").open && !$("op").open) {
+      $("scan").focus();
+    }
   }
 
   function cell(text, cls) {
@@ -115,7 +122,14 @@
     try {
       render(await api("POST", "/basket/lines", { barcode, qty }));
       clearError();
-    } catch (e) { showError(e); }
+    } catch (e) {
+      if (e.reason === "AGE_CONFIRMATION_REQUIRED" && window.confirm(T["ui.age_confirm"])) {
+        try {
+          render(await api("POST", "/basket/lines", { barcode, qty, age_confirmed: true }));
+          clearError();
+        } catch (e2) { showError(e2); }
+      } else { showError(e); }
+    }
     $("qty").value = 1;
   }
   async function voidLine(no) {
@@ -124,8 +138,10 @@
     focusScan();
   }
 
-  function openPay() {
+  function openPay(split) {
     if ($("pay").open) return;
+    $("split").hidden = !split;
+    $("card-amount").value = ""; $("card-ref").value = "";
     payKey = newKey();  // one key per payment attempt: retries and double clicks reuse it
     $("pay-total").textContent = basketTotal;
     $("tendered").value = basketTotal;
@@ -135,8 +151,14 @@
   function closePay() { if ($("pay").open) $("pay").close(); focusScan(); }
   async function pay() {
     try {
-      const sale = await api("POST", "/basket/pay",
-        { tendered: $("tendered").value.trim(), idempotency_key: payKey });
+      const card = $("split").hidden ? "" : $("card-amount").value.trim();
+      const cash = $("tendered").value.trim();
+      const body = card
+        ? { tenders: [{ kind: "card", amount: card, reference: $("card-ref").value.trim() }]
+            .concat(cash && Number(cash) > 0 ? [{ kind: "cash", amount: cash }] : []),
+            idempotency_key: payKey }
+        : { tendered: cash, idempotency_key: payKey };
+      const sale = await api("POST", "/basket/pay", body);
       $("pay").close();
       $("change").textContent = sale.change + " " + sale.currency;
       $("receipt-no").textContent = T["ui.receipt"] + " #" + sale.receipt_no;
@@ -218,7 +240,7 @@
     $("scan").value = "";
     if (code) addLine(code);
   });
-  $("pay-open").addEventListener("click", openPay);
+  $("pay-open").addEventListener("click", () => openPay(false));
   $("pay-form").addEventListener("submit", (ev) => { ev.preventDefault(); pay(); });
   $("pay-cancel").addEventListener("click", closePay);
   $("pay").addEventListener("cancel", (ev) => { ev.preventDefault(); closePay(); });
@@ -231,13 +253,17 @@
   });
   document.addEventListener("keydown", (ev) => {
     if ($("till").hidden) return;
-    if (ev.key === "F9") { ev.preventDefault(); openPay(); }
+    if (ev.key === "F9") { ev.preventDefault(); openPay(false); }
+    else if (ev.key === "F4") { ev.preventDefault(); openPay(true); }
     else if (ev.key === "Escape") { ev.preventDefault(); closePay(); clearError(); }
   });
   // keep the barcode field focused so a keyboard-wedge scanner always lands there
   document.addEventListener("click", (ev) => {
     if (!(ev.target instanceof HTMLInputElement)) setTimeout(focusScan, 0);
   });
+
+  // till operations (till_ops.js) reuse these
+  window.CashierScreen = { api, showError, clearError, refreshBasket, focusScan, newKey, T };
 
   api("GET", "/auth/me").then((r) => showTill(r.staff)).catch(() => showLogin(true))
     .finally(() => { document.body.dataset.ready = "1"; });

@@ -11,6 +11,7 @@ import yaml
 from flask import Blueprint, Response, jsonify, request, session
 
 from appliance.services import audit, auth, basket, catalog, checkout, inventory, status
+from appliance.services.tenders import TenderIn
 from appliance.views.common import (
     box,
     correlation_id,
@@ -79,7 +80,8 @@ def add_line() -> tuple[Response, int]:
     """Add a product by barcode."""
     staff = require(Action.SELL)
     body = json_body(AddLine)
-    return jsonify(basket.add_line(box(), staff, body.barcode, body.quantity())), 201
+    added = basket.add_line(box(), staff, body.barcode, body.quantity(), body.age_confirmed)
+    return jsonify(added), 201
 
 
 @bp.post(f"{V1}/basket/mode")
@@ -99,10 +101,15 @@ def void_line(line_no: int) -> Response:
 
 @bp.post(f"{V1}/basket/pay")
 def pay() -> Response:
-    """Pay the basket in cash; the same idempotency key always returns the same sale."""
+    """Pay the basket (cash, or split cash/card); the same idempotency key returns the same sale."""
     staff = require(Action.SELL)
     body = json_body(PayCash)
-    sale = checkout.pay_cash(box(), staff, body.tendered, body.idempotency_key, correlation_id())
+    tenders = (
+        [TenderIn(t.kind, t.amount, t.reference) for t in body.tenders]
+        if body.tenders
+        else [TenderIn("cash", body.tendered or "")]
+    )
+    sale = checkout.pay(box(), staff, tenders, body.idempotency_key, correlation_id())
     return jsonify(sale)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 
 class _Body(BaseModel):
@@ -28,17 +28,34 @@ class AddLine(_Body):
         | Annotated[StrictStr, Field(pattern=r"^[0-9]{1,4}(\.[0-9]{1,3})?$")]
         | None
     ) = None
+    age_confirmed: bool = False
 
     def quantity(self) -> Decimal | None:
         """The quantity as a Decimal (None when the cashier typed none)."""
         return None if self.qty is None else Decimal(str(self.qty))
 
 
-class PayCash(_Body):
-    """POST /basket/pay (money as a decimal string, never a float)."""
+class TenderBody(_Body):
+    """One tender of a split payment (kind checked by the service: UNKNOWN_TENDER)."""
 
-    tendered: StrictStr = Field(min_length=1, max_length=20)
+    kind: StrictStr = Field(min_length=1, max_length=20)
+    amount: StrictStr = Field(min_length=1, max_length=20)
+    reference: StrictStr | None = Field(default=None, max_length=64)
+
+
+class PayCash(_Body):
+    """POST /basket/pay (money as decimal strings, never floats): `tendered` (cash only) or
+    `tenders` (split: cash and/or card with the terminal reference)."""
+
+    tendered: StrictStr | None = Field(default=None, min_length=1, max_length=20)
+    tenders: list[TenderBody] | None = Field(default=None, min_length=1, max_length=4)
     idempotency_key: StrictStr = Field(pattern=r"^[A-Za-z0-9_.:-]{8,64}$")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> PayCash:
+        if (self.tendered is None) == (self.tenders is None):
+            raise ValueError("give either tendered or tenders")
+        return self
 
 
 QTY_PATTERN = r"^[0-9]{1,5}(\.[0-9]{1,3})?$"

@@ -24,7 +24,7 @@ from hub.services.stock_ledger import (
     StockKey,
     format_qty,
     lock_stock,
-    on_hand,
+    on_hand_many,
     parse_qty,
     require_branch,
     require_products,
@@ -92,42 +92,53 @@ def _raise_alert(tenant_id: str, key: StockKey, stock: int, point: int) -> None:
         pending.append(alert_dict(alert))
 
 
-def _evaluate_one(tenant_id: str, key: StockKey) -> None:
-    branch_id, product_id = key
-    point = ReorderPoint.get_or_none(
-        ReorderPoint.tenant_id == tenant_id,
-        ReorderPoint.branch_id == branch_id,
-        ReorderPoint.product_id == product_id,
+def _rows_for(model: Any, tenant_id: str, keys: list[StockKey]) -> dict[StockKey, Any]:
+    """The model's rows of `keys` in one query (keyed by (branch, product))."""
+    branches = sorted({b for b, _p in keys})
+    products = sorted({p for _b, p in keys})
+    query = model.select().where(
+        model.tenant_id == tenant_id,
+        model.branch_id.in_(branches),
+        model.product_id.in_(products),
     )
-    state = StockAlertState.get_or_none(
-        StockAlertState.tenant_id == tenant_id,
-        StockAlertState.branch_id == branch_id,
-        StockAlertState.product_id == product_id,
-    )
-    was_below = bool(state and state.below)
-    stock = on_hand(tenant_id, branch_id, product_id)
-    threshold = None if point is None else int(point.reorder_point_milli)
-    below = threshold is not None and stock < threshold
-    if below == was_below:
-        return
-    if threshold is not None and below:
-        _raise_alert(tenant_id, key, stock, threshold)
-    if state is None:
-        StockAlertState.create(
-            tenant_id=tenant_id, branch_id=branch_id, product_id=product_id, below=below
-        )
-    else:
-        StockAlertState.update(below=below, changed_at=utcnow()).where(
-            StockAlertState.tenant_id == tenant_id,
-            StockAlertState.branch_id == branch_id,
-            StockAlertState.product_id == product_id,
-        ).execute()
+    return {(r.branch_id, r.product_id): r for r in query}
 
 
 def evaluate(tenant_id: str, keys: Iterable[StockKey]) -> None:
-    """Check every touched (branch, product) for a crossing (caller's transaction)."""
-    for key in sorted(set(keys)):
-        _evaluate_one(tenant_id, key)
+    """Check every touched (branch, product) for a crossing (caller's transaction).
+
+    Set-based: the reorder points, alert states and running balances of all the keys are
+    read in three queries; only a key whose below/above state changed is written.
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
+    points = _rows_for(ReorderPoint, tenant_id, wanted)
+    states = _rows_for(StockAlertState, tenant_id, wanted)
+    armed = [k for k in wanted if k in points or k in states]
+    if not armed:
+        return  # no reorder point and never below: nothing can cross
+    stock = on_hand_many(tenant_id, armed)
+    for key in armed:
+        point, state = points.get(key), states.get(key)
+        was_below = bool(state and state.below)
+        threshold = None if point is None else int(point.reorder_point_milli)
+        below = threshold is not None and stock[key] < threshold
+        if below == was_below:
+            continue
+        if threshold is not None and below:
+            _raise_alert(tenant_id, key, stock[key], threshold)
+        branch_id, product_id = key
+        if state is None:
+            StockAlertState.create(
+                tenant_id=tenant_id, branch_id=branch_id, product_id=product_id, below=below
+            )
+        else:
+            StockAlertState.update(below=below, changed_at=utcnow()).where(
+                StockAlertState.tenant_id == tenant_id,
+                StockAlertState.branch_id == branch_id,
+                StockAlertState.product_id == product_id,
+            ).execute()
 
 
 def set_reorder_point(

@@ -23,7 +23,7 @@ from posdomain.permissions import Role
 
 log = logging.getLogger(__name__)
 
-DOWN_KINDS = ("staff", "catalog", "config", "flags", "risk")
+DOWN_KINDS = ("staff", "catalog", "config", "flags", "risk", "pricing")
 BOX_ROLES = (Role.BRANCH_MANAGER.value, Role.SUPERVISOR.value, Role.CASHIER.value)
 PUBLISH_TIMEOUT_S = 5.0
 
@@ -48,7 +48,11 @@ def bump(tenant_id: str, kind: str) -> int:
 def _latest_body(tenant_id: str, kind: str) -> dict[str, Any]:
     row = (
         ConfigVersion.select()
-        .where(ConfigVersion.tenant_id == tenant_id, ConfigVersion.kind == kind)
+        .where(
+            ConfigVersion.tenant_id == tenant_id,
+            ConfigVersion.kind == kind,
+            ConfigVersion.branch_id.is_null(),  # branch overrides: config.effective_body
+        )
         .order_by(ConfigVersion.version.desc())
         .first()
     )
@@ -73,8 +77,10 @@ def _staff_body(tenant_id: str, branch_id: str) -> dict[str, Any]:
 
 
 def _body(tenant_id: str, branch_id: str, kind: str) -> dict[str, Any]:
+    from hub.services import pricing_policies  # imports this module
     from hub.services.catalog_formats import wire_formats  # imports this module
     from hub.services.catalog_store import current_version
+    from hub.services.config import effective_body  # config imports this module
     from hub.services.flags import flag_values  # flags imports this module
 
     if kind == "staff":
@@ -85,20 +91,28 @@ def _body(tenant_id: str, branch_id: str, kind: str) -> dict[str, Any]:
         return flag_values(tenant_id)
     if kind == "risk":
         return _latest_body(tenant_id, "risk")
+    if kind == "pricing":  # verified before publishing: an unverifiable row is left out
+        return pricing_policies.down_body(tenant_id)
     pricing = _latest_body(tenant_id, "pricing")
+    key_id, key = pricing_policies.policy_key(tenant_id)
     return {
         "currency": pricing.get("currency"),
         "exponent": pricing.get("exponent"),
         "locale": pricing.get("locale"),
         "branding": _latest_body(tenant_id, "branding"),
-        "tax": _latest_body(tenant_id, "tax"),
+        "tax": effective_body(tenant_id, "tax", branch_id),
         "barcode_formats": wire_formats(tenant_id),
+        "policy_key_id": key_id,
+        "policy_key": key,
     }
 
 
 def messages_for_box(box: Box) -> list[tuple[str, DownMessage]]:
     """(topic, message) for every down kind that has a version (caller's transaction)."""
     from hub.services.catalog_store import current_version
+    from hub.services.pricing_policies import policy_key
+
+    policy_key(box.tenant_id)  # a new key bumps `config` before the versions are read
 
     versions = {
         r.kind: r.version for r in DownState.select().where(DownState.tenant_id == box.tenant_id)

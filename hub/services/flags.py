@@ -102,4 +102,6 @@ def set_flag(
             },
         )
         downlink.bump(tenant_id, "flags")
+        if name == "advanced_discounts":  # the pricing body carries the flag too
+            downlink.bump(tenant_id, "pricing")
         return _flag_dict(row)

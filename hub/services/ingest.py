@@ -6,6 +6,9 @@ Tenant, branch and box always come from the enrolled box row, never the payload.
 from __future__ import annotations
 
 import logging
+import os
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +17,16 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hub.db import db, platform_tx, tenant_tx
 from hub.models import Box, BoxAudit, IngestedEvent, Quarantine, Sale, SaleLine, utcnow
-from hub.services import alerts, enrolment, stock_events
+from hub.services import (
+    alerts,
+    enrolment,
+    reconciliation,
+    refunds_apply,
+    stock_events,
+    stock_ledger,
+    sync_health,
+)
+from hub.services.bulk import insert_rows
 from posdomain.envelope import BatchAck, EventBatch, EventEnvelope, pydantic_errors
 from posdomain.errors import PosError, Reason, ValidationError
 from posdomain.money import parse_money, to_minor
@@ -22,6 +34,10 @@ from posdomain.obs import correlation, log_event
 
 log = logging.getLogger(__name__)
 MAX_MISSING_REPORTED = 500
+# test-only fault hook: sleep this long inside the batch transaction, after the inserts
+SLEEP_IN_TX_ENV = "CFPOS_TEST_INGEST_SLEEP_IN_TX_S"
+# event types applied set-based per run of consecutive events (others one by one, in seq order)
+RUN_TYPES = frozenset({"sale.completed", "audit.entry"})
 
 
 class _Wire(BaseModel):
@@ -42,6 +58,7 @@ class SaleLineIn(_Wire):
     tax_class: str
     tax_rate: str
     tax: str
+    discounts: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class SaleIn(_Wire):
@@ -119,9 +136,29 @@ def _minor(value: str, exponent: int, name: str) -> int:
     return to_minor(parse_money(value, exponent, name), exponent)
 
 
-def _apply_sale(box: Box, ev: EventEnvelope, sale: SaleIn) -> None:
+@dataclass(frozen=True)
+class Arrival:
+    """When the hub received the batch and how far the box clock is behind the hub's."""
+
+    received_at: datetime
+    skew_seconds: float
+
+
+@dataclass(frozen=True)
+class PreparedSale:
+    """A validated sale event turned into rows, ready for the batch's multi-row inserts."""
+
+    ev: EventEnvelope
+    sale: dict[str, Any]
+    lines: list[dict[str, Any]]
+    stock: stock_events.SaleStock
+    facts: reconciliation.SaleFacts
+
+
+def _prepare_sale(box: Box, ev: EventEnvelope, sale: SaleIn, arrival: Arrival) -> PreparedSale:
+    """Check and convert a sale payload (ValidationError on bad money or quantities)."""
     exp = sale.exponent
-    Sale.create(
+    row = dict(
         id=sale.sale_id,
         tenant_id=box.tenant_id,
         branch_id=box.branch_id,
@@ -139,9 +176,13 @@ def _apply_sale(box: Box, ev: EventEnvelope, sale: SaleIn) -> None:
         tenders=sale.tenders,
         completed_at=sale.completed_at,
         correlation_id=ev.correlation_id,
+        received_at=arrival.received_at,
+        occurred_at=ev.occurred_at,
+        clock_skew_seconds=arrival.skew_seconds,
+        late=sync_health.is_late(ev.occurred_at, arrival.received_at, arrival.skew_seconds),
     )
-    for ln in sale.lines:
-        SaleLine.create(
+    lines = [
+        dict(
             sale_id=sale.sale_id,
             tenant_id=box.tenant_id,
             branch_id=box.branch_id,
@@ -157,17 +198,47 @@ def _apply_sale(box: Box, ev: EventEnvelope, sale: SaleIn) -> None:
             line_total_minor=_minor(ln.line_total, exp, "line_total"),
             tax_minor=_minor(ln.tax, exp, "tax"),
         )
-    lines = [(ln.product_id, ln.qty) for ln in sale.lines]
-    stock_events.record_sale(
-        box.tenant_id, box.branch_id, str(ev.event_id), sale.sale_id, lines, sale.completed_at
+        for ln in sale.lines
+    ]
+    stock = stock_events.SaleStock(
+        event_id=str(ev.event_id),
+        sale_id=sale.sale_id,
+        lines=[(ln.product_id, -stock_ledger.parse_qty(ln.qty)) for ln in sale.lines],
+        occurred_at=sale.completed_at,
     )
+    facts = reconciliation.SaleFacts(
+        event_id=str(ev.event_id),
+        sale_id=sale.sale_id,
+        cashier_id=sale.cashier_id,
+        occurred_at=ev.occurred_at,
+        catalog_version=ev.versions.catalog,
+        product_ids=[ln.product_id for ln in sale.lines],
+        policies=[
+            (str(d["policy_id"]), int(d.get("policy_version") or 0))
+            for ln in sale.lines
+            for d in ln.discounts
+            if d.get("policy_id")
+        ],
+    )
+    return PreparedSale(ev, row, lines, stock, facts)
 
 
-def _apply_event(box: Box, ev: EventEnvelope) -> None:
+def _apply_sales(box: Box, sales: list[PreparedSale]) -> None:
+    """Write a run of consecutive sales set-based: one insert per table, one stock booking,
+    one reconciliation pass and one alert evaluation for the whole run."""
+    if not sales:
+        return
+    insert_rows(Sale, [p.sale for p in sales])
+    insert_rows(SaleLine, [ln for p in sales for ln in p.lines])
+    after = stock_events.record_sales(box.tenant_id, box.branch_id, [p.stock for p in sales])
+    reconciliation.check_sales(box, list(zip([p.facts for p in sales], after, strict=True)))
+
+
+def _apply_event(box: Box, ev: EventEnvelope, arrival: Arrival) -> None:
     """Apply one new event's business effect (raises ValidationError on a bad payload)."""
     try:
         if ev.type == "sale.completed":
-            _apply_sale(box, ev, SaleIn.model_validate(ev.payload))
+            _apply_sales(box, [_prepare_sale(box, ev, SaleIn.model_validate(ev.payload), arrival)])
         elif ev.type == "audit.entry":
             entry = AuditIn.model_validate(ev.payload)
             BoxAudit.create(
@@ -182,25 +253,36 @@ def _apply_event(box: Box, ev: EventEnvelope) -> None:
             stock_events.record_box_movement(
                 box.tenant_id, box.branch_id, box.box_id, str(ev.event_id), body
             )
+        elif ev.type in refunds_apply.EVENT_TYPES:
+            refunds_apply.apply_till_event(box, ev)
     except PydanticValidationError as err:
         raise ValidationError(
             f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, {"errors": pydantic_errors(err)}
         ) from err
 
 
-def _insert_event(box: Box, ev: EventEnvelope) -> bool:
-    """Record the event id/seq; False if the hub already has it (idempotent)."""
+def _insert_events(box: Box, events: list[EventEnvelope], received_at: datetime) -> set[str]:
+    """Record every event id/seq in one multi-row insert; return the ids that were new.
+
+    `ON CONFLICT DO NOTHING` on the event id makes a redelivered event a no-op (idempotent).
+    """
+    if not events:
+        return set()
+    row = "(" + ", ".join([db.param] * 10) + ")"
+    params: list[Any] = []
+    for ev in events:
+        params.extend(_event_values(box, ev, received_at))
     cur = db.execute_sql(
         "INSERT INTO ingested_events (event_id, tenant_id, branch_id, box_id, seq, type, "
         "occurred_at, received_at, correlation_id, payload) VALUES "
-        + ("(" + ", ".join([db.param] * 10) + ")")
-        + " ON CONFLICT DO NOTHING",
-        _event_values(box, ev),
+        + ", ".join([row] * len(events))
+        + " ON CONFLICT DO NOTHING RETURNING event_id",
+        params,
     )
-    return bool(cur.rowcount == 1)
+    return {str(r[0]) for r in cur.fetchall()}
 
 
-def _event_values(box: Box, ev: EventEnvelope) -> tuple[Any, ...]:
+def _event_values(box: Box, ev: EventEnvelope, received_at: datetime) -> tuple[Any, ...]:
     fields = IngestedEvent._meta.fields
     return (
         str(ev.event_id),
@@ -210,7 +292,7 @@ def _event_values(box: Box, ev: EventEnvelope) -> tuple[Any, ...]:
         ev.seq,
         ev.type,
         fields["occurred_at"].db_value(ev.occurred_at),
-        fields["received_at"].db_value(utcnow()),
+        fields["received_at"].db_value(received_at),
         ev.correlation_id,
         fields["payload"].db_value(ev.payload),
     )
@@ -232,45 +314,127 @@ def _advance(box: Box) -> list[int]:
     highest = max([box.max_seq_seen, contiguous, *seqs])
     have = set(seqs)
     missing = [s for s in range(contiguous + 1, highest) if s not in have]
-    Box.update(last_contiguous_seq=contiguous, max_seq_seen=highest, last_seen_at=utcnow()).where(
-        Box.box_id == box.box_id
-    ).execute()
+    now = utcnow()
+    changes: dict[str, Any] = {"max_seq_seen": highest, "last_seen_at": now}
+    if contiguous > box.last_contiguous_seq:
+        changes.update(last_contiguous_seq=contiguous, last_acked_at=now)
+    Box.update(**changes).where(Box.box_id == box.box_id).execute()
     box.last_contiguous_seq, box.max_seq_seen = contiguous, highest
     return missing[:MAX_MISSING_REPORTED]
 
 
-def _apply_one(box: Box, ev: EventEnvelope, ack: dict[str, list[Any]]) -> None:
+def _reject(ev: EventEnvelope, err: ValidationError, ack: dict[str, list[Any]]) -> None:
+    ack["rejected"].append(
+        {
+            "event_id": str(ev.event_id),
+            "seq": ev.seq,
+            "reason": str(err.reason),
+            "message": err.message,
+        }
+    )
+    log_event(log, "event rejected", logging.WARNING, seq=ev.seq, reason=str(err.reason))
+
+
+def _accept(box: Box, ev: EventEnvelope, ack: dict[str, list[Any]]) -> None:
+    ack["accepted"].append(ev.event_id)
+    log_event(log, "event applied", type=ev.type, seq=ev.seq, box_id=box.box_id)
+
+
+def _apply_one(box: Box, ev: EventEnvelope, arrival: Arrival, ack: dict[str, list[Any]]) -> None:
     with correlation(ev.correlation_id):
-        if not _insert_event(box, ev):
-            ack["duplicates"].append(ev.event_id)
-            return
         try:
             with db.atomic():  # savepoint: a bad payload keeps its seq but writes nothing else
-                _apply_event(box, ev)
+                _apply_event(box, ev, arrival)
         except ValidationError as err:
-            ack["rejected"].append(
-                {
-                    "event_id": str(ev.event_id),
-                    "seq": ev.seq,
-                    "reason": str(err.reason),
-                    "message": err.message,
-                }
-            )
-            log_event(log, "event rejected", logging.WARNING, seq=ev.seq, reason=str(err.reason))
+            _reject(ev, err, ack)
             return
-        ack["accepted"].append(ev.event_id)
-        log_event(log, "event applied", type=ev.type, seq=ev.seq, box_id=box.box_id)
+        _accept(box, ev, ack)
+
+
+@dataclass
+class Run:
+    """Consecutive events written together: sales and box audit entries (seq order)."""
+
+    sales: list[PreparedSale] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    events: list[EventEnvelope] = field(default_factory=list)
+
+
+def _prepare_one(box: Box, ev: EventEnvelope, arrival: Arrival, run: Run) -> ValidationError | None:
+    """Add a sale or audit event to the run; return the error of a bad payload instead."""
+    try:
+        if ev.type == "sale.completed":
+            run.sales.append(_prepare_sale(box, ev, SaleIn.model_validate(ev.payload), arrival))
+        else:
+            entry = AuditIn.model_validate(ev.payload)
+            run.audits.append(
+                dict(
+                    tenant_id=box.tenant_id,
+                    branch_id=box.branch_id,
+                    box_id=box.box_id,
+                    event_id=str(ev.event_id),
+                    **entry.model_dump(),
+                )
+            )
+    except PydanticValidationError as err:
+        return ValidationError(
+            f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, {"errors": pydantic_errors(err)}
+        )
+    except ValidationError as err:
+        return err
+    run.events.append(ev)
+    return None
+
+
+def _flush(box: Box, run: Run, ack: dict[str, list[Any]]) -> None:
+    """Write the pending run set-based, then ack each of its events (in seq order)."""
+    if not run.events:
+        return
+    _apply_sales(box, run.sales)
+    insert_rows(BoxAudit, run.audits)
+    for ev in run.events:
+        with correlation(ev.correlation_id):
+            _accept(box, ev, ack)
+    run.sales, run.audits, run.events = [], [], []
+
+
+def _test_sleep_in_tx() -> None:
+    """Fault-test hook: hold the open transaction so a test can SIGKILL the worker inside it."""
+    delay = float(os.environ.get(SLEEP_IN_TX_ENV) or 0)
+    if delay > 0:
+        log_event(log, "test hook: sleeping inside the ingest transaction", seconds=delay)
+        time.sleep(delay)
 
 
 def apply_batch(batch: EventBatch, topic_box_id: str) -> BatchAck:
     """Apply a batch in one tenant transaction; return the ack to publish after the commit."""
     box = enrolled_box(batch, topic_box_id)
     ack: dict[str, list[Any]] = {"accepted": [], "duplicates": [], "rejected": []}
+    received_at = utcnow()
+    events = sorted(batch.events, key=lambda e: e.seq)
     # stock alerts raised by the batch's movements go out only after the commit
     with alerts.deliver_after_commit(), tenant_tx(box.tenant_id):
         box = Box.get(Box.box_id == box.box_id)
-        for ev in sorted(batch.events, key=lambda e: e.seq):
-            _apply_one(box, ev, ack)
+        arrival = Arrival(
+            received_at, sync_health.clock_skew(box.box_id, batch.sent_at, received_at)
+        )
+        fresh = _insert_events(box, events, received_at)
+        run = Run()  # consecutive sales and audit entries, written together
+        for ev in events:
+            if str(ev.event_id) not in fresh:  # held already, or twice in this batch
+                ack["duplicates"].append(ev.event_id)
+                continue
+            fresh.discard(str(ev.event_id))
+            if ev.type in RUN_TYPES:
+                error = _prepare_one(box, ev, arrival, run)
+                if error is not None:  # its seq is held, nothing else is written
+                    with correlation(ev.correlation_id):
+                        _reject(ev, error, ack)
+                continue
+            _flush(box, run, ack)  # a later event (stock, a refund, a void) sees the run's effects
+            _apply_one(box, ev, arrival, ack)
+        _flush(box, run, ack)
+        _test_sleep_in_tx()
         missing = _advance(box)
     return BatchAck(
         batch_id=batch.batch_id,

@@ -46,6 +46,8 @@ def sale_dict(sale: Sale) -> dict[str, Any]:
         "tax_total": format_minor(sale.tax_minor, exp),
         "total": format_minor(sale.total_minor, exp),
         "completed_at": sale.completed_at.isoformat(),
+        "received_at": sale.received_at.isoformat(),
+        "late_synced": bool(sale.late),  # REP-T-05 bucket: arrived past the late window
         "correlation_id": sale.correlation_id,
     }
 

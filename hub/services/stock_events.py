@@ -13,6 +13,7 @@ so a batch delivered twice never counts twice even if ingest's own dedup were by
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -50,6 +51,54 @@ def _already_booked(tenant_id: str, event_id: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class SaleStock:
+    """The stock side of one box sale: (product_id, signed qty in thousandths) per line."""
+
+    event_id: str
+    sale_id: str
+    lines: list[tuple[str, int]]
+    occurred_at: datetime
+
+
+def record_sales(tenant_id: str, branch_id: str, sales: list[SaleStock]) -> list[dict[str, int]]:
+    """Book box sales (in seq order) as `sale` movements, one per line, in one multi-row insert.
+
+    Returns, per sale, on hand (thousandths) of its products right after its own movements,
+    computed from the running balances read under the stock locks: what a sale-by-sale
+    booking would have seen. Low-stock alerts are evaluated once for every touched product.
+    """
+    if not sales:
+        return []
+    booked = _booked(tenant_id, [s.event_id for s in sales])
+    keys = sorted({(branch_id, pid) for s in sales for pid, _q in s.lines})
+    ledger.lock_stock(tenant_id, keys)
+    running = {pid: q for (_b, pid), q in ledger.on_hand_many(tenant_id, keys).items()}
+    items: list[tuple[MovementSpec, str, str]] = []
+    after: list[dict[str, int]] = []
+    for sale in sales:
+        if sale.event_id not in booked:
+            for n, (pid, milli) in enumerate(sale.lines, 1):
+                spec = MovementSpec(
+                    branch_id, pid, milli, "sale", None, sale.sale_id, sale.occurred_at,
+                    sale.event_id,
+                )  # fmt: skip
+                items.append((spec, f"event:{sale.event_id}#{n}", f"sale:{sale.sale_id}"))
+                running[pid] += milli
+        after.append({pid: running[pid] for pid, _q in sale.lines})
+    ledger.write_movements_keyed(tenant_id, items)
+    alerts.evaluate(tenant_id, [(s.branch_id, s.product_id) for s, _k, _a in items])
+    return after
+
+
+def _booked(tenant_id: str, event_ids: list[str]) -> set[str]:
+    """The event ids that already have movements (never book an event twice)."""
+    query = StockMovement.select(StockMovement.source_event_id).where(
+        StockMovement.tenant_id == tenant_id, StockMovement.source_event_id.in_(event_ids)
+    )
+    return {str(r.source_event_id) for r in query.distinct()}
+
+
 def record_sale(
     tenant_id: str,
     branch_id: str,
@@ -58,7 +107,7 @@ def record_sale(
     lines: list[tuple[str, str]],
     occurred_at: datetime,
 ) -> list[StockMovement]:
-    """Book a box sale's lines (product_id, qty) as negative `sale` movements."""
+    """Book one box sale's lines (product_id, qty) as negative `sale` movements."""
     if _already_booked(tenant_id, event_id):
         return []
     specs = [

@@ -1,8 +1,10 @@
 """The stock ledger (FR-201): the one movement writer, stock locks, on hand, idempotent ops.
 
-Every function here runs inside the caller's tenant transaction. On hand is always the SUM
-of the movements — there is no balance column to drift — and a correction is a new,
-compensating movement: the table refuses UPDATE and DELETE (trigger + grants, 0004).
+Every function here runs inside the caller's tenant transaction. On hand is the SUM of the
+movements, and a correction is a new, compensating movement: the table refuses UPDATE and
+DELETE (trigger + grants, 0004). The writer here also keeps `stock_balances` (0009), a running
+SUM per (branch, product) updated in the same statement batch and under the same stock lock,
+so reading on hand never sums a product's whole ledger.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from peewee import DatabaseError, fn
 
 from hub.db import db, is_postgres
 from hub.models import Branch, utcnow
-from hub.models_inventory import InventoryOperation, StockMovement
+from hub.models_inventory import InventoryOperation, StockBalance, StockMovement
+from hub.services.bulk import insert_rows
 from posdomain.canonical import canonical_json
 from posdomain.errors import Conflict, NotFound, Reason, ValidationError
 from posdomain.obs import log_event
@@ -72,52 +75,118 @@ class MovementSpec:
 
 def lock_stock(tenant_id: str, keys: Iterable[StockKey]) -> None:
     """Serialise writers of the same (branch, product) for this transaction (sorted: no deadlock
-    between two operations that lock overlapping products)."""
+    between two operations that lock overlapping products). One statement for all the keys."""
     if not is_postgres():
         return  # SQLite has one writer at a time anyway
-    for branch_id, product_id in sorted(set(keys)):
-        db.execute_sql(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            (f"stock:{tenant_id}:{branch_id}:{product_id}",),
-        )
+    names = [f"stock:{tenant_id}:{b}:{p}" for b, p in sorted(set(keys))]
+    if not names:
+        return
+    # unnest yields the array in order, so the locks are taken in the sorted order
+    db.execute_sql(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(%s::text[]) AS k",
+        (names,),
+    )
 
 
-def write_movement(tenant_id: str, spec: MovementSpec, key: str, actor: str) -> StockMovement:
-    """Insert one immutable movement (the only writer of stock_movements)."""
+def _check(spec: MovementSpec) -> None:
     if spec.kind not in KINDS:
         raise ValidationError(f"unknown movement kind {spec.kind}", Reason.VALIDATION_FAILED)
     if spec.kind in REASON_REQUIRED_KINDS and not spec.reason_code:
         raise ValidationError(f"{spec.kind} needs a reason code", Reason.REASON_REQUIRED)
-    lock_stock(tenant_id, [(spec.branch_id, spec.product_id)])
-    now = utcnow()
-    movement: StockMovement = StockMovement.create(
-        id=str(uuid.uuid4()),
-        tenant_id=tenant_id,
-        branch_id=spec.branch_id,
-        product_id=spec.product_id,
-        qty_milli=spec.qty_milli,
-        kind=spec.kind,
-        reason_code=spec.reason_code,
-        ref=spec.ref,
-        idempotency_key=key,
-        actor=actor,
-        occurred_at=spec.occurred_at or now,
-        recorded_at=now,
-        source_event_id=spec.source_event_id,
-    )
-    return movement
+
+
+def write_movement(tenant_id: str, spec: MovementSpec, key: str, actor: str) -> StockMovement:
+    """Insert one immutable movement (the only writer of stock_movements)."""
+    return write_movements_keyed(tenant_id, [(spec, key, actor)])[0]
 
 
 def write_movements(
     tenant_id: str, specs: list[MovementSpec], key: str, actor: str
 ) -> list[StockMovement]:
-    """Write several movements of one operation; per-movement keys are `key#n`."""
+    """Write several movements of one operation; per-movement keys are `key#n`.
+
+    Movement by movement (a back-office operation has a few lines); the box ingest path books
+    a whole batch with `write_movements_keyed`.
+    """
     lock_stock(tenant_id, [(s.branch_id, s.product_id) for s in specs])
     return [write_movement(tenant_id, s, f"{key}#{n}", actor) for n, s in enumerate(specs, 1)]
 
 
+def write_movements_keyed(
+    tenant_id: str, items: list[tuple[MovementSpec, str, str]]
+) -> list[StockMovement]:
+    """Write (spec, idempotency key, actor) movements in one multi-row insert and move the
+    running balances by the same amounts, under the stock locks of every touched key."""
+    if not items:
+        return []
+    for spec, _key, _actor in items:
+        _check(spec)
+    lock_stock(tenant_id, [(s.branch_id, s.product_id) for s, _k, _a in items])
+    now = utcnow()
+    moves = [
+        StockMovement(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            branch_id=spec.branch_id,
+            product_id=spec.product_id,
+            qty_milli=spec.qty_milli,
+            kind=spec.kind,
+            reason_code=spec.reason_code,
+            ref=spec.ref,
+            idempotency_key=key,
+            actor=actor,
+            occurred_at=spec.occurred_at or now,
+            recorded_at=now,
+            source_event_id=spec.source_event_id,
+        )
+        for spec, key, actor in items
+    ]
+    insert_rows(StockMovement, [dict(m.__data__) for m in moves])
+    deltas: dict[StockKey, int] = {}
+    for m in moves:
+        k = (m.branch_id, m.product_id)
+        deltas[k] = deltas.get(k, 0) + m.qty_milli
+    _add_to_balances(tenant_id, deltas)
+    return moves
+
+
+def _add_to_balances(tenant_id: str, deltas: dict[StockKey, int]) -> None:
+    """Add each key's delta to its running balance (caller holds the keys' stock locks)."""
+    rows = [
+        {"tenant_id": tenant_id, "branch_id": b, "product_id": p, "on_hand_milli": d}
+        for (b, p), d in sorted(deltas.items())
+    ]
+    insert_rows(
+        StockBalance,
+        rows,
+        suffix="ON CONFLICT (tenant_id, branch_id, product_id) DO UPDATE SET "
+        "on_hand_milli = stock_balances.on_hand_milli + excluded.on_hand_milli",
+    )
+
+
 def on_hand(tenant_id: str, branch_id: str, product_id: str) -> int:
-    """Stock on hand in thousandths: the sum of the ledger for (branch, product)."""
+    """Stock on hand in thousandths (the running balance = the sum of the ledger)."""
+    return on_hand_many(tenant_id, [(branch_id, product_id)]).get((branch_id, product_id), 0)
+
+
+def on_hand_many(tenant_id: str, keys: Iterable[StockKey]) -> dict[StockKey, int]:
+    """On hand of every (branch, product) in `keys` in one query (missing keys: 0)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    branches = sorted({b for b, _p in wanted})
+    products = sorted({p for _b, p in wanted})
+    rows = StockBalance.select().where(
+        StockBalance.tenant_id == tenant_id,
+        StockBalance.branch_id.in_(branches),
+        StockBalance.product_id.in_(products),
+    )
+    found = {(str(r.branch_id), str(r.product_id)): int(r.on_hand_milli) for r in rows}
+    return {k: found.get(k, 0) for k in wanted}
+
+
+def ledger_sum(tenant_id: str, branch_id: str, product_id: str) -> int:
+    """The SUM of the ledger for (branch, product): what the running balance must equal."""
     total = (
         StockMovement.select(fn.COALESCE(fn.SUM(StockMovement.qty_milli), 0))
         .where(

@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.services import audit, config, flags
 from hub.services.brand import brand_for
-from hub.web import current_principal, integrity, notify_boxes, page_arg, parse_body, target_tenant
+from hub.web import (
+    current_principal,
+    integrity,
+    notify_boxes,
+    page_arg,
+    parse_body,
+    require,
+    target_tenant,
+)
 from posdomain.permissions import Action, Principal, Scope, authorize
 
 bp = Blueprint("governance", __name__)
@@ -23,6 +31,8 @@ class ConfigIn(BaseModel):
 
     body: dict[str, Any]
     reason: str = ""
+    # tax only: the branch whose own version this is (FR-302 "per tenant/branch")
+    branch_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class FlagIn(BaseModel):
@@ -39,9 +49,12 @@ class FlagIn(BaseModel):
 @bp.get("/api/v1/config/<kind>")
 @bp.get("/api/v1/tenants/<tenant_id>/config/<kind>")
 def get_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
-    """Current version of a config kind."""
+    """Current version of a config kind (?branch_id=: the version in force for that branch)."""
     _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
-    return jsonify(config.get_config(tenant, kind))
+    branch_id = request.args.get("branch_id") or None
+    if branch_id is not None:
+        require(Action.CONFIG_READ, tenant_id=tenant, branch_id=branch_id)
+    return jsonify(config.get_config(tenant, kind, branch_id))
 
 
 @bp.put("/api/v1/config/<kind>")
@@ -51,7 +64,7 @@ def put_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
     principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
     integrity().guard_writes()
     body = parse_body(ConfigIn)
-    result = config.put_config(principal, tenant, kind, body.body, body.reason)
+    result = config.put_config(principal, tenant, kind, body.body, body.reason, body.branch_id)
     notify_boxes(tenant)
     return jsonify(result)
 

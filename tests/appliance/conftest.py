@@ -19,6 +19,7 @@ from appliance.services.context import BoxContext
 from appliance.services.state import ensure_box_state
 from firmware_config.schema import BoxConfig
 from tests.appliance.factories import PINS, make_config, seed_messages
+from tests.appliance.till_helpers import till  # noqa: F401 - fixture of the till-operation tests
 
 
 @pytest.fixture

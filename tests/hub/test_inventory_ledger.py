@@ -253,6 +253,13 @@ def test_on_hand_equals_ledger_sum_after_random_operations(hub_urls, branch, cle
             (branch, p),
         )
         assert Decimal(raw) / 1000 == expected[p]
+        balance = admin_scalar(
+            hub_urls[0],
+            "SELECT on_hand_milli FROM stock_balances "
+            "WHERE tenant_id = %s AND branch_id = %s AND product_id = %s",
+            (TENANT, branch, p),
+        )
+        assert balance == raw  # the running balance is the ledger sum (0009)
 
 
 @pytest.mark.req("FR-201")

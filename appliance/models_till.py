@@ -1,0 +1,200 @@
+"""peewee models of the till-operation tables (migration 0004_shifts_refunds)."""
+
+from __future__ import annotations
+
+from peewee import AutoField, CompositeKey, IntegerField, TextField
+
+from appliance.models import BaseModel
+
+
+class Override(BaseModel):
+    """A supervisor approval token: one action, single use, short-lived."""
+
+    token = TextField(primary_key=True)
+    action = TextField()
+    reason_code = TextField()
+    approver_id = TextField()
+    approver_role = TextField()
+    requested_by = TextField()
+    details = TextField(default="{}")
+    created_at = TextField()
+    expires_at = TextField()
+    used_at = TextField(null=True)
+    used_ref = TextField(null=True)
+
+    class Meta:
+        table_name = "overrides"
+
+
+class Shift(BaseModel):
+    """A till shift from opening float to close (one open per till)."""
+
+    id = TextField(primary_key=True)
+    till = TextField()
+    staff_id = TextField()
+    opening_float_minor = IntegerField()
+    opened_at = TextField()
+    state = TextField(default="open")
+    closed_at = TextField(null=True)
+    closed_by = TextField(null=True)
+
+    class Meta:
+        table_name = "shifts"
+
+
+class CashMovement(BaseModel):
+    """A cash drop (to the safe) or paid-out (with a reason) during a shift."""
+
+    id = TextField(primary_key=True)
+    shift_id = TextField()
+    kind = TextField()
+    amount_minor = IntegerField()
+    reason_code = TextField(null=True)
+    note = TextField(null=True)
+    staff_id = TextField()
+    created_at = TextField()
+
+    class Meta:
+        table_name = "cash_movements"
+
+
+class Refund(BaseModel):
+    """A refund document (own gap-free receipt number; amounts negative, minor units)."""
+
+    id = TextField(primary_key=True)
+    receipt_no = IntegerField(unique=True)
+    sale_id = TextField(null=True)
+    shift_id = TextField(null=True)
+    staff_id = TextField()
+    approver_id = TextField()
+    reason_code = TextField()
+    tender = TextField()
+    card_reference = TextField(null=True)
+    total_minor = IntegerField()
+    tax_minor = IntegerField()
+    cash_rounding_minor = IntegerField()
+    idempotency_key = TextField(unique=True)
+    event_id = TextField(unique=True)
+    payload = TextField()
+    completed_at = TextField()
+
+    class Meta:
+        table_name = "refunds"
+
+
+class RefundLine(BaseModel):
+    """One returned line (qty positive thousandths; gross and tax negative)."""
+
+    id = AutoField()
+    refund_id = TextField()
+    sale_line_no = IntegerField(null=True)
+    product_id = TextField()
+    qty_milli = IntegerField()
+    gross_minor = IntegerField()
+    tax_minor = IntegerField()
+    tax_class = TextField()
+    tax_rate = TextField()
+
+    class Meta:
+        table_name = "refund_lines"
+
+
+class SaleVoid(BaseModel):
+    """A post-voided sale."""
+
+    sale_id = TextField(primary_key=True)
+    shift_id = TextField(null=True)
+    staff_id = TextField()
+    approver_id = TextField()
+    reason_code = TextField()
+    total_minor = IntegerField()
+    event_id = TextField(unique=True)
+    voided_at = TextField()
+
+    class Meta:
+        table_name = "sale_voids"
+
+
+class NoSale(BaseModel):
+    """An approved no-sale drawer open."""
+
+    id = TextField(primary_key=True)
+    shift_id = TextField(null=True)
+    staff_id = TextField()
+    approver_id = TextField()
+    reason_code = TextField()
+    created_at = TextField()
+
+    class Meta:
+        table_name = "no_sales"
+
+
+class SaleExtra(BaseModel):
+    """What a sale carries beyond the core tables: card terminal reference and customer."""
+
+    sale_id = TextField(primary_key=True)
+    card_reference = TextField(null=True)
+    customer_id = TextField(null=True)
+    customer_name = TextField(null=True)
+    created_at = TextField()
+
+    class Meta:
+        table_name = "sale_extras"
+
+
+class ZReport(BaseModel):
+    """A closed shift's Z report (immutable; z_no gap-free per box)."""
+
+    z_no = IntegerField(primary_key=True)
+    shift_id = TextField(unique=True)
+    till = TextField()
+    body = TextField()
+    grand_total_minor = IntegerField()
+    closed_at = TextField()
+
+    class Meta:
+        table_name = "z_reports"
+
+
+class SuspendedBasket(BaseModel):
+    """A parked basket (lines as JSON) waiting to be resumed on this box."""
+
+    id = AutoField()
+    label = TextField()
+    staff_id = TextField()
+    price_list = TextField()
+    lines = TextField()
+    customer = TextField(null=True)
+    suspended_at = TextField()
+
+    class Meta:
+        table_name = "suspended_baskets"
+
+
+class BasketCustomer(BaseModel):
+    """The customer (id and name only) attached to an open basket, keyed by basket key."""
+
+    basket_key = TextField(primary_key=True)
+    customer_id = TextField()
+    customer_name = TextField(null=True)
+    attached_at = TextField()
+
+    class Meta:
+        table_name = "basket_customers"
+
+
+class BasketPriceOverride(BaseModel):
+    """An approved manual unit price (price override or discount) of an open basket line."""
+
+    basket_id = IntegerField()
+    line_no = IntegerField()
+    kind = TextField()
+    unit_price_minor = IntegerField()
+    percent = TextField(null=True)
+    approver_id = TextField()
+    reason_code = TextField()
+    created_at = TextField()
+
+    class Meta:
+        table_name = "basket_price_overrides"
+        primary_key = CompositeKey("basket_id", "line_no")

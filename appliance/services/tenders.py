@@ -1,0 +1,132 @@
+"""Split tender (FR-300, NFR-005): cash plus external card terminal payments.
+
+* `card` is an external terminal: the till keeps only the terminal's reference/auth code,
+  never a card number (a reference that looks like a PAN is refused); the card total never
+  exceeds what is left to pay (CARD_EXCEEDS_REMAINING).
+* Cash pays the remainder; cash rounding (config `tax.cash_rounding`) applies to the cash
+  remainder only, and change comes only from cash.
+* Any other tender kind is 400 UNKNOWN_TENDER.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from posdomain.errors import Reason, ValidationError
+from posdomain.money import parse_money, quantum
+from posdomain.tax import TaxConfig, cash_rounding_adjustment
+from posdomain.till_codes import TenderKind
+
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+_PAN_LIKE = re.compile(r"^\d{12,19}$")
+
+
+@dataclass(frozen=True)
+class TenderIn:
+    """One requested tender as the API received it."""
+
+    kind: str
+    amount: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How a total is paid: wire tenders, the cash-rounding line, change and what was due."""
+
+    tenders: tuple[dict[str, Any], ...]
+    card_total: Decimal
+    cash_tendered: Decimal
+    cash_rounding: Decimal
+    change: Decimal
+    payable: Decimal
+
+    @property
+    def card_reference(self) -> str | None:
+        """The terminal reference(s) of the card tenders, comma separated."""
+        refs = [str(t["reference"]) for t in self.tenders if t["kind"] == TenderKind.CARD]
+        return ",".join(refs) or None
+
+
+def tender_kind(kind: str) -> TenderKind:
+    """A known tender kind, else 400 UNKNOWN_TENDER."""
+    try:
+        return TenderKind(kind)
+    except ValueError as err:
+        raise ValidationError(
+            f"unknown tender {kind!r}",
+            Reason.UNKNOWN_TENDER,
+            {"allowed": [k.value for k in TenderKind]},
+        ) from err
+
+
+def card_reference(reference: str | None) -> str:
+    """A terminal reference/auth code; card numbers are refused (NFR-005)."""
+    ref = (reference or "").strip()
+    if not _REFERENCE.match(ref) or _PAN_LIKE.match(ref.replace("-", "")):
+        raise ValidationError(
+            "a card payment needs the terminal reference (never the card number)",
+            Reason.VALIDATION_FAILED,
+            {"field": "reference"},
+        )
+    return ref
+
+
+def _split(requested: list[TenderIn], exponent: int) -> tuple[list[dict[str, Any]], Decimal]:
+    cards, cash = [], Decimal(0)
+    if not requested:
+        raise ValidationError("at least one tender is required", Reason.VALIDATION_FAILED)
+    for item in requested:
+        kind = tender_kind(item.kind)
+        amount = parse_money(item.amount, exponent, "amount")
+        if amount <= 0:
+            raise ValidationError("tender amounts must be positive", Reason.INVALID_MONEY)
+        if kind is TenderKind.CARD:
+            cards.append(
+                {"kind": "card", "amount": amount, "reference": card_reference(item.reference)}
+            )
+        else:
+            cash += amount
+    return cards, cash
+
+
+def check_tenders(requested: list[TenderIn], exponent: int) -> None:
+    """Validate kinds, amounts and card references without settling (400 on any problem)."""
+    _split(requested, exponent)
+
+
+def settle(total: Decimal, requested: list[TenderIn], cfg: TaxConfig) -> Settlement:
+    """Check and settle the tenders for a document total (before cash rounding)."""
+    zero = Decimal(0).quantize(quantum(cfg.exponent))
+    cards, cash = _split(requested, cfg.exponent)
+    card_total = sum((c["amount"] for c in cards), zero)
+    if card_total > total:
+        raise ValidationError(
+            f"card amount {card_total} exceeds the {total} left to pay",
+            Reason.CARD_EXCEEDS_REMAINING,
+            {"remaining": str(total), "card": str(card_total)},
+        )
+    remaining = total - card_total
+    rounding = cash_rounding_adjustment(remaining, cfg) if remaining > 0 else zero
+    if cash > 0 and remaining == 0:
+        raise ValidationError("nothing is left to pay in cash", Reason.VALIDATION_FAILED)
+    if cash < remaining + rounding:
+        raise ValidationError(
+            f"tendered {cash} is less than the {remaining + rounding} left to pay",
+            Reason.INSUFFICIENT_TENDER,
+            {"payable": str(remaining + rounding), "tendered": str(cash)},
+        )
+    wire = [{**c, "amount": str(c["amount"])} for c in cards]
+    if cash > 0:
+        wire.append({"kind": "cash", "amount": str(cash)})
+    return Settlement(
+        tenders=tuple(wire),
+        card_total=card_total,
+        cash_tendered=cash,
+        cash_rounding=rounding,
+        change=cash - remaining - rounding if cash > 0 else zero,
+        payable=total + rounding,
+    )

@@ -1,0 +1,270 @@
+"""Fault harness for sync tests and chaos runs: a private Mosquitto, an isolated demo stack,
+and the exact box ↔ hub reconciliation every fault scenario ends with.
+
+Everything runs on loopback: a Mosquitto started here on a free port (persistence in its own
+folder, so QoS 1 sessions survive a restart), the real PostgreSQL in a database of its own,
+and the real hub/box processes started by `scripts.demo.boot`. The system broker on 1883 is
+never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+from scripts.demo import Stack, boot, drop_database, free_port
+from scripts.demo_smoke import BoxClient, login_of
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
+    """Poll `check()` until it returns something truthy; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass
+class PrivateBroker:
+    """Our own Mosquitto on a free loopback port; stop/start keep its persistence folder."""
+
+    folder: Path
+    max_queued_messages: int = 1000
+    max_inflight_messages: int = 20
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """mqtt:// URL for CFPOS_MQTT_URL."""
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        """The broker's log file."""
+        return self.folder / "mosquitto.log"
+
+    def _write_config(self) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "data").mkdir(exist_ok=True)
+        conf = self.folder / "mosquitto.conf"
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {self.folder / 'data'}/",
+            "autosave_interval 1",
+            f"max_queued_messages {self.max_queued_messages}",
+            f"max_inflight_messages {self.max_inflight_messages}",
+            f"log_dest file {self.log_path}",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+        ]
+        if os.geteuid() == 0:
+            lines.append("user root")
+        conf.write_text("\n".join(lines) + "\n")
+        return conf
+
+    def start(self) -> None:
+        """Start (or restart) the broker and wait until it accepts connections."""
+        conf = self._write_config()
+        self.proc = subprocess.Popen(
+            [MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.log_path.read_text(errors="replace")) from None
+                time.sleep(0.05)
+        raise RuntimeError("private mosquitto did not start")
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM: Mosquitto writes its persistence file) and wait."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+        self.proc = None
+
+    def dropped_messages(self) -> bool:
+        """True if the broker logged dropping outgoing messages (max_queued_messages hit)."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "being dropped" in text
+
+
+@dataclass
+class FaultStack:
+    """A demo stack isolated on its own broker, database, box id and ingest client id."""
+
+    stack: Stack
+    seed: dict[str, Any]
+    broker: PrivateBroker
+    db_name: str
+
+    @property
+    def box_id(self) -> str:
+        """The demo box's id."""
+        return str(self.seed["box_id"])
+
+    @property
+    def box_db(self) -> Path:
+        """The box's SQLite file."""
+        return self.stack.var / "box.sqlite3"
+
+    @property
+    def admin_dsn(self) -> str:
+        """Superuser DSN of the stack's hub database."""
+        return self.stack.env["CFPOS_HUB_ADMIN_DATABASE_URL"]
+
+    def cashier(self) -> BoxClient:
+        """A box client logged in as the demo cashier (waits for the box web app)."""
+        box = BoxClient(self.stack.box_port)
+        wait_until(lambda: _healthy(self.stack.box_port), 30, "box web")
+        box.wait_for_master_data()
+        box.login(login_of(self.seed, "CASHIER")["pin"])
+        return box
+
+    def stop(self) -> None:
+        """Stop the processes, drop the database, stop the broker."""
+        self.stack.stop()
+        drop_database(self.db_name)
+        self.broker.stop()
+
+
+def _healthy(port: int) -> bool:
+    import requests
+
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def start_fault_stack(
+    folder: Path, max_queued_messages: int = 1000, max_inflight_messages: int = 20
+) -> FaultStack:
+    """Boot a private broker and an isolated demo stack pointed at it."""
+    broker = PrivateBroker(folder / "broker", max_queued_messages, max_inflight_messages)
+    broker.start()
+    tag = uuid.uuid4().hex[:8]
+    saved = {k: os.environ.get(k) for k in _ISOLATION}
+    os.environ.update(
+        CFPOS_MQTT_URL=broker.url,
+        CFPOS_DEMO_BOX_ID=f"box-fault-{tag}",
+        CFPOS_INGEST_CLIENT_ID=f"cfpos-hub-ingest-fault-{tag}",
+    )
+    db_name = f"cfpos_test_fault_{tag}"
+    args = argparse.Namespace(
+        hub_port=free_port(), box_port=free_port(), db_name=db_name, var=str(folder / "stack")
+    )
+    try:
+        stack, seed = boot(args)
+    except BaseException:
+        broker.stop()
+        drop_database(db_name)
+        raise
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return FaultStack(stack, seed, broker, db_name)
+
+
+_ISOLATION = ("CFPOS_MQTT_URL", "CFPOS_DEMO_BOX_ID", "CFPOS_INGEST_CLIENT_ID")
+
+
+def box_sales(box_db: Path) -> dict[str, int]:
+    """{sale_id: total_minor} read from the box's SQLite file, read-only."""
+    conn = sqlite3.connect(f"file:{box_db}?mode=ro", uri=True, timeout=10)
+    try:
+        return {str(r[0]): int(r[1]) for r in conn.execute("SELECT id, total_minor FROM sales")}
+    finally:
+        conn.close()
+
+
+def box_unacked(box_db: Path) -> int:
+    """Outbox rows the hub has not acknowledged yet (read-only)."""
+    conn = sqlite3.connect(f"file:{box_db}?mode=ro", uri=True, timeout=10)
+    try:
+        return int(conn.execute("SELECT count(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def hub_rows(admin_dsn: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run one read query on the hub database as the owner (RLS does not filter it)."""
+    conn = psycopg2.connect(admin_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+def hub_sales(admin_dsn: str, box_id: str) -> list[tuple[str, int]]:
+    """(sale_id, total_minor) of every hub sale of the box (duplicates would show twice)."""
+    rows = hub_rows(admin_dsn, "SELECT id, total_minor FROM sales WHERE box_id = %s", (box_id,))
+    return [(str(r[0]), int(r[1])) for r in rows]
+
+
+def reconcile_exact(expected: dict[str, int], admin_dsn: str, box_id: str) -> dict[str, Any]:
+    """Assert box sales == hub sales: same ids, same count, same totals to the cent, no
+    duplicates (sales, ingested events, stock movements); return the figures."""
+    hub = hub_sales(admin_dsn, box_id)
+    ids = [sid for sid, _total in hub]
+    assert len(ids) == len(set(ids)), "duplicate sale on the hub"
+    missing = sorted(set(expected) - set(ids))
+    extra = sorted(set(ids) - set(expected))
+    assert not missing, f"box sales missing on the hub: {missing[:5]}"
+    assert not extra, f"hub sales the box does not have: {extra[:5]}"
+    assert len(ids) == len(expected)
+    hub_totals = dict(hub)
+    wrong = [sid for sid, total in expected.items() if hub_totals[sid] != total]
+    assert not wrong, f"totals differ for {wrong[:5]}"
+    assert sum(hub_totals.values()) == sum(expected.values())
+    dup_seqs = hub_rows(
+        admin_dsn,
+        "SELECT seq FROM ingested_events WHERE box_id = %s GROUP BY seq HAVING count(*) > 1",
+        (box_id,),
+    )
+    assert not dup_seqs, f"a box sequence number was ingested twice: {dup_seqs[:5]}"
+    bad_moves = hub_rows(
+        admin_dsn,
+        "SELECT s.id FROM sales s WHERE s.box_id = %s AND "
+        "(SELECT count(*) FROM stock_movements m WHERE m.kind = 'sale' AND m.ref = s.id) <> "
+        "(SELECT count(*) FROM sale_lines l WHERE l.sale_id = s.id)",
+        (box_id,),
+    )
+    assert not bad_moves, f"sale movements not exactly one per line: {bad_moves[:5]}"
+    return {"sales": len(ids), "total_minor": sum(hub_totals.values())}
+
+
+def reconcile_box(fs: FaultStack, timeout: float = 60.0) -> dict[str, Any]:
+    """Wait until the box's outbox is fully acked, then reconcile box ↔ hub exactly."""
+    wait_until(lambda: box_unacked(fs.box_db) == 0, timeout, "the box outbox to drain")
+    return reconcile_exact(box_sales(fs.box_db), fs.admin_dsn, fs.box_id)

@@ -1,0 +1,119 @@
+"""Broker, hub-ingest and link faults on a real stack; each ends with an exact reconciliation.
+
+Real PostgreSQL, a PRIVATE real Mosquitto (persistence on, max_queued_messages 20), the real
+hub ingest worker and the real box web app + sync agent as separate processes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from scripts.sync_harness import (
+    FaultStack,
+    box_unacked,
+    hub_rows,
+    hub_sales,
+    reconcile_box,
+    wait_until,
+)
+from tests.faults.selling import Seller
+
+pytestmark = [pytest.mark.pg, pytest.mark.slow]
+SLEEP_ENV = "CFPOS_TEST_INGEST_SLEEP_IN_TX_S"
+HOOK_LINE = "test hook: sleeping inside the ingest transaction"
+
+
+def _ingest_log_count(fs: FaultStack, needle: str) -> int:
+    return (fs.stack.var / "hub-ingest.log").read_text(errors="replace").count(needle)
+
+
+@pytest.mark.req("FR-303", "NFR-003")
+def test_broker_stopped_mid_batch_while_selling(fault_stack: FaultStack) -> None:
+    fs = fault_stack
+    box = fs.cashier()
+    seller = Seller(box, box.first_barcodes(2))
+    seller.start()
+    wait_until(lambda: seller.done >= 10, 30, "10 sales")
+    fs.broker.stop()  # mid-flow: batches in flight, acks in flight
+    at_stop = seller.done
+    wait_until(lambda: seller.done >= at_stop + 15, 30, "15 sales with the broker down")
+    fs.broker.start()  # same port, same persistence folder
+    wait_until(lambda: seller.done >= at_stop + 25, 30, "sales after the restart")
+    assert seller.stop() >= at_stop + 25
+    assert not seller.errors
+    figures = reconcile_box(fs, timeout=90)
+    assert figures["sales"] >= 35
+
+
+@pytest.mark.req("FR-303", "NFR-003")
+def test_hub_ingest_sigkilled_inside_its_transaction(fault_stack: FaultStack) -> None:
+    fs = fault_stack
+    box = fs.cashier()
+    reconcile_box(fs)  # start from a drained box
+    events_before = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
+    )[0][0]
+    hooks_before = _ingest_log_count(fs, HOOK_LINE)
+    fs.stack.kill("hub-ingest")
+    fs.stack.env[SLEEP_ENV] = "60"
+    fs.stack.restart("hub-ingest")
+    sold = [box.sell(box.first_barcodes(1), "100.00")["sale_id"] for _ in range(3)]
+    wait_until(lambda: _ingest_log_count(fs, HOOK_LINE) > hooks_before, 40, "the hook")
+    fs.stack.kill("hub-ingest")  # SIGKILL with the batch transaction open
+    on_hub = {sid for sid, _t in hub_sales(fs.admin_dsn, fs.box_id)}
+    assert not on_hub & set(sold), "a sale of the killed transaction is on the hub"
+    events_after = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
+    )[0][0]
+    assert events_after == events_before, "half-applied batch: events without their sales"
+    moves = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM stock_movements WHERE ref = ANY(%s)", (sold,)
+    )[0][0]
+    assert moves == 0
+    fs.stack.env.pop(SLEEP_ENV)
+    fs.stack.restart("hub-ingest")
+    reconcile_box(fs, timeout=60)
+
+
+@pytest.mark.req("FR-303", "NFR-003")
+def test_puback_is_not_delivery_when_the_broker_drops_queued_messages(
+    fault_stack: FaultStack,
+) -> None:
+    """PITFALLS: with the hub subscriber gone, Mosquitto PUBACKs every batch but drops past
+    max_queued_messages. The box keeps its outbox unacked until the hub's own BatchAck and
+    redelivers, so the final reconciliation is still exact.
+
+    The box-side unit proof is tests/appliance/test_sync_agent.py
+    `test_puback_alone_never_marks_delivered`.
+    """
+    fs = fault_stack
+    box = fs.cashier()
+    reconcile_box(fs)
+    fs.stack.kill("hub-ingest")  # its persistent session stays: the broker queues for it
+    for _ in range(12):
+        box.sell(box.first_barcodes(1), "100.00")
+    wait_until(fs.broker.dropped_messages, 90, "Mosquitto to drop queued messages", every=1)
+    assert box_unacked(fs.box_db) >= 12, "PUBACKed batches were marked delivered"
+    fs.stack.restart("hub-ingest")
+    reconcile_box(fs, timeout=90)
+
+
+@pytest.mark.req("FR-303", "NFR-003", "NFR-002")
+def test_link_down_with_a_few_hundred_sales_queued(fault_stack: FaultStack) -> None:
+    """Short version of the long-outage run (`just chaos` sells thousands)."""
+    fs = fault_stack
+    box = fs.cashier()
+    reconcile_box(fs)
+    fs.broker.stop()
+    codes = box.first_barcodes(1)
+    for _ in range(200):
+        box.sell(codes, "100.00")
+    assert box_unacked(fs.box_db) >= 200
+    started = time.monotonic()
+    fs.broker.start()
+    figures = reconcile_box(fs, timeout=120)
+    drained = time.monotonic() - started
+    assert figures["sales"] >= 200
+    print(f"200-sale backlog drained {drained:.1f}s after the broker came back")
