@@ -99,7 +99,15 @@
     tbody.replaceChildren();
     for (const l of b.lines) {
       const tr = document.createElement("tr");
-      tr.append(cell(l.line_no), cell(l.name), cell(l.qty, "num"), cell(l.unit_price, "num"),
+      const name = cell(l.name);
+      // say why a line costs less: each promotion with its amount, as the receipt does
+      for (const d of l.discounts || []) {
+        const note = document.createElement("div");
+        note.className = "discount";
+        note.textContent = T["ui.promotion"] + " " + d.policy_id + " −" + d.amount;
+        name.append(note);
+      }
+      tr.append(cell(l.line_no), name, cell(l.qty, "num"), cell(l.unit_price, "num"),
         cell(l.line_total, "num"));
       const td = document.createElement("td");
       const btn = document.createElement("button");
