@@ -18,7 +18,7 @@ from appliance.migrations import pending
 from appliance.services import audit
 from appliance.services.context import BoxContext
 from appliance.services.state import ensure_box_state
-from appliance.views import api, hardware, refunds, screen, shifts
+from appliance.views import api, hardware, receipts, refunds, screen, shifts
 from appliance.views.errors import register_error_handlers
 from firmware_config.schema import BoxConfig
 from posdomain.obs import bind_correlation, configure_logging
@@ -101,4 +101,5 @@ def create_app(config: BoxConfig) -> Flask:
     app.register_blueprint(hardware.bp)
     app.register_blueprint(shifts.bp)
     app.register_blueprint(refunds.bp)
+    app.register_blueprint(receipts.bp)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from appliance.i18n_receipt import RECEIPT_MESSAGES
 from appliance.i18n_till import TILL_MESSAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -252,6 +253,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 for _lang, _texts in TILL_MESSAGES.items():
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in RECEIPT_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 
 

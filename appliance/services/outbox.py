@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
+from appliance.db import database
 from appliance.models import Outbox
 from appliance.services.context import BoxContext, now_iso
 from appliance.services.state import allocate_seq, envelope_versions
@@ -85,8 +86,14 @@ def record_attempt(seqs: Iterable[int]) -> None:
 
 
 def queued_count() -> int:
-    """Events not yet acknowledged by the hub (the real backlog)."""
-    return int(Outbox.select().where(Outbox.acked_at.is_null()).count())
+    """Events not yet acknowledged by the hub (the real backlog).
+
+    Read from the trigger-kept `outbox_queued` row (migration 0005): a COUNT(*) of unacked
+    rows grew with the backlog (NFR-002: 17.7 ms at 200 000 queued events).
+    """
+    row = cast(Any, database).execute_sql("SELECT queued FROM outbox_queued WHERE id = 1")
+    found = row.fetchone()
+    return int(found[0]) if found else 0
 
 
 def note_error(seqs: Iterable[int], error: str) -> None:

@@ -171,6 +171,7 @@
       $("change").textContent = sale.change + " " + sale.currency;
       $("receipt-no").textContent = T["ui.receipt"] + " #" + sale.receipt_no;
       lastSaleId = sale.sale_id;
+      $("show-receipt").href = "/receipts/" + encodeURIComponent(sale.sale_id);
       $("device-warnings").hidden = true;
       $("done").showModal();
       setTimeout(() => checkSaleDevices(sale.sale_id), 1500);
