@@ -16,7 +16,7 @@ lint:
 
 # mypy (strict on posdomain and drivers)
 typecheck:
-    mypy posdomain appliance hub drivers firmware_config provisioning
+    mypy posdomain appliance hub drivers firmware_config provisioning scripts
 
 # Format the tree
 fmt:
