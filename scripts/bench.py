@@ -35,18 +35,13 @@ from appliance.services import catalog, masterdata
 from appliance.services.context import BoxContext
 from appliance.services.state import ensure_box_state
 from firmware_config.schema import BoxConfig
+from posdomain.barcodes import check_digit
 from posdomain.canonical import canonical_json
 from posdomain.envelope import DownMessage
 from posdomain.pricing import BasketItem, ProductPrice, WholesaleTier, price_basket
 from posdomain.tax import TaxLine, compute_tax, parse_tax_config
 
 TENANT, BRANCH, PIN = "t-bench", "b-bench", "2468"
-
-
-def ean13(body12: str) -> str:
-    """Append the EAN-13 check digit."""
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body12))
-    return body12 + str((10 - total % 10) % 10)
 
 
 def down(kind: str, body: dict[str, Any], version: int = 1) -> DownMessage:
@@ -70,7 +65,7 @@ def catalog_items(products: int) -> list[dict[str, Any]]:
     return [
         {"id": f"p{i}", "sku": f"SKU{i}",
          "name": f"{WORDS[i % 10].title()} {WORDS[i // 10 % 10]} {i}",
-         "barcodes": [ean13(f"40{i:010d}")], "category": WORDS[i % 10],
+         "barcodes": [f"40{i:010d}" + check_digit(f"40{i:010d}")], "category": WORDS[i % 10],
          "price": f"{1 + i % 50}.{i % 100:02d}", "tax_class": "STD" if i % 3 else "RED",
          "unit": "each", "wholesale_tiers": [], "age_restriction": None,
          "deposit_product_id": None, "is_deposit": False, "active": True, "version": i + 1}

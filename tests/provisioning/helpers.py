@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -22,15 +21,9 @@ from flask.testing import FlaskClient
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.services import mqtt_acl
+from scripts.demo import free_port, port_open
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
-
-def free_port() -> int:
-    """A TCP port free right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -57,13 +50,11 @@ def acl_broker(tmp: Path, users: list[mqtt_acl.MqttUser]) -> Iterator[Broker]:
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            if port_open("127.0.0.1", port):
                 break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError((tmp / "mosquitto.log").read_text()) from None
-                time.sleep(0.05)
+            if proc.poll() is not None:
+                raise RuntimeError((tmp / "mosquitto.log").read_text())
+            time.sleep(0.05)
         hub_pw = (tmp / "hub-ingest.password").read_text().strip()
         yield Broker(port, tmp, hub_pw)
     finally:

@@ -12,7 +12,7 @@ from firmware_config.profiles import render_profile
 from provisioning.__main__ import main
 from provisioning.selftest import format_report, run_selftest
 from provisioning.units import write_units
-from tests.provisioning.helpers import free_port
+from scripts.demo import free_port
 
 
 def config_for(tmp_path: Path, **devices: object):  # type: ignore[no-untyped-def]
