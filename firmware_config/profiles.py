@@ -40,12 +40,6 @@ def load_profile(name: str) -> dict[str, Any]:
     return dict(data)
 
 
-def describe_profile(name: str) -> str:
-    """The profile's one-line description."""
-    data = yaml.safe_load((PROFILE_DIR / f"{name}.yaml").read_text(encoding="utf-8")) or {}
-    return str(data.get("description", ""))
-
-
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """`over` on top of `base`, merging nested mappings key by key (new dict)."""
     out = dict(base)

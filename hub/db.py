@@ -16,7 +16,7 @@ from peewee import Database, DatabaseProxy, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
 
 from posdomain.errors import Forbidden, Reason
-from posdomain.permissions import Principal, Role
+from posdomain.permissions import Principal
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +90,3 @@ def platform_tx() -> Iterator[None]:
         if is_postgres():
             db.execute_sql("SELECT set_config('app.platform', 'on', true)")
         yield
-
-
-@contextmanager
-def principal_tx(principal: Principal) -> Iterator[None]:
-    """Platform transaction for APPLICATION_OWNER, tenant transaction for everyone else."""
-    if principal.role is Role.APPLICATION_OWNER and principal.tenant_id is None:
-        with platform_tx():
-            yield
-    else:
-        with tenant_tx(principal):
-            yield

@@ -141,7 +141,7 @@ class FaultStack:
     def cashier(self) -> BoxClient:
         """A box client logged in as the demo cashier (waits for the box web app)."""
         box = BoxClient(self.stack.box_port)
-        wait_until(lambda: _healthy(self.stack.box_port), 30, "box web")
+        wait_until(lambda: healthy(self.stack.box_port), 30, "box web")
         box.wait_for_master_data()
         box.login(login_of(self.seed, "CASHIER")["pin"])
         return box
@@ -153,7 +153,8 @@ class FaultStack:
         self.broker.stop()
 
 
-def _healthy(port: int) -> bool:
+def healthy(port: int) -> bool:
+    """True if the web app on this port answers /healthz."""
     import requests
 
     try:

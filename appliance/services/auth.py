@@ -170,8 +170,3 @@ def principal_for(ctx: BoxContext, staff: Staff) -> Principal:
         branch_ids=frozenset(json.loads(staff.branch_ids)),
         name=staff.name,
     )
-
-
-def hash_pin(pin: str, hasher: PasswordHasher | None = None) -> str:
-    """argon2 hash of a PIN (the hub makes these; tests and demo seeding use this)."""
-    return (hasher or _hasher).hash(pin)

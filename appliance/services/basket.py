@@ -239,7 +239,7 @@ def set_price_list(
         raise Forbidden(
             "only a supervisor or manager may change the price list", Reason.FORBIDDEN_ROLE
         )
-    money_setup()
+    setup = money_setup()  # refuses before writing if the box has no tax/currency config yet
     with write_txn():
         basket = _open_basket(ctx, staff.id)
         Basket.update(price_list=price_list).where(Basket.id == basket.id).execute()
@@ -250,7 +250,7 @@ def set_price_list(
             target=f"basket:{basket.id}",
             details={"from": basket.price_list, "to": price_list},
         )
-    return view(ctx, staff.id)
+    return render(setup, price_open(setup, find_basket(ctx, staff.id)))
 
 
 def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -> BasketTotals:

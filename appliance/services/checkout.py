@@ -140,13 +140,6 @@ def _existing(key: str) -> dict[str, Any] | None:
     return None if sale is None else sale_dict(sale)
 
 
-def pay_cash(
-    ctx: BoxContext, staff: Staff, tendered: str, idempotency_key: str, correlation_id: str
-) -> dict[str, Any]:
-    """Complete the cashier's basket with a cash tender; a repeated key returns the same sale."""
-    return pay(ctx, staff, [TenderIn("cash", tendered)], idempotency_key, correlation_id)
-
-
 def pay(
     ctx: BoxContext,
     staff: Staff,

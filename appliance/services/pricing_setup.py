@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from appliance.models import BasketLine, Product
+from appliance.models import BasketLine, Product, SaleLine
 from appliance.services.config_docs import config_body, exponent_of
 from appliance.services.price_overrides import overrides_for
 from appliance.services.state import held_versions
@@ -135,7 +135,7 @@ class BasketTotals:
     rejections: tuple[Rejection, ...]
 
 
-def qty_of(line: BasketLine) -> Decimal:
+def qty_of(line: BasketLine | SaleLine) -> Decimal:
     """A line's quantity (integer for 'each', kg with 3 decimals for 'weight')."""
     if line.unit == "each":
         return Decimal(line.qty_milli // 1000)
@@ -162,9 +162,8 @@ def product_price(product: Product, exponent: int) -> ProductPrice:
     )
 
 
-def _item(line: BasketLine, product: Product, exponent: int) -> BasketItem:
+def _item(line: BasketLine, product: Product, base: ProductPrice, exponent: int) -> BasketItem:
     """A label-priced line is one 'weighed' unit at the printed price (extended = label)."""
-    base = product_price(product, exponent)
     if line.label_price_minor is None:
         return BasketItem(str(line.line_no), base, qty_of(line))
     label = ProductPrice(
@@ -196,7 +195,10 @@ def price_lines(
     """Price and tax the active lines of a basket through the posdomain engines."""
     wanted = list({ln.product_id for ln in lines})
     products = {p.id: p for p in Product.select().where(Product.id.in_(wanted))}
-    items = [_item(ln, products[ln.product_id], setup.exponent) for ln in lines]
+    prices = {pid: product_price(p, setup.exponent) for pid, p in products.items()}
+    items = [
+        _item(ln, products[ln.product_id], prices[ln.product_id], setup.exponent) for ln in lines
+    ]
     priced = price_basket(
         items,
         price_list=price_list,

@@ -29,7 +29,7 @@ from appliance.models_till import Refund, RefundLine, SaleVoid
 from appliance.services import audit, inventory, outbox, overrides, shifts
 from appliance.services.context import BoxContext, now_iso
 from appliance.services.inventory import qty_text
-from appliance.services.pricing_setup import money_setup
+from appliance.services.pricing_setup import money_setup, qty_of
 from appliance.services.state import allocate_receipt_no
 from appliance.services.tenders import card_reference, tender_kind
 from posdomain.errors import NotFound, Reason, ValidationError
@@ -53,12 +53,6 @@ def find_sale(code: str) -> Sale:
     if sale is None:
         raise NotFound("no sale with that receipt on this box", Reason.NOT_FOUND)
     return sale
-
-
-def _qty(line: SaleLine) -> Decimal:
-    if line.unit == "each":
-        return Decimal(line.qty_milli // 1000)
-    return Decimal(line.qty_milli).scaleb(-3)
 
 
 def returned_so_far(sale_id: str) -> dict[str, Decimal]:
@@ -90,7 +84,7 @@ def original_tax(sale: Sale, lines: list[SaleLine], cfg: TaxConfig) -> TaxResult
             str(ln.line_no),
             ln.tax_class,
             Decimal(ln.tax_rate),
-            _qty(ln),
+            qty_of(ln),
             from_minor(ln.line_total_minor - ln.tax_minor, exp),
             from_minor(ln.tax_minor, exp),
             from_minor(ln.line_total_minor, exp),
@@ -119,7 +113,7 @@ def lookup(code: str) -> dict[str, Any]:
     done = returned_so_far(sale.id)
     voided = SaleVoid.get_or_none(SaleVoid.sale_id == sale.id) is not None
     lines = SaleLine.select().where(SaleLine.sale == sale.id).order_by(SaleLine.line_no)
-    left = {ln.line_no: _qty(ln) - done.get(str(ln.line_no), Decimal(0)) for ln in lines}
+    left = {ln.line_no: qty_of(ln) - done.get(str(ln.line_no), Decimal(0)) for ln in lines}
     for wire in payload["lines"]:
         remaining = Decimal(0) if voided else left.get(wire["line_no"], Decimal(0))
         wire["refundable_qty"] = qty_text(int(remaining * 1000))

@@ -27,7 +27,7 @@ from appliance.models_till import CashMovement, NoSale, Refund, RefundLine, Sale
 from appliance.services.config_docs import config_body, current_exponent
 from appliance.services.overrides import count_used
 from posdomain.errors import NotFound, Reason
-from posdomain.money import from_minor
+from posdomain.money import format_minor
 
 
 def _sales(shift: Shift, as_of: str) -> tuple[list[Sale], list[SaleVoid]]:
@@ -115,10 +115,6 @@ def compute(shift: Shift, as_of: str) -> dict[str, Any]:
     }
 
 
-def _money(value: int, exp: int) -> str:
-    return str(from_minor(value, exp))
-
-
 def _tender_rows(fig: dict[str, Any], counted: dict[str, int] | None, exp: int) -> list[Any]:
     rows = []
     for kind in ("cash", "card"):
@@ -127,10 +123,10 @@ def _tender_rows(fig: dict[str, Any], counted: dict[str, int] | None, exp: int) 
         rows.append(
             {
                 "kind": kind,
-                "opening_float": _money(fig[kind]["opening_float"], exp),
-                "expected": _money(expected, exp),
-                "counted": None if got is None else _money(got, exp),
-                "difference": None if got is None else _money(got - expected, exp),
+                "opening_float": format_minor(fig[kind]["opening_float"], exp),
+                "expected": format_minor(expected, exp),
+                "counted": None if got is None else format_minor(got, exp),
+                "difference": None if got is None else format_minor(got - expected, exp),
             }
         )
     return rows
@@ -158,23 +154,29 @@ def report_body(
         "opened_at": shift.opened_at,
         "as_of": as_of,
         "currency": cfg.get("currency", ""),
-        "cash": {k: _money(v, exp) for k, v in fig["cash"].items()},
+        "cash": {k: format_minor(v, exp) for k, v in fig["cash"].items()},
         "tenders": _tender_rows(fig, counted, exp),
-        "sales": {"count": fig["sales"]["count"], "total": _money(fig["sales"]["total"], exp)},
+        "sales": {
+            "count": fig["sales"]["count"],
+            "total": format_minor(fig["sales"]["total"], exp),
+        },
         "refunds": {
             "count": fig["refunds"]["count"],
-            "total": _money(fig["refunds"]["total"], exp),
+            "total": format_minor(fig["refunds"]["total"], exp),
         },
-        "voids": {"count": fig["voids"]["count"], "total": _money(fig["voids"]["total"], exp)},
+        "voids": {
+            "count": fig["voids"]["count"],
+            "total": format_minor(fig["voids"]["total"], exp),
+        },
         "no_sale_opens": fig["no_sale_opens"],
         "overrides": fig["overrides"],
         "tax": [
-            {**row, **{k: _money(int(row[k]), exp) for k in ("net", "tax", "gross")}}
+            {**row, **{k: format_minor(int(row[k]), exp) for k in ("net", "tax", "gross")}}
             for row in fig["tax"]
         ],
-        "net_total": _money(net, exp),
+        "net_total": format_minor(net, exp),
         "net_total_minor": net,
-        "grand_total": _money(previous_grand_total() + net, exp),
+        "grand_total": format_minor(previous_grand_total() + net, exp),
     }
 
 

@@ -23,7 +23,7 @@ from appliance.services import audit, auth, outbox, reports_xz
 from appliance.services.config_docs import current_exponent
 from appliance.services.context import BoxContext, now_iso
 from posdomain.errors import Conflict, Forbidden, Reason, ValidationError
-from posdomain.money import parse_money, to_minor
+from posdomain.money import format_minor, parse_money, to_minor
 from posdomain.obs import log_event
 from posdomain.permissions import Action, Scope, authorize
 from posdomain.till_codes import PaidOutReason
@@ -71,7 +71,7 @@ def shift_dict(shift: Shift) -> dict[str, Any]:
         "id": shift.id,
         "till": shift.till,
         "staff_id": shift.staff_id,
-        "opening_float": reports_xz._money(shift.opening_float_minor, current_exponent()),
+        "opening_float": format_minor(shift.opening_float_minor, current_exponent()),
         "opened_at": shift.opened_at,
         "state": shift.state,
         "closed_at": shift.closed_at,
@@ -157,6 +157,13 @@ def print_x(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
     job = enqueue_document(
         f"x:{body['shift_id']}:{body['as_of']}", "report", reports_xz.print_lines(body)
     )
+    return {"job_id": job["id"], "state": job["state"]}
+
+
+def print_z(z_no: int) -> dict[str, Any]:
+    """Reprint a stored Z report on the receipt printer (marked COPY)."""
+    body = reports_xz.get_z(z_no)
+    job = enqueue_document(f"z:{z_no}", "report", reports_xz.print_lines(body), copy=True)
     return {"job_id": job["id"], "state": job["state"]}
 
 

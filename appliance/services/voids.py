@@ -19,7 +19,7 @@ from appliance.models_till import NoSale, Refund, SaleVoid
 from appliance.services import audit, inventory, outbox, overrides, shifts
 from appliance.services.context import BoxContext, now_iso
 from posdomain.errors import Conflict, Reason
-from posdomain.money import from_minor
+from posdomain.money import format_minor
 from posdomain.till_codes import OverrideAction
 
 
@@ -55,7 +55,7 @@ def _void_payload(sale: Sale, staff: Staff, approval: overrides.Approval) -> dic
         "approver_id": approval.approver_id,
         "reason_code": approval.reason_code,
         "exponent": sale.exponent,
-        "total": str(from_minor(sale.total_minor, sale.exponent)),
+        "total": format_minor(sale.total_minor, sale.exponent),
         "voided_at": now_iso(),
     }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from appliance.devices.documents import enqueue_document
 from appliance.services import reports_xz, shifts, suspend
 from appliance.services.brand import current_brand
 from appliance.views.common import box, json_body, require
@@ -80,9 +79,7 @@ def z_json(z_no: int) -> Response:
 def z_print(z_no: int) -> tuple[Response, int]:
     """Reprint a Z report (marked COPY)."""
     require(Action.Z_REPORT)
-    body = reports_xz.get_z(z_no)
-    job = enqueue_document(f"z:{z_no}", "report", reports_xz.print_lines(body), copy=True)
-    return jsonify({"job_id": job["id"], "state": job["state"]}), 202
+    return jsonify(shifts.print_z(z_no)), 202
 
 
 @bp.get("/reports/z/<int:z_no>")

@@ -14,7 +14,7 @@ from typing import Any
 
 from hub.db import db, is_postgres, platform_tx, tenant_tx
 from hub.models import AuditLog
-from hub.services.box_audit import box_chain_reports
+from hub.services.box_audit import box_chain_reports, to_record
 from posdomain.audit_chain import (
     AuditRecord,
     ChainReport,
@@ -59,21 +59,6 @@ def chain_for(principal: Principal | None) -> str:
     return principal.tenant_id
 
 
-def _to_record(row: AuditLog) -> AuditRecord:
-    return AuditRecord(
-        chain=row.chain,
-        seq=row.seq,
-        ts=row.ts,
-        actor=row.actor,
-        action=row.action,
-        target=row.target,
-        severity=row.severity,
-        details=row.details,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
-
-
 def append(
     chain: str,
     actor: str,
@@ -90,7 +75,7 @@ def append(
     )
     rec = next_record(
         chain=chain,
-        head=_to_record(head_row) if head_row else None,
+        head=to_record(head_row) if head_row else None,
         ts=datetime.now(UTC).isoformat(timespec="microseconds"),
         actor=actor,
         action=action,
@@ -122,7 +107,7 @@ def record(
 def chain_records(chain: str) -> list[AuditRecord]:
     """Every record of a chain in seq order (visible under the caller's transaction)."""
     rows = AuditLog.select().where(AuditLog.chain == chain).order_by(AuditLog.seq)
-    return [_to_record(r) for r in rows]
+    return [to_record(r) for r in rows]
 
 
 def visible_chains() -> list[str]:
@@ -158,11 +143,11 @@ def list_entries(
     if branches is None:
         total = query.count()
         records = [
-            _to_record(r) for r in query.order_by(AuditLog.seq.desc()).paginate(page, page_size)
+            to_record(r) for r in query.order_by(AuditLog.seq.desc()).paginate(page, page_size)
         ]
     else:
         wanted = set(branches)
-        newest_first = (_to_record(r) for r in query.order_by(AuditLog.seq.desc()))
+        newest_first = (to_record(r) for r in query.order_by(AuditLog.seq.desc()))
         matching = [r for r in newest_first if entry_branches(r) & wanted]
         total = len(matching)
         start = (max(page, 1) - 1) * page_size

@@ -6,11 +6,12 @@ from itertools import groupby
 from typing import Any
 
 from hub.db import platform_tx, tenant_tx
-from hub.models import BoxAudit
+from hub.models import AuditLog, BoxAudit
 from posdomain.audit_chain import AuditRecord, verify_chain
 
 
-def _record(row: BoxAudit) -> AuditRecord:
+def to_record(row: AuditLog | BoxAudit) -> AuditRecord:
+    """A stored hub or box audit row as a chain record."""
     return AuditRecord(
         chain=row.chain,
         seq=row.seq,
@@ -29,7 +30,7 @@ def _reports() -> list[dict[str, Any]]:
     query = BoxAudit.select().order_by(BoxAudit.box_id, BoxAudit.chain, BoxAudit.seq)
     out = []
     for (box_id, chain), rows in groupby(query, key=lambda r: (r.box_id, r.chain)):
-        report = verify_chain(chain, (_record(r) for r in rows)).to_dict()
+        report = verify_chain(chain, (to_record(r) for r in rows)).to_dict()
         report["box_id"] = box_id
         out.append(report)
     return out

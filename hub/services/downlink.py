@@ -80,13 +80,14 @@ def _body(tenant_id: str, branch_id: str, kind: str) -> dict[str, Any]:
     from hub.services import pricing_policies  # imports this module
     from hub.services.catalog_formats import wire_formats  # imports this module
     from hub.services.catalog_store import current_version
+    from hub.services.catalog_sync import head_body  # catalog_sync imports this module
     from hub.services.config import effective_body  # config imports this module
     from hub.services.flags import flag_values  # flags imports this module
 
     if kind == "staff":
         return _staff_body(tenant_id, branch_id)
     if kind == "catalog":  # the small head; boxes catch up with BoxRequest (catalog_sync)
-        return {"head": True, "version": current_version(tenant_id)}
+        return head_body(current_version(tenant_id))
     if kind == "flags":
         return flag_values(tenant_id)
     if kind == "risk":

@@ -212,7 +212,6 @@ def _prepare_sale(box: Box, ev: EventEnvelope, sale: SaleIn, arrival: Arrival) -
         cashier_id=sale.cashier_id,
         occurred_at=ev.occurred_at,
         catalog_version=ev.versions.catalog,
-        product_ids=[ln.product_id for ln in sale.lines],
         policies=[
             (str(d["policy_id"]), int(d.get("policy_version") or 0))
             for ln in sale.lines
@@ -234,21 +233,18 @@ def _apply_sales(box: Box, sales: list[PreparedSale]) -> None:
     reconciliation.check_sales(box, list(zip([p.facts for p in sales], after, strict=True)))
 
 
-def _apply_event(box: Box, ev: EventEnvelope, arrival: Arrival) -> None:
+def _bad_payload(ev: EventEnvelope, err: PydanticValidationError) -> ValidationError:
+    """The error for an event whose payload does not match its type's schema."""
+    return ValidationError(
+        f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, {"errors": pydantic_errors(err)}
+    )
+
+
+def _apply_event(box: Box, ev: EventEnvelope) -> None:
     """Apply one new event's business effect (raises ValidationError on a bad payload)."""
+    # sale.completed and audit.entry never come here: apply_batch writes them in runs
     try:
-        if ev.type == "sale.completed":
-            _apply_sales(box, [_prepare_sale(box, ev, SaleIn.model_validate(ev.payload), arrival)])
-        elif ev.type == "audit.entry":
-            entry = AuditIn.model_validate(ev.payload)
-            BoxAudit.create(
-                tenant_id=box.tenant_id,
-                branch_id=box.branch_id,
-                box_id=box.box_id,
-                event_id=str(ev.event_id),
-                **entry.model_dump(),
-            )
-        elif ev.type == "stock.movement":
+        if ev.type == "stock.movement":
             body = stock_events.BoxMovementIn.model_validate(ev.payload)
             stock_events.record_box_movement(
                 box.tenant_id, box.branch_id, box.box_id, str(ev.event_id), body
@@ -256,9 +252,7 @@ def _apply_event(box: Box, ev: EventEnvelope, arrival: Arrival) -> None:
         elif ev.type in refunds_apply.EVENT_TYPES:
             refunds_apply.apply_till_event(box, ev)
     except PydanticValidationError as err:
-        raise ValidationError(
-            f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, {"errors": pydantic_errors(err)}
-        ) from err
+        raise _bad_payload(ev, err) from err
 
 
 def _insert_events(box: Box, events: list[EventEnvelope], received_at: datetime) -> set[str]:
@@ -344,7 +338,7 @@ def _apply_one(box: Box, ev: EventEnvelope, arrival: Arrival, ack: dict[str, lis
     with correlation(ev.correlation_id):
         try:
             with db.atomic():  # savepoint: a bad payload keeps its seq but writes nothing else
-                _apply_event(box, ev, arrival)
+                _apply_event(box, ev)
         except ValidationError as err:
             _reject(ev, err, ack)
             return
@@ -377,9 +371,7 @@ def _prepare_one(box: Box, ev: EventEnvelope, arrival: Arrival, run: Run) -> Val
                 )
             )
     except PydanticValidationError as err:
-        return ValidationError(
-            f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, {"errors": pydantic_errors(err)}
-        )
+        return _bad_payload(ev, err)
     except ValidationError as err:
         return err
     run.events.append(ev)

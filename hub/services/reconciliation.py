@@ -60,7 +60,6 @@ class SaleFacts:
     cashier_id: str
     occurred_at: datetime
     catalog_version: int
-    product_ids: list[str]
     policies: list[tuple[str, int]]  # (policy_id, policy_version) of the line discounts
 
 
@@ -156,13 +155,6 @@ def check_sales(box: Box, sales: list[tuple[SaleFacts, dict[str, int]]]) -> list
     # unique (event_id, kind): a redelivered event never doubles an item
     insert_rows(ReconciliationItem, rows, suffix="ON CONFLICT DO NOTHING")
     return kinds
-
-
-def check_sale(box: Box, facts: SaleFacts) -> list[str]:
-    """Queue every conflict of one applied sale (caller's transaction); return the kinds."""
-    keys = [(box.branch_id, pid) for pid in set(facts.product_ids)]
-    stock = ledger.on_hand_many(box.tenant_id, keys)
-    return check_sales(box, [(facts, {pid: q for (_b, pid), q in stock.items()})])[0]
 
 
 def _item_row(

@@ -99,28 +99,6 @@ def _booked(tenant_id: str, event_ids: list[str]) -> set[str]:
     return {str(r.source_event_id) for r in query.distinct()}
 
 
-def record_sale(
-    tenant_id: str,
-    branch_id: str,
-    event_id: str,
-    sale_id: str,
-    lines: list[tuple[str, str]],
-    occurred_at: datetime,
-) -> list[StockMovement]:
-    """Book one box sale's lines (product_id, qty) as negative `sale` movements."""
-    if _already_booked(tenant_id, event_id):
-        return []
-    specs = [
-        MovementSpec(
-            branch_id, pid, -ledger.parse_qty(qty), "sale", None, sale_id, occurred_at, event_id
-        )
-        for pid, qty in lines
-    ]
-    moves = ledger.write_movements(tenant_id, specs, f"event:{event_id}", f"sale:{sale_id}")
-    alerts.evaluate(tenant_id, [(branch_id, pid) for pid, _qty in lines])
-    return moves
-
-
 def record_box_movement(
     tenant_id: str, branch_id: str, box_id: str, event_id: str, body: BoxMovementIn
 ) -> list[StockMovement]:

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
 
 from scripts.demo import ROOT, Stack, free_port
 from scripts.demo_smoke import BoxClient, login_of
+from scripts.sync_harness import healthy, wait_until
 from tests.e2e.conftest import hub_as
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
@@ -166,13 +165,7 @@ def test_enrolled_box_self_tests_and_its_sale_reaches_the_hub(
     )
     assert selftest.returncode == 0, selftest.stdout + selftest.stderr
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
+    wait_until(lambda: healthy(port), 30, "the provisioned box's web app")
     box = BoxClient(port)
     box.wait_for_master_data()
     box.login(login_of(seed, "CASHIER")["pin"])
