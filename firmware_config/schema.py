@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticValidationError
 
 from firmware_config.problems import describe
-from posdomain.envelope import pydantic_errors
+from posdomain.contract import field_details
 from posdomain.errors import Reason, ValidationError
 
 _ID = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -170,7 +170,7 @@ def parse_box_config(data: object) -> BoxConfig:
         raise ValidationError(
             "box configuration is invalid: " + "; ".join(problems),
             Reason.VALIDATION_FAILED,
-            {"errors": pydantic_errors(err), "problems": problems},
+            field_details(err, problems=problems),
         ) from err
 
 

@@ -29,6 +29,7 @@ from hub.views import (
 )
 from hub.views import enrolment as enrolment_views
 from hub.views import pricing as pricing_views
+from posdomain.contract import error_schema
 from posdomain.obs import configure_logging, log_event
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ def _publisher(app: Flask, tenant_id: str) -> None:
 
 
 def _openapi() -> Any:
-    return jsonify(yaml.safe_load(OPENAPI_PATH.read_text()))
+    doc = yaml.safe_load(OPENAPI_PATH.read_text())
+    doc["components"]["schemas"].update(error_schema())  # the shared contract's error body
+    return jsonify(doc)
 
 
 def _validate_audit(app: Flask) -> IntegrityState:

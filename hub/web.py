@@ -20,7 +20,7 @@ from hub.db import db, platform_tx, tenant_tx
 from hub.services import audit, auth
 from hub.services.audit import IntegrityState
 from posdomain.audit_chain import Severity
-from posdomain.envelope import pydantic_errors
+from posdomain.contract import error_body, field_details
 from posdomain.errors import (
     CsrfFailed,
     Forbidden,
@@ -59,7 +59,7 @@ def parse_body(model: type[M]) -> M:
         raise ValidationError(
             "request body does not match the schema",
             Reason.VALIDATION_FAILED,
-            {"fields": pydantic_errors(err)},
+            field_details(err),
         ) from err
 
 
@@ -223,10 +223,7 @@ def render_error(
             return redirect("/login")
         page = render_template("error.html", status=status, reason=reason, message=message)
         return page, status
-    body: dict[str, Any] = {"error": {"reason": reason, "message": message}}
-    if details:
-        body["error"]["details"] = details
-    return jsonify(body), status
+    return jsonify(error_body(reason, message, details)), status
 
 
 def handle_pos_error(err: PosError) -> ResponseReturnValue:

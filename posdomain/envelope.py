@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from posdomain.canonical import canonical_json
+from posdomain.contract import DownKind, field_details
 from posdomain.errors import PayloadTooLarge, Reason, ValidationError
 
 PROTOCOL_VERSION = 1
@@ -82,7 +83,7 @@ class DownMessage(_Strict):
     """Hub → box master data (staff, catalog, config, flags, risk), versioned per kind."""
 
     v: Literal[1] = 1
-    kind: Literal["staff", "catalog", "config", "flags", "risk", "pricing"]
+    kind: DownKind
     version: int = Field(ge=1)
     tenant_id: str
     branch_id: str
@@ -135,12 +136,5 @@ def decode(raw: bytes, model: type[M]) -> M:
         raise ValidationError(
             "message does not match the schema",
             Reason.MALFORMED_MESSAGE,
-            {"errors": pydantic_errors(err)},
+            field_details(err),
         ) from err
-
-
-def pydantic_errors(err: PydanticValidationError) -> list[dict[str, str]]:
-    """Compact, JSON-safe list of field errors for an error body."""
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()
-    ][:20]

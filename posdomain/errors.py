@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from posdomain.contract import error_body
+
 
 class Reason(StrEnum):
     """Stable reason codes. Never rename a member's value: support and clients key on it."""
@@ -110,10 +112,7 @@ class PosError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body both apps send for this error."""
-        body: dict[str, Any] = {"error": {"reason": str(self.reason), "message": self.message}}
-        if self.details:
-            body["error"]["details"] = self.details
-        return body
+        return error_body(self.reason, self.message, self.details)
 
 
 class ValidationError(PosError):

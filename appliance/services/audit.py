@@ -12,6 +12,7 @@ from appliance.models import AuditLog
 from appliance.services import outbox
 from appliance.services.context import BoxContext, now_iso
 from posdomain.audit_chain import AuditRecord, ChainReport, Severity, next_record, verify_chain
+from posdomain.contract import EventType
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def append(
         prev_hash=record.prev_hash,
         hash=record.hash,
     ).execute()
-    outbox.enqueue(ctx, "audit.entry", asdict(record))
+    outbox.enqueue(ctx, EventType.AUDIT_ENTRY, asdict(record))
     return record
 
 

@@ -33,6 +33,7 @@ from appliance.services.pricing_setup import (
 from appliance.services.state import allocate_receipt_no
 from appliance.services.suspend import customer_of
 from appliance.services.tenders import Settlement, TenderIn, check_tenders, settle
+from posdomain.contract import EventType
 from posdomain.errors import Conflict, NotFound, Reason
 from posdomain.money import to_minor
 from posdomain.obs import log_event
@@ -206,7 +207,7 @@ def _complete(
     customer = customer_of(ctx, staff.id)
     if customer is not None:
         payload["customer"] = customer
-    envelope = outbox.enqueue(ctx, "sale.completed", payload, correlation_id)
+    envelope = outbox.enqueue(ctx, EventType.SALE_COMPLETED, payload, correlation_id)
     _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id)
     _store_extras(payload, paid, customer)
     inventory.record_sale(

@@ -21,6 +21,7 @@ from appliance.db import write_txn
 from appliance.models import Product, Staff, StockMovement
 from appliance.services import audit, catalog, outbox
 from appliance.services.context import BoxContext, now_iso
+from posdomain.contract import EventType
 from posdomain.errors import NotFound, Reason, ValidationError
 
 MILLI = Decimal(1000)
@@ -127,7 +128,7 @@ def _book(
         "ref": ref,
         "occurred_at": at,
     }
-    envelope = outbox.enqueue(ctx, "stock.movement", payload)
+    envelope = outbox.enqueue(ctx, EventType.STOCK_MOVEMENT, payload)
     StockMovement.insert(
         id=movement_id,
         product_id=product.id,

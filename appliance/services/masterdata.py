@@ -25,7 +25,8 @@ from appliance.services.context import BoxContext, now_iso
 from appliance.services.state import held_versions, set_held_version
 from posdomain.audit_chain import Severity
 from posdomain.barcodes import parse_barcode_formats
-from posdomain.envelope import DownMessage, pydantic_errors, utcnow
+from posdomain.contract import field_details
+from posdomain.envelope import DownMessage, utcnow
 from posdomain.errors import Reason, ValidationError
 from posdomain.obs import log_event
 from posdomain.policy import PolicyRejection as Rejection
@@ -88,7 +89,7 @@ def _parse(model: type[_Body], body: dict[str, Any]) -> Any:
         raise ValidationError(
             "down message body does not match the schema",
             Reason.MALFORMED_MESSAGE,
-            {"errors": pydantic_errors(err)},
+            field_details(err),
         ) from err
 
 

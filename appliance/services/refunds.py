@@ -32,6 +32,7 @@ from appliance.services.inventory import qty_text
 from appliance.services.pricing_setup import money_setup, qty_of
 from appliance.services.state import allocate_receipt_no
 from appliance.services.tenders import card_reference, tender_kind
+from posdomain.contract import EventType
 from posdomain.errors import NotFound, Reason, ValidationError
 from posdomain.money import from_minor, quantum, to_minor
 from posdomain.obs import log_event
@@ -334,7 +335,7 @@ def _record(
         tender = _tender_wire(kind, request.get("card_reference"), result.payable)
         head = _head(staff, sale, approval, request["idempotency_key"], setup)
         payload = _payload(head, result, sources, tender)
-        envelope = outbox.enqueue(ctx, "refund.completed", payload, correlation_id)
+        envelope = outbox.enqueue(ctx, EventType.REFUND_COMPLETED, payload, correlation_id)
         _store(ctx, staff, payload, shift.id, str(envelope.event_id))
         overrides.use(ctx, approval, staff, f"refund:{payload['refund_id']}")
         _audit(ctx, staff, payload)

@@ -22,6 +22,7 @@ from appliance.models_till import CashMovement, Shift, ZReport
 from appliance.services import audit, auth, outbox, reports_xz
 from appliance.services.config_docs import current_exponent
 from appliance.services.context import BoxContext, now_iso
+from posdomain.contract import EventType
 from posdomain.errors import Conflict, Forbidden, Reason, ValidationError
 from posdomain.money import format_minor, parse_money, to_minor
 from posdomain.obs import log_event
@@ -194,7 +195,7 @@ def _store_z(
     Shift.update(state="closed", closed_at=closed_at, closed_by=staff.id).where(
         Shift.id == shift.id
     ).execute()
-    envelope = outbox.enqueue(ctx, "shift.closed", body)
+    envelope = outbox.enqueue(ctx, EventType.SHIFT_CLOSED, body)
     audit.append(
         ctx,
         actor=f"staff:{staff.id}",

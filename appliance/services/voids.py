@@ -18,6 +18,7 @@ from appliance.models import Sale, SaleLine, Staff
 from appliance.models_till import NoSale, Refund, SaleVoid
 from appliance.services import audit, inventory, outbox, overrides, shifts
 from appliance.services.context import BoxContext, now_iso
+from posdomain.contract import EventType
 from posdomain.errors import Conflict, Reason
 from posdomain.money import format_minor
 from posdomain.till_codes import OverrideAction
@@ -74,7 +75,7 @@ def post_void(
     with write_txn():
         sale, shift_id = _voidable(ctx, sale_id)
         payload = _void_payload(sale, staff, approval)
-        envelope = outbox.enqueue(ctx, "sale.voided", payload, correlation_id)
+        envelope = outbox.enqueue(ctx, EventType.SALE_VOIDED, payload, correlation_id)
         SaleVoid.insert(
             sale_id=sale.id,
             shift_id=shift_id,

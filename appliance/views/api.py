@@ -31,6 +31,7 @@ from appliance.views.schemas import (
     StockReceive,
     StockWaste,
 )
+from posdomain.contract import error_schema
 from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action
 
@@ -205,6 +206,7 @@ def openapi_document() -> dict[str, Any]:
     """The maintained OpenAPI document (appliance/openapi.yaml)."""
     text = resources.files("appliance").joinpath("openapi.yaml").read_text(encoding="utf-8")
     doc: dict[str, Any] = yaml.safe_load(text)
+    doc["components"]["schemas"].update(error_schema())  # the shared contract's error body
     return doc
 
 

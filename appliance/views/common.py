@@ -13,7 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 from appliance.models import Staff
 from appliance.services import auth
 from appliance.services.context import BoxContext
-from posdomain.envelope import pydantic_errors
+from posdomain.contract import field_details
 from posdomain.errors import Reason, Unauthenticated, ValidationError
 from posdomain.permissions import Action, Principal, authorize
 
@@ -44,7 +44,7 @@ def json_body(model: type[M]) -> M:
         raise ValidationError(
             "request body does not match the schema",
             Reason.VALIDATION_FAILED,
-            {"errors": pydantic_errors(err)},
+            field_details(err),
         ) from err
 
 

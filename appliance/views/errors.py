@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from posdomain.contract import error_body
 from posdomain.errors import PosError, Reason
 from posdomain.obs import log_event
 
@@ -14,10 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def _body(reason: str, message: str, status: int, **details: object) -> tuple[Response, int]:
-    error: dict[str, object] = {"reason": reason, "message": message}
-    if details:
-        error["details"] = details
-    return jsonify({"error": error}), status
+    return jsonify(error_body(reason, message, details)), status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 from hub.db import tenant_tx
 from hub.services import config
+from posdomain.contract import PLATFORM_BRAND, Brand, brand_from
 
-# neutral platform look used before a tenant is known (login page) or configured
-PLATFORM_BRAND = {
-    "store_name": "Cosmic Forge POS",
-    "receipt_header": "",
-    "receipt_footer": "",
-    "primary_color": "#1f4e79",
-    "logo_text": "CF",
-}
-
-
-@dataclass(frozen=True)
-class Brand:
-    """What the portal and receipts may show of a tenant's brand."""
-
-    store_name: str
-    receipt_header: str
-    receipt_footer: str
-    primary_color: str
-    logo_text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return asdict(self)
+__all__ = ["Brand", "brand_for", "platform_brand"]
 
 
 def platform_brand() -> Brand:
     """The neutral brand used before login."""
-    return Brand(**PLATFORM_BRAND)
+    return PLATFORM_BRAND
 
 
 def brand_for(tenant_id: str | None) -> Brand:
@@ -46,4 +22,4 @@ def brand_for(tenant_id: str | None) -> Brand:
         row = config.current(tenant_id, "branding")
     if row is None:
         return platform_brand()
-    return Brand(**{**PLATFORM_BRAND, **row.body})
+    return brand_from(row.body, PLATFORM_BRAND)

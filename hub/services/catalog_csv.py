@@ -19,7 +19,7 @@ from hub.services.catalog_rules import (
     ProductValues,
     normalize,
 )
-from posdomain.envelope import pydantic_errors
+from posdomain.contract import field_errors
 from posdomain.errors import PosError, Reason, ValidationError
 
 COLUMNS = (
@@ -135,7 +135,7 @@ def row_to_input(row: dict[str, str]) -> ProductIn:
     try:
         return ProductIn.model_validate(data)
     except PydanticValidationError as err:
-        problems = pydantic_errors(err)
+        problems = field_errors(err)
         raise ValidationError(
             "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
             Reason.VALIDATION_FAILED,

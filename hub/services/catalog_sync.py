@@ -19,6 +19,7 @@ from hub.services.catalog_rules import load_context
 from hub.services.ingest import quarantine
 from posdomain import topics
 from posdomain.canonical import canonical_json
+from posdomain.contract import DownKind
 from posdomain.envelope import BoxRequest, DownMessage, decode, utcnow
 from posdomain.errors import PosError, Reason, ValidationError
 from posdomain.obs import log_event
@@ -109,7 +110,7 @@ def chunk_messages(box: Box, since_version: int) -> list[tuple[str, DownMessage]
 
 def _message(box: Box, version: int, body: dict[str, Any]) -> DownMessage:
     return DownMessage(
-        kind="catalog",
+        kind=DownKind.CATALOG,
         version=version,
         tenant_id=box.tenant_id,
         branch_id=box.branch_id,

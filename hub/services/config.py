@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from hub.db import tenant_tx
 from hub.models import Branch, ConfigVersion, Tenant
 from hub.services import audit, downlink
-from posdomain.envelope import pydantic_errors
+from posdomain.contract import field_details
 from posdomain.errors import NotFound, PosError, Reason, ValidationError
 from posdomain.permissions import Principal
 from posdomain.tax import parse_tax_config
@@ -113,7 +113,7 @@ def validate_body(kind: str, body: dict[str, Any], exponent: int = 2) -> dict[st
         clean = SCHEMAS[kind].model_validate(body).model_dump(mode="json")
     except PydanticValidationError as err:
         raise ValidationError(
-            f"invalid {kind} config", Reason.VALIDATION_FAILED, {"fields": pydantic_errors(err)}
+            f"invalid {kind} config", Reason.VALIDATION_FAILED, field_details(err)
         ) from err
     if kind == "pricing" and clean.get("timezone") is None:
         clean.pop("timezone", None)  # optional: stored bodies stay as they were without it

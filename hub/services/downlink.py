@@ -17,13 +17,13 @@ from hub.db import platform_tx, tenant_tx
 from hub.models import Box, ConfigVersion, DownState, Tenant, User
 from hub.mqtt_auth import apply_credentials
 from posdomain import topics
+from posdomain.contract import DOWN_KINDS
 from posdomain.envelope import DownMessage, encode, utcnow
 from posdomain.obs import log_event
 from posdomain.permissions import Role
 
 log = logging.getLogger(__name__)
 
-DOWN_KINDS = ("staff", "catalog", "config", "flags", "risk", "pricing")
 BOX_ROLES = (Role.BRANCH_MANAGER.value, Role.SUPERVISOR.value, Role.CASHIER.value)
 PUBLISH_TIMEOUT_S = 5.0
 
@@ -124,7 +124,7 @@ def messages_for_box(box: Box) -> list[tuple[str, DownMessage]]:
         if versions.get(kind, 0) < 1:
             continue
         msg = DownMessage(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             version=versions[kind],
             tenant_id=box.tenant_id,
             branch_id=box.branch_id,

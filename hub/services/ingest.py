@@ -27,7 +27,8 @@ from hub.services import (
     sync_health,
 )
 from hub.services.bulk import insert_rows
-from posdomain.envelope import BatchAck, EventBatch, EventEnvelope, pydantic_errors
+from posdomain.contract import EventType, field_details
+from posdomain.envelope import BatchAck, EventBatch, EventEnvelope
 from posdomain.errors import PosError, Reason, ValidationError
 from posdomain.money import parse_money, to_minor
 from posdomain.obs import correlation, log_event
@@ -37,7 +38,7 @@ MAX_MISSING_REPORTED = 500
 # test-only fault hook: sleep this long inside the batch transaction, after the inserts
 SLEEP_IN_TX_ENV = "CFPOS_TEST_INGEST_SLEEP_IN_TX_S"
 # event types applied set-based per run of consecutive events (others one by one, in seq order)
-RUN_TYPES = frozenset({"sale.completed", "audit.entry"})
+RUN_TYPES = frozenset({EventType.SALE_COMPLETED, EventType.AUDIT_ENTRY})
 
 
 class _Wire(BaseModel):
@@ -235,16 +236,14 @@ def _apply_sales(box: Box, sales: list[PreparedSale]) -> None:
 
 def _bad_payload(ev: EventEnvelope, err: PydanticValidationError) -> ValidationError:
     """The error for an event whose payload does not match its type's schema."""
-    return ValidationError(
-        f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, {"errors": pydantic_errors(err)}
-    )
+    return ValidationError(f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, field_details(err))
 
 
 def _apply_event(box: Box, ev: EventEnvelope) -> None:
     """Apply one new event's business effect (raises ValidationError on a bad payload)."""
     # sale.completed and audit.entry never come here: apply_batch writes them in runs
     try:
-        if ev.type == "stock.movement":
+        if ev.type == EventType.STOCK_MOVEMENT:
             body = stock_events.BoxMovementIn.model_validate(ev.payload)
             stock_events.record_box_movement(
                 box.tenant_id, box.branch_id, box.box_id, str(ev.event_id), body
@@ -357,7 +356,7 @@ class Run:
 def _prepare_one(box: Box, ev: EventEnvelope, arrival: Arrival, run: Run) -> ValidationError | None:
     """Add a sale or audit event to the run; return the error of a bad payload instead."""
     try:
-        if ev.type == "sale.completed":
+        if ev.type == EventType.SALE_COMPLETED:
             run.sales.append(_prepare_sale(box, ev, SaleIn.model_validate(ev.payload), arrival))
         else:
             entry = AuditIn.model_validate(ev.payload)

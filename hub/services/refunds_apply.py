@@ -16,11 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.models import BaseModel as DbModel
 from hub.models import Box, JsonField, UtcField, utcnow
+from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.errors import Reason, ValidationError
 from posdomain.money import parse_money, to_minor
-
-EVENT_TYPES = frozenset({"refund.completed", "sale.voided", "shift.closed"})
 
 
 class BoxRefund(DbModel):
@@ -193,4 +192,12 @@ def _shift(box: Box, ev: EventEnvelope) -> None:
 
 def apply_till_event(box: Box, ev: EventEnvelope) -> None:
     """Store one till-document event (raises pydantic/ValidationError on a bad payload)."""
-    {"refund.completed": _refund, "sale.voided": _void, "shift.closed": _shift}[ev.type](box, ev)
+    _APPLIERS[EventType(ev.type)](box, ev)
+
+
+_APPLIERS = {
+    EventType.REFUND_COMPLETED: _refund,
+    EventType.SALE_VOIDED: _void,
+    EventType.SHIFT_CLOSED: _shift,
+}
+EVENT_TYPES = frozenset(_APPLIERS)

@@ -16,7 +16,7 @@ from hub.services.brand import brand_for
 from hub.services.enrolment import CodeRequest, Endpoints
 from hub.settings import mqtt_host_port
 from hub.web import current_principal, integrity, parse_body, require, target_tenant
-from posdomain.envelope import pydantic_errors
+from posdomain.contract import field_errors
 from posdomain.errors import Conflict, NotFound, Reason, Unauthenticated, ValidationError
 from posdomain.permissions import Action
 
@@ -157,7 +157,7 @@ def enrolment_page() -> ResponseReturnValue:
         except (ValidationError, NotFound, Conflict) as err:  # Forbidden goes to the handler
             error = err.message
         except PydanticValidationError as err:
-            error = "; ".join(f"{e['field']}: {e['problem']}" for e in pydantic_errors(err))
+            error = "; ".join(f"{e['field']}: {e['problem']}" for e in field_errors(err))
     data = enrolment_boxes.enrolment_overview(principal, tenant, scope)
     status = 201 if created else (400 if error else 200)
     return _page("enrol.html", data=data, created=created, error=error), status

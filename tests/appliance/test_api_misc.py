@@ -16,6 +16,7 @@ from appliance.migrations import migrate
 from appliance.services import masterdata
 from appliance.services.context import BoxContext
 from appliance.services.state import ensure_box_state
+from posdomain.contract import ErrorBody, error_schema
 from tests.appliance.conftest import login
 from tests.appliance.factories import config_body, down, make_config, seed_messages
 from tests.appliance.test_basket import MILK, add
@@ -121,3 +122,15 @@ def test_database_of_another_box_is_refused(tmp_path: Path, box_db: SqliteDataba
     config = make_config(tmp_path)  # same path as the fixture's box, new box id
     with pytest.raises(Exception, match="another box"):
         create_app(config)
+
+
+@pytest.mark.req("NFR-005")
+def test_schema_rejection_uses_the_shared_error_body(cashier: FlaskClient) -> None:
+    """Box and hub answer a schema rejection alike: details.fields (posdomain.contract)."""
+    resp = cashier.post("/api/v1/basket/lines", json={"barcode": 12, "extra": True})
+    assert resp.status_code == 400
+    body = ErrorBody.model_validate(resp.get_json())
+    assert body.error.reason == "VALIDATION_FAILED"
+    assert {f.field for f in body.error.details.fields} >= {"extra"}
+    doc = cashier.get("/api/openapi.json").get_json()
+    assert doc["components"]["schemas"]["Error"] == error_schema()["Error"]

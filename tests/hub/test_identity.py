@@ -12,6 +12,7 @@ from hub.app import OPENAPI_PATH
 from hub.db import platform_tx
 from hub.models import User
 from hub.services.auth import hash_secret
+from posdomain.contract import ErrorBody, error_schema
 from tests.hub.conftest import login
 
 pytestmark = [pytest.mark.pg]
@@ -92,6 +93,9 @@ def test_request_hygiene(client, app):
     schema = client.put("/api/v1/config/branding", json={"body": {}, "reason": "x", "extra": 1})
     assert schema.get_json()["error"]["reason"] == "VALIDATION_FAILED"
     assert schema.get_json()["error"]["details"]["fields"]
+    assert ErrorBody.model_validate(schema.get_json()).error.details.fields
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["components"]["schemas"]["Error"] == error_schema()["Error"]
     big = client.put(
         "/api/v1/config/branding",
         data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1),

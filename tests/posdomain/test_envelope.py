@@ -99,7 +99,7 @@ def test_extra_fields_rejected_with_field_errors() -> None:
     with pytest.raises(ValidationError) as info:
         decode(raw(batch_dict(extra="x")), EventBatch)
     assert info.value.reason is Reason.MALFORMED_MESSAGE
-    assert info.value.details["errors"][0]["field"] == "extra"
+    assert info.value.details["fields"][0]["field"] == "extra"
 
 
 def test_extra_field_inside_event_rejected() -> None:
@@ -116,7 +116,7 @@ def test_bad_seq_rejected(seq: object) -> None:
     with pytest.raises(ValidationError) as info:
         decode(raw(data), EventBatch)
     assert info.value.reason is Reason.MALFORMED_MESSAGE
-    assert info.value.details["errors"][0]["field"] == "events.0.seq"
+    assert info.value.details["fields"][0]["field"] == "events.0.seq"
 
 
 @pytest.mark.parametrize(

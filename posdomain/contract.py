@@ -1,0 +1,153 @@
+"""What box and hub both speak, in one place: the JSON error body, event type names,
+down-message kinds and branding. Neither side may spell these on its own (HOUSE_STYLE:
+"one contract for what both sides speak"); docs/CONTRACT.md describes them for clients.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
+
+# --- the JSON error body ------------------------------------------------------------------
+#
+#   {"error": {"reason": "VALIDATION_FAILED", "message": "...",
+#              "details": {"fields": [{"field": "qty", "problem": "..."}], ...}}}
+#
+# `details` is optional; when a schema rejected the input it carries `fields`, always under
+# that one key, on the box and on the hub alike.
+
+FIELDS_KEY = "fields"
+MAX_FIELD_ERRORS = 20
+
+
+def field_errors(err: PydanticValidationError) -> list[dict[str, str]]:
+    """Compact, JSON-safe list of field errors (`field` dotted path, `problem` text)."""
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()
+    ][:MAX_FIELD_ERRORS]
+
+
+def field_details(err: PydanticValidationError, **extra: Any) -> dict[str, Any]:
+    """`details` of an error body for a schema rejection: {"fields": [...], **extra}."""
+    return {FIELDS_KEY: field_errors(err), **extra}
+
+
+class FieldError(BaseModel):
+    """One schema problem: the dotted path of the field and what is wrong with it."""
+
+    field: str
+    problem: str
+
+
+class ErrorDetails(BaseModel):
+    """Optional context of an error; `fields` when a schema rejected the input."""
+
+    model_config = {"extra": "allow"}
+    fields: list[FieldError] = Field(default_factory=list, max_length=MAX_FIELD_ERRORS)
+
+
+class ErrorInfo(BaseModel):
+    """The reason code clients key on, a human message, optional details."""
+
+    reason: str = Field(examples=["VALIDATION_FAILED"])
+    message: str
+    details: ErrorDetails = Field(default_factory=ErrorDetails)
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of both apps."""
+
+    error: ErrorInfo
+
+
+def error_schema() -> dict[str, Any]:
+    """JSON schema of ErrorBody for an OpenAPI document (components.schemas.Error)."""
+    schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {"Error": schema, **defs}
+
+
+def error_body(reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The error body both apps answer with."""
+    error: dict[str, Any] = {"reason": str(reason), "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+# --- event type names (box → hub) -------------------------------------------------------------
+
+
+class EventType(StrEnum):
+    """Business events a box sends up; the hub applies each type in exactly one place."""
+
+    SALE_COMPLETED = "sale.completed"
+    SALE_VOIDED = "sale.voided"
+    REFUND_COMPLETED = "refund.completed"
+    SHIFT_CLOSED = "shift.closed"
+    STOCK_MOVEMENT = "stock.movement"
+    AUDIT_ENTRY = "audit.entry"
+
+
+# --- down-message kinds (hub → box) -----------------------------------------------------------
+
+
+class DownKind(StrEnum):
+    """Versioned master data the hub publishes retained per box, one topic per kind."""
+
+    STAFF = "staff"
+    CATALOG = "catalog"
+    CONFIG = "config"
+    FLAGS = "flags"
+    RISK = "risk"
+    PRICING = "pricing"
+
+
+DOWN_KINDS: tuple[DownKind, ...] = tuple(DownKind)
+
+
+# --- branding ---------------------------------------------------------------------------------
+
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+NEUTRAL_COLOR = "#44546a"
+
+
+@dataclass(frozen=True)
+class Brand:
+    """What screens and receipts may show of a tenant's brand (FR-801)."""
+
+    store_name: str
+    receipt_header: str = ""
+    receipt_footer: str = ""
+    primary_color: str = NEUTRAL_COLOR
+    logo_text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON/template form."""
+        return asdict(self)
+
+
+PLATFORM_BRAND = Brand(store_name="Cosmic Forge POS", primary_color="#1f4e79", logo_text="CF")
+
+
+def _color(value: Any, fallback: str) -> str:
+    # only #rrggbb reaches a page's CSS, so a configured value cannot inject style
+    return value if isinstance(value, str) and _COLOR.match(value) else fallback
+
+
+def brand_from(branding: dict[str, Any] | None, fallback: Brand) -> Brand:
+    """A Brand from a `branding` config body; missing or unsafe values fall back."""
+    body = branding or {}
+    name = str(body.get("store_name") or fallback.store_name)
+    return Brand(
+        store_name=name,
+        receipt_header=str(body.get("receipt_header") or fallback.receipt_header),
+        receipt_footer=str(body.get("receipt_footer") or fallback.receipt_footer),
+        primary_color=_color(body.get("primary_color"), fallback.primary_color),
+        logo_text=str(body.get("logo_text") or fallback.logo_text or name[:2].upper()),
+    )
