@@ -11,29 +11,41 @@ from typing import Any
 import yaml
 from flask import Flask, jsonify
 
-from hub import db as hub_db
 from hub import web
-from hub.services import audit, downlink
-from hub.services.audit import IntegrityState
-from hub.settings import defaults, mqtt_host_port
-from hub.views import (
-    admin,
-    auth,
-    catalog,
-    catalog_pages,
-    governance,
-    inventory,
-    portal,
-    sales,
-    sync,
-)
-from hub.views import enrolment as enrolment_views
-from hub.views import pricing as pricing_views
+from hub.boxes import views as box_views
+from hub.catalog import api as catalog_api
+from hub.catalog import pages as catalog_pages
+from hub.core import db as hub_db
+from hub.governance import audit
+from hub.governance import views as governance_views
+from hub.governance.audit import IntegrityState
+from hub.identity import auth_views, user_views
+from hub.inventory import views as inventory_views
+from hub.pricing import views as pricing_views
+from hub.sales import pages as sales_pages
+from hub.sales import views as sales_views
+from hub.settings import mqtt_host_port, settings
+from hub.sync import downlink
+from hub.sync import views as sync_views
 from posdomain.contract import error_schema
 from posdomain.obs import configure_logging, log_event
 
 log = logging.getLogger(__name__)
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
+# one blueprint (or two: API and pages) per area; each area keeps its own templates
+BLUEPRINTS = (
+    auth_views,
+    user_views,
+    governance_views,
+    sales_views,
+    sales_pages,
+    inventory_views,
+    catalog_api,
+    catalog_pages,
+    sync_views,
+    box_views,
+    pricing_views,
+)
 
 
 def _publisher(app: Flask, tenant_id: str) -> None:
@@ -68,15 +80,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the hub app: bind the database, validate the audit chains, register blueprints."""
     configure_logging("hub")
     app = Flask(__name__)
-    app.config.update(defaults())
+    app.config.update(settings().flask_config())
     app.config.update(config or {})
     app.permanent_session_lifetime = timedelta(seconds=app.config["IDLE_TIMEOUT_SECONDS"])
     hub_db.bind(app.config["DATABASE_URL"])
     web.init_app(app)
-    for module in (auth, admin, governance, sales, portal, inventory, catalog, catalog_pages, sync):
-        app.register_blueprint(module.bp)
-    app.register_blueprint(enrolment_views.bp)
-    app.register_blueprint(pricing_views.bp)
+    for area in BLUEPRINTS:
+        app.register_blueprint(area.bp)
     app.add_url_rule("/api/openapi.json", "openapi", _openapi)
     app.add_url_rule("/healthz", "healthz", lambda: jsonify({"ok": True}))
     app.extensions["cfpos_publish"] = partial(_publisher, app)

@@ -1,33 +1,142 @@
-"""Hub settings from the environment (and overrides passed to create_app)."""
+"""Hub settings: typed, read once from CFPOS_* environment variables, failing fast.
+
+This is the only hub module that reads the environment. Every process (gunicorn workers,
+the ingest worker, the CLI) builds the same `HubSettings`, so two workers or a restart never
+disagree about a secret. In STAGING and PROD the hub refuses to start without its session
+secret and audit checkpoint key; in DEV it falls back to fixed, loudly logged development
+values (never random per process, so gunicorn workers share sessions).
+"""
 
 from __future__ import annotations
 
-import os
-import secrets
-from typing import Any
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "postgresql://cfpos_app@127.0.0.1:5432/cfpos_hub"
+DEFAULT_LATE_WINDOW_S = 15 * 60
+# DEV only: stable across processes so a DEV hub under gunicorn keeps one session secret
+DEV_SECRET = "cfpos-dev-only-secret-never-use-in-staging-or-prod"  # noqa: S105
 
 
-def defaults() -> dict[str, Any]:
-    """The Flask config the hub starts from, read from CFPOS_* environment variables."""
-    secret = os.environ.get("CFPOS_HUB_SECRET_KEY") or secrets.token_hex(32)
-    return {
-        "DATABASE_URL": os.environ.get("CFPOS_HUB_DATABASE_URL", DEFAULT_DATABASE_URL),
-        "ADMIN_DATABASE_URL": os.environ.get("CFPOS_HUB_ADMIN_DATABASE_URL"),
-        "MQTT_URL": os.environ.get("CFPOS_MQTT_URL", "mqtt://127.0.0.1:1883"),
-        "SECRET_KEY": secret,
-        "CFPOS_ENV": os.environ.get("CFPOS_ENV", "DEV").upper(),
-        "IDLE_TIMEOUT_SECONDS": int(os.environ.get("CFPOS_HUB_IDLE_TIMEOUT", "900")),
-        "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "AUDIT_CHECKPOINT_DIR": os.environ.get("CFPOS_HUB_CHECKPOINT_DIR"),
-        "AUDIT_CHECKPOINT_KEY": os.environ.get("CFPOS_HUB_CHECKPOINT_KEY", secret),
-        "VALIDATE_AUDIT_ON_START": True,
-        "PUBLISH_DOWN": True,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("CFPOS_HUB_SECURE_COOKIES", "0") == "1",
-    }
+class SettingsError(RuntimeError):
+    """The environment does not describe a hub that may start (message says what to set)."""
+
+
+class HubSettings(BaseSettings):
+    """Everything the hub reads from its environment, validated once."""
+
+    model_config = SettingsConfigDict(env_prefix="CFPOS_", extra="ignore", frozen=True)
+
+    env: Literal["DEV", "STAGING", "PROD"] = "DEV"
+    hub_database_url: str = DEFAULT_DATABASE_URL
+    hub_admin_database_url: str | None = None
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_username: str | None = None
+    mqtt_password_file: Path | None = None
+    hub_secret_key: SecretStr | None = None
+    hub_checkpoint_key: SecretStr | None = None
+    hub_checkpoint_dir: Path | None = None
+    hub_idle_timeout: int = Field(default=900, ge=60, le=24 * 3600)
+    hub_secure_cookies: bool = False
+    hub_public_url: str | None = None
+    mqtt_public_url: str | None = None
+    late_window_seconds: int = Field(default=DEFAULT_LATE_WINDOW_S, ge=1, le=7 * 24 * 3600)
+    ingest_client_id: str = Field(default="cfpos-hub-ingest", min_length=1, max_length=64)
+    hub_host: str = "127.0.0.1"
+    hub_port: int = Field(default=8000, ge=1, le=65535)
+    demo_box_id: str = "box-downtown-1"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upper_env(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("env"), str):
+            data = {**data, "env": data["env"].upper()}
+        return data
+
+    @model_validator(mode="after")
+    def _secrets_outside_dev(self) -> HubSettings:
+        if self.env == "DEV":
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("CFPOS_HUB_SECRET_KEY", self.hub_secret_key),
+                ("CFPOS_HUB_CHECKPOINT_KEY", self.hub_checkpoint_key),
+            )
+            if value is None or len(value.get_secret_value()) < 32
+        ]
+        if missing:
+            raise ValueError(
+                f"{self.env} hub refuses to start: set {' and '.join(missing)} "
+                "(at least 32 characters each, the same for every hub process)"
+            )
+        return self
+
+    @property
+    def secret_key(self) -> str:
+        """The session-signing secret (DEV: a fixed development value)."""
+        return self.hub_secret_key.get_secret_value() if self.hub_secret_key else DEV_SECRET
+
+    @property
+    def checkpoint_key(self) -> str:
+        """The key signing audit checkpoints (DEV: the session secret)."""
+        if self.hub_checkpoint_key is not None:
+            return self.hub_checkpoint_key.get_secret_value()
+        return self.secret_key
+
+    def mqtt_host_port(self) -> tuple[str, int]:
+        """(host, port) of the broker."""
+        return mqtt_host_port(self.mqtt_url)
+
+    def flask_config(self) -> dict[str, Any]:
+        """The Flask config the hub app starts from."""
+        return {
+            "DATABASE_URL": self.hub_database_url,
+            "ADMIN_DATABASE_URL": self.hub_admin_database_url,
+            "MQTT_URL": self.mqtt_url,
+            "SECRET_KEY": self.secret_key,
+            "CFPOS_ENV": self.env,
+            "IDLE_TIMEOUT_SECONDS": self.hub_idle_timeout,
+            "MAX_CONTENT_LENGTH": 1024 * 1024,
+            "AUDIT_CHECKPOINT_DIR": str(self.hub_checkpoint_dir)
+            if self.hub_checkpoint_dir
+            else None,
+            "AUDIT_CHECKPOINT_KEY": self.checkpoint_key,
+            "PUBLIC_URL": self.hub_public_url,
+            "MQTT_PUBLIC_URL": self.mqtt_public_url,
+            "VALIDATE_AUDIT_ON_START": True,
+            "PUBLISH_DOWN": True,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.hub_secure_cookies,
+        }
+
+
+def load_settings(**overrides: Any) -> HubSettings:
+    """Read and validate the environment now (SettingsError with a clear message if bad)."""
+    try:
+        settings = HubSettings(**overrides)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors()
+        )
+        raise SettingsError(problems) from err
+    if settings.env == "DEV" and settings.hub_secret_key is None:
+        log.warning("DEV hub: fixed development session secret (set CFPOS_HUB_SECRET_KEY)")
+    return settings
+
+
+@cache
+def settings() -> HubSettings:
+    """The process's settings, read once."""
+    return load_settings()
 
 
 def mqtt_host_port(url: str) -> tuple[str, int]:

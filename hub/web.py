@@ -16,9 +16,10 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
-from hub.db import db, platform_tx, tenant_tx
-from hub.services import audit, auth
-from hub.services.audit import IntegrityState
+from hub.core.db import db, platform_tx, tenant_tx
+from hub.governance import audit
+from hub.governance.audit import IntegrityState
+from hub.identity import auth
 from posdomain.audit_chain import Severity
 from posdomain.contract import error_body, field_details
 from posdomain.errors import (

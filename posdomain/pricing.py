@@ -24,8 +24,11 @@ from typing import Any, Literal
 from posdomain.errors import Reason, ValidationError
 from posdomain.money import parse_money, quantum, round_money
 from posdomain.policy import Policy, PolicyRejection, verify_policies
-from posdomain.promotions import DiscountAllocation as DiscountAllocation  # re-export
-from posdomain.promotions import PromoLine, apply_promotions
+from posdomain.promotions import (
+    DiscountAllocation,  # re-export
+    PromoLine,
+    apply_promotions,
+)
 
 PriceList = Literal["retail", "wholesale"]
 

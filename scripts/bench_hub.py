@@ -10,9 +10,9 @@ import argparse
 import logging
 import uuid
 
-from hub import db as hub_db
+from hub.core import db as hub_db
+from hub.demo.catalog_bench import bench_import
 from hub.migrate import migrate
-from hub.services.catalog_bench import bench_import
 from scripts.demo import drop_database
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432"

@@ -6,6 +6,7 @@ hub ingest worker and the real box web app + sync agent as separate processes.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
@@ -18,11 +19,10 @@ from scripts.sync_harness import (
     reconcile_box,
     wait_until,
 )
+from tests.faults.ingest_holding_tx import HOOK_LINE
 from tests.faults.selling import Seller
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
-SLEEP_ENV = "CFPOS_TEST_INGEST_SLEEP_IN_TX_S"
-HOOK_LINE = "test hook: sleeping inside the ingest transaction"
 
 
 def _ingest_log_count(fs: FaultStack, needle: str) -> int:
@@ -57,8 +57,8 @@ def test_hub_ingest_sigkilled_inside_its_transaction(fault_stack: FaultStack) ->
     )[0][0]
     hooks_before = _ingest_log_count(fs, HOOK_LINE)
     fs.stack.kill("hub-ingest")
-    fs.stack.env[SLEEP_ENV] = "60"
-    fs.stack.restart("hub-ingest")
+    normal_ingest = fs.stack.argvs["hub-ingest"]
+    fs.stack.start("hub-ingest", [sys.executable, "-m", "tests.faults.ingest_holding_tx", "60"])
     sold = [box.sell(box.first_barcodes(1), "100.00")["sale_id"] for _ in range(3)]
     wait_until(lambda: _ingest_log_count(fs, HOOK_LINE) > hooks_before, 40, "the hook")
     fs.stack.kill("hub-ingest")  # SIGKILL with the batch transaction open
@@ -72,8 +72,7 @@ def test_hub_ingest_sigkilled_inside_its_transaction(fault_stack: FaultStack) ->
         fs.admin_dsn, "SELECT count(*) FROM stock_movements WHERE ref = ANY(%s)", (sold,)
     )[0][0]
     assert moves == 0
-    fs.stack.env.pop(SLEEP_ENV)
-    fs.stack.restart("hub-ingest")
+    fs.stack.start("hub-ingest", normal_ingest)
     reconcile_box(fs, timeout=60)
 
 

@@ -12,12 +12,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hub import db as hub_db
 from hub.app import create_app
-from hub.db import platform_tx
+from hub.core import db as hub_db
+from hub.core.db import platform_tx
+from hub.demo.seed import seed_demo
+from hub.identity.models import Box
 from hub.migrate import migrate
-from hub.models import Box
-from hub.seed import seed_demo
 from posdomain.envelope import EventBatch
 
 

@@ -8,11 +8,11 @@ from typing import Any
 import psycopg2
 from flask.testing import FlaskClient
 
-from hub.db import platform_tx, tenant_tx
-from hub.models import Branch, User
-from hub.models_inventory import StockMovement
-from hub.services import stock_ledger
-from hub.services.auth import hash_secret
+from hub.core.db import platform_tx, tenant_tx
+from hub.identity.auth import hash_secret
+from hub.identity.models import Branch, User
+from hub.inventory import ledger as stock_ledger
+from hub.inventory.models import StockMovement
 from posdomain.permissions import Principal, Role
 
 TENANT = "t-greenbasket"

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.db import tenant_tx
-from hub.models_inventory import StockAlert
-from hub.services import alerts, inventory
-from hub.services import stock_ledger as ledger
-from hub.services.alert_channels import LogChannel, RecordingChannel, set_channel
-from hub.services.ingest import apply_batch
+from hub.core.db import tenant_tx
+from hub.inventory import alerts, ledger
+from hub.inventory import service as inventory
+from hub.inventory.alert_channels import LogChannel, RecordingChannel, set_channel
+from hub.inventory.models import StockAlert
+from hub.sync.apply import apply_batch
 from posdomain.obs import JsonFormatter
 from posdomain.permissions import Role
 from tests.hub.conftest import enrol_box

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.db import tenant_tx
-from hub.models import AuditLog
+from hub.core.db import tenant_tx
+from hub.governance.models import AuditLog
 from posdomain.permissions import MATRIX, Action, Role
 from tests.hub.conftest import login
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from hub import db as hub_db
 from hub.app import create_app
-from hub.seed import seed_demo
-from hub.services import audit
+from hub.core import db as hub_db
+from hub.demo.seed import seed_demo
+from hub.governance import audit
 from tests.hub.conftest import PASSWORDS, drop_database, make_database
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]

@@ -9,10 +9,10 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from hub.db import tenant_tx
-from hub.models_catalog import Product
-from hub.services import audit
-from hub.services.catalog_store import current_version
+from hub.catalog.models import Product
+from hub.catalog.store import current_version
+from hub.core.db import tenant_tx
+from hub.governance import audit
 from posdomain.barcodes import check_digit
 from tests.hub.conftest import login
 

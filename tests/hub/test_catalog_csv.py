@@ -7,12 +7,12 @@ import io
 
 import pytest
 
-from hub.db import tenant_tx
-from hub.models_catalog import Product
-from hub.services import audit
-from hub.services.catalog_bench import generate_csv, make_bench_tenant
-from hub.services.catalog_import import export_lines, import_csv
-from hub.services.catalog_store import current_version
+from hub.catalog.csv_import import export_lines, import_csv
+from hub.catalog.models import Product
+from hub.catalog.store import current_version
+from hub.core.db import tenant_tx
+from hub.demo.catalog_bench import generate_csv, make_bench_tenant
+from hub.governance import audit
 from posdomain.errors import ValidationError
 from posdomain.permissions import Principal, Role, Scope
 from tests.hub.conftest import login

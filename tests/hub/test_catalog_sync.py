@@ -11,17 +11,20 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.db import db, platform_tx, tenant_tx
-from hub.ingest import IngestWorker
-from hub.models import Box, Branch, Quarantine
-from hub.models_catalog import Product
-from hub.seed import DEMO_BOX
-from hub.services import catalog, downlink
-from hub.services.catalog_bench import generate_csv, make_bench_tenant
-from hub.services.catalog_import import import_csv
-from hub.services.catalog_rules import ProductIn
-from hub.services.catalog_store import current_version
-from hub.services.catalog_sync import MAX_CHUNK_PRODUCTS, build_chunks, handle_request
+from hub.catalog import service as catalog
+from hub.catalog.chunks import MAX_CHUNK_PRODUCTS, build_chunks
+from hub.catalog.csv_import import import_csv
+from hub.catalog.models import Product
+from hub.catalog.rules import ProductIn
+from hub.catalog.store import current_version
+from hub.core.db import db, platform_tx, tenant_tx
+from hub.demo.catalog_bench import generate_csv, make_bench_tenant
+from hub.demo.seed import demo_box_id
+from hub.identity.models import Box, Branch
+from hub.sync import downlink
+from hub.sync.box_requests import handle_request
+from hub.sync.models import Quarantine
+from hub.sync.worker import IngestWorker
 from posdomain import topics
 from posdomain.envelope import BoxRequest, DownMessage, encode
 from posdomain.permissions import Principal, Role, Scope
@@ -107,7 +110,7 @@ def test_since_version_returns_only_later_changes_with_branch_price_and_archive(
 @pytest.mark.req("FR-200")
 def test_head_is_the_catalog_version_and_demo_catalog_is_complete(app):
     with platform_tx():
-        box = Box.get_by_id(DEMO_BOX)
+        box = Box.get_by_id(demo_box_id())
     with tenant_tx(T):
         msgs = dict(downlink.messages_for_box(box))
         head = msgs[topics.box_down(box.box_id, "catalog")]

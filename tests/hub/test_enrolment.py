@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from hub.db import platform_tx, tenant_tx
-from hub.models import AuditLog, Box, User, utcnow
-from hub.models_enrolment import BoxCredential, EnrolmentCode
-from hub.services import enrolment, mqtt_acl
-from hub.services.auth import hash_secret
-from hub.services.enrolment import CodeRequest, Endpoints
-from hub.services.ingest import apply_batch
+from hub.boxes import broker_acl, enrolment
+from hub.boxes.enrolment import CodeRequest, Endpoints
+from hub.boxes.models import BoxCredential, EnrolmentCode
+from hub.core.db import platform_tx, tenant_tx
+from hub.core.models import utcnow
+from hub.governance.models import AuditLog
+from hub.identity.auth import hash_secret
+from hub.identity.models import Box, User
+from hub.sync.apply import apply_batch
 from posdomain.errors import Gone
 from posdomain.permissions import Principal, Role
 from tests.hub.conftest import login, make_batch
@@ -83,7 +85,7 @@ def test_owner_creates_single_use_code_and_enrols(client: FlaskClient) -> None:
         assert Box.get_by_id(body["box_id"]).status == "active"
     assert cred.password_hash.startswith("$7$")
     assert body["mqtt"]["password"] not in cred.password_hash
-    assert mqtt_acl.verify_password(cred.password_hash, body["mqtt"]["password"])
+    assert broker_acl.verify_password(cred.password_hash, body["mqtt"]["password"])
 
     again = enrol(client, created["code"])
     assert again.status_code == 409

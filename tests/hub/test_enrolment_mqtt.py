@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.services import mqtt_acl
+from hub.boxes import broker_acl
+from hub.core.mqtt import MqttLogin
+from hub.settings import load_settings
+from hub.sync.worker import IngestWorker
 from posdomain import topics
 from tests.provisioning.helpers import Broker, acl_broker, probe, wait_until
 
@@ -18,11 +21,11 @@ PW_A, PW_B = "box-a-secret", "box-b-secret"
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     """Box A hashed by mosquitto_passwd, box B by our Python `$7$` (both must log in)."""
-    tool = mqtt_acl.tool_hash(PW_A)
+    tool = broker_acl.tool_hash(PW_A)
     assert tool is not None, "mosquitto_passwd should be installed on this machine"
     users = [
-        mqtt_acl.MqttUser("box-a", tool, "box-a"),
-        mqtt_acl.MqttUser("box-b", mqtt_acl.python_hash(PW_B), "box-b"),
+        broker_acl.MqttUser("box-a", tool, "box-a"),
+        broker_acl.MqttUser("box-b", broker_acl.python_hash(PW_B), "box-b"),
     ]
     with acl_broker(tmp_path_factory.mktemp("acl-broker"), users) as running:
         yield running
@@ -38,13 +41,13 @@ def test_generated_files(broker: Broker) -> None:
     assert "allow_anonymous false" in conf
     assert "max_queued_messages 200000" in conf
     assert (broker.out_dir / "passwd").stat().st_mode & 0o777 == 0o600
-    assert mqtt_acl.verify_password(mqtt_acl.python_hash("x"), "x")
-    assert not mqtt_acl.verify_password(mqtt_acl.python_hash("x"), "y")
+    assert broker_acl.verify_password(broker_acl.python_hash("x"), "x")
+    assert not broker_acl.verify_password(broker_acl.python_hash("x"), "y")
 
 
 @pytest.mark.req("NFR-005")
 def test_box_publishes_own_events_and_reads_own_acks(broker: Broker) -> None:
-    hub = probe(broker.port, mqtt_acl.HUB_USER, broker.hub_password, "t-hub-1")
+    hub = probe(broker.port, broker_acl.HUB_USER, broker.hub_password, "t-hub-1")
     box_a = probe(broker.port, "box-a", PW_A, "t-box-a-1")
     try:
         assert hub.connack == "Success"
@@ -62,7 +65,7 @@ def test_box_publishes_own_events_and_reads_own_acks(broker: Broker) -> None:
 
 @pytest.mark.req("NFR-005")
 def test_box_cannot_write_or_read_another_box(broker: Broker) -> None:
-    hub = probe(broker.port, mqtt_acl.HUB_USER, broker.hub_password, "t-hub-2")
+    hub = probe(broker.port, broker_acl.HUB_USER, broker.hub_password, "t-hub-2")
     box_a = probe(broker.port, "box-a", PW_A, "t-box-a-2")
     try:
         hub.subscribe(topics.ALL_BOX_EVENTS)
@@ -95,16 +98,14 @@ def test_wrong_password_and_anonymous_are_refused(broker: Broker, tmp_path: Path
 
 @pytest.mark.req("NFR-005")
 def test_hub_ingest_worker_logs_in_with_its_configured_credentials(
-    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    broker: Broker, tmp_path: Path
 ) -> None:
     """The ingest worker uses CFPOS_MQTT_USERNAME / CFPOS_MQTT_PASSWORD_FILE on a locked broker."""
-    from hub.ingest import IngestWorker
-
     pw_file = tmp_path / "hub.password"
     pw_file.write_text(broker.hub_password + "\n")
-    monkeypatch.setenv("CFPOS_MQTT_USERNAME", mqtt_acl.HUB_USER)
-    monkeypatch.setenv("CFPOS_MQTT_PASSWORD_FILE", str(pw_file))
-    worker = IngestWorker("127.0.0.1", broker.port, client_id="t-hub-creds")
+    settings = load_settings(mqtt_username=broker_acl.HUB_USER, mqtt_password_file=pw_file)
+    login = MqttLogin.from_settings(settings)
+    worker = IngestWorker("127.0.0.1", broker.port, client_id="t-hub-creds", login=login)
     worker.client.connect("127.0.0.1", broker.port)
     worker.client.loop_start()
     try:
@@ -113,8 +114,7 @@ def test_hub_ingest_worker_logs_in_with_its_configured_credentials(
         worker.client.loop_stop()
         worker.client.disconnect()
 
-    monkeypatch.delenv("CFPOS_MQTT_USERNAME")
-    anonymous = IngestWorker("127.0.0.1", broker.port, client_id="t-hub-anon")
+    anonymous = IngestWorker("127.0.0.1", broker.port, client_id="t-hub-anon", login=MqttLogin())
     anonymous.client.connect("127.0.0.1", broker.port)
     anonymous.client.loop_start()
     try:

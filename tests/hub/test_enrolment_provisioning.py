@@ -12,7 +12,7 @@ import yaml
 from flask.testing import FlaskClient
 
 from firmware_config.schema import load_box_config
-from hub.services import enrolment_boxes
+from hub.boxes import registry
 from provisioning.__main__ import main as provisioning_main
 from provisioning.enrol import EnrolFailed, enrol
 from provisioning.selftest import run_selftest
@@ -43,7 +43,7 @@ def enrolled(client: FlaskClient, tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def broker(enrolled: dict[str, Any]) -> Iterator[Broker]:
     """Our own Mosquitto with the passwd/ACL `python -m hub mqtt-config` writes from the DB."""
-    with acl_broker(enrolled["tmp"] / "mqtt", enrolment_boxes.broker_users()) as running:
+    with acl_broker(enrolled["tmp"] / "mqtt", registry.broker_users()) as running:
         yield running
 
 

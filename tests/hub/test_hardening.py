@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.db import platform_tx, tenant_tx
-from hub.models import Branch, LoginFailure, Sale, Tenant
-from hub.services import audit, auth, config, sales
+from hub.core.db import platform_tx, tenant_tx
+from hub.governance import audit, config
+from hub.identity import auth
+from hub.identity.models import Branch, LoginFailure, Tenant
+from hub.sales import queries as sales
+from hub.sales.models import Sale
 from posdomain.errors import TooManyRequests, ValidationError
 from tests.hub.conftest import PASSWORDS, login
 

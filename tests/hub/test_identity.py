@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from hub.app import OPENAPI_PATH
-from hub.db import platform_tx
-from hub.models import User
-from hub.services.auth import hash_secret
+from hub.core.db import platform_tx
+from hub.identity.auth import hash_secret
+from hub.identity.models import User
 from posdomain.contract import ErrorBody, error_schema
 from tests.hub.conftest import login
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hub.db import tenant_tx
-from hub.models import Sale
-from hub.services.ingest import apply_batch
+from hub.core.db import tenant_tx
+from hub.sales.models import Sale
+from hub.sync.apply import apply_batch
 from posdomain.errors import Reason, ValidationError
 from tests.hub.conftest import enrol_box, make_batch
 

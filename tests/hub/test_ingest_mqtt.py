@@ -10,9 +10,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.db import db
-from hub.ingest import IngestWorker
-from hub.models import Quarantine
+from hub.core.db import db
+from hub.sync.models import Quarantine
+from hub.sync.worker import IngestWorker
 from posdomain import topics
 from posdomain.envelope import MAX_MESSAGE_BYTES, BatchAck, encode
 from tests.hub.conftest import enrol_box, make_batch

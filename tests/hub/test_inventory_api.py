@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hub.db import tenant_tx
-from hub.models import AuditLog
+from hub.core.db import tenant_tx
+from hub.governance.models import AuditLog
 from posdomain.permissions import Role
 from tests.hub.inventory_helpers import OTHER_TENANT, TENANT, key, login_as, new_branches
 

@@ -14,11 +14,11 @@ import psycopg2.errors
 import pytest
 from peewee import IntegrityError
 
-from hub.db import db, tenant_tx
-from hub.services import inventory
-from hub.services import stock_ledger as ledger
-from hub.services.ingest import apply_batch
-from hub.services.stock_ledger import MovementSpec
+from hub.core.db import db, tenant_tx
+from hub.inventory import ledger
+from hub.inventory import service as inventory
+from hub.inventory.ledger import MovementSpec
+from hub.sync.apply import apply_batch
 from posdomain.envelope import EventBatch
 from posdomain.errors import Conflict, Reason, ValidationError
 from posdomain.permissions import Role

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub import db as hub_db
-from hub.db import platform_tx
+from hub.core import db as hub_db
+from hub.core.db import platform_tx
+from hub.identity.models import Branch, Tenant
+from hub.inventory import alerts, transfers
+from hub.inventory import service as inventory
+from hub.inventory.alert_channels import RecordingChannel, set_channel
 from hub.migrate import migrate
-from hub.models import Branch, Tenant
-from hub.services import alerts, inventory, transfers
-from hub.services.alert_channels import RecordingChannel, set_channel
 from posdomain.permissions import Role
 from tests.hub.inventory_helpers import key, on_hand, who
 

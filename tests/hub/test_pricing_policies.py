@@ -15,9 +15,10 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from hub.db import tenant_tx
-from hub.models import AuditLog, Box, DownState
-from hub.services import downlink
+from hub.core.db import tenant_tx
+from hub.governance.models import AuditLog, DownState
+from hub.identity.models import Box
+from hub.sync import downlink
 from posdomain.policy import verify_policy
 from tests.hub.conftest import enrol_box, login
 

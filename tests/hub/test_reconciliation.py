@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.db import platform_tx, tenant_tx
-from hub.models import Sale, User
-from hub.models_pricing import PricingPolicy
-from hub.models_sync import ReconciliationItem
-from hub.services import stock_ledger as ledger
-from hub.services.ingest import apply_batch
-from hub.services.stock_ledger import MovementSpec
+from hub.core.db import platform_tx, tenant_tx
+from hub.identity.models import User
+from hub.inventory import ledger
+from hub.inventory.ledger import MovementSpec
+from hub.pricing.models import PricingPolicy
+from hub.sales.models import Sale
+from hub.sync.apply import apply_batch
+from hub.sync.models import ReconciliationItem
 from tests.hub.conftest import enrol_box
 from tests.hub.sync_helpers import B, T, batch_of, sale_event
 

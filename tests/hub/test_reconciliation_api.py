@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.db import tenant_tx
-from hub.ingest import handle_status
-from hub.models import AuditLog, Quarantine, Sale
-from hub.models_sync import BoxHeartbeat
-from hub.services.ingest import apply_batch
+from hub.core.db import tenant_tx
+from hub.governance.models import AuditLog
+from hub.sales.models import Sale
+from hub.sync.apply import apply_batch
+from hub.sync.models import BoxHeartbeat, Quarantine
+from hub.sync.worker import handle_status
 from posdomain import topics
 from tests.hub.conftest import enrol_box, login
 from tests.hub.sync_helpers import B2, B, T, batch_of, sale_event

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from hub.db import tenant_tx
-from hub.services.ingest import apply_batch
-from hub.services.refunds_apply import BoxRefund, HubSaleVoid, ShiftReport
+from hub.core.db import tenant_tx
+from hub.sales.models import BoxRefund, HubSaleVoid, ShiftReport
+from hub.sync.apply import apply_batch
 from posdomain.envelope import EventBatch
 from tests.hub.conftest import enrol_box, sale_payload
 

@@ -6,9 +6,9 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from hub.db import db, tenant_tx
-from hub.models import Sale
-from hub.services.ingest import apply_batch
+from hub.core.db import db, tenant_tx
+from hub.sales.models import Sale
+from hub.sync.apply import apply_batch
 from tests.hub.conftest import enrol_box, make_batch
 
 pytestmark = [pytest.mark.pg]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub.db import tenant_tx
-from hub.models_catalog import Product
-from hub.models_inventory import StockMovement
-from hub.seed import DEMO_BRANCHES, DEMO_TENANT, seed_demo
+from hub.catalog.models import Product
+from hub.core.db import tenant_tx
+from hub.demo.seed import DEMO_BRANCHES, DEMO_TENANT, seed_demo
+from hub.inventory.models import StockMovement
 
 pytestmark = [pytest.mark.pg]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from hub import db as hub_db
 from hub.app import create_app
+from hub.core import db as hub_db
+from hub.demo.seed import seed_demo
 from hub.migrate import available, migrate
-from hub.seed import seed_demo
-from hub.services.ingest import apply_batch
+from hub.sync.apply import apply_batch
 from tests.hub.conftest import PASSWORDS, make_batch
 
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from hub.db import db, tenant_tx
-from hub.models_inventory import InventoryOperation, Transfer
-from hub.services import audit, inventory, transfers
-from hub.services import stock_ledger as ledger
+from hub.core.db import db, tenant_tx
+from hub.governance import audit
+from hub.inventory import ledger, transfers
+from hub.inventory import service as inventory
+from hub.inventory.models import InventoryOperation, Transfer
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason
 from posdomain.permissions import Role
 from tests.hub.inventory_helpers import (
@@ -261,8 +262,9 @@ def test_database_error_mid_step_leaves_nothing(setup, monkeypatch, step, where)
 
 _KILL_SCRIPT = """
 import json, sys, time
-from hub import db as hub_db
-from hub.services import audit, transfers
+from hub.core import db as hub_db
+from hub.governance import audit
+from hub.inventory import transfers
 from posdomain.permissions import Principal, Role
 cfg = json.loads(sys.argv[1])
 hub_db.bind(cfg["url"])

@@ -20,7 +20,7 @@ import paho.mqtt.client as mqtt
 from flask.testing import FlaskClient
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.services import mqtt_acl
+from hub.boxes import broker_acl
 from scripts.demo import free_port, port_open
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -36,13 +36,13 @@ class Broker:
 
 
 @contextmanager
-def acl_broker(tmp: Path, users: list[mqtt_acl.MqttUser]) -> Iterator[Broker]:
+def acl_broker(tmp: Path, users: list[broker_acl.MqttUser]) -> Iterator[Broker]:
     """Start our own Mosquitto with generated passwd/acl/conf on a free port; stop it after."""
     if not Path(MOSQUITTO).exists():
         raise RuntimeError("mosquitto is not installed: apt-get install mosquitto")
     port = free_port()
     run_as = "root" if os.geteuid() == 0 else None
-    mqtt_acl.write_broker_files(
+    broker_acl.write_broker_files(
         tmp, users, datetime.now(UTC), port=port, bind="127.0.0.1", run_as=run_as
     )
     log = (tmp / "mosquitto.log").open("wb")

@@ -1,0 +1,116 @@
+"""Catalog to boxes (CONTRACT "Catalog sync"): the retained head and the catch-up chunks.
+
+A box holding catalog version H < V asks with `BoxRequest(kind="catalog", since_version=H)`;
+the hub answers on `down/catalog` (not retained) with chunks of products whose version is in
+(H, V], ordered by version, priced for the box's branch (branch override wins).
+"""
+
+from __future__ import annotations
+
+import logging
+from itertools import groupby
+from typing import Any
+
+from hub.catalog import store
+from hub.catalog.models import Product
+from hub.catalog.rules import load_context
+from hub.core.db import tenant_tx
+from hub.identity.models import Box
+from posdomain import topics
+from posdomain.canonical import canonical_json
+from posdomain.contract import DownKind
+from posdomain.envelope import DownMessage, utcnow
+
+log = logging.getLogger(__name__)
+MAX_CHUNK_PRODUCTS = 500
+# products per chunk are also capped by size so a chunk stays well under MAX_MESSAGE_BYTES
+MAX_CHUNK_BYTES = 192 * 1024
+
+
+def head_body(version: int) -> dict[str, Any]:
+    """Body of the small retained `down/catalog` head."""
+    return {"head": True, "version": version}
+
+
+def _priced_products(tenant_id: str, branch_id: str, since_version: int) -> list[dict[str, Any]]:
+    ctx = load_context(tenant_id)
+    rows = list(
+        Product.select()
+        .where(Product.tenant_id == tenant_id, Product.version > since_version)
+        .order_by(Product.version, Product.id)
+    )
+    ids = [p.id for p in rows]
+    codes, tiers = store.children_of(ids)
+    overrides = store.branch_prices_of(ids, branch_id)
+    return [
+        store.wire_product(p, codes[p.id], tiers[p.id], ctx.exponent, overrides.get(p.id))
+        for p in rows
+    ]
+
+
+def _split(products: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """≤ MAX_CHUNK_PRODUCTS per chunk, never splitting products of one version."""
+    chunks: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    for _version, group_iter in groupby(products, key=lambda p: p["version"]):
+        group = list(group_iter)
+        group_size = sum(len(canonical_json(p)) for p in group)
+        too_many = len(current) + len(group) > MAX_CHUNK_PRODUCTS
+        if current and (too_many or size + group_size > MAX_CHUNK_BYTES):
+            chunks.append(current)
+            current, size = [], 0
+        current.extend(group)
+        size += group_size
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def build_chunks(tenant_id: str, branch_id: str, since_version: int) -> list[dict[str, Any]]:
+    """Chunk bodies from `since_version` to the current version (caller's tenant transaction).
+
+    Each body is `{"head": false, "from_version", "to_version", "products", "last"}`; the
+    chunks chain (`from_version` of one = `to_version` of the previous) and the last one ends
+    at the tenant's current catalog version.
+    """
+    current = store.current_version(tenant_id)
+    parts = _split(_priced_products(tenant_id, branch_id, since_version))
+    bodies, start = [], since_version
+    for n, products in enumerate(parts):
+        last = n == len(parts) - 1
+        end = current if last else int(products[-1]["version"])
+        bodies.append(
+            {
+                "head": False,
+                "from_version": start,
+                "to_version": end,
+                "products": products,
+                "last": last,
+            }
+        )
+        start = end
+    return bodies
+
+
+def chunk_messages(box: Box, since_version: int) -> list[tuple[str, DownMessage]]:
+    """(topic, DownMessage) for every chunk a box needs (none while the catalog is empty)."""
+    with tenant_tx(box.tenant_id):
+        bodies = build_chunks(box.tenant_id, box.branch_id, since_version)
+    topic = topics.box_down(box.box_id, "catalog")
+    return [
+        (topic, _message(box, int(body["to_version"]), body))
+        for body in bodies
+        if body["to_version"] >= 1
+    ]
+
+
+def _message(box: Box, version: int, body: dict[str, Any]) -> DownMessage:
+    return DownMessage(
+        kind=DownKind.CATALOG,
+        version=version,
+        tenant_id=box.tenant_id,
+        branch_id=box.branch_id,
+        issued_at=utcnow(),
+        body=body,
+    )

@@ -1,0 +1,258 @@
+"""Catalog CSV import (all-or-nothing upsert by SKU, bulk writes) and streamed export.
+
+A file is validated completely first; one bad row rejects the whole file and nothing is
+written. A good file is applied in one transaction: unchanged rows are skipped, changed and
+new rows get their own catalog version each (so catch-up chunks can split anywhere), and the
+import is audited once with before/after of every changed product.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from peewee import chunked
+
+from hub.catalog import store
+from hub.catalog.csv_rows import ParsedFile, ParsedRow, RowError, header_line, parse_csv, render_row
+from hub.catalog.models import Product
+from hub.catalog.rules import format_qty, load_context
+from hub.catalog.service import require_tenant_scope
+from hub.core.db import tenant_tx
+from hub.core.models import utcnow
+from hub.governance import audit
+from posdomain.errors import Reason, ValidationError
+from posdomain.money import format_minor
+from posdomain.permissions import Principal, Scope
+
+EXPORT_PAGE = 1000
+
+
+def csv_row(
+    p: Product, codes: list[str], tiers: list[Any], exponent: int, deposit_sku: str
+) -> dict[str, str]:
+    """A product as a CSV row dict (what export writes and the audit shows)."""
+    return {
+        "sku": p.sku,
+        "name": p.name,
+        "barcodes": "|".join(codes),
+        "category": p.category or "",
+        "tax_class": p.tax_class,
+        "unit": p.unit,
+        "price": format_minor(p.price_minor, exponent),
+        "cost": "" if p.cost_minor is None else format_minor(p.cost_minor, exponent),
+        "wholesale_tiers": "|".join(
+            f"{format_qty(m)}:{format_minor(v, exponent)}" for m, v in tiers
+        ),
+        "age_restriction": "" if p.age_restriction is None else str(p.age_restriction),
+        "is_deposit": "true" if p.is_deposit else "false",
+        "deposit_sku": deposit_sku,
+        "active": "true" if p.active else "false",
+    }
+
+
+class _Catalog:
+    """The tenant's existing products as the import needs them (caller's transaction)."""
+
+    def __init__(self, tenant_id: str) -> None:
+        self.by_sku = {p.sku: p for p in Product.select().where(Product.tenant_id == tenant_id)}
+        self.sku_by_id = {p.id: sku for sku, p in self.by_sku.items()}
+
+
+def _cross_check(tenant_id: str, parsed: ParsedFile, cat: _Catalog) -> None:
+    """Add errors that need the whole file: duplicate SKUs/barcodes, barcode owners, deposits."""
+    bad: dict[int, RowError] = {}
+    first_line: dict[str, int] = {}
+    key_line: dict[str, int] = {}
+    file_skus = {r.values.sku for r in parsed.rows}
+    owners = store.barcode_owners(
+        tenant_id, {k for r in parsed.rows for _c, k in r.values.barcodes}
+    )
+    deposits = {r.values.sku for r in parsed.rows if r.values.is_deposit} | {
+        s for s, p in cat.by_sku.items() if p.is_deposit and s not in file_skus
+    }
+    for r in parsed.rows:
+        sku = r.values.sku
+        if sku in first_line:
+            msg = f"SKU {sku} also on line {first_line[sku]}"
+            bad[r.line] = RowError(r.line, sku, Reason.DUPLICATE, msg, "sku")
+            continue
+        first_line[sku] = r.line
+        for code, key in r.values.barcodes:
+            owner_sku = cat.sku_by_id.get(owners.get(key, ""))
+            if key in key_line:
+                msg = f"barcode {code} also on line {key_line[key]}"
+                bad.setdefault(r.line, RowError(r.line, sku, Reason.DUPLICATE, msg, "barcodes"))
+            elif owner_sku and owner_sku != sku and owner_sku not in file_skus:
+                msg = f"barcode {code} belongs to SKU {owner_sku}"
+                bad.setdefault(r.line, RowError(r.line, sku, Reason.DUPLICATE, msg, "barcodes"))
+            key_line.setdefault(key, r.line)
+        if r.deposit_sku and r.deposit_sku not in deposits:
+            msg = f"deposit_sku {r.deposit_sku} is not a deposit item"
+            bad.setdefault(
+                r.line, RowError(r.line, sku, Reason.UNKNOWN_DEPOSIT, msg, "deposit_sku")
+            )
+    parsed.errors.extend(bad.values())
+    parsed.errors.sort(key=lambda e: e.line)
+
+
+def _reject(parsed: ParsedFile, total: int) -> None:
+    raise ValidationError(
+        f"{len(parsed.errors)} of {total} rows are invalid; nothing was imported",
+        Reason.VALIDATION_FAILED,
+        {
+            "rows": total,
+            "error_count": len(parsed.errors),
+            "errors": [e.to_dict() for e in parsed.errors],
+        },
+    )
+
+
+def _changes(parsed: ParsedFile, cat: _Catalog, ids: dict[str, str], exponent: int) -> list[Any]:
+    """(row, new column values, before csv dict | None) of every new or changed row."""
+    existing = [cat.by_sku[r.values.sku].id for r in parsed.rows if r.values.sku in cat.by_sku]
+    codes, tiers = store.children_of(existing)
+    out: list[tuple[ParsedRow, dict[str, Any], dict[str, str] | None]] = []
+    for r in sorted(parsed.rows, key=lambda r: (not r.values.is_deposit, r.line)):
+        r.values.deposit_product_id = ids.get(r.deposit_sku or "")
+        cols, old = r.values.row(), cat.by_sku.get(r.values.sku)
+        if old is not None:
+            same = all(getattr(old, k) == v for k, v in cols.items())
+            same = same and codes[old.id] == sorted(c for c, _k in r.values.barcodes)
+            if same and [tuple(t) for t in tiers[old.id]] == r.values.tiers:
+                continue
+            dep = cat.sku_by_id.get(old.deposit_product_id or "", "")
+            out.append((r, cols, csv_row(old, codes[old.id], tiers[old.id], exponent, dep)))
+        else:
+            out.append((r, cols, None))
+    return out
+
+
+def _write(tenant_id: str, changes: list[Any], ids: dict[str, str]) -> tuple[int, int]:
+    top = store.bump_version(tenant_id, len(changes))
+    first, now = top - len(changes) + 1, utcnow()
+    rows = [
+        {
+            **cols,
+            "id": ids[r.values.sku],
+            "tenant_id": tenant_id,
+            "version": first + n,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n, (r, cols, _before) in enumerate(changes)
+    ]
+    keep = [
+        f for f in Product._meta.sorted_fields if f.name not in ("id", "tenant_id", "created_at")
+    ]
+    for batch in chunked(rows, store.BULK_ROWS):
+        Product.insert_many(batch).on_conflict(
+            conflict_target=[Product.id], preserve=keep
+        ).execute()
+    changed_ids = [ids[r.values.sku] for r, _c, _b in changes]
+    store.replace_children(
+        tenant_id,
+        changed_ids,
+        {ids[r.values.sku]: r.values.barcodes for r, _c, _b in changes},
+        {ids[r.values.sku]: r.values.tiers for r, _c, _b in changes},
+    )
+    return first, top
+
+
+def import_csv(principal: Principal, tenant_id: str, scope: Scope, text: str) -> dict[str, Any]:
+    """Validate every row, then upsert all by SKU in one transaction (or import nothing)."""
+    require_tenant_scope(scope)
+    with tenant_tx(tenant_id):
+        ctx = load_context(tenant_id)
+        parsed = parse_csv(text, ctx)
+        total = len(parsed.rows) + len(parsed.errors)
+        cat = _Catalog(tenant_id)
+        _cross_check(tenant_id, parsed, cat)
+        if parsed.errors:
+            _reject(parsed, total)
+        ids = {s: p.id for s, p in cat.by_sku.items()}
+        ids.update(
+            {
+                r.values.sku: f"p-{uuid.uuid4().hex[:16]}"
+                for r in parsed.rows
+                if r.values.sku not in ids
+            }
+        )
+        changes = _changes(parsed, cat, ids, ctx.exponent)
+        summary = _summary(text, total, changes)
+        if changes:
+            summary["from_version"], summary["to_version"] = _write(tenant_id, changes, ids)
+            _audit_import(principal, tenant_id, summary, changes, ctx.exponent)
+    return summary
+
+
+def _summary(text: str, total: int, changes: list[Any]) -> dict[str, Any]:
+    created = sum(1 for _r, _c, before in changes if before is None)
+    return {
+        "rows": total,
+        "created": created,
+        "updated": len(changes) - created,
+        "unchanged": total - len(changes),
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+
+
+def _audit_import(
+    principal: Principal,
+    tenant_id: str,
+    summary: dict[str, Any],
+    changes: list[Any],
+    exponent: int,
+) -> None:
+    diff = [
+        {"sku": r.values.sku, "before": before, "after": _after_row(r, exponent)}
+        for r, _cols, before in changes
+    ]
+    details = {**summary, "changes": diff}
+    audit.append(tenant_id, principal.actor, "catalog.imported", "catalog", details=details)
+
+
+def _after_row(r: ParsedRow, exponent: int) -> dict[str, str]:
+    v = r.values
+    tiers = "|".join(f"{format_qty(m)}:{format_minor(p, exponent)}" for m, p in v.tiers)
+    return {
+        "sku": v.sku,
+        "name": v.name,
+        "barcodes": "|".join(c for c, _k in v.barcodes),
+        "category": v.category or "",
+        "tax_class": v.tax_class,
+        "unit": v.unit,
+        "price": format_minor(v.price_minor, exponent),
+        "cost": "" if v.cost_minor is None else format_minor(v.cost_minor, exponent),
+        "wholesale_tiers": tiers,
+        "age_restriction": "" if v.age_restriction is None else str(v.age_restriction),
+        "is_deposit": "true" if v.is_deposit else "false",
+        "deposit_sku": r.deposit_sku or "",
+        "active": "true" if v.active else "false",
+    }
+
+
+def export_lines(tenant_id: str) -> Iterator[str]:
+    """The tenant's catalog as CSV lines, ordered by SKU, read page by page."""
+    yield header_line()
+    after = ""
+    while True:
+        with tenant_tx(tenant_id):
+            exponent = load_context(tenant_id).exponent
+            page = list(
+                Product.select()
+                .where(Product.tenant_id == tenant_id, Product.sku > after)
+                .order_by(Product.sku)
+                .limit(EXPORT_PAGE)
+            )
+            codes, tiers = store.children_of([p.id for p in page])
+            dep_ids = list({p.deposit_product_id for p in page if p.deposit_product_id})
+            dep_sku = {p.id: p.sku for p in Product.select().where(Product.id.in_(dep_ids))}
+        if not page:
+            return
+        for p in page:
+            dep = dep_sku.get(p.deposit_product_id or "", "")
+            yield render_row(csv_row(p, codes[p.id], tiers[p.id], exponent, dep))
+        after = page[-1].sku

@@ -1,0 +1,1 @@
+"""Demo tenant seeds (catalog, pricing, stock) and the hooks the benchmarks use."""

@@ -1,0 +1,86 @@
+"""Benchmark hook for `just bench`: time a CSV import of N generated products.
+
+Runs against the database the hub is bound to, in a fresh throwaway tenant (so it never
+touches real catalogs); point it at a bench database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from time import perf_counter
+from typing import Any
+
+from hub.catalog.csv_import import import_csv
+from hub.catalog.csv_rows import header_line, render_row
+from hub.catalog.models import Category
+from hub.core.db import platform_tx, tenant_tx
+from hub.governance import config
+from hub.identity.models import Tenant
+from posdomain.barcodes import check_digit
+from posdomain.permissions import Principal, Role, Scope
+
+BENCH_TAX = {
+    "rounding": "HALF_UP",
+    "classes": {
+        "STD": {"rate": "0.20", "inclusive": True},
+        "ZERO": {"rate": "0", "inclusive": True},
+    },
+}
+
+
+def generate_csv(rows: int, sku_prefix: str = "BN") -> str:
+    """A valid catalog CSV of `rows` products (unique SKUs and EAN-13s, some tiers/deposits)."""
+    lines = [header_line()]
+    lines.append(render_row(_row(0, sku_prefix) | {"is_deposit": "true", "name": "Deposit"}))
+    lines += [render_row(_row(n, sku_prefix)) for n in range(1, rows)]
+    return "".join(lines)
+
+
+def _row(n: int, sku_prefix: str) -> dict[str, str]:
+    stem = f"400{n:09d}"
+    return {
+        "sku": f"{sku_prefix}-{n:06d}",
+        "name": f"Bench product {n}",
+        "barcodes": stem + check_digit(stem),
+        "category": "BENCH",
+        "tax_class": "STD" if n % 3 else "ZERO",
+        "unit": "weight" if n % 10 == 0 else "each",
+        "price": f"{1 + n % 50}.{n % 100:02d}",
+        "cost": f"{n % 50}.50",
+        "wholesale_tiers": "10:0.99|50:0.89" if n % 4 == 0 else "",
+        "age_restriction": "18" if n % 25 == 0 else "",
+        "is_deposit": "false",
+        "deposit_sku": f"{sku_prefix}-000000" if n and n % 7 == 0 else "",
+        "active": "true",
+    }
+
+
+def make_bench_tenant() -> str:
+    """A fresh tenant with tax and pricing config and one category (BENCH)."""
+    tenant_id = f"t-bench-{uuid.uuid4().hex[:8]}"
+    with platform_tx():
+        Tenant.create(id=tenant_id, name="Catalog bench")
+    with tenant_tx(tenant_id):
+        config.write_version(None, tenant_id, "tax", BENCH_TAX, "bench")
+        config.write_version(
+            None, tenant_id, "pricing", {"currency": "EUR", "exponent": 2, "locale": "en"}, "bench"
+        )
+        Category.insert(tenant_id=tenant_id, code="BENCH", name="Bench").execute()
+    return tenant_id
+
+
+def bench_import(rows: int = 10_000) -> dict[str, Any]:
+    """Import `rows` generated products into a new tenant; return rows/s and the summary."""
+    tenant_id = make_bench_tenant()
+    principal = Principal(kind="system", id="bench", role=Role.TENANT_OWNER, tenant_id=tenant_id)
+    text = generate_csv(rows)
+    started = perf_counter()
+    summary = import_csv(principal, tenant_id, Scope.TENANT, text)
+    seconds = perf_counter() - started
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(rows / seconds) if seconds else None,
+        "created": summary["created"],
+        "tenant_id": tenant_id,
+    }

@@ -1,0 +1,263 @@
+"""Versioned tenant configuration (FR-801): branding, tax, pricing, risk (+ demo catalog)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from hub.core.db import tenant_tx
+from hub.governance import audit, versions
+from hub.governance.models import ConfigVersion
+from hub.identity.models import Branch, Tenant
+from posdomain.contract import field_details
+from posdomain.errors import NotFound, PosError, Reason, ValidationError
+from posdomain.permissions import Principal
+from posdomain.tax import parse_tax_config
+
+EDITABLE_KINDS = ("branding", "tax", "pricing", "risk")
+# the demo catalog is kept as a versioned document until issue 3 brings a products table
+ALL_KINDS = (*EDITABLE_KINDS, "catalog")
+# kinds a branch may override (FR-302 "per tenant/branch"); the rest are tenant-wide
+BRANCH_KINDS = ("tax",)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BrandingBody(_Body):
+    """Branding config body."""
+
+    store_name: str = Field(min_length=1, max_length=80)
+    receipt_header: str = Field(default="", max_length=200)
+    receipt_footer: str = Field(default="", max_length=200)
+    primary_color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    logo_text: str = Field(min_length=1, max_length=12)
+
+
+class TaxClass(_Body):
+    """One tax class: rate and inclusive flag."""
+
+    rate: str = Field(pattern=r"^0(\.\d{1,4})?$|^1(\.0{1,4})?$")
+    inclusive: bool = True
+
+
+class TaxBody(_Body):
+    """Tax config body (CONTRACT "Config `tax` body"): rounding, level, cash rounding, classes."""
+
+    rounding: str = Field(pattern=r"^(HALF_UP|HALF_EVEN)$")
+    classes: dict[str, TaxClass] = Field(min_length=1)
+    level: Literal["line", "document"] | None = None
+    cash_rounding: str | None = Field(default=None, pattern=r"^\d{1,3}(\.\d{1,3})?$")
+    deposit_tax_class: str | None = Field(default=None, min_length=1, max_length=16)
+
+
+# optional tax keys: kept when sent (even as null), left out of the stored body when not
+TAX_OPTIONAL = ("level", "cash_rounding", "deposit_tax_class")
+
+
+class PricingBody(_Body):
+    """Pricing config body: currency, exponent, locale, default time zone."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    exponent: int = Field(ge=0, le=3)
+    locale: str = Field(min_length=2, max_length=10)
+    # IANA zone the tenant's branches default to (a branch's own timezone wins)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as err:
+                raise ValueError(f"unknown time zone {value!r}") from err
+        return value
+
+
+class RiskBody(BaseModel):
+    """Risk config body (mode; other keys kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    mode: str = Field(default="observe", pattern=r"^(observe|enforce)$")
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "branding": BrandingBody,
+    "tax": TaxBody,
+    "pricing": PricingBody,
+    "risk": RiskBody,
+}
+
+
+def require_tenant(tenant_id: str) -> None:
+    """404 unless the tenant is visible in the caller's transaction."""
+    if Tenant.get_or_none(Tenant.id == tenant_id) is None:
+        raise NotFound("no such tenant")
+
+
+def check_kind(kind: str, editable: bool = True) -> None:
+    """Raise 404 UNKNOWN_CONFIG_KIND for anything but the known kinds."""
+    if kind not in (EDITABLE_KINDS if editable else ALL_KINDS):
+        raise NotFound(f"unknown config kind {kind!r}", Reason.UNKNOWN_CONFIG_KIND)
+
+
+def validate_body(kind: str, body: dict[str, Any], exponent: int = 2) -> dict[str, Any]:
+    """Validate a config body for its kind; return the normalised body."""
+    try:
+        clean = SCHEMAS[kind].model_validate(body).model_dump(mode="json")
+    except PydanticValidationError as err:
+        raise ValidationError(
+            f"invalid {kind} config", Reason.VALIDATION_FAILED, field_details(err)
+        ) from err
+    if kind == "pricing" and clean.get("timezone") is None:
+        clean.pop("timezone", None)  # optional: stored bodies stay as they were without it
+    if kind == "tax":
+        for key in TAX_OPTIONAL:
+            if key not in body or (key == "level" and clean[key] is None):
+                clean.pop(key, None)
+        try:  # what the boxes will parse: refuse here what a box would refuse
+            parse_tax_config(clean, exponent)
+        except PosError as err:
+            raise ValidationError(
+                f"invalid tax config: {err.message}", Reason.VALIDATION_FAILED
+            ) from err
+    return clean
+
+
+def current(tenant_id: str, kind: str, branch_id: str | None = None) -> ConfigVersion | None:
+    """Latest tenant-wide (or, given `branch_id`, that branch's own) version of a kind."""
+    scope = (
+        ConfigVersion.branch_id.is_null()
+        if branch_id is None
+        else ConfigVersion.branch_id == branch_id
+    )
+    row: ConfigVersion | None = (
+        ConfigVersion.select()
+        .where(ConfigVersion.tenant_id == tenant_id, ConfigVersion.kind == kind, scope)
+        .order_by(ConfigVersion.version.desc())
+        .first()
+    )
+    return row
+
+
+def effective(tenant_id: str, kind: str, branch_id: str | None) -> ConfigVersion | None:
+    """The version in force for a branch: its own override (tax only) else the tenant's."""
+    if branch_id is not None and kind in BRANCH_KINDS:
+        own = current(tenant_id, kind, branch_id)
+        if own is not None:
+            return own
+    return current(tenant_id, kind)
+
+
+def effective_body(tenant_id: str, kind: str, branch_id: str | None) -> dict[str, Any]:
+    """Body of the version in force for a branch ({} when none) (caller's transaction)."""
+    row = effective(tenant_id, kind, branch_id)
+    return dict(row.body) if row else {}
+
+
+def require_branch(tenant_id: str, branch_id: str) -> None:
+    """404 UNKNOWN_BRANCH unless the branch belongs to the tenant (caller's transaction)."""
+    if Branch.get_or_none(Branch.id == branch_id, Branch.tenant_id == tenant_id) is None:
+        raise NotFound(f"no branch {branch_id!r} in this tenant", Reason.UNKNOWN_BRANCH)
+
+
+def version_dict(row: ConfigVersion) -> dict[str, Any]:
+    """JSON form of a config version."""
+    return {
+        "kind": row.kind,
+        "branch_id": row.branch_id,
+        "version": row.version,
+        "body": row.body,
+        "actor": row.actor,
+        "reason": row.reason,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def get_config(tenant_id: str, kind: str, branch_id: str | None = None) -> dict[str, Any]:
+    """Current version of a kind (with `branch_id`: the one in force for that branch), or 404."""
+    check_kind(kind)
+    with tenant_tx(tenant_id):
+        require_tenant(tenant_id)
+        if branch_id is not None:
+            require_branch(tenant_id, branch_id)
+        row = effective(tenant_id, kind, branch_id)
+    if row is None:
+        raise NotFound(f"no {kind} config yet")
+    return version_dict(row)
+
+
+def write_version(
+    principal: Principal | None,
+    tenant_id: str,
+    kind: str,
+    body: dict[str, Any],
+    reason: str,
+    branch_id: str | None = None,
+) -> ConfigVersion:
+    """Insert the next version of a kind with before/after, audit it (caller's transaction)."""
+    before = current(tenant_id, kind, branch_id)
+    actor = principal.actor if principal else "system:seed"
+    row = ConfigVersion.create(
+        id=uuid.uuid4().hex,
+        tenant_id=tenant_id,
+        branch_id=branch_id,
+        kind=kind,
+        version=(before.version if before else 0) + 1,
+        body=body,
+        actor=actor,
+        reason=reason,
+        before=before.body if before else None,
+        after=body,
+    )
+    audit.append(
+        tenant_id,
+        actor,
+        "config.changed",
+        f"config:{kind}",
+        details={
+            "kind": kind,
+            "branch_id": branch_id,
+            "version": row.version,
+            "reason": reason,
+            "before": row.before,
+            "after": body,
+        },
+    )
+    versions.bump(tenant_id, versions.down_kind_for_config(kind))
+    return row
+
+
+def put_config(
+    principal: Principal,
+    tenant_id: str,
+    kind: str,
+    body: dict[str, Any],
+    reason: str,
+    branch_id: str | None = None,
+) -> dict[str, Any]:
+    """Create a new version of a config kind (reason required; tax may be per branch)."""
+    check_kind(kind)
+    if branch_id is not None and kind not in BRANCH_KINDS:
+        raise ValidationError(
+            f"{kind} config is tenant-wide; only {list(BRANCH_KINDS)} take a branch_id"
+        )
+    if not reason.strip():
+        raise ValidationError(
+            "a reason is required for every config change", Reason.REASON_REQUIRED
+        )
+    with tenant_tx(tenant_id):
+        require_tenant(tenant_id)
+        if branch_id is not None:
+            require_branch(tenant_id, branch_id)
+        pricing = current(tenant_id, "pricing")
+        clean = validate_body(kind, body, int(pricing.body.get("exponent", 2)) if pricing else 2)
+        row = write_version(principal, tenant_id, kind, clean, reason.strip(), branch_id)
+    return version_dict(row)

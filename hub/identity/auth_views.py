@@ -1,0 +1,90 @@
+"""Login / logout / whoami (JSON API and portal form)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request
+from flask import session as flask_session
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.governance.brand import platform_brand
+from hub.identity import auth
+from hub.web import csrf_token, current_principal, parse_body, start_session
+from posdomain.errors import PosError, TooManyRequests
+from posdomain.permissions import Principal
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+class LoginIn(BaseModel):
+    """JSON login body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+def _principal_json(p: Principal) -> dict[str, object]:
+    return {
+        "id": p.id,
+        "kind": p.kind,
+        "name": p.name,
+        "role": p.role.value,
+        "tenant_id": p.tenant_id,
+        "branch_ids": sorted(p.branch_ids),
+        "scopes": sorted(p.scopes),
+    }
+
+
+@bp.post("/api/v1/auth/login")
+def api_login() -> ResponseReturnValue:
+    """JSON login: sets the session cookie."""
+    body = parse_body(LoginIn)
+    principal = auth.login(body.username, body.password, request.remote_addr)
+    start_session(principal)
+    return jsonify({"principal": _principal_json(principal), "csrf_token": csrf_token()})
+
+
+@bp.post("/api/v1/auth/logout")
+def api_logout() -> ResponseReturnValue:
+    """End the session."""
+    flask_session.clear()
+    return jsonify({"ok": True})
+
+
+@bp.get("/api/v1/auth/me")
+def api_me() -> ResponseReturnValue:
+    """The calling principal."""
+    principal = current_principal()
+    assert principal is not None
+    return jsonify({"principal": _principal_json(principal), "csrf_token": csrf_token()})
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login_page() -> ResponseReturnValue:
+    """Portal login form."""
+    error = None
+    if request.method == "POST":
+        try:
+            principal = auth.login(
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                request.remote_addr,
+            )
+        except TooManyRequests:
+            raise  # 429 page, not a retry prompt
+        except PosError as err:
+            error = err.message
+        else:
+            start_session(principal)
+            return redirect("/")
+    status = 401 if error else 200
+    return render_template("login.html", brand=platform_brand(), error=error), status
+
+
+@bp.post("/logout")
+def logout_page() -> ResponseReturnValue:
+    """Portal logout."""
+    flask_session.clear()
+    return redirect("/login")

@@ -1,0 +1,159 @@
+"""Hub users and API tokens (FR-001/101/102): create, list, deactivate, issue, revoke."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from peewee import IntegrityError
+
+from hub.core.db import tenant_tx
+from hub.core.models import utcnow
+from hub.governance import audit, versions
+from hub.identity.auth import hash_secret, new_token_secret, token_digest
+from hub.identity.models import ApiToken, Branch, User
+from posdomain.audit_chain import Severity
+from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
+from posdomain.permissions import BRANCH_MANAGER_GRANTABLE, Action, Principal, Role, Scope
+
+
+def user_dict(user: User) -> dict[str, Any]:
+    """Public view of a user (never hashes)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "tenant_id": user.tenant_id,
+        "branch_ids": user.branch_ids,
+        "active": bool(user.active),
+        "has_pin": user.pin_hash is not None,
+    }
+
+
+def list_users(principal: Principal, tenant_id: str, scope: Scope) -> list[dict[str, Any]]:
+    """Users of the tenant; branch-scoped callers see only users of their branches."""
+    with tenant_tx(tenant_id):
+        rows = User.select().where(User.tenant_id == tenant_id).order_by(User.username)
+        users = list(rows)
+    if scope is Scope.BRANCH:
+        users = [u for u in users if set(u.branch_ids or []) & principal.branch_ids]
+    return [user_dict(u) for u in users]
+
+
+def _check_grant(principal: Principal, scope: Scope, role: Role, branch_ids: list[str]) -> None:
+    if role in (Role.APPLICATION_OWNER, Role.INTEGRATION):
+        raise Forbidden(f"role {role.value} cannot be granted here", Reason.FORBIDDEN_ROLE)
+    if scope is Scope.BRANCH:
+        if role not in BRANCH_MANAGER_GRANTABLE:
+            raise Forbidden(f"a branch manager may not grant {role.value}", Reason.FORBIDDEN_ROLE)
+        if not branch_ids or not set(branch_ids) <= principal.branch_ids:
+            raise Forbidden("that branch is not assigned to you", Reason.FORBIDDEN_BRANCH)
+
+
+def create_user(
+    principal: Principal, tenant_id: str, scope: Scope, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Create a user in the tenant (role grant rules of the permission matrix apply)."""
+    role = Role(data["role"])
+    branch_ids = list(data.get("branch_ids") or [])
+    _check_grant(principal, scope, role, branch_ids)
+    try:
+        with tenant_tx(tenant_id):
+            known = {b.id for b in Branch.select().where(Branch.id.in_(branch_ids))}
+            if set(branch_ids) - known:
+                raise NotFound("unknown branch", Reason.NOT_FOUND, {"branch_ids": branch_ids})
+            user = User.create(
+                id=uuid.uuid4().hex,
+                tenant_id=tenant_id,
+                username=data["username"],
+                display_name=data["display_name"],
+                password_hash=hash_secret(data["password"]),
+                role=role.value,
+                branch_ids=branch_ids,
+                pin_hash=hash_secret(data["pin"]) if data.get("pin") else None,
+            )
+            audit.record(principal, "user.created", f"user:{user.id}", details=user_dict(user))
+            versions.bump(tenant_id, "staff")
+    except IntegrityError as err:
+        raise Conflict("username already taken", Reason.DUPLICATE) from err
+    return user_dict(user)
+
+
+def set_active(
+    principal: Principal, tenant_id: str, scope: Scope, user_id: str, active: bool
+) -> dict[str, Any]:
+    """Activate or deactivate a user; takes effect on their next request and box sync."""
+    with tenant_tx(tenant_id):
+        user = User.get_or_none(User.id == user_id, User.tenant_id == tenant_id)
+        if user is None:
+            raise NotFound("no such user")
+        if scope is Scope.BRANCH and not set(user.branch_ids or []) & principal.branch_ids:
+            raise Forbidden("that user is not in your branches", Reason.FORBIDDEN_BRANCH)
+        before = bool(user.active)
+        user.active = active
+        user.updated_at = utcnow()
+        user.save()
+        audit.record(
+            principal,
+            "user.activated" if active else "user.deactivated",
+            f"user:{user.id}",
+            Severity.WARN if not active else Severity.INFO,
+            {"before": before, "after": active},
+        )
+        versions.bump(tenant_id, "staff")
+    return user_dict(user)
+
+
+def token_dict(token: ApiToken) -> dict[str, Any]:
+    """Public view of a token (never the secret or its hash)."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scopes": token.scopes,
+        "created_by": token.created_by,
+        "created_at": token.created_at.isoformat(),
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
+
+
+def create_token(
+    principal: Principal, tenant_id: str, name: str, scopes: list[str]
+) -> dict[str, Any]:
+    """Issue a scoped INTEGRATION token; the raw token is returned once, only its hash kept."""
+    valid = {a.value for a in Action}
+    bad = [s for s in scopes if s not in valid]
+    if bad:
+        raise ValidationError("unknown scopes", Reason.VALIDATION_FAILED, {"scopes": bad})
+    token_id, raw = new_token_secret()
+    with tenant_tx(tenant_id):
+        token = ApiToken.create(
+            id=token_id,
+            tenant_id=tenant_id,
+            name=name,
+            token_hash=token_digest(raw),
+            scopes=sorted(set(scopes)),
+            created_by=principal.actor,
+        )
+        audit.record(principal, "token.created", f"token:{token_id}", details={"scopes": scopes})
+    return {**token_dict(token), "token": raw}
+
+
+def list_tokens(tenant_id: str) -> list[dict[str, Any]]:
+    """Tokens of the tenant (no secrets)."""
+    with tenant_tx(tenant_id):
+        rows = ApiToken.select().where(ApiToken.tenant_id == tenant_id).order_by(ApiToken.name)
+        return [token_dict(t) for t in rows]
+
+
+def revoke_token(principal: Principal, tenant_id: str, token_id: str) -> dict[str, Any]:
+    """Revoke a token at once (the next request with it is 401 TOKEN_REVOKED)."""
+    with tenant_tx(tenant_id):
+        token = ApiToken.get_or_none(ApiToken.id == token_id, ApiToken.tenant_id == tenant_id)
+        if token is None:
+            raise NotFound("no such token")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            token.save()
+            audit.record(principal, "token.revoked", f"token:{token_id}", Severity.WARN)
+        return token_dict(token)

@@ -1,0 +1,106 @@
+"""Pricing policies API (FR-301): create/change, list, retire, cacheable preview, basket preview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict
+
+from hub.governance import flags
+from hub.governance.brand import brand_for
+from hub.pricing import policies as pricing_policies
+from hub.pricing import preview as pricing_preview
+from hub.web import integrity, notify_boxes, page_arg, parse_body, require, target_tenant
+from posdomain.permissions import Action
+from posdomain.policy import policy_etag
+
+bp = Blueprint("pricing", __name__, template_folder="templates")
+PREVIEW_CACHE = "private, max-age=60"
+
+
+class RetireIn(BaseModel):
+    """POST retire body: why the policy ends now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = ""
+
+
+@bp.post("/api/v1/pricing/policies")
+@bp.post("/api/v1/tenants/<tenant_id>/pricing/policies")
+def create_policy(tenant_id: str | None = None) -> ResponseReturnValue:
+    """A new policy, or the next version of one (same policy_id); signed, audited, pushed."""
+    principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
+    integrity().guard_writes()
+    body = parse_body(pricing_policies.PolicyIn)
+    result = pricing_policies.create_policy(principal, tenant, body)
+    notify_boxes(tenant)
+    return jsonify(result), 201
+
+
+@bp.get("/api/v1/pricing/policies")
+@bp.get("/api/v1/tenants/<tenant_id>/pricing/policies")
+def list_policies(tenant_id: str | None = None) -> ResponseReturnValue:
+    """One page of policies (newest version each; ?versions=all for the whole history)."""
+    _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
+    all_versions = request.args.get("versions") == "all"
+    return jsonify(pricing_policies.list_policies(tenant, page_arg(), all_versions))
+
+
+@bp.post("/api/v1/pricing/policies/<policy_id>/retire")
+@bp.post("/api/v1/tenants/<tenant_id>/pricing/policies/<policy_id>/retire")
+def retire_policy(policy_id: str, tenant_id: str | None = None) -> ResponseReturnValue:
+    """End a policy now (a new version with effectiveTo = now); audited, pushed."""
+    principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
+    integrity().guard_writes()
+    body = parse_body(RetireIn)
+    result = pricing_policies.retire_policy(principal, tenant, policy_id, body.reason)
+    notify_boxes(tenant)
+    return jsonify(result)
+
+
+@bp.get("/api/v1/pricing/policies/preview")
+@bp.get("/api/v1/tenants/<tenant_id>/pricing/policies/preview")
+def preview_policies(tenant_id: str | None = None) -> ResponseReturnValue:
+    """Policies that execute at ?at= (default now): read-only, ETag + max-age, 304 on match."""
+    _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
+    raw_at = request.args.get("at")
+    at = datetime.now(UTC) if not raw_at else pricing_policies.parse_time(raw_at, "at")
+    policies = pricing_policies.effective_at(tenant, at)
+    body = {"at": pricing_policies.wire_time(at) if raw_at else None, "policies": policies}
+    etag = policy_etag(body)
+    if request.if_none_match.contains_weak(etag.strip('"')):
+        response = Response(status=304)
+    else:
+        response = make_response(jsonify(body))
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = PREVIEW_CACHE
+    return response
+
+
+@bp.post("/api/v1/pricing/preview")
+@bp.post("/api/v1/tenants/<tenant_id>/pricing/preview")
+def preview_basket(tenant_id: str | None = None) -> ResponseReturnValue:
+    """Price and tax a posted basket with the catalog, tax config and policies (no writes)."""
+    _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
+    body = parse_body(pricing_preview.BasketPreviewIn)
+    if body.branch_id is not None:
+        require(Action.CONFIG_READ, tenant_id=tenant, branch_id=body.branch_id)
+    return jsonify(pricing_preview.preview_basket(tenant, body))
+
+
+@bp.get("/pricing")
+def pricing_page() -> ResponseReturnValue:
+    """Portal page: the tenant's promotions and whether advanced discounts are on (read-only)."""
+    principal, tenant, _s = target_tenant(Action.CONFIG_READ)
+    data = pricing_policies.list_policies(tenant, page_arg())
+    enabled = {f["name"]: f["enabled"] for f in flags.list_flags(tenant)}
+    return render_template(
+        "pricing.html",
+        brand=brand_for(principal.tenant_id),
+        principal=principal,
+        data=data,
+        advanced_discounts=enabled["advanced_discounts"],
+    )

@@ -1,0 +1,51 @@
+"""Server-rendered portal pages (overview, sales list, audit integrity)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from hub.governance.brand import brand_for
+from hub.governance.views import integrity_report
+from hub.sales import queries as sales
+from hub.sales.views import sales_scope
+from hub.web import current_principal, page_arg, target_tenant
+from posdomain.permissions import Action
+
+bp = Blueprint("portal", __name__, template_folder="templates")
+
+
+def _page(template: str, **context: object) -> str:
+    principal = current_principal()
+    assert principal is not None
+    return render_template(
+        template, brand=brand_for(principal.tenant_id), principal=principal, **context
+    )
+
+
+@bp.get("/")
+def overview() -> ResponseReturnValue:
+    """Today's sales per branch and the boxes' last contact."""
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
+    data = sales.overview(tenant, sales.allowed_branches(principal, scope, None))
+    return _page("overview.html", data=data)
+
+
+@bp.get("/sales")
+def sales_page() -> ResponseReturnValue:
+    """Server-side paged sales list with a branch filter."""
+    tenant, branches = sales_scope()
+    data = sales.list_sales(tenant, branches, page_arg())
+    principal = current_principal()
+    assert principal is not None
+    choices = sales.branch_choices(principal, tenant)
+    return _page(
+        "sales.html", data=data, branches=choices, branch_id=request.args.get("branch_id", "")
+    )
+
+
+@bp.get("/audit")
+def audit_page() -> ResponseReturnValue:
+    """Audit chain integrity."""
+    principal, _tenant, scope = target_tenant(Action.AUDIT_READ)
+    return _page("integrity.html", report=integrity_report(principal, scope))

@@ -1,0 +1,214 @@
+"""Sales read side (REP-T): paged list, one sale, today's overview per branch."""
+
+from __future__ import annotations
+
+import math
+import operator
+from datetime import UTC, datetime, time, timedelta
+from functools import reduce
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from peewee import fn
+
+from hub.core.db import tenant_tx
+from hub.core.models import utcnow
+from hub.governance import config
+from hub.identity.models import Box, Branch
+from hub.sales.models import Sale, SaleLine
+from posdomain.errors import Forbidden, NotFound, Reason
+from posdomain.money import format_minor
+from posdomain.permissions import Principal, Scope
+
+PAGE_SIZE = 25
+
+
+def allowed_branches(principal: Principal, scope: Scope, branch_id: str | None) -> list[str] | None:
+    """Branches the caller may read (None = all of the tenant); 403 for a foreign branch."""
+    if scope is Scope.TENANT:
+        return [branch_id] if branch_id else None
+    if branch_id:
+        if branch_id not in principal.branch_ids:
+            raise Forbidden("that branch is not assigned to you", Reason.FORBIDDEN_BRANCH)
+        return [branch_id]
+    return sorted(principal.branch_ids)
+
+
+def sale_dict(sale: Sale) -> dict[str, Any]:
+    """JSON form of a sale header (money as decimal strings)."""
+    exp = sale.exponent
+    return {
+        "sale_id": sale.id,
+        "branch_id": sale.branch_id,
+        "box_id": sale.box_id,
+        "receipt_no": sale.receipt_no,
+        "cashier_name": sale.cashier_name,
+        "currency": sale.currency,
+        "subtotal": format_minor(sale.subtotal_minor, exp),
+        "tax_total": format_minor(sale.tax_minor, exp),
+        "total": format_minor(sale.total_minor, exp),
+        "completed_at": sale.completed_at.isoformat(),
+        "received_at": sale.received_at.isoformat(),
+        "late_synced": bool(sale.late),  # REP-T-05 bucket: arrived past the late window
+        "correlation_id": sale.correlation_id,
+    }
+
+
+def list_sales(
+    tenant_id: str, branches: list[str] | None, page: int, page_size: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """One page of the tenant's sales, newest first, limited to `branches` if given."""
+    page = max(page, 1)
+    with tenant_tx(tenant_id):
+        query = Sale.select().where(Sale.tenant_id == tenant_id)
+        if branches is not None:
+            query = query.where(Sale.branch_id.in_(branches))
+        total = query.count()
+        rows = query.order_by(Sale.completed_at.desc(), Sale.id).paginate(page, page_size)
+        items = [sale_dict(s) for s in rows]
+    return {
+        "items": items,
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+        "pages": max(1, math.ceil(total / page_size)),
+    }
+
+
+def get_sale(tenant_id: str, branches: list[str] | None, sale_id: str) -> dict[str, Any]:
+    """One sale with lines, or 404 (also for another tenant's or branch's sale)."""
+    with tenant_tx(tenant_id):
+        sale = Sale.get_or_none(Sale.id == sale_id, Sale.tenant_id == tenant_id)
+        if sale is None or (branches is not None and sale.branch_id not in branches):
+            raise NotFound("no such sale")
+        lines = SaleLine.select().where(SaleLine.sale_id == sale_id).order_by(SaleLine.line_no)
+        out = sale_dict(sale)
+        out["lines"] = [
+            {
+                "line_no": ln.line_no,
+                "sku": ln.sku,
+                "name": ln.name,
+                "qty": ln.qty,
+                "unit_price": format_minor(ln.unit_price_minor, sale.exponent),
+                "line_total": format_minor(ln.line_total_minor, sale.exponent),
+                "tax_class": ln.tax_class,
+            }
+            for ln in lines
+        ]
+    return out
+
+
+def branch_zone(branch_tz: str | None, tenant_tz: str | None) -> ZoneInfo:
+    """The branch's zone: its own column, else the tenant's pricing config, else UTC.
+
+    An unknown zone name falls through to the next candidate instead of failing the page.
+    """
+    for name in (branch_tz, tenant_tz):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def local_day_bounds(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the local calendar day that `now` falls on in `zone`."""
+    day = now.astimezone(zone).date()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _today_totals(
+    tenant_id: str, bounds: dict[str, tuple[datetime, datetime]]
+) -> dict[str, tuple[int, int]]:
+    """(count, total minor) per branch of sales inside each branch's own local day."""
+    if not bounds:
+        return {}
+    in_day = reduce(
+        operator.or_,
+        [
+            (Sale.branch_id == bid) & (Sale.completed_at >= start) & (Sale.completed_at < end)
+            for bid, (start, end) in bounds.items()
+        ],
+    )
+    rows = (
+        Sale.select(
+            Sale.branch_id,
+            fn.COUNT(Sale.id).alias("n"),
+            fn.SUM(Sale.total_minor).alias("total"),
+        )
+        .where(Sale.tenant_id == tenant_id, in_day)
+        .group_by(Sale.branch_id)
+    )
+    return {r.branch_id: (int(r.n), int(r.total or 0)) for r in rows}  # type: ignore[attr-defined]
+
+
+def overview(
+    tenant_id: str, branches: list[str] | None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Today's sales count/total per branch, "today" being each branch's local day,
+    and the boxes with last_seen."""
+    now = now or utcnow()
+    with tenant_tx(tenant_id):
+        pricing = config.current(tenant_id, "pricing")
+        tenant_tz = pricing.body.get("timezone") if pricing else None
+        bq = Branch.select().where(Branch.tenant_id == tenant_id).order_by(Branch.name)
+        branch_rows = [b for b in bq if branches is None or b.id in branches]
+        bounds = {
+            b.id: local_day_bounds(now, branch_zone(b.timezone, tenant_tz)) for b in branch_rows
+        }
+        totals = _today_totals(tenant_id, bounds)
+        boxes = list(Box.select().where(Box.branch_id.in_(list(bounds))).order_by(Box.box_id))
+    return {
+        "branches": [
+            {
+                "branch_id": b.id,
+                "name": b.name,
+                "timezone": str(branch_zone(b.timezone, tenant_tz)),
+                "sales_today": totals.get(b.id, (0, 0))[0],
+                "total_today": format_minor(totals.get(b.id, (0, 0))[1]),
+            }
+            for b in branch_rows
+        ],
+        "boxes": [box_dict(b) for b in boxes],
+    }
+
+
+def box_dict(box: Box) -> dict[str, Any]:
+    """JSON form of a box's health summary."""
+    return {
+        "box_id": box.box_id,
+        "branch_id": box.branch_id,
+        "name": box.name,
+        "status": box.status,
+        "last_seen_at": box.last_seen_at.isoformat() if box.last_seen_at else None,
+        "last_contiguous_seq": box.last_contiguous_seq,
+    }
+
+
+def list_branches(tenant_id: str) -> list[dict[str, Any]]:
+    """The tenant's branches (404 if the tenant is not visible)."""
+    with tenant_tx(tenant_id):
+        rows = list(Branch.select().where(Branch.tenant_id == tenant_id).order_by(Branch.id))
+    if not rows:
+        raise NotFound("no such tenant")
+    return [{"id": b.id, "name": b.name, "timezone": b.timezone} for b in rows]
+
+
+def branch_choices(principal: Principal, tenant_id: str) -> list[dict[str, Any]]:
+    """Branches the caller may filter by: the tenant's, narrowed to their own if assigned."""
+    choices = list_branches(tenant_id)
+    if principal.branch_ids:
+        choices = [b for b in choices if b["id"] in principal.branch_ids]
+    return choices
+
+
+def list_boxes(tenant_id: str, branches: list[str] | None) -> list[dict[str, Any]]:
+    """The tenant's boxes (device health)."""
+    with tenant_tx(tenant_id):
+        query = Box.select().where(Box.tenant_id == tenant_id)
+        if branches is not None:
+            query = query.where(Box.branch_id.in_(branches))
+        return [box_dict(b) for b in query.order_by(Box.box_id)]

@@ -1,0 +1,57 @@
+"""Sales, branches and boxes (read side)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from hub.sales import queries as sales
+from hub.web import page_arg, target_tenant
+from posdomain.permissions import Action
+
+bp = Blueprint("sales", __name__)
+
+
+def sales_scope(path_tenant: str | None = None) -> tuple[str, list[str] | None]:
+    """(tenant, branches) the caller may read sales of, honouring ?branch_id=."""
+    branch_id = request.args.get("branch_id") or None
+    principal, tenant, scope = target_tenant(Action.SALES_READ, path_tenant)
+    return tenant, sales.allowed_branches(principal, scope, branch_id)
+
+
+@bp.get("/api/v1/sales")
+def list_sales() -> ResponseReturnValue:
+    """Paged sales of the caller's tenant (branch roles: their branches)."""
+    tenant, branches = sales_scope()
+    return jsonify(sales.list_sales(tenant, branches, page_arg()))
+
+
+@bp.get("/api/v1/sales/<sale_id>")
+def get_sale(sale_id: str) -> ResponseReturnValue:
+    """One sale with its lines."""
+    tenant, branches = sales_scope()
+    return jsonify(sales.get_sale(tenant, branches, sale_id))
+
+
+@bp.get("/api/v1/tenants/<tenant_id>/branches")
+def list_branches(tenant_id: str) -> ResponseReturnValue:
+    """Branches of a tenant (path tenant must be the caller's)."""
+    _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
+    return jsonify({"items": sales.list_branches(tenant)})
+
+
+@bp.get("/api/v1/tenants/<tenant_id>/branches/<branch_id>/sales")
+def branch_sales(tenant_id: str, branch_id: str) -> ResponseReturnValue:
+    """Paged sales of one branch (path tenant and branch checked against the caller)."""
+    principal, tenant, scope = target_tenant(Action.SALES_READ, tenant_id)
+    branches = sales.allowed_branches(principal, scope, branch_id)
+    return jsonify(sales.list_sales(tenant, branches, page_arg()))
+
+
+@bp.get("/api/v1/boxes")
+def list_boxes() -> ResponseReturnValue:
+    """Device health of the caller's boxes."""
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
+    return jsonify(
+        {"items": sales.list_boxes(tenant, sales.allowed_branches(principal, scope, None))}
+    )

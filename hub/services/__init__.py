@@ -1,1 +1,0 @@
-"""Hub domain services: plain functions over the models, called by views, CLI and worker."""

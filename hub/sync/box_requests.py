@@ -1,0 +1,51 @@
+"""Box → hub requests (BoxRequest on `cfpos/v1/box/{id}/req`): catalog catch-up answered with
+versioned chunks; a bad or forged request is quarantined and answered with nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from hub.catalog.chunks import chunk_messages
+from hub.core.db import platform_tx
+from hub.identity.models import Box
+from hub.sync.quarantine import quarantine
+from posdomain import topics
+from posdomain.envelope import BoxRequest, DownMessage, decode
+from posdomain.errors import PosError, Reason, ValidationError
+from posdomain.obs import log_event
+
+log = logging.getLogger(__name__)
+
+
+def requesting_box(request: BoxRequest, topic_box_id: str | None) -> Box:
+    """The enrolled box a request came from, after the identity checks (else ValidationError)."""
+    if topic_box_id is None or request.box_id != topic_box_id:
+        raise ValidationError("request box_id does not match the topic", Reason.BOX_MISMATCH)
+    with platform_tx():
+        box = Box.get_or_none(Box.box_id == topic_box_id)
+    if box is None:
+        raise ValidationError(f"unknown box {topic_box_id}", Reason.UNKNOWN_BOX)
+    if box.status != "active":
+        raise ValidationError(f"box {topic_box_id} is not enrolled", Reason.BOX_NOT_ENROLLED)
+    return box
+
+
+def handle_request(topic: str, raw: bytes) -> list[tuple[str, DownMessage]]:
+    """Answer one box request with catalog chunks; quarantine it (and answer nothing) if bad."""
+    topic_box_id = topics.box_id_from_topic(topic)
+    try:
+        request = decode(raw, BoxRequest)
+        box = requesting_box(request, topic_box_id)
+        replies = chunk_messages(box, request.since_version)
+    except PosError as err:
+        quarantine(topic, raw, err, topic_box_id)
+        return []
+    log_event(
+        log,
+        "catalog request answered",
+        box_id=box.box_id,
+        since_version=request.since_version,
+        chunks=len(replies),
+        request_id=str(request.request_id),
+    )
+    return replies

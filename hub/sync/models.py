@@ -1,0 +1,80 @@
+"""Sync bookkeeping: every ingested event id, quarantined messages, the reconciliation queue,
+box heartbeats."""
+
+from __future__ import annotations
+
+from peewee import AutoField, BigIntegerField, BlobField, BooleanField, FloatField, TextField
+
+from hub.core.models import BaseModel, JsonField, UtcField, utcnow
+
+
+class IngestedEvent(BaseModel):
+    """Every applied box event (dedup on event_id)."""
+
+    event_id = TextField(primary_key=True)
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    seq = BigIntegerField()
+    type = TextField()
+    occurred_at = UtcField()
+    received_at = UtcField(default=utcnow)
+    correlation_id = TextField()
+    payload = JsonField()
+
+    class Meta:
+        table_name = "ingested_events"
+
+
+class Quarantine(BaseModel):
+    """A refused MQTT message with its reason code."""
+
+    id = AutoField()
+    topic = TextField()
+    box_id = TextField(null=True)
+    payload = BlobField()
+    reason = TextField()
+    error = TextField()
+    received_at = UtcField(default=utcnow)
+
+    class Meta:
+        table_name = "quarantine"
+
+
+class ReconciliationItem(BaseModel):
+    """A conflict found while applying a box sale; the sale itself is always kept (FR-303)."""
+
+    id = TextField(primary_key=True)
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    event_id = TextField()
+    sale_id = TextField(null=True)
+    kind = TextField()
+    details = JsonField()
+    state = TextField(default="open")
+    created_at = UtcField(default=utcnow)
+    resolved_by = TextField(null=True)
+    resolved_at = UtcField(null=True)
+    resolution_note = TextField(null=True)
+
+    class Meta:
+        table_name = "reconciliation_items"
+
+
+class BoxHeartbeat(BaseModel):
+    """The latest validated status heartbeat of a box, with the hub's clock-skew estimate."""
+
+    box_id = TextField(primary_key=True)
+    tenant_id = TextField()
+    branch_id = TextField()
+    online = BooleanField()
+    queued = BigIntegerField(null=True)
+    oldest_unsynced_at = UtcField(null=True)
+    box_ts = UtcField(null=True)
+    received_at = UtcField(default=utcnow)
+    clock_skew_seconds = FloatField(null=True)
+    skew_measured_at = UtcField(null=True)
+
+    class Meta:
+        table_name = "box_heartbeats"

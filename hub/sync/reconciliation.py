@@ -1,0 +1,270 @@
+"""Reconciliation queue (FR-303): conflicts found while applying a box sale, never rejections.
+
+A box sells offline on the master data it holds, so by the time a sale reaches the hub the
+hub may disagree. The sale is always stored; each disagreement becomes one
+`reconciliation_items` row, written in the batch's transaction (unique per event and kind, so
+a redelivered event never doubles it):
+
+* `STOCK_BELOW_ZERO` — on hand at the branch is below zero after the sale's movements.
+* `CASHIER_UNKNOWN` — the hub has no user with the sale's `cashier_id` in this tenant.
+* `CASHIER_INACTIVE` — the cashier was deactivated at or before the sale time (deactivated
+  later is not a conflict: the box rightly let them sell).
+* `CATALOG_VERSION_UNKNOWN` — the event's `versions.catalog` is above the tenant's catalog
+  version (a box ahead of the hub: a restored hub, or forged data).
+* `POLICY_VERSION_UNKNOWN` — a line's discount names a (`policy_id`, `policy_version`) the
+  hub's `pricing_policies` table does not hold for the tenant.
+* `POLICY_EXPIRED` — the policy version exists but the sale time lies outside its
+  half-open window `[effective_from, effective_to)`.
+
+A manager resolves an item with a note; the resolution is audited on the tenant chain.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hub.catalog.store import current_version
+from hub.core.bulk import insert_rows
+from hub.core.db import tenant_tx
+from hub.core.models import utcnow
+from hub.governance import audit
+from hub.identity.models import Box, User
+from hub.inventory import ledger
+from hub.pricing.models import PricingPolicy
+from hub.sync.models import ReconciliationItem
+from posdomain.errors import Conflict, NotFound, Reason, ValidationError
+from posdomain.permissions import Principal
+
+KINDS = (
+    "STOCK_BELOW_ZERO",
+    "CASHIER_UNKNOWN",
+    "CASHIER_INACTIVE",
+    "CATALOG_VERSION_UNKNOWN",
+    "POLICY_VERSION_UNKNOWN",
+    "POLICY_EXPIRED",
+)
+STATES = ("open", "resolved")
+PAGE_SIZE = 25
+MAX_NOTE = 500
+
+
+@dataclass(frozen=True)
+class SaleFacts:
+    """What the conflict checks need to know about one applied sale."""
+
+    event_id: str
+    sale_id: str
+    cashier_id: str
+    occurred_at: datetime
+    catalog_version: int
+    policies: list[tuple[str, int]]  # (policy_id, policy_version) of the line discounts
+
+
+Found = list[tuple[str, dict[str, Any]]]
+
+
+def _stock_conflicts(stock_after: dict[str, int]) -> Found:
+    below = [
+        {"product_id": pid, "on_hand": ledger.format_qty(milli)}
+        for pid, milli in sorted(stock_after.items())
+        if milli < 0
+    ]
+    return [("STOCK_BELOW_ZERO", {"products": below})] if below else []
+
+
+def _cashier_conflicts(user: User | None, facts: SaleFacts) -> Found:
+    if user is None:
+        return [("CASHIER_UNKNOWN", {"cashier_id": facts.cashier_id})]
+    if not user.active and user.updated_at <= facts.occurred_at:
+        details = {"cashier_id": facts.cashier_id, "deactivated_at": user.updated_at.isoformat()}
+        return [("CASHIER_INACTIVE", details)]
+    return []
+
+
+def _version_conflicts(
+    hub_catalog: int, policies: dict[tuple[str, int], PricingPolicy], facts: SaleFacts
+) -> Found:
+    out: Found = []
+    if facts.catalog_version > hub_catalog:
+        out.append(
+            (
+                "CATALOG_VERSION_UNKNOWN",
+                {"box_version": facts.catalog_version, "hub_version": hub_catalog},
+            )
+        )
+    for policy_id, version in sorted(set(facts.policies)):
+        policy = policies.get((policy_id, version))
+        details: dict[str, Any] = {"policy_id": policy_id, "policy_version": version}
+        if policy is None:
+            out.append(("POLICY_VERSION_UNKNOWN", details))
+        elif facts.occurred_at < policy.effective_from or (
+            policy.effective_to is not None and facts.occurred_at >= policy.effective_to
+        ):
+            details["effective_to"] = policy.effective_to and policy.effective_to.isoformat()
+            out.append(("POLICY_EXPIRED", details))
+    return out
+
+
+def _users(tenant_id: str, ids: set[str]) -> dict[str, User]:
+    if not ids:
+        return {}
+    query = User.select().where(User.tenant_id == tenant_id, User.id.in_(sorted(ids)))
+    return {u.id: u for u in query}
+
+
+def _policies(tenant_id: str, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], Any]:
+    if not wanted:
+        return {}
+    query = PricingPolicy.select().where(
+        PricingPolicy.tenant_id == tenant_id,
+        PricingPolicy.policy_id.in_(sorted({p for p, _v in wanted})),
+    )
+    return {
+        (p.policy_id, int(p.policy_version)): p
+        for p in query
+        if (p.policy_id, int(p.policy_version)) in wanted
+    }
+
+
+def check_sales(box: Box, sales: list[tuple[SaleFacts, dict[str, int]]]) -> list[list[str]]:
+    """Queue every conflict of applied sales (caller's transaction); return each one's kinds.
+
+    `sales` pairs each sale's facts with on hand (thousandths) of its products at the branch
+    right after its own movements. The cashiers, the catalog version and the policy versions
+    of all the sales are read once, and every item is written in one multi-row insert.
+    """
+    if not sales:
+        return []
+    users = _users(box.tenant_id, {f.cashier_id for f, _s in sales})
+    hub_catalog = current_version(box.tenant_id)
+    policies = _policies(box.tenant_id, {p for f, _s in sales for p in f.policies})
+    kinds: list[list[str]] = []
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+    for facts, stock_after in sales:
+        found = [
+            *_stock_conflicts(stock_after),
+            *_cashier_conflicts(users.get(facts.cashier_id), facts),
+            *_version_conflicts(hub_catalog, policies, facts),
+        ]
+        rows += [_item_row(box, facts, kind, details, now) for kind, details in found]
+        kinds.append([kind for kind, _details in found])
+    # unique (event_id, kind): a redelivered event never doubles an item
+    insert_rows(ReconciliationItem, rows, suffix="ON CONFLICT DO NOTHING")
+    return kinds
+
+
+def _item_row(
+    box: Box, facts: SaleFacts, kind: str, details: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "tenant_id": box.tenant_id,
+        "branch_id": box.branch_id,
+        "box_id": box.box_id,
+        "event_id": facts.event_id,
+        "sale_id": facts.sale_id,
+        "kind": kind,
+        "details": details,
+        "state": "open",
+        "created_at": now,
+    }
+
+
+def item_dict(item: ReconciliationItem) -> dict[str, Any]:
+    """JSON form of a reconciliation item."""
+    return {
+        "id": item.id,
+        "branch_id": item.branch_id,
+        "box_id": item.box_id,
+        "event_id": item.event_id,
+        "sale_id": item.sale_id,
+        "kind": item.kind,
+        "details": item.details,
+        "state": item.state,
+        "created_at": item.created_at.isoformat(),
+        "resolved_by": item.resolved_by,
+        "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None,
+        "resolution_note": item.resolution_note,
+    }
+
+
+def _check_filter(kind: str | None, state: str | None) -> None:
+    if kind and kind not in KINDS:
+        raise ValidationError(f"unknown kind {kind}", Reason.VALIDATION_FAILED, {"kinds": KINDS})
+    if state and state not in STATES:
+        raise ValidationError(f"unknown state {state}", Reason.VALIDATION_FAILED)
+
+
+def list_items(
+    tenant_id: str,
+    branches: list[str] | None,
+    page: int,
+    *,
+    kind: str | None = None,
+    state: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> dict[str, Any]:
+    """One page of the tenant's items (newest first), filtered by kind/state/branches."""
+    _check_filter(kind, state)
+    page = max(page, 1)
+    with tenant_tx(tenant_id):
+        query = ReconciliationItem.select().where(ReconciliationItem.tenant_id == tenant_id)
+        if branches is not None:
+            query = query.where(ReconciliationItem.branch_id.in_(branches))
+        if kind:
+            query = query.where(ReconciliationItem.kind == kind)
+        if state:
+            query = query.where(ReconciliationItem.state == state)
+        total = query.count()
+        rows = query.order_by(ReconciliationItem.created_at.desc(), ReconciliationItem.id).paginate(
+            page, page_size
+        )
+        items = [item_dict(r) for r in rows]
+    return {
+        "items": items,
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+        "pages": max(1, math.ceil(total / page_size)),
+    }
+
+
+def resolve(
+    principal: Principal, tenant_id: str, branches: list[str] | None, item_id: str, note: str
+) -> dict[str, Any]:
+    """Close an open item with a note (404 outside the caller's scope, 409 if already closed)."""
+    note = note.strip()
+    if not note or len(note) > MAX_NOTE:
+        raise ValidationError(
+            f"a resolution note of 1-{MAX_NOTE} characters is required", Reason.REASON_REQUIRED
+        )
+    with tenant_tx(tenant_id):
+        item = ReconciliationItem.get_or_none(
+            ReconciliationItem.id == item_id, ReconciliationItem.tenant_id == tenant_id
+        )
+        if item is None or (branches is not None and item.branch_id not in branches):
+            raise NotFound("no such reconciliation item")
+        now = utcnow()
+        changed = (
+            ReconciliationItem.update(
+                state="resolved", resolved_by=principal.actor, resolved_at=now, resolution_note=note
+            )
+            .where(ReconciliationItem.id == item_id, ReconciliationItem.state == "open")
+            .execute()
+        )
+        if changed != 1:  # the conditional update makes two concurrent resolvers safe
+            raise Conflict("the item is already resolved", Reason.INVALID_TRANSITION)
+        audit.record(
+            principal,
+            "reconciliation.resolve",
+            f"reconciliation:{item_id}",
+            details={"kind": item.kind, "sale_id": item.sale_id, "note": note},
+        )
+        item.state, item.resolved_by, item.resolved_at = "resolved", principal.actor, now
+        item.resolution_note = note
+        return item_dict(item)
