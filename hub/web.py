@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from hub.core.db import db, platform_tx, tenant_tx
 from hub.governance import audit
 from hub.governance.audit import IntegrityState
+from hub.governance.brand import brand_for
 from hub.identity import auth
 from posdomain.audit_chain import Severity
 from posdomain.contract import error_body, field_details
@@ -70,6 +71,16 @@ def page_arg() -> int:
         return max(1, int(request.args.get("page", "1")))
     except ValueError:
         return 1
+
+
+def render_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """A portal page for the signed-in principal, in the tenant's branding."""
+    principal = current_principal()
+    assert principal is not None
+    html = render_template(
+        template, brand=brand_for(principal.tenant_id), principal=principal, **context
+    )
+    return html, status
 
 
 def notify_boxes(tenant_id: str) -> None:

@@ -40,6 +40,11 @@ def parse_money(value: object, exponent: int = 2, field: str = "amount") -> Deci
     return amount.quantize(quantum(exponent))
 
 
+def parse_minor(value: object, exponent: int = 2, field: str = "amount") -> int:
+    """Parse a wire money value straight into integer minor units (see parse_money)."""
+    return to_minor(parse_money(value, exponent, field), exponent)
+
+
 def round_money(amount: Decimal, exponent: int = 2, mode: str = "HALF_UP") -> Decimal:
     """Round to the currency unit with the configured mode (HALF_UP default)."""
     return amount.quantize(quantum(exponent), rounding=ROUNDING_MODES[mode])

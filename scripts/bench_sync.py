@@ -16,8 +16,9 @@ from pathlib import Path
 
 import psycopg2
 
-from scripts.sync_harness import FaultStack, box_unacked, hub_rows, start_fault_stack, wait_until
-from tests.faults.test_box_and_crafted_faults import CraftedBox
+from scripts.sync_harness import FaultStack, box_unacked, hub_rows, start_fault_stack
+from scripts.testkit.crafted import CraftedBox
+from scripts.testkit.waiting import wait_until
 
 
 def ingest_rate(fs: FaultStack, batches: int, size: int) -> float:

@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,91 +21,8 @@ import psycopg2
 
 from scripts.demo import Stack, boot, drop_database, free_port
 from scripts.demo_smoke import BoxClient, login_of
-
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
-    """Poll `check()` until it returns something truthy; AssertionError after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-@dataclass
-class PrivateBroker:
-    """Our own Mosquitto on a free loopback port; stop/start keep its persistence folder."""
-
-    folder: Path
-    max_queued_messages: int = 1000
-    max_inflight_messages: int = 20
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """mqtt:// URL for CFPOS_MQTT_URL."""
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        """The broker's log file."""
-        return self.folder / "mosquitto.log"
-
-    def _write_config(self) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "data").mkdir(exist_ok=True)
-        conf = self.folder / "mosquitto.conf"
-        lines = [
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
-            "persistence true",
-            f"persistence_location {self.folder / 'data'}/",
-            "autosave_interval 1",
-            f"max_queued_messages {self.max_queued_messages}",
-            f"max_inflight_messages {self.max_inflight_messages}",
-            f"log_dest file {self.log_path}",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-        ]
-        if os.geteuid() == 0:
-            lines.append("user root")
-        conf.write_text("\n".join(lines) + "\n")
-        return conf
-
-    def start(self) -> None:
-        """Start (or restart) the broker and wait until it accepts connections."""
-        conf = self._write_config()
-        self.proc = subprocess.Popen(
-            [MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.log_path.read_text(errors="replace")) from None
-                time.sleep(0.05)
-        raise RuntimeError("private mosquitto did not start")
-
-    def stop(self) -> None:
-        """Stop gracefully (SIGTERM: Mosquitto writes its persistence file) and wait."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(10)
-        self.proc = None
-
-    def dropped_messages(self) -> bool:
-        """True if the broker logged dropping outgoing messages (max_queued_messages hit)."""
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "being dropped" in text
+from scripts.testkit.broker import PrivateBroker
+from scripts.testkit.waiting import wait_until
 
 
 @dataclass

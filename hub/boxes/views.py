@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.boxes import enrolment, registry
 from hub.boxes.enrolment import CodeRequest, Endpoints
-from hub.governance.brand import brand_for
 from hub.settings import mqtt_host_port
-from hub.web import current_principal, integrity, parse_body, require, target_tenant
+from hub.web import integrity, parse_body, render_page, require, target_tenant
 from posdomain.contract import field_errors
 from posdomain.errors import Conflict, NotFound, Reason, Unauthenticated, ValidationError
 from posdomain.permissions import Action
@@ -130,14 +129,6 @@ def box_reports(box_id: str) -> ResponseReturnValue:
     return jsonify(registry.box_detail(principal, tenant, scope, box_id))
 
 
-def _page(template: str, **context: object) -> str:
-    principal = current_principal()
-    assert principal is not None
-    return render_template(
-        template, brand=brand_for(principal.tenant_id), principal=principal, **context
-    )
-
-
 @bp.route("/enrolment", methods=["GET", "POST"])
 def enrolment_page() -> ResponseReturnValue:
     """Portal: create a code (shown once) and see open codes and boxes."""
@@ -155,11 +146,11 @@ def enrolment_page() -> ResponseReturnValue:
             error = "; ".join(f"{e['field']}: {e['problem']}" for e in field_errors(err))
     data = registry.enrolment_overview(principal, tenant, scope)
     status = 201 if created else (400 if error else 200)
-    return _page("enrol.html", data=data, created=created, error=error), status
+    return render_page("enrol.html", status, data=data, created=created, error=error)
 
 
 @bp.get("/boxes/<box_id>")
 def box_page(box_id: str) -> ResponseReturnValue:
     """Portal: one box and its commissioning reports."""
     principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
-    return _page("enrol_box.html", box=registry.box_detail(principal, tenant, scope, box_id))
+    return render_page("enrol_box.html", box=registry.box_detail(principal, tenant, scope, box_id))

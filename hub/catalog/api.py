@@ -19,6 +19,7 @@ from hub.catalog import (
     service as catalog,
 )
 from hub.catalog.rules import ProductIn
+from hub.core.paging import MAX_PAGE_SIZE, PAGE_SIZE
 from hub.web import integrity, notify_boxes, page_arg, parse_body, target_tenant
 from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action, Principal, Scope
@@ -79,7 +80,7 @@ def filters_arg() -> dict[str, str]:
 def page_size_arg() -> int:
     """?page_size= (default 25, at most 200)."""
     raw = request.args.get("page_size", "")
-    return min(int(raw), catalog.MAX_PAGE_SIZE) if raw.isdigit() and int(raw) > 0 else 25
+    return min(int(raw), MAX_PAGE_SIZE) if raw.isdigit() and int(raw) > 0 else PAGE_SIZE
 
 
 @bp.get(f"{API}/products")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
 
 from hub.catalog import csv_import
@@ -12,22 +12,11 @@ from hub.catalog import service as catalog
 from hub.catalog.api import filters_arg, reader, uploaded_csv, writer
 from hub.catalog.csv_rows import COLUMNS, row_to_input
 from hub.catalog.rules import ProductIn
-from hub.governance.brand import brand_for
-from hub.web import notify_boxes, page_arg
+from hub.web import notify_boxes, page_arg, render_page
 from posdomain.errors import PosError
-from posdomain.permissions import Principal
 
 bp = Blueprint("catalog_pages", __name__, template_folder="templates")
 FORM_FIELDS = (*COLUMNS, "deposit_product_id")
-
-
-def _page(
-    principal: Principal, template: str, status: int = 200, **context: Any
-) -> tuple[str, int]:
-    html = render_template(
-        template, brand=brand_for(principal.tenant_id), principal=principal, **context
-    )
-    return html, status
 
 
 def _choices(tenant: str) -> dict[str, Any]:
@@ -41,11 +30,9 @@ def _choices(tenant: str) -> dict[str, Any]:
 @bp.get("/catalog")
 def products_page() -> ResponseReturnValue:
     """Products list with search, filters and paging."""
-    principal, tenant, _s = reader()
+    _principal, tenant, _s = reader()
     data = catalog.list_products(tenant, filters_arg(), page_arg())
-    return _page(
-        principal, "catalog_list.html", data=data, filters=filters_arg(), **_choices(tenant)
-    )
+    return render_page("catalog_list.html", data=data, filters=filters_arg(), **_choices(tenant))
 
 
 def _form_values(product: dict[str, Any] | None) -> dict[str, str]:
@@ -75,10 +62,9 @@ def _form_input() -> ProductIn:
 @bp.get("/catalog/<product_id>")
 def edit_page(product_id: str | None = None) -> ResponseReturnValue:
     """The product form (empty for a new product)."""
-    principal, tenant, _s = reader()
+    _principal, tenant, _s = reader()
     product = catalog.get_product(tenant, product_id) if product_id else None
-    return _page(
-        principal,
+    return render_page(
         "catalog_edit.html",
         product=product,
         values=_form_values(product),
@@ -103,7 +89,7 @@ def save_page(product_id: str | None = None) -> ResponseReturnValue:
         values = {k: request.form.get(k, "") for k in FORM_FIELDS}
         error = {"reason": str(err.reason), "message": err.message}
         context = {**_choices(tenant), "product": product, "values": values, "error": error}
-        return _page(principal, "catalog_edit.html", err.status, **context)
+        return render_page("catalog_edit.html", err.status, **context)
     notify_boxes(tenant)
     return redirect(f"/catalog/{saved['id']}")
 
@@ -120,8 +106,8 @@ def archive_page(product_id: str) -> ResponseReturnValue:
 @bp.get("/catalog/import")
 def import_page() -> ResponseReturnValue:
     """The CSV upload form."""
-    principal, _tenant, _s = reader()
-    return _page(principal, "catalog_import.html", result=None, errors=None, columns=COLUMNS)
+    _principal, _tenant, _s = reader()
+    return render_page("catalog_import.html", result=None, errors=None, columns=COLUMNS)
 
 
 @bp.post("/catalog/import")
@@ -132,9 +118,7 @@ def import_upload() -> ResponseReturnValue:
         result = csv_import.import_csv(principal, tenant, scope, uploaded_csv())
     except PosError as err:
         errors = {"message": err.message, "lines": err.details.get("errors", [])}
-        return _page(
-            principal, "catalog_import.html", 400, result=None, errors=errors, columns=COLUMNS
-        )
+        return render_page("catalog_import.html", 400, result=None, errors=errors, columns=COLUMNS)
     if result["created"] or result["updated"]:
         notify_boxes(tenant)
-    return _page(principal, "catalog_import.html", result=result, errors=None, columns=COLUMNS)
+    return render_page("catalog_import.html", result=result, errors=None, columns=COLUMNS)

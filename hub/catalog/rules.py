@@ -17,7 +17,7 @@ from hub.catalog.models import Category
 from hub.governance import config
 from posdomain.barcodes import validate_gtin
 from posdomain.errors import Reason, ValidationError
-from posdomain.money import parse_money, to_minor
+from posdomain.money import parse_minor
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$"
 QTY_EXPONENT = 3  # quantities (wholesale tier thresholds, weights) in thousandths
@@ -156,7 +156,7 @@ def format_qty(milli: int) -> str:
 
 
 def _money(raw: str, exponent: int, name: str) -> int:
-    minor = to_minor(parse_money(raw, exponent, name), exponent)
+    minor = parse_minor(raw, exponent, name)
     if minor < 0:
         raise ValidationError(f"{name} must not be negative", Reason.INVALID_MONEY, {"field": name})
     return minor

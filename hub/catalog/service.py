@@ -6,7 +6,6 @@ bumps the tenant's catalog version, stamping the changed product with it.
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
 
@@ -17,14 +16,12 @@ from hub.catalog.models import BranchPrice, Category, Product, ProductBarcode
 from hub.catalog.rules import CatalogContext, ProductIn, ProductValues, load_context, normalize
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
+from hub.core.paging import MAX_PAGE_SIZE, PAGE_SIZE, paged
 from hub.governance import audit
 from hub.identity.models import Branch
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
-from posdomain.money import format_minor, parse_money, to_minor
+from posdomain.money import format_minor, parse_minor
 from posdomain.permissions import Principal, Scope
-
-PAGE_SIZE = 25
-MAX_PAGE_SIZE = 200
 
 
 def require_tenant_scope(scope: Scope) -> None:
@@ -92,13 +89,7 @@ def list_products(
         rows = list(query.order_by(Product.name, Product.sku).paginate(page, page_size))
         codes, tiers = store.children_of([p.id for p in rows])
         items = [store.api_product(p, codes[p.id], tiers[p.id], ctx.exponent) for p in rows]
-    return {
-        "items": items,
-        "page": page,
-        "page_size": page_size,
-        "total": total,
-        "pages": max(1, math.ceil(total / page_size)),
-    }
+    return paged(items, page, total, page_size)
 
 
 def _check_deposit(tenant_id: str, values: ProductValues, self_id: str | None) -> None:
@@ -210,7 +201,7 @@ def archive_product(
 def _price_minor(price: str | None, exponent: int) -> int | None:
     if price is None:
         return None
-    minor = to_minor(parse_money(price, exponent, "price"), exponent)
+    minor = parse_minor(price, exponent, "price")
     if minor < 0:
         raise ValidationError("price must not be negative", Reason.INVALID_MONEY)
     return minor

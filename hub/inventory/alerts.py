@@ -9,7 +9,6 @@ commit (`deliver_after_commit`), so a rolled-back movement never pages anyone.
 from __future__ import annotations
 
 import contextvars
-import math
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from typing import Any
 
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
+from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import audit
 from hub.inventory.alert_channels import current_channel
 from hub.inventory.ledger import (
@@ -33,7 +33,6 @@ from posdomain.errors import NotFound
 from posdomain.permissions import Principal
 
 LOW_STOCK = "LOW_STOCK"
-PAGE_SIZE = 25
 _pending: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
     "cfpos_pending_alerts", default=None
 )
@@ -190,8 +189,7 @@ def list_alerts(
         total = query.count()
         rows = query.order_by(StockAlert.created_at.desc(), StockAlert.id).paginate(page, PAGE_SIZE)
         items = [alert_dict(a) for a in rows]
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    return {"items": items, "page": page, "page_size": PAGE_SIZE, "total": total, "pages": pages}
+    return paged(items, page, total, PAGE_SIZE)
 
 
 def acknowledge(principal: Principal, branches: list[str] | None, alert_id: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ idempotency key returns the stored result and writes nothing (`"replayed": true`
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from peewee import fn
 
 from hub.core.db import tenant_tx
+from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import audit
 from hub.inventory import alerts, ledger
 from hub.inventory.ledger import MovementSpec, format_qty, parse_qty
@@ -24,7 +24,6 @@ from hub.inventory.models import ReorderPoint, StockMovement, Transfer, Transfer
 from posdomain.errors import Forbidden, Reason, ValidationError
 from posdomain.permissions import Principal
 
-PAGE_SIZE = 25
 Effect = Callable[[], tuple[dict[str, Any], list[StockMovement]]]
 
 
@@ -228,11 +227,6 @@ def _page(query: Any, page: int, order: list[Any]) -> tuple[int, list[Any], int]
     return total, rows, page
 
 
-def _paged(items: list[dict[str, Any]], page: int, total: int) -> dict[str, Any]:
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    return {"items": items, "page": page, "page_size": PAGE_SIZE, "total": total, "pages": pages}
-
-
 def _extras(tenant_id: str, keys: list[tuple[str, str]]) -> tuple[dict[Any, int], dict[Any, int]]:
     """Reorder points and incoming in-transit quantities for the (branch, product) keys."""
     branches = sorted({b for b, _p in keys}) or [""]
@@ -287,7 +281,7 @@ def list_on_hand(
                 "in_transit": format_qty(transit.get(key, 0)),
             }
         )
-    return _paged(items, page, total)
+    return paged(items, page, total)
 
 
 def history(tenant_id: str, branch_id: str, product_id: str, page: int) -> dict[str, Any]:
@@ -301,5 +295,5 @@ def history(tenant_id: str, branch_id: str, product_id: str, page: int) -> dict[
         order = [StockMovement.recorded_at.desc(), StockMovement.id]
         total, rows, page = _page(query, page, order)
         stock = ledger.on_hand(tenant_id, branch_id, product_id)
-    out = _paged([ledger.movement_dict(m) for m in rows], page, total)
+    out = paged([ledger.movement_dict(m) for m in rows], page, total)
     return {**out, "branch_id": branch_id, "product_id": product_id, "on_hand": format_qty(stock)}

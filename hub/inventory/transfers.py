@@ -16,16 +16,16 @@ Rules:
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
 
 from hub.core.db import is_postgres, tenant_tx
 from hub.core.models import utcnow
+from hub.core.paging import PAGE_SIZE, paged
 from hub.inventory import ledger
 from hub.inventory.ledger import MovementSpec, format_qty, parse_qty
 from hub.inventory.models import StockMovement, Transfer, TransferLine
-from hub.inventory.service import PAGE_SIZE, Operation, run_operation, tenant_of
+from hub.inventory.service import Operation, run_operation, tenant_of
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
 from posdomain.permissions import Action, Principal, authorize
 
@@ -314,5 +314,4 @@ def list_transfers(
         total = query.count()
         rows = query.order_by(Transfer.requested_at.desc(), Transfer.id).paginate(page, PAGE_SIZE)
         items = [transfer_dict(t) for t in rows]
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    return {"items": items, "page": page, "page_size": PAGE_SIZE, "total": total, "pages": pages}
+    return paged(items, page, total, PAGE_SIZE)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request
+from flask import Blueprint, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
-from hub.governance.brand import brand_for
 from hub.inventory import alerts, schemas, transfers
 from hub.inventory import service as inventory
 from hub.sales import queries as sales
-from hub.web import integrity, page_arg, parse_body, require
+from hub.web import integrity, page_arg, parse_body, render_page, require
 from posdomain.errors import Forbidden, Reason
 from posdomain.permissions import Action, Principal
 
@@ -184,10 +183,8 @@ def inventory_page() -> ResponseReturnValue:
     """Portal: open stock alerts (with acknowledge) and on hand per branch, paged."""
     principal, tenant, branches = _reader()
     alert_page = _int_arg("alerts_page")
-    return render_template(
+    return render_page(
         "inventory.html",
-        brand=brand_for(principal.tenant_id),
-        principal=principal,
         alerts=alerts.list_alerts(tenant, branches, alert_page),
         stock=inventory.list_on_hand(tenant, branches, None, page_arg()),
         branches=sales.branch_choices(principal, tenant),

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.catalog.models import Category, Product
 from hub.core.db import tenant_tx
+from hub.core.paging import paged
 from hub.governance import audit, config, versions
 from hub.governance.flags import flag_values
 from hub.governance.models import AuditLog
@@ -311,8 +311,7 @@ def list_policies(tenant_id: str, page: int, all_versions: bool = False) -> dict
             rows = latest_rows(tenant_id)
     total = len(rows)
     items = [_row_dict(r, now) for r in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    return {"items": items, "page": page, "page_size": PAGE_SIZE, "total": total, "pages": pages}
+    return paged(items, page, total, PAGE_SIZE)
 
 
 def _already_audited(tenant_id: str, target: str) -> bool:

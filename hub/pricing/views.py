@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, jsonify, make_response, render_template, request
+from flask import Blueprint, Response, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict
 
 from hub.governance import flags
-from hub.governance.brand import brand_for
 from hub.pricing import policies as pricing_policies
 from hub.pricing import preview as pricing_preview
-from hub.web import integrity, notify_boxes, page_arg, parse_body, require, target_tenant
+from hub.web import (
+    integrity,
+    notify_boxes,
+    page_arg,
+    parse_body,
+    render_page,
+    require,
+    target_tenant,
+)
 from posdomain.permissions import Action
 from posdomain.policy import policy_etag
 
@@ -94,13 +101,11 @@ def preview_basket(tenant_id: str | None = None) -> ResponseReturnValue:
 @bp.get("/pricing")
 def pricing_page() -> ResponseReturnValue:
     """Portal page: the tenant's promotions and whether advanced discounts are on (read-only)."""
-    principal, tenant, _s = target_tenant(Action.CONFIG_READ)
+    _principal, tenant, _s = target_tenant(Action.CONFIG_READ)
     data = pricing_policies.list_policies(tenant, page_arg())
     enabled = {f["name"]: f["enabled"] for f in flags.list_flags(tenant)}
-    return render_template(
+    return render_page(
         "pricing.html",
-        brand=brand_for(principal.tenant_id),
-        principal=principal,
         data=data,
         advanced_discounts=enabled["advanced_discounts"],
     )

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from hub.governance.brand import brand_for
 from hub.governance.views import integrity_report
 from hub.sales import queries as sales
 from hub.sales.views import sales_scope
-from hub.web import current_principal, page_arg, target_tenant
+from hub.web import current_principal, page_arg, render_page, target_tenant
 from posdomain.permissions import Action
 
 bp = Blueprint("portal", __name__, template_folder="templates")
-
-
-def _page(template: str, **context: object) -> str:
-    principal = current_principal()
-    assert principal is not None
-    return render_template(
-        template, brand=brand_for(principal.tenant_id), principal=principal, **context
-    )
 
 
 @bp.get("/")
@@ -28,7 +19,7 @@ def overview() -> ResponseReturnValue:
     """Today's sales per branch and the boxes' last contact."""
     principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
     data = sales.overview(tenant, sales.allowed_branches(principal, scope, None))
-    return _page("overview.html", data=data)
+    return render_page("overview.html", data=data)
 
 
 @bp.get("/sales")
@@ -39,7 +30,7 @@ def sales_page() -> ResponseReturnValue:
     principal = current_principal()
     assert principal is not None
     choices = sales.branch_choices(principal, tenant)
-    return _page(
+    return render_page(
         "sales.html", data=data, branches=choices, branch_id=request.args.get("branch_id", "")
     )
 
@@ -48,4 +39,4 @@ def sales_page() -> ResponseReturnValue:
 def audit_page() -> ResponseReturnValue:
     """Audit chain integrity."""
     principal, _tenant, scope = target_tenant(Action.AUDIT_READ)
-    return _page("integrity.html", report=integrity_report(principal, scope))
+    return render_page("integrity.html", report=integrity_report(principal, scope))

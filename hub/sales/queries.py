@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import operator
 from datetime import UTC, datetime, time, timedelta
 from functools import reduce
@@ -13,14 +12,13 @@ from peewee import fn
 
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
+from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import config
 from hub.identity.models import Box, Branch
 from hub.sales.models import Sale, SaleLine
 from posdomain.errors import Forbidden, NotFound, Reason
 from posdomain.money import format_minor
 from posdomain.permissions import Principal, Scope
-
-PAGE_SIZE = 25
 
 
 def allowed_branches(principal: Principal, scope: Scope, branch_id: str | None) -> list[str] | None:
@@ -66,13 +64,7 @@ def list_sales(
         total = query.count()
         rows = query.order_by(Sale.completed_at.desc(), Sale.id).paginate(page, page_size)
         items = [sale_dict(s) for s in rows]
-    return {
-        "items": items,
-        "page": page,
-        "page_size": page_size,
-        "total": total,
-        "pages": max(1, math.ceil(total / page_size)),
-    }
+    return paged(items, page, total, page_size)
 
 
 def get_sale(tenant_id: str, branches: list[str] | None, sale_id: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from hub.sales.models import BoxRefund, HubSaleVoid, ShiftReport
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.errors import Reason, ValidationError
-from posdomain.money import parse_money, to_minor
+from posdomain.money import parse_minor
 
 
 class _Wire(BaseModel):
@@ -71,10 +71,6 @@ class ShiftClosedIn(_Wire):
     net_total_minor: int
 
 
-def _minor(value: str, exponent: int, name: str) -> int:
-    return to_minor(parse_money(value, exponent, name), exponent)
-
-
 def _ids(box: Box, ev: EventEnvelope) -> dict[str, str]:
     return {
         "tenant_id": box.tenant_id,
@@ -87,7 +83,7 @@ def _ids(box: Box, ev: EventEnvelope) -> dict[str, str]:
 def _refund(box: Box, ev: EventEnvelope) -> None:
     body = RefundIn.model_validate(ev.payload)
     exp = body.exponent
-    total = _minor(body.total, exp, "total")
+    total = parse_minor(body.total, exp, "total")
     if total > 0:
         raise ValidationError("a refund total is never positive", Reason.MALFORMED_MESSAGE)
     BoxRefund.create(
@@ -95,8 +91,8 @@ def _refund(box: Box, ev: EventEnvelope) -> None:
         original_receipt_no=body.original_receipt_no, with_receipt=body.with_receipt,
         cashier_id=body.cashier_id, approver_id=body.approver_id, reason_code=body.reason_code,
         currency=body.currency, exponent=exp, total_minor=total,
-        tax_minor=_minor(body.tax_total, exp, "tax_total"),
-        cash_rounding_minor=_minor(body.cash_rounding, exp, "cash_rounding"),
+        tax_minor=parse_minor(body.tax_total, exp, "tax_total"),
+        cash_rounding_minor=parse_minor(body.cash_rounding, exp, "cash_rounding"),
         tenders=body.tenders, lines=body.lines, completed_at=body.completed_at,
     )  # fmt: skip
 
@@ -106,7 +102,7 @@ def _void(box: Box, ev: EventEnvelope) -> None:
     HubSaleVoid.create(
         sale_id=body.sale_id, **_ids(box, ev), receipt_no=body.receipt_no,
         cashier_id=body.cashier_id, approver_id=body.approver_id, reason_code=body.reason_code,
-        total_minor=_minor(body.total, body.exponent, "total"), voided_at=body.voided_at,
+        total_minor=parse_minor(body.total, body.exponent, "total"), voided_at=body.voided_at,
     )  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from hub.sync.models import IngestedEvent
 from posdomain.contract import EventType, field_details
 from posdomain.envelope import BatchAck, EventBatch, EventEnvelope
 from posdomain.errors import Reason, ValidationError
-from posdomain.money import parse_money, to_minor
+from posdomain.money import parse_minor
 from posdomain.obs import correlation, log_event
 
 log = logging.getLogger(__name__)
@@ -101,10 +101,6 @@ def enrolled_box(batch: EventBatch, topic_box_id: str) -> Box:
     return box
 
 
-def _minor(value: str, exponent: int, name: str) -> int:
-    return to_minor(parse_money(value, exponent, name), exponent)
-
-
 @dataclass(frozen=True)
 class Arrival:
     """When the hub received the batch and how far the box clock is behind the hub's."""
@@ -138,10 +134,10 @@ def _prepare_sale(box: Box, ev: EventEnvelope, sale: SaleIn, arrival: Arrival) -
         cashier_name=sale.cashier_name,
         currency=sale.currency,
         exponent=exp,
-        subtotal_minor=_minor(sale.subtotal, exp, "subtotal"),
-        tax_minor=_minor(sale.tax_total, exp, "tax_total"),
-        total_minor=_minor(sale.total, exp, "total"),
-        change_minor=_minor(sale.change, exp, "change"),
+        subtotal_minor=parse_minor(sale.subtotal, exp, "subtotal"),
+        tax_minor=parse_minor(sale.tax_total, exp, "tax_total"),
+        total_minor=parse_minor(sale.total, exp, "total"),
+        change_minor=parse_minor(sale.change, exp, "change"),
         tenders=sale.tenders,
         completed_at=sale.completed_at,
         correlation_id=ev.correlation_id,
@@ -163,9 +159,9 @@ def _prepare_sale(box: Box, ev: EventEnvelope, sale: SaleIn, arrival: Arrival) -
             qty=ln.qty,
             tax_class=ln.tax_class,
             tax_rate=ln.tax_rate,
-            unit_price_minor=_minor(ln.unit_price, exp, "unit_price"),
-            line_total_minor=_minor(ln.line_total, exp, "line_total"),
-            tax_minor=_minor(ln.tax, exp, "tax"),
+            unit_price_minor=parse_minor(ln.unit_price, exp, "unit_price"),
+            line_total_minor=parse_minor(ln.line_total, exp, "line_total"),
+            tax_minor=parse_minor(ln.tax, exp, "tax"),
         )
         for ln in sale.lines
     ]

@@ -21,7 +21,6 @@ A manager resolves an item with a note; the resolution is audited on the tenant 
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +30,7 @@ from hub.catalog.store import current_version
 from hub.core.bulk import insert_rows
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
+from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import audit
 from hub.identity.models import Box, User
 from hub.inventory import ledger
@@ -48,7 +48,6 @@ KINDS = (
     "POLICY_EXPIRED",
 )
 STATES = ("open", "resolved")
-PAGE_SIZE = 25
 MAX_NOTE = 500
 
 
@@ -225,13 +224,7 @@ def list_items(
             page, page_size
         )
         items = [item_dict(r) for r in rows]
-    return {
-        "items": items,
-        "page": page,
-        "page_size": page_size,
-        "total": total,
-        "pages": max(1, math.ceil(total / page_size)),
-    }
+    return paged(items, page, total, page_size)
 
 
 def resolve(

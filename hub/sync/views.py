@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.governance.brand import brand_for
 from hub.sales import queries as sales
 from hub.sync import health as sync_health
 from hub.sync import reconciliation
-from hub.web import current_principal, page_arg, parse_body, target_tenant
+from hub.web import current_principal, page_arg, parse_body, render_page, target_tenant
 from posdomain.permissions import Action
 
 bp = Blueprint("sync", __name__, template_folder="templates")
@@ -59,14 +58,6 @@ def health() -> ResponseReturnValue:
     return {"items": sync_health.health(tenant, branches)}
 
 
-def _page(template: str, **context: object) -> str:
-    principal = current_principal()
-    assert principal is not None
-    return render_template(
-        template, brand=brand_for(principal.tenant_id), principal=principal, **context
-    )
-
-
 @bp.get("/reconciliation")
 def reconciliation_page() -> ResponseReturnValue:
     """Portal list of the queue with filters and resolve forms."""
@@ -77,7 +68,7 @@ def reconciliation_page() -> ResponseReturnValue:
     )
     principal = current_principal()
     assert principal is not None
-    return _page(
+    return render_page(
         "reconciliation.html",
         data=data,
         kinds=reconciliation.KINDS,
@@ -101,4 +92,4 @@ def resolve_page(item_id: str) -> ResponseReturnValue:
 def health_page() -> ResponseReturnValue:
     """Portal sync and box health table."""
     tenant, branches = _scope(Action.DEVICE_HEALTH)
-    return _page("sync_health.html", rows=sync_health.health(tenant, branches))
+    return render_page("sync_health.html", rows=sync_health.health(tenant, branches))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from scripts.demo import Stack, boot, drop_database, free_port
 from scripts.demo_smoke import BoxClient, HubClient, login_of
@@ -38,6 +41,28 @@ def stack(
         running.stop()
         drop_database(db_name)
         monkeypatch.undo()
+
+
+CHROMIUM = os.environ.get("CFPOS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (installed by scripts/ensure-browser.sh)."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("Chromium is missing: run scripts/ensure-browser.sh (apt-get install chromium)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def cashier(stack: Stack, seed: dict[str, Any]) -> BoxClient:

@@ -17,7 +17,8 @@ import yaml
 
 from scripts.demo import ROOT, Stack, free_port
 from scripts.demo_smoke import BoxClient, login_of
-from scripts.sync_harness import healthy, wait_until
+from scripts.sync_harness import healthy
+from scripts.testkit.waiting import wait_until
 from tests.e2e.conftest import hub_as
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]

@@ -12,7 +12,6 @@ import pytest
 from scripts.demo import Stack
 from scripts.demo_smoke import login_of
 from tests.e2e.conftest import cashier
-from tests.e2e.test_cashier_browser import browser  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 
@@ -20,7 +19,7 @@ pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 @pytest.mark.req("FR-300", "NFR-007")
 def test_shift_park_resume_split_tender_and_x_report_by_keyboard(
     stack: tuple[Stack, dict[str, Any]],
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     running, seed = stack
     codes = cashier(running, seed).first_barcodes(2)

@@ -3,22 +3,14 @@ real ingest worker on the PRIVATE broker; each ends with an exact reconciliation
 
 from __future__ import annotations
 
-import json
-import queue
-import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import paho.mqtt.client as mqtt
-import psycopg2
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
-from posdomain import topics
-from posdomain.envelope import BatchAck, encode
-from scripts.sync_harness import FaultStack, hub_rows, reconcile_box, reconcile_exact, wait_until
+from scripts.sync_harness import FaultStack, hub_rows, reconcile_box, reconcile_exact
+from scripts.testkit.crafted import CraftedBox
+from scripts.testkit.waiting import wait_until
 from tests.faults.selling import Seller
-from tests.hub.sync_helpers import batch_of, sale_event
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
@@ -42,65 +34,6 @@ def test_box_web_and_sync_agent_sigkilled_mid_sale_and_mid_publish(
         again.sell(again.first_barcodes(1), "100.00")
     figures = reconcile_box(fs, timeout=60)
     assert figures["sales"] >= 20
-
-
-class CraftedBox:
-    """A second enrolled box whose batches the test publishes itself, as a box would."""
-
-    def __init__(self, fs: FaultStack) -> None:
-        self.fs = fs
-        self.box_id = f"box-crafted-{uuid.uuid4().hex[:8]}"
-        self.tenant, self.branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
-        conn = psycopg2.connect(fs.admin_dsn)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(
-                "INSERT INTO boxes (box_id, tenant_id, branch_id, name, status, "
-                "last_contiguous_seq, max_seq_seen, created_at) "
-                "VALUES (%s, %s, %s, %s, 'active', 0, 0, now())",
-                (self.box_id, self.tenant, self.branch, self.box_id),
-            )
-        conn.close()
-        self.acks: queue.Queue[BatchAck] = queue.Queue()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"cfpos-box-{self.box_id}")
-        self.client.on_message = lambda _c, _u, m: self.acks.put(
-            BatchAck.model_validate_json(m.payload)
-        )
-        self.client.connect("127.0.0.1", fs.broker.port)
-        self.client.loop_start()
-        self.client.subscribe(topics.box_ack(self.box_id), qos=1)
-
-    def event(self, seq: int, **kw: Any) -> dict[str, Any]:
-        """A sale event of this box."""
-        ev = sale_event(self.box_id, seq, branch_id=self.branch, **kw)
-        ev["tenant_id"] = self.tenant
-        return ev
-
-    def send(self, events: list[dict[str, Any]], sent_at: datetime | None = None) -> BatchAck:
-        """Publish one batch (QoS 1) and wait for the hub's ack of it."""
-        batch = batch_of(self.box_id, events, sent_at=sent_at)
-        self.client.publish(topics.box_events(self.box_id), encode(batch), qos=1)
-        while True:
-            ack = self.acks.get(timeout=30)
-            if ack.batch_id == batch.batch_id:
-                return ack
-
-    def heartbeat(self, box_ts: datetime) -> None:
-        """Publish a live retained heartbeat stamped with the box's clock."""
-        body = {"v": 1, "box_id": self.box_id, "online": True, "queued": 0}
-        body["ts"] = box_ts.isoformat()
-        self.client.publish(
-            topics.box_status(self.box_id), json.dumps(body).encode(), qos=1, retain=True
-        ).wait_for_publish(5)
-
-    def expected(self, events: list[dict[str, Any]]) -> dict[str, int]:
-        """{sale_id: total_minor} of crafted events (all totals are 2.98)."""
-        return {e["payload"]["sale_id"]: 298 for e in events}
-
-    def close(self) -> None:
-        """Disconnect."""
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 @pytest.mark.req("FR-303", "NFR-003")

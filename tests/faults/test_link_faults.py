@@ -17,8 +17,8 @@ from scripts.sync_harness import (
     hub_rows,
     hub_sales,
     reconcile_box,
-    wait_until,
 )
+from scripts.testkit.waiting import wait_until
 from tests.faults.ingest_holding_tx import HOOK_LINE
 from tests.faults.selling import Seller
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg2
@@ -18,7 +17,6 @@ from hub.core.db import platform_tx
 from hub.demo.seed import seed_demo
 from hub.identity.models import Box
 from hub.migrate import migrate
-from posdomain.envelope import EventBatch
 
 
 def _admin_exec(admin_dsn: str, sql: str) -> None:
@@ -110,66 +108,3 @@ def enrol_box(tenant_id: str, branch_id: str) -> str:
     with platform_tx():
         Box.create(box_id=box_id, tenant_id=tenant_id, branch_id=branch_id, name=box_id)
     return box_id
-
-
-def sale_payload(receipt_no: int, total: str = "2.98") -> dict[str, Any]:
-    """A sale.completed payload per CONTRACT.md."""
-    return {
-        "sale_id": str(uuid.uuid4()),
-        "receipt_no": receipt_no,
-        "idempotency_key": uuid.uuid4().hex,
-        "cashier_id": "u-cashier",
-        "cashier_name": "Carl Cashier",
-        "currency": "EUR",
-        "exponent": 2,
-        "lines": [
-            {
-                "line_no": 1,
-                "product_id": "p-001",
-                "sku": "GB-0001",
-                "name": "Bananas",
-                "barcode": "2000001000014",
-                "qty": "2",
-                "unit_price": "1.49",
-                "line_total": total,
-                "tax_class": "REDUCED",
-                "tax_rate": "0.05",
-                "tax": "0.14",
-            }
-        ],
-        "subtotal": total,
-        "tax_total": "0.14",
-        "total": total,
-        "tax_breakdown": [],
-        "tenders": [{"kind": "cash", "amount": "5.00"}],
-        "change": "2.02",
-        "completed_at": datetime.now(UTC).isoformat(),
-    }
-
-
-def make_batch(
-    box_id: str, tenant_id: str, branch_id: str, seqs: list[int], **overrides: Any
-) -> EventBatch:
-    """A batch of sale.completed events with the given seqs."""
-    events = [
-        {
-            "event_id": str(uuid.uuid4()),
-            "box_id": box_id,
-            "tenant_id": tenant_id,
-            "branch_id": branch_id,
-            "seq": s,
-            "type": "sale.completed",
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "correlation_id": uuid.uuid4().hex,
-            "payload": sale_payload(s),
-        }
-        for s in seqs
-    ]
-    data = {
-        "batch_id": str(uuid.uuid4()),
-        "box_id": box_id,
-        "sent_at": datetime.now(UTC).isoformat(),
-        "events": events,
-        **overrides,
-    }
-    return EventBatch.model_validate(data)

@@ -20,7 +20,8 @@ from hub.identity.models import Box, User
 from hub.sync.apply import apply_batch
 from posdomain.errors import Gone
 from posdomain.permissions import Principal, Role
-from tests.hub.conftest import login, make_batch
+from scripts.testkit.crafted import make_batch
+from tests.hub.conftest import login
 
 pytestmark = [pytest.mark.pg]
 TENANT, BRANCH, OTHER_BRANCH = "t-greenbasket", "b-downtown", "b-riverside"

@@ -12,7 +12,10 @@ from hub.core.mqtt import MqttLogin
 from hub.settings import load_settings
 from hub.sync.worker import IngestWorker
 from posdomain import topics
-from tests.provisioning.helpers import Broker, acl_broker, probe, wait_until
+from scripts.testkit.broker import AclBroker as Broker
+from scripts.testkit.broker import acl_broker
+from scripts.testkit.waiting import poll_until, wait_until
+from tests.provisioning.helpers import probe
 
 pytestmark = [pytest.mark.mqtt]
 PW_A, PW_B = "box-a-secret", "box-b-secret"
@@ -77,7 +80,7 @@ def test_box_cannot_write_or_read_another_box(broker: Broker) -> None:
         assert (topics.box_events("box-b"), b"forged") not in hub.received
         codes = box_a.subscribe(topics.box_down("box-b", "#"))
         hub.publish(topics.box_down("box-b", "staff"), b"secret staff list")
-        assert not wait_until(lambda: box_a.received, timeout=0.5)
+        assert not poll_until(lambda: box_a.received, timeout=0.5)
         assert codes == [128] or box_a.received == []
     finally:
         hub.close()

@@ -17,8 +17,10 @@ from provisioning.__main__ import main as provisioning_main
 from provisioning.enrol import EnrolFailed, enrol
 from provisioning.selftest import run_selftest
 from provisioning.upload import upload_report
+from scripts.testkit.broker import AclBroker as Broker
+from scripts.testkit.broker import acl_broker
 from tests.hub.conftest import login
-from tests.provisioning.helpers import Broker, FlaskHttp, acl_broker
+from tests.provisioning.helpers import FlaskHttp
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 

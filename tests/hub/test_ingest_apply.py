@@ -8,7 +8,8 @@ from hub.core.db import tenant_tx
 from hub.sales.models import Sale
 from hub.sync.apply import apply_batch
 from posdomain.errors import Reason, ValidationError
-from tests.hub.conftest import enrol_box, make_batch
+from scripts.testkit.crafted import make_batch
+from tests.hub.conftest import enrol_box
 
 pytestmark = [pytest.mark.pg]
 T, B = "t-greenbasket", "b-downtown"

@@ -15,7 +15,8 @@ from hub.sync.models import Quarantine
 from hub.sync.worker import IngestWorker
 from posdomain import topics
 from posdomain.envelope import MAX_MESSAGE_BYTES, BatchAck, encode
-from tests.hub.conftest import enrol_box, make_batch
+from scripts.testkit.crafted import make_batch
+from tests.hub.conftest import enrol_box
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 T, B = "t-greenbasket", "b-downtown"

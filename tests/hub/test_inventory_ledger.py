@@ -22,7 +22,8 @@ from hub.sync.apply import apply_batch
 from posdomain.envelope import EventBatch
 from posdomain.errors import Conflict, Reason, ValidationError
 from posdomain.permissions import Role
-from tests.hub.conftest import enrol_box, make_batch
+from scripts.testkit.crafted import make_batch
+from tests.hub.conftest import enrol_box
 from tests.hub.inventory_helpers import TENANT, admin_scalar, key, movements, new_branches, who
 from tests.hub.inventory_helpers import on_hand as stock
 

@@ -15,8 +15,8 @@ from hub.pricing.models import PricingPolicy
 from hub.sales.models import Sale
 from hub.sync.apply import apply_batch
 from hub.sync.models import ReconciliationItem
+from scripts.testkit.crafted import B, T, batch_of, sale_event
 from tests.hub.conftest import enrol_box
-from tests.hub.sync_helpers import B, T, batch_of, sale_event
 
 pytestmark = [pytest.mark.pg]
 

@@ -14,8 +14,8 @@ from hub.sync.apply import apply_batch
 from hub.sync.models import BoxHeartbeat, Quarantine
 from hub.sync.worker import handle_status
 from posdomain import topics
+from scripts.testkit.crafted import B2, B, T, batch_of, sale_event
 from tests.hub.conftest import enrol_box, login
-from tests.hub.sync_helpers import B2, B, T, batch_of, sale_event
 
 pytestmark = [pytest.mark.pg]
 

@@ -13,7 +13,8 @@ from hub.core.db import tenant_tx
 from hub.sales.models import BoxRefund, HubSaleVoid, ShiftReport
 from hub.sync.apply import apply_batch
 from posdomain.envelope import EventBatch
-from tests.hub.conftest import enrol_box, sale_payload
+from scripts.testkit.crafted import sale_payload
+from tests.hub.conftest import enrol_box
 
 pytestmark = [pytest.mark.pg]
 T, B = "t-greenbasket", "b-downtown"

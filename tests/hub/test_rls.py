@@ -9,7 +9,8 @@ import pytest
 from hub.core.db import db, tenant_tx
 from hub.sales.models import Sale
 from hub.sync.apply import apply_batch
-from tests.hub.conftest import enrol_box, make_batch
+from scripts.testkit.crafted import make_batch
+from tests.hub.conftest import enrol_box
 
 pytestmark = [pytest.mark.pg]
 

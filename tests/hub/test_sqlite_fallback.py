@@ -9,7 +9,8 @@ from hub.core import db as hub_db
 from hub.demo.seed import seed_demo
 from hub.migrate import available, migrate
 from hub.sync.apply import apply_batch
-from tests.hub.conftest import PASSWORDS, make_batch
+from scripts.testkit.crafted import make_batch
+from tests.hub.conftest import PASSWORDS
 
 
 @pytest.mark.req("FR-800", "FR-100")

@@ -3,64 +3,14 @@
 from __future__ import annotations
 
 import base64
-import os
-import shutil
-import subprocess
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from flask.testing import FlaskClient
 from paho.mqtt.enums import CallbackAPIVersion
-
-from hub.boxes import broker_acl
-from scripts.demo import free_port, port_open
-
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
-
-@dataclass
-class Broker:
-    """A running private Mosquitto and the hub's password."""
-
-    port: int
-    out_dir: Path
-    hub_password: str
-
-
-@contextmanager
-def acl_broker(tmp: Path, users: list[broker_acl.MqttUser]) -> Iterator[Broker]:
-    """Start our own Mosquitto with generated passwd/acl/conf on a free port; stop it after."""
-    if not Path(MOSQUITTO).exists():
-        raise RuntimeError("mosquitto is not installed: apt-get install mosquitto")
-    port = free_port()
-    run_as = "root" if os.geteuid() == 0 else None
-    broker_acl.write_broker_files(
-        tmp, users, datetime.now(UTC), port=port, bind="127.0.0.1", run_as=run_as
-    )
-    log = (tmp / "mosquitto.log").open("wb")
-    proc = subprocess.Popen([MOSQUITTO, "-c", str(tmp / "mosquitto.conf")], stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if port_open("127.0.0.1", port):
-                break
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "mosquitto.log").read_text())
-            time.sleep(0.05)
-        hub_pw = (tmp / "hub-ingest.password").read_text().strip()
-        yield Broker(port, tmp, hub_pw)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 @dataclass
@@ -116,16 +66,6 @@ def probe(port: int, username: str | None, password: str | None, client_id: str)
     client.loop_start()
     assert p.connected.wait(5), "no CONNACK"
     return p
-
-
-def wait_until(check: Any, timeout: float = 5.0) -> bool:
-    """Poll `check()` until true or the timeout passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return bool(check())
 
 
 class FlaskHttp:
