@@ -9,6 +9,11 @@ test: lint typecheck
     scripts/ensure-browser.sh
     python -m pytest -q
 
+# Unit and service tests only (no browser, no fault stacks) on both cores: the quick loop
+test-fast:
+    scripts/ensure-services.sh
+    python -m pytest -q -n 2 --ignore=tests/e2e --ignore=tests/faults
+
 # ruff lint + format check
 lint:
     ruff check .
