@@ -15,14 +15,16 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from appliance.db import write_txn
-from appliance.models import BasketLine, Product, Staff
-from appliance.models_till import BasketPriceOverride
-from appliance.services import audit, overrides
-from appliance.services.basket import find_basket, view
-from appliance.services.context import BoxContext, now_iso
-from appliance.services.price_overrides import basket_of
-from appliance.services.pricing_setup import money_setup, product_price
+from appliance.approvals import override_tokens
+from appliance.audit import log as audit_log
+from appliance.catalog.models import Product
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.identity.models import Staff
+from appliance.till.basket import find_basket, view
+from appliance.till.models import BasketLine, BasketPriceOverride
+from appliance.till.money_setup import money_setup
+from appliance.till.pricing import basket_of, product_price
 from posdomain.errors import NotFound, Reason, ValidationError
 from posdomain.money import from_minor, parse_money, quantum, to_minor
 from posdomain.pricing import check_floor
@@ -46,7 +48,7 @@ def _record(
     ctx: BoxContext,
     staff: Staff,
     line: BasketLine,
-    approval: overrides.Approval,
+    approval: override_tokens.Approval,
     price: tuple[int, str | None],
 ) -> None:
     """Store the manual price of a line and consume/audit its approval (caller's txn)."""
@@ -57,8 +59,8 @@ def _record(
         percent=percent, approver_id=approval.approver_id, reason_code=approval.reason_code,
         created_at=now_iso(),
     ).on_conflict_replace().execute()  # fmt: skip
-    overrides.use(ctx, approval, staff, f"basket_line:{basket_of(line)}:{line.line_no}")
-    audit.append(
+    override_tokens.use(ctx, approval, staff, f"basket_line:{basket_of(line)}:{line.line_no}")
+    audit_log.append(
         ctx,
         actor=f"staff:{staff.id}",
         action=f"basket.{kind}",
@@ -78,7 +80,9 @@ def override_price(
     price = parse_money(unit_price, setup.exponent, "unit_price")
     if price < 0:
         raise ValidationError("a price cannot be negative", Reason.INVALID_MONEY)
-    approval = overrides.require(ctx, staff, OverrideAction.PRICE_OVERRIDE, token, reason_code)
+    approval = override_tokens.require(
+        ctx, staff, OverrideAction.PRICE_OVERRIDE, token, reason_code
+    )
     with write_txn():
         line, _ = _line(ctx, staff, line_no)
         _record(ctx, staff, line, approval, (to_minor(price, setup.exponent), None))
@@ -103,12 +107,12 @@ def discount_line(
     ctx.require_chain_intact()
     setup = money_setup()
     pct = _percent(percent)
-    needs = overrides.discount_needs_override(pct)
+    needs = override_tokens.discount_needs_override(pct)
     approval = (
-        overrides.require(ctx, staff, OverrideAction.DISCOUNT, token, reason_code)
+        override_tokens.require(ctx, staff, OverrideAction.DISCOUNT, token, reason_code)
         if needs
-        else overrides.Approval(OverrideAction.DISCOUNT, staff.id,
-                                overrides.parse_reason(reason_code or "").value, None)
+        else override_tokens.Approval(OverrideAction.DISCOUNT, staff.id,
+                                override_tokens.parse_reason(reason_code or "").value, None)
     )  # fmt: skip
     with write_txn():
         line, product = _line(ctx, staff, line_no)

@@ -18,12 +18,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from appliance.db import write_txn
-from appliance.models import Staff
-from appliance.models_till import Override
-from appliance.services import audit, auth
-from appliance.services.config_docs import config_body
-from appliance.services.context import BoxContext, now_iso
+from appliance.approvals.models import Override
+from appliance.audit import log as audit_log
+from appliance.catalog.config_docs import config_body
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.identity import auth
+from appliance.identity.models import Staff
 from posdomain.audit_chain import Severity
 from posdomain.errors import Forbidden, Reason, ValidationError
 from posdomain.permissions import Action, authorize
@@ -108,7 +109,7 @@ def _may_approve(ctx: BoxContext, staff: Staff, action: OverrideAction) -> bool:
 
 
 def _deny(ctx: BoxContext, staff_id: str, action: str, err: Forbidden) -> Forbidden:
-    audit.append_now(
+    audit_log.append_now(
         ctx,
         actor=f"staff:{staff_id}",
         action="override.denied",
@@ -174,7 +175,7 @@ def _store_token(
             created_at=now_iso(),
             expires_at=expires.isoformat(),
         ).execute()
-        audit.append(
+        audit_log.append(
             ctx,
             actor=f"staff:{approver.id}",
             action="override.granted",
@@ -232,7 +233,7 @@ def use(ctx: BoxContext, approval: Approval, staff: Staff, ref: str) -> None:
         )
         if done != 1:
             raise Forbidden("the override was already used", Reason.OVERRIDE_INVALID)
-    audit.append(
+    audit_log.append(
         ctx,
         actor=f"staff:{staff.id}",
         action=f"override.{approval.action.value}",

@@ -7,10 +7,10 @@ import logging
 from dataclasses import asdict
 from typing import Any
 
-from appliance.db import write_txn
-from appliance.models import AuditLog
-from appliance.services import outbox
-from appliance.services.context import BoxContext, now_iso
+from appliance.audit.models import AuditLog
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.sync import outbox
 from posdomain.audit_chain import AuditRecord, ChainReport, Severity, next_record, verify_chain
 from posdomain.contract import EventType
 from posdomain.obs import log_event

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from appliance.services.config_docs import config_body
+from appliance.catalog.config_docs import config_body
 from posdomain.contract import Brand, brand_from
 
 __all__ = ["Brand", "current_brand"]

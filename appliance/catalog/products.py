@@ -1,23 +1,20 @@
-"""The box catalog: upserting hub chunks, barcode lookup (GTIN-14 keyed) and name search.
+"""Products at the till: barcode lookup (GTIN-14 keyed), scan resolution and name search.
 
 Every barcode is stored under its GTIN-14 (`posdomain.barcodes.normalize_gtin`), so a UPC-A
-scanned as 12 digits, its EAN-13 form and its GTIN-14 all find the same product. Codes that
-are not valid GTINs cannot be scanned and are skipped (logged) when a chunk is applied.
+scanned as 12 digits, its EAN-13 form and its GTIN-14 all find the same product (the rows are
+written by `catalog.catch_up`).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from peewee import SQL, fn
-from pydantic import BaseModel, ConfigDict, Field
 
-from appliance.models import Barcode, Product
-from appliance.services.config_docs import current_exponent
+from appliance.catalog.config_docs import current_exponent
+from appliance.catalog.models import Barcode, Product
 from posdomain.barcodes import (
     BarcodeFormat,
     VariableMeasure,
@@ -27,101 +24,7 @@ from posdomain.barcodes import (
     validate_gtin,
 )
 from posdomain.errors import NotFound, Reason
-from posdomain.money import format_minor, parse_money, to_minor
-from posdomain.obs import log_event
-
-log = logging.getLogger(__name__)
-ROWS_PER_INSERT = 100  # keeps every INSERT well under SQLite's bound-variable limit
-
-
-class WireTier(BaseModel):
-    """A wholesale tier on the wire."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    min_qty: str
-    price: str
-
-
-class WireProduct(BaseModel):
-    """A product in a catalog chunk (CONTRACT "Product on the wire"; newer fields ignored)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str = Field(min_length=1, max_length=64)
-    sku: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    barcodes: list[str] = []
-    category: str | None = None
-    tax_class: str
-    unit: Literal["each", "weight"] = "each"
-    price: str
-    wholesale_tiers: list[WireTier] = []
-    age_restriction: int | None = None
-    deposit_product_id: str | None = None
-    is_deposit: bool = False
-    active: bool = True
-    version: int = Field(default=0, ge=0)
-    min_price: str | None = None
-    cost: str | None = None
-
-
-def _minor(value: str | None, exponent: int, field: str) -> int | None:
-    return None if value is None else to_minor(parse_money(value, exponent, field), exponent)
-
-
-def _row(p: WireProduct, exponent: int) -> dict[str, Any]:
-    tiers = [
-        {"min_qty": t.min_qty, "price": str(parse_money(t.price, exponent, "tier price"))}
-        for t in p.wholesale_tiers
-    ]
-    return {
-        "id": p.id,
-        "sku": p.sku,
-        "name": p.name,
-        "price_minor": _minor(p.price, exponent, f"price of {p.sku}"),
-        "tax_class": p.tax_class,
-        "unit": p.unit,
-        "age_restricted": int(p.age_restriction is not None),
-        "active": int(p.active),
-        "category": p.category,
-        "wholesale_tiers": json.dumps(tiers),
-        "min_price_minor": _minor(p.min_price, exponent, "min_price"),
-        "cost_minor": _minor(p.cost, exponent, "cost"),
-        "age_restriction": p.age_restriction,
-        "deposit_product_id": p.deposit_product_id,
-        "is_deposit": int(p.is_deposit),
-        "version": p.version,
-    }
-
-
-def _barcode_rows(products: Sequence[WireProduct]) -> list[dict[str, str]]:
-    rows: dict[str, dict[str, str]] = {}
-    for p in products:
-        for code in p.barcodes:
-            if not is_valid_gtin(code):
-                log_event(log, "invalid GTIN skipped", logging.WARNING, product=p.id, code=code)
-                continue
-            gtin = normalize_gtin(code)
-            rows[gtin] = {"gtin14": gtin, "code": code, "product": p.id}
-    return list(rows.values())
-
-
-def upsert_products(products: Sequence[WireProduct], exponent: int) -> None:
-    """Insert or update products by id and replace their barcodes (caller's transaction)."""
-    rows = [_row(p, exponent) for p in products]
-    update = [f for f in Product._meta.sorted_fields if f.name != "id"]
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        part = rows[start : start + ROWS_PER_INSERT]
-        Product.insert_many(part).on_conflict(
-            conflict_target=[Product.id], preserve=update
-        ).execute()
-    ids = [p.id for p in products]
-    for start in range(0, len(ids), ROWS_PER_INSERT):
-        Barcode.delete().where(Barcode.product.in_(ids[start : start + ROWS_PER_INSERT])).execute()
-    codes = _barcode_rows(products)
-    for start in range(0, len(codes), ROWS_PER_INSERT):
-        Barcode.insert_many(codes[start : start + ROWS_PER_INSERT]).on_conflict_replace().execute()
+from posdomain.money import format_minor
 
 
 def find_by_gtin(code: str) -> Product | None:

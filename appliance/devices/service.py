@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from peewee import OperationalError
 
-from appliance.db import database
+from appliance.core.db import database
 from appliance.devices import store
 from appliance.devices.control import ControlServer, kick_handler, socket_path
 from appliance.devices.receipts import doc_from_json

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from appliance.catalog.brand import current_brand
 from appliance.devices import actions
 from appliance.devices.health import devices_report
-from appliance.i18n import catalog_for
-from appliance.services import checkout
-from appliance.services.brand import current_brand
-from appliance.views.common import box, current_staff, principal, require
+from appliance.i18n.messages import catalog_for
+from appliance.identity.session import current_staff, principal, require
+from appliance.till import checkout
+from appliance.web.request import box
 from posdomain.permissions import Action
 
-bp = Blueprint("hardware", __name__, template_folder="../templates")
+bp = Blueprint("hardware", __name__, template_folder="templates")
 V1 = "/api/v1"
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from appliance.i18n_receipt import RECEIPT_MESSAGES
-from appliance.i18n_till import TILL_MESSAGES
+from appliance.i18n.receipt import RECEIPT_MESSAGES
+from appliance.i18n.till import TILL_MESSAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {

@@ -1,6 +1,6 @@
 """Messages (en, de) of the HTML receipt (FR-304) and its button on the till.
 
-Merged into `appliance.i18n.MESSAGES`; the `ui.` prefix puts them under the both-languages test.
+Merged into `appliance.i18n.messages.MESSAGES`; the `ui.` prefix puts them under the both-languages test.
 """
 
 from __future__ import annotations

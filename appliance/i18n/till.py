@@ -1,6 +1,6 @@
 """Messages (en, de) of the till-operation reason codes and UI strings (shifts, refunds, tenders).
 
-Merged into `appliance.i18n.MESSAGES`; kept apart so the till-operations slice owns its texts.
+Merged into `appliance.i18n.messages.MESSAGES`; kept apart so the till-operations slice owns its texts.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from appliance.db import write_txn
-from appliance.models import PinFailure, Staff
-from appliance.services import audit
-from appliance.services.context import BoxContext
+from appliance.audit import log as audit_log
+from appliance.core.context import BoxContext
+from appliance.core.db import write_txn
+from appliance.identity.models import PinFailure, Staff
 from posdomain.audit_chain import Severity
 from posdomain.errors import Forbidden, Locked, PosError, Reason, Unauthenticated
 from posdomain.permissions import Principal, Role
@@ -68,7 +68,7 @@ def _record_failure(ctx: BoxContext, scopes: list[str], now: datetime) -> dateti
 
 
 def _denied(ctx: BoxContext, err: PosError, target: str, sev: Severity) -> PosError:
-    audit.append(
+    audit_log.append(
         ctx,
         actor="staff:unknown" if not target else f"staff:{target}",
         action="auth.pin.denied",
@@ -106,7 +106,7 @@ def _attempt(ctx: BoxContext, pin: str, staff_id: str | None, now: datetime) -> 
     if problem is not None:
         return _denied(ctx, problem, staff.id, Severity.WARN)
     PinFailure.delete().where(PinFailure.scope.in_(_scopes(staff.id))).execute()
-    audit.append(
+    audit_log.append(
         ctx,
         actor=f"staff:{staff.id}",
         action="auth.login",
@@ -138,7 +138,7 @@ def login_pin(ctx: BoxContext, pin: str, staff_id: str | None = None) -> Staff:
 
 def logout(ctx: BoxContext, staff_id: str) -> None:
     """Audit a logout."""
-    audit.append_now(
+    audit_log.append_now(
         ctx, actor=f"staff:{staff_id}", action="auth.logout", target=ctx.config.till_name
     )
 

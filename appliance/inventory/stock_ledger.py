@@ -17,10 +17,14 @@ from typing import Any, Literal
 
 from peewee import fn
 
-from appliance.db import write_txn
-from appliance.models import Product, Staff, StockMovement
-from appliance.services import audit, catalog, outbox
-from appliance.services.context import BoxContext, now_iso
+from appliance.audit import log as audit_log
+from appliance.catalog import products
+from appliance.catalog.models import Product
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.identity.models import Staff
+from appliance.inventory.models import StockMovement
+from appliance.sync import outbox
 from posdomain.contract import EventType
 from posdomain.errors import NotFound, Reason, ValidationError
 
@@ -78,7 +82,7 @@ def record_sale(sale_id: str, lines: Sequence[tuple[str, Decimal]], staff_id: st
 
 
 def _product(product_id: str) -> Product:
-    product = catalog.get_product(product_id)
+    product = products.get_product(product_id)
     if product is None:
         raise NotFound(
             f"no product {product_id} on this box",
@@ -140,7 +144,7 @@ def _book(
         event_id=str(envelope.event_id),
         occurred_at=at,
     ).execute()
-    audit.append(
+    audit_log.append(
         ctx,
         actor=f"staff:{staff.id}",
         action=f"stock.{kind}",

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 from peewee import OperationalError
 
-from appliance.db import database, write_txn
+from appliance.catalog import catch_up, down_messages
+from appliance.core.context import BoxContext
+from appliance.core.db import database, write_txn
 from appliance.devices.health import device_summary
-from appliance.models import Outbox
-from appliance.services import masterdata, outbox
-from appliance.services.context import BoxContext
-from appliance.services.state import touch_agent
-from appliance.transport import Transport
+from appliance.sync import outbox
+from appliance.sync.box_state import touch_agent
+from appliance.sync.models import Outbox
+from appliance.sync.transport import Transport
 from posdomain import topics
 from posdomain.envelope import (
     MAX_BATCH_EVENTS,
@@ -170,7 +171,7 @@ class SyncAgent:
         Asks again when no chunk arrived for `catalog_timeout` (a lost or out-of-order chunk,
         a hub restart): each applied chunk is committed, so the new request resumes there.
         """
-        if not masterdata.catalog_behind():
+        if not catch_up.catalog_behind():
             self._catalog_asked_at = None
             return False
         now = time.monotonic()
@@ -180,7 +181,7 @@ class SyncAgent:
         request = BoxRequest(
             box_id=self.box_id,
             kind="catalog",
-            since_version=masterdata.catalog_held(),
+            since_version=catch_up.catalog_held(),
             request_id=uuid.uuid4(),
         )
         self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
@@ -189,14 +190,14 @@ class SyncAgent:
             log,
             "catalog catch-up requested",
             since_version=request.since_version,
-            target=masterdata.catalog_target(),
+            target=catch_up.catalog_target(),
             request_id=str(request.request_id),
         )
         return True
 
     def _down(self, msg: DownMessage) -> None:
         """Apply a down message; a catalog chunk counts as catch-up progress."""
-        applied = masterdata.apply_down(self.ctx, msg)
+        applied = down_messages.apply_down(self.ctx, msg)
         if msg.kind == "catalog" and msg.body.get("head") is False and applied:
             # the last chunk ends this request; anything newer is asked for at once
             self._catalog_asked_at = None if msg.body.get("last") else time.monotonic()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from appliance.models import BoxState
-from appliance.services.context import now_iso
+from appliance.core.context import now_iso
+from appliance.sync.models import BoxState
 from firmware_config.schema import BoxConfig
 from posdomain.envelope import Versions
 from posdomain.errors import Conflict, Reason

@@ -6,10 +6,10 @@ import json
 from collections.abc import Iterable
 from typing import Any, cast
 
-from appliance.db import database
-from appliance.models import Outbox
-from appliance.services.context import BoxContext, now_iso
-from appliance.services.state import allocate_seq, envelope_versions
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import database
+from appliance.sync.box_state import allocate_seq, envelope_versions
+from appliance.sync.models import Outbox
 from posdomain.envelope import BatchAck, EventEnvelope, encode, new_event_id, utcnow
 from posdomain.obs import current_correlation_id, new_correlation_id
 

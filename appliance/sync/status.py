@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from appliance.core.context import BoxContext
 from appliance.devices.health import device_summary
-from appliance.services import outbox
-from appliance.services.context import BoxContext
-from appliance.services.state import get_state, held_versions
+from appliance.sync import outbox
+from appliance.sync.box_state import get_state, held_versions
 
 AGENT_FRESH = timedelta(seconds=12)  # the agent touches it every 5 s while connected
 ACK_FRESH = timedelta(seconds=60)

@@ -1,8 +1,8 @@
 """The open basket, held by the box per till and cashier (a browser reload loses nothing).
 
 Lines keep the product, quantity (thousandths) and, for price-embedded labels, the printed
-price; prices, promotions and tax are worked out by the posdomain engines each time the basket
-is shown or paid (`pricing_setup.price_lines`). A product with a deposit brings its deposit
+price; prices, promotions and tax are worked out in one posdomain call each time the basket
+is shown or paid (`till.pricing.price_lines`). A product with a deposit brings its deposit
 line along, linked to it; voiding the product voids its deposit.
 """
 
@@ -12,12 +12,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from appliance.db import write_txn
-from appliance.models import Basket, BasketLine, Product, Staff
-from appliance.services import audit, catalog, pricing_setup
-from appliance.services.context import BoxContext, now_iso
-from appliance.services.masterdata import record_rejections
-from appliance.services.pricing_setup import BasketTotals, MoneySetup, money_setup
+from appliance.audit import log as audit_log
+from appliance.catalog import products
+from appliance.catalog.models import Product
+from appliance.catalog.policy_rejections import record_rejections
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.identity.models import Staff
+from appliance.till import pricing
+from appliance.till.models import Basket, BasketLine
+from appliance.till.money_setup import MoneySetup, money_setup
+from appliance.till.pricing import BasketTotals
 from posdomain.audit_chain import Severity
 from posdomain.envelope import utcnow
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
@@ -92,7 +97,7 @@ def _typed_qty(product: Product, qty: Decimal | None) -> Decimal:
 
 def _scanned_line(setup: MoneySetup, barcode: str, qty: Decimal | None) -> NewLine:
     """Resolve a scan into the line to add (weight and price labels carry their quantity)."""
-    hit = catalog.resolve_scan(barcode, setup.formats)
+    hit = products.resolve_scan(barcode, setup.formats)
     measure, product = hit.measure, hit.product
     if measure is None:
         return NewLine(product, barcode, product.unit, _typed_qty(product, qty))
@@ -134,7 +139,7 @@ def _deposit_line(line: NewLine) -> NewLine | None:
     """The automatic deposit line of a product that carries one (same count of items)."""
     if not line.product.deposit_product_id:
         return None
-    deposit = catalog.get_product(line.product.deposit_product_id)
+    deposit = products.get_product(line.product.deposit_product_id)
     if deposit is None:
         raise Conflict(
             f"deposit item {line.product.deposit_product_id} is not in the catalog",
@@ -174,7 +179,7 @@ def add_line(
         line_no = basket.next_line_no
         _insert(basket, new, line_no)
         if age:
-            audit.append(ctx, actor=f"staff:{staff.id}", action="basket.age_verified",
+            audit_log.append(ctx, actor=f"staff:{staff.id}", action="basket.age_verified",
                          target=f"product:{new.product.id}",
                          details={"age": age, "line_no": line_no})  # fmt: skip
         if deposit is not None:
@@ -209,7 +214,7 @@ def void_line(ctx: BoxContext, staff: Staff, line_no: int) -> dict[str, Any]:
             )
         voided = [ln for ln in lines.values() if line_no in (ln.line_no, ln.parent_line_no)]
         BasketLine.update(voided=1).where(BasketLine.id.in_([ln.id for ln in voided])).execute()
-        audit.append(
+        audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",
             action="sale.line_void",
@@ -243,7 +248,7 @@ def set_price_list(
     with write_txn():
         basket = _open_basket(ctx, staff.id)
         Basket.update(price_list=price_list).where(Basket.id == basket.id).execute()
-        audit.append(
+        audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",
             action="sale.price_list",
@@ -256,9 +261,7 @@ def set_price_list(
 def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -> BasketTotals:
     """Price the basket's active lines (a missing basket prices as empty, retail)."""
     price_list: PriceList = "wholesale" if basket and basket.price_list == "wholesale" else "retail"
-    return pricing_setup.price_lines(
-        setup, active_lines(basket), price_list, cash=cash, now=utcnow()
-    )
+    return pricing.price_lines(setup, active_lines(basket), price_list, cash=cash, now=utcnow())
 
 
 def view(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
@@ -271,6 +274,6 @@ def render(setup: MoneySetup, totals: BasketTotals) -> dict[str, Any]:
     """API form of a priced basket."""
     return {
         "currency": setup.currency,
-        "lines": [pricing_setup.line_json(pbl) for pbl in totals.lines],
-        **pricing_setup.totals_json(totals),
+        "lines": [pricing.line_json(pbl) for pbl in totals.lines],
+        **pricing.totals_json(totals),
     }

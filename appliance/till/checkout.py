@@ -1,5 +1,6 @@
 """Cash checkout: sale, lines, tender, receipt number, stock movements, outbox event and audit
-in ONE transaction. Prices and tax come from the posdomain engines (`pricing_setup`); the cash
+in ONE transaction. Prices and tax come from one posdomain call per sale (`till.pricing`:
+`posdomain.sale_pricing.price_sale`), whose result is stored as it is; the cash
 rounding is its own amount and `payable = total + cash_rounding` is what the tender covers.
 Split tender (`tenders.settle`): card amounts (terminal reference only) never exceed the total,
 cash pays the rest with cash rounding on the cash part only, change comes only from cash."""
@@ -14,25 +15,29 @@ from typing import Any
 
 from peewee import IntegrityError
 
-from appliance.db import write_txn
+from appliance.audit import log as audit_log
+from appliance.catalog.policy_rejections import record_rejections
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
 from appliance.devices.hook import after_card_sale, after_cash_sale
-from appliance.models import Basket, BasketLine, Sale, SaleLine, Staff, Tender
-from appliance.models_till import BasketCustomer, SaleExtra
-from appliance.services import audit, inventory, outbox
-from appliance.services.basket import find_basket, price_open
-from appliance.services.context import BoxContext, now_iso
-from appliance.services.masterdata import record_rejections
-from appliance.services.pricing_setup import (
-    BasketTotals,
-    MoneySetup,
-    line_json,
-    money_setup,
-    policy_version,
-    totals_json,
+from appliance.identity.models import Staff
+from appliance.inventory import stock_ledger
+from appliance.sync import outbox
+from appliance.sync.box_state import allocate_receipt_no
+from appliance.till.basket import find_basket, price_open
+from appliance.till.models import (
+    Basket,
+    BasketCustomer,
+    BasketLine,
+    Sale,
+    SaleExtra,
+    SaleLine,
+    Tender,
 )
-from appliance.services.state import allocate_receipt_no
-from appliance.services.suspend import customer_of
-from appliance.services.tenders import Settlement, TenderIn, check_tenders, settle
+from appliance.till.money_setup import MoneySetup, money_setup, policy_version
+from appliance.till.pricing import BasketTotals, line_json, totals_json
+from appliance.till.suspend import customer_of
+from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle
 from posdomain.contract import EventType
 from posdomain.errors import Conflict, NotFound, Reason
 from posdomain.money import to_minor
@@ -210,11 +215,11 @@ def _complete(
     envelope = outbox.enqueue(ctx, EventType.SALE_COMPLETED, payload, correlation_id)
     _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id)
     _store_extras(payload, paid, customer)
-    inventory.record_sale(
+    stock_ledger.record_sale(
         sale_id, [(p.product.id, p.qty) for p in totals.lines], staff.id, payload["completed_at"]
     )
     _clear_basket(basket)
-    audit.append(
+    audit_log.append(
         ctx,
         actor=f"staff:{staff.id}",
         action="sale.completed",

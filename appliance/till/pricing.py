@@ -1,11 +1,10 @@
-"""The money rules a till prices with, from the applied down messages (config, pricing, flags).
+"""Pricing a basket on the box: gather what the sale is priced from, cross into posdomain once.
 
-* `config` gives currency, exponent, the `tax` body (posdomain.tax), `barcode_formats` and the
-  tenant's `policy_key` (the HMAC key pricing policies are signed with).
-* `pricing` gives the signed policies; promotions run only with `advanced_discounts` on (the
-  `flags` down message, or the pricing body's own `flags`), and only policies that verify
-  (fail closed). A box without a policy key executes no policy at all.
-* Every rejected policy version is audited once (`policy_rejections`), reason kept.
+`price_lines` reads the lines' products and the approved manual line prices, builds
+`posdomain.sale_pricing.SaleInputs` with the money setup, makes the one `price_sale` call
+(list prices, tiers, price labels, overrides, promotions, tax) and pairs its lines back with
+the basket lines and products. The same call prices the basket shown after every scan and
+the basket being paid. `line_json` / `totals_json` are the wire forms of the result.
 """
 
 from __future__ import annotations
@@ -15,102 +14,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from appliance.models import BasketLine, Product, SaleLine
-from appliance.services.config_docs import config_body, exponent_of
-from appliance.services.price_overrides import overrides_for
-from appliance.services.state import held_versions
-from posdomain.barcodes import BarcodeFormat, parse_barcode_formats
-from posdomain.errors import Conflict, Reason
+from appliance.catalog.models import Product
+from appliance.till.models import BasketLine, BasketPriceOverride, SaleLine
+from appliance.till.money_setup import MoneySetup
 from posdomain.money import from_minor
 from posdomain.policy import PolicyRejection as Rejection
 from posdomain.pricing import (
-    BasketItem,
     PricedBasket,
     PricedLine,
     PriceList,
+    PriceOverride,
     ProductPrice,
     WholesaleTier,
-    price_basket,
 )
-from posdomain.tax import LineTax, TaxConfig, TaxLine, TaxResult, compute_tax, parse_tax_config
-
-
-@dataclass(frozen=True)
-class MoneySetup:
-    """Currency, tax rules, barcode layouts and promotion policies in force on this box."""
-
-    currency: str
-    exponent: int
-    tax: TaxConfig
-    formats: tuple[BarcodeFormat, ...]
-    advanced_discounts: bool
-    policies: tuple[dict[str, Any], ...]
-    policy_key: str | None
-    versions: dict[str, int]
-
-
-def _refuse(missing: str) -> Conflict:
-    return Conflict(
-        f"no {missing} configuration received from the hub yet",
-        Reason.CONFLICT,
-        {"missing": missing},
-    )
-
-
-def _advanced_discounts(pricing: dict[str, Any]) -> bool:
-    flags = config_body("flags") or {}
-    own = pricing.get("flags")
-    if isinstance(own, dict) and "advanced_discounts" in own:
-        return own["advanced_discounts"] is True
-    return flags.get("advanced_discounts") is True
-
-
-def money_setup() -> MoneySetup:
-    """The rules from the hub's config; selling is refused until currency and tax arrived."""
-    body = config_body("config")
-    if body is None:
-        raise _refuse("config")
-    tax_body = body.get("tax") or {}
-    if not body.get("currency"):
-        raise _refuse("currency")
-    if not tax_body.get("classes"):
-        raise _refuse("tax")
-    exponent = exponent_of(body)
-    pricing = config_body("pricing") or {}
-    key = body.get("policy_key")
-    return MoneySetup(
-        currency=str(body["currency"]),
-        exponent=exponent,
-        tax=parse_tax_config(tax_body, exponent),
-        formats=parse_barcode_formats(body.get("barcode_formats") or []),
-        advanced_discounts=_advanced_discounts(pricing),
-        policies=tuple(pricing.get("policies") or ()),
-        policy_key=key if isinstance(key, str) and key else None,
-        versions=held_versions(),
-    )
-
-
-def policy_version(setup: MoneySetup) -> int:
-    """The version of the pricing message whose policies priced this basket (0 = none)."""
-    return setup.versions.get("pricing", 0) if setup.advanced_discounts else 0
-
-
-def unverifiable_without_key(setup: MoneySetup) -> list[Rejection]:
-    """With the flag on but no policy key, every policy is unverifiable (fail closed)."""
-    if not setup.advanced_discounts or setup.policy_key is not None:
-        return []
-    return [
-        Rejection(
-            str(p.get("policy_id", "")),
-            p.get("policyVersion") if type(p.get("policyVersion")) is int else None,
-            Reason.POLICY_UNVERIFIABLE,
-            "no policy key configured on this box",
-        )
-        for p in setup.policies
-        if isinstance(p, dict)
-    ]
+from posdomain.sale_pricing import SaleInputs, SaleLineInput, price_sale
+from posdomain.tax import LineTax, TaxResult
 
 
 @dataclass(frozen=True)
@@ -162,26 +82,71 @@ def product_price(product: Product, exponent: int) -> ProductPrice:
     )
 
 
-def _item(line: BasketLine, product: Product, base: ProductPrice, exponent: int) -> BasketItem:
-    """A label-priced line is one 'weighed' unit at the printed price (extended = label)."""
-    if line.label_price_minor is None:
-        return BasketItem(str(line.line_no), base, qty_of(line))
-    label = ProductPrice(
-        product_id=product.id,
-        price=from_minor(line.label_price_minor, exponent),
-        category=product.category,
-        unit="weight",
+def basket_of(line: BasketLine) -> int:
+    """The basket id of a line without loading the basket (peewee's `basket_id` accessor)."""
+    return int(cast(Any, line).basket_id)
+
+
+def approved_prices(lines: Sequence[BasketLine], exponent: int) -> tuple[PriceOverride, ...]:
+    """The supervisor-approved manual prices of these lines (line id = line number as text)."""
+    if not lines:
+        return ()
+    rows = BasketPriceOverride.select().where(
+        BasketPriceOverride.basket_id.in_(list({basket_of(ln) for ln in lines})),
+        BasketPriceOverride.line_no.in_(list({ln.line_no for ln in lines})),
     )
-    return BasketItem(str(line.line_no), label, Decimal(1))
+    return tuple(
+        PriceOverride(
+            line_id=str(row.line_no),
+            unit_price=from_minor(row.unit_price_minor, exponent),
+            approver_id=row.approver_id,
+            reason_code=row.reason_code,
+        )
+        for row in rows
+    )
 
 
-def _unit_price(line: BasketLine, product: Product, priced: PricedLine, exponent: int) -> Decimal:
-    """List unit price; a price label on a weighed product shows the catalog price per kg."""
-    if line.label_price_minor is None:
-        return priced.unit_price
-    if line.unit == "weight" and product.price_minor > 0:
-        return from_minor(product.price_minor, exponent)
-    return from_minor(line.label_price_minor, exponent)
+def _line_input(
+    line: BasketLine, product: Product, price: ProductPrice, exponent: int
+) -> SaleLineInput:
+    label = line.label_price_minor
+    return SaleLineInput(
+        line_id=str(line.line_no),
+        product=price,
+        qty=qty_of(line),
+        unit="weight" if line.unit == "weight" else "each",
+        tax_class=product.tax_class,
+        is_deposit=bool(product.is_deposit),
+        label_price=None if label is None else from_minor(label, exponent),
+    )
+
+
+def sale_inputs(
+    setup: MoneySetup,
+    lines: Sequence[BasketLine],
+    products: dict[str, Product],
+    price_list: PriceList,
+    *,
+    cash: bool,
+    now: datetime,
+) -> SaleInputs:
+    """Everything the domain prices these lines from, read from the box once."""
+    prices = {pid: product_price(p, setup.exponent) for pid, p in products.items()}
+    return SaleInputs(
+        lines=tuple(
+            _line_input(ln, products[ln.product_id], prices[ln.product_id], setup.exponent)
+            for ln in lines
+        ),
+        price_list=price_list,
+        tax=setup.tax,
+        exponent=setup.exponent,
+        now=now,
+        cash=cash,
+        overrides=approved_prices(lines, setup.exponent),
+        advanced_discounts=setup.advanced_discounts,
+        policies=setup.policies,
+        policy_key=setup.policy_key,
+    )
 
 
 def price_lines(
@@ -192,39 +157,15 @@ def price_lines(
     cash: bool,
     now: datetime,
 ) -> BasketTotals:
-    """Price and tax the active lines of a basket through the posdomain engines."""
+    """Price and tax the active lines of a basket in one posdomain call."""
     wanted = list({ln.product_id for ln in lines})
     products = {p.id: p for p in Product.select().where(Product.id.in_(wanted))}
-    prices = {pid: product_price(p, setup.exponent) for pid, p in products.items()}
-    items = [
-        _item(ln, products[ln.product_id], prices[ln.product_id], setup.exponent) for ln in lines
-    ]
-    priced = price_basket(
-        items,
-        price_list=price_list,
-        advanced_discounts=setup.advanced_discounts and setup.policy_key is not None,
-        policies=setup.policies,
-        policy_key=setup.policy_key or "",
-        now=now,
-        overrides=overrides_for(lines, setup.exponent),
-        exponent=setup.exponent,
-    )
-    taxed = compute_tax(
-        [
-            TaxLine(pl.line_id, products[ln.product_id].tax_class, pl.amount, qty_of(ln),
-                    bool(products[ln.product_id].is_deposit))
-            for ln, pl in zip(lines, priced.lines, strict=True)
-        ],
-        setup.tax,
-        cash=cash,
-    )  # fmt: skip
+    sale = price_sale(sale_inputs(setup, lines, products, price_list, cash=cash, now=now))
     out = tuple(
-        PricedBasketLine(ln, products[ln.product_id], qty_of(ln),
-                         _unit_price(ln, products[ln.product_id], pl, setup.exponent), pl, tx)
-        for ln, pl, tx in zip(lines, priced.lines, taxed.lines, strict=True)
-    )  # fmt: skip
-    rejected = (*priced.rejected_policies, *unverifiable_without_key(setup))
-    return BasketTotals(out, priced, taxed, rejected)
+        PricedBasketLine(ln, products[ln.product_id], pl.qty, pl.unit_price, pl.priced, pl.tax)
+        for ln, pl in zip(lines, sale.lines, strict=True)
+    )
+    return BasketTotals(out, sale.pricing, sale.tax, sale.rejections)
 
 
 def line_json(pbl: PricedBasketLine) -> dict[str, Any]:

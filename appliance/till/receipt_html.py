@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 import segno
 from markupsafe import Markup
 
-from appliance.models import Sale
-from appliance.models_till import Refund
+from appliance.till.models import Refund, Sale
 from posdomain.errors import NotFound, Reason
 from posdomain.permissions import Action, Principal, authorize
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from appliance.i18n import catalog_for
-from appliance.services.brand import current_brand
-from appliance.services.receipt_html import receipt_context, refund_document, sale_document
-from appliance.views.common import box, principal
+from appliance.catalog.brand import current_brand
+from appliance.i18n.messages import catalog_for
+from appliance.identity.session import principal
+from appliance.till.receipt_html import receipt_context, refund_document, sale_document
+from appliance.web.request import box
 
-bp = Blueprint("receipts", __name__, template_folder="../templates")
+bp = Blueprint("receipts", __name__, template_folder="templates")
 
 
 def _render(doc: dict[str, object], *, refund: bool) -> str:

@@ -1,34 +1,18 @@
-"""Till API for overrides, refunds, post-voids and no-sale opens (thin: parse, call, render)."""
+"""Till API of refunds, post-voids and no-sale opens (thin: parse, call, render)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from appliance.services import line_overrides, overrides, refunds, voids
-from appliance.views.common import box, correlation_id, json_body, require
-from appliance.views.till_schemas import (
-    ApprovedAction,
-    LineDiscount,
-    LinePrice,
-    OverrideRequest,
-    RefundRequest,
-)
+from appliance.identity.session import require
+from appliance.till import refunds, voids
+from appliance.till.schemas import ApprovedAction, RefundRequest
+from appliance.web.request import box, correlation_id, json_body
 from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action
 
 bp = Blueprint("till_refunds", __name__)
 V1 = "/api/v1"
-
-
-@bp.post(f"{V1}/overrides")
-def grant_override() -> tuple[Response, int]:
-    """A supervisor/manager approves one action for the logged-in cashier with their PIN."""
-    staff = require(Action.SELL)
-    body = json_body(OverrideRequest)
-    granted = overrides.grant(
-        box(), staff, body.action, body.reason_code, body.pin, body.approver_id
-    )
-    return jsonify(granted), 201
 
 
 @bp.get(f"{V1}/refunds/lookup")
@@ -92,27 +76,3 @@ def no_sale() -> Response:
     staff = require(Action.SELL)
     body = json_body(ApprovedAction)
     return jsonify(voids.no_sale(box(), staff, body.override_token, body.reason_code))
-
-
-@bp.post(f"{V1}/basket/lines/<int:line_no>/price")
-def line_price(line_no: int) -> Response:
-    """Override a line's unit price (supervisor override for cashiers)."""
-    staff = require(Action.SELL)
-    body = json_body(LinePrice)
-    return jsonify(
-        line_overrides.override_price(
-            box(), staff, line_no, body.unit_price, body.override_token, body.reason_code
-        )
-    )
-
-
-@bp.post(f"{V1}/basket/lines/<int:line_no>/discount")
-def line_discount(line_no: int) -> Response:
-    """Discount a line by percent (override above the configured threshold)."""
-    staff = require(Action.SELL)
-    body = json_body(LineDiscount)
-    return jsonify(
-        line_overrides.discount_line(
-            box(), staff, line_no, body.percent, body.override_token, body.reason_code
-        )
-    )

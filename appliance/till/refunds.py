@@ -21,17 +21,23 @@ from typing import Any
 
 from peewee import PeeweeException
 
-from appliance.db import write_txn
+from appliance.approvals import override_tokens
+from appliance.audit import log as audit_log
+from appliance.catalog.models import Product
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
 from appliance.devices.documents import enqueue_document
 from appliance.devices.hook import kick_drawer
-from appliance.models import Product, Sale, SaleLine, Staff, Tender
-from appliance.models_till import Refund, RefundLine, SaleVoid
-from appliance.services import audit, inventory, outbox, overrides, shifts
-from appliance.services.context import BoxContext, now_iso
-from appliance.services.inventory import qty_text
-from appliance.services.pricing_setup import money_setup, qty_of
-from appliance.services.state import allocate_receipt_no
-from appliance.services.tenders import card_reference, tender_kind
+from appliance.identity.models import Staff
+from appliance.inventory import stock_ledger
+from appliance.inventory.stock_ledger import qty_text
+from appliance.sync import outbox
+from appliance.sync.box_state import allocate_receipt_no
+from appliance.till import shifts
+from appliance.till.models import Refund, RefundLine, Sale, SaleLine, SaleVoid, Tender
+from appliance.till.money_setup import money_setup
+from appliance.till.pricing import qty_of
+from appliance.till.tenders import card_reference, tender_kind
 from posdomain.contract import EventType
 from posdomain.errors import NotFound, Reason, ValidationError
 from posdomain.money import from_minor, quantum, to_minor
@@ -258,7 +264,7 @@ def _store(
             tax_class=line["tax_class"],
             tax_rate=line["tax_rate"],
         ).execute()
-        inventory.record_return(
+        stock_ledger.record_return(
             ctx, staff, line["product_id"], milli, f"refund:{payload['refund_id']}"
         )
 
@@ -270,7 +276,7 @@ def existing(key: str) -> dict[str, Any] | None:
 
 
 def _head(
-    staff: Staff, sale: Sale | None, approval: overrides.Approval, key: str, setup: Any
+    staff: Staff, sale: Sale | None, approval: override_tokens.Approval, key: str, setup: Any
 ) -> dict[str, Any]:
     return {
         "refund_id": str(uuid.uuid4()),
@@ -317,7 +323,7 @@ def _record(
     kind = tender_kind(request["tender"])
     code = request.get("sale_code")
     action = OverrideAction.REFUND if code else OverrideAction.REFUND_NO_RECEIPT
-    approval = overrides.require(
+    approval = override_tokens.require(
         ctx, staff, action, request.get("override_token"), request.get("reason_code")
     )
     setup = money_setup()
@@ -337,14 +343,14 @@ def _record(
         payload = _payload(head, result, sources, tender)
         envelope = outbox.enqueue(ctx, EventType.REFUND_COMPLETED, payload, correlation_id)
         _store(ctx, staff, payload, shift.id, str(envelope.event_id))
-        overrides.use(ctx, approval, staff, f"refund:{payload['refund_id']}")
+        override_tokens.use(ctx, approval, staff, f"refund:{payload['refund_id']}")
         _audit(ctx, staff, payload)
     return payload
 
 
 def _audit(ctx: BoxContext, staff: Staff, payload: dict[str, Any]) -> None:
     """The refund's audit entry (who, approver, reason, amount)."""
-    audit.append(
+    audit_log.append(
         ctx,
         actor=f"staff:{staff.id}",
         action="refund.completed",

@@ -1,46 +1,80 @@
-"""Request bodies of the till-operation API: overrides, refunds, voids, shifts, suspend."""
+"""Request bodies of the till API: basket, payment, refunds, voids, shifts, suspend, customer.
+
+Extra fields, floats for money and bad types are refused (`RequestBody`).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import Field, StrictInt, StrictStr, model_validator
 
-from posdomain.till_codes import OverrideAction
+from appliance.web.request import ID_PATTERN, Money, RequestBody
 
-_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
-_MONEY = Annotated[StrictStr, Field(min_length=1, max_length=20)]
 _QTY = Annotated[StrictStr, Field(pattern=r"^[0-9]{1,4}(\.[0-9]{1,3})?$")]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class AddLine(RequestBody):
+    """POST /basket/lines: qty is a whole number, or a decimal string (kg, 3 decimals)."""
+
+    barcode: StrictStr = Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")
+    qty: (
+        Annotated[StrictInt, Field(ge=1, le=9999)]
+        | Annotated[StrictStr, Field(pattern=r"^[0-9]{1,4}(\.[0-9]{1,3})?$")]
+        | None
+    ) = None
+    age_confirmed: bool = False
+
+    def quantity(self) -> Decimal | None:
+        """The quantity as a Decimal (None when the cashier typed none)."""
+        return None if self.qty is None else Decimal(str(self.qty))
 
 
-class OverrideRequest(_Body):
-    """POST /overrides: the approver types their PIN at the till."""
+class TenderBody(RequestBody):
+    """One tender of a split payment (kind checked by the service: UNKNOWN_TENDER)."""
 
-    action: OverrideAction = Field(strict=False)
-    reason_code: StrictStr = Field(max_length=40)
-    pin: StrictStr = Field(pattern=r"^[0-9]{4,12}$")
-    approver_id: StrictStr | None = Field(default=None, pattern=_ID)
+    kind: StrictStr = Field(min_length=1, max_length=20)
+    amount: StrictStr = Field(min_length=1, max_length=20)
+    reference: StrictStr | None = Field(default=None, max_length=64)
 
 
-class ReceiptLine(_Body):
+class PayCash(RequestBody):
+    """POST /basket/pay (money as decimal strings, never floats): `tendered` (cash only) or
+    `tenders` (split: cash and/or card with the terminal reference)."""
+
+    tendered: StrictStr | None = Field(default=None, min_length=1, max_length=20)
+    tenders: list[TenderBody] | None = Field(default=None, min_length=1, max_length=4)
+    idempotency_key: StrictStr = Field(pattern=r"^[A-Za-z0-9_.:-]{8,64}$")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> PayCash:
+        if (self.tendered is None) == (self.tenders is None):
+            raise ValueError("give either tendered or tenders")
+        return self
+
+
+class BasketMode(RequestBody):
+    """POST /basket/mode."""
+
+    price_list: Literal["retail", "wholesale"]
+
+
+class ReceiptLine(RequestBody):
     """A line of the original sale to return."""
 
     line_no: StrictInt = Field(ge=1, le=9999)
     qty: _QTY
 
 
-class ProductLine(_Body):
+class ProductLine(RequestBody):
     """A product returned without a receipt."""
 
-    product_id: StrictStr = Field(pattern=_ID)
+    product_id: StrictStr = Field(pattern=ID_PATTERN)
     qty: _QTY
 
 
-class RefundRequest(_Body):
+class RefundRequest(RequestBody):
     """POST /refunds: with `receipt` (number, R-barcode or sale id) and `lines`, or without
     receipt with `products` (branch-manager approval)."""
 
@@ -54,57 +88,41 @@ class RefundRequest(_Body):
     idempotency_key: StrictStr = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
 
 
-class ApprovedAction(_Body):
+class ApprovedAction(RequestBody):
     """POST /sales/<id>/void and /drawer/no-sale."""
 
     override_token: StrictStr | None = Field(default=None, max_length=64)
     reason_code: StrictStr | None = Field(default=None, max_length=40)
 
 
-class OpenShift(_Body):
+class OpenShift(RequestBody):
     """POST /shifts."""
 
-    opening_float: _MONEY
+    opening_float: Money
 
 
-class CashMove(_Body):
+class CashMove(RequestBody):
     """POST /shifts/current/drops and /paid-outs."""
 
-    amount: _MONEY
+    amount: Money
     reason_code: StrictStr | None = Field(default=None, max_length=40)
     note: StrictStr = Field(default="", max_length=200)
 
 
-class CloseShift(_Body):
+class CloseShift(RequestBody):
     """POST /shifts/current/close: counted amount per tender."""
 
-    counted: dict[StrictStr, _MONEY] = Field(max_length=4)
+    counted: dict[StrictStr, Money] = Field(max_length=4)
 
 
-class Suspend(_Body):
+class Suspend(RequestBody):
     """POST /basket/suspend."""
 
     label: StrictStr = Field(min_length=1, max_length=60)
 
 
-class AttachCustomer(_Body):
+class AttachCustomer(RequestBody):
     """POST /basket/customer (id and name only for now)."""
 
-    customer_id: StrictStr = Field(pattern=_ID)
+    customer_id: StrictStr = Field(pattern=ID_PATTERN)
     name: StrictStr | None = Field(default=None, max_length=80)
-
-
-class LinePrice(_Body):
-    """POST /basket/lines/<n>/price: a supervisor-approved unit price."""
-
-    unit_price: _MONEY
-    override_token: StrictStr | None = Field(default=None, max_length=64)
-    reason_code: StrictStr | None = Field(default=None, max_length=40)
-
-
-class LineDiscount(_Body):
-    """POST /basket/lines/<n>/discount: percent off the list price."""
-
-    percent: StrictStr = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
-    override_token: StrictStr | None = Field(default=None, max_length=64)
-    reason_code: StrictStr | None = Field(default=None, max_length=40)

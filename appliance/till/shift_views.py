@@ -1,16 +1,18 @@
-"""Till API for shifts, X/Z reports (JSON, HTML, print), suspend/resume and customer attach."""
+"""Till API of shifts: open with a float, drops, paid-outs, X report, close with the Z report
+(JSON, printable page and print)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from appliance.services import reports_xz, shifts, suspend
-from appliance.services.brand import current_brand
-from appliance.views.common import box, json_body, require
-from appliance.views.till_schemas import AttachCustomer, CashMove, CloseShift, OpenShift, Suspend
+from appliance.catalog.brand import current_brand
+from appliance.identity.session import require
+from appliance.till import shifts, xz_reports
+from appliance.till.schemas import CashMove, CloseShift, OpenShift
+from appliance.web.request import box, json_body
 from posdomain.permissions import Action
 
-bp = Blueprint("till_shifts", __name__, template_folder="../templates")
+bp = Blueprint("till_shifts", __name__, template_folder="templates")
 V1 = "/api/v1"
 
 
@@ -72,7 +74,7 @@ def close_shift() -> Response:
 def z_json(z_no: int) -> Response:
     """A stored Z report."""
     require(Action.Z_REPORT)
-    return jsonify(reports_xz.get_z(z_no))
+    return jsonify(xz_reports.get_z(z_no))
 
 
 @bp.post(f"{V1}/reports/z/<int:z_no>/print")
@@ -89,33 +91,6 @@ def z_html(z_no: int) -> str:
     cfg = box().config
     return render_template(
         "xz_report.html",
-        report=reports_xz.get_z(z_no),
+        report=xz_reports.get_z(z_no),
         brand=current_brand(cfg.till_name).to_dict(),
     )
-
-
-@bp.post(f"{V1}/basket/suspend")
-def suspend_basket() -> tuple[Response, int]:
-    """Park the open basket under a label."""
-    staff = require(Action.SELL)
-    return jsonify(suspend.suspend(box(), staff, json_body(Suspend).label)), 201
-
-
-@bp.get(f"{V1}/basket/suspended")
-def suspended() -> Response:
-    """Parked baskets this staff member may resume."""
-    return jsonify({"suspended": suspend.list_suspended(require(Action.SELL))})
-
-
-@bp.post(f"{V1}/basket/suspended/<int:parked_id>/resume")
-def resume_basket(parked_id: int) -> Response:
-    """Resume a parked basket as the open basket."""
-    return jsonify(suspend.resume(box(), require(Action.SELL), parked_id))
-
-
-@bp.post(f"{V1}/basket/customer")
-def attach_customer() -> Response:
-    """Attach a customer (id and name) to the open basket."""
-    staff = require(Action.SELL)
-    body = json_body(AttachCustomer)
-    return jsonify(suspend.attach_customer(box(), staff, body.customer_id, body.name))

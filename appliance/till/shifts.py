@@ -15,13 +15,16 @@ from typing import Any
 
 from peewee import IntegrityError, PeeweeException
 
-from appliance.db import write_txn
+from appliance.audit import log as audit_log
+from appliance.catalog.config_docs import current_exponent
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
 from appliance.devices.documents import enqueue_document
-from appliance.models import Staff
-from appliance.models_till import CashMovement, Shift, ZReport
-from appliance.services import audit, auth, outbox, reports_xz
-from appliance.services.config_docs import current_exponent
-from appliance.services.context import BoxContext, now_iso
+from appliance.identity import auth
+from appliance.identity.models import Staff
+from appliance.sync import outbox
+from appliance.till import xz_reports
+from appliance.till.models import CashMovement, Shift, ZReport
 from posdomain.contract import EventType
 from posdomain.errors import Conflict, Forbidden, Reason, ValidationError
 from posdomain.money import format_minor, parse_money, to_minor
@@ -95,7 +98,7 @@ def open_shift(ctx: BoxContext, staff: Staff, opening_float: str) -> dict[str, A
                 opening_float_minor=float_minor,
                 opened_at=now_iso(),
             ).execute()
-            audit.append(
+            audit_log.append(
                 ctx,
                 actor=f"staff:{staff.id}",
                 action="shift.opened",
@@ -135,7 +138,7 @@ def cash_movement(
             staff_id=staff.id,
             created_at=now_iso(),
         ).execute()
-        audit.append(
+        audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",
             action=f"shift.{kind}",
@@ -149,22 +152,22 @@ def x_report(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
     """The X report of the open shift (nothing is reset or stored)."""
     shift = require_open(ctx)
     scope_on(ctx, staff, Action.X_REPORT, shift)
-    return reports_xz.report_body(shift, now_iso(), "X")
+    return xz_reports.report_body(shift, now_iso(), "X")
 
 
 def print_x(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
     """Queue the X report on the receipt printer (a new printout each time)."""
     body = x_report(ctx, staff)
     job = enqueue_document(
-        f"x:{body['shift_id']}:{body['as_of']}", "report", reports_xz.print_lines(body)
+        f"x:{body['shift_id']}:{body['as_of']}", "report", xz_reports.print_lines(body)
     )
     return {"job_id": job["id"], "state": job["state"]}
 
 
 def print_z(z_no: int) -> dict[str, Any]:
     """Reprint a stored Z report on the receipt printer (marked COPY)."""
-    body = reports_xz.get_z(z_no)
-    job = enqueue_document(f"z:{z_no}", "report", reports_xz.print_lines(body), copy=True)
+    body = xz_reports.get_z(z_no)
+    job = enqueue_document(f"z:{z_no}", "report", xz_reports.print_lines(body), copy=True)
     return {"job_id": job["id"], "state": job["state"]}
 
 
@@ -180,7 +183,7 @@ def _store_z(
 ) -> dict[str, Any]:
     """Number, store and announce the Z (inside the close transaction)."""
     closed_at = now_iso()
-    body = reports_xz.report_body(shift, closed_at, "Z", counted)
+    body = xz_reports.report_body(shift, closed_at, "Z", counted)
     last = ZReport.select().order_by(ZReport.z_no.desc()).first()
     body["z_no"] = 1 if last is None else last.z_no + 1
     body["closed_by"] = staff.id
@@ -189,14 +192,14 @@ def _store_z(
         shift_id=shift.id,
         till=shift.till,
         body=json.dumps(body, sort_keys=True),
-        grand_total_minor=reports_xz.previous_grand_total() + body["net_total_minor"],
+        grand_total_minor=xz_reports.previous_grand_total() + body["net_total_minor"],
         closed_at=closed_at,
     ).execute()
     Shift.update(state="closed", closed_at=closed_at, closed_by=staff.id).where(
         Shift.id == shift.id
     ).execute()
     envelope = outbox.enqueue(ctx, EventType.SHIFT_CLOSED, body)
-    audit.append(
+    audit_log.append(
         ctx,
         actor=f"staff:{staff.id}",
         action="shift.closed",
@@ -216,7 +219,7 @@ def close_shift(ctx: BoxContext, staff: Staff, counted: dict[str, str]) -> dict[
         body = _store_z(ctx, shift, staff, amounts)
     log_event(log, "shift closed", z_no=body["z_no"], shift_id=shift.id)
     try:
-        enqueue_document(f"z:{body['z_no']}", "report", reports_xz.print_lines(body))
+        enqueue_document(f"z:{body['z_no']}", "report", xz_reports.print_lines(body))
     except (PeeweeException, KeyError, ValueError) as err:  # the Z is committed; only logged
         log_event(log, "Z report not queued", logging.WARNING, error=str(err))
     if scope is Scope.SELF:  # blind close: a cashier is not shown the expected figures

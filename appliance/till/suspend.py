@@ -13,12 +13,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from appliance.db import write_txn
-from appliance.models import Basket, BasketLine, Staff
-from appliance.models_till import BasketCustomer, BasketPriceOverride, SuspendedBasket
-from appliance.services import audit
-from appliance.services.basket import active_lines, basket_key, find_basket
-from appliance.services.context import BoxContext, now_iso
+from appliance.audit import log as audit_log
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.identity.models import Staff
+from appliance.till.basket import active_lines, basket_key, find_basket
+from appliance.till.models import (
+    Basket,
+    BasketCustomer,
+    BasketLine,
+    BasketPriceOverride,
+    SuspendedBasket,
+)
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
 from posdomain.till_codes import APPROVER_ROLES
 
@@ -83,7 +89,7 @@ def suspend(ctx: BoxContext, staff: Staff, label: str) -> dict[str, Any]:
         BasketCustomer.delete().where(BasketCustomer.basket_key == basket.key).execute()
         BasketLine.delete().where(BasketLine.basket == basket.id).execute()
         Basket.delete().where(Basket.id == basket.id).execute()
-        audit.append(
+        audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",
             action="basket.suspended",
@@ -167,7 +173,7 @@ def resume(ctx: BoxContext, staff: Staff, parked_id: int) -> dict[str, Any]:
             Basket.delete().where(Basket.id == current.id).execute()
         _restore(ctx, staff, parked)
         SuspendedBasket.delete().where(SuspendedBasket.id == parked.id).execute()
-        audit.append(
+        audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",
             action="basket.resumed",

@@ -1,72 +1,18 @@
-"""JSON API of the box under /api/v1 (and its OpenAPI document)."""
+"""Till API of the basket: lines, price list, payment, sales, parking and the customer."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from functools import cache
-from importlib import resources
-from typing import Any
+from flask import Blueprint, Response, jsonify
 
-import yaml
-from flask import Blueprint, Response, jsonify, request, session
-
-from appliance.services import audit, auth, basket, catalog, checkout, inventory, status
-from appliance.services.tenders import TenderIn
-from appliance.views.common import (
-    box,
-    correlation_id,
-    current_staff,
-    json_body,
-    principal,
-    require,
-    start_session,
-)
-from appliance.views.schemas import (
-    AddLine,
-    BasketMode,
-    PayCash,
-    PinLogin,
-    StockAdjust,
-    StockCount,
-    StockReceive,
-    StockWaste,
-)
-from posdomain.contract import error_schema
-from posdomain.errors import Reason, ValidationError
+from appliance.identity.session import principal, require
+from appliance.till import basket, checkout, suspend
+from appliance.till.schemas import AddLine, AttachCustomer, BasketMode, PayCash, Suspend
+from appliance.till.tenders import TenderIn
+from appliance.web.request import box, correlation_id, json_body
 from posdomain.permissions import Action
 
-bp = Blueprint("api", __name__)
+bp = Blueprint("till", __name__)
 V1 = "/api/v1"
-
-
-def _staff_dict(staff: Any) -> dict[str, Any]:
-    return {"id": staff.id, "name": staff.name, "role": staff.role}
-
-
-@bp.post(f"{V1}/auth/pin")
-def login() -> Response:
-    """PIN login (offline against the synced staff list)."""
-    body = json_body(PinLogin)
-    staff = auth.login_pin(box(), body.pin, body.staff_id)
-    start_session(staff)
-    return jsonify({"staff": _staff_dict(staff), "till_name": box().config.till_name})
-
-
-@bp.post(f"{V1}/auth/logout")
-def logout() -> Response:
-    """End the session (audited if someone was logged in)."""
-    staff_id = session.get("staff_id")
-    session.clear()
-    if staff_id:
-        auth.logout(box(), str(staff_id))
-    return jsonify({"ok": True})
-
-
-@bp.get(f"{V1}/auth/me")
-def me() -> Response:
-    """Who is logged in on this browser (lets the screen resume after a reload)."""
-    staff = current_staff()
-    return jsonify({"staff": _staff_dict(staff), "till_name": box().config.till_name})
 
 
 @bp.get(f"{V1}/basket")
@@ -120,97 +66,28 @@ def get_sale(sale_id: str) -> Response:
     return jsonify(checkout.get_sale(principal(), box().config.branch_id, sale_id))
 
 
-@bp.get(f"{V1}/products")
-def products() -> Response:
-    """Search products by name, SKU or barcode."""
-    require(Action.SELL)
-    query = request.args.get("q", "")
-    if len(query) > 64:
-        raise ValidationError("q is longer than 64 characters", Reason.VALIDATION_FAILED)
-    return jsonify({"products": catalog.search(query)})
+@bp.post(f"{V1}/basket/suspend")
+def suspend_basket() -> tuple[Response, int]:
+    """Park the open basket under a label."""
+    staff = require(Action.SELL)
+    return jsonify(suspend.suspend(box(), staff, json_body(Suspend).label)), 201
 
 
-@bp.post(f"{V1}/inventory/receive")
-def stock_receive() -> tuple[Response, int]:
-    """Book goods received into stock."""
-    staff = require(Action.STOCK_MOVE)
-    body = json_body(StockReceive)
-    moved = inventory.move(
-        box(), staff, "receipt", body.product_id, Decimal(body.qty), ref=body.ref
-    )
-    return jsonify(moved), 201
+@bp.get(f"{V1}/basket/suspended")
+def suspended() -> Response:
+    """Parked baskets this staff member may resume."""
+    return jsonify({"suspended": suspend.list_suspended(require(Action.SELL))})
 
 
-@bp.post(f"{V1}/inventory/adjust")
-def stock_adjust() -> tuple[Response, int]:
-    """Book a signed stock correction with a reason code."""
-    staff = require(Action.STOCK_MOVE)
-    body = json_body(StockAdjust)
-    moved = inventory.move(
-        box(), staff, "adjustment", body.product_id, Decimal(body.qty), body.reason_code, body.ref
-    )
-    return jsonify(moved), 201
+@bp.post(f"{V1}/basket/suspended/<int:parked_id>/resume")
+def resume_basket(parked_id: int) -> Response:
+    """Resume a parked basket as the open basket."""
+    return jsonify(suspend.resume(box(), require(Action.SELL), parked_id))
 
 
-@bp.post(f"{V1}/inventory/waste")
-def stock_waste() -> tuple[Response, int]:
-    """Book stock thrown away, with a reason code."""
-    staff = require(Action.STOCK_MOVE)
-    body = json_body(StockWaste)
-    moved = inventory.move(
-        box(), staff, "waste", body.product_id, Decimal(body.qty), body.reason_code, body.ref
-    )
-    return jsonify(moved), 201
-
-
-@bp.post(f"{V1}/inventory/count")
-def stock_count() -> tuple[Response, int]:
-    """Book a shelf count: the difference to the ledger becomes a count movement."""
-    staff = require(Action.STOCK_MOVE)
-    body = json_body(StockCount)
-    moved = inventory.move(
-        box(), staff, "count", body.product_id, Decimal(body.counted), ref=body.ref
-    )
-    return jsonify(moved), 201
-
-
-@bp.get(f"{V1}/inventory/<product_id>")
-def stock_of(product_id: str) -> Response:
-    """On hand (from the ledger) and the latest movements of a product."""
-    require(Action.STOCK_READ)
-    return jsonify(inventory.stock_of(product_id))
-
-
-@bp.get("/healthz")
-def healthz() -> Response:
-    """Liveness for launchers and monitoring (the web process is up and its DB answers)."""
-    status.box_status(box())
-    return jsonify({"ok": True})
-
-
-@bp.get(f"{V1}/status")
-def get_status() -> Response:
-    """Online/offline, backlog and held versions (polled by the cashier screen)."""
-    return jsonify(status.box_status(box()))
-
-
-@bp.get(f"{V1}/audit/integrity")
-def integrity() -> Response:
-    """Verify the box audit chain now."""
-    require(Action.AUDIT_READ)
-    return jsonify(audit.integrity(box()))
-
-
-@cache
-def openapi_document() -> dict[str, Any]:
-    """The maintained OpenAPI document (appliance/openapi.yaml)."""
-    text = resources.files("appliance").joinpath("openapi.yaml").read_text(encoding="utf-8")
-    doc: dict[str, Any] = yaml.safe_load(text)
-    doc["components"]["schemas"].update(error_schema())  # the shared contract's error body
-    return doc
-
-
-@bp.get("/api/openapi.json")
-def openapi() -> Response:
-    """OpenAPI 3 description of this API."""
-    return jsonify(openapi_document())
+@bp.post(f"{V1}/basket/customer")
+def attach_customer() -> Response:
+    """Attach a customer (id and name) to the open basket."""
+    staff = require(Action.SELL)
+    body = json_body(AttachCustomer)
+    return jsonify(suspend.attach_customer(box(), staff, body.customer_id, body.name))

@@ -12,12 +12,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from appliance.db import write_txn
+from appliance.approvals import override_tokens
+from appliance.audit import log as audit_log
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
 from appliance.devices.hook import kick_drawer
-from appliance.models import Sale, SaleLine, Staff
-from appliance.models_till import NoSale, Refund, SaleVoid
-from appliance.services import audit, inventory, outbox, overrides, shifts
-from appliance.services.context import BoxContext, now_iso
+from appliance.identity.models import Staff
+from appliance.inventory import stock_ledger
+from appliance.sync import outbox
+from appliance.till import shifts
+from appliance.till.models import NoSale, Refund, Sale, SaleLine, SaleVoid
 from posdomain.contract import EventType
 from posdomain.errors import Conflict, Reason
 from posdomain.money import format_minor
@@ -44,10 +48,10 @@ def _voidable(ctx: BoxContext, sale_id: str) -> tuple[Sale, str]:
 def _stock_back(ctx: BoxContext, staff: Staff, sale: Sale) -> None:
     """Book the voided sale's goods back into the box ledger (kind refund)."""
     for line in SaleLine.select().where(SaleLine.sale == sale.id):
-        inventory.record_return(ctx, staff, line.product_id, line.qty_milli, f"void:{sale.id}")
+        stock_ledger.record_return(ctx, staff, line.product_id, line.qty_milli, f"void:{sale.id}")
 
 
-def _void_payload(sale: Sale, staff: Staff, approval: overrides.Approval) -> dict[str, Any]:
+def _void_payload(sale: Sale, staff: Staff, approval: override_tokens.Approval) -> dict[str, Any]:
     """The sale.voided payload (docs/CONTRACT.md)."""
     return {
         "sale_id": sale.id,
@@ -71,7 +75,7 @@ def post_void(
 ) -> dict[str, Any]:
     """Void the last sale of the shift with a supervisor override; emits `sale.voided`."""
     ctx.require_chain_intact()
-    approval = overrides.require(ctx, staff, OverrideAction.POST_VOID, token, reason_code)
+    approval = override_tokens.require(ctx, staff, OverrideAction.POST_VOID, token, reason_code)
     with write_txn():
         sale, shift_id = _voidable(ctx, sale_id)
         payload = _void_payload(sale, staff, approval)
@@ -86,9 +90,9 @@ def post_void(
             event_id=str(envelope.event_id),
             voided_at=payload["voided_at"],
         ).execute()
-        overrides.use(ctx, approval, staff, f"sale:{sale.id}")
+        override_tokens.use(ctx, approval, staff, f"sale:{sale.id}")
         _stock_back(ctx, staff, sale)
-        audit.append(
+        audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",
             action="sale.voided",
@@ -104,7 +108,7 @@ def no_sale(
 ) -> dict[str, Any]:
     """Open the drawer without a sale (override, audited, counted on the Z)."""
     ctx.require_chain_intact()
-    approval = overrides.require(ctx, staff, OverrideAction.NO_SALE, token, reason_code)
+    approval = override_tokens.require(ctx, staff, OverrideAction.NO_SALE, token, reason_code)
     ref = f"nosale:{uuid.uuid4().hex[:12]}"
     with write_txn():
         shift = shifts.require_open(ctx)
@@ -116,8 +120,8 @@ def no_sale(
             reason_code=approval.reason_code,
             created_at=now_iso(),
         ).execute()
-        overrides.use(ctx, approval, staff, ref)
-        audit.append(
+        override_tokens.use(ctx, approval, staff, ref)
+        audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",
             action="drawer.no_sale",

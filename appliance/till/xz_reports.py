@@ -22,10 +22,20 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from appliance.models import Sale, SaleLine, Tender
-from appliance.models_till import CashMovement, NoSale, Refund, RefundLine, SaleVoid, Shift, ZReport
-from appliance.services.config_docs import config_body, current_exponent
-from appliance.services.overrides import count_used
+from appliance.approvals.override_tokens import count_used
+from appliance.catalog.config_docs import config_body, current_exponent
+from appliance.till.models import (
+    CashMovement,
+    NoSale,
+    Refund,
+    RefundLine,
+    Sale,
+    SaleLine,
+    SaleVoid,
+    Shift,
+    Tender,
+    ZReport,
+)
 from posdomain.errors import NotFound, Reason
 from posdomain.money import format_minor
 

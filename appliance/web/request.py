@@ -1,23 +1,27 @@
-"""Request helpers shared by the blueprints: body parsing, session, permission checks."""
+"""Request helpers every blueprint shares: the box context, correlation id and body parsing."""
 
 from __future__ import annotations
 
 import json
-import time
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from flask import current_app, g, request, session
-from pydantic import BaseModel
+from flask import current_app, g, request
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
-from appliance.models import Staff
-from appliance.services import auth
-from appliance.services.context import BoxContext
+from appliance.core.context import BoxContext
 from posdomain.contract import field_details
-from posdomain.errors import Reason, Unauthenticated, ValidationError
-from posdomain.permissions import Action, Principal, authorize
+from posdomain.errors import Reason, ValidationError
 
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+Money = Annotated[StrictStr, Field(min_length=1, max_length=20)]  # a decimal string
 M = TypeVar("M", bound=BaseModel)
+
+
+class RequestBody(BaseModel):
+    """Base of every request body: extra fields, floats for money and bad types refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def box() -> BoxContext:
@@ -46,43 +50,3 @@ def json_body(model: type[M]) -> M:
             Reason.VALIDATION_FAILED,
             field_details(err),
         ) from err
-
-
-def start_session(staff: Staff) -> None:
-    """Bind the staff member to a fresh signed-cookie session."""
-    session.clear()
-    session["staff_id"] = staff.id
-    session["seen"] = time.time()
-
-
-def current_staff() -> Staff:
-    """The logged-in staff member; 401 SESSION_EXPIRED after the idle timeout."""
-    ctx = box()
-    seen = session.get("seen")
-    idle = ctx.config.session_idle_minutes * 60
-    if session.get("staff_id") and (
-        not isinstance(seen, (int, float)) or time.time() - seen > idle
-    ):
-        session.clear()
-        raise Unauthenticated("your session timed out; log in again", Reason.SESSION_EXPIRED)
-    staff = auth.current_staff(ctx, session.get("staff_id"))
-    session["seen"] = time.time()
-    return staff
-
-
-def principal() -> Principal:
-    """The logged-in staff member as a permission principal."""
-    return auth.principal_for(box(), current_staff())
-
-
-def require(action: Action) -> Staff:
-    """The logged-in staff member, allowed `action` in this box's branch (else 401/403)."""
-    staff = current_staff()
-    ctx = box()
-    authorize(
-        auth.principal_for(ctx, staff),
-        action,
-        tenant_id=ctx.config.tenant_id,
-        branch_id=ctx.config.branch_id,
-    )
-    return staff

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from appliance.i18n import catalog_for
-from appliance.services.brand import current_brand
-from appliance.views.common import box
+from appliance.catalog.brand import current_brand
+from appliance.i18n.messages import catalog_for
+from appliance.web.request import box
 
 bp = Blueprint(
     "screen",
     __name__,
-    static_folder="../static",
+    static_folder="static",
     static_url_path="/static",
-    template_folder="../templates",
+    template_folder="templates",
 )
 
 

@@ -11,11 +11,11 @@ from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
 from appliance.app import create_app
-from appliance.db import open_database
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
+from appliance.core.db import open_database
 from appliance.migrations import migrate
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
-from appliance.services.state import ensure_box_state
+from appliance.sync.box_state import ensure_box_state
 from posdomain.contract import ErrorBody, error_schema
 from tests.appliance.conftest import login
 from tests.appliance.factories import config_body, down, make_config, seed_messages
@@ -66,10 +66,10 @@ def test_cashier_screen_uses_brand_and_locale(tmp_path: Path) -> None:
         migrate(db)
         ensure_box_state(config)
         for msg in seed_messages():
-            masterdata.apply_down(BoxContext(config), msg)
+            down_messages.apply_down(BoxContext(config), msg)
         body = config_body("de")
         body["branding"]["store_name"] = "Laden <Mitte>"
-        masterdata.apply_down(BoxContext(config), down("config", 2, body))
+        down_messages.apply_down(BoxContext(config), down("config", 2, body))
     client = create_app(config).test_client()
     html = client.get("/").get_data(as_text=True)
     assert "Laden &lt;Mitte&gt;" in html
@@ -94,7 +94,7 @@ def test_offline_box_logs_in_and_sells(tmp_path: Path) -> None:
         migrate(db)
         ensure_box_state(config)
         for msg in seed_messages():
-            masterdata.apply_down(BoxContext(config), msg)
+            down_messages.apply_down(BoxContext(config), msg)
     client = create_app(config).test_client()
     assert login(client).status_code == 200
     add(client, MILK)
@@ -110,7 +110,7 @@ def test_box_refuses_selling_before_config_arrives(tmp_path: Path) -> None:
         migrate(db)
         ensure_box_state(config)
         for msg in seed_messages()[1:]:
-            masterdata.apply_down(BoxContext(config), msg)
+            down_messages.apply_down(BoxContext(config), msg)
     client = create_app(config).test_client()
     login(client)
     resp = client.post("/api/v1/basket/lines", json={"barcode": MILK})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.sync_agent import AgentSettings, backoff_delay
+from appliance.sync.agent import AgentSettings, backoff_delay
 
 
 @pytest.mark.req("FR-303")

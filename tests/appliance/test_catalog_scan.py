@@ -6,8 +6,8 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
 from firmware_config.schema import BoxConfig
 from tests.appliance.conftest import count
 from tests.appliance.factories import (
@@ -22,7 +22,7 @@ from tests.appliance.factories import (
 @pytest.fixture
 def rich(box_config: BoxConfig, box_db: SqliteDatabase) -> None:
     """The seeded catalog plus weighed, label-priced and deposit products (version 2)."""
-    assert masterdata.apply_down(BoxContext(box_config), chunk(1, 2, extra_products()))
+    assert down_messages.apply_down(BoxContext(box_config), chunk(1, 2, extra_products()))
 
 
 def scan(client: FlaskClient, barcode: str, qty: object = None):

@@ -11,11 +11,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from peewee import SqliteDatabase
 
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
-from appliance.services.state import held_versions
-from appliance.sync_agent import AgentSettings, SyncAgent, offline_will
-from appliance.transport import PahoTransport
+from appliance.catalog import catch_up, down_messages
+from appliance.core.context import BoxContext
+from appliance.sync.agent import AgentSettings, SyncAgent, offline_will
+from appliance.sync.box_state import held_versions
+from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BoxConfig, MqttSettings
 from posdomain import topics
 from posdomain.envelope import encode
@@ -47,10 +47,10 @@ def test_chunks_apply_in_order_and_out_of_order_ones_are_ignored(
 ) -> None:
     ctx = BoxContext(box_config)
     assert held_versions()["catalog"] == 1
-    assert masterdata.apply_down(ctx, chunk(3, 4, _products(4, 4))) is False  # gap: 1 < 3
-    assert masterdata.apply_down(ctx, chunk(1, 3, _products(2, 3), last=False)) is True
-    assert masterdata.apply_down(ctx, chunk(1, 3, _products(2, 3))) is False  # replay
-    assert masterdata.apply_down(ctx, chunk(3, 4, _products(4, 4))) is True
+    assert down_messages.apply_down(ctx, chunk(3, 4, _products(4, 4))) is False  # gap: 1 < 3
+    assert down_messages.apply_down(ctx, chunk(1, 3, _products(2, 3), last=False)) is True
+    assert down_messages.apply_down(ctx, chunk(1, 3, _products(2, 3))) is False  # replay
+    assert down_messages.apply_down(ctx, chunk(3, 4, _products(4, 4))) is True
     assert held_versions()["catalog"] == 4
     assert {"p-v2", "p-v3", "p-v4"} <= _names(box_db)
 
@@ -61,7 +61,7 @@ def test_products_upsert_by_id_and_barcodes_follow(
 ) -> None:
     ctx = BoxContext(box_config)
     moved = product("p-bread", "BRD1", "Rye Bread XL", ["4000000000013"], "2.80", version=2)
-    assert masterdata.apply_down(ctx, chunk(1, 2, [moved]))
+    assert down_messages.apply_down(ctx, chunk(1, 2, [moved]))
     row = box_db.execute_sql("SELECT name, price_minor FROM products WHERE id='p-bread'")
     assert row.fetchone() == ("Rye Bread XL", 280)
     owner = box_db.execute_sql(
@@ -81,7 +81,7 @@ def test_a_large_catalog_loads_through_the_chunk_path_quickly(
     for n in range(0, len(items), 500):
         part = items[n : n + 500]
         start = 1 if n == 0 else part[0]["version"] - 1
-        assert masterdata.apply_down(ctx, chunk(start, part[-1]["version"], part))
+        assert down_messages.apply_down(ctx, chunk(start, part[-1]["version"], part))
     assert time.perf_counter() - started < 10
     assert box_db.execute_sql("SELECT count(*) FROM barcodes").fetchone()[0] >= 5000
 
@@ -167,15 +167,15 @@ def test_catch_up_resumes_after_a_crash_from_the_last_committed_chunk(
 ) -> None:
     config, start = mqtt_box
     ctx = BoxContext(box_config)
-    masterdata.apply_down(ctx, catalog_head(7))
-    masterdata.apply_down(ctx, chunk(1, 3, _products(2, 3), last=False))  # then the box died
-    assert masterdata.catalog_behind()
+    down_messages.apply_down(ctx, catalog_head(7))
+    down_messages.apply_down(ctx, chunk(1, 3, _products(2, 3), last=False))  # then the box died
+    assert catch_up.catalog_behind()
     peer = CatalogPeer(*mqtt_addr, config.box_id, _products(2, 7))
     try:
         start()
         _wait(lambda: held_versions().get("catalog") == 7)
         assert [r.since_version for r in peer.requests] == [3]
-        assert not masterdata.catalog_behind()
+        assert not catch_up.catalog_behind()
     finally:
         peer.stop()
 
@@ -185,10 +185,10 @@ def test_a_head_below_the_held_version_makes_the_box_reload_everything(
     box_config: BoxConfig, box_db: SqliteDatabase
 ) -> None:
     ctx = BoxContext(box_config)
-    assert masterdata.apply_down(ctx, catalog_head(5))
-    masterdata.apply_down(ctx, chunk(1, 5, _products(2, 5)))
-    assert masterdata.apply_down(ctx, catalog_head(3))  # hub restored from a backup
-    assert masterdata.catalog_held() == 0
-    assert masterdata.catalog_behind()
-    assert masterdata.apply_down(ctx, chunk(0, 3, _products(1, 3)))
-    assert masterdata.catalog_held() == 3
+    assert down_messages.apply_down(ctx, catalog_head(5))
+    down_messages.apply_down(ctx, chunk(1, 5, _products(2, 5)))
+    assert down_messages.apply_down(ctx, catalog_head(3))  # hub restored from a backup
+    assert catch_up.catalog_held() == 0
+    assert catch_up.catalog_behind()
+    assert down_messages.apply_down(ctx, chunk(0, 3, _products(1, 3)))
+    assert catch_up.catalog_held() == 3

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import checkout
+from appliance.till import checkout
 from firmware_config.schema import BoxConfig
 from posdomain.envelope import EventEnvelope
 from tests.appliance.conftest import count
@@ -126,7 +126,7 @@ def test_failure_mid_transaction_leaves_nothing(
     def explode(*_a: object, **_k: object) -> None:
         raise RuntimeError("disk on fire after the sale insert")
 
-    monkeypatch.setattr(checkout.audit, "append", explode)
+    monkeypatch.setattr(checkout.audit_log, "append", explode)
     resp = pay(cashier, headers={"X-Correlation-ID": "corr-boom"})
     assert resp.status_code == 500
     body = resp.get_json()["error"]

@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
 from firmware_config.schema import BoxConfig
 from tests.appliance.factories import LAGER, chunk, config_body, down, extra_products
 from tests.appliance.test_basket import BREAD, GUM, MILK, add
@@ -22,8 +22,8 @@ def cash_rounding(box_config: BoxConfig, box_db: SqliteDatabase) -> BoxContext:
     ctx = BoxContext(box_config)
     body = config_body()
     body["tax"] = {**body["tax"], "cash_rounding": "0.05", "level": "line"}
-    assert masterdata.apply_down(ctx, down("config", 2, body))
-    assert masterdata.apply_down(ctx, chunk(1, 2, extra_products()))
+    assert down_messages.apply_down(ctx, down("config", 2, body))
+    assert down_messages.apply_down(ctx, chunk(1, 2, extra_products()))
     return ctx
 
 

@@ -14,16 +14,16 @@ from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
 from appliance.app import create_app
-from appliance.db import open_database
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
+from appliance.core.db import open_database
 from appliance.devices import store
 from appliance.devices.control import socket_path
 from appliance.devices.hook import after_cash_sale
 from appliance.devices.receipts import doc_from_json, enqueue_receipt
 from appliance.devices.service import DeviceService, ServiceSettings
 from appliance.migrations import migrate
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
-from appliance.services.state import ensure_box_state
+from appliance.sync.box_state import ensure_box_state
 from drivers.drawer import FakeDrawer
 from drivers.factory import DeviceSet
 from drivers.printer import FakePrinter
@@ -70,8 +70,8 @@ def dev_db(dev_config: BoxConfig) -> Iterator[SqliteDatabase]:
         migrate(db)
         ensure_box_state(dev_config)
         ctx = BoxContext(dev_config)
-        masterdata.apply_down(ctx, down("staff", 1, staff_body()))
-        masterdata.apply_down(ctx, down("config", 1, config_body()))
+        down_messages.apply_down(ctx, down("staff", 1, staff_body()))
+        down_messages.apply_down(ctx, down("config", 1, config_body()))
     db.connect(reuse_if_open=True)
     yield db
     db.close()

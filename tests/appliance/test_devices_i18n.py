@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.i18n import MESSAGES, catalog_for
+from appliance.i18n.messages import MESSAGES, catalog_for
 from drivers.base import DeviceStatus
 from posdomain.errors import Reason
 

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import outbox
+from appliance.sync import outbox
 from firmware_config.schema import BoxConfig
 from posdomain.envelope import BatchAck
 from tests.appliance.test_basket import BREAD, MILK

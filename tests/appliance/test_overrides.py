@@ -8,8 +8,9 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import masterdata, overrides
-from appliance.services.context import BoxContext
+from appliance.approvals import override_tokens
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
 from tests.appliance.factories import PINS, down
 from tests.appliance.till_helpers import open_shift, override, scalar
 
@@ -77,17 +78,17 @@ def test_only_a_supervisor_or_manager_can_approve(cashier: FlaskClient) -> None:
 
 @pytest.mark.req("FR-300", "FR-301")
 def test_discount_threshold_comes_from_config(till: BoxContext) -> None:
-    assert overrides.discount_needs_override(Decimal("1"))  # no threshold: fail closed
-    assert masterdata.apply_down(till, down("risk", 1, {"discount_override_percent": "10"}))
-    assert not overrides.discount_needs_override(Decimal("10"))
-    assert overrides.discount_needs_override(Decimal("10.5"))
+    assert override_tokens.discount_needs_override(Decimal("1"))  # no threshold: fail closed
+    assert down_messages.apply_down(till, down("risk", 1, {"discount_override_percent": "10"}))
+    assert not override_tokens.discount_needs_override(Decimal("10"))
+    assert override_tokens.discount_needs_override(Decimal("10.5"))
 
 
 @pytest.mark.req("FR-300", "FR-301")
 def test_price_override_and_discount_over_threshold_need_approval(
     cashier: FlaskClient, till: BoxContext, box_db: SqliteDatabase
 ) -> None:
-    assert masterdata.apply_down(till, down("risk", 1, {"discount_override_percent": "10"}))
+    assert down_messages.apply_down(till, down("risk", 1, {"discount_override_percent": "10"}))
     cashier.post("/api/v1/basket/lines", json={"barcode": "4000000000013", "qty": 2})
     denied = cashier.post("/api/v1/basket/lines/1/price", json={"unit_price": "1.00"})
     assert denied.get_json()["error"]["reason"] == "OVERRIDE_REQUIRED"

@@ -6,8 +6,8 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
 from firmware_config.schema import BoxConfig
 from tests.appliance.conftest import login
 from tests.appliance.factories import (
@@ -25,14 +25,14 @@ from tests.appliance.test_basket import MILK, add
 def rich(box_config: BoxConfig, box_db: SqliteDatabase) -> BoxContext:
     """Seeded box plus the version-2 products; returns its context."""
     ctx = BoxContext(box_config)
-    assert masterdata.apply_down(ctx, chunk(1, 2, extra_products()))
+    assert down_messages.apply_down(ctx, chunk(1, 2, extra_products()))
     return ctx
 
 
 def pricing(ctx: BoxContext, version: int, policies: list[dict], flag: bool) -> None:
     """Apply a pricing down message."""
     body = {"policies": policies, "flags": {"advanced_discounts": flag}}
-    assert masterdata.apply_down(ctx, down("pricing", version, body))
+    assert down_messages.apply_down(ctx, down("pricing", version, body))
 
 
 @pytest.mark.req("FR-301")
@@ -88,7 +88,7 @@ def test_wholesale_price_list_needs_a_supervisor_and_uses_tiers(
 ) -> None:
     tiered = product("p-milk", "MILK1", "Milk 1L", ["4000000000013"], "1.99", version=3,
                      wholesale_tiers=[{"min_qty": "10", "price": "1.50"}])  # fmt: skip
-    assert masterdata.apply_down(rich, chunk(2, 3, [tiered]))
+    assert down_messages.apply_down(rich, chunk(2, 3, [tiered]))
     assert login(client, "cashier").status_code == 200
     refused = client.post("/api/v1/basket/mode", json={"price_list": "wholesale"})
     assert refused.status_code == 403

@@ -15,8 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
 from firmware_config.schema import BoxConfig
 from tests.appliance.conftest import login
 from tests.appliance.factories import (
@@ -45,9 +45,9 @@ def box_config(tmp_path: Path) -> BoxConfig:
 @pytest.fixture
 def shop(till: BoxContext) -> BoxContext:
     """Deposit products and 'milk 3 for 5.00' on."""
-    assert masterdata.apply_down(till, chunk(1, 2, extra_products()))
+    assert down_messages.apply_down(till, chunk(1, 2, extra_products()))
     body = {"policies": [multibuy_policy()], "flags": {"advanced_discounts": True}}
-    assert masterdata.apply_down(till, down("pricing", 1, body))
+    assert down_messages.apply_down(till, down("pricing", 1, body))
     return till
 
 

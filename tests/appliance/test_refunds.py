@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
 from tests.appliance.conftest import login
 from tests.appliance.factories import down, multibuy_policy
 from tests.appliance.test_basket import BREAD, GUM, MILK
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("till")
 def promo(till: BoxContext) -> BoxContext:
     """Milk 3 for 5.00 on (signed policy, flag on)."""
     body = {"policies": [multibuy_policy()], "flags": {"advanced_discounts": True}}
-    assert masterdata.apply_down(till, down("pricing", 1, body))
+    assert down_messages.apply_down(till, down("pricing", 1, body))
     return till
 
 

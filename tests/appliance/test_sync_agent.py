@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 from paho.mqtt.enums import CallbackAPIVersion
 from peewee import SqliteDatabase
 
-from appliance.services.context import BoxContext
-from appliance.services.state import held_versions
-from appliance.sync_agent import AgentSettings, SyncAgent, offline_will
-from appliance.transport import PahoTransport
+from appliance.core.context import BoxContext
+from appliance.sync.agent import AgentSettings, SyncAgent, offline_will
+from appliance.sync.box_state import held_versions
+from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BoxConfig, MqttSettings
 from posdomain import topics
 from posdomain.envelope import encode

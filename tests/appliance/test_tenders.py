@@ -11,9 +11,11 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services.tenders import TenderIn, settle
+from appliance.catalog import down_messages
+from appliance.till.tenders import TenderIn, settle
 from posdomain.errors import ValidationError
 from posdomain.tax import TaxConfig, parse_tax_config
+from tests.appliance.factories import chunk, product
 from tests.appliance.test_basket import BREAD, MILK, add
 from tests.appliance.till_helpers import scalar
 
@@ -116,11 +118,8 @@ def test_customer_is_attached_to_the_sale(cashier: FlaskClient, box_db: SqliteDa
 def test_age_restricted_item_needs_the_cashiers_confirmation(
     cashier: FlaskClient, till: object, box_db: SqliteDatabase
 ) -> None:
-    from appliance.services import masterdata
-    from tests.appliance.factories import chunk, product
-
     wine = product("p-wine", "WIN1", "Red Wine", ["4000000000044"], "7.99", age_restriction=18)
-    assert masterdata.apply_down(till, chunk(1, 2, [{**wine, "version": 2}]))  # type: ignore[arg-type]
+    assert down_messages.apply_down(till, chunk(1, 2, [{**wine, "version": 2}]))  # type: ignore[arg-type]
     refused = cashier.post("/api/v1/basket/lines", json={"barcode": "4000000000044"})
     assert refused.status_code == 409
     assert refused.get_json()["error"] == {
