@@ -2,7 +2,7 @@
 pricing policy versions.
 
 The schema lives in the numbered migrations (appliance/migrations/); these models must
-equal it (tests/appliance/test_models_match_migrations.py).
+equal it (tests/appliance/core/test_models_match_migrations.py).
 """
 
 from __future__ import annotations

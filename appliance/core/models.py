@@ -1,7 +1,7 @@
 """peewee models' shared base: every box table binds to the box database proxy.
 
 The schema lives in the numbered migrations (appliance/migrations/); these models must
-equal it (tests/appliance/test_models_match_migrations.py).
+equal it (tests/appliance/core/test_models_match_migrations.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ baskets), completed sales (lines, tenders, extras), shifts with cash movements a
 refunds, post-voids and no-sale opens.
 
 The schema lives in the numbered migrations (appliance/migrations/); these models must
-equal it (tests/appliance/test_models_match_migrations.py).
+equal it (tests/appliance/core/test_models_match_migrations.py).
 """
 
 from __future__ import annotations

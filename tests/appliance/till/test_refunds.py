@@ -13,8 +13,8 @@ from appliance.catalog import down_messages
 from appliance.core.context import BoxContext
 from tests.appliance.conftest import login
 from tests.appliance.factories import down, multibuy_policy
-from tests.appliance.test_basket import BREAD, GUM, MILK
-from tests.appliance.test_checkout import outbox_events
+from tests.appliance.till.test_basket import BREAD, GUM, MILK
+from tests.appliance.till.test_checkout import outbox_events
 from tests.appliance.till_helpers import open_shift, override, refund, scalar, sell
 
 pytestmark = pytest.mark.usefixtures("till")

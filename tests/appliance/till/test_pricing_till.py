@@ -18,7 +18,7 @@ from tests.appliance.factories import (
     multibuy_policy,
     product,
 )
-from tests.appliance.test_basket import MILK, add
+from tests.appliance.till.test_basket import MILK, add
 
 
 @pytest.fixture

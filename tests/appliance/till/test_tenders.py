@@ -16,7 +16,7 @@ from appliance.till.tenders import TenderIn, settle
 from posdomain.errors import ValidationError
 from posdomain.tax import TaxConfig, parse_tax_config
 from tests.appliance.factories import chunk, product
-from tests.appliance.test_basket import BREAD, MILK, add
+from tests.appliance.till.test_basket import BREAD, MILK, add
 from tests.appliance.till_helpers import scalar
 
 pytestmark = pytest.mark.usefixtures("till")

@@ -12,7 +12,7 @@ from peewee import SqliteDatabase
 from appliance.sync import outbox
 from firmware_config.schema import BoxConfig
 from posdomain.envelope import BatchAck
-from tests.appliance.test_basket import BREAD, MILK
+from tests.appliance.till.test_basket import BREAD, MILK
 from tests.appliance.till_helpers import scalar, sell
 
 

@@ -24,8 +24,8 @@ from posdomain import topics
 from posdomain.envelope import encode
 from tests.appliance.acker import Acker
 from tests.appliance.factories import catalog_body, down, staff_body
-from tests.appliance.test_basket import MILK, add
-from tests.appliance.test_checkout import pay
+from tests.appliance.till.test_basket import MILK, add
+from tests.appliance.till.test_checkout import pay
 
 pytestmark = pytest.mark.mqtt
 FAST = AgentSettings(

@@ -12,8 +12,8 @@ from appliance.catalog import down_messages
 from appliance.core.context import BoxContext
 from firmware_config.schema import BoxConfig
 from tests.appliance.factories import LAGER, chunk, config_body, down, extra_products
-from tests.appliance.test_basket import BREAD, GUM, MILK, add
-from tests.appliance.test_checkout import outbox_events, pay
+from tests.appliance.till.test_basket import BREAD, GUM, MILK, add
+from tests.appliance.till.test_checkout import outbox_events, pay
 
 
 @pytest.fixture

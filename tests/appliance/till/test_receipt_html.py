@@ -27,7 +27,7 @@ from tests.appliance.factories import (
     extra_products,
     multibuy_policy,
 )
-from tests.appliance.test_basket import BREAD, MILK, add
+from tests.appliance.till.test_basket import BREAD, MILK, add
 from tests.appliance.till_helpers import open_shift, override, refund, sell
 
 ZONE = "Europe/Vienna"

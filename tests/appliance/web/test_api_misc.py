@@ -19,8 +19,8 @@ from appliance.sync.box_state import ensure_box_state
 from posdomain.contract import ErrorBody, error_schema
 from tests.appliance.conftest import login
 from tests.appliance.factories import config_body, down, make_config, seed_messages
-from tests.appliance.test_basket import MILK, add
-from tests.appliance.test_checkout import pay
+from tests.appliance.till.test_basket import MILK, add
+from tests.appliance.till.test_checkout import pay
 
 
 def test_every_api_route_is_in_the_openapi_document(app: Flask, client: FlaskClient) -> None:

@@ -20,10 +20,10 @@ import yaml
 from posdomain.envelope import encode
 from tests.appliance.acker import Acker
 from tests.appliance.factories import PINS, make_config, seed_messages
-from tests.appliance.test_sync_agent import wait_for
+from tests.appliance.sync.test_sync_agent import wait_for
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:

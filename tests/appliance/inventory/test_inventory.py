@@ -7,8 +7,8 @@ from flask.testing import FlaskClient
 from peewee import IntegrityError, SqliteDatabase
 
 from tests.appliance.conftest import login
-from tests.appliance.test_basket import MILK, add
-from tests.appliance.test_checkout import outbox_events, pay
+from tests.appliance.till.test_basket import MILK, add
+from tests.appliance.till.test_checkout import outbox_events, pay
 
 
 def post(client: FlaskClient, what: str, **body: object):

@@ -10,8 +10,8 @@ from appliance.app import create_app
 from firmware_config.schema import BoxConfig
 from posdomain.audit_chain import AuditRecord
 from tests.appliance.conftest import login
-from tests.appliance.test_basket import MILK, add
-from tests.appliance.test_checkout import outbox_events, pay
+from tests.appliance.till.test_basket import MILK, add
+from tests.appliance.till.test_checkout import outbox_events, pay
 
 
 @pytest.mark.req("FR-802")

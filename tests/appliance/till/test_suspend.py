@@ -10,7 +10,7 @@ from peewee import SqliteDatabase
 from appliance.app import create_app
 from firmware_config.schema import BoxConfig
 from tests.appliance.conftest import login
-from tests.appliance.test_basket import BREAD, MILK, add
+from tests.appliance.till.test_basket import BREAD, MILK, add
 from tests.appliance.till_helpers import CASHIER2_PIN, SUPERVISOR_PIN, login_pin, scalar
 
 pytestmark = pytest.mark.usefixtures("till")

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
 from tests.appliance.conftest import login
-from tests.appliance.test_basket import BREAD, GUM, MILK
-from tests.appliance.test_checkout import outbox_events
+from tests.appliance.till.test_basket import BREAD, GUM, MILK
+from tests.appliance.till.test_checkout import outbox_events
 from tests.appliance.till_helpers import (
     open_shift,
     override,

@@ -13,7 +13,7 @@ from appliance.till import checkout
 from firmware_config.schema import BoxConfig
 from posdomain.envelope import EventEnvelope
 from tests.appliance.conftest import count
-from tests.appliance.test_basket import BREAD, MILK, add
+from tests.appliance.till.test_basket import BREAD, MILK, add
 
 
 def pay(
