@@ -35,7 +35,8 @@ def imported_roots(package: str) -> dict[str, set[str]]:
         ("appliance", {"hub"} | DEVICE_LIBS),
         ("hub", {"appliance", "drivers"} | DEVICE_LIBS),
         ("firmware_config", FRAMEWORK_LIBS | DEVICE_LIBS | {"hub", "appliance"}),
-        ("drivers", {"hub", "appliance", "flask", "peewee", "paho"}),
+        ("drivers", {"hub", "appliance", "firmware_config", "flask", "peewee", "paho"}),
+        ("provisioning", {"hub", "flask", "peewee", "psycopg2"} | DEVICE_LIBS),
     ],
 )
 def test_package_imports_respect_boundaries(package: str, forbidden: set[str]) -> None:
@@ -44,6 +45,34 @@ def test_package_imports_respect_boundaries(package: str, forbidden: set[str]) -
     assert modules, f"{package} has no modules"
     offenders = {m: sorted(n & forbidden) for m, n in modules.items() if n & forbidden}
     assert offenders == {}
+
+
+def imported_modules(package: str) -> dict[str, set[str]]:
+    """Map each module file of `package` to the full module names it imports from."""
+    out: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {
+            n.module
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module and n.level == 0
+        }
+        out[str(path.relative_to(ROOT))] = names
+    return out
+
+
+@pytest.mark.req("FR-800")
+def test_provisioning_takes_only_the_device_mapping_from_the_box() -> None:
+    """The self-test builds devices exactly as the box does, through the box's one mapping
+    from its config to the drivers' spec; nothing else of the box is imported."""
+    used = {
+        name
+        for names in imported_modules("provisioning").values()
+        for name in names
+        if name.split(".")[0] == "appliance"
+    }
+    assert used == {"appliance.devices.driver_spec"}
 
 
 @pytest.mark.req("FR-800")
