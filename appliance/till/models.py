@@ -32,7 +32,8 @@ class BasketLine(BaseModel):
     """
 
     id = AutoField()
-    basket = ForeignKeyField(Basket, column_name="basket_id", on_delete="CASCADE")
+    # looked up through UNIQUE (basket_id, line_no), so no index of its own
+    basket = ForeignKeyField(Basket, column_name="basket_id", on_delete="CASCADE", index=False)
     line_no = IntegerField()
     product_id = TextField()
     barcode = TextField()
@@ -47,6 +48,7 @@ class BasketLine(BaseModel):
 
     class Meta:
         table_name = "basket_lines"
+        indexes = ((("basket", "line_no"), True),)
 
 
 class BasketCustomer(BaseModel):
@@ -122,7 +124,7 @@ class SaleLine(BaseModel):
     """One line of a completed sale."""
 
     id = AutoField()
-    sale = ForeignKeyField(Sale, column_name="sale_id")
+    sale = ForeignKeyField(Sale, column_name="sale_id", index=False)  # UNIQUE (sale_id, line_no)
     line_no = IntegerField()
     product_id = TextField()
     sku = TextField()
@@ -142,6 +144,7 @@ class SaleLine(BaseModel):
 
     class Meta:
         table_name = "sale_lines"
+        indexes = ((("sale", "line_no"), True),)
 
 
 class Tender(BaseModel):
