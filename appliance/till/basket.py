@@ -189,7 +189,7 @@ def add_line(
             Basket.id == basket.id
         ).execute()
         totals = price_open(setup, basket)
-        record_rejections(ctx, totals.rejections)
+        record_rejections(ctx, totals.sale.rejections)
     return render(setup, totals)
 
 

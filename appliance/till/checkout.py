@@ -98,12 +98,12 @@ def _store_sale(
         staff_name=payload["cashier_name"],
         currency=setup.currency,
         exponent=exp,
-        subtotal_minor=to_minor(totals.pricing.subtotal, exp),
-        tax_minor=to_minor(totals.tax.tax_total, exp),
-        total_minor=to_minor(totals.tax.total, exp),
+        subtotal_minor=to_minor(totals.sale.pricing.subtotal, exp),
+        tax_minor=to_minor(totals.sale.tax.tax_total, exp),
+        total_minor=to_minor(totals.sale.tax.total, exp),
         change_minor=to_minor(Decimal(payload["change"]), exp),
         cash_rounding_minor=to_minor(Decimal(payload["cash_rounding"]), exp),
-        price_list=totals.pricing.price_list,
+        price_list=totals.sale.pricing.price_list,
         event_id=event_id,
         correlation_id=correlation_id,
         payload=json.dumps(payload, sort_keys=True),
@@ -123,14 +123,14 @@ def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> Non
             barcode=pbl.line.barcode,
             unit=pbl.line.unit,
             qty_milli=pbl.line.qty_milli,
-            unit_price_minor=to_minor(pbl.unit_price, exp),
-            extended_minor=to_minor(pbl.priced.extended, exp),
-            discount_minor=to_minor(pbl.priced.discount_total, exp),
+            unit_price_minor=to_minor(pbl.sold.unit_price, exp),
+            extended_minor=to_minor(pbl.sold.priced.extended, exp),
+            discount_minor=to_minor(pbl.sold.priced.discount_total, exp),
             discounts=json.dumps(wire["discounts"]),
-            line_total_minor=to_minor(pbl.tax.gross, exp),
-            tax_class=pbl.tax.tax_class,
-            tax_rate=str(pbl.tax.rate),
-            tax_minor=to_minor(pbl.tax.tax, exp),
+            line_total_minor=to_minor(pbl.sold.tax.gross, exp),
+            tax_class=pbl.sold.tax.tax_class,
+            tax_rate=str(pbl.sold.tax.rate),
+            tax_minor=to_minor(pbl.sold.tax.tax, exp),
             deposit_for_line=pbl.line.parent_line_no,
         ).execute()
     for tender in payload["tenders"]:
@@ -205,8 +205,8 @@ def _complete(
     totals = price_open(setup, basket, cash=False)
     if basket is None or not totals.lines:
         raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
-    paid = settle(totals.tax.total, requested, setup.tax)
-    record_rejections(ctx, totals.rejections)
+    paid = settle(totals.sale.tax.total, requested, setup.tax)
+    record_rejections(ctx, totals.sale.rejections)
     sale_id = str(uuid.uuid4())
     payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, paid)
     customer = customer_of(ctx, staff.id)
@@ -216,7 +216,10 @@ def _complete(
     _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id)
     _store_extras(payload, paid, customer)
     stock_ledger.record_sale(
-        sale_id, [(p.product.id, p.qty) for p in totals.lines], staff.id, payload["completed_at"]
+        sale_id,
+        [(p.product.id, p.sold.qty) for p in totals.lines],
+        staff.id,
+        payload["completed_at"],
     )
     _clear_basket(basket)
     audit_log.append(

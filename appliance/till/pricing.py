@@ -20,39 +20,30 @@ from appliance.catalog.models import Product
 from appliance.till.models import BasketLine, BasketPriceOverride, SaleLine
 from appliance.till.money_setup import MoneySetup
 from posdomain.money import from_minor
-from posdomain.policy import PolicyRejection as Rejection
 from posdomain.pricing import (
-    PricedBasket,
-    PricedLine,
     PriceList,
     PriceOverride,
     ProductPrice,
     WholesaleTier,
 )
-from posdomain.sale_pricing import SaleInputs, SaleLineInput, price_sale
-from posdomain.tax import LineTax, TaxResult
+from posdomain.sale_pricing import PricedSale, PricedSaleLine, SaleInputs, SaleLineInput, price_sale
 
 
 @dataclass(frozen=True)
 class PricedBasketLine:
-    """One basket line with its product, quantity, list unit price, pricing and tax."""
+    """One basket line with its product and what the domain priced it at (`sold`)."""
 
     line: BasketLine
     product: Product
-    qty: Decimal
-    unit_price: Decimal
-    priced: PricedLine
-    tax: LineTax
+    sold: PricedSaleLine
 
 
 @dataclass(frozen=True)
 class BasketTotals:
-    """A whole priced basket: lines, the engines' results and rejected policies to audit."""
+    """A whole priced basket: its lines and the domain's result (rejected policies to audit)."""
 
     lines: tuple[PricedBasketLine, ...]
-    pricing: PricedBasket
-    tax: TaxResult
-    rejections: tuple[Rejection, ...]
+    sale: PricedSale
 
 
 def qty_of(line: BasketLine | SaleLine) -> Decimal:
@@ -162,10 +153,10 @@ def price_lines(
     products = {p.id: p for p in Product.select().where(Product.id.in_(wanted))}
     sale = price_sale(sale_inputs(setup, lines, products, price_list, cash=cash, now=now))
     out = tuple(
-        PricedBasketLine(ln, products[ln.product_id], pl.qty, pl.unit_price, pl.priced, pl.tax)
-        for ln, pl in zip(lines, sale.lines, strict=True)
+        PricedBasketLine(ln, products[ln.product_id], sold)
+        for ln, sold in zip(lines, sale.lines, strict=True)
     )
-    return BasketTotals(out, sale.pricing, sale.tax, sale.rejections)
+    return BasketTotals(out, sale)
 
 
 def line_json(pbl: PricedBasketLine) -> dict[str, Any]:
@@ -177,11 +168,11 @@ def line_json(pbl: PricedBasketLine) -> dict[str, Any]:
         "sku": pbl.line.sku,
         "name": pbl.line.name,
         "barcode": pbl.line.barcode,
-        "qty": str(pbl.qty),
+        "qty": str(pbl.sold.qty),
         "unit": pbl.line.unit,
-        "weight": str(pbl.qty) if weighed else None,
-        "unit_price": str(pbl.unit_price),
-        "extended": str(pbl.priced.extended),
+        "weight": str(pbl.sold.qty) if weighed else None,
+        "unit_price": str(pbl.sold.unit_price),
+        "extended": str(pbl.sold.priced.extended),
         "discounts": [
             {
                 "policy_id": d.policy_id,
@@ -189,12 +180,12 @@ def line_json(pbl: PricedBasketLine) -> dict[str, Any]:
                 "kind": d.kind,
                 "amount": str(d.amount),
             }
-            for d in pbl.priced.discounts
+            for d in pbl.sold.priced.discounts
         ],
-        "line_total": str(pbl.tax.gross),
-        "tax_class": pbl.tax.tax_class,
-        "tax_rate": str(pbl.tax.rate),
-        "tax": str(pbl.tax.tax),
+        "line_total": str(pbl.sold.tax.gross),
+        "tax_class": pbl.sold.tax.tax_class,
+        "tax_rate": str(pbl.sold.tax.rate),
+        "tax": str(pbl.sold.tax.tax),
         "deposit_for_line": pbl.line.parent_line_no,
         "price_override": _override_json(pbl),
     }
@@ -202,7 +193,7 @@ def line_json(pbl: PricedBasketLine) -> dict[str, Any]:
 
 def _override_json(pbl: PricedBasketLine) -> dict[str, Any] | None:
     """The supervisor-approved manual price of a line (REP-T-11/13), if any."""
-    found = pbl.priced.override
+    found = pbl.sold.priced.override
     if found is None:
         return None
     return {
@@ -214,11 +205,11 @@ def _override_json(pbl: PricedBasketLine) -> dict[str, Any] | None:
 
 def totals_json(totals: BasketTotals) -> dict[str, Any]:
     """Document totals, the tax breakdown and the cash-rounding line (wire form)."""
-    tax = totals.tax
+    tax = totals.sale.tax
     return {
-        "price_list": totals.pricing.price_list,
-        "subtotal": str(totals.pricing.subtotal),
-        "discount_total": str(totals.pricing.discount_total),
+        "price_list": totals.sale.pricing.price_list,
+        "subtotal": str(totals.sale.pricing.subtotal),
+        "discount_total": str(totals.sale.pricing.discount_total),
         "tax_total": str(tax.tax_total),
         "total": str(tax.total),
         "tax_breakdown": [
@@ -234,5 +225,7 @@ def totals_json(totals: BasketTotals) -> dict[str, Any]:
         ],
         "cash_rounding": str(tax.cash_rounding),
         "payable": str(tax.payable),
-        "item_count": sum((int(pbl.qty) if pbl.line.unit == "each" else 1) for pbl in totals.lines),
+        "item_count": sum(
+            (int(pbl.sold.qty) if pbl.line.unit == "each" else 1) for pbl in totals.lines
+        ),
     }
