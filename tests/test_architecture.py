@@ -12,19 +12,27 @@ DEVICE_LIBS = {"escpos", "serial", "evdev", "usb"}
 FRAMEWORK_LIBS = {"flask", "peewee", "playhouse", "paho", "psycopg2", "werkzeug", "jinja2"}
 
 
-def imported_roots(package: str) -> dict[str, set[str]]:
-    """Map each module file of `package` to the top-level names it imports."""
+def imported_modules(package: str) -> dict[str, set[str]]:
+    """Map each module file of `package` to the full module names it imports (absolute)."""
     out: dict[str, set[str]] = {}
     for path in (ROOT / package).rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         names: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                names |= {a.name.split(".")[0] for a in node.names}
+                names |= {a.name for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
+                names.add(node.module)
         out[str(path.relative_to(ROOT))] = names
     return out
+
+
+def imported_roots(package: str) -> dict[str, set[str]]:
+    """Map each module file of `package` to the top-level names it imports."""
+    return {
+        module: {name.split(".")[0] for name in names}
+        for module, names in imported_modules(package).items()
+    }
 
 
 @pytest.mark.req("FR-800")
@@ -45,21 +53,6 @@ def test_package_imports_respect_boundaries(package: str, forbidden: set[str]) -
     assert modules, f"{package} has no modules"
     offenders = {m: sorted(n & forbidden) for m, n in modules.items() if n & forbidden}
     assert offenders == {}
-
-
-def imported_modules(package: str) -> dict[str, set[str]]:
-    """Map each module file of `package` to the full module names it imports from."""
-    out: dict[str, set[str]] = {}
-    for path in (ROOT / package).rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        names |= {
-            n.module
-            for n in ast.walk(tree)
-            if isinstance(n, ast.ImportFrom) and n.module and n.level == 0
-        }
-        out[str(path.relative_to(ROOT))] = names
-    return out
 
 
 @pytest.mark.req("FR-800")
