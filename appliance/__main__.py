@@ -1,4 +1,9 @@
-"""Box command line: `python -m appliance <command> --config F` (serve, sync, devices, ...)."""
+"""Box command line: `python -m appliance <command> --config F` (serve, sync, devices, ...).
+
+Each command imports its own process's stack inside its function (Flask for serve, paho for
+sync, the drivers for devices), so one box process never loads another's; no cycle hides
+behind these imports (`../shared/tools/import_cycles.py` reads them too).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from appliance.db import open_database
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
+from appliance.core.db import open_database
 from appliance.migrations import migrate, pending
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
-from appliance.services.state import ensure_box_state
-from appliance.services.status import box_status
+from appliance.sync.box_state import ensure_box_state
+from appliance.sync.status import box_status
 from firmware_config.schema import BoxConfig, load_box_config
 from posdomain.envelope import DownMessage, decode
 from posdomain.obs import configure_logging
@@ -58,8 +63,8 @@ def cmd_serve(config: BoxConfig) -> int:
 
 def cmd_sync(config: BoxConfig) -> int:
     """Run the MQTT sync agent until SIGTERM/SIGINT."""
-    from appliance.sync_agent import SyncAgent, offline_will
-    from appliance.transport import PahoTransport
+    from appliance.sync.agent import SyncAgent, offline_will
+    from appliance.sync.transport import PahoTransport
 
     ctx = _open_ready(config)
     transport = PahoTransport(
@@ -101,7 +106,7 @@ def cmd_apply_down(config: BoxConfig, files: Sequence[str]) -> int:
     with open_database(config.database_path).connection_context():
         for name in files:
             msg = decode(Path(name).read_bytes(), DownMessage)
-            applied = masterdata.apply_down(ctx, msg)
+            applied = down_messages.apply_down(ctx, msg)
             print(
                 json.dumps(
                     {"file": name, "kind": msg.kind, "version": msg.version, "applied": applied}

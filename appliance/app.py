@@ -13,17 +13,42 @@ from typing import Any
 from flask import Flask, Response, g, request
 from peewee import SqliteDatabase
 
-from appliance.db import open_database
+from appliance.approvals import views as approvals_views
+from appliance.audit import log as audit_log
+from appliance.audit import views as audit_views
+from appliance.catalog import views as catalog_views
+from appliance.core.context import BoxContext
+from appliance.core.db import open_database
+from appliance.devices import views as devices_views
+from appliance.identity import views as identity_views
+from appliance.inventory import views as inventory_views
 from appliance.migrations import pending
-from appliance.services import audit
-from appliance.services.context import BoxContext
-from appliance.services.state import ensure_box_state
-from appliance.views import api, hardware, receipts, refunds, screen, shifts
-from appliance.views.errors import register_error_handlers
+from appliance.sync import views as sync_views
+from appliance.sync.box_state import ensure_box_state
+from appliance.till import receipt_views, refund_views, shift_views
+from appliance.till import views as till_views
+from appliance.web import openapi, screen
+from appliance.web.errors import register_error_handlers
 from firmware_config.schema import BoxConfig
 from posdomain.obs import bind_correlation, configure_logging
 
 _CID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# one blueprint per area; URLs are the blueprints' own (the cashier screen serves /static)
+BLUEPRINTS = (
+    identity_views.bp,
+    till_views.bp,
+    catalog_views.bp,
+    inventory_views.bp,
+    sync_views.bp,
+    audit_views.bp,
+    openapi.bp,
+    screen.bp,
+    devices_views.bp,
+    shift_views.bp,
+    refund_views.bp,
+    approvals_views.bp,
+    receipt_views.bp,
+)
 
 
 def load_secret_key(config: BoxConfig) -> bytes:
@@ -49,7 +74,7 @@ def start_box(config: BoxConfig) -> tuple[SqliteDatabase, BoxContext]:
             )
         ensure_box_state(config)
         ctx = BoxContext(config)
-        audit.verify_at_startup(ctx)
+        audit_log.verify_at_startup(ctx)
     return db, ctx
 
 
@@ -68,7 +93,7 @@ def create_app(config: BoxConfig) -> Flask:
     """Build the box web app for one box configuration."""
     configure_logging("box")
     db, ctx = start_box(config)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # assets: the cashier screen's blueprint
     app.config.update(
         SECRET_KEY=load_secret_key(config),
         MAX_CONTENT_LENGTH=config.max_request_bytes,
@@ -96,10 +121,6 @@ def create_app(config: BoxConfig) -> Flask:
 
     app.wsgi_app = isolate_context(app.wsgi_app)  # type: ignore[method-assign,assignment]
     register_error_handlers(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(screen.bp)
-    app.register_blueprint(hardware.bp)
-    app.register_blueprint(shifts.bp)
-    app.register_blueprint(refunds.bp)
-    app.register_blueprint(receipts.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     return app

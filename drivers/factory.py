@@ -1,4 +1,4 @@
-"""Build the box's devices from `firmware_config.schema.Devices` (kind "fake" gives fakes).
+"""Build the box's devices from a `drivers.spec.DevicesSpec` (kind "fake" gives fakes).
 
 Printer options: `timeout`, `baudrate`, `profile`, `encoding`, `check_paper`,
 `vendor_id`/`product_id`/`timeout_ms` (pyusb), `fault` (fake only).
@@ -27,7 +27,7 @@ from drivers.reconnect import ReconnectingScanner
 from drivers.scale import FakeScale, Scale, ToledoScale
 from drivers.scanner import BarcodeScanner, FakeScanner
 from drivers.scanner_hw import EvdevScanner, SerialScanner
-from firmware_config.schema import Devices, DeviceSettings
+from drivers.spec import DeviceSpec, DevicesSpec
 
 ESCPOS_KINDS = frozenset({"network", "serial", "usb", "file"})
 
@@ -90,7 +90,7 @@ class DeviceSet:
         return found
 
 
-def build_printer(settings: DeviceSettings) -> PrinterDevice:
+def build_printer(settings: DeviceSpec) -> PrinterDevice:
     """A receipt printer for the settings."""
     if settings.kind == "fake":
         fake = FakePrinter(escpos_args=escpos_args_from(settings))
@@ -110,7 +110,7 @@ def build_printer(settings: DeviceSettings) -> PrinterDevice:
     raise ValueError(f"printer kind {settings.kind!r} is not supported")
 
 
-def build_drawer(settings: DeviceSettings, printer: PrinterDevice) -> CashDrawer:
+def build_drawer(settings: DeviceSpec, printer: PrinterDevice) -> CashDrawer:
     """A cash drawer; ESC/POS kinds without their own transport use the printer's port."""
     opts = settings.options
     pin, on_ms, off_ms = (
@@ -130,7 +130,7 @@ def build_drawer(settings: DeviceSettings, printer: PrinterDevice) -> CashDrawer
     raise ValueError(f"drawer kind {settings.kind!r} is not supported")
 
 
-def build_scanner(settings: DeviceSettings) -> BarcodeScanner:
+def build_scanner(settings: DeviceSpec) -> BarcodeScanner:
     """A barcode scanner for the settings."""
     opts = settings.options
     if settings.kind == "fake":
@@ -156,7 +156,7 @@ def build_scanner(settings: DeviceSettings) -> BarcodeScanner:
     raise ValueError(f"scanner kind {settings.kind!r} is not supported")
 
 
-def build_scale(settings: DeviceSettings) -> Scale | NoDevice:
+def build_scale(settings: DeviceSpec) -> Scale | NoDevice:
     """A Toledo 8217 scale on a serial port, a fake, or none."""
     opts = settings.options
     if settings.kind == "fake":
@@ -176,8 +176,8 @@ def build_scale(settings: DeviceSettings) -> Scale | NoDevice:
     raise ValueError(f"scale kind {settings.kind!r} is not supported")
 
 
-def build_devices(devices: Devices) -> DeviceSet:
-    """Every device of a box from its config."""
+def build_devices(devices: DevicesSpec) -> DeviceSet:
+    """Every device of a box from its spec."""
     printer = build_printer(devices.printer)
     return DeviceSet(
         printer=printer,

@@ -27,7 +27,7 @@ from drivers.base import (
     PaperOut,
 )
 from drivers.printer_status import ChannelFactory, SerialChannel, SocketChannel, probe
-from firmware_config.schema import DeviceSettings
+from drivers.spec import DeviceSpec
 
 Align = Literal["left", "center", "right"]
 EscposFactory = Callable[[], Escpos]
@@ -310,7 +310,7 @@ class ClosingNetwork(Network):  # type: ignore[misc]
                 ) from err
 
 
-def escpos_args_from(settings: DeviceSettings) -> dict[str, Any]:
+def escpos_args_from(settings: DeviceSpec) -> dict[str, Any]:
     """Profile and code page options: `options.profile`, `options.encoding`.
 
     Without an encoding, escpos's magic encoder picks a code page per character, so
@@ -325,7 +325,7 @@ def escpos_args_from(settings: DeviceSettings) -> dict[str, Any]:
     return args
 
 
-def status_channel_for(settings: DeviceSettings) -> ChannelFactory | None:
+def status_channel_for(settings: DeviceSpec) -> ChannelFactory | None:
     """A DLE EOT status channel for network/serial printers (`options.realtime_status`)."""
     opts = settings.options
     if not opts.get("realtime_status", False):
@@ -340,7 +340,7 @@ def status_channel_for(settings: DeviceSettings) -> ChannelFactory | None:
     return None
 
 
-def escpos_factory(settings: DeviceSettings) -> EscposFactory:
+def escpos_factory(settings: DeviceSpec) -> EscposFactory:
     """A builder of python-escpos transport objects for a network/serial/file/usb device."""
     opts, args = settings.options, escpos_args_from(settings)
     timeout = float(opts.get("timeout", DEFAULT_TIMEOUT_S))
@@ -364,7 +364,7 @@ def escpos_factory(settings: DeviceSettings) -> EscposFactory:
     raise ValueError(f"device kind {settings.kind!r} is not an ESC/POS transport")
 
 
-def _usb_factory(settings: DeviceSettings, args: dict[str, Any]) -> EscposFactory:
+def _usb_factory(settings: DeviceSpec, args: dict[str, Any]) -> EscposFactory:
     """USB: a kernel usblp path prints through File (no pyusb/usblp fight); else pyusb."""
     if settings.path:
         path = settings.path
@@ -380,7 +380,7 @@ def _usb_factory(settings: DeviceSettings, args: dict[str, Any]) -> EscposFactor
     return build
 
 
-def usb_kwargs(settings: DeviceSettings) -> dict[str, Any]:
+def usb_kwargs(settings: DeviceSpec) -> dict[str, Any]:
     """idVendor/idProduct and an explicit timeout (escpos' default 0 waits forever)."""
     opts = settings.options
     vendor, product = _usb_id(opts.get("vendor_id")), _usb_id(opts.get("product_id"))

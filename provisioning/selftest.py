@@ -18,6 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from appliance.devices.driver_spec import devices_spec
 from drivers.base import DeviceError
 from drivers.drawer import DrawerKick
 from drivers.factory import DeviceSet, build_devices
@@ -165,7 +166,7 @@ def run_selftest(
     steps: list[Step] = []
     if devices is None:
         try:
-            devices = build_devices(config.devices)
+            devices = build_devices(devices_spec(config.devices))
         except (ValueError, DeviceError) as err:
             steps.append(Step("devices", False, str(err), "fix the devices section, validate"))
     if devices is not None:

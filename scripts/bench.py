@@ -29,11 +29,11 @@ from typing import Any, cast
 from argon2 import PasswordHasher
 
 from appliance.app import create_app
-from appliance.db import open_database, write_txn
+from appliance.catalog import down_messages, products
+from appliance.core.context import BoxContext
+from appliance.core.db import open_database, write_txn
 from appliance.migrations import migrate
-from appliance.services import catalog, masterdata
-from appliance.services.context import BoxContext
-from appliance.services.state import ensure_box_state
+from appliance.sync.box_state import ensure_box_state
 from firmware_config.schema import BoxConfig
 from posdomain.barcodes import check_digit
 from posdomain.canonical import canonical_json
@@ -80,7 +80,7 @@ def load_catalog(ctx: BoxContext, items: list[dict[str, Any]]) -> float:
         part = items[n : n + CHUNK]
         body = {"head": False, "from_version": n, "to_version": n + len(part),
                 "products": part, "last": n + CHUNK >= len(items)}  # fmt: skip
-        if not masterdata.apply_down(ctx, down("catalog", body, n + len(part))):
+        if not down_messages.apply_down(ctx, down("catalog", body, n + len(part))):
             raise RuntimeError(f"chunk {n} was not applied")
     return time.perf_counter() - start
 
@@ -106,8 +106,8 @@ def seed_box(cfg: BoxConfig, products: int) -> tuple[list[str], float]:
         migrate(db)
         ensure_box_state(cfg)
         ctx = BoxContext(cfg)
-        masterdata.apply_down(ctx, down("config", config))
-        masterdata.apply_down(ctx, down("staff", {"staff": staff}))
+        down_messages.apply_down(ctx, down("config", config))
+        down_messages.apply_down(ctx, down("staff", {"staff": staff}))
         seconds = load_catalog(ctx, items)
     db.close()
     return [item["barcodes"][0] for item in items], seconds
@@ -123,9 +123,9 @@ def bench_lookups(cfg: BoxConfig, codes: list[str], rounds: int) -> dict[str, fl
     with db.connection_context():
         for _ in range(rounds):
             code = rng.choice(codes)
-            scan_ms.append(_ms(partial(catalog.resolve_scan, code, ())))
-            common_ms.append(_ms(partial(catalog.search, rng.choice(WORDS))))
-            rare_ms.append(_ms(partial(catalog.search, f" {rng.randrange(len(codes))}")))
+            scan_ms.append(_ms(partial(products.resolve_scan, code, ())))
+            common_ms.append(_ms(partial(products.search, rng.choice(WORDS))))
+            rare_ms.append(_ms(partial(products.search, f" {rng.randrange(len(codes))}")))
     db.close()
     return {
         "barcode_lookup_p95_ms": p95(scan_ms),

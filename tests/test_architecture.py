@@ -22,7 +22,9 @@ DEVICE_LIBS = {"escpos", "serial", "evdev", "usb"}
 FRAMEWORK_LIBS = {"flask", "peewee", "playhouse", "paho", "psycopg2", "werkzeug", "jinja2"}
 PROJECT = ("posdomain", "appliance", "hub", "drivers", "firmware_config", "provisioning", "scripts")
 # packages whose modules may import project modules only at module level
-NO_LOCAL_IMPORTS = ("posdomain", "hub", "drivers", "firmware_config", "provisioning")
+NO_LOCAL_IMPORTS = ("posdomain", "hub", "appliance", "drivers", "firmware_config", "provisioning")
+# a CLI loads only the stack of the command it runs (Flask for serve, paho for sync, ...)
+LAZY_CLI = {"appliance/__main__.py"}
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,8 @@ def imported_roots(package: str) -> dict[str, set[str]]:
         ("appliance", {"hub"} | DEVICE_LIBS),
         ("hub", {"appliance", "drivers", "firmware_config"} | DEVICE_LIBS),
         ("firmware_config", FRAMEWORK_LIBS | DEVICE_LIBS | {"hub", "appliance"}),
-        ("drivers", {"hub", "appliance", "flask", "peewee", "paho"}),
+        ("drivers", {"hub", "appliance", "firmware_config", "flask", "peewee", "paho"}),
+        ("provisioning", {"hub", "flask", "peewee", "psycopg2"} | DEVICE_LIBS),
         ("scripts", {"tests"}),
     ],
 )
@@ -148,6 +151,19 @@ def test_package_imports_respect_boundaries(package: str, forbidden: set[str]) -
     assert modules, f"{package} has no modules"
     offenders = {m: sorted(n & forbidden) for m, n in modules.items() if n & forbidden}
     assert offenders == {}
+
+
+@pytest.mark.req("FR-800")
+def test_provisioning_takes_only_the_device_mapping_from_the_box() -> None:
+    """The self-test builds devices exactly as the box does, through the box's one mapping
+    from its config to the drivers' spec; nothing else of the box is imported."""
+    used = {
+        i.target
+        for p in source_files("provisioning")
+        for i in imports_of(p)
+        if i.target.split(".")[0] == "appliance"
+    }
+    assert used == {"appliance.devices.driver_spec"}
 
 
 @pytest.mark.req("FR-800")
@@ -168,6 +184,7 @@ def test_project_modules_are_imported_at_module_level() -> None:
     offenders = [
         f"{p.relative_to(ROOT)}:{i.line} {i.target}"
         for p in source_files(*NO_LOCAL_IMPORTS)
+        if str(p.relative_to(ROOT)) not in LAZY_CLI
         for i in imports_of(p)
         if i.local and i.target.split(".")[0] in PROJECT
     ]
@@ -213,30 +230,38 @@ def _model_classes(path: Path) -> list[str]:
 
 
 @pytest.mark.req("FR-800")
-def test_hub_tables_are_declared_in_their_areas_models_module() -> None:
+@pytest.mark.parametrize("package", ["hub", "appliance"])
+def test_tables_are_declared_in_their_areas_models_module(package: str) -> None:
     """No table declared inside a service module, no `models_*.py` overflow file."""
     offenders = {
         str(p.relative_to(ROOT)): _model_classes(p)
-        for p in source_files("hub")
+        for p in source_files(package)
         if p.name not in ("models.py",) and _model_classes(p) and "migrations" not in p.parts
     }
     assert offenders == {}
-    assert not list((ROOT / "hub").rglob("models_*.py"))
+    assert not list((ROOT / package).rglob("models_*.py"))
 
 
-def documented_areas(prefix: str) -> set[str]:
-    """Area folders (`hub/catalog/`) named in docs/architecture.md's area table."""
+AREA_TABLES = {"hub": "## Hub areas", "appliance": "## The box by area"}
+
+
+def documented_areas(package: str) -> set[str]:
+    """Area folders named in the first column of that package's table in docs/architecture.md
+    (`hub/catalog/` in the hub table, `till/` in the box table)."""
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-    return set(re.findall(rf"^\| `({prefix}/[a-z_]+)/` \|", text, flags=re.M))
+    section = text.split(AREA_TABLES[package], 1)[1].split("\n## ", 1)[0]
+    names = re.findall(r"^\| `([a-z0-9_/]+)/` \|", section, flags=re.M)
+    return {n.removeprefix(f"{package}/") for n in names}
 
 
 @pytest.mark.req("FR-800")
-def test_every_hub_area_is_documented_and_every_documented_area_exists() -> None:
+@pytest.mark.parametrize("package", ["hub", "appliance"])
+def test_every_area_is_documented_and_every_documented_area_exists(package: str) -> None:
     """A newcomer finds any concern from the tree and the architecture document alike: each
-    folder of the hub is an area named in docs/architecture.md, and each named area exists."""
+    folder of the package is an area named in docs/architecture.md, and each named area exists."""
     tree = {
-        f"hub/{p.name}"
-        for p in (ROOT / "hub").iterdir()
+        p.name
+        for p in (ROOT / package).iterdir()
         if p.is_dir() and (p / "__init__.py").exists() and p.name != "migrations"
     }
-    assert documented_areas("hub") == tree
+    assert documented_areas(package) == tree

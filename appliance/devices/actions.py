@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from appliance.audit import log as audit_log
+from appliance.core.context import BoxContext
 from appliance.devices import store
 from appliance.devices.hook import kick_drawer
 from appliance.devices.receipts import enqueue_receipt, enqueue_test_page
-from appliance.models import Staff
-from appliance.services import audit
-from appliance.services.context import BoxContext
+from appliance.identity.models import Staff
 from posdomain.errors import PosError, Reason
 
 
@@ -36,7 +36,7 @@ def _reason(code: str) -> Reason:
 def test_print(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
     """Queue a printer test page."""
     job = enqueue_test_page(ctx.config.till_name)
-    audit.append_now(
+    audit_log.append_now(
         ctx, actor=f"staff:{staff.id}", action="device.test_print", target=f"job:{job['id']}"
     )
     return {"job": _public(job)}
@@ -46,7 +46,7 @@ def no_sale_kick(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
     """Open the drawer without a sale (audited); 503 with the device reason if it failed."""
     ref = f"nosale:{uuid.uuid4().hex[:12]}"
     outcome = kick_drawer(ctx, ref, "no_sale")
-    audit.append_now(
+    audit_log.append_now(
         ctx,
         actor=f"staff:{staff.id}",
         action="drawer.no_sale",
@@ -61,7 +61,7 @@ def no_sale_kick(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
 def reprint(ctx: BoxContext, staff: Staff, sale: dict[str, Any]) -> dict[str, Any]:
     """Queue a COPY of a sale's receipt (audited)."""
     job = enqueue_receipt(sale, copy=True, till_name=ctx.config.till_name)
-    audit.append_now(
+    audit_log.append_now(
         ctx,
         actor=f"staff:{staff.id}",
         action="receipt.reprint",

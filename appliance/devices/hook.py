@@ -12,10 +12,10 @@ from typing import Any
 
 from peewee import PeeweeException
 
+from appliance.core.context import BoxContext
 from appliance.devices import store
 from appliance.devices.control import KickFailed, request_kick, socket_path
 from appliance.devices.receipts import enqueue_receipt
-from appliance.services.context import BoxContext
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import json
 import uuid
 from typing import Any
 
+from appliance.catalog.brand import Brand, current_brand
 from appliance.devices import store
-from appliance.services.brand import Brand, current_brand
 from drivers.printer import ReceiptDoc, ReceiptLine
 
 WIDTH = 42  # characters on 80 mm paper in font A

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from peewee import OperationalError
 
-from appliance.db import database
+from appliance.core.db import database
 from appliance.devices import store
 from appliance.devices.control import ControlServer, kick_handler, socket_path
+from appliance.devices.driver_spec import devices_spec
 from appliance.devices.receipts import doc_from_json
 from drivers.base import DeviceError, DeviceUnavailable
 from drivers.factory import DeviceSet, NoDevice, build_devices
@@ -54,7 +55,7 @@ class DeviceService:
         settings: ServiceSettings | None = None,
     ) -> None:
         self.config = config
-        self.devices = devices or build_devices(config.devices)
+        self.devices = devices or build_devices(devices_spec(config.devices))
         self.settings = settings or ServiceSettings()
         self.stop_event = threading.Event()
         self.manager = DeviceManager(on_change=self._save_report)

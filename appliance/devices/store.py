@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from appliance.db import database, write_txn
+from appliance.core.db import database, write_txn
 from appliance.migrations import run_sql
 
 SERVICE_ROW = "_service"

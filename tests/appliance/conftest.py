@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
 from appliance.app import create_app
-from appliance.db import open_database
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
+from appliance.core.db import open_database
 from appliance.migrations import migrate
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
-from appliance.services.state import ensure_box_state
+from appliance.sync.box_state import ensure_box_state
 from firmware_config.schema import BoxConfig
 from tests.appliance.factories import PINS, make_config, seed_messages
 from tests.appliance.till_helpers import till  # noqa: F401 - fixture of the till-operation tests
@@ -37,7 +37,7 @@ def box_db(box_config: BoxConfig) -> Iterator[SqliteDatabase]:
         ensure_box_state(box_config)
         ctx = BoxContext(box_config)
         for msg in seed_messages():
-            masterdata.apply_down(ctx, msg)
+            down_messages.apply_down(ctx, msg)
     yield db
     db.close()
 

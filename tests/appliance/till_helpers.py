@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
-from appliance.services import masterdata
-from appliance.services.context import BoxContext
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
 from firmware_config.schema import BoxConfig
 from tests.appliance.factories import FAST_HASHER, config_body, down, staff_body
 
@@ -42,10 +42,10 @@ def staff_with_supervisor() -> dict[str, Any]:
 def till(box_config: BoxConfig, box_db: SqliteDatabase) -> BoxContext:
     """Seeded box with a supervisor, 0.05 cash rounding and line-level tax."""
     ctx = BoxContext(box_config)
-    assert masterdata.apply_down(ctx, down("staff", 2, staff_with_supervisor()))
+    assert down_messages.apply_down(ctx, down("staff", 2, staff_with_supervisor()))
     body = config_body()
     body["tax"] = {**body["tax"], "cash_rounding": "0.05", "level": "line"}
-    assert masterdata.apply_down(ctx, down("config", 2, body))
+    assert down_messages.apply_down(ctx, down("config", 2, body))
     return ctx
 
 

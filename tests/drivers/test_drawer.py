@@ -7,7 +7,7 @@ import pytest
 from drivers.base import DeviceTimeout, DeviceUnavailable
 from drivers.drawer import DrawerKick, EscposDrawer, FakeDrawer, StaleKick, kick_bytes
 from drivers.printer import EscposPrinter, FakePrinter, escpos_factory
-from firmware_config.schema import DeviceSettings
+from drivers.spec import DeviceSpec
 from tests.drivers.conftest import TcpSink
 
 
@@ -77,7 +77,7 @@ def test_escpos_drawer_refuses_stale_kick_before_sending() -> None:
 
 @pytest.mark.req("FR-304")
 def test_escpos_drawer_over_tcp_sends_pulse(tcp_sink: TcpSink) -> None:
-    settings = DeviceSettings(kind="network", host="127.0.0.1", port=tcp_sink.port)
+    settings = DeviceSpec(kind="network", host="127.0.0.1", port=tcp_sink.port)
     drawer = EscposDrawer(EscposPrinter(escpos_factory(settings)), pin=2, on_ms=120, off_ms=240)
     drawer.kick(DrawerKick.now())
     assert tcp_sink.received(b"\x1bp\x00\x3c\x78") == b"\x1bp\x00\x3c\x78"

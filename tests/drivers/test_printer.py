@@ -16,7 +16,7 @@ from drivers.printer import (
     render_bytes,
     usb_kwargs,
 )
-from firmware_config.schema import DeviceSettings
+from drivers.spec import DeviceSpec
 from tests.drivers.conftest import TcpSink
 
 FULL_CUT = b"\x1dV\x00"
@@ -42,7 +42,7 @@ def printer(request: pytest.FixtureRequest, tcp_sink: TcpSink) -> Iterator[Harne
         fake = FakePrinter()
         yield fake, lambda _marker: fake.raw
         return
-    settings = DeviceSettings(kind="network", host="127.0.0.1", port=tcp_sink.port)
+    settings = DeviceSpec(kind="network", host="127.0.0.1", port=tcp_sink.port)
     real = EscposPrinter(escpos_factory(settings), name="printer:network")
     yield real, tcp_sink.received
 
@@ -81,7 +81,7 @@ def test_no_cut_when_doc_says_so(printer: Harness) -> None:
 def test_same_bytes_from_fake_and_real(tcp_sink: TcpSink) -> None:
     fake = FakePrinter()
     fake.print_receipt(DOC)
-    settings = DeviceSettings(kind="network", host="127.0.0.1", port=tcp_sink.port)
+    settings = DeviceSpec(kind="network", host="127.0.0.1", port=tcp_sink.port)
     EscposPrinter(escpos_factory(settings)).print_receipt(DOC)
     assert tcp_sink.received(FULL_CUT) == fake.raw
 
@@ -135,7 +135,7 @@ def test_fake_rejects_unknown_fault() -> None:
 
 @pytest.mark.req("FR-304")
 def test_unplugged_network_printer_raises_device_unavailable(closed_port: int) -> None:
-    settings = DeviceSettings(
+    settings = DeviceSpec(
         kind="network", host="127.0.0.1", port=closed_port, options={"timeout": 1}
     )
     printer = EscposPrinter(escpos_factory(settings), name="printer:network")
@@ -147,7 +147,7 @@ def test_unplugged_network_printer_raises_device_unavailable(closed_port: int) -
 
 @pytest.mark.req("FR-304")
 def test_printer_back_after_unplug_prints_again(tcp_sink: TcpSink) -> None:
-    settings = DeviceSettings(kind="network", host="127.0.0.1", port=tcp_sink.port)
+    settings = DeviceSpec(kind="network", host="127.0.0.1", port=tcp_sink.port)
     printer = EscposPrinter(escpos_factory(settings))
     printer.print_receipt(ReceiptDoc.from_text("first"))
     printer.print_receipt(ReceiptDoc.from_text("second"))
@@ -160,32 +160,32 @@ def test_printer_back_after_unplug_prints_again(tcp_sink: TcpSink) -> None:
 def test_file_printer_writes_escpos(tmp_path: pytest.TempPathFactory) -> None:
     target = tmp_path / "lp0"  # type: ignore[operator]
     target.write_bytes(b"")
-    printer = EscposPrinter(escpos_factory(DeviceSettings(kind="file", path=str(target))))
+    printer = EscposPrinter(escpos_factory(DeviceSpec(kind="file", path=str(target))))
     printer.print_receipt(DOC)
     assert FULL_CUT in target.read_bytes()
 
 
 def test_missing_serial_port_is_unavailable() -> None:
-    settings = DeviceSettings(kind="serial", path="/dev/serial/by-id/no-such-printer")
+    settings = DeviceSpec(kind="serial", path="/dev/serial/by-id/no-such-printer")
     with pytest.raises(DeviceUnavailable):
         EscposPrinter(escpos_factory(settings)).print_receipt(DOC)
 
 
 def test_usb_without_backend_or_device_is_unavailable() -> None:
-    settings = DeviceSettings(kind="usb", options={"vendor_id": "0x04b8", "product_id": "0e15"})
+    settings = DeviceSpec(kind="usb", options={"vendor_id": "0x04b8", "product_id": "0e15"})
     with pytest.raises(DeviceUnavailable):
         EscposPrinter(escpos_factory(settings)).print_receipt(DOC)
 
 
 def test_usb_gets_explicit_timeout() -> None:
-    settings = DeviceSettings(kind="usb", options={"vendor_id": 0x04B8, "product_id": 0x0E15})
+    settings = DeviceSpec(kind="usb", options={"vendor_id": 0x04B8, "product_id": 0x0E15})
     assert usb_kwargs(settings) == {"idVendor": 0x04B8, "idProduct": 0x0E15, "timeout": 5000}
 
 
 def test_usb_with_kernel_path_prints_through_file(tmp_path: pytest.TempPathFactory) -> None:
     target = tmp_path / "lp0"  # type: ignore[operator]
     target.write_bytes(b"")
-    printer = EscposPrinter(escpos_factory(DeviceSettings(kind="usb", path=str(target))))
+    printer = EscposPrinter(escpos_factory(DeviceSpec(kind="usb", path=str(target))))
     printer.print_receipt(DOC)
     assert b"R-000123" in target.read_bytes()
 
@@ -193,13 +193,13 @@ def test_usb_with_kernel_path_prints_through_file(tmp_path: pytest.TempPathFacto
 @pytest.mark.parametrize(
     "settings",
     [
-        DeviceSettings(kind="network"),
-        DeviceSettings(kind="serial"),
-        DeviceSettings(kind="file"),
-        DeviceSettings(kind="usb"),
-        DeviceSettings(kind="fake"),
+        DeviceSpec(kind="network"),
+        DeviceSpec(kind="serial"),
+        DeviceSpec(kind="file"),
+        DeviceSpec(kind="usb"),
+        DeviceSpec(kind="fake"),
     ],
 )
-def test_incomplete_transport_settings_rejected(settings: DeviceSettings) -> None:
+def test_incomplete_transport_settings_rejected(settings: DeviceSpec) -> None:
     with pytest.raises(ValueError, match=r"needs|not supported|not an ESC/POS"):
         escpos_factory(settings)

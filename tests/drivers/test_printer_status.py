@@ -8,7 +8,7 @@ from drivers.base import CoverOpen, DeviceUnavailable, GarbledRead, PaperOut
 from drivers.factory import build_printer
 from drivers.printer import EscposPrinter, ReceiptDoc
 from drivers.printer_status import RealtimeStatus, status_request, valid_status_byte
-from firmware_config.schema import DeviceSettings
+from drivers.spec import DeviceSpec
 from tests.drivers.conftest import StatusPrinter, TcpSink
 
 ONLINE, OFFLINE = 0x16, 0x1E  # DLE EOT 1: bit 3 = offline
@@ -18,7 +18,7 @@ PAPER_OK, NEAR_END, PAPER_END = 0x12, 0x1E, 0x72  # DLE EOT 4
 
 def printer_for(port: int, **options: object) -> EscposPrinter:
     """A network printer with real-time status switched on."""
-    settings = DeviceSettings(
+    settings = DeviceSpec(
         kind="network",
         host="127.0.0.1",
         port=port,

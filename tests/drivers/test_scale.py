@@ -19,7 +19,7 @@ from drivers.scale import (
     Weight,
     parse_reply,
 )
-from firmware_config.schema import DeviceSettings
+from drivers.spec import DeviceSpec
 from tests.drivers.conftest import PtyDevice
 
 STX, CR = b"\x02", b"\r"
@@ -116,7 +116,7 @@ def test_missing_and_unplugged_scale(pty_device: PtyDevice) -> None:
 
 
 def test_fake_scale_and_factory() -> None:
-    fake = build_scale(DeviceSettings(kind="fake"))
+    fake = build_scale(DeviceSpec(kind="fake"))
     assert isinstance(fake, FakeScale)
     fake.put("2.345")
     assert fake.weigh().value == Decimal("2.345")
@@ -125,7 +125,7 @@ def test_fake_scale_and_factory() -> None:
         fake.weigh()
     fake.inject("unplugged")
     assert fake.status().state == "unplugged"
-    serial_scale = build_scale(DeviceSettings(kind="serial", path="/dev/serial/by-id/scale"))
+    serial_scale = build_scale(DeviceSpec(kind="serial", path="/dev/serial/by-id/scale"))
     assert isinstance(serial_scale, ToledoScale)
     with pytest.raises(ValueError, match="needs path"):
-        build_scale(DeviceSettings(kind="serial"))
+        build_scale(DeviceSpec(kind="serial"))

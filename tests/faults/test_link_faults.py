@@ -84,7 +84,7 @@ def test_puback_is_not_delivery_when_the_broker_drops_queued_messages(
     max_queued_messages. The box keeps its outbox unacked until the hub's own BatchAck and
     redelivers, so the final reconciliation is still exact.
 
-    The box-side unit proof is tests/appliance/test_sync_agent.py
+    The box-side unit proof is tests/appliance/sync/test_sync_agent.py
     `test_puback_alone_never_marks_delivered`.
     """
     fs = fault_stack

@@ -1,0 +1,33 @@
+"""Request bodies of the approvals API: override grants and line price edits."""
+
+from __future__ import annotations
+
+from pydantic import Field, StrictStr
+
+from appliance.web.request import ID_PATTERN, Money, RequestBody
+from posdomain.till_codes import OverrideAction
+
+
+class OverrideRequest(RequestBody):
+    """POST /overrides: the approver types their PIN at the till."""
+
+    action: OverrideAction = Field(strict=False)
+    reason_code: StrictStr = Field(max_length=40)
+    pin: StrictStr = Field(pattern=r"^[0-9]{4,12}$")
+    approver_id: StrictStr | None = Field(default=None, pattern=ID_PATTERN)
+
+
+class LinePrice(RequestBody):
+    """POST /basket/lines/<n>/price: a supervisor-approved unit price."""
+
+    unit_price: Money
+    override_token: StrictStr | None = Field(default=None, max_length=64)
+    reason_code: StrictStr | None = Field(default=None, max_length=40)
+
+
+class LineDiscount(RequestBody):
+    """POST /basket/lines/<n>/discount: percent off the list price."""
+
+    percent: StrictStr = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
+    override_token: StrictStr | None = Field(default=None, max_length=64)
+    reason_code: StrictStr | None = Field(default=None, max_length=40)

@@ -1,0 +1,1 @@
+"""The box's hash-chained, append-only audit log."""

@@ -1,0 +1,45 @@
+"""Applied down-message bodies as stored in config_doc (a leaf: models and posdomain only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from appliance.catalog.models import ConfigDoc
+from appliance.core.context import now_iso
+from posdomain.errors import Reason, ValidationError
+
+
+def config_body(kind: str) -> dict[str, Any] | None:
+    """The applied body of a kind, if any."""
+    doc = ConfigDoc.get_or_none(ConfigDoc.kind == kind)
+    return None if doc is None else dict(json.loads(doc.body))
+
+
+def stored_version(kind: str) -> int:
+    """The version of the body stored for a kind (0 before any)."""
+    doc = ConfigDoc.get_or_none(ConfigDoc.kind == kind)
+    return 0 if doc is None else int(doc.version)
+
+
+def store_body(kind: str, version: int, body: dict[str, Any]) -> None:
+    """Keep the latest applied body of a kind (inside the caller's write transaction)."""
+    ConfigDoc.insert(
+        kind=kind, version=version, body=json.dumps(body), applied_at=now_iso()
+    ).on_conflict_replace().execute()
+
+
+def exponent_of(body: dict[str, Any]) -> int:
+    """The currency exponent of a config body (2 when the hub sends none)."""
+    exponent = body.get("exponent")
+    if exponent is None:
+        return 2
+    if not isinstance(exponent, int) or isinstance(exponent, bool) or not 0 <= exponent <= 4:
+        raise ValidationError("config.exponent must be an integer 0..4", Reason.MALFORMED_MESSAGE)
+    return exponent
+
+
+def current_exponent() -> int:
+    """Currency exponent from the applied config (2 until a config arrives)."""
+    body = config_body("config")
+    return 2 if body is None else exponent_of(body)

@@ -1,0 +1,109 @@
+"""Apply hub → box down messages: ordered, idempotent, audited, validated before writing.
+
+* `staff`, `config`, `pricing`, `flags`, `risk`: applied if `version` > the held version, in
+  one transaction with its audit entry; the body is kept in config_doc.
+* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`.
+* A message for another tenant or branch is ignored (logged, TENANT_MISMATCH).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from appliance.audit import log as audit_log
+from appliance.catalog import catch_up
+from appliance.catalog.config_docs import config_body, exponent_of, store_body
+from appliance.catalog.policy_rejections import record_rejections
+from appliance.catalog.wire import CatalogChunk, CatalogHead, PricingBody, StaffBody, parse_body
+from appliance.core.context import BoxContext
+from appliance.core.db import write_txn
+from appliance.identity.models import Staff
+from appliance.sync.box_state import held_versions, set_held_version
+from posdomain.barcodes import parse_barcode_formats
+from posdomain.envelope import DownMessage, utcnow
+from posdomain.errors import Reason
+from posdomain.obs import log_event
+from posdomain.policy import verify_policies
+from posdomain.tax import parse_tax_config
+
+log = logging.getLogger(__name__)
+
+
+def _apply_staff(body: dict[str, Any]) -> None:
+    parsed = parse_body(StaffBody, body)
+    Staff.delete().execute()
+    for s in parsed.staff:
+        Staff.insert(
+            id=s.id,
+            name=s.name,
+            role=s.role,
+            pin_hash=s.pin_hash,
+            active=int(s.active),
+            branch_ids=json.dumps(s.branch_ids),
+        ).execute()
+
+
+def _check_config(body: dict[str, Any]) -> None:
+    """Refuse a config whose tax, exponent or barcode formats would not parse."""
+    exponent = exponent_of(body)
+    tax = body.get("tax") or {}
+    if tax.get("classes"):
+        parse_tax_config(tax, exponent)
+    parse_barcode_formats(body.get("barcode_formats") or [])
+
+
+def _check_pricing(ctx: BoxContext, body: dict[str, Any]) -> None:
+    """Validate the shape and audit every policy that does not verify now (once per version)."""
+    parsed = parse_body(PricingBody, body)
+    key = (config_body("config") or {}).get("policy_key")
+    if isinstance(key, str) and key:
+        _, rejected = verify_policies(parsed.policies, key, utcnow())
+        record_rejections(ctx, rejected)
+
+
+def _mismatch(ctx: BoxContext, msg: DownMessage) -> bool:
+    cfg = ctx.config
+    if (msg.tenant_id, msg.branch_id) == (cfg.tenant_id, cfg.branch_id):
+        return False
+    log_event(
+        log,
+        "down message for another tenant/branch ignored",
+        logging.WARNING,
+        kind=msg.kind,
+        version=msg.version,
+        reason=str(Reason.TENANT_MISMATCH),
+    )
+    return True
+
+
+def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
+    """Apply a down message if it is new (catalog: a head or a chunk); True if applied."""
+    if _mismatch(ctx, msg):
+        return False
+    if msg.kind == "catalog":
+        if msg.body.get("head") is True:
+            return catch_up.apply_head(ctx, parse_body(CatalogHead, msg.body))
+        return catch_up.apply_chunk(ctx, parse_body(CatalogChunk, msg.body))
+    with write_txn():
+        held = held_versions().get(msg.kind, 0)
+        if msg.version <= held:
+            return False
+        if msg.kind == "staff":
+            _apply_staff(msg.body)
+        elif msg.kind == "config":
+            _check_config(msg.body)
+        elif msg.kind == "pricing":
+            _check_pricing(ctx, msg.body)
+        store_body(msg.kind, msg.version, msg.body)
+        set_held_version(msg.kind, msg.version)
+        audit_log.append(
+            ctx,
+            actor="hub",
+            action=f"down.{msg.kind}.applied",
+            target=msg.kind,
+            details={"version": msg.version, "previous": held},
+        )
+    log_event(log, "down message applied", kind=msg.kind, version=msg.version)
+    return True

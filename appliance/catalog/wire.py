@@ -1,0 +1,106 @@
+"""Down-message bodies as the hub sends them (CONTRACT), parsed once at the edge.
+
+A newer hub may add fields: every body ignores what it does not know, so an older box keeps
+applying what it understands. A body that does not match is 400 MALFORMED_MESSAGE with the
+offending fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from posdomain.contract import field_details
+from posdomain.errors import Reason, ValidationError
+
+
+class MessageBody(BaseModel):
+    """Base of every down-message body (unknown fields ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+B = TypeVar("B", bound=MessageBody)
+
+
+def parse_body(model: type[B], body: dict[str, Any]) -> B:
+    """Validate a down-message body (400 MALFORMED_MESSAGE naming the fields)."""
+    try:
+        return model.model_validate(body)
+    except PydanticValidationError as err:
+        raise ValidationError(
+            "down message body does not match the schema",
+            Reason.MALFORMED_MESSAGE,
+            field_details(err),
+        ) from err
+
+
+class StaffEntry(MessageBody):
+    """One staff member as the hub sends it."""
+
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=120)
+    role: str
+    pin_hash: str = Field(min_length=10)
+    active: bool = True
+    branch_ids: list[str] = []
+
+
+class StaffBody(MessageBody):
+    """Body of a `staff` down message: the full list."""
+
+    staff: list[StaffEntry]
+
+
+class PricingBody(MessageBody):
+    """Body of a `pricing` down message (policies are verified when used, fail closed)."""
+
+    policies: list[dict[str, Any]] = []
+    flags: dict[str, Any] = {}
+
+
+class WireTier(MessageBody):
+    """A wholesale tier on the wire."""
+
+    min_qty: str
+    price: str
+
+
+class WireProduct(MessageBody):
+    """A product in a catalog chunk (CONTRACT "Product on the wire"; newer fields ignored)."""
+
+    id: str = Field(min_length=1, max_length=64)
+    sku: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    barcodes: list[str] = []
+    category: str | None = None
+    tax_class: str
+    unit: Literal["each", "weight"] = "each"
+    price: str
+    wholesale_tiers: list[WireTier] = []
+    age_restriction: int | None = None
+    deposit_product_id: str | None = None
+    is_deposit: bool = False
+    active: bool = True
+    version: int = Field(default=0, ge=0)
+    min_price: str | None = None
+    cost: str | None = None
+
+
+class CatalogHead(MessageBody):
+    """The retained catalog head: the tenant's current catalog version."""
+
+    head: Literal[True]
+    version: int = Field(ge=0)
+
+
+class CatalogChunk(MessageBody):
+    """One catch-up chunk: products changed in (from_version, to_version]."""
+
+    head: Literal[False]
+    from_version: int = Field(ge=0)
+    to_version: int = Field(ge=1)
+    products: list[WireProduct] = Field(max_length=5000)
+    last: bool

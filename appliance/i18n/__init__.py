@@ -1,0 +1,1 @@
+"""The box's message catalogs (en, de): UI strings and error texts keyed by reason code."""

@@ -1,0 +1,1 @@
+"""Staff on this box: the synced staff list, offline PIN login with lockout, sessions, roles."""

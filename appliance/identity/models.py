@@ -1,0 +1,33 @@
+"""Tables of the identity area: staff synced from the hub and PIN lockout counters.
+
+The schema lives in the numbered migrations (appliance/migrations/); these models must
+equal it (tests/appliance/core/test_models_match_migrations.py).
+"""
+
+from __future__ import annotations
+
+from peewee import IntegerField, TextField
+
+from appliance.core.models import BaseModel
+
+
+class Staff(BaseModel):
+    """Staff synced from the hub (full list per version)."""
+
+    id = TextField(primary_key=True)
+    name = TextField()
+    role = TextField()
+    pin_hash = TextField()
+    active = IntegerField()
+    branch_ids = TextField()
+
+
+class PinFailure(BaseModel):
+    """Consecutive PIN failures and lockout per scope ('box' or 'staff:<id>')."""
+
+    scope = TextField(primary_key=True)
+    failures = IntegerField(default=0)
+    locked_until = TextField(null=True)
+
+    class Meta:
+        table_name = "pin_failures"

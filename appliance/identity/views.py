@@ -1,0 +1,45 @@
+"""Identity API: PIN login, logout and who is logged in on this browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, session
+
+from appliance.identity import auth
+from appliance.identity.schemas import PinLogin
+from appliance.identity.session import current_staff, start_session
+from appliance.web.request import box, json_body
+
+bp = Blueprint("identity", __name__)
+V1 = "/api/v1"
+
+
+def _staff_dict(staff: Any) -> dict[str, Any]:
+    return {"id": staff.id, "name": staff.name, "role": staff.role}
+
+
+@bp.post(f"{V1}/auth/pin")
+def login() -> Response:
+    """PIN login (offline against the synced staff list)."""
+    body = json_body(PinLogin)
+    staff = auth.login_pin(box(), body.pin, body.staff_id)
+    start_session(staff)
+    return jsonify({"staff": _staff_dict(staff), "till_name": box().config.till_name})
+
+
+@bp.post(f"{V1}/auth/logout")
+def logout() -> Response:
+    """End the session (audited if someone was logged in)."""
+    staff_id = session.get("staff_id")
+    session.clear()
+    if staff_id:
+        auth.logout(box(), str(staff_id))
+    return jsonify({"ok": True})
+
+
+@bp.get(f"{V1}/auth/me")
+def me() -> Response:
+    """Who is logged in on this browser (lets the screen resume after a reload)."""
+    staff = current_staff()
+    return jsonify({"staff": _staff_dict(staff), "till_name": box().config.till_name})

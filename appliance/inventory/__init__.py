@@ -1,0 +1,1 @@
+"""The box stock ledger: append-only movements, on hand derived from them."""

@@ -1,1 +1,0 @@
-"""Box domain services: plain functions over the box database, no Flask in here."""

@@ -1,0 +1,297 @@
+"""Box sync agent: outbox → EventBatch over MQTT until the hub's BatchAck; apply down messages.
+
+The outbox is the source of truth (PITFALLS): a row is delivered only when a BatchAck
+covering it arrives, never on a broker PUBACK; anything unacked is simply sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from peewee import OperationalError
+
+from appliance.catalog import catch_up, down_messages
+from appliance.core.context import BoxContext
+from appliance.core.db import database, write_txn
+from appliance.devices.health import device_summary
+from appliance.sync import outbox
+from appliance.sync.box_state import touch_agent
+from appliance.sync.models import Outbox
+from appliance.sync.transport import Transport
+from posdomain import topics
+from posdomain.envelope import (
+    MAX_BATCH_EVENTS,
+    MAX_MESSAGE_BYTES,
+    BatchAck,
+    BoxRequest,
+    DownMessage,
+    EventBatch,
+    decode,
+    encode,
+    utcnow,
+)
+from posdomain.errors import PosError
+from posdomain.obs import log_event
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """Tuning knobs of the agent loop."""
+
+    batch_size: int = MAX_BATCH_EVENTS  # the protocol maximum; also capped at 256 KiB
+    ack_timeout: float = 5.0
+    idle_poll: float = 0.5
+    heartbeat_every: float = 5.0
+    backoff_base: float = 0.5
+    backoff_cap: float = 2.0  # link back -> first batch within NFR-003 5 s
+    catalog_timeout: float = 10.0  # re-ask for catalog chunks after this long without one
+
+
+def backoff_delay(failures: int, settings: AgentSettings) -> float:
+    """Exponential backoff with full jitter, capped."""
+    ceiling = min(settings.backoff_cap, settings.backoff_base * (2 ** min(failures, 10)))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class SyncAgent:
+    """One box's sync loop; `run()` until `stop_event` is set (thread or process)."""
+
+    def __init__(
+        self,
+        ctx: BoxContext,
+        transport: Transport,
+        settings: AgentSettings | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.box_id = ctx.config.box_id
+        self.transport = transport
+        self.settings = settings or AgentSettings()
+        self.stop_event = stop_event or threading.Event()
+        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self._failures = 0
+        self._want_seqs: list[int] = []
+        self._last_heartbeat = 0.0
+        self._catalog_asked_at: float | None = None  # last request or chunk, monotonic
+
+    def subscribe(self) -> None:
+        """Listen for acks and (retained) down messages; handling happens on the agent thread."""
+        self.transport.subscribe(topics.box_ack(self.box_id), self._enqueue)
+        self.transport.subscribe(topics.box_down(self.box_id, "+"), self._enqueue)
+
+    def _enqueue(self, topic: str, payload: bytes) -> None:
+        self.inbox.put((topic, payload))
+
+    def run(self) -> None:
+        """Loop until stopped: drain inbound messages, send a batch, await its ack."""
+        self.subscribe()
+        try:
+            self._loop()
+        finally:
+            self._publish_status(online=False)
+            if not database.is_closed():
+                database.close()
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self._step()
+            except OperationalError as err:  # e.g. database busy past busy_timeout
+                log_event(log, "sync step failed; backing off", logging.WARNING, error=str(err))
+                self._pause()
+
+    def _step(self) -> None:
+        self._drain(timeout=0)
+        self._heartbeat()
+        if not self.transport.is_connected():
+            self._pause()
+            return
+        self.catch_up_catalog()
+        rows = self._next_rows()
+        if not rows:
+            self._drain(timeout=self.settings.idle_poll)
+        elif self.send_batch(rows):
+            self._failures = 0
+        else:
+            self._pause()
+
+    def _pause(self) -> None:
+        self._failures += 1
+        self.stop_event.wait(backoff_delay(self._failures, self.settings))
+
+    def _next_rows(self) -> list[Outbox]:
+        if self._want_seqs:
+            wanted, self._want_seqs = self._want_seqs, []
+            rows = outbox.by_seqs(wanted)
+            if rows:
+                return rows[: self.settings.batch_size]
+        return outbox.unacked(self.settings.batch_size)
+
+    def send_batch(self, rows: list[Outbox]) -> bool:
+        """Publish one batch and wait for its ack; True if an ack for it was applied."""
+        envelopes = [outbox.envelope_of(r) for r in rows]
+        while True:  # halve until the batch fits the 256 KiB message limit (never below one)
+            batch = EventBatch(
+                batch_id=uuid.uuid4(), box_id=self.box_id, sent_at=utcnow(), events=envelopes
+            )
+            raw = encode(batch)
+            if len(raw) <= MAX_MESSAGE_BYTES or len(envelopes) == 1:
+                break
+            envelopes = envelopes[: len(envelopes) // 2]
+        seqs = [e.seq for e in envelopes]
+        with write_txn():
+            outbox.record_attempt(seqs)
+        self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
+        if self._await_ack(batch.batch_id) is None:
+            with write_txn():
+                outbox.note_error(seqs, "no ack before timeout")
+            log_event(
+                log,
+                "batch not acked in time",
+                logging.WARNING,
+                batch_id=str(batch.batch_id),
+                first_seq=seqs[0],
+                last_seq=seqs[-1],
+            )
+            return False
+        return True
+
+    def catch_up_catalog(self) -> bool:
+        """Ask the hub for catalog chunks from the held version if behind; True if asked.
+
+        Asks again when no chunk arrived for `catalog_timeout` (a lost or out-of-order chunk,
+        a hub restart): each applied chunk is committed, so the new request resumes there.
+        """
+        if not catch_up.catalog_behind():
+            self._catalog_asked_at = None
+            return False
+        now = time.monotonic()
+        asked = self._catalog_asked_at
+        if asked is not None and now - asked < self.settings.catalog_timeout:
+            return False
+        request = BoxRequest(
+            box_id=self.box_id,
+            kind="catalog",
+            since_version=catch_up.catalog_held(),
+            request_id=uuid.uuid4(),
+        )
+        self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
+        self._catalog_asked_at = now
+        log_event(
+            log,
+            "catalog catch-up requested",
+            since_version=request.since_version,
+            target=catch_up.catalog_target(),
+            request_id=str(request.request_id),
+        )
+        return True
+
+    def _down(self, msg: DownMessage) -> None:
+        """Apply a down message; a catalog chunk counts as catch-up progress."""
+        applied = down_messages.apply_down(self.ctx, msg)
+        if msg.kind == "catalog" and msg.body.get("head") is False and applied:
+            # the last chunk ends this request; anything newer is asked for at once
+            self._catalog_asked_at = None if msg.body.get("last") else time.monotonic()
+
+    def _apply_ack(self, ack: BatchAck) -> None:
+        with write_txn():
+            marked = outbox.apply_ack(ack)
+            touch_agent(acked=True)
+        self._want_seqs = sorted(set(ack.missing_seqs))
+        log_event(
+            log,
+            "batch acked",
+            batch_id=str(ack.batch_id),
+            acked_through=ack.acked_through,
+            marked=marked,
+            missing=len(ack.missing_seqs),
+            rejected=len(ack.rejected),
+        )
+        self._publish_status(online=True)
+
+    def _await_ack(self, batch_id: uuid.UUID) -> BatchAck | None:
+        deadline = time.monotonic() + self.settings.ack_timeout
+        while not self.stop_event.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                topic, payload = self.inbox.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                continue
+            ack = self._handle(topic, payload)
+            if ack is not None and ack.batch_id == batch_id:
+                return ack
+        return None
+
+    def _drain(self, timeout: float) -> None:
+        try:
+            item = self.inbox.get(timeout=timeout) if timeout else self.inbox.get_nowait()
+        except queue.Empty:
+            return
+        self._handle(*item)
+        while True:
+            try:
+                self._handle(*self.inbox.get_nowait())
+            except queue.Empty:
+                return
+
+    def _handle(self, topic: str, payload: bytes) -> BatchAck | None:
+        """Decode an inbound message at the edge; acks are returned, down messages applied."""
+        try:
+            if topic == topics.box_ack(self.box_id):
+                ack = decode(payload, BatchAck)
+                if ack.box_id != self.box_id:
+                    return None
+                self._apply_ack(ack)  # late acks of earlier batches count too
+                return ack
+            if payload:
+                self._down(decode(payload, DownMessage))
+        except PosError as err:
+            log_event(
+                log,
+                "inbound message refused",
+                logging.WARNING,
+                topic=topic,
+                reason=str(err.reason),
+                error=err.message,
+            )
+        return None
+
+    def _heartbeat(self) -> None:
+        if time.monotonic() - self._last_heartbeat < self.settings.heartbeat_every:
+            return
+        self._last_heartbeat = time.monotonic()
+        if self.transport.is_connected():
+            with write_txn():
+                touch_agent(acked=False)
+            self._publish_status(online=True)
+
+    def _publish_status(self, *, online: bool) -> None:
+        body = {
+            "v": 1,
+            "box_id": self.box_id,
+            "online": online,
+            "queued": outbox.queued_count(),
+            "devices": device_summary(),
+            "ts": utcnow().isoformat(),
+        }
+        if self.transport.is_connected():
+            self.transport.publish(
+                topics.box_status(self.box_id), json.dumps(body).encode(), qos=1, retain=True
+            )
+
+
+def offline_will(box_id: str) -> tuple[str, bytes]:
+    """The last-will message: this box went away without saying goodbye."""
+    body = {"v": 1, "box_id": box_id, "online": False, "queued": None, "ts": None}
+    return topics.box_status(box_id), json.dumps(body).encode()

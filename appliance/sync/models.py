@@ -1,0 +1,43 @@
+"""Tables of the sync area: the box identity/counter row and the outbox.
+
+The schema lives in the numbered migrations (appliance/migrations/); these models must
+equal it (tests/appliance/core/test_models_match_migrations.py).
+"""
+
+from __future__ import annotations
+
+from peewee import AutoField, IntegerField, TextField
+
+from appliance.core.models import BaseModel
+
+
+class BoxState(BaseModel):
+    """The single row holding identity, counters and held master-data versions."""
+
+    id = IntegerField(primary_key=True)
+    box_id = TextField()
+    tenant_id = TextField()
+    branch_id = TextField()
+    next_seq = IntegerField()
+    next_receipt_no = IntegerField()
+    versions = TextField()
+    agent_seen_at = TextField(null=True)
+    last_ack_at = TextField(null=True)
+    created_at = TextField()
+
+    class Meta:
+        table_name = "box_state"
+
+
+class Outbox(BaseModel):
+    """An event waiting for (or having received) the hub's BatchAck."""
+
+    id = AutoField()
+    seq = IntegerField(unique=True)
+    event_id = TextField(unique=True)
+    type = TextField()
+    payload = TextField()
+    created_at = TextField()
+    acked_at = TextField(null=True)
+    attempts = IntegerField(default=0)
+    last_error = TextField(null=True)

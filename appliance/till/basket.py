@@ -1,0 +1,279 @@
+"""The open basket, held by the box per till and cashier (a browser reload loses nothing).
+
+Lines keep the product, quantity (thousandths) and, for price-embedded labels, the printed
+price; prices, promotions and tax are worked out in one posdomain call each time the basket
+is shown or paid (`till.pricing.price_lines`). A product with a deposit brings its deposit
+line along, linked to it; voiding the product voids its deposit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from appliance.audit import log as audit_log
+from appliance.catalog import products
+from appliance.catalog.models import Product
+from appliance.catalog.policy_rejections import record_rejections
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.identity.models import Staff
+from appliance.till import pricing
+from appliance.till.models import Basket, BasketLine
+from appliance.till.money_setup import MoneySetup, money_setup
+from appliance.till.pricing import BasketTotals
+from posdomain.audit_chain import Severity
+from posdomain.envelope import utcnow
+from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
+from posdomain.money import to_minor
+from posdomain.permissions import Action, Principal, Scope, authorize
+from posdomain.pricing import PriceList
+
+MAX_LINES = 500
+MILLI = Decimal(1000)
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """A line about to be written: product, qty and (price label) the printed price."""
+
+    product: Product
+    barcode: str
+    unit: str
+    qty: Decimal
+    label_price_minor: int | None = None
+
+
+def basket_key(ctx: BoxContext, staff_id: str) -> str:
+    """One open basket per till and cashier."""
+    return f"{ctx.config.till_name}:{staff_id}"
+
+
+def find_basket(ctx: BoxContext, staff_id: str) -> Basket | None:
+    """The cashier's open basket, if any."""
+    return Basket.get_or_none(Basket.key == basket_key(ctx, staff_id))
+
+
+def _open_basket(ctx: BoxContext, staff_id: str) -> Basket:
+    """The cashier's basket, created if needed (inside a write transaction)."""
+    basket = find_basket(ctx, staff_id)
+    if basket is None:
+        Basket.insert(
+            key=basket_key(ctx, staff_id), staff_id=staff_id, opened_at=now_iso()
+        ).execute()
+        basket = Basket.get(Basket.key == basket_key(ctx, staff_id))
+    return basket
+
+
+def active_lines(basket: Basket | None) -> list[BasketLine]:
+    """Non-voided lines in line order."""
+    if basket is None:
+        return []
+    query = BasketLine.select().where(BasketLine.basket == basket.id, BasketLine.voided == 0)
+    return list(query.order_by(BasketLine.line_no))
+
+
+def _typed_qty(product: Product, qty: Decimal | None) -> Decimal:
+    """A typed-in quantity: whole units for 'each'; a weighed product needs its weight in kg."""
+    if product.unit == "weight":
+        if qty is None:
+            raise ValidationError(
+                f"{product.name} is sold by weight: enter the weight in kg",
+                Reason.INVALID_QUANTITY,
+                {"unit": "weight"},
+            )
+        return qty
+    if qty is None:
+        return Decimal(1)
+    if qty != qty.to_integral_value():
+        raise ValidationError(
+            f"{product.name} is sold per item: the quantity must be whole",
+            Reason.INVALID_QUANTITY,
+            {"unit": "each"},
+        )
+    return qty
+
+
+def _scanned_line(setup: MoneySetup, barcode: str, qty: Decimal | None) -> NewLine:
+    """Resolve a scan into the line to add (weight and price labels carry their quantity)."""
+    hit = products.resolve_scan(barcode, setup.formats)
+    measure, product = hit.measure, hit.product
+    if measure is None:
+        return NewLine(product, barcode, product.unit, _typed_qty(product, qty))
+    if qty is not None and qty != 1:
+        raise ValidationError(
+            "a weight/price label carries its own quantity", Reason.INVALID_QUANTITY
+        )
+    if measure.kind == "weight":
+        return NewLine(product, barcode, "weight", measure.value)
+    label = to_minor(measure.value, setup.exponent)
+    if product.unit == "weight" and product.price_minor > 0:
+        weight = (label / Decimal(product.price_minor)).quantize(Decimal("0.001"))
+        return NewLine(product, barcode, "weight", max(weight, Decimal("0.001")), label)
+    return NewLine(product, barcode, "each", Decimal(1), label)
+
+
+def _insert(basket: Basket, line: NewLine, line_no: int, parent: int | None = None) -> None:
+    if line.qty <= 0 or line.qty * MILLI != (line.qty * MILLI).to_integral_value():
+        raise ValidationError(
+            "quantity must be positive with at most 3 decimals", Reason.INVALID_QUANTITY
+        )
+    p = line.product
+    BasketLine.insert(
+        basket=basket.id,
+        line_no=line_no,
+        product_id=p.id,
+        barcode=line.barcode,
+        sku=p.sku,
+        name=p.name,
+        tax_class=p.tax_class,
+        unit=line.unit,
+        qty_milli=int(line.qty * MILLI),
+        label_price_minor=line.label_price_minor,
+        parent_line_no=parent,
+    ).execute()
+
+
+def _deposit_line(line: NewLine) -> NewLine | None:
+    """The automatic deposit line of a product that carries one (same count of items)."""
+    if not line.product.deposit_product_id:
+        return None
+    deposit = products.get_product(line.product.deposit_product_id)
+    if deposit is None:
+        raise Conflict(
+            f"deposit item {line.product.deposit_product_id} is not in the catalog",
+            Reason.CONFLICT,
+        )
+    qty = line.qty if line.unit == "each" else Decimal(1)
+    return NewLine(deposit, "", "each", qty)
+
+
+def add_line(
+    ctx: BoxContext, staff: Staff, barcode: str, qty: Decimal | None, age_confirmed: bool = False
+) -> dict[str, Any]:
+    """Add a scanned product (and its deposit); errors write nothing. An age-restricted
+    product needs the cashier's confirmation that they checked the customer's age (audited,
+    REP-T-16 "verified by")."""
+    setup = money_setup()
+    new = _scanned_line(setup, barcode, qty)
+    age = new.product.age_restriction
+    if age and not age_confirmed:
+        raise Conflict(
+            f"{new.product.name} is for {age}+ only: check ID and confirm",
+            Reason.AGE_CONFIRMATION_REQUIRED,
+            {"age": age, "product_id": new.product.id},
+        )
+    deposit = _deposit_line(new)
+    for item in (new, deposit):
+        if item is not None and item.product.tax_class not in setup.tax.classes:
+            raise Conflict(
+                f"product {item.product.sku} has unknown tax class {item.product.tax_class}",
+                Reason.CONFLICT,
+                {"tax_class": item.product.tax_class},
+            )
+    with write_txn():
+        basket = _open_basket(ctx, staff.id)
+        if BasketLine.select().where(BasketLine.basket == basket.id).count() >= MAX_LINES:
+            raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
+        line_no = basket.next_line_no
+        _insert(basket, new, line_no)
+        if age:
+            audit_log.append(ctx, actor=f"staff:{staff.id}", action="basket.age_verified",
+                         target=f"product:{new.product.id}",
+                         details={"age": age, "line_no": line_no})  # fmt: skip
+        if deposit is not None:
+            _insert(basket, deposit, line_no + 1, parent=line_no)
+        used = 2 if deposit is not None else 1
+        Basket.update(next_line_no=Basket.next_line_no + used).where(
+            Basket.id == basket.id
+        ).execute()
+        totals = price_open(setup, basket)
+        record_rejections(ctx, totals.sale.rejections)
+    return render(setup, totals)
+
+
+def void_line(ctx: BoxContext, staff: Staff, line_no: int) -> dict[str, Any]:
+    """Void one line and its deposit line (audited); refused while the audit chain is broken."""
+    ctx.require_chain_intact()
+    with write_txn():
+        basket = find_basket(ctx, staff.id)
+        lines = {ln.line_no: ln for ln in active_lines(basket)}
+        line = lines.get(line_no)
+        if basket is None or line is None:
+            raise NotFound(
+                f"no open line {line_no} in your basket",
+                Reason.LINE_NOT_FOUND,
+                {"line_no": line_no},
+            )
+        if line.parent_line_no in lines:
+            raise Conflict(
+                "a deposit line goes with its item: void the item instead",
+                Reason.CONFLICT,
+                {"line_no": line_no, "parent_line_no": line.parent_line_no},
+            )
+        voided = [ln for ln in lines.values() if line_no in (ln.line_no, ln.parent_line_no)]
+        BasketLine.update(voided=1).where(BasketLine.id.in_([ln.id for ln in voided])).execute()
+        audit_log.append(
+            ctx,
+            actor=f"staff:{staff.id}",
+            action="sale.line_void",
+            target=f"basket:{basket.id}",
+            severity=Severity.INFO,
+            details={
+                "line_no": line_no,
+                "sku": line.sku,
+                "qty_milli": line.qty_milli,
+                "voided_lines": [ln.line_no for ln in voided],
+            },
+        )
+    return view(ctx, staff.id)
+
+
+def set_price_list(
+    ctx: BoxContext, staff: Staff, principal: Principal, price_list: PriceList
+) -> dict[str, Any]:
+    """Switch the basket between retail and wholesale prices (supervisor or manager, audited)."""
+    scope = authorize(
+        principal,
+        Action.PRIVILEGED_SALE_OP,
+        tenant_id=ctx.config.tenant_id,
+        branch_id=ctx.config.branch_id,
+    )
+    if scope is Scope.OVERRIDE:
+        raise Forbidden(
+            "only a supervisor or manager may change the price list", Reason.FORBIDDEN_ROLE
+        )
+    setup = money_setup()  # refuses before writing if the box has no tax/currency config yet
+    with write_txn():
+        basket = _open_basket(ctx, staff.id)
+        Basket.update(price_list=price_list).where(Basket.id == basket.id).execute()
+        audit_log.append(
+            ctx,
+            actor=f"staff:{staff.id}",
+            action="sale.price_list",
+            target=f"basket:{basket.id}",
+            details={"from": basket.price_list, "to": price_list},
+        )
+    return render(setup, price_open(setup, find_basket(ctx, staff.id)))
+
+
+def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -> BasketTotals:
+    """Price the basket's active lines (a missing basket prices as empty, retail)."""
+    price_list: PriceList = "wholesale" if basket and basket.price_list == "wholesale" else "retail"
+    return pricing.price_lines(setup, active_lines(basket), price_list, cash=cash, now=utcnow())
+
+
+def view(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
+    """API form of the cashier's basket: per-line prices, discounts, tax, and the totals."""
+    setup = money_setup()
+    return render(setup, price_open(setup, find_basket(ctx, staff_id)))
+
+
+def render(setup: MoneySetup, totals: BasketTotals) -> dict[str, Any]:
+    """API form of a priced basket."""
+    return {
+        "currency": setup.currency,
+        "lines": [pricing.line_json(pbl) for pbl in totals.lines],
+        **pricing.totals_json(totals),
+    }

@@ -1,0 +1,273 @@
+"""Cash checkout: sale, lines, tender, receipt number, stock movements, outbox event and audit
+in ONE transaction. Prices and tax come from one posdomain call per sale (`till.pricing`:
+`posdomain.sale_pricing.price_sale`), whose result is stored as it is; the cash
+rounding is its own amount and `payable = total + cash_rounding` is what the tender covers.
+Split tender (`tenders.settle`): card amounts (terminal reference only) never exceed the total,
+cash pays the rest with cash rounding on the cash part only, change comes only from cash."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from peewee import IntegrityError
+
+from appliance.audit import log as audit_log
+from appliance.catalog.policy_rejections import record_rejections
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.devices.hook import after_card_sale, after_cash_sale
+from appliance.identity.models import Staff
+from appliance.inventory import stock_ledger
+from appliance.sync import outbox
+from appliance.sync.box_state import allocate_receipt_no
+from appliance.till.basket import find_basket, price_open
+from appliance.till.models import (
+    Basket,
+    BasketCustomer,
+    BasketLine,
+    Sale,
+    SaleExtra,
+    SaleLine,
+    Tender,
+)
+from appliance.till.money_setup import MoneySetup, money_setup, policy_version
+from appliance.till.pricing import BasketTotals, line_json, totals_json
+from appliance.till.suspend import customer_of
+from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle
+from posdomain.contract import EventType
+from posdomain.errors import Conflict, NotFound, Reason
+from posdomain.money import to_minor
+from posdomain.obs import log_event
+from posdomain.permissions import Action, Principal, authorize
+
+log = logging.getLogger(__name__)
+
+
+def _payload(
+    sale_id: str,
+    receipt_no: int,
+    key: str,
+    staff: Staff,
+    setup: MoneySetup,
+    totals: BasketTotals,
+    paid: Settlement,
+) -> dict[str, Any]:
+    """The contract's sale.completed payload (wire money as decimal strings); cash rounding
+    and payable come from the settlement (rounding applies to the cash part only)."""
+    summary = totals_json(totals)
+    summary.pop("item_count")
+    summary["cash_rounding"], summary["payable"] = str(paid.cash_rounding), str(paid.payable)
+    return {
+        "sale_id": sale_id,
+        "receipt_no": receipt_no,
+        "idempotency_key": key,
+        "cashier_id": staff.id,
+        "cashier_name": staff.name,
+        "currency": setup.currency,
+        "exponent": setup.exponent,
+        "lines": [line_json(pbl) for pbl in totals.lines],
+        **summary,
+        "tenders": [dict(t) for t in paid.tenders],
+        "change": str(paid.change),
+        "versions": {
+            "catalog": setup.versions.get("catalog", 0),
+            "tax": setup.versions.get("config", 0),
+            "policy": policy_version(setup),
+        },
+        "completed_at": now_iso(),
+    }
+
+
+def _store_sale(
+    payload: dict[str, Any],
+    totals: BasketTotals,
+    setup: MoneySetup,
+    event_id: str,
+    correlation_id: str,
+) -> None:
+    exp = setup.exponent
+    Sale.insert(
+        id=payload["sale_id"],
+        receipt_no=payload["receipt_no"],
+        idempotency_key=payload["idempotency_key"],
+        staff_id=payload["cashier_id"],
+        staff_name=payload["cashier_name"],
+        currency=setup.currency,
+        exponent=exp,
+        subtotal_minor=to_minor(totals.sale.pricing.subtotal, exp),
+        tax_minor=to_minor(totals.sale.tax.tax_total, exp),
+        total_minor=to_minor(totals.sale.tax.total, exp),
+        change_minor=to_minor(Decimal(payload["change"]), exp),
+        cash_rounding_minor=to_minor(Decimal(payload["cash_rounding"]), exp),
+        price_list=totals.sale.pricing.price_list,
+        event_id=event_id,
+        correlation_id=correlation_id,
+        payload=json.dumps(payload, sort_keys=True),
+        completed_at=payload["completed_at"],
+    ).execute()
+    _store_lines(payload, totals, exp)
+
+
+def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> None:
+    for pbl, wire in zip(totals.lines, payload["lines"], strict=True):
+        SaleLine.insert(
+            sale=payload["sale_id"],
+            line_no=pbl.line.line_no,
+            product_id=pbl.product.id,
+            sku=pbl.line.sku,
+            name=pbl.line.name,
+            barcode=pbl.line.barcode,
+            unit=pbl.line.unit,
+            qty_milli=pbl.line.qty_milli,
+            unit_price_minor=to_minor(pbl.sold.unit_price, exp),
+            extended_minor=to_minor(pbl.sold.priced.extended, exp),
+            discount_minor=to_minor(pbl.sold.priced.discount_total, exp),
+            discounts=json.dumps(wire["discounts"]),
+            line_total_minor=to_minor(pbl.sold.tax.gross, exp),
+            tax_class=pbl.sold.tax.tax_class,
+            tax_rate=str(pbl.sold.tax.rate),
+            tax_minor=to_minor(pbl.sold.tax.tax, exp),
+            deposit_for_line=pbl.line.parent_line_no,
+        ).execute()
+    for tender in payload["tenders"]:
+        Tender.insert(
+            sale=payload["sale_id"],
+            kind=tender["kind"],
+            amount_minor=to_minor(Decimal(tender["amount"]), exp),
+        ).execute()
+
+
+def _existing(key: str) -> dict[str, Any] | None:
+    sale = Sale.get_or_none(Sale.idempotency_key == key)
+    return None if sale is None else sale_dict(sale)
+
+
+def pay(
+    ctx: BoxContext,
+    staff: Staff,
+    requested: list[TenderIn],
+    idempotency_key: str,
+    correlation_id: str,
+) -> dict[str, Any]:
+    """Complete the basket with cash and/or card tenders (split tender; change only from
+    cash); a repeated idempotency key returns the same sale."""
+    done = _existing(idempotency_key)
+    if done is not None:
+        return done
+    ctx.require_chain_intact()
+    setup = money_setup()
+    check_tenders(requested, setup.exponent)  # bad money / unknown tender before any write
+    try:
+        with write_txn():
+            done = _existing(idempotency_key)
+            if done is not None:
+                return done
+            sale = _complete(ctx, staff, setup, requested, idempotency_key, correlation_id)
+    except IntegrityError:
+        done = _existing(idempotency_key)
+        if done is None:
+            raise
+        return done
+    _announce(ctx, sale)
+    return sale
+
+
+def _announce(ctx: BoxContext, sale: dict[str, Any]) -> None:
+    """Log the committed sale and run the post-commit device hook (never raises): receipt
+    queued durably, drawer kicked now; a card-only sale gets its receipt but no kick."""
+    log_event(
+        log,
+        "sale completed",
+        sale_id=sale["sale_id"],
+        receipt_no=sale["receipt_no"],
+        total=sale["total"],
+        lines=len(sale["lines"]),
+    )
+    if any(t["kind"] == "cash" for t in sale["tenders"]):
+        after_cash_sale(ctx, sale)
+    else:
+        after_card_sale(ctx, sale)
+
+
+def _complete(
+    ctx: BoxContext,
+    staff: Staff,
+    setup: MoneySetup,
+    requested: list[TenderIn],
+    key: str,
+    correlation_id: str,
+) -> dict[str, Any]:
+    basket = find_basket(ctx, staff.id)
+    totals = price_open(setup, basket, cash=False)
+    if basket is None or not totals.lines:
+        raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
+    paid = settle(totals.sale.tax.total, requested, setup.tax)
+    record_rejections(ctx, totals.sale.rejections)
+    sale_id = str(uuid.uuid4())
+    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, paid)
+    customer = customer_of(ctx, staff.id)
+    if customer is not None:
+        payload["customer"] = customer
+    envelope = outbox.enqueue(ctx, EventType.SALE_COMPLETED, payload, correlation_id)
+    _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id)
+    _store_extras(payload, paid, customer)
+    stock_ledger.record_sale(
+        sale_id,
+        [(p.product.id, p.sold.qty) for p in totals.lines],
+        staff.id,
+        payload["completed_at"],
+    )
+    _clear_basket(basket)
+    audit_log.append(
+        ctx,
+        actor=f"staff:{staff.id}",
+        action="sale.completed",
+        target=f"sale:{sale_id}",
+        details={
+            "receipt_no": payload["receipt_no"],
+            "total": payload["total"],
+            "event_id": str(envelope.event_id),
+        },
+    )
+    return payload
+
+
+def _clear_basket(basket: Basket) -> None:
+    """Remove the paid basket, its lines, manual prices (cascade) and attached customer."""
+    BasketCustomer.delete().where(BasketCustomer.basket_key == basket.key).execute()
+    BasketLine.delete().where(BasketLine.basket == basket.id).execute()
+    Basket.delete().where(Basket.id == basket.id).execute()
+
+
+def _store_extras(
+    payload: dict[str, Any], paid: Settlement, customer: dict[str, Any] | None
+) -> None:
+    """Card terminal reference (never a card number) and customer of a sale."""
+    if paid.card_reference is None and customer is None:
+        return
+    SaleExtra.insert(
+        sale_id=payload["sale_id"],
+        card_reference=paid.card_reference,
+        customer_id=None if customer is None else customer["customer_id"],
+        customer_name=None if customer is None else customer["customer_name"],
+        created_at=payload["completed_at"],
+    ).execute()
+
+
+def sale_dict(sale: Sale) -> dict[str, Any]:
+    """API form of a stored sale (the sale.completed payload)."""
+    return dict(json.loads(sale.payload))
+
+
+def get_sale(principal: Principal, branch_id: str, sale_id: str) -> dict[str, Any]:
+    """A sale for its own cashier, or for anyone allowed to read the branch's sales."""
+    sale = Sale.get_or_none(Sale.id == sale_id)
+    if sale is None:
+        raise NotFound("no such sale on this box", Reason.NOT_FOUND)
+    if sale.staff_id != principal.id:
+        authorize(principal, Action.SALES_READ, branch_id=branch_id)
+    return sale_dict(sale)

@@ -1,0 +1,231 @@
+"""Pricing a basket on the box: gather what the sale is priced from, cross into posdomain once.
+
+`price_lines` reads the lines' products and the approved manual line prices, builds
+`posdomain.sale_pricing.SaleInputs` with the money setup, makes the one `price_sale` call
+(list prices, tiers, price labels, overrides, promotions, tax) and pairs its lines back with
+the basket lines and products. The same call prices the basket shown after every scan and
+the basket being paid. `line_json` / `totals_json` are the wire forms of the result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from appliance.catalog.models import Product
+from appliance.till.models import BasketLine, BasketPriceOverride, SaleLine
+from appliance.till.money_setup import MoneySetup
+from posdomain.money import from_minor
+from posdomain.pricing import (
+    PriceList,
+    PriceOverride,
+    ProductPrice,
+    WholesaleTier,
+)
+from posdomain.sale_pricing import PricedSale, PricedSaleLine, SaleInputs, SaleLineInput, price_sale
+
+
+@dataclass(frozen=True)
+class PricedBasketLine:
+    """One basket line with its product and what the domain priced it at (`sold`)."""
+
+    line: BasketLine
+    product: Product
+    sold: PricedSaleLine
+
+
+@dataclass(frozen=True)
+class BasketTotals:
+    """A whole priced basket: its lines and the domain's result (rejected policies to audit)."""
+
+    lines: tuple[PricedBasketLine, ...]
+    sale: PricedSale
+
+
+def qty_of(line: BasketLine | SaleLine) -> Decimal:
+    """A line's quantity (integer for 'each', kg with 3 decimals for 'weight')."""
+    if line.unit == "each":
+        return Decimal(line.qty_milli // 1000)
+    return Decimal(line.qty_milli).scaleb(-3)
+
+
+def product_price(product: Product, exponent: int) -> ProductPrice:
+    """The pricing engine's view of a stored product."""
+    tiers = tuple(
+        WholesaleTier(Decimal(t["min_qty"]), Decimal(t["price"]))
+        for t in json.loads(product.wholesale_tiers)
+    )
+    optional = {
+        "min_price": product.min_price_minor,
+        "cost": product.cost_minor,
+    }
+    return ProductPrice(
+        product_id=product.id,
+        price=from_minor(product.price_minor, exponent),
+        category=product.category,
+        unit="weight" if product.unit == "weight" else "each",
+        wholesale_tiers=tuple(sorted(tiers, key=lambda t: t.min_qty)),
+        **{k: None if v is None else from_minor(v, exponent) for k, v in optional.items()},
+    )
+
+
+def basket_of(line: BasketLine) -> int:
+    """The basket id of a line without loading the basket (peewee's `basket_id` accessor)."""
+    return int(cast(Any, line).basket_id)
+
+
+def approved_prices(lines: Sequence[BasketLine], exponent: int) -> tuple[PriceOverride, ...]:
+    """The supervisor-approved manual prices of these lines (line id = line number as text)."""
+    if not lines:
+        return ()
+    rows = BasketPriceOverride.select().where(
+        BasketPriceOverride.basket_id.in_(list({basket_of(ln) for ln in lines})),
+        BasketPriceOverride.line_no.in_(list({ln.line_no for ln in lines})),
+    )
+    return tuple(
+        PriceOverride(
+            line_id=str(row.line_no),
+            unit_price=from_minor(row.unit_price_minor, exponent),
+            approver_id=row.approver_id,
+            reason_code=row.reason_code,
+        )
+        for row in rows
+    )
+
+
+def _line_input(
+    line: BasketLine, product: Product, price: ProductPrice, exponent: int
+) -> SaleLineInput:
+    label = line.label_price_minor
+    return SaleLineInput(
+        line_id=str(line.line_no),
+        product=price,
+        qty=qty_of(line),
+        unit="weight" if line.unit == "weight" else "each",
+        tax_class=product.tax_class,
+        is_deposit=bool(product.is_deposit),
+        label_price=None if label is None else from_minor(label, exponent),
+    )
+
+
+def sale_inputs(
+    setup: MoneySetup,
+    lines: Sequence[BasketLine],
+    products: dict[str, Product],
+    price_list: PriceList,
+    *,
+    cash: bool,
+    now: datetime,
+) -> SaleInputs:
+    """Everything the domain prices these lines from, read from the box once."""
+    prices = {pid: product_price(p, setup.exponent) for pid, p in products.items()}
+    return SaleInputs(
+        lines=tuple(
+            _line_input(ln, products[ln.product_id], prices[ln.product_id], setup.exponent)
+            for ln in lines
+        ),
+        price_list=price_list,
+        tax=setup.tax,
+        exponent=setup.exponent,
+        now=now,
+        cash=cash,
+        overrides=approved_prices(lines, setup.exponent),
+        advanced_discounts=setup.advanced_discounts,
+        policies=setup.policies,
+        policy_key=setup.policy_key,
+    )
+
+
+def price_lines(
+    setup: MoneySetup,
+    lines: Sequence[BasketLine],
+    price_list: PriceList,
+    *,
+    cash: bool,
+    now: datetime,
+) -> BasketTotals:
+    """Price and tax the active lines of a basket in one posdomain call."""
+    wanted = list({ln.product_id for ln in lines})
+    products = {p.id: p for p in Product.select().where(Product.id.in_(wanted))}
+    sale = price_sale(sale_inputs(setup, lines, products, price_list, cash=cash, now=now))
+    out = tuple(
+        PricedBasketLine(ln, products[ln.product_id], sold)
+        for ln, sold in zip(lines, sale.lines, strict=True)
+    )
+    return BasketTotals(out, sale)
+
+
+def line_json(pbl: PricedBasketLine) -> dict[str, Any]:
+    """One line in the sale.completed wire form (also what the basket API shows)."""
+    weighed = pbl.line.unit == "weight"
+    return {
+        "line_no": pbl.line.line_no,
+        "product_id": pbl.product.id,
+        "sku": pbl.line.sku,
+        "name": pbl.line.name,
+        "barcode": pbl.line.barcode,
+        "qty": str(pbl.sold.qty),
+        "unit": pbl.line.unit,
+        "weight": str(pbl.sold.qty) if weighed else None,
+        "unit_price": str(pbl.sold.unit_price),
+        "extended": str(pbl.sold.priced.extended),
+        "discounts": [
+            {
+                "policy_id": d.policy_id,
+                "policy_version": d.policy_version,
+                "kind": d.kind,
+                "amount": str(d.amount),
+            }
+            for d in pbl.sold.priced.discounts
+        ],
+        "line_total": str(pbl.sold.tax.gross),
+        "tax_class": pbl.sold.tax.tax_class,
+        "tax_rate": str(pbl.sold.tax.rate),
+        "tax": str(pbl.sold.tax.tax),
+        "deposit_for_line": pbl.line.parent_line_no,
+        "price_override": _override_json(pbl),
+    }
+
+
+def _override_json(pbl: PricedBasketLine) -> dict[str, Any] | None:
+    """The supervisor-approved manual price of a line (REP-T-11/13), if any."""
+    found = pbl.sold.priced.override
+    if found is None:
+        return None
+    return {
+        "unit_price": str(found.unit_price),
+        "approver_id": found.approver_id,
+        "reason_code": found.reason_code,
+    }
+
+
+def totals_json(totals: BasketTotals) -> dict[str, Any]:
+    """Document totals, the tax breakdown and the cash-rounding line (wire form)."""
+    tax = totals.sale.tax
+    return {
+        "price_list": totals.sale.pricing.price_list,
+        "subtotal": str(totals.sale.pricing.subtotal),
+        "discount_total": str(totals.sale.pricing.discount_total),
+        "tax_total": str(tax.tax_total),
+        "total": str(tax.total),
+        "tax_breakdown": [
+            {
+                "tax_class": r.tax_class,
+                "rate": str(r.rate),
+                "inclusive": r.inclusive,
+                "net": str(r.net),
+                "tax": str(r.tax),
+                "gross": str(r.gross),
+            }
+            for r in tax.breakdown
+        ],
+        "cash_rounding": str(tax.cash_rounding),
+        "payable": str(tax.payable),
+        "item_count": sum(
+            (int(pbl.sold.qty) if pbl.line.unit == "each" else 1) for pbl in totals.lines
+        ),
+    }

@@ -1,0 +1,42 @@
+"""HTML receipts (FR-304): `/receipts/<sale_id>` and `/refunds/<refund_id>/receipt`.
+
+Same session and permission check as the API (own documents, or any with SALES_READ);
+`?copy=1` marks the page COPY like a reprint. Print-friendly at 80 mm.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from appliance.catalog.brand import current_brand
+from appliance.i18n.messages import catalog_for
+from appliance.identity.session import principal
+from appliance.till.receipt_html import receipt_context, refund_document, sale_document
+from appliance.web.request import box
+
+bp = Blueprint("receipts", __name__, template_folder="templates")
+
+
+def _render(doc: dict[str, object], *, refund: bool) -> str:
+    cfg = box().config
+    messages = catalog_for(cfg.locale)
+    return render_template(
+        "receipt.html",
+        brand=current_brand(cfg.till_name).to_dict(),
+        lang=cfg.locale.split("-")[0],
+        t=messages,
+        copy=request.args.get("copy") == "1",
+        **receipt_context(doc, cfg.timezone, refund=refund),
+    )
+
+
+@bp.get("/receipts/<sale_id>")
+def sale_receipt(sale_id: str) -> str:
+    """The receipt of a sale as HTML (`?copy=1` says COPY)."""
+    return _render(sale_document(principal(), box().config.branch_id, sale_id), refund=False)
+
+
+@bp.get("/refunds/<refund_id>/receipt")
+def refund_receipt(refund_id: str) -> str:
+    """The refund document as HTML (`?copy=1` says COPY)."""
+    return _render(refund_document(principal(), box().config.branch_id, refund_id), refund=True)

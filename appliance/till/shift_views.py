@@ -1,0 +1,96 @@
+"""Till API of shifts: open with a float, drops, paid-outs, X report, close with the Z report
+(JSON, printable page and print)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template
+
+from appliance.catalog.brand import current_brand
+from appliance.identity.session import require
+from appliance.till import shifts, xz_reports
+from appliance.till.schemas import CashMove, CloseShift, OpenShift
+from appliance.web.request import box, json_body
+from posdomain.permissions import Action
+
+bp = Blueprint("till_shifts", __name__, template_folder="templates")
+V1 = "/api/v1"
+
+
+@bp.post(f"{V1}/shifts")
+def open_shift() -> tuple[Response, int]:
+    """Open this till's shift with the opening float."""
+    staff = require(Action.SHIFT)
+    body = json_body(OpenShift)
+    return jsonify(shifts.open_shift(box(), staff, body.opening_float)), 201
+
+
+@bp.get(f"{V1}/shifts/current")
+def current_shift() -> Response:
+    """The open shift of this till (null when none)."""
+    require(Action.SELL)
+    shift = shifts.current(box())
+    return jsonify({"shift": None if shift is None else shifts.shift_dict(shift)})
+
+
+@bp.post(f"{V1}/shifts/current/drops")
+def cash_drop() -> tuple[Response, int]:
+    """Move cash from the drawer to the safe."""
+    staff = require(Action.SHIFT)
+    body = json_body(CashMove)
+    moved = shifts.cash_movement(box(), staff, "drop", body.amount, body.reason_code, body.note)
+    return jsonify(moved), 201
+
+
+@bp.post(f"{V1}/shifts/current/paid-outs")
+def paid_out() -> tuple[Response, int]:
+    """Pay cash out of the drawer for a reason (supplier, petty cash, ...)."""
+    staff = require(Action.SHIFT)
+    body = json_body(CashMove)
+    moved = shifts.cash_movement(box(), staff, "paid_out", body.amount, body.reason_code, body.note)
+    return jsonify(moved), 201
+
+
+@bp.get(f"{V1}/shifts/current/x")
+def x_report() -> Response:
+    """The X report of the open shift (no reset)."""
+    return jsonify(shifts.x_report(box(), require(Action.X_REPORT)))
+
+
+@bp.post(f"{V1}/shifts/current/x/print")
+def print_x() -> tuple[Response, int]:
+    """Print the X report on the receipt printer."""
+    return jsonify(shifts.print_x(box(), require(Action.X_REPORT))), 202
+
+
+@bp.post(f"{V1}/shifts/current/close")
+def close_shift() -> Response:
+    """Close the shift with counted amounts per tender; writes the numbered Z report."""
+    staff = require(Action.SHIFT)
+    body = json_body(CloseShift)
+    return jsonify(shifts.close_shift(box(), staff, dict(body.counted)))
+
+
+@bp.get(f"{V1}/reports/z/<int:z_no>")
+def z_json(z_no: int) -> Response:
+    """A stored Z report."""
+    require(Action.Z_REPORT)
+    return jsonify(xz_reports.get_z(z_no))
+
+
+@bp.post(f"{V1}/reports/z/<int:z_no>/print")
+def z_print(z_no: int) -> tuple[Response, int]:
+    """Reprint a Z report (marked COPY)."""
+    require(Action.Z_REPORT)
+    return jsonify(shifts.print_z(z_no)), 202
+
+
+@bp.get("/reports/z/<int:z_no>")
+def z_html(z_no: int) -> str:
+    """A stored Z report as a printable page."""
+    require(Action.Z_REPORT)
+    cfg = box().config
+    return render_template(
+        "xz_report.html",
+        report=xz_reports.get_z(z_no),
+        brand=current_brand(cfg.till_name).to_dict(),
+    )

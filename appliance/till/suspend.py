@@ -1,0 +1,183 @@
+"""Suspend/resume (FR-300) and customer attach for the box-held basket.
+
+A parked basket is stored in the box database (`suspended_baskets`), so it survives a browser
+reload and a box restart. Resuming is allowed to the cashier who parked it, or to a SUPERVISOR
+or BRANCH_MANAGER of the branch (who takes it over when the cashier has left); the resuming
+staff member's own basket must be empty. Line numbers, weights, label prices and deposit links
+and approved manual prices are kept; list prices are recomputed on resume from the current
+catalog, like any open basket.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from appliance.audit import log as audit_log
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
+from appliance.identity.models import Staff
+from appliance.till.basket import active_lines, basket_key, find_basket
+from appliance.till.models import (
+    Basket,
+    BasketCustomer,
+    BasketLine,
+    BasketPriceOverride,
+    SuspendedBasket,
+)
+from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
+from posdomain.till_codes import APPROVER_ROLES
+
+LINE_FIELDS = (
+    "line_no",
+    "product_id",
+    "barcode",
+    "sku",
+    "name",
+    "tax_class",
+    "unit",
+    "qty_milli",
+    "label_price_minor",
+    "parent_line_no",
+)
+
+
+def attach_customer(
+    ctx: BoxContext, staff: Staff, customer_id: str, name: str | None
+) -> dict[str, Any]:
+    """Attach a customer (id and name only) to the cashier's open basket."""
+    if find_basket(ctx, staff.id) is None:
+        raise Conflict("there is no open basket", Reason.NO_OPEN_BASKET)
+    key = basket_key(ctx, staff.id)
+    with write_txn():
+        BasketCustomer.insert(
+            basket_key=key, customer_id=customer_id, customer_name=name, attached_at=now_iso()
+        ).on_conflict_replace().execute()
+    return {"customer_id": customer_id, "customer_name": name}
+
+
+def customer_of(ctx: BoxContext, staff_id: str) -> dict[str, Any] | None:
+    """The customer attached to a cashier's open basket, if any."""
+    row = BasketCustomer.get_or_none(BasketCustomer.basket_key == basket_key(ctx, staff_id))
+    return (
+        None
+        if row is None
+        else {"customer_id": row.customer_id, "customer_name": row.customer_name}
+    )
+
+
+def suspend(ctx: BoxContext, staff: Staff, label: str) -> dict[str, Any]:
+    """Park the cashier's open basket under a label; the till is free for the next customer."""
+    if not label.strip():
+        raise ValidationError("a label is required", Reason.VALIDATION_FAILED)
+    with write_txn():
+        basket = find_basket(ctx, staff.id)
+        lines = active_lines(basket)
+        if basket is None or not lines:
+            raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
+        rows = [{f: getattr(ln, f) for f in LINE_FIELDS} for ln in lines]
+        _park_prices(basket.id, rows)
+        customer = customer_of(ctx, staff.id)
+        parked = SuspendedBasket.create(
+            label=label.strip()[:60],
+            staff_id=staff.id,
+            price_list=basket.price_list,
+            lines=json.dumps(rows),
+            customer=json.dumps(customer) if customer else None,
+            suspended_at=now_iso(),
+        )
+        BasketCustomer.delete().where(BasketCustomer.basket_key == basket.key).execute()
+        BasketLine.delete().where(BasketLine.basket == basket.id).execute()
+        Basket.delete().where(Basket.id == basket.id).execute()
+        audit_log.append(
+            ctx,
+            actor=f"staff:{staff.id}",
+            action="basket.suspended",
+            target=f"suspended:{parked.id}",
+            details={"label": parked.label, "lines": len(rows)},
+        )
+    return _public(parked)
+
+
+def _park_prices(basket_id: int, rows: list[dict[str, Any]]) -> None:
+    """Carry approved manual prices into the parked lines (they are not re-approved)."""
+    fields = ("kind", "unit_price_minor", "percent", "approver_id", "reason_code", "created_at")
+    prices = {
+        p.line_no: {f: getattr(p, f) for f in fields}
+        for p in BasketPriceOverride.select().where(BasketPriceOverride.basket_id == basket_id)
+    }
+    for row in rows:
+        if row["line_no"] in prices:
+            row["price_override"] = prices[row["line_no"]]
+
+
+def _public(row: SuspendedBasket) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "label": row.label,
+        "staff_id": row.staff_id,
+        "lines": len(json.loads(row.lines)),
+        "suspended_at": row.suspended_at,
+    }
+
+
+def list_suspended(staff: Staff) -> list[dict[str, Any]]:
+    """Parked baskets this staff member may resume (own; all for supervisors/managers)."""
+    query = SuspendedBasket.select().order_by(SuspendedBasket.id)
+    if staff.role not in APPROVER_ROLES:
+        query = query.where(SuspendedBasket.staff_id == staff.id)
+    return [_public(row) for row in query]
+
+
+def _restore(ctx: BoxContext, staff: Staff, parked: SuspendedBasket) -> None:
+    rows = json.loads(parked.lines)
+    key = basket_key(ctx, staff.id)
+    Basket.insert(
+        key=key,
+        staff_id=staff.id,
+        opened_at=now_iso(),
+        price_list=parked.price_list,
+        next_line_no=max(r["line_no"] for r in rows) + 1,
+    ).execute()
+    basket = Basket.get(Basket.key == key)
+    for row in rows:
+        price = row.pop("price_override", None)
+        BasketLine.insert(basket=basket.id, voided=0, **row).execute()
+        if price is not None:
+            BasketPriceOverride.insert(
+                basket_id=basket.id, line_no=row["line_no"], **price
+            ).execute()
+    if parked.customer:
+        customer = json.loads(parked.customer)
+        BasketCustomer.insert(
+            basket_key=key,
+            customer_id=customer["customer_id"],
+            customer_name=customer["customer_name"],
+            attached_at=now_iso(),
+        ).on_conflict_replace().execute()
+
+
+def resume(ctx: BoxContext, staff: Staff, parked_id: int) -> dict[str, Any]:
+    """Bring a parked basket back as the staff member's open basket."""
+    with write_txn():
+        parked = SuspendedBasket.get_or_none(SuspendedBasket.id == parked_id)
+        if parked is None:
+            raise NotFound("no such parked sale", Reason.NOT_FOUND)
+        if parked.staff_id != staff.id and staff.role not in APPROVER_ROLES:
+            raise Forbidden("another cashier parked this sale", Reason.FORBIDDEN_ROLE)
+        current = find_basket(ctx, staff.id)
+        if active_lines(current):
+            raise Conflict("finish or park the open basket first", Reason.CONFLICT)
+        if current is not None:
+            BasketLine.delete().where(BasketLine.basket == current.id).execute()
+            Basket.delete().where(Basket.id == current.id).execute()
+        _restore(ctx, staff, parked)
+        SuspendedBasket.delete().where(SuspendedBasket.id == parked.id).execute()
+        audit_log.append(
+            ctx,
+            actor=f"staff:{staff.id}",
+            action="basket.resumed",
+            target=f"suspended:{parked.id}",
+            details={"label": parked.label, "parked_by": parked.staff_id},
+        )
+    return {"resumed": parked.id, "label": parked.label}

@@ -1,0 +1,218 @@
+"""X and Z reports of a till shift (REP-T-03, REP-T-04).
+
+Per tender: opening float, expected, counted, difference. All sums are over the shift's
+window [opened_at, as_of) on this till; a post-voided sale is reversed in full (its cash went
+back to the customer) and only counted under `voids`. Definitions (minor units):
+
+* cash sales     = Σ cash tendered - Σ sale cash rounding (what customers handed over, at the
+                   pre-rounding basis; the rounding is its own line, never folded into sales)
+* change given   = Σ change handed back (change comes only from cash)
+* cash refunds   = Σ totals (before rounding) of refunds paid out in cash
+* cash rounding  = Σ sale cash-rounding lines + Σ refund cash-rounding lines (signed, as they
+                   changed the drawer)
+* expected cash  = opening + cash sales - cash refunds - change given - paid-outs - drops
+                   ± cash rounding (drops go to the safe, so they reduce the drawer's cash)
+* expected card  = Σ card tenders - Σ card refunds;  difference = counted - expected
+* net total      = Σ sale totals - Σ refund totals; Z grand total = previous Z's + net total.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from appliance.approvals.override_tokens import count_used
+from appliance.catalog.config_docs import config_body, current_exponent
+from appliance.till.models import (
+    CashMovement,
+    NoSale,
+    Refund,
+    RefundLine,
+    Sale,
+    SaleLine,
+    SaleVoid,
+    Shift,
+    Tender,
+    ZReport,
+)
+from posdomain.errors import NotFound, Reason
+from posdomain.money import format_minor
+
+
+def _sales(shift: Shift, as_of: str) -> tuple[list[Sale], list[SaleVoid]]:
+    rows = list(
+        Sale.select().where(Sale.completed_at >= shift.opened_at, Sale.completed_at < as_of)
+    )
+    voids = list(SaleVoid.select().where(SaleVoid.sale_id.in_([s.id for s in rows])))
+    return rows, voids
+
+
+def _tender_sums(sale_ids: list[str]) -> dict[str, int]:
+    sums: dict[str, int] = defaultdict(int)
+    for tender in Tender.select().where(Tender.sale.in_(sale_ids)):
+        sums[tender.kind] += tender.amount_minor
+    return sums
+
+
+def _tax_rows(sale_ids: list[str], refund_ids: list[str]) -> list[dict[str, int | str]]:
+    rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for line in SaleLine.select().where(SaleLine.sale.in_(sale_ids)):
+        rows[(line.tax_class, line.tax_rate)][0] += line.line_total_minor
+        rows[(line.tax_class, line.tax_rate)][1] += line.tax_minor
+    for rline in RefundLine.select().where(RefundLine.refund_id.in_(refund_ids)):
+        rows[(rline.tax_class, rline.tax_rate)][0] += rline.gross_minor
+        rows[(rline.tax_class, rline.tax_rate)][1] += rline.tax_minor
+    return [
+        {"tax_class": cls, "rate": rate, "net": g - t, "tax": t, "gross": g}
+        for (cls, rate), (g, t) in sorted(rows.items())
+    ]
+
+
+def _cash_moves(shift: Shift, as_of: str) -> dict[str, int]:
+    sums = {"drop": 0, "paid_out": 0}
+    query = CashMovement.select().where(
+        CashMovement.shift_id == shift.id, CashMovement.created_at < as_of
+    )
+    for move in query:
+        sums[move.kind] += move.amount_minor
+    return sums
+
+
+def _cash_figures(
+    shift: Shift, as_of: str, kept: list[Sale], cash_refunds: list[Refund], cash_in: int
+) -> dict[str, int]:
+    """The cash drawer lines of the report and the expected cash (module docstring)."""
+    sale_rounding = sum(s.cash_rounding_minor for s in kept)
+    moves = _cash_moves(shift, as_of)
+    cash = {
+        "opening_float": shift.opening_float_minor,
+        "cash_sales": cash_in - sale_rounding,
+        "cash_refunds": -sum(r.total_minor for r in cash_refunds),
+        "change_given": sum(s.change_minor for s in kept),
+        "paid_outs": moves["paid_out"],
+        "drops": moves["drop"],
+        "cash_rounding": sale_rounding + sum(r.cash_rounding_minor for r in cash_refunds),
+    }
+    cash["expected"] = (
+        cash["opening_float"] + cash["cash_sales"] - cash["cash_refunds"] - cash["change_given"]
+        - cash["paid_outs"] - cash["drops"] + cash["cash_rounding"]
+    )  # fmt: skip
+    return cash
+
+
+def compute(shift: Shift, as_of: str) -> dict[str, Any]:
+    """Every figure of the report in minor units (see the module docstring for formulas)."""
+    sales, voids = _sales(shift, as_of)
+    voided = {v.sale_id for v in voids}
+    kept = [s for s in sales if s.id not in voided]
+    refunds = list(Refund.select().where(Refund.shift_id == shift.id, Refund.completed_at < as_of))
+    cash_refunds = [r for r in refunds if r.tender == "cash"]
+    tenders = _tender_sums([s.id for s in kept])
+    cash = _cash_figures(shift, as_of, kept, cash_refunds, tenders.get("cash", 0))
+    card_refunds = -sum(r.total_minor for r in refunds if r.tender == "card")
+    return {
+        "cash": cash,
+        "card": {"opening_float": 0, "expected": tenders.get("card", 0) - card_refunds},
+        "sales": {"count": len(kept), "total": sum(s.total_minor for s in kept)},
+        "refunds": {"count": len(refunds), "total": -sum(r.total_minor for r in refunds)},
+        "voids": {"count": len(voids), "total": sum(v.total_minor for v in voids)},
+        "no_sale_opens": NoSale.select()
+        .where(NoSale.shift_id == shift.id, NoSale.created_at < as_of)
+        .count(),
+        "overrides": count_used(shift.opened_at, as_of),
+        "tax": _tax_rows([s.id for s in kept], [r.id for r in refunds]),
+    }
+
+
+def _tender_rows(fig: dict[str, Any], counted: dict[str, int] | None, exp: int) -> list[Any]:
+    rows = []
+    for kind in ("cash", "card"):
+        expected = fig[kind]["expected"]
+        got = None if counted is None else counted.get(kind, 0)
+        rows.append(
+            {
+                "kind": kind,
+                "opening_float": format_minor(fig[kind]["opening_float"], exp),
+                "expected": format_minor(expected, exp),
+                "counted": None if got is None else format_minor(got, exp),
+                "difference": None if got is None else format_minor(got - expected, exp),
+            }
+        )
+    return rows
+
+
+def previous_grand_total() -> int:
+    """The running grand total of the latest Z report (0 before the first)."""
+    last = ZReport.select().order_by(ZReport.z_no.desc()).first()
+    return 0 if last is None else int(last.grand_total_minor)
+
+
+def report_body(
+    shift: Shift, as_of: str, kind: str, counted: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The X (counted None) or Z report of a shift in wire form (money as decimal strings)."""
+    exp = current_exponent()
+    fig = compute(shift, as_of)
+    net = fig["sales"]["total"] - fig["refunds"]["total"]
+    cfg = config_body("config") or {}
+    return {
+        "kind": kind,
+        "shift_id": shift.id,
+        "till": shift.till,
+        "cashier_id": shift.staff_id,
+        "opened_at": shift.opened_at,
+        "as_of": as_of,
+        "currency": cfg.get("currency", ""),
+        "cash": {k: format_minor(v, exp) for k, v in fig["cash"].items()},
+        "tenders": _tender_rows(fig, counted, exp),
+        "sales": {
+            "count": fig["sales"]["count"],
+            "total": format_minor(fig["sales"]["total"], exp),
+        },
+        "refunds": {
+            "count": fig["refunds"]["count"],
+            "total": format_minor(fig["refunds"]["total"], exp),
+        },
+        "voids": {
+            "count": fig["voids"]["count"],
+            "total": format_minor(fig["voids"]["total"], exp),
+        },
+        "no_sale_opens": fig["no_sale_opens"],
+        "overrides": fig["overrides"],
+        "tax": [
+            {**row, **{k: format_minor(int(row[k]), exp) for k in ("net", "tax", "gross")}}
+            for row in fig["tax"]
+        ],
+        "net_total": format_minor(net, exp),
+        "net_total_minor": net,
+        "grand_total": format_minor(previous_grand_total() + net, exp),
+    }
+
+
+def get_z(z_no: int) -> dict[str, Any]:
+    """A stored Z report body (404 if there is no such number)."""
+    row = ZReport.get_or_none(ZReport.z_no == z_no)
+    if row is None:
+        raise NotFound(f"no Z report {z_no} on this box", Reason.NOT_FOUND)
+    return dict(json.loads(row.body))
+
+
+def print_lines(body: dict[str, Any]) -> list[str]:
+    """The report as plain lines for the receipt printer."""
+    title = f"Z REPORT #{body['z_no']}" if body["kind"] == "Z" else "X REPORT (no reset)"
+    out = [title, f"Till {body['till']}  shift {body['shift_id'][:8]}"]
+    out += [f"Opened {body['opened_at'][:16]}", f"As of  {body['as_of'][:16]}", "-" * 32]
+    out += [f"{k.replace('_', ' ')}: {v}" for k, v in body["cash"].items()]
+    for row in body["tenders"]:
+        out.append(
+            f"{row['kind'].upper()} exp {row['expected']} cnt {row['counted'] or '-'}"
+            f" diff {row['difference'] or '-'}"
+        )
+    out += [f"TAX {t['tax_class']} {t['rate']}: net {t['net']} tax {t['tax']}" for t in body["tax"]]
+    out.append(f"Sales {body['sales']['count']} / {body['sales']['total']}")
+    out.append(f"Refunds {body['refunds']['count']} / {body['refunds']['total']}")
+    out.append(f"Voids {body['voids']['count']} / {body['voids']['total']}")
+    out.append(f"No-sale opens {body['no_sale_opens']}  Overrides {body['overrides']}")
+    out += [f"Net total {body['net_total']}", f"Grand total {body['grand_total']}"]
+    return out

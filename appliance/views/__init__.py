@@ -1,1 +1,0 @@
-"""Thin Flask blueprints: parse, call a service, render. No SQL here."""

@@ -1,0 +1,194 @@
+"""Catalog catch-up on the box (FR-200, FR-303): versioned chunks, ordered, resumable."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from peewee import SqliteDatabase
+
+from appliance.catalog import catch_up, down_messages
+from appliance.core.context import BoxContext
+from appliance.sync.agent import AgentSettings, SyncAgent, offline_will
+from appliance.sync.box_state import held_versions
+from appliance.sync.transport import PahoTransport
+from firmware_config.schema import BoxConfig, MqttSettings
+from posdomain import topics
+from posdomain.envelope import encode
+from tests.appliance.catalog_peer import CatalogPeer
+from tests.appliance.factories import catalog_head, chunk, product
+
+QUICK = AgentSettings(ack_timeout=1.0, idle_poll=0.05, heartbeat_every=0.3, catalog_timeout=0.6)
+
+
+def _products(first: int, last: int) -> list[dict]:
+    """Products p-v{n} at catalog versions first..last (valid EAN-13 barcodes)."""
+    from posdomain.barcodes import check_digit
+
+    out = []
+    for n in range(first, last + 1):
+        stem = f"50000000{n:04d}"
+        out.append(product(f"p-v{n}", f"SKU{n}", f"Item {n}", [stem + check_digit(stem)],
+                           f"{n}.00", version=n))  # fmt: skip
+    return out
+
+
+def _names(db: SqliteDatabase) -> set[str]:
+    return {r[0] for r in db.execute_sql("SELECT id FROM products").fetchall()}
+
+
+@pytest.mark.req("FR-200", "FR-303")
+def test_chunks_apply_in_order_and_out_of_order_ones_are_ignored(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    ctx = BoxContext(box_config)
+    assert held_versions()["catalog"] == 1
+    assert down_messages.apply_down(ctx, chunk(3, 4, _products(4, 4))) is False  # gap: 1 < 3
+    assert down_messages.apply_down(ctx, chunk(1, 3, _products(2, 3), last=False)) is True
+    assert down_messages.apply_down(ctx, chunk(1, 3, _products(2, 3))) is False  # replay
+    assert down_messages.apply_down(ctx, chunk(3, 4, _products(4, 4))) is True
+    assert held_versions()["catalog"] == 4
+    assert {"p-v2", "p-v3", "p-v4"} <= _names(box_db)
+
+
+@pytest.mark.req("FR-200")
+def test_products_upsert_by_id_and_barcodes_follow(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    ctx = BoxContext(box_config)
+    moved = product("p-bread", "BRD1", "Rye Bread XL", ["4000000000013"], "2.80", version=2)
+    assert down_messages.apply_down(ctx, chunk(1, 2, [moved]))
+    row = box_db.execute_sql("SELECT name, price_minor FROM products WHERE id='p-bread'")
+    assert row.fetchone() == ("Rye Bread XL", 280)
+    owner = box_db.execute_sql(
+        "SELECT product_id FROM barcodes WHERE gtin14 = '04000000000013'"
+    ).fetchone()
+    assert owner == ("p-bread",)  # the milk's barcode moved to the bread
+    assert box_db.execute_sql("SELECT count(*) FROM products").fetchone() == (3,)
+
+
+@pytest.mark.req("FR-200", "NFR-001")
+def test_a_large_catalog_loads_through_the_chunk_path_quickly(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    ctx = BoxContext(box_config)
+    items = _products(2, 5001)
+    started = time.perf_counter()
+    for n in range(0, len(items), 500):
+        part = items[n : n + 500]
+        start = 1 if n == 0 else part[0]["version"] - 1
+        assert down_messages.apply_down(ctx, chunk(start, part[-1]["version"], part))
+    assert time.perf_counter() - started < 10
+    assert box_db.execute_sql("SELECT count(*) FROM barcodes").fetchone()[0] >= 5000
+
+
+class _Agent:
+    def __init__(self, config: BoxConfig) -> None:
+        self.transport = PahoTransport(
+            config.mqtt, f"cfpos-box-{config.box_id}", will=offline_will(config.box_id)
+        )
+        self.stop = threading.Event()
+        self.agent = SyncAgent(BoxContext(config), self.transport, QUICK, self.stop)
+        self.thread = threading.Thread(target=self.agent.run, daemon=True)
+        self.transport.start()
+        assert self.transport.wait_connected(5)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(10)
+        self.transport.stop()
+
+
+@pytest.fixture
+def mqtt_box(
+    box_config: BoxConfig, box_db: SqliteDatabase, mqtt_addr: tuple[str, int]
+) -> Iterator[tuple[BoxConfig, Callable[[], _Agent]]]:
+    """Box config on the real broker, an agent starter, and the retained head cleaned up."""
+    config = box_config.model_copy(
+        update={"mqtt": MqttSettings(host=mqtt_addr[0], port=mqtt_addr[1])}
+    )
+    agents: list[_Agent] = []
+
+    def start() -> _Agent:
+        agents.append(_Agent(config))
+        return agents[-1]
+
+    yield config, start
+    for agent in agents:
+        agent.close()
+    _retain(mqtt_addr, topics.box_down(config.box_id, "catalog"), b"")
+
+
+def _retain(addr: tuple[str, int], topic: str, payload: bytes) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    client.connect(*addr)
+    client.loop_start()
+    client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
+    client.disconnect()
+    client.loop_stop()
+
+
+def _wait(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.mark.mqtt
+@pytest.mark.req("FR-200", "FR-303")
+def test_catch_up_over_the_real_broker_re_requests_after_lost_chunks(
+    mqtt_box, mqtt_addr: tuple[str, int], box_db: SqliteDatabase
+) -> None:
+    config, start = mqtt_box
+    peer = CatalogPeer(*mqtt_addr, config.box_id, _products(2, 7), truncate_first=True)
+    try:
+        _retain(mqtt_addr, topics.box_down(config.box_id, "catalog"), encode(catalog_head(7)))
+        start()
+        _wait(lambda: held_versions().get("catalog") == 7)
+        # first answer lost after chunk (1, 3]: the agent asked again from what it held
+        assert [r.since_version for r in peer.requests] == [1, 3]
+        assert {f"p-v{n}" for n in range(2, 8)} <= _names(box_db)
+    finally:
+        peer.stop()
+
+
+@pytest.mark.mqtt
+@pytest.mark.req("FR-200", "FR-303")
+def test_catch_up_resumes_after_a_crash_from_the_last_committed_chunk(
+    mqtt_box, mqtt_addr: tuple[str, int], box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    config, start = mqtt_box
+    ctx = BoxContext(box_config)
+    down_messages.apply_down(ctx, catalog_head(7))
+    down_messages.apply_down(ctx, chunk(1, 3, _products(2, 3), last=False))  # then the box died
+    assert catch_up.catalog_behind()
+    peer = CatalogPeer(*mqtt_addr, config.box_id, _products(2, 7))
+    try:
+        start()
+        _wait(lambda: held_versions().get("catalog") == 7)
+        assert [r.since_version for r in peer.requests] == [3]
+        assert not catch_up.catalog_behind()
+    finally:
+        peer.stop()
+
+
+@pytest.mark.req("FR-200", "FR-303")
+def test_a_head_below_the_held_version_makes_the_box_reload_everything(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    ctx = BoxContext(box_config)
+    assert down_messages.apply_down(ctx, catalog_head(5))
+    down_messages.apply_down(ctx, chunk(1, 5, _products(2, 5)))
+    assert down_messages.apply_down(ctx, catalog_head(3))  # hub restored from a backup
+    assert catch_up.catalog_held() == 0
+    assert catch_up.catalog_behind()
+    assert down_messages.apply_down(ctx, chunk(0, 3, _products(1, 3)))
+    assert catch_up.catalog_held() == 3
