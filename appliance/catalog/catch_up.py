@@ -25,7 +25,7 @@ from appliance.core.db import write_txn
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.audit_chain import Severity
 from posdomain.barcodes import is_valid_gtin, normalize_gtin
-from posdomain.money import parse_money, to_minor
+from posdomain.money import parse_minor, parse_money
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ ROWS_PER_INSERT = 100  # keeps every INSERT well under SQLite's bound-variable l
 
 
 def _minor(value: str | None, exponent: int, field: str) -> int | None:
-    return None if value is None else to_minor(parse_money(value, exponent, field), exponent)
+    return None if value is None else parse_minor(value, exponent, field)
 
 
 def _row(p: WireProduct, exponent: int) -> dict[str, Any]:

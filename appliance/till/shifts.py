@@ -27,7 +27,7 @@ from appliance.till import xz_reports
 from appliance.till.models import CashMovement, Shift, ZReport
 from posdomain.contract import EventType
 from posdomain.errors import Conflict, Forbidden, Reason, ValidationError
-from posdomain.money import format_minor, parse_money, to_minor
+from posdomain.money import format_minor, parse_minor
 from posdomain.obs import log_event
 from posdomain.permissions import Action, Scope, authorize
 from posdomain.till_codes import PaidOutReason
@@ -62,8 +62,7 @@ def scope_on(ctx: BoxContext, staff: Staff, action: Action, shift: Shift) -> Sco
 
 
 def _minor(amount: str, field: str) -> int:
-    exp = current_exponent()
-    value = to_minor(parse_money(amount, exp, field), exp)
+    value = parse_minor(amount, current_exponent(), field)
     if value < 0:
         raise ValidationError(f"{field} cannot be negative", Reason.INVALID_MONEY)
     return value

@@ -16,6 +16,7 @@ from hub.sync.worker import IngestWorker
 from posdomain import topics
 from posdomain.envelope import MAX_MESSAGE_BYTES, BatchAck, encode
 from scripts.testkit.crafted import make_batch
+from scripts.testkit.waiting import poll_until
 from tests.hub.conftest import enrol_box
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
@@ -26,17 +27,6 @@ def _quarantined(box_ids: set[str]) -> list[str]:
     with db.atomic():
         rows = Quarantine.select().where(Quarantine.box_id.in_(list(box_ids)))
         return sorted(r.reason for r in rows)
-
-
-def _wait_for(predicate, timeout: float = 10.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.req("FR-303", "NFR-005", "NFR-006")
@@ -71,7 +61,7 @@ def test_worker_quarantines_bad_messages_and_acks_good_batch(app, mqtt_addr):
             "PAYLOAD_TOO_LARGE",
             "UNKNOWN_BOX",
         ]
-        assert _wait_for(lambda: _quarantined({box, unknown}) == expected), _quarantined(
+        assert poll_until(lambda: _quarantined({box, unknown}) == expected), _quarantined(
             {box, unknown}
         )
         assert acks.empty()

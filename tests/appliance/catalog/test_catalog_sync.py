@@ -19,6 +19,7 @@ from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BoxConfig, MqttSettings
 from posdomain import topics
 from posdomain.envelope import encode
+from scripts.testkit.waiting import wait_until
 from tests.appliance.catalog_peer import CatalogPeer
 from tests.appliance.factories import catalog_head, chunk, product
 
@@ -133,15 +134,6 @@ def _retain(addr: tuple[str, int], topic: str, payload: bytes) -> None:
     client.loop_stop()
 
 
-def _wait(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.mark.mqtt
 @pytest.mark.req("FR-200", "FR-303")
 def test_catch_up_over_the_real_broker_re_requests_after_lost_chunks(
@@ -152,7 +144,7 @@ def test_catch_up_over_the_real_broker_re_requests_after_lost_chunks(
     try:
         _retain(mqtt_addr, topics.box_down(config.box_id, "catalog"), encode(catalog_head(7)))
         start()
-        _wait(lambda: held_versions().get("catalog") == 7)
+        wait_until(lambda: held_versions().get("catalog") == 7)
         # first answer lost after chunk (1, 3]: the agent asked again from what it held
         assert [r.since_version for r in peer.requests] == [1, 3]
         assert {f"p-v{n}" for n in range(2, 8)} <= _names(box_db)
@@ -173,7 +165,7 @@ def test_catch_up_resumes_after_a_crash_from_the_last_committed_chunk(
     peer = CatalogPeer(*mqtt_addr, config.box_id, _products(2, 7))
     try:
         start()
-        _wait(lambda: held_versions().get("catalog") == 7)
+        wait_until(lambda: held_versions().get("catalog") == 7)
         assert [r.since_version for r in peer.requests] == [3]
         assert not catch_up.catalog_behind()
     finally:

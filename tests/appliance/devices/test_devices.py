@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from drivers.factory import DeviceSet
 from drivers.printer import FakePrinter
 from drivers.scanner import FakeScanner
 from firmware_config.schema import BoxConfig
+from scripts.testkit.waiting import wait_until
 from tests.appliance.factories import PINS, config_body, down, make_config, staff_body
 
 FAST = ServiceSettings(poll=0.02, reconcile_every=0.1, retry_base=0.05, retry_cap=0.2)
@@ -92,16 +93,6 @@ def service(  # request `web` before this fixture: the app re-binds the database
     svc.start()
     yield svc
     svc.stop()
-
-
-def wait_until(check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Poll until check() is truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ import requests
 import yaml
 
 from posdomain.envelope import encode
+from scripts.testkit.waiting import wait_until
 from tests.appliance.acker import Acker
 from tests.appliance.factories import PINS, make_config, seed_messages
-from tests.appliance.sync.test_sync_agent import wait_for
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
@@ -109,7 +109,7 @@ def box(tmp_path: Path, mqtt_addr: tuple[str, int]) -> Iterator[Box]:
 
 def _sell_one(base: str) -> dict:
     session = requests.Session()
-    wait_for(lambda: _up(session, base), timeout=15)
+    wait_until(lambda: _up(session, base), timeout=15)
     assert (
         session.post(
             f"{base}/api/v1/auth/pin", json={"pin": PINS["cashier"]}, timeout=5
@@ -148,7 +148,7 @@ def test_sigkill_mid_sync_then_restart_delivers_the_sale_exactly_once(
     sale = _sell_one(f"http://127.0.0.1:{box.port}")
     db = box.config.database_path
     # the agent publishes (the broker PUBACKs) but no hub is listening
-    wait_for(
+    wait_until(
         lambda: _query(db, "SELECT attempts FROM outbox WHERE type='sale.completed'")[0][0] >= 1,
         timeout=15,
     )
@@ -161,7 +161,7 @@ def test_sigkill_mid_sync_then_restart_delivers_the_sale_exactly_once(
     try:
         acker.wait_ready()
         restarted = box.start("sync")
-        wait_for(lambda: box.unacked() == 0, timeout=20)
+        wait_until(lambda: box.unacked() == 0, timeout=20)
         [event] = acker.of_type("sale.completed")
         assert event.payload["sale_id"] == sale["sale_id"]
         assert acker.deliveries[str(event.event_id)] == 1

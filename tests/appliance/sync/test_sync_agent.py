@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +21,7 @@ from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BoxConfig, MqttSettings
 from posdomain import topics
 from posdomain.envelope import encode
+from scripts.testkit.waiting import wait_until
 from tests.appliance.acker import Acker
 from tests.appliance.factories import catalog_body, down, staff_body
 from tests.appliance.till.test_basket import MILK, add
@@ -36,16 +36,6 @@ FAST = AgentSettings(
     backoff_base=0.1,
     backoff_cap=1.0,
 )
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll until check() is true or fail."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def unacked(db: SqliteDatabase) -> int:
@@ -129,7 +119,7 @@ def test_sales_are_delivered_and_marked_acked(
     total = box_db.execute_sql("SELECT count(*) FROM outbox").fetchone()[0]
     acker = acker_factory()
     start_agent()
-    wait_for(lambda: unacked(box_db) == 0)
+    wait_until(lambda: unacked(box_db) == 0)
     [event] = acker.of_type("sale.completed")
     assert event.payload["sale_id"] == sale["sale_id"]
     assert event.correlation_id == "corr-sync-1"
@@ -146,7 +136,7 @@ def test_puback_alone_never_marks_delivered(
     pay(cashier)
     queued = unacked(box_db)
     start_agent()  # the broker PUBACKs every batch, but no hub answers
-    wait_for(lambda: box_db.execute_sql("SELECT min(attempts) FROM outbox").fetchone()[0] >= 2)
+    wait_until(lambda: box_db.execute_sql("SELECT min(attempts) FROM outbox").fetchone()[0] >= 2)
     assert unacked(box_db) == queued
     errors = box_db.execute_sql("SELECT DISTINCT last_error FROM outbox").fetchall()
     assert errors == [("no ack before timeout",)]
@@ -154,7 +144,7 @@ def test_puback_alone_never_marks_delivered(
     assert status["online"] is False
     assert status["queued"] == queued
     acker_factory()  # the hub comes back: the backlog drains from the outbox
-    wait_for(lambda: unacked(box_db) == 0)
+    wait_until(lambda: unacked(box_db) == 0)
 
 
 @pytest.mark.req("FR-303")
@@ -165,7 +155,7 @@ def test_gaps_reported_by_the_hub_are_resent(
     pay(cashier)
     acker = acker_factory(drop_seqs={2})
     start_agent()
-    wait_for(lambda: unacked(box_db) == 0)
+    wait_until(lambda: unacked(box_db) == 0)
     total = box_db.execute_sql("SELECT count(*) FROM outbox").fetchone()[0]
     assert sorted(acker.events) == list(range(1, total + 1))
     assert acker.batches >= 2
@@ -198,8 +188,8 @@ def test_retained_down_messages_are_applied_in_version_order(
     _publish_retained(mqtt_addr, messages)
     try:
         start_agent()
-        wait_for(lambda: held_versions().get("flags") == 1)
-        wait_for(lambda: held_versions().get("staff") == 2)
+        wait_until(lambda: held_versions().get("flags") == 1)
+        wait_until(lambda: held_versions().get("staff") == 2)
         assert box_db.execute_sql("SELECT count(*) FROM staff").fetchone() == (2,)
         assert held_versions()["catalog"] == 1
         assert box_db.execute_sql("SELECT count(*) FROM products").fetchone() == (3,)
@@ -222,11 +212,11 @@ def test_status_heartbeat_and_goodbye(mqtt_config: BoxConfig, start_agent, mqtt_
     client.loop_start()
     try:
         agent = start_agent()
-        wait_for(lambda: any(s["online"] for s in seen))
+        wait_until(lambda: any(s["online"] for s in seen))
         assert seen[-1]["box_id"] == mqtt_config.box_id
         assert seen[-1]["queued"] >= 1
         agent.close()
-        wait_for(lambda: seen[-1]["online"] is False)
+        wait_until(lambda: seen[-1]["online"] is False)
     finally:
         client.publish(topics.box_status(mqtt_config.box_id), b"", qos=1, retain=True)
         client.disconnect()
