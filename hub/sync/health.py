@@ -29,6 +29,15 @@ from posdomain import topics
 from posdomain.errors import Reason, ValidationError
 
 SKEW_MAX_AGE = timedelta(hours=1)
+TELEMETRY = {
+    "version",
+    "print_queue",
+    "print_failed",
+    "print_oldest_at",
+    "disk_free_bytes",
+    "disk_total_bytes",
+    "devices",
+}
 
 
 def late_window() -> timedelta:
@@ -47,6 +56,14 @@ class Heartbeat(BaseModel):
     queued: int | None = Field(default=None, ge=0)
     ts: datetime | None = None
     oldest_unsynced_at: datetime | None = None
+    # FR-500 telemetry a box may add (docs/sync-protocol.md "Heartbeat"); all optional
+    version: str | None = Field(default=None, max_length=40)
+    print_queue: int | None = Field(default=None, ge=0)
+    print_failed: int | None = Field(default=None, ge=0)
+    print_oldest_at: datetime | None = None
+    disk_free_bytes: int | None = Field(default=None, ge=0)
+    disk_total_bytes: int | None = Field(default=None, ge=0)
+    devices: dict[str, str] | None = Field(default=None, max_length=16)
 
 
 def parse_heartbeat(topic: str, raw: bytes) -> Heartbeat:
@@ -83,6 +100,7 @@ def record_heartbeat(topic: str, raw: bytes, *, retained: bool) -> Heartbeat | N
         "oldest_unsynced_at": beat.oldest_unsynced_at,
         "box_ts": beat.ts,
         "received_at": now,
+        **beat.model_dump(include=TELEMETRY, exclude_none=True),  # a last will keeps them
     }
     if beat.ts is not None and not retained:
         row["clock_skew_seconds"] = (now - beat.ts).total_seconds()
