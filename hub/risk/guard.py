@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 
 from hub.core.db import tenant_tx
 from hub.risk import modes
@@ -56,11 +56,19 @@ def _tenant(principal: Principal) -> str | None:
     return str(path_tenant) if path_tenant else principal.tenant_id
 
 
+def _principal() -> Principal | None:
+    """The caller if one presented credentials; never caches "nobody" for the view."""
+    principal = current_principal(required=False)
+    if principal is None:
+        g.pop("principal", None)  # the view's own current_principal() must still answer 401
+    return principal
+
+
 def guard_request() -> None:
     """Refuse a write in a READ_ONLY scope while enforcement is on (403 RISK_READ_ONLY)."""
     if request.method not in UNSAFE or request.path.startswith(EXEMPT):
         return
-    principal = current_principal(required=False)
+    principal = _principal()
     tenant_id = None if principal is None else _tenant(principal)
     if principal is None or tenant_id is None:
         return  # unauthenticated: the view answers 401
@@ -77,7 +85,7 @@ def guard_request() -> None:
 def banner() -> dict[str, Any]:
     """Template context: `risk_banner` (mode state) when WARN or stricter applies to the user."""
     try:
-        principal = current_principal(required=False) if request.endpoint else None
+        principal = _principal() if request.endpoint else None
     except PosError:  # an expired session on an error page: no banner
         principal = None
     if principal is None or principal.tenant_id is None:
