@@ -164,7 +164,7 @@ def _chains(tenant_id: str) -> Found:
     return found
 
 
-def _backups(t: AlertingBody, now: datetime) -> Found:
+def backup_findings(t: AlertingBody, now: datetime) -> Found:
     """BACKUP_STALE (no good hub backup within the schedule) and RESTORE_DRILL_OVER_TARGET."""
     with platform_tx():
         last = BackupRun.select().where(BackupRun.status == "ok")
@@ -225,7 +225,7 @@ def evaluate_tenant(tenant_id: str, *, check_backups: bool = True) -> dict[str, 
         found = [f for rule in FLEET_RULES for f in rule(data, t, now)]
         found += _chains(tenant_id)
     if check_backups:
-        found += _backups(t, now)
+        found += backup_findings(t, now)
     rules = RULES if check_backups else RULES[:-2]
     with tenant_tx(tenant_id):
         return _apply(tenant_id, rules, found)
