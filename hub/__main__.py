@@ -110,7 +110,7 @@ def cmd_restore(cfg: HubSettings, args: argparse.Namespace) -> int:
     admin = cfg.hub_admin_database_url or cfg.hub_database_url
     hub_db.bind(cfg.hub_database_url)
     backup_id, path = restore.pick_backup(args.backup)
-    hub_db.db.close_all()
+    hub_db.disconnect_all()
     done = restore.restore_database(admin, path)
     done["resend"] = resend.record_restore()
     done["down_published"] = downlink.publish_all(*cfg.mqtt_host_port())
