@@ -142,6 +142,7 @@ def _pg_security() -> list[str]:
         stmts += _policies(table, platform)
     tables = ", ".join((*TENANT_TABLES, *PLATFORM_TABLES))
     stmts.append(f"GRANT SELECT, INSERT, UPDATE ON {tables} TO {APP_ROLE}")
+    stmts.append(f"GRANT DELETE ON risk_scores TO {APP_ROLE}")  # replaced per scoring pass
     stmts.append(f"GRANT USAGE, SELECT ON SEQUENCE {', '.join(SERIALS)} TO {APP_ROLE}")
     return stmts
 

@@ -107,6 +107,7 @@ def set_mode(principal: Principal, tenant_id: str, body: ModeIn) -> dict[str, An
         details = {
             **mode_dict(row),
             "before": before.mode if before else "NORMAL",
+            "after": row.mode,
             "branch_id": scope_id if body.scope == "branch" else None,
         }
         audit.record(
