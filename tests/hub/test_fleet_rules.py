@@ -4,6 +4,7 @@ backlog, print queue, quarantine, broken chains, stale backups; all resolve by t
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,9 @@ from hub.core.models import utcnow
 from hub.governance.models import BoxAudit
 from hub.incidents import service as incidents
 from hub.ops import fleet, rules
+from hub.sync import health
 from hub.sync.models import Quarantine
+from posdomain import topics
 from scripts.testkit.receivers import WebhookReceiver
 from tests.hub.ops_helpers import add_box, beat, new_tenant
 from tests.hub.test_alerting import _channel
@@ -199,3 +202,33 @@ def test_backup_older_than_its_schedule_alerts_critical(app):
     with tenant_tx(tenant):
         queued = AlertDelivery.select().where(AlertDelivery.tenant_id == tenant).count()
     assert queued == 0  # no channel configured: shown in the feed, nothing queued
+
+
+@pytest.mark.req("FR-500")
+def test_todays_box_heartbeat_shape_is_stored_not_quarantined(app):
+    tenant, [branch] = new_tenant()
+    box = add_box(tenant, branch)
+    raw = json.dumps(
+        {
+            "v": 1,
+            "box_id": box,
+            "online": True,
+            "queued": 2,
+            "ts": utcnow().isoformat(),
+            "devices": {
+                "service": True,
+                "printer": {"state": "paper_out", "detail": "x"},
+                "scanner": {"state": "ok", "detail": ""},
+                "print_queue": 4,
+            },
+        }
+    )
+    health.record_heartbeat(topics.box_status(box), raw.encode(), retained=False)
+    [row] = [r for r in fleet.box_rows(tenant, None) if r["box_id"] == box]
+    assert row["devices"] == {"service": "ok", "printer": "paper_out", "scanner": "ok"}
+    assert row["print_queue"] == 4
+    assert row["state"] == "online"
+    will = json.dumps({"v": 1, "box_id": box, "online": False, "queued": None, "ts": None})
+    health.record_heartbeat(topics.box_status(box), will.encode(), retained=False)
+    [row] = [r for r in fleet.box_rows(tenant, None) if r["box_id"] == box]
+    assert (row["state"], row["print_queue"]) == ("offline", 4)  # the will keeps telemetry
