@@ -64,55 +64,56 @@ def _box_rules(data: dict[str, Any], t: AlertingBody, now: datetime) -> Found:
     return found
 
 
-def _box_specs(x: dict[str, Any], t: AlertingBody, now: datetime) -> list[AlertSpec]:
-    out = []
-    box, branch = x["box_id"], x["branch_id"]
-    if x["state"] != "online" and x["state_for_s"] > t.box_offline_minutes * 60:
-        minutes = int(x["state_for_s"] // 60)
-        out.append(
-            AlertSpec(
-                "BOX_OFFLINE",
-                f"box_offline:{box}",
-                "WARN",
-                f"box {x['name']} {x['state']} for {minutes} min",
-                {"state": x["state"], "since": x["state_since"]},
-                branch,
-                box,
-            )
-        )
+def _offline_spec(x: dict[str, Any], t: AlertingBody) -> AlertSpec | None:
+    if x["state"] == "online" or x["state_for_s"] <= t.box_offline_minutes * 60:
+        return None
+    return AlertSpec(
+        "BOX_OFFLINE",
+        f"box_offline:{x['box_id']}",
+        "WARN",
+        f"box {x['name']} {x['state']} for {int(x['state_for_s'] // 60)} min",
+        {"state": x["state"], "since": x["state_since"]},
+        x["branch_id"],
+        x["box_id"],
+    )
+
+
+def _backlog_spec(x: dict[str, Any], t: AlertingBody) -> AlertSpec | None:
     age = x["oldest_unsynced_age_s"]
-    if age is not None and age > t.sync_backlog_minutes * 60:
-        out.append(
-            AlertSpec(
-                "SYNC_BACKLOG",
-                f"sync_backlog:{box}",
-                "WARN",
-                f"box {x['name']}: oldest unsynced event {int(age // 60)} min old",
-                {"outbox_depth": x["outbox_depth"], "age_s": age},
-                branch,
-                box,
-            )
-        )
+    if age is None or age <= t.sync_backlog_minutes * 60:
+        return None
+    return AlertSpec(
+        "SYNC_BACKLOG",
+        f"sync_backlog:{x['box_id']}",
+        "WARN",
+        f"box {x['name']}: oldest unsynced event {int(age // 60)} min old",
+        {"outbox_depth": x["outbox_depth"], "age_s": age},
+        x["branch_id"],
+        x["box_id"],
+    )
+
+
+def _print_spec(x: dict[str, Any], t: AlertingBody, now: datetime) -> AlertSpec | None:
     oldest = x["print_oldest_at"]
-    if x["print_queue"] and oldest:
-        waited = (now - datetime.fromisoformat(oldest)).total_seconds()
-        if waited > t.print_queue_stuck_minutes * 60:
-            out.append(
-                AlertSpec(
-                    "PRINT_QUEUE_STUCK",
-                    f"print_stuck:{box}",
-                    "WARN",
-                    f"box {x['name']}: {x['print_queue']} print jobs waiting",
-                    {
-                        "queue": x["print_queue"],
-                        "failed": x["print_failed"],
-                        "oldest_s": round(waited),
-                    },
-                    branch,
-                    box,
-                )
-            )
-    return out
+    if not x["print_queue"] or not oldest:
+        return None
+    waited = (now - datetime.fromisoformat(oldest)).total_seconds()
+    if waited <= t.print_queue_stuck_minutes * 60:
+        return None
+    return AlertSpec(
+        "PRINT_QUEUE_STUCK",
+        f"print_stuck:{x['box_id']}",
+        "WARN",
+        f"box {x['name']}: {x['print_queue']} print jobs waiting",
+        {"queue": x["print_queue"], "failed": x["print_failed"], "oldest_s": round(waited)},
+        x["branch_id"],
+        x["box_id"],
+    )
+
+
+def _box_specs(x: dict[str, Any], t: AlertingBody, now: datetime) -> list[AlertSpec]:
+    found = (_offline_spec(x, t), _backlog_spec(x, t), _print_spec(x, t, now))
+    return [spec for spec in found if spec is not None]
 
 
 def _quarantine(data: dict[str, Any], t: AlertingBody, now: datetime) -> Found:
