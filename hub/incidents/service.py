@@ -23,7 +23,7 @@ from hub.governance import audit
 from hub.incidents import containment
 from hub.incidents.models import Incident, IncidentStep
 from posdomain.audit_chain import AuditRecord, Severity
-from posdomain.errors import Conflict, NotFound, Reason, ValidationError
+from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
@@ -134,7 +134,7 @@ def open_incident(
 ) -> dict[str, Any]:
     """Open an incident by hand (DETECT step); branch roles must name one of their branches."""
     if branches is not None and body.branch_id not in branches:
-        raise ValidationError("name one of your branches", Reason.FORBIDDEN_BRANCH)
+        raise Forbidden("name one of your branches", Reason.FORBIDDEN_BRANCH)
     with tenant_tx(tenant_id):
         incident = Incident.create(
             id=uuid.uuid4().hex,
