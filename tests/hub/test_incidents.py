@@ -113,9 +113,9 @@ def test_manager_opens_and_responds_but_cannot_classify_or_flip_flags(app, clien
     made = client.post("/api/v1/incidents", json={"title": "till 2 drawer", "branch_id": branch})
     assert made.status_code == 201
     incident_id = made.get_json()["id"]
-    assert (
-        client.post("/api/v1/incidents", json={"title": "x", "branch_id": other}).status_code == 400
-    )
+    foreign = client.post("/api/v1/incidents", json={"title": "x", "branch_id": other})
+    assert foreign.status_code == 403  # not their branch: refused and audited
+    assert foreign.get_json()["error"]["reason"] == "FORBIDDEN_BRANCH"
     body = {"severity": "WARN", "module": "devices", "scope": "branch", "scope_id": branch}
     assert client.post(f"/api/v1/incidents/{incident_id}/classify", json=body).status_code == 403
     service.classify(owner(tenant), tenant, incident_id, service.ClassifyIn(**body))
