@@ -18,7 +18,7 @@ from hub.alerting.models import AlertChannel
 from hub.alerting.store import SEVERITIES
 from hub.core.db import tenant_tx
 from hub.governance import audit
-from posdomain.errors import NotFound, Reason, ValidationError
+from posdomain.errors import HubReason, NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
 from posdomain.webhooks import new_secret
 
@@ -50,14 +50,14 @@ def validate(body: ChannelIn, allowlist: list[str]) -> None:
     if body.kind not in KINDS:
         raise ValidationError(
             f"unknown channel kind {body.kind!r}; use one of {list(KINDS)}",
-            Reason.UNKNOWN_CHANNEL,
+            HubReason.UNKNOWN_CHANNEL,
         )
     unknown = sorted(set(body.severities) - set(SEVERITIES))
     if unknown:
         raise ValidationError(f"unknown severities {unknown}", Reason.VALIDATION_FAILED)
     if body.kind == "webhook" and not url_allowed(body.target, allowlist):
         raise ValidationError(
-            "webhook URL is not in the allowed list", Reason.WEBHOOK_URL_NOT_ALLOWED
+            "webhook URL is not in the allowed list", HubReason.WEBHOOK_URL_NOT_ALLOWED
         )
     if body.kind == "email" and not _EMAIL.match(body.target):
         raise ValidationError("target must be one e-mail address", Reason.VALIDATION_FAILED)
@@ -123,7 +123,7 @@ def set_enabled(principal: Principal, tenant_id: str, channel_id: str, enabled: 
             AlertChannel.id == channel_id, AlertChannel.tenant_id == tenant_id
         )
         if ch is None:
-            raise NotFound("no such channel", Reason.UNKNOWN_CHANNEL)
+            raise NotFound("no such channel", HubReason.UNKNOWN_CHANNEL)
         ch.enabled = enabled
         ch.save()
         details = {"name": ch.name, "enabled": enabled}

@@ -14,7 +14,7 @@ from hub.governance import audit, versions
 from hub.governance.models import ConfigVersion
 from hub.identity.models import Branch, Tenant
 from posdomain.contract import field_details
-from posdomain.errors import NotFound, PosError, Reason, ValidationError
+from posdomain.errors import HubReason, NotFound, PosError, Reason, ValidationError
 from posdomain.permissions import Principal
 from posdomain.risk import RiskScoring
 from posdomain.tax import parse_tax_config
@@ -112,13 +112,13 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 _RANGE_ERRORS = ("greater_than", "less_than", "greater_than_equal", "less_than_equal")
 
 
-def _schema_reason(kind: str, err: PydanticValidationError) -> Reason:
+def _schema_reason(kind: str, err: PydanticValidationError) -> Reason | HubReason:
     """THRESHOLD_OUT_OF_RANGE / RULES_INVALID for risk and alerting bodies, else generic."""
     if kind not in ("risk", "alerting"):
         return Reason.VALIDATION_FAILED
     if all(e["type"] in _RANGE_ERRORS for e in err.errors()):
-        return Reason.THRESHOLD_OUT_OF_RANGE
-    return Reason.RULES_INVALID
+        return HubReason.THRESHOLD_OUT_OF_RANGE
+    return HubReason.RULES_INVALID
 
 
 def require_tenant(tenant_id: str) -> None:

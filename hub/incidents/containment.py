@@ -22,7 +22,7 @@ from hub.governance import flags
 from hub.pricing import policies
 from hub.risk import modes
 from posdomain.contract import RiskMode
-from posdomain.errors import Conflict, Reason, ValidationError
+from posdomain.errors import Conflict, HubReason, Reason, ValidationError
 from posdomain.permissions import Action, Principal, authorize
 
 ActionKind = Literal["note", "flag_disable", "risk_mode", "policy_lock", "box_release_rollback"]
@@ -58,7 +58,7 @@ def run(
     if body.action == "box_release_rollback":
         raise Conflict(
             "box release rollback is not available yet (no box releases)",
-            Reason.CONTAINMENT_UNAVAILABLE,
+            HubReason.CONTAINMENT_UNAVAILABLE,
         )
     if body.action == "flag_disable":
         authorize(principal, Action.FLAG_FLIP, tenant_id=tenant_id)

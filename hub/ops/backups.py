@@ -24,7 +24,7 @@ from psycopg2.extensions import ISOLATION_LEVEL_REPEATABLE_READ
 from hub.core.db import platform_tx
 from hub.core.models import utcnow
 from hub.ops.models import BackupRun
-from posdomain.errors import PosError, Reason
+from posdomain.errors import HubReason, PosError
 
 DUMP_TIMEOUT_S = 30 * 60
 
@@ -33,7 +33,7 @@ class BackupFailed(PosError):
     """pg_dump or pg_restore failed (message carries its stderr)."""
 
     status = 500
-    default_reason = Reason.BACKUP_FAILED
+    default_reason = HubReason.BACKUP_FAILED
 
 
 def pg_tool(name: str) -> str:

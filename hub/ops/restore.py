@@ -16,7 +16,7 @@ from hub.core.db import platform_tx
 from hub.ops.backups import latest_good, restore_into
 from hub.ops.models import BackupRun
 from hub.ops.restore_drill import recreate_database
-from posdomain.errors import NotFound, Reason
+from posdomain.errors import HubReason, NotFound
 
 
 def pick_backup(backup_id: str | None) -> tuple[str, Path]:
@@ -26,7 +26,7 @@ def pick_backup(backup_id: str | None) -> tuple[str, Path]:
             latest_good() if backup_id is None else BackupRun.get_or_none(BackupRun.id == backup_id)
         )
     if run is None or run.status != "ok" or not Path(run.path).exists():
-        raise NotFound("no such usable backup", Reason.NO_BACKUP)
+        raise NotFound("no such usable backup", HubReason.NO_BACKUP)
     return run.id, Path(run.path)
 
 

@@ -26,7 +26,7 @@ from hub.core.models import utcnow
 from hub.ops import drill_checks
 from hub.ops.backups import latest_good, restore_into
 from hub.ops.models import BackupRun, RestoreDrill
-from posdomain.errors import NotFound, Reason
+from posdomain.errors import HubReason, NotFound
 
 
 def database_url(url: str, name: str) -> str:
@@ -77,7 +77,7 @@ def _latest() -> BackupRun:
     with platform_tx():
         backup = latest_good()
     if backup is None:
-        raise NotFound("no good hub backup to drill: run python -m hub backup", Reason.NO_BACKUP)
+        raise NotFound("no good hub backup to drill: run python -m hub backup", HubReason.NO_BACKUP)
     return backup
 
 

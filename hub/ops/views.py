@@ -13,7 +13,7 @@ from hub.ops.schemas import BackupList, BackupOut, BranchDetailOut, DrillList, D
 from hub.sales.queries import allowed_branches
 from hub.settings import settings
 from hub.web import render_page, target_tenant
-from posdomain.errors import NotFound, Reason, ValidationError
+from posdomain.errors import HubReason, NotFound, Reason, ValidationError
 from posdomain.permissions import Action, Scope
 
 bp = Blueprint("ops", __name__, template_folder="templates")
@@ -57,7 +57,7 @@ def _admin_url() -> str:
     url = current_app.config.get("ADMIN_DATABASE_URL")
     if not url:
         raise ValidationError(
-            "backups need CFPOS_HUB_ADMIN_DATABASE_URL (the owner DSN)", Reason.BACKUP_FAILED
+            "backups need CFPOS_HUB_ADMIN_DATABASE_URL (the owner DSN)", HubReason.BACKUP_FAILED
         )
     return str(url)
 

@@ -27,7 +27,7 @@ from hub.identity.models import Box
 from hub.risk.models import RiskModeChange
 from posdomain.audit_chain import Severity
 from posdomain.contract import RISK_REASONS, RiskMode, RiskModeState
-from posdomain.errors import NotFound, Reason, ValidationError
+from posdomain.errors import HubReason, NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
 
 STRICTNESS = {RiskMode.NORMAL: 0, RiskMode.WARN: 1, RiskMode.BLOCK: 2, RiskMode.READ_ONLY: 3}
@@ -67,7 +67,7 @@ def _check_expiry(expires_at: datetime | None, now: datetime) -> None:
         raise ValidationError("expires_at needs a time zone", Reason.VALIDATION_FAILED)
     if not now < expires_at <= now + MAX_EXPIRY:
         raise ValidationError(
-            "expires_at must lie in the next 90 days", Reason.THRESHOLD_OUT_OF_RANGE
+            "expires_at must lie in the next 90 days", HubReason.THRESHOLD_OUT_OF_RANGE
         )
 
 

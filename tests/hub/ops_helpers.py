@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
+from hub.core import db as hub_db
 from hub.core.db import platform_tx, tenant_tx
 from hub.core.models import utcnow
+from hub.demo.seed import seed_demo
 from hub.identity.models import Box, Branch, Tenant
 from hub.sync.models import BoxHeartbeat
 from posdomain.permissions import Principal, Role
+from tests.hub.conftest import drop_database, make_database
 
 
 def new_tenant(branches: int = 1) -> tuple[str, list[str]]:
@@ -68,3 +73,19 @@ def beat(
             conflict_target=[BoxHeartbeat.box_id],
             update={getattr(BoxHeartbeat, k): v for k, v in row.items() if k != "box_id"},
         ).execute()
+
+
+@contextmanager
+def private_hub(pg_admin_dsn: str) -> Iterator[tuple[str, str]]:
+    """A fresh migrated, seeded hub database bound for the block; (admin_url, app_url).
+
+    Restore drills verify every chain of the whole database: they get one of their own, so
+    a test elsewhere that plants a broken chain on purpose cannot fail them.
+    """
+    admin_url, app_url = make_database(pg_admin_dsn)
+    hub_db.bind(app_url)
+    seed_demo()
+    try:
+        yield admin_url, app_url
+    finally:
+        drop_database(pg_admin_dsn, admin_url)

@@ -16,7 +16,7 @@ from hub.alerting.store import AlertSpec
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.governance.models import AuditLog
-from posdomain.errors import Reason, ValidationError
+from posdomain.errors import HubReason, Reason, ValidationError
 from posdomain.webhooks import verify
 from scripts.testkit.receivers import MailCatcher, WebhookReceiver
 from tests.hub.conftest import login
@@ -140,9 +140,9 @@ def test_bad_channels_are_refused_and_nothing_written(app):
     tenant, _b = new_tenant()
     allow = ["http://127.0.0.1:9/hooks/"]
     cases = [
-        ("pager", "x", Reason.UNKNOWN_CHANNEL),
-        ("webhook", "http://evil.example/hooks/", Reason.WEBHOOK_URL_NOT_ALLOWED),
-        ("webhook", "file:///etc/passwd", Reason.WEBHOOK_URL_NOT_ALLOWED),
+        ("pager", "x", HubReason.UNKNOWN_CHANNEL),
+        ("webhook", "http://evil.example/hooks/", HubReason.WEBHOOK_URL_NOT_ALLOWED),
+        ("webhook", "file:///etc/passwd", HubReason.WEBHOOK_URL_NOT_ALLOWED),
         ("email", "not an address", Reason.VALIDATION_FAILED),
     ]
     for kind, target, reason in cases:

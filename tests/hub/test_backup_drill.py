@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -16,6 +17,7 @@ from hub.ops import backups, fleet, restore_drill, rules
 from hub.ops.models import BackupRun
 from hub.sync.apply import apply_batch
 from tests.hub.conftest import enrol_box, login
+from tests.hub.ops_helpers import private_hub
 from tests.hub.test_inventory_ledger import sale_batch
 
 pytestmark = [pytest.mark.pg]
@@ -23,10 +25,12 @@ TENANT, BRANCH = "t-greenbasket", "b-downtown"
 
 
 @pytest.fixture
-def admin_url(hub_urls) -> str:
+def admin_url(app, pg_admin_dsn) -> Iterator[str]:
+    """The admin URL of a private hub database (drills verify the whole database)."""
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
         pytest.fail("pg_dump/pg_restore missing: apt-get install postgresql-client")
-    return hub_urls[0]
+    with private_hub(pg_admin_dsn) as (admin, _app_url):
+        yield admin
 
 
 def _admin(url: str, sql: str, params: tuple = ()) -> None:
@@ -61,9 +65,10 @@ def test_backup_then_drill_verifies_everything_and_reports_rto_rpo(app, admin_ur
     mine = restore_drill.list_drills(TENANT)[0]["report"]["checks"]
     assert {c["tenant_id"] for c in mine["audit_chains"]["chains"]} == {TENANT}
     assert "diff" not in mine["row_counts"]  # no other tenant's volumes
+    scratch = report["report"]["scratch_database"]
     with psycopg2.connect(admin_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_database WHERE datname LIKE '%%_drill_%%'")
-        assert cur.fetchone()[0] == 0  # the scratch database is gone
+        cur.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (scratch,))
+        assert cur.fetchone()[0] == 0  # the drill's scratch database is gone
 
 
 @pytest.mark.req("FR-700")

@@ -55,7 +55,9 @@ def test_metrics_expose_queues_with_prometheus_names(app, client):
         "cfpos_hub_ingest_batches",
     ):
         assert wanted in names, wanted
-    assert "sale_id" not in text  # no per-sale labels
+    assert "sale_id=" not in text  # no per-sale labels
+    uuid_like = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-")
+    assert not uuid_like.search(text)  # routes are URL rules (<sale_id>), never real ids
     assert 'route="/healthz"' in text
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from hub.ops import scheduler
 from hub.settings import load_settings
+from tests.hub.ops_helpers import private_hub
 
 pytestmark = [pytest.mark.pg]
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,12 @@ def _hub(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 @pytest.mark.req("FR-700", "NFR-004")
 @pytest.mark.slow
-def test_backup_and_restore_drill_commands(hub_urls, tmp_path):
+def test_backup_and_restore_drill_commands(pg_admin_dsn, tmp_path):
+    with private_hub(pg_admin_dsn) as urls:
+        _commands(urls, tmp_path)
+
+
+def _commands(hub_urls: tuple[str, str], tmp_path: Path) -> None:
     env = {
         **os.environ,
         "CFPOS_HUB_DATABASE_URL": hub_urls[1],

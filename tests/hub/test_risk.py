@@ -20,6 +20,7 @@ from hub.risk.models import RiskModeChange
 from hub.sales.models import HubSaleVoid
 from hub.sync import downlink
 from hub.sync.apply import apply_batch
+from posdomain.audit_chain import Severity, next_record
 from posdomain.contract import RiskMode
 from posdomain.errors import ValidationError
 from posdomain.permissions import Role
@@ -87,6 +88,30 @@ def _void(tenant: str, branch: str, box: str, sale_id: str, cashier: str) -> Non
         )
 
 
+def _no_sales(tenant: str, branch: str, box: str, cashier: str, n: int) -> None:
+    """n synced `drawer.no_sale` box audit entries forming a valid box chain."""
+    head = None
+    with tenant_tx(tenant):
+        for _ in range(n):
+            head = next_record(
+                chain=box,
+                head=head,
+                ts=utcnow().isoformat(),
+                actor=f"staff:{cashier}",
+                action="drawer.no_sale",
+                target="nosale",
+                severity=Severity.INFO,
+                details={},
+            )
+            BoxAudit.create(
+                tenant_id=tenant,
+                branch_id=branch,
+                box_id=box,
+                event_id=uuid.uuid4().hex,
+                **head.__dict__,
+            )
+
+
 @pytest.mark.req("FR-701")
 def test_scores_name_the_rules_that_fired_and_their_figures(app):
     tenant, [branch] = new_tenant()
@@ -98,24 +123,7 @@ def test_scores_name_the_rules_that_fired_and_their_figures(app):
     night = today.replace(hour=3)
     ids = _sales(tenant, branch, box, [today, today - timedelta(minutes=5), night], "u-carl")
     _void(tenant, branch, box, ids[0], "u-carl")
-    with tenant_tx(tenant):
-        for i in range(2):
-            BoxAudit.create(
-                tenant_id=tenant,
-                branch_id=branch,
-                box_id=box,
-                event_id=uuid.uuid4().hex,
-                chain=box,
-                seq=i + 1,
-                ts=utcnow().isoformat(),
-                actor="staff:u-carl",
-                action="drawer.no_sale",
-                target="nosale",
-                severity="INFO",
-                details={},
-                prev_hash="0",
-                hash=str(i),
-            )
+    _no_sales(tenant, branch, box, "u-carl", 2)
     done = scoring.score_tenant(tenant)
     assert done["rules_version"] == 1
     scores = {
