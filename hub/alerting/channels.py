@@ -80,7 +80,9 @@ def channel_dict(ch: AlertChannel, secret: str | None = None) -> dict[str, Any]:
     return out
 
 
-def create(principal: Principal, tenant_id: str, body: ChannelIn, allowlist: list[str]) -> dict:  # type: ignore[type-arg]
+def create(
+    principal: Principal, tenant_id: str, body: ChannelIn, allowlist: list[str]
+) -> dict[str, Any]:
     """Create a channel (audited); a webhook's signing secret is returned this once."""
     validate(body, allowlist)
     secret = new_secret() if body.kind == "webhook" else None
@@ -116,7 +118,9 @@ def list_channels(tenant_id: str) -> list[dict[str, Any]]:
         return [channel_dict(c) for c in rows.order_by(AlertChannel.name)]
 
 
-def set_enabled(principal: Principal, tenant_id: str, channel_id: str, enabled: bool) -> dict:  # type: ignore[type-arg]
+def set_enabled(
+    principal: Principal, tenant_id: str, channel_id: str, enabled: bool
+) -> dict[str, Any]:
     """Enable or disable a channel (audited)."""
     with tenant_tx(tenant_id):
         ch = AlertChannel.get_or_none(

@@ -105,7 +105,9 @@ def incident_dict(i: Incident, steps: list[IncidentStep] | None = None) -> dict[
     return out
 
 
-def _step(incident: Incident, step: str, actor: str, rec: AuditRecord, details: dict) -> None:  # type: ignore[type-arg]
+def _step(
+    incident: Incident, step: str, actor: str, rec: AuditRecord, details: dict[str, Any]
+) -> None:
     IncidentStep.create(
         tenant_id=incident.tenant_id,
         incident_id=incident.id,
@@ -119,7 +121,9 @@ def _step(incident: Incident, step: str, actor: str, rec: AuditRecord, details: 
     )
 
 
-def _audit(who: Principal | None, incident: Incident, action: str, details: dict) -> AuditRecord:  # type: ignore[type-arg]
+def _audit(
+    who: Principal | None, incident: Incident, action: str, details: dict[str, Any]
+) -> AuditRecord:
     severity = Severity.WARN if incident.severity == "CRITICAL" else Severity.INFO
     body = {**details, "incident_id": incident.id, "branch_id": incident.branch_id}
     if who is None:

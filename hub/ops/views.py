@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 
@@ -24,7 +26,7 @@ def _fleet_scope() -> tuple[str, list[str] | None]:
     return tenant, allowed_branches(principal, scope, request.args.get("branch_id") or None)
 
 
-def _branch(tenant: str, branches: list[str] | None, branch_id: str) -> dict:  # type: ignore[type-arg]
+def _branch(tenant: str, branches: list[str] | None, branch_id: str) -> dict[str, Any]:
     if branches is not None and branch_id not in branches:
         raise NotFound("no such branch", Reason.UNKNOWN_BRANCH)
     detail = fleet.branch_detail(tenant, branches, branch_id)

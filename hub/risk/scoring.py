@@ -145,7 +145,9 @@ def _sync_alerts(tenant_id: str, found: list[AlertSpec]) -> None:
             alerting.resolve_key(tenant_id, key)
 
 
-def list_scores(tenant_id: str, branches: list[str] | None, kind: str | None) -> list[dict]:  # type: ignore[type-arg]
+def list_scores(
+    tenant_id: str, branches: list[str] | None, kind: str | None
+) -> list[dict[str, Any]]:
     """Stored scores, highest first (branch roles: their branches' rows only)."""
     with tenant_tx(tenant_id):
         query = RiskScore.select().where(RiskScore.tenant_id == tenant_id)
