@@ -14,6 +14,11 @@ test-fast:
     scripts/ensure-services.sh
     python -m pytest -q -n 2 --ignore=tests/e2e --ignore=tests/faults
 
+# Release Governance smoke tier (tests marked smoke: risk WARN / READ_ONLY / BLOCK, ...)
+smoke:
+    scripts/ensure-services.sh
+    python -m pytest -q -m smoke
+
 # ruff lint + format check
 lint:
     ruff check .
