@@ -14,6 +14,11 @@ test-fast:
     scripts/ensure-services.sh
     python -m pytest -q -n 2 --ignore=tests/e2e --ignore=tests/faults
 
+# Release Governance smoke tier (tests marked smoke: risk WARN / READ_ONLY / BLOCK, ...)
+smoke:
+    scripts/ensure-services.sh
+    python -m pytest -q -m smoke
+
 # ruff lint + format check
 lint:
     ruff check .
@@ -32,9 +37,14 @@ fmt:
 demo *ARGS:
     python -m scripts.demo {{ARGS}}
 
-# Hub web app under gunicorn (production style); needs CFPOS_HUB_DATABASE_URL
+# Hub web app under gunicorn (production style); needs CFPOS_HUB_DATABASE_URL.
+# Prometheus multiprocess mode: hub/gunicorn_conf.py wipes PROMETHEUS_MULTIPROC_DIR at start.
 hub-serve:
-    gunicorn --workers 2 --bind ${CFPOS_HUB_BIND:-127.0.0.1:8000} 'hub.app:create_app()'
+    PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-var/prometheus} gunicorn -c hub/gunicorn_conf.py --workers 2 --bind ${CFPOS_HUB_BIND:-127.0.0.1:8000} 'hub.app:create_app()'
+
+# Operations jobs on their schedules: alert rules and delivery, risk scores, backups, drill
+scheduler:
+    python -m hub scheduler
 
 # Benchmarks (print the numbers; not part of the normal test run)
 bench:

@@ -15,12 +15,14 @@ from hub.core.models import utcnow
 from hub.demo.seed import seed_demo
 from hub.governance import audit
 from hub.migrate import migrate
+from hub.ops import backups, jobs, restore, restore_drill, scheduler
 from hub.settings import HubSettings, SettingsError, load_settings
-from hub.sync import downlink
+from hub.sync import downlink, resend
 from hub.sync.worker import IngestWorker
 from posdomain.obs import configure_logging, log_event
 
 log = logging.getLogger("hub.cli")
+OPS_ONCE = ("alerts-evaluate", "alerts-deliver", "risk-score")
 
 
 def cmd_migrate(cfg: HubSettings) -> int:
@@ -82,11 +84,77 @@ def cmd_mqtt_config(cfg: HubSettings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(cfg: HubSettings) -> int:
+    """Take one hub backup now (pg_dump, retention)."""
+    hub_db.bind(cfg.hub_database_url)
+    admin = cfg.hub_admin_database_url or cfg.hub_database_url
+    print(json.dumps(backups.run_backup(admin, cfg.backup_dir, cfg.backup_keep), indent=2))
+    return 0
+
+
+def cmd_restore_drill(cfg: HubSettings) -> int:
+    """Restore the newest backup into scratch, verify, report RTO/RPO; exit 3 if not ok."""
+    hub_db.bind(cfg.hub_database_url)
+    admin = cfg.hub_admin_database_url or cfg.hub_database_url
+    report = restore_drill.restore_drill(admin, cfg.rto_target_seconds, cfg.rpo_target_seconds)
+    jobs.evaluate_alerts()  # RESTORE_DRILL_OVER_TARGET right away, not at the next pass
+    print(json.dumps(report, indent=2))
+    return 0 if report["ok"] else 3
+
+
+def cmd_restore(cfg: HubSettings, args: argparse.Namespace) -> int:
+    """Replace the hub database with a backup, then ask every box to resend (NFR-004)."""
+    if not args.yes:
+        print("hub: restore replaces the hub database; pass --yes", file=sys.stderr)
+        return 2
+    admin = cfg.hub_admin_database_url or cfg.hub_database_url
+    hub_db.bind(cfg.hub_database_url)
+    backup_id, path = restore.pick_backup(args.backup)
+    hub_db.disconnect_all()
+    done = restore.restore_database(admin, path)
+    done["resend"] = resend.record_restore()
+    done["down_published"] = downlink.publish_all(*cfg.mqtt_host_port())
+    done["backup_id"] = backup_id
+    print(json.dumps(done, indent=2))
+    return 0
+
+
+def cmd_scheduler(cfg: HubSettings) -> int:
+    """Run the operations jobs on their schedules until interrupted."""
+    hub_db.bind(cfg.hub_database_url)
+    scheduler.build(cfg).start()
+    return 0
+
+
+def cmd_ops_once(cfg: HubSettings, which: str) -> int:
+    """Run one operations job once (alerts-evaluate, alerts-deliver, risk-score)."""
+    hub_db.bind(cfg.hub_database_url)
+    runs = {
+        "alerts-evaluate": jobs.evaluate_alerts,
+        "alerts-deliver": lambda: jobs.deliver_alerts(cfg),
+        "risk-score": jobs.score_risk,
+    }
+    print(json.dumps(runs[which](), indent=2, default=str))
+    return 0
+
+
 def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hub")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    for name in ("migrate", "seed-demo", "ingest", "publish-down"):
+    for name in (
+        "migrate",
+        "seed-demo",
+        "ingest",
+        "publish-down",
+        "backup",
+        "restore-drill",
+        "scheduler",
+        *OPS_ONCE,
+    ):
         sub.add_parser(name)
+    restore_cmd = sub.add_parser("restore", help="replace the hub database with a backup")
+    restore_cmd.add_argument("--backup", default=None, help="backup id (default: newest good)")
+    restore_cmd.add_argument("--yes", action="store_true", help="really replace the database")
     serve = sub.add_parser("serve")
     serve.add_argument("--host", default=cfg.hub_host)
     serve.add_argument("--port", type=int, default=cfg.hub_port)
@@ -115,11 +183,18 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_mqtt_config(cfg, args)
     if args.cmd == "verify-audit":
         return cmd_verify_audit(cfg, args.write_checkpoint)
+    if args.cmd == "restore":
+        return cmd_restore(cfg, args)
+    if args.cmd in OPS_ONCE:
+        return cmd_ops_once(cfg, args.cmd)
     handlers = {
         "migrate": cmd_migrate,
         "seed-demo": cmd_seed,
         "ingest": cmd_ingest,
         "publish-down": cmd_publish_down,
+        "backup": cmd_backup,
+        "restore-drill": cmd_restore_drill,
+        "scheduler": cmd_scheduler,
     }
     return handlers[args.cmd](cfg)
 

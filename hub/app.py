@@ -12,6 +12,7 @@ import yaml
 from flask import Flask, jsonify
 
 from hub import web
+from hub.alerting import views as alerting_views
 from hub.boxes import views as box_views
 from hub.catalog import api as catalog_api
 from hub.catalog import pages as catalog_pages
@@ -20,8 +21,13 @@ from hub.governance import audit
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
 from hub.identity import auth_views, user_views
+from hub.incidents import views as incident_views
 from hub.inventory import views as inventory_views
+from hub.ops import metrics
+from hub.ops import views as ops_views
 from hub.pricing import views as pricing_views
+from hub.risk import guard as risk_guard
+from hub.risk import views as risk_views
 from hub.sales import pages as sales_pages
 from hub.sales import views as sales_views
 from hub.settings import mqtt_host_port, settings
@@ -45,6 +51,10 @@ BLUEPRINTS = (
     sync_views,
     box_views,
     pricing_views,
+    alerting_views,
+    ops_views,
+    risk_views,
+    incident_views,
 )
 
 
@@ -85,6 +95,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.permanent_session_lifetime = timedelta(seconds=app.config["IDLE_TIMEOUT_SECONDS"])
     hub_db.bind(app.config["DATABASE_URL"])
     web.init_app(app)
+    metrics.init_app(app)
+    risk_guard.init_app(app)
     for area in BLUEPRINTS:
         app.register_blueprint(area.bp)
     app.add_url_rule("/api/openapi.json", "openapi", _openapi)

@@ -52,6 +52,21 @@ class HubSettings(BaseSettings):
     hub_host: str = "127.0.0.1"
     hub_port: int = Field(default=8000, ge=1, le=65535)
     demo_box_id: str = "box-downtown-1"
+    # operations (FR-500, FR-501, FR-700): see docs/operations.md
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
+    ingest_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_token: SecretStr | None = None
+    alert_webhook_allowlist: list[str] = Field(default_factory=list)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "cfpos-alerts@localhost"
+    backup_dir: Path = Path("var/backups")
+    backup_keep: int = Field(default=14, ge=1, le=1000)
+    backup_interval_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    rto_target_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)  # NFR-004
+    rpo_target_seconds: int = Field(default=15 * 60, ge=60, le=24 * 3600)  # NFR-004
 
     @model_validator(mode="before")
     @classmethod

@@ -106,9 +106,60 @@ class DownKind(StrEnum):
     FLAGS = "flags"
     RISK = "risk"
     PRICING = "pricing"
+    RESEND = "resend"
 
 
 DOWN_KINDS: tuple[DownKind, ...] = tuple(DownKind)
+
+
+# --- risk modes (FR-701) and the post-restore resend request (NFR-004) ----------------------
+
+
+class RiskMode(StrEnum):
+    """What a scope may do: NORMAL, WARN (banner), READ_ONLY (no writes), BLOCK (no sales)."""
+
+    NORMAL = "NORMAL"
+    WARN = "WARN"
+    READ_ONLY = "READ_ONLY"
+    BLOCK = "BLOCK"
+
+
+# the stable reason code a refused (or warned) till action shows, per mode
+RISK_REASONS = {"WARN": "RISK_WARN", "READ_ONLY": "RISK_READ_ONLY", "BLOCK": "RISK_BLOCKED"}
+
+
+class RiskModeState(BaseModel):
+    """The risk mode in force for one box, as the `risk` down body carries it (`mode_state`).
+
+    `scope` names where it was set (tenant, branch or box; the strictest wins). A box
+    enforces it only when `enforced` is true (tenant flag `risk_enforcement`), keeps
+    enforcing it while offline and after a restart, and treats it as NORMAL once its own
+    clock passes `expires_at`.
+    """
+
+    mode: RiskMode = RiskMode.NORMAL
+    enforced: bool = False
+    scope: str | None = Field(default=None, pattern=r"^(tenant|branch|box)$")
+    scope_id: str | None = None
+    reason: str = ""
+    reason_code: str | None = None
+    set_by: str | None = None
+    set_at: str | None = None
+    expires_at: str | None = None
+
+
+class ResendRequest(BaseModel):
+    """Body of the `resend` down message: resend every event with seq > `after_seq`.
+
+    Published retained after a hub restore, one version per restore. The box applies a
+    version once: it marks its kept outbox rows above `after_seq` unacked and publishes them
+    again; the hub deduplicates on event id, so resending too much is harmless.
+    """
+
+    restore_id: str
+    after_seq: int = Field(ge=0)
+    restored_at: str
+    reason: str = "hub_restore"
 
 
 # --- branding ---------------------------------------------------------------------------------

@@ -93,21 +93,40 @@ class Reason(StrEnum):
     INTERNAL = "INTERNAL"
 
 
+class HubReason(StrEnum):
+    """Stable reason codes only the hub answers with today (operations: FR-501, FR-700,
+    FR-701, FR-702). Apart from `Reason` because every `Reason` needs a message in the box's
+    catalogs, and the box never returns these. When the box enforces risk modes (its half of
+    FR-701) the RISK_* codes move into `Reason` with their till messages; the strings stay.
+    """
+
+    RISK_WARN = "RISK_WARN"
+    RISK_READ_ONLY = "RISK_READ_ONLY"
+    RISK_BLOCKED = "RISK_BLOCKED"
+    UNKNOWN_CHANNEL = "UNKNOWN_CHANNEL"
+    WEBHOOK_URL_NOT_ALLOWED = "WEBHOOK_URL_NOT_ALLOWED"
+    RULES_INVALID = "RULES_INVALID"
+    THRESHOLD_OUT_OF_RANGE = "THRESHOLD_OUT_OF_RANGE"
+    CONTAINMENT_UNAVAILABLE = "CONTAINMENT_UNAVAILABLE"
+    BACKUP_FAILED = "BACKUP_FAILED"
+    NO_BACKUP = "NO_BACKUP"
+
+
 class PosError(Exception):
     """Base of every expected error: carries an HTTP status and a stable reason code."""
 
     status = 400
-    default_reason = Reason.VALIDATION_FAILED
+    default_reason: Reason | HubReason = Reason.VALIDATION_FAILED
 
     def __init__(
         self,
         message: str,
-        reason: Reason | None = None,
+        reason: Reason | HubReason | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.reason = reason or self.default_reason
+        self.reason: Reason | HubReason = reason or self.default_reason
         self.details = details or {}
 
     def to_dict(self) -> dict[str, Any]:

@@ -61,6 +61,16 @@ class Action(StrEnum):
     STOCK_READ = "stock.read"  # on hand, movement history, alerts (REP-O inventory reports)
     TRANSFER = "stock.transfer"  # branch transfer request / dispatch / receive / cancel
     RECONCILE = "sync.reconcile"  # resolve reconciliation-queue items (FR-303)
+    ALERT_READ = "alert.read"  # alert feed, fleet dashboard (FR-501, FR-P7-1001..1004)
+    ALERT_ACK = "alert.ack"  # acknowledge / resolve an alert
+    ALERT_CONFIGURE = "alert.configure"  # channels and alert thresholds (like config edit)
+    RISK_READ = "risk.read"  # risk scores and the modes in force
+    INCIDENT_READ = "incident.read"
+    INCIDENT_OPEN = "incident.open"  # open by hand, add responses (BRANCH_MANAGER: B)
+    INCIDENT_RESPOND = "incident.respond"
+    INCIDENT_MANAGE = "incident.manage"  # classify and resolve
+    BACKUP_RUN = "backup.run"  # run a backup or a restore drill
+    BACKUP_READ = "backup.read"  # backup runs and drill reports
 
 
 P, T, B, S = Scope.PLATFORM, Scope.TENANT, Scope.BRANCH, Scope.SELF
@@ -95,6 +105,18 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     Action.STOCK_READ: {_TO: T, _AU: T, _BM: B, _SV: B, _IC: B},
     Action.TRANSFER: {_TO: T, _BM: B, _IC: B},
     Action.RECONCILE: {_TO: T, _BM: B},
+    Action.ALERT_READ: {_AO: P, _TO: T, _AU: T, _BM: B, _SV: B, _FT: B},
+    Action.ALERT_ACK: {_AO: P, _TO: T, _BM: B},
+    Action.ALERT_CONFIGURE: {_AO: P, _TO: T},
+    Action.RISK_READ: {_AO: P, _TO: T, _AU: T, _BM: B},
+    # "incidents: open/classify/respond/resolve — P, T, AUDITOR read, BR_MGR open, respond"
+    Action.INCIDENT_READ: {_AO: P, _TO: T, _AU: T, _BM: B},
+    Action.INCIDENT_OPEN: {_AO: P, _TO: T, _BM: B},
+    Action.INCIDENT_RESPOND: {_AO: P, _TO: T, _BM: B},
+    Action.INCIDENT_MANAGE: {_AO: P, _TO: T},
+    # "backups, restore drill — P, T (own data), AUDITOR read reports"
+    Action.BACKUP_RUN: {_AO: P},
+    Action.BACKUP_READ: {_AO: P, _TO: T, _AU: T},
 }
 
 # roles a BRANCH_MANAGER may grant ("manage users and roles: B (<= SUPERVISOR)")

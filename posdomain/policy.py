@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from posdomain.canonical import canonical_json
-from posdomain.errors import PosError, Reason, ValidationError
+from posdomain.errors import HubReason, PosError, Reason, ValidationError
 from posdomain.money import parse_money
 
 POLICY_KINDS = ("multibuy", "percent", "amount", "bxgy", "mix_match")
@@ -132,7 +132,7 @@ class PolicyRejection:
 
     policy_id: str
     policy_version: int | None
-    reason: Reason
+    reason: Reason | HubReason
     message: str
 
 

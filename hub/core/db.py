@@ -90,3 +90,12 @@ def platform_tx() -> Iterator[None]:
         if is_postgres():
             db.execute_sql("SELECT set_config('app.platform', 'on', true)")
         yield
+
+
+def disconnect_all() -> None:
+    """Close this thread's connection and every pooled one (before the database is replaced)."""
+    if not db.is_closed():
+        db.close()
+    close_all = getattr(db.obj, "close_all", None)
+    if close_all is not None:
+        close_all()

@@ -45,10 +45,16 @@ def _enable_advanced_discounts(tenant_id: str) -> None:
             version=1,
             updated_by=SEED_ACTOR,
         )
-        details = {"tenant_id": tenant_id, "flag": "advanced_discounts", "before": False,
-                   "after": True, "reason": "demo seed"}  # fmt: skip
-        audit.append(tenant_id, SEED_ACTOR, "flag.flipped", "flag:advanced_discounts",
-                     details=details)  # fmt: skip
+        details = {
+            "tenant_id": tenant_id,
+            "flag": "advanced_discounts",
+            "before": False,
+            "after": True,
+            "reason": "demo seed",
+        }
+        audit.append(
+            tenant_id, SEED_ACTOR, "flag.flipped", "flag:advanced_discounts", details=details
+        )
         versions.bump(tenant_id, "flags")
         versions.bump(tenant_id, "pricing")
 

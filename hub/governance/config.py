@@ -14,11 +14,12 @@ from hub.governance import audit, versions
 from hub.governance.models import ConfigVersion
 from hub.identity.models import Branch, Tenant
 from posdomain.contract import field_details
-from posdomain.errors import NotFound, PosError, Reason, ValidationError
+from posdomain.errors import HubReason, NotFound, PosError, Reason, ValidationError
 from posdomain.permissions import Principal
+from posdomain.risk import RiskScoring
 from posdomain.tax import parse_tax_config
 
-EDITABLE_KINDS = ("branding", "tax", "pricing", "risk")
+EDITABLE_KINDS = ("branding", "tax", "pricing", "risk", "alerting")
 # the demo catalog is kept as a versioned document until issue 3 brings a products table
 ALL_KINDS = (*EDITABLE_KINDS, "catalog")
 # kinds a branch may override (FR-302 "per tenant/branch"); the rest are tenant-wide
@@ -81,11 +82,24 @@ class PricingBody(_Body):
 
 
 class RiskBody(BaseModel):
-    """Risk config body (mode; other keys kept)."""
+    """Risk config body: mode, scoring rules and thresholds (FR-701); other keys kept."""
 
     model_config = ConfigDict(extra="allow")
 
     mode: str = Field(default="observe", pattern=r"^(observe|enforce)$")
+    scoring: RiskScoring | None = None
+
+
+class AlertingBody(_Body):
+    """Alert rule thresholds per tenant (FR-501); every value bounded."""
+
+    box_offline_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    heartbeat_interval_seconds: int = Field(default=5, ge=1, le=600)
+    missed_heartbeats: int = Field(default=3, ge=1, le=100)
+    sync_backlog_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)
+    print_queue_stuck_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    quarantine_growth: int = Field(default=10, ge=1, le=100_000)
+    backup_max_age_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -93,7 +107,18 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "tax": TaxBody,
     "pricing": PricingBody,
     "risk": RiskBody,
+    "alerting": AlertingBody,
 }
+_RANGE_ERRORS = ("greater_than", "less_than", "greater_than_equal", "less_than_equal")
+
+
+def _schema_reason(kind: str, err: PydanticValidationError) -> Reason | HubReason:
+    """THRESHOLD_OUT_OF_RANGE / RULES_INVALID for risk and alerting bodies, else generic."""
+    if kind not in ("risk", "alerting"):
+        return Reason.VALIDATION_FAILED
+    if all(e["type"] in _RANGE_ERRORS for e in err.errors()):
+        return HubReason.THRESHOLD_OUT_OF_RANGE
+    return HubReason.RULES_INVALID
 
 
 def require_tenant(tenant_id: str) -> None:
@@ -114,8 +139,10 @@ def validate_body(kind: str, body: dict[str, Any], exponent: int = 2) -> dict[st
         clean = SCHEMAS[kind].model_validate(body).model_dump(mode="json")
     except PydanticValidationError as err:
         raise ValidationError(
-            f"invalid {kind} config", Reason.VALIDATION_FAILED, field_details(err)
+            f"invalid {kind} config", _schema_reason(kind, err), field_details(err)
         ) from err
+    if kind == "risk" and clean.get("scoring") is None:
+        clean.pop("scoring", None)  # optional: bodies without rules stay as they were
     if kind == "pricing" and clean.get("timezone") is None:
         clean.pop("timezone", None)  # optional: stored bodies stay as they were without it
     if kind == "tax":

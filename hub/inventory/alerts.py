@@ -4,6 +4,10 @@
 touched (branch, product) is already held, so two writers cannot both see the crossing).
 Alerts are stored in that transaction and handed to the alert channel only after the
 commit (`deliver_after_commit`), so a rolled-back movement never pages anyone.
+
+Low stock is also one rule of the general alerting (FR-501, `hub.alerting`): the crossing
+opens the `LOW_STOCK` alert of key `low_stock:{branch}:{product}` in the same transaction
+(queued to the tenant's channels), recovery resolves it, acknowledging acknowledges it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from hub.alerting import store as alerting
+from hub.alerting.store import AlertSpec
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
@@ -73,6 +79,10 @@ def alert_dict(a: StockAlert) -> dict[str, Any]:
     }
 
 
+def _alert_key(key: StockKey) -> str:
+    return f"low_stock:{key[0]}:{key[1]}"
+
+
 def _raise_alert(tenant_id: str, key: StockKey, stock: int, point: int) -> None:
     alert = StockAlert.create(
         id=str(uuid.uuid4()),
@@ -84,6 +94,15 @@ def _raise_alert(tenant_id: str, key: StockKey, stock: int, point: int) -> None:
         on_hand_milli=stock,
         reorder_point_milli=point,
     )
+    spec = AlertSpec(
+        rule=LOW_STOCK,
+        key=_alert_key(key),
+        severity="WARN",
+        summary=f"{key[1]} below its reorder point in {key[0]}",
+        details={"on_hand": format_qty(stock), "reorder_point": format_qty(point)},
+        branch_id=key[0],
+    )
+    alerting.raise_alert(tenant_id, spec)
     pending = _pending.get()
     if pending is None:  # no caller collecting: deliver now (the write already happened)
         current_channel().send(alert_dict(alert))
@@ -127,6 +146,8 @@ def evaluate(tenant_id: str, keys: Iterable[StockKey]) -> None:
             continue
         if threshold is not None and below:
             _raise_alert(tenant_id, key, stock[key], threshold)
+        else:
+            alerting.resolve_key(tenant_id, _alert_key(key))
         branch_id, product_id = key
         if state is None:
             StockAlertState.create(
@@ -204,4 +225,5 @@ def acknowledge(principal: Principal, branches: list[str] | None, alert_id: str)
             alert.save()
             details = {"branch_id": alert.branch_id, "product_id": alert.product_id}
             audit.record(principal, "stock.alert_ack", f"alert:{alert.id}", details=details)
+            alerting.acknowledge_key(principal, _alert_key((alert.branch_id, alert.product_id)))
         return alert_dict(alert)

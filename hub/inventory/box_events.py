@@ -79,9 +79,15 @@ def record_sales(tenant_id: str, branch_id: str, sales: list[SaleStock]) -> list
         if sale.event_id not in booked:
             for n, (pid, milli) in enumerate(sale.lines, 1):
                 spec = MovementSpec(
-                    branch_id, pid, milli, "sale", None, sale.sale_id, sale.occurred_at,
+                    branch_id,
+                    pid,
+                    milli,
+                    "sale",
+                    None,
+                    sale.sale_id,
+                    sale.occurred_at,
                     sale.event_id,
-                )  # fmt: skip
+                )
                 items.append((spec, f"event:{sale.event_id}#{n}", f"sale:{sale.sale_id}"))
                 running[pid] += milli
         after.append({pid: running[pid] for pid, _q in sale.lines})

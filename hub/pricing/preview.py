@@ -132,13 +132,18 @@ def preview_basket(tenant_id: str, body: BasketPreviewIn) -> dict[str, Any]:
     )
     taxed = compute_tax(
         [
-            TaxLine(pl.line_id, products[pl.product_id]["tax_class"], pl.amount, pl.qty,
-                    bool(products[pl.product_id]["is_deposit"]))
+            TaxLine(
+                pl.line_id,
+                products[pl.product_id]["tax_class"],
+                pl.amount,
+                pl.qty,
+                bool(products[pl.product_id]["is_deposit"]),
+            )
             for pl in priced.lines
         ],
         parse_tax_config(ctx["tax"], exponent),
         cash=body.cash,
-    )  # fmt: skip
+    )
     return _result(at, body, priced, taxed, products)
 
 

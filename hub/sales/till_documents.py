@@ -87,32 +87,53 @@ def _refund(box: Box, ev: EventEnvelope) -> None:
     if total > 0:
         raise ValidationError("a refund total is never positive", Reason.MALFORMED_MESSAGE)
     BoxRefund.create(
-        id=body.refund_id, **_ids(box, ev), receipt_no=body.receipt_no, sale_id=body.sale_id,
-        original_receipt_no=body.original_receipt_no, with_receipt=body.with_receipt,
-        cashier_id=body.cashier_id, approver_id=body.approver_id, reason_code=body.reason_code,
-        currency=body.currency, exponent=exp, total_minor=total,
+        id=body.refund_id,
+        **_ids(box, ev),
+        receipt_no=body.receipt_no,
+        sale_id=body.sale_id,
+        original_receipt_no=body.original_receipt_no,
+        with_receipt=body.with_receipt,
+        cashier_id=body.cashier_id,
+        approver_id=body.approver_id,
+        reason_code=body.reason_code,
+        currency=body.currency,
+        exponent=exp,
+        total_minor=total,
         tax_minor=parse_minor(body.tax_total, exp, "tax_total"),
         cash_rounding_minor=parse_minor(body.cash_rounding, exp, "cash_rounding"),
-        tenders=body.tenders, lines=body.lines, completed_at=body.completed_at,
-    )  # fmt: skip
+        tenders=body.tenders,
+        lines=body.lines,
+        completed_at=body.completed_at,
+    )
 
 
 def _void(box: Box, ev: EventEnvelope) -> None:
     body = VoidIn.model_validate(ev.payload)
     HubSaleVoid.create(
-        sale_id=body.sale_id, **_ids(box, ev), receipt_no=body.receipt_no,
-        cashier_id=body.cashier_id, approver_id=body.approver_id, reason_code=body.reason_code,
-        total_minor=parse_minor(body.total, body.exponent, "total"), voided_at=body.voided_at,
-    )  # fmt: skip
+        sale_id=body.sale_id,
+        **_ids(box, ev),
+        receipt_no=body.receipt_no,
+        cashier_id=body.cashier_id,
+        approver_id=body.approver_id,
+        reason_code=body.reason_code,
+        total_minor=parse_minor(body.total, body.exponent, "total"),
+        voided_at=body.voided_at,
+    )
 
 
 def _shift(box: Box, ev: EventEnvelope) -> None:
     body = ShiftClosedIn.model_validate(ev.payload)
     ShiftReport.create(
-        shift_id=body.shift_id, **_ids(box, ev), z_no=body.z_no, till=body.till,
-        cashier_id=body.cashier_id, opened_at=body.opened_at, closed_at=body.as_of,
-        net_total_minor=body.net_total_minor, body=ev.payload,
-    )  # fmt: skip
+        shift_id=body.shift_id,
+        **_ids(box, ev),
+        z_no=body.z_no,
+        till=body.till,
+        cashier_id=body.cashier_id,
+        opened_at=body.opened_at,
+        closed_at=body.as_of,
+        net_total_minor=body.net_total_minor,
+        body=ev.payload,
+    )
 
 
 def apply_till_event(box: Box, ev: EventEnvelope) -> None:

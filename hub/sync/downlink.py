@@ -27,6 +27,8 @@ from hub.governance.models import ConfigVersion, DownState
 from hub.identity.models import Box, Tenant, User
 from hub.pricing import policies as pricing_policies
 from hub.pricing.policies import policy_key
+from hub.risk.modes import state_for
+from hub.sync.resend import resend_body
 from posdomain import topics
 from posdomain.contract import DOWN_KINDS
 from posdomain.envelope import DownMessage, encode, utcnow
@@ -70,15 +72,25 @@ def _staff_body(tenant_id: str, branch_id: str) -> dict[str, Any]:
     return {"staff": staff}
 
 
-def _body(tenant_id: str, branch_id: str, kind: str) -> dict[str, Any]:
+def _risk_body(box: Box) -> dict[str, Any]:
+    """The tenant's risk config plus the mode in force for this box (docs/CONTRACT.md)."""
+    body = _latest_body(box.tenant_id, "risk")
+    body["mode_state"] = state_for(box.tenant_id, [box.branch_id], box.box_id).model_dump()
+    return body
+
+
+def _body(box: Box, kind: str) -> dict[str, Any]:
+    tenant_id, branch_id = box.tenant_id, box.branch_id
+    if kind == "risk":
+        return _risk_body(box)
+    if kind == "resend":
+        return resend_body(box)
     if kind == "staff":
         return _staff_body(tenant_id, branch_id)
     if kind == "catalog":  # the small head; boxes catch up with BoxRequest (catalog_sync)
         return head_body(current_version(tenant_id))
     if kind == "flags":
         return flag_values(tenant_id)
-    if kind == "risk":
-        return _latest_body(tenant_id, "risk")
     if kind == "pricing":  # verified before publishing: an unverifiable row is left out
         return pricing_policies.down_body(tenant_id)
     pricing = _latest_body(tenant_id, "pricing")
@@ -113,7 +125,7 @@ def messages_for_box(box: Box) -> list[tuple[str, DownMessage]]:
             tenant_id=box.tenant_id,
             branch_id=box.branch_id,
             issued_at=utcnow(),
-            body=_body(box.tenant_id, box.branch_id, kind),
+            body=_body(box, kind),
         )
         out.append((topics.box_down(box.box_id, kind), msg))
     return out

@@ -29,6 +29,15 @@ from posdomain import topics
 from posdomain.errors import Reason, ValidationError
 
 SKEW_MAX_AGE = timedelta(hours=1)
+TELEMETRY = {
+    "version",
+    "print_queue",
+    "print_failed",
+    "print_oldest_at",
+    "disk_free_bytes",
+    "disk_total_bytes",
+    "devices",
+}
 
 
 def late_window() -> timedelta:
@@ -47,6 +56,38 @@ class Heartbeat(BaseModel):
     queued: int | None = Field(default=None, ge=0)
     ts: datetime | None = None
     oldest_unsynced_at: datetime | None = None
+    # FR-500 telemetry a box may add (docs/sync-protocol.md "Heartbeat"); all optional
+    version: str | None = Field(default=None, max_length=40)
+    print_queue: int | None = Field(default=None, ge=0)
+    print_failed: int | None = Field(default=None, ge=0)
+    print_oldest_at: datetime | None = None
+    disk_free_bytes: int | None = Field(default=None, ge=0)
+    disk_total_bytes: int | None = Field(default=None, ge=0)
+    # today's box sends {"service": bool, "<device>": {"state", "detail"}, "print_queue": n}
+    devices: dict[str, Any] | None = Field(default=None, max_length=32)
+
+
+def _device_state(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "ok" if value else "down"
+    if isinstance(value, dict) and value.get("state") is not None:
+        return str(value["state"])[:40]
+    return None
+
+
+def telemetry(beat: Heartbeat) -> dict[str, Any]:
+    """The FR-500 fields of a heartbeat as stored: device name → state, print queue depth.
+
+    Odd device data never refuses a heartbeat: what cannot be read is left out.
+    """
+    out = beat.model_dump(include=TELEMETRY - {"devices"}, exclude_none=True)
+    if beat.devices is not None:
+        states = {str(k)[:40]: _device_state(v) for k, v in beat.devices.items()}
+        out["devices"] = {k: v for k, v in states.items() if v is not None}
+        queue = beat.devices.get("print_queue")
+        if "print_queue" not in out and isinstance(queue, int) and queue >= 0:
+            out["print_queue"] = queue
+    return out
 
 
 def parse_heartbeat(topic: str, raw: bytes) -> Heartbeat:
@@ -83,6 +124,7 @@ def record_heartbeat(topic: str, raw: bytes, *, retained: bool) -> Heartbeat | N
         "oldest_unsynced_at": beat.oldest_unsynced_at,
         "box_ts": beat.ts,
         "received_at": now,
+        **telemetry(beat),  # only what the beat carries: a last will keeps the rest
     }
     if beat.ts is not None and not retained:
         row["clock_skew_seconds"] = (now - beat.ts).total_seconds()

@@ -3,7 +3,15 @@ box heartbeats."""
 
 from __future__ import annotations
 
-from peewee import AutoField, BigIntegerField, BlobField, BooleanField, FloatField, TextField
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BlobField,
+    BooleanField,
+    CompositeKey,
+    FloatField,
+    TextField,
+)
 
 from hub.core.models import BaseModel, JsonField, UtcField, utcnow
 
@@ -75,6 +83,28 @@ class BoxHeartbeat(BaseModel):
     received_at = UtcField(default=utcnow)
     clock_skew_seconds = FloatField(null=True)
     skew_measured_at = UtcField(null=True)
+    # FR-500 fields a box may report (None until it does)
+    version = TextField(null=True)
+    print_queue = BigIntegerField(null=True)
+    print_failed = BigIntegerField(null=True)
+    print_oldest_at = UtcField(null=True)
+    disk_free_bytes = BigIntegerField(null=True)
+    disk_total_bytes = BigIntegerField(null=True)
+    devices = JsonField(null=True)
 
     class Meta:
         table_name = "box_heartbeats"
+
+
+class BoxResendRequest(BaseModel):
+    """After a hub restore: resend every event above the restored high-water mark (NFR-004)."""
+
+    restore_id = TextField()
+    tenant_id = TextField()
+    box_id = TextField()
+    after_seq = BigIntegerField()
+    restored_at = UtcField()
+
+    class Meta:
+        table_name = "box_resend_requests"
+        primary_key = CompositeKey("restore_id", "box_id")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from peewee import InterfaceError, OperationalError
 
 from hub.core.db import db
+from hub.core.models import utcnow
 from hub.core.mqtt import MqttLogin, apply_credentials
+from hub.ops.instruments import INGEST_BATCH_SECONDS, INGEST_BATCHES, INGEST_LAG_SECONDS
 from hub.sync.apply import apply_batch
 from hub.sync.box_requests import handle_request
 from hub.sync.health import record_heartbeat
@@ -27,6 +30,7 @@ CLIENT_ID = "cfpos-hub-ingest"
 def handle_message(topic: str, raw: bytes) -> bytes | None:
     """Decode and apply one message; return the ack bytes to publish, or None (quarantined)."""
     box_id = topics.box_id_from_topic(topic)
+    started = time.perf_counter()
     try:
         batch = decode(raw, EventBatch)
         if box_id is None:
@@ -34,6 +38,10 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
         cid = batch.events[0].correlation_id
         with correlation(cid):
             ack = apply_batch(batch, box_id)
+            INGEST_BATCH_SECONDS.observe(time.perf_counter() - started)
+            oldest = min(e.occurred_at for e in batch.events)
+            INGEST_LAG_SECONDS.observe(max(0.0, (utcnow() - oldest).total_seconds()))
+            INGEST_BATCHES.labels("applied").inc()
             log_event(
                 log,
                 "batch applied",
@@ -46,6 +54,7 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
         return encode(ack)
     except PosError as err:
         quarantine(topic, raw, err, box_id)
+        INGEST_BATCHES.labels("quarantined").inc()
         return None
 
 

@@ -1,0 +1,1 @@
+"""Incidents (FR-702): DETECT → CLASSIFY → RESPOND → RESOLVE with actors, times and evidence."""
