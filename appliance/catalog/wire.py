@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic import ValidationError as PydanticValidationError
 
 from posdomain.contract import field_details
@@ -35,6 +35,27 @@ def parse_body(model: type[B], body: dict[str, Any]) -> B:
             Reason.MALFORMED_MESSAGE,
             field_details(err),
         ) from err
+
+
+class TillRules(MessageBody):
+    """The `till` key of the `config` body: store policy for the tills of a tenant/branch.
+
+    `drawer_counting` (default true): every sale needs a shift a cashier opened with a counted
+    float. False (stores that do not count drawers): the box opens a day shift per till at the
+    first sale of the business day, and the day's Z closes it.
+    """
+
+    drawer_counting: StrictBool = True
+
+
+def till_rules(config: dict[str, Any]) -> TillRules:
+    """The till rules of a `config` body (defaults when absent; 400 MALFORMED_MESSAGE)."""
+    raw = config.get("till")
+    if raw is None:
+        return TillRules()
+    if not isinstance(raw, dict):
+        raise ValidationError("config.till must be an object", Reason.MALFORMED_MESSAGE)
+    return parse_body(TillRules, raw)
 
 
 class StaffEntry(MessageBody):

@@ -26,10 +26,15 @@ def open_shift() -> tuple[Response, int]:
 
 @bp.get(f"{V1}/shifts/current")
 def current_shift() -> Response:
-    """The open shift of this till (null when none)."""
+    """The open shift of this till (null when none) and whether the store counts drawers."""
     require(Action.SELL)
     shift = shifts.current(box())
-    return jsonify({"shift": None if shift is None else shifts.shift_dict(shift)})
+    return jsonify(
+        {
+            "shift": None if shift is None else shifts.shift_dict(shift),
+            "drawer_counting": shifts.drawer_counting(),
+        }
+    )
 
 
 @bp.post(f"{V1}/shifts/current/drops")

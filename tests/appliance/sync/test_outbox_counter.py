@@ -21,6 +21,7 @@ def _unacked(db: SqliteDatabase) -> int:
 
 
 @pytest.mark.req("NFR-002")
+@pytest.mark.usefixtures("shift_open")
 def test_queued_counter_follows_inserts_and_acks(
     cashier: FlaskClient, box_db: SqliteDatabase, box_config: BoxConfig
 ) -> None:
