@@ -27,6 +27,19 @@ class BoxClient:
         """PIN login at the till."""
         return self.call("POST", "/auth/pin", json={"pin": pin})
 
+    def ensure_shift(self, opening_float: str = "100.00") -> dict[str, Any]:
+        """This till's open shift, opened with the float if none is (no sale without one)."""
+        current = self.call("GET", "/shifts/current")["shift"]
+        if current:
+            return dict(current)
+        return dict(self.call("POST", "/shifts", json={"opening_float": opening_float}))
+
+    def new_shift(self, opening_float: str) -> dict[str, Any]:
+        """Close the till's open shift (blind, uncounted), if any, and open a new one."""
+        if self.call("GET", "/shifts/current")["shift"]:
+            self.call("POST", "/shifts/current/close", json={"counted": {}})
+        return dict(self.call("POST", "/shifts", json={"opening_float": opening_float}))
+
     def wait_for_master_data(self, timeout: float = 30.0) -> None:
         """Wait until the hub's staff list and config have reached the box.
 
@@ -108,6 +121,7 @@ def ring_and_verify(box_port: int, hub_port: int, seed: dict[str, Any]) -> dict[
     box = BoxClient(box_port)
     box.wait_for_master_data()
     box.login(login_of(seed, "CASHIER")["pin"])
+    box.ensure_shift()
     sale = box.sell(box.first_barcodes(2), "50.00")
     hub = HubClient(hub_port)
     owner = login_of(seed, "TENANT_OWNER")

@@ -7,7 +7,7 @@ offending fields.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic import ValidationError as PydanticValidationError
@@ -75,11 +75,18 @@ class StaffBody(MessageBody):
     staff: list[StaffEntry]
 
 
+PolicyName = Annotated[str, Field(min_length=1, max_length=80)]
+
+
 class PricingBody(MessageBody):
-    """Body of a `pricing` down message (policies are verified when used, fail closed)."""
+    """Body of a `pricing` down message (policies are verified when used, fail closed);
+    `names`: optional display names by policy_id (what cashier and receipt show)."""
 
     policies: list[dict[str, Any]] = []
     flags: dict[str, Any] = {}
+    names: dict[Annotated[str, Field(max_length=64)], PolicyName] = Field(
+        default_factory=dict, max_length=5000
+    )
 
 
 class WireTier(MessageBody):

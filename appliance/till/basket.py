@@ -26,6 +26,7 @@ from appliance.till import pricing
 from appliance.till.models import Basket, BasketLine
 from appliance.till.money_setup import MoneySetup, money_setup
 from appliance.till.pricing import BasketTotals
+from appliance.till.promotion_names import promotion_labels
 from posdomain.audit_chain import Severity
 from posdomain.envelope import utcnow
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
@@ -234,7 +235,7 @@ def add_line(
         ).execute()
         totals = price_open(setup, basket)
         record_rejections(ctx, totals.sale.rejections)
-    return render(setup, totals)
+    return render(ctx, setup, totals)
 
 
 def void_line(ctx: BoxContext, staff: Staff, line_no: int) -> dict[str, Any]:
@@ -299,7 +300,7 @@ def set_price_list(
             target=f"basket:{basket.id}",
             details={"from": basket.price_list, "to": price_list},
         )
-    return render(setup, price_open(setup, find_basket(ctx, staff.id)))
+    return render(ctx, setup, price_open(setup, find_basket(ctx, staff.id)))
 
 
 def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -> BasketTotals:
@@ -311,13 +312,19 @@ def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -
 def view(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
     """API form of the cashier's basket: per-line prices, discounts, tax, and the totals."""
     setup = money_setup()
-    return render(setup, price_open(setup, find_basket(ctx, staff_id)))
+    return render(ctx, setup, price_open(setup, find_basket(ctx, staff_id)))
 
 
-def render(setup: MoneySetup, totals: BasketTotals) -> dict[str, Any]:
+def labels_for(ctx: BoxContext, setup: MoneySetup) -> dict[str, str]:
+    """Display names of the promotions in force, in the box's language."""
+    return promotion_labels(setup.policies, setup.promotion_names, ctx.config.locale)
+
+
+def render(ctx: BoxContext, setup: MoneySetup, totals: BasketTotals) -> dict[str, Any]:
     """API form of a priced basket."""
+    labels = labels_for(ctx, setup)
     return {
         "currency": setup.currency,
-        "lines": [pricing.line_json(pbl) for pbl in totals.lines],
+        "lines": [pricing.line_json(pbl, labels) for pbl in totals.lines],
         **pricing.totals_json(totals),
     }

@@ -27,7 +27,7 @@ from appliance.inventory import stock_ledger
 from appliance.sync import outbox
 from appliance.sync.box_state import allocate_receipt_no
 from appliance.till import shifts
-from appliance.till.basket import find_basket, price_open
+from appliance.till.basket import find_basket, labels_for, price_open
 from appliance.till.models import (
     Basket,
     BasketCustomer,
@@ -58,6 +58,7 @@ def _payload(
     setup: MoneySetup,
     totals: BasketTotals,
     paid: Settlement,
+    labels: dict[str, str],
 ) -> dict[str, Any]:
     """The contract's sale.completed payload (wire money as decimal strings); cash rounding
     and payable come from the settlement (rounding applies to the cash part only)."""
@@ -72,7 +73,7 @@ def _payload(
         "cashier_name": staff.name,
         "currency": setup.currency,
         "exponent": setup.exponent,
-        "lines": [line_json(pbl) for pbl in totals.lines],
+        "lines": [line_json(pbl, labels) for pbl in totals.lines],
         **summary,
         "tenders": [dict(t) for t in paid.tenders],
         "change": str(paid.change),
@@ -212,7 +213,8 @@ def _complete(
     shift = shifts.for_takings(ctx, staff)  # no shift, no sale: the cash must reach a Z
     record_rejections(ctx, totals.sale.rejections)
     sale_id = str(uuid.uuid4())
-    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, paid)
+    labels = labels_for(ctx, setup)
+    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, paid, labels)
     payload["shift_id"] = shift.id
     customer = customer_of(ctx, staff.id)
     if customer is not None:

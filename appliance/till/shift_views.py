@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template
 
 from appliance.catalog.brand import current_brand
+from appliance.i18n.messages import catalog_for
 from appliance.identity.session import require
 from appliance.till import shifts, xz_reports
 from appliance.till.schemas import CashMove, CloseShift, OpenShift
@@ -98,4 +99,6 @@ def z_html(z_no: int) -> str:
         "xz_report.html",
         report=xz_reports.get_z(z_no),
         brand=current_brand(cfg.till_name).to_dict(),
+        t=catalog_for(cfg.locale),
+        lang=cfg.locale.split("-")[0],
     )

@@ -66,10 +66,11 @@ def browser() -> Iterator[Any]:
 
 
 def cashier(stack: Stack, seed: dict[str, Any]) -> BoxClient:
-    """A box client logged in as the demo cashier."""
+    """A box client logged in as the demo cashier, the till's shift open (no sale without)."""
     box = BoxClient(stack.box_port)
     box.wait_for_master_data()
     box.login(login_of(seed, "CASHIER")["pin"])
+    box.ensure_shift()
     return box
 
 
