@@ -57,7 +57,7 @@ class BoxClient:
         """Scan each barcode, pay cash, return the completed sale."""
         headers = {"X-Correlation-ID": cid} if cid else {}
         for code in barcodes:
-            self.call("POST", "/basket/lines", json={"barcode": code, "qty": 1}, headers=headers)
+            self.call("POST", "/basket/lines", json={"barcode": code}, headers=headers)
         return self.call(
             "POST",
             "/basket/pay",
@@ -66,12 +66,15 @@ class BoxClient:
         )
 
     def first_barcodes(self, n: int) -> list[str]:
-        """Barcodes of the first n products the box knows (waits for the catalog to arrive)."""
+        """Barcodes of the first n products sold per item (a weighed one needs its weight)
+        the box knows (waits for the catalog to arrive)."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             products = self.call("GET", "/products", params={"q": ""})
             items = products.get("products", products) if isinstance(products, dict) else products
-            codes = [p["barcodes"][0] for p in items if p.get("barcodes")]
+            codes = [
+                p["barcodes"][0] for p in items if p.get("barcodes") and p.get("unit") != "weight"
+            ]
             if len(codes) >= n:
                 return codes[:n]
             time.sleep(0.5)

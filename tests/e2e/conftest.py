@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from scripts.demo import Stack, boot, drop_database, free_port
+from scripts.demo import ROOT, Stack, boot, drop_database, free_port
 from scripts.demo_smoke import BoxClient, HubClient, login_of
 
 
@@ -63,6 +63,18 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+UPDATE_SCREENSHOTS = "CFPOS_UPDATE_SCREENSHOTS"
+
+
+@pytest.fixture(scope="package")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests save screenshots: a temporary folder, or docs/screenshots when
+    CFPOS_UPDATE_SCREENSHOTS=1 (regenerate the docs' images on purpose, not on every run)."""
+    if os.environ.get(UPDATE_SCREENSHOTS) == "1":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("screenshots")
 
 
 def cashier(stack: Stack, seed: dict[str, Any]) -> BoxClient:

@@ -35,9 +35,11 @@
     return data;
   }
 
-  // shown in the topmost open dialog, or on the page when none is open (dialogs.js)
+  // shown in the topmost open dialog, or on the page when none is open (dialogs.js); only a
+  // lost session logs out (a supervisor's wrong PIN is a 401 too, but the cashier stays)
+  const SESSION_LOST = ["AUTH_REQUIRED", "SESSION_EXPIRED", "TOKEN_REVOKED"];
   function showError(err) {
-    if (err.status === 401) {
+    if (err.status === 401 && SESSION_LOST.includes(err.reason)) {
       while (D.top()) D.close(D.top().id);
       D.showError(err);
       showLogin();

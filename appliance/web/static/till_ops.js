@@ -43,7 +43,8 @@
       el("option", { value: r }, T["ui.reason." + r] || r)));
     submit = onSubmit;
     D.open("op");
-    const first = $("op-body").querySelector("input, select, button") || $("op-ok");
+    const first = $("op-body").querySelector("input, select, button") ||
+      (approval ? $("op-pin") : $("op-ok"));
     first.focus();
   }
   function close() { D.close("op"); }
