@@ -53,7 +53,8 @@ def test_login_till_and_hardware_pages_read_well_and_name_the_promotions(
     basket = page.inner_text("#lines")
     assert "Promotion 3 for 2.00" in basket
     assert "Promotion 10 % off" in basket
-    assert "demo-passata-3for2" not in basket and "demo-snacks-10pct" not in basket
+    assert "demo-passata-3for2" not in basket
+    assert "demo-snacks-10pct" not in basket
     assert "1.234" in basket
     check_view(page, shots, "cashier-weighed-multibuy")
     link = "#hardware-link"
@@ -72,7 +73,8 @@ def test_login_till_and_hardware_pages_read_well_and_name_the_promotions(
     receipt.context.add_cookies(page.context.cookies())
     receipt.goto(f"http://127.0.0.1:{running.box_port}{receipt_href}")
     text = receipt.inner_text("body")
-    assert "Discount: 3 for 2.00" in text and "Discount: 10 % off" in text
+    assert "Discount: 3 for 2.00" in text
+    assert "Discount: 10 % off" in text
     assert "demo-passata-3for2" not in text
     check_view(receipt, shots, "till-receipt")
     receipt.close()
