@@ -188,7 +188,8 @@
       el("td", { class: "num" }, String(x.overrides)), el("td")));
     activity.push(row(el("th", { scope: "row" }, T["ui.x.net_total"]), el("td"),
       money(x.net_total)));
-    const tax = x.tax.map((t) => row(el("th", { scope: "row" }, t.tax_class + " " + t.rate),
+    const percent = (rate) => String(Math.round(Number(rate) * 10000) / 100) + " %";
+    const tax = x.tax.map((t) => row(el("th", { scope: "row" }, t.tax_class + " " + percent(t.rate)),
       money(t.net), money(t.tax), money(t.gross)));
     tax.unshift(row(el("th", {}, T["ui.x.tax_class"]), el("th", {}, T["ui.x.net"]),
       el("th", {}, T["ui.x.tax_amount"]), el("th", {}, T["ui.x.gross"])));
