@@ -13,21 +13,16 @@ import pytest
 from scripts.demo import Stack
 from scripts.demo_smoke import login_of
 from tests.e2e.till_screen import (
-    cashier_api,
     check_view,
     close_shift,
     closed_by_escape,
     dialog_error,
-    empty_basket,
     open_till,
+    ready_till,
+    type_over,
 )
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
-
-
-def _type_over(page: Any, text: str) -> None:
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
 
 
 def _tabs(page: Any, count: int, back: bool = False) -> None:
@@ -40,9 +35,7 @@ def test_refund_by_receipt_by_keyboard_unknown_receipt_too_much_then_done(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
-    box = cashier_api(running, seed)
-    box.ensure_shift()
-    empty_basket(box)
+    box = ready_till(running, seed)
     sale = box.sell(box.first_barcodes(1), "50.00")
     manager_pin = login_of(seed, "BRANCH_MANAGER")["pin"]
     page = open_till(browser, running, seed)
@@ -53,7 +46,7 @@ def test_refund_by_receipt_by_keyboard_unknown_receipt_too_much_then_done(
     page.keyboard.press("Enter")
     assert "[NOT_FOUND]" in dialog_error(page, "op")
 
-    _type_over(page, str(sale["receipt_no"]))
+    type_over(page, str(sale["receipt_no"]))
     page.keyboard.press("Enter")  # the lookup answers 200: the lines show (no TypeError)
     page.wait_for_selector("#refund-lines table input")
     assert page.locator("#op .dlg-error").is_hidden()
@@ -69,7 +62,7 @@ def test_refund_by_receipt_by_keyboard_unknown_receipt_too_much_then_done(
     assert page.evaluate("document.getElementById('refund-tender').offsetHeight") >= 44
 
     _tabs(page, 4, back=True)
-    _type_over(page, "1")
+    type_over(page, "1")
     page.keyboard.press("Enter")
     page.wait_for_selector("#info[open]")
     text = page.inner_text("#info-text")
@@ -85,7 +78,7 @@ def test_no_sale_needs_a_supervisors_pin_and_a_wrong_one_keeps_the_cashier_in(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
-    cashier_api(running, seed).ensure_shift()
+    ready_till(running, seed)
     page = open_till(browser, running, seed)
     page.keyboard.press("F12")
     page.wait_for_selector("#op[open] #op-approve:not([hidden])")
@@ -99,7 +92,7 @@ def test_no_sale_needs_a_supervisors_pin_and_a_wrong_one_keeps_the_cashier_in(
     )
     assert page.locator("#till").is_visible(), "a supervisor's wrong PIN does not log out"
     check_view(page, shots, "till-no-sale", "#op")
-    _type_over(page, login_of(seed, "BRANCH_MANAGER")["pin"])
+    type_over(page, login_of(seed, "BRANCH_MANAGER")["pin"])
     page.keyboard.press("Enter")
     page.wait_for_selector("#op", state="hidden")
     page.wait_for_function("document.activeElement.id === 'scan'")
@@ -111,9 +104,7 @@ def test_x_report_shows_every_figure_under_its_label_and_needs_a_shift(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
-    box = cashier_api(running, seed)
-    box.ensure_shift()
-    empty_basket(box)
+    box = ready_till(running, seed)
     box.sell(box.first_barcodes(2), "50.00")
     x = box.call("GET", "/shifts/current/x")
     page = open_till(browser, running, seed)

@@ -22,15 +22,12 @@ from tests.e2e.till_screen import (
     empty_basket,
     lines,
     open_till,
+    ready_till,
     scan,
+    type_over,
 )
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
-
-
-def _type_over(page: Any, text: str) -> None:
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
 
 
 @pytest.mark.req("FR-300", "REP-T-04", "NFR-007")
@@ -57,10 +54,10 @@ def test_no_sale_without_a_shift_then_the_shift_opens_and_closes_by_keyboard(
 
     page.keyboard.press("F10")
     page.wait_for_selector("#op[open] #shift-float")
-    _type_over(page, "ten euros")
+    type_over(page, "ten euros")
     page.keyboard.press("Enter")
     assert "[INVALID_MONEY]" in dialog_error(page, "op")
-    _type_over(page, "50.00")
+    type_over(page, "50.00")
     page.keyboard.press("Enter")
     page.wait_for_selector("#op", state="hidden")
     page.wait_for_selector("#notice", state="hidden")
@@ -80,7 +77,7 @@ def test_no_sale_without_a_shift_then_the_shift_opens_and_closes_by_keyboard(
     page.keyboard.press("Enter")
     assert "[INVALID_MONEY]" in dialog_error(page, "op")
     check_view(page, shots, "till-shift-close", "#op")
-    _type_over(page, "70.00")
+    type_over(page, "70.00")
     page.keyboard.press("Enter")
     page.wait_for_selector("#info[open]")
     assert "Shift closed. Z report #" in page.inner_text("#info-text")
@@ -96,9 +93,7 @@ def test_too_little_cash_or_too_much_card_is_said_inside_the_pay_dialog(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
-    box = cashier_api(running, seed)
-    box.ensure_shift()
-    empty_basket(box)
+    box = ready_till(running, seed)
     code = box.first_barcodes(1)[0]
     page = open_till(browser, running, seed)
     scan(page, code)
@@ -131,9 +126,7 @@ def test_a_weighed_item_asks_for_its_weight_or_reads_the_scale(
 ) -> None:
     running, seed = stack
     platter = scale_platter(running)
-    box = cashier_api(running, seed)
-    box.ensure_shift()
-    empty_basket(box)
+    box = ready_till(running, seed)
     platter.write_text("0.000")
     page = open_till(browser, running, seed)
     scan(page, BANANAS)
@@ -145,7 +138,7 @@ def test_a_weighed_item_asks_for_its_weight_or_reads_the_scale(
     page.keyboard.press("Enter")
     assert "[INVALID_QUANTITY]" in dialog_error(page, "weigh")
     check_view(page, shots, "till-weight", "#weigh")
-    _type_over(page, "0.500")
+    type_over(page, "0.500")
     page.keyboard.press("Enter")
     page.wait_for_selector("#weigh", state="hidden")
     lines(page, 1)
@@ -189,9 +182,7 @@ def test_park_and_resume_by_keyboard_with_their_error_paths(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
-    box = cashier_api(running, seed)
-    box.ensure_shift()
-    empty_basket(box)
+    box = ready_till(running, seed)
     codes = box.first_barcodes(2)
     label = f"Coat {uuid.uuid4().hex[:6]}"
     page = open_till(browser, running, seed)

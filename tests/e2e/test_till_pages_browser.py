@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 
 from scripts.demo import Stack
-from scripts.demo_smoke import login_of
 from tests.e2e.till_screen import (
     VIEWPORT,
-    cashier_api,
     check_view,
-    empty_basket,
     lines,
     open_till,
+    ready_till,
     scan,
 )
 
@@ -37,9 +35,7 @@ def test_login_till_and_hardware_pages_read_well_and_name_the_promotions(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
-    box = cashier_api(running, seed)
-    box.ensure_shift()
-    empty_basket(box)
+    ready_till(running, seed)
     login = browser.new_page(viewport=VIEWPORT)
     login.goto(f"http://127.0.0.1:{running.box_port}/")
     login.wait_for_selector("body[data-ready='1']")
@@ -95,18 +91,11 @@ def test_the_z_report_page_is_labelled_and_reads_well(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
-    box = cashier_api(running, seed)
-    box.ensure_shift()
-    empty_basket(box)
+    box = ready_till(running, seed)
     box.sell(box.first_barcodes(1), "20.00")
     z_no = box.call("POST", "/shifts/current/close", json={"counted": {"cash": "100.00"}})["z_no"]
     box.ensure_shift()
-    page = browser.new_page(viewport=VIEWPORT)
-    page.goto(f"http://127.0.0.1:{running.box_port}/")
-    page.wait_for_selector("body[data-ready='1']")
-    page.keyboard.type(login_of(seed, "BRANCH_MANAGER")["pin"])
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#till:not([hidden])")
+    page = open_till(browser, running, seed, "BRANCH_MANAGER")
     page.goto(f"http://127.0.0.1:{running.box_port}/reports/z/{z_no}")
     text = page.inner_text("body")
     assert f"Z report #{z_no}" in text

@@ -103,6 +103,14 @@ def cashier_api(stack: Stack, seed: dict[str, Any]) -> BoxClient:
     return box
 
 
+def ready_till(stack: Stack, seed: dict[str, Any]) -> BoxClient:
+    """The demo cashier over the API with the till's shift open and the basket empty."""
+    box = cashier_api(stack, seed)
+    box.ensure_shift()
+    empty_basket(box)
+    return box
+
+
 def empty_basket(box: BoxClient) -> None:
     """Void whatever the cashier's basket holds (tests share the demo cashier)."""
     for line in box.call("GET", "/basket")["lines"]:
@@ -116,17 +124,23 @@ def close_shift(box: BoxClient) -> None:
         box.call("POST", "/shifts/current/close", json={"counted": {}})
 
 
-def open_till(browser: Any, stack: Stack, seed: dict[str, Any]) -> Any:
-    """A new page with the demo cashier logged in by keyboard, the scan field focused."""
+def open_till(browser: Any, stack: Stack, seed: dict[str, Any], role: str = "CASHIER") -> Any:
+    """A new page with a demo login of `role` logged in by keyboard, the scan field focused."""
     page = browser.new_page(viewport=VIEWPORT)
     page.on("dialog", lambda d: d.accept())  # the age check's confirm()
     page.goto(f"http://127.0.0.1:{stack.box_port}/")
     page.wait_for_selector("body[data-ready='1']")
-    page.keyboard.type(login_of(seed, "CASHIER")["pin"])
+    page.keyboard.type(login_of(seed, role)["pin"])
     page.keyboard.press("Enter")
     page.wait_for_selector("#till:not([hidden])")
     page.wait_for_function("document.activeElement.id === 'scan'")
     return page
+
+
+def type_over(page: Any, text: str) -> None:
+    """Replace what the focused field holds, by keyboard."""
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
 
 
 def scan(page: Any, code: str) -> None:
