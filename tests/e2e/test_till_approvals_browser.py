@@ -99,7 +99,7 @@ def test_no_sale_needs_a_supervisors_pin_and_a_wrong_one_keeps_the_cashier_in(
     page.close()
 
 
-@pytest.mark.req("REP-T-03", "NFR-007")
+@pytest.mark.req("FR-300", "NFR-007")
 def test_x_report_shows_every_figure_under_its_label_and_needs_a_shift(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:

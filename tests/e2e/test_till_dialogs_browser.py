@@ -30,7 +30,7 @@ from tests.e2e.till_screen import (
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 
 
-@pytest.mark.req("FR-300", "REP-T-04", "NFR-007")
+@pytest.mark.req("FR-300", "NFR-007")
 def test_no_sale_without_a_shift_then_the_shift_opens_and_closes_by_keyboard(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:

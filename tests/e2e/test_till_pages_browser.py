@@ -86,7 +86,7 @@ def test_login_till_and_hardware_pages_read_well_and_name_the_promotions(
     page.close()
 
 
-@pytest.mark.req("NFR-007", "REP-T-04")
+@pytest.mark.req("FR-300", "NFR-007")
 def test_the_z_report_page_is_labelled_and_reads_well(
     stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:

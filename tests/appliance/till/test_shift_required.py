@@ -44,7 +44,7 @@ def _no_drawer_counting(ctx: BoxContext, version: int = 3, **till: Any) -> None:
     assert down_messages.apply_down(ctx, down("config", version, body))
 
 
-@pytest.mark.req("FR-300", "REP-T-04")
+@pytest.mark.req("FR-300")
 @pytest.mark.parametrize("tender", [CASH, CARD, SPLIT], ids=["cash", "card", "split"])
 def test_no_shift_no_sale_and_nothing_is_written(
     cashier: FlaskClient, box_db: SqliteDatabase, tender: dict[str, Any]
@@ -67,7 +67,7 @@ def test_no_shift_no_sale_and_nothing_is_written(
     assert x["sales"] == {"count": 1, "total": "1.99"}
 
 
-@pytest.mark.req("FR-300", "REP-T-04")
+@pytest.mark.req("FR-300")
 def test_refund_and_no_sale_also_need_the_shift(till: BoxContext, cashier: FlaskClient) -> None:
     cashier.post("/api/v1/shifts", json={"opening_float": "0.00"})
     sale = sell(cashier, [(MILK, 1)], "5.00")
@@ -81,7 +81,7 @@ def test_refund_and_no_sale_also_need_the_shift(till: BoxContext, cashier: Flask
     assert opened.get_json()["error"]["reason"] == "SHIFT_NOT_OPEN"
 
 
-@pytest.mark.req("FR-300", "REP-T-04")
+@pytest.mark.req("FR-300")
 def test_without_drawer_counting_the_day_shift_takes_the_sales_and_the_days_z_closes_it(
     till: BoxContext, cashier: FlaskClient, client: FlaskClient, app: Any, box_db: SqliteDatabase
 ) -> None:
@@ -106,7 +106,7 @@ def test_without_drawer_counting_the_day_shift_takes_the_sales_and_the_days_z_cl
     assert scalar(box_db, "SELECT count(*) FROM shifts WHERE kind = 'day'") == 2
 
 
-@pytest.mark.req("FR-300", "REP-T-04")
+@pytest.mark.req("FR-300")
 def test_a_day_shift_left_open_is_closed_with_its_z_at_the_next_days_first_sale(
     till: BoxContext, cashier: FlaskClient, box_db: SqliteDatabase
 ) -> None:
