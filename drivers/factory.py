@@ -7,7 +7,8 @@ Drawer options: `pin` (2 or 5), `on_ms`, `off_ms`; a drawer of kind "network",
 Scanner options: `layout` ("us", "de"), `baudrate`, `grab`, `inter_key_ms`,
 `feed_file` (fake only: lines appended to it are scanned). Hardware scanners are
 wrapped in ReconnectingScanner (unplug → backoff → reconnect).
-Scale options: `baudrate`, `decimals`, `framing` ("7E1" default or "8N1"), `timeout`.
+Scale options: `baudrate`, `decimals`, `framing` ("7E1" default or "8N1"), `timeout`,
+`weight_file` (fake only: what the file holds lies on the platter).
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ def build_scale(settings: DeviceSpec) -> Scale | NoDevice:
     """A Toledo 8217 scale on a serial port, a fake, or none."""
     opts = settings.options
     if settings.kind == "fake":
-        return FakeScale()
+        weight_file = opts.get("weight_file")
+        return FakeScale(weight_file=str(weight_file) if weight_file else None)
     if settings.kind == "serial":
         if not settings.path:
             raise ValueError("serial scale needs path (/dev/serial/by-id/...)")

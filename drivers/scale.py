@@ -225,12 +225,18 @@ class ToledoScale:
 
 @dataclass
 class FakeScale:
-    """A scale for tests and demos: set the weight or a fault ("motion", "over", ...)."""
+    """A scale for tests and demos: set the weight or a fault ("motion", "over", ...).
+
+    With `weight_file`, what that file holds (written by a demo or an end-to-end test in
+    another process) is what lies on the platter: a weight in kg ("0.750") or a fault name
+    ("motion", "unplugged", ...); a missing or empty file leaves the scale as it was.
+    """
 
     name: str = "fake-scale"
     weight: Decimal = Decimal("0.000")
     fault: str | None = None
     reads: list[Weight] = field(default_factory=list)
+    weight_file: str | None = None
 
     FAULTS = {
         "motion": MOTION,
@@ -249,8 +255,26 @@ class FakeScale:
             raise ValueError(f"unknown scale fault {fault!r}")
         self.fault = fault
 
+    def _poll_file(self) -> None:
+        """Take the platter's state from `weight_file`, if there is one."""
+        if not self.weight_file:
+            return
+        try:
+            with open(self.weight_file, encoding="utf-8") as fh:
+                text = fh.read().strip()
+        except OSError:
+            return
+        if text in self.FAULTS or text == "unplugged":
+            self.inject(text)
+        elif text:
+            try:
+                self.put(text)
+            except InvalidOperation:
+                self.inject("error")
+
     def weigh(self) -> Weight:
         """The set weight, or the injected fault raised like the real scale would."""
+        self._poll_file()
         if self.fault == "unplugged":
             raise DeviceUnavailable("scale is unplugged", device=self.name)
         if self.fault:
@@ -261,6 +285,7 @@ class FakeScale:
 
     def status(self) -> DeviceStatus:
         """Status reflecting the injected fault."""
+        self._poll_file()
         if self.fault == "unplugged":
             return DeviceStatus(online=False, unplugged=True, detail="unplugged")
         return DeviceStatus(online=True, detail=self.fault or "")

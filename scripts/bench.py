@@ -260,6 +260,8 @@ def bench_box(
         figures = {"catalog_load_s": load_s, **bench_lookups(cfg, codes, 400)}
         client = create_app(cfg).test_client()
         assert client.post("/api/v1/auth/pin", json={"pin": PIN}).status_code == 200
+        opened = client.post("/api/v1/shifts", json={"opening_float": "0.00"})
+        assert opened.status_code == 201, opened.get_json()  # no sale without a shift
         ring(client, codes, 3, lines, offset=10_000)  # warm-up, not counted
         empty = ring(client, codes, sales, lines)
         if not queued:

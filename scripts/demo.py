@@ -197,6 +197,8 @@ def write_box_config(stack: Stack, seed: dict[str, Any], mqtt: tuple[str, int]) 
             "drawer": {"kind": "fake"},
             # the fake scanner "scans" every line appended to this file (demo + e2e hook)
             "scanner": {"kind": "fake", "options": {"feed_file": str(scanner_feed(stack))}},
+            # what this file holds lies on the fake scale's platter ("0.750", "motion", ...)
+            "scale": {"kind": "fake", "options": {"weight_file": str(scale_platter(stack))}},
         },
     }
     path = stack.var / "box.json"
@@ -207,6 +209,11 @@ def write_box_config(stack: Stack, seed: dict[str, Any], mqtt: tuple[str, int]) 
 def scanner_feed(stack: Stack) -> Path:
     """The demo box's fake-scanner feed: append a barcode line to scan it."""
     return stack.var / "scanner-feed.txt"
+
+
+def scale_platter(stack: Stack) -> Path:
+    """The demo box's fake-scale platter: write a weight in kg (or "motion") into it."""
+    return stack.var / "scale-weight.txt"
 
 
 def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
@@ -271,6 +278,8 @@ def print_banner(stack: Stack, seed: dict[str, Any]) -> None:
         )
     print(f"  Hardware page  : http://127.0.0.1:{stack.box_port}/hardware")
     print(f"  Fake scanner   : echo 4000000000013 >> {scanner_feed(stack)}")
+    print(f"  Fake scale     : echo 0.750 > {scale_platter(stack)}   (then scan Bananas)")
+    print("  First sale     : log in with the PIN, press F10, Enter to open the shift")
     print(f"  Logs: {stack.var}/*.log     Stop: Ctrl-C")
     print(BANNER, flush=True)
 

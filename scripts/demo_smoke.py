@@ -27,6 +27,19 @@ class BoxClient:
         """PIN login at the till."""
         return self.call("POST", "/auth/pin", json={"pin": pin})
 
+    def ensure_shift(self, opening_float: str = "100.00") -> dict[str, Any]:
+        """This till's open shift, opened with the float if none is (no sale without one)."""
+        current = self.call("GET", "/shifts/current")["shift"]
+        if current:
+            return dict(current)
+        return dict(self.call("POST", "/shifts", json={"opening_float": opening_float}))
+
+    def new_shift(self, opening_float: str) -> dict[str, Any]:
+        """Close the till's open shift (blind, uncounted), if any, and open a new one."""
+        if self.call("GET", "/shifts/current")["shift"]:
+            self.call("POST", "/shifts/current/close", json={"counted": {}})
+        return dict(self.call("POST", "/shifts", json={"opening_float": opening_float}))
+
     def wait_for_master_data(self, timeout: float = 30.0) -> None:
         """Wait until the hub's staff list and config have reached the box.
 
@@ -44,7 +57,7 @@ class BoxClient:
         """Scan each barcode, pay cash, return the completed sale."""
         headers = {"X-Correlation-ID": cid} if cid else {}
         for code in barcodes:
-            self.call("POST", "/basket/lines", json={"barcode": code, "qty": 1}, headers=headers)
+            self.call("POST", "/basket/lines", json={"barcode": code}, headers=headers)
         return self.call(
             "POST",
             "/basket/pay",
@@ -53,12 +66,15 @@ class BoxClient:
         )
 
     def first_barcodes(self, n: int) -> list[str]:
-        """Barcodes of the first n products the box knows (waits for the catalog to arrive)."""
+        """Barcodes of the first n products sold per item (a weighed one needs its weight)
+        the box knows (waits for the catalog to arrive)."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             products = self.call("GET", "/products", params={"q": ""})
             items = products.get("products", products) if isinstance(products, dict) else products
-            codes = [p["barcodes"][0] for p in items if p.get("barcodes")]
+            codes = [
+                p["barcodes"][0] for p in items if p.get("barcodes") and p.get("unit") != "weight"
+            ]
             if len(codes) >= n:
                 return codes[:n]
             time.sleep(0.5)
@@ -108,6 +124,7 @@ def ring_and_verify(box_port: int, hub_port: int, seed: dict[str, Any]) -> dict[
     box = BoxClient(box_port)
     box.wait_for_master_data()
     box.login(login_of(seed, "CASHIER")["pin"])
+    box.ensure_shift()
     sale = box.sell(box.first_barcodes(2), "50.00")
     hub = HubClient(hub_port)
     owner = login_of(seed, "TENANT_OWNER")

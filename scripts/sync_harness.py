@@ -50,11 +50,13 @@ class FaultStack:
         return self.stack.env["CFPOS_HUB_ADMIN_DATABASE_URL"]
 
     def cashier(self) -> BoxClient:
-        """A box client logged in as the demo cashier (waits for the box web app)."""
+        """A box client logged in as the demo cashier, on an open shift (waits for the box
+        web app; a sale needs the till's shift)."""
         box = BoxClient(self.stack.box_port)
         wait_until(lambda: healthy(self.stack.box_port), 30, "box web")
         box.wait_for_master_data()
         box.login(login_of(self.seed, "CASHIER")["pin"])
+        box.ensure_shift()
         return box
 
     def stop(self) -> None:

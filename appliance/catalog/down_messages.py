@@ -16,7 +16,14 @@ from appliance.audit import log as audit_log
 from appliance.catalog import catch_up
 from appliance.catalog.config_docs import config_body, exponent_of, store_body
 from appliance.catalog.policy_rejections import record_rejections
-from appliance.catalog.wire import CatalogChunk, CatalogHead, PricingBody, StaffBody, parse_body
+from appliance.catalog.wire import (
+    CatalogChunk,
+    CatalogHead,
+    PricingBody,
+    StaffBody,
+    parse_body,
+    till_rules,
+)
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
 from appliance.identity.models import Staff
@@ -46,8 +53,9 @@ def _apply_staff(body: dict[str, Any]) -> None:
 
 
 def _check_config(body: dict[str, Any]) -> None:
-    """Refuse a config whose tax, exponent or barcode formats would not parse."""
+    """Refuse a config whose tax, exponent, barcode formats or till rules would not parse."""
     exponent = exponent_of(body)
+    till_rules(body)
     tax = body.get("tax") or {}
     if tax.get("classes"):
         parse_tax_config(tax, exponent)

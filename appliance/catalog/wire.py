@@ -7,9 +7,9 @@ offending fields.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic import ValidationError as PydanticValidationError
 
 from posdomain.contract import field_details
@@ -37,6 +37,27 @@ def parse_body(model: type[B], body: dict[str, Any]) -> B:
         ) from err
 
 
+class TillRules(MessageBody):
+    """The `till` key of the `config` body: store policy for the tills of a tenant/branch.
+
+    `drawer_counting` (default true): every sale needs a shift a cashier opened with a counted
+    float. False (stores that do not count drawers): the box opens a day shift per till at the
+    first sale of the business day, and the day's Z closes it.
+    """
+
+    drawer_counting: StrictBool = True
+
+
+def till_rules(config: dict[str, Any]) -> TillRules:
+    """The till rules of a `config` body (defaults when absent; 400 MALFORMED_MESSAGE)."""
+    raw = config.get("till")
+    if raw is None:
+        return TillRules()
+    if not isinstance(raw, dict):
+        raise ValidationError("config.till must be an object", Reason.MALFORMED_MESSAGE)
+    return parse_body(TillRules, raw)
+
+
 class StaffEntry(MessageBody):
     """One staff member as the hub sends it."""
 
@@ -54,11 +75,18 @@ class StaffBody(MessageBody):
     staff: list[StaffEntry]
 
 
+PolicyName = Annotated[str, Field(min_length=1, max_length=80)]
+
+
 class PricingBody(MessageBody):
-    """Body of a `pricing` down message (policies are verified when used, fail closed)."""
+    """Body of a `pricing` down message (policies are verified when used, fail closed);
+    `names`: optional display names by policy_id (what cashier and receipt show)."""
 
     policies: list[dict[str, Any]] = []
     flags: dict[str, Any] = {}
+    names: dict[Annotated[str, Field(max_length=64)], PolicyName] = Field(
+        default_factory=dict, max_length=5000
+    )
 
 
 class WireTier(MessageBody):

@@ -1,9 +1,11 @@
-"""Local control socket between the web app and the device service, for drawer kicks.
+"""Local control socket between the web app and the device service: drawer kicks, scale reads.
 
 A kick must happen now or never, so it is not a database row: the web app sends one
 JSON line over a Unix socket beside the box database and waits (at most the kick's
 TTL) for the answer. The request carries its wall-clock send time; the service turns
 that into the kick's age, so a request that sat too long is refused as STALE_KICK.
+A scale read (`weigh`, `appliance.devices.scale_reading`) is asked the same way: the service
+owns the serial port, the web app only ever sees a stable weight or a device reason code.
 """
 
 from __future__ import annotations
@@ -40,22 +42,41 @@ class KickFailed(Exception):
         self.message = message
 
 
-def request_kick(path: Path, reason: str, ttl: float = DEFAULT_KICK_TTL_S) -> None:
-    """Ask the device service to open the drawer now; raise KickFailed if it did not."""
-    body = {"cmd": "kick", "reason": reason, "sent_at": time.time(), "ttl": ttl}
+def ask(path: Path, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Send one command to the device service and return its answer; an unreachable service
+    answers {"ok": false, "code": "DEVICE_UNAVAILABLE"}."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(ttl)
+            sock.settimeout(timeout)
             sock.connect(str(path))
             sock.sendall(json.dumps(body).encode() + b"\n")
             answer = json.loads(sock.makefile("rb").readline() or b"{}")
     except (OSError, ValueError) as err:
-        raise KickFailed("DEVICE_UNAVAILABLE", f"device service not reachable: {err}") from err
+        return {"ok": False, "code": "DEVICE_UNAVAILABLE", "message": f"not reachable: {err}"}
+    return answer if isinstance(answer, dict) else {"ok": False, "code": "DEVICE_ERROR"}
+
+
+def request_kick(path: Path, reason: str, ttl: float = DEFAULT_KICK_TTL_S) -> None:
+    """Ask the device service to open the drawer now; raise KickFailed if it did not."""
+    body = {"cmd": "kick", "reason": reason, "sent_at": time.time(), "ttl": ttl}
+    answer = ask(path, body, ttl)
     if not answer.get("ok"):
         raise KickFailed(str(answer.get("code", "DEVICE_ERROR")), str(answer.get("message", "")))
 
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def dispatch(handlers: dict[str, Handler]) -> Handler:
+    """One handler serving each command (`cmd`) with its own handler."""
+
+    def handle(body: dict[str, Any]) -> dict[str, Any]:
+        handler = handlers.get(str(body.get("cmd")))
+        if handler is None:
+            return {"ok": False, "code": "VALIDATION_FAILED", "message": "unknown command"}
+        return handler(body)
+
+    return handle
 
 
 def kick_handler(drawer: CashDrawer, on_error: Callable[[DeviceError], object]) -> Handler:

@@ -16,9 +16,10 @@ from peewee import OperationalError
 
 from appliance.core.db import database
 from appliance.devices import store
-from appliance.devices.control import ControlServer, kick_handler, socket_path
+from appliance.devices.control import ControlServer, dispatch, kick_handler, socket_path
 from appliance.devices.driver_spec import devices_spec
 from appliance.devices.receipts import doc_from_json
+from appliance.devices.scale_reading import weigh_handler
 from drivers.base import DeviceError, DeviceUnavailable
 from drivers.factory import DeviceSet, NoDevice, build_devices
 from drivers.manager import DeviceManager, DeviceReport
@@ -170,10 +171,12 @@ class DeviceService:
             requeued = store.requeue_interrupted()
         if requeued:
             log_event(log, "requeued interrupted print jobs", count=requeued)
-        self.control = ControlServer(
-            socket_path(self.config.database_path),
-            kick_handler(self.devices.drawer, lambda e: self.manager.note_error("drawer", e)),
-        )
+        note = self.manager.note_error
+        handlers = {
+            "kick": kick_handler(self.devices.drawer, lambda e: note("drawer", e)),
+            "weigh": weigh_handler(self.devices.scale, lambda e: note("scale", e)),
+        }
+        self.control = ControlServer(socket_path(self.config.database_path), dispatch(handlers))
         self.control.start()
         self.manager.start_udev()
         targets: list[Callable[[], None]] = [

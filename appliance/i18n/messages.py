@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from appliance.i18n.receipt import RECEIPT_MESSAGES
+from appliance.i18n.shift_reports import REPORT_MESSAGES
 from appliance.i18n.till import TILL_MESSAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -32,6 +33,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ui.online": "Online",
         "ui.offline": "Offline",
         "ui.queued": "queued",
+        "ui.sales_waiting": "{n} sales waiting to sync",
+        "ui.sale_waiting": "1 sale waiting to sync",
+        "ui.events_waiting": "{n} events in all",
         "ui.cashier": "Cashier",
         "ui.empty": "Basket is empty - scan an item",
         "MALFORMED_JSON": "The request was garbled. Try again.",
@@ -154,6 +158,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ui.online": "Online",
         "ui.offline": "Offline",
         "ui.queued": "wartend",
+        "ui.sales_waiting": "{n} Verkäufe warten auf Übertragung",
+        "ui.sale_waiting": "1 Verkauf wartet auf Übertragung",
+        "ui.events_waiting": "{n} Vorgänge insgesamt",
         "ui.cashier": "Kassierer",
         "ui.empty": "Warenkorb ist leer - Artikel scannen",
         "MALFORMED_JSON": "Die Anfrage war fehlerhaft. Bitte erneut versuchen.",
@@ -255,6 +262,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 for _lang, _texts in TILL_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 for _lang, _texts in RECEIPT_MESSAGES.items():
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in REPORT_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 
 

@@ -91,7 +91,17 @@ def queued_count() -> int:
     Read from the trigger-kept `outbox_queued` row (migration 0005): a COUNT(*) of unacked
     rows grew with the backlog (NFR-002: 17.7 ms at 200 000 queued events).
     """
-    row = cast(Any, database).execute_sql("SELECT queued FROM outbox_queued WHERE id = 1")
+    return _counter("queued")
+
+
+def queued_sales_count() -> int:
+    """`sale.completed` events not yet acknowledged (trigger-kept, migration 0007): what an
+    owner reads as "sales waiting to sync", apart from shift closes, refunds and voids."""
+    return _counter("queued_sales")
+
+
+def _counter(column: str) -> int:
+    row = cast(Any, database).execute_sql(f"SELECT {column} FROM outbox_queued WHERE id = 1")
     found = row.fetchone()
     return int(found[0]) if found else 0
 

@@ -31,6 +31,7 @@ def box_status(ctx: BoxContext) -> dict[str, Any]:
         "till_name": ctx.config.till_name,
         "online": online,
         "queued": queued,
+        "queued_sales": outbox.queued_sales_count(),
         "agent_seen_at": state.agent_seen_at,
         "last_ack_at": state.last_ack_at,
         "versions": held_versions(),

@@ -1,8 +1,10 @@
 """The open basket, held by the box per till and cashier (a browser reload loses nothing).
 
 Lines keep the product, quantity (thousandths) and, for price-embedded labels, the printed
-price; prices, promotions and tax are worked out in one posdomain call each time the basket
-is shown or paid (`till.pricing.price_lines`). A product with a deposit brings its deposit
+price. A weighed product scanned by its plain GTIN needs its weight: typed by the cashier or a
+stable reading of the attached scale (through the device service), never a guessed 1 kg.
+Prices, promotions and tax are worked out in one posdomain call each time the basket is shown
+or paid (`till.pricing.price_lines`). A product with a deposit brings its deposit
 line along, linked to it; voiding the product voids its deposit.
 """
 
@@ -18,11 +20,13 @@ from appliance.catalog.models import Product
 from appliance.catalog.policy_rejections import record_rejections
 from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
+from appliance.devices.scale_reading import read_scale
 from appliance.identity.models import Staff
 from appliance.till import pricing
 from appliance.till.models import Basket, BasketLine
 from appliance.till.money_setup import MoneySetup, money_setup
 from appliance.till.pricing import BasketTotals
+from appliance.till.promotion_names import promotion_labels
 from posdomain.audit_chain import Severity
 from posdomain.envelope import utcnow
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
@@ -74,16 +78,14 @@ def active_lines(basket: Basket | None) -> list[BasketLine]:
     return list(query.order_by(BasketLine.line_no))
 
 
-def _typed_qty(product: Product, qty: Decimal | None) -> Decimal:
-    """A typed-in quantity: whole units for 'each'; a weighed product needs its weight in kg."""
-    if product.unit == "weight":
-        if qty is None:
-            raise ValidationError(
-                f"{product.name} is sold by weight: enter the weight in kg",
-                Reason.INVALID_QUANTITY,
-                {"unit": "weight"},
-            )
-        return qty
+def _typed_qty(product: Product, qty: Decimal | None, weight: Decimal | None) -> Decimal:
+    """A counted product's quantity: whole units, 1 when none was typed; never a weight."""
+    if weight is not None:
+        raise ValidationError(
+            f"{product.name} is sold per item: give a quantity, not a weight",
+            Reason.INVALID_QUANTITY,
+            {"unit": "each", "field": "weight"},
+        )
     if qty is None:
         return Decimal(1)
     if qty != qty.to_integral_value():
@@ -95,13 +97,51 @@ def _typed_qty(product: Product, qty: Decimal | None) -> Decimal:
     return qty
 
 
-def _scanned_line(setup: MoneySetup, barcode: str, qty: Decimal | None) -> NewLine:
+def _weighed_qty(
+    ctx: BoxContext, product: Product, qty: Decimal | None, weight: Decimal | None
+) -> Decimal:
+    """A weighed product's weight in kg: typed by the cashier, else a stable reading of the
+    attached scale; never guessed (400 WEIGHT_REQUIRED naming what the scale said)."""
+    if qty is not None:
+        raise ValidationError(
+            f"{product.name} is sold by weight: give its weight in kg, not a quantity",
+            Reason.INVALID_QUANTITY,
+            {"unit": "weight", "field": "qty"},
+        )
+    if weight is not None:
+        if weight <= 0:
+            raise ValidationError(
+                "the weight must be more than 0 kg", Reason.INVALID_QUANTITY, {"unit": "weight"}
+            )
+        return weight
+    problem = "NO_SCALE"
+    if ctx.config.devices.scale.kind != "none":
+        reading = read_scale(ctx.config.database_path)
+        if reading.weight is not None:
+            return reading.weight
+        problem = reading.problem or "DEVICE_ERROR"
+    raise ValidationError(
+        f"{product.name} is sold by weight: weigh it or enter the weight in kg",
+        Reason.WEIGHT_REQUIRED,
+        {"unit": "weight", "product_id": product.id, "name": product.name, "scale": problem},
+    )
+
+
+def _scanned_line(
+    ctx: BoxContext,
+    setup: MoneySetup,
+    barcode: str,
+    qty: Decimal | None,
+    weight: Decimal | None,
+) -> NewLine:
     """Resolve a scan into the line to add (weight and price labels carry their quantity)."""
     hit = products.resolve_scan(barcode, setup.formats)
     measure, product = hit.measure, hit.product
     if measure is None:
-        return NewLine(product, barcode, product.unit, _typed_qty(product, qty))
-    if qty is not None and qty != 1:
+        if product.unit == "weight":
+            return NewLine(product, barcode, "weight", _weighed_qty(ctx, product, qty, weight))
+        return NewLine(product, barcode, product.unit, _typed_qty(product, qty, weight))
+    if (qty is not None and qty != 1) or weight is not None:
         raise ValidationError(
             "a weight/price label carries its own quantity", Reason.INVALID_QUANTITY
         )
@@ -150,13 +190,18 @@ def _deposit_line(line: NewLine) -> NewLine | None:
 
 
 def add_line(
-    ctx: BoxContext, staff: Staff, barcode: str, qty: Decimal | None, age_confirmed: bool = False
+    ctx: BoxContext,
+    staff: Staff,
+    barcode: str,
+    qty: Decimal | None,
+    age_confirmed: bool = False,
+    weight: Decimal | None = None,
 ) -> dict[str, Any]:
-    """Add a scanned product (and its deposit); errors write nothing. An age-restricted
-    product needs the cashier's confirmation that they checked the customer's age (audited,
-    REP-T-16 "verified by")."""
+    """Add a scanned product (and its deposit); errors write nothing. A weighed product needs
+    its weight (typed, or read from the scale); an age-restricted one the cashier's
+    confirmation that they checked the customer's age (audited, REP-T-16 "verified by")."""
     setup = money_setup()
-    new = _scanned_line(setup, barcode, qty)
+    new = _scanned_line(ctx, setup, barcode, qty, weight)
     age = new.product.age_restriction
     if age and not age_confirmed:
         raise Conflict(
@@ -190,7 +235,7 @@ def add_line(
         ).execute()
         totals = price_open(setup, basket)
         record_rejections(ctx, totals.sale.rejections)
-    return render(setup, totals)
+    return render(ctx, setup, totals)
 
 
 def void_line(ctx: BoxContext, staff: Staff, line_no: int) -> dict[str, Any]:
@@ -255,7 +300,7 @@ def set_price_list(
             target=f"basket:{basket.id}",
             details={"from": basket.price_list, "to": price_list},
         )
-    return render(setup, price_open(setup, find_basket(ctx, staff.id)))
+    return render(ctx, setup, price_open(setup, find_basket(ctx, staff.id)))
 
 
 def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -> BasketTotals:
@@ -267,13 +312,19 @@ def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -
 def view(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
     """API form of the cashier's basket: per-line prices, discounts, tax, and the totals."""
     setup = money_setup()
-    return render(setup, price_open(setup, find_basket(ctx, staff_id)))
+    return render(ctx, setup, price_open(setup, find_basket(ctx, staff_id)))
 
 
-def render(setup: MoneySetup, totals: BasketTotals) -> dict[str, Any]:
+def labels_for(ctx: BoxContext, setup: MoneySetup) -> dict[str, str]:
+    """Display names of the promotions in force, in the box's language."""
+    return promotion_labels(setup.policies, setup.promotion_names, ctx.config.locale)
+
+
+def render(ctx: BoxContext, setup: MoneySetup, totals: BasketTotals) -> dict[str, Any]:
     """API form of a priced basket."""
+    labels = labels_for(ctx, setup)
     return {
         "currency": setup.currency,
-        "lines": [pricing.line_json(pbl) for pbl in totals.lines],
+        "lines": [pricing.line_json(pbl, labels) for pbl in totals.lines],
         **pricing.totals_json(totals),
     }

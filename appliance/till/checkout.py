@@ -1,7 +1,9 @@
 """Cash checkout: sale, lines, tender, receipt number, stock movements, outbox event and audit
-in ONE transaction. Prices and tax come from one posdomain call per sale (`till.pricing`:
-`posdomain.sale_pricing.price_sale`), whose result is stored as it is; the cash
-rounding is its own amount and `payable = total + cash_rounding` is what the tender covers.
+in ONE transaction, into the till's open shift (`shifts.for_takings`: refused SHIFT_NOT_OPEN
+with nothing written where drawers are counted and no shift is open). Prices and tax come
+from one posdomain call per sale (`till.pricing`: `posdomain.sale_pricing.price_sale`), whose
+result is stored as it is; the cash rounding is its own amount and
+`payable = total + cash_rounding` is what the tender covers.
 Split tender (`tenders.settle`): card amounts (terminal reference only) never exceed the total,
 cash pays the rest with cash rounding on the cash part only, change comes only from cash."""
 
@@ -24,7 +26,8 @@ from appliance.identity.models import Staff
 from appliance.inventory import stock_ledger
 from appliance.sync import outbox
 from appliance.sync.box_state import allocate_receipt_no
-from appliance.till.basket import find_basket, price_open
+from appliance.till import shifts
+from appliance.till.basket import find_basket, labels_for, price_open
 from appliance.till.models import (
     Basket,
     BasketCustomer,
@@ -55,6 +58,7 @@ def _payload(
     setup: MoneySetup,
     totals: BasketTotals,
     paid: Settlement,
+    labels: dict[str, str],
 ) -> dict[str, Any]:
     """The contract's sale.completed payload (wire money as decimal strings); cash rounding
     and payable come from the settlement (rounding applies to the cash part only)."""
@@ -69,7 +73,7 @@ def _payload(
         "cashier_name": staff.name,
         "currency": setup.currency,
         "exponent": setup.exponent,
-        "lines": [line_json(pbl) for pbl in totals.lines],
+        "lines": [line_json(pbl, labels) for pbl in totals.lines],
         **summary,
         "tenders": [dict(t) for t in paid.tenders],
         "change": str(paid.change),
@@ -206,9 +210,12 @@ def _complete(
     if basket is None or not totals.lines:
         raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
     paid = settle(totals.sale.tax.total, requested, setup.tax)
+    shift = shifts.for_takings(ctx, staff)  # no shift, no sale: the cash must reach a Z
     record_rejections(ctx, totals.sale.rejections)
     sale_id = str(uuid.uuid4())
-    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, paid)
+    labels = labels_for(ctx, setup)
+    payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, paid, labels)
+    payload["shift_id"] = shift.id
     customer = customer_of(ctx, staff.id)
     if customer is not None:
         payload["customer"] = customer

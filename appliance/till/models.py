@@ -173,7 +173,11 @@ class SaleExtra(BaseModel):
 
 
 class Shift(BaseModel):
-    """A till shift from opening float to close (one open per till)."""
+    """A till shift from opening float to close (one open per till).
+
+    `kind` 'counted': opened by a cashier with a counted float; 'day': opened by the box at the
+    first sale of `business_day` where drawers are not counted, closed by the day's Z.
+    """
 
     id = TextField(primary_key=True)
     till = TextField()
@@ -183,6 +187,8 @@ class Shift(BaseModel):
     state = TextField(default="open")
     closed_at = TextField(null=True)
     closed_by = TextField(null=True)
+    kind = TextField(default="counted")
+    business_day = TextField(null=True)
 
     class Meta:
         table_name = "shifts"

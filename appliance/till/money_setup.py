@@ -2,15 +2,15 @@
 
 * `config` gives currency, exponent, the `tax` body (posdomain.tax), `barcode_formats` and the
   tenant's `policy_key` (the HMAC key pricing policies are signed with).
-* `pricing` gives the signed policies; promotions run only with `advanced_discounts` on (the
-  `flags` down message, or the pricing body's own `flags`), and only policies that verify
-  (fail closed). A box without a policy key executes no policy at all.
+* `pricing` gives the signed policies (and optional display `names`); promotions run only
+  with `advanced_discounts` on (the `flags` down message, or the pricing body's own `flags`),
+  and only policies that verify (fail closed). A box without a policy key executes no policy at all.
 * Every rejected policy version is audited once (`catalog.policy_rejections`), reason kept.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.catalog.config_docs import config_body, exponent_of
@@ -32,6 +32,7 @@ class MoneySetup:
     policies: tuple[dict[str, Any], ...]
     policy_key: str | None
     versions: dict[str, int]
+    promotion_names: dict[str, str] = field(default_factory=dict)
 
 
 def _refuse(missing: str) -> Conflict:
@@ -72,6 +73,7 @@ def money_setup() -> MoneySetup:
         policies=tuple(pricing.get("policies") or ()),
         policy_key=key if isinstance(key, str) and key else None,
         versions=held_versions(),
+        promotion_names=dict(pricing.get("names") or {}),
     )
 
 

@@ -10,7 +10,7 @@ the basket being paid. `line_json` / `totals_json` are the wire forms of the res
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -159,9 +159,11 @@ def price_lines(
     return BasketTotals(out, sale)
 
 
-def line_json(pbl: PricedBasketLine) -> dict[str, Any]:
-    """One line in the sale.completed wire form (also what the basket API shows)."""
+def line_json(pbl: PricedBasketLine, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One line in the sale.completed wire form (also what the basket API shows); each
+    discount carries the promotion's display `name` (`till.promotion_names`) beside its id."""
     weighed = pbl.line.unit == "weight"
+    names = labels or {}
     return {
         "line_no": pbl.line.line_no,
         "product_id": pbl.product.id,
@@ -176,6 +178,7 @@ def line_json(pbl: PricedBasketLine) -> dict[str, Any]:
         "discounts": [
             {
                 "policy_id": d.policy_id,
+                "name": names.get(d.policy_id) or d.policy_id,
                 "policy_version": d.policy_version,
                 "kind": d.kind,
                 "amount": str(d.amount),

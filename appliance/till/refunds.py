@@ -330,7 +330,7 @@ def _record(
     with write_txn():
         if existing(request["idempotency_key"]) is not None:
             return {"replayed": True}
-        shift = shifts.require_open(ctx)
+        shift = shifts.for_takings(ctx, staff)
         sale = find_sale(code) if code else None
         cash = kind is TenderKind.CASH
         result, sources = (

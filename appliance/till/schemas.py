@@ -16,7 +16,8 @@ _QTY = Annotated[StrictStr, Field(pattern=r"^[0-9]{1,4}(\.[0-9]{1,3})?$")]
 
 
 class AddLine(RequestBody):
-    """POST /basket/lines: qty is a whole number, or a decimal string (kg, 3 decimals)."""
+    """POST /basket/lines: `qty` counts items (whole; 1 when absent); `weight` is the weight
+    of a weighed product in kg (decimal string, 3 decimals; absent: the scale is read)."""
 
     barcode: StrictStr = Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")
     qty: (
@@ -24,11 +25,16 @@ class AddLine(RequestBody):
         | Annotated[StrictStr, Field(pattern=r"^[0-9]{1,4}(\.[0-9]{1,3})?$")]
         | None
     ) = None
+    weight: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3})?$")] | None = None
     age_confirmed: bool = False
 
     def quantity(self) -> Decimal | None:
         """The quantity as a Decimal (None when the cashier typed none)."""
         return None if self.qty is None else Decimal(str(self.qty))
+
+    def weight_kg(self) -> Decimal | None:
+        """The typed weight in kg (None when none was typed)."""
+        return None if self.weight is None else Decimal(self.weight)
 
 
 class TenderBody(RequestBody):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template
 
 from appliance.catalog.brand import current_brand
+from appliance.i18n.messages import catalog_for
 from appliance.identity.session import require
 from appliance.till import shifts, xz_reports
 from appliance.till.schemas import CashMove, CloseShift, OpenShift
@@ -26,10 +27,15 @@ def open_shift() -> tuple[Response, int]:
 
 @bp.get(f"{V1}/shifts/current")
 def current_shift() -> Response:
-    """The open shift of this till (null when none)."""
+    """The open shift of this till (null when none) and whether the store counts drawers."""
     require(Action.SELL)
     shift = shifts.current(box())
-    return jsonify({"shift": None if shift is None else shifts.shift_dict(shift)})
+    return jsonify(
+        {
+            "shift": None if shift is None else shifts.shift_dict(shift),
+            "drawer_counting": shifts.drawer_counting(),
+        }
+    )
 
 
 @bp.post(f"{V1}/shifts/current/drops")
@@ -93,4 +99,6 @@ def z_html(z_no: int) -> str:
         "xz_report.html",
         report=xz_reports.get_z(z_no),
         brand=current_brand(cfg.till_name).to_dict(),
+        t=catalog_for(cfg.locale),
+        lang=cfg.locale.split("-")[0],
     )

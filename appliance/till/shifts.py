@@ -1,6 +1,11 @@
 """Till shifts (FR-300, REP-T-03/04): open with a float, drops, paid-outs, X report, close + Z.
 
-One open shift per till (the box's till; a partial unique index enforces it). Cashiers open,
+One open shift per till (the box's till; a partial unique index enforces it). Money is taken
+only into an open shift (`for_takings`): where the tenant's config counts drawers (the default)
+a cashier must have opened one with the float, else checkout is refused SHIFT_NOT_OPEN; where
+it does not (`config.till.drawer_counting` false), the box opens a 'day' shift at the first
+sale of the business day (the box's local date) and the day's Z closes it; a day shift still
+open from an earlier day is closed with its Z first. Cashiers open,
 close and see the X report of their own shift only (scope S); supervisors and managers act on
 any shift of the branch and are the only ones shown the expected figures of a Z (blind count
 for cashiers). Closing writes the numbered, immutable Z report and a `shift.closed` event.
@@ -11,12 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError, PeeweeException
 
 from appliance.audit import log as audit_log
-from appliance.catalog.config_docs import current_exponent
+from appliance.catalog.config_docs import config_body, current_exponent
+from appliance.catalog.wire import till_rules
 from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
 from appliance.devices.documents import enqueue_document
@@ -46,6 +54,44 @@ def require_open(ctx: BoxContext) -> Shift:
     if shift is None:
         raise Conflict("no shift is open on this till", Reason.SHIFT_NOT_OPEN)
     return shift
+
+
+def drawer_counting() -> bool:
+    """Whether this store counts drawers per shift (tenant/branch config, default yes)."""
+    return till_rules(config_body("config") or {}).drawer_counting
+
+
+def business_day(ctx: BoxContext) -> str:
+    """Today's date where the box stands (its configured time zone)."""
+    return datetime.now(ZoneInfo(ctx.config.timezone)).date().isoformat()
+
+
+def _stale_day_shift(ctx: BoxContext, shift: Shift) -> bool:
+    return bool(shift.kind == "day" and shift.business_day != business_day(ctx))
+
+
+def for_takings(ctx: BoxContext, staff: Staff) -> Shift:
+    """The shift money taken now lands in (inside the caller's write transaction): the open
+    shift; in day mode a new day shift, closing one left open from an earlier day with its Z.
+    Refused 409 SHIFT_NOT_OPEN where drawers are counted and no shift is open."""
+    shift = current(ctx)
+    if shift is not None and not _stale_day_shift(ctx, shift):
+        return shift
+    if drawer_counting():
+        raise Conflict(
+            "no shift is open on this till: open one with the counted float first",
+            Reason.SHIFT_NOT_OPEN,
+            {"till": ctx.config.till_name, "drawer_counting": True},
+        )
+    if shift is not None:
+        _close_stale(ctx, shift)
+    return _open(ctx, staff, 0, "day")
+
+
+def _close_stale(ctx: BoxContext, shift: Shift) -> None:
+    """Close a day shift of an earlier business day with its (uncounted) Z."""
+    body = _store_z(ctx, shift, "system:day-close", None)
+    log_event(log, "day shift closed at the next day's first sale", z_no=body["z_no"])
 
 
 def scope_on(ctx: BoxContext, staff: Staff, action: Action, shift: Shift) -> Scope:
@@ -78,6 +124,8 @@ def shift_dict(shift: Shift) -> dict[str, Any]:
         "opened_at": shift.opened_at,
         "state": shift.state,
         "closed_at": shift.closed_at,
+        "kind": shift.kind,
+        "business_day": shift.business_day,
     }
 
 
@@ -85,28 +133,39 @@ def open_shift(ctx: BoxContext, staff: Staff, opening_float: str) -> dict[str, A
     """Open this till's shift with the counted opening float (409 if one is open)."""
     ctx.require_chain_intact()
     float_minor = _minor(opening_float, "opening_float")
-    shift_id = str(uuid.uuid4())
     try:
         with write_txn():
-            if current(ctx) is not None:
+            shift = current(ctx)
+            if shift is not None and _stale_day_shift(ctx, shift):
+                _close_stale(ctx, shift)
+            elif shift is not None:
                 raise Conflict("a shift is already open", Reason.SHIFT_ALREADY_OPEN)
-            Shift.insert(
-                id=shift_id,
-                till=ctx.config.till_name,
-                staff_id=staff.id,
-                opening_float_minor=float_minor,
-                opened_at=now_iso(),
-            ).execute()
-            audit_log.append(
-                ctx,
-                actor=f"staff:{staff.id}",
-                action="shift.opened",
-                target=f"shift:{shift_id}",
-                details={"opening_float": opening_float},
-            )
+            opened = _open(ctx, staff, float_minor, "counted")
     except IntegrityError as err:
         raise Conflict("a shift is already open", Reason.SHIFT_ALREADY_OPEN) from err
-    return shift_dict(Shift.get_by_id(shift_id))
+    return shift_dict(opened)
+
+
+def _open(ctx: BoxContext, staff: Staff, float_minor: int, kind: str) -> Shift:
+    """Insert and audit an open shift (inside the caller's write transaction)."""
+    shift_id = str(uuid.uuid4())
+    Shift.insert(
+        id=shift_id,
+        till=ctx.config.till_name,
+        staff_id=staff.id,
+        opening_float_minor=float_minor,
+        opened_at=now_iso(),
+        kind=kind,
+        business_day=business_day(ctx) if kind == "day" else None,
+    ).execute()
+    audit_log.append(
+        ctx,
+        actor=f"staff:{staff.id}",
+        action="shift.opened",
+        target=f"shift:{shift_id}",
+        details={"opening_float": format_minor(float_minor, current_exponent()), "kind": kind},
+    )
+    return Shift.get_by_id(shift_id)
 
 
 def cash_movement(
@@ -178,14 +237,15 @@ def _counted_minor(counted: dict[str, str]) -> dict[str, int]:
 
 
 def _store_z(
-    ctx: BoxContext, shift: Shift, staff: Staff, counted: dict[str, int]
+    ctx: BoxContext, shift: Shift, closer: str, counted: dict[str, int] | None
 ) -> dict[str, Any]:
-    """Number, store and announce the Z (inside the close transaction)."""
+    """Number, store and announce the Z (inside the close transaction); `closer` is the staff
+    id, or `system:day-close` for a day shift the box closed itself."""
     closed_at = now_iso()
     body = xz_reports.report_body(shift, closed_at, "Z", counted)
     last = ZReport.select().order_by(ZReport.z_no.desc()).first()
     body["z_no"] = 1 if last is None else last.z_no + 1
-    body["closed_by"] = staff.id
+    body["closed_by"] = closer
     ZReport.insert(
         z_no=body["z_no"],
         shift_id=shift.id,
@@ -194,13 +254,13 @@ def _store_z(
         grand_total_minor=xz_reports.previous_grand_total() + body["net_total_minor"],
         closed_at=closed_at,
     ).execute()
-    Shift.update(state="closed", closed_at=closed_at, closed_by=staff.id).where(
+    Shift.update(state="closed", closed_at=closed_at, closed_by=closer).where(
         Shift.id == shift.id
     ).execute()
     envelope = outbox.enqueue(ctx, EventType.SHIFT_CLOSED, body)
     audit_log.append(
         ctx,
-        actor=f"staff:{staff.id}",
+        actor=closer if closer.startswith("system:") else f"staff:{closer}",
         action="shift.closed",
         target=f"shift:{shift.id}",
         details={"z_no": body["z_no"], "event_id": str(envelope.event_id)},
@@ -209,13 +269,15 @@ def _store_z(
 
 
 def close_shift(ctx: BoxContext, staff: Staff, counted: dict[str, str]) -> dict[str, Any]:
-    """Close the open shift with the counted amounts per tender; write and print the Z."""
+    """Close the open shift with the counted amounts per tender; write and print the Z. A day
+    shift (drawers not counted) closed without counts has an uncounted Z."""
     ctx.require_chain_intact()
     amounts = _counted_minor(counted)
     with write_txn():
         shift = require_open(ctx)
         scope = scope_on(ctx, staff, Action.SHIFT, shift)
-        body = _store_z(ctx, shift, staff, amounts)
+        uncounted = shift.kind == "day" and not amounts
+        body = _store_z(ctx, shift, staff.id, None if uncounted else amounts)
     log_event(log, "shift closed", z_no=body["z_no"], shift_id=shift.id)
     try:
         enqueue_document(f"z:{body['z_no']}", "report", xz_reports.print_lines(body))

@@ -167,7 +167,7 @@ def resume(ctx: BoxContext, staff: Staff, parked_id: int) -> dict[str, Any]:
             raise Forbidden("another cashier parked this sale", Reason.FORBIDDEN_ROLE)
         current = find_basket(ctx, staff.id)
         if active_lines(current):
-            raise Conflict("finish or park the open basket first", Reason.CONFLICT)
+            raise Conflict("finish or park the open basket first", Reason.BASKET_NOT_EMPTY)
         if current is not None:
             BasketLine.delete().where(BasketLine.basket == current.id).execute()
             Basket.delete().where(Basket.id == current.id).execute()

@@ -24,10 +24,12 @@ def get_basket() -> Response:
 
 @bp.post(f"{V1}/basket/lines")
 def add_line() -> tuple[Response, int]:
-    """Add a product by barcode."""
+    """Add a product by barcode (a weighed one with its weight, or read from the scale)."""
     staff = require(Action.SELL)
     body = json_body(AddLine)
-    added = basket.add_line(box(), staff, body.barcode, body.quantity(), body.age_confirmed)
+    added = basket.add_line(
+        box(), staff, body.barcode, body.quantity(), body.age_confirmed, body.weight_kg()
+    )
     return jsonify(added), 201
 
 

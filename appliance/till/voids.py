@@ -111,7 +111,7 @@ def no_sale(
     approval = override_tokens.require(ctx, staff, OverrideAction.NO_SALE, token, reason_code)
     ref = f"nosale:{uuid.uuid4().hex[:12]}"
     with write_txn():
-        shift = shifts.require_open(ctx)
+        shift = shifts.for_takings(ctx, staff)
         NoSale.insert(
             id=ref,
             shift_id=shift.id,

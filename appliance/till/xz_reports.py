@@ -159,6 +159,8 @@ def report_body(
     return {
         "kind": kind,
         "shift_id": shift.id,
+        "shift_kind": shift.kind,
+        "business_day": shift.business_day,
         "till": shift.till,
         "cashier_id": shift.staff_id,
         "opened_at": shift.opened_at,

@@ -19,11 +19,11 @@ from posdomain.permissions import Principal
 from posdomain.risk import RiskScoring
 from posdomain.tax import parse_tax_config
 
-EDITABLE_KINDS = ("branding", "tax", "pricing", "risk", "alerting")
+EDITABLE_KINDS = ("branding", "tax", "pricing", "risk", "alerting", "till")
 # the demo catalog is kept as a versioned document until issue 3 brings a products table
 ALL_KINDS = (*EDITABLE_KINDS, "catalog")
 # kinds a branch may override (FR-302 "per tenant/branch"); the rest are tenant-wide
-BRANCH_KINDS = ("tax",)
+BRANCH_KINDS = ("tax", "till")
 
 
 class _Body(BaseModel):
@@ -102,12 +102,23 @@ class AlertingBody(_Body):
     backup_max_age_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
 
 
+class TillBody(_Body):
+    """Store policy for the tills of a tenant or branch (sent down in `config.till`)."""
+
+    drawer_counting: bool = Field(
+        default=True,
+        description="True: every sale needs a shift opened with a counted float; false: the "
+        "box opens a day shift per till and the day's Z closes it (stores that do not count).",
+    )
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "branding": BrandingBody,
     "tax": TaxBody,
     "pricing": PricingBody,
     "risk": RiskBody,
     "alerting": AlertingBody,
+    "till": TillBody,
 }
 _RANGE_ERRORS = ("greater_than", "less_than", "greater_than_equal", "less_than_equal")
 

@@ -95,7 +95,9 @@ def _body(box: Box, kind: str) -> dict[str, Any]:
         return pricing_policies.down_body(tenant_id)
     pricing = _latest_body(tenant_id, "pricing")
     key_id, key = pricing_policies.policy_key(tenant_id)
+    till = effective_body(tenant_id, "till", branch_id)
     return {
+        **({"till": till} if till else {}),
         "currency": pricing.get("currency"),
         "exponent": pricing.get("exponent"),
         "locale": pricing.get("locale"),

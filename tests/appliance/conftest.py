@@ -68,6 +68,15 @@ def cashier(client: FlaskClient) -> FlaskClient:
     return client
 
 
+@pytest.fixture
+def shift_open(cashier: FlaskClient) -> dict[str, Any]:
+    """The cashier has opened this till's shift (no sale without one where drawers are
+    counted: FR-300); returns the shift."""
+    resp = cashier.post("/api/v1/shifts", json={"opening_float": "0.00"})
+    assert resp.status_code == 201, resp.get_json()
+    return dict(resp.get_json())
+
+
 def count(db: SqliteDatabase, table: str) -> int:
     """Rows in a table (test-side check of what was really written)."""
     return int(db.execute_sql(f"SELECT count(*) FROM {table}").fetchone()[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +130,27 @@ def test_fake_scale_and_factory() -> None:
     assert isinstance(serial_scale, ToledoScale)
     with pytest.raises(ValueError, match="needs path"):
         build_scale(DeviceSpec(kind="serial"))
+
+
+@pytest.mark.req("FR-500")
+def test_fake_scale_reads_the_platter_from_its_weight_file(tmp_path: Path) -> None:
+    """Demos and browser tests in another process put goods on the fake scale by file."""
+    platter = tmp_path / "scale-weight.txt"
+    scale = build_scale(DeviceSpec(kind="fake", options={"weight_file": str(platter)}))
+    assert isinstance(scale, FakeScale)
+    assert scale.weigh().value == Decimal("0.000"), "no file yet: an empty platter"
+    platter.write_text("0.750\n")
+    assert scale.weigh().value == Decimal("0.750")
+    platter.write_text("motion")
+    with pytest.raises(ScaleMotion):
+        scale.weigh()
+    assert scale.status().detail == "motion"
+    platter.write_text("unplugged")
+    with pytest.raises(DeviceUnavailable):
+        scale.weigh()
+    platter.write_text("1,5")  # garbage on the platter file reads as a scale fault
+    with pytest.raises(ScaleFault):
+        scale.weigh()
+    platter.write_text("")
+    with pytest.raises(ScaleFault):
+        scale.weigh()  # an empty file leaves the scale as it was

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from scripts.demo import Stack, boot, drop_database, free_port
+from scripts.demo import ROOT, Stack, boot, drop_database, free_port
 from scripts.demo_smoke import BoxClient, HubClient, login_of
 
 
@@ -65,11 +65,24 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+UPDATE_SCREENSHOTS = "CFPOS_UPDATE_SCREENSHOTS"
+
+
+@pytest.fixture(scope="package")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests save screenshots: a temporary folder, or docs/screenshots when
+    CFPOS_UPDATE_SCREENSHOTS=1 (regenerate the docs' images on purpose, not on every run)."""
+    if os.environ.get(UPDATE_SCREENSHOTS) == "1":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("screenshots")
+
+
 def cashier(stack: Stack, seed: dict[str, Any]) -> BoxClient:
-    """A box client logged in as the demo cashier."""
+    """A box client logged in as the demo cashier, the till's shift open (no sale without)."""
     box = BoxClient(stack.box_port)
     box.wait_for_master_data()
     box.login(login_of(seed, "CASHIER")["pin"])
+    box.ensure_shift()
     return box
 
 

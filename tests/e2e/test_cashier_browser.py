@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 
 @pytest.mark.req("FR-300", "FR-001", "NFR-007")
 def test_keyboard_only_sale_in_the_browser_reaches_the_hub(
-    stack: tuple[Stack, dict[str, Any]], browser: Any, tmp_path: Path
+    stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
     codes = cashier(running, seed).first_barcodes(3)
@@ -42,6 +42,7 @@ def test_keyboard_only_sale_in_the_browser_reaches_the_hub(
     page.wait_for_selector("#error:not([hidden])")
     assert "UNKNOWN_BARCODE" in page.inner_text("#error")
     assert page.locator("#lines tr").count() == 3, "a failed scan must not add a line"
+    page.screenshot(path=str(shots / "cashier-basket.png"))
 
     total = Decimal(page.inner_text("#total").split()[0])
     page.keyboard.press("F9")
@@ -51,7 +52,6 @@ def test_keyboard_only_sale_in_the_browser_reaches_the_hub(
     page.wait_for_selector("#done[open]")
     change = Decimal(page.inner_text("#change").split()[0].replace(",", "."))
     assert change == Decimal("100.00") - total
-    page.screenshot(path=str(tmp_path / "cashier-change.png"))
 
     deadline = time.monotonic() + 30
     new: list[dict[str, Any]] = []

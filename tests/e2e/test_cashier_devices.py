@@ -7,17 +7,16 @@ scans every line appended to var/scanner-feed.txt, which is how this test "scans
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scripts.demo import ROOT, Stack, scanner_feed
+from scripts.demo import Stack, scanner_feed
 from scripts.demo_smoke import login_of
 from tests.e2e.conftest import cashier
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
-
-SHOTS = ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -44,7 +43,7 @@ def scan(stack: Stack, code: str) -> None:
 
 @pytest.mark.req("FR-300", "FR-500", "FR-304")
 def test_attached_scanner_scans_land_in_the_basket_and_devices_show(
-    stack: tuple[Stack, dict[str, Any]], till: Any
+    stack: tuple[Stack, dict[str, Any]], till: Any, shots: Path
 ) -> None:
     running, seed = stack
     codes = cashier(running, seed).first_barcodes(2)
@@ -60,12 +59,12 @@ def test_attached_scanner_scans_land_in_the_basket_and_devices_show(
     till.wait_for_selector("#done[open]")
     till.wait_for_timeout(2000)  # the receipt prints and the drawer opened: no warnings
     assert till.locator("#device-warnings").is_hidden()
-    till.screenshot(path=str(SHOTS / "cashier-devices.png"))
+    till.screenshot(path=str(shots / "cashier-devices.png"))
 
 
 @pytest.mark.req("FR-303", "FR-500")
 def test_offline_indicator_counts_queued_sales_and_recovers(
-    stack: tuple[Stack, dict[str, Any]], till: Any, browser: Any
+    stack: tuple[Stack, dict[str, Any]], till: Any, browser: Any, shots: Path
 ) -> None:
     running, seed = stack
     code = cashier(running, seed).first_barcodes(1)[0]
@@ -85,7 +84,8 @@ def test_offline_indicator_counts_queued_sales_and_recovers(
         text = till.inner_text("#sync")
         assert text.startswith("Offline · ")
         assert int(text.split("·")[1].split()[0]) >= 1
-        till.screenshot(path=str(SHOTS / "cashier-offline.png"))
+        assert "waiting to sync" in text, "the backlog is named as what it is: sales"
+        till.screenshot(path=str(shots / "cashier-offline.png"))
     finally:
         running.restart("box-sync")
     till.wait_for_selector("#sync.online", timeout=30000)
@@ -93,5 +93,4 @@ def test_offline_indicator_counts_queued_sales_and_recovers(
     hardware.context.add_cookies(till.context.cookies())
     hardware.goto(f"http://127.0.0.1:{running.box_port}/hardware")
     hardware.wait_for_selector("#devices tr[data-name='printer'][data-state='online']")
-    hardware.screenshot(path=str(SHOTS / "hardware.png"))
     hardware.close()

@@ -45,7 +45,7 @@ def wait_drained(box: BoxClient, timeout: float = 60) -> None:
 def test_z_report_equals_hub_totals_after_refund_override_and_outage(stack) -> None:
     running, seed = stack
     box = cashier(running, seed)
-    box.call("POST", "/shifts", json={"opening_float": "100.00"})
+    box.new_shift("100.00")  # this test's own shift: its Z holds exactly these sales
 
     basket = [*box.first_barcodes(6), WEIGHED_BANANAS, PASSATA, PASSATA, PASSATA]
     first = box.sell(basket, "200.00")

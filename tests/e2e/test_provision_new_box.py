@@ -170,6 +170,7 @@ def test_enrolled_box_self_tests_and_its_sale_reaches_the_hub(
     box = BoxClient(port)
     box.wait_for_master_data()
     box.login(login_of(seed, "CASHIER")["pin"])
+    box.ensure_shift()
     sale = box.sell(box.first_barcodes(2), "100.00")
     hub = hub_as(running, seed, "TENANT_OWNER")
     on_hub = hub.wait_for_sale(sale["sale_id"])

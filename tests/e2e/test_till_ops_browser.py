@@ -71,6 +71,6 @@ def test_shift_park_resume_split_tender_and_x_report_by_keyboard(
 
     page.keyboard.press("F11")
     page.wait_for_selector("#op[open] #op-body table")
-    assert "expected" in page.inner_text("#op-body")
+    assert "Expected in the drawer" in page.inner_text("#op-body")
     page.click("#op-cancel")
     page.close()

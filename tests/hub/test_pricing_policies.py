@@ -364,3 +364,20 @@ def test_portal_page_lists_the_promotions(client):
     assert page.status_code == 200
     assert b"demo-passata-3for2" in page.data
     assert b"Advanced discounts are <strong>on</strong>" in page.data
+
+
+@pytest.mark.req("FR-300", "FR-801")
+def test_till_policy_config_reaches_the_branch_boxes_in_the_config_message(client):
+    """Store policy `till.drawer_counting` is configuration (never code), per tenant or branch."""
+    login(client, "owner")
+    riverside = enrol_box(T, B2)
+    assert "till" not in _down(riverside)["config"].body  # no policy yet: boxes count drawers
+    bad = {"body": {"drawer_counting": "sometimes"}, "reason": "x", "branch_id": B2}
+    assert _err(client.put("/api/v1/config/till", json=bad)) == "VALIDATION_FAILED"
+    put = {"body": {"drawer_counting": False}, "reason": "riverside counts no drawers"}
+    resp = client.put("/api/v1/config/till", json={**put, "branch_id": B2})
+    assert resp.status_code == 200, resp.get_json()
+    downtown = enrol_box(T, B)
+    assert _down(riverside)["config"].body["till"] == {"drawer_counting": False}
+    assert "till" not in _down(downtown)["config"].body
+    assert _audits("config.changed", "config:till")[-1].details["branch_id"] == B2

@@ -3,6 +3,7 @@
   "use strict";
   const T = JSON.parse(document.getElementById("messages").textContent);
   const $ = (id) => document.getElementById(id);
+  const D = window.TillDialogs;
   let basketTotal = "0.00";
   let payKey = null;
   let lastSaleId = null;
@@ -34,17 +35,19 @@
     return data;
   }
 
+  // shown in the topmost open dialog, or on the page when none is open (dialogs.js); only a
+  // lost session logs out (a supervisor's wrong PIN is a 401 too, but the cashier stays)
+  const SESSION_LOST = ["AUTH_REQUIRED", "SESSION_EXPIRED", "TOKEN_REVOKED"];
   function showError(err) {
-    const box = $("error");
-    const reason = err.reason || "INTERNAL";
-    box.textContent = (T[reason] || err.message || reason) + " ";
-    const code = document.createElement("code");
-    code.textContent = "[" + reason + "]";
-    box.appendChild(code);
-    box.hidden = false;
-    if (err.status === 401) showLogin();
+    if (err.status === 401 && SESSION_LOST.includes(err.reason)) {
+      while (D.top()) D.close(D.top().id);
+      D.showError(err);
+      showLogin();
+      return;
+    }
+    D.showError(err);
   }
-  function clearError() { $("error").hidden = true; }
+  const clearError = D.clearError;
 
   function showLogin(keepTyped) {
     stopScans();
@@ -57,7 +60,16 @@
     $("cashier").textContent = T["ui.cashier"] + ": " + staff.name;
     focusScan();
     refreshBasket();
+    refreshShift();
     listenForScans();
+  }
+  // where drawers are counted, say so before the first sale is refused without a shift
+  async function refreshShift() {
+    try {
+      const r = await api("GET", "/shifts/current");
+      $("notice").textContent = T["ui.no_shift"];
+      $("notice").hidden = !(r.drawer_counting && !r.shift);
+    } catch (e) { $("notice").hidden = true; }
   }
 
   // Scans from the box's attached scanner arrive as Server-Sent Events and are added
@@ -66,8 +78,8 @@
     if (scans || typeof EventSource === "undefined") return;
     scans = new EventSource("/api/v1/scans/stream");
     scans.addEventListener("scan", (ev) => {
-      if ($("till").hidden || $("pay").open) return;
-      if ($("done").open) $("done").close();
+      if ($("till").hidden || $("pay").open || $("weigh").open || $("info").open) return;
+      if ($("done").open) D.close("done");
       const code = JSON.parse(ev.data).code;
       if ($("op").open) {  // a receipt scanned for a refund fills the lookup field
         const field = document.getElementById("refund-code");
@@ -83,9 +95,7 @@
     delete document.body.dataset.scans;
   }
   function focusScan() {
-    if (!$("till").hidden && !$("pay").open && !$("done").open && !$("op").open) {
-      $("scan").focus();
-    }
+    if (!$("till").hidden && !D.top()) $("scan").focus();
   }
 
   function cell(text, cls) {
@@ -104,7 +114,7 @@
       for (const d of l.discounts || []) {
         const note = document.createElement("div");
         note.className = "discount";
-        note.textContent = T["ui.promotion"] + " " + d.policy_id + " −" + d.amount;
+        note.textContent = T["ui.promotion"] + " " + (d.name || d.policy_id) + " −" + d.amount;
         name.append(note);
       }
       tr.append(cell(l.line_no), name, cell(l.qty, "num"), cell(l.unit_price, "num"),
@@ -125,20 +135,53 @@
   async function refreshBasket() {
     try { render(await api("GET", "/basket")); } catch (e) { showError(e); }
   }
+  // qty counts items and is sent only when typed; a weighed item asks for its weight
   async function addLine(barcode) {
     const qty = parseInt($("qty").value, 10) || 1;
-    try {
-      render(await api("POST", "/basket/lines", { barcode, qty }));
-      clearError();
-    } catch (e) {
-      if (e.reason === "AGE_CONFIRMATION_REQUIRED" && window.confirm(T["ui.age_confirm"])) {
-        try {
-          render(await api("POST", "/basket/lines", { barcode, qty, age_confirmed: true }));
-          clearError();
-        } catch (e2) { showError(e2); }
-      } else { showError(e); }
-    }
     $("qty").value = 1;
+    await postLine(qty === 1 ? { barcode } : { barcode, qty });
+  }
+  async function postLine(body) {
+    try {
+      render(await api("POST", "/basket/lines", body));
+      clearError();
+      return true;
+    } catch (e) {
+      if (e.reason === "AGE_CONFIRMATION_REQUIRED" && !body.age_confirmed &&
+          window.confirm(T["ui.age_confirm"])) {
+        return postLine(Object.assign({}, body, { age_confirmed: true }));
+      }
+      if (e.reason === "WEIGHT_REQUIRED" && !$("weigh").open) {
+        openWeigh(body, e);
+        return false;
+      }
+      if (e.reason === "WEIGHT_REQUIRED") scaleHint(e);
+      showError(e);
+      return false;
+    }
+  }
+
+  // Weighed item by its plain barcode: type the weight (kg) or read the attached scale.
+  let weighing = null;
+  function scaleHint(err) {
+    const code = err.details && err.details.scale;
+    $("weigh-scale").textContent = code ? (T[code] || code) + " [" + code + "]" : "";
+  }
+  function openWeigh(body, err) {
+    weighing = Object.assign({}, body);
+    delete weighing.qty;
+    delete weighing.weight;
+    $("weigh-name").textContent = (err.details && err.details.name) || body.barcode;
+    scaleHint(err);
+    $("weight").value = "";
+    D.open("weigh");
+    $("weight").focus();
+  }
+  async function submitWeight(readScale) {
+    if (!weighing) return;
+    const kg = $("weight").value.trim().replace(",", ".");
+    const body = readScale || !kg ? weighing : Object.assign({}, weighing, { weight: kg });
+    if (await postLine(body)) D.close("weigh");
   }
   async function voidLine(no) {
     try { render(await api("DELETE", "/basket/lines/" + no)); clearError(); }
@@ -153,10 +196,10 @@
     payKey = newKey();  // one key per payment attempt: retries and double clicks reuse it
     $("pay-total").textContent = basketTotal;
     $("tendered").value = basketTotal;
-    $("pay").showModal();
+    D.open("pay");
     $("tendered").select();
   }
-  function closePay() { if ($("pay").open) $("pay").close(); focusScan(); }
+  function closePay() { D.close("pay"); }
   async function pay() {
     try {
       const card = $("split").hidden ? "" : $("card-amount").value.trim();
@@ -167,13 +210,13 @@
             idempotency_key: payKey }
         : { tendered: cash, idempotency_key: payKey };
       const sale = await api("POST", "/basket/pay", body);
-      $("pay").close();
+      D.close("pay");
       $("change").textContent = sale.change + " " + sale.currency;
       $("receipt-no").textContent = T["ui.receipt"] + " #" + sale.receipt_no;
       lastSaleId = sale.sale_id;
       $("show-receipt").href = "/receipts/" + encodeURIComponent(sale.sale_id);
       $("device-warnings").hidden = true;
-      $("done").showModal();
+      D.open("done");
       setTimeout(() => checkSaleDevices(sale.sale_id), 1500);
       $("new-sale").focus();
       clearError();
@@ -217,13 +260,20 @@
     el.title = info && info.detail ? info.detail : (serviceUp ? "" : T["ui.service_down"]);
   }
 
+  // what waits for the hub, as an owner reads it: sales, then every event if there are others
+  function backlog(s) {
+    const sales = s.queued_sales === undefined ? s.queued : s.queued_sales;
+    let text = sales === 1 ? T["ui.sale_waiting"] : T["ui.sales_waiting"].replace("{n}", sales);
+    if (s.queued !== sales) text += " (" + T["ui.events_waiting"].replace("{n}", s.queued) + ")";
+    return text;
+  }
+
   async function pollStatus() {
     try {
       const s = await api("GET", "/status");
       const el = $("sync");
       el.className = "sync " + (s.online ? "online" : "offline");
-      el.textContent = s.online ? T["ui.online"] :
-        T["ui.offline"] + " · " + s.queued + " " + T["ui.queued"];
+      el.textContent = s.online ? T["ui.online"] : T["ui.offline"] + " · " + backlog(s);
       const dev = s.devices || {};
       showDevice("dev-printer", T["ui.printer"], dev.printer, dev.service);
       showDevice("dev-drawer", T["ui.drawer"], dev.drawer, dev.service);
@@ -252,19 +302,25 @@
   $("pay-open").addEventListener("click", () => openPay(false));
   $("pay-form").addEventListener("submit", (ev) => { ev.preventDefault(); pay(); });
   $("pay-cancel").addEventListener("click", closePay);
-  $("pay").addEventListener("cancel", (ev) => { ev.preventDefault(); closePay(); });
-  $("done").addEventListener("close", focusScan);
-  $("new-sale").addEventListener("click", () => $("done").close());
+  $("new-sale").addEventListener("click", () => D.close("done"));
+  $("weigh-form").addEventListener("submit", (ev) => { ev.preventDefault(); submitWeight(false); });
+  $("weigh-scale-read").addEventListener("click", () => submitWeight(true));
+  $("weigh-cancel").addEventListener("click", () => D.close("weigh"));
+  D.onClose("weigh", () => { weighing = null; });
+  D.afterClose(() => setTimeout(focusScan, 0));  // after the dialog handed focus back
   $("reprint").addEventListener("click", reprint);
   $("logout").addEventListener("click", async () => {
     try { await api("POST", "/auth/logout"); } catch (e) { showError(e); }
     showLogin();
   });
   document.addEventListener("keydown", (ev) => {
-    if ($("till").hidden) return;
+    if ($("till").hidden) return;  // Escape: dialogs.js closes the topmost dialog
+    if (D.top()) {  // no till shortcut over an open dialog, and no browser F-key either
+      if (/^F\d+$/.test(ev.key)) ev.preventDefault();
+      return;
+    }
     if (ev.key === "F9") { ev.preventDefault(); openPay(false); }
     else if (ev.key === "F4") { ev.preventDefault(); openPay(true); }
-    else if (ev.key === "Escape") { ev.preventDefault(); closePay(); clearError(); }
   });
   // keep the barcode field focused so a keyboard-wedge scanner always lands there
   document.addEventListener("click", (ev) => {
@@ -272,7 +328,9 @@
   });
 
   // till operations (till_ops.js) reuse these
-  window.CashierScreen = { api, showError, clearError, refreshBasket, focusScan, newKey, T };
+  window.CashierScreen = {
+    api, showError, clearError, refreshBasket, refreshShift, focusScan, newKey, T, D,
+  };
 
   api("GET", "/auth/me").then((r) => showTill(r.staff)).catch(() => showLogin(true))
     .finally(() => { document.body.dataset.ready = "1"; });

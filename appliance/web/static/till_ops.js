@@ -1,14 +1,18 @@
 // Till operations on the cashier screen: refund (receipt lookup), park/resume, shift open/close,
-// X report, no-sale - each in one dialog, keyboard first (F6 F7 F8 F10 F11 F12, Esc cancels).
+// X report, no-sale - each in one dialog, keyboard first (F6 F7 F8 F10 F11 F12; Esc cancels,
+// dialogs.js). Errors show inside the dialog that raised them, with their reason code.
 (function () {
   "use strict";
   const C = window.CashierScreen;
   if (!C) return;
   const T = C.T;
+  const D = C.D;
   const $ = (id) => document.getElementById(id);
   const REASONS = ["CUSTOMER_CHANGED_MIND", "DEFECTIVE", "DAMAGED_GOODS", "WRONG_ITEM",
     "PRICE_MATCH", "CUSTOMER_SATISFACTION", "CASHIER_ERROR", "CHANGE_REQUEST", "TILL_CHECK",
     "OTHER"];
+  const CASH_ROWS = ["opening_float", "cash_sales", "cash_refunds", "change_given", "paid_outs",
+    "drops", "cash_rounding", "expected"];
   let submit = null;
 
   function el(tag, attrs, text) {
@@ -20,25 +24,31 @@
   function field(id, label, attrs) {
     return [el("label", { for: id }, label), el("input", Object.assign({ id, class: "scan" }, attrs))];
   }
+  function row(...cells) {
+    const tr = el("tr");
+    tr.append(...cells);
+    return tr;
+  }
+  const fmt = (key, values) =>
+    Object.entries(values).reduce((s, [k, v]) => s.replace("{" + k + "}", v), T[key] || key);
 
   function open(title, okLabel, nodes, approval, onSubmit) {
-    if ($("op").open || $("pay").open) return;
+    if (D.top()) return;
     $("op-title").textContent = title;
     $("op-ok").textContent = okLabel;
     $("op-body").replaceChildren(...nodes);
     $("op-approve").hidden = !approval;
     $("op-pin").value = "";
-    $("op-reason").replaceChildren(...REASONS.map((r) => el("option", { value: r }, r)));
+    $("op-reason").replaceChildren(...REASONS.map((r) =>
+      el("option", { value: r }, T["ui.reason." + r] || r)));
     submit = onSubmit;
-    $("op").showModal();
-    const first = $("op-body").querySelector("input") || $("op-ok");
+    D.open("op");
+    const first = $("op-body").querySelector("input, select, button") ||
+      (approval ? $("op-pin") : $("op-ok"));
     first.focus();
   }
-  function close() {
-    if ($("op").open) $("op").close();
-    submit = null;
-    setTimeout(C.focusScan, 0);  // after the dialog has handed focus back
-  }
+  function close() { D.close("op"); }
+  D.onClose("op", () => { submit = null; });
 
   // A supervisor's PIN gives a single-use token; without a PIN the reason is sent as is
   // (supervisors and managers approve their own actions).
@@ -52,14 +62,15 @@
 
   function refundLines(sale) {
     const table = el("table");
-    table.append(el("tr")).append(el("th", {}, "#"), el("th", {}, T["ui.item"]),
-      el("th", {}, T["ui.line_total"]), el("th", {}, T["ui.qty"]));
+    table.append(row(el("th", {}, "#"), el("th", {}, T["ui.item"]),
+      el("th", {}, T["ui.line_total"]), el("th", {}, T["ui.qty"])));
     for (const line of sale.lines) {
-      const row = table.appendChild(el("tr"));
       const qty = el("input", { "data-line": line.line_no, value: "0", inputmode: "decimal",
         max: line.refundable_qty, "aria-label": T["ui.qty"] + " " + line.name });
-      row.append(el("td", {}, line.line_no), el("td", {}, line.name),
-        el("td", {}, line.line_total), el("td")).lastChild.append(qty);
+      const cell = el("td");
+      cell.append(qty);
+      table.append(row(el("td", {}, line.line_no), el("td", {}, line.name),
+        el("td", {}, line.line_total), cell));
     }
     return table;
   }
@@ -67,26 +78,29 @@
   function openRefund() {
     const out = el("div", { id: "refund-lines" });
     const code = field("refund-code", T["ui.receipt_code"], { maxlength: "64" });
-    const find = el("button", { type: "button", class: "btn" }, T["ui.lookup"]);
+    const find = el("button", { type: "button", class: "btn", id: "refund-find" }, T["ui.lookup"]);
     const noReceipt = field("refund-product", T["ui.no_receipt"] + " - " + T["ui.product_id"], {});
     const tender = el("select", { id: "refund-tender" });
-    tender.append(el("option", { value: "cash" }, "cash"), el("option", { value: "card" }, "card"));
+    tender.append(el("option", { value: "cash" }, T["ui.tender.cash"]),
+      el("option", { value: "card" }, T["ui.tender.card"]));
     const cardRef = field("refund-card-ref", T["ui.card_ref"], { maxlength: "64" });
-    const lookup = () => find.click();
     code[1].addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter") { ev.preventDefault(); lookup(); }
+      if (ev.key === "Enter") { ev.preventDefault(); find.click(); }
     });
-    code[1].addEventListener("scanned", lookup);
+    code[1].addEventListener("scanned", () => find.click());
     find.addEventListener("click", async () => {
       try {
-        out.replaceChildren(refundLines(await C.api("GET", "/refunds/lookup?code=" +
-          encodeURIComponent($("refund-code").value.trim()))));
+        const sale = await C.api("GET", "/refunds/lookup?code=" +
+          encodeURIComponent($("refund-code").value.trim()));
+        out.replaceChildren(refundLines(sale));
         C.clearError();
-      } catch (e) { C.showError(e); }
+        const first = out.querySelector("input");
+        if (first) first.select();
+      } catch (e) { out.replaceChildren(); C.showError(e); }
     });
     open(T["ui.refund"], T["ui.refund_confirm"],
-      [...code, find, out, ...noReceipt, el("label", { for: "refund-tender" }, "Tender"), tender,
-        ...cardRef], true, doRefund);
+      [...code, find, out, ...noReceipt, el("label", { for: "refund-tender" }, T["ui.tender"]),
+        tender, ...cardRef], true, doRefund);
   }
   async function doRefund() {
     const receipt = $("refund-code").value.trim();
@@ -103,7 +117,8 @@
     if (tender === "card") body.card_reference = $("refund-card-ref").value.trim();
     const doc = await C.api("POST", "/refunds", body);
     close();
-    window.alert(T["ui.refund"] + " #" + doc.receipt_no + ": " + doc.payable + " " + doc.currency);
+    D.inform(T["ui.refund"], fmt("ui.refund_done",
+      { no: doc.receipt_no, amount: doc.payable, currency: doc.currency }));
   }
 
   function openSuspend() {
@@ -126,8 +141,8 @@
       });
       return b;
     });
-    open(T["ui.resume"], T["ui.close"], buttons.length ? buttons : [el("p", {}, "-")], false,
-      async () => close());
+    open(T["ui.resume"], T["ui.close"], buttons.length ? buttons : [el("p", {}, T["ui.parked_none"])],
+      false, async () => close());
   }
 
   async function openShift() {
@@ -138,7 +153,7 @@
         field("shift-float", T["ui.opening_float"], { inputmode: "decimal", value: "0.00" }), false,
         async () => {
           await C.api("POST", "/shifts", { opening_float: $("shift-float").value.trim() });
-          close();
+          close(); C.refreshShift();
         });
       return;
     }
@@ -148,23 +163,48 @@
       false, async () => {
         const z = await C.api("POST", "/shifts/current/close", { counted: {
           cash: $("count-cash").value.trim() || "0", card: $("count-card").value.trim() || "0" } });
-        close();
-        window.alert(T["ui.z_closed"] + " #" + z.z_no);
+        close(); C.refreshShift();
+        D.inform(T["ui.shift"], T["ui.z_closed"] + " #" + z.z_no);
       });
+  }
+
+  // The X report as the API returns it, every figure under its label (no raw keys).
+  function xTable(caption, rows) {
+    const table = el("table", { class: "report" });
+    table.append(el("caption", {}, caption), ...rows);
+    return table;
+  }
+  const money = (v) => el("td", { class: "num" }, v);
+  function xReport(x) {
+    const cash = CASH_ROWS.filter((k) => k in x.cash)
+      .map((k) => row(el("th", { scope: "row" }, T["ui.x." + k]), money(x.cash[k])));
+    const tenders = x.tenders.map((t) =>
+      row(el("th", { scope: "row" }, T["ui.tender." + t.kind] || t.kind), money(t.expected)));
+    const activity = ["sales", "refunds", "voids"].map((k) => row(el("th", { scope: "row" },
+      T["ui.x." + k]), el("td", { class: "num" }, String(x[k].count)), money(x[k].total)));
+    activity.push(row(el("th", { scope: "row" }, T["ui.x.no_sale_opens"]),
+      el("td", { class: "num" }, String(x.no_sale_opens)), el("td")));
+    activity.push(row(el("th", { scope: "row" }, T["ui.x.overrides"]),
+      el("td", { class: "num" }, String(x.overrides)), el("td")));
+    activity.push(row(el("th", { scope: "row" }, T["ui.x.net_total"]), el("td"),
+      money(x.net_total)));
+    const percent = (rate) => String(Math.round(Number(rate) * 10000) / 100) + " %";
+    const tax = x.tax.map((t) => row(el("th", { scope: "row" }, t.tax_class + " " + percent(t.rate)),
+      money(t.net), money(t.tax), money(t.gross)));
+    tax.unshift(row(el("th", {}, T["ui.x.tax_class"]), el("th", {}, T["ui.x.net"]),
+      el("th", {}, T["ui.x.tax_amount"]), el("th", {}, T["ui.x.gross"])));
+    const nodes = [xTable(T["ui.x.drawer"], cash), xTable(T["ui.x.tenders"], tenders),
+      xTable(T["ui.x.activity"], activity), xTable(T["ui.x.tax"], tax)];
+    if (x.shift_kind === "day") nodes.unshift(el("p", { class: "hint" }, T["ui.x.day_shift"]));
+    return nodes;
   }
 
   async function openX() {
     let x;
     try { x = await C.api("GET", "/shifts/current/x"); } catch (e) { C.showError(e); return; }
-    const table = el("table");
-    for (const [k, v] of Object.entries(x.cash)) {
-      table.appendChild(el("tr")).append(el("th", {}, k.replace(/_/g, " ")), el("td", {}, v));
-    }
-    for (const t of x.tenders) {
-      table.appendChild(el("tr")).append(el("th", {}, t.kind + " " + T["ui.expected"]),
-        el("td", {}, t.expected));
-    }
-    open(T["ui.x_report"], T["ui.print"], [table], false, async () => {
+    const body = el("div", { id: "x-report", class: "x-report" });
+    body.append(...xReport(x));
+    open(T["ui.x_report"], T["ui.print"], [body], false, async () => {
       await C.api("POST", "/shifts/current/x/print"); close();
     });
   }
@@ -187,10 +227,9 @@
     try { await submit(); C.clearError(); } catch (e) { C.showError(e); }
   });
   $("op-cancel").addEventListener("click", close);
-  $("op").addEventListener("cancel", (ev) => { ev.preventDefault(); close(); });
   document.addEventListener("keydown", (ev) => {
     if ($("till").hidden || !KEYS[ev.key]) return;
     ev.preventDefault();
-    OPS[KEYS[ev.key]]();
+    if (!D.top()) OPS[KEYS[ev.key]]();
   });
 })();

@@ -85,6 +85,7 @@ def test_discount_threshold_comes_from_config(till: BoxContext) -> None:
 
 
 @pytest.mark.req("FR-300", "FR-301")
+@pytest.mark.usefixtures("shift_open")
 def test_price_override_and_discount_over_threshold_need_approval(
     cashier: FlaskClient, till: BoxContext, box_db: SqliteDatabase
 ) -> None:

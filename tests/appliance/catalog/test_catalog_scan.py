@@ -25,11 +25,13 @@ def rich(box_config: BoxConfig, box_db: SqliteDatabase) -> None:
     assert down_messages.apply_down(BoxContext(box_config), chunk(1, 2, extra_products()))
 
 
-def scan(client: FlaskClient, barcode: str, qty: object = None):
-    """POST /basket/lines (qty omitted when None)."""
+def scan(client: FlaskClient, barcode: str, qty: object = None, weight: str | None = None):
+    """POST /basket/lines (qty and weight omitted when None)."""
     body: dict = {"barcode": barcode}
     if qty is not None:
         body["qty"] = qty
+    if weight is not None:
+        body["weight"] = weight
     return client.post("/api/v1/basket/lines", json=body)
 
 
@@ -83,13 +85,14 @@ def test_price_labels_charge_the_printed_price(cashier: FlaskClient, rich: None)
 def test_weighed_product_typed_in_needs_a_weight_and_items_need_whole_numbers(
     cashier: FlaskClient, rich: None, box_db: SqliteDatabase
 ) -> None:
-    no_weight = scan(cashier, "2800035000000")
+    no_weight = scan(cashier, "2800035000000")  # no scale on this box: nothing to read
     assert no_weight.status_code == 400
-    assert no_weight.get_json()["error"]["reason"] == "INVALID_QUANTITY"
+    error = no_weight.get_json()["error"]
+    assert (error["reason"], error["details"]["scale"]) == ("WEIGHT_REQUIRED", "NO_SCALE")
     half = scan(cashier, "4000000000013", "1.5")
     assert half.get_json()["error"]["reason"] == "INVALID_QUANTITY"
     assert count(box_db, "basket_lines") == 0
-    weighed = scan(cashier, "2800035000000", "0.455").get_json()["lines"][0]
+    weighed = scan(cashier, "2800035000000", weight="0.455").get_json()["lines"][0]
     assert (weighed["qty"], weighed["extended"]) == ("0.455", "6.78")  # 14.90 x 0.455 = 6.7795
 
 

@@ -46,6 +46,7 @@ def test_receive_waste_and_count_book_movements_and_events(
 
 
 @pytest.mark.req("FR-201")
+@pytest.mark.usefixtures("shift_open")
 def test_sales_reduce_on_hand_from_the_ledger(client: FlaskClient, box_db: SqliteDatabase) -> None:
     assert login(client, "manager").status_code == 200
     post(client, "receive", product_id="p-milk", qty="4")

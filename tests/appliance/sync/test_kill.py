@@ -116,6 +116,8 @@ def _sell_one(base: str) -> dict:
         ).status_code
         == 200
     )
+    shift = session.post(f"{base}/api/v1/shifts", json={"opening_float": "0.00"}, timeout=5)
+    assert shift.status_code == 201, shift.text
     assert (
         session.post(
             f"{base}/api/v1/basket/lines", json={"barcode": "4000000000013"}, timeout=5

@@ -111,6 +111,7 @@ def acker_factory(
 
 
 @pytest.mark.req("FR-303", "NFR-006")
+@pytest.mark.usefixtures("shift_open")
 def test_sales_are_delivered_and_marked_acked(
     cashier: FlaskClient, box_db: SqliteDatabase, start_agent, acker_factory
 ) -> None:

@@ -39,6 +39,7 @@ def outbox_events(db: SqliteDatabase, event_type: str) -> list[EventEnvelope]:
 
 
 @pytest.mark.req("FR-300", "FR-303", "NFR-006")
+@pytest.mark.usefixtures("shift_open")
 def test_cash_sale_writes_sale_outbox_and_audit(
     cashier: FlaskClient, box_db: SqliteDatabase, box_config: BoxConfig
 ) -> None:
@@ -99,6 +100,7 @@ def test_empty_basket_cannot_be_paid(cashier: FlaskClient) -> None:
 
 
 @pytest.mark.req("FR-300")
+@pytest.mark.usefixtures("shift_open")
 def test_double_submit_with_one_key_records_one_sale(
     cashier: FlaskClient, box_db: SqliteDatabase
 ) -> None:
@@ -113,6 +115,7 @@ def test_double_submit_with_one_key_records_one_sale(
 
 
 @pytest.mark.req("FR-303", "NFR-005")
+@pytest.mark.usefixtures("shift_open")
 def test_failure_mid_transaction_leaves_nothing(
     cashier: FlaskClient, box_db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,6 +146,7 @@ def test_failure_mid_transaction_leaves_nothing(
 
 
 @pytest.mark.req("FR-303", "FR-304")
+@pytest.mark.usefixtures("shift_open")
 def test_seq_and_receipt_numbers_are_gap_free(cashier: FlaskClient, box_db: SqliteDatabase) -> None:
     for i in range(15):
         add(cashier, MILK)
@@ -163,6 +167,7 @@ def test_seq_and_receipt_numbers_are_gap_free(cashier: FlaskClient, box_db: Sqli
 
 
 @pytest.mark.req("FR-003")
+@pytest.mark.usefixtures("shift_open")
 def test_other_cashiers_sale_needs_sales_read(
     cashier: FlaskClient, app, box_db: SqliteDatabase
 ) -> None:

@@ -28,6 +28,7 @@ def cash_rounding(box_config: BoxConfig, box_db: SqliteDatabase) -> BoxContext:
 
 
 @pytest.mark.req("FR-302", "FR-300")
+@pytest.mark.usefixtures("shift_open")
 def test_sale_payload_adds_up_with_a_cash_rounding_line(
     cashier: FlaskClient, cash_rounding: BoxContext, box_db: SqliteDatabase
 ) -> None:
@@ -54,6 +55,7 @@ def test_sale_payload_adds_up_with_a_cash_rounding_line(
 
 
 @pytest.mark.req("FR-300", "FR-302")
+@pytest.mark.usefixtures("shift_open")
 def test_tender_must_cover_the_rounded_amount(
     cashier: FlaskClient, cash_rounding: BoxContext
 ) -> None:
@@ -65,11 +67,13 @@ def test_tender_must_cover_the_rounded_amount(
 
 
 @pytest.mark.req("FR-201", "FR-300")
+@pytest.mark.usefixtures("shift_open")
 def test_a_sale_books_one_sale_movement_per_line_and_sends_none(
     cashier: FlaskClient, cash_rounding: BoxContext, box_db: SqliteDatabase
 ) -> None:
     add(cashier, MILK, 2)
-    add(cashier, "2800035000000", "0.455")
+    weighed = {"barcode": "2800035000000", "weight": "0.455"}
+    assert cashier.post("/api/v1/basket/lines", json=weighed).status_code == 201
     sale = pay(cashier, "20.00").get_json()
     rows = box_db.execute_sql(
         "SELECT product_id, kind, qty_milli, ref FROM stock_movements ORDER BY seq"

@@ -54,6 +54,7 @@ def _reset(counted: dict[str, Counted]) -> None:
         one.results.clear()
 
 
+@pytest.mark.usefixtures("shift_open")
 def test_pay_prices_the_sale_in_one_domain_call(
     cashier: FlaskClient, crossings: dict[str, Counted]
 ) -> None:

@@ -61,7 +61,13 @@ def test_multibuy_discounts_only_with_the_flag_on(cashier: FlaskClient, rich: Bo
     line = basket["lines"][0]
     assert (line["extended"], line["line_total"], basket["total"]) == ("5.97", "5.00", "5.00")
     assert line["discounts"] == [
-        {"policy_id": "pol-milk-3for5", "policy_version": 1, "kind": "multibuy", "amount": "0.97"}
+        {
+            "policy_id": "pol-milk-3for5",
+            "name": "3 for 5.00",
+            "policy_version": 1,
+            "kind": "multibuy",
+            "amount": "0.97",
+        }
     ]
     assert basket["discount_total"] == "0.97"
 

@@ -65,6 +65,7 @@ def test_settle_refuses(tenders: list[TenderIn], reason: str) -> None:
 
 
 @pytest.mark.req("FR-300", "FR-304", "NFR-005")
+@pytest.mark.usefixtures("shift_open")
 def test_split_tender_sale_keeps_only_the_terminal_reference(
     cashier: FlaskClient, box_db: SqliteDatabase
 ) -> None:
@@ -84,6 +85,7 @@ def test_split_tender_sale_keeps_only_the_terminal_reference(
 
 
 @pytest.mark.req("FR-300")
+@pytest.mark.usefixtures("shift_open")
 def test_unknown_or_excess_tender_writes_nothing(
     cashier: FlaskClient, box_db: SqliteDatabase
 ) -> None:
@@ -103,6 +105,7 @@ def test_unknown_or_excess_tender_writes_nothing(
 
 
 @pytest.mark.req("FR-300")
+@pytest.mark.usefixtures("shift_open")
 def test_customer_is_attached_to_the_sale(cashier: FlaskClient, box_db: SqliteDatabase) -> None:
     assert cashier.post("/api/v1/basket/customer", json={"customer_id": "c-1"}).status_code == 409
     add(cashier, MILK)

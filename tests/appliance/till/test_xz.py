@@ -25,7 +25,12 @@ pytestmark = pytest.mark.usefixtures("till")
 
 def _busy_shift(client: FlaskClient) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Sales with +/- cash rounding, a cash refund, a post-void, a paid-out, a drop, a no-sale."""
-    sell(client, [(GUM, 1)], "1.00")  # before the shift: not in its report
+    assert client.post("/api/v1/basket/lines", json={"barcode": GUM}).status_code == 201
+    early = {"tendered": "1.00", "idempotency_key": "early-sale-1"}
+    refused = client.post("/api/v1/basket/pay", json=early)
+    assert refused.get_json()["error"]["reason"] == "SHIFT_NOT_OPEN"  # no cash outside a Z
+    parked = client.post("/api/v1/basket/suspend", json={"label": "before the shift"})
+    assert parked.status_code == 201
     open_shift(client, "100.00")
     sales = [
         sell(client, [(MILK, 1)], "5.00"),  # 1.99 -> 2.00

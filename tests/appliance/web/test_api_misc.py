@@ -97,6 +97,7 @@ def test_offline_box_logs_in_and_sells(tmp_path: Path) -> None:
             down_messages.apply_down(BoxContext(config), msg)
     client = create_app(config).test_client()
     assert login(client).status_code == 200
+    assert client.post("/api/v1/shifts", json={"opening_float": "0.00"}).status_code == 201
     add(client, MILK)
     sale = pay(client, "2.00").get_json()
     assert sale["change"] == "0.01"
