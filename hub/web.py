@@ -12,11 +12,14 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request
 from flask import session as flask_session
 from flask.typing import ResponseReturnValue
+from peewee import PeeweeException as PeeweeError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
 from hub.core.db import db, platform_tx, tenant_tx
+from hub.core.paging import page_number
+from hub.edge import refuse_control_text
 from hub.governance import audit
 from hub.governance.audit import IntegrityState
 from hub.governance.brand import brand_for
@@ -38,6 +41,7 @@ from posdomain.obs import (
     log_event,
 )
 from posdomain.permissions import Action, Principal, Scope, authorize
+from posdomain.text import printable
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -65,12 +69,9 @@ def parse_body(model: type[M]) -> M:
         ) from err
 
 
-def page_arg() -> int:
-    """?page= as a positive int (1 when missing or not a number)."""
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+def page_arg(name: str = "page") -> int:
+    """?page= as an int from 1 to MAX_PAGE (1 when missing; 400 OUT_OF_RANGE otherwise)."""
+    return page_number(request.args.get(name), name)
 
 
 def render_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -207,19 +208,33 @@ def check_csrf() -> None:
 
 def _audit_denial(err: PosError) -> None:
     principal = g.get("principal")
-    details = {"reason": str(err.reason), "method": request.method, "path": request.path}
+    path = printable(request.path)  # a NUL in the path must not break the audit entry
+    details = {"reason": str(err.reason), "method": request.method, "path": path}
+    action = "input.refused" if err.reason is Reason.INVALID_TEXT else "access.denied"
     try:
         ctx = tenant_tx(principal.tenant_id) if principal and principal.tenant_id else platform_tx()
         with ctx:
-            audit.record(principal, "access.denied", request.path, Severity.WARN, details)
-    except PosError:  # the denial itself is still returned
+            audit.record(principal, action, path, Severity.WARN, details)
+    except (PosError, PeeweeError, ValueError):  # the denial itself is still returned
         log.exception("could not audit a denial")
 
 
 def _must_audit(err: PosError) -> bool:
-    if isinstance(err, Forbidden):
+    if isinstance(err, Forbidden) or err.reason is Reason.INVALID_TEXT:
         return True
     return isinstance(err, Unauthenticated) and bool(g.get("credential_presented"))
+
+
+def _check_text() -> None:
+    """Refuse control characters anywhere in the request (400 INVALID_TEXT, audited)."""
+    try:
+        refuse_control_text(request)
+    except ValidationError:
+        try:  # so the refusal is audited in the caller's own chain
+            current_principal(required=False)
+        except PosError:
+            g.principal = None
+        raise
 
 
 def _is_api() -> bool:
@@ -281,6 +296,7 @@ def _close_db(_exc: BaseException | None) -> None:
 def init_app(app: Flask) -> None:
     """Register hygiene hooks and error handlers."""
     app.before_request(_bind_correlation)
+    app.before_request(_check_text)
     app.before_request(check_csrf)
     app.context_processor(lambda: {"csrf_token": csrf_token})
     app.teardown_request(lambda _exc: clear_correlation())

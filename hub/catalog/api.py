@@ -19,7 +19,7 @@ from hub.catalog import (
     service as catalog,
 )
 from hub.catalog.rules import ProductIn
-from hub.core.paging import MAX_PAGE_SIZE, PAGE_SIZE
+from hub.core.paging import page_size_number
 from hub.web import integrity, notify_boxes, page_arg, parse_body, target_tenant
 from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action, Principal, Scope
@@ -78,9 +78,8 @@ def filters_arg() -> dict[str, str]:
 
 
 def page_size_arg() -> int:
-    """?page_size= (default 25, at most 200)."""
-    raw = request.args.get("page_size", "")
-    return min(int(raw), MAX_PAGE_SIZE) if raw.isdigit() and int(raw) > 0 else PAGE_SIZE
+    """?page_size= (default 25, 1 to 200; 400 OUT_OF_RANGE otherwise)."""
+    return page_size_number(request.args.get("page_size"))
 
 
 @bp.get(f"{API}/products")

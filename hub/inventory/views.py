@@ -182,7 +182,7 @@ def cancel_transfer(transfer_id: str) -> ResponseReturnValue:
 def inventory_page() -> ResponseReturnValue:
     """Portal: open stock alerts (with acknowledge) and on hand per branch, paged."""
     principal, tenant, branches = _reader()
-    alert_page = _int_arg("alerts_page")
+    alert_page = page_arg("alerts_page")
     return render_page(
         "inventory.html",
         alerts=alerts.list_alerts(tenant, branches, alert_page),
@@ -199,10 +199,3 @@ def inventory_ack(alert_id: str) -> ResponseReturnValue:
     integrity().guard_writes()
     alerts.acknowledge(principal, branches, alert_id)
     return redirect("/inventory", code=303)
-
-
-def _int_arg(name: str) -> int:
-    try:
-        return max(1, int(request.args.get(name, "1")))
-    except ValueError:
-        return 1
