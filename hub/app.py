@@ -16,6 +16,7 @@ from hub.boxes import views as box_views
 from hub.catalog import api as catalog_api
 from hub.catalog import pages as catalog_pages
 from hub.core import db as hub_db
+from hub.core.models import utcnow
 from hub.governance import audit
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
@@ -83,12 +84,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings().flask_config())
     app.config.update(config or {})
     app.permanent_session_lifetime = timedelta(seconds=app.config["IDLE_TIMEOUT_SECONDS"])
-    hub_db.bind(app.config["DATABASE_URL"])
+    hub_db.bind(app.config["DATABASE_URL"], app.config.get("PLATFORM_DATABASE_URL"))
     web.init_app(app)
     for area in BLUEPRINTS:
         app.register_blueprint(area.bp)
     app.add_url_rule("/api/openapi.json", "openapi", _openapi)
     app.add_url_rule("/healthz", "healthz", lambda: jsonify({"ok": True}))
     app.extensions["cfpos_publish"] = partial(_publisher, app)
+    app.extensions.setdefault("cfpos_clock", utcnow)  # tests inject a fake clock here
     app.extensions["cfpos_integrity"] = _validate_audit(app)
     return app

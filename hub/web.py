@@ -6,7 +6,7 @@ import hmac
 import json
 import logging
 import secrets
-import time
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request
@@ -23,7 +23,7 @@ from hub.edge import refuse_control_text
 from hub.governance import audit
 from hub.governance.audit import IntegrityState
 from hub.governance.brand import brand_for
-from hub.identity import auth
+from hub.identity import auth, sessions
 from posdomain.audit_chain import Severity
 from posdomain.contract import error_body, field_details
 from posdomain.errors import (
@@ -48,6 +48,7 @@ M = TypeVar("M", bound=BaseModel)
 _HTTP_REASONS = {404: Reason.NOT_FOUND, 405: Reason.NOT_FOUND, 413: Reason.PAYLOAD_TOO_LARGE}
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_SESSION_KEY = "csrf_token"
+SESSION_KEY = "sid"  # the server-side session's secret (hub.identity.sessions)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -95,19 +96,33 @@ def integrity() -> IntegrityState:
     return state
 
 
+def now() -> datetime:
+    """The app's clock (an injected seam: tests move it instead of sleeping)."""
+    clock = current_app.extensions["cfpos_clock"]
+    value: datetime = clock()
+    return value
+
+
+def session_policy() -> sessions.SessionPolicy:
+    """Idle timeout and absolute lifetime of portal/API sessions (HubSettings)."""
+    cfg = current_app.config
+    return sessions.SessionPolicy(
+        idle=timedelta(seconds=cfg["IDLE_TIMEOUT_SECONDS"]),
+        absolute=timedelta(seconds=cfg["SESSION_LIFETIME_SECONDS"]),
+    )
+
+
 def _session_principal() -> Principal | None:
-    user_id = flask_session.get("user_id")
-    if not user_id:
+    raw = flask_session.get(SESSION_KEY)
+    if not isinstance(raw, str) or not raw:
         return None
     g.credential_presented = True
-    now = time.time()
-    idle = current_app.config["IDLE_TIMEOUT_SECONDS"]
-    if now - float(flask_session.get("last_seen", 0)) > idle:
+    try:
+        ref = sessions.resolve(raw, session_policy(), now())
+    except Unauthenticated:
         flask_session.clear()
-        raise Unauthenticated("session expired after inactivity", Reason.SESSION_EXPIRED)
-    principal = auth.load_user_principal(user_id, flask_session.get("tenant_id"))
-    flask_session["last_seen"] = now
-    return principal
+        raise
+    return auth.load_user_principal(ref.user_id, ref.tenant_id)
 
 
 def current_principal(required: bool = True) -> Principal | None:
@@ -118,7 +133,7 @@ def current_principal(required: bool = True) -> Principal | None:
     principal: Principal | None
     if header.startswith("Bearer "):
         g.credential_presented = True
-        principal = auth.resolve_token(header.removeprefix("Bearer ").strip())
+        principal = auth.resolve_token(header.removeprefix("Bearer ").strip(), now())
     else:
         principal = _session_principal()
     if principal is None and required:
@@ -148,13 +163,19 @@ def target_tenant(action: Action, path_tenant: str | None = None) -> tuple[Princ
 
 
 def start_session(principal: Principal) -> None:
-    """Put a logged-in user into a fresh session cookie (with a fresh CSRF token)."""
-    flask_session.clear()
-    flask_session["user_id"] = principal.id
-    flask_session["tenant_id"] = principal.tenant_id
-    flask_session["last_seen"] = time.time()
+    """Open a server-side session for a logged-in user; a fresh cookie, a fresh CSRF token."""
+    end_session()
+    flask_session[SESSION_KEY] = sessions.open_session(principal, session_policy(), now())
     flask_session.permanent = False
     csrf_token()
+
+
+def end_session(reason: str = sessions.LOGOUT) -> None:
+    """Revoke the cookie's session (if any) and clear the cookie: the old cookie is dead."""
+    raw = flask_session.get(SESSION_KEY)
+    if isinstance(raw, str) and raw:
+        sessions.revoke(raw, reason, now())
+    flask_session.clear()
 
 
 def csrf_token() -> str:

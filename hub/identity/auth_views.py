@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.governance.brand import platform_brand
-from hub.identity import auth
-from hub.web import csrf_token, current_principal, parse_body, start_session
+from hub.identity import auth, users
+from hub.web import csrf_token, current_principal, end_session, parse_body, start_session
 from posdomain.errors import PosError, TooManyRequests
 from posdomain.permissions import Principal
 
@@ -23,6 +23,17 @@ class LoginIn(BaseModel):
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    # usernames are unique per tenant: name the tenant when two tenants share a username
+    tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class PasswordIn(BaseModel):
+    """JSON password change body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)
 
 
 def _principal_json(p: Principal) -> dict[str, object]:
@@ -41,16 +52,28 @@ def _principal_json(p: Principal) -> dict[str, object]:
 def api_login() -> ResponseReturnValue:
     """JSON login: sets the session cookie."""
     body = parse_body(LoginIn)
-    principal = auth.login(body.username, body.password, request.remote_addr)
+    principal = auth.login(body.username, body.password, request.remote_addr, body.tenant_id)
     start_session(principal)
     return jsonify({"principal": _principal_json(principal), "csrf_token": csrf_token()})
 
 
 @bp.post("/api/v1/auth/logout")
 def api_logout() -> ResponseReturnValue:
-    """End the session."""
-    flask_session.clear()
+    """End the session: the server-side record is revoked, so the old cookie stops working."""
+    end_session()
     return jsonify({"ok": True})
+
+
+@bp.post("/api/v1/auth/password")
+def api_change_password() -> ResponseReturnValue:
+    """Change the caller's password: all their sessions end, this caller gets a new one."""
+    principal = current_principal()
+    assert principal is not None
+    body = parse_body(PasswordIn)
+    users.change_password(principal, body.current_password, body.new_password)
+    flask_session.clear()  # the server-side record is already revoked
+    start_session(principal)
+    return jsonify({"ok": True, "csrf_token": csrf_token()})
 
 
 @bp.get("/api/v1/auth/me")
@@ -71,6 +94,7 @@ def login_page() -> ResponseReturnValue:
                 request.form.get("username", ""),
                 request.form.get("password", ""),
                 request.remote_addr,
+                request.form.get("tenant_id") or None,
             )
         except TooManyRequests:
             raise  # 429 page, not a retry prompt
@@ -85,6 +109,6 @@ def login_page() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout_page() -> ResponseReturnValue:
-    """Portal logout."""
-    flask_session.clear()
+    """Portal logout (revokes the session like the API logout)."""
+    end_session()
     return redirect("/login")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,7 +40,9 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=80)
-    scopes: list[str] = Field(min_length=1)
+    scopes: list[str] = Field(min_length=1, max_length=len(Action))
+    # omitted: the configured default (API_TOKEN_DEFAULT_DAYS); at most API_TOKEN_MAX_DAYS
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 @bp.get("/api/v1/users")
@@ -87,7 +89,14 @@ def create_token() -> ResponseReturnValue:
     principal, tenant, _scope = target_tenant(Action.TOKEN_MANAGE)
     integrity().guard_writes()
     body = parse_body(TokenIn)
-    return jsonify(users.create_token(principal, tenant, body.name, body.scopes)), 201
+    cfg = current_app.config
+    req = users.TokenRequest(
+        name=body.name,
+        scopes=body.scopes,
+        lifetime_days=body.expires_in_days or cfg["API_TOKEN_DEFAULT_DAYS"],
+        max_days=cfg["API_TOKEN_MAX_DAYS"],
+    )
+    return jsonify(users.create_token(principal, tenant, req)), 201
 
 
 @bp.delete("/api/v1/tokens/<token_id>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -50,9 +51,13 @@ def test_lockout_after_five_failures(client):
 def test_idle_timeout_expires_session(client, app):
     login(client, "owner")
     assert client.get("/api/v1/auth/me").status_code == 200
-    with client.session_transaction() as sess:
-        sess["last_seen"] = sess["last_seen"] - app.config["IDLE_TIMEOUT_SECONDS"] - 1
-    resp = client.get("/api/v1/auth/me")
+    real = app.extensions["cfpos_clock"]
+    later = real() + timedelta(seconds=app.config["IDLE_TIMEOUT_SECONDS"] + 1)
+    app.extensions["cfpos_clock"] = lambda: later
+    try:
+        resp = client.get("/api/v1/auth/me")
+    finally:
+        app.extensions["cfpos_clock"] = real
     assert resp.status_code == 401
     assert resp.get_json()["error"]["reason"] == "SESSION_EXPIRED"
     assert client.get("/api/v1/auth/me").get_json()["error"]["reason"] == "AUTH_REQUIRED"
@@ -76,7 +81,7 @@ def test_deactivated_user_loses_session_at_once(client, app):
     login(owner, "owner")
     assert owner.put(f"/api/v1/users/{name}/active", json={"active": False}).status_code == 200
     resp = client.get("/api/v1/auth/me")
-    assert resp.get_json()["error"]["reason"] == "ACCOUNT_INACTIVE"
+    assert resp.get_json()["error"]["reason"] == "SESSION_REVOKED"  # revoked with deactivation
 
 
 @pytest.mark.req("NFR-005", "NFR-006")
