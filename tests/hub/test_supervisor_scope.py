@@ -1,0 +1,69 @@
+"""SUPERVISOR reads sales of its own branch, today only (P0 probe item 6, permission matrix
+"REP-T reports: B (own branch, today)"). Before: any date of the branch was readable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hub.core.db import platform_tx
+from hub.identity.auth import hash_secret
+from hub.identity.models import User
+from hub.sync.apply import apply_batch
+from scripts.testkit.crafted import batch_of, sale_event
+from tests.hub.conftest import enrol_box, login
+
+pytestmark = [pytest.mark.pg]
+T, B = "t-greenbasket", "b-downtown"
+
+
+def _supervisor() -> str:
+    name = f"sv{uuid.uuid4().hex[:8]}"
+    with platform_tx():
+        User.create(
+            id=uuid.uuid4().hex,
+            tenant_id=T,
+            username=name,
+            display_name=name,
+            password_hash=hash_secret("supervisor-pass"),
+            role="SUPERVISOR",
+            branch_ids=[B],
+        )
+    return name
+
+
+@pytest.mark.req("FR-002")
+def test_supervisor_sees_only_todays_sales_of_own_branch(app, client):
+    box = enrol_box(T, B)
+    now = datetime.now(UTC)
+    events = [
+        sale_event(box, 1, occurred_at=now),
+        sale_event(box, 2, occurred_at=now - timedelta(days=3)),
+    ]
+    apply_batch(batch_of(box, events), box)
+    owner = app.test_client()
+    login(owner, "owner")
+    mine = [
+        s
+        for s in owner.get(f"/api/v1/sales?branch_id={B}").get_json()["items"]
+        if s["box_id"] == box
+    ]
+    assert len(mine) == 2
+    old = next(s for s in mine if s["completed_at"] < (now - timedelta(days=1)).isoformat())
+    new = next(s for s in mine if s is not old)
+
+    name = _supervisor()
+    resp = client.post("/api/v1/auth/login", json={"username": name, "password": "supervisor-pass"})
+    assert resp.status_code == 200
+    listed = {s["sale_id"] for s in client.get("/api/v1/sales").get_json()["items"]}
+    assert new["sale_id"] in listed
+    assert old["sale_id"] not in listed
+    path = f"/api/v1/tenants/{T}/branches/{B}/sales"
+    assert old["sale_id"] not in {s["sale_id"] for s in client.get(path).get_json()["items"]}
+    assert client.get(f"/api/v1/sales/{new['sale_id']}").status_code == 200
+    assert client.get(f"/api/v1/sales/{old['sale_id']}").status_code == 404
+    assert owner.get(f"/api/v1/sales/{old['sale_id']}").status_code == 200
+    other = client.get("/api/v1/sales?branch_id=b-riverside")
+    assert other.status_code == 403
