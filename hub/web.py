@@ -24,6 +24,7 @@ from hub.governance import audit
 from hub.governance.audit import IntegrityState
 from hub.governance.brand import brand_for
 from hub.identity import auth, sessions
+from hub.identity import scope as scope_ids
 from posdomain.audit_chain import Severity
 from posdomain.contract import error_body, field_details
 from posdomain.errors import (
@@ -40,7 +41,7 @@ from posdomain.obs import (
     current_correlation_id,
     log_event,
 )
-from posdomain.permissions import Action, Principal, Scope, authorize
+from posdomain.permissions import Action, Principal, Scope, authorize, scope_for
 from posdomain.text import printable
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ M = TypeVar("M", bound=BaseModel)
 _HTTP_REASONS = {404: Reason.NOT_FOUND, 405: Reason.NOT_FOUND, 413: Reason.PAYLOAD_TOO_LARGE}
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_SESSION_KEY = "csrf_token"
+BRANCH_SCOPES = frozenset({Scope.BRANCH, Scope.SELF, Scope.OVERRIDE})
 SESSION_KEY = "sid"  # the server-side session's secret (hub.identity.sessions)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -143,17 +145,36 @@ def current_principal(required: bool = True) -> Principal | None:
 
 
 def require(
-    action: Action, *, tenant_id: str | None = None, branch_id: str | None = None
+    action: Action,
+    *,
+    tenant_id: str | None = None,
+    branch_id: str | None = None,
+    box_id: str | None = None,
 ) -> tuple[Principal, Scope]:
-    """Authenticate and authorise an action (403 with a reason code; audited by the handler)."""
+    """Authenticate, check the role, resolve the named scope ids, then authorise (403 +
+    reason, audited by the handler; hub.identity.scope has the foreign/unknown rule)."""
     principal = current_principal()
     assert principal is not None
+    held = scope_for(principal, action)
+    assigned = held in BRANCH_SCOPES
+    if tenant_id is not None:
+        scope_ids.check_tenant(principal, tenant_id)
+    if branch_id is not None:
+        scope_ids.check_branch(principal, branch_id, assigned=assigned)
+    if box_id is not None:
+        scope_ids.check_box(principal, box_id, assigned=assigned)
     return principal, authorize(principal, action, tenant_id=tenant_id, branch_id=branch_id)
 
 
-def target_tenant(action: Action, path_tenant: str | None = None) -> tuple[Principal, str, Scope]:
-    """The tenant an action applies to: the path's (checked) or the principal's own."""
-    principal, scope = require(action, tenant_id=path_tenant)
+def target_tenant(
+    action: Action,
+    path_tenant: str | None = None,
+    *,
+    branch_id: str | None = None,
+    box_id: str | None = None,
+) -> tuple[Principal, str, Scope]:
+    """The tenant an action applies to: the path's (resolved) or the principal's own."""
+    principal, scope = require(action, tenant_id=path_tenant, branch_id=branch_id, box_id=box_id)
     tenant_id = path_tenant or principal.tenant_id
     if tenant_id is None:
         raise ValidationError(

@@ -125,7 +125,7 @@ def upload_report(box_id: str) -> ResponseReturnValue:
 @bp.get("/api/v1/boxes/<box_id>/commissioning")
 def box_reports(box_id: str) -> ResponseReturnValue:
     """A box's status, replacement links and latest commissioning reports."""
-    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH, box_id=box_id)
     return jsonify(registry.box_detail(principal, tenant, scope, box_id))
 
 
@@ -152,5 +152,5 @@ def enrolment_page() -> ResponseReturnValue:
 @bp.get("/boxes/<box_id>")
 def box_page(box_id: str) -> ResponseReturnValue:
     """Portal: one box and its commissioning reports."""
-    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH, box_id=box_id)
     return render_page("enrol_box.html", box=registry.box_detail(principal, tenant, scope, box_id))

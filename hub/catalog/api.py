@@ -65,9 +65,9 @@ def reader() -> tuple[Principal, str, Scope]:
     return target_tenant(Action.PRODUCT_CRUD)
 
 
-def writer() -> tuple[Principal, str, Scope]:
-    """Same principals as reader, and the audit integrity lock must be clear."""
-    principal, tenant, scope = target_tenant(Action.PRODUCT_CRUD)
+def writer(branch_id: str | None = None) -> tuple[Principal, str, Scope]:
+    """Same principals as reader (a named branch resolved first), integrity lock clear."""
+    principal, tenant, scope = target_tenant(Action.PRODUCT_CRUD, branch_id=branch_id)
     integrity().guard_writes()
     return principal, tenant, scope
 
@@ -126,7 +126,7 @@ def archive_product(product_id: str) -> ResponseReturnValue:
 @bp.put(f"{API}/products/<product_id>/branch-prices/<branch_id>")
 def set_branch_price(product_id: str, branch_id: str) -> ResponseReturnValue:
     """Set or clear a branch price override (owner, or manager of that branch)."""
-    principal, tenant, scope = writer()
+    principal, tenant, scope = writer(branch_id)
     body = parse_body(BranchPriceIn)
     result = catalog.set_branch_price(principal, tenant, scope, (product_id, branch_id), body.price)
     notify_boxes(tenant)

@@ -15,21 +15,22 @@ from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import config
+from hub.identity import scope as scope_ids
 from hub.identity.models import Box, Branch
 from hub.sales.models import Sale, SaleLine
-from posdomain.errors import Forbidden, NotFound, Reason
+from posdomain.errors import NotFound
 from posdomain.money import format_minor
 from posdomain.permissions import Principal, Scope
 
 
 def allowed_branches(principal: Principal, scope: Scope, branch_id: str | None) -> list[str] | None:
-    """Branches the caller may read (None = all of the tenant); 403 for a foreign branch."""
-    if scope is Scope.TENANT:
-        return [branch_id] if branch_id else None
+    """Branches the caller may read (None = all of the tenant); a named branch is resolved
+    first (403 FORBIDDEN_BRANCH alike for a foreign, unknown or unassigned one)."""
     if branch_id:
-        if branch_id not in principal.branch_ids:
-            raise Forbidden("that branch is not assigned to you", Reason.FORBIDDEN_BRANCH)
+        scope_ids.check_branch(principal, branch_id, assigned=scope is not Scope.TENANT)
         return [branch_id]
+    if scope in (Scope.TENANT, Scope.PLATFORM):
+        return None
     return sorted(principal.branch_ids)
 
 
