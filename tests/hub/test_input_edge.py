@@ -50,7 +50,7 @@ def _product(**over: Any) -> dict[str, Any]:
     body = {
         "sku": f"EDGE-{uuid.uuid4().hex[:8]}",
         "name": "Edge case",
-        "tax_class": "standard",
+        "tax_class": "STD",
         "price": "1.00",
     }
     return {**body, **over}
@@ -107,6 +107,8 @@ def test_huge_money_values_are_refused(owner, money):
     )
     for resp in cases:
         assert resp.status_code == 400, (resp.status_code, resp.get_data(as_text=True)[:300])
+    assert _reason(cases[0]) == "INVALID_MONEY"
+    assert _reason(cases[1]) == "INVALID_MONEY"
     assert _counts()[:2] == before[:2]
 
 
