@@ -7,8 +7,10 @@ from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.core.openapi import OkOut, api
 from hub.governance.brand import platform_brand
 from hub.identity import auth, users
+from hub.identity.responses import PasswordChangedOut, SessionOut
 from hub.web import csrf_token, current_principal, end_session, parse_body, start_session
 from posdomain.errors import PosError, TooManyRequests
 from posdomain.permissions import Principal
@@ -49,6 +51,7 @@ def _principal_json(p: Principal) -> dict[str, object]:
 
 
 @bp.post("/api/v1/auth/login")
+@api({200: SessionOut}, body=LoginIn, errors=(400, 401, 413, 423, 429), public=True)
 def api_login() -> ResponseReturnValue:
     """JSON login: sets the session cookie."""
     body = parse_body(LoginIn)
@@ -58,6 +61,7 @@ def api_login() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/auth/logout")
+@api({200: OkOut}, errors=(400,), public=True)
 def api_logout() -> ResponseReturnValue:
     """End the session: the server-side record is revoked, so the old cookie stops working."""
     end_session()
@@ -65,6 +69,7 @@ def api_logout() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/auth/password")
+@api({200: PasswordChangedOut}, body=PasswordIn, errors=(400, 401, 403, 413))
 def api_change_password() -> ResponseReturnValue:
     """Change the caller's password: all their sessions end, this caller gets a new one."""
     principal = current_principal()
@@ -77,6 +82,7 @@ def api_change_password() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/auth/me")
+@api({200: SessionOut}, errors=(400, 401))
 def api_me() -> ResponseReturnValue:
     """The calling principal."""
     principal = current_principal()

@@ -6,7 +6,9 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.core.openapi import WRITE_ERRORS, Items, api
 from hub.identity import users
+from hub.identity.responses import NewTokenOut, TokenOut, UserOut
 from hub.web import integrity, notify_boxes, parse_body, target_tenant
 from posdomain.permissions import Action, Role
 
@@ -47,6 +49,7 @@ class TokenIn(BaseModel):
 
 @bp.get("/api/v1/users")
 @bp.get("/api/v1/tenants/<tenant_id>/users")
+@api({200: Items[UserOut]})
 def list_users(tenant_id: str | None = None) -> ResponseReturnValue:
     """Users of the tenant (branch managers: their branches)."""
     principal, tenant, scope = target_tenant(Action.USER_MANAGE, tenant_id)
@@ -55,6 +58,7 @@ def list_users(tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.post("/api/v1/users")
 @bp.post("/api/v1/tenants/<tenant_id>/users")
+@api({201: UserOut}, body=UserIn, errors=WRITE_ERRORS)
 def create_user(tenant_id: str | None = None) -> ResponseReturnValue:
     """Create a user."""
     principal, tenant, scope = target_tenant(Action.USER_MANAGE, tenant_id)
@@ -66,6 +70,7 @@ def create_user(tenant_id: str | None = None) -> ResponseReturnValue:
 
 
 @bp.put("/api/v1/users/<user_id>/active")
+@api({200: UserOut}, body=ActiveIn, errors=WRITE_ERRORS)
 def set_active(user_id: str) -> ResponseReturnValue:
     """Activate or deactivate a user."""
     principal, tenant, scope = target_tenant(Action.STAFF_DEACTIVATE)
@@ -77,6 +82,7 @@ def set_active(user_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/tokens")
+@api({200: Items[TokenOut]})
 def list_tokens() -> ResponseReturnValue:
     """API tokens of the tenant."""
     _principal, tenant, _scope = target_tenant(Action.TOKEN_MANAGE)
@@ -84,6 +90,7 @@ def list_tokens() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/tokens")
+@api({201: NewTokenOut}, body=TokenIn, errors=WRITE_ERRORS)
 def create_token() -> ResponseReturnValue:
     """Issue a scoped integration token (secret shown once)."""
     principal, tenant, _scope = target_tenant(Action.TOKEN_MANAGE)
@@ -100,6 +107,7 @@ def create_token() -> ResponseReturnValue:
 
 
 @bp.delete("/api/v1/tokens/<token_id>")
+@api({200: TokenOut}, errors=WRITE_ERRORS)
 def revoke_token(token_id: str) -> ResponseReturnValue:
     """Revoke a token."""
     principal, tenant, _scope = target_tenant(Action.TOKEN_MANAGE)
