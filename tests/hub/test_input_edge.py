@@ -193,3 +193,23 @@ def test_tabs_and_newlines_stay_allowed(owner):
         json={"enabled": False, "reason": "line one\nline\ttwo\r\n"},
     )
     assert resp.status_code == 200, resp.get_json()
+
+
+@pytest.mark.req("NFR-005")
+def test_a_crash_mid_write_leaves_nothing(owner, monkeypatch):
+    """A 5xx in the middle of a write (after the product row, at its audit entry) rolls the
+    whole request back: no product, no audit entry, no catalog version bump."""
+    before = _counts()
+    sku = f"CRASH-{uuid.uuid4().hex[:8]}"
+
+    def boom(*_a: Any, **_k: Any) -> None:
+        raise RuntimeError("injected crash after the first row")
+
+    monkeypatch.setattr("hub.governance.audit.append", boom)
+    resp = owner.post("/api/v1/products", json=_product(sku=sku))
+    monkeypatch.undo()
+    assert resp.status_code == 500
+    assert _reason(resp) == "INTERNAL"
+    with tenant_tx(T):
+        assert Product.select().where(Product.sku == sku).count() == 0
+    assert _counts() == before
