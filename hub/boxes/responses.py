@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hub.sales.responses import BoxOut
+
 
 class CodeOut(BaseModel):
     """An enrolment code's public fields (never the code)."""
@@ -77,15 +79,9 @@ class ReportOut(BaseModel):
     report: dict[str, Any]
 
 
-class BoxDetailOut(BaseModel):
+class BoxDetailOut(BoxOut):
     """One box: identity, status, replacement links, latest commissioning reports."""
 
-    box_id: str
-    branch_id: str
-    name: str
-    status: str
-    last_seen_at: str | None
-    last_contiguous_seq: int
     replaced_by: str | None
     accept_late_until: str | None
     replaces: str | None

@@ -17,9 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hub.core.db import platform_tx
-from hub.identity.auth import hash_secret
 from hub.identity.models import ApiToken, User
-from tests.hub.conftest import PASSWORDS, login
+from tests.hub.conftest import PASSWORDS, create_user, login
 
 pytestmark = [pytest.mark.pg]
 T, OTHER = "t-greenbasket", "t-harborfoods"
@@ -63,19 +62,8 @@ def _replay(app: Flask, cookie: str) -> FlaskClient:
     return thief
 
 
-def _user(tenant: str = T, username: str | None = None) -> str:
-    name = username or f"s{uuid.uuid4().hex[:10]}"
-    with platform_tx():
-        User.create(
-            id=uuid.uuid4().hex,
-            tenant_id=tenant,
-            username=name,
-            display_name=name,
-            password_hash=hash_secret("right-password"),
-            role="TENANT_OWNER",
-            branch_ids=[],
-        )
-    return name
+def _user(tenant: str = T) -> str:
+    return create_user(tenant, "TENANT_OWNER", "right-password")
 
 
 def _login(client: FlaskClient, username: str, password: str = "right-password", **extra):  # noqa: S107

@@ -3,36 +3,22 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.core.db import platform_tx, tenant_tx
-from hub.identity.auth import hash_secret
-from hub.identity.models import User
+from hub.core.db import tenant_tx
 from hub.sales.models import Sale
 from hub.sync.apply import apply_batch
 from scripts.testkit.crafted import batch_of, sale_event
-from tests.hub.conftest import enrol_box, login
+from tests.hub.conftest import create_user, enrol_box, login
 
 pytestmark = [pytest.mark.pg]
 T, B = "t-greenbasket", "b-downtown"
 
 
 def _supervisor() -> str:
-    name = f"sv{uuid.uuid4().hex[:8]}"
-    with platform_tx():
-        User.create(
-            id=uuid.uuid4().hex,
-            tenant_id=T,
-            username=name,
-            display_name=name,
-            password_hash=hash_secret("supervisor-pass"),
-            role="SUPERVISOR",
-            branch_ids=[B],
-        )
-    return name
+    return create_user(T, "SUPERVISOR", "supervisor-pass", [B])
 
 
 @pytest.mark.req("FR-002")
