@@ -1,7 +1,8 @@
 """The hub's OpenAPI document, built from the views themselves (P0 probe item 7).
 
 Each JSON API view declares, next to its route, the pydantic models it validates with and
-the answers it gives:
+the answers it gives (the query model is enforced by the declaration itself, before the
+view runs; the view parses its body with `parse_body(body_model)`):
 
     @bp.post("/api/v1/things")
     @api({201: ThingOut}, body=ThingIn, query=ThingQuery, errors=WRITE_ERRORS)
@@ -16,18 +17,22 @@ drift; tests/hub/test_openapi_fuzz.py runs schemathesis against the result.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from flask import Flask
+from flask import Flask, request
 from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from hub.core.paging import MAX_PAGE
-from posdomain.contract import error_schema
+from posdomain.contract import error_schema, field_details
+from posdomain.errors import Reason, ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=BaseModel)
 REF = "#/components/schemas/{model}"
 # what any authenticated call can answer: bad input (incl. INVALID_TEXT, CSRF), no or bad
 # credentials, not allowed, unknown id, body too large
@@ -74,10 +79,35 @@ def api(
     """Declare a view's request and response models for the OpenAPI document."""
 
     def mark(view: F) -> F:
-        view.__openapi__ = ApiSpec(dict(responses), body, query, tuple(errors), public)  # type: ignore[attr-defined]
-        return view
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if query is not None:
+                parse_query(query)
+            return view(*args, **kwargs)
+
+        checked.__openapi__ = ApiSpec(dict(responses), body, query, tuple(errors), public)  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
 
     return mark
+
+
+_RANGE_ERRORS = frozenset(
+    {"greater_than_equal", "less_than_equal", "greater_than", "less_than", "int_parsing"}
+)
+
+
+def parse_query(model: type[M]) -> M:
+    """The request's query arguments validated by `model` (first value of each name):
+    400 OUT_OF_RANGE for a number outside its bounds, VALIDATION_FAILED otherwise."""
+    try:
+        return model.model_validate(request.args.to_dict(flat=True))
+    except PydanticValidationError as err:
+        numeric = all(e["type"] in _RANGE_ERRORS for e in err.errors())
+        raise ValidationError(
+            "query arguments do not match the schema",
+            Reason.OUT_OF_RANGE if numeric else Reason.VALIDATION_FAILED,
+            field_details(err),
+        ) from err
 
 
 def spec_of(view: Callable[..., Any]) -> ApiSpec | None:
@@ -225,6 +255,6 @@ class PageQuery(BaseModel):
 
 
 class BranchFilterQuery(PageQuery):
-    """?page= and ?branch_id= of a branch-filtered list."""
+    """?page= and ?branch_id= of a branch-filtered list (empty: every branch)."""
 
-    branch_id: str | None = Field(default=None, min_length=1, max_length=64)
+    branch_id: str | None = Field(default=None, max_length=64)

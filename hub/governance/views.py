@@ -35,13 +35,13 @@ bp = Blueprint("governance", __name__, template_folder="templates")
 class ConfigQuery(BaseModel):
     """?branch_id=: the version in force for that branch."""
 
-    branch_id: str | None = Field(default=None, min_length=1, max_length=64)
+    branch_id: str | None = Field(default=None, max_length=64)
 
 
 class AuditQuery(PageQuery):
     """?page= and (platform callers) ?tenant_id= of the audit chain."""
 
-    tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
+    tenant_id: str | None = Field(default=None, max_length=64)
 
 
 class ConfigIn(BaseModel):

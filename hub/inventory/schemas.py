@@ -99,7 +99,7 @@ def lines_of(model: BaseModel, name: str = "lines") -> Any:
 class OnHandQuery(BranchFilterQuery):
     """?branch_id=, ?product_id=, ?page= of the on-hand list."""
 
-    product_id: str | None = Field(default=None, min_length=1, max_length=64)
+    product_id: str | None = Field(default=None, max_length=64)
 
 
 class AlertQuery(BranchFilterQuery):
