@@ -47,6 +47,10 @@ def open_session(principal: Principal, policy: SessionPolicy, now: datetime) -> 
     """Record a new session for a logged-in user; return the secret for the cookie."""
     raw = secrets.token_urlsafe(32)
     with platform_tx():
+        # the user's own sessions that can never be used again are dropped (table stays small)
+        HubSession.delete().where(
+            HubSession.user_id == principal.id, HubSession.expires_at < now
+        ).execute()
         HubSession.create(
             id=_digest(raw),
             user_id=principal.id,
