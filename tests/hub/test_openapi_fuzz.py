@@ -19,7 +19,7 @@ from scripts.fuzz_api import fuzz
 from tests.hub.conftest import drop_database, make_database
 
 pytestmark = [pytest.mark.pg]
-EXAMPLES = 5
+EXAMPLES = 4
 
 
 @pytest.fixture
