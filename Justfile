@@ -53,10 +53,18 @@ bench:
     python -m scripts.bench_hub
     python -m scripts.bench_sync
 
-# Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills); loopback only
+# Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills) and the
+# large API fuzz; loopback only
 chaos *ARGS:
     scripts/ensure-services.sh
     python -m scripts.chaos {{ARGS}}
+    just fuzz-api
+
+# Schemathesis against the hub's generated OpenAPI document: many examples per operation,
+# positive and negative, on a throwaway database (the normal suite runs a few)
+fuzz-api EXAMPLES="200":
+    scripts/ensure-services.sh
+    python -m scripts.fuzz_api --examples {{EXAMPLES}} --mode all
 
 # Requirement traceability: which tests name which FR/NFR IDs
 trace:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
+from pydantic import BaseModel
 
 from hub import web
 from hub.alerting import views as alerting_views
@@ -17,6 +18,9 @@ from hub.boxes import views as box_views
 from hub.catalog import api as catalog_api
 from hub.catalog import pages as catalog_pages
 from hub.core import db as hub_db
+from hub.core import openapi
+from hub.core.models import utcnow
+from hub.core.openapi import api
 from hub.governance import audit
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
@@ -33,7 +37,6 @@ from hub.sales import views as sales_views
 from hub.settings import mqtt_host_port, settings
 from hub.sync import downlink
 from hub.sync import views as sync_views
-from posdomain.contract import error_schema
 from posdomain.obs import configure_logging, log_event
 
 log = logging.getLogger(__name__)
@@ -66,10 +69,19 @@ def _publisher(app: Flask, tenant_id: str) -> None:
     downlink.publish_tenant(host, port, tenant_id)
 
 
-def _openapi() -> Any:
-    doc = yaml.safe_load(OPENAPI_PATH.read_text())
-    doc["components"]["schemas"].update(error_schema())  # the shared contract's error body
-    return jsonify(doc)
+class OpenApiDocument(BaseModel):
+    """The OpenAPI 3.1 document itself."""
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
+@api({200: OpenApiDocument}, errors=(), public=True)
+def openapi_json() -> Any:
+    """This API's OpenAPI document, generated from the views' declarations."""
+    return jsonify(openapi.document(current_app, yaml.safe_load(OPENAPI_PATH.read_text())))
 
 
 def _validate_audit(app: Flask) -> IntegrityState:
@@ -93,14 +105,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings().flask_config())
     app.config.update(config or {})
     app.permanent_session_lifetime = timedelta(seconds=app.config["IDLE_TIMEOUT_SECONDS"])
-    hub_db.bind(app.config["DATABASE_URL"])
+    hub_db.bind(app.config["DATABASE_URL"], app.config.get("PLATFORM_DATABASE_URL"))
     web.init_app(app)
     metrics.init_app(app)
     risk_guard.init_app(app)
     for area in BLUEPRINTS:
         app.register_blueprint(area.bp)
-    app.add_url_rule("/api/openapi.json", "openapi", _openapi)
+    app.add_url_rule("/api/openapi.json", "openapi", openapi_json)
     app.add_url_rule("/healthz", "healthz", lambda: jsonify({"ok": True}))
     app.extensions["cfpos_publish"] = partial(_publisher, app)
+    app.extensions.setdefault("cfpos_clock", utcnow)  # tests inject a fake clock here
     app.extensions["cfpos_integrity"] = _validate_audit(app)
     return app

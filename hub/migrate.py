@@ -1,7 +1,8 @@
 """Migration runner: applies hub/migrations/NNNN_*.py in order, recorded in schema_migrations.
 
 Runs with the admin (owner/superuser) DSN; creates the non-owner app role `cfpos_app`
-(LOGIN NOSUPERUSER NOBYPASSRLS) that the web app and ingest worker connect as.
+(LOGIN NOSUPERUSER NOBYPASSRLS) that the web app and ingest worker connect as, and the
+platform role `cfpos_platform` that only platform transactions log in as.
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ PLACEHOLDERS = {
         "BOOL": "INTEGER",
     },
 }
-_CREATE_ROLE = f"""
+PLATFORM_ROLE = "cfpos_platform"  # platform transactions log in as this role (0010)
+_CREATE_ROLE = """
 DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-    CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+    CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
   END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END $$"""
@@ -78,16 +80,20 @@ def _connect(url: str) -> tuple[str, Any]:
 
 
 def ensure_app_role(conn: Any) -> None:
-    """Create the app role if missing; tolerate the race when test databases share a cluster."""
-    for attempt in range(3):
-        try:
-            with conn.cursor() as cur:
-                cur.execute(_CREATE_ROLE)
-            conn.commit()
-            return
-        except psycopg2.errors.InternalError:
-            conn.rollback()
-            log.info("role creation raced, retrying", extra={"fields": {"attempt": attempt}})
+    """Create the app and platform roles if missing (tolerating the race of parallel tests)."""
+    steps = [_CREATE_ROLE.format(role=role) for role in (APP_ROLE, PLATFORM_ROLE)]
+    # the platform role has the app's table privileges; the app role is NOT its member
+    steps.append(f"GRANT {APP_ROLE} TO {PLATFORM_ROLE}")
+    for sql in steps:
+        for attempt in range(3):
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(sql)
+                conn.commit()
+                break
+            except psycopg2.errors.InternalError:
+                conn.rollback()
+                log.info("role creation raced, retrying", extra={"fields": {"attempt": attempt}})
 
 
 def _applied(dialect: str, conn: Any) -> set[int]:

@@ -44,6 +44,12 @@ class HubSettings(BaseSettings):
     hub_checkpoint_key: SecretStr | None = None
     hub_checkpoint_dir: Path | None = None
     hub_idle_timeout: int = Field(default=900, ge=60, le=24 * 3600)
+    # a session ends at the latest this long after login, however busy (P0 probe item 1)
+    hub_session_lifetime: int = Field(default=12 * 3600, ge=300, le=7 * 24 * 3600)
+    # API tokens: lifetime when the request names none, and the longest one may ask for
+    api_token_default_days: int = Field(default=90, ge=1, le=3650)
+    api_token_max_days: int = Field(default=365, ge=1, le=3650)
+    hub_platform_database_url: str | None = None
     hub_secure_cookies: bool = False
     hub_public_url: str | None = None
     mqtt_public_url: str | None = None
@@ -119,6 +125,10 @@ class HubSettings(BaseSettings):
             "SECRET_KEY": self.secret_key,
             "CFPOS_ENV": self.env,
             "IDLE_TIMEOUT_SECONDS": self.hub_idle_timeout,
+            "SESSION_LIFETIME_SECONDS": self.hub_session_lifetime,
+            "API_TOKEN_DEFAULT_DAYS": self.api_token_default_days,
+            "API_TOKEN_MAX_DAYS": self.api_token_max_days,
+            "PLATFORM_DATABASE_URL": self.hub_platform_database_url,
             "MAX_CONTENT_LENGTH": 1024 * 1024,
             "AUDIT_CHECKPOINT_DIR": str(self.hub_checkpoint_dir)
             if self.hub_checkpoint_dir

@@ -6,21 +6,25 @@ import hmac
 import json
 import logging
 import secrets
-import time
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request
 from flask import session as flask_session
 from flask.typing import ResponseReturnValue
+from peewee import PeeweeException as PeeweeError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
 from hub.core.db import db, platform_tx, tenant_tx
+from hub.core.paging import page_number
+from hub.edge import refuse_control_text
 from hub.governance import audit
 from hub.governance.audit import IntegrityState
 from hub.governance.brand import brand_for
-from hub.identity import auth
+from hub.identity import auth, sessions
+from hub.identity import scope as scope_ids
 from posdomain.audit_chain import Severity
 from posdomain.contract import error_body, field_details
 from posdomain.errors import (
@@ -37,13 +41,16 @@ from posdomain.obs import (
     current_correlation_id,
     log_event,
 )
-from posdomain.permissions import Action, Principal, Scope, authorize
+from posdomain.permissions import Action, Principal, Scope, authorize, scope_for
+from posdomain.text import printable
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 _HTTP_REASONS = {404: Reason.NOT_FOUND, 405: Reason.NOT_FOUND, 413: Reason.PAYLOAD_TOO_LARGE}
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_SESSION_KEY = "csrf_token"
+BRANCH_SCOPES = frozenset({Scope.BRANCH, Scope.SELF, Scope.OVERRIDE})
+SESSION_KEY = "sid"  # the server-side session's secret (hub.identity.sessions)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -65,12 +72,9 @@ def parse_body(model: type[M]) -> M:
         ) from err
 
 
-def page_arg() -> int:
-    """?page= as a positive int (1 when missing or not a number)."""
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+def page_arg(name: str = "page") -> int:
+    """?page= as an int from 1 to MAX_PAGE (1 when missing; 400 OUT_OF_RANGE otherwise)."""
+    return page_number(request.args.get(name), name)
 
 
 def render_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -94,19 +98,33 @@ def integrity() -> IntegrityState:
     return state
 
 
+def now() -> datetime:
+    """The app's clock (an injected seam: tests move it instead of sleeping)."""
+    clock = current_app.extensions["cfpos_clock"]
+    value: datetime = clock()
+    return value
+
+
+def session_policy() -> sessions.SessionPolicy:
+    """Idle timeout and absolute lifetime of portal/API sessions (HubSettings)."""
+    cfg = current_app.config
+    return sessions.SessionPolicy(
+        idle=timedelta(seconds=cfg["IDLE_TIMEOUT_SECONDS"]),
+        absolute=timedelta(seconds=cfg["SESSION_LIFETIME_SECONDS"]),
+    )
+
+
 def _session_principal() -> Principal | None:
-    user_id = flask_session.get("user_id")
-    if not user_id:
+    raw = flask_session.get(SESSION_KEY)
+    if not isinstance(raw, str) or not raw:
         return None
     g.credential_presented = True
-    now = time.time()
-    idle = current_app.config["IDLE_TIMEOUT_SECONDS"]
-    if now - float(flask_session.get("last_seen", 0)) > idle:
+    try:
+        ref = sessions.resolve(raw, session_policy(), now())
+    except Unauthenticated:
         flask_session.clear()
-        raise Unauthenticated("session expired after inactivity", Reason.SESSION_EXPIRED)
-    principal = auth.load_user_principal(user_id, flask_session.get("tenant_id"))
-    flask_session["last_seen"] = now
-    return principal
+        raise
+    return auth.load_user_principal(ref.user_id, ref.tenant_id)
 
 
 def current_principal(required: bool = True) -> Principal | None:
@@ -117,7 +135,7 @@ def current_principal(required: bool = True) -> Principal | None:
     principal: Principal | None
     if header.startswith("Bearer "):
         g.credential_presented = True
-        principal = auth.resolve_token(header.removeprefix("Bearer ").strip())
+        principal = auth.resolve_token(header.removeprefix("Bearer ").strip(), now())
     else:
         principal = _session_principal()
     if principal is None and required:
@@ -127,17 +145,36 @@ def current_principal(required: bool = True) -> Principal | None:
 
 
 def require(
-    action: Action, *, tenant_id: str | None = None, branch_id: str | None = None
+    action: Action,
+    *,
+    tenant_id: str | None = None,
+    branch_id: str | None = None,
+    box_id: str | None = None,
 ) -> tuple[Principal, Scope]:
-    """Authenticate and authorise an action (403 with a reason code; audited by the handler)."""
+    """Authenticate, check the role, resolve the named scope ids, then authorise (403 +
+    reason, audited by the handler; hub.identity.scope has the foreign/unknown rule)."""
     principal = current_principal()
     assert principal is not None
+    held = scope_for(principal, action)
+    assigned = held in BRANCH_SCOPES
+    if tenant_id is not None:
+        scope_ids.check_tenant(principal, tenant_id)
+    if branch_id is not None:
+        scope_ids.check_branch(principal, branch_id, assigned=assigned)
+    if box_id is not None:
+        scope_ids.check_box(principal, box_id, assigned=assigned)
     return principal, authorize(principal, action, tenant_id=tenant_id, branch_id=branch_id)
 
 
-def target_tenant(action: Action, path_tenant: str | None = None) -> tuple[Principal, str, Scope]:
-    """The tenant an action applies to: the path's (checked) or the principal's own."""
-    principal, scope = require(action, tenant_id=path_tenant)
+def target_tenant(
+    action: Action,
+    path_tenant: str | None = None,
+    *,
+    branch_id: str | None = None,
+    box_id: str | None = None,
+) -> tuple[Principal, str, Scope]:
+    """The tenant an action applies to: the path's (resolved) or the principal's own."""
+    principal, scope = require(action, tenant_id=path_tenant, branch_id=branch_id, box_id=box_id)
     tenant_id = path_tenant or principal.tenant_id
     if tenant_id is None:
         raise ValidationError(
@@ -147,13 +184,19 @@ def target_tenant(action: Action, path_tenant: str | None = None) -> tuple[Princ
 
 
 def start_session(principal: Principal) -> None:
-    """Put a logged-in user into a fresh session cookie (with a fresh CSRF token)."""
-    flask_session.clear()
-    flask_session["user_id"] = principal.id
-    flask_session["tenant_id"] = principal.tenant_id
-    flask_session["last_seen"] = time.time()
+    """Open a server-side session for a logged-in user; a fresh cookie, a fresh CSRF token."""
+    end_session()
+    flask_session[SESSION_KEY] = sessions.open_session(principal, session_policy(), now())
     flask_session.permanent = False
     csrf_token()
+
+
+def end_session(reason: str = sessions.LOGOUT) -> None:
+    """Revoke the cookie's session (if any) and clear the cookie: the old cookie is dead."""
+    raw = flask_session.get(SESSION_KEY)
+    if isinstance(raw, str) and raw:
+        sessions.revoke(raw, reason, now())
+    flask_session.clear()
 
 
 def csrf_token() -> str:
@@ -207,19 +250,33 @@ def check_csrf() -> None:
 
 def _audit_denial(err: PosError) -> None:
     principal = g.get("principal")
-    details = {"reason": str(err.reason), "method": request.method, "path": request.path}
+    path = printable(request.path)  # a NUL in the path must not break the audit entry
+    details = {"reason": str(err.reason), "method": request.method, "path": path}
+    action = "input.refused" if err.reason is Reason.INVALID_TEXT else "access.denied"
     try:
         ctx = tenant_tx(principal.tenant_id) if principal and principal.tenant_id else platform_tx()
         with ctx:
-            audit.record(principal, "access.denied", request.path, Severity.WARN, details)
-    except PosError:  # the denial itself is still returned
+            audit.record(principal, action, path, Severity.WARN, details)
+    except (PosError, PeeweeError, ValueError):  # the denial itself is still returned
         log.exception("could not audit a denial")
 
 
 def _must_audit(err: PosError) -> bool:
-    if isinstance(err, Forbidden):
+    if isinstance(err, Forbidden) or err.reason is Reason.INVALID_TEXT:
         return True
     return isinstance(err, Unauthenticated) and bool(g.get("credential_presented"))
+
+
+def _check_text() -> None:
+    """Refuse control characters anywhere in the request (400 INVALID_TEXT, audited)."""
+    try:
+        refuse_control_text(request)
+    except ValidationError:
+        try:  # so the refusal is audited in the caller's own chain
+            current_principal(required=False)
+        except PosError:
+            g.principal = None
+        raise
 
 
 def _is_api() -> bool:
@@ -281,6 +338,7 @@ def _close_db(_exc: BaseException | None) -> None:
 def init_app(app: Flask) -> None:
     """Register hygiene hooks and error handlers."""
     app.before_request(_bind_correlation)
+    app.before_request(_check_text)
     app.before_request(check_csrf)
     app.context_processor(lambda: {"csrf_token": csrf_token})
     app.teardown_request(lambda _exc: clear_correlation())

@@ -15,6 +15,8 @@ class Reason(StrEnum):
     MALFORMED_JSON = "MALFORMED_JSON"
     VALIDATION_FAILED = "VALIDATION_FAILED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    INVALID_TEXT = "INVALID_TEXT"  # a NUL or other control character in an input string
+    OUT_OF_RANGE = "OUT_OF_RANGE"  # a number (page, date year, percent) outside its range
     UNKNOWN_BARCODE = "UNKNOWN_BARCODE"
     INVALID_MONEY = "INVALID_MONEY"
     INSUFFICIENT_TENDER = "INSUFFICIENT_TENDER"
@@ -41,6 +43,8 @@ class Reason(StrEnum):
     ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
     SESSION_EXPIRED = "SESSION_EXPIRED"
     TOKEN_REVOKED = "TOKEN_REVOKED"  # noqa: S105 - a reason code
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"  # noqa: S105 - a reason code
+    SESSION_REVOKED = "SESSION_REVOKED"
     FORBIDDEN_ROLE = "FORBIDDEN_ROLE"
     FORBIDDEN_TENANT = "FORBIDDEN_TENANT"
     FORBIDDEN_BRANCH = "FORBIDDEN_BRANCH"
@@ -116,6 +120,12 @@ class HubReason(StrEnum):
     CONTAINMENT_UNAVAILABLE = "CONTAINMENT_UNAVAILABLE"
     BACKUP_FAILED = "BACKUP_FAILED"
     NO_BACKUP = "NO_BACKUP"
+# Reason codes only the hub answers so far (P0 probe hardening, hub half). The box's message
+# catalogs (appliance/i18n.py, being restructured) get their en/de texts with the box half of
+# the same issue, which then empties this set; tests/appliance/test_devices_i18n.py skips them.
+BOX_MESSAGES_PENDING: frozenset[Reason] = frozenset(
+    {Reason.INVALID_TEXT, Reason.OUT_OF_RANGE, Reason.TOKEN_EXPIRED, Reason.SESSION_REVOKED}
+)
 
 
 class PosError(Exception):

@@ -8,6 +8,7 @@ from posdomain.errors import Reason, ValidationError
 
 ROUNDING_MODES = {"HALF_UP": ROUND_HALF_UP, "HALF_EVEN": ROUND_HALF_EVEN}
 MAX_ABS_MINOR = 10**12  # a trillion cents: anything larger is an input error, not a sale
+MAX_DIGITS = 15  # integer digits looked at before any arithmetic (1e999999999 overflows abs())
 
 
 def quantum(exponent: int = 2) -> Decimal:
@@ -31,6 +32,9 @@ def parse_money(value: object, exponent: int = 2, field: str = "amount") -> Deci
         ) from err
     if not amount.is_finite():
         raise ValidationError(f"{field} must be finite", Reason.INVALID_MONEY, {"field": field})
+    # range first: quantize() of 1e400 (or 30 digits) would overflow the decimal context
+    if amount.adjusted() > MAX_DIGITS or abs(amount) > Decimal(MAX_ABS_MINOR).scaleb(-exponent):
+        raise ValidationError(f"{field} is out of range", Reason.INVALID_MONEY, {"field": field})
     if amount != amount.quantize(quantum(exponent), rounding=ROUND_HALF_UP):
         raise ValidationError(
             f"{field} has more than {exponent} decimals", Reason.INVALID_MONEY, {"field": field}

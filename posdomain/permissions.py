@@ -119,6 +119,10 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     Action.BACKUP_READ: {_AO: P, _TO: T, _AU: T},
 }
 
+# "REP-T reports: SUPERVISOR B (own branch, today)": actions a role may do only for the
+# branch-local current day
+TODAY_ONLY: dict[Action, frozenset[Role]] = {Action.SALES_READ: frozenset({_SV})}
+
 # roles a BRANCH_MANAGER may grant ("manage users and roles: B (<= SUPERVISOR)")
 BRANCH_MANAGER_GRANTABLE = frozenset({_SV, _CA, _IC})
 
@@ -155,6 +159,11 @@ def scope_for(principal: Principal, action: Action) -> Scope:
             {"action": action.value, "role": principal.role.value},
         )
     return scope
+
+
+def today_only(principal: Principal, action: Action) -> bool:
+    """True if the matrix limits this principal's `action` to the branch-local today."""
+    return principal.role in TODAY_ONLY.get(action, frozenset())
 
 
 def authorize(

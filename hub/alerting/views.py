@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
+from pydantic import Field
 
 from hub.alerting import channels, store
+from hub.alerting.channels import ChannelIn
 from hub.alerting.schemas import AlertOut, AlertPage, ChannelList, ChannelOut, EnabledIn
+from hub.core.openapi import READ_ERRORS, WRITE_ERRORS, BranchFilterQuery, api
 from hub.core.responses import shaped
 from hub.sales.queries import allowed_branches, branch_choices
 from hub.settings import settings
@@ -16,6 +19,12 @@ from posdomain.permissions import Action
 
 bp = Blueprint("alerting", __name__, template_folder="templates")
 STATES = ("live", "OPEN", "ACKED", "RESOLVED")
+
+
+class AlertQuery(BranchFilterQuery):
+    """?state= (OPEN, ACKED, RESOLVED; empty: all), ?branch_id= and ?page= of the alert list."""
+
+    state: str | None = Field(default=None, max_length=16)
 
 
 def _scope(action: Action) -> tuple[str, list[str] | None]:
@@ -31,6 +40,7 @@ def _state() -> str | None:
 
 
 @bp.get("/api/v1/alerts")
+@api({200: AlertPage}, query=AlertQuery, errors=READ_ERRORS)
 def list_alerts() -> ResponseReturnValue:
     """Paged alerts, newest first (?state=live|OPEN|ACKED|RESOLVED, ?branch_id=)."""
     tenant, branches = _scope(Action.ALERT_READ)
@@ -38,6 +48,7 @@ def list_alerts() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/alerts/<alert_id>/ack")
+@api({200: AlertOut}, errors=WRITE_ERRORS)
 def ack(alert_id: str) -> ResponseReturnValue:
     """Acknowledge an open alert (audited; queues the ACKED notification)."""
     principal, _tenant, scope = target_tenant(Action.ALERT_ACK)
@@ -46,6 +57,7 @@ def ack(alert_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/alerts/<alert_id>/resolve")
+@api({200: AlertOut}, errors=WRITE_ERRORS)
 def resolve(alert_id: str) -> ResponseReturnValue:
     """Resolve a live alert by hand (audited; a rule still firing opens a new one)."""
     principal, _tenant, scope = target_tenant(Action.ALERT_ACK)
@@ -54,6 +66,7 @@ def resolve(alert_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/alert-channels")
+@api({200: ChannelList}, errors=READ_ERRORS)
 def list_channels() -> ResponseReturnValue:
     """The tenant's alert channels."""
     _p, tenant, _s = target_tenant(Action.ALERT_CONFIGURE)
@@ -61,6 +74,7 @@ def list_channels() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/alert-channels")
+@api({201: ChannelOut}, body=ChannelIn, errors=WRITE_ERRORS)
 def create_channel() -> ResponseReturnValue:
     """Add a channel (webhook URLs must be in the allow list; the secret is shown once)."""
     body = parse_body(channels.ChannelIn)
@@ -70,6 +84,7 @@ def create_channel() -> ResponseReturnValue:
 
 
 @bp.put("/api/v1/alert-channels/<channel_id>/enabled")
+@api({200: ChannelOut}, body=EnabledIn, errors=WRITE_ERRORS)
 def enable_channel(channel_id: str) -> ResponseReturnValue:
     """Enable or disable a channel (audited)."""
     body = parse_body(EnabledIn)

@@ -27,10 +27,10 @@ from hub.core.db import db, is_postgres, platform_tx, tenant_tx
 from hub.core.models import utcnow
 from hub.governance import audit
 from hub.identity.models import Box, Branch
+from hub.identity.scope import check_branch
 from posdomain.audit_chain import Severity
 from posdomain.errors import (
     Conflict,
-    Forbidden,
     Gone,
     NotFound,
     PosError,
@@ -38,7 +38,7 @@ from posdomain.errors import (
     TooManyRequests,
     ValidationError,
 )
-from posdomain.permissions import Action, Principal, authorize
+from posdomain.permissions import Action, Principal, Scope, authorize
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_LENGTH = 12
@@ -83,13 +83,11 @@ def new_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
-def _branch_for(principal: Principal, branch_id: str) -> Branch:
-    with platform_tx():  # one row by primary key, to tell "other tenant" from "no such branch"
-        branch = Branch.get_or_none(Branch.id == branch_id)
-    if branch is None:
-        raise NotFound(f"no branch {branch_id}", Reason.UNKNOWN_BRANCH)
-    if principal.tenant_id is not None and branch.tenant_id != principal.tenant_id:
-        raise Forbidden("that branch belongs to another tenant", Reason.FORBIDDEN_TENANT)
+def _branch_for(principal: Principal, branch_id: str, assigned: bool) -> Branch:
+    # the one resolver: a foreign and a made-up branch answer the same 403 (P0 item 3)
+    check_branch(principal, branch_id, assigned=assigned)
+    with platform_tx():
+        branch: Branch = Branch.get_by_id(branch_id)
     return branch
 
 
@@ -111,12 +109,12 @@ def create_code(
     principal: Principal, req: CodeRequest, now: datetime | None = None
 ) -> dict[str, Any]:
     """Create an enrolment code for a branch (APP_OWNER P, TENANT_OWNER T, FIELD_TECH B)."""
-    authorize(principal, Action.BOX_ENROL, branch_id=req.branch_id)
+    scope = authorize(principal, Action.BOX_ENROL, branch_id=req.branch_id)
     if not 1 <= req.expires_in_minutes <= MAX_EXPIRY_MINUTES:
         raise ValidationError(
             f"expires_in_minutes must be 1..{MAX_EXPIRY_MINUTES}", Reason.VALIDATION_FAILED
         )
-    branch = _branch_for(principal, req.branch_id)
+    branch = _branch_for(principal, req.branch_id, assigned=scope is Scope.BRANCH)
     now = now or utcnow()
     code = new_code()
     with tenant_tx(branch.tenant_id):

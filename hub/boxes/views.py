@@ -12,6 +12,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hub.boxes import enrolment, registry
 from hub.boxes.enrolment import CodeRequest, Endpoints
+from hub.boxes.responses import (
+    BoxDetailOut,
+    EnrolmentOverviewOut,
+    EnrolOut,
+    NewCodeOut,
+    ReportOut,
+)
+from hub.core.openapi import WRITE_ERRORS, api
 from hub.settings import mqtt_host_port
 from hub.web import integrity, parse_body, render_page, require, target_tenant
 from posdomain.contract import field_errors
@@ -20,6 +28,8 @@ from posdomain.permissions import Action
 
 bp = Blueprint("enrolment", __name__, template_folder="templates")
 MAX_HARDWARE_BYTES = 8192
+# enrol is code-gated: unknown/expired/used codes and the per-address rate limit
+ENROL_ERRORS = (400, 401, 403, 404, 409, 410, 413, 423, 429)
 
 
 class CodeIn(BaseModel):
@@ -79,6 +89,7 @@ def _create(body: CodeIn) -> dict[str, Any]:
 
 
 @bp.post("/api/v1/enrolment-codes")
+@api({201: NewCodeOut}, body=CodeIn, errors=WRITE_ERRORS)
 def create_code() -> ResponseReturnValue:
     """Create a one-time enrolment code (the code is in this response only)."""
     require(Action.BOX_ENROL)  # authenticate before reading the body
@@ -86,6 +97,7 @@ def create_code() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/enrolment-codes")
+@api({200: EnrolmentOverviewOut})
 def list_codes() -> ResponseReturnValue:
     """Open (unused, unexpired) codes and the boxes of the caller's branches."""
     principal, tenant, scope = target_tenant(Action.BOX_ENROL)
@@ -93,6 +105,7 @@ def list_codes() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/enrol")
+@api({201: EnrolOut}, body=EnrolIn, errors=ENROL_ERRORS, public=True)
 def enrol() -> ResponseReturnValue:
     """Code-gated, unauthenticated: issue a new box identity, MQTT login and config."""
     body = parse_body(EnrolIn)
@@ -113,6 +126,7 @@ def _box_from_basic_auth(box_id: str) -> Any:
 
 
 @bp.post("/api/v1/boxes/<box_id>/commissioning")
+@api({201: ReportOut}, body=ReportIn, errors=WRITE_ERRORS, public=True)
 def upload_report(box_id: str) -> ResponseReturnValue:
     """Store a box's self-test report (HTTP basic: the box's own MQTT credentials)."""
     box = _box_from_basic_auth(box_id)
@@ -123,9 +137,10 @@ def upload_report(box_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/boxes/<box_id>/commissioning")
+@api({200: BoxDetailOut})
 def box_reports(box_id: str) -> ResponseReturnValue:
     """A box's status, replacement links and latest commissioning reports."""
-    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH, box_id=box_id)
     return jsonify(registry.box_detail(principal, tenant, scope, box_id))
 
 
@@ -152,5 +167,5 @@ def enrolment_page() -> ResponseReturnValue:
 @bp.get("/boxes/<box_id>")
 def box_page(box_id: str) -> ResponseReturnValue:
     """Portal: one box and its commissioning reports."""
-    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH, box_id=box_id)
     return render_page("enrol_box.html", box=registry.box_detail(principal, tenant, scope, box_id))

@@ -18,8 +18,17 @@ from hub.catalog import (
 from hub.catalog import (
     service as catalog,
 )
+from hub.catalog.responses import (
+    BarcodeFormatOut,
+    BranchPriceSetOut,
+    CategoryOut,
+    ImportSummaryOut,
+    ProductDetailOut,
+    ProductOut,
+)
 from hub.catalog.rules import ProductIn
-from hub.core.paging import MAX_PAGE_SIZE, PAGE_SIZE
+from hub.core.openapi import WRITE_ERRORS, Items, Page, PageQuery, api
+from hub.core.paging import MAX_PAGE_SIZE, PAGE_SIZE, page_size_number
 from hub.web import integrity, notify_boxes, page_arg, parse_body, target_tenant
 from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action, Principal, Scope
@@ -29,6 +38,16 @@ API = "/api/v1"
 FILTERS = ("q", "category", "active", "tax_class")
 IMPORT_PATHS = frozenset({f"{API}/products/import", "/catalog/import"})
 IMPORT_MAX_BYTES = 32 * 1024 * 1024
+
+
+class ProductQuery(PageQuery):
+    """Search, filters and paging of the product list."""
+
+    q: str | None = Field(default=None, max_length=120)
+    category: str | None = Field(default=None, max_length=40)
+    active: str | None = Field(default=None, max_length=5)
+    tax_class: str | None = Field(default=None, max_length=20)
+    page_size: int = Field(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 class BranchPriceIn(BaseModel):
@@ -65,9 +84,9 @@ def reader() -> tuple[Principal, str, Scope]:
     return target_tenant(Action.PRODUCT_CRUD)
 
 
-def writer() -> tuple[Principal, str, Scope]:
-    """Same principals as reader, and the audit integrity lock must be clear."""
-    principal, tenant, scope = target_tenant(Action.PRODUCT_CRUD)
+def writer(branch_id: str | None = None) -> tuple[Principal, str, Scope]:
+    """Same principals as reader (a named branch resolved first), integrity lock clear."""
+    principal, tenant, scope = target_tenant(Action.PRODUCT_CRUD, branch_id=branch_id)
     integrity().guard_writes()
     return principal, tenant, scope
 
@@ -78,12 +97,12 @@ def filters_arg() -> dict[str, str]:
 
 
 def page_size_arg() -> int:
-    """?page_size= (default 25, at most 200)."""
-    raw = request.args.get("page_size", "")
-    return min(int(raw), MAX_PAGE_SIZE) if raw.isdigit() and int(raw) > 0 else PAGE_SIZE
+    """?page_size= (default 25, 1 to 200; 400 OUT_OF_RANGE otherwise)."""
+    return page_size_number(request.args.get("page_size"))
 
 
 @bp.get(f"{API}/products")
+@api({200: Page[ProductOut]}, query=ProductQuery)
 def list_products() -> ResponseReturnValue:
     """Paged products with search (name/SKU/barcode) and filters."""
     _p, tenant, _s = reader()
@@ -91,6 +110,7 @@ def list_products() -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/products")
+@api({201: ProductDetailOut}, body=ProductIn, errors=WRITE_ERRORS)
 def create_product() -> ResponseReturnValue:
     """Create a product."""
     principal, tenant, scope = writer()
@@ -100,6 +120,7 @@ def create_product() -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/products/<product_id>")
+@api({200: ProductDetailOut})
 def get_product(product_id: str) -> ResponseReturnValue:
     """One product with barcodes, tiers and branch prices."""
     _p, tenant, _s = reader()
@@ -107,6 +128,7 @@ def get_product(product_id: str) -> ResponseReturnValue:
 
 
 @bp.put(f"{API}/products/<product_id>")
+@api({200: ProductDetailOut}, body=ProductIn, errors=WRITE_ERRORS)
 def update_product(product_id: str) -> ResponseReturnValue:
     """Replace a product's fields."""
     principal, tenant, scope = writer()
@@ -116,6 +138,7 @@ def update_product(product_id: str) -> ResponseReturnValue:
 
 
 @bp.delete(f"{API}/products/<product_id>")
+@api({200: ProductDetailOut}, errors=WRITE_ERRORS)
 def archive_product(product_id: str) -> ResponseReturnValue:
     """Archive a product (never a hard delete)."""
     principal, tenant, scope = writer()
@@ -125,9 +148,10 @@ def archive_product(product_id: str) -> ResponseReturnValue:
 
 
 @bp.put(f"{API}/products/<product_id>/branch-prices/<branch_id>")
+@api({200: BranchPriceSetOut}, body=BranchPriceIn, errors=WRITE_ERRORS)
 def set_branch_price(product_id: str, branch_id: str) -> ResponseReturnValue:
     """Set or clear a branch price override (owner, or manager of that branch)."""
-    principal, tenant, scope = writer()
+    principal, tenant, scope = writer(branch_id)
     body = parse_body(BranchPriceIn)
     result = catalog.set_branch_price(principal, tenant, scope, (product_id, branch_id), body.price)
     notify_boxes(tenant)
@@ -135,6 +159,7 @@ def set_branch_price(product_id: str, branch_id: str) -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/categories")
+@api({200: Items[CategoryOut]})
 def list_categories() -> ResponseReturnValue:
     """The tenant's categories."""
     _p, tenant, _s = reader()
@@ -142,6 +167,7 @@ def list_categories() -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/categories")
+@api({201: CategoryOut}, body=CategoryIn, errors=WRITE_ERRORS)
 def create_category() -> ResponseReturnValue:
     """Create a category."""
     principal, tenant, scope = writer()
@@ -150,6 +176,7 @@ def create_category() -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/barcode-formats")
+@api({200: Items[BarcodeFormatOut]})
 def list_formats() -> ResponseReturnValue:
     """The tenant's in-store barcode formats."""
     _p, tenant, _s = reader()
@@ -157,6 +184,7 @@ def list_formats() -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/barcode-formats")
+@api({201: BarcodeFormatOut}, body=catalog_formats.BarcodeFormatIn, errors=WRITE_ERRORS)
 def create_format() -> ResponseReturnValue:
     """Add a barcode format (one active format per prefix)."""
     principal, tenant, scope = writer()
@@ -167,6 +195,7 @@ def create_format() -> ResponseReturnValue:
 
 
 @bp.put(f"{API}/barcode-formats/<format_id>")
+@api({200: BarcodeFormatOut}, body=catalog_formats.BarcodeFormatIn, errors=WRITE_ERRORS)
 def update_format(format_id: str) -> ResponseReturnValue:
     """Replace a barcode format."""
     principal, tenant, scope = writer()
@@ -177,6 +206,7 @@ def update_format(format_id: str) -> ResponseReturnValue:
 
 
 @bp.delete(f"{API}/barcode-formats/<format_id>")
+@api({200: BarcodeFormatOut}, errors=WRITE_ERRORS)
 def archive_format(format_id: str) -> ResponseReturnValue:
     """Deactivate a barcode format."""
     principal, tenant, scope = writer()
@@ -198,6 +228,7 @@ def uploaded_csv() -> str:
 
 
 @bp.post(f"{API}/products/import")
+@api({200: ImportSummaryOut}, errors=WRITE_ERRORS)
 def import_products() -> ResponseReturnValue:
     """Import a catalog CSV: every row valid or nothing imported (errors with line numbers)."""
     principal, tenant, scope = writer()
@@ -208,6 +239,7 @@ def import_products() -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/products/export.csv")
+@api({200: "text/csv"})
 def export_products() -> ResponseReturnValue:
     """Stream the catalog as CSV (the import format)."""
     _p, tenant, _s = reader()

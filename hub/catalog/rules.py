@@ -139,8 +139,10 @@ def parse_qty_milli(raw: str, name: str = "min_qty") -> int:
         qty = Decimal(raw)
     except InvalidOperation as err:
         raise ValidationError(f"{name} is not a number", Reason.VALIDATION_FAILED) from err
-    milli = qty.scaleb(QTY_EXPONENT)
-    if not qty.is_finite() or qty <= 0 or milli != milli.to_integral_value() or milli > 10**12:
+    # range before arithmetic: scaleb() of 1E+999999999 overflows the decimal context
+    too_big = not qty.is_finite() or qty.adjusted() > 12
+    milli = Decimal(0) if too_big else qty.scaleb(QTY_EXPONENT)
+    if too_big or qty <= 0 or milli != milli.to_integral_value() or milli > 10**12:
         raise ValidationError(
             f"{name} must be positive with at most {QTY_EXPONENT} decimals",
             Reason.VALIDATION_FAILED,

@@ -3,6 +3,12 @@
 The app role never sets a session-level GUC: `set_config(..., true)` is transaction
 scoped, so a pooled connection cannot carry one request's tenant into the next
 (PITFALLS "PostgreSQL tenant isolation").
+
+Platform work (login lookups, box identity, start-up chain checks) does not switch a flag
+the app role could switch itself: it runs on a separate connection that logs in as the
+`cfpos_platform` role, the only role the RLS policies let past the tenant check. A tenant
+transaction running injected SQL (`set_config('app.platform', ...)`, `SET ROLE`) cannot
+widen itself: the app role is not a member of the platform role (docs/security.md).
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from peewee import Database, DatabaseProxy, SqliteDatabase
@@ -20,7 +28,30 @@ from posdomain.permissions import Principal
 
 log = logging.getLogger(__name__)
 
-db = DatabaseProxy()
+APP_ROLE = "cfpos_app"
+PLATFORM_ROLE = "cfpos_platform"
+_route: ContextVar[Database | None] = ContextVar("cfpos_platform_route", default=None)
+
+
+class RoutingProxy(DatabaseProxy):
+    """The shared proxy: the bound database, or the platform one inside `platform_tx()`."""
+
+    __slots__ = ("_base", "_platform")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr == "obj":
+            attr = "_base"
+        object.__setattr__(self, attr, value)
+
+    @property
+    def obj(self) -> Database | None:
+        """The database queries go to in this context."""
+        routed = _route.get()
+        return routed if routed is not None else self._base
+
+
+db = RoutingProxy()
+db._platform = None
 _databases: dict[str, Database] = {}
 
 
@@ -51,12 +82,30 @@ def make_database(url: str) -> Database:
     return pooled
 
 
-def bind(url: str) -> Database:
-    """Bind the shared proxy to the database for `url` (cached, so rebinding is cheap)."""
+def platform_url_for(url: str) -> str:
+    """The platform role's URL beside an app-role URL (same server and database).
+
+    Only a URL that logs in as the app role has a platform twin; any other URL (SQLite, a
+    superuser in a dev shell) is its own platform connection.
+    """
+    parts = urlparse(url)
+    if parts.scheme not in ("postgresql", "postgres") or unquote(parts.username or "") != APP_ROLE:
+        return url
+    netloc = parts.netloc.replace(APP_ROLE, PLATFORM_ROLE, 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _database(url: str) -> Database:
     if url not in _databases:
         _databases[url] = make_database(url)
-    database: Database = _databases[url]
+    return _databases[url]
+
+
+def bind(url: str, platform_url: str | None = None) -> Database:
+    """Bind the shared proxy to `url`, platform work to `platform_url` (cached, cheap)."""
+    database = _database(url)
     db.initialize(database)
+    db._platform = _database(platform_url or platform_url_for(url))
     return database
 
 
@@ -85,17 +134,33 @@ def tenant_tx(who: Principal | str) -> Iterator[None]:
 
 @contextmanager
 def platform_tx() -> Iterator[None]:
-    """One transaction with the platform flag on (APPLICATION_OWNER, box lookup, start-up)."""
-    with db.atomic():
-        if is_postgres():
-            db.execute_sql("SELECT set_config('app.platform', 'on', true)")
-        yield
+    """One transaction as the platform role (APPLICATION_OWNER, box lookup, start-up).
+
+    Nested inside another platform transaction it is a savepoint of that one; anywhere
+    else it is its own transaction on the platform connection, committed on exit.
+    """
+    if _route.get() is not None:
+        with db.atomic():
+            yield
+        return
+    platform: Database | None = db._platform if db._platform is not None else db.obj
+    assert platform is not None, "bind() the database first"
+    was_closed = platform.is_closed()
+    token = _route.set(platform)
+    try:
+        with platform.atomic():
+            yield
+    finally:
+        _route.reset(token)
+        if was_closed and platform is not db.obj and not platform.is_closed():
+            platform.close()
 
 
 def disconnect_all() -> None:
     """Close this thread's connection and every pooled one (before the database is replaced)."""
     if not db.is_closed():
         db.close()
-    close_all = getattr(db.obj, "close_all", None)
-    if close_all is not None:
-        close_all()
+    for database in (db.obj, db._platform):
+        close_all = getattr(database, "close_all", None)
+        if close_all is not None:
+            close_all()

@@ -26,6 +26,7 @@ from posdomain.audit_chain import (
 from posdomain.errors import Locked, Reason
 from posdomain.obs import log_event
 from posdomain.permissions import Principal
+from posdomain.text import printable, printable_json
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,12 @@ def append(
         chain=chain,
         head=to_record(head_row) if head_row else None,
         ts=datetime.now(UTC).isoformat(timespec="microseconds"),
-        actor=actor,
+        actor=printable(actor),
         action=action,
-        target=target,
+        target=printable(target),
         severity=severity,
-        details=json.loads(json.dumps(details or {}, default=str)),
+        # JSONB cannot hold NUL: control characters are written as escapes
+        details=printable_json(json.loads(json.dumps(details or {}, default=str))),
     )
     AuditLog.create(
         tenant_id=None if chain == PLATFORM_CHAIN else chain,

@@ -8,8 +8,16 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.core.openapi import WRITE_ERRORS, Items, PageQuery, api
 from hub.governance import audit, config, flags
 from hub.governance.brand import brand_for
+from hub.governance.responses import (
+    AuditPageOut,
+    BrandOut,
+    ConfigVersionOut,
+    FlagOut,
+    IntegrityOut,
+)
 from hub.web import (
     current_principal,
     integrity,
@@ -22,6 +30,18 @@ from hub.web import (
 from posdomain.permissions import Action, Principal, Scope, authorize
 
 bp = Blueprint("governance", __name__, template_folder="templates")
+
+
+class ConfigQuery(BaseModel):
+    """?branch_id=: the version in force for that branch."""
+
+    branch_id: str | None = Field(default=None, max_length=64)
+
+
+class AuditQuery(PageQuery):
+    """?page= and (platform callers) ?tenant_id= of the audit chain."""
+
+    tenant_id: str | None = Field(default=None, max_length=64)
 
 
 class ConfigIn(BaseModel):
@@ -48,6 +68,7 @@ class FlagIn(BaseModel):
 
 @bp.get("/api/v1/config/<kind>")
 @bp.get("/api/v1/tenants/<tenant_id>/config/<kind>")
+@api({200: ConfigVersionOut}, query=ConfigQuery)
 def get_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
     """Current version of a config kind (?branch_id=: the version in force for that branch)."""
     _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
@@ -59,6 +80,7 @@ def get_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.put("/api/v1/config/<kind>")
 @bp.put("/api/v1/tenants/<tenant_id>/config/<kind>")
+@api({200: ConfigVersionOut}, body=ConfigIn, errors=WRITE_ERRORS)
 def put_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
     """New version of a config kind (reason required); pushed to the boxes."""
     principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
@@ -70,6 +92,7 @@ def put_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/brand")
+@api({200: BrandOut}, errors=(400, 401))
 def get_brand() -> ResponseReturnValue:
     """The caller's tenant brand (BrandService)."""
     principal = current_principal()
@@ -79,6 +102,7 @@ def get_brand() -> ResponseReturnValue:
 
 @bp.get("/api/v1/flags")
 @bp.get("/api/v1/tenants/<tenant_id>/flags")
+@api({200: Items[FlagOut]})
 def list_flags(tenant_id: str | None = None) -> ResponseReturnValue:
     """The tenant's feature flags."""
     _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
@@ -87,6 +111,7 @@ def list_flags(tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.put("/api/v1/flags/<name>")
 @bp.put("/api/v1/tenants/<tenant_id>/flags/<name>")
+@api({200: FlagOut}, body=FlagIn, errors=WRITE_ERRORS)
 def put_flag(name: str, tenant_id: str | None = None) -> ResponseReturnValue:
     """Flip a feature flag (change ticket in PROD)."""
     principal, tenant, _s = target_tenant(Action.FLAG_FLIP, tenant_id)
@@ -99,6 +124,7 @@ def put_flag(name: str, tenant_id: str | None = None) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/audit")
+@api({200: AuditPageOut}, query=AuditQuery)
 def list_audit() -> ResponseReturnValue:
     """One page of the caller's tenant audit chain (branch managers: their branches' entries)."""
     principal, tenant, scope = target_tenant(Action.AUDIT_READ, request.args.get("tenant_id"))
@@ -106,6 +132,7 @@ def list_audit() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/audit/integrity")
+@api({200: IntegrityOut})
 def audit_integrity() -> ResponseReturnValue:
     """ChainReport of every chain visible to the caller, plus the lock state."""
     principal = current_principal()

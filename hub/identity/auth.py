@@ -1,11 +1,9 @@
 """Hub identity (FR-001/002): password login with lockout, sessions, hashed API tokens.
 
 Login and token lookups happen before any tenant is known, so they run in a
-platform transaction that reads exactly one row by a unique key (username or
-token hash). We chose this over SECURITY DEFINER functions because the app role
-must be able to set the platform flag anyway (APPLICATION_OWNER, ingest box
-lookup, start-up chain validation): a definer function would not narrow what a
-compromised app role can read, and it would hide the query from the models.
+platform transaction (the separate platform database role, hub.core.db) that reads
+rows by a key: the username (unique per tenant, so a name two tenants share is told
+apart by the optional tenant id or by whose password matches) or the token hash.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 IP_MAX_FAILURES = 20
 IP_WINDOW = timedelta(minutes=5)
+MAX_SAME_NAME = 8  # tenants sharing one username that a login without tenant id tries
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -82,9 +81,21 @@ def _failed(user: User, now: datetime) -> _Outcome:
     return _Outcome(error=Unauthenticated("wrong username or password", Reason.BAD_CREDENTIALS))
 
 
-def _attempt(username: str, password: str) -> _Outcome:
+def _candidate(username: str, password: str, tenant_id: str | None) -> User | None:
+    """The user a login names: usernames are unique per tenant, not across tenants."""
+    query = User.select().where(User.username == username)
+    if tenant_id is not None:
+        query = query.where(User.tenant_id == tenant_id)
+    users = list(query.order_by(User.id).limit(MAX_SAME_NAME))
+    if len(users) <= 1:
+        return users[0] if users else None
+    matching = [u for u in users if verify_secret(u.password_hash, password)]
+    return matching[0] if len(matching) == 1 else None
+
+
+def _attempt(username: str, password: str, tenant_id: str | None = None) -> _Outcome:
     now = utcnow()
-    user = User.get_or_none(User.username == username)
+    user = _candidate(username, password, tenant_id)
     if user is None:
         verify_secret(_DUMMY_HASH, password)  # same cost as a real check
         audit.record(None, "auth.login_failed", f"username:{username[:64]}", Severity.WARN)
@@ -135,7 +146,9 @@ def _rate_limited(client_ip: str) -> _Outcome:
     )
 
 
-def login(username: str, password: str, client_ip: str | None = None) -> Principal:
+def login(
+    username: str, password: str, client_ip: str | None = None, tenant_id: str | None = None
+) -> Principal:
     """Check a password login; audit either way.
 
     Two limits apply: the account locks after 5 failures for 15 min, and a client
@@ -147,7 +160,7 @@ def login(username: str, password: str, client_ip: str | None = None) -> Princip
         if client_ip and _ip_failures(client_ip, now) >= IP_MAX_FAILURES:
             outcome = _rate_limited(client_ip)
         else:
-            outcome = _attempt(username, password)
+            outcome = _attempt(username, password, tenant_id)
             if outcome.error is not None and client_ip:
                 LoginFailure.create(client_ip=client_ip, failed_at=now)
     if outcome.error is not None:
@@ -171,14 +184,26 @@ def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def resolve_token(raw: str) -> Principal:
-    """The INTEGRATION principal of a bearer token, or 401 (unknown / revoked)."""
+def resolve_token(raw: str, now: datetime | None = None) -> Principal:
+    """The INTEGRATION principal of a bearer token, or 401 (unknown / revoked / expired).
+
+    A good token's `last_used_at` moves to `now`, so owners can see which tokens are idle.
+    """
+    now = now or utcnow()
     with platform_tx():
         token = ApiToken.get_or_none(ApiToken.token_hash == token_digest(raw))
+        if token is not None and token.revoked_at is None and now < token.expires_at:
+            ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
     if token is None:
         raise Unauthenticated("unknown API token", Reason.BAD_CREDENTIALS)
     if token.revoked_at is not None:
         raise Unauthenticated("API token revoked", Reason.TOKEN_REVOKED)
+    if now >= token.expires_at:
+        raise Unauthenticated(
+            "API token expired: issue a new one",
+            Reason.TOKEN_EXPIRED,
+            {"expired_at": token.expires_at.isoformat()},
+        )
     return Principal(
         kind="token",
         id=token.id,

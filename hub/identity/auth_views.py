@@ -7,9 +7,11 @@ from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.core.openapi import OkOut, api
 from hub.governance.brand import platform_brand
-from hub.identity import auth
-from hub.web import csrf_token, current_principal, parse_body, start_session
+from hub.identity import auth, users
+from hub.identity.responses import PasswordChangedOut, SessionOut
+from hub.web import csrf_token, current_principal, end_session, parse_body, start_session
 from posdomain.errors import PosError, TooManyRequests
 from posdomain.permissions import Principal
 
@@ -23,6 +25,17 @@ class LoginIn(BaseModel):
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    # usernames are unique per tenant: name the tenant when two tenants share a username
+    tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class PasswordIn(BaseModel):
+    """JSON password change body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)
 
 
 def _principal_json(p: Principal) -> dict[str, object]:
@@ -38,22 +51,38 @@ def _principal_json(p: Principal) -> dict[str, object]:
 
 
 @bp.post("/api/v1/auth/login")
+@api({200: SessionOut}, body=LoginIn, errors=(400, 401, 413, 423, 429), public=True)
 def api_login() -> ResponseReturnValue:
     """JSON login: sets the session cookie."""
     body = parse_body(LoginIn)
-    principal = auth.login(body.username, body.password, request.remote_addr)
+    principal = auth.login(body.username, body.password, request.remote_addr, body.tenant_id)
     start_session(principal)
     return jsonify({"principal": _principal_json(principal), "csrf_token": csrf_token()})
 
 
 @bp.post("/api/v1/auth/logout")
+@api({200: OkOut}, errors=(400,), public=True)
 def api_logout() -> ResponseReturnValue:
-    """End the session."""
-    flask_session.clear()
+    """End the session: the server-side record is revoked, so the old cookie stops working."""
+    end_session()
     return jsonify({"ok": True})
 
 
+@bp.post("/api/v1/auth/password")
+@api({200: PasswordChangedOut}, body=PasswordIn, errors=(400, 401, 403, 413))
+def api_change_password() -> ResponseReturnValue:
+    """Change the caller's password: all their sessions end, this caller gets a new one."""
+    principal = current_principal()
+    assert principal is not None
+    body = parse_body(PasswordIn)
+    users.change_password(principal, body.current_password, body.new_password)
+    flask_session.clear()  # the server-side record is already revoked
+    start_session(principal)
+    return jsonify({"ok": True, "csrf_token": csrf_token()})
+
+
 @bp.get("/api/v1/auth/me")
+@api({200: SessionOut}, errors=(400, 401))
 def api_me() -> ResponseReturnValue:
     """The calling principal."""
     principal = current_principal()
@@ -71,6 +100,7 @@ def login_page() -> ResponseReturnValue:
                 request.form.get("username", ""),
                 request.form.get("password", ""),
                 request.remote_addr,
+                request.form.get("tenant_id") or None,
             )
         except TooManyRequests:
             raise  # 429 page, not a retry prompt
@@ -85,6 +115,6 @@ def login_page() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout_page() -> ResponseReturnValue:
-    """Portal logout."""
-    flask_session.clear()
+    """Portal logout (revokes the session like the API logout)."""
+    end_session()
     return redirect("/login")

@@ -37,7 +37,7 @@ class User(BaseModel):
 
     id = TextField(primary_key=True)
     tenant_id = TextField(null=True)
-    username = TextField(unique=True)
+    username = TextField()  # unique per tenant (migration 0011)
     display_name = TextField()
     password_hash = TextField()
     role = TextField()
@@ -64,9 +64,27 @@ class ApiToken(BaseModel):
     created_by = TextField()
     created_at = UtcField(default=utcnow)
     revoked_at = UtcField(null=True)
+    expires_at = UtcField()
+    last_used_at = UtcField(null=True)
 
     class Meta:
         table_name = "api_tokens"
+
+
+class HubSession(BaseModel):
+    """A server-side login session: the cookie carries a secret whose SHA-256 is the id."""
+
+    id = TextField(primary_key=True)
+    user_id = TextField()
+    tenant_id = TextField(null=True)
+    created_at = UtcField(default=utcnow)
+    last_seen_at = UtcField(default=utcnow)
+    expires_at = UtcField()
+    revoked_at = UtcField(null=True)
+    revoked_reason = TextField(null=True)
+
+    class Meta:
+        table_name = "hub_sessions"
 
 
 class LoginFailure(BaseModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.core.openapi import WRITE_ERRORS, Items, api
 from hub.identity import users
+from hub.identity.responses import NewTokenOut, TokenOut, UserOut
 from hub.web import integrity, notify_boxes, parse_body, target_tenant
 from posdomain.permissions import Action, Role
 
@@ -40,11 +42,14 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=80)
-    scopes: list[str] = Field(min_length=1)
+    scopes: list[str] = Field(min_length=1, max_length=len(Action))
+    # omitted: the configured default (API_TOKEN_DEFAULT_DAYS); at most API_TOKEN_MAX_DAYS
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 @bp.get("/api/v1/users")
 @bp.get("/api/v1/tenants/<tenant_id>/users")
+@api({200: Items[UserOut]})
 def list_users(tenant_id: str | None = None) -> ResponseReturnValue:
     """Users of the tenant (branch managers: their branches)."""
     principal, tenant, scope = target_tenant(Action.USER_MANAGE, tenant_id)
@@ -53,6 +58,7 @@ def list_users(tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.post("/api/v1/users")
 @bp.post("/api/v1/tenants/<tenant_id>/users")
+@api({201: UserOut}, body=UserIn, errors=WRITE_ERRORS)
 def create_user(tenant_id: str | None = None) -> ResponseReturnValue:
     """Create a user."""
     principal, tenant, scope = target_tenant(Action.USER_MANAGE, tenant_id)
@@ -64,6 +70,7 @@ def create_user(tenant_id: str | None = None) -> ResponseReturnValue:
 
 
 @bp.put("/api/v1/users/<user_id>/active")
+@api({200: UserOut}, body=ActiveIn, errors=WRITE_ERRORS)
 def set_active(user_id: str) -> ResponseReturnValue:
     """Activate or deactivate a user."""
     principal, tenant, scope = target_tenant(Action.STAFF_DEACTIVATE)
@@ -75,6 +82,7 @@ def set_active(user_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/tokens")
+@api({200: Items[TokenOut]})
 def list_tokens() -> ResponseReturnValue:
     """API tokens of the tenant."""
     _principal, tenant, _scope = target_tenant(Action.TOKEN_MANAGE)
@@ -82,15 +90,24 @@ def list_tokens() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/tokens")
+@api({201: NewTokenOut}, body=TokenIn, errors=WRITE_ERRORS)
 def create_token() -> ResponseReturnValue:
     """Issue a scoped integration token (secret shown once)."""
     principal, tenant, _scope = target_tenant(Action.TOKEN_MANAGE)
     integrity().guard_writes()
     body = parse_body(TokenIn)
-    return jsonify(users.create_token(principal, tenant, body.name, body.scopes)), 201
+    cfg = current_app.config
+    req = users.TokenRequest(
+        name=body.name,
+        scopes=body.scopes,
+        lifetime_days=body.expires_in_days or cfg["API_TOKEN_DEFAULT_DAYS"],
+        max_days=cfg["API_TOKEN_MAX_DAYS"],
+    )
+    return jsonify(users.create_token(principal, tenant, req)), 201
 
 
 @bp.delete("/api/v1/tokens/<token_id>")
+@api({200: TokenOut}, errors=WRITE_ERRORS)
 def revoke_token(token_id: str) -> ResponseReturnValue:
     """Revoke a token."""
     principal, tenant, _scope = target_tenant(Action.TOKEN_MANAGE)

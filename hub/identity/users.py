@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from peewee import IntegrityError
 
-from hub.core.db import tenant_tx
+from hub.core.db import platform_tx, tenant_tx
 from hub.core.models import utcnow
 from hub.governance import audit, versions
-from hub.identity.auth import hash_secret, new_token_secret, token_digest
+from hub.identity import sessions
+from hub.identity.auth import hash_secret, new_token_secret, token_digest, verify_secret
 from hub.identity.models import ApiToken, Branch, User
 from posdomain.audit_chain import Severity
-from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
+from posdomain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Reason,
+    Unauthenticated,
+    ValidationError,
+)
 from posdomain.permissions import BRANCH_MANAGER_GRANTABLE, Action, Principal, Role, Scope
 
 
@@ -94,6 +104,8 @@ def set_active(
         user.active = active
         user.updated_at = utcnow()
         user.save()
+        if not active:  # their open sessions end with the deactivation, not at next expiry
+            sessions.revoke_user(user.id, sessions.DEACTIVATED, user.updated_at)
         audit.record(
             principal,
             "user.activated" if active else "user.deactivated",
@@ -105,6 +117,29 @@ def set_active(
     return user_dict(user)
 
 
+def change_password(principal: Principal, current: str, new: str) -> None:
+    """Change the caller's own password; every session of theirs ends (401 SESSION_REVOKED)."""
+    if principal.kind != "user":
+        raise Forbidden("only a signed-in user has a password", Reason.FORBIDDEN_ROLE)
+    ctx = tenant_tx(principal.tenant_id) if principal.tenant_id else platform_tx()
+    with ctx:
+        user = User.get_or_none(User.id == principal.id)
+        if user is None or not verify_secret(user.password_hash, current):
+            audit.record(principal, "auth.password_change_failed", f"user:{principal.id}")
+            failed = True
+        else:
+            failed = False
+            user.password_hash = hash_secret(new)
+            user.updated_at = utcnow()
+            user.save()
+            ended = sessions.revoke_user(user.id, sessions.PASSWORD_CHANGED, user.updated_at)
+            audit.record(
+                principal, "auth.password_changed", f"user:{user.id}", details={"ended": ended}
+            )
+    if failed:
+        raise Unauthenticated("current password is wrong", Reason.BAD_CREDENTIALS)
+
+
 def token_dict(token: ApiToken) -> dict[str, Any]:
     """Public view of a token (never the secret or its hash)."""
     return {
@@ -114,28 +149,48 @@ def token_dict(token: ApiToken) -> dict[str, Any]:
         "created_by": token.created_by,
         "created_at": token.created_at.isoformat(),
         "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        "expires_at": token.expires_at.isoformat(),
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
     }
 
 
-def create_token(
-    principal: Principal, tenant_id: str, name: str, scopes: list[str]
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TokenRequest:
+    """What a new token is for, and for how long (days; capped by HubSettings)."""
+
+    name: str
+    scopes: list[str]
+    lifetime_days: int
+    max_days: int
+
+
+def create_token(principal: Principal, tenant_id: str, req: TokenRequest) -> dict[str, Any]:
     """Issue a scoped INTEGRATION token; the raw token is returned once, only its hash kept."""
     valid = {a.value for a in Action}
-    bad = [s for s in scopes if s not in valid]
+    bad = [s for s in req.scopes if s not in valid]
     if bad:
         raise ValidationError("unknown scopes", Reason.VALIDATION_FAILED, {"scopes": bad})
+    if not 1 <= req.lifetime_days <= req.max_days:
+        raise ValidationError(
+            f"expires_in_days must be from 1 to {req.max_days}",
+            Reason.OUT_OF_RANGE,
+            {"field": "expires_in_days", "minimum": 1, "maximum": req.max_days},
+        )
     token_id, raw = new_token_secret()
+    created = utcnow()
     with tenant_tx(tenant_id):
         token = ApiToken.create(
             id=token_id,
             tenant_id=tenant_id,
-            name=name,
+            name=req.name,
             token_hash=token_digest(raw),
-            scopes=sorted(set(scopes)),
+            scopes=sorted(set(req.scopes)),
             created_by=principal.actor,
+            created_at=created,
+            expires_at=created + timedelta(days=req.lifetime_days),
         )
-        audit.record(principal, "token.created", f"token:{token_id}", details={"scopes": scopes})
+        details = {"scopes": req.scopes, "expires_at": token.expires_at.isoformat()}
+        audit.record(principal, "token.created", f"token:{token_id}", details=details)
     return {**token_dict(token), "token": raw}
 
 

@@ -7,12 +7,15 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, request
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from hub.core.openapi import READ_ERRORS, WRITE_ERRORS, PageQuery, api
 from hub.core.responses import shaped
 from hub.incidents import containment, service
+from hub.incidents.containment import RespondIn
 from hub.incidents.schemas import IncidentDetail, IncidentOut, IncidentPage
+from hub.incidents.service import ClassifyIn, OpenIn, ResolveIn
 from hub.sales.queries import allowed_branches, branch_choices
 from hub.web import notify_boxes, page_arg, parse_body, render_page, target_tenant
 from posdomain.contract import field_details
@@ -20,6 +23,12 @@ from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action
 
 bp = Blueprint("incidents", __name__, template_folder="templates")
+
+
+class IncidentQuery(PageQuery):
+    """?state= (DETECTED, CLASSIFIED, RESPONDING, RESOLVED; empty: all) and ?page=."""
+
+    state: str | None = Field(default=None, max_length=16)
 
 
 def _scope(action: Action) -> tuple[Any, str, list[str] | None]:
@@ -32,6 +41,7 @@ def _env() -> str:
 
 
 @bp.get("/api/v1/incidents")
+@api({200: IncidentPage}, query=IncidentQuery, errors=READ_ERRORS)
 def list_incidents() -> ResponseReturnValue:
     """Paged incidents with MTTA/MTTR (?state=DETECTED|CLASSIFIED|RESPONDING|RESOLVED)."""
     _p, tenant, branches = _scope(Action.INCIDENT_READ)
@@ -40,6 +50,7 @@ def list_incidents() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/incidents")
+@api({201: IncidentOut}, body=OpenIn, errors=WRITE_ERRORS)
 def open_incident() -> ResponseReturnValue:
     """Open an incident by hand (DETECT)."""
     body = parse_body(service.OpenIn)
@@ -48,6 +59,7 @@ def open_incident() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/incidents/<incident_id>")
+@api({200: IncidentDetail}, errors=READ_ERRORS)
 def get_incident(incident_id: str) -> ResponseReturnValue:
     """One incident with every step and its audit evidence."""
     _p, tenant, branches = _scope(Action.INCIDENT_READ)
@@ -55,6 +67,7 @@ def get_incident(incident_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/incidents/<incident_id>/classify")
+@api({200: IncidentOut}, body=ClassifyIn, errors=WRITE_ERRORS)
 def classify(incident_id: str) -> ResponseReturnValue:
     """CLASSIFY: severity, module, scope."""
     body = parse_body(service.ClassifyIn)
@@ -63,6 +76,7 @@ def classify(incident_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/incidents/<incident_id>/respond")
+@api({200: IncidentOut}, body=RespondIn, errors=WRITE_ERRORS)
 def respond(incident_id: str) -> ResponseReturnValue:
     """RESPOND: a containment action (flag disable, risk mode, policy lock) or a note."""
     body = parse_body(containment.RespondIn)
@@ -73,6 +87,7 @@ def respond(incident_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/incidents/<incident_id>/resolve")
+@api({200: IncidentOut}, body=ResolveIn, errors=WRITE_ERRORS)
 def resolve(incident_id: str) -> ResponseReturnValue:
     """RESOLVE: root cause and verification evidence."""
     body = parse_body(service.ResolveIn)

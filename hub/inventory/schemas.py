@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.core.openapi import BranchFilterQuery
 from hub.inventory.service import StockReason
 
 Key = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
@@ -93,3 +94,21 @@ def lines_of(model: BaseModel, name: str = "lines") -> Any:
     """The body's lines as plain dicts (enums as their values), or None."""
     value = getattr(model, name)
     return None if value is None else [ln.model_dump(mode="json") for ln in value]
+
+
+class OnHandQuery(BranchFilterQuery):
+    """?branch_id=, ?product_id=, ?page= of the on-hand list."""
+
+    product_id: str | None = Field(default=None, max_length=64)
+
+
+class AlertQuery(BranchFilterQuery):
+    """?all=1 includes acknowledged alerts."""
+
+    all: str | None = Field(default=None, max_length=1)
+
+
+class TransferQuery(BranchFilterQuery):
+    """?state= filter of the transfer list."""
+
+    state: str | None = Field(default=None, max_length=20)

@@ -285,8 +285,10 @@ def list_on_hand(
 
 
 def history(tenant_id: str, branch_id: str, product_id: str, page: int) -> dict[str, Any]:
-    """One page of a product's movements at a branch, newest first, with its on hand."""
+    """One page of a product's movements at a branch, newest first, with its on hand
+    (404 UNKNOWN_PRODUCT for a product not in the tenant's catalog, another tenant's too)."""
     with tenant_tx(tenant_id):
+        ledger.require_products(tenant_id, [product_id])
         query = StockMovement.select().where(
             StockMovement.tenant_id == tenant_id,
             StockMovement.branch_id == branch_id,

@@ -7,8 +7,17 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
+from hub.core.openapi import WRITE_ERRORS, BranchFilterQuery, Page, PageQuery, api
 from hub.inventory import alerts, schemas, transfers
 from hub.inventory import service as inventory
+from hub.inventory.responses import (
+    AlertOut,
+    HistoryOut,
+    OnHandOut,
+    ReorderPointOut,
+    StockWriteOut,
+    TransferOut,
+)
 from hub.sales import queries as sales
 from hub.web import integrity, page_arg, parse_body, render_page, require
 from posdomain.errors import Forbidden, Reason
@@ -42,6 +51,7 @@ def _reader(action: Action = Action.STOCK_READ) -> tuple[Principal, str, list[st
 
 
 @bp.post(f"{API}/branches/<branch_id>/receipts")
+@api({200: StockWriteOut, 201: StockWriteOut}, body=schemas.ReceiveIn, errors=WRITE_ERRORS)
 def receive(branch_id: str) -> ResponseReturnValue:
     """Receive stock from a supplier."""
     principal = _writer(Action.STOCK_MOVE, branch_id)
@@ -52,6 +62,7 @@ def receive(branch_id: str) -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/branches/<branch_id>/adjustments")
+@api({200: StockWriteOut, 201: StockWriteOut}, body=schemas.ReasonLinesIn, errors=WRITE_ERRORS)
 def adjust(branch_id: str) -> ResponseReturnValue:
     """Signed stock corrections with reason codes."""
     principal = _writer(Action.STOCK_MOVE, branch_id)
@@ -62,6 +73,7 @@ def adjust(branch_id: str) -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/branches/<branch_id>/waste")
+@api({200: StockWriteOut, 201: StockWriteOut}, body=schemas.ReasonLinesIn, errors=WRITE_ERRORS)
 def waste(branch_id: str) -> ResponseReturnValue:
     """Write off stock (positive quantities, reason codes)."""
     principal = _writer(Action.STOCK_MOVE, branch_id)
@@ -72,6 +84,7 @@ def waste(branch_id: str) -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/branches/<branch_id>/counts")
+@api({200: StockWriteOut, 201: StockWriteOut}, body=schemas.CountIn, errors=WRITE_ERRORS)
 def count(branch_id: str) -> ResponseReturnValue:
     """Submit counted quantities; the differences are booked as count movements."""
     principal = _writer(Action.STOCK_MOVE, branch_id)
@@ -82,6 +95,7 @@ def count(branch_id: str) -> ResponseReturnValue:
 
 
 @bp.put(f"{API}/branches/<branch_id>/reorder-points/<product_id>")
+@api({200: ReorderPointOut}, body=schemas.ReorderPointIn, errors=WRITE_ERRORS)
 def put_reorder_point(branch_id: str, product_id: str) -> ResponseReturnValue:
     """Set a product's reorder point at a branch."""
     principal = _writer(Action.STOCK_MOVE, branch_id)
@@ -90,6 +104,7 @@ def put_reorder_point(branch_id: str, product_id: str) -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/on-hand")
+@api({200: Page[OnHandOut]}, query=schemas.OnHandQuery)
 def on_hand() -> ResponseReturnValue:
     """Paged on hand per branch and product (?branch_id=, ?product_id=, ?page=)."""
     _p, tenant, branches = _reader()
@@ -98,6 +113,7 @@ def on_hand() -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/branches/<branch_id>/products/<product_id>/movements")
+@api({200: HistoryOut}, query=PageQuery)
 def movements(branch_id: str, product_id: str) -> ResponseReturnValue:
     """Paged movement history of one product at one branch."""
     principal, _scope = require(Action.STOCK_READ, branch_id=branch_id)
@@ -106,6 +122,7 @@ def movements(branch_id: str, product_id: str) -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/alerts")
+@api({200: Page[AlertOut]}, query=schemas.AlertQuery)
 def list_alerts() -> ResponseReturnValue:
     """Paged stock alerts (?all=1 includes acknowledged ones)."""
     _p, tenant, branches = _reader()
@@ -114,6 +131,7 @@ def list_alerts() -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/alerts/<alert_id>/ack")
+@api({200: AlertOut}, errors=WRITE_ERRORS)
 def ack_alert(alert_id: str) -> ResponseReturnValue:
     """Acknowledge a stock alert."""
     principal, _tenant, branches = _reader(Action.STOCK_MOVE)
@@ -122,6 +140,7 @@ def ack_alert(alert_id: str) -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/transfers")
+@api({200: TransferOut, 201: TransferOut}, body=schemas.TransferIn, errors=WRITE_ERRORS)
 def request_transfer() -> ResponseReturnValue:
     """Request a transfer between two branches of the tenant."""
     principal = _writer(Action.TRANSFER)
@@ -138,6 +157,7 @@ def request_transfer() -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/transfers")
+@api({200: Page[TransferOut]}, query=schemas.TransferQuery)
 def list_transfers() -> ResponseReturnValue:
     """Paged transfers touching the caller's branches (?state=, ?branch_id=)."""
     _p, tenant, branches = _reader(Action.TRANSFER)
@@ -146,6 +166,7 @@ def list_transfers() -> ResponseReturnValue:
 
 
 @bp.get(f"{API}/transfers/<transfer_id>")
+@api({200: TransferOut}, query=BranchFilterQuery)
 def get_transfer(transfer_id: str) -> ResponseReturnValue:
     """One transfer with its lines."""
     _p, tenant, branches = _reader(Action.TRANSFER)
@@ -153,6 +174,7 @@ def get_transfer(transfer_id: str) -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/transfers/<transfer_id>/dispatch")
+@api({200: TransferOut, 201: TransferOut}, body=schemas.StepIn, errors=WRITE_ERRORS)
 def dispatch(transfer_id: str) -> ResponseReturnValue:
     """Dispatch a requested transfer (source-branch roles)."""
     principal = _writer(Action.TRANSFER)
@@ -162,6 +184,7 @@ def dispatch(transfer_id: str) -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/transfers/<transfer_id>/receive")
+@api({200: TransferOut, 201: TransferOut}, body=schemas.StepIn, errors=WRITE_ERRORS)
 def receive_transfer(transfer_id: str) -> ResponseReturnValue:
     """Receive a dispatched transfer (destination-branch roles)."""
     principal = _writer(Action.TRANSFER)
@@ -171,6 +194,7 @@ def receive_transfer(transfer_id: str) -> ResponseReturnValue:
 
 
 @bp.post(f"{API}/transfers/<transfer_id>/cancel")
+@api({200: TransferOut, 201: TransferOut}, body=schemas.CancelIn, errors=WRITE_ERRORS)
 def cancel_transfer(transfer_id: str) -> ResponseReturnValue:
     """Cancel a requested (or dispatched: goods back at source) transfer."""
     principal = _writer(Action.TRANSFER)
@@ -182,7 +206,7 @@ def cancel_transfer(transfer_id: str) -> ResponseReturnValue:
 def inventory_page() -> ResponseReturnValue:
     """Portal: open stock alerts (with acknowledge) and on hand per branch, paged."""
     principal, tenant, branches = _reader()
-    alert_page = _int_arg("alerts_page")
+    alert_page = page_arg("alerts_page")
     return render_page(
         "inventory.html",
         alerts=alerts.list_alerts(tenant, branches, alert_page),
@@ -199,10 +223,3 @@ def inventory_ack(alert_id: str) -> ResponseReturnValue:
     integrity().guard_writes()
     alerts.acknowledge(principal, branches, alert_id)
     return redirect("/inventory", code=303)
-
-
-def _int_arg(name: str) -> int:
-    try:
-        return max(1, int(request.args.get(name, "1")))
-    except ValueError:
-        return 1

@@ -6,8 +6,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, Field
 
 from hub.core.db import platform_tx
+from hub.core.openapi import READ_ERRORS, WRITE_ERRORS, BranchFilterQuery, api
 from hub.core.responses import shaped
 from hub.ops import backups, fleet, restore_drill
 from hub.ops.models import BackupRun
@@ -19,6 +21,12 @@ from posdomain.errors import HubReason, NotFound, Reason, ValidationError
 from posdomain.permissions import Action, Scope
 
 bp = Blueprint("ops", __name__, template_folder="templates")
+
+
+class TenantQuery(BaseModel):
+    """?tenant_id= of a platform action run for one tenant (empty: the platform)."""
+
+    tenant_id: str | None = Field(default=None, max_length=64)
 
 
 def _fleet_scope() -> tuple[str, list[str] | None]:
@@ -36,6 +44,7 @@ def _branch(tenant: str, branches: list[str] | None, branch_id: str) -> dict[str
 
 
 @bp.get("/api/v1/fleet")
+@api({200: FleetOut}, query=BranchFilterQuery, errors=READ_ERRORS)
 def fleet_api() -> ResponseReturnValue:
     """Every enrolled box per branch with state and sync lag, plus the live alert feed."""
     tenant, branches = _fleet_scope()
@@ -43,6 +52,7 @@ def fleet_api() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/fleet/branches/<branch_id>")
+@api({200: BranchDetailOut}, errors=READ_ERRORS)
 def fleet_branch_api(branch_id: str) -> ResponseReturnValue:
     """One branch: its boxes and all its alerts."""
     tenant, branches = _fleet_scope()
@@ -65,6 +75,7 @@ def _admin_url() -> str:
 
 
 @bp.get("/api/v1/backups")
+@api({200: BackupList}, errors=READ_ERRORS)
 def list_backups() -> ResponseReturnValue:
     """Hub backup runs, newest first."""
     _reader_tenant()
@@ -74,6 +85,7 @@ def list_backups() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/backups")
+@api({201: BackupOut}, query=TenantQuery, errors=WRITE_ERRORS)
 def run_backup() -> ResponseReturnValue:
     """Take a hub backup now (APPLICATION_OWNER)."""
     target_tenant(Action.BACKUP_RUN, request.args.get("tenant_id"))
@@ -82,12 +94,14 @@ def run_backup() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/restore-drills")
+@api({200: DrillList}, errors=READ_ERRORS)
 def list_drills() -> ResponseReturnValue:
     """Restore drill reports, newest first (tenant readers: their part of each)."""
     return shaped(DrillList, {"items": restore_drill.list_drills(_reader_tenant())})
 
 
 @bp.post("/api/v1/restore-drills")
+@api({201: DrillOut}, query=TenantQuery, errors=WRITE_ERRORS)
 def run_drill() -> ResponseReturnValue:
     """Run a restore drill of the newest backup now (APPLICATION_OWNER)."""
     target_tenant(Action.BACKUP_RUN, request.args.get("tenant_id"))

@@ -39,6 +39,7 @@ from posdomain.policy import Policy, PolicyRejected, verify_policy
 KEY_PURPOSE = "pricing_policy"
 PAGE_SIZE = 50
 POLICY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+MIN_YEAR, MAX_YEAR = 1970, 9998  # signed wire strings carry four-digit years; UTC shift safe
 
 
 class TargetIn(BaseModel):
@@ -77,6 +78,13 @@ def parse_time(value: str, field: str) -> datetime:
         raise ValidationError(f"{field} is not ISO 8601: {value!r}") from err
     if parsed.tzinfo is None:
         raise ValidationError(f"{field} must carry a time zone")
+    # checked before any arithmetic: year 1 with a +05:00 offset cannot even become UTC
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValidationError(
+            f"{field} must be a time between the years {MIN_YEAR} and {MAX_YEAR}",
+            Reason.OUT_OF_RANGE,
+            {"field": field, "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+        )
     return parsed.astimezone(UTC).replace(microsecond=0)
 
 

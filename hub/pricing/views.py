@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from hub.core.openapi import WRITE_ERRORS, Page, PageQuery, api
 from hub.governance import flags
 from hub.pricing import policies as pricing_policies
 from hub.pricing import preview as pricing_preview
+from hub.pricing.responses import BasketPreviewOut, PolicyPreviewOut, PolicyRowOut
 from hub.web import (
     integrity,
     notify_boxes,
@@ -27,6 +29,18 @@ bp = Blueprint("pricing", __name__, template_folder="templates")
 PREVIEW_CACHE = "private, max-age=60"
 
 
+class PolicyListQuery(PageQuery):
+    """?versions=all lists every version, not only the newest of each policy."""
+
+    versions: str | None = Field(default=None, max_length=3)
+
+
+class PreviewQuery(BaseModel):
+    """?at=: the instant to preview (ISO 8601 with a zone; default now)."""
+
+    at: str | None = Field(default=None, max_length=40)
+
+
 class RetireIn(BaseModel):
     """POST retire body: why the policy ends now."""
 
@@ -37,6 +51,7 @@ class RetireIn(BaseModel):
 
 @bp.post("/api/v1/pricing/policies")
 @bp.post("/api/v1/tenants/<tenant_id>/pricing/policies")
+@api({201: PolicyRowOut}, body=pricing_policies.PolicyIn, errors=WRITE_ERRORS)
 def create_policy(tenant_id: str | None = None) -> ResponseReturnValue:
     """A new policy, or the next version of one (same policy_id); signed, audited, pushed."""
     principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
@@ -49,6 +64,7 @@ def create_policy(tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.get("/api/v1/pricing/policies")
 @bp.get("/api/v1/tenants/<tenant_id>/pricing/policies")
+@api({200: Page[PolicyRowOut]}, query=PolicyListQuery)
 def list_policies(tenant_id: str | None = None) -> ResponseReturnValue:
     """One page of policies (newest version each; ?versions=all for the whole history)."""
     _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
@@ -58,6 +74,7 @@ def list_policies(tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.post("/api/v1/pricing/policies/<policy_id>/retire")
 @bp.post("/api/v1/tenants/<tenant_id>/pricing/policies/<policy_id>/retire")
+@api({200: PolicyRowOut}, body=RetireIn, errors=WRITE_ERRORS)
 def retire_policy(policy_id: str, tenant_id: str | None = None) -> ResponseReturnValue:
     """End a policy now (a new version with effectiveTo = now); audited, pushed."""
     principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
@@ -70,6 +87,7 @@ def retire_policy(policy_id: str, tenant_id: str | None = None) -> ResponseRetur
 
 @bp.get("/api/v1/pricing/policies/preview")
 @bp.get("/api/v1/tenants/<tenant_id>/pricing/policies/preview")
+@api({200: PolicyPreviewOut, 304: None}, query=PreviewQuery)
 def preview_policies(tenant_id: str | None = None) -> ResponseReturnValue:
     """Policies that execute at ?at= (default now): read-only, ETag + max-age, 304 on match."""
     _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
@@ -89,6 +107,7 @@ def preview_policies(tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.post("/api/v1/pricing/preview")
 @bp.post("/api/v1/tenants/<tenant_id>/pricing/preview")
+@api({200: BasketPreviewOut}, body=pricing_preview.BasketPreviewIn, errors=WRITE_ERRORS)
 def preview_basket(tenant_id: str | None = None) -> ResponseReturnValue:
     """Price and tax a posted basket with the catalog, tax config and policies (no writes)."""
     _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)

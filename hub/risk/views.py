@@ -6,12 +6,15 @@ from datetime import datetime
 
 from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.core.db import tenant_tx
+from hub.core.openapi import READ_ERRORS, WRITE_ERRORS, api
 from hub.core.responses import shaped
 from hub.identity.models import Box
 from hub.risk import modes, scoring
+from hub.risk.modes import ModeIn
 from hub.risk.schemas import BoxModeOut, RecomputeOut, RiskModeOut, RiskOverview, ScoreList
 from hub.sales.queries import allowed_branches, branch_choices
 from hub.web import notify_boxes, parse_body, render_page, target_tenant
@@ -21,6 +24,12 @@ from posdomain.permissions import Action
 
 bp = Blueprint("risk", __name__, template_folder="templates")
 KINDS = ("cashier", "box", "branch")
+
+
+class ScoreQuery(BaseModel):
+    """?kind= of the score list (cashier, box, branch; empty: all)."""
+
+    kind: str | None = Field(default=None, max_length=16)
 
 
 def _read_scope(tenant_id: str | None = None) -> tuple[str, list[str] | None]:
@@ -36,6 +45,7 @@ def _kind() -> str | None:
 
 
 @bp.get("/api/v1/risk/modes")
+@api({200: RiskOverview}, errors=READ_ERRORS)
 def get_modes() -> ResponseReturnValue:
     """Modes in force and the recent changes."""
     tenant, branches = _read_scope()
@@ -44,6 +54,7 @@ def get_modes() -> ResponseReturnValue:
 
 @bp.post("/api/v1/risk/modes")
 @bp.post("/api/v1/tenants/<tenant_id>/risk/modes")
+@api({201: RiskModeOut}, body=ModeIn, errors=WRITE_ERRORS)
 def set_mode(tenant_id: str | None = None) -> ResponseReturnValue:
     """Change the risk mode of the tenant, a branch or a box (owners only; audited)."""
     body = parse_body(modes.ModeIn)
@@ -54,6 +65,7 @@ def set_mode(tenant_id: str | None = None) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/risk/scores")
+@api({200: ScoreList}, query=ScoreQuery, errors=READ_ERRORS)
 def get_scores() -> ResponseReturnValue:
     """Stored risk scores, highest first (?kind=cashier|box|branch)."""
     tenant, branches = _read_scope()
@@ -61,6 +73,7 @@ def get_scores() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/risk/scores/recompute")
+@api({200: RecomputeOut}, errors=WRITE_ERRORS)
 def recompute() -> ResponseReturnValue:
     """Score every subject now (owners; the scheduler does this periodically)."""
     _p, tenant, _s = target_tenant(Action.RISK_MODE)
@@ -68,6 +81,7 @@ def recompute() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/risk/boxes/<box_id>/mode")
+@api({200: BoxModeOut}, errors=READ_ERRORS)
 def box_mode(box_id: str) -> ResponseReturnValue:
     """The mode in force for one box, exactly as its `risk` down message carries it."""
     tenant, branches = _read_scope()

@@ -25,11 +25,11 @@ def overview() -> ResponseReturnValue:
 @bp.get("/sales")
 def sales_page() -> ResponseReturnValue:
     """Server-side paged sales list with a branch filter."""
-    tenant, branches = sales_scope()
-    data = sales.list_sales(tenant, branches, page_arg())
+    reader = sales_scope()
+    data = sales.list_sales(reader, page_arg())
     principal = current_principal()
     assert principal is not None
-    choices = sales.branch_choices(principal, tenant)
+    choices = sales.branch_choices(principal, reader.tenant_id)
     return render_page(
         "sales.html", data=data, branches=choices, branch_id=request.args.get("branch_id", "")
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import reduce
 from typing import Any
@@ -14,21 +15,22 @@ from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import config
+from hub.identity import scope as scope_ids
 from hub.identity.models import Box, Branch
 from hub.sales.models import Sale, SaleLine
-from posdomain.errors import Forbidden, NotFound, Reason
+from posdomain.errors import NotFound
 from posdomain.money import format_minor
 from posdomain.permissions import Principal, Scope
 
 
 def allowed_branches(principal: Principal, scope: Scope, branch_id: str | None) -> list[str] | None:
-    """Branches the caller may read (None = all of the tenant); 403 for a foreign branch."""
-    if scope is Scope.TENANT:
-        return [branch_id] if branch_id else None
+    """Branches the caller may read (None = all of the tenant); a named branch is resolved
+    first (403 FORBIDDEN_BRANCH alike for a foreign, unknown or unassigned one)."""
     if branch_id:
-        if branch_id not in principal.branch_ids:
-            raise Forbidden("that branch is not assigned to you", Reason.FORBIDDEN_BRANCH)
+        scope_ids.check_branch(principal, branch_id, assigned=scope is not Scope.TENANT)
         return [branch_id]
+    if scope in (Scope.TENANT, Scope.PLATFORM):
+        return None
     return sorted(principal.branch_ids)
 
 
@@ -52,13 +54,38 @@ def sale_dict(sale: Sale) -> dict[str, Any]:
     }
 
 
-def list_sales(
-    tenant_id: str, branches: list[str] | None, page: int, page_size: int = PAGE_SIZE
-) -> dict[str, Any]:
-    """One page of the tenant's sales, newest first, limited to `branches` if given."""
+@dataclass(frozen=True)
+class SalesReader:
+    """Which sales a caller may read: tenant, branches (None = all), and `today_at`: when
+    set, only sales of each branch's local calendar day at that instant (SUPERVISOR)."""
+
+    tenant_id: str
+    branches: list[str] | None
+    today_at: datetime | None = None
+
+
+def _in_window(reader: SalesReader) -> Any:
+    """A WHERE condition limiting sales to the reader's days (True when unlimited)."""
+    if reader.today_at is None:
+        return True
+    bounds = branch_day_bounds(reader.tenant_id, reader.branches, reader.today_at)
+    if not bounds:
+        return False
+    return reduce(
+        operator.or_,
+        [
+            (Sale.branch_id == bid) & (Sale.completed_at >= start) & (Sale.completed_at < end)
+            for bid, (start, end) in bounds.items()
+        ],
+    )
+
+
+def list_sales(reader: SalesReader, page: int, page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """One page of the tenant's sales, newest first, limited to the reader's branches/days."""
     page = max(page, 1)
+    tenant_id, branches = reader.tenant_id, reader.branches
     with tenant_tx(tenant_id):
-        query = Sale.select().where(Sale.tenant_id == tenant_id)
+        query = Sale.select().where(Sale.tenant_id == tenant_id, _in_window(reader))
         if branches is not None:
             query = query.where(Sale.branch_id.in_(branches))
         total = query.count()
@@ -67,10 +94,11 @@ def list_sales(
     return paged(items, page, total, page_size)
 
 
-def get_sale(tenant_id: str, branches: list[str] | None, sale_id: str) -> dict[str, Any]:
-    """One sale with lines, or 404 (also for another tenant's or branch's sale)."""
+def get_sale(reader: SalesReader, sale_id: str) -> dict[str, Any]:
+    """One sale with lines, or 404 (also for another tenant's, branch's or day's sale)."""
+    tenant_id, branches = reader.tenant_id, reader.branches
     with tenant_tx(tenant_id):
-        sale = Sale.get_or_none(Sale.id == sale_id, Sale.tenant_id == tenant_id)
+        sale = Sale.get_or_none(Sale.id == sale_id, Sale.tenant_id == tenant_id, _in_window(reader))
         if sale is None or (branches is not None and sale.branch_id not in branches):
             raise NotFound("no such sale")
         lines = SaleLine.select().where(SaleLine.sale_id == sale_id).order_by(SaleLine.line_no)
@@ -88,6 +116,20 @@ def get_sale(tenant_id: str, branches: list[str] | None, sale_id: str) -> dict[s
             for ln in lines
         ]
     return out
+
+
+def branch_day_bounds(
+    tenant_id: str, branches: list[str] | None, now: datetime
+) -> dict[str, tuple[datetime, datetime]]:
+    """Per branch, [start, end) in UTC of its local day at `now` (caller's transaction)."""
+    pricing = config.current(tenant_id, "pricing")
+    tenant_tz = pricing.body.get("timezone") if pricing else None
+    rows = Branch.select().where(Branch.tenant_id == tenant_id)
+    return {
+        b.id: local_day_bounds(now, branch_zone(b.timezone, tenant_tz))
+        for b in rows
+        if branches is None or b.id in branches
+    }
 
 
 def branch_zone(branch_tz: str | None, tenant_tz: str | None) -> ZoneInfo:

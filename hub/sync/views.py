@@ -6,13 +6,22 @@ from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.core.openapi import WRITE_ERRORS, BranchFilterQuery, Items, Page, api
 from hub.sales import queries as sales
 from hub.sync import health as sync_health
 from hub.sync import reconciliation
+from hub.sync.responses import HealthOut, ReconItemOut
 from hub.web import current_principal, page_arg, parse_body, render_page, target_tenant
 from posdomain.permissions import Action
 
 bp = Blueprint("sync", __name__, template_folder="templates")
+
+
+class ReconQuery(BranchFilterQuery):
+    """Filters of the reconciliation queue."""
+
+    kind: str | None = Field(default=None, max_length=40)
+    state: str | None = Field(default=None, max_length=20)
 
 
 class ResolveIn(BaseModel):
@@ -35,6 +44,7 @@ def _filters() -> dict[str, str | None]:
 
 
 @bp.get("/api/v1/reconciliation")
+@api({200: Page[ReconItemOut]}, query=ReconQuery)
 def list_items() -> ResponseReturnValue:
     """Paged reconciliation items, filtered by kind, state and branch."""
     tenant, branches = _scope(Action.SALES_READ)
@@ -43,6 +53,7 @@ def list_items() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/reconciliation/<item_id>/resolve")
+@api({200: ReconItemOut}, body=ResolveIn, errors=WRITE_ERRORS)
 def resolve_item(item_id: str) -> ResponseReturnValue:
     """Resolve an open item with a note (audited)."""
     body = parse_body(ResolveIn)
@@ -52,6 +63,7 @@ def resolve_item(item_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/sync/health")
+@api({200: Items[HealthOut]}, query=BranchFilterQuery)
 def health() -> ResponseReturnValue:
     """Per-box sync health (REP-O-08)."""
     tenant, branches = _scope(Action.DEVICE_HEALTH)

@@ -15,7 +15,8 @@ from hub.app import create_app
 from hub.core import db as hub_db
 from hub.core.db import platform_tx
 from hub.demo.seed import seed_demo
-from hub.identity.models import Box
+from hub.identity.auth import hash_secret
+from hub.identity.models import Box, User
 from hub.migrate import migrate
 
 
@@ -108,3 +109,21 @@ def enrol_box(tenant_id: str, branch_id: str) -> str:
     with platform_tx():
         Box.create(box_id=box_id, tenant_id=tenant_id, branch_id=branch_id, name=box_id)
     return box_id
+
+
+def create_user(
+    tenant_id: str, role: str, password: str, branch_ids: list[str] | None = None
+) -> str:
+    """A new hub user with a unique username; return the username."""
+    name = f"u{uuid.uuid4().hex[:10]}"
+    with platform_tx():
+        User.create(
+            id=uuid.uuid4().hex,
+            tenant_id=tenant_id,
+            username=name,
+            display_name=name,
+            password_hash=hash_secret(password),
+            role=role,
+            branch_ids=branch_ids or [],
+        )
+    return name

@@ -101,14 +101,17 @@ def test_other_tenant_ids_in_path_are_403(client, method, path, body):
 
 
 @pytest.mark.req("FR-100")
-def test_other_tenant_resources_by_id_are_404_or_empty(client, app):
+def test_other_tenant_resources_by_id_are_404_or_403(client, app):
     login(client, "owner")
     sales = client.get("/api/v1/sales").get_json()["items"]
     assert client.post("/api/v1/auth/logout", json={}).status_code == 200
     login(client, "harbor-owner")
     for sale in sales[:3]:
         assert client.get(f"/api/v1/sales/{sale['sale_id']}").status_code == 404
-    assert client.get("/api/v1/sales?branch_id=b-downtown").get_json()["items"] == []
+    # another tenant's branch as a filter: 403 + audit, like a made-up one (P0 probe item 2)
+    foreign = client.get("/api/v1/sales?branch_id=b-downtown")
+    assert foreign.status_code == 403
+    assert foreign.get_json() == client.get("/api/v1/sales?branch_id=b-made-up").get_json()
     assert client.delete("/api/v1/tokens/u-owner").status_code == 404
     assert client.put("/api/v1/users/u-cashier/active", json={"active": False}).status_code == 404
     brand = client.get("/api/v1/brand").get_json()

@@ -156,7 +156,8 @@ def test_other_tenant_cannot_read_update_or_archive_by_id(app):
     assert harbor.put("/api/v1/products/p-001", json=body).status_code == 404
     assert harbor.delete("/api/v1/products/p-001").status_code == 404
     resp = harbor.put("/api/v1/products/p-001/branch-prices/b-downtown", json={"price": "0.01"})
-    assert resp.status_code == 404
+    assert resp.status_code == 403  # another tenant's branch in the path (P0 probe item 2)
+    assert resp.get_json()["error"]["reason"] == "FORBIDDEN_BRANCH"
     assert harbor.get("/api/v1/products?q=Bananas").get_json()["total"] == 0
     with tenant_tx(T):
         assert Product.get_by_id("p-001").active is True

@@ -127,7 +127,10 @@ def test_code_permissions_per_role_branch_and_tenant(client: FlaskClient, app: A
     login(harbor, "harbor-owner")
     cross = create_code(harbor)
     assert cross.status_code == 403
-    assert cross.get_json()["error"]["reason"] == "FORBIDDEN_TENANT"
+    assert cross.get_json()["error"]["reason"] == "FORBIDDEN_BRANCH"
+    made_up = create_code(harbor, branch_id="b-no-such-branch")
+    # "another tenant's" and "does not exist" look the same (P0 probe item 3)
+    assert (made_up.status_code, made_up.get_json()) == (cross.status_code, cross.get_json())
 
     cashier = app.test_client()
     login(cashier, "cashier")

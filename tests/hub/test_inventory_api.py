@@ -77,12 +77,13 @@ def test_other_tenant_sees_and_touches_nothing(app, branches):
     assert _receive(owner, branches[0], key()).status_code == 201
     stranger = _client(app, Role.TENANT_OWNER, [], OTHER_TENANT)
     resp = _receive(stranger, branches[0], key())
-    assert resp.status_code == 404
-    assert resp.get_json()["error"]["reason"] == "UNKNOWN_BRANCH"
+    assert resp.status_code == 403  # another tenant's branch: 403 + audit (P0 probe item 2)
+    assert resp.get_json()["error"]["reason"] == "FORBIDDEN_BRANCH"
     listed = stranger.get(f"{API}/on-hand").get_json()["items"]
     assert all(row["branch_id"] not in branches for row in listed)
-    history = stranger.get(f"{API}/branches/{branches[0]}/products/p-001/movements").get_json()
-    assert (history["total"], history["on_hand"]) == (0, "0")
+    history = stranger.get(f"{API}/branches/{branches[0]}/products/p-001/movements")
+    assert history.status_code == 403
+    assert history.get_json()["error"]["reason"] == "FORBIDDEN_BRANCH"
 
 
 @pytest.mark.req("FR-201")
