@@ -120,6 +120,8 @@ class HubReason(StrEnum):
     CONTAINMENT_UNAVAILABLE = "CONTAINMENT_UNAVAILABLE"
     BACKUP_FAILED = "BACKUP_FAILED"
     NO_BACKUP = "NO_BACKUP"
+
+
 # Reason codes only the hub answers so far (P0 probe hardening, hub half). The box's message
 # catalogs (appliance/i18n.py, being restructured) get their en/de texts with the box half of
 # the same issue, which then empties this set; tests/appliance/test_devices_i18n.py skips them.
