@@ -61,6 +61,8 @@ class Action(StrEnum):
     STOCK_READ = "stock.read"  # on hand, movement history, alerts (REP-O inventory reports)
     TRANSFER = "stock.transfer"  # branch transfer request / dispatch / receive / cancel
     RECONCILE = "sync.reconcile"  # resolve reconciliation-queue items (FR-303)
+    CUSTOMER_MANAGE = "customer.manage"  # create/search/edit customers, read their points
+    LOYALTY_ADJUST = "loyalty.adjust"  # manual points adjustment with a reason code
 
 
 P, T, B, S = Scope.PLATFORM, Scope.TENANT, Scope.BRANCH, Scope.SELF
@@ -95,6 +97,10 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     Action.STOCK_READ: {_TO: T, _AU: T, _BM: B, _SV: B, _IC: B},
     Action.TRANSFER: {_TO: T, _BM: B, _IC: B},
     Action.RECONCILE: {_TO: T, _BM: B},
+    # "customer create/search": customers belong to the tenant; branch roles see the
+    # purchase history of their branches only and edit customers enrolled there
+    Action.CUSTOMER_MANAGE: {_TO: T, _BM: B, _SV: B, _CA: B},
+    Action.LOYALTY_ADJUST: {_TO: T, _BM: B},
 }
 
 # roles a BRANCH_MANAGER may grant ("manage users and roles: B (<= SUPERVISOR)")
