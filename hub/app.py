@@ -16,10 +16,12 @@ from hub.boxes import views as box_views
 from hub.catalog import api as catalog_api
 from hub.catalog import pages as catalog_pages
 from hub.core import db as hub_db
+from hub.customers import pages as customer_pages
+from hub.customers import views as customer_views
 from hub.governance import audit
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
-from hub.identity import auth_views, user_views
+from hub.identity import auth_views, staff_views, user_views
 from hub.inventory import views as inventory_views
 from hub.pricing import views as pricing_views
 from hub.sales import pages as sales_pages
@@ -45,6 +47,9 @@ BLUEPRINTS = (
     sync_views,
     box_views,
     pricing_views,
+    staff_views,
+    customer_views,
+    customer_pages,
 )
 
 

@@ -297,7 +297,8 @@ def _points_by_event(tenant_id: str, customer_id: str, event_ids: list[str]) -> 
         )
         .group_by(LedgerRow.source)
     )
-    return {str(source): int(total) for source, total in rows.tuples()}
+    pairs: Any = rows.tuples()
+    return {str(source): int(total) for source, total in pairs}
 
 
 def customers_by_id(tenant_id: str, ids: list[str]) -> list[Customer]:

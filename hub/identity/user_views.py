@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.identity import users
+from hub.identity import staff, users
 from hub.web import integrity, notify_boxes, parse_body, target_tenant
 from posdomain.permissions import Action, Role
 
@@ -69,7 +69,7 @@ def set_active(user_id: str) -> ResponseReturnValue:
     principal, tenant, scope = target_tenant(Action.STAFF_DEACTIVATE)
     integrity().guard_writes()
     body = parse_body(ActiveIn)
-    result = users.set_active(principal, tenant, scope, user_id, body.active)
+    result = staff.set_active(principal, tenant, scope, user_id, body.active)
     notify_boxes(tenant)
     return jsonify(result)
 

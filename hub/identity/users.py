@@ -80,31 +80,6 @@ def create_user(
     return user_dict(user)
 
 
-def set_active(
-    principal: Principal, tenant_id: str, scope: Scope, user_id: str, active: bool
-) -> dict[str, Any]:
-    """Activate or deactivate a user; takes effect on their next request and box sync."""
-    with tenant_tx(tenant_id):
-        user = User.get_or_none(User.id == user_id, User.tenant_id == tenant_id)
-        if user is None:
-            raise NotFound("no such user")
-        if scope is Scope.BRANCH and not set(user.branch_ids or []) & principal.branch_ids:
-            raise Forbidden("that user is not in your branches", Reason.FORBIDDEN_BRANCH)
-        before = bool(user.active)
-        user.active = active
-        user.updated_at = utcnow()
-        user.save()
-        audit.record(
-            principal,
-            "user.activated" if active else "user.deactivated",
-            f"user:{user.id}",
-            Severity.WARN if not active else Severity.INFO,
-            {"before": before, "after": active},
-        )
-        versions.bump(tenant_id, "staff")
-    return user_dict(user)
-
-
 def token_dict(token: ApiToken) -> dict[str, Any]:
     """Public view of a token (never the secret or its hash)."""
     return {
