@@ -46,8 +46,14 @@ def enable_loyalty(tenant_id: str = T) -> int:
             FeatureFlag.tenant_id == tenant_id, FeatureFlag.name == "loyalty_rules"
         )
         if flag is None:
-            FeatureFlag.create(id=uuid.uuid4().hex, tenant_id=tenant_id, name="loyalty_rules",
-                               enabled=True, version=1, updated_by="test")  # fmt: skip
+            FeatureFlag.create(
+                id=uuid.uuid4().hex,
+                tenant_id=tenant_id,
+                name="loyalty_rules",
+                enabled=True,
+                version=1,
+                updated_by="test",
+            )
         elif not flag.enabled:
             FeatureFlag.update(enabled=True).where(FeatureFlag.id == flag.id).execute()
         versions.bump(tenant_id, "flags")
@@ -59,9 +65,14 @@ def new_customer(tenant_id: str = T, **fields: Any) -> str:
     cid = str(uuid.uuid4())
     with tenant_tx(tenant_id):
         Customer.create(
-            id=cid, tenant_id=tenant_id, display_name=fields.pop("display_name", "Test C."),
-            search_text="test c.", source="hub", created_by="test", **fields,
-        )  # fmt: skip
+            id=cid,
+            tenant_id=tenant_id,
+            display_name=fields.pop("display_name", "Test C."),
+            search_text="test c.",
+            source="hub",
+            created_by="test",
+            **fields,
+        )
     return cid
 
 
@@ -88,22 +99,47 @@ def customer_sale(
     return ev
 
 
-def refund_event(box_id: str, seq: int, sale: dict[str, Any], qty: str, total: str,
-                 **loyalty: Any) -> dict[str, Any]:  # fmt: skip
+def refund_event(
+    box_id: str, seq: int, sale: dict[str, Any], qty: str, total: str, **loyalty: Any
+) -> dict[str, Any]:
     """A refund.completed envelope returning `qty` of line 1 of `sale`."""
     sp = sale["payload"]
     now = datetime.now(UTC).isoformat()
     payload: dict[str, Any] = {
-        "refund_id": str(uuid.uuid4()), "receipt_no": 10_000 + seq, "sale_id": sp["sale_id"],
-        "original_receipt_no": sp["receipt_no"], "with_receipt": True, "idempotency_key": uuid.uuid4().hex,
-        "cashier_id": "u-cashier", "cashier_name": "Carl", "approver_id": "u-manager",
-        "reason_code": "DEFECTIVE", "currency": "EUR", "exponent": 2,
-        "lines": [{"line_no": 1, "sale_line_no": 1, "product_id": "p-001", "sku": "GB-0001",
-                   "name": "Bananas", "qty": qty, "line_total": f"-{total}", "tax_class": "REDUCED",
-                   "tax_rate": "0.05", "tax": "-0.00"}],
-        "tax_total": "-0.00", "total": f"-{total}", "cash_rounding": "0.00", "payable": f"-{total}",
-        "tax_breakdown": [], "tenders": [{"kind": "cash", "amount": f"-{total}"}], "completed_at": now,
-    }  # fmt: skip
+        "refund_id": str(uuid.uuid4()),
+        "receipt_no": 10_000 + seq,
+        "sale_id": sp["sale_id"],
+        "original_receipt_no": sp["receipt_no"],
+        "with_receipt": True,
+        "idempotency_key": uuid.uuid4().hex,
+        "cashier_id": "u-cashier",
+        "cashier_name": "Carl",
+        "approver_id": "u-manager",
+        "reason_code": "DEFECTIVE",
+        "currency": "EUR",
+        "exponent": 2,
+        "lines": [
+            {
+                "line_no": 1,
+                "sale_line_no": 1,
+                "product_id": "p-001",
+                "sku": "GB-0001",
+                "name": "Bananas",
+                "qty": qty,
+                "line_total": f"-{total}",
+                "tax_class": "REDUCED",
+                "tax_rate": "0.05",
+                "tax": "-0.00",
+            }
+        ],
+        "tax_total": "-0.00",
+        "total": f"-{total}",
+        "cash_rounding": "0.00",
+        "payable": f"-{total}",
+        "tax_breakdown": [],
+        "tenders": [{"kind": "cash", "amount": f"-{total}"}],
+        "completed_at": now,
+    }
     if loyalty:
         payload["loyalty"] = loyalty
     return _envelope(box_id, seq, "refund.completed", payload)
@@ -113,19 +149,30 @@ def void_event(box_id: str, seq: int, sale: dict[str, Any]) -> dict[str, Any]:
     """A sale.voided envelope of `sale`."""
     sp = sale["payload"]
     payload = {
-        "sale_id": sp["sale_id"], "receipt_no": sp["receipt_no"], "cashier_id": "u-cashier",
-        "approver_id": "u-manager", "reason_code": "CASHIER_ERROR", "exponent": 2,
-        "total": sp["total"], "voided_at": datetime.now(UTC).isoformat(),
-    }  # fmt: skip
+        "sale_id": sp["sale_id"],
+        "receipt_no": sp["receipt_no"],
+        "cashier_id": "u-cashier",
+        "approver_id": "u-manager",
+        "reason_code": "CASHIER_ERROR",
+        "exponent": 2,
+        "total": sp["total"],
+        "voided_at": datetime.now(UTC).isoformat(),
+    }
     return _envelope(box_id, seq, "sale.voided", payload)
 
 
 def _envelope(box_id: str, seq: int, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {
-        "event_id": str(uuid.uuid4()), "box_id": box_id, "tenant_id": T, "branch_id": "b-downtown",
-        "seq": seq, "type": kind, "occurred_at": datetime.now(UTC).isoformat(),
-        "correlation_id": uuid.uuid4().hex, "payload": payload,
-    }  # fmt: skip
+        "event_id": str(uuid.uuid4()),
+        "box_id": box_id,
+        "tenant_id": T,
+        "branch_id": "b-downtown",
+        "seq": seq,
+        "type": kind,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": uuid.uuid4().hex,
+        "payload": payload,
+    }
 
 
 def send(box_id: str, events: list[dict[str, Any]]) -> BatchAck:

@@ -43,7 +43,8 @@ def test_sale_earns_the_hubs_points_and_a_replay_books_nothing(box):
     cid = new_customer()
     sale = customer_sale(box, 1, cid)
     first = send(box, [sale])
-    assert first.accepted and not first.rejected
+    assert first.accepted
+    assert not first.rejected
     assert rows(cid) == [("earn", 1, EARN)]
     again = send(box, [sale])  # the same batch again: a duplicate, nothing booked
     assert again.duplicates == [first.accepted[0]]
@@ -80,8 +81,14 @@ def test_redemption_is_deducted_and_over_redemption_by_two_boxes_is_queued(app):
     box_a, box_b = enrol_box(T, B), enrol_box(T, B)
     cid = new_customer()
     send(box_a, [customer_sale(box_a, 1, cid, qty="10", total="10.00", tax="0.00")])  # 200
-    facts = {"rules_version": version, "balance_before": 200, "earned": 0, "redeemed": 150,
-             "redeemed_value": "1.50", "offline": True}  # fmt: skip
+    facts = {
+        "rules_version": version,
+        "balance_before": 200,
+        "earned": 0,
+        "redeemed": 150,
+        "redeemed_value": "1.50",
+        "offline": True,
+    }
     # both boxes, offline, redeem 150 of the same 200 (each 1.50 of a 4.00 basket)
     a = customer_sale(
         box_a, 2, cid, qty="4", total="4.00", tax="0.00", loyalty={**facts, "earned": 80}
@@ -95,7 +102,8 @@ def test_redemption_is_deducted_and_over_redemption_by_two_boxes_is_queued(app):
         i.sale_id != a["payload"]["sale_id"] for i in items("LOYALTY_OVER_REDEMPTION")
     )
     ack = send(box_b, [b])
-    assert ack.rejected == [] and len(ack.accepted) == 1  # never rejects the sale
+    assert ack.rejected == []  # never rejects the sale
+    assert len(ack.accepted) == 1
     over = [i for i in items("LOYALTY_OVER_REDEMPTION") if i.sale_id == b["payload"]["sale_id"]]
     assert len(over) == 1
     assert over[0].details["balance_after"] == 200 - 150 + 80 - 150
@@ -113,10 +121,19 @@ def test_bad_facts_and_rule_breaks_are_queued_not_rejected(box):
     cid = new_customer()
     fractional = customer_sale(box, 1, cid, loyalty={"rules_version": version, "earned": 1.5})
     too_much = customer_sale(
-        box, 2, cid, total="2.00", tax="0.00",
-        loyalty={"rules_version": version, "balance_before": 5000, "redeemed": 1500,
-                 "redeemed_value": "15.00", "earned": 40},
-    )  # fmt: skip
+        box,
+        2,
+        cid,
+        total="2.00",
+        tax="0.00",
+        loyalty={
+            "rules_version": version,
+            "balance_before": 5000,
+            "redeemed": 1500,
+            "redeemed_value": "15.00",
+            "earned": 40,
+        },
+    )
     wrong = customer_sale(box, 3, cid, loyalty={"rules_version": version, "earned": 999})
     ack = send(box, [fractional, too_much, wrong])
     assert len(ack.accepted) == 3
@@ -156,8 +173,10 @@ def test_ledger_refuses_update_and_delete_for_the_app_and_the_owner(box, hub_url
         LedgerRow.delete().where(LedgerRow.customer_id == cid).execute()
     conn = psycopg2.connect(hub_urls[0])  # the owner: the trigger still refuses
     try:
-        for sql in ("UPDATE loyalty_ledger SET points = 1 WHERE customer_id = %s",
-                    "DELETE FROM loyalty_ledger WHERE customer_id = %s"):  # fmt: skip
+        for sql in (
+            "UPDATE loyalty_ledger SET points = 1 WHERE customer_id = %s",
+            "DELETE FROM loyalty_ledger WHERE customer_id = %s",
+        ):
             with pytest.raises(psycopg2.Error, match="append-only"), conn.cursor() as cur:
                 cur.execute(sql, (cid,))
             conn.rollback()
@@ -178,8 +197,16 @@ def test_balance_equals_ledger_sum_after_random_operations(box, seed):
         if op < 0.5 or not sales:
             qty = rng.randint(1, 5)
             redeem = rng.choice([0, 0, 100, 200])
-            facts = {"rules_version": version, "redeemed": redeem, "redeemed_value": f"{redeem / 100:.2f}",
-                     "balance_before": 1000} if redeem else None  # fmt: skip
+            facts = (
+                {
+                    "rules_version": version,
+                    "redeemed": redeem,
+                    "redeemed_value": f"{redeem / 100:.2f}",
+                    "balance_before": 1000,
+                }
+                if redeem
+                else None
+            )
             ev = customer_sale(
                 box, seq, cid, qty=str(qty), total=f"{qty}.00", tax="0.00", loyalty=facts
             )
