@@ -20,6 +20,7 @@ from hub.customers import box_events as customer_events
 from hub.identity.models import Box
 from hub.loyalty import box_events as loyalty_events
 from hub.performance import derive as performance
+from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.errors import ValidationError
 from posdomain.obs import correlation, log_event
@@ -40,6 +41,19 @@ def _refuse(ev: EventEnvelope, err: ValidationError, ack: dict[str, list[Any]]) 
     log_event(log, "event rejected", logging.WARNING, seq=ev.seq, reason=str(err.reason))
 
 
+CUSTOMER_DOCUMENTS = frozenset(
+    {EventType.CUSTOMER_ENROLLED, EventType.REFUND_COMPLETED, EventType.SALE_VOIDED}
+)
+
+
+def _concerns_customers(ev: EventEnvelope) -> bool:
+    """Whether the customer and loyalty areas have anything to do with the event (most sales
+    have no customer: they skip the savepoints and lookups on the hot ingest path)."""
+    if ev.type == EventType.SALE_COMPLETED:
+        return "customer" in ev.payload or "loyalty" in ev.payload
+    return ev.type in CUSTOMER_DOCUMENTS
+
+
 def apply_derived(box: Box, events: list[EventEnvelope], ack: dict[str, list[Any]]) -> None:
     """Apply the customer, loyalty and performance effects of the batch's accepted events."""
     accepted: set[uuid.UUID] = set(ack["accepted"])
@@ -48,6 +62,9 @@ def apply_derived(box: Box, events: list[EventEnvelope], ack: dict[str, list[Any
         if ev.event_id not in accepted:
             continue
         accepted.discard(ev.event_id)  # twice in one batch: applied once
+        if not _concerns_customers(ev):
+            applied.append(ev)
+            continue
         with correlation(ev.correlation_id):
             try:
                 with db.atomic():  # savepoint: a refused enrolment writes nothing
