@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from appliance.i18n.customers import CUSTOMER_MESSAGES
 from appliance.i18n.receipt import RECEIPT_MESSAGES
 from appliance.i18n.till import TILL_MESSAGES
 
@@ -255,6 +256,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 for _lang, _texts in TILL_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 for _lang, _texts in RECEIPT_MESSAGES.items():
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in CUSTOMER_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 
 
