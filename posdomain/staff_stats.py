@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 IDLE_LIMIT_S = 600
@@ -22,20 +22,25 @@ class TimedSale:
 
 @dataclass(frozen=True)
 class ActiveTime:
-    """Seconds of selling and the items sold in them (items per minute = 60 x items / s)."""
+    """Milliseconds of selling and the items sold in them (items/minute = 60000 x items / ms).
 
-    seconds: int
+    Whole milliseconds per span, so the figures of parts of a timeline add up exactly."""
+
+    ms: int
     timed_items: int
+
+    def __sub__(self, other: ActiveTime) -> ActiveTime:
+        return ActiveTime(self.ms - other.ms, self.timed_items - other.timed_items)
 
     def items_per_minute(self) -> Decimal | None:
         """Items per minute, or None before any timed selling."""
-        if self.seconds <= 0:
+        if self.ms <= 0:
             return None
-        return Decimal(self.timed_items * 60) / Decimal(self.seconds)
+        return Decimal(self.timed_items * 60_000) / Decimal(self.ms)
 
 
-def _gap(later: datetime, earlier: datetime | None) -> float | None:
-    return None if earlier is None else (later - earlier).total_seconds()
+def _ms(later: datetime, earlier: datetime | None) -> int | None:
+    return None if earlier is None else (later - earlier) // timedelta(milliseconds=1)
 
 
 def active_time(sales: Iterable[TimedSale], idle_limit: int = IDLE_LIMIT_S) -> ActiveTime:
@@ -46,23 +51,24 @@ def active_time(sales: Iterable[TimedSale], idle_limit: int = IDLE_LIMIT_S) -> A
     the previous completion when that gap is at most `idle_limit`. A span over the limit is an
     idle gap: its time is left out and so are the items of a sale timed only by it.
     """
-    seconds = 0.0
+    limit = idle_limit * 1000
+    ms = 0
     items = 0
     prev: datetime | None = None
     for sale in sorted(sales, key=lambda s: s.completed_at):
         start = sale.started_at
         if start is not None and start <= sale.completed_at:
-            wait = _gap(start, prev)
-            if wait is not None and 0 <= wait <= idle_limit:
-                seconds += wait
-            basket = (sale.completed_at - start).total_seconds()
-            if basket <= idle_limit:
-                seconds += basket
+            wait = _ms(start, prev)
+            if wait is not None and 0 <= wait <= limit:
+                ms += wait
+            basket = _ms(sale.completed_at, start) or 0
+            if basket <= limit:
+                ms += basket
                 items += sale.items
         else:
-            gap = _gap(sale.completed_at, prev)
-            if gap is not None and 0 <= gap <= idle_limit:
-                seconds += gap
+            gap = _ms(sale.completed_at, prev)
+            if gap is not None and 0 <= gap <= limit:
+                ms += gap
                 items += sale.items
         prev = sale.completed_at if prev is None else max(prev, sale.completed_at)
-    return ActiveTime(int(seconds), items)
+    return ActiveTime(ms, items)

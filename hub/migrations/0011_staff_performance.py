@@ -5,11 +5,11 @@
 * `staff_performance_daily`: one row per (tenant, branch, cashier, business day in the
   branch's time zone) with the counters derived at ingest (docs/CONTRACT.md "Staff
   performance"): transactions, items, gross/net/total, post-voids, line voids, refunds,
-  overrides, no-sale opens, drawer opens, and the timed items / active seconds that items per
+  overrides, no-sale opens, drawer opens, and the timed items / active milliseconds that items per
   minute is computed from (idle gaps over 600 s excluded).
 * `staff_sale_activity`: one row per ingested sale (cashier, box, business day, when the
   basket started if the box said so, when it completed, items) — the timeline the active
-  seconds are recomputed from, so late or out-of-order sales still give exact figures.
+  milliseconds are derived from, so late or out-of-order sales still give exact figures.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ TABLES = [
         refunds_net_minor BIGINT NOT NULL DEFAULT 0,
         overrides BIGINT NOT NULL DEFAULT 0, no_sale_opens BIGINT NOT NULL DEFAULT 0,
         drawer_opens BIGINT NOT NULL DEFAULT 0, timed_items BIGINT NOT NULL DEFAULT 0,
-        active_seconds BIGINT NOT NULL DEFAULT 0, exponent INTEGER NOT NULL DEFAULT 2,
+        active_ms BIGINT NOT NULL DEFAULT 0, exponent INTEGER NOT NULL DEFAULT 2,
         updated_at {TS} NOT NULL,
         PRIMARY KEY (tenant_id, branch_id, cashier_id, business_day))""",
     """CREATE TABLE staff_sale_activity (
@@ -42,8 +42,8 @@ TABLES = [
         branch_id TEXT NOT NULL, box_id TEXT NOT NULL, cashier_id TEXT NOT NULL,
         business_day TEXT NOT NULL, started_at {TS}, completed_at {TS} NOT NULL,
         items BIGINT NOT NULL)""",
-    """CREATE INDEX staff_sale_activity_day
-        ON staff_sale_activity (tenant_id, branch_id, cashier_id, business_day)""",
+    """CREATE INDEX staff_sale_activity_timeline
+        ON staff_sale_activity (tenant_id, box_id, cashier_id, business_day, completed_at)""",
 ]
 TENANT_TABLES = ("staff_performance_daily", "staff_sale_activity")
 

@@ -4,9 +4,9 @@ Grain: (tenant, branch, cashier, business day in the branch's time zone). Each a
 event adds to its row once (the batch applies each event id once, in one transaction);
 the table in docs/CONTRACT.md "Staff performance" says, figure by figure, which event or
 box audit action it is counted from. Active time (items per minute, idle gaps over 600 s
-excluded) is recomputed per touched row from `staff_sale_activity` with
-`posdomain.staff_stats.active_time`, box by box, so late and out-of-order sales still give
-exact figures.
+excluded) comes from `staff_sale_activity` with `posdomain.staff_stats.active_time`, box by
+box: each batch adds the change its new sales make to their box's timeline (read around the
+new sales only), so late and out-of-order sales still give exact figures.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.errors import PosError
 from posdomain.money import parse_minor
-from posdomain.staff_stats import TimedSale, active_time
+from posdomain.staff_stats import ActiveTime, TimedSale, active_time
 
 COUNTERS = (
     "transactions",
@@ -44,6 +44,8 @@ COUNTERS = (
     "overrides",
     "no_sale_opens",
     "drawer_opens",
+    "timed_items",
+    "active_ms",
 )
 NOT_OVERRIDES = frozenset({"override.granted", "override.denied"})
 Key = tuple[str, str]  # (cashier_id, business_day)
@@ -191,7 +193,14 @@ class Tally:
             return
 
     def flush(self) -> None:
-        """Upsert the counters, store the timelines, recompute the touched rows' active time."""
+        """Store the sale timelines, add their active time, upsert every counter."""
+        inserted = insert_rows(
+            SaleActivity, self.activity, suffix="ON CONFLICT DO NOTHING RETURNING event_id"
+        )
+        fresh = {str(r[0]) for r in inserted}
+        for (cashier, day), change in self._timing(fresh).items():
+            self.deltas[(cashier, day)]["active_ms"] += change.ms
+            self.deltas[(cashier, day)]["timed_items"] += change.timed_items
         deltas = {k: d for k, d in self.deltas.items() if any(d.values())}
         if not deltas:
             return
@@ -203,8 +212,6 @@ class Tally:
                 "cashier_id": c,
                 "business_day": day,
                 **d,
-                "timed_items": 0,
-                "active_seconds": 0,
                 "exponent": self.exponent.get((c, day), 2),
                 "updated_at": now,
             }
@@ -219,30 +226,46 @@ class Tally:
                 f"{adds}, updated_at = excluded.updated_at"
             ),
         )
-        insert_rows(SaleActivity, self.activity, suffix="ON CONFLICT DO NOTHING")
-        for cashier, day in {(a["cashier_id"], a["business_day"]) for a in self.activity}:
-            self._retime(cashier, day)
 
-    def _retime(self, cashier: str, day: str) -> None:
-        rows = SaleActivity.select().where(
+    def _timing(self, fresh: set[str]) -> dict[Key, ActiveTime]:
+        """Change of active time of each touched (cashier, day) on this box's timeline."""
+        firsts: dict[Key, datetime] = {}
+        for a in self.activity:
+            if a["event_id"] in fresh:
+                k = (a["cashier_id"], a["business_day"])
+                firsts[k] = min(firsts.get(k, a["completed_at"]), a["completed_at"])
+        return {k: self._window_change(k, first, fresh) for k, first in firsts.items()}
+
+    def _window_change(self, key: Key, first: datetime, fresh: set[str]) -> ActiveTime:
+        """Active time of the timeline from the last sale before `first` on, with the new
+        sales minus without them: only the spans around the new sales change, so this is the
+        exact change of the whole day's figure, read from a few rows (an append: the new rows
+        and one before them), whatever the day's volume."""
+        cashier, day = key
+        timeline = SaleActivity.select().where(
             SaleActivity.tenant_id == self.box.tenant_id,
-            SaleActivity.branch_id == self.box.branch_id,
+            SaleActivity.box_id == self.box.box_id,
             SaleActivity.cashier_id == cashier,
             SaleActivity.business_day == day,
         )
-        per_box: dict[str, list[TimedSale]] = defaultdict(list)
-        for r in rows:
-            per_box[r.box_id].append(TimedSale(r.completed_at, int(r.items), r.started_at))
-        timed = [active_time(sales) for sales in per_box.values()]
-        StaffDay.update(
-            active_seconds=sum(t.seconds for t in timed),
-            timed_items=sum(t.timed_items for t in timed),
-        ).where(
-            StaffDay.tenant_id == self.box.tenant_id,
-            StaffDay.branch_id == self.box.branch_id,
-            StaffDay.cashier_id == cashier,
-            StaffDay.business_day == day,
-        ).execute()
+        anchor = (
+            timeline.where(SaleActivity.completed_at < first)
+            .order_by(SaleActivity.completed_at.desc())
+            .first()
+        )
+        since = anchor.completed_at if anchor is not None else first
+        rows = list(
+            timeline.where(SaleActivity.completed_at >= since).order_by(
+                SaleActivity.completed_at, SaleActivity.event_id
+            )
+        )
+        with_new = [TimedSale(r.completed_at, int(r.items), r.started_at) for r in rows]
+        without = [
+            TimedSale(r.completed_at, int(r.items), r.started_at)
+            for r in rows
+            if r.event_id not in fresh
+        ]
+        return active_time(with_new) - active_time(without)
 
 
 def apply_events(box: Box, events: list[EventEnvelope]) -> None:

@@ -29,7 +29,7 @@ class StaffDay(BaseModel):
     no_sale_opens = BigIntegerField(default=0)
     drawer_opens = BigIntegerField(default=0)
     timed_items = BigIntegerField(default=0)
-    active_seconds = BigIntegerField(default=0)
+    active_ms = BigIntegerField(default=0)
     exponent = IntegerField(default=2)
     updated_at = UtcField(default=utcnow)
 

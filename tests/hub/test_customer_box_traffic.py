@@ -202,7 +202,7 @@ def test_cashier_performance_rows_from_sales_refunds_voids_and_audit_entries(app
     assert (row.no_sale_opens, row.overrides, row.line_voids) == (1, 1, 1)
     assert row.drawer_opens == 5 + 1 + 1 + 1  # cash sales, cash refund, post-void, no-sale
     # timeline: 0 -> 2 -> 4 min (240 s, 4 timed items), idle 26 min, 30 -> 31 (60 s, 2 items)
-    assert (row.active_seconds, row.timed_items) == (300, 6)
+    assert (row.active_ms, row.timed_items) == (300_000, 6)
 
 
 def test_active_time_excludes_idle_gaps_and_uses_start_times() -> None:
@@ -212,6 +212,6 @@ def test_active_time_excludes_idle_gaps_and_uses_start_times() -> None:
         TimedSale(t + timedelta(seconds=800), 2, t + timedelta(seconds=750)),
     ]
     assert active_time(with_starts) == active_time(list(reversed(with_starts)))
-    assert active_time(with_starts).seconds == 100 + 50  # the 650 s wait is an idle gap
+    assert active_time(with_starts).ms == (100 + 50) * 1000  # the 650 s wait is idle
     assert active_time(with_starts).timed_items == 5
     assert active_time([]).items_per_minute() is None
