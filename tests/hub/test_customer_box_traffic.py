@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -215,3 +216,41 @@ def test_active_time_excludes_idle_gaps_and_uses_start_times() -> None:
     assert active_time(with_starts).ms == (100 + 50) * 1000  # the 650 s wait is idle
     assert active_time(with_starts).timed_items == 5
     assert active_time([]).items_per_minute() is None
+
+
+@pytest.mark.req("FR-600")
+@pytest.mark.parametrize("seed", [3, 5])
+def test_active_time_is_exact_whatever_order_the_sales_arrive_in(app, seed):
+    rng = random.Random(seed)
+    box = enrol_box(T, B)
+    cashier = f"u-order-{uuid.uuid4().hex[:6]}"
+    t0 = datetime(2026, 5, 4, 8, tzinfo=UTC)
+    offsets, at = [], 0
+    for _ in range(30):
+        at += rng.choice([20, 90, 300, 700, 1500])  # some gaps are idle
+        offsets.append(at)
+    events = []
+    for n, off in enumerate(offsets, 1):
+        ev = customer_sale(box, n, "nobody", when=t0 + timedelta(seconds=off))
+        ev["payload"].update(cashier_id=cashier, completed_at=ev["occurred_at"])
+        if rng.random() < 0.5:
+            start = t0 + timedelta(seconds=off - rng.choice([10, 60]))
+            ev["payload"]["started_at"] = start.isoformat()
+        events.append(ev)
+    batches = [events[i : i + 4] for i in range(0, len(events), 4)]
+    rng.shuffle(batches)  # gaps and late batches: the hub applies them in arrival order
+    for batch in batches:
+        send(box, batch)
+    expected = active_time(
+        TimedSale(
+            datetime.fromisoformat(e["payload"]["completed_at"]),
+            2,
+            datetime.fromisoformat(e["payload"]["started_at"])
+            if "started_at" in e["payload"]
+            else None,
+        )
+        for e in events
+    )
+    with tenant_tx(T):
+        row = StaffDay.get(StaffDay.cashier_id == cashier)
+    assert (row.active_ms, row.timed_items) == (expected.ms, expected.timed_items)
