@@ -7,7 +7,7 @@ TENANT_OWNER manages the whole tenant (never APPLICATION_OWNER or INTEGRATION ro
 BRANCH_MANAGER manages only staff whose role is at most SUPERVISOR (`BRANCH_MANAGER_GRANTABLE`)
 and who work at one of the manager's branches, grants only those roles, and adds or removes
 only the manager's own branches. Nobody changes their own role or deactivates themselves.
-Deactivation revokes the user's hub sessions at once (`sessions.revoke_sessions_of`); role
+Deactivation revokes the user's hub sessions at once (`sessions.revoke_user`); role
 changes apply on the next request because every request re-reads the user.
 """
 
@@ -192,7 +192,8 @@ def set_active(
         action = "user.activated" if active else "user.deactivated"
         details: dict[str, Any] = {"before": before, "after": active}
         if not active:
-            details["sessions_revoked"] = sessions.revoke_sessions_of(user.id)
+            ended = sessions.revoke_user(user.id, sessions.DEACTIVATED, utcnow())
+            details["sessions_revoked"] = ended
         _changed(principal, user, action, details, Severity.INFO if active else Severity.WARN)
         return staff_dict(user)
 

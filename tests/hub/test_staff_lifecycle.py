@@ -75,14 +75,14 @@ def test_deactivation_ends_the_session_at_once_and_reaches_the_boxes(app, client
     off = client.put(f"/api/v1/staff/{sid['id']}/active", json={"active": False})
     assert off.get_json()["active"] is False
     refused = theirs.get("/api/v1/customers")
-    assert (refused.status_code, refused.get_json()["error"]["reason"]) == (401, "ACCOUNT_INACTIVE")
+    assert (refused.status_code, refused.get_json()["error"]["reason"]) == (401, "SESSION_REVOKED")
     entry = next(s for s in _staff_body()["staff"] if s["id"] == sid["id"])
     assert entry["active"] is False
     audit = client.get("/api/v1/audit").get_json()["items"]
     done = next(
         e for e in audit if e["action"] == "user.deactivated" and e["target"] == f"user:{sid['id']}"
     )
-    assert done["details"]["sessions_revoked"] == 0  # signed cookies: nothing stored server-side
+    assert done["details"]["sessions_revoked"] == 1  # the server-side session ended at once
 
 
 def test_role_change_applies_on_the_next_request(app, client):

@@ -100,7 +100,7 @@ _SQLITE_CONFIG = [
 def _pg_security() -> list[str]:
     cond = (
         "tenant_id = nullif(current_setting('app.tenant_id', true), '') "
-        "OR current_setting('app.platform', true) = 'on'"
+        "OR CURRENT_USER = 'cfpos_platform'"
     )
     stmts = [
         "ALTER TABLE config_versions DROP CONSTRAINT config_versions_kind_check",

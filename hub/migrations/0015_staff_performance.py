@@ -51,7 +51,7 @@ TENANT_TABLES = ("staff_performance_daily", "staff_sale_activity")
 def _pg_security() -> list[str]:
     cond = (
         "tenant_id = nullif(current_setting('app.tenant_id', true), '') "
-        "OR current_setting('app.platform', true) = 'on'"
+        "OR CURRENT_USER = 'cfpos_platform'"
     )
     stmts: list[str] = []
     for table in TENANT_TABLES:
