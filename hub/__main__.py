@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from hub.app import create_app
@@ -14,6 +15,7 @@ from hub.core import db as hub_db
 from hub.core.models import utcnow
 from hub.demo.seed import seed_demo
 from hub.governance import audit
+from hub.loyalty import jobs as loyalty_jobs
 from hub.migrate import migrate
 from hub.ops import backups, jobs, restore, restore_drill, scheduler
 from hub.settings import HubSettings, SettingsError, load_settings
@@ -71,6 +73,22 @@ def cmd_verify_audit(cfg: HubSettings, write_checkpoint: bool) -> int:
     written = audit.write_checkpoints(cp_dir, key) if write_checkpoint and cp_dir else []
     print(json.dumps({"ok": not state.locked, "broken": state.broken, "checkpoints": written}))
     return 2 if state.locked else 0
+
+
+def cmd_loyalty_jobs(cfg: HubSettings, every: float | None) -> int:
+    """Points expiry and tier recalculation for every tenant (once, or every N seconds)."""
+    hub_db.bind(cfg.hub_database_url)
+    while True:
+        results = loyalty_jobs.run_all()
+        print(json.dumps({"tenants": results}))
+        changed = [
+            r["tenant_id"] for r in results if r["expired"]["customers"] or r["tiers"]["changed"]
+        ]
+        for tenant_id in changed:  # tier changes and expiries reach the boxes' card directory
+            downlink.publish_tenant(*cfg.mqtt_host_port(), tenant_id)
+        if not every:
+            return 0
+        time.sleep(every)
 
 
 def cmd_mqtt_config(cfg: HubSettings, args: argparse.Namespace) -> int:
@@ -162,6 +180,8 @@ def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     mqtt_cfg.add_argument("--out", required=True, help="directory for passwd, acl, mosquitto.conf")
     mqtt_cfg.add_argument("--port", type=int, default=1883, help="listener port in the conf")
     mqtt_cfg.add_argument("--bind", default=None, help="listener address (default: all)")
+    jobs = sub.add_parser("loyalty-jobs", help="points expiry and tier recalculation")
+    jobs.add_argument("--every", type=float, default=None, help="repeat every N seconds")
     verify = sub.add_parser("verify-audit")
     verify.add_argument("--write-checkpoint", action="store_true")
     return parser
@@ -181,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_serve(cfg, args.host, args.port)
     if args.cmd == "mqtt-config":
         return cmd_mqtt_config(cfg, args)
+    if args.cmd == "loyalty-jobs":
+        return cmd_loyalty_jobs(cfg, args.every)
     if args.cmd == "verify-audit":
         return cmd_verify_audit(cfg, args.write_checkpoint)
     if args.cmd == "restore":

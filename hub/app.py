@@ -21,10 +21,12 @@ from hub.core import db as hub_db
 from hub.core import openapi
 from hub.core.models import utcnow
 from hub.core.openapi import api
+from hub.customers import pages as customer_pages
+from hub.customers import views as customer_views
 from hub.governance import audit
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
-from hub.identity import auth_views, user_views
+from hub.identity import auth_views, staff_views, user_views
 from hub.incidents import views as incident_views
 from hub.inventory import views as inventory_views
 from hub.ops import metrics
@@ -58,6 +60,9 @@ BLUEPRINTS = (
     ops_views,
     risk_views,
     incident_views,
+    staff_views,
+    customer_views,
+    customer_pages,
 )
 
 

@@ -92,6 +92,7 @@ class EventType(StrEnum):
     SHIFT_CLOSED = "shift.closed"
     STOCK_MOVEMENT = "stock.movement"
     AUDIT_ENTRY = "audit.entry"
+    CUSTOMER_ENROLLED = "customer.enrolled"  # a card handed out at the till (box-made id)
 
 
 # --- down-message kinds (hub → box) -----------------------------------------------------------
@@ -107,6 +108,7 @@ class DownKind(StrEnum):
     RISK = "risk"
     PRICING = "pricing"
     RESEND = "resend"
+    CARDS = "cards"  # loyalty card directory: a retained head, chunks on request (like catalog)
 
 
 DOWN_KINDS: tuple[DownKind, ...] = tuple(DownKind)

@@ -92,13 +92,26 @@ class DownMessage(_Strict):
 
 
 class BoxRequest(_Strict):
-    """Box → hub: ask for data the retained messages cannot carry (catalog catch-up)."""
+    """Box → hub: ask for data the retained messages cannot carry: catalog or card-directory
+    catch-up from `since_version`, or a customer search by name/phone (`query`, online only)."""
 
     v: Literal[1] = 1
     box_id: str = Field(pattern=_ID)
-    kind: Literal["catalog"]
-    since_version: int = Field(ge=0)
+    kind: Literal["catalog", "cards", "customer_search"]
+    since_version: int = Field(default=0, ge=0)
+    query: str | None = Field(default=None, min_length=2, max_length=80)
     request_id: uuid.UUID
+
+
+class BoxReply(_Strict):
+    """Hub → box: the answer to one BoxRequest that is not versioned master data (a customer
+    search), on `down/reply`, matched by `request_id`."""
+
+    v: Literal[1] = 1
+    request_id: uuid.UUID
+    kind: Literal["customer_search"]
+    issued_at: datetime
+    body: dict[str, Any]
 
 
 def new_event_id() -> uuid.UUID:

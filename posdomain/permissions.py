@@ -71,6 +71,8 @@ class Action(StrEnum):
     INCIDENT_MANAGE = "incident.manage"  # classify and resolve
     BACKUP_RUN = "backup.run"  # run a backup or a restore drill
     BACKUP_READ = "backup.read"  # backup runs and drill reports
+    CUSTOMER_MANAGE = "customer.manage"  # create/search/edit customers, read their points
+    LOYALTY_ADJUST = "loyalty.adjust"  # manual points adjustment with a reason code
 
 
 P, T, B, S = Scope.PLATFORM, Scope.TENANT, Scope.BRANCH, Scope.SELF
@@ -117,6 +119,10 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     # "backups, restore drill — P, T (own data), AUDITOR read reports"
     Action.BACKUP_RUN: {_AO: P},
     Action.BACKUP_READ: {_AO: P, _TO: T, _AU: T},
+    # "customer create/search": customers belong to the tenant; branch roles see the
+    # purchase history of their branches only and edit customers enrolled there
+    Action.CUSTOMER_MANAGE: {_TO: T, _BM: B, _SV: B, _CA: B},
+    Action.LOYALTY_ADJUST: {_TO: T, _BM: B},
 }
 
 # "REP-T reports: SUPERVISOR B (own branch, today)": actions a role may do only for the

@@ -56,3 +56,18 @@ class TenderKind(StrEnum):
 APPROVER_ROLES = frozenset({"SUPERVISOR", "BRANCH_MANAGER"})
 #: actions only a branch manager may approve ("without receipt only with manager approval")
 MANAGER_ONLY = frozenset({OverrideAction.REFUND_NO_RECEIPT})
+
+
+class LoyaltyAdjustReason(StrEnum):
+    """Why a manager changed a customer's points by hand (FR-401; never renamed)."""
+
+    GOODWILL = "GOODWILL"
+    CORRECTION = "CORRECTION"
+    OVER_REDEMPTION = "OVER_REDEMPTION"  # settling a reconciliation item
+    MISSED_EARN = "MISSED_EARN"
+    MIGRATION = "MIGRATION"
+    FRAUD = "FRAUD"
+    OTHER = "OTHER"
+
+
+LOYALTY_ADJUST_REASONS = frozenset(r.value for r in LoyaltyAdjustReason)

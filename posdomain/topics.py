@@ -25,6 +25,13 @@ def box_request(box_id: str) -> str:
     return f"{PREFIX}/box/{box_id}/req"
 
 
+def box_reply(box_id: str) -> str:
+    """Hub → box: the answer to a one-off request (customer search), not retained, QoS 1.
+
+    It sits under `down/` so the box's existing broker ACL (`down/#`) already covers it."""
+    return f"{PREFIX}/box/{box_id}/down/reply"
+
+
 def box_status(box_id: str) -> str:
     """Box → hub: heartbeat and device status (retained; last will says offline)."""
     return f"{PREFIX}/box/{box_id}/status"

@@ -6,7 +6,7 @@ from typing import Any
 
 from hub.catalog.models import Product
 from hub.core.db import platform_tx, tenant_tx
-from hub.demo import catalog_seed, pricing_seed
+from hub.demo import catalog_seed, customer_seed, pricing_seed
 from hub.governance import config, versions
 from hub.identity.auth import hash_secret
 from hub.identity.models import Box, Branch, Tenant, User
@@ -143,6 +143,7 @@ def seed_demo() -> dict[str, Any]:
         with tenant_tx(DEMO_TENANT):
             catalog_seed.seed_catalog(DEMO_TENANT)
         pricing_seed.seed_demo_pricing(DEMO_TENANT)
+    customer_seed.seed_customers(DEMO_TENANT)
     _seed_stock()
     if _ensure_tenant(OTHER_TENANT, "Harbor Foods", {OTHER_BRANCH: "Harbor Main"}):
         _seed_config(OTHER_TENANT, "Harbor Foods", "#0d47a1", "HF")

@@ -1,4 +1,5 @@
-"""Versioned tenant configuration (FR-801): branding, tax, pricing, risk (+ demo catalog)."""
+"""Versioned tenant configuration (FR-801): branding, tax, pricing, risk, loyalty rules
+(FR-401, schema `posdomain.loyalty.LoyaltyRulesBody`) (+ demo catalog)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from hub.governance.models import ConfigVersion
 from hub.identity.models import Branch, Tenant
 from posdomain.contract import field_details
 from posdomain.errors import HubReason, NotFound, PosError, Reason, ValidationError
+from posdomain.loyalty import LoyaltyRulesBody
 from posdomain.permissions import Principal
 from posdomain.risk import RiskScoring
 from posdomain.tax import parse_tax_config
 
-EDITABLE_KINDS = ("branding", "tax", "pricing", "risk", "alerting", "till")
+EDITABLE_KINDS = ("branding", "tax", "pricing", "risk", "alerting", "till", "loyalty")
 # the demo catalog is kept as a versioned document until issue 3 brings a products table
 ALL_KINDS = (*EDITABLE_KINDS, "catalog")
 # kinds a branch may override (FR-302 "per tenant/branch"); the rest are tenant-wide
@@ -119,6 +121,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "risk": RiskBody,
     "alerting": AlertingBody,
     "till": TillBody,
+    "loyalty": LoyaltyRulesBody,
 }
 _RANGE_ERRORS = ("greater_than", "less_than", "greater_than_equal", "less_than_equal")
 
@@ -167,6 +170,17 @@ def validate_body(kind: str, body: dict[str, Any], exponent: int = 2) -> dict[st
                 f"invalid tax config: {err.message}", Reason.VALIDATION_FAILED
             ) from err
     return clean
+
+
+def at_version(tenant_id: str, kind: str, version: int) -> ConfigVersion | None:
+    """A tenant-wide version of a kind by its number (caller's transaction)."""
+    row: ConfigVersion | None = ConfigVersion.get_or_none(
+        ConfigVersion.tenant_id == tenant_id,
+        ConfigVersion.kind == kind,
+        ConfigVersion.branch_id.is_null(),
+        ConfigVersion.version == version,
+    )
+    return row
 
 
 def current(tenant_id: str, kind: str, branch_id: str | None = None) -> ConfigVersion | None:

@@ -3,6 +3,7 @@ here (in the caller's transaction); `hub.sync.downlink` builds and publishes the
 
 from __future__ import annotations
 
+from hub.core.db import db
 from hub.governance.models import DownState
 
 
@@ -21,3 +22,27 @@ def bump(tenant_id: str, kind: str) -> int:
         DownState.tenant_id == tenant_id, DownState.kind == kind
     ).execute()
     return int(row.version) + 1
+
+
+def bump_by(tenant_id: str, kind: str, count: int) -> int:
+    """Reserve `count` consecutive versions of a kind; return the highest (caller's tx).
+
+    The row lock taken by the UPDATE is held until the caller commits, so a later bump of
+    the same kind waits: a reader that sees version V committed sees every version below it.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    DownState.insert(tenant_id=tenant_id, kind=kind, version=0).on_conflict_ignore().execute()
+    p = db.param
+    cur = db.execute_sql(
+        f"UPDATE down_state SET version = version + {p} WHERE tenant_id = {p} AND kind = {p} "
+        "RETURNING version",
+        (count, tenant_id, kind),
+    )
+    return int(cur.fetchone()[0])
+
+
+def current(tenant_id: str, kind: str) -> int:
+    """The tenant's version of a down kind (0 when never bumped; caller's transaction)."""
+    row = DownState.get_or_none(DownState.tenant_id == tenant_id, DownState.kind == kind)
+    return int(row.version) if row else 0

@@ -46,6 +46,7 @@ class User(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = UtcField(null=True)
     pin_hash = TextField(null=True)
+    badge_digest = TextField(null=True)  # sha256 of "<tenant>:<badge>", unique per tenant
     created_at = UtcField(default=utcnow)
     updated_at = UtcField(default=utcnow)
 

@@ -7,8 +7,9 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core.openapi import WRITE_ERRORS, Items, api
-from hub.identity import users
+from hub.identity import staff, users
 from hub.identity.responses import NewTokenOut, TokenOut, UserOut
+from hub.identity.staff_schemas import StaffOut
 from hub.web import integrity, notify_boxes, parse_body, target_tenant
 from posdomain.permissions import Action, Role
 
@@ -70,13 +71,13 @@ def create_user(tenant_id: str | None = None) -> ResponseReturnValue:
 
 
 @bp.put("/api/v1/users/<user_id>/active")
-@api({200: UserOut}, body=ActiveIn, errors=WRITE_ERRORS)
+@api({200: StaffOut}, body=ActiveIn, errors=WRITE_ERRORS)
 def set_active(user_id: str) -> ResponseReturnValue:
     """Activate or deactivate a user."""
     principal, tenant, scope = target_tenant(Action.STAFF_DEACTIVATE)
     integrity().guard_writes()
     body = parse_body(ActiveIn)
-    result = users.set_active(principal, tenant, scope, user_id, body.active)
+    result = staff.set_active(principal, tenant, scope, user_id, body.active)
     notify_boxes(tenant)
     return jsonify(result)
 

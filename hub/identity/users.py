@@ -90,33 +90,6 @@ def create_user(
     return user_dict(user)
 
 
-def set_active(
-    principal: Principal, tenant_id: str, scope: Scope, user_id: str, active: bool
-) -> dict[str, Any]:
-    """Activate or deactivate a user; takes effect on their next request and box sync."""
-    with tenant_tx(tenant_id):
-        user = User.get_or_none(User.id == user_id, User.tenant_id == tenant_id)
-        if user is None:
-            raise NotFound("no such user")
-        if scope is Scope.BRANCH and not set(user.branch_ids or []) & principal.branch_ids:
-            raise Forbidden("that user is not in your branches", Reason.FORBIDDEN_BRANCH)
-        before = bool(user.active)
-        user.active = active
-        user.updated_at = utcnow()
-        user.save()
-        if not active:  # their open sessions end with the deactivation, not at next expiry
-            sessions.revoke_user(user.id, sessions.DEACTIVATED, user.updated_at)
-        audit.record(
-            principal,
-            "user.activated" if active else "user.deactivated",
-            f"user:{user.id}",
-            Severity.WARN if not active else Severity.INFO,
-            {"before": before, "after": active},
-        )
-        versions.bump(tenant_id, "staff")
-    return user_dict(user)
-
-
 def change_password(principal: Principal, current: str, new: str) -> None:
     """Change the caller's own password; every session of theirs ends (401 SESSION_REVOKED)."""
     if principal.kind != "user":

@@ -55,7 +55,8 @@ def fleet_api() -> ResponseReturnValue:
 @api({200: BranchDetailOut}, errors=READ_ERRORS)
 def fleet_branch_api(branch_id: str) -> ResponseReturnValue:
     """One branch: its boxes and all its alerts."""
-    tenant, branches = _fleet_scope()
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH, branch_id=branch_id)
+    branches = allowed_branches(principal, scope, None)
     return shaped(BranchDetailOut, _branch(tenant, branches, branch_id))
 
 
@@ -122,7 +123,8 @@ def fleet_page() -> ResponseReturnValue:
 @bp.get("/fleet/<branch_id>")
 def fleet_branch_page(branch_id: str) -> ResponseReturnValue:
     """Portal drill-down: one branch's boxes and alerts."""
-    tenant, branches = _fleet_scope()
+    principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH, branch_id=branch_id)
+    branches = allowed_branches(principal, scope, None)
     return render_page("fleet_branch.html", data=_branch(tenant, branches, branch_id))
 
 

@@ -57,8 +57,8 @@ def get_modes() -> ResponseReturnValue:
 @api({201: RiskModeOut}, body=ModeIn, errors=WRITE_ERRORS)
 def set_mode(tenant_id: str | None = None) -> ResponseReturnValue:
     """Change the risk mode of the tenant, a branch or a box (owners only; audited)."""
-    body = parse_body(modes.ModeIn)
     principal, tenant, _s = target_tenant(Action.RISK_MODE, tenant_id)
+    body = parse_body(modes.ModeIn)
     changed = modes.set_mode(principal, tenant, body)
     notify_boxes(tenant)
     return shaped(RiskModeOut, changed), 201
@@ -84,7 +84,8 @@ def recompute() -> ResponseReturnValue:
 @api({200: BoxModeOut}, errors=READ_ERRORS)
 def box_mode(box_id: str) -> ResponseReturnValue:
     """The mode in force for one box, exactly as its `risk` down message carries it."""
-    tenant, branches = _read_scope()
+    principal, tenant, scope = target_tenant(Action.RISK_READ, box_id=box_id)
+    branches = allowed_branches(principal, scope, None)
     with tenant_tx(tenant):
         box = Box.get_or_none(Box.box_id == box_id, Box.tenant_id == tenant)
         if box is None or (branches is not None and box.branch_id not in branches):

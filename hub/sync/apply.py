@@ -24,7 +24,7 @@ from hub.identity.models import Box
 from hub.inventory import alerts, box_events, ledger
 from hub.sales import till_documents
 from hub.sales.models import Sale, SaleLine
-from hub.sync import health, reconciliation
+from hub.sync import derived, health, reconciliation
 from hub.sync.models import IngestedEvent
 from posdomain.contract import EventType, field_details
 from posdomain.envelope import BatchAck, EventBatch, EventEnvelope
@@ -379,6 +379,8 @@ def apply_batch(batch: EventBatch, topic_box_id: str) -> BatchAck:
             _flush(box, run, ack)  # a later event (stock, a refund, a void) sees the run's effects
             _apply_one(box, ev, arrival, ack)
         _flush(box, run, ack)
+        # customers, loyalty points, cashier performance: hub/sync/derived.py (one hook)
+        derived.apply_derived(box, events, ack)
         for hook in INSIDE_TRANSACTION_HOOKS:
             hook()
         missing = _advance(box)

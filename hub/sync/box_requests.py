@@ -1,16 +1,21 @@
-"""Box → hub requests (BoxRequest on `cfpos/v1/box/{id}/req`): catalog catch-up answered with
-versioned chunks; a bad or forged request is quarantined and answered with nothing."""
+"""Box → hub requests (BoxRequest on `cfpos/v1/box/{id}/req`): catalog and card-directory
+catch-up answered with versioned chunks, customer search (online only) answered with one
+BoxReply on `down/reply`; a bad or forged request is quarantined and answered with nothing."""
 
 from __future__ import annotations
 
 import logging
 
+from pydantic import BaseModel
+
 from hub.catalog.chunks import chunk_messages
 from hub.core.db import platform_tx
+from hub.customers import directory
+from hub.customers.till_search import search_reply
 from hub.identity.models import Box
 from hub.sync.quarantine import quarantine
 from posdomain import topics
-from posdomain.envelope import BoxRequest, DownMessage, decode
+from posdomain.envelope import BoxRequest, decode
 from posdomain.errors import PosError, Reason, ValidationError
 from posdomain.obs import log_event
 
@@ -30,19 +35,28 @@ def requesting_box(request: BoxRequest, topic_box_id: str | None) -> Box:
     return box
 
 
-def handle_request(topic: str, raw: bytes) -> list[tuple[str, DownMessage]]:
-    """Answer one box request with catalog chunks; quarantine it (and answer nothing) if bad."""
+def _answer(box: Box, request: BoxRequest) -> list[tuple[str, BaseModel]]:
+    if request.kind == "cards":
+        return list(directory.chunk_messages(box, request.since_version))
+    if request.kind == "customer_search":
+        return [search_reply(box, request)]
+    return list(chunk_messages(box, request.since_version))
+
+
+def handle_request(topic: str, raw: bytes) -> list[tuple[str, BaseModel]]:
+    """Answer one box request (chunks or a reply); quarantine it (and answer nothing) if bad."""
     topic_box_id = topics.box_id_from_topic(topic)
     try:
         request = decode(raw, BoxRequest)
         box = requesting_box(request, topic_box_id)
-        replies = chunk_messages(box, request.since_version)
+        replies = _answer(box, request)
     except PosError as err:
         quarantine(topic, raw, err, topic_box_id)
         return []
     log_event(
         log,
-        "catalog request answered",
+        "box request answered",
+        kind=request.kind,
         box_id=box.box_id,
         since_version=request.since_version,
         chunks=len(replies),

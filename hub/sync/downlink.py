@@ -21,6 +21,7 @@ from hub.catalog.chunks import head_body
 from hub.catalog.store import current_version
 from hub.core.db import platform_tx, tenant_tx
 from hub.core.mqtt import MqttLogin, apply_credentials
+from hub.customers import directory
 from hub.governance.config import effective_body
 from hub.governance.flags import flag_values
 from hub.governance.models import ConfigVersion, DownState
@@ -65,6 +66,7 @@ def _staff_body(tenant_id: str, branch_id: str) -> dict[str, Any]:
             "pin_hash": u.pin_hash,
             "active": bool(u.active),
             "branch_ids": u.branch_ids,
+            "badge_digest": u.badge_digest,  # sha256 of "<tenant_id>:<badge>" (CONTRACT)
         }
         for u in users.order_by(User.id)
         if u.pin_hash and branch_id in (u.branch_ids or [])
@@ -89,6 +91,8 @@ def _body(box: Box, kind: str) -> dict[str, Any]:
         return _staff_body(tenant_id, branch_id)
     if kind == "catalog":  # the small head; boxes catch up with BoxRequest (catalog_sync)
         return head_body(current_version(tenant_id))
+    if kind == "cards":  # the small head; boxes catch up with BoxRequest(kind="cards")
+        return directory.head_body(versions_of(tenant_id).get("cards", 0))
     if kind == "flags":
         return flag_values(tenant_id)
     if kind == "pricing":  # verified before publishing: an unverifiable row is left out
@@ -106,16 +110,31 @@ def _body(box: Box, kind: str) -> dict[str, Any]:
         "barcode_formats": wire_formats(tenant_id),
         "policy_key_id": key_id,
         "policy_key": key,
+        "loyalty": _loyalty_body(tenant_id),
     }
+
+
+def _loyalty_body(tenant_id: str) -> dict[str, Any] | None:
+    """The loyalty rules in force with their version (boxes name it in their sale facts)."""
+    row = (
+        ConfigVersion.select()
+        .where(ConfigVersion.tenant_id == tenant_id, ConfigVersion.kind == "loyalty")
+        .order_by(ConfigVersion.version.desc())
+        .first()
+    )
+    return {"version": int(row.version), "rules": dict(row.body)} if row else None
+
+
+def versions_of(tenant_id: str) -> dict[str, int]:
+    """The tenant's down-message versions by kind (caller's transaction)."""
+    return {r.kind: r.version for r in DownState.select().where(DownState.tenant_id == tenant_id)}
 
 
 def messages_for_box(box: Box) -> list[tuple[str, DownMessage]]:
     """(topic, message) for every down kind that has a version (caller's transaction)."""
     policy_key(box.tenant_id)  # a new key bumps `config` before the versions are read
 
-    versions = {
-        r.kind: r.version for r in DownState.select().where(DownState.tenant_id == box.tenant_id)
-    }
+    versions = versions_of(box.tenant_id)
     versions["catalog"] = current_version(box.tenant_id)  # the catalog's own counter
     out = []
     for kind in DOWN_KINDS:

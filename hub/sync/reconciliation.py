@@ -34,6 +34,7 @@ from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import audit
 from hub.identity.models import Box, User
 from hub.inventory import ledger
+from hub.loyalty import conflicts as loyalty_conflicts
 from hub.pricing.models import PricingPolicy
 from hub.sync.models import ReconciliationItem
 from posdomain.errors import Conflict, NotFound, Reason, ValidationError
@@ -46,6 +47,7 @@ KINDS = (
     "CATALOG_VERSION_UNKNOWN",
     "POLICY_VERSION_UNKNOWN",
     "POLICY_EXPIRED",
+    *loyalty_conflicts.KINDS,  # raised by hub.loyalty at ingest (see that module)
 )
 STATES = ("open", "resolved")
 MAX_NOTE = 500

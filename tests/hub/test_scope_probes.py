@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.pg]
 T, B, OTHER, OTHER_B = "t-greenbasket", "b-downtown", "t-harborfoods", "b-harbor-main"
 SCOPE_PARAMS = frozenset({"tenant_id", "branch_id", "box_id"})
 # names, not ids: always the caller's own valid value
-FIXED = {"kind": "branding", "name": "loyalty_rules"}
+FIXED = {"kind": "branding", "name": "loyalty_rules", "verb": "ack", "step": "classify"}
 # routes that authenticate by something other than the portal session: same answer only
 OTHER_AUTH = {("POST", "/api/v1/boxes/<box_id>/commissioning"): 401}
 MADE_UP = "zz-" + uuid.uuid4().hex[:12]
@@ -92,6 +92,10 @@ def _own_values() -> dict[str, str]:
         "transfer_id": MADE_UP,
         "item_id": MADE_UP,
         "format_id": MADE_UP,
+        "channel_id": MADE_UP,
+        "incident_id": MADE_UP,
+        "customer_id": MADE_UP,
+        "card": MADE_UP,
         **FIXED,
     }
 

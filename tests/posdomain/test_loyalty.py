@@ -1,0 +1,241 @@
+"""Loyalty engine: earn with multipliers and exclusions, redemption rules, proportional
+reversal, FIFO expiry that never collapses a balance, tiers (FR-401, FR-402)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from posdomain.errors import Reason, ValidationError
+from posdomain.loyalty import (
+    EarnLine,
+    Movement,
+    add_months,
+    check_redemption,
+    earn,
+    expiring_points,
+    max_redeemable,
+    open_lots,
+    parse_rules,
+    redemption_value_minor,
+    refund_reversal,
+    require_points,
+    tier_for,
+)
+
+pytestmark = pytest.mark.req("FR-401")
+D = Decimal
+RULES_BODY = {
+    "earn": {
+        "points_per_unit": "1",
+        "basis": "net",
+        "category_multipliers": {"PRODUCE": "2"},
+        "excluded_categories": ["TOBACCO"],
+        "excluded_tax_classes": ["ZERO"],
+        "exclude_deposits": True,
+    },
+    "redeem": {"points_per_unit": "100", "min_balance": 500, "max_share": "0.5"},
+    "tiers": {
+        "basis": "spend",
+        "window_days": 365,
+        "levels": [
+            {"name": "SILVER", "threshold": "500", "multiplier": "1.25"},
+            {"name": "GOLD", "threshold": "2000", "multiplier": "1.5"},
+        ],
+    },
+    "expiry": {"months": 12},
+}
+RULES = parse_rules(RULES_BODY, version=3)
+
+
+def line(no: int, total: str, tax: str = "0", **kw: object) -> EarnLine:
+    return EarnLine(
+        no,
+        D(total),
+        D(tax),
+        str(kw.get("tax_class", "STD")),
+        kw.get("category"),
+        bool(kw.get("is_deposit", False)),
+    )  # type: ignore[arg-type]
+
+
+def test_earn_on_net_with_category_and_tier_multipliers_and_exclusions() -> None:
+    lines = [
+        line(1, "12.00", "2.00"),  # net 10 -> 10
+        line(2, "5.25", "0.25", category="PRODUCE"),  # net 5 x2 -> 10
+        line(3, "8.00", "1.33", category="TOBACCO"),  # excluded category
+        line(4, "0.25", is_deposit=True),  # deposit
+        line(5, "3.00", tax_class="ZERO"),  # excluded tax class
+    ]
+    assert earn(lines, RULES).total == 20
+    gold = earn(lines, RULES, "GOLD")
+    assert gold.total == 30
+    assert gold.per_line == {1: 15, 2: 15}
+    assert earn(lines, RULES, "UNKNOWN").total == 20  # a tier the rules do not name: x1
+
+
+def test_small_lines_earn_together_not_each_rounded_down() -> None:
+    lines = [line(n, "0.99") for n in range(1, 21)]  # 20 x 0.99 = 19.80
+    result = earn(lines, RULES)
+    assert result.total == 19
+    assert sum(result.per_line.values()) == 19
+    assert max(result.per_line.values()) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 100_000),
+            st.integers(0, 2000),
+            st.sampled_from([None, "PRODUCE", "TOBACCO", "DAIRY"]),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.sampled_from([None, "SILVER", "GOLD"]),
+)
+def test_line_points_always_add_up_to_the_floor_of_the_exact_sum(rows, tier) -> None:
+    lines = [
+        EarnLine(n, D(total) / 100, D(min(tax, total)) / 100, "STD", cat)
+        for n, (total, tax, cat) in enumerate(rows, 1)
+    ]
+    result = earn(lines, RULES, tier)
+    assert sum(result.per_line.values()) == result.total
+    assert all(p > 0 for p in result.per_line.values())
+    exact = sum(
+        (ln.line_total - ln.tax) * RULES.category_multipliers.get(ln.category or "", D(1))
+        for ln in lines
+        if ln.category != "TOBACCO"
+    ) * RULES.tier_multiplier(tier)
+    assert result.total == int(exact)
+
+
+def test_redemption_rules_min_balance_balance_share_and_whole_units() -> None:
+    assert check_redemption(300, 1000, 1000, RULES, 2) == 300  # 300 points = 3.00
+    with pytest.raises(ValidationError) as low:
+        check_redemption(100, 400, 10_000, RULES, 2)
+    assert low.value.reason == Reason.REDEMPTION_BELOW_MIN_BALANCE
+    with pytest.raises(ValidationError) as over:
+        check_redemption(1500, 1000, 10_000, RULES, 2)
+    assert over.value.reason == Reason.REDEMPTION_EXCEEDS_BALANCE
+    with pytest.raises(ValidationError) as share:
+        check_redemption(600, 1000, 1000, RULES, 2)  # 6.00 of a 10.00 basket > 50 %
+    assert share.value.reason == Reason.REDEMPTION_EXCEEDS_SHARE
+    assert share.value.details["max_points"] == 500
+    coarse = parse_rules({**RULES_BODY, "redeem": {"points_per_unit": "3"}})
+    with pytest.raises(ValidationError) as whole:
+        redemption_value_minor(1, coarse, 2)
+    assert whole.value.reason == Reason.REDEMPTION_NOT_WHOLE
+    assert redemption_value_minor(3, coarse, 2) == 100
+
+
+@pytest.mark.parametrize("bad", [-1, 0, 1.5, "10", True, None, 10**12])
+def test_points_must_be_positive_whole_numbers(bad: object) -> None:
+    with pytest.raises(ValidationError) as err:
+        require_points(bad)
+    assert err.value.reason == Reason.INVALID_POINTS
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 100_000), st.integers(0, 5000))
+def test_max_redeemable_is_always_accepted(balance: int, basket: int, min_balance: int) -> None:
+    redeem = {"points_per_unit": "100", "max_share": "0.5", "min_balance": min_balance}
+    rules = parse_rules({**RULES_BODY, "redeem": redeem})
+    most = max_redeemable(balance, basket, rules, 2)
+    if most:
+        assert check_redemption(most, balance, basket, rules, 2) <= basket
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 5000),
+    st.integers(1, 40),
+    st.lists(st.integers(1, 10), min_size=1, max_size=10),
+)
+def test_partial_refunds_reverse_proportionally_and_in_full_at_the_end(earned, sold, parts):
+    returned, reversed_total = 0, 0
+    for part in parts:
+        if returned >= sold:
+            break
+        returned = min(sold, returned + part)
+        step = refund_reversal(earned, D(sold), D(returned), reversed_total)
+        assert step >= 0
+        reversed_total += step
+        assert reversed_total <= earned
+        assert reversed_total == (earned if returned == sold else earned * returned // sold)
+    if returned == sold:
+        assert reversed_total == earned
+
+
+T0 = datetime(2025, 1, 31, 12, tzinfo=UTC)
+
+
+def test_expiry_takes_the_oldest_points_first() -> None:
+    moves = [
+        Movement(T0, 100),
+        Movement(T0 + timedelta(days=100), 50),
+        Movement(T0 + timedelta(days=200), -120),  # uses 100 of the first lot, 20 of the second
+    ]
+    lots, deficit = open_lots(moves)
+    assert [(lot.at, lot.points) for lot in lots] == [(T0 + timedelta(days=100), 30)]
+    assert deficit == 0
+    assert expiring_points(moves, add_months(T0, 12), 12) == 0  # the first lot is used up
+    assert expiring_points(moves, add_months(T0 + timedelta(days=100), 12), 12) == 30
+    assert add_months(T0, 1) == datetime(2025, 2, 28, 12, tzinfo=UTC)
+
+
+def test_over_redemption_is_a_deficit_that_expiry_never_touches() -> None:
+    moves = [Movement(T0, 100), Movement(T0 + timedelta(days=1), -150)]
+    assert open_lots(moves) == ([], 50)
+    later = [*moves, Movement(T0 + timedelta(days=2), 80)]  # pays the 50 back, 30 left
+    assert open_lots(later)[0][0].points == 30
+    assert expiring_points(later, T0 + timedelta(days=800), 12) == 30
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 720), st.integers(-300, 300)), max_size=40))
+def test_expiry_never_exceeds_the_positive_balance_and_repeats_as_zero(rows) -> None:
+    moves = [Movement(T0 + timedelta(days=d), p) for d, p in rows if p]
+    now = T0 + timedelta(days=800)
+    gone = expiring_points(moves, now, 12)
+    balance = sum(m.points for m in moves)
+    assert 0 <= gone <= max(balance, 0)
+    after = [*moves, Movement(now, -gone)] if gone else moves
+    assert expiring_points(after, now, 12) == 0
+
+
+@pytest.mark.req("FR-402")
+def test_tier_is_the_highest_threshold_reached() -> None:
+    assert tier_for(D("499.99"), RULES) is None
+    assert tier_for(D("500"), RULES) == "SILVER"
+    assert tier_for(D("5000"), RULES) == "GOLD"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"earn": {"points_per_unit": "-1"}},
+        {"earn": {"points_per_unit": "1", "category_multipliers": {"X": "abc"}}},
+        {"redeem": {"points_per_unit": "0"}},
+        {"redeem": {"points_per_unit": "100", "max_share": "1.5"}},
+        {
+            "tiers": {
+                "levels": [
+                    {"name": "A", "threshold": "9", "multiplier": "1"},
+                    {"name": "B", "threshold": "1", "multiplier": "1"},
+                ]
+            }
+        },
+        {"expiry": {"months": 0}},
+        {"surprise": 1},
+    ],
+)
+def test_invalid_rules_are_refused(change: dict[str, object]) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_rules({**RULES_BODY, **change})
+    assert err.value.reason == Reason.VALIDATION_FAILED
