@@ -53,9 +53,9 @@ bench:
     python -m scripts.bench_hub
     python -m scripts.bench_sync
 
-# Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills) and the
-# large API fuzz; loopback only
-chaos *ARGS:
+# Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills), the large
+# API fuzz, then the large ingest fuzz and the outside probe; loopback only
+chaos *ARGS: && chaos-ingest
     scripts/ensure-services.sh
     python -m scripts.chaos {{ARGS}}
     just fuzz-api
@@ -65,6 +65,12 @@ chaos *ARGS:
 fuzz-api EXAMPLES="200":
     scripts/ensure-services.sh
     python -m scripts.fuzz_api --examples {{EXAMPLES}} --mode all
+
+# Hostile ingest: large hypothesis fuzz budget, then the outside mosquitto_pub probe
+chaos-ingest examples="5000":
+    scripts/ensure-services.sh
+    CFPOS_FUZZ_EXAMPLES={{examples}} python -m pytest -q -p no:cacheprovider tests/hub/test_ingest_fuzz.py
+    python -m scripts.outside_ingest_probe --rounds 5 --per-round 40
 
 # Requirement traceability: which tests name which FR/NFR IDs
 trace:

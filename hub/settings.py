@@ -10,6 +10,7 @@ values (never random per process, so gunicorn workers share sessions).
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -55,6 +56,12 @@ class HubSettings(BaseSettings):
     mqtt_public_url: str | None = None
     late_window_seconds: int = Field(default=DEFAULT_LATE_WINDOW_S, ge=1, le=7 * 24 * 3600)
     ingest_client_id: str = Field(default="cfpos-hub-ingest", min_length=1, max_length=64)
+    # ingest integrity (docs/sync-protocol.md "What the hub refuses"): a seq further than this
+    # above a box's high-water mark is a conflict, not a gap (a restored hub lags by far less)
+    ingest_max_seq_ahead: int = Field(default=1_000_000, ge=1_000, le=2**40)
+    # business timestamps outside [earliest, hub now + max future] are refused
+    ingest_earliest_event: datetime = datetime(2020, 1, 1, tzinfo=UTC)
+    ingest_max_future_seconds: int = Field(default=2 * 24 * 3600, ge=60, le=366 * 24 * 3600)
     hub_host: str = "127.0.0.1"
     hub_port: int = Field(default=8000, ge=1, le=65535)
     demo_box_id: str = "box-downtown-1"

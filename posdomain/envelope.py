@@ -5,8 +5,9 @@ Wire payloads become these objects at the edge; nothing deeper sees raw JSON.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -16,6 +17,16 @@ from pydantic import ValidationError as PydanticValidationError
 from posdomain.canonical import canonical_json
 from posdomain.contract import DownKind, field_details
 from posdomain.errors import PayloadTooLarge, Reason, ValidationError
+from posdomain.wire import (
+    MAX_EVENT_DEPTH,
+    MAX_SEQ,
+    Counter,
+    Seq,
+    WireTime,
+    json_depth,
+    load_json,
+    value_depth,
+)
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -32,12 +43,12 @@ class _Strict(BaseModel):
 class Versions(_Strict):
     """Versions of the master data the box used when it made the event."""
 
-    catalog: int = 0
-    price: int = 0
-    tax: int = 0
-    policy: int = 0
-    staff: int = 0
-    config: int = 0
+    catalog: Counter = 0
+    price: Counter = 0
+    tax: Counter = 0
+    policy: Counter = 0
+    staff: Counter = 0
+    config: Counter = 0
 
 
 class EventEnvelope(_Strict):
@@ -48,10 +59,10 @@ class EventEnvelope(_Strict):
     box_id: str = Field(pattern=_ID)
     tenant_id: str = Field(pattern=_ID)
     branch_id: str = Field(pattern=_ID)
-    seq: int = Field(ge=1)
+    seq: Seq
     type: str = Field(pattern=r"^[a-z_]+(\.[a-z_]+)+$", max_length=64)
-    occurred_at: datetime
-    correlation_id: str = Field(min_length=1, max_length=64)
+    occurred_at: WireTime
+    correlation_id: str = Field(pattern=r"^[\x20-\x7e]{1,64}$")
     versions: Versions = Versions()
     payload: dict[str, Any]
 
@@ -62,8 +73,28 @@ class EventBatch(_Strict):
     v: Literal[1] = 1
     batch_id: uuid.UUID
     box_id: str = Field(pattern=_ID)
-    sent_at: datetime
+    sent_at: WireTime
     events: list[EventEnvelope] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class BatchHead(_Strict):
+    """An EventBatch with its events still raw: each is checked on its own (`decode_batch`),
+    so one malformed event is refused alone instead of taking the whole batch with it."""
+
+    v: Literal[1] = 1
+    batch_id: uuid.UUID
+    box_id: str = Field(pattern=_ID)
+    sent_at: WireTime
+    events: list[Any] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class _EventKey(BaseModel):
+    """The identity of an event, salvaged from an envelope that failed its schema."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: uuid.UUID
+    seq: Seq
 
 
 class BatchAck(_Strict):
@@ -72,11 +103,11 @@ class BatchAck(_Strict):
     v: Literal[1] = 1
     batch_id: uuid.UUID
     box_id: str
-    acked_through: int = Field(ge=0)
+    acked_through: int = Field(ge=0, le=MAX_SEQ)
     accepted: list[uuid.UUID] = []
     duplicates: list[uuid.UUID] = []
     missing_seqs: list[int] = []
-    rejected: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []  # {event_id, seq, reason, message}; never delivered
 
 
 class DownMessage(_Strict):
@@ -98,7 +129,7 @@ class BoxRequest(_Strict):
     v: Literal[1] = 1
     box_id: str = Field(pattern=_ID)
     kind: Literal["catalog", "cards", "customer_search"]
-    since_version: int = Field(default=0, ge=0)
+    since_version: Counter = 0
     query: str | None = Field(default=None, min_length=2, max_length=80)
     request_id: uuid.UUID
 
@@ -129,25 +160,108 @@ def encode(message: BaseModel) -> bytes:
     return canonical_json(message.model_dump(mode="json"))
 
 
-def decode(raw: bytes, model: type[M]) -> M:
-    """Parse wire bytes into `model`, raising a ValidationError with a reason code."""
+def _load(raw: bytes) -> tuple[Any, int]:
+    """Size, depth and JSON checks of a message: (data, nesting depth), or ValidationError."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(
             f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}", Reason.PAYLOAD_TOO_LARGE
         )
+    depth = json_depth(raw)
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValidationError(f"message is not JSON: {err}", Reason.MALFORMED_MESSAGE) from err
+        data = load_json(raw, depth)
+    except ValueError as err:  # also UnicodeDecodeError and JSONDecodeError
+        raise ValidationError(
+            f"message is not usable JSON: {err}", Reason.MALFORMED_MESSAGE
+        ) from err
     if isinstance(data, dict) and data.get("v") not in (None, PROTOCOL_VERSION):
         raise ValidationError(
-            f"unsupported protocol version {data.get('v')!r}", Reason.UNSUPPORTED_VERSION
+            f"unsupported protocol version {str(data.get('v'))[:20]!r}", Reason.UNSUPPORTED_VERSION
         )
+    return data, depth
+
+
+def _validated(model: type[M], data: Any, what: str = "message") -> M:
     try:
         return model.model_validate(data)
     except PydanticValidationError as err:
         raise ValidationError(
-            "message does not match the schema",
-            Reason.MALFORMED_MESSAGE,
-            field_details(err),
+            f"{what} does not match the schema", Reason.MALFORMED_MESSAGE, field_details(err)
         ) from err
+
+
+def decode(raw: bytes, model: type[M]) -> M:
+    """Parse wire bytes into `model`, raising a ValidationError with a reason code."""
+    return _validated(model, _load(raw)[0])
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """One event of a batch as received: its envelope, or why it has none.
+
+    `digest` (sha256 of the event's canonical JSON) tells a true redelivery (same bytes)
+    from another event carrying a known id; `event_id`/`seq` are salvaged from a malformed
+    envelope when they are usable, so its seq can still be consumed.
+    """
+
+    raw: Any
+    digest: str
+    envelope: EventEnvelope | None
+    event_id: str | None
+    seq: int | None
+    error: ValidationError | None
+
+
+def _malformed(raw: Any, error: ValidationError) -> IncomingEvent:
+    """A refused event: its digest from its raw form and its id/seq if they are usable."""
+    try:
+        digest = hashlib.sha256(canonical_json(raw)).hexdigest()
+    except (TypeError, ValueError):  # an Unparsable number or a lone surrogate inside
+        digest = hashlib.sha256(repr(raw).encode("utf-8", "replace")).hexdigest()
+    try:
+        key = _EventKey.model_validate(raw)
+    except PydanticValidationError:
+        return IncomingEvent(raw, digest, None, None, None, error)
+    return IncomingEvent(raw, digest, None, str(key.event_id), key.seq, error)
+
+
+def _bad(raw: Any, message: str) -> IncomingEvent:
+    return _malformed(raw, ValidationError(message, Reason.MALFORMED_MESSAGE))
+
+
+def incoming_event(raw: Any, deep: bool = True) -> IncomingEvent:
+    """Check one raw event of a batch: not too deep (`deep`: the message nests enough for it
+    to matter), matching EventEnvelope, its content storable (no NaN, no NUL, no surrogate).
+
+    The digest covers what makes an event the same event (id, box, seq, type, payload), in
+    canonical form, so a resend from another box software version still matches.
+    """
+    if deep and value_depth(raw) > MAX_EVENT_DEPTH:
+        return _bad(raw, f"event nested deeper than {MAX_EVENT_DEPTH}")
+    try:
+        env = _validated(EventEnvelope, raw, "event")
+    except ValidationError as err:
+        return _malformed(raw, err)
+    same = {
+        "event_id": str(env.event_id),
+        "box_id": env.box_id,
+        "seq": env.seq,
+        "type": env.type,
+        "payload": env.payload,
+    }
+    try:
+        body = canonical_json(same)
+    except (TypeError, ValueError):  # an Unparsable number or a lone surrogate
+        return _bad(raw, "event holds a number or text JSON cannot represent exactly")
+    if b"\\u0000" in body:  # PostgreSQL text and jsonb cannot hold NUL
+        return _bad(raw, "event holds a NUL character")
+    digest = hashlib.sha256(body).hexdigest()
+    return IncomingEvent(raw, digest, env, str(env.event_id), env.seq, None)
+
+
+def decode_batch(raw: bytes) -> tuple[BatchHead, list[IncomingEvent]]:
+    """Parse an EventBatch leniently: the head must be valid (else ValidationError), each
+    event is checked on its own and comes back with its envelope or its error."""
+    data, depth = _load(raw)
+    head = _validated(BatchHead, data)
+    deep = depth > MAX_EVENT_DEPTH + 2  # batch object and events list above each event
+    return head, [incoming_event(ev, deep) for ev in head.events]

@@ -65,6 +65,23 @@ class Reason(StrEnum):
     BRANCH_MISMATCH = "BRANCH_MISMATCH"
     BOX_NOT_ENROLLED = "BOX_NOT_ENROLLED"
     NO_OPEN_BASKET = "NO_OPEN_BASKET"
+    # sync: events the hub refuses at ingest (quarantined, listed in BatchAck.rejected)
+    SEQ_CONFLICT = "SEQ_CONFLICT"
+    EVENT_ID_CONFLICT = "EVENT_ID_CONFLICT"
+    SEQ_OUT_OF_RANGE = "SEQ_OUT_OF_RANGE"
+    UNKNOWN_EVENT_TYPE = "UNKNOWN_EVENT_TYPE"
+    DOCUMENT_ID_CONFLICT = "DOCUMENT_ID_CONFLICT"
+    AUDIT_SEQ_CONFLICT = "AUDIT_SEQ_CONFLICT"
+    INGEST_FAILED = "INGEST_FAILED"
+    # business-event rules (posdomain.sale_checks)
+    LINE_ARITHMETIC = "LINE_ARITHMETIC"
+    TOTALS_MISMATCH = "TOTALS_MISMATCH"
+    TAX_MISMATCH = "TAX_MISMATCH"
+    TENDER_MISMATCH = "TENDER_MISMATCH"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    TIMESTAMP_OUT_OF_RANGE = "TIMESTAMP_OUT_OF_RANGE"
+    DUPLICATE_LINE_NO = "DUPLICATE_LINE_NO"
+    VOID_MISMATCH = "VOID_MISMATCH"
     # box enrolment (provisioning)
     ENROLMENT_UNKNOWN = "ENROLMENT_UNKNOWN"
     ENROLMENT_EXPIRED = "ENROLMENT_EXPIRED"
@@ -145,6 +162,28 @@ class HubReason(StrEnum):
 # the same issue, which then empties this set; tests/appliance/test_devices_i18n.py skips them.
 BOX_MESSAGES_PENDING: frozenset[Reason] = frozenset(
     {Reason.INVALID_TEXT, Reason.OUT_OF_RANGE, Reason.TOKEN_EXPIRED, Reason.SESSION_REVOKED}
+)
+
+# Reasons only the hub's ingest gives (in BatchAck.rejected and quarantine), never an HTTP
+# answer of the box; the box's message catalogs get them when the till shows refused events.
+INGEST_REASONS = frozenset(
+    {
+        Reason.SEQ_CONFLICT,
+        Reason.EVENT_ID_CONFLICT,
+        Reason.SEQ_OUT_OF_RANGE,
+        Reason.UNKNOWN_EVENT_TYPE,
+        Reason.DOCUMENT_ID_CONFLICT,
+        Reason.AUDIT_SEQ_CONFLICT,
+        Reason.INGEST_FAILED,
+        Reason.LINE_ARITHMETIC,
+        Reason.TOTALS_MISMATCH,
+        Reason.TAX_MISMATCH,
+        Reason.TENDER_MISMATCH,
+        Reason.CURRENCY_MISMATCH,
+        Reason.TIMESTAMP_OUT_OF_RANGE,
+        Reason.DUPLICATE_LINE_NO,
+        Reason.VOID_MISMATCH,
+    }
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 from posdomain.errors import Reason, ValidationError
 
@@ -11,6 +12,7 @@ MAX_ABS_MINOR = 10**12  # a trillion cents: anything larger is an input error, n
 MAX_DIGITS = 15  # integer digits looked at before any arithmetic (1e999999999 overflows abs())
 
 
+@cache
 def quantum(exponent: int = 2) -> Decimal:
     """The smallest unit for a currency with `exponent` decimals (0.01 for 2)."""
     return Decimal(1).scaleb(-exponent)
@@ -35,13 +37,14 @@ def parse_money(value: object, exponent: int = 2, field: str = "amount") -> Deci
     # range first: quantize() of 1e400 (or 30 digits) would overflow the decimal context
     if amount.adjusted() > MAX_DIGITS or abs(amount) > Decimal(MAX_ABS_MINOR).scaleb(-exponent):
         raise ValidationError(f"{field} is out of range", Reason.INVALID_MONEY, {"field": field})
-    if amount != amount.quantize(quantum(exponent), rounding=ROUND_HALF_UP):
+    rounded = amount.quantize(quantum(exponent), rounding=ROUND_HALF_UP)
+    if amount != rounded:
         raise ValidationError(
             f"{field} has more than {exponent} decimals", Reason.INVALID_MONEY, {"field": field}
         )
-    if abs(to_minor(amount, exponent)) > MAX_ABS_MINOR:
+    if abs(rounded.scaleb(exponent)) > MAX_ABS_MINOR:
         raise ValidationError(f"{field} is out of range", Reason.INVALID_MONEY, {"field": field})
-    return amount.quantize(quantum(exponent))
+    return rounded
 
 
 def parse_minor(value: object, exponent: int = 2, field: str = "amount") -> int:

@@ -53,7 +53,11 @@ def copy_rate(admin_dsn: str, rows: int) -> float:
                 )
             buf.seek(0)
             started = time.perf_counter()
-            cur.copy_expert("COPY bench_copy FROM STDIN", buf)
+            cur.copy_expert(
+                "COPY bench_copy (event_id, tenant_id, branch_id, box_id, seq, type, "
+                "occurred_at, received_at, correlation_id, payload) FROM STDIN",
+                buf,
+            )
             conn.commit()
             return rows / (time.perf_counter() - started)
     finally:

@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, DatabaseProxy, SqliteDatabase
+from peewee import Database, DatabaseProxy, InterfaceError, OperationalError, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
 
 from posdomain.errors import Forbidden, Reason
@@ -53,6 +53,9 @@ class RoutingProxy(DatabaseProxy):
 db = RoutingProxy()
 db._platform = None
 _databases: dict[str, Database] = {}
+# SQLSTATE classes worth retrying: connection, rollback (serialization, deadlock), resources,
+# object in use / lock not available, operator intervention (shutdown, cancel), system I/O
+TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "55", "57", "58"})
 
 
 def make_database(url: str) -> Database:
@@ -164,3 +167,18 @@ def disconnect_all() -> None:
         close_all = getattr(database, "close_all", None)
         if close_all is not None:
             close_all()
+
+
+def is_transient(err: BaseException) -> bool:
+    """True for a database failure that a retry may cure (connection lost, deadlock, shutdown).
+
+    Everything else (constraint violations, bad data, program limits such as "statement too
+    complex") fails the same way every time and must be classified, never retried forever.
+    """
+    if isinstance(err, InterfaceError):
+        return True
+    if not isinstance(err, OperationalError):
+        return False
+    cause = err.args[0] if err.args else None
+    code = getattr(cause, "pgcode", None)
+    return code is None or str(code)[:2] in TRANSIENT_SQLSTATE_CLASSES

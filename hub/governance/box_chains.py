@@ -5,11 +5,12 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from hub.core.db import platform_tx, tenant_tx
 from hub.governance.models import AuditLog, BoxAudit
 from posdomain.audit_chain import AuditRecord, verify_chain
+from posdomain.wire import Code, Id, Name, Seq
 
 
 class AuditIn(BaseModel):
@@ -17,16 +18,16 @@ class AuditIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    chain: str
-    seq: int = Field(ge=1)
-    ts: str
-    actor: str
-    action: str
-    target: str
-    severity: str
+    chain: Id
+    seq: Seq
+    ts: Code
+    actor: Name
+    action: Name
+    target: Name
+    severity: Code
     details: dict[str, Any]
-    prev_hash: str
-    hash: str
+    prev_hash: Code
+    hash: Code
 
 
 def to_record(row: AuditLog | BoxAudit) -> AuditRecord:

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from hub.inventory import alerts, ledger
 from hub.inventory.ledger import MovementSpec
 from hub.inventory.models import StockMovement
 from hub.inventory.service import StockReason
 from posdomain.errors import Reason, ValidationError
+from posdomain.wire import Id, Name, Number, WireTime
 
 _SIGN = {"refund": 1, "receipt": 1, "waste": -1}  # kinds whose direction is fixed
 
@@ -33,13 +34,13 @@ class BoxMovementIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    movement_id: str = Field(min_length=1, max_length=64)
-    product_id: str = Field(min_length=1, max_length=64)
-    qty: str
+    movement_id: Id
+    product_id: Id
+    qty: Number
     kind: Literal["refund", "receipt", "adjustment", "waste", "count"]
     reason_code: StockReason | None = None
-    ref: str | None = Field(default=None, max_length=128)
-    occurred_at: datetime
+    ref: Name | None = None
+    occurred_at: WireTime
 
 
 def _already_booked(tenant_id: str, event_id: str) -> bool:

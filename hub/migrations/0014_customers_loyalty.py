@@ -22,9 +22,7 @@ from typing import Any
 
 APP_ROLE = "cfpos_app"
 LEDGER_KINDS = ("earn", "redeem", "earn_reversal", "redeem_reversal", "expire", "adjust")
-CONFIG_KINDS = ("branding", "tax", "pricing", "risk", "catalog", "loyalty")
 _LK = ", ".join(f"'{k}'" for k in LEDGER_KINDS)
-_CK = ", ".join(f"'{k}'" for k in CONFIG_KINDS)
 
 TABLES = [
     """CREATE TABLE customers (
@@ -83,19 +81,6 @@ TENANT_TABLES = (
 )
 APPEND_ONLY = ("customer_activity", "loyalty_ledger", "loyalty_tier_changes")
 
-_SQLITE_CONFIG = [
-    f"""CREATE TABLE config_versions_new (
-        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), branch_id TEXT,
-        kind TEXT NOT NULL CHECK (kind IN ({_CK})),
-        version INTEGER NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL,
-        reason TEXT NOT NULL, before TEXT, after TEXT NOT NULL, created_at TEXT NOT NULL)""",
-    "INSERT INTO config_versions_new SELECT * FROM config_versions",
-    "DROP TABLE config_versions",
-    "ALTER TABLE config_versions_new RENAME TO config_versions",
-    """CREATE UNIQUE INDEX config_versions_uniq
-        ON config_versions (tenant_id, COALESCE(branch_id, ''), kind, version)""",
-]
-
 
 def _pg_security() -> list[str]:
     cond = (
@@ -103,9 +88,7 @@ def _pg_security() -> list[str]:
         "OR CURRENT_USER = 'cfpos_platform'"
     )
     stmts = [
-        "ALTER TABLE config_versions DROP CONSTRAINT config_versions_kind_check",
-        f"ALTER TABLE config_versions ADD CONSTRAINT config_versions_kind_check "
-        f"CHECK (kind IN ({_CK}))",
+        # config kinds are checked by shape since 0011 (the `loyalty` kind needs no change)
     ]
     for table in TENANT_TABLES:
         stmts += [
@@ -141,6 +124,6 @@ def up(ctx: Any) -> None:
     """Create the customer and loyalty tables; on PostgreSQL also RLS, triggers and grants."""
     for stmt in TABLES:
         ctx.execute(stmt)
-    extra = _pg_security() if ctx.dialect == "postgres" else _SQLITE_CONFIG + _sqlite_append_only()
+    extra = _pg_security() if ctx.dialect == "postgres" else _sqlite_append_only()
     for stmt in extra:
         ctx.execute(stmt)

@@ -24,15 +24,26 @@ def overview() -> ResponseReturnValue:
 
 @bp.get("/sales")
 def sales_page() -> ResponseReturnValue:
-    """Server-side paged sales list with a branch filter."""
+    """Server-side paged sales (post-voids marked) and refunds, with a branch filter."""
     reader = sales_scope()
     data = sales.list_sales(reader, page_arg())
+    refunds = sales.list_refunds(reader, page_arg("rpage"))
     principal = current_principal()
     assert principal is not None
     choices = sales.branch_choices(principal, reader.tenant_id)
     return render_page(
-        "sales.html", data=data, branches=choices, branch_id=request.args.get("branch_id", "")
+        "sales.html",
+        data=data,
+        refunds=refunds,
+        branches=choices,
+        branch_id=request.args.get("branch_id", ""),
     )
+
+
+@bp.get("/sales/<sale_id>")
+def sale_page(sale_id: str) -> ResponseReturnValue:
+    """One sale: lines, post-void and the refunds against it."""
+    return render_page("sale.html", sale=sales.get_sale(sales_scope(), sale_id))
 
 
 @bp.get("/audit")

@@ -1,12 +1,17 @@
-"""Sales read side (REP-T): paged list, one sale, today's overview per branch."""
+"""Sales read side (REP-T): paged sales and refunds, one sale, today's overview per branch.
+
+Figures that claim to be sales follow the report catalog (hub.sales.figures): a post-voided
+sale is marked and left out of every sum, refunds are listed and subtracted.
+"""
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import reduce
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import fn
@@ -17,7 +22,8 @@ from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import config
 from hub.identity import scope as scope_ids
 from hub.identity.models import Box, Branch
-from hub.sales.models import Sale, SaleLine
+from hub.sales.figures import day_figures
+from hub.sales.models import BoxRefund, HubSaleVoid, Sale, SaleLine
 from posdomain.errors import NotFound
 from posdomain.money import format_minor
 from posdomain.permissions import Principal, Scope
@@ -34,8 +40,22 @@ def allowed_branches(principal: Principal, scope: Scope, branch_id: str | None) 
     return sorted(principal.branch_ids)
 
 
-def sale_dict(sale: Sale) -> dict[str, Any]:
-    """JSON form of a sale header (money as decimal strings)."""
+def void_dict(void: HubSaleVoid | None) -> dict[str, Any] | None:
+    """JSON form of a post-void (who, approver, why, when), None if not voided."""
+    if void is None:
+        return None
+    return {
+        "voided_at": void.voided_at.isoformat(),
+        "cashier_id": void.cashier_id,
+        "approver_id": void.approver_id,
+        "reason_code": void.reason_code,
+    }
+
+
+def sale_dict(
+    sale: Sale, void: HubSaleVoid | None = None, refunded_minor: int = 0
+) -> dict[str, Any]:
+    """JSON form of a sale header (money as decimal strings), marked when post-voided."""
     exp = sale.exponent
     return {
         "sale_id": sale.id,
@@ -51,7 +71,59 @@ def sale_dict(sale: Sale) -> dict[str, Any]:
         "received_at": sale.received_at.isoformat(),
         "late_synced": bool(sale.late),  # REP-T-05 bucket: arrived past the late window
         "correlation_id": sale.correlation_id,
+        "voided": void is not None,  # a post-voided sale is no sale in any figure
+        "void": void_dict(void),
+        "refunded": format_minor(-refunded_minor, exp),  # tax included, positive
     }
+
+
+def refund_dict(refund: BoxRefund) -> dict[str, Any]:
+    """JSON form of a refund document (money negative, decimal strings)."""
+    exp = refund.exponent
+    return {
+        "refund_id": refund.id,
+        "branch_id": refund.branch_id,
+        "box_id": refund.box_id,
+        "receipt_no": refund.receipt_no,
+        "sale_id": refund.sale_id,
+        "original_receipt_no": refund.original_receipt_no,
+        "with_receipt": bool(refund.with_receipt),
+        "cashier_id": refund.cashier_id,
+        "approver_id": refund.approver_id,
+        "reason_code": refund.reason_code,
+        "currency": refund.currency,
+        "tax_total": format_minor(refund.tax_minor, exp),
+        "total": format_minor(refund.total_minor, exp),
+        "cash_rounding": format_minor(refund.cash_rounding_minor, exp),
+        "completed_at": refund.completed_at.isoformat(),
+    }
+
+
+def _voids(tenant_id: str, sale_ids: list[str]) -> dict[str, HubSaleVoid]:
+    if not sale_ids:
+        return {}
+    query = HubSaleVoid.select().where(
+        HubSaleVoid.tenant_id == tenant_id, HubSaleVoid.sale_id.in_(sale_ids)
+    )
+    return {v.sale_id: v for v in query}
+
+
+def _refunded(tenant_id: str, sale_ids: list[str]) -> dict[str, int]:
+    if not sale_ids:
+        return {}
+    rows = (
+        BoxRefund.select(BoxRefund.sale_id, fn.SUM(BoxRefund.total_minor))
+        .where(BoxRefund.tenant_id == tenant_id, BoxRefund.sale_id.in_(sale_ids))
+        .group_by(BoxRefund.sale_id)
+        .tuples()
+    )
+    return {str(sid): int(total) for sid, total in cast(Iterable[tuple[Any, Any]], rows)}
+
+
+def _sale_dicts(tenant_id: str, sales: list[Sale]) -> list[dict[str, Any]]:
+    ids = [s.id for s in sales]
+    voids, refunded = _voids(tenant_id, ids), _refunded(tenant_id, ids)
+    return [sale_dict(s, voids.get(s.id), refunded.get(s.id, 0)) for s in sales]
 
 
 @dataclass(frozen=True)
@@ -64,8 +136,8 @@ class SalesReader:
     today_at: datetime | None = None
 
 
-def _in_window(reader: SalesReader) -> Any:
-    """A WHERE condition limiting sales to the reader's days (True when unlimited)."""
+def _in_window(reader: SalesReader, branch_field: Any, time_field: Any) -> Any:
+    """A WHERE condition limiting documents to the reader's days (True when unlimited)."""
     if reader.today_at is None:
         return True
     bounds = branch_day_bounds(reader.tenant_id, reader.branches, reader.today_at)
@@ -74,7 +146,7 @@ def _in_window(reader: SalesReader) -> Any:
     return reduce(
         operator.or_,
         [
-            (Sale.branch_id == bid) & (Sale.completed_at >= start) & (Sale.completed_at < end)
+            (branch_field == bid) & (time_field >= start) & (time_field < end)
             for bid, (start, end) in bounds.items()
         ],
     )
@@ -85,24 +157,46 @@ def list_sales(reader: SalesReader, page: int, page_size: int = PAGE_SIZE) -> di
     page = max(page, 1)
     tenant_id, branches = reader.tenant_id, reader.branches
     with tenant_tx(tenant_id):
-        query = Sale.select().where(Sale.tenant_id == tenant_id, _in_window(reader))
+        window = _in_window(reader, Sale.branch_id, Sale.completed_at)
+        query = Sale.select().where(Sale.tenant_id == tenant_id, window)
         if branches is not None:
             query = query.where(Sale.branch_id.in_(branches))
         total = query.count()
-        rows = query.order_by(Sale.completed_at.desc(), Sale.id).paginate(page, page_size)
-        items = [sale_dict(s) for s in rows]
+        rows = list(query.order_by(Sale.completed_at.desc(), Sale.id).paginate(page, page_size))
+        items = _sale_dicts(tenant_id, rows)
+    return paged(items, page, total, page_size)
+
+
+def list_refunds(reader: SalesReader, page: int, page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """One page of the tenant's refund documents, newest first, limited like the sales."""
+    page = max(page, 1)
+    tenant_id, branches = reader.tenant_id, reader.branches
+    with tenant_tx(tenant_id):
+        window = _in_window(reader, BoxRefund.branch_id, BoxRefund.completed_at)
+        query = BoxRefund.select().where(BoxRefund.tenant_id == tenant_id, window)
+        if branches is not None:
+            query = query.where(BoxRefund.branch_id.in_(branches))
+        total = query.count()
+        rows = query.order_by(BoxRefund.completed_at.desc(), BoxRefund.id).paginate(page, page_size)
+        items = [refund_dict(r) for r in rows]
     return paged(items, page, total, page_size)
 
 
 def get_sale(reader: SalesReader, sale_id: str) -> dict[str, Any]:
-    """One sale with lines, or 404 (also for another tenant's, branch's or day's sale)."""
+    """One sale with lines, its post-void and its refunds, or 404 (also for another
+    tenant's, branch's or day's sale)."""
     tenant_id, branches = reader.tenant_id, reader.branches
     with tenant_tx(tenant_id):
-        sale = Sale.get_or_none(Sale.id == sale_id, Sale.tenant_id == tenant_id, _in_window(reader))
+        window = _in_window(reader, Sale.branch_id, Sale.completed_at)
+        sale = Sale.get_or_none(Sale.id == sale_id, Sale.tenant_id == tenant_id, window)
         if sale is None or (branches is not None and sale.branch_id not in branches):
             raise NotFound("no such sale")
         lines = SaleLine.select().where(SaleLine.sale_id == sale_id).order_by(SaleLine.line_no)
-        out = sale_dict(sale)
+        (out,) = _sale_dicts(tenant_id, [sale])
+        refunds = BoxRefund.select().where(
+            BoxRefund.tenant_id == tenant_id, BoxRefund.sale_id == sale_id
+        )
+        out["refunds"] = [refund_dict(r) for r in refunds.order_by(BoxRefund.completed_at)]
         out["lines"] = [
             {
                 "line_no": ln.line_no,
@@ -154,46 +248,23 @@ def local_day_bounds(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _today_totals(
-    tenant_id: str, bounds: dict[str, tuple[datetime, datetime]]
-) -> dict[str, tuple[int, int]]:
-    """(count, total minor) per branch of sales inside each branch's own local day."""
-    if not bounds:
-        return {}
-    in_day = reduce(
-        operator.or_,
-        [
-            (Sale.branch_id == bid) & (Sale.completed_at >= start) & (Sale.completed_at < end)
-            for bid, (start, end) in bounds.items()
-        ],
-    )
-    rows = (
-        Sale.select(
-            Sale.branch_id,
-            fn.COUNT(Sale.id).alias("n"),
-            fn.SUM(Sale.total_minor).alias("total"),
-        )
-        .where(Sale.tenant_id == tenant_id, in_day)
-        .group_by(Sale.branch_id)
-    )
-    return {r.branch_id: (int(r.n), int(r.total or 0)) for r in rows}  # type: ignore[attr-defined]
-
-
 def overview(
     tenant_id: str, branches: list[str] | None, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Today's sales count/total per branch, "today" being each branch's local day,
-    and the boxes with last_seen."""
+    """Today's figures per branch by the report catalog's definitions (transactions net of
+    post-voids, refunds, net, tax, total), "today" being each branch's local day, and the
+    boxes with last_seen."""
     now = now or utcnow()
     with tenant_tx(tenant_id):
         pricing = config.current(tenant_id, "pricing")
         tenant_tz = pricing.body.get("timezone") if pricing else None
+        exponent = int(pricing.body.get("exponent", 2)) if pricing else 2
         bq = Branch.select().where(Branch.tenant_id == tenant_id).order_by(Branch.name)
         branch_rows = [b for b in bq if branches is None or b.id in branches]
         bounds = {
             b.id: local_day_bounds(now, branch_zone(b.timezone, tenant_tz)) for b in branch_rows
         }
-        totals = _today_totals(tenant_id, bounds)
+        figures = day_figures(tenant_id, bounds)
         boxes = list(Box.select().where(Box.branch_id.in_(list(bounds))).order_by(Box.box_id))
     return {
         "branches": [
@@ -201,8 +272,7 @@ def overview(
                 "branch_id": b.id,
                 "name": b.name,
                 "timezone": str(branch_zone(b.timezone, tenant_tz)),
-                "sales_today": totals.get(b.id, (0, 0))[0],
-                "total_today": format_minor(totals.get(b.id, (0, 0))[1]),
+                **figures[b.id].as_dict(exponent),
             }
             for b in branch_rows
         ],

@@ -5,6 +5,35 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
+class VoidOut(BaseModel):
+    """The post-void of a sale: who voided it, who approved, why and when."""
+
+    voided_at: str
+    cashier_id: str
+    approver_id: str
+    reason_code: str
+
+
+class RefundOut(BaseModel):
+    """A refund document from a box (money negative, decimal strings)."""
+
+    refund_id: str
+    branch_id: str
+    box_id: str
+    receipt_no: int
+    sale_id: str | None
+    original_receipt_no: int | None
+    with_receipt: bool
+    cashier_id: str
+    approver_id: str
+    reason_code: str
+    currency: str
+    tax_total: str
+    total: str
+    cash_rounding: str
+    completed_at: str
+
+
 class SaleOut(BaseModel):
     """A sale header (money as decimal strings)."""
 
@@ -21,6 +50,9 @@ class SaleOut(BaseModel):
     received_at: str
     late_synced: bool
     correlation_id: str
+    voided: bool
+    void: VoidOut | None
+    refunded: str
 
 
 class SaleLineOut(BaseModel):
@@ -36,9 +68,10 @@ class SaleLineOut(BaseModel):
 
 
 class SaleDetailOut(SaleOut):
-    """A sale with its lines."""
+    """A sale with its lines and its refunds."""
 
     lines: list[SaleLineOut]
+    refunds: list[RefundOut]
 
 
 class BranchOut(BaseModel):

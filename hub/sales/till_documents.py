@@ -1,5 +1,6 @@
-"""Apply the box's till-document events (FR-300, REP-T-04/12/13) inside the ingest batch:
-`refund.completed`, `sale.voided` and `shift.closed` (payloads: docs/CONTRACT.md).
+"""Store the box's till-document events (FR-300, REP-T-04/12/13) inside the ingest batch:
+`refund.completed`, `sale.voided` and `shift.closed` (payloads: docs/CONTRACT.md, schemas
+in posdomain.payloads, rules in posdomain.sale_checks, applied by hub.sync.rules).
 
 Tenant, branch and box come from the enrolled box, never the payload. Each event is applied
 once (ingested_events); stock for refunds and voids arrives as the box's own
@@ -8,67 +9,19 @@ once (ingested_events); stock for refunds and voids arrives as the box's own
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from peewee import fn
 
 from hub.identity.models import Box
-from hub.sales.models import BoxRefund, HubSaleVoid, ShiftReport
+from hub.sales.models import BoxRefund, HubSaleVoid, Sale, ShiftReport
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
-from posdomain.errors import Reason, ValidationError
-from posdomain.money import parse_minor
+from posdomain.money import from_minor, parse_minor
+from posdomain.payloads import RefundCompleted, SaleVoided, ShiftClosed
+from posdomain.refund_checks import SoldSale
 
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class RefundIn(_Wire):
-    """refund.completed payload."""
-
-    refund_id: str = Field(min_length=1, max_length=64)
-    receipt_no: int = Field(ge=1)
-    sale_id: str | None = Field(default=None, max_length=64)
-    original_receipt_no: int | None = None
-    with_receipt: bool
-    cashier_id: str
-    approver_id: str
-    reason_code: str = Field(max_length=40)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    exponent: int = Field(ge=0, le=3)
-    lines: list[dict[str, Any]] = Field(min_length=1)
-    tax_total: str
-    total: str
-    cash_rounding: str
-    tenders: list[dict[str, Any]] = Field(min_length=1)
-    completed_at: datetime
-
-
-class VoidIn(_Wire):
-    """sale.voided payload."""
-
-    sale_id: str = Field(min_length=1, max_length=64)
-    receipt_no: int
-    cashier_id: str
-    approver_id: str
-    reason_code: str = Field(max_length=40)
-    exponent: int = Field(default=2, ge=0, le=3)
-    total: str
-    voided_at: datetime
-
-
-class ShiftClosedIn(_Wire):
-    """shift.closed payload (the Z report body)."""
-
-    shift_id: str = Field(min_length=1, max_length=64)
-    z_no: int = Field(ge=1)
-    till: str
-    cashier_id: str
-    opened_at: datetime
-    as_of: datetime
-    net_total_minor: int
+EVENT_TYPES = frozenset({EventType.REFUND_COMPLETED, EventType.SALE_VOIDED, EventType.SHIFT_CLOSED})
 
 
 def _ids(box: Box, ev: EventEnvelope) -> dict[str, str]:
@@ -80,12 +33,30 @@ def _ids(box: Box, ev: EventEnvelope) -> dict[str, str]:
     }
 
 
-def _refund(box: Box, ev: EventEnvelope) -> None:
-    body = RefundIn.model_validate(ev.payload)
+def sold(tenant_id: str, sale_id: str) -> SoldSale | None:
+    """What a void or refund is checked against: the stored sale (caller's transaction)."""
+    sale = Sale.get_or_none(Sale.id == sale_id, Sale.tenant_id == tenant_id)
+    if sale is None:
+        return None
+    voided = HubSaleVoid.select().where(HubSaleVoid.sale_id == sale_id).exists()
+    return SoldSale(
+        sale.box_id, sale.receipt_no, from_minor(sale.total_minor, sale.exponent), voided
+    )
+
+
+def refunded_minor(tenant_id: str, sale_id: str) -> int:
+    """Minor units already refunded against a sale (negative or 0)."""
+    total = (
+        BoxRefund.select(fn.COALESCE(fn.SUM(BoxRefund.total_minor), 0))
+        .where(BoxRefund.tenant_id == tenant_id, BoxRefund.sale_id == sale_id)
+        .scalar()
+    )
+    return int(total or 0)
+
+
+def store_refund(box: Box, ev: EventEnvelope, body: RefundCompleted) -> None:
+    """Write a checked refund document."""
     exp = body.exponent
-    total = parse_minor(body.total, exp, "total")
-    if total > 0:
-        raise ValidationError("a refund total is never positive", Reason.MALFORMED_MESSAGE)
     BoxRefund.create(
         id=body.refund_id,
         **_ids(box, ev),
@@ -98,17 +69,17 @@ def _refund(box: Box, ev: EventEnvelope) -> None:
         reason_code=body.reason_code,
         currency=body.currency,
         exponent=exp,
-        total_minor=total,
+        total_minor=parse_minor(body.total, exp, "total"),
         tax_minor=parse_minor(body.tax_total, exp, "tax_total"),
         cash_rounding_minor=parse_minor(body.cash_rounding, exp, "cash_rounding"),
-        tenders=body.tenders,
-        lines=body.lines,
+        tenders=[t.model_dump(exclude_none=True) for t in body.tenders],
+        lines=[ln.model_dump() for ln in body.lines],
         completed_at=body.completed_at,
     )
 
 
-def _void(box: Box, ev: EventEnvelope) -> None:
-    body = VoidIn.model_validate(ev.payload)
+def store_void(box: Box, ev: EventEnvelope, body: SaleVoided) -> None:
+    """Write a checked post-void."""
     HubSaleVoid.create(
         sale_id=body.sale_id,
         **_ids(box, ev),
@@ -121,8 +92,9 @@ def _void(box: Box, ev: EventEnvelope) -> None:
     )
 
 
-def _shift(box: Box, ev: EventEnvelope) -> None:
-    body = ShiftClosedIn.model_validate(ev.payload)
+def store_shift(box: Box, ev: EventEnvelope, body: ShiftClosed) -> None:
+    """Write a Z report (the body as sent, bounded by the message limits)."""
+    payload: dict[str, Any] = ev.payload
     ShiftReport.create(
         shift_id=body.shift_id,
         **_ids(box, ev),
@@ -132,18 +104,5 @@ def _shift(box: Box, ev: EventEnvelope) -> None:
         opened_at=body.opened_at,
         closed_at=body.as_of,
         net_total_minor=body.net_total_minor,
-        body=ev.payload,
+        body=payload,
     )
-
-
-def apply_till_event(box: Box, ev: EventEnvelope) -> None:
-    """Store one till-document event (raises pydantic/ValidationError on a bad payload)."""
-    _APPLIERS[EventType(ev.type)](box, ev)
-
-
-_APPLIERS = {
-    EventType.REFUND_COMPLETED: _refund,
-    EventType.SALE_VOIDED: _void,
-    EventType.SHIFT_CLOSED: _shift,
-}
-EVENT_TYPES = frozenset(_APPLIERS)

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from hub.core.openapi import BranchFilterQuery, Items, Page, PageQuery, api
 from hub.sales import queries as sales
 from hub.sales.queries import SalesReader
-from hub.sales.responses import BoxOut, BranchOut, SaleDetailOut, SaleOut
+from hub.sales.responses import BoxOut, BranchOut, RefundOut, SaleDetailOut, SaleOut
 from hub.web import now, page_arg, target_tenant
 from posdomain.permissions import Action, today_only
 
@@ -34,8 +34,15 @@ def list_sales() -> ResponseReturnValue:
 @bp.get("/api/v1/sales/<sale_id>")
 @api({200: SaleDetailOut}, query=BranchFilterQuery)
 def get_sale(sale_id: str) -> ResponseReturnValue:
-    """One sale with its lines."""
+    """One sale with its lines, its post-void and its refunds."""
     return jsonify(sales.get_sale(sales_scope(), sale_id))
+
+
+@bp.get("/api/v1/refunds")
+@api({200: Page[RefundOut]}, query=BranchFilterQuery)
+def list_refunds() -> ResponseReturnValue:
+    """Paged refund documents of the caller's tenant (branch roles: their branches)."""
+    return jsonify(sales.list_refunds(sales_scope(), page_arg()))
 
 
 @bp.get("/api/v1/tenants/<tenant_id>/branches")

@@ -1,88 +1,60 @@
-"""Apply a box's EventBatch in one transaction and build the BatchAck (FR-303, FR-100).
+"""Apply a box's batch in one transaction and build the BatchAck (FR-303, FR-100, NFR-005).
 
-Tenant, branch and box always come from the enrolled box row, never the payload.
+Tenant, branch and box always come from the enrolled box row, never the payload. The batch
+is sorted against what the hub holds (`triage`: duplicates, conflicts, fresh events), every
+fresh event is checked against the domain rules (`rules`), and what passes is written:
+consecutive sales and audit entries set-based, other events one by one in a savepoint.
+A refused event is quarantined with its reason and raised for reconciliation (`refusals`);
+the ack lists it under `rejected`, never under `accepted` or `duplicates`.
+
+Failures are classified: a transient database error (`hub.core.db.is_transient`) leaves
+the transaction rolled back and the batch unacked (the box resends); any other failure of
+the set-based pass rolls it back too and the batch is applied again event by event, each in
+its own savepoint, so the one event that fails is quarantined (`INGEST_FAILED`) and the
+rest of the batch is applied. Nothing is ever acked that the hub has not stored or
+knowingly refused.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
+from peewee import IntegrityError
 
 from hub.boxes import enrolment
 from hub.core.bulk import insert_rows
-from hub.core.db import db, platform_tx, tenant_tx
+from hub.core.db import db, is_postgres, is_transient, platform_tx, tenant_tx
 from hub.core.models import utcnow
-from hub.governance.box_chains import AuditIn
 from hub.governance.models import BoxAudit
 from hub.identity.models import Box
-from hub.inventory import alerts, box_events, ledger
+from hub.inventory import alerts, box_events
 from hub.sales import till_documents
-from hub.sales.models import Sale, SaleLine
-from hub.sync import derived, health, reconciliation
+from hub.sync import derived, health, refusals, sale_rows, seqs
 from hub.sync.models import IngestedEvent
-from posdomain.contract import EventType, field_details
-from posdomain.envelope import BatchAck, EventBatch, EventEnvelope
-from posdomain.errors import Reason, ValidationError
-from posdomain.money import parse_minor
+from hub.sync.refusals import Refusal
+from hub.sync.rules import Rules
+from hub.sync.sale_rows import Arrival, PreparedSale
+from hub.sync.triage import Triage, triage
+from posdomain.contract import EventType
+from posdomain.envelope import BatchAck, BatchHead, EventBatch, IncomingEvent, incoming_event
+from posdomain.errors import PosError, Reason, ValidationError
 from posdomain.obs import correlation, log_event
 
 log = logging.getLogger(__name__)
-MAX_MISSING_REPORTED = 500
-# event types applied set-based per run of consecutive events (others one by one, in seq order)
 # seam: called inside the batch transaction after its writes, before the commit (fault tests
 # inject a sleep here and SIGKILL the worker with the transaction open)
 INSIDE_TRANSACTION_HOOKS: list[Callable[[], None]] = []
 RUN_TYPES = frozenset({EventType.SALE_COMPLETED, EventType.AUDIT_ENTRY})
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class SaleLineIn(_Wire):
-    """A sale.completed line as sent by a box."""
-
-    line_no: int = Field(ge=1)
-    product_id: str
-    sku: str
-    name: str
-    barcode: str = ""
-    qty: str
-    unit_price: str
-    line_total: str
-    tax_class: str
-    tax_rate: str
-    tax: str
-    discounts: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class SaleIn(_Wire):
-    """A sale.completed payload (CONTRACT.md)."""
-
-    sale_id: str = Field(min_length=1, max_length=64)
-    receipt_no: int
-    cashier_id: str
-    cashier_name: str
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    exponent: int = Field(ge=0, le=3)
-    lines: list[SaleLineIn] = Field(min_length=1)
-    subtotal: str
-    tax_total: str
-    total: str
-    tenders: list[dict[str, Any]]
-    change: str = "0"
-    completed_at: datetime
-
-
-def enrolled_box(batch: EventBatch, topic_box_id: str) -> Box:
-    """The enrolled box the batch came from, after every identity check (else ValidationError)."""
-    if batch.box_id != topic_box_id:
+def enrolled_box(head: BatchHead, topic_box_id: str) -> Box:
+    """The enrolled box the batch came from (ValidationError otherwise: whole message)."""
+    if head.box_id != topic_box_id:
         raise ValidationError("batch box_id does not match the topic", Reason.BOX_MISMATCH)
     with platform_tx():
         box = Box.get_or_none(Box.box_id == topic_box_id)
@@ -91,305 +63,281 @@ def enrolled_box(batch: EventBatch, topic_box_id: str) -> Box:
     # a replaced box's late events are still accepted during its grace window (no lost sale)
     if box.status != "active" and not enrolment.accepts_late_events(box.box_id):
         raise ValidationError(f"box {topic_box_id} is not enrolled", Reason.BOX_NOT_ENROLLED)
-    for ev in batch.events:
-        if ev.box_id != box.box_id:
-            raise ValidationError("event box_id mismatch", Reason.BOX_MISMATCH, {"seq": ev.seq})
-        if ev.tenant_id != box.tenant_id:
-            raise ValidationError("event tenant mismatch", Reason.TENANT_MISMATCH, {"seq": ev.seq})
-        if ev.branch_id != box.branch_id:
-            raise ValidationError("event branch mismatch", Reason.BRANCH_MISMATCH, {"seq": ev.seq})
     return box
-
-
-@dataclass(frozen=True)
-class Arrival:
-    """When the hub received the batch and how far the box clock is behind the hub's."""
-
-    received_at: datetime
-    skew_seconds: float
-
-
-@dataclass(frozen=True)
-class PreparedSale:
-    """A validated sale event turned into rows, ready for the batch's multi-row inserts."""
-
-    ev: EventEnvelope
-    sale: dict[str, Any]
-    lines: list[dict[str, Any]]
-    stock: box_events.SaleStock
-    facts: reconciliation.SaleFacts
-
-
-def _prepare_sale(box: Box, ev: EventEnvelope, sale: SaleIn, arrival: Arrival) -> PreparedSale:
-    """Check and convert a sale payload (ValidationError on bad money or quantities)."""
-    exp = sale.exponent
-    row = dict(
-        id=sale.sale_id,
-        tenant_id=box.tenant_id,
-        branch_id=box.branch_id,
-        box_id=box.box_id,
-        event_id=str(ev.event_id),
-        receipt_no=sale.receipt_no,
-        cashier_id=sale.cashier_id,
-        cashier_name=sale.cashier_name,
-        currency=sale.currency,
-        exponent=exp,
-        subtotal_minor=parse_minor(sale.subtotal, exp, "subtotal"),
-        tax_minor=parse_minor(sale.tax_total, exp, "tax_total"),
-        total_minor=parse_minor(sale.total, exp, "total"),
-        change_minor=parse_minor(sale.change, exp, "change"),
-        tenders=sale.tenders,
-        completed_at=sale.completed_at,
-        correlation_id=ev.correlation_id,
-        received_at=arrival.received_at,
-        occurred_at=ev.occurred_at,
-        clock_skew_seconds=arrival.skew_seconds,
-        late=health.is_late(ev.occurred_at, arrival.received_at, arrival.skew_seconds),
-    )
-    lines = [
-        dict(
-            sale_id=sale.sale_id,
-            tenant_id=box.tenant_id,
-            branch_id=box.branch_id,
-            line_no=ln.line_no,
-            product_id=ln.product_id,
-            sku=ln.sku,
-            name=ln.name,
-            barcode=ln.barcode,
-            qty=ln.qty,
-            tax_class=ln.tax_class,
-            tax_rate=ln.tax_rate,
-            unit_price_minor=parse_minor(ln.unit_price, exp, "unit_price"),
-            line_total_minor=parse_minor(ln.line_total, exp, "line_total"),
-            tax_minor=parse_minor(ln.tax, exp, "tax"),
-        )
-        for ln in sale.lines
-    ]
-    stock = box_events.SaleStock(
-        event_id=str(ev.event_id),
-        sale_id=sale.sale_id,
-        lines=[(ln.product_id, -ledger.parse_qty(ln.qty)) for ln in sale.lines],
-        occurred_at=sale.completed_at,
-    )
-    facts = reconciliation.SaleFacts(
-        event_id=str(ev.event_id),
-        sale_id=sale.sale_id,
-        cashier_id=sale.cashier_id,
-        occurred_at=ev.occurred_at,
-        catalog_version=ev.versions.catalog,
-        policies=[
-            (str(d["policy_id"]), int(d.get("policy_version") or 0))
-            for ln in sale.lines
-            for d in ln.discounts
-            if d.get("policy_id")
-        ],
-    )
-    return PreparedSale(ev, row, lines, stock, facts)
-
-
-def _apply_sales(box: Box, sales: list[PreparedSale]) -> None:
-    """Write a run of consecutive sales set-based: one insert per table, one stock booking,
-    one reconciliation pass and one alert evaluation for the whole run."""
-    if not sales:
-        return
-    insert_rows(Sale, [p.sale for p in sales])
-    insert_rows(SaleLine, [ln for p in sales for ln in p.lines])
-    after = box_events.record_sales(box.tenant_id, box.branch_id, [p.stock for p in sales])
-    reconciliation.check_sales(box, list(zip([p.facts for p in sales], after, strict=True)))
-
-
-def _bad_payload(ev: EventEnvelope, err: PydanticValidationError) -> ValidationError:
-    """The error for an event whose payload does not match its type's schema."""
-    return ValidationError(f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, field_details(err))
-
-
-def _apply_event(box: Box, ev: EventEnvelope) -> None:
-    """Apply one new event's business effect (raises ValidationError on a bad payload)."""
-    # sale.completed and audit.entry never come here: apply_batch writes them in runs
-    try:
-        if ev.type == EventType.STOCK_MOVEMENT:
-            body = box_events.BoxMovementIn.model_validate(ev.payload)
-            box_events.record_box_movement(
-                box.tenant_id, box.branch_id, box.box_id, str(ev.event_id), body
-            )
-        elif ev.type in till_documents.EVENT_TYPES:
-            till_documents.apply_till_event(box, ev)
-    except PydanticValidationError as err:
-        raise _bad_payload(ev, err) from err
-
-
-def _insert_events(box: Box, events: list[EventEnvelope], received_at: datetime) -> set[str]:
-    """Record every event id/seq in one multi-row insert; return the ids that were new.
-
-    `ON CONFLICT DO NOTHING` on the event id makes a redelivered event a no-op (idempotent).
-    """
-    if not events:
-        return set()
-    row = "(" + ", ".join([db.param] * 10) + ")"
-    params: list[Any] = []
-    for ev in events:
-        params.extend(_event_values(box, ev, received_at))
-    cur = db.execute_sql(
-        "INSERT INTO ingested_events (event_id, tenant_id, branch_id, box_id, seq, type, "
-        "occurred_at, received_at, correlation_id, payload) VALUES "
-        + ", ".join([row] * len(events))
-        + " ON CONFLICT DO NOTHING RETURNING event_id",
-        params,
-    )
-    return {str(r[0]) for r in cur.fetchall()}
-
-
-def _event_values(box: Box, ev: EventEnvelope, received_at: datetime) -> tuple[Any, ...]:
-    fields = IngestedEvent._meta.fields
-    return (
-        str(ev.event_id),
-        box.tenant_id,
-        box.branch_id,
-        box.box_id,
-        ev.seq,
-        ev.type,
-        fields["occurred_at"].db_value(ev.occurred_at),
-        fields["received_at"].db_value(received_at),
-        ev.correlation_id,
-        fields["payload"].db_value(ev.payload),
-    )
-
-
-def _advance(box: Box) -> list[int]:
-    """Move last_contiguous_seq forward over received seqs; return the missing seqs below max."""
-    seqs = [
-        r.seq
-        for r in IngestedEvent.select(IngestedEvent.seq)
-        .where(IngestedEvent.box_id == box.box_id, IngestedEvent.seq > box.last_contiguous_seq)
-        .order_by(IngestedEvent.seq)
-    ]
-    contiguous = box.last_contiguous_seq
-    for s in seqs:
-        if s != contiguous + 1:
-            break
-        contiguous = s
-    highest = max([box.max_seq_seen, contiguous, *seqs])
-    have = set(seqs)
-    missing = [s for s in range(contiguous + 1, highest) if s not in have]
-    now = utcnow()
-    changes: dict[str, Any] = {"max_seq_seen": highest, "last_seen_at": now}
-    if contiguous > box.last_contiguous_seq:
-        changes.update(last_contiguous_seq=contiguous, last_acked_at=now)
-    Box.update(**changes).where(Box.box_id == box.box_id).execute()
-    box.last_contiguous_seq, box.max_seq_seen = contiguous, highest
-    return missing[:MAX_MISSING_REPORTED]
-
-
-def _reject(ev: EventEnvelope, err: ValidationError, ack: dict[str, list[Any]]) -> None:
-    ack["rejected"].append(
-        {
-            "event_id": str(ev.event_id),
-            "seq": ev.seq,
-            "reason": str(err.reason),
-            "message": err.message,
-        }
-    )
-    log_event(log, "event rejected", logging.WARNING, seq=ev.seq, reason=str(err.reason))
-
-
-def _accept(box: Box, ev: EventEnvelope, ack: dict[str, list[Any]]) -> None:
-    ack["accepted"].append(ev.event_id)
-    log_event(log, "event applied", type=ev.type, seq=ev.seq, box_id=box.box_id)
-
-
-def _apply_one(box: Box, ev: EventEnvelope, arrival: Arrival, ack: dict[str, list[Any]]) -> None:
-    with correlation(ev.correlation_id):
-        try:
-            with db.atomic():  # savepoint: a bad payload keeps its seq but writes nothing else
-                _apply_event(box, ev)
-        except ValidationError as err:
-            _reject(ev, err, ack)
-            return
-        _accept(box, ev, ack)
 
 
 @dataclass
 class Run:
-    """Consecutive events written together: sales and box audit entries (seq order)."""
+    """Consecutive sales and box audit entries (seq order), written together."""
 
     sales: list[PreparedSale] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
-    events: list[EventEnvelope] = field(default_factory=list)
+    events: list[IncomingEvent] = field(default_factory=list)
 
 
-def _prepare_one(box: Box, ev: EventEnvelope, arrival: Arrival, run: Run) -> ValidationError | None:
-    """Add a sale or audit event to the run; return the error of a bad payload instead."""
-    try:
-        if ev.type == EventType.SALE_COMPLETED:
-            run.sales.append(_prepare_sale(box, ev, SaleIn.model_validate(ev.payload), arrival))
+@dataclass
+class Applier:
+    """Applies a batch's fresh events; collects what was accepted and what was refused."""
+
+    box: Box
+    arrival: Arrival
+    rules: Rules
+    accepted: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)  # refused while applying (consumed)
+    run: Run = field(default_factory=Run)
+
+    def accept(self, ev: IncomingEvent) -> None:
+        """Count an applied event (logged under its own correlation id, NFR-006)."""
+        env = ev.envelope
+        assert env is not None
+        self.accepted.append(str(ev.event_id))
+        with correlation(env.correlation_id):
+            log_event(log, "event applied", type=env.type, seq=env.seq, box_id=self.box.box_id)
+
+    def refuse(self, ev: IncomingEvent, err: PosError) -> None:
+        """Refuse an event whose seq is already recorded as consumed."""
+        details = {k: v for k, v in err.details.items() if k in ("violations", "fields", "sale_id")}
+        self.refused.append(Refusal(ev, err.reason, err.message, True, details))
+
+    def add(self, ev: IncomingEvent) -> None:
+        """Apply (or queue into the run) one fresh event, refusing it if it breaks a rule."""
+        env = ev.envelope
+        assert env is not None
+        with correlation(env.correlation_id):
+            if env.type not in RUN_TYPES:
+                self.flush()  # a later refund/void/stock event sees the run's effects
+                self._one(ev)
+                return
+            try:
+                self._queue(ev, env)
+            except ValidationError as err:
+                self.refuse(ev, err)
+
+    def _queue(self, ev: IncomingEvent, env: Any) -> None:
+        if env.type == EventType.SALE_COMPLETED:
+            sale = self.rules.check_sale(env)
+            self.run.sales.append(sale_rows.prepare(self.box, env, sale, self.arrival))
         else:
-            entry = AuditIn.model_validate(ev.payload)
-            run.audits.append(
+            entry = self.rules.check_audit(env)
+            self.run.audits.append(
                 dict(
-                    tenant_id=box.tenant_id,
-                    branch_id=box.branch_id,
-                    box_id=box.box_id,
-                    event_id=str(ev.event_id),
+                    tenant_id=self.box.tenant_id,
+                    branch_id=self.box.branch_id,
+                    box_id=self.box.box_id,
+                    event_id=ev.event_id,
                     **entry.model_dump(),
                 )
             )
-    except PydanticValidationError as err:
-        return _bad_payload(ev, err)
-    except ValidationError as err:
-        return err
-    run.events.append(ev)
-    return None
+        self.run.events.append(ev)
+
+    def _one(self, ev: IncomingEvent) -> None:
+        env = ev.envelope
+        assert env is not None
+        try:
+            with db.atomic():  # savepoint: a refused event writes nothing but its seq
+                self._apply_document(env)
+        except ValidationError as err:
+            self.refuse(ev, err)
+            return
+        except IntegrityError as err:  # a refund/shift/z number the box used before
+            log_event(log, "document id conflict", logging.WARNING, error=str(err)[:300])
+            self.refuse(
+                ev,
+                ValidationError("document id or number already used", Reason.DOCUMENT_ID_CONFLICT),
+            )
+            return
+        self.accept(ev)
+
+    def _apply_document(self, env: Any) -> None:
+        box, rules = self.box, self.rules
+        if env.type == EventType.STOCK_MOVEMENT:
+            body = rules.check_movement(env)
+            box_events.record_box_movement(
+                box.tenant_id, box.branch_id, box.box_id, str(env.event_id), body
+            )
+        elif env.type == EventType.REFUND_COMPLETED:
+            till_documents.store_refund(box, env, rules.check_refund(env))
+        elif env.type == EventType.SALE_VOIDED:
+            till_documents.store_void(box, env, rules.check_void(env))
+        elif env.type == EventType.SHIFT_CLOSED:
+            till_documents.store_shift(box, env, rules.check_shift(env))
+
+    def flush(self) -> None:
+        """Write the pending run set-based, then accept each of its events (seq order)."""
+        run, self.run = self.run, Run()
+        if not run.events:
+            return
+        taken = {p.ev.event_id for p in sale_rows.write(self.box, run.sales)}
+        insert_rows(BoxAudit, run.audits)
+        for ev in run.events:
+            assert ev.envelope is not None
+            if ev.envelope.event_id in taken:  # its sale id belongs to another tenant
+                self.refuse(
+                    ev, ValidationError("sale id already used", Reason.DOCUMENT_ID_CONFLICT)
+                )
+            else:
+                self.accept(ev)
 
 
-def _flush(box: Box, run: Run, ack: dict[str, list[Any]]) -> None:
-    """Write the pending run set-based, then ack each of its events (in seq order)."""
-    if not run.events:
-        return
-    _apply_sales(box, run.sales)
-    insert_rows(BoxAudit, run.audits)
-    for ev in run.events:
-        with correlation(ev.correlation_id):
-            _accept(box, ev, ack)
-    run.sales, run.audits, run.events = [], [], []
+def _ingested_row(box: Box, ev: IncomingEvent, received_at: datetime) -> dict[str, Any]:
+    env = ev.envelope
+    assert env is not None
+    return {
+        "event_id": ev.event_id,
+        "tenant_id": box.tenant_id,
+        "branch_id": box.branch_id,
+        "box_id": box.box_id,
+        "seq": env.seq,
+        "type": env.type,
+        "occurred_at": env.occurred_at,
+        "received_at": received_at,
+        "correlation_id": env.correlation_id,
+        "payload": env.payload,
+        "outcome": "applied",
+        "reason": None,
+        "digest": ev.digest,
+    }
+
+
+def _hold(box: Box, rows: list[dict[str, Any]]) -> set[str]:
+    """Record events with their seqs; return the ids recorded. An id missing from the answer
+    is held by a row this tenant cannot see (another tenant's event id): a conflict."""
+    if not rows:
+        return set()
+    suffix = "ON CONFLICT DO NOTHING RETURNING event_id"
+    return {str(r[0]) for r in insert_rows(IngestedEvent, rows, suffix=suffix)}
+
+
+def _lost(events: list[IncomingEvent], held: set[str]) -> list[Refusal]:
+    return [
+        Refusal(ev, Reason.EVENT_ID_CONFLICT, "event id held elsewhere", False)
+        for ev in events
+        if ev.event_id not in held
+    ]
+
+
+@dataclass
+class Outcome:
+    """What one pass over the batch produced (the ack is built from it after the commit)."""
+
+    triaged: Triage
+    applier: Applier
+    lost: list[Refusal]
+    missing: list[int]
+
+
+def _apply_fresh(
+    applier: Applier, fresh: list[IncomingEvent], received_at: datetime, careful: bool
+) -> list[Refusal]:
+    """Record and apply the fresh events; careful: each alone in a savepoint, a failure
+    quarantines that event (its seq consumed) and the rest goes on."""
+    box = applier.box
+    if not careful:
+        held = _hold(box, [_ingested_row(box, ev, received_at) for ev in fresh])
+        for ev in fresh:
+            if ev.event_id in held:
+                applier.add(ev)
+        applier.flush()
+        return _lost(fresh, held)
+    lost: list[Refusal] = []
+    for ev in fresh:
+        try:
+            with db.atomic():
+                held = _hold(box, [_ingested_row(box, ev, received_at)])
+                if held:
+                    applier.add(ev)
+                    applier.flush()
+        except Exception as err:  # classified: transient re-raised, else refused
+            if is_transient(err):
+                raise
+            log_event(log, "event failed to apply", logging.ERROR, seq=ev.seq, error=repr(err))
+            failed = Refusal(ev, Reason.INGEST_FAILED, repr(err)[:500], True)
+            _hold(box, [refusals.consumed_row(box, failed, received_at)])
+            applier.refused.append(failed)
+            continue
+        lost += _lost([ev], held)
+    return lost
+
+
+def _pass(box: Box, head: BatchHead, events: list[IncomingEvent], careful: bool) -> Outcome:
+    received_at = utcnow()
+    # stock alerts raised by the batch's movements go out only after the commit
+    with alerts.deliver_after_commit(), tenant_tx(box.tenant_id):
+        box = _locked(box.box_id)
+        arrival = Arrival(received_at, health.clock_skew(box.box_id, head.sent_at, received_at))
+        sorted_ = triage(box, events)
+        consumed = [r for r in sorted_.refused if r.consumed]
+        _hold(box, [refusals.consumed_row(box, r, received_at) for r in consumed])
+        applier = Applier(box, arrival, Rules.load(box, sorted_.fresh))
+        lost = _apply_fresh(applier, sorted_.fresh, received_at, careful)
+        # customers, loyalty points, cashier performance (hub/sync/derived.py, one hook)
+        _apply_derived(applier, sorted_.fresh)
+        refusals.mark_quarantined([r for r in applier.refused if r.reason != Reason.INGEST_FAILED])
+        refusals.record(box, [*sorted_.refused, *lost, *applier.refused], received_at)
+        for hook in INSIDE_TRANSACTION_HOOKS:
+            hook()
+        lost_ids = {r.ev.event_id for r in lost}
+        held = [ev.seq or 0 for ev in sorted_.fresh if ev.event_id not in lost_ids]
+        missing = seqs.advance(box, max([0, *held, *(r.ev.seq or 0 for r in consumed)]))
+    return Outcome(sorted_, applier, lost, missing)
+
+
+def _apply_derived(applier: Applier, fresh: list[IncomingEvent]) -> None:
+    """Run the derived effects of the accepted events; an event they refuse (a
+    `customer.enrolled` with a taken id) is refused like any other: seq consumed, quarantined."""
+    accepted = set(applier.accepted)
+    by_id = {ev.event_id: ev for ev in fresh if ev.event_id in accepted}
+    envelopes = [ev.envelope for ev in by_id.values() if ev.envelope is not None]
+    for event_id, err in derived.apply_derived(applier.box, envelopes):
+        applier.accepted.remove(event_id)
+        applier.refuse(by_id[event_id], err)
+
+
+def _locked(box_id: str) -> Box:
+    """The box row, locked for the batch on PostgreSQL (one batch of a box at a time)."""
+    query = Box.select().where(Box.box_id == box_id)
+    box: Box = (query.for_update() if is_postgres() else query).get()
+    return box
+
+
+def _ack(head: BatchHead, box: Box, out: Outcome) -> BatchAck:
+    # an event sent twice in one batch is answered once, under its id
+    refused = [*out.triaged.refused, *out.lost, *out.applier.refused, *out.triaged.again]
+    return BatchAck(
+        batch_id=head.batch_id,
+        box_id=box.box_id,
+        acked_through=box.last_contiguous_seq,
+        missing_seqs=out.missing,
+        accepted=[uuid.UUID(e) for e in out.applier.accepted],
+        duplicates=[uuid.UUID(e) for e in out.triaged.duplicates],
+        rejected=[r.ack_entry() for r in refused],
+    )
+
+
+def apply_events(head: BatchHead, events: list[IncomingEvent], topic_box_id: str) -> BatchAck:
+    """Apply a decoded batch in one tenant transaction; return the ack to publish after the
+    commit (ValidationError: the whole message is refused; a transient error propagates)."""
+    box = enrolled_box(head, topic_box_id)
+    try:
+        out = _pass(box, head, events, careful=False)
+    except Exception as err:  # classified: transient re-raised, else per event
+        if is_transient(err):
+            raise
+        log_event(
+            log,
+            "batch failed as a whole, applying it event by event",
+            logging.WARNING,
+            box_id=box.box_id,
+            error=repr(err)[:500],
+        )
+        out = _pass(box, head, events, careful=True)
+    return _ack(head, out.applier.box, out)
 
 
 def apply_batch(batch: EventBatch, topic_box_id: str) -> BatchAck:
-    """Apply a batch in one tenant transaction; return the ack to publish after the commit."""
-    box = enrolled_box(batch, topic_box_id)
-    ack: dict[str, list[Any]] = {"accepted": [], "duplicates": [], "rejected": []}
-    received_at = utcnow()
-    events = sorted(batch.events, key=lambda e: e.seq)
-    # stock alerts raised by the batch's movements go out only after the commit
-    with alerts.deliver_after_commit(), tenant_tx(box.tenant_id):
-        box = Box.get(Box.box_id == box.box_id)
-        arrival = Arrival(received_at, health.clock_skew(box.box_id, batch.sent_at, received_at))
-        fresh = _insert_events(box, events, received_at)
-        run = Run()  # consecutive sales and audit entries, written together
-        for ev in events:
-            if str(ev.event_id) not in fresh:  # held already, or twice in this batch
-                ack["duplicates"].append(ev.event_id)
-                continue
-            fresh.discard(str(ev.event_id))
-            if ev.type in RUN_TYPES:
-                error = _prepare_one(box, ev, arrival, run)
-                if error is not None:  # its seq is held, nothing else is written
-                    with correlation(ev.correlation_id):
-                        _reject(ev, error, ack)
-                continue
-            _flush(box, run, ack)  # a later event (stock, a refund, a void) sees the run's effects
-            _apply_one(box, ev, arrival, ack)
-        _flush(box, run, ack)
-        # customers, loyalty points, cashier performance: hub/sync/derived.py (one hook)
-        derived.apply_derived(box, events, ack)
-        for hook in INSIDE_TRANSACTION_HOOKS:
-            hook()
-        missing = _advance(box)
-    return BatchAck(
-        batch_id=batch.batch_id,
-        box_id=box.box_id,
-        acked_through=box.last_contiguous_seq,
-        missing_seqs=missing,
-        accepted=ack["accepted"],
-        duplicates=ack["duplicates"],
-        rejected=ack["rejected"],
+    """Apply an already parsed EventBatch (tools and tests; the worker decodes raw bytes)."""
+    head = BatchHead.model_construct(
+        batch_id=batch.batch_id, box_id=batch.box_id, sent_at=batch.sent_at, events=[]
     )
+    events = [incoming_event(ev.model_dump(mode="json"), deep=False) for ev in batch.events]
+    return apply_events(head, events, topic_box_id)

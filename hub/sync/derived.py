@@ -5,15 +5,14 @@ events themselves are written (so a refund sees its stored sale, a sale its stor
 Order, per event in seq order: the customer area first (a `customer.enrolled` creates the
 customer a later sale of the same batch names; purchase-history links), then loyalty
 (points). Performance counters are tallied over the whole batch and written at the end.
-A `customer.enrolled` the customer area refuses (bad payload, an id already taken) moves from
-`accepted` to `rejected` in the ack, with its reason; its seq stays held, nothing is written.
+A `customer.enrolled` the customer area refuses (bad payload, an id already taken) is handed
+back to `apply`, which refuses it like any other event: reason in the ack's `rejected`, seq
+consumed, quarantined and raised for reconciliation; nothing of it is written.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from typing import Any
 
 from hub.core.db import db
 from hub.customers import box_events as customer_events
@@ -26,19 +25,6 @@ from posdomain.errors import ValidationError
 from posdomain.obs import correlation, log_event
 
 log = logging.getLogger(__name__)
-
-
-def _refuse(ev: EventEnvelope, err: ValidationError, ack: dict[str, list[Any]]) -> None:
-    ack["accepted"] = [e for e in ack["accepted"] if e != ev.event_id]
-    ack["rejected"].append(
-        {
-            "event_id": str(ev.event_id),
-            "seq": ev.seq,
-            "reason": str(err.reason),
-            "message": err.message,
-        }
-    )
-    log_event(log, "event rejected", logging.WARNING, seq=ev.seq, reason=str(err.reason))
 
 
 CUSTOMER_DOCUMENTS = frozenset(
@@ -54,14 +40,12 @@ def _concerns_customers(ev: EventEnvelope) -> bool:
     return ev.type in CUSTOMER_DOCUMENTS
 
 
-def apply_derived(box: Box, events: list[EventEnvelope], ack: dict[str, list[Any]]) -> None:
-    """Apply the customer, loyalty and performance effects of the batch's accepted events."""
-    accepted: set[uuid.UUID] = set(ack["accepted"])
+def apply_derived(box: Box, events: list[EventEnvelope]) -> list[tuple[str, ValidationError]]:
+    """Apply the customer, loyalty and performance effects of the batch's accepted events;
+    return the (event id, error) of each event the customer area refused."""
+    refused: list[tuple[str, ValidationError]] = []
     applied = []
     for ev in sorted(events, key=lambda e: e.seq):
-        if ev.event_id not in accepted:
-            continue
-        accepted.discard(ev.event_id)  # twice in one batch: applied once
         if not _concerns_customers(ev):
             applied.append(ev)
             continue
@@ -70,8 +54,10 @@ def apply_derived(box: Box, events: list[EventEnvelope], ack: dict[str, list[Any
                 with db.atomic():  # savepoint: a refused enrolment writes nothing
                     customer_events.apply_event(box, ev)
             except ValidationError as err:
-                _refuse(ev, err, ack)
+                log_event(log, "event refused", logging.WARNING, seq=ev.seq, reason=str(err.reason))
+                refused.append((str(ev.event_id), err))
                 continue
             loyalty_events.apply_event(box, ev)
         applied.append(ev)
     performance.apply_events(box, applied)
+    return refused

@@ -27,6 +27,7 @@ from hub.settings import settings
 from hub.sync.models import BoxHeartbeat, ReconciliationItem
 from posdomain import topics
 from posdomain.errors import Reason, ValidationError
+from posdomain.wire import MAX_COUNTER, WireTime
 
 SKEW_MAX_AGE = timedelta(hours=1)
 TELEMETRY = {
@@ -38,6 +39,9 @@ TELEMETRY = {
     "disk_total_bytes",
     "devices",
 }
+# an observation further off than this is a broken or forged clock, not a skew to correct by
+# (it would push corrected sale times out of the calendar)
+MAX_PLAUSIBLE_SKEW_S = 366 * 24 * 3600
 
 
 def late_window() -> timedelta:
@@ -53,14 +57,14 @@ class Heartbeat(BaseModel):
     v: Literal[1]
     box_id: str = Field(min_length=1, max_length=64)
     online: bool
-    queued: int | None = Field(default=None, ge=0)
-    ts: datetime | None = None
-    oldest_unsynced_at: datetime | None = None
+    queued: int | None = Field(default=None, ge=0, le=MAX_COUNTER)
+    ts: WireTime | None = None
+    oldest_unsynced_at: WireTime | None = None
     # FR-500 telemetry a box may add (docs/sync-protocol.md "Heartbeat"); all optional
     version: str | None = Field(default=None, max_length=40)
-    print_queue: int | None = Field(default=None, ge=0)
-    print_failed: int | None = Field(default=None, ge=0)
-    print_oldest_at: datetime | None = None
+    print_queue: int | None = Field(default=None, ge=0, le=MAX_COUNTER)
+    print_failed: int | None = Field(default=None, ge=0, le=MAX_COUNTER)
+    print_oldest_at: WireTime | None = None
     disk_free_bytes: int | None = Field(default=None, ge=0)
     disk_total_bytes: int | None = Field(default=None, ge=0)
     # today's box sends {"service": bool, "<device>": {"state", "detail"}, "print_queue": n}
@@ -138,13 +142,15 @@ def record_heartbeat(topic: str, raw: bytes, *, retained: bool) -> Heartbeat | N
 
 
 def clock_skew(box_id: str, batch_sent_at: datetime, received_at: datetime) -> float:
-    """Best estimate (seconds) of hub clock minus box clock (caller's tenant transaction)."""
+    """Best estimate (seconds) of hub clock minus box clock (caller's tenant transaction);
+    implausible observations (more than a year off) are ignored, none left means 0."""
     observed = [(received_at - batch_sent_at).total_seconds()]
     beat = BoxHeartbeat.get_or_none(BoxHeartbeat.box_id == box_id)
     measured = None if beat is None else beat.skew_measured_at
     if beat is not None and measured is not None and received_at - measured <= SKEW_MAX_AGE:
         observed.append(float(beat.clock_skew_seconds or 0.0))
-    return min(observed)
+    plausible = [s for s in observed if abs(s) <= MAX_PLAUSIBLE_SKEW_S]
+    return min(plausible, default=0.0)
 
 
 def is_late(occurred_at: datetime, received_at: datetime, skew_seconds: float) -> bool:

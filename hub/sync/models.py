@@ -17,7 +17,8 @@ from hub.core.models import BaseModel, JsonField, UtcField, utcnow
 
 
 class IngestedEvent(BaseModel):
-    """Every applied box event (dedup on event_id)."""
+    """Every box event that holds its seq: applied, or refused on its own fresh seq
+    (`outcome` quarantined, `reason`); `digest` tells a redelivery from a forged reuse."""
 
     event_id = TextField(primary_key=True)
     tenant_id = TextField()
@@ -29,13 +30,16 @@ class IngestedEvent(BaseModel):
     received_at = UtcField(default=utcnow)
     correlation_id = TextField()
     payload = JsonField()
+    outcome = TextField(default="applied")
+    reason = TextField(null=True)
+    digest = TextField(null=True)
 
     class Meta:
         table_name = "ingested_events"
 
 
 class Quarantine(BaseModel):
-    """A refused MQTT message with its reason code."""
+    """A refused MQTT message, or one refused event of a batch, with its reason code."""
 
     id = AutoField()
     topic = TextField()
@@ -44,13 +48,17 @@ class Quarantine(BaseModel):
     reason = TextField()
     error = TextField()
     received_at = UtcField(default=utcnow)
+    event_id = TextField(null=True)
+    seq = BigIntegerField(null=True)
+    event_type = TextField(null=True)
+    digest = TextField(null=True)
 
     class Meta:
         table_name = "quarantine"
 
 
 class ReconciliationItem(BaseModel):
-    """A conflict found while applying a box sale; the sale itself is always kept (FR-303)."""
+    """A conflict found while applying a box event, or an event the hub refused (FR-303)."""
 
     id = TextField(primary_key=True)
     tenant_id = TextField()
@@ -59,6 +67,7 @@ class ReconciliationItem(BaseModel):
     event_id = TextField()
     sale_id = TextField(null=True)
     kind = TextField()
+    severity = TextField(default="WARN")
     details = JsonField()
     state = TextField(default="open")
     created_at = UtcField(default=utcnow)

@@ -1,9 +1,9 @@
-"""Reconciliation queue (FR-303): conflicts found while applying a box sale, never rejections.
+"""Reconciliation queue (FR-303): what a manager must look at after ingest.
 
 A box sells offline on the master data it holds, so by the time a sale reaches the hub the
-hub may disagree. The sale is always stored; each disagreement becomes one
-`reconciliation_items` row, written in the batch's transaction (unique per event and kind, so
-a redelivered event never doubles it):
+hub may disagree. Such a sale is always stored; each disagreement becomes one
+`reconciliation_items` row (severity WARN), written in the batch's transaction (unique per
+event and kind, so a redelivered event never doubles it):
 
 * `STOCK_BELOW_ZERO` — on hand at the branch is below zero after the sale's movements.
 * `CASHIER_UNKNOWN` — the hub has no user with the sale's `cashier_id` in this tenant.
@@ -16,6 +16,11 @@ a redelivered event never doubles it):
 * `POLICY_EXPIRED` — the policy version exists but the sale time lies outside its
   half-open window `[effective_from, effective_to)`.
 
+An event the hub refused at ingest (hub.sync.refusals) is raised here too, with the
+quarantine's reason in `details`: `SEQ_CONFLICT`, `EVENT_ID_CONFLICT` and `SEQ_OUT_OF_RANGE`
+(CRITICAL: a sale may be forged or at stake) and `EVENT_QUARANTINED` (a document that broke
+a domain rule or could not be applied: CRITICAL for money and audit documents, else WARN).
+
 A manager resolves an item with a note; the resolution is audited on the tenant chain.
 """
 
@@ -25,6 +30,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from peewee import Case
 
 from hub.catalog.store import current_version
 from hub.core.bulk import insert_rows
@@ -48,8 +55,13 @@ KINDS = (
     "POLICY_VERSION_UNKNOWN",
     "POLICY_EXPIRED",
     *loyalty_conflicts.KINDS,  # raised by hub.loyalty at ingest (see that module)
+    "SEQ_CONFLICT",
+    "EVENT_ID_CONFLICT",
+    "SEQ_OUT_OF_RANGE",
+    "EVENT_QUARANTINED",
 )
 STATES = ("open", "resolved")
+SEVERITIES = ("INFO", "WARN", "CRITICAL")
 MAX_NOTE = 500
 
 
@@ -170,6 +182,7 @@ def _item_row(
         "event_id": facts.event_id,
         "sale_id": facts.sale_id,
         "kind": kind,
+        "severity": "WARN",
         "details": details,
         "state": "open",
         "created_at": now,
@@ -185,6 +198,7 @@ def item_dict(item: ReconciliationItem) -> dict[str, Any]:
         "event_id": item.event_id,
         "sale_id": item.sale_id,
         "kind": item.kind,
+        "severity": item.severity,
         "details": item.details,
         "state": item.state,
         "created_at": item.created_at.isoformat(),
@@ -194,11 +208,13 @@ def item_dict(item: ReconciliationItem) -> dict[str, Any]:
     }
 
 
-def _check_filter(kind: str | None, state: str | None) -> None:
+def _check_filter(kind: str | None, state: str | None, severity: str | None) -> None:
     if kind and kind not in KINDS:
         raise ValidationError(f"unknown kind {kind}", Reason.VALIDATION_FAILED, {"kinds": KINDS})
     if state and state not in STATES:
         raise ValidationError(f"unknown state {state}", Reason.VALIDATION_FAILED)
+    if severity and severity not in SEVERITIES:
+        raise ValidationError(f"unknown severity {severity}", Reason.VALIDATION_FAILED)
 
 
 def list_items(
@@ -208,10 +224,11 @@ def list_items(
     *,
     kind: str | None = None,
     state: str | None = None,
+    severity: str | None = None,
     page_size: int = PAGE_SIZE,
 ) -> dict[str, Any]:
-    """One page of the tenant's items (newest first), filtered by kind/state/branches."""
-    _check_filter(kind, state)
+    """One page of the tenant's items (newest first), filtered by kind/state/severity/branch."""
+    _check_filter(kind, state, severity)
     page = max(page, 1)
     with tenant_tx(tenant_id):
         query = ReconciliationItem.select().where(ReconciliationItem.tenant_id == tenant_id)
@@ -221,10 +238,13 @@ def list_items(
             query = query.where(ReconciliationItem.kind == kind)
         if state:
             query = query.where(ReconciliationItem.state == state)
+        if severity:
+            query = query.where(ReconciliationItem.severity == severity)
         total = query.count()
-        rows = query.order_by(ReconciliationItem.created_at.desc(), ReconciliationItem.id).paginate(
-            page, page_size
-        )
+        critical_first = Case(None, [(ReconciliationItem.severity == "CRITICAL", 0)], 1)
+        rows = query.order_by(
+            critical_first, ReconciliationItem.created_at.desc(), ReconciliationItem.id
+        ).paginate(page, page_size)
         items = [item_dict(r) for r in rows]
     return paged(items, page, total, page_size)
 

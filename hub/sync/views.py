@@ -40,7 +40,7 @@ def _scope(action: Action) -> tuple[str, list[str] | None]:
 
 
 def _filters() -> dict[str, str | None]:
-    return {"kind": request.args.get("kind") or None, "state": request.args.get("state") or None}
+    return {k: request.args.get(k) or None for k in ("kind", "state", "severity")}
 
 
 @bp.get("/api/v1/reconciliation")
@@ -49,7 +49,9 @@ def list_items() -> ResponseReturnValue:
     """Paged reconciliation items, filtered by kind, state and branch."""
     tenant, branches = _scope(Action.SALES_READ)
     f = _filters()
-    return reconciliation.list_items(tenant, branches, page_arg(), kind=f["kind"], state=f["state"])
+    return reconciliation.list_items(
+        tenant, branches, page_arg(), kind=f["kind"], state=f["state"], severity=f["severity"]
+    )
 
 
 @bp.post("/api/v1/reconciliation/<item_id>/resolve")
@@ -76,7 +78,12 @@ def reconciliation_page() -> ResponseReturnValue:
     tenant, branches = _scope(Action.SALES_READ)
     filters = _filters()
     data = reconciliation.list_items(
-        tenant, branches, page_arg(), kind=filters["kind"], state=filters["state"]
+        tenant,
+        branches,
+        page_arg(),
+        kind=filters["kind"],
+        state=filters["state"],
+        severity=filters["severity"],
     )
     principal = current_principal()
     assert principal is not None
@@ -86,8 +93,10 @@ def reconciliation_page() -> ResponseReturnValue:
         kinds=reconciliation.KINDS,
         branches=sales.branch_choices(principal, tenant),
         branch_id=request.args.get("branch_id", ""),
+        severities=reconciliation.SEVERITIES,
         kind=filters["kind"] or "",
         state=filters["state"] or "",
+        severity=filters["severity"] or "",
     )
 
 

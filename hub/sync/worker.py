@@ -10,16 +10,16 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from peewee import InterfaceError, OperationalError
 
-from hub.core.db import db
+from hub.core.db import db, is_transient
 from hub.core.models import utcnow
 from hub.core.mqtt import MqttLogin, apply_credentials
 from hub.ops.instruments import INGEST_BATCH_SECONDS, INGEST_BATCHES, INGEST_LAG_SECONDS
-from hub.sync.apply import apply_batch
+from hub.sync.apply import apply_events
 from hub.sync.box_requests import handle_request
 from hub.sync.health import record_heartbeat
 from hub.sync.quarantine import quarantine
 from posdomain import topics
-from posdomain.envelope import EventBatch, decode, encode
+from posdomain.envelope import decode_batch, encode
 from posdomain.errors import PosError, Reason
 from posdomain.obs import correlation, log_event
 
@@ -28,19 +28,27 @@ CLIENT_ID = "cfpos-hub-ingest"
 
 
 def handle_message(topic: str, raw: bytes) -> bytes | None:
-    """Decode and apply one message; return the ack bytes to publish, or None (quarantined)."""
+    """Decode and apply one message; return the ack bytes to publish, or None when the whole
+    message was quarantined. A transient database error propagates (no ack: the box resends).
+
+    Every other failure is classified: refused events are quarantined one by one inside
+    `apply_events` (the ack lists them); a message that cannot be attributed to a batch of
+    an enrolled box is quarantined whole with its reason; an unforeseen failure outside any
+    event is quarantined whole as INTERNAL (logged as such), never left unexplained.
+    """
     box_id = topics.box_id_from_topic(topic)
     started = time.perf_counter()
     try:
-        batch = decode(raw, EventBatch)
+        head, events = decode_batch(raw)
         if box_id is None:
             raise PosError("not a box topic")
-        cid = batch.events[0].correlation_id
-        with correlation(cid):
-            ack = apply_batch(batch, box_id)
+        first = events[0].envelope
+        with correlation(first.correlation_id if first else None):
+            ack = apply_events(head, events, box_id)
             INGEST_BATCH_SECONDS.observe(time.perf_counter() - started)
-            oldest = min(e.occurred_at for e in batch.events)
-            INGEST_LAG_SECONDS.observe(max(0.0, (utcnow() - oldest).total_seconds()))
+            times = [e.envelope.occurred_at for e in events if e.envelope is not None]
+            if times:
+                INGEST_LAG_SECONDS.observe(max(0.0, (utcnow() - min(times)).total_seconds()))
             INGEST_BATCHES.labels("applied").inc()
             log_event(
                 log,
@@ -49,6 +57,7 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
                 acked_through=ack.acked_through,
                 accepted=len(ack.accepted),
                 duplicates=len(ack.duplicates),
+                rejected=len(ack.rejected),
                 missing=len(ack.missing_seqs),
             )
         return encode(ack)
@@ -56,6 +65,20 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
         quarantine(topic, raw, err, box_id)
         INGEST_BATCHES.labels("quarantined").inc()
         return None
+    except Exception as err:
+        if is_transient(err):
+            raise
+        log_event(log, "ingest failure classified INTERNAL", logging.ERROR, error=repr(err)[:500])
+        _reset()
+        quarantine(topic, raw, PosError(repr(err)[:500], Reason.INTERNAL), box_id)
+        INGEST_BATCHES.labels("quarantined").inc()
+        return None
+
+
+def _reset() -> None:
+    """Drop the connection of a failed transaction before quarantining."""
+    if not db.is_closed():
+        db.close()
 
 
 def handle_status(topic: str, raw: bytes, *, retained: bool) -> None:
@@ -119,6 +142,7 @@ class IngestWorker:
             self._reset_db()
             return
         except Exception as err:  # noqa: BLE001 - one bad message must never kill the worker
+            # only reachable if quarantining itself failed: retried on the box's resend
             log_event(
                 log,
                 "unexpected ingest error, batch not acked",

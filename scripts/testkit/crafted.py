@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import queue
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
@@ -16,6 +18,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from posdomain import topics
 from posdomain.envelope import BatchAck, EventBatch, encode
+from posdomain.money import round_money
+from posdomain.tax import TaxClass, TaxConfig, TaxLine, TaxResult, compute_tax
 
 if TYPE_CHECKING:
     from scripts.sync_harness import FaultStack
@@ -23,8 +27,99 @@ if TYPE_CHECKING:
 T, B, B2 = "t-greenbasket", "b-downtown", "b-riverside"
 
 
-def sale_payload(receipt_no: int, total: str = "2.98") -> dict[str, Any]:
-    """A sale.completed payload per CONTRACT.md."""
+@dataclass(frozen=True)
+class Item:
+    """One crafted sale line: what was sold, how much, at which list price, and its tax."""
+
+    product_id: str = "p-001"
+    sku: str = "GB-0001"
+    name: str = "Bananas"
+    qty: str = "2"
+    unit: str = "weight"
+    unit_price: str = "1.49"
+    tax_class: str = "REDUCED"
+    rate: str = "0.05"
+    inclusive: bool = True
+    discount: str = "0.00"  # one promotion's amount on the line (0 = none)
+
+
+BANANAS = Item()
+
+
+def _priced(items: list[Item]) -> tuple[list[dict[str, Any]], TaxResult]:
+    """Wire lines and the tax result, computed by the same engines the box uses."""
+    classes = {i.tax_class: TaxClass(i.tax_class, Decimal(i.rate), i.inclusive) for i in items}
+    amounts = []
+    for item in items:
+        extended = round_money(Decimal(item.qty) * Decimal(item.unit_price))
+        amounts.append((extended, extended - Decimal(item.discount)))
+    taxed = compute_tax(
+        [
+            TaxLine(str(n), i.tax_class, amount, Decimal(i.qty))
+            for n, (i, (_e, amount)) in enumerate(zip(items, amounts, strict=True), start=1)
+        ],
+        TaxConfig(classes, level="line"),
+    )
+    lines = []
+    for n, (item, (extended, _a), tax) in enumerate(
+        zip(items, amounts, taxed.lines, strict=True), start=1
+    ):
+        discounts = []
+        if Decimal(item.discount):
+            discounts = [
+                {
+                    "policy_id": "promo-crafted",
+                    "policy_version": 1,
+                    "kind": "amount",
+                    "amount": item.discount,
+                }
+            ]
+        lines.append(
+            {
+                "line_no": n,
+                "product_id": item.product_id,
+                "sku": item.sku,
+                "name": item.name,
+                "barcode": "2000001000014",
+                "qty": item.qty,
+                "unit": item.unit,
+                "weight": item.qty if item.unit == "weight" else None,
+                "unit_price": item.unit_price,
+                "extended": str(extended),
+                "discounts": discounts,
+                "line_total": str(tax.gross),
+                "tax_class": tax.tax_class,
+                "tax_rate": str(tax.rate),
+                "tax": str(tax.tax),
+                "deposit_for_line": None,
+                "price_override": None,
+            }
+        )
+    return lines, taxed
+
+
+def sale_payload(
+    receipt_no: int,
+    total: str = "2.98",
+    *,
+    items: list[Item] | None = None,
+    tendered: str | None = None,
+    card: bool = False,
+) -> dict[str, Any]:
+    """A sale.completed payload per CONTRACT.md that adds up like a real box's: lines x
+    prices - discounts, tax per class, total, tenders - change = payable. `total` other than
+    the default sells one unit at that price."""
+    if items is None:
+        items = [BANANAS] if total == "2.98" else [Item(qty="1", unit="each", unit_price=total)]
+    lines, taxed = _priced(items)
+    payable = taxed.total
+    if card:
+        tenders = [{"kind": "card", "amount": str(payable), "reference": "AUTH-123456"}]
+        change = Decimal("0.00")
+    else:
+        cash = Decimal(tendered) if tendered is not None else max(Decimal("5.00"), payable)
+        tenders = [{"kind": "cash", "amount": str(cash)}]
+        change = cash - payable
     return {
         "sale_id": str(uuid.uuid4()),
         "receipt_no": receipt_no,
@@ -33,27 +128,28 @@ def sale_payload(receipt_no: int, total: str = "2.98") -> dict[str, Any]:
         "cashier_name": "Carl Cashier",
         "currency": "EUR",
         "exponent": 2,
-        "lines": [
+        "price_list": "retail",
+        "lines": lines,
+        "subtotal": str(sum((Decimal(ln["extended"]) for ln in lines), Decimal("0.00"))),
+        "discount_total": str(sum((Decimal(i.discount) for i in items), Decimal("0.00"))),
+        "tax_total": str(taxed.tax_total),
+        "total": str(taxed.total),
+        "cash_rounding": "0.00",
+        "payable": str(payable),
+        "tax_breakdown": [
             {
-                "line_no": 1,
-                "product_id": "p-001",
-                "sku": "GB-0001",
-                "name": "Bananas",
-                "barcode": "2000001000014",
-                "qty": "2",
-                "unit_price": "1.49",
-                "line_total": total,
-                "tax_class": "REDUCED",
-                "tax_rate": "0.05",
-                "tax": "0.14",
+                "tax_class": r.tax_class,
+                "rate": str(r.rate),
+                "inclusive": r.inclusive,
+                "net": str(r.net),
+                "tax": str(r.tax),
+                "gross": str(r.gross),
             }
+            for r in taxed.breakdown
         ],
-        "subtotal": total,
-        "tax_total": "0.14",
-        "total": total,
-        "tax_breakdown": [],
-        "tenders": [{"kind": "cash", "amount": "5.00"}],
-        "change": "2.02",
+        "tenders": tenders,
+        "change": str(change),
+        "versions": {"catalog": 0, "tax": 0, "policy": 0},
         "completed_at": datetime.now(UTC).isoformat(),
     }
 
@@ -133,23 +229,29 @@ def batch_of(
     )
 
 
+def enrol_box_row(admin_dsn: str, tenant_id: str, branch_id: str) -> str:
+    """Enrol a new active box straight in the hub database (as its owner); return its id."""
+    box_id = f"box-crafted-{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO boxes (box_id, tenant_id, branch_id, name, status, "
+            "last_contiguous_seq, max_seq_seen, created_at) "
+            "VALUES (%s, %s, %s, %s, 'active', 0, 0, now())",
+            (box_id, tenant_id, branch_id, box_id),
+        )
+    conn.close()
+    return box_id
+
+
 class CraftedBox:
     """A second enrolled box whose batches the test publishes itself, as a box would."""
 
     def __init__(self, fs: FaultStack) -> None:
         self.fs = fs
-        self.box_id = f"box-crafted-{uuid.uuid4().hex[:8]}"
         self.tenant, self.branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
-        conn = psycopg2.connect(fs.admin_dsn)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(
-                "INSERT INTO boxes (box_id, tenant_id, branch_id, name, status, "
-                "last_contiguous_seq, max_seq_seen, created_at) "
-                "VALUES (%s, %s, %s, %s, 'active', 0, 0, now())",
-                (self.box_id, self.tenant, self.branch, self.box_id),
-            )
-        conn.close()
+        self.box_id = enrol_box_row(fs.admin_dsn, self.tenant, self.branch)
         self.acks: queue.Queue[BatchAck] = queue.Queue()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"cfpos-box-{self.box_id}")
         self.client.on_message = lambda _c, _u, m: self.acks.put(

@@ -14,7 +14,7 @@ import pytest
 
 from scripts.demo import Stack
 from scripts.demo_smoke import BoxClient, login_of
-from tests.e2e.conftest import cashier
+from tests.e2e.conftest import cashier, hub_as
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 
@@ -73,6 +73,21 @@ def test_z_report_equals_hub_totals_after_refund_override_and_outage(stack) -> N
 
     running.kill("box-sync")  # the store's internet link goes down
     offline = [box.sell(box.first_barcodes(3), "50.00") for _ in range(4)]
+    voided = box.sell(box.first_barcodes(2), "50.00")  # rung by mistake, post-voided offline
+    void_token = box.call(
+        "POST",
+        "/overrides",
+        json={
+            "action": "post_void",
+            "reason_code": "CASHIER_ERROR",
+            "pin": login_of(seed, "BRANCH_MANAGER")["pin"],
+        },
+    )["token"]
+    box.call(
+        "POST",
+        f"/sales/{voided['sale_id']}/void",
+        json={"override_token": void_token, "reason_code": "CASHIER_ERROR"},
+    )
     assert box.call("GET", "/status")["queued"] > 0
     running.restart("box-sync")
     wait_drained(box)
@@ -111,3 +126,18 @@ def test_z_report_equals_hub_totals_after_refund_override_and_outage(stack) -> N
     assert [Decimal(r[0]) / 100 for r in hub_z] == [Decimal(z["net_total"])]
     assert Decimal(z["net_total"]) == z_sales - Decimal(z["refunds"]["total"])
     assert Decimal(z["tenders"][0]["difference"]) == 0
+    assert z["voids"]["count"] == 1
+
+    # finding 5: the hub marks the post-void and counts it out, and subtracts the refund,
+    # exactly as the Z report does (report catalog: total = net + tax = Z net total)
+    owner = hub_as(running, seed, "TENANT_OWNER")
+    seen = {
+        sid: owner.http.get(f"{owner.base}/sales/{sid}", timeout=10).json()
+        for sid in [*ids, voided["sale_id"]]
+    }
+    assert seen[voided["sale_id"]]["voided"] is True
+    kept = [s for s in seen.values() if not s["voided"]]
+    assert len(kept) == z["sales"]["count"]
+    hub_net_total = sum(Decimal(s["total"]) - Decimal(s["refunded"]) for s in kept)
+    assert hub_net_total == Decimal(z["net_total"])
+    assert [r["total"] for r in seen[first["sale_id"]]["refunds"]] == [refund["total"]]

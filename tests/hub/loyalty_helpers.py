@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hub.core.db import tenant_tx
@@ -16,7 +17,7 @@ from hub.loyalty.models import LedgerRow
 from hub.sync.apply import apply_batch
 from hub.sync.models import ReconciliationItem
 from posdomain.envelope import BatchAck
-from scripts.testkit.crafted import T, batch_of, sale_event
+from scripts.testkit.crafted import Item, T, batch_of, sale_event, sale_payload
 
 RULES = {
     "earn": {
@@ -88,12 +89,22 @@ def customer_sale(
     product_id: str = "p-001",
     when: datetime | None = None,
 ) -> dict[str, Any]:
-    """A sale.completed envelope with a customer (and loyalty facts if given)."""
+    """A sale.completed envelope with a customer (and loyalty facts if given) whose figures add
+    up like a real box's (the hub refuses any that do not): `qty` of one product for `total`,
+    tax inclusive; tax "0.00" sells it at a zero rate."""
     ev = sale_event(box_id, seq, product_id=product_id, occurred_at=when or datetime.now(UTC))
-    p = ev["payload"]
+    default = (total, tax, qty) == ("2.98", "0.14", "2")
+    item = Item(
+        product_id=product_id,
+        qty=qty,
+        unit="weight" if product_id == "p-001" else "each",
+        unit_price=str(Decimal(total) / Decimal(qty)),
+        rate="0.05" if default or Decimal(tax) else "0.00",
+    )
+    p = sale_payload(seq, items=[item]) | {"completed_at": ev["payload"]["completed_at"]}
+    assert (p["total"], p["tax_total"]) == (total, tax), "customer_sale: figures do not add up"
+    ev["payload"] = p
     p["customer"] = {"customer_id": customer_id, "customer_name": "Test C."}
-    p["lines"][0].update(qty=qty, line_total=total, tax=tax)
-    p.update(subtotal=total, total=total, tax_total=tax)
     if loyalty is not None:
         p["loyalty"] = {"customer_id": customer_id, **loyalty}
     return ev
@@ -102,8 +113,10 @@ def customer_sale(
 def refund_event(
     box_id: str, seq: int, sale: dict[str, Any], qty: str, total: str, **loyalty: Any
 ) -> dict[str, Any]:
-    """A refund.completed envelope returning `qty` of line 1 of `sale`."""
+    """A refund.completed envelope returning `qty` of line 1 of `sale` (its tax class and rate;
+    the loyalty tests sell at a zero rate, so the refund's tax is zero too)."""
     sp = sale["payload"]
+    sold = sp["lines"][0]
     now = datetime.now(UTC).isoformat()
     payload: dict[str, Any] = {
         "refund_id": str(uuid.uuid4()),
@@ -127,12 +140,12 @@ def refund_event(
                 "name": "Bananas",
                 "qty": qty,
                 "line_total": f"-{total}",
-                "tax_class": "REDUCED",
-                "tax_rate": "0.05",
-                "tax": "-0.00",
+                "tax_class": sold["tax_class"],
+                "tax_rate": sold["tax_rate"],
+                "tax": str(_returned_tax(sold, qty)),
             }
         ],
-        "tax_total": "-0.00",
+        "tax_total": str(_returned_tax(sold, qty)),
         "total": f"-{total}",
         "cash_rounding": "0.00",
         "payable": f"-{total}",
@@ -143,6 +156,12 @@ def refund_event(
     if loyalty:
         payload["loyalty"] = loyalty
     return _envelope(box_id, seq, "refund.completed", payload)
+
+
+def _returned_tax(sold: dict[str, Any], qty: str) -> Decimal:
+    """The tax of returning `qty` of a sold line, proportional to the quantity (negative)."""
+    share = Decimal(sold["tax"]) * Decimal(qty) / Decimal(sold["qty"])
+    return -share.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def void_event(box_id: str, seq: int, sale: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/flags", Action.CONFIG_READ, None),
     ("PUT", "/api/v1/flags/loyalty_rules", Action.FLAG_FLIP, {"enabled": False, "reason": "t"}),
     ("GET", "/api/v1/sales", Action.SALES_READ, None),
+    ("GET", "/api/v1/refunds", Action.SALES_READ, None),
     ("GET", "/api/v1/audit", Action.AUDIT_READ, None),
     ("GET", "/api/v1/audit/integrity", Action.AUDIT_READ, None),
     ("GET", "/api/v1/boxes", Action.DEVICE_HEALTH, None),
@@ -122,9 +123,12 @@ def test_other_tenant_resources_by_id_are_404_or_403(client, app):
 @pytest.mark.req("FR-101")
 def test_branch_manager_only_sees_own_branch(client):
     login(client, "manager")
-    resp = client.get("/api/v1/sales?branch_id=b-riverside")
-    assert resp.status_code == 403
-    assert resp.get_json()["error"]["reason"] == "FORBIDDEN_BRANCH"
+    for path in ("/api/v1/sales", "/api/v1/refunds"):
+        resp = client.get(f"{path}?branch_id=b-riverside")
+        assert resp.status_code == 403
+        assert resp.get_json()["error"]["reason"] == "FORBIDDEN_BRANCH"
+    refunds = client.get("/api/v1/refunds").get_json()["items"]
+    assert all(r["branch_id"] == "b-downtown" for r in refunds)
     items = client.get("/api/v1/sales").get_json()["items"]
     assert all(s["branch_id"] == "b-downtown" for s in items)
     resp = client.post(

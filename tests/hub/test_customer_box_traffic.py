@@ -190,7 +190,7 @@ def test_cashier_performance_rows_from_sales_refunds_voids_and_audit_entries(app
     assert row.business_day == "2026-03-29"
     assert (row.transactions, row.items, row.total_minor, row.net_minor) == (
         5,
-        10,
+        5,  # each sale is one weighed line (2 kg of bananas): one item
         5 * 298,
         5 * 284,
     )
@@ -203,7 +203,8 @@ def test_cashier_performance_rows_from_sales_refunds_voids_and_audit_entries(app
     assert (row.no_sale_opens, row.overrides, row.line_voids) == (1, 1, 1)
     assert row.drawer_opens == 5 + 1 + 1 + 1  # cash sales, cash refund, post-void, no-sale
     # timeline: 0 -> 2 -> 4 min (240 s, 4 timed items), idle 26 min, 30 -> 31 (60 s, 2 items)
-    assert (row.active_ms, row.timed_items) == (300_000, 6)
+    # 3 timed sales of one weighed line each
+    assert (row.active_ms, row.timed_items) == (300_000, 3)
 
 
 def test_active_time_excludes_idle_gaps_and_uses_start_times() -> None:
@@ -244,7 +245,7 @@ def test_active_time_is_exact_whatever_order_the_sales_arrive_in(app, seed):
     expected = active_time(
         TimedSale(
             datetime.fromisoformat(e["payload"]["completed_at"]),
-            2,
+            1,  # each crafted sale is one weighed line: one item
             datetime.fromisoformat(e["payload"]["started_at"])
             if "started_at" in e["payload"]
             else None,

@@ -47,9 +47,14 @@ def test_gap_reports_missing_and_holds_contiguous_point(app):
 @pytest.mark.req("FR-100", "FR-303")
 def test_payload_cannot_choose_tenant_or_box(app):
     box = enrol_box(T, B)
-    with pytest.raises(ValidationError) as err:
-        apply_batch(make_batch(box, "t-harborfoods", "b-harbor-main", [1]), box)
-    assert err.value.reason is Reason.TENANT_MISMATCH
+    # an event of the box's own topic claiming another tenant: refused on its own, its seq
+    # consumed (the box's queue drains), nothing stored in either tenant
+    ack = apply_batch(make_batch(box, "t-harborfoods", "b-harbor-main", [1]), box)
+    assert (ack.accepted, ack.acked_through) == ([], 1)
+    assert ack.rejected[0]["reason"] == "TENANT_MISMATCH"
+    for tenant in (T, "t-harborfoods"):
+        with tenant_tx(tenant):
+            assert Sale.select().where(Sale.box_id == box).count() == 0
     with pytest.raises(ValidationError) as err:
         apply_batch(make_batch(box, T, B, [1]), "box-other")
     assert err.value.reason is Reason.BOX_MISMATCH

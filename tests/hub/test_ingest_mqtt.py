@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import queue
+import subprocess
+import time
 import uuid
 
 import paho.mqtt.client as mqtt
@@ -18,6 +20,7 @@ from posdomain.envelope import MAX_MESSAGE_BYTES, BatchAck, encode
 from scripts.testkit.crafted import make_batch
 from scripts.testkit.waiting import poll_until
 from tests.hub.conftest import enrol_box
+from tests.hub.ingest_helpers import raw_batch, sale
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 T, B = "t-greenbasket", "b-downtown"
@@ -74,4 +77,64 @@ def test_worker_quarantines_bad_messages_and_acks_good_batch(app, mqtt_addr):
     finally:
         pub.loop_stop()
         pub.disconnect()
+        worker.stop()
+
+
+def _mosquitto_pub(host: str, port: int, topic: str, raw: bytes) -> None:
+    """Publish as an outside tester would: the mosquitto_pub client, QoS 1, any bytes."""
+    subprocess.run(
+        ["mosquitto_pub", "-h", host, "-p", str(port), "-q", "1", "-t", topic, "-s"],
+        input=raw,
+        check=True,
+        timeout=20,
+    )
+
+
+@pytest.mark.req("FR-303", "NFR-003", "NFR-005")
+def test_crafted_mosquitto_pub_batches_are_acked_with_their_refusals(app, mqtt_addr):
+    """Findings 1 and 3 through the real worker and broker: a batch mixing a poison event, a
+    rule breaker and a valid sale is acked (refusals listed, the sale applied) instead of
+    being left unacked forever; a forged replay on a used seq is refused, never a duplicate;
+    a message nested 100 000 deep is quarantined whole; the worker goes on."""
+    host, port = mqtt_addr
+    box = enrol_box(T, B)
+    worker = IngestWorker(host, port, client_id=f"cfpos-hub-ingest-test-{uuid.uuid4().hex[:8]}")
+    acks: queue.Queue[bytes] = queue.Queue()
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}")
+    sub.on_message = lambda _c, _u, msg: acks.put(msg.payload)
+    worker.start()
+    try:
+        assert worker.ready.wait(10)
+        sub.connect(host, port)
+        sub.subscribe(topics.box_ack(box), qos=1)
+        sub.loop_start()
+        time.sleep(0.5)
+        first, broken, poison = sale(box, 1), sale(box, 2, total="-2.98"), sale(box, 3)
+        poison["payload"]["lines"].append(dict(poison["payload"]["lines"][0]))  # line no twice
+        _mosquitto_pub(host, port, topics.box_events(box), raw_batch(box, [first, broken, poison]))
+        ack = BatchAck.model_validate_json(acks.get(timeout=15))
+        assert [str(e) for e in ack.accepted] == [first["event_id"]]
+        assert {r["seq"]: r["reason"] for r in ack.rejected} == {
+            2: "TOTALS_MISMATCH",
+            3: "DUPLICATE_LINE_NO",
+        }
+        assert ack.acked_through == 3
+        forged = sale(box, 1)
+        _mosquitto_pub(host, port, topics.box_events(box), raw_batch(box, [forged]))
+        ack = BatchAck.model_validate_json(acks.get(timeout=15))
+        assert (ack.duplicates, ack.accepted) == ([], [])
+        assert [r["reason"] for r in ack.rejected] == ["SEQ_CONFLICT"]
+        deep = b'{"v": 1, "events": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        _mosquitto_pub(host, port, topics.box_events(box), deep)
+        good = sale(box, 4)
+        _mosquitto_pub(host, port, topics.box_events(box), raw_batch(box, [good]))
+        ack = BatchAck.model_validate_json(acks.get(timeout=15))
+        assert [str(e) for e in ack.accepted] == [good["event_id"]]
+        assert poll_until(lambda: "MALFORMED_MESSAGE" in _quarantined({box}))
+        assert sorted(_quarantined({box})) == sorted(
+            ["DUPLICATE_LINE_NO", "MALFORMED_MESSAGE", "SEQ_CONFLICT", "TOTALS_MISMATCH"]
+        )
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
         worker.stop()

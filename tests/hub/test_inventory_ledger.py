@@ -22,7 +22,7 @@ from hub.sync.apply import apply_batch
 from posdomain.envelope import EventBatch
 from posdomain.errors import Conflict, Reason, ValidationError
 from posdomain.permissions import Role
-from scripts.testkit.crafted import make_batch
+from scripts.testkit.crafted import Item, make_batch, sale_payload
 from tests.hub.conftest import enrol_box
 from tests.hub.inventory_helpers import TENANT, admin_scalar, key, movements, new_branches, who
 from tests.hub.inventory_helpers import on_hand as stock
@@ -154,18 +154,21 @@ def test_owner_is_refused_by_the_trigger(hub_urls, branch, clerk, sql):
 
 
 def sale_batch(box: str, branch: str, seq: int, product: str, qty: str) -> EventBatch:
-    """A one-line sale.completed batch for `product` and `qty`."""
+    """A one-line sale.completed batch for `product` and `qty` that adds up (a weighed line
+    when `qty` has decimals)."""
     batch = make_batch(box, TENANT, branch, [seq])
     data = batch.model_dump(mode="json")
-    data["events"][0]["payload"]["lines"][0].update(product_id=product, qty=qty)
+    unit = "each" if Decimal(qty) == Decimal(qty).to_integral_value() else "weight"
+    item = Item(product_id=product, qty=qty, unit=unit, unit_price="1.49")
+    data["events"][0]["payload"] = sale_payload(seq, items=[item], tendered="100.00")
     return EventBatch.model_validate(data)
 
 
 @pytest.mark.req("FR-201", "FR-303")
 def test_box_sales_become_movements_once(branch, clerk):
     box = enrol_box(TENANT, branch)
-    inventory.receive(clerk, branch, key(), [{"product_id": "p-003", "qty": "10"}])
-    batch = sale_batch(box, branch, 1, "p-003", "2.5")
+    inventory.receive(clerk, branch, key(), [{"product_id": "p-001", "qty": "10"}])
+    batch = sale_batch(box, branch, 1, "p-001", "2.5")  # weighed bananas
     apply_batch(batch, box)
     again = apply_batch(batch, box)
     assert again.duplicates
@@ -175,7 +178,7 @@ def test_box_sales_become_movements_once(branch, clerk):
         (-2500, str(batch.events[0].event_id))
     ]
     assert sales[0].ref == batch.events[0].payload["sale_id"]
-    assert stock(branch, "p-003") == "7.5"
+    assert stock(branch, "p-001") == "7.5"
 
 
 def _movement_event(box: str, branch: str, seq: int, payload: dict) -> EventBatch:

@@ -118,7 +118,9 @@ def test_unknown_catalog_and_unknown_or_expired_policy_versions_are_flagged(app)
     _policy(expired, ended=datetime.now(UTC) - timedelta(days=1))
 
     def disc(policy_id: str, version: int) -> list[dict[str, object]]:
-        return [{"policy_id": policy_id, "policy_version": version, "kind": "percent"}]
+        return [
+            {"policy_id": policy_id, "policy_version": version, "kind": "percent", "amount": "0.00"}
+        ]
 
     events = [
         sale_event(box, 1, product_id=pid, versions={"catalog": 10**9}),

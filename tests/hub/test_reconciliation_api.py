@@ -171,3 +171,24 @@ def test_forged_and_malformed_heartbeats_are_quarantined_retained_skew_ignored(a
     with tenant_tx(T):
         reasons = sorted(q.reason for q in Quarantine.select().where(Quarantine.box_id == box))
     assert reasons == ["BOX_MISMATCH", "MALFORMED_MESSAGE"]
+
+
+@pytest.mark.req("FR-303", "NFR-005")
+def test_refused_events_are_listed_critical_first_and_filter_by_severity(app, client):
+    box = _flagged_box(B)  # a WARN item (unknown cashier) on seq 1
+    forged = sale_event(box, 1)  # a fresh event id on the used seq: a CRITICAL conflict
+    ack = apply_batch(batch_of(box, [forged]), box)
+    assert [r["reason"] for r in ack.rejected] == ["SEQ_CONFLICT"]
+    login(client, "owner")
+    first = _items(client, state="open")["items"][0]
+    assert first["severity"] == "CRITICAL"
+    critical = _items(client, severity="CRITICAL", kind="SEQ_CONFLICT")["items"]
+    mine = [i for i in critical if i["box_id"] == box]
+    assert [(i["details"]["reason"], i["details"]["seq_consumed"]) for i in mine] == [
+        ("SEQ_CONFLICT", False)
+    ]
+    assert all(i["severity"] == "WARN" for i in _items(client, severity="WARN")["items"])
+    assert client.get("/api/v1/reconciliation?severity=LOUD").status_code == 400
+    page = client.get("/reconciliation?severity=CRITICAL").get_data(as_text=True)
+    assert "CRITICAL" in page
+    assert "SEQ_CONFLICT" in page

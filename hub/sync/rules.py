@@ -1,0 +1,183 @@
+"""The domain rules as ingest applies them to one batch (FR-303, NFR-005).
+
+`posdomain.sale_checks` holds the pure rules; this adds what only the hub knows, looked up
+once per batch (set-wise): the tenant's currency and exponent, the unit of every product the
+batch names, sale ids already stored in the tenant, the box's audit seqs already held. Each
+`check_*` returns the parsed payload or raises a ValidationError whose reason is the first
+broken rule (all of them in `details.violations`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from hub.catalog.models import Product
+from hub.governance import config
+from hub.governance.box_chains import AuditIn
+from hub.governance.models import BoxAudit
+from hub.identity.models import Box
+from hub.inventory.box_events import BoxMovementIn
+from hub.sales import till_documents
+from hub.sales.models import Sale
+from hub.sync.triage import window
+from posdomain.contract import field_details
+from posdomain.envelope import EventEnvelope, IncomingEvent
+from posdomain.errors import Reason, ValidationError
+from posdomain.money import parse_minor, to_minor
+from posdomain.payloads import RefundCompleted, SaleCompleted, SaleVoided, ShiftClosed
+from posdomain.refund_checks import check_refund
+from posdomain.refund_checks import check_void as void_rules
+from posdomain.sale_checks import Context, Violation, check_sale, check_times
+
+M = TypeVar("M", bound=BaseModel)
+MAX_IDS_PER_QUERY = 5000
+
+
+def parsed(model: type[M], ev: EventEnvelope) -> M:
+    """The payload as `model` (MALFORMED_MESSAGE with the field problems if it is not)."""
+    try:
+        return model.model_validate(ev.payload)
+    except PydanticValidationError as err:
+        raise ValidationError(
+            f"bad {ev.type} payload", Reason.MALFORMED_MESSAGE, field_details(err)
+        ) from err
+
+
+def refuse(violations: list[Violation], **details: Any) -> None:
+    """Raise the first violation as a ValidationError (no-op for an empty list)."""
+    if violations:
+        first = violations[0]
+        every = [v.as_dict() for v in violations]
+        raise ValidationError(first.message, first.reason, {"violations": every, **details})
+
+
+def _product_ids(events: list[IncomingEvent]) -> set[str]:
+    """Product ids named by the lines of the batch's events (raw, bounded by the schemas)."""
+    ids: set[str] = set()
+    for ev in events:
+        lines = ev.envelope.payload.get("lines") if ev.envelope else None
+        for line in lines if isinstance(lines, list) else []:
+            pid = line.get("product_id") if isinstance(line, dict) else None
+            if isinstance(pid, str) and len(pid) <= 64:
+                ids.add(pid)
+    return ids
+
+
+def _units(tenant_id: str, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    query = Product.select(Product.id, Product.unit).where(
+        Product.tenant_id == tenant_id, Product.id.in_(sorted(ids)[:MAX_IDS_PER_QUERY])
+    )
+    return {p.id: p.unit for p in query}
+
+
+def _payload_values(events: list[IncomingEvent], kind: str, key: str) -> list[str]:
+    out = []
+    for ev in events:
+        if ev.envelope is not None and ev.envelope.type == kind:
+            value = ev.envelope.payload.get(key)
+            if isinstance(value, str) and len(value) <= 64:
+                out.append(value)
+    return out
+
+
+@dataclass
+class Rules:
+    """One batch's rule context (caller's tenant transaction)."""
+
+    box: Box
+    ctx: Context
+    sale_ids: set[str] = field(default_factory=set)  # already stored in the tenant
+    audit_seqs: set[tuple[str, int]] = field(default_factory=set)  # held for this box
+
+    @classmethod
+    def load(cls, box: Box, events: list[IncomingEvent]) -> Rules:
+        """Look up, once, everything the batch's events are checked against."""
+        pricing = config.current(box.tenant_id, "pricing")
+        body = pricing.body if pricing else {}
+        earliest, latest = window()
+        ctx = Context(
+            body.get("currency"),
+            body.get("exponent"),
+            earliest,
+            latest,
+            _units(box.tenant_id, _product_ids(events)),
+        )
+        wanted = _payload_values(events, "sale.completed", "sale_id")[:MAX_IDS_PER_QUERY]
+        taken = Sale.select(Sale.id).where(Sale.tenant_id == box.tenant_id, Sale.id.in_(wanted))
+        seqs = [
+            ev.envelope.payload.get("seq")
+            for ev in events
+            if ev.envelope is not None and ev.envelope.type == "audit.entry"
+        ]
+        held = BoxAudit.select(BoxAudit.chain, BoxAudit.seq).where(
+            BoxAudit.box_id == box.box_id, BoxAudit.seq.in_([s for s in seqs if type(s) is int])
+        )
+        return cls(
+            box,
+            ctx,
+            {s.id for s in taken} if wanted else set(),
+            {(a.chain, int(a.seq)) for a in held} if seqs else set(),
+        )
+
+    def check_sale(self, ev: EventEnvelope) -> SaleCompleted:
+        """A sale that adds up and whose id is not used yet (in the tenant or the batch)."""
+        sale = parsed(SaleCompleted, ev)
+        refuse(check_sale(sale, self.ctx), sale_id=sale.sale_id)
+        if sale.sale_id in self.sale_ids:
+            raise ValidationError(
+                "sale id already used", Reason.DOCUMENT_ID_CONFLICT, {"sale_id": sale.sale_id}
+            )
+        self.sale_ids.add(sale.sale_id)
+        return sale
+
+    def check_audit(self, ev: EventEnvelope) -> AuditIn:
+        """An audit entry whose (chain, seq) the box has not sent before."""
+        entry = parsed(AuditIn, ev)
+        if (entry.chain, entry.seq) in self.audit_seqs:
+            raise ValidationError(
+                f"audit seq {entry.seq} of chain {entry.chain} is held", Reason.AUDIT_SEQ_CONFLICT
+            )
+        self.audit_seqs.add((entry.chain, entry.seq))
+        return entry
+
+    def check_refund(self, ev: EventEnvelope) -> RefundCompleted:
+        """A refund that adds up and, against a stored sale, never exceeds it."""
+        body = parsed(RefundCompleted, ev)
+        refuse(check_refund(body, self.ctx))
+        original = till_documents.sold(self.box.tenant_id, body.sale_id) if body.sale_id else None
+        if original is not None:
+            total = parse_minor(body.total, body.exponent, "total")
+            room = to_minor(original.total, body.exponent)
+            done = -till_documents.refunded_minor(self.box.tenant_id, str(body.sale_id))
+            if original.voided or done - total > room:
+                raise ValidationError(
+                    "the refunds exceed the sale",
+                    Reason.REFUND_EXCEEDS_SALE,
+                    {"sale_id": body.sale_id},
+                )
+        return body
+
+    def check_void(self, ev: EventEnvelope) -> SaleVoided:
+        """A post-void of a stored, not yet voided sale of this box (receipt and total)."""
+        body = parsed(SaleVoided, ev)
+        original = till_documents.sold(self.box.tenant_id, body.sale_id)
+        refuse(void_rules(body, original, self.box.box_id, self.ctx), sale_id=body.sale_id)
+        return body
+
+    def check_shift(self, ev: EventEnvelope) -> ShiftClosed:
+        """A Z report with sane times."""
+        body = parsed(ShiftClosed, ev)
+        refuse(check_times([body.opened_at, body.as_of], self.ctx))
+        return body
+
+    def check_movement(self, ev: EventEnvelope) -> BoxMovementIn:
+        """A box stock movement with a sane time (sign rules: hub.inventory.box_events)."""
+        body = parsed(BoxMovementIn, ev)
+        refuse(check_times([body.occurred_at], self.ctx))
+        return body

@@ -1,0 +1,174 @@
+"""Wire schemas of the box's business-event payloads (docs/CONTRACT.md), bounded at the edge.
+
+Box and hub read the same models: money and quantities stay decimal strings here (parsed
+exactly by `posdomain.money` / `posdomain.sale_checks`), every text, integer and list is
+bounded (`posdomain.wire`). Unknown fields are ignored, so adding an optional field stays a
+compatible change.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from posdomain.wire import MAX_LINES, MAX_SEQ, Code, Counter, Id, Name, Number, Seq, WireTime
+
+MAX_DISCOUNTS = 20
+MAX_TENDERS = 16
+MAX_TAX_ROWS = 32
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Discount(_Wire):
+    """One promotion's share of discount on a line."""
+
+    policy_id: Id
+    policy_version: Counter = 0
+    kind: Code = ""
+    amount: Number
+
+
+class PriceOverride(_Wire):
+    """A supervisor-approved manual unit price of a line."""
+
+    unit_price: Number
+    approver_id: Id
+    reason_code: Code
+
+
+class SaleLine(_Wire):
+    """A sale.completed line: qty x unit_price = extended; - discounts = the line amount."""
+
+    line_no: int = Field(ge=1, le=10 * MAX_LINES)
+    product_id: Id
+    sku: Code
+    name: Name
+    barcode: Code = ""
+    qty: Number
+    unit: Literal["each", "weight"] | None = None
+    unit_price: Number
+    extended: Number | None = None
+    discounts: list[Discount] = Field(default_factory=list, max_length=MAX_DISCOUNTS)
+    line_total: Number
+    tax_class: Code
+    tax_rate: Number
+    tax: Number
+    deposit_for_line: int | None = Field(default=None, ge=1, le=10 * MAX_LINES)
+    price_override: PriceOverride | None = None
+
+
+class Tender(_Wire):
+    """One payment: cash, or an external card terminal's reference (never a card number)."""
+
+    kind: Code
+    amount: Number
+    reference: Code | None = None
+
+
+class TaxRow(_Wire):
+    """One tax breakdown row: net + tax = gross."""
+
+    tax_class: Code
+    rate: Number
+    inclusive: bool | None = None
+    net: Number
+    tax: Number
+    gross: Number
+
+
+class Customer(_Wire):
+    """The customer attached to a sale."""
+
+    customer_id: Id
+    customer_name: Name = ""
+
+
+class SaleCompleted(_Wire):
+    """A sale.completed payload."""
+
+    sale_id: Id
+    receipt_no: int = Field(ge=1, le=MAX_SEQ)
+    cashier_id: Id
+    cashier_name: Name
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    exponent: int = Field(ge=0, le=3)
+    price_list: Literal["retail", "wholesale"] = "retail"
+    lines: list[SaleLine] = Field(min_length=1, max_length=MAX_LINES)
+    subtotal: Number
+    discount_total: Number | None = None
+    tax_total: Number
+    total: Number
+    cash_rounding: Number = "0"
+    payable: Number | None = None
+    tax_breakdown: list[TaxRow] = Field(default_factory=list, max_length=MAX_TAX_ROWS)
+    tenders: list[Tender] = Field(min_length=1, max_length=MAX_TENDERS)
+    change: Number = "0"
+    customer: Customer | None = None
+    completed_at: WireTime
+
+
+class RefundLine(_Wire):
+    """A refund.completed line: returned qty positive, money negative."""
+
+    line_no: int = Field(ge=1, le=10 * MAX_LINES)
+    sale_line_no: int | None = Field(default=None, ge=1, le=10 * MAX_LINES)
+    product_id: Id
+    sku: Code = ""
+    name: Name = ""
+    qty: Number
+    line_total: Number
+    tax_class: Code
+    tax_rate: Number
+    tax: Number
+
+
+class RefundCompleted(_Wire):
+    """A refund.completed payload (its own document; money negative)."""
+
+    refund_id: Id
+    receipt_no: int = Field(ge=1, le=MAX_SEQ)
+    sale_id: Id | None = None
+    original_receipt_no: int | None = Field(default=None, ge=1, le=MAX_SEQ)
+    with_receipt: bool
+    cashier_id: Id
+    approver_id: Id
+    reason_code: Code
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    exponent: int = Field(ge=0, le=3)
+    lines: list[RefundLine] = Field(min_length=1, max_length=MAX_LINES)
+    tax_total: Number
+    total: Number
+    cash_rounding: Number
+    payable: Number | None = None
+    tax_breakdown: list[TaxRow] = Field(default_factory=list, max_length=MAX_TAX_ROWS)
+    tenders: list[Tender] = Field(min_length=1, max_length=MAX_TENDERS)
+    completed_at: WireTime
+
+
+class SaleVoided(_Wire):
+    """A sale.voided payload: the post-void of one earlier sale of the same box."""
+
+    sale_id: Id
+    receipt_no: int = Field(ge=1, le=MAX_SEQ)
+    cashier_id: Id
+    approver_id: Id
+    reason_code: Code
+    exponent: int = Field(default=2, ge=0, le=3)
+    total: Number
+    voided_at: WireTime
+
+
+class ShiftClosed(_Wire):
+    """A shift.closed payload (the Z report body; stored as sent)."""
+
+    shift_id: Id
+    z_no: Seq
+    till: Name
+    cashier_id: Id
+    opened_at: WireTime
+    as_of: WireTime
+    net_total_minor: int = Field(ge=-(10**12), le=10**12)

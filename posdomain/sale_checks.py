@@ -1,0 +1,346 @@
+"""Domain rules of the box's sales, as pure functions (FR-303: trust nothing).
+
+`check_sale` returns every rule a sale breaks, each with a stable reason code (empty list =
+it adds up); refunds and post-voids: `posdomain.refund_checks`, built on the primitives
+here. The box builds documents that pass by construction (`posdomain.pricing`,
+`posdomain.tax`, the settlement of tenders); the hub runs the same rules at ingest and
+quarantines what fails. The rules (docs/CONTRACT.md):
+
+* lines: positive quantities (whole for products sold per item), non-negative money,
+  extended = qty x unit price (weighed lines within the 1 g resolution of the scale),
+  line amount = extended - discounts, line total = amount (inclusive tax) or amount + tax
+  (exclusive), line tax = the rate's tax of the amount within one minor unit, unique line
+  numbers, deposit lines pointing at a line of the same sale;
+* totals: subtotal = sum of extended, discount total = sum of discounts, tax total = sum of
+  line taxes, total = sum of line totals (net + tax), each breakdown row net + tax = gross
+  and equal to its class's lines, payable = total + cash rounding (at most half a coin step);
+* tenders: known kinds, positive amounts, change >= 0 and only from cash, card never more
+  than the total and never a card number, tenders - change = payable;
+* the tenant's currency and exponent, timestamps inside the configured window.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import NoReturn
+
+from posdomain.errors import Reason, ValidationError
+from posdomain.money import parse_money, quantum
+from posdomain.payloads import SaleCompleted, SaleLine, TaxRow, Tender
+from posdomain.tax import TaxClass, exact_tax
+from posdomain.till_codes import TenderKind
+
+MAX_QTY = Decimal(1_000_000)
+MAX_ROUNDING_UNITS = 50  # cash rounding never exceeds half of a 1.00 coin step
+WEIGHT_RESOLUTION = Decimal("0.0005")  # half a gram: how far a price label's kg can be off
+_PAN_LIKE = re.compile(r"^\d{12,19}$")
+_TENDER_KINDS = frozenset(k.value for k in TenderKind)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: its reason code, the rule's name and what was found."""
+
+    reason: Reason
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON form (reconciliation details, ack messages)."""
+        return {"reason": str(self.reason), "rule": self.rule, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules know beyond the document: the tenant's money, a sane time window and
+    the unit ("each"/"weight") of every product the hub's catalog holds."""
+
+    currency: str | None
+    exponent: int | None
+    earliest: datetime
+    latest: datetime
+    units: Mapping[str, str] = field(default_factory=dict)
+
+
+class Broken(Exception):
+    """A value the rules cannot even read (bad money or quantity): stops the checks."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(violation.message)
+        self.violation = violation
+
+
+def violation(reason: Reason, rule: str, message: str) -> Violation:
+    return Violation(reason, rule, message)
+
+
+def fail(reason: Reason, rule: str, message: str) -> NoReturn:
+    raise Broken(Violation(reason, rule, message))
+
+
+def money(value: str, exponent: int, name: str) -> Decimal:
+    try:
+        return parse_money(value, exponent, name)
+    except ValidationError as err:
+        fail(Reason.INVALID_MONEY, "money", f"{name}: {err.message}")
+
+
+def quantity(value: str, name: str) -> Decimal:
+    try:
+        qty = Decimal(value.strip())
+    except (InvalidOperation, ValueError):
+        fail(Reason.INVALID_QUANTITY, "qty", f"{name} is not a number")
+    if not qty.is_finite() or qty <= 0 or qty > MAX_QTY or qty != qty.quantize(Decimal("0.001")):
+        fail(Reason.INVALID_QUANTITY, "qty", f"{name} must be > 0 with at most 3 decimals")
+    return qty
+
+
+def parse_rate(value: str, name: str) -> Decimal:
+    try:
+        rate = Decimal(value.strip())
+    except (InvalidOperation, ValueError):
+        fail(Reason.TAX_MISMATCH, "rate", f"{name} is not a number")
+    if not rate.is_finite() or rate < 0 or rate >= 10 or rate != rate.quantize(Decimal("1e-6")):
+        fail(Reason.TAX_MISMATCH, "rate", f"{name} is out of range")
+    return rate
+
+
+def check_document(
+    currency: str | None, exponent: int, times: Sequence[datetime], ctx: Context
+) -> list[Violation]:
+    """The tenant's currency/exponent and timestamps inside the window."""
+    out = []
+    if ctx.currency is not None and currency is not None and currency != ctx.currency:
+        out.append(
+            violation(Reason.CURRENCY_MISMATCH, "currency", f"{currency} is not {ctx.currency}")
+        )
+    if ctx.exponent is not None and exponent != ctx.exponent:
+        out.append(violation(Reason.CURRENCY_MISMATCH, "exponent", f"exponent {exponent}"))
+    return out + check_times(times, ctx)
+
+
+def check_times(times: Sequence[datetime], ctx: Context) -> list[Violation]:
+    """Timestamps inside the configured window."""
+    out = []
+    for when in times:
+        if not ctx.earliest <= when <= ctx.latest:
+            out.append(
+                violation(
+                    Reason.TIMESTAMP_OUT_OF_RANGE,
+                    "time",
+                    f"{when.isoformat()} is outside "
+                    f"{ctx.earliest.isoformat()} .. {ctx.latest.isoformat()}",
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A line's parsed amounts."""
+
+    extended: Decimal
+    discounts: Decimal
+    total: Decimal
+    tax: Decimal
+    tax_class: str
+
+
+def _inclusive_of(rows: Sequence[TaxRow]) -> dict[str, bool]:
+    return {r.tax_class: r.inclusive for r in rows if r.inclusive is not None}
+
+
+def _extended_ok(qty: Decimal, price: Decimal, extended: Decimal, exp: int, weighed: bool) -> bool:
+    exact = qty * price
+    if not weighed:
+        return extended == exact.quantize(quantum(exp), rounding=ROUND_HALF_UP)
+    return abs(extended - exact) <= price * WEIGHT_RESOLUTION + quantum(exp) / 2
+
+
+def tax_ok(
+    amount: Decimal, tax: Decimal, rate: Decimal, inclusive: bool, exp: int, units: int = 1
+) -> bool:
+    """Tax within `units` minor units of the rate's exact tax (line rounding is <= 1/2,
+    document rounding allocated back to lines < 1; a partial refund scales both: < 3)."""
+    exact = exact_tax(amount, TaxClass("x", rate, inclusive))
+    return abs(tax - exact) < units * quantum(exp)
+
+
+def _line(ln: SaleLine, exp: int, inclusive: bool | None, ctx: Context) -> Figures:
+    """Parse and check one sale line (raises Broken on the first broken rule)."""
+    qty = quantity(ln.qty, f"line {ln.line_no} qty")
+    unit = ctx.units.get(ln.product_id) or ln.unit or "each"
+    if unit == "each" and qty != qty.to_integral_value():
+        fail(
+            Reason.INVALID_QUANTITY,
+            "qty_unit",
+            f"line {ln.line_no}: {ln.product_id} is sold per item, not {qty}",
+        )
+    price = money(ln.unit_price, exp, f"line {ln.line_no} unit_price")
+    extended = money(ln.extended, exp, "extended") if ln.extended is not None else None
+    amounts = [money(d.amount, exp, "discount") for d in ln.discounts]
+    discounts = sum(amounts, Decimal(0))
+    total, tax = money(ln.line_total, exp, "line_total"), money(ln.tax, exp, "tax")
+    rate = parse_rate(ln.tax_rate, f"line {ln.line_no} tax_rate")
+    if min([price, total, tax, extended or Decimal(0), *amounts]) < 0:
+        fail(Reason.INVALID_MONEY, "negative", f"line {ln.line_no}: negative money")
+    weighed = ln.unit == "weight" or unit == "weight"
+    if extended is None:
+        extended = (qty * price).quantize(quantum(exp), rounding=ROUND_HALF_UP)
+    if not _extended_ok(qty, price, extended, exp, weighed) or discounts > extended:
+        fail(
+            Reason.LINE_ARITHMETIC,
+            "extended",
+            f"line {ln.line_no}: {qty} x {price} is not {extended} - {discounts}",
+        )
+    amount = extended - discounts
+    forms = [inclusive] if inclusive is not None else [True, False]
+    matching = [f for f in forms if total == (amount if f else amount + tax)]
+    if not matching:
+        fail(
+            Reason.LINE_ARITHMETIC,
+            "line_total",
+            f"line {ln.line_no}: line total {total} is not {amount} (+ tax)",
+        )
+    if not any(tax_ok(amount, tax, rate, f, exp) for f in matching):
+        fail(
+            Reason.TAX_MISMATCH,
+            "line_tax",
+            f"line {ln.line_no}: tax {tax} is not {rate} of {amount}",
+        )
+    return Figures(extended, discounts, total, tax, ln.tax_class)
+
+
+def line_numbers(numbers: list[int], deposits: list[int | None]) -> list[Violation]:
+    out = []
+    if len(set(numbers)) != len(numbers):
+        out.append(violation(Reason.DUPLICATE_LINE_NO, "line_no", "a line number is used twice"))
+    if any(d is not None and d not in numbers for d in deposits):
+        out.append(
+            violation(Reason.VALIDATION_FAILED, "deposit_for_line", "deposit of no such line")
+        )
+    return out
+
+
+def breakdown(
+    rows: Sequence[TaxRow], figures: Sequence[Figures], exp: int, sign: int
+) -> list[Violation]:
+    """Each row: net + tax = gross, equal to the sums of its class's lines."""
+    if not rows:
+        return []
+    by_class: dict[str, tuple[Decimal, Decimal]] = {}
+    for f in figures:
+        gross, tax = by_class.get(f.tax_class, (Decimal(0), Decimal(0)))
+        by_class[f.tax_class] = (gross + f.total, tax + f.tax)
+    seen = set()
+    for row in rows:
+        net, tax, gross = (money(v, exp, "tax_breakdown") for v in (row.net, row.tax, row.gross))
+        want = by_class.get(row.tax_class)
+        if row.tax_class in seen or want is None or net + tax != gross:
+            return [
+                violation(Reason.TAX_MISMATCH, "breakdown", f"tax row {row.tax_class} is wrong")
+            ]
+        if (gross * sign, tax * sign) != want:
+            return [
+                violation(Reason.TAX_MISMATCH, "breakdown", f"tax row {row.tax_class} != lines")
+            ]
+        seen.add(row.tax_class)
+    if seen != set(by_class):
+        return [violation(Reason.TAX_MISMATCH, "breakdown", "a taxed class has no breakdown row")]
+    return []
+
+
+def tenders_sum(tenders: Sequence[Tender], exp: int, sign: int) -> tuple[Decimal, Decimal]:
+    """(cash, card) sums of known tenders (sign 1: sale, -1: refund, amounts negative)."""
+    cash = card = Decimal(0)
+    for t in tenders:
+        if t.kind not in _TENDER_KINDS:
+            fail(Reason.UNKNOWN_TENDER, "tender_kind", f"unknown tender {t.kind!r}")
+        amount = money(t.amount, exp, "tender")
+        if amount * sign <= 0:
+            fail(Reason.INVALID_MONEY, "tender_sign", "a tender has the wrong sign")
+        if t.kind == TenderKind.CARD:
+            ref = (t.reference or "").strip()
+            if not ref or _PAN_LIKE.match(ref.replace("-", "").replace(" ", "")):
+                fail(
+                    Reason.VALIDATION_FAILED,
+                    "card_reference",
+                    "a card tender needs the terminal reference, never a PAN",
+                )
+            card += amount
+        else:
+            cash += amount
+    return cash, card
+
+
+def parse_rounding(value: str, exp: int) -> Decimal:
+    rounding = money(value, exp, "cash_rounding")
+    if abs(rounding) > MAX_ROUNDING_UNITS * quantum(exp):
+        fail(Reason.TOTALS_MISMATCH, "cash_rounding", f"cash rounding {rounding}")
+    return rounding
+
+
+def _sale_totals(sale: SaleCompleted, figures: list[Figures]) -> list[Violation]:
+    exp = sale.exponent
+    out = []
+    if money(sale.subtotal, exp, "subtotal") != sum(f.extended for f in figures):
+        out.append(violation(Reason.TOTALS_MISMATCH, "subtotal", "subtotal is not the lines' sum"))
+    given = sale.discount_total
+    if given is not None and money(given, exp, "discount_total") != sum(
+        f.discounts for f in figures
+    ):
+        out.append(violation(Reason.TOTALS_MISMATCH, "discount_total", "discounts do not add up"))
+    if money(sale.tax_total, exp, "tax_total") != sum(f.tax for f in figures):
+        out.append(violation(Reason.TAX_MISMATCH, "tax_total", "tax total is not the lines' tax"))
+    total = money(sale.total, exp, "total")
+    if total != sum(f.total for f in figures):
+        out.append(
+            violation(Reason.TOTALS_MISMATCH, "total", f"total {total} is not the lines' sum")
+        )
+    out += breakdown(sale.tax_breakdown, figures, exp, 1)
+    rounding = parse_rounding(sale.cash_rounding, exp)
+    payable = total + rounding
+    if sale.payable is not None and money(sale.payable, exp, "payable") != payable:
+        out.append(violation(Reason.TOTALS_MISMATCH, "payable", "payable is not total + rounding"))
+    return out + _sale_tenders(sale, total, rounding)
+
+
+def _sale_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> list[Violation]:
+    exp = sale.exponent
+    cash, card = tenders_sum(sale.tenders, exp, 1)
+    change = money(sale.change, exp, "change")
+    if change < 0:
+        return [violation(Reason.INVALID_MONEY, "change", "change is negative")]
+    if cash == 0 and (change != 0 or rounding != 0):
+        return [violation(Reason.TENDER_MISMATCH, "cash_only", "change or rounding without cash")]
+    if card > total or change > cash:
+        return [
+            violation(Reason.TENDER_MISMATCH, "tender_split", "card over total or change > cash")
+        ]
+    if cash + card - change != total + rounding:
+        return [
+            violation(
+                Reason.TENDER_MISMATCH,
+                "tenders",
+                f"tenders {cash + card} - change {change} is not {total + rounding}",
+            )
+        ]
+    return []
+
+
+def check_sale(sale: SaleCompleted, ctx: Context) -> list[Violation]:
+    """Every rule a sale.completed breaks (empty: it adds up and may be stored)."""
+    out = check_document(sale.currency, sale.exponent, [sale.completed_at], ctx)
+    out += line_numbers(
+        [ln.line_no for ln in sale.lines], [ln.deposit_for_line for ln in sale.lines]
+    )
+    inclusive = _inclusive_of(sale.tax_breakdown)
+    try:
+        figures = [_line(ln, sale.exponent, inclusive.get(ln.tax_class), ctx) for ln in sale.lines]
+        return out + _sale_totals(sale, figures)
+    except Broken as broken:
+        return [*out, broken.violation]
