@@ -124,6 +124,8 @@ class BoxConfig(_Cfg):
     secret_key_file: str | None = None
     max_request_bytes: int = Field(default=64 * 1024, ge=1024)
     session_idle_minutes: int = Field(default=15, ge=1, le=720)
+    # absolute lifetime of a PIN session however busy the till: one shift (FR-001)
+    session_shift_hours: int = Field(default=10, ge=1, le=24)
     pin_max_failures: int = Field(default=5, ge=1, le=20)
     pin_lockout_minutes: int = Field(default=5, ge=1, le=1440)
     profile: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, session
+from flask import Blueprint, Response, jsonify
 
 from appliance.identity import auth
 from appliance.identity.schemas import PinLogin
-from appliance.identity.session import current_staff, start_session
+from appliance.identity.session import current_staff, end_session, start_session
 from appliance.web.request import box, json_body
 
 bp = Blueprint("identity", __name__)
@@ -30,11 +30,10 @@ def login() -> Response:
 
 @bp.post(f"{V1}/auth/logout")
 def logout() -> Response:
-    """End the session (audited if someone was logged in)."""
-    staff_id = session.get("staff_id")
-    session.clear()
+    """End the session server-side (audited if someone was logged in)."""
+    staff_id = end_session()
     if staff_id:
-        auth.logout(box(), str(staff_id))
+        auth.logout(box(), staff_id)
     return jsonify({"ok": True})
 
 
