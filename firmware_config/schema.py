@@ -50,7 +50,12 @@ class MqttSettings(_Cfg):
     username: str | None = None
     password_file: str | None = None
     keepalive: int = Field(default=30, ge=5, le=600)
+    # MQTT over TLS (docs/security.md): the chain is always verified against `ca_file` (the CA
+    # written at enrolment; None: the system's CAs), the hostname unless switched off; a
+    # refused certificate never falls back to plain text
     tls: bool = False
+    ca_file: str | None = None
+    tls_verify_hostname: bool = True
 
 
 class DeviceSettings(_Cfg):

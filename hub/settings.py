@@ -41,6 +41,11 @@ class HubSettings(BaseSettings):
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_username: str | None = None
     mqtt_password_file: Path | None = None
+    # MQTT over TLS (docs/security.md): an mqtts:// mqtt_url turns it on; the CA file that
+    # signed the broker's certificate (None: the system's CAs); the hostname is checked
+    # unless switched off (the chain is always verified, there is no plain-text fallback)
+    mqtt_ca_file: Path | None = None
+    mqtt_tls_verify_hostname: bool = True
     hub_secret_key: SecretStr | None = None
     hub_checkpoint_key: SecretStr | None = None
     hub_checkpoint_dir: Path | None = None
@@ -123,6 +128,11 @@ class HubSettings(BaseSettings):
         """(host, port) of the broker."""
         return mqtt_host_port(self.mqtt_url)
 
+    @property
+    def mqtt_tls(self) -> bool:
+        """True when the broker URL asks for TLS (mqtts://)."""
+        return self.mqtt_url.startswith("mqtts://")
+
     def flask_config(self) -> dict[str, Any]:
         """The Flask config the hub app starts from."""
         return {
@@ -172,7 +182,7 @@ def settings() -> HubSettings:
 
 
 def mqtt_host_port(url: str) -> tuple[str, int]:
-    """(host, port) of an mqtt://host:port URL."""
+    """(host, port) of an mqtt://host:port or mqtts://host:port URL (8883 for mqtts)."""
     rest = url.split("://", 1)[-1].rstrip("/")
     host, _, port = rest.partition(":")
-    return host or "127.0.0.1", int(port or 1883)
+    return host or "127.0.0.1", int(port or (8883 if url.startswith("mqtts://") else 1883))
