@@ -25,9 +25,11 @@ from hub.core.mqtt import MqttLogin
 from hub.sync.worker import IngestWorker
 from posdomain import topics
 from posdomain.envelope import BatchAck, encode
+from provisioning.selftest import Step, check_broker
 from scripts.testkit.broker import PrivateBroker
 from scripts.testkit.crafted import make_batch
 from scripts.testkit.tls import Pki, make_pki
+from tests.appliance.factories import make_config
 from tests.hub.conftest import enrol_box
 
 pytestmark = [
@@ -126,3 +128,20 @@ def test_a_broker_with_an_expired_certificate_is_refused(tmp_path: Path) -> None
             _worker(broker, expired.ca_cert).start()
     finally:
         broker.stop()
+
+
+def test_the_self_test_passes_over_tls_and_names_a_refused_certificate(
+    tmp_path: Path, tls_broker: PrivateBroker, pki: Pki
+) -> None:
+    base = make_config(tmp_path / "box")
+
+    def step(ca: Path) -> Step:
+        mqtt = MqttSettings(host="127.0.0.1", port=tls_broker.port, tls=True, ca_file=str(ca))
+        return check_broker(base.model_copy(update={"mqtt": mqtt}), timeout=5)
+
+    good = step(pki.ca_cert)
+    assert good.ok, good
+    wrong = step(pki.wrong_ca_cert)
+    assert not wrong.ok
+    assert "TLS: the broker's certificate was refused" in wrong.message
+    assert "mqtt.ca_file" in wrong.action
