@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
 from appliance.core.context import BoxContext
 from appliance.devices.health import device_summary
 from appliance.sync import outbox
@@ -38,3 +40,18 @@ def box_status(ctx: BoxContext) -> dict[str, Any]:
         "audit_chain_ok": not ctx.chain_broken,
         "devices": device_summary(),
     }
+
+
+class StatusOut(BaseModel):
+    """GET /status: what the cashier screen polls (the OpenAPI response of `box_status`)."""
+
+    box_id: str
+    till_name: str
+    online: bool
+    queued: int
+    queued_sales: int
+    agent_seen_at: str | None
+    last_ack_at: str | None
+    versions: dict[str, int]
+    audit_chain_ok: bool
+    devices: dict[str, Any]

@@ -9,6 +9,7 @@ from appliance.catalog.brand import current_brand
 from appliance.i18n.messages import catalog_for
 from appliance.identity.session import require
 from appliance.till import shifts, xz_reports
+from appliance.till.responses import CurrentShiftOut, ShiftOut
 from appliance.till.schemas import CashMove, CloseShift, OpenShift
 from appliance.web.openapi import api
 from appliance.web.request import box, json_body
@@ -20,7 +21,7 @@ V1 = "/api/v1"
 
 
 @bp.post(f"{V1}/shifts")
-@api({201: JsonObject}, body=OpenShift)
+@api({201: ShiftOut}, body=OpenShift)
 def open_shift() -> tuple[Response, int]:
     """Open this till's shift with the opening float."""
     staff = require(Action.SHIFT)
@@ -29,7 +30,7 @@ def open_shift() -> tuple[Response, int]:
 
 
 @bp.get(f"{V1}/shifts/current")
-@api({200: JsonObject})
+@api({200: CurrentShiftOut})
 def current_shift() -> Response:
     """The open shift of this till (null when none) and whether the store counts drawers."""
     require(Action.SELL)
