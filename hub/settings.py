@@ -46,6 +46,9 @@ class HubSettings(BaseSettings):
     # unless switched off (the chain is always verified, there is no plain-text fallback)
     mqtt_ca_file: Path | None = None
     mqtt_tls_verify_hostname: bool = True
+    # the CA a box is given at enrolment to verify the broker (default: mqtt_ca_file); boxes
+    # enrolled through an mqtts:// mqtt_public_url (or mqtt_url) get `tls: true` and this CA
+    mqtt_box_ca_file: Path | None = None
     hub_secret_key: SecretStr | None = None
     hub_checkpoint_key: SecretStr | None = None
     hub_checkpoint_dir: Path | None = None
@@ -153,6 +156,7 @@ class HubSettings(BaseSettings):
             "AUDIT_CHECKPOINT_KEY": self.checkpoint_key,
             "PUBLIC_URL": self.hub_public_url,
             "MQTT_PUBLIC_URL": self.mqtt_public_url,
+            "MQTT_BOX_CA_FILE": self.mqtt_box_ca_file or self.mqtt_ca_file,
             "VALIDATE_AUDIT_ON_START": True,
             "PUBLISH_DOWN": True,
             "SESSION_COOKIE_HTTPONLY": True,

@@ -18,19 +18,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from appliance.sync.transport import PahoTransport
-from firmware_config.schema import MqttSettings
+from firmware_config.schema import MqttSettings, load_box_config
 from hub.core.mqtt import MqttLogin
 from hub.sync.worker import IngestWorker
 from posdomain import topics
 from posdomain.envelope import BatchAck, encode
+from provisioning.__main__ import main as provisioning_main
 from provisioning.selftest import Step, check_broker
 from scripts.testkit.broker import PrivateBroker
 from scripts.testkit.crafted import make_batch
 from scripts.testkit.tls import Pki, make_pki
 from tests.appliance.factories import make_config
-from tests.hub.conftest import enrol_box
+from tests.hub.conftest import enrol_box, login
+from tests.provisioning.helpers import FlaskHttp
 
 pytestmark = [
     pytest.mark.pg,
@@ -145,3 +148,32 @@ def test_the_self_test_passes_over_tls_and_names_a_refused_certificate(
     assert not wrong.ok
     assert "TLS: the broker's certificate was refused" in wrong.message
     assert "mqtt.ca_file" in wrong.action
+
+
+@pytest.mark.req("FR-500")
+def test_enrolment_through_an_mqtts_url_writes_tls_and_the_ca_onto_the_box(
+    app: Flask, tmp_path: Path, tls_broker: PrivateBroker, pki: Pki
+) -> None:
+    saved = {k: app.config.get(k) for k in ("MQTT_PUBLIC_URL", "MQTT_BOX_CA_FILE")}
+    app.config.update(MQTT_PUBLIC_URL=tls_broker.url, MQTT_BOX_CA_FILE=pki.ca_cert)
+    try:
+        client = app.test_client()
+        login(client, "owner")
+        made = client.post("/api/v1/enrolment-codes", json={"branch_id": B})
+        assert made.status_code == 201, made.get_json()
+        code = str(made.get_json()["code"])
+        out = tmp_path / "etc"
+        argv = ["enrol", "--hub", "http://hub.test", "--code", code, "--out", str(out)]
+        argv += [
+            "--database",
+            str(tmp_path / "box.sqlite3"),
+        ]
+        assert provisioning_main(argv, client=FlaskHttp(client)) == 0
+    finally:
+        app.config.update(saved)
+    config = load_box_config(out / "box.yaml")
+    assert (config.mqtt.tls, config.mqtt.port) == (True, tls_broker.port)
+    assert config.mqtt.ca_file == str(out / "mqtt-ca.pem")
+    assert Path(config.mqtt.ca_file).read_text() == pki.ca_cert.read_text()
+    step = check_broker(config, timeout=5)  # the enrolled box reaches the TLS-only broker
+    assert step.ok, step
