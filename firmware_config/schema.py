@@ -42,6 +42,9 @@ class _Cfg(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 class MqttSettings(_Cfg):
     """Broker endpoint and this box's credentials (password from a file, never inline in git)."""
 
@@ -56,6 +59,16 @@ class MqttSettings(_Cfg):
     tls: bool = False
     ca_file: str | None = None
     tls_verify_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> MqttSettings:
+        """Plain MQTT only to a broker on this machine: sales never cross a network in clear."""
+        if not self.tls and self.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"mqtt.host {self.host!r} is not on this machine: set mqtt.tls: true, "
+                "mqtt.port: 8883 and mqtt.ca_file (the CA written at enrolment)"
+            )
+        return self
 
 
 class DeviceSettings(_Cfg):

@@ -30,6 +30,9 @@ class SettingsError(RuntimeError):
     """The environment does not describe a hub that may start (message says what to set)."""
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 class HubSettings(BaseSettings):
     """Everything the hub reads from its environment, validated once."""
 
@@ -95,6 +98,22 @@ class HubSettings(BaseSettings):
         if isinstance(data, dict) and isinstance(data.get("env"), str):
             data = {**data, "env": data["env"].upper()}
         return data
+
+    @model_validator(mode="after")
+    def _tls_outside_dev(self) -> HubSettings:
+        """Outside DEV, MQTT to a broker off this machine must be mqtts:// (docs/security.md)."""
+        if self.env == "DEV":
+            return self
+        for name, url in (
+            ("CFPOS_MQTT_URL", self.mqtt_url),
+            ("CFPOS_MQTT_PUBLIC_URL", self.mqtt_public_url),
+        ):
+            if url and not url.startswith("mqtts://") and mqtt_host_port(url)[0] not in LOOPBACK:
+                raise ValueError(
+                    f"{self.env} hub refuses plain MQTT to another machine: make {name} "
+                    "mqtts://host:8883 and set CFPOS_MQTT_CA_FILE"
+                )
+        return self
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> HubSettings:
