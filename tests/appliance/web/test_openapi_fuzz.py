@@ -5,10 +5,12 @@ did not list, and a NUL byte, `1e400` as money or a path integer too big for SQL
 500. Now the document is generated from the views' declarations (appliance/web/openapi.py)
 and a bounded run (a few generated requests per operation, positive and negative) as a
 logged-in branch manager finds no 5xx, no undocumented status code, no undocumented body.
+`just fuzz-box` (part of `just chaos`) runs the same with many examples per operation.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -24,7 +26,7 @@ from firmware_config.schema import BoxConfig
 from scripts.fuzz_api import Login, fuzz
 from tests.appliance.conftest import login
 
-EXAMPLES = 6
+EXAMPLES = int(os.environ.get("CFPOS_BOX_FUZZ_EXAMPLES", "6"))  # `just fuzz-box`: many
 # these end or replace the fuzzer's own session; their behaviour has dedicated tests
 SKIP = frozenset({"POST /api/v1/auth/logout", "POST /api/v1/auth/pin"})
 OWN_IDS = {"product_id": "p-milk", "line_no": 1, "z_no": 1, "parked_id": 1}
