@@ -108,3 +108,11 @@ def test_huge_money_is_refused_not_a_500(
         "VALIDATION_FAILED",
         "OUT_OF_RANGE",
     }
+
+
+def test_json_nested_too_deep_is_malformed_not_a_500(
+    shift_open: dict[str, Any], cashier: FlaskClient
+) -> None:
+    deep = "[" * 1_020 + "]" * 1_020  # past the parser's recursion limit, within the 2 KiB cap
+    resp = cashier.post("/api/v1/basket/suspend", data=deep, content_type="application/json")
+    _refused(resp, "MALFORMED_JSON")
