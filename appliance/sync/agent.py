@@ -21,6 +21,7 @@ from appliance.catalog import catch_up, down_messages
 from appliance.core.context import BoxContext
 from appliance.core.db import database, write_txn
 from appliance.devices.health import device_summary
+from appliance.ops import telemetry
 from appliance.sync import outbox
 from appliance.sync.box_state import touch_agent
 from appliance.sync.models import Outbox
@@ -281,7 +282,7 @@ class SyncAgent:
             "v": 1,
             "box_id": self.box_id,
             "online": online,
-            "queued": outbox.queued_count(),
+            **telemetry.heartbeat_fields(self.ctx.config),
             "devices": device_summary(),
             "ts": utcnow().isoformat(),
         }
