@@ -11,6 +11,7 @@ scratch file is deleted; the report is kept as JSON in `<backup dir>/drills/`.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -55,6 +56,19 @@ def _checks(backup: BackupInfo, copy_sha: str, found: dict[str, Any]) -> list[di
     ]
 
 
+def _unreadable(backup: BackupInfo, copy_sha: str, error: str) -> dict[str, Any]:
+    sha_ok = copy_sha == backup.manifest["sha256"]
+    return {
+        "ok": False,
+        "backup": backup.path.name,
+        "error": "UNREADABLE",
+        "checks": [
+            {"check": "sha256", "ok": sha_ok, "detail": copy_sha},
+            {"check": "integrity_check", "ok": False, "detail": error},
+        ],
+    }
+
+
 def restore_drill(
     config: BoxConfig, backup: BackupInfo | None = None, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -67,7 +81,10 @@ def restore_drill(
         target = Path(scratch) / "restored.sqlite3"
         shutil.copyfile(chosen.path, target)
         copy_sha = sha256_of(target)
-        found = facts(target)
+        try:
+            found = facts(target)
+        except sqlite3.DatabaseError as err:  # not even a database any more
+            return _unreadable(chosen, copy_sha, str(err))
         checks = _checks(chosen, copy_sha, found)
     rto = time.monotonic() - started
     moment = now or datetime.now(UTC)
