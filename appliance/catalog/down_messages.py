@@ -84,6 +84,13 @@ def _check_risk(body: dict[str, Any]) -> None:
         parse_body(RiskModeState, raw)
 
 
+def _applied_details(msg: DownMessage, held: int) -> dict[str, Any]:
+    details: dict[str, Any] = {"version": msg.version, "previous": held}
+    if msg.kind == "risk" and isinstance(msg.body.get("mode_state"), dict):
+        details["mode_state"] = msg.body["mode_state"]  # the mode the till now enforces
+    return details
+
+
 def _mismatch(ctx: BoxContext, msg: DownMessage) -> bool:
     cfg = ctx.config
     if (msg.tenant_id, msg.branch_id) == (cfg.tenant_id, cfg.branch_id):
@@ -128,7 +135,7 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
             actor="hub",
             action=f"down.{msg.kind}.applied",
             target=msg.kind,
-            details={"version": msg.version, "previous": held},
+            details=_applied_details(msg, held),
         )
     log_event(log, "down message applied", kind=msg.kind, version=msg.version)
     return True
