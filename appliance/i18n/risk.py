@@ -22,6 +22,12 @@ RISK_MESSAGES: dict[str, dict[str, str]] = {
         "ui.risk_reason": "Reason",
         "ui.risk_until": "until",
         "ui.risk_not_enforced": "(not enforced)",
+        "ui.risk_text_WARN": "Sell as usual; head office is watching this store.",
+        "ui.risk_text_READ_ONLY": (
+            "No sales, refunds or stock changes. Sales look-up, the X report and closing the "
+            "shift still work."
+        ),
+        "ui.risk_text_BLOCK": "No sales, refunds or drawer opens on this till.",
     },
     "de": {
         "RISK_WARN": "Die Zentrale hat für diese Filiale eine Risikowarnung gesetzt.",
@@ -40,5 +46,11 @@ RISK_MESSAGES: dict[str, dict[str, str]] = {
         "ui.risk_reason": "Grund",
         "ui.risk_until": "bis",
         "ui.risk_not_enforced": "(nicht durchgesetzt)",
+        "ui.risk_text_WARN": "Normal weiter verkaufen; die Zentrale beobachtet diese Filiale.",
+        "ui.risk_text_READ_ONLY": (
+            "Keine Verkäufe, Erstattungen oder Bestandsänderungen. Belege suchen, X-Bericht "
+            "und Schicht schließen gehen weiter."
+        ),
+        "ui.risk_text_BLOCK": "Keine Verkäufe, Erstattungen oder Ladenöffnungen an dieser Kasse.",
     },
 }
