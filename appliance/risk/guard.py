@@ -11,6 +11,7 @@ tenant flag `risk_enforcement`, carried as `mode_state.enforced`),
   paying, resuming a parked basket, refunds, post-voids, no-sale drawer opens.
   423 `RISK_BLOCKED`. Everything else works.
 
+Requests without a staff session pass to their view (401, nothing written, not audited).
 WARN only shows the banner. The mode is the one the box stored last (appliance.risk.modes),
 so it holds offline and after a restart, and lapses on the box clock at `expires_at`.
 """
@@ -101,7 +102,8 @@ def init_app(app: Flask, ctx: BoxContext) -> None:
 
     @app.before_request
     def _risk_guard() -> None:
-        if request.method in WRITES and request.endpoint:
-            staff_id = session.get("staff_id")
-            actor = f"staff:{staff_id}" if isinstance(staff_id, str) else "anonymous"
-            check(ctx, request.method, request.endpoint, actor)
+        # without a session the view answers 401 and writes nothing: no audit entry for it,
+        # so an anonymous client on the LAN cannot flood the audit log
+        staff_id = session.get("staff_id")
+        if request.method in WRITES and request.endpoint and isinstance(staff_id, str):
+            check(ctx, request.method, request.endpoint, f"staff:{staff_id}")
