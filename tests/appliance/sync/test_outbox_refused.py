@@ -1,0 +1,89 @@
+"""FR-303 / NFR-003 (issue 9): an event the hub lists under `rejected` is refused on the box:
+never counted delivered although `acked_through` passes its seq, never sent again, kept with
+its reason, shown in the status and counted in the X report; the rest of the queue drains."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from peewee import IntegrityError, SqliteDatabase
+
+from appliance.sync import outbox
+from firmware_config.schema import BoxConfig
+from posdomain.envelope import BatchAck
+from tests.appliance.till.test_basket import BREAD, MILK
+from tests.appliance.till_helpers import scalar, sell
+
+SALE = "'sale.completed'"
+
+
+def _rows(db: SqliteDatabase) -> list[tuple[int, str, str]]:
+    return list(db.execute_sql("SELECT seq, event_id, type FROM outbox ORDER BY seq").fetchall())
+
+
+def _ack(cfg: BoxConfig, through: int, rejected: list[dict[str, Any]]) -> BatchAck:
+    return BatchAck(
+        batch_id=uuid.uuid4(), box_id=cfg.box_id, acked_through=through, rejected=rejected
+    )
+
+
+@pytest.mark.req("FR-303", "NFR-003")
+@pytest.mark.usefixtures("shift_open")
+def test_a_rejected_sale_is_refused_not_delivered(
+    cashier: FlaskClient, box_db: SqliteDatabase, box_config: BoxConfig
+) -> None:
+    for _ in range(2):
+        sell(cashier, [(MILK, 1), (BREAD, 1)], "10.00")
+    rows = _rows(box_db)
+    seq, event_id, _type = next(r for r in rows if r[2] == "sale.completed")
+    refusal = {"event_id": event_id, "seq": seq, "reason": "SEQ_CONFLICT", "message": "held"}
+    foreign = {"event_id": str(uuid.uuid4()), "seq": seq, "reason": "SEQ_CONFLICT", "message": ""}
+    with box_db.atomic():
+        marked = outbox.apply_ack(_ack(box_config, rows[-1][0], [refusal, foreign]))
+
+    assert marked == len(rows) - 1, "every other event is delivered"
+    got = box_db.execute_sql(
+        "SELECT acked_at, refused_at, refused_reason, refused_message FROM outbox WHERE seq = ?",
+        (seq,),
+    ).fetchone()
+    assert got[0] is None, "the refused sale is never counted delivered"
+    assert got[1] is not None
+    assert got[2:] == ("SEQ_CONFLICT", "held")
+    assert outbox.unacked(100) == [], "a refused event is not sent again"
+    assert outbox.by_seqs([seq]) == [], "not even when the hub asks for its seq"
+    assert (outbox.queued_count(), outbox.queued_sales_count()) == (0, 0)
+    assert (outbox.refused_count(), outbox.refused_sales_count()) == (1, 1)
+    assert int(scalar(box_db, "SELECT count(*) FROM outbox WHERE refused_at IS NOT NULL")) == 1
+
+    status = cashier.get("/api/v1/status").get_json()
+    assert (status["refused"], status["refused_sales"]) == (1, 1)
+    assert status["refused_events"][0]["reason"] == "SEQ_CONFLICT"
+    x = cashier.get("/api/v1/shifts/current/x").get_json()
+    assert (x["sales"]["count"], x["refused_sales"]) == (2, 1)
+
+    with box_db.atomic():  # a later ack (a replayed one) changes nothing of the refusal
+        outbox.apply_ack(_ack(box_config, rows[-1][0], [{**refusal, "reason": "OTHER"}]))
+    assert scalar(box_db, f"SELECT refused_reason FROM outbox WHERE seq = {seq}") == "SEQ_CONFLICT"
+    with pytest.raises(IntegrityError), box_db.atomic():
+        box_db.execute_sql("UPDATE outbox SET acked_at = 'x' WHERE seq = ?", (seq,))
+
+
+@pytest.mark.req("FR-303")
+@pytest.mark.usefixtures("shift_open")
+def test_an_acked_event_is_never_refused_afterwards(
+    cashier: FlaskClient, box_db: SqliteDatabase, box_config: BoxConfig
+) -> None:
+    """A rejection naming a delivered event (a crafted replay's ack) does not touch it."""
+    sell(cashier, [(MILK, 1)], "5.00")
+    rows = _rows(box_db)
+    with box_db.atomic():
+        outbox.apply_ack(_ack(box_config, rows[-1][0], []))
+    seq, event_id, _type = rows[0]
+    late = {"event_id": event_id, "seq": seq, "reason": "EVENT_ID_CONFLICT", "message": ""}
+    with box_db.atomic():
+        outbox.apply_ack(_ack(box_config, rows[-1][0], [late]))
+    assert outbox.refused_count() == 0
+    assert scalar(box_db, f"SELECT refused_at FROM outbox WHERE seq = {seq}") is None
