@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, cast
 
 from appliance.core.context import BoxContext, now_iso
@@ -69,18 +69,29 @@ def envelope_of(row: Outbox) -> EventEnvelope:
     return EventEnvelope.model_validate(json.loads(row.payload))
 
 
-def apply_ack(ack: BatchAck) -> int:
-    """Mark refused every waiting event the ack lists under `rejected` (matched on event id
-    and seq), then mark delivered every other waiting event with seq <= acked_through and
-    every listed duplicate. A refused event is never delivered: the hub's `acked_through`
-    passes over its seq because another event (or its quarantine) holds it."""
+def apply_ack(ack: BatchAck, sent: Collection[int]) -> int:
+    """Apply the hub's answer to a batch whose seqs were `sent` (empty: an ack of a batch
+    this agent did not send, e.g. a crafted publisher's on this box's topic); return how
+    many rows became delivered.
+
+    Delivered: every listed accepted or duplicate event id (the hub holds that very event),
+    and the sent seqs <= acked_through. Refused: the sent events listed under `rejected`
+    (matched on event id and seq). `acked_through` alone never delivers a row this batch did
+    not carry, nor a rejected one: the hub may hold its seq under another event (a crafted
+    one), so it says nothing about *this* event. Rejections in a foreign ack are ignored; a
+    refused event's resend is answered `rejected` again.
+    """
     stamp = now_iso()
-    refuse(ack.rejected, stamp)
-    count = Outbox.update(acked_at=stamp).where(_waiting(), Outbox.seq <= ack.acked_through)
-    marked = int(count.execute())
-    dup_ids = [str(e) for e in ack.duplicates]
-    if dup_ids:
-        query = Outbox.update(acked_at=stamp).where(_waiting(), Outbox.event_id.in_(dup_ids))
+    mine = set(sent)
+    refuse([r for r in ack.rejected if r.get("seq") in mine], stamp)
+    through = [s for s in mine if s <= ack.acked_through]
+    marked = 0
+    if through:
+        query = Outbox.update(acked_at=stamp).where(_waiting(), Outbox.seq.in_(through))
+        marked += int(query.execute())
+    held_ids = [str(e) for e in [*ack.accepted, *ack.duplicates]]
+    if held_ids:
+        query = Outbox.update(acked_at=stamp).where(_waiting(), Outbox.event_id.in_(held_ids))
         marked += int(query.execute())
     return marked
 

@@ -24,6 +24,10 @@ def _rows(db: SqliteDatabase) -> list[tuple[int, str, str]]:
     return list(db.execute_sql("SELECT seq, event_id, type FROM outbox ORDER BY seq").fetchall())
 
 
+def _seqs(rows: list[tuple[int, str, str]]) -> list[int]:
+    return [r[0] for r in rows]
+
+
 def _ack(cfg: BoxConfig, through: int, rejected: list[dict[str, Any]]) -> BatchAck:
     return BatchAck(
         batch_id=uuid.uuid4(), box_id=cfg.box_id, acked_through=through, rejected=rejected
@@ -42,7 +46,7 @@ def test_a_rejected_sale_is_refused_not_delivered(
     refusal = {"event_id": event_id, "seq": seq, "reason": "SEQ_CONFLICT", "message": "held"}
     foreign = {"event_id": str(uuid.uuid4()), "seq": seq, "reason": "SEQ_CONFLICT", "message": ""}
     with box_db.atomic():
-        marked = outbox.apply_ack(_ack(box_config, rows[-1][0], [refusal, foreign]))
+        marked = outbox.apply_ack(_ack(box_config, rows[-1][0], [refusal, foreign]), _seqs(rows))
 
     assert marked == len(rows) - 1, "every other event is delivered"
     got = box_db.execute_sql(
@@ -65,7 +69,9 @@ def test_a_rejected_sale_is_refused_not_delivered(
     assert (x["sales"]["count"], x["refused_sales"]) == (2, 1)
 
     with box_db.atomic():  # a later ack (a replayed one) changes nothing of the refusal
-        outbox.apply_ack(_ack(box_config, rows[-1][0], [{**refusal, "reason": "OTHER"}]))
+        outbox.apply_ack(
+            _ack(box_config, rows[-1][0], [{**refusal, "reason": "OTHER"}]), _seqs(rows)
+        )
     assert scalar(box_db, f"SELECT refused_reason FROM outbox WHERE seq = {seq}") == "SEQ_CONFLICT"
     with pytest.raises(IntegrityError), box_db.atomic():
         box_db.execute_sql("UPDATE outbox SET acked_at = 'x' WHERE seq = ?", (seq,))
@@ -80,10 +86,42 @@ def test_an_acked_event_is_never_refused_afterwards(
     sell(cashier, [(MILK, 1)], "5.00")
     rows = _rows(box_db)
     with box_db.atomic():
-        outbox.apply_ack(_ack(box_config, rows[-1][0], []))
+        outbox.apply_ack(_ack(box_config, rows[-1][0], []), _seqs(rows))
     seq, event_id, _type = rows[0]
     late = {"event_id": event_id, "seq": seq, "reason": "EVENT_ID_CONFLICT", "message": ""}
     with box_db.atomic():
-        outbox.apply_ack(_ack(box_config, rows[-1][0], [late]))
+        outbox.apply_ack(_ack(box_config, rows[-1][0], [late]), _seqs(rows))
     assert outbox.refused_count() == 0
     assert scalar(box_db, f"SELECT refused_at FROM outbox WHERE seq = {seq}") is None
+
+
+@pytest.mark.req("FR-303", "NFR-003")
+@pytest.mark.usefixtures("shift_open")
+def test_an_ack_delivers_only_what_its_own_batch_carried(
+    cashier: FlaskClient, box_db: SqliteDatabase, box_config: BoxConfig
+) -> None:
+    """A crafted publisher's ack on this box's topic says the hub holds seq N, but under the
+    crafted event: the box's own unsent sale N stays waiting (it used to be marked delivered
+    by `acked_through` alone and never sent: a lost sale)."""
+    sell(cashier, [(MILK, 1)], "5.00")
+    rows = _rows(box_db)
+    seq, event_id, _type = next(r for r in rows if r[2] == "sale.completed")
+    rejected = [{"event_id": event_id, "seq": seq, "reason": "SEQ_CONFLICT", "message": ""}]
+    crafted = BatchAck(
+        batch_id=uuid.uuid4(),
+        box_id=box_config.box_id,
+        acked_through=rows[-1][0],
+        accepted=[uuid.uuid4()],
+        rejected=rejected,
+    )
+    with box_db.atomic():
+        assert outbox.apply_ack(crafted, []) == 0
+    assert outbox.queued_count() == len(rows)
+    assert outbox.refused_count() == 0, "a foreign ack's rejections are not this box's"
+    with box_db.atomic():  # the hub stored that very event: delivered by its id
+        held = BatchAck(
+            batch_id=uuid.uuid4(), box_id=box_config.box_id, acked_through=0,
+            accepted=[uuid.UUID(event_id)],
+        )  # fmt: skip
+        assert outbox.apply_ack(held, []) == 1
+    assert outbox.queued_sales_count() == 0
