@@ -35,6 +35,7 @@ SYNC_MESSAGES: dict[str, dict[str, str]] = {
         "SESSION_REVOKED": "Your session was ended by head office. Log in again.",
         "ui.refused_one": "1 event refused by the hub",
         "ui.refused_many": "{n} events refused by the hub",
+        "ui.refused_sale": "1 sale not booked by the hub",
         "ui.refused_sales": "{n} sales not booked by the hub",
         "ui.refused_hint": "Kept on this till; head office reconciles them. Latest: {reason}",
         "ui.x.refused_sales": "Sales refused by the hub (not booked)",
@@ -69,6 +70,7 @@ SYNC_MESSAGES: dict[str, dict[str, str]] = {
         "SESSION_REVOKED": "Ihre Sitzung wurde von der Zentrale beendet. Erneut anmelden.",
         "ui.refused_one": "1 Vorgang von der Zentrale abgelehnt",
         "ui.refused_many": "{n} Vorgänge von der Zentrale abgelehnt",
+        "ui.refused_sale": "1 Verkauf von der Zentrale nicht gebucht",
         "ui.refused_sales": "{n} Verkäufe von der Zentrale nicht gebucht",
         "ui.refused_hint": "Auf dieser Kasse aufbewahrt; die Zentrale gleicht sie ab. "
         "Zuletzt: {reason}",

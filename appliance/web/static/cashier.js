@@ -275,7 +275,9 @@
     box.hidden = n === 0;
     if (n === 0) { box.replaceChildren(); return; }
     let head = n === 1 ? T["ui.refused_one"] : T["ui.refused_many"].replace("{n}", n);
-    if (s.refused_sales) head += " · " + T["ui.refused_sales"].replace("{n}", s.refused_sales);
+    const sales = s.refused_sales || 0;
+    if (sales) head += " · " + (sales === 1 ? T["ui.refused_sale"]
+      : T["ui.refused_sales"].replace("{n}", sales));
     const latest = (s.refused_events || [])[0] || {};
     const reason = latest.reason || "INGEST_FAILED";
     const text = (T[reason] || latest.message || reason) + " [" + reason + "]";
