@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from peewee import IntegrityError, SqliteDatabase
 
 from appliance.sync import outbox
+from appliance.till import xz_reports
 from firmware_config.schema import BoxConfig
 from posdomain.envelope import BatchAck
 from tests.appliance.till.test_basket import BREAD, MILK
@@ -125,3 +126,25 @@ def test_an_ack_delivers_only_what_its_own_batch_carried(
         )  # fmt: skip
         assert outbox.apply_ack(held, []) == 1
     assert outbox.queued_sales_count() == 0
+
+
+@pytest.mark.req("FR-303", "FR-300")
+@pytest.mark.usefixtures("shift_open")
+def test_a_refusal_after_the_close_shows_on_the_z_report(
+    cashier: FlaskClient, box_db: SqliteDatabase, box_config: BoxConfig
+) -> None:
+    """The box was offline at the close: the hub's refusal comes later, and the Z report
+    (page, JSON, print) must still tell the owner that sale was not booked."""
+    sell(cashier, [(MILK, 1)], "5.00")
+    closed = cashier.post("/api/v1/shifts/current/close", json={"counted": {}})
+    assert closed.status_code == 200, closed.get_json()
+    z_no = int(closed.get_json()["z_no"])
+    assert xz_reports.get_z(z_no)["refused_sales"] == 0
+    rows = _rows(box_db)
+    seq, event_id, _type = next(r for r in rows if r[2] == "sale.completed")
+    refusal = {"event_id": event_id, "seq": seq, "reason": "TOTALS_MISMATCH", "message": "x"}
+    with box_db.atomic():
+        outbox.apply_ack(_ack(box_config, 0, [refusal]), _seqs(rows))
+    body = xz_reports.get_z(z_no)
+    assert body["refused_sales"] == 1
+    assert "REFUSED BY HUB: 1 sales not booked" in xz_reports.print_lines(body)
