@@ -32,10 +32,12 @@ def software_version() -> str:
 def oldest_unsynced_at() -> str | None:
     """When the oldest event still waiting for the hub's ack was written (None if none).
 
+    Refused events are not waiting (the hub answered them; they show apart on the till).
     Reads the first row of the partial index `outbox_unacked` (seq order = creation order).
     """
     cursor = cast(Any, database).execute_sql(
-        "SELECT created_at FROM outbox WHERE acked_at IS NULL ORDER BY seq LIMIT 1"
+        "SELECT created_at FROM outbox WHERE acked_at IS NULL AND refused_at IS NULL"
+        " ORDER BY seq LIMIT 1"
     )
     row = cursor.fetchone()
     return None if row is None else str(row[0])

@@ -6,7 +6,10 @@ records it once per restore (`record`, in the down message's transaction, audite
 sync agent sends every kept outbox row in `(cursor, through_seq]` again, acked or not, oldest
 first, before new events (`pending_rows`); each acked batch moves the cursor (`advance`).
 The hub deduplicates on event id, so nothing doubles; rows are never deleted, so nothing
-the box sold is missing (the retention window is the box's whole life).
+the box sold is missing (the retention window is the box's whole life). Events the hub had
+refused are sent again too, once: the restored hub may have lost their quarantine record
+and reconciliation item, and its contiguous mark needs their seqs; a repeated refusal
+changes nothing on the box (outbox.refuse touches waiting rows only).
 """
 
 from __future__ import annotations

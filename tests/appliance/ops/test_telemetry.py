@@ -13,6 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from appliance.core.context import BoxContext
 from appliance.devices import store
+from appliance.ops import telemetry as box_telemetry
+from appliance.sync import outbox
 from appliance.sync.agent import SyncAgent
 from firmware_config.schema import BoxConfig
 from hub.sync.health import parse_heartbeat, telemetry
@@ -147,3 +149,16 @@ def test_heartbeat_carries_the_fleet_fields_the_hub_reads(
     assert stored["print_failed"] == 1
     assert stored["disk_total_bytes"] == body["disk_total_bytes"]
     assert beat.oldest_unsynced_at is not None
+
+
+@pytest.mark.req("FR-500")
+@pytest.mark.usefixtures("shift_open")
+def test_refused_events_are_not_unsynced(box_db: SqliteDatabase, cashier: FlaskClient) -> None:
+    add(cashier, MILK)
+    assert pay(cashier).status_code == 200
+    with box_db.connection_context():
+        rows = box_db.execute_sql("SELECT event_id, seq FROM outbox ORDER BY seq").fetchall()
+        assert box_telemetry.oldest_unsynced_at() is not None
+        refused = [{"event_id": e, "seq": s, "reason": "SEQ_CONFLICT"} for e, s in rows]
+        assert outbox.refuse(refused, "2026-12-01T00:00:00+00:00") == len(rows)
+        assert box_telemetry.oldest_unsynced_at() is None  # answered by the hub: not waiting
