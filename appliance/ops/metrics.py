@@ -53,6 +53,11 @@ class BoxStateCollector(Collector):
             "cfpos_box_outbox_depth", "Events waiting for the hub's ack", outbox.queued_count()
         )
         yield _gauge(
+            "cfpos_box_refused_events",
+            "Events the hub knowingly refused (kept on the box, never delivered)",
+            outbox.refused_count(),
+        )
+        yield _gauge(
             "cfpos_box_oldest_unsynced_age_seconds",
             "Age of the oldest event waiting for the hub's ack (0 when none waits)",
             telemetry.age_seconds(telemetry.oldest_unsynced_at()) or 0.0,

@@ -80,6 +80,7 @@ def test_metrics_follow_the_outbox_and_print_queue(cashier: FlaskClient) -> None
     assert value(after, "cfpos_box_risk_mode", mode="NORMAL") == 1
     assert value(after, "cfpos_box_risk_mode", mode="BLOCK") == 0
     assert value(after, "cfpos_box_audit_chain_ok") == 1
+    assert value(after, "cfpos_box_refused_events") == 0
     assert "cfpos_box_backup_age_seconds" not in after  # no backup yet: absent, not 0
     # request latency by route template and status class, never by sale id
     routes = {lab["route"] for lab, _ in after["cfpos_box_http_request_duration_seconds_count"]}
