@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from appliance.i18n.customers import CUSTOMER_MESSAGES
 from appliance.i18n.receipt import RECEIPT_MESSAGES
+from appliance.i18n.risk import RISK_MESSAGES
 from appliance.i18n.shift_reports import REPORT_MESSAGES
+from appliance.i18n.sync import SYNC_MESSAGES
 from appliance.i18n.till import TILL_MESSAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -54,10 +56,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ACCOUNT_LOCKED": "Too many wrong PINs. The till is locked for a few minutes.",
         "ACCOUNT_INACTIVE": "This account is inactive. Ask a manager.",
         "SESSION_EXPIRED": "Your session timed out. Log in again.",
-        "SESSION_REVOKED": "This session was ended (logout, PIN change or account change). Log in again.",
-        "TOKEN_EXPIRED": "This access token has expired. Ask for a new one.",
-        "INVALID_TEXT": "The input contains characters that are not allowed.",
-        "OUT_OF_RANGE": "A number is outside the allowed range.",
         "FORBIDDEN_ROLE": "Your role may not do this. Ask a supervisor.",
         "FORBIDDEN_BRANCH": "You are not assigned to this store.",
         "AUDIT_CHAIN_BROKEN": "Audit log check failed. Call support; sales are blocked.",
@@ -183,10 +181,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ACCOUNT_LOCKED": "Zu viele falsche PINs. Die Kasse ist kurz gesperrt.",
         "ACCOUNT_INACTIVE": "Dieses Konto ist inaktiv. Bitte Filialleitung fragen.",
         "SESSION_EXPIRED": "Sitzung abgelaufen. Bitte erneut anmelden.",
-        "SESSION_REVOKED": "Diese Sitzung wurde beendet (Abmeldung, PIN- oder Kontoänderung). Bitte erneut anmelden.",
-        "TOKEN_EXPIRED": "Dieser Zugangsschlüssel ist abgelaufen. Bitte einen neuen anfordern.",
-        "INVALID_TEXT": "Die Eingabe enthält unzulässige Zeichen.",
-        "OUT_OF_RANGE": "Eine Zahl liegt außerhalb des zulässigen Bereichs.",
         "FORBIDDEN_ROLE": "Ihre Rolle darf das nicht. Bitte Aufsicht rufen.",
         "FORBIDDEN_BRANCH": "Sie sind dieser Filiale nicht zugeordnet.",
         "AUDIT_CHAIN_BROKEN": "Prüfprotokoll fehlerhaft. Support rufen; Verkauf gesperrt.",
@@ -275,6 +269,10 @@ for _lang, _texts in RECEIPT_MESSAGES.items():
 for _lang, _texts in REPORT_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 for _lang, _texts in CUSTOMER_MESSAGES.items():
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in RISK_MESSAGES.items():
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in SYNC_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 
 
