@@ -58,6 +58,19 @@ def _session_staff_id(ctx: BoxContext) -> str:
     raise Unauthenticated("log in with your PIN first", Reason.AUTH_REQUIRED)
 
 
+def live_staff_id() -> str | None:
+    """The staff id of this browser's live session, or None (no cookie, ended, expired);
+    never raises, never clears the cookie (the view answers the 401)."""
+    raw = session.get("sid")
+    if not isinstance(raw, str) or not raw:
+        return None
+    ctx = box()
+    try:
+        return session_store.resolve(raw, policy(ctx), ctx.clock())
+    except PosError:
+        return None
+
+
 def current_staff() -> Staff:
     """The logged-in staff member; 401 AUTH_REQUIRED / SESSION_EXPIRED / SESSION_REVOKED."""
     ctx = box()
