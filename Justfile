@@ -19,6 +19,11 @@ smoke:
     scripts/ensure-services.sh
     python -m pytest -q -m smoke
 
+# Release artifact cfgp-pos-{YYYY.MM.DD}.{build} in dist/releases/ (wheel + manifest + SHA256SUMS);
+# ENV is the environment target (DEV, STAGING or PROD), no default on purpose
+build ENV *ARGS:
+    python -m scripts.build_release --env {{ENV}} {{ARGS}}
+
 # ruff lint + format check
 lint:
     ruff check .

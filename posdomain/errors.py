@@ -155,6 +155,11 @@ class HubReason(StrEnum):
     CONTAINMENT_UNAVAILABLE = "CONTAINMENT_UNAVAILABLE"
     BACKUP_FAILED = "BACKUP_FAILED"
     NO_BACKUP = "NO_BACKUP"
+    ARTIFACT_INVALID = "ARTIFACT_INVALID"
+    PROMOTION_NOT_ONE_WAY = "PROMOTION_NOT_ONE_WAY"
+    ROLLOUT_HALTED = "ROLLOUT_HALTED"
+    SAME_PERSON = "SAME_PERSON"
+    GATE_NO_GO = "GATE_NO_GO"
 
 
 # Reason codes only the hub answers so far (P0 probe hardening, hub half). The box's message
