@@ -109,12 +109,16 @@ def build(
     env: str,
     *,
     source: Path = ROOT,
+    git_source: Path = ROOT,
     out: Path | None = None,
     rv_tag: str | None = None,
     dv_tag: str | None = None,
     now: datetime | None = None,
 ) -> Path:
-    """Build one artifact directory and return it (written under a .partial name first)."""
+    """Build one artifact directory and return it (written under a .partial name first).
+
+    `source` is the tree the wheel is built from, `git_source` the checkout whose commit the
+    manifest names (the same unless a patched copy is built: then it is marked dirty)."""
     if env not in ENVIRONMENTS:
         raise SystemExit(f"environment must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     out = out or source / "dist" / "releases"
@@ -129,8 +133,10 @@ def build(
     manifest = Manifest(
         name=name,
         version=version,
-        git_sha=_git(source, "rev-parse", "HEAD"),
-        git_dirty=bool(_git(source, "status", "--porcelain", "--untracked-files=no")),
+        git_sha=_git(git_source, "rev-parse", "HEAD"),
+        # a tree other than the checkout (a patched copy) is never what the commit holds
+        git_dirty=source.resolve() != git_source.resolve()
+        or bool(_git(git_source, "status", "--porcelain", "--untracked-files=no")),
         rv_tag=rv_tag or default_rv(),
         dv_tag=dv_tag or f"DV-{version}",
         environment=env,  # type: ignore[arg-type]
