@@ -7,12 +7,20 @@ default: test
 test: lint typecheck
     scripts/ensure-services.sh
     scripts/ensure-browser.sh
-    python -m pytest -q
+    mkdir -p var/test-results && git rev-parse HEAD > var/test-results/commit
+    python -m pytest -q --junitxml=var/test-results/junit.xml
 
 # Unit and service tests only (no browser, no fault stacks) on both cores: the quick loop
 test-fast:
     scripts/ensure-services.sh
     python -m pytest -q -n 2 --ignore=tests/e2e --ignore=tests/faults
+
+# Release gate: run the smoke tier (or MODE=full: the whole suite), regenerate the traceability
+# matrix with PASS/FAIL/PENDING from the run, read open incidents and audit chains from the hub,
+# print GO/NO-GO (exit 1 on NO-GO); the report lands in var/gate/report.json
+gate MODE="smoke" *ARGS:
+    scripts/ensure-services.sh
+    python -m scripts.gate {{MODE}} {{ARGS}}
 
 # Release Governance smoke tier (tests marked smoke: risk WARN / READ_ONLY / BLOCK, ...)
 smoke:

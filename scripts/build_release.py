@@ -34,13 +34,9 @@ from posdomain.releases import (
     sums_text,
     verify_artifact,
 )
+from scripts.trace import FRD
 
 ROOT = Path(__file__).resolve().parent.parent
-# the spec sits beside the checkout (../shared); a worktree is one level deeper
-FRD = next(
-    (p / "shared" / "spec" / "FRD.md" for p in ROOT.parents if (p / "shared" / "spec").is_dir()),
-    ROOT.parent / "shared" / "spec" / "FRD.md",
-)
 _FRD_VERSION = re.compile(r"\(FRD (v[0-9.]+)\)")
 
 
