@@ -19,8 +19,9 @@
 means an update was cut off somewhere between prepare and mark (SIGKILL, power cut), so the
 database snapshot is restored and `current` points back at the previous release. Every path
 through a kill therefore boots a release that passed its gate. Reports (GOOD, ROLLED_BACK
-with the failing check, REFUSED) are written to reports/ in the shape the hub's rollout
-takes (`hub.releases.rollouts.BoxReportIn`).
+with the failing check, REFUSED) are written to reports/ and queued in the box's outbox as
+a `release.reported` event, which the hub's ingest applies to the box's rollout
+(`hub.releases.rollouts.report_event`: counts towards the halt).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from appliance.core.context import BoxContext
+from appliance.core.db import open_database, write_txn
+from appliance.sync import outbox
 from appliance.updates.install import install, remove_partials
 from appliance.updates.layout import (
     Layout,
@@ -46,6 +50,7 @@ from appliance.updates.layout import (
     write_state,
 )
 from firmware_config.schema import BoxConfig
+from posdomain.contract import EventType
 from posdomain.releases import verify_artifact
 
 HEALTH_TIMEOUT_S = 120.0
@@ -132,6 +137,27 @@ def write_report(layout: Layout, report: dict[str, Any]) -> Path:
     return path
 
 
+def queue_report(config: BoxConfig, report: dict[str, Any]) -> bool:
+    """Put the report in the box's outbox as a `release.reported` event: it reaches the hub
+    like a sale does (exactly once, after the hub's ack), offline too. False without a DB."""
+    if not Path(config.database_path).is_file():
+        return False
+    payload = {k: report.get(k) for k in ("artifact", "outcome", "reason", "checks")}
+    payload["checks"] = payload["checks"] or {}
+    db = open_database(config.database_path)
+    try:
+        with db.connection_context(), write_txn():
+            outbox.enqueue(BoxContext(config), EventType.RELEASE_REPORTED, payload)
+    finally:
+        db.close()
+    return True
+
+
+def _finish(layout: Layout, config: BoxConfig, report: dict[str, Any]) -> None:
+    write_report(layout, report)
+    queue_report(config, report)
+
+
 def _reason(health: dict[str, Any]) -> str:
     failed = health.get("failed") or "unknown"
     detail = (health.get("checks") or {}).get(failed, {}).get("detail", "")
@@ -168,8 +194,10 @@ def boot(layout: Layout, config: BoxConfig) -> dict[str, Any]:
     if pending:
         _roll_back(layout, state, config.database_path, _quiet)
         why = "interrupted: the update did not finish"
-        write_report(
-            layout, {"artifact": pending, "outcome": "ROLLED_BACK", "reason": why, "checks": {}}
+        _finish(
+            layout,
+            config,
+            {"artifact": pending, "outcome": "ROLLED_BACK", "reason": why, "checks": {}},
         )
         return {"current": layout.current_name(), "recovered": pending}
     good = state.get("good")
@@ -198,7 +226,7 @@ def update(
     on_step("shift_check")
     if open_shift(config.database_path):
         refused = {"artifact": name, "outcome": "REFUSED", "reason": "open shift", "checks": {}}
-        write_report(layout, refused)
+        _finish(layout, config, refused)
         return refused
     report: dict[str, Any]
     on_step("install")
@@ -231,5 +259,5 @@ def update(
         _roll_back(layout, state, config.database_path, on_step)
         report = {"artifact": name, "outcome": "ROLLED_BACK", "reason": _reason(health),
                   "checks": health.get("checks", {})}  # fmt: skip
-    write_report(layout, report)
+    _finish(layout, config, report)
     return report

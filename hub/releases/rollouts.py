@@ -21,6 +21,7 @@ import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from hub.alerting.store import AlertSpec, raise_alert
 from hub.core.db import tenant_tx
@@ -29,12 +30,12 @@ from hub.governance import audit
 from hub.identity.models import Box, Branch
 from hub.releases.models import Artifact, Rollout, RolloutBox
 from posdomain.audit_chain import Severity
+from posdomain.contract import field_details
 from posdomain.errors import Conflict, HubReason, NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
 from posdomain.releases import ENVIRONMENTS
 
 RUNNING = ("CANARY", "CANARY_OK", "ROLLING")
-Outcome = Literal["GOOD", "ROLLED_BACK"]
 
 
 class RolloutIn(BaseModel):
@@ -59,12 +60,13 @@ class RolloutIn(BaseModel):
 
 
 class BoxReportIn(BaseModel):
-    """What a box's updater reports: the release is good, or it switched back and why."""
+    """What a box's updater reports: the release is good, or it switched back and why
+    (REFUSED: not installed, an open shift; the box stays offered)."""
 
     model_config = ConfigDict(extra="forbid")
 
     artifact: str = Field(min_length=1, max_length=64)
-    outcome: Outcome
+    outcome: Literal["GOOD", "ROLLED_BACK", "REFUSED"]
     reason: str | None = Field(default=None, max_length=200)
     checks: dict[str, Any] = Field(default_factory=dict)
 
@@ -318,6 +320,49 @@ def _settle(row: Rollout, boxes: list[RolloutBox]) -> None:
         _set(row, "DONE", "system:rollout", "release.rollout_done")
 
 
+def report_event(box: Box, payload: dict[str, Any]) -> str | None:
+    """A `release.reported` event at ingest (caller's transaction): the rollout it settles,
+    if the box is in a running or halted rollout of that artifact; else only audited."""
+    try:
+        body = BoxReportIn.model_validate(payload)
+    except PydanticValidationError as err:
+        raise ValidationError(
+            "bad release.reported payload", Reason.MALFORMED_MESSAGE, field_details(err)
+        ) from err
+    with tenant_tx(box.tenant_id):
+        rows = Rollout.select().where(
+            Rollout.tenant_id == box.tenant_id,
+            Rollout.artifact == body.artifact,
+            Rollout.state.in_((*RUNNING, "HALTED")),
+        )
+        for row in rows.order_by(Rollout.created_at.desc()):
+            member = RolloutBox.get_or_none(
+                RolloutBox.rollout_id == row.id, RolloutBox.box_id == box.box_id
+            )
+            if member is not None:
+                if body.outcome == "REFUSED":
+                    _defer(row.id, box.box_id, body.reason or "refused")
+                    return str(row.id)
+                report(box, row.id, body)
+                return str(row.id)
+        audit.append(
+            box.tenant_id,
+            f"box:{box.box_id}",
+            "release.box_reported",
+            f"box:{box.box_id}",
+            Severity.INFO if body.outcome == "GOOD" else Severity.WARN,
+            {"artifact": body.artifact, "outcome": body.outcome, "reason": body.reason,
+             "rollout": None},
+        )  # fmt: skip
+        return None
+
+
+def _defer(rollout_id: str, box_id: str, reason: str) -> None:
+    RolloutBox.update(state="DEFERRED", reason=reason[:200], updated_at=utcnow()).where(
+        RolloutBox.rollout_id == rollout_id, RolloutBox.box_id == box_id
+    ).execute()
+
+
 def report(box: Box, rollout_id: str, body: BoxReportIn) -> dict[str, Any]:
     """A box's result: GOOD, or ROLLED_BACK with its reason; halts the rollout at N failures."""
     with tenant_tx(box.tenant_id):
@@ -325,7 +370,7 @@ def report(box: Box, rollout_id: str, body: BoxReportIn) -> dict[str, Any]:
         member = RolloutBox.get_or_none(
             RolloutBox.rollout_id == rollout_id, RolloutBox.box_id == box.box_id
         )
-        if member is None or body.artifact != row.artifact:
+        if member is None or body.artifact != row.artifact or body.outcome == "REFUSED":
             raise NotFound("this box is not in that rollout", Reason.NOT_FOUND)
         RolloutBox.update(
             state=body.outcome, reason=body.reason, detail=body.checks, updated_at=utcnow()

@@ -20,6 +20,7 @@ from hub.identity.models import Box, Branch, Tenant
 from hub.incidents.models import Incident
 from hub.releases import artifacts, rollouts
 from hub.releases.rollouts import BoxReportIn
+from hub.sync.apply import apply_batch
 from posdomain.permissions import Principal, Role
 from posdomain.releases import (
     MANIFEST,
@@ -31,6 +32,7 @@ from posdomain.releases import (
     sha256_file,
     sums_text,
 )
+from scripts.testkit.crafted import batch_of, sale_event
 from tests.hub.conftest import create_user, login
 
 pytestmark = [pytest.mark.pg]
@@ -256,3 +258,41 @@ def test_retention_keeps_last_prod_and_open_incident_windows(app, tmp_path):
     with tenant_tx(tenant):
         Incident.update(state="RESOLVED").where(Incident.id == incident.id).execute()
     assert oldest in artifacts.prune(store, keep=1)["pruned"]
+
+
+def _report_event(box: Box, seq: int, payload: dict) -> dict:
+    ev = sale_event(box.box_id, seq, branch_id=box.branch_id)
+    ev.update(tenant_id=box.tenant_id, type="release.reported", payload=payload)
+    return ev
+
+
+@pytest.mark.req("FR-703", "FR-303")
+def test_the_box_report_arrives_as_an_event_and_halts_the_rollout(app, tmp_path):
+    tenant, boxes = _tenant_with_boxes({"north": 2})
+    art = fake_artifact(tmp_path / "b", "DEV")
+    artifacts.publish(ADMIN, art, tmp_path / "store")
+    body = rollouts.RolloutIn(
+        artifact=art.name, strategy="percent", canary_percent=50, max_failures=1, reason="x"
+    )
+    made = rollouts.create(ADMIN, tenant, body, "DEV")
+    canary_id = next(b["box_id"] for b in made["boxes"] if b["cohort"] == "canary")
+    box = next(b for b in boxes["north"] if b.box_id == canary_id)
+    bad = _report_event(box, 1, {"artifact": art.name, "outcome": "MAYBE"})
+    refused = apply_batch(batch_of(box.box_id, [bad]), box.box_id)
+    assert [r["reason"] for r in refused.rejected] == ["MALFORMED_MESSAGE"]
+    assert rollouts.get(tenant, made["id"])["state"] == "CANARY"
+    refusal = {"artifact": art.name, "outcome": "REFUSED", "reason": "open shift"}
+    apply_batch(batch_of(box.box_id, [_report_event(box, 2, refusal)]), box.box_id)
+    states = {b["box_id"]: b["state"] for b in rollouts.get(tenant, made["id"])["boxes"]}
+    assert states[box.box_id] == "DEFERRED"
+    report = {
+        "artifact": art.name,
+        "outcome": "ROLLED_BACK",
+        "reason": "health:printer: paper_out",
+        "checks": {"printer": {"ok": False, "detail": "paper_out"}},
+    }
+    ack = apply_batch(batch_of(box.box_id, [_report_event(box, 3, report)]), box.box_id)
+    assert len(ack.accepted) == 1
+    halted = rollouts.get(tenant, made["id"])
+    assert halted["state"] == "HALTED"
+    assert "health:printer: paper_out" in halted["halted_reason"]
