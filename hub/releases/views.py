@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from hub.core.openapi import READ_ERRORS, WRITE_ERRORS, api
 from hub.core.responses import shaped
+from hub.governance import flags
 from hub.releases import artifacts, decisions, rollouts
 from hub.releases.schemas import (
     ArtifactDetail,
@@ -134,10 +135,11 @@ def cancel(tenant_id: str, rollout_id: str) -> ResponseReturnValue:
 def releases_page() -> ResponseReturnValue:
     """Portal: artifacts and their environments, the decision log, this tenant's rollouts."""
     principal, _scope = require(Action.RELEASE_READ)
-    tenant_rollouts = rollouts.list_rollouts(principal.tenant_id) if principal.tenant_id else []
+    tenant = principal.tenant_id
     return render_page(
         "releases.html",
         artifacts=artifacts.list_artifacts(),
         decisions=decisions.list_decisions(),
-        rollouts=tenant_rollouts,
+        rollouts=rollouts.list_rollouts(tenant) if tenant else [],
+        backfill=flags.awaiting_backfill(tenant) if tenant else [],
     )

@@ -296,3 +296,41 @@ def test_the_box_report_arrives_as_an_event_and_halts_the_rollout(app, tmp_path)
     halted = rollouts.get(tenant, made["id"])
     assert halted["state"] == "HALTED"
     assert "health:printer: paper_out" in halted["halted_reason"]
+
+
+@pytest.mark.req("FR-803")
+def test_emergency_disable_is_listed_until_its_ticket_is_back_filled(app, client):
+    login(client, "owner")
+    h = _csrf(client)
+    app.config["CFPOS_ENV"] = "PROD"
+    try:
+        off = {"enabled": False, "reason": "containment", "emergency": True}
+        assert client.put("/api/v1/flags/loyalty_rules", json=off, headers=h).status_code == 200
+        on = {"enabled": True, "reason": "restored", "change_ticket": "CHG-7"}
+        assert client.put("/api/v1/flags/loyalty_rules", json=on, headers=h).status_code == 200
+    finally:
+        app.config["CFPOS_ENV"] = "DEV"
+    page = client.get("/releases").get_data(as_text=True)
+    waiting = page.split("awaiting a change ticket")[1].split("Box rollouts")[0]
+    assert "loyalty_rules" in waiting  # a later ticketed flip does not document the emergency
+    done = client.put(
+        "/api/v1/flags/loyalty_rules/ticket", json={"change_ticket": "CHG-6"}, headers=h
+    )
+    assert done.status_code == 200
+    assert done.get_json()["backfill_required"] is False
+    again = client.put(
+        "/api/v1/flags/loyalty_rules/ticket", json={"change_ticket": "CHG-6"}, headers=h
+    )
+    assert again.status_code == 409
+    waiting = client.get("/releases").get_data(as_text=True).split("awaiting a change ticket")[1]
+    assert "loyalty_rules" not in waiting.split("Box rollouts")[0]
+    entries = client.get("/api/v1/audit").get_json()["items"]
+    assert any(e["action"] == "flag.ticket_backfilled" for e in entries)
+    manager = app.test_client()
+    login(manager, "manager")
+    denied = manager.put(
+        "/api/v1/flags/loyalty_rules/ticket", json={"change_ticket": "X"}, headers=_csrf(manager)
+    )
+    assert denied.status_code == 403
+    back = {"enabled": False, "reason": "test done"}  # leave the shared tenant as it was
+    assert client.put("/api/v1/flags/loyalty_rules", json=back, headers=h).status_code == 200
