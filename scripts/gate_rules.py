@@ -34,7 +34,13 @@ SMOKE_ITEMS: dict[str, tuple[str, ...]] = {
         "tests/appliance/sync/test_sync_agent.py::test_sales_are_delivered_and_marked_acked",
         "tests/appliance/sync/test_sync_agent.py::test_gaps_reported_by_the_hub_are_resent",
     ),
-    "risk WARN / READ_ONLY / BLOCK": ("tests/hub/test_risk.py::test_smoke_risk_mode_at_the_hub",),
+    "risk WARN / READ_ONLY / BLOCK": (
+        "tests/hub/test_risk.py::test_smoke_risk_mode_at_the_hub",
+        "tests/appliance/risk/test_risk_modes.py::test_smoke_warn_shows_a_banner_and_sells",
+        "tests/appliance/risk/test_risk_modes.py::test_smoke_read_only_refuses_writes_but_lets_the_day_close",
+        "tests/appliance/risk/test_risk_modes.py::test_smoke_block_refuses_sales_and_lifts",
+        "tests/appliance/risk/test_risk_offline_restart.py::test_smoke_block_holds_offline_across_a_restart",
+    ),
     "audit log read endpoint": (
         "tests/hub/test_hardening.py::test_branch_manager_reads_only_own_branch_audit_entries",
     ),
