@@ -51,6 +51,7 @@ _STATUS_TEXT = {
     413: "Body too large",
     423: "Audit chain broken: privileged writes refused",
     429: "Too many attempts",
+    503: "Over the runtime budget (reason code and a hint in the body)",
 }
 
 Answer = type[BaseModel] | str | None  # a model, a media type (text/csv), or no body
