@@ -90,15 +90,24 @@ def pdf_bytes(result: Result, subtitle: str) -> bytes:
     pdf.add_page()
     cols = result.report.columns
     width = (pdf.w - 20) / max(1, len(cols))
-    pdf.set_font("Helvetica", "B", 7)
+    pdf.set_font("Helvetica", "", 7)
+    pdf.set_line_width(0.1)
     heads = [_latin(c.label) for c in cols]
 
     def row(cells: list[str], bold: bool = False) -> None:
-        pdf.set_font("Helvetica", "B" if bold else "", 7)
-        for col, value in zip(cols, cells, strict=True):
-            align = "R" if col.kind in NUMERIC_KINDS else "L"
-            pdf.cell(width, 5, _latin(value)[:40], border=1, align=align)
-        pdf.ln(5)
+        if bold:
+            pdf.set_font("Helvetica", "B", 7)
+        y = pdf.get_y()
+        for n, (col, value) in enumerate(zip(cols, cells, strict=True)):
+            shown = _latin(value)[:40]
+            x = pdf.l_margin + n * width + 1
+            if col.kind in NUMERIC_KINDS:
+                x = pdf.l_margin + (n + 1) * width - 1 - pdf.get_string_width(shown)
+            pdf.text(x, y + 3.6, shown)
+        pdf.line(pdf.l_margin, y + 5, pdf.l_margin + width * len(cols), y + 5)
+        pdf.set_y(y + 5)
+        if bold:
+            pdf.set_font("Helvetica", "", 7)
 
     row(heads, bold=True)
     for cells in text_rows(result, result.rows):

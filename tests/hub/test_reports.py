@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from hub.core import db as hub_db
 from hub.core.db import tenant_tx
 from hub.reports.days import day_bounds, day_hours
 from hub.reports.models import ReportDoc
@@ -43,7 +44,8 @@ def col(body: dict[str, Any], key: str) -> Decimal:
 
 
 @pytest.fixture(scope="module")
-def prods() -> Any:
+def prods(_session_app: Any, hub_urls: tuple[str, str]) -> Any:
+    hub_db.bind(hub_urls[1])
     return new_products()
 
 
