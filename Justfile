@@ -53,6 +53,12 @@ bench:
     python -m scripts.bench_hub
     python -m scripts.bench_sync
 
+# Report p50/p95 on COPY-generated volume (pass e.g. --lines 10000000) and ingest speed with
+# the report hook on and off; figures only
+bench-reports *ARGS:
+    scripts/ensure-services.sh
+    python -m scripts.bench_reports {{ARGS}}
+
 # Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills), the large
 # API fuzz, then the large ingest fuzz and the outside probe; loopback only
 chaos *ARGS: && chaos-ingest
