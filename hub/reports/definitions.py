@@ -96,10 +96,13 @@ def scope_sql(ctx: Ctx, alias: str, *, dated: bool = True) -> tuple[str, list[An
     parts: list[str] = [f"{alias}.tenant_id = %s"]
     params: list[Any] = [ctx.tenant_id]
     if dated:
+        spans: dict[tuple[str, str], list[str]] = {}
+        for w in ctx.windows:  # branches sharing a range in one index-friendly condition
+            spans.setdefault((w.first.isoformat(), w.last.isoformat()), []).append(w.branch_id)
         ors = []
-        for w in ctx.windows:
-            ors.append(f"({alias}.branch_id = %s AND {alias}.business_day BETWEEN %s AND %s)")
-            params += [w.branch_id, w.first.isoformat(), w.last.isoformat()]
+        for (first, last), branch_ids in sorted(spans.items()):
+            ors.append(f"({alias}.branch_id = ANY(%s) AND {alias}.business_day BETWEEN %s AND %s)")
+            params += [sorted(branch_ids), first, last]
         parts.append("(" + (" OR ".join(ors) or "FALSE") + ")")
     else:
         parts.append(f"{alias}.branch_id = ANY(%s)")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from hub.core.openapi import parse_query
-from hub.reports import exports, present, service
+from hub.reports import dashboard, exports, present, service
 from hub.reports.schemas import ReportFilterQuery, ReportQuery
 from hub.reports.views import (
     csv_response,
@@ -20,9 +20,9 @@ from hub.reports.views import (
     run,
     visible,
 )
-from hub.sales.queries import branch_choices
-from hub.web import current_principal, render_page
-from posdomain.errors import PosError
+from hub.sales.queries import branch_choices, list_branches
+from hub.web import current_principal, now, page_arg, render_page, target_tenant
+from posdomain.errors import HubReason, PosError, ValidationError
 from posdomain.permissions import Action, scope_for
 
 bp = Blueprint("report_pages", __name__, template_folder="templates")
@@ -69,6 +69,35 @@ def report_page(report_id: str) -> ResponseReturnValue:
         branches=branch_choices(caller.principal, caller.tenant_id),
         can_export=_may_export(),
     )
+
+
+@bp.get("/overview/branches/<branch_id>")
+def branch_drill(branch_id: str) -> ResponseReturnValue:
+    """Drill-down: a branch's boxes with today's figures and state."""
+    _principal, tenant, _scope = target_tenant(Action.SALES_READ, branch_id=branch_id)
+    boxes = dashboard.branch_boxes(tenant, branch_id, now())
+    names = {b["id"]: b["name"] for b in list_branches(tenant)}
+    return render_page(
+        "drill_branch.html",
+        branch=names.get(branch_id, branch_id),
+        branch_id=branch_id,
+        boxes=boxes,
+    )
+
+
+@bp.get("/overview/boxes/<box_id>")
+def box_drill(box_id: str) -> ResponseReturnValue:
+    """Drill-down: a box's documents today, paged and sorted on the server, each linked."""
+    _principal, tenant, _scope = target_tenant(Action.SALES_READ, box_id=box_id)
+    sort = request.args.get("sort", "-at")
+    if sort.removeprefix("-") not in dashboard.SORTS:
+        raise ValidationError(
+            "sort by at, total or receipt",
+            HubReason.REPORT_BAD_SORT,
+            {"field": "sort", "allowed": sorted(dashboard.SORTS)},
+        )
+    data = dashboard.box_transactions(tenant, box_id, now(), page_arg(), sort)
+    return render_page("drill_box.html", box_id=box_id, data=data, sort=sort)
 
 
 @bp.get("/reports/<report_id>/csv")
