@@ -288,7 +288,7 @@ class _Builder:
             "receipt_no": body.receipt_no,
             "at": body.completed_at,
             "exponent": exp,
-            "items_milli": sum(ln["qty_milli"] for ln in lines),
+            "items_milli": 0,  # REP-T-01 counts items sold; returned units show in REP-T-06/12
             "gross": 0,
             "discounts": 0,
             "refunds": -(total - tax),

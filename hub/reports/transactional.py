@@ -528,6 +528,7 @@ REPORTS = [
             Column("cash_difference", "Difference"),
             Column("net_total", "Net total", M, True),
             Column("grand_total", "Grand total"),
+            Column("shift_id", "Shift"),
         ),
         z_reports,
         "closed_at",
