@@ -183,3 +183,36 @@ def test_business_days_are_cut_at_local_midnight_across_dst(app, client, prods, 
         assert (end - start) == timedelta(hours=23 if d == short else 25)
         hours = report(client, "REP-T-02", branches=branch, date_from=d, date_to=d)
         assert sorted(r["hour"] for r in hours["items"]) == [0, 23]
+
+
+@pytest.mark.req("FR-600")
+def test_a_later_post_void_moves_its_sale_out_of_the_rollup(app, client, prods):
+    branch = zoned_branch("Europe/London")
+    box = enrol_box(T, branch)
+    at = at_local("Europe/London", "2026-07-01T10:00:00")
+    sold = [priced_sale(n, [item(prods[1], 2)], at, cash=True) for n in (1, 2)]
+    ack = send(box, [envelope(box, n, s, branch_id=branch) for n, s in enumerate(sold, 1)])
+    assert ack is not None
+    assert ack.rejected == []
+    login(client, "owner")
+    f = {"branches": branch, "date_from": "2026-07-01", "date_to": "2026-07-01"}
+    (before,) = report(client, "REP-T-01", **f)["items"]
+    assert before["transactions"] == 2
+    void = {
+        "sale_id": sold[1]["sale_id"],
+        "receipt_no": 2,
+        "cashier_id": "u-rep-cashier",
+        "approver_id": "u-manager",
+        "reason_code": "CASHIER_ERROR",
+        "exponent": 2,
+        "total": sold[1]["total"],
+        "voided_at": (at + timedelta(minutes=3)).isoformat(),
+    }
+    ack = send(box, [envelope(box, 3, void, "sale.voided", branch_id=branch)])  # a later batch
+    assert ack is not None
+    assert ack.rejected == []
+    (after,) = report(client, "REP-T-01", **f)["items"]
+    assert after["transactions"] == 1
+    assert D(after["total"]) == D(sold[0]["total"])
+    assert D(after["cash_rounding"]) == -D(sold[0]["cash_rounding"])
+    assert col(report(client, "REP-T-06", **f), "net") == D(after["net"])

@@ -160,7 +160,7 @@ def test_cashier_and_field_tech_see_no_report(app, role):
         assert last_denial().target == f"/api/v1/reports/{rid}"
 
 
-@pytest.mark.req("FR-602")
+@pytest.mark.req("FR-602", "NFR-001")
 def test_exceeded_budget_answers_503_with_a_hint(app, client, monkeypatch):
     """The database enforces the budget: a report that runs longer is cancelled (not a hang,
     not a 500)."""
