@@ -211,6 +211,19 @@ def _rollup_and_voids(url: str) -> None:
                cashier_id, 'u-mgr', 'BENCH', total, at, at FROM report_docs
                WHERE kind = 'sale' AND receipt_no % 50 = 7"""
         )
+        cur.execute(
+            """INSERT INTO report_rollup_products (tenant_id, branch_id, business_day,
+               product_id, tax_class, tax_rate, sku, name, category, qty_milli, gross,
+               discounts, refunds, net, tax, total, cost)
+               SELECT l.tenant_id, l.branch_id, l.business_day, l.product_id, l.tax_class,
+               l.tax_rate, MAX(l.sku), MAX(l.name), MAX(l.category), SUM(l.qty_milli),
+               SUM(l.gross), SUM(l.discounts), SUM(l.refunds), SUM(l.net), SUM(l.tax),
+               SUM(l.total), SUM(l.cost) FROM report_lines l
+               WHERE NOT EXISTS (SELECT 1 FROM sale_voids v WHERE v.tenant_id = l.tenant_id
+               AND v.sale_id = l.doc_id AND l.kind = 'sale')
+               GROUP BY l.tenant_id, l.branch_id, l.business_day, l.product_id, l.tax_class,
+               l.tax_rate"""
+        )
         cur.execute("ANALYZE")
     conn.close()
 

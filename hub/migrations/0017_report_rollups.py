@@ -15,7 +15,10 @@ times per row.
   or a manual price override with its approver);
 * `report_rollup_hourly`: per tenant, branch, box, cashier, business day and local hour the
   sums of the documents (sales added at ingest, a post-void moves its sale out, a refund is
-  added in its own hour) - what REP-T-01/02 read.
+  added in its own hour) - what REP-T-01/02 read;
+* `report_rollup_products`: per tenant, branch, business day, product and tax class/rate the
+  sums of the lines (a post-void takes its sale's lines out) - what REP-T-06/07/10/14 read
+  when no box or cashier filter asks for the line facts.
 
 Post-voids are not copied: reports leave out a sale with a `sale_voids` row.
 """
@@ -68,6 +71,15 @@ TABLES = [
         total BIGINT NOT NULL DEFAULT 0, cost BIGINT NOT NULL DEFAULT 0,
         cash_rounding BIGINT NOT NULL DEFAULT 0,
         PRIMARY KEY (tenant_id, branch_id, business_day, local_hour, box_id, cashier_id))""",
+    """CREATE TABLE report_rollup_products (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id), branch_id TEXT NOT NULL,
+        business_day TEXT NOT NULL, product_id TEXT NOT NULL, tax_class TEXT NOT NULL,
+        tax_rate TEXT NOT NULL, sku TEXT NOT NULL, name TEXT NOT NULL, category TEXT,
+        qty_milli BIGINT NOT NULL DEFAULT 0, gross BIGINT NOT NULL DEFAULT 0,
+        discounts BIGINT NOT NULL DEFAULT 0, refunds BIGINT NOT NULL DEFAULT 0,
+        net BIGINT NOT NULL DEFAULT 0, tax BIGINT NOT NULL DEFAULT 0,
+        total BIGINT NOT NULL DEFAULT 0, cost BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant_id, branch_id, business_day, product_id, tax_class, tax_rate))""",
 ]
 TENANT_TABLES = (
     "report_docs",
@@ -75,6 +87,7 @@ TENANT_TABLES = (
     "report_tenders",
     "report_discounts",
     "report_rollup_hourly",
+    "report_rollup_products",
 )
 
 

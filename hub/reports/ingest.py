@@ -25,6 +25,7 @@ from peewee import EXCLUDED
 from hub.catalog.models import Product
 from hub.core.bulk import insert_rows
 from hub.identity.models import Box
+from hub.reports import product_rollup
 from hub.reports.days import branch_zones, business_day
 from hub.reports.models import ReportDiscount, ReportDoc, ReportLine, ReportTender, RollupHourly
 from hub.sales.models import Sale
@@ -66,6 +67,15 @@ class _Rows:
     rollup: dict[tuple[Any, ...], dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: dict.fromkeys(SUMS, 0))
     )
+    products: product_rollup.Buckets = field(default_factory=product_rollup.buckets)
+    sale_lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def keep_lines(self, doc_id: str, lines: list[dict[str, Any]]) -> None:
+        """Store a document's lines and add them to the product rollup."""
+        self.lines += lines
+        self.sale_lines[doc_id] = lines
+        for line in lines:
+            product_rollup.add(self.products, line)
 
     def roll(self, doc: dict[str, Any], sign: int) -> None:
         """Add (sign 1) or take out (sign -1) a document's figures in its hour."""
@@ -180,7 +190,7 @@ class _Builder:
         }
         self._tenders(doc, [(t.kind, parse_minor(t.amount, exp)) for t in body.tenders])
         self.rows.docs.append(doc)
-        self.rows.lines += lines
+        self.rows.keep_lines(doc["doc_id"], lines)
         self.rows.roll(doc, 1)
 
     def _discounts(
@@ -302,7 +312,7 @@ class _Builder:
         }
         self._tenders(doc, [(t.kind, parse_minor(t.amount, exp)) for t in body.tenders])
         self.rows.docs.append(doc)
-        self.rows.lines += lines
+        self.rows.keep_lines(doc["doc_id"], lines)
         self.rows.roll(doc, 1)
 
     def void(self, body: SaleVoided, pending: dict[str, dict[str, Any]]) -> None:
@@ -318,6 +328,11 @@ class _Builder:
                 return
             doc = {name: getattr(row, name) for name in (*ROLLUP_KEY, "kind", *SUMS[1:])}
         self.rows.roll(doc, -1)
+        lines = self.rows.sale_lines.get(body.sale_id)
+        if lines is None:
+            lines = product_rollup.stored_lines(self.box.tenant_id, body.sale_id)
+        for line in lines:
+            product_rollup.add(self.rows.products, line, -1)
 
 
 def _late(events: list[EventEnvelope], box: Box) -> set[str]:
@@ -375,3 +390,4 @@ def _write(rows: _Rows) -> None:
         RollupHourly.insert_many(buckets).on_conflict(
             conflict_target=[getattr(RollupHourly, k) for k in ROLLUP_KEY], update=update
         ).execute()
+    product_rollup.write(rows.products)

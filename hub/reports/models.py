@@ -141,3 +141,31 @@ class RollupHourly(BaseModel):
         primary_key = CompositeKey(
             "tenant_id", "branch_id", "business_day", "local_hour", "box_id", "cashier_id"
         )
+
+
+class RollupProduct(BaseModel):
+    """Line sums per branch, business day, product and tax class/rate."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    business_day = TextField()
+    product_id = TextField()
+    tax_class = TextField()
+    tax_rate = TextField()
+    sku = TextField()
+    name = TextField()
+    category = TextField(null=True)
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_products"
+        primary_key = CompositeKey(
+            "tenant_id", "branch_id", "business_day", "product_id", "tax_class", "tax_rate"
+        )

@@ -3,6 +3,7 @@ sales left out, refunds subtracted, business days local to each branch."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hub.reports.definitions import (
@@ -216,12 +217,23 @@ def eod_reconciliation(ctx: Ctx) -> list[Row]:
     return out
 
 
+def _line_source(ctx: Ctx) -> tuple[str, list[Any]]:
+    """FROM/WHERE of line figures: the daily product rollup, or the line facts when a box or
+    cashier filter asks for more than the rollup's grain."""
+    if ctx.box_id or ctx.cashier_id:
+        where, params = scope_sql(ctx, "l")
+        return f"report_lines l WHERE {where} AND {not_voided('l')}", params
+    plain = replace(ctx, box_id=None, cashier_id=None)
+    where, params = scope_sql(plain, "l")
+    return f"report_rollup_products l WHERE {where}", params
+
+
 def _lines(ctx: Ctx, group: str, select: str) -> list[Row]:
-    where, params = scope_sql(ctx, "l")
+    source, params = _line_source(ctx)
     sql = f"""SELECT {select}, SUM(l.qty_milli) AS qty, SUM(l.gross) AS gross,
         SUM(l.discounts) AS discounts, SUM(l.refunds) AS refunds, SUM(l.net) AS net,
         SUM(l.tax) AS tax, SUM(l.total) AS total, SUM(l.cost) AS cost
-        FROM report_lines l WHERE {where} AND {not_voided("l")} GROUP BY {group}"""
+        FROM {source} GROUP BY {group}"""
     figs = ("qty", "gross", "discounts", "refunds", "net", "tax", "total", "cost")
     return [with_margin(_ints(r, *figs)) for r in fetch(sql, params)]
 
@@ -310,11 +322,10 @@ def payments_by_tender(ctx: Ctx) -> list[Row]:
 
 def tax_collected(ctx: Ctx) -> list[Row]:
     """REP-T-10 per tax class and rate: taxable base (net), tax, total."""
-    where, params = scope_sql(ctx, "l")
+    source, params = _line_source(ctx)
     rows = fetch(
         f"""SELECT l.tax_class, l.tax_rate, SUM(l.net) AS base, SUM(l.tax) AS tax
-            FROM report_lines l WHERE {where} AND {not_voided("l")}
-            GROUP BY l.tax_class, l.tax_rate""",
+            FROM {source} GROUP BY l.tax_class, l.tax_rate""",
         params,
     )
     for r in rows:

@@ -82,6 +82,10 @@ def test_cross_checks_hold_over_generated_day(app, client, prods):
     assert col(t10, "tax") == D(row["tax"])
     t06 = report(client, "REP-T-06", **f)
     assert col(t06, "net") == D(row["net"])
+    # the daily product rollup (no box/cashier filter) equals the line facts (a cashier filter)
+    facts = report(client, "REP-T-06", cashier_id="u-rep-cashier", **f)
+    assert facts["items"] == t06["items"]
+    assert report(client, "REP-T-10", cashier_id="u-rep-cashier", **f)["items"] == t10["items"]
     assert col(t06, "cost") == D(row["cost"])
     t07 = report(client, "REP-T-07", **f)
     assert col(t07, "net") == D(row["net"])
@@ -216,3 +220,5 @@ def test_a_later_post_void_moves_its_sale_out_of_the_rollup(app, client, prods):
     assert D(after["total"]) == D(sold[0]["total"])
     assert D(after["cash_rounding"]) == -D(sold[0]["cash_rounding"])
     assert col(report(client, "REP-T-06", **f), "net") == D(after["net"])
+    facts = report(client, "REP-T-06", cashier_id="u-rep-cashier", **f)
+    assert facts["items"] == report(client, "REP-T-06", **f)["items"]
