@@ -18,7 +18,7 @@ from peewee import OperationalError
 from hub.core.db import db, is_postgres, tenant_tx
 from hub.governance import config
 from hub.identity import scope as scope_ids
-from hub.identity.models import Box, Branch
+from hub.identity.models import Box, Branch, User
 from hub.reports import operational, transactional
 from hub.reports.days import branch_zones, today
 from hub.reports.definitions import Ctx, ReportDef, Row, Window
@@ -234,14 +234,21 @@ def run_query(report: ReportDef, ctx: Ctx) -> list[Row]:
 
 
 def _name(ctx: Ctx, rows: list[Row]) -> None:
-    """Names instead of ids: branch and box names next to their ids."""
+    """Names instead of ids: branch, box and staff names (ids stay the filters' values)."""
     branches = {b.id: b.name for b in Branch.select(Branch.id, Branch.name)}
     boxes = {b.box_id: b.name for b in Box.select(Box.box_id, Box.name)}
+    people = {u.id: u.display_name for u in User.select(User.id, User.display_name)}
     for row in rows:
         if "branch_id" in row:
             row["branch"] = branches.get(row["branch_id"], row["branch_id"])
         if "box_id" in row and "box" not in row:
             row["box"] = boxes.get(row["box_id"], row["box_id"])
+        for key in ("from_branch_id", "to_branch_id"):
+            if row.get(key) in branches:
+                row[key] = branches[row[key]]
+        for key in ("cashier_id", "who", "approver_id"):
+            if row.get(key) in people:
+                row[key] = people[row[key]]
 
 
 def _sort_key(kind: str) -> Any:
