@@ -166,6 +166,12 @@ def box_transactions(
                 {base} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}""",
             args,
         )
+        zone = branch_zones(tenant_id).get(box[0]["branch_id"]) if box else None
+        name = fetch("SELECT name FROM boxes WHERE box_id = %s", [box_id])
     for r in rows:
         r["total"] = format_minor(int(r["total"]), int(r["exponent"]))
-    return paged(rows, page, total)
+        local = r["at"].astimezone(zone) if zone else r["at"]
+        r["local_time"] = local.strftime("%Y-%m-%d %H:%M:%S %Z")
+    out = paged(rows, page, total)
+    out["box_name"] = name[0]["name"] if name else box_id
+    return out
