@@ -66,6 +66,12 @@ bench:
     python -m scripts.bench_hub
     python -m scripts.bench_sync
 
+# Report p50/p95 on COPY-generated volume (pass e.g. --lines 10000000) and ingest speed with
+# the report hook on and off; figures only
+bench-reports *ARGS:
+    scripts/ensure-services.sh
+    python -m scripts.bench_reports {{ARGS}}
+
 # Box backup under load and the box restore drill (FR-700, NFR-004): figures only
 bench-box-ops:
     python -m scripts.bench_box_ops

@@ -44,7 +44,7 @@ STATUS_TEXT = {
     422: "Refused by a business rule (reason code in the body)",
     423: "Locked (audit chain broken, or too many wrong PINs)",
     429: "Too many attempts",
-    503: "A device or the hub is unavailable (reason code in the body)",
+    503: "Unavailable: a device, the hub, or a report over its budget (reason and hint in body)",
 }
 
 Answer = type[BaseModel] | str | None  # a model, a media type (text/csv), or no body
