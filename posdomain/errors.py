@@ -119,6 +119,10 @@ class Reason(StrEnum):
     REDEMPTION_EXCEEDS_SHARE = "REDEMPTION_EXCEEDS_SHARE"
     REDEMPTION_NOT_WHOLE = "REDEMPTION_NOT_WHOLE"
     UNKNOWN_ADJUSTMENT_REASON = "UNKNOWN_ADJUSTMENT_REASON"
+    HUB_REQUIRED = "HUB_REQUIRED"  # a till action only the hub can answer (name/phone search)
+    HUB_TIMEOUT = "HUB_TIMEOUT"  # the hub did not answer a till request in time
+    NO_CUSTOMER = "NO_CUSTOMER"  # points need a customer on the basket
+    REDEMPTION_OFFLINE_CAP = "REDEMPTION_OFFLINE_CAP"  # this box's offline redemption cap
     # staff lifecycle (FR-102)
     BADGE_TAKEN = "BADGE_TAKEN"
     INVALID_BADGE = "INVALID_BADGE"
@@ -249,6 +253,13 @@ class Gone(PosError):
 
     status = 410
     default_reason = Reason.ENROLMENT_EXPIRED
+
+
+class Unavailable(PosError):
+    """Something this request needs is not reachable now (the hub, while the box is offline)."""
+
+    status = 503
+    default_reason = Reason.HUB_REQUIRED
 
 
 class PayloadTooLarge(PosError):

@@ -255,7 +255,8 @@ def breakdown(
 
 
 def tenders_sum(tenders: Sequence[Tender], exp: int, sign: int) -> tuple[Decimal, Decimal]:
-    """(cash, card) sums of known tenders (sign 1: sale, -1: refund, amounts negative)."""
+    """(cash, non-cash) sums of known tenders (sign 1: sale, -1: refund, amounts negative);
+    loyalty points count with card: never more than the total, never giving change."""
     cash = card = Decimal(0)
     for t in tenders:
         if t.kind not in _TENDER_KINDS:
@@ -271,6 +272,8 @@ def tenders_sum(tenders: Sequence[Tender], exp: int, sign: int) -> tuple[Decimal
                     "card_reference",
                     "a card tender needs the terminal reference, never a PAN",
                 )
+            card += amount
+        elif t.kind == TenderKind.POINTS:  # redeemed points: paid without cash, no change
             card += amount
         else:
             cash += amount

@@ -50,6 +50,7 @@ class TenderKind(StrEnum):
 
     CASH = "cash"
     CARD = "card"
+    POINTS = "points"  # loyalty points redeemed at the till (FR-401); never chosen as a tender
 
 
 #: roles that may approve an override at the till (of the box's branch)

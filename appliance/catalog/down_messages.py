@@ -2,7 +2,8 @@
 
 * `staff`, `config`, `pricing`, `flags`, `risk`: applied if `version` > the held version, in
   one transaction with its audit entry; the body is kept in config_doc.
-* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`.
+* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`; `cards` (the loyalty
+  card directory) likewise by `customers.directory`.
 * A message for another tenant or branch is ignored (logged, TENANT_MISMATCH).
 """
 
@@ -26,6 +27,8 @@ from appliance.catalog.wire import (
 )
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
+from appliance.customers import directory
+from appliance.customers.wire import CardsChunk, CardsHead
 from appliance.identity.models import Staff
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.barcodes import parse_barcode_formats
@@ -49,6 +52,7 @@ def _apply_staff(body: dict[str, Any]) -> None:
             pin_hash=s.pin_hash,
             active=int(s.active),
             branch_ids=json.dumps(s.branch_ids),
+            badge_digest=s.badge_digest,
         ).execute()
 
 
@@ -94,6 +98,10 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
         if msg.body.get("head") is True:
             return catch_up.apply_head(ctx, parse_body(CatalogHead, msg.body))
         return catch_up.apply_chunk(ctx, parse_body(CatalogChunk, msg.body))
+    if msg.kind == "cards":
+        if msg.body.get("head") is True:
+            return directory.apply_head(ctx, parse_body(CardsHead, msg.body))
+        return directory.apply_chunk(ctx, parse_body(CardsChunk, msg.body))
     with write_txn():
         held = held_versions().get(msg.kind, 0)
         if msg.version <= held:

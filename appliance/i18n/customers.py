@@ -24,6 +24,12 @@ CUSTOMER_MESSAGES: dict[str, dict[str, str]] = {
         "UNKNOWN_ADJUSTMENT_REASON": "Choose a reason for the points change.",
         "BADGE_TAKEN": "This badge already belongs to another staff member.",
         "INVALID_BADGE": "That is not a staff badge. Scan it again.",
+        "HUB_REQUIRED": "Search by name or phone needs head office, and the till is offline. "
+        "Scan or type the customer's card instead.",
+        "HUB_TIMEOUT": "Head office did not answer the search in time. Try again, or scan the card.",
+        "NO_CUSTOMER": "Attach the customer's card first.",
+        "REDEMPTION_OFFLINE_CAP": "The till is offline: it may redeem only a few more points "
+        "until it is back online.",
     },
     "de": {
         "UNKNOWN_CARD": "Diese Kundenkarte ist unbekannt. Nummer prüfen oder Kunde anmelden.",
@@ -42,5 +48,12 @@ CUSTOMER_MESSAGES: dict[str, dict[str, str]] = {
         "UNKNOWN_ADJUSTMENT_REASON": "Einen Grund für die Punkteänderung wählen.",
         "BADGE_TAKEN": "Dieser Ausweis gehört schon einer anderen Person.",
         "INVALID_BADGE": "Das ist kein Mitarbeiterausweis. Erneut scannen.",
+        "HUB_REQUIRED": "Suche nach Name oder Telefon braucht die Zentrale, die Kasse ist offline. "
+        "Stattdessen die Kundenkarte scannen oder eintippen.",
+        "HUB_TIMEOUT": "Die Zentrale hat nicht rechtzeitig geantwortet. Erneut suchen oder Karte "
+        "scannen.",
+        "NO_CUSTOMER": "Zuerst die Kundenkarte erfassen.",
+        "REDEMPTION_OFFLINE_CAP": "Die Kasse ist offline: bis sie wieder online ist, können nur "
+        "noch wenige Punkte eingelöst werden.",
     },
 }

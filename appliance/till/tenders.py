@@ -52,15 +52,13 @@ class Settlement:
 
 
 def tender_kind(kind: str) -> TenderKind:
-    """A known tender kind, else 400 UNKNOWN_TENDER."""
-    try:
-        return TenderKind(kind)
-    except ValueError as err:
+    """A tender the cashier may choose (cash, card), else 400 UNKNOWN_TENDER."""
+    allowed = [TenderKind.CASH.value, TenderKind.CARD.value]  # points: only by redemption
+    if kind not in allowed:
         raise ValidationError(
-            f"unknown tender {kind!r}",
-            Reason.UNKNOWN_TENDER,
-            {"allowed": [k.value for k in TenderKind]},
-        ) from err
+            f"unknown tender {kind!r}", Reason.UNKNOWN_TENDER, {"allowed": allowed}
+        )
+    return TenderKind(kind)
 
 
 def card_reference(reference: str | None) -> str:
