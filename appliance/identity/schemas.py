@@ -12,3 +12,9 @@ class PinLogin(RequestBody):
 
     pin: StrictStr = Field(pattern=r"^[0-9]{4,12}$")
     staff_id: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class BadgeLogin(RequestBody):
+    """POST /auth/badge: a scanned staff badge (checked by `customer_fields.normalize_badge`)."""
+
+    badge: StrictStr = Field(min_length=1, max_length=40)
