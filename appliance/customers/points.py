@@ -174,6 +174,9 @@ def panel(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
         earn_preview=earn(earn_lines(totals), rules, row.tier).total,
         redeem_points=points,
         redeem_value=format_minor(value, setup.exponent),
+        to_pay=format_minor(
+            to_minor(totals.sale.tax.total, setup.exponent) - value, setup.exponent
+        ),
         max_points=most_points(row, totals, setup, rules),
         min_balance=rules.min_balance,
         points_per_unit=str(rules.redeem_rate),

@@ -81,6 +81,14 @@
       if ($("till").hidden || $("pay").open || $("weigh").open || $("info").open) return;
       if ($("done").open) D.close("done");
       const code = JSON.parse(ev.data).code;
+      const scanInto = D.top() && D.top().dataset.scanField;
+      if (scanInto) {  // a dialog that takes scans (a loyalty card) gets it in its field
+        const active = document.activeElement;  // the card field being filled, if any
+        const field = active instanceof HTMLInputElement && D.top().contains(active) &&
+          active.inputMode === "numeric" ? active : $(scanInto);
+        if (field && code) { field.value = code; field.dispatchEvent(new Event("scanned")); }
+        return;
+      }
       if ($("op").open) {  // a receipt scanned for a refund fills the lookup field
         const field = document.getElementById("refund-code");
         if (field && code) { field.value = code; field.dispatchEvent(new Event("scanned")); }
@@ -130,6 +138,7 @@
     $("tax").textContent = b.tax_total;
     $("total").textContent = b.total + " " + (b.currency || "");
     basketTotal = b.total;
+    document.dispatchEvent(new CustomEvent("basket", { detail: b }));  // loyalty panel
   }
 
   async function refreshBasket() {
@@ -194,8 +203,9 @@
     $("split").hidden = !split;
     $("card-amount").value = ""; $("card-ref").value = "";
     payKey = newKey();  // one key per payment attempt: retries and double clicks reuse it
-    $("pay-total").textContent = basketTotal;
-    $("tendered").value = basketTotal;
+    const due = window.CashierScreen.due ? window.CashierScreen.due() : null;  // after points
+    $("pay-total").textContent = due || basketTotal;
+    $("tendered").value = due || basketTotal;
     D.open("pay");
     $("tendered").select();
   }

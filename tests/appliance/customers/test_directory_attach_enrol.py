@@ -11,14 +11,17 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
+from appliance.app import create_app
 from appliance.catalog import down_messages
 from appliance.core.context import BoxContext
-from appliance.core.db import write_txn
+from appliance.core.db import open_database, write_txn
 from appliance.customers import search
+from appliance.migrations import migrate
+from appliance.sync.box_state import ensure_box_state
 from posdomain.barcodes import check_digit
 from posdomain.customer_fields import new_card
 from tests.appliance.customers.conftest import ANNA, BERT, CARDS, cards_chunk, entry, go_online
-from tests.appliance.factories import down
+from tests.appliance.factories import down, make_config
 from tests.appliance.till.test_basket import MILK, add
 from tests.appliance.till.test_checkout import outbox_events
 
@@ -155,3 +158,22 @@ def test_enrol_offline_queues_customer_enrolled_with_a_box_made_id(
         assert resp.get_json()["error"]["reason"] == reason, body
     assert len(outbox_events(box_db, "customer.enrolled")) == 1
     assert check_digit(card[:-1]) == card[-1]
+
+
+def test_the_customer_dialogs_speak_german_on_a_german_till(tmp_path) -> None:
+    config = make_config(tmp_path, locale="de")
+    db = open_database(config.database_path)
+    with db.connection_context():
+        migrate(db)
+        ensure_box_state(config)
+    page = create_app(config).test_client().get("/").get_data(as_text=True)
+    for german in (
+        "Kunde (F2)",
+        "Punkte einlösen (F3)",
+        "Kundenkarte: scannen",
+        "Einlösen (Enter)",
+    ):
+        assert german in page
+    assert "Redeem points" not in page
+    assert "HUB_REQUIRED" in page  # the reason texts travel with the page, in German
+    assert "braucht die Zentrale" in page

@@ -14,6 +14,8 @@ from peewee import SqliteDatabase
 from appliance.catalog import down_messages
 from appliance.core.context import BoxContext
 from appliance.customers.directory import note_acked
+from appliance.devices.receipts import receipt_doc
+from posdomain.contract import Brand
 from posdomain.loyalty import EarnLine, earn, parse_rules
 from posdomain.payloads import SaleCompleted
 from posdomain.sale_checks import Context, check_sale
@@ -167,3 +169,18 @@ def test_points_cannot_be_chosen_as_a_tender_and_flag_off_means_no_points(
     sale = pay(cashier, "2.00").get_json()
     assert "loyalty" not in sale
     assert sale["customer"]["customer_id"] == ANNA
+
+
+def test_receipts_show_the_card_tail_and_points(cashier: FlaskClient) -> None:
+    add(cashier, BREAD, 2)
+    attach(cashier)
+    redeem(cashier, 100)
+    sale = pay(cashier, "5.00").get_json()
+    html = cashier.get(f"/receipts/{sale['sale_id']}").get_data(as_text=True)
+    assert f"…{CARDS[ANNA][-4:]}" in html
+    assert CARDS[ANNA] not in html  # the tail only
+    assert f"Points earned: {sale['loyalty']['earned']}" in html
+    assert "Points redeemed: 100 (1.00)" in html
+    printed = [ln.text for ln in receipt_doc(sale, Brand("Forge Fresh")).lines]
+    assert any(t.startswith("CUSTOMER") and t.endswith(CARDS[ANNA][-4:]) for t in printed)
+    assert any(t.startswith("POINTS REDEEMED") and t.endswith("100") for t in printed)
