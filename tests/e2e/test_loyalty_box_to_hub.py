@@ -64,12 +64,9 @@ def test_offline_enrol_earn_redeem_refund_then_the_hub_balances_match(
     hub = hub_as(running, seed, "TENANT_OWNER")
     codes = box.first_barcodes(3)
     wait_until(lambda: synced(box), 60, "the till synced before the test")
-    anna_id = (
-        box.call("POST", "/basket/lines", json={"barcode": codes[0]})
-        and box.call("POST", "/basket/customer/card", json={"card": ANNA})["customer"][
-            "customer_id"
-        ]
-    )
+    box.call("POST", "/basket/lines", json={"barcode": codes[0]})
+    attached = box.call("POST", "/basket/customer/card", json={"card": ANNA})
+    anna_id = attached["customer"]["customer_id"]
     box.call("DELETE", "/basket/customer")
     empty_basket(box)
     anna_before, _rows = points(hub, anna_id)
