@@ -4,6 +4,7 @@ facts the hub's own checks accept."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +18,8 @@ from appliance.customers.directory import note_acked
 from appliance.devices.receipts import receipt_doc
 from posdomain.contract import Brand
 from posdomain.loyalty import EarnLine, earn, parse_rules
-from posdomain.payloads import SaleCompleted
+from posdomain.payloads import RefundCompleted, SaleCompleted
+from posdomain.refund_checks import check_refund
 from posdomain.sale_checks import Context, check_sale
 from tests.appliance.customers.conftest import (
     ANNA,
@@ -28,7 +30,7 @@ from tests.appliance.customers.conftest import (
     entry,
     go_online,
 )
-from tests.appliance.factories import down
+from tests.appliance.factories import PINS, down
 from tests.appliance.till.test_basket import BREAD, MILK, add
 from tests.appliance.till.test_checkout import outbox_events, pay
 
@@ -184,3 +186,48 @@ def test_receipts_show_the_card_tail_and_points(cashier: FlaskClient) -> None:
     printed = [ln.text for ln in receipt_doc(sale, Brand("Forge Fresh")).lines]
     assert any(t.startswith("CUSTOMER") and t.endswith(CARDS[ANNA][-4:]) for t in printed)
     assert any(t.startswith("POINTS REDEEMED") and t.endswith("100") for t in printed)
+
+
+def refund_line(client: FlaskClient, sale: dict, line_no: int, qty: str = "1") -> dict:
+    token = client.post(
+        "/api/v1/overrides",
+        json={"action": "refund", "reason_code": "DEFECTIVE", "pin": PINS["manager"]},
+    ).get_json()["token"]
+    resp = client.post(
+        "/api/v1/refunds",
+        json={
+            "receipt": str(sale["receipt_no"]),
+            "lines": [{"line_no": line_no, "qty": qty}],
+            "tender": "cash",
+            "override_token": token,
+            "reason_code": "DEFECTIVE",
+            "idempotency_key": uuid.uuid4().hex,
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    return dict(resp.get_json())
+
+
+@pytest.mark.req("FR-401", "FR-300")
+def test_refunds_give_redeemed_points_back_not_their_money(cashier: FlaskClient) -> None:
+    add(cashier, BREAD, 2)  # 5.00, 2.00 of it paid with 200 points
+    attach(cashier)
+    redeem(cashier, 200)
+    sale = pay(cashier, "3.00").get_json()
+    line_no = sale["lines"][0]["line_no"]
+    first = refund_line(cashier, sale, line_no)  # half the sale back
+    assert first["total"] == "-2.50"
+    assert first["tenders"] == [
+        {"kind": "cash", "amount": "-1.50"},
+        {"kind": "points", "amount": "-1.00", "points": 100},
+    ]
+    assert first["loyalty"] == {"customer_id": ANNA, "points_returned": 100}
+    window = Context("EUR", 2, datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + HOUR)
+    second = refund_line(cashier, sale, line_no)  # the last one gives back the rest
+    assert second["loyalty"]["points_returned"] == 100
+    assert second["tenders"][0] == {"kind": "cash", "amount": "-1.50"}
+    for doc in (first, second):  # the hub's refund rules: paid out == payable, and the rest
+        assert check_refund(RefundCompleted.model_validate(doc), window) == []
+    x = cashier.get("/api/v1/shifts/current/x").get_json()
+    assert x["cash"]["cash_refunds"] == "3.00"  # the points were not paid out in cash
+    assert x["refunds"]["total"] == "5.00"
