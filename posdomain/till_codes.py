@@ -50,7 +50,11 @@ class TenderKind(StrEnum):
 
     CASH = "cash"
     CARD = "card"
-    POINTS = "points"  # loyalty points redeemed at the till (FR-401); never chosen as a tender
+
+
+#: loyalty points paid as a tender (docs/CONTRACT.md "Loyalty"): written by the till's own
+#: redemption flow with the loyalty facts, never chosen as a tender kind in a cashier request
+POINTS_TENDER = "points"
 
 
 #: roles that may approve an override at the till (of the box's branch)

@@ -42,7 +42,7 @@ from posdomain.loyalty import (
     require_points,
 )
 from posdomain.money import format_minor, to_minor
-from posdomain.till_codes import TenderKind
+from posdomain.till_codes import POINTS_TENDER
 
 
 def rules_in_force() -> LoyaltyRules | None:
@@ -264,7 +264,7 @@ def at_checkout(
     }
     tender = None
     if red.points:
-        tender = {"kind": TenderKind.POINTS.value, "amount": value, "points": red.points}
+        tender = {"kind": POINTS_TENDER, "amount": value, "points": red.points}
     return SaleLoyalty(red.value_minor, tender, block, red.points)
 
 

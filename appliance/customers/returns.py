@@ -18,7 +18,7 @@ from typing import Any
 
 from appliance.till.models import Refund, Sale
 from posdomain.money import format_minor, to_minor
-from posdomain.till_codes import TenderKind
+from posdomain.till_codes import POINTS_TENDER
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def _points_tender(payload: dict[str, Any]) -> tuple[int, int]:
     exp = int(payload.get("exponent", 2))
     pts = value = 0
     for t in payload.get("tenders", []):
-        if t.get("kind") == TenderKind.POINTS.value:
+        if t.get("kind") == POINTS_TENDER:
             pts += abs(int(t.get("points", 0)))
             value += abs(to_minor(Decimal(str(t["amount"])), exp))
     return pts, value
@@ -79,7 +79,7 @@ def apply(payload: dict[str, Any], back: PointsBack | None) -> None:
     money = payload["tenders"][0]
     rest = to_minor(Decimal(str(money["amount"])), exp) + back.value_minor  # negative or 0
     points = {
-        "kind": TenderKind.POINTS.value,
+        "kind": POINTS_TENDER,
         "amount": format_minor(-back.value_minor, exp),
         "points": back.points,
     }

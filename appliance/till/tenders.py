@@ -52,13 +52,15 @@ class Settlement:
 
 
 def tender_kind(kind: str) -> TenderKind:
-    """A tender the cashier may choose (cash, card), else 400 UNKNOWN_TENDER."""
-    allowed = [TenderKind.CASH.value, TenderKind.CARD.value]  # points: only by redemption
-    if kind not in allowed:
+    """A known tender kind, else 400 UNKNOWN_TENDER."""
+    try:
+        return TenderKind(kind)
+    except ValueError as err:
         raise ValidationError(
-            f"unknown tender {kind!r}", Reason.UNKNOWN_TENDER, {"allowed": allowed}
-        )
-    return TenderKind(kind)
+            f"unknown tender {kind!r}",
+            Reason.UNKNOWN_TENDER,
+            {"allowed": [k.value for k in TenderKind]},
+        ) from err
 
 
 def card_reference(reference: str | None) -> str:
