@@ -9,7 +9,8 @@
   const $ = (id) => document.getElementById(id);
   let panel = null;
 
-  function text(key, n) { return (T[key] || key).replace("{n}", n); }
+  const money = C.money;
+  function text(key, n) { return (T[key] || key).replace("{n}", money(String(n))); }
 
   function show(p) {
     panel = p;
@@ -24,7 +25,7 @@
     $("loy-earn-wrap").hidden = !p.enabled;
     $("loy-earn").textContent = text("ui.loy.pts", p.earn_preview || 0);
     $("loy-redeem-wrap").hidden = !p.redeem_points;
-    $("loy-redeem").textContent = text("ui.loy.pts", p.redeem_points) + " (−" + p.redeem_value + ")";
+    $("loy-redeem").textContent = text("ui.loy.pts", p.redeem_points) + " (−" + money(p.redeem_value) + ")";
     const problem = p.redeem_problem;
     $("loy-problem").textContent = problem ? (T[problem] || problem) + " [" + problem + "]" : "";
   }
