@@ -85,4 +85,12 @@ def test_german_till_writes_amounts_and_dates_the_german_way(
     assert page.locator("time").inner_text().count(".") == 2
     assert "T" not in page.locator("time").inner_text()
     page.screenshot(path=str(shots / "receipt-german.png"), full_page=True)
+    page.goto(german_box + "/")
+    page.wait_for_selector("#till:not([hidden])")
+    page.wait_for_function("document.activeElement.id === 'scan'")
+    page.keyboard.press("F11")  # the X report: every amount the German way too
+    page.wait_for_selector("#op[open] .x-report")
+    report = page.inner_text("#op")
+    assert "9,95" in report
+    assert "9.95" not in report
     page.close()
