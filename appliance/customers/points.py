@@ -242,9 +242,11 @@ def at_checkout(
     chosen = BasketRedemption.get_or_none(BasketRedemption.basket_key == key)
     rules = rules_in_force()
     row = None if customer is None else find_customer(customer["customer_id"])
+    if chosen is not None and (row is None or chosen.customer_id != row.customer_id):
+        chosen = None  # left from a parked basket or another customer: never redeemed
+    if chosen is not None and rules is None:
+        raise Conflict("loyalty points were switched off", Reason.LOYALTY_DISABLED)
     if customer is None or rules is None or row is None:
-        if chosen is not None:  # the customer or the rules went away since it was chosen
-            raise Conflict("points cannot be redeemed now", Reason.NO_CUSTOMER)
         return NONE
     usable = usable_balance(row)
     red = Redeeming(0, 0, usable, not is_online())

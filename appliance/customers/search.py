@@ -42,6 +42,7 @@ def ask(text: str, wait: float = WAIT_SECONDS) -> dict[str, Any]:
         raise Unavailable("searching by name or phone needs the hub", Reason.HUB_REQUIRED)
     request_id = str(uuid.uuid4())
     with write_txn():
+        forget_old()
         CustomerSearch.insert(request_id=request_id, query=query, asked_at=now_iso()).execute()
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

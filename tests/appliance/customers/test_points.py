@@ -231,3 +231,23 @@ def test_refunds_give_redeemed_points_back_not_their_money(cashier: FlaskClient)
     x = cashier.get("/api/v1/shifts/current/x").get_json()
     assert x["cash"]["cash_refunds"] == "3.00"  # the points were not paid out in cash
     assert x["refunds"]["total"] == "5.00"
+
+
+def test_points_chosen_on_a_parked_basket_are_never_redeemed_on_the_next(
+    cashier: FlaskClient, box_db: SqliteDatabase
+) -> None:
+    add(cashier, BREAD, 2)
+    attach(cashier)
+    assert redeem(cashier, 200).status_code == 200
+    parked = cashier.post("/api/v1/basket/suspend", json={"label": "Anna"})
+    assert parked.status_code == 201, parked.get_json()
+    add(cashier, BREAD, 2)  # the next customer, no card
+    sale = pay(cashier, "5.00").get_json()
+    assert [t["kind"] for t in sale["tenders"]] == ["cash"]
+    assert "loyalty" not in sale
+    add(cashier, BREAD, 2)
+    attach(cashier, BERT)  # another customer: Anna's choice is not theirs
+    sale = pay(cashier, "5.00").get_json()
+    assert sale["loyalty"]["redeemed"] == 0
+    count = box_db.execute_sql("SELECT count(*) FROM loyalty_redemptions").fetchone()[0]
+    assert count == 0
