@@ -117,8 +117,10 @@
     if (tender === "card") body.card_reference = $("refund-card-ref").value.trim();
     const doc = await C.api("POST", "/refunds", body);
     close();
+    const back = doc.loyalty && doc.loyalty.points_returned;  // redeemed points come back
     D.inform(T["ui.refund"], fmt("ui.refund_done",
-      { no: doc.receipt_no, amount: C.money(doc.payable), currency: doc.currency }));
+      { no: doc.receipt_no, amount: C.money(doc.payable), currency: doc.currency }) +
+      (back ? " " + T["ui.loy.points_back"].replace("{n}", C.money(String(back))) : ""));
   }
 
   function openSuspend() {
