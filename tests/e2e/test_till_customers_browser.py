@@ -141,6 +141,10 @@ def test_attach_search_enrol_and_redeem_by_keyboard(
     assert card[-4:] in page.inner_text("#info")
     closed_by_escape(page, "info")
     assert "Nora N." in page.inner_text("#loyalty")
+    scan(page, ANNA)  # a card scanned into the barcode field attaches its holder
+    page.wait_for_function("document.getElementById('loy-name').textContent.includes('Anna')")
+    assert page.locator("#error").is_hidden()
+    lines(page, 1)
     page.close()
 
 

@@ -175,6 +175,9 @@
       clearError();
       return true;
     } catch (e) {
+      // a loyalty card scanned into the barcode field attaches its customer (customers.js)
+      const tryCard = window.CashierScreen && window.CashierScreen.tryCard;
+      if (e.reason === "UNKNOWN_BARCODE" && tryCard && await tryCard(body.barcode)) return true;
       if (e.reason === "AGE_CONFIRMATION_REQUIRED" && !body.age_confirmed &&
           window.confirm(T["ui.age_confirm"])) {
         return postLine(Object.assign({}, body, { age_confirmed: true }));

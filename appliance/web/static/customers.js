@@ -33,6 +33,15 @@
     try { show(await C.api("GET", "/basket/loyalty")); } catch (e) { /* shown by the basket */ }
   }
   document.addEventListener("basket", refresh);
+  // a card scanned (or typed) into the barcode field: attach its holder if the box knows it
+  C.tryCard = async (code) => {
+    if (!/^\d{8,20}$/.test(code)) return false;
+    try {
+      show(await C.api("POST", "/basket/customer/card", { card: code }));
+      C.clearError();
+      return true;
+    } catch (e) { return false; }  // not a card either: the barcode error stands
+  };
   C.due = () => (panel && panel.customer && panel.redeem_points ? panel.to_pay : null);
 
   // --- customer dialog -------------------------------------------------------------------
