@@ -163,7 +163,7 @@ def panel(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
     if rules is None or row is None:
         return out
     chosen = BasketRedemption.get_or_none(BasketRedemption.basket_key == basket_key(ctx, staff_id))
-    points = 0 if chosen is None else int(chosen.points)
+    points = 0 if chosen is None or chosen.customer_id != row.customer_id else int(chosen.points)
     value = 0
     if points:
         try:
