@@ -7,17 +7,30 @@ default: test
 test: lint typecheck
     scripts/ensure-services.sh
     scripts/ensure-browser.sh
-    python -m pytest -q
+    mkdir -p var/test-results && git rev-parse HEAD > var/test-results/commit
+    python -m pytest -q --junitxml=var/test-results/junit.xml
 
 # Unit and service tests only (no browser, no fault stacks) on both cores: the quick loop
 test-fast:
     scripts/ensure-services.sh
     python -m pytest -q -n 2 --ignore=tests/e2e --ignore=tests/faults
 
+# Release gate: run the smoke tier (or MODE=full: the whole suite), regenerate the traceability
+# matrix with PASS/FAIL/PENDING from the run, read open incidents and audit chains from the hub,
+# print GO/NO-GO (exit 1 on NO-GO); the report lands in var/gate/report.json
+gate MODE="smoke" *ARGS:
+    scripts/ensure-services.sh
+    python -m scripts.gate {{MODE}} {{ARGS}}
+
 # Release Governance smoke tier (tests marked smoke: risk WARN / READ_ONLY / BLOCK, ...)
 smoke:
     scripts/ensure-services.sh
     python -m pytest -q -m smoke
+
+# Release artifact cfgp-pos-{YYYY.MM.DD}.{build} in dist/releases/ (wheel + manifest + SHA256SUMS);
+# ENV is the environment target (DEV, STAGING or PROD), no default on purpose
+build ENV *ARGS:
+    python -m scripts.build_release --env {{ENV}} {{ARGS}}
 
 # ruff lint + format check
 lint:

@@ -76,6 +76,8 @@ class HubSettings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "cfpos-alerts@localhost"
     backup_dir: Path = Path("var/backups")
+    # published release artifacts (FR-804, docs/releases.md)
+    releases_dir: Path = Path("var/releases")
     backup_keep: int = Field(default=14, ge=1, le=1000)
     backup_interval_minutes: int = Field(default=15, ge=1, le=24 * 60)
     rto_target_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)  # NFR-004

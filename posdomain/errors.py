@@ -160,6 +160,11 @@ class HubReason(StrEnum):
     CONTAINMENT_UNAVAILABLE = "CONTAINMENT_UNAVAILABLE"
     BACKUP_FAILED = "BACKUP_FAILED"
     NO_BACKUP = "NO_BACKUP"
+    ARTIFACT_INVALID = "ARTIFACT_INVALID"
+    PROMOTION_NOT_ONE_WAY = "PROMOTION_NOT_ONE_WAY"
+    ROLLOUT_HALTED = "ROLLOUT_HALTED"
+    SAME_PERSON = "SAME_PERSON"
+    GATE_NO_GO = "GATE_NO_GO"
 
 
 # Reason codes whose box texts (appliance/i18n) are still to come; tests/appliance/i18n/

@@ -73,6 +73,9 @@ class Action(StrEnum):
     BACKUP_READ = "backup.read"  # backup runs and drill reports
     CUSTOMER_MANAGE = "customer.manage"  # create/search/edit customers, read their points
     LOYALTY_ADJUST = "loyalty.adjust"  # manual points adjustment with a reason code
+    RELEASE_READ = "release.read"  # artifacts, smoke runs, decisions, rollouts (FR-703/804)
+    RELEASE_MANAGE = "release.manage"  # publish, smoke results, promote, GO/NO-GO decisions
+    ROLLOUT_MANAGE = "release.rollout"  # staged box rollout: create, advance, cancel
 
 
 P, T, B, S = Scope.PLATFORM, Scope.TENANT, Scope.BRANCH, Scope.SELF
@@ -123,6 +126,12 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     # purchase history of their branches only and edit customers enrolled there
     Action.CUSTOMER_MANAGE: {_TO: T, _BM: B, _SV: B, _CA: B},
     Action.LOYALTY_ADJUST: {_TO: T, _BM: B},
+    # no matrix row names releases: artifacts are the platform's (APPLICATION_OWNER); a
+    # tenant's box rollout follows "create branch, enrol box" (P, T); reading follows the
+    # audit/incident readers (P, T, AUDITOR T); docs/releases.md "Who may do what"
+    Action.RELEASE_READ: {_AO: P, _TO: T, _AU: T},
+    Action.RELEASE_MANAGE: {_AO: P},
+    Action.ROLLOUT_MANAGE: {_AO: P, _TO: T},
 }
 
 # "REP-T reports: SUPERVISOR B (own branch, today)": actions a role may do only for the

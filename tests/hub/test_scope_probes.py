@@ -96,6 +96,9 @@ def _own_values() -> dict[str, str]:
         "incident_id": MADE_UP,
         "customer_id": MADE_UP,
         "card": MADE_UP,
+        "artifact": MADE_UP,
+        "rollout_id": MADE_UP,
+        "decision_id": MADE_UP,
         **FIXED,
     }
 
