@@ -4,7 +4,8 @@
   version, in one transaction with its audit entry; the body is kept in config_doc. A `risk`
   body's `mode_state` must parse (the till enforces it: appliance.risk); a `resend` records
   the hub's restore for the sync agent (appliance.sync.resend).
-* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`.
+* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`; `cards` (the loyalty
+  card directory) likewise by `customers.directory`.
 * A message for another tenant or branch is ignored (logged, TENANT_MISMATCH).
 """
 
@@ -28,6 +29,8 @@ from appliance.catalog.wire import (
 )
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
+from appliance.customers import directory
+from appliance.customers.wire import CardsChunk, CardsHead
 from appliance.identity import session_store
 from appliance.identity.models import Staff
 from appliance.sync import resend
@@ -68,6 +71,7 @@ def _apply_staff(ctx: BoxContext, body: dict[str, Any]) -> dict[str, str]:
             pin_hash=s.pin_hash,
             active=int(s.active),
             branch_ids=json.dumps(s.branch_ids),
+            badge_digest=s.badge_digest,
         ).execute()
     return session_store.revoke_changed(before, _staff_facts(ctx), ctx.clock())
 
@@ -130,6 +134,10 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
         if msg.body.get("head") is True:
             return catch_up.apply_head(ctx, parse_body(CatalogHead, msg.body))
         return catch_up.apply_chunk(ctx, parse_body(CatalogChunk, msg.body))
+    if msg.kind == "cards":
+        if msg.body.get("head") is True:
+            return directory.apply_head(ctx, parse_body(CardsHead, msg.body))
+        return directory.apply_chunk(ctx, parse_body(CardsChunk, msg.body))
     with write_txn():
         held = held_versions().get(msg.kind, 0)
         if msg.version <= held:
