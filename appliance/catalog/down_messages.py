@@ -1,8 +1,10 @@
 """Apply hub → box down messages: ordered, idempotent, audited, validated before writing.
 
-* `staff`, `config`, `pricing`, `flags`, `risk`: applied if `version` > the held version, in
-  one transaction with its audit entry; the body is kept in config_doc.
+* `staff`, `config`, `pricing`, `flags`, `risk`, `refusals`: applied if `version` > the held
+  version, in one transaction with its audit entry; the body is kept in config_doc.
 * `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`.
+* `refusals`: refused events head office resolved; their outbox rows are marked resolved
+  (`sync.refusals`), and the body is kept to settle a refusal that arrives after it.
 * A message for another tenant or branch is ignored (logged, TENANT_MISMATCH).
 """
 
@@ -27,6 +29,7 @@ from appliance.catalog.wire import (
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
 from appliance.identity.models import Staff
+from appliance.sync import refusals
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.barcodes import parse_barcode_formats
 from posdomain.envelope import DownMessage, utcnow
@@ -104,6 +107,8 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
             _check_config(msg.body)
         elif msg.kind == "pricing":
             _check_pricing(ctx, msg.body)
+        elif msg.kind == "refusals":
+            refusals.apply_resolutions(ctx, msg.body)
         store_body(msg.kind, msg.version, msg.body)
         set_held_version(msg.kind, msg.version)
         audit_log.append(

@@ -22,7 +22,7 @@ from appliance.catalog import catch_up, down_messages
 from appliance.core.context import BoxContext
 from appliance.core.db import database, write_txn
 from appliance.devices.health import device_summary
-from appliance.sync import outbox
+from appliance.sync import outbox, refusals
 from appliance.sync.box_state import touch_agent
 from appliance.sync.models import Outbox
 from appliance.sync.transport import Transport
@@ -213,6 +213,8 @@ class SyncAgent:
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():
             marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
+            if ack.rejected:  # head office may have resolved it before this refusal arrived
+                refusals.settle_held(self.ctx)
             touch_agent(acked=True)
         self._want_seqs = sorted(set(ack.missing_seqs))
         log_event(
@@ -290,6 +292,9 @@ class SyncAgent:
             "box_id": self.box_id,
             "online": online,
             "queued": outbox.queued_count(),
+            # refused by the hub and not yet settled (resolved there or acknowledged here)
+            "refused": outbox.refused_count(),
+            "refused_sales": outbox.refused_sales_count(),
             "devices": device_summary(),
             "ts": utcnow().isoformat(),
         }
