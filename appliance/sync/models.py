@@ -50,3 +50,17 @@ class Outbox(BaseModel):
     acknowledged_at = TextField(null=True)  # a supervisor/manager at the till (0012)
     acknowledged_by = TextField(null=True)
     acknowledged_note = TextField(null=True)
+
+
+class OutboxResend(BaseModel):
+    """A hub's request to resend every kept event above its restored high-water mark."""
+
+    restore_id = TextField(primary_key=True)
+    after_seq = IntegerField()
+    through_seq = IntegerField()
+    cursor = IntegerField()
+    requested_at = TextField()
+    finished_at = TextField(null=True)
+
+    class Meta:
+        table_name = "outbox_resend"
