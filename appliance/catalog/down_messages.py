@@ -1,11 +1,21 @@
 """Apply hub → box down messages: ordered, idempotent, audited, validated before writing.
 
+<<<<<<< HEAD
 * `staff`, `config`, `pricing`, `flags`, `risk`, `resend`: applied if `version` > the held
   version, in one transaction with its audit entry; the body is kept in config_doc. A `risk`
   body's `mode_state` must parse (the till enforces it: appliance.risk); a `resend` records
   the hub's restore for the sync agent (appliance.sync.resend).
 * `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`; `cards` (the loyalty
   card directory) likewise by `customers.directory`.
+=======
+* `staff`, `config`, `pricing`, `flags`, `risk`, `resend`, `refusals`: applied if `version` >
+  the held version, in one transaction with its audit entry; the body is kept in config_doc. A
+  `risk` body's `mode_state` must parse (the till enforces it: appliance.risk); a `resend`
+  records the hub's restore for the sync agent (appliance.sync.resend).
+* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`.
+* `refusals`: refused events head office resolved; their outbox rows are marked resolved
+  (`sync.refusals`), and the body is kept to settle a refusal that arrives after it.
+>>>>>>> refused2
 * A message for another tenant or branch is ignored (logged, TENANT_MISMATCH).
 """
 
@@ -33,7 +43,7 @@ from appliance.customers import directory
 from appliance.customers.wire import CardsChunk, CardsHead
 from appliance.identity import session_store
 from appliance.identity.models import Staff
-from appliance.sync import resend
+from appliance.sync import refusals, resend
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.barcodes import parse_barcode_formats
 from posdomain.contract import ResendRequest, RiskModeState
@@ -155,6 +165,8 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
             resend.record(ctx, parse_body(ResendRequest, msg.body))
         elif msg.kind == "risk":
             _check_risk(msg.body)
+        elif msg.kind == "refusals":
+            refusals.apply_resolutions(ctx, msg.body)
         store_body(msg.kind, msg.version, msg.body)
         set_held_version(msg.kind, msg.version)
         audit_log.append(

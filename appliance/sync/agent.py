@@ -24,7 +24,7 @@ from appliance.core.db import database, write_txn
 from appliance.customers import directory, search
 from appliance.devices.health import device_summary
 from appliance.ops import telemetry
-from appliance.sync import outbox, resend
+from appliance.sync import outbox, refusals, resend
 from appliance.sync.box_state import touch_agent
 from appliance.sync.models import Outbox
 from appliance.sync.transport import Transport
@@ -291,7 +291,12 @@ class SyncAgent:
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():
             marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
+<<<<<<< HEAD
             directory.note_acked()
+=======
+            if ack.rejected:  # head office may have resolved it before this refusal arrived
+                refusals.settle_held(self.ctx)
+>>>>>>> refused2
             touch_agent(acked=True)
         self._want_seqs = sorted(set(ack.missing_seqs))
         log_event(

@@ -66,6 +66,9 @@ class StatusOut(BaseModel):
     online: bool
     queued: int
     queued_sales: int
+    refused: int = 0  # refused by the hub, not yet resolved or acknowledged (issue 9)
+    refused_sales: int = 0
+    refused_events: list[dict[str, Any]] = []  # the latest 5 of them
     agent_seen_at: str | None
     last_ack_at: str | None
     versions: dict[str, int]

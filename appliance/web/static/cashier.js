@@ -321,24 +321,25 @@
     el.hidden = false;
   }
 
-  // events the hub knowingly refused: kept on the box, never delivered; the owner must see them
+  // events the hub knowingly refused and nobody settled yet: kept on the box, never
+  // delivered; the owner must see them (the banner clears once head office resolves them or
+  // a supervisor acknowledges them here: till_ops.js)
+  let refusedEvents = [];
   function showRefused(s) {
-    const box = $("refused");
     const n = s.refused || 0;
-    box.hidden = n === 0;
-    if (n === 0) { box.replaceChildren(); return; }
+    refusedEvents = n ? (s.refused_events || []) : [];
+    $("refused").hidden = n === 0;
+    $("refused-ack").hidden = n === 0 || $("till").hidden;
+    if (n === 0) return;
     let head = n === 1 ? T["ui.refused_one"] : T["ui.refused_many"].replace("{n}", n);
     const sales = s.refused_sales || 0;
     if (sales) head += " · " + (sales === 1 ? T["ui.refused_sale"]
       : T["ui.refused_sales"].replace("{n}", sales));
-    const latest = (s.refused_events || [])[0] || {};
+    const latest = refusedEvents[0] || {};
     const reason = latest.reason || "INGEST_FAILED";
     const text = (T[reason] || latest.message || reason) + " [" + reason + "]";
-    const strong = document.createElement("strong");
-    strong.textContent = head;
-    const hint = document.createElement("span");
-    hint.textContent = T["ui.refused_hint"].replace("{reason}", text);
-    box.replaceChildren(strong, hint);
+    $("refused-head").textContent = head;
+    $("refused-hint").textContent = T["ui.refused_hint"].replace("{reason}", text);
   }
 
   async function pollStatus() {
@@ -404,8 +405,13 @@
 
   // till operations (till_ops.js) reuse these
   window.CashierScreen = {
+<<<<<<< HEAD
     api, showError, clearError, refreshBasket, refreshShift, focusScan, newKey, T, D, money,
     parseAmount,
+=======
+    api, showError, clearError, refreshBasket, refreshShift, focusScan, newKey, T, D,
+    pollStatus, refused: () => refusedEvents,
+>>>>>>> refused2
   };
 
   api("GET", "/auth/me").then((r) => showTill(r.staff)).catch(() => showLogin(true))

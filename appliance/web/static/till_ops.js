@@ -226,6 +226,28 @@
     });
   }
 
+  // A refused event acknowledged here by a supervisor/manager (the box refuses anyone else:
+  // FORBIDDEN_ROLE, shown in the dialog); kept on the box, never delivered
+  function openRefusedAck() {
+    const events = C.refused();
+    if (!events.length) return;
+    const pick = el("select", { id: "refused-pick" });
+    pick.append(...events.map((e) => el("option", { value: String(e.seq) }, fmt("ui.refused_event",
+      { seq: e.seq, type: e.type, reason: e.reason }))));
+    open(T["ui.refused_ack_title"], T["ui.refused_ack_ok"],
+      [el("p", { class: "hint" }, T["ui.refused_ack_hint"]),
+        el("label", { for: "refused-pick" }, T["ui.refused_ack_pick"]), pick,
+        ...field("refused-note", T["ui.refused_ack_note"], { maxlength: "200" })],
+      false, async () => {
+        await C.api("POST", "/sync/refused/" + pick.value + "/acknowledge",
+          { note: $("refused-note").value.trim() });
+        close();
+        await C.pollStatus();
+        D.inform(T["ui.refused_ack_title"], T["ui.refused_ack_done"]);
+      });
+  }
+  $("refused-ack").addEventListener("click", openRefusedAck);
+
   const OPS = { refund: openRefund, suspend: openSuspend, resume: openResume, shift: openShift,
     x: openX, nosale: openNoSale };
   const KEYS = { F6: "refund", F7: "suspend", F8: "resume", F10: "shift", F11: "x", F12: "nosale" };
