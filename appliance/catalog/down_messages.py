@@ -1,21 +1,13 @@
 """Apply hub → box down messages: ordered, idempotent, audited, validated before writing.
 
-<<<<<<< HEAD
-* `staff`, `config`, `pricing`, `flags`, `risk`, `resend`: applied if `version` > the held
-  version, in one transaction with its audit entry; the body is kept in config_doc. A `risk`
-  body's `mode_state` must parse (the till enforces it: appliance.risk); a `resend` records
-  the hub's restore for the sync agent (appliance.sync.resend).
-* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`; `cards` (the loyalty
-  card directory) likewise by `customers.directory`.
-=======
 * `staff`, `config`, `pricing`, `flags`, `risk`, `resend`, `refusals`: applied if `version` >
   the held version, in one transaction with its audit entry; the body is kept in config_doc. A
   `risk` body's `mode_state` must parse (the till enforces it: appliance.risk); a `resend`
   records the hub's restore for the sync agent (appliance.sync.resend).
-* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`.
+* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`; `cards` (the loyalty
+  card directory) likewise by `customers.directory`.
 * `refusals`: refused events head office resolved; their outbox rows are marked resolved
   (`sync.refusals`), and the body is kept to settle a refusal that arrives after it.
->>>>>>> refused2
 * A message for another tenant or branch is ignored (logged, TENANT_MISMATCH).
 """
 

@@ -291,12 +291,9 @@ class SyncAgent:
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():
             marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
-<<<<<<< HEAD
             directory.note_acked()
-=======
             if ack.rejected:  # head office may have resolved it before this refusal arrived
                 refusals.settle_held(self.ctx)
->>>>>>> refused2
             touch_agent(acked=True)
         self._want_seqs = sorted(set(ack.missing_seqs))
         log_event(

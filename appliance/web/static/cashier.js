@@ -405,13 +405,8 @@
 
   // till operations (till_ops.js) reuse these
   window.CashierScreen = {
-<<<<<<< HEAD
     api, showError, clearError, refreshBasket, refreshShift, focusScan, newKey, T, D, money,
-    parseAmount,
-=======
-    api, showError, clearError, refreshBasket, refreshShift, focusScan, newKey, T, D,
-    pollStatus, refused: () => refusedEvents,
->>>>>>> refused2
+    parseAmount, pollStatus, refused: () => refusedEvents,
   };
 
   api("GET", "/auth/me").then((r) => showTill(r.staff)).catch(() => showLogin(true))
