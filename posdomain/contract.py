@@ -110,6 +110,7 @@ class DownKind(StrEnum):
     PRICING = "pricing"
     RESEND = "resend"
     CARDS = "cards"  # loyalty card directory: a retained head, chunks on request (like catalog)
+    RELEASE = "release"  # the box release on offer (FR-703); its files in chunks on request
 
 
 DOWN_KINDS: tuple[DownKind, ...] = tuple(DownKind)
