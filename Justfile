@@ -66,6 +66,12 @@ bench:
     python -m scripts.bench_hub
     python -m scripts.bench_sync
 
+# Report p50/p95 on COPY-generated volume (pass e.g. --lines 10000000) and ingest speed with
+# the report hook on and off; figures only
+bench-reports *ARGS:
+    scripts/ensure-services.sh
+    python -m scripts.bench_reports {{ARGS}}
+
 # Box backup under load and the box restore drill (FR-700, NFR-004): figures only
 bench-box-ops:
     python -m scripts.bench_box_ops
@@ -76,12 +82,17 @@ chaos *ARGS: && chaos-ingest
     scripts/ensure-services.sh
     python -m scripts.chaos {{ARGS}}
     just fuzz-api
+    just fuzz-box
 
 # Schemathesis against the hub's generated OpenAPI document: many examples per operation,
 # positive and negative, on a throwaway database (the normal suite runs a few)
 fuzz-api EXAMPLES="200":
     scripts/ensure-services.sh
     python -m scripts.fuzz_api --examples {{EXAMPLES}} --mode all
+
+# Schemathesis against the box's generated OpenAPI document with a large budget per operation
+fuzz-box EXAMPLES="150":
+    CFPOS_BOX_FUZZ_EXAMPLES={{EXAMPLES}} python -m pytest -q -p no:cacheprovider tests/appliance/web/test_openapi_fuzz.py
 
 # Hostile ingest: large hypothesis fuzz budget, then the outside mosquitto_pub probe
 chaos-ingest examples="5000":
