@@ -81,6 +81,8 @@ def chunk_reply(box: Box, request: BoxRequest, store: Path | None) -> BoxReply:
     if request.file not in names:
         return _reply(request, {**head, "refused": "NOT_OFFERED"})
     path = store / artifact.name / str(request.file)
+    if not path.is_file():  # pruned, or a store that lost it: the box stops, nothing served
+        return _reply(request, {**head, "refused": "NOT_AVAILABLE"})
     size = path.stat().st_size
     with path.open("rb") as fh:
         fh.seek(request.since_version)

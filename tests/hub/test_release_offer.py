@@ -153,6 +153,16 @@ def test_no_bytes_during_an_open_shift(offered, tmp_path):
     assert _state(offered) == ("DEFERRED", "open shift")
 
 
+def test_a_file_missing_from_the_store_is_refused_not_served(offered, built, tmp_path):
+    box = offered["box"]
+    (offered["store"] / built.name / _wheel(built).name).unlink()
+    fetcher = ReleaseFetcher(box.box_id, offered["transport"], tmp_path / "dl", running=None,
+                             shift_open=False)  # fmt: skip
+    with pytest.raises(Conflict) as err:
+        fetcher.fetch(_release_message(box).body)
+    assert err.value.details["refused"] == "NOT_AVAILABLE"
+
+
 def _tamper(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
