@@ -55,7 +55,9 @@ def cmd_ingest(cfg: HubSettings) -> int:
     """Run the MQTT ingest worker until interrupted."""
     hub_db.bind(cfg.hub_database_url)
     host, port = cfg.mqtt_host_port()
-    IngestWorker(host, port, client_id=cfg.ingest_client_id).run_forever()
+    IngestWorker(
+        host, port, client_id=cfg.ingest_client_id, releases_dir=cfg.releases_dir
+    ).run_forever()
     return 0
 
 

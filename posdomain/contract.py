@@ -113,6 +113,7 @@ class DownKind(StrEnum):
     RESEND = "resend"
     CARDS = "cards"  # loyalty card directory: a retained head, chunks on request (like catalog)
     REFUSALS = "refusals"  # refused events head office resolved (RefusalResolutions)
+    RELEASE = "release"  # the box release on offer (FR-703); its files in chunks on request
 
 
 DOWN_KINDS: tuple[DownKind, ...] = tuple(DownKind)

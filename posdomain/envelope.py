@@ -124,13 +124,19 @@ class DownMessage(_Strict):
 
 class BoxRequest(_Strict):
     """Box → hub: ask for data the retained messages cannot carry: catalog or card-directory
-    catch-up from `since_version`, or a customer search by name/phone (`query`, online only)."""
+    catch-up from `since_version`, a customer search by name/phone (`query`, online only), or
+    one chunk of a release file on offer (`release_chunk`: `artifact`, `file`, byte offset in
+    `since_version`, and the box's `running` release and `shift_open` as its check-in)."""
 
     v: Literal[1] = 1
     box_id: str = Field(pattern=_ID)
-    kind: Literal["catalog", "cards", "customer_search"]
+    kind: Literal["catalog", "cards", "customer_search", "release_chunk"]
     since_version: Counter = 0
     query: str | None = Field(default=None, min_length=2, max_length=80)
+    artifact: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    file: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_.+-]+$")
+    running: str | None = Field(default=None, max_length=64)
+    shift_open: bool = False
     request_id: uuid.UUID
 
 
@@ -140,7 +146,7 @@ class BoxReply(_Strict):
 
     v: Literal[1] = 1
     request_id: uuid.UUID
-    kind: Literal["customer_search"]
+    kind: Literal["customer_search", "release_chunk"]
     issued_at: datetime
     body: dict[str, Any]
 

@@ -9,7 +9,9 @@
    and the audit chains' verdicts;
 5. evaluates the GO/NO-GO rules (`scripts.gate_rules`) and prints the decision; the report
    goes to var/gate/report.json, ready to be proposed as a decision on an artifact
-   (`POST /api/v1/releases/<artifact>/decisions`) for a second person to approve.
+   (`POST /api/v1/releases/<artifact>/decisions`) for a second person to approve;
+6. for every rollback trigger seen, opens a CRITICAL alert and incident in each tenant the
+   artifact (`--artifact`, else the PROD one live) is deployed to (`hub.releases.triggers`).
 Exit 0 on GO, 1 on NO-GO.
 """
 
@@ -30,6 +32,7 @@ from hub.core import db as hub_db
 from hub.core.db import platform_tx
 from hub.governance import audit
 from hub.incidents.models import Incident
+from hub.releases import triggers
 from hub.settings import load_settings
 from scripts import gate_rules
 from scripts.trace import FRD, OUT, build_rows, collect_tests, read_requirements, render_markdown
@@ -98,6 +101,25 @@ def hub_facts() -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | Non
     return incidents, chains
 
 
+def raise_triggers(report: dict[str, Any], artifact: str | None) -> dict[str, Any] | None:
+    """Open a CRITICAL alert and incident per rollback trigger seen (hub.releases.triggers)
+    in every tenant the artifact is deployed to; None if nothing was seen or no hub."""
+    seen: dict[str, str] = next(
+        (r["facts"] for r in report["rules"] if r["name"] == "rollback triggers"), {}
+    )
+    if not seen:
+        return None
+    try:
+        cfg = load_settings()
+        hub_db.bind(cfg.hub_database_url, cfg.hub_platform_database_url)
+        return triggers.raise_for(dict(seen), artifact)
+    except (DatabaseError, InterfaceError, OSError, ValueError) as err:
+        print(f"gate: triggers not raised, hub not reachable ({err})", file=sys.stderr)
+        return None
+    finally:
+        hub_db.disconnect_all()
+
+
 def evaluate(
     junits: list[Path], phases: set[str], incidents: Any, chains: Any
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -152,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             "at": datetime.now(UTC).isoformat(),
         }
     )
+    report["triggers_raised"] = raise_triggers(report, args.artifact)
     rows = build_rows(read_requirements(FRD), collect_tests())
     source = ", ".join(e["junit"] for e in report["evidence"]) or "no test run"
     OUT.write_text(

@@ -5,6 +5,9 @@
   3 REFUSED (open shift).
 * `boot --root R --config C`: recover from an interrupted update (run before the services).
 * `health --config C`: the health gate of the release this process runs (JSON, exit 0/1).
+* `fetch-update --root R --config C`: fetch the release the hub offers (the `release` down
+  message the sync agent applied) over MQTT, verify it, then `update` with it; exit 0 GOOD
+  or nothing to do, 1 ROLLED_BACK, 3 REFUSED (open shift, hub refused, artifact invalid).
 * `exec --root R --config C COMMAND`: boot, then replace this process with
   `python -m appliance COMMAND --config C` from the release `current` points at.
 """
@@ -16,24 +19,40 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from appliance.sync.transport import PahoTransport
+from appliance.updates.fetch import fetch_and_update
 from appliance.updates.health import run_gate
 from appliance.updates.layout import Layout
 from appliance.updates.updater import boot, update
-from firmware_config.schema import load_box_config
+from firmware_config.schema import BoxConfig, load_box_config
 
-EXIT = {"GOOD": 0, "ROLLED_BACK": 1, "REFUSED": 3}
+EXIT = {"GOOD": 0, "NOTHING": 0, "ROLLED_BACK": 1, "REFUSED": 3}
+CONNECT_TIMEOUT_S = 15.0
 
 
 def _announce(name: str) -> None:
     print(f"step {name}", flush=True)
 
 
+def _fetch_update(layout: Layout, config_path: Path, config: BoxConfig) -> dict[str, Any]:
+    transport = PahoTransport(config.mqtt, f"{config.box_id}-updater")
+    transport.start()
+    try:
+        if not transport.wait_connected(CONNECT_TIMEOUT_S):
+            return {"artifact": None, "outcome": "REFUSED", "reason": "broker unreachable",
+                    "checks": {}}  # fmt: skip
+        return fetch_and_update(layout, config_path, config, transport, on_step=_announce)
+    finally:
+        transport.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m appliance.updates")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    for name in ("update", "boot", "health", "exec"):
+    for name in ("update", "boot", "health", "exec", "fetch-update"):
         cmd = sub.add_parser(name)
         cmd.add_argument("--config", required=True, type=Path)
         if name != "health":
@@ -59,9 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         argv_exec = [sys.executable, "-m", "appliance", args.command, "--config", str(args.config)]
         os.chdir(layout.release(current))
         os.execve(sys.executable, argv_exec, env)  # noqa: S606 - the box's own interpreter
-    report = update(
-        layout, args.artifact.resolve(), args.config.resolve(), config, on_step=_announce
-    )
+    if args.cmd == "fetch-update":
+        report = _fetch_update(layout, args.config.resolve(), config)
+    else:
+        report = update(
+            layout, args.artifact.resolve(), args.config.resolve(), config, on_step=_announce
+        )
     print(json.dumps(report, sort_keys=True), flush=True)
     return EXIT[str(report["outcome"])]
 

@@ -153,7 +153,8 @@ def queue_report(config: BoxConfig, report: dict[str, Any]) -> bool:
     return True
 
 
-def _finish(layout: Layout, config: BoxConfig, report: dict[str, Any]) -> None:
+def finish(layout: Layout, config: BoxConfig, report: dict[str, Any]) -> None:
+    """Keep a report on disk and queue it for the hub."""
     write_report(layout, report)
     queue_report(config, report)
 
@@ -194,7 +195,7 @@ def boot(layout: Layout, config: BoxConfig) -> dict[str, Any]:
     if pending:
         _roll_back(layout, state, config.database_path, _quiet)
         why = "interrupted: the update did not finish"
-        _finish(
+        finish(
             layout,
             config,
             {"artifact": pending, "outcome": "ROLLED_BACK", "reason": why, "checks": {}},
@@ -226,7 +227,7 @@ def update(
     on_step("shift_check")
     if open_shift(config.database_path):
         refused = {"artifact": name, "outcome": "REFUSED", "reason": "open shift", "checks": {}}
-        _finish(layout, config, refused)
+        finish(layout, config, refused)
         return refused
     report: dict[str, Any]
     on_step("install")
@@ -259,5 +260,5 @@ def update(
         _roll_back(layout, state, config.database_path, on_step)
         report = {"artifact": name, "outcome": "ROLLED_BACK", "reason": _reason(health),
                   "checks": health.get("checks", {})}  # fmt: skip
-    _finish(layout, config, report)
+    finish(layout, config, report)
     return report

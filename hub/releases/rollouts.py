@@ -26,7 +26,7 @@ from pydantic import ValidationError as PydanticValidationError
 from hub.alerting.store import AlertSpec, raise_alert
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
-from hub.governance import audit
+from hub.governance import audit, versions
 from hub.identity.models import Box, Branch
 from hub.releases.models import Artifact, Rollout, RolloutBox
 from posdomain.audit_chain import Severity
@@ -170,6 +170,7 @@ def create(principal: Principal, tenant_id: str, body: RolloutIn, hub_env: str) 
                 state="PENDING" if b.box_id in canary else "WAITING",
                 updated_at=now,
             ).execute()
+        versions.bump(tenant_id, "release")  # every box's `release` down message is rebuilt
         audit.append(
             tenant_id,
             principal.actor,
@@ -221,6 +222,7 @@ def _set(row: Rollout, state: str, actor: str, action: str, **details: Any) -> N
     before = row.state
     row.state, row.updated_at = state, utcnow()
     row.save()
+    versions.bump(row.tenant_id, "release")  # the offers change with the state
     audit.append(
         row.tenant_id,
         actor,

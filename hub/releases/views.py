@@ -20,7 +20,7 @@ from hub.releases.schemas import (
     RolloutOut,
     SmokeOut,
 )
-from hub.web import parse_body, render_page, require, target_tenant
+from hub.web import notify_boxes, parse_body, render_page, require, target_tenant
 from posdomain.permissions import Action
 
 bp = Blueprint("releases", __name__, template_folder="templates")
@@ -104,7 +104,9 @@ def create_rollout(tenant_id: str) -> ResponseReturnValue:
     """Start a staged rollout: canary cohort by branch or percentage, then the rest."""
     principal, tenant, _s = target_tenant(Action.ROLLOUT_MANAGE, tenant_id)
     body = parse_body(rollouts.RolloutIn)
-    return shaped(RolloutOut, rollouts.create(principal, tenant, body, _env())), 201
+    made = rollouts.create(principal, tenant, body, _env())
+    notify_boxes(tenant)  # the `release` down message offers it to the canary boxes
+    return shaped(RolloutOut, made), 201
 
 
 @bp.get("/api/v1/tenants/<tenant_id>/rollouts/<rollout_id>")
@@ -120,7 +122,9 @@ def get_rollout(tenant_id: str, rollout_id: str) -> ResponseReturnValue:
 def advance(tenant_id: str, rollout_id: str) -> ResponseReturnValue:
     """After a good canary: offer the release to the rest."""
     principal, tenant, _s = target_tenant(Action.ROLLOUT_MANAGE, tenant_id)
-    return shaped(RolloutOut, rollouts.advance(principal, tenant, rollout_id))
+    done = rollouts.advance(principal, tenant, rollout_id)
+    notify_boxes(tenant)
+    return shaped(RolloutOut, done)
 
 
 @bp.post("/api/v1/tenants/<tenant_id>/rollouts/<rollout_id>/cancel")
@@ -128,7 +132,9 @@ def advance(tenant_id: str, rollout_id: str) -> ResponseReturnValue:
 def cancel(tenant_id: str, rollout_id: str) -> ResponseReturnValue:
     """Stop a running or halted rollout."""
     principal, tenant, _s = target_tenant(Action.ROLLOUT_MANAGE, tenant_id)
-    return shaped(RolloutOut, rollouts.cancel(principal, tenant, rollout_id))
+    done = rollouts.cancel(principal, tenant, rollout_id)
+    notify_boxes(tenant)
+    return shaped(RolloutOut, done)
 
 
 @bp.get("/releases")

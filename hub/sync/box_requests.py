@@ -5,6 +5,7 @@ BoxReply on `down/reply`; a bad or forged request is quarantined and answered wi
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -13,6 +14,7 @@ from hub.core.db import platform_tx
 from hub.customers import directory
 from hub.customers.till_search import search_reply
 from hub.identity.models import Box
+from hub.releases import offers
 from hub.sync.quarantine import quarantine
 from posdomain import topics
 from posdomain.envelope import BoxRequest, decode
@@ -35,7 +37,11 @@ def requesting_box(request: BoxRequest, topic_box_id: str | None) -> Box:
     return box
 
 
-def _answer(box: Box, request: BoxRequest) -> list[tuple[str, BaseModel]]:
+def _answer(
+    box: Box, request: BoxRequest, releases_dir: Path | None
+) -> list[tuple[str, BaseModel]]:
+    if request.kind == "release_chunk":
+        return [(topics.box_reply(box.box_id), offers.chunk_reply(box, request, releases_dir))]
     if request.kind == "cards":
         return list(directory.chunk_messages(box, request.since_version))
     if request.kind == "customer_search":
@@ -43,13 +49,17 @@ def _answer(box: Box, request: BoxRequest) -> list[tuple[str, BaseModel]]:
     return list(chunk_messages(box, request.since_version))
 
 
-def handle_request(topic: str, raw: bytes) -> list[tuple[str, BaseModel]]:
-    """Answer one box request (chunks or a reply); quarantine it (and answer nothing) if bad."""
+def handle_request(
+    topic: str, raw: bytes, releases_dir: Path | None = None
+) -> list[tuple[str, BaseModel]]:
+    """Answer one box request (chunks or a reply); quarantine it (and answer nothing) if bad.
+
+    `releases_dir` is the hub's artifact store (release files are served from it)."""
     topic_box_id = topics.box_id_from_topic(topic)
     try:
         request = decode(raw, BoxRequest)
         box = requesting_box(request, topic_box_id)
-        replies = _answer(box, request)
+        replies = _answer(box, request, releases_dir)
     except PosError as err:
         quarantine(topic, raw, err, topic_box_id)
         return []

@@ -28,6 +28,7 @@ from hub.governance.models import ConfigVersion, DownState
 from hub.identity.models import Box, Tenant, User
 from hub.pricing import policies as pricing_policies
 from hub.pricing.policies import policy_key
+from hub.releases import offers
 from hub.risk.modes import state_for
 from hub.sync.refusals import resolutions_body
 from hub.sync.resend import resend_body
@@ -98,6 +99,8 @@ def _body(box: Box, kind: str) -> dict[str, Any]:
         return directory.head_body(versions_of(tenant_id).get("cards", 0))
     if kind == "flags":
         return flag_values(tenant_id)
+    if kind == "release":  # what to install; the files in chunks on request (release_chunk)
+        return offers.down_body(box)
     if kind == "pricing":  # verified before publishing: an unverifiable row is left out
         return pricing_policies.down_body(tenant_id)
     pricing = _latest_body(tenant_id, "pricing")

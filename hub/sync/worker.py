@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -101,9 +102,15 @@ class IngestWorker:
     """Subscribes to every box's events topic and acks after the hub commit."""
 
     def __init__(
-        self, host: str, port: int, client_id: str = CLIENT_ID, login: MqttLogin | None = None
+        self,
+        host: str,
+        port: int,
+        client_id: str = CLIENT_ID,
+        login: MqttLogin | None = None,
+        releases_dir: Path | None = None,
     ) -> None:
         self.host, self.port = host, port
+        self.releases_dir = releases_dir  # the artifact store release chunks are read from
         self.ready = threading.Event()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -157,10 +164,10 @@ class IngestWorker:
             client.publish(topics.box_ack(box_id), ack, qos=1)
 
     def _on_request(self, client, msg) -> None:  # type: ignore[no-untyped-def]
-        """Answer a box request (catalog catch-up) with non-retained chunks on down/catalog."""
+        """Answer a box request (catalog catch-up, release chunks, search), never retained."""
         try:
             db.connect(reuse_if_open=True)
-            replies = handle_request(msg.topic, msg.payload)
+            replies = handle_request(msg.topic, msg.payload, self.releases_dir)
         except Exception as err:  # noqa: BLE001 - one bad request must never kill the worker
             log_event(log, "box request failed", logging.ERROR, error=repr(err), topic=msg.topic)
             self._reset_db()

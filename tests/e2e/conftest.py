@@ -28,11 +28,13 @@ def stack(
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("CFPOS_DEMO_BOX_ID", f"box-e2e-{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("CFPOS_INGEST_CLIENT_ID", f"cfpos-hub-ingest-e2e-{uuid.uuid4().hex[:8]}")
+    var = tmp_path_factory.mktemp("e2e")
+    monkeypatch.setenv("CFPOS_RELEASES_DIR", str(var / "releases"))  # the hub's artifact store
     args = argparse.Namespace(
         hub_port=free_port(),
         box_port=free_port(),
         db_name=db_name,
-        var=str(tmp_path_factory.mktemp("e2e")),
+        var=str(var),
     )
     running, seed = boot(args)
     try:

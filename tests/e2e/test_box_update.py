@@ -9,18 +9,30 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
+import requests
+from paho.mqtt.enums import CallbackAPIVersion
 
+from appliance.catalog import down_messages
+from appliance.core.context import BoxContext
+from appliance.core.db import open_database
 from appliance.updates.layout import Layout, read_state
+from firmware_config.schema import load_box_config
+from posdomain import topics
+from posdomain.envelope import DownMessage, decode
 from scripts.build_release import ROOT, build
+from scripts.demo_smoke import login_of
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow, pytest.mark.req("FR-703")]
 GOOD_STEPS = ("verify", "shift_check", "install", "snapshot", "prepare", "switch", "health")
@@ -178,3 +190,89 @@ def test_sigkill_at_every_step_boots_a_working_release(stack, releases, tmp_path
     assert set(landed.values()) <= {releases["r1"].name, releases["r2"].name}
     assert landed["verify"] == releases["r1"].name
     assert landed["switch"] == releases["r1"].name  # cut before the gate: back to the old one
+
+
+def _retained(host: str, port: int, topic: str) -> bytes:
+    got: queue.Queue[bytes] = queue.Queue()
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}")
+    sub.on_message = lambda _c, _u, msg: got.put(bytes(msg.payload))
+    sub.connect(host, port)
+    sub.subscribe(topic, qos=1)
+    sub.loop_start()
+    try:
+        return got.get(timeout=15)
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
+
+
+class _Owner:
+    """The hub API as the demo tenant owner (session cookie and CSRF token)."""
+
+    def __init__(self, port: int, user: dict[str, Any]) -> None:
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+        self.http = requests.Session()
+        resp = self.http.post(
+            self.base + "/auth/login",
+            json={"username": user["username"], "password": user["password"]},
+            timeout=10,
+        )
+        assert resp.status_code == 200, resp.text
+        self.http.headers["X-CSRF-Token"] = resp.json()["csrf_token"]
+
+    def call(self, method: str, path: str, **kw: Any) -> Any:
+        resp = self.http.request(method, self.base + path.removeprefix("/api/v1"), timeout=10, **kw)
+        assert resp.status_code < 400, resp.text
+        return resp.json()
+
+
+@pytest.mark.req("FR-804")
+def test_the_hub_offers_a_release_and_the_box_fetches_it_over_mqtt_and_keeps_it(
+    stack, releases, tmp_path, mqtt_addr
+):
+    """Publish r2 on the running hub, roll it out to the demo tenant, let the box hold the
+    retained offer like its sync agent does, then `fetch-update`: chunks over MQTT, checked,
+    installed, health-gated, kept; the report is queued for the hub as release.reported."""
+    running, seed = stack
+    config = _box_copy(running, tmp_path / "box")
+    cfg = json.loads(config.read_text())
+    root = tmp_path / "box" / "releases-root"
+    r1, r2 = releases["r1"], releases["r2"]
+    assert _update(root, config, r1)["outcome"] == "GOOD"
+    published = subprocess.run(
+        [sys.executable, "-m", "hub", "release-publish", str(r2)],
+        cwd=ROOT, env=running.env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert published.returncode == 0, published.stderr[-800:]
+    owner = _Owner(running.hub_port, login_of(seed, "TENANT_OWNER"))
+    made = owner.call(
+        "POST",
+        f"/api/v1/tenants/{cfg['tenant_id']}/rollouts",
+        json={"artifact": r2.name, "strategy": "percent", "canary_percent": 100,
+              "reason": "e2e offer"},
+    )  # fmt: skip
+    try:
+        raw = _retained(*mqtt_addr, topics.box_down(cfg["box_id"], "release"))
+        offer = decode(raw, DownMessage)
+        assert offer.body["artifact"] == r2.name
+        db = open_database(cfg["database_path"])
+        with db.connection_context():
+            assert down_messages.apply_down(BoxContext(load_box_config(config)), offer)
+        db.close()
+        done = _cli("fetch-update", "--root", str(root), "--config", str(config))
+        lines = done.stdout.strip().splitlines()
+        report = json.loads(lines[-1])
+        assert report["outcome"] == "GOOD", (report, done.stderr[-800:])
+        assert lines[0] == "step fetch"
+        assert Layout(root).current_name() == r2.name
+        assert (root / "downloads" / r2.name / "manifest.json").is_file()
+        conn = sqlite3.connect(cfg["database_path"])
+        queued = [json.loads(p)["payload"] for (p,) in conn.execute(
+            "SELECT payload FROM outbox WHERE type = 'release.reported'")]  # fmt: skip
+        conn.close()
+        assert [q["outcome"] for q in queued] == ["GOOD", "GOOD"]  # r1 by hand, r2 fetched
+        boxes = owner.call("GET", f"/api/v1/tenants/{cfg['tenant_id']}/rollouts/{made['id']}")
+        state = {b["box_id"]: b["state"] for b in boxes["boxes"]}
+        assert state[cfg["box_id"]] in ("OFFERED", "GOOD")  # checked in by its chunk requests
+    finally:
+        owner.call("POST", f"/api/v1/tenants/{cfg['tenant_id']}/rollouts/{made['id']}/cancel")

@@ -80,7 +80,16 @@ def test_no_policy_trusts_a_setting_for_platform_scope(hub_urls):
     assert rls_tables >= 39
     offenders = [t for t, q, c in rows if "app.platform" in f"{q} {c}"]
     assert offenders == []
-    assert all(PLATFORM_ROLE in f"{q} {c}" or "tenant_id" in f"{q} {c}" for _t, q, c in rows)
+    # release artifacts are the platform's published builds, not tenant data: every tenant's
+    # boxes read the one on offer (0018_releases); only the platform role writes them
+    public_read = {("release_artifacts", "true", None)}
+    assert [
+        (t, q, c)
+        for t, q, c in rows
+        if PLATFORM_ROLE not in f"{q} {c}"
+        and "tenant_id" not in f"{q} {c}"
+        and (t, q, c) not in public_read
+    ] == []
 
 
 def test_platform_url_is_the_app_url_with_the_platform_role():
