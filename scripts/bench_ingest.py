@@ -3,7 +3,7 @@
 For each sale size (1, 10, 30 lines by default) a crafted box publishes realistic sales
 (`scripts.testkit.crafted.realistic_sale`: both tax classes, a weighed line, promoted lines,
 card + cash tenders with change; every line is a stock movement on the hub) in batches as a
-box builds them (up to `MAX_BATCH_EVENTS`, halved until the message fits 256 KiB), one batch
+box builds them (up to `MAX_BATCH_EVENTS`, as many as fit 256 KiB), one batch
 in flight, each waiting for its BatchAck (sent after the hub's commit). Timed from the first
 publish to the last ack: sale lines/s and rows written/s.
 
@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg2
 
-from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, encode
+from posdomain.envelope import MAX_BATCH_EVENTS, encode, fitting_prefix
 from scripts.sync_harness import FaultStack
 from scripts.testkit.crafted import CraftedBox, batch_of, realistic_sale
 
@@ -81,13 +81,12 @@ def _events(crafted: CraftedBox, first_seq: int, sales: int, lines: int) -> list
 
 
 def box_batches(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Split events as the box's sync agent does: up to MAX_BATCH_EVENTS, halved until the
-    encoded batch fits the message limit."""
+    """Split events as the box's sync agent does: up to MAX_BATCH_EVENTS, the longest prefix
+    whose encoded batch fits the message limit (`posdomain.envelope.fitting_prefix`)."""
     out, start = [], 0
     while start < len(events):
         take = events[start : start + MAX_BATCH_EVENTS]
-        while len(take) > 1 and len(encode(batch_of("x" * 40, take))) > MAX_MESSAGE_BYTES:
-            take = take[: len(take) // 2]
+        take = take[: fitting_prefix(take, lambda evs: len(encode(batch_of("x" * 40, list(evs)))))]
         out.append(take)
         start += len(take)
     return out
