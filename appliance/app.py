@@ -30,6 +30,7 @@ from appliance.sync.box_state import ensure_box_state
 from appliance.till import receipt_views, refund_views, shift_views
 from appliance.till import views as till_views
 from appliance.web import openapi, screen
+from appliance.web.edge import check_request
 from appliance.web.errors import register_error_handlers
 from firmware_config.schema import BoxConfig
 from posdomain.obs import bind_correlation, configure_logging
@@ -108,6 +109,7 @@ def create_app(config: BoxConfig) -> Flask:
     def _open() -> None:
         header = request.headers.get("X-Correlation-ID", "")
         g.correlation_id = bind_correlation(header if _CID.match(header) else None)
+        check_request(request)  # control characters and path integers, before any view
         db.connect(reuse_if_open=True)
 
     @app.after_request

@@ -93,6 +93,7 @@ class EventType(StrEnum):
     STOCK_MOVEMENT = "stock.movement"
     AUDIT_ENTRY = "audit.entry"
     CUSTOMER_ENROLLED = "customer.enrolled"  # a card handed out at the till (box-made id)
+    RELEASE_REPORTED = "release.reported"  # the box updater's GOOD / ROLLED_BACK + why
 
 
 # --- down-message kinds (hub → box) -----------------------------------------------------------

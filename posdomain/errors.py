@@ -156,6 +156,23 @@ class HubReason(StrEnum):
     CONTAINMENT_UNAVAILABLE = "CONTAINMENT_UNAVAILABLE"
     BACKUP_FAILED = "BACKUP_FAILED"
     NO_BACKUP = "NO_BACKUP"
+    # reports (FR-600..602): the hub's report catalog, its filters and runtime budgets
+    REPORT_UNKNOWN = "REPORT_UNKNOWN"
+    REPORT_RANGE_INVERTED = "REPORT_RANGE_INVERTED"
+    REPORT_RANGE_UNBOUNDED = "REPORT_RANGE_UNBOUNDED"
+    REPORT_RANGE_TOO_LONG = "REPORT_RANGE_TOO_LONG"
+    REPORT_BAD_SORT = "REPORT_BAD_SORT"
+    REPORT_BAD_PAGE = "REPORT_BAD_PAGE"
+    REPORT_BAD_FILTER = "REPORT_BAD_FILTER"
+    REPORT_TODAY_ONLY = "REPORT_TODAY_ONLY"
+    REPORT_NOT_PERMITTED = "REPORT_NOT_PERMITTED"
+    REPORT_BUDGET_EXCEEDED = "REPORT_BUDGET_EXCEEDED"
+    REPORT_DATA_NOT_AVAILABLE = "REPORT_DATA_NOT_AVAILABLE"
+    ARTIFACT_INVALID = "ARTIFACT_INVALID"
+    PROMOTION_NOT_ONE_WAY = "PROMOTION_NOT_ONE_WAY"
+    ROLLOUT_HALTED = "ROLLOUT_HALTED"
+    SAME_PERSON = "SAME_PERSON"
+    GATE_NO_GO = "GATE_NO_GO"
 
 
 # Reason codes whose box texts (appliance/i18n) are still to come; tests/appliance/i18n/
@@ -261,6 +278,13 @@ class Locked(PosError):
 
     status = 423
     default_reason = Reason.ACCOUNT_LOCKED
+
+
+class Unavailable(PosError):
+    """The hub refuses to run something now, e.g. a report over its runtime budget (503)."""
+
+    status = 503
+    default_reason = HubReason.REPORT_BUDGET_EXCEEDED
 
 
 class CsrfFailed(PosError):

@@ -28,6 +28,7 @@ from appliance.catalog.wire import (
 )
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
+from appliance.identity import session_store
 from appliance.identity.models import Staff
 from appliance.sync import resend
 from appliance.sync.box_state import held_versions, set_held_version
@@ -42,8 +43,22 @@ from posdomain.tax import parse_tax_config
 log = logging.getLogger(__name__)
 
 
-def _apply_staff(body: dict[str, Any]) -> None:
+def _staff_facts(ctx: BoxContext) -> dict[str, session_store.StaffFacts]:
+    return {
+        s.id: session_store.StaffFacts(
+            pin_hash=s.pin_hash,
+            active=bool(s.active),
+            in_branch=ctx.config.branch_id in json.loads(s.branch_ids),
+        )
+        for s in Staff.select()
+    }
+
+
+def _apply_staff(ctx: BoxContext, body: dict[str, Any]) -> dict[str, str]:
+    """Replace the staff list; end the sessions of whoever it removed, deactivated or gave a
+    new PIN (FR-001); who and why."""
     parsed = parse_body(StaffBody, body)
+    before = _staff_facts(ctx)
     Staff.delete().execute()
     for s in parsed.staff:
         Staff.insert(
@@ -54,6 +69,7 @@ def _apply_staff(body: dict[str, Any]) -> None:
             active=int(s.active),
             branch_ids=json.dumps(s.branch_ids),
         ).execute()
+    return session_store.revoke_changed(before, _staff_facts(ctx), ctx.clock())
 
 
 def _check_config(body: dict[str, Any]) -> None:
@@ -118,8 +134,11 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
         held = held_versions().get(msg.kind, 0)
         if msg.version <= held:
             return False
+        details = _applied_details(msg, held)
         if msg.kind == "staff":
-            _apply_staff(msg.body)
+            ended = _apply_staff(ctx, msg.body)
+            if ended:
+                details["sessions_ended"] = ended
         elif msg.kind == "config":
             _check_config(msg.body)
         elif msg.kind == "pricing":
@@ -135,7 +154,7 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
             actor="hub",
             action=f"down.{msg.kind}.applied",
             target=msg.kind,
-            details=_applied_details(msg, held),
+            details=details,
         )
     log_event(log, "down message applied", kind=msg.kind, version=msg.version)
     return True

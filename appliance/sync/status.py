@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
 from appliance.core.context import BoxContext
 from appliance.devices.health import device_summary
 from appliance.risk import modes
@@ -45,3 +47,19 @@ def box_status(ctx: BoxContext) -> dict[str, Any]:
         "devices": device_summary(),
         "risk": modes.banner(),
     }
+
+
+class StatusOut(BaseModel):
+    """GET /status: what the cashier screen polls (the OpenAPI response of `box_status`)."""
+
+    box_id: str
+    till_name: str
+    online: bool
+    queued: int
+    queued_sales: int
+    agent_seen_at: str | None
+    last_ack_at: str | None
+    versions: dict[str, int]
+    audit_chain_ok: bool
+    devices: dict[str, Any]
+    risk: dict[str, Any] | None = None  # the risk mode in force (null when NORMAL or expired)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from appliance.sync.status import box_status
+from appliance.sync.status import StatusOut, box_status
+from appliance.web.openapi import api
 from appliance.web.request import box
 
 bp = Blueprint("sync", __name__)
@@ -19,6 +20,7 @@ def healthz() -> Response:
 
 
 @bp.get(f"{V1}/status")
+@api({200: StatusOut}, public=True, errors=(400,))
 def get_status() -> Response:
     """Online/offline, backlog and held versions (polled by the cashier screen)."""
     return jsonify(box_status(box()))
