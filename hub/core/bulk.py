@@ -17,6 +17,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from psycopg2.extensions import Binary
+
 from hub.core.db import db, is_postgres
 
 # well under PostgreSQL's 65 535 and SQLite's 32 766 bind parameters per statement
@@ -31,7 +33,11 @@ def _array_literal(values: list[Any]) -> str:
         if v is None:
             out.append("NULL")
             continue
-        if isinstance(v, bool):
+        if isinstance(v, Binary):  # a BlobField's value: bytea's hex input form
+            v = v.adapted
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            text = "\\x" + bytes(v).hex()
+        elif isinstance(v, bool):
             text = "t" if v else "f"
         elif isinstance(v, datetime):
             text = v.isoformat()
