@@ -19,6 +19,7 @@ from appliance.audit import views as audit_views
 from appliance.catalog import views as catalog_views
 from appliance.core.context import BoxContext
 from appliance.core.db import open_database
+from appliance.customers import views as customers_views
 from appliance.devices import views as devices_views
 from appliance.identity import views as identity_views
 from appliance.inventory import views as inventory_views
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     shift_views.bp,
     refund_views.bp,
     approvals_views.bp,
+    customers_views.bp,
     receipt_views.bp,
 )
 

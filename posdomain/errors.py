@@ -119,6 +119,10 @@ class Reason(StrEnum):
     REDEMPTION_EXCEEDS_SHARE = "REDEMPTION_EXCEEDS_SHARE"
     REDEMPTION_NOT_WHOLE = "REDEMPTION_NOT_WHOLE"
     UNKNOWN_ADJUSTMENT_REASON = "UNKNOWN_ADJUSTMENT_REASON"
+    HUB_REQUIRED = "HUB_REQUIRED"  # a till action only the hub can answer (name/phone search)
+    HUB_TIMEOUT = "HUB_TIMEOUT"  # the hub did not answer a till request in time
+    NO_CUSTOMER = "NO_CUSTOMER"  # points need a customer on the basket
+    REDEMPTION_OFFLINE_CAP = "REDEMPTION_OFFLINE_CAP"  # this box's offline redemption cap
     # staff lifecycle (FR-102)
     BADGE_TAKEN = "BADGE_TAKEN"
     INVALID_BADGE = "INVALID_BADGE"
@@ -266,6 +270,14 @@ class Gone(PosError):
     default_reason = Reason.ENROLMENT_EXPIRED
 
 
+class Unavailable(PosError):
+    """Something this request needs is not available now (503): the hub while the box is
+    offline, or a report past its runtime budget (each raiser names its reason)."""
+
+    status = 503
+    default_reason = Reason.HUB_REQUIRED
+
+
 class PayloadTooLarge(PosError):
     """Request or message over the size limit (413)."""
 
@@ -278,13 +290,6 @@ class Locked(PosError):
 
     status = 423
     default_reason = Reason.ACCOUNT_LOCKED
-
-
-class Unavailable(PosError):
-    """The hub refuses to run something now, e.g. a report over its runtime budget (503)."""
-
-    status = 503
-    default_reason = HubReason.REPORT_BUDGET_EXCEEDED
 
 
 class CsrfFailed(PosError):

@@ -19,11 +19,17 @@ V1 = "/api/v1"
 @bp.post(f"{V1}/overrides")
 @api({201: JsonObject}, body=OverrideRequest)
 def grant_override() -> tuple[Response, int]:
-    """A supervisor/manager approves one action for the logged-in cashier with their PIN."""
+    """A supervisor/manager approves one action for the logged-in cashier (PIN or badge)."""
     staff = require(Action.SELL)
     body = json_body(OverrideRequest)
     granted = override_tokens.grant(
-        box(), staff, body.action, body.reason_code, body.pin, body.approver_id
+        box(),
+        staff,
+        body.action,
+        body.reason_code,
+        body.pin or "",
+        body.approver_id,
+        badge=body.badge,
     )
     return jsonify(granted), 201
 

@@ -39,6 +39,15 @@ SYNC_MESSAGES: dict[str, dict[str, str]] = {
         "ui.refused_sales": "{n} sales not booked by the hub",
         "ui.refused_hint": "Kept on this till; head office reconciles them. Latest: {reason}",
         "ui.x.refused_sales": "Sales refused by the hub (not booked)",
+        "ui.refused_ack": "Acknowledge…",
+        "ui.refused_ack_title": "Acknowledge a refused event",
+        "ui.refused_ack_hint": "Supervisors and managers only, when head office cannot be "
+        "reached. The event stays on this till, not booked; head office still reconciles it.",
+        "ui.refused_ack_pick": "Event",
+        "ui.refused_ack_note": "Note (why, who was told)",
+        "ui.refused_ack_ok": "Acknowledge (Enter)",
+        "ui.refused_ack_done": "Acknowledged. The hub still holds it for head office.",
+        "ui.refused_event": "#{seq} · {type} · {reason}",
     },
     "de": {
         "SEQ_CONFLICT": "Ein anderer Vorgang hat diese Nummer in der Zentrale schon belegt "
@@ -75,5 +84,15 @@ SYNC_MESSAGES: dict[str, dict[str, str]] = {
         "ui.refused_hint": "Auf dieser Kasse aufbewahrt; die Zentrale gleicht sie ab. "
         "Zuletzt: {reason}",
         "ui.x.refused_sales": "Von der Zentrale abgelehnte Verkäufe (nicht gebucht)",
+        "ui.refused_ack": "Quittieren…",
+        "ui.refused_ack_title": "Abgelehnten Vorgang quittieren",
+        "ui.refused_ack_hint": "Nur Schichtleitung und Filialleitung, wenn die Zentrale nicht "
+        "erreichbar ist. Der Vorgang bleibt auf dieser Kasse, nicht gebucht; die Zentrale "
+        "gleicht ihn trotzdem ab.",
+        "ui.refused_ack_pick": "Vorgang",
+        "ui.refused_ack_note": "Notiz (warum, wer informiert ist)",
+        "ui.refused_ack_ok": "Quittieren (Enter)",
+        "ui.refused_ack_done": "Quittiert. Die Zentrale hält den Vorgang weiter zur Prüfung.",
+        "ui.refused_event": "#{seq} · {type} · {reason}",
     },
 }

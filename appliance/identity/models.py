@@ -20,6 +20,7 @@ class Staff(BaseModel):
     pin_hash = TextField()
     active = IntegerField()
     branch_ids = TextField()
+    badge_digest = TextField(null=True)  # sha256 of "<tenant_id>:<BADGE>" (CONTRACT)
 
 
 class PinFailure(BaseModel):

@@ -27,3 +27,9 @@ class LoginOut(BaseModel):
 
     staff: StaffOut
     till_name: str
+
+
+class BadgeLogin(RequestBody):
+    """POST /auth/badge: a scanned staff badge (checked by `customer_fields.normalize_badge`)."""
+
+    badge: StrictStr = Field(min_length=1, max_length=40)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from appliance.identity import auth
-from appliance.identity.schemas import LoginOut, PinLogin
+from appliance.identity.schemas import BadgeLogin, LoginOut, PinLogin
 from appliance.identity.session import current_staff, end_session, start_session
 from appliance.web.openapi import api
 from appliance.web.request import box, json_body
@@ -27,6 +27,15 @@ def login() -> Response:
     """PIN login (offline against the synced staff list)."""
     body = json_body(PinLogin)
     staff = auth.login_pin(box(), body.pin, body.staff_id)
+    start_session(staff)
+    return jsonify({"staff": _staff_dict(staff), "till_name": box().config.till_name})
+
+
+@bp.post(f"{V1}/auth/badge")
+@api({200: LoginOut}, body=BadgeLogin, public=True, errors=(400, 401, 403, 413, 423))
+def login_badge() -> Response:
+    """Badge login (offline against the synced badge digests)."""
+    staff = auth.login_badge(box(), json_body(BadgeLogin).badge)
     start_session(staff)
     return jsonify({"staff": _staff_dict(staff), "till_name": box().config.till_name})
 
