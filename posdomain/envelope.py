@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -33,6 +34,26 @@ MAX_MESSAGE_BYTES = 256 * 1024
 MAX_BATCH_EVENTS = 200
 
 _ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+T = TypeVar("T")
+
+
+def fitting_prefix(items: Sequence[T], size_of: Callable[[Sequence[T]], int]) -> int:
+    """The largest n >= 1 whose `size_of(items[:n])` fits MAX_MESSAGE_BYTES (1 if even one
+    does not fit: the hub then refuses that message, the box never splits an event). Size
+    grows with n, so a binary search: one call when everything fits, about log2(n) otherwise
+    (halving instead sent 12 of the 21 30-line sales that fit, issue 15)."""
+    if len(items) <= 1 or size_of(items) <= MAX_MESSAGE_BYTES:
+        return len(items)
+    lo, hi = 1, len(items) - 1  # items[:lo] is taken anyway; items[:hi + 1] does not fit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if size_of(items[:mid]) <= MAX_MESSAGE_BYTES:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

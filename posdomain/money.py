@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from posdomain.errors import Reason, ValidationError
 
@@ -20,6 +20,19 @@ def quantum(exponent: int = 2) -> Decimal:
 
 def parse_money(value: object, exponent: int = 2, field: str = "amount") -> Decimal:
     """Parse a wire value (string or int, never float) into an exact Decimal amount."""
+    if type(value) is str:  # the wire's form: the same few prices recur (Decimal is immutable)
+        return _parse_str(value, exponent, field)
+    return _parse(value, exponent, field)
+
+
+@lru_cache(maxsize=65536)
+def _parse_str(value: str, exponent: int, field: str) -> Decimal:
+    """A cached `_parse` of a string (a refused value raises every time: errors are never
+    cached, so each caller gets its own field's message)."""
+    return _parse(value, exponent, field)
+
+
+def _parse(value: object, exponent: int, field: str) -> Decimal:
     if isinstance(value, (bool, float)):
         raise ValidationError(
             f"{field} must be a decimal string, not {type(value).__name__}",

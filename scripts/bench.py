@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -158,6 +159,59 @@ def bench_engines(rounds: int) -> dict[str, float]:
     return {"price_tax_30_lines_p95_ms": p95(samples)}
 
 
+def bench_bare_commit(folder: Path, rounds: int, lines: int) -> dict[str, float]:
+    """The physical reference of NFR-001 on this disk, in this run: a bare durable SQLite commit
+    (WAL, synchronous=FULL, no ORM, no checks) of one basket line, and of the rows a
+    `lines`-line sale writes (sale, lines, tender, one stock movement per line, the outbox event
+    of about 400 bytes a line, the audit entry)."""
+    conn = sqlite3.connect(folder / "bare.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.executescript(
+        "CREATE TABLE basket_line (id TEXT PRIMARY KEY, product TEXT, qty TEXT, price INT);"
+        "CREATE TABLE sale (id TEXT PRIMARY KEY, receipt INT UNIQUE, total INT, body TEXT);"
+        "CREATE TABLE sale_line (sale TEXT, n INT, product TEXT, qty TEXT, total INT, tax INT,"
+        " PRIMARY KEY (sale, n));"
+        "CREATE TABLE tender (sale TEXT, kind TEXT, amount INT);"
+        "CREATE TABLE movement (id TEXT PRIMARY KEY, product TEXT, qty INT, ref TEXT);"
+        "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, body TEXT,"
+        " acked_at TEXT); CREATE INDEX outbox_unacked ON outbox (seq) WHERE acked_at IS NULL;"
+        "CREATE TABLE audit (seq INTEGER PRIMARY KEY, body TEXT, hash TEXT);"
+    )
+    one: list[float] = []
+    sale: list[float] = []
+    for n in range(rounds):
+        sid = uuid.uuid4().hex
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO basket_line VALUES (?, 'p-1', '1', 149)", (sid,))
+        conn.execute("COMMIT")
+        one.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO sale VALUES (?, ?, 4470, ?)", (sid, n, "x" * 600))
+        conn.executemany(
+            "INSERT INTO sale_line VALUES (?, ?, 'p-1', '1', 149, 7)",
+            [(sid, i) for i in range(lines)],
+        )
+        conn.execute("INSERT INTO tender VALUES (?, 'cash', 5000)", (sid,))
+        conn.executemany(
+            "INSERT INTO movement VALUES (?, 'p-1', -1000, ?)",
+            [(uuid.uuid4().hex, sid) for _ in range(lines)],
+        )
+        conn.execute("INSERT INTO outbox (event_id, body) VALUES (?, ?)", (sid, "x" * 400 * lines))
+        conn.execute("INSERT INTO audit (body, hash) VALUES (?, ?)", ("x" * 300, "h" * 64))
+        conn.execute("COMMIT")
+        sale.append((time.perf_counter() - start) * 1000)
+    conn.close()
+    return {
+        "bare_commit_1_row_p50_ms": statistics.median(one),
+        "bare_commit_1_row_p95_ms": p95(one),
+        "bare_commit_sale_rows_p50_ms": statistics.median(sale),
+        "bare_commit_sale_rows_p95_ms": p95(sale),
+    }
+
+
 def _ms(call: Callable[[], Any]) -> float:
     start = time.perf_counter()
     call()
@@ -265,10 +319,12 @@ def bench_box(
         ring(client, codes, 3, lines, offset=10_000)  # warm-up, not counted
         empty = ring(client, codes, sales, lines)
         if not queued:
+            figures.update(bench_bare_commit(Path(tmp), max(sales, 40), lines))
             return {**figures, **empty}, {}
         ring(client, codes, 2, 4, offset=20_000)  # small, typical sales: the fill's template
         total, fill_s = fill_outbox(cfg, queued)
         full = ring(client, codes, sales, lines, offset=sales)
+        figures.update(bench_bare_commit(Path(tmp), max(sales, 40), lines))
     offline = {
         "outbox_fill_s": fill_s,
         "queued_events": float(total),
@@ -295,7 +351,13 @@ def main() -> None:
     box, offline = bench_box(args.sales, args.lines, args.products, args.queued)
     for name, value in {**box, **bench_engines(500)}.items():
         target = f"  (target <= {targets[name]:.0f} ms, NFR-001)" if name in targets else ""
-        print(f"  {name:<26} {value:8.2f}{target}")
+        print(f"  {name:<30} {value:8.2f}{target}")
+    bare = box["bare_commit_sale_rows_p95_ms"]
+    print(
+        f"  sale p95 / bare durable commit p95: {box['pay_30_lines_p95_ms'] / bare:.1f} "
+        f"(issue 15 target <= 10); add-line p95 {box['add_line_p95_ms']:.2f} ms beside a bare "
+        f"1-row commit p95 of {box['bare_commit_1_row_p95_ms']:.2f} ms (issue 15 target <= 5 ms)"
+    )
     if offline:
         print(f"box offline: {offline['queued_events']:.0f} queued events (NFR-002)")
         for name, value in offline.items():

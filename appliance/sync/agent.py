@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from peewee import OperationalError
@@ -31,14 +32,15 @@ from appliance.sync.transport import Transport
 from posdomain import topics
 from posdomain.envelope import (
     MAX_BATCH_EVENTS,
-    MAX_MESSAGE_BYTES,
     BatchAck,
     BoxReply,
     BoxRequest,
     DownMessage,
     EventBatch,
+    EventEnvelope,
     decode,
     encode,
+    fitting_prefix,
     utcnow,
 )
 from posdomain.errors import PosError
@@ -174,30 +176,34 @@ class SyncAgent:
     def send_batch(self, rows: list[Outbox]) -> bool:
         """Publish one batch and wait for its ack; True if an ack for it was applied."""
         envelopes = [outbox.envelope_of(r) for r in rows]
-        while True:  # halve until the batch fits the 256 KiB message limit (never below one)
-            batch = EventBatch(
-                batch_id=uuid.uuid4(), box_id=self.box_id, sent_at=utcnow(), events=envelopes
+        batch_id, sent_at = uuid.uuid4(), utcnow()
+
+        def wire(events: Sequence[EventEnvelope]) -> bytes:
+            return encode(
+                EventBatch(
+                    batch_id=batch_id, box_id=self.box_id, sent_at=sent_at, events=list(events)
+                )
             )
-            raw = encode(batch)
-            if len(raw) <= MAX_MESSAGE_BYTES or len(envelopes) == 1:
-                break
-            envelopes = envelopes[: len(envelopes) // 2]
+
+        # the longest prefix that fits the 256 KiB message limit (never below one event)
+        envelopes = envelopes[: fitting_prefix(envelopes, lambda evs: len(wire(evs)))]
+        raw = wire(envelopes)
         seqs = [e.seq for e in envelopes]
         self.last_sent_seq = seqs[-1]
         with write_txn():
             outbox.record_attempt(seqs)
-        self._sent[batch.batch_id] = seqs
+        self._sent[batch_id] = seqs
         while len(self._sent) > SENT_KEPT:
             self._sent.popitem(last=False)
         self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
-        if self._await_ack(batch.batch_id) is None:
+        if self._await_ack(batch_id) is None:
             with write_txn():
                 outbox.note_error(seqs, "no ack before timeout")
             log_event(
                 log,
                 "batch not acked in time",
                 logging.WARNING,
-                batch_id=str(batch.batch_id),
+                batch_id=str(batch_id),
                 first_seq=seqs[0],
                 last_seq=seqs[-1],
             )

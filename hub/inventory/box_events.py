@@ -92,7 +92,7 @@ def record_sales(tenant_id: str, branch_id: str, sales: list[SaleStock]) -> list
                 items.append((spec, f"event:{sale.event_id}#{n}", f"sale:{sale.sale_id}"))
                 running[pid] += milli
         after.append({pid: running[pid] for pid, _q in sale.lines})
-    ledger.write_movements_keyed(tenant_id, items)
+    ledger.book_movements_keyed(tenant_id, items, locked=True)  # locked above
     alerts.evaluate(tenant_id, [(s.branch_id, s.product_id) for s, _k, _a in items])
     return after
 

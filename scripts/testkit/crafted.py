@@ -292,3 +292,43 @@ class CraftedBox:
         """Disconnect."""
         self.client.loop_stop()
         self.client.disconnect()
+
+
+# (product id, sku, name, unit, list price, tax class, rate) of demo catalog products
+# (hub/demo/catalog_seed.py); SNACKS lines get the seeded 10 % promotion
+_REALISTIC = [
+    ("p-001", "GB-0001", "Bananas", "weight", "1.49", "REDUCED", "0.05"),
+    ("p-003", "GB-0003", "Whole Milk 1L", "each", "1.19", "REDUCED", "0.05"),
+    ("p-005", "GB-0005", "Sourdough Loaf", "each", "2.79", "REDUCED", "0.05"),
+    ("p-010", "GB-0010", "Spaghetti 500g", "each", "1.09", "REDUCED", "0.05"),
+    ("p-016", "GB-0016", "Sparkling Water 1.5L", "each", "0.69", "STD", "0.20"),
+    ("p-018", "GB-0018", "Dark Chocolate 100g", "each", "1.99", "STD", "0.20"),
+    ("p-019", "GB-0019", "Salted Crisps 150g", "each", "1.59", "STD", "0.20"),
+]
+_PROMOTED = {"p-018", "p-019"}
+
+
+def realistic_sale(receipt_no: int, lines: int) -> dict[str, Any]:
+    """A sale of `lines` lines over several products and both tax classes (a weighed line,
+    promoted lines with a 10 % discount, each a stock movement on the hub), paid by card
+    for about half and cash for the rest (with change): a sale as a busy till rings it."""
+    items = []
+    for n in range(lines):
+        pid, sku, name, unit, price, tax_class, rate = _REALISTIC[n % len(_REALISTIC)]
+        qty = "0.734" if unit == "weight" else str(1 + n % 3)
+        extended = round_money(Decimal(qty) * Decimal(price))
+        discount = round_money(extended / 10) if pid in _PROMOTED else Decimal("0.00")
+        items.append(Item(pid, sku, name, qty, unit, price, tax_class, rate, True, str(discount)))
+    payload = sale_payload(receipt_no, items=items)
+    for line in payload["lines"]:
+        for d in line["discounts"]:
+            d["policy_id"], d["kind"] = "demo-snacks-10pct", "percent"
+    payable = Decimal(payload["payable"])
+    card = (payable / 2).quantize(Decimal("0.01"))
+    cash = (payable - card + Decimal("5.00")).quantize(Decimal("1"))
+    payload["tenders"] = [
+        {"kind": "card", "amount": str(card), "reference": "AUTH-123456"},
+        {"kind": "cash", "amount": f"{cash}.00"},
+    ]
+    payload["change"] = str(card + cash - payable)
+    return payload

@@ -4,6 +4,8 @@ as a CRITICAL reconciliation item, reported in `rejected`, never acked as held."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hub.core.db import platform_tx
@@ -41,6 +43,10 @@ def test_forged_events_on_the_next_seqs_never_turn_the_real_sale_into_a_duplicat
     with platform_tx():
         kept = {bytes(q.payload) for q in Quarantine.select().where(Quarantine.box_id == box)}
     assert all(any(e["payload"]["sale_id"].encode() in k for k in kept) for e in real)
+    # the exact bytes, not wrapped in a bytea literal (issue 15 multi-row insert)
+    assert {json.loads(k)["payload"]["sale_id"] for k in kept} == {
+        e["payload"]["sale_id"] for e in real
+    }
     again = send(box, real)  # the box resends: refused again, never a duplicate, never twice
     assert rejected(again) == {2: "SEQ_CONFLICT", 3: "SEQ_CONFLICT"}
     assert again.duplicates == []

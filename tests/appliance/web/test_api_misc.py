@@ -13,7 +13,7 @@ from peewee import SqliteDatabase
 from appliance.app import create_app
 from appliance.catalog import down_messages
 from appliance.core.context import BoxContext
-from appliance.core.db import open_database
+from appliance.core.db import database, open_database
 from appliance.migrations import migrate
 from appliance.sync.box_state import ensure_box_state
 from posdomain.contract import ErrorBody, error_schema
@@ -135,3 +135,16 @@ def test_schema_rejection_uses_the_shared_error_body(cashier: FlaskClient) -> No
     assert {f.field for f in body.error.details.fields} >= {"extra"}
     doc = cashier.get("/api/openapi.json").get_json()
     assert doc["components"]["schemas"]["Error"] == error_schema()["Error"]
+
+
+@pytest.mark.req("NFR-001")
+def test_requests_of_a_thread_reuse_its_connection(cashier: FlaskClient) -> None:
+    """Closing the last connection of a WAL database checkpoints it (an fsync) and reopening
+    re-runs the pragmas: the web app keeps the thread's connection between requests, and no
+    request leaves a transaction open on it (issue 15)."""
+    assert cashier.get("/api/v1/status").status_code == 200
+    first = database.connection()
+    assert cashier.get("/api/v1/status").status_code == 200
+    add(cashier, MILK)
+    assert database.connection() is first
+    assert not database.in_transaction()

@@ -1,0 +1,100 @@
+"""Profile the hub's apply of realistic batches in-process (issue 15 item 2).
+
+    python -m scripts.profile_ingest [--lines 30 --batches 10 --top 30]
+
+Boots the isolated stack of `bench_sync` for a seeded database, enrols a crafted box and runs
+`hub.sync.apply.apply_batch` on box-sized batches of realistic sales under cProfile, on the
+app role like the ingest worker. Prints the apply rate beside a COPY of the rows it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+from hub.core import db as hub_db
+from hub.sync.apply import apply_batch
+from scripts.bench_ingest import _events, _xid, box_batches, copy_seconds, written_rows
+from scripts.sync_harness import start_fault_stack
+from scripts.testkit.crafted import CraftedBox, batch_of
+
+
+def _time_statements(spent: dict[str, list[float]]) -> None:
+    """Accumulate (calls, seconds) per statement head on the hub database."""
+    cls: Any = type(hub_db.db.obj)
+    inner = cls.execute_sql
+
+    def timed(self: Any, sql: str, params: Any = None, *a: Any, **kw: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return inner(self, sql, params, *a, **kw)
+        finally:
+            entry = spent.setdefault(" ".join(sql.split())[:90], [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - started
+
+    cls.execute_sql = timed
+
+
+def main() -> int:
+    """Profile and print."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--lines", type=int, default=30)
+    ap.add_argument("--batches", type=int, default=10)
+    ap.add_argument("--top", type=int, default=30)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        fs = start_fault_stack(Path(tmp))
+        try:
+            crafted = CraftedBox(fs)
+            crafted.close()
+            app_url = fs.stack.env["CFPOS_HUB_DATABASE_URL"]
+            hub_db.bind(app_url)
+            warm = box_batches(_events(crafted, 1, 20, args.lines))
+            seq = 21
+            for events in warm:
+                apply_batch(batch_of(crafted.box_id, events), crafted.box_id)
+            per = len(box_batches(_events(crafted, seq, 200, args.lines))[0])
+            events = _events(crafted, seq, per * args.batches, args.lines)
+            batches = [batch_of(crafted.box_id, b) for b in box_batches(events)]
+            conn = psycopg2.connect(fs.admin_dsn)
+            since = _xid(conn)
+            conn.commit()
+            spent: dict[str, list[float]] = {}
+            _time_statements(spent)
+            prof = cProfile.Profile()
+            started = time.perf_counter()
+            prof.enable()
+            for batch in batches:
+                ack = apply_batch(batch, crafted.box_id)
+                assert len(ack.accepted) == len(batch.events), ack.rejected[:2]
+            prof.disable()
+            took = time.perf_counter() - started
+            data = written_rows(conn, since)
+            rows = sum(n for n, _raw in data.values())
+            ref = copy_seconds(conn, data)
+            conn.close()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
+            for head, (calls, secs) in sorted(spent.items(), key=lambda kv: -kv[1][1])[:15]:
+                print(f"{secs:7.3f}s {int(calls):5d}x  {head}")
+            sales = len(events)
+            print(
+                f"{len(batches)} batches, {len(events)} x {args.lines}-line sales in {took:.2f}s "
+                f"(profiled): {sales * args.lines / took:,.0f} lines/s, {rows / took:,.0f} rows/s "
+                f"({rows} rows); COPY {rows / ref:,.0f} rows/s; ratio {ref / took:.3f}"
+            )
+        finally:
+            fs.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

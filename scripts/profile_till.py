@@ -1,0 +1,53 @@
+"""Profile the till's request path (issue 15 item 6): add-line and the 30-line sale.
+
+    python -m scripts.profile_till [--sales 10 --lines 30 --products 5000 --top 35]
+
+A fresh box as `scripts.bench` builds it; `--sales` sales of `--lines` lines rung through the
+Flask test client under cProfile (3 warm-up sales not profiled); prints add-line and pay
+p50/p95 (profiled, so slower than `just bench`) and the functions by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import logging
+import pstats
+import tempfile
+import uuid
+from pathlib import Path
+
+from appliance.app import create_app
+from firmware_config.schema import BoxConfig
+from scripts.bench import BRANCH, PIN, TENANT, ring, seed_box
+
+
+def main() -> int:
+    """Profile and print."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sales", type=int, default=10)
+    ap.add_argument("--lines", type=int, default=30)
+    ap.add_argument("--products", type=int, default=5000)
+    ap.add_argument("--top", type=int, default=35)
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = BoxConfig(box_id=f"box-prof-{uuid.uuid4().hex[:6]}", tenant_id=TENANT,
+                        branch_id=BRANCH, database_path=str(Path(tmp) / "box.sqlite3"))  # fmt: skip
+        codes, _load = seed_box(cfg, args.products)
+        client = create_app(cfg).test_client()
+        assert client.post("/api/v1/auth/pin", json={"pin": PIN}).status_code == 200
+        assert client.post("/api/v1/shifts", json={"opening_float": "0.00"}).status_code == 201
+        ring(client, codes, 3, args.lines, offset=10_000)
+        prof = cProfile.Profile()
+        prof.enable()
+        figures = ring(client, codes, args.sales, args.lines)
+        prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
+    print({k: round(v, 2) for k, v in figures.items()})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
