@@ -24,7 +24,7 @@ from hub.sync.worker import IngestWorker
 from posdomain.obs import configure_logging, log_event
 
 log = logging.getLogger("hub.cli")
-OPS_ONCE = ("alerts-evaluate", "alerts-deliver", "risk-score")
+OPS_ONCE = ("alerts-evaluate", "alerts-deliver", "webhooks-deliver", "risk-score")
 
 
 def cmd_migrate(cfg: HubSettings) -> int:
@@ -145,11 +145,12 @@ def cmd_scheduler(cfg: HubSettings) -> int:
 
 
 def cmd_ops_once(cfg: HubSettings, which: str) -> int:
-    """Run one operations job once (alerts-evaluate, alerts-deliver, risk-score)."""
+    """Run one operations job once (alerts-evaluate/-deliver, webhooks-deliver, risk-score)."""
     hub_db.bind(cfg.hub_database_url)
     runs = {
         "alerts-evaluate": jobs.evaluate_alerts,
         "alerts-deliver": lambda: jobs.deliver_alerts(cfg),
+        "webhooks-deliver": lambda: jobs.deliver_webhooks(cfg),
         "risk-score": jobs.score_risk,
     }
     print(json.dumps(runs[which](), indent=2, default=str))

@@ -28,6 +28,7 @@ from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
 from hub.identity import auth_views, staff_views, user_views
 from hub.incidents import views as incident_views
+from hub.integrations import views as integration_views
 from hub.inventory import views as inventory_views
 from hub.ops import metrics
 from hub.ops import views as ops_views
@@ -63,6 +64,7 @@ BLUEPRINTS = (
     staff_views,
     customer_views,
     customer_pages,
+    integration_views,
 )
 
 

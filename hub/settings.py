@@ -135,6 +135,7 @@ class HubSettings(BaseSettings):
             "SESSION_LIFETIME_SECONDS": self.hub_session_lifetime,
             "API_TOKEN_DEFAULT_DAYS": self.api_token_default_days,
             "API_TOKEN_MAX_DAYS": self.api_token_max_days,
+            "WEBHOOK_ALLOWLIST": list(self.alert_webhook_allowlist),
             "PLATFORM_DATABASE_URL": self.hub_platform_database_url,
             "MAX_CONTENT_LENGTH": 1024 * 1024,
             "AUDIT_CHECKPOINT_DIR": str(self.hub_checkpoint_dir)

@@ -155,6 +155,13 @@ class HubReason(StrEnum):
     CONTAINMENT_UNAVAILABLE = "CONTAINMENT_UNAVAILABLE"
     BACKUP_FAILED = "BACKUP_FAILED"
     NO_BACKUP = "NO_BACKUP"
+    # integrations and compliance (FR-P7-1009..1018)
+    INTEGRATION_DISABLED = "INTEGRATION_DISABLED"
+    TOKEN_RATE_LIMITED = "TOKEN_RATE_LIMITED"  # noqa: S105 - a reason code
+    UNKNOWN_WEBHOOK_EVENT = "UNKNOWN_WEBHOOK_EVENT"
+    LEGAL_HOLD = "LEGAL_HOLD"
+    CUSTOMER_ERASED = "CUSTOMER_ERASED"
+    EXPORT_TOO_LARGE = "EXPORT_TOO_LARGE"
 
 
 # Reason codes only the hub answers so far (P0 probe hardening, hub half). The box's message

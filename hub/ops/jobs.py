@@ -15,6 +15,7 @@ from hub.alerting.senders import Senders
 from hub.core.db import platform_tx
 from hub.identity.models import Tenant
 from hub.incidents import service as incidents
+from hub.integrations import delivery as webhook_delivery
 from hub.ops import rules
 from hub.risk import scoring
 from hub.settings import HubSettings
@@ -73,6 +74,12 @@ def senders(cfg: HubSettings) -> Senders:
 def deliver_alerts(cfg: HubSettings) -> dict[str, int]:
     """Send every due alert delivery."""
     stats = deliver_due(senders(cfg))
+    return {"sent": stats.sent, "failed": stats.failed, "dead": stats.dead}
+
+
+def deliver_webhooks(cfg: HubSettings) -> dict[str, int]:
+    """Send every due business-webhook delivery (FR-P7-1010)."""
+    stats = webhook_delivery.deliver_due(cfg.alert_webhook_allowlist)
     return {"sent": stats.sent, "failed": stats.failed, "dead": stats.dead}
 
 

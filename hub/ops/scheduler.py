@@ -8,6 +8,7 @@ worker locks rows, so a second one would only waste work). Jobs:
 | job | every | what |
 |---|---|---|
 | deliver_alerts | 5 s | send due alert deliveries (retries with backoff) |
+| deliver_webhooks | 5 s | send due business-webhook deliveries of integrations (FR-P7-1010) |
 | evaluate_alerts | 30 s | every alert rule, then incidents for CRITICAL alerts |
 | score_risk | 15 min | risk scores and their alerts |
 | republish_down | 1 min | republish down messages (expired risk modes reach boxes) |
@@ -33,6 +34,7 @@ def job_table(cfg: HubSettings) -> list[tuple[str, Callable[[], Any], Any]]:
     admin = cfg.hub_admin_database_url or cfg.hub_database_url
     return [
         ("deliver_alerts", lambda: jobs.deliver_alerts(cfg), IntervalTrigger(seconds=5)),
+        ("deliver_webhooks", lambda: jobs.deliver_webhooks(cfg), IntervalTrigger(seconds=5)),
         ("evaluate_alerts", jobs.evaluate_alerts, IntervalTrigger(seconds=30)),
         ("score_risk", jobs.score_risk, IntervalTrigger(minutes=15)),
         ("republish_down", lambda: jobs.republish_risk(cfg), IntervalTrigger(minutes=1)),

@@ -65,6 +65,7 @@ def test_scheduler_registers_every_job_once():
     assert ids == sorted(
         [
             "deliver_alerts",
+            "deliver_webhooks",
             "evaluate_alerts",
             "score_risk",
             "republish_down",

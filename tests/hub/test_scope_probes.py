@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 
 from hub.core.db import platform_tx, tenant_tx
 from hub.governance.models import AuditLog
+from hub.integrations.models import WebhookDelivery, WebhookEndpoint
 from hub.sales.models import Sale
 from hub.sync.apply import apply_batch
 from posdomain.text import printable
@@ -65,7 +66,20 @@ def _harbor_objects(app: Flask) -> dict[str, str]:
     apply_batch(make_batch(box, OTHER, OTHER_B, [1]), box)
     with tenant_tx(OTHER):
         sale_id = Sale.select().where(Sale.box_id == box).get().id
+    integration = harbor.post("/api/v1/integrations", json={"name": f"h-{MADE_UP}"}).get_json()
+    app.config["WEBHOOK_ALLOWLIST"] = ["http://127.0.0.1:9/"]
+    endpoint = harbor.post(
+        f"/api/v1/integrations/{integration['id']}/webhooks",
+        json={"url": "http://127.0.0.1:9/h", "event_types": ["sale.completed"]},
+    ).get_json()
+    apply_batch(make_batch(box, OTHER, OTHER_B, [2]), box)  # queues one delivery
+    with tenant_tx(OTHER):
+        delivery = WebhookDelivery.get(WebhookDelivery.endpoint_id == endpoint["id"])
+        WebhookEndpoint.update(enabled=False).where(WebhookEndpoint.id == endpoint["id"]).execute()
     return {
+        "integration_id": integration["id"],
+        "endpoint_id": endpoint["id"],
+        "delivery_id": str(delivery.id),
         "tenant_id": OTHER,
         "branch_id": OTHER_B,
         "box_id": box,
@@ -96,6 +110,9 @@ def _own_values() -> dict[str, str]:
         "incident_id": MADE_UP,
         "customer_id": MADE_UP,
         "card": MADE_UP,
+        "integration_id": MADE_UP,
+        "endpoint_id": MADE_UP,
+        "delivery_id": "987654321",
         **FIXED,
     }
 
