@@ -17,6 +17,7 @@ from hub.alerting import views as alerting_views
 from hub.boxes import views as box_views
 from hub.catalog import api as catalog_api
 from hub.catalog import pages as catalog_pages
+from hub.compliance import views as compliance_views
 from hub.core import db as hub_db
 from hub.core import openapi
 from hub.core.models import utcnow
@@ -65,6 +66,7 @@ BLUEPRINTS = (
     customer_views,
     customer_pages,
     integration_views,
+    compliance_views,
 )
 
 

@@ -76,7 +76,10 @@ def _harbor_objects(app: Flask) -> dict[str, str]:
     with tenant_tx(OTHER):
         delivery = WebhookDelivery.get(WebhookDelivery.endpoint_id == endpoint["id"])
         WebhookEndpoint.update(enabled=False).where(WebhookEndpoint.id == endpoint["id"]).execute()
+    hold = harbor.post("/api/v1/legal-holds", json={"scope": "tenant", "reason": "probe"})
+    harbor.post(f"/api/v1/legal-holds/{hold.get_json()['id']}/release", json={})  # id only
     return {
+        "hold_id": hold.get_json()["id"],
         "integration_id": integration["id"],
         "endpoint_id": endpoint["id"],
         "delivery_id": str(delivery.id),
@@ -111,6 +114,7 @@ def _own_values() -> dict[str, str]:
         "customer_id": MADE_UP,
         "card": MADE_UP,
         "integration_id": MADE_UP,
+        "hold_id": MADE_UP,
         "endpoint_id": MADE_UP,
         "delivery_id": "987654321",
         **FIXED,
