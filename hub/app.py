@@ -24,6 +24,7 @@ from hub.core.models import utcnow
 from hub.core.openapi import api
 from hub.customers import pages as customer_pages
 from hub.customers import views as customer_views
+from hub.forecasts import views as forecast_views
 from hub.governance import audit
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
@@ -67,6 +68,7 @@ BLUEPRINTS = (
     customer_pages,
     integration_views,
     compliance_views,
+    forecast_views,
 )
 
 
