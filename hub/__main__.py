@@ -24,7 +24,13 @@ from hub.sync.worker import IngestWorker
 from posdomain.obs import configure_logging, log_event
 
 log = logging.getLogger("hub.cli")
-OPS_ONCE = ("alerts-evaluate", "alerts-deliver", "webhooks-deliver", "risk-score")
+OPS_ONCE = (
+    "alerts-evaluate",
+    "alerts-deliver",
+    "webhooks-deliver",
+    "risk-score",
+    "retention-purge",
+)
 
 
 def cmd_migrate(cfg: HubSettings) -> int:
@@ -151,6 +157,7 @@ def cmd_ops_once(cfg: HubSettings, which: str) -> int:
         "alerts-evaluate": jobs.evaluate_alerts,
         "alerts-deliver": lambda: jobs.deliver_alerts(cfg),
         "webhooks-deliver": lambda: jobs.deliver_webhooks(cfg),
+        "retention-purge": jobs.purge_retention,
         "risk-score": jobs.score_risk,
     }
     print(json.dumps(runs[which](), indent=2, default=str))

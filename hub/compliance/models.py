@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import TextField
+from peewee import BigIntegerField, CompositeKey, IntegerField, TextField
 
 from hub.core.models import BaseModel, JsonField, UtcField, utcnow
 
@@ -39,3 +39,35 @@ class CustomerErasure(BaseModel):
 
     class Meta:
         table_name = "customer_erasures"
+
+
+class RetentionPolicy(BaseModel):
+    """How many days one data class of a tenant is kept (FR-P7-1016)."""
+
+    tenant_id = TextField()
+    data_class = TextField()
+    keep_days = IntegerField()
+    reason = TextField()
+    updated_by = TextField()
+    updated_at = UtcField(default=utcnow)
+
+    class Meta:
+        table_name = "retention_policies"
+        primary_key = CompositeKey("tenant_id", "data_class")
+
+
+class PurgeRun(BaseModel):
+    """One retention purge of one data class: what it deleted, what holds kept."""
+
+    id = TextField(primary_key=True)
+    tenant_id = TextField()
+    data_class = TextField()
+    cutoff = UtcField()
+    deleted = BigIntegerField()
+    held = BigIntegerField()
+    holds = JsonField()
+    actor = TextField()
+    finished_at = UtcField(default=utcnow)
+
+    class Meta:
+        table_name = "purge_runs"

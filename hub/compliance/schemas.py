@@ -64,3 +64,41 @@ class PiiExportOut(BaseModel):
     legal_holds: list[HoldOut]
     erasure: ErasureOut | None
     exported_at: str
+
+
+class PolicyOut(BaseModel):
+    """The retention in force for one data class."""
+
+    data_class: str
+    keep_days: int
+    floor_days: int
+    purged: bool
+    reason: str
+    updated_by: str | None
+
+
+class PolicyList(BaseModel):
+    """Every data class's retention."""
+
+    items: list[PolicyOut]
+
+
+class PurgeIn(BaseModel):
+    """Body of a purge run now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data_class: str = Field(min_length=1, max_length=40)
+
+
+class PurgeOut(BaseModel):
+    """What one purge deleted and what legal holds kept."""
+
+    id: str
+    data_class: str
+    cutoff: str
+    deleted: int
+    kept_by_holds: int
+    holds: list[str]
+    actor: str
+    finished_at: str

@@ -8,9 +8,21 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, current_app, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from hub.compliance import customers, export, holds
+from hub.compliance import customers, export, holds, retention
 from hub.compliance.holds import HoldIn
-from hub.compliance.schemas import ErasureIn, ErasureOut, HoldList, HoldOut, HoldQuery, PiiExportOut
+from hub.compliance.retention import PolicyIn
+from hub.compliance.schemas import (
+    ErasureIn,
+    ErasureOut,
+    HoldList,
+    HoldOut,
+    HoldQuery,
+    PiiExportOut,
+    PolicyList,
+    PolicyOut,
+    PurgeIn,
+    PurgeOut,
+)
 from hub.core.openapi import READ_ERRORS, WRITE_ERRORS, api, parse_query
 from hub.core.responses import shaped
 from hub.web import integrity, notify_boxes, parse_body, target_tenant
@@ -103,3 +115,32 @@ def audit_evidence() -> ResponseReturnValue:
     """The tenant's audit chain with its verification report, signed (streamed, audited)."""
     principal, tenant, _s = target_tenant(Action.COMPLIANCE_READ)
     return _tar(export.audit_evidence(principal, tenant, _key()), f"audit-{tenant}.tar")
+
+
+@bp.get("/api/v1/retention-policies")
+@api({200: PolicyList})
+def list_policies() -> ResponseReturnValue:
+    """Retention per data class: days in force, the floor, whether the job purges it."""
+    _p, tenant, _s = target_tenant(Action.COMPLIANCE_READ)
+    return shaped(PolicyList, {"items": retention.policies(tenant)})
+
+
+@bp.put("/api/v1/retention-policies/<data_class>")
+@api({200: PolicyOut}, body=PolicyIn, errors=WRITE_ERRORS)
+def set_policy(data_class: str) -> ResponseReturnValue:
+    """Set a data class's retention (never under its floor; audited)."""
+    principal, tenant, _s = target_tenant(Action.COMPLIANCE_MANAGE)
+    integrity().guard_writes()
+    body = parse_body(PolicyIn)
+    return shaped(PolicyOut, retention.set_policy(principal, tenant, data_class, body))
+
+
+@bp.post("/api/v1/retention/purge")
+@api({200: PurgeOut}, body=PurgeIn, errors=WRITE_ERRORS)
+def purge_now() -> ResponseReturnValue:
+    """Purge one data class past its retention now, all or nothing, skipping held records
+    (409 LEGAL_HOLD under a tenant hold; audited)."""
+    principal, tenant, _s = target_tenant(Action.COMPLIANCE_MANAGE)
+    integrity().guard_writes()
+    body = parse_body(PurgeIn)
+    return shaped(PurgeOut, retention.purge(principal, tenant, body.data_class))

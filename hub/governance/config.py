@@ -57,10 +57,12 @@ class TaxBody(_Body):
     level: Literal["line", "document"] | None = None
     cash_rounding: str | None = Field(default=None, pattern=r"^\d{1,3}(\.\d{1,3})?$")
     deposit_tax_class: str | None = Field(default=None, min_length=1, max_length=16)
+    # years the tax law wants sales kept: the floor of the sales retention (FR-P7-1016)
+    retention_years: int | None = Field(default=None, ge=1, le=30)
 
 
 # optional tax keys: kept when sent (even as null), left out of the stored body when not
-TAX_OPTIONAL = ("level", "cash_rounding", "deposit_tax_class")
+TAX_OPTIONAL = ("level", "cash_rounding", "deposit_tax_class", "retention_years")
 
 
 class PricingBody(_Body):

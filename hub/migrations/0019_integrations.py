@@ -15,6 +15,9 @@
   erasure and purge while not released.
 * `customer_erasures`: what an erasure removed and what it kept under which rule;
   `customers.erased_at` marks a pseudonymised customer.
+* `retention_policies`: days to keep per data class (FR-P7-1016); `purge_runs`: what each
+  purge deleted and what it kept because of a hold. DELETE on sales, sale lines and webhook
+  deliveries is granted to the platform role only (the purge job), never to the app role.
 """
 
 from __future__ import annotations
@@ -71,6 +74,16 @@ TABLES = [
         customer_id TEXT NOT NULL, erased_by TEXT NOT NULL, erased_at {TS} NOT NULL,
         erased {JSON} NOT NULL, kept {JSON} NOT NULL, UNIQUE (tenant_id, customer_id))""",
     "ALTER TABLE customers ADD COLUMN erased_at {TS}",
+    """CREATE TABLE retention_policies (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id), data_class TEXT NOT NULL,
+        keep_days INTEGER NOT NULL CHECK (keep_days > 0), reason TEXT NOT NULL,
+        updated_by TEXT NOT NULL, updated_at {TS} NOT NULL,
+        PRIMARY KEY (tenant_id, data_class))""",
+    """CREATE TABLE purge_runs (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        data_class TEXT NOT NULL, cutoff {TS} NOT NULL, deleted BIGINT NOT NULL,
+        held BIGINT NOT NULL, holds {JSON} NOT NULL, actor TEXT NOT NULL,
+        finished_at {TS} NOT NULL)""",
 ]
 TENANT_TABLES = (
     "integrations",
@@ -80,6 +93,8 @@ TENANT_TABLES = (
     "webhook_attempts",
     "legal_holds",
     "customer_erasures",
+    "retention_policies",
+    "purge_runs",
 )
 GRANTS = {"api_token_usage": "SELECT, INSERT, UPDATE, DELETE"}
 SERIALS = ("webhook_deliveries_id_seq", "webhook_attempts_id_seq")
@@ -90,6 +105,11 @@ def _pg_security() -> list[str]:
     for table in TENANT_TABLES:
         stmts += tenant_table(table, GRANTS.get(table, "SELECT, INSERT, UPDATE"))
     stmts.append(f"GRANT USAGE, SELECT ON SEQUENCE {', '.join(SERIALS)} TO cfpos_app")
+    # the retention purge deletes as the platform role only: a tenant transaction (the app
+    # role) still cannot delete a sale, even with injected SQL
+    stmts.append(
+        "GRANT DELETE ON sales, sale_lines, webhook_deliveries, webhook_attempts TO cfpos_platform"
+    )
     return stmts
 
 

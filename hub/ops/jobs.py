@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.alerting.delivery import deliver_due
 from hub.alerting.senders import Senders
+from hub.compliance import retention
 from hub.core.db import platform_tx
 from hub.identity.models import Tenant
 from hub.incidents import service as incidents
@@ -81,6 +82,11 @@ def deliver_webhooks(cfg: HubSettings) -> dict[str, int]:
     """Send every due business-webhook delivery (FR-P7-1010)."""
     stats = webhook_delivery.deliver_due(cfg.alert_webhook_allowlist)
     return {"sent": stats.sent, "failed": stats.failed, "dead": stats.dead}
+
+
+def purge_retention() -> dict[str, Any]:
+    """Purge every tenant's data past its retention (FR-P7-1016; held records stay)."""
+    return _each("purge_retention", retention.purge_all)
 
 
 def republish_risk(cfg: HubSettings) -> int:

@@ -14,6 +14,7 @@ worker locks rows, so a second one would only waste work). Jobs:
 | republish_down | 1 min | republish down messages (expired risk modes reach boxes) |
 | backup | CFPOS_BACKUP_INTERVAL_MINUTES | pg_dump with retention |
 | restore_drill | daily 03:30 UTC | restore the newest backup into scratch and verify |
+| purge_retention | daily 04:15 UTC | purge past retention, skipping legal holds (FR-P7-1016) |
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def job_table(cfg: HubSettings) -> list[tuple[str, Callable[[], Any], Any]]:
             ),
             CronTrigger(hour=3, minute=30, timezone="UTC"),
         ),
+        ("purge_retention", jobs.purge_retention, CronTrigger(hour=4, minute=15, timezone="UTC")),
     ]
 
 

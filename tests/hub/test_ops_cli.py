@@ -71,6 +71,7 @@ def test_scheduler_registers_every_job_once():
             "republish_down",
             "backup",
             "restore_drill",
+            "purge_retention",
         ]
     )
     assert all(job.max_instances == 1 for job in built.get_jobs())

@@ -37,7 +37,13 @@ pytestmark = [pytest.mark.pg]
 T, B, OTHER, OTHER_B = "t-greenbasket", "b-downtown", "t-harborfoods", "b-harbor-main"
 SCOPE_PARAMS = frozenset({"tenant_id", "branch_id", "box_id"})
 # names, not ids: always the caller's own valid value
-FIXED = {"kind": "branding", "name": "loyalty_rules", "verb": "ack", "step": "classify"}
+FIXED = {
+    "kind": "branding",
+    "name": "loyalty_rules",
+    "verb": "ack",
+    "step": "classify",
+    "data_class": "webhook_deliveries",
+}
 # routes that authenticate by something other than the portal session: same answer only
 OTHER_AUTH = {("POST", "/api/v1/boxes/<box_id>/commissioning"): 401}
 MADE_UP = "zz-" + uuid.uuid4().hex[:12]
