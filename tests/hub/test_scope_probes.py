@@ -21,9 +21,12 @@ import uuid
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
+from hub.app import OPENAPI_PATH
+from hub.core import openapi
 from hub.core.db import platform_tx, tenant_tx
 from hub.governance.models import AuditLog
 from hub.integrations.models import WebhookDelivery, WebhookEndpoint
@@ -72,7 +75,8 @@ def _harbor_objects(app: Flask) -> dict[str, str]:
     apply_batch(make_batch(box, OTHER, OTHER_B, [1]), box)
     with tenant_tx(OTHER):
         sale_id = Sale.select().where(Sale.box_id == box).get().id
-    integration = harbor.post("/api/v1/integrations", json={"name": f"h-{MADE_UP}"}).get_json()
+    name = f"h-{uuid.uuid4().hex[:10]}"
+    integration = harbor.post("/api/v1/integrations", json={"name": name}).get_json()
     app.config["WEBHOOK_ALLOWLIST"] = ["http://127.0.0.1:9/"]
     endpoint = harbor.post(
         f"/api/v1/integrations/{integration['id']}/webhooks",
@@ -222,4 +226,95 @@ def test_platform_owner_gets_404_for_a_tenant_that_does_not_exist(app):
         status, reason = _answer(resp)
         if status != 404 and (status, reason) != (403, "FORBIDDEN_ROLE"):
             problems.append(f"{method} {rule}: {status} {reason}")
+    assert problems == []
+
+
+VOLATILE = frozenset({"generated_at", "exported_at", "csrf_token", "correlation_id", "day"})
+ROLES = ("owner", "auditor", "manager", "cashier")
+
+
+def _stable(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {k: _stable(v) for k, v in body.items() if k not in VOLATILE}
+    if isinstance(body, list):
+        return [_stable(v) for v in body]
+    return body
+
+
+def _query_operations(app: Flask) -> list[tuple[str, str, list[str]]]:
+    """(path, path params, query *_id params) of every GET operation of the OpenAPI document."""
+    base = yaml.safe_load(OPENAPI_PATH.read_text())
+    out = []
+    for path, item in openapi.document(app, base)["paths"].items():
+        op = item.get("get")
+        if op is None:
+            continue
+        names = [p["name"] for p in op["parameters"] if p["in"] == "query"]
+        ids = [n for n in names if n.endswith("_id")]
+        if ids:
+            out.append((path, [p["name"] for p in op["parameters"] if p["in"] == "path"], ids))
+    return out
+
+
+@pytest.mark.req("FR-P7-1019", "FR-002", "NFR-005")
+def test_every_operation_answers_another_tenants_query_ids_like_made_up_ones(app):
+    """Generated from the OpenAPI document: every GET with an `*_id` query argument, as every
+    role, with another tenant's id and with a made-up one: the same status, reason and
+    body (a scope id is never 2xx), so nothing of tenant B shows to tenant A."""
+    foreign = _harbor_objects(app)
+    own = _own_values()
+    operations = _query_operations(app)
+    assert len(operations) >= 10
+    problems = []
+    probed = 0
+    for user in ROLES:
+        client = app.test_client()
+        login(client, user)
+        for path, _params, ids in operations:
+            url = path
+            for key, value in own.items():
+                url = url.replace("{" + key + "}", value)
+            for name in ids:
+                other = client.get(url, query_string={name: foreign.get(name, MADE_UP + "x")})
+                made_up = client.get(url, query_string={name: MADE_UP})
+                probed += 1
+                a = (other.status_code, _answer(other)[1], _stable(other.get_json(silent=True)))
+                b = (
+                    made_up.status_code,
+                    _answer(made_up)[1],
+                    _stable(made_up.get_json(silent=True)),
+                )
+                if a != b:
+                    problems.append(f"{user} GET {url}?{name}=: {a[:2]} vs made-up {b[:2]}")
+                elif name in SCOPE_PARAMS and other.status_code < 400:
+                    problems.append(f"{user} GET {url}?{name}=<foreign>: {other.status_code}")
+    assert probed > 40
+    assert problems == []
+
+
+@pytest.mark.req("FR-P7-1019", "FR-002")
+@pytest.mark.parametrize("user", ["auditor", "manager", "cashier"])
+def test_every_route_answers_other_roles_alike_for_foreign_and_made_up_path_ids(app, user):
+    """The path probe above as the other roles: whatever a role may or may not do, another
+    tenant's id and a made-up one get the same answer, and the foreign one is never 2xx."""
+    foreign = _harbor_objects(app)
+    own = _own_values()
+    client = app.test_client()
+    login(client, user)
+    csrf = client.get("/api/v1/auth/me").get_json()["csrf_token"]
+    problems = []
+    for method, rule, params in _routes(app):
+        if (method, rule) in OTHER_AUTH:
+            continue
+        for param in params:
+            if param in FIXED:
+                continue
+            other = _call(
+                client, method, _url(rule, {**own, param: foreign.get(param, MADE_UP + "x")}), csrf
+            )
+            made_up = _call(client, method, _url(rule, {**own, param: MADE_UP}), csrf)
+            if other.status_code < 400 or _answer(other) != _answer(made_up):
+                problems.append(
+                    f"{user} {method} {rule} [{param}]: {_answer(other)} vs {_answer(made_up)}"
+                )
     assert problems == []
