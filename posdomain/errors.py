@@ -164,15 +164,12 @@ class HubReason(StrEnum):
     EXPORT_TOO_LARGE = "EXPORT_TOO_LARGE"
 
 
-# Reason codes only the hub answers so far (P0 probe hardening, hub half). The box's message
-# catalogs (appliance/i18n.py, being restructured) get their en/de texts with the box half of
-# the same issue, which then empties this set; tests/appliance/test_devices_i18n.py skips them.
-BOX_MESSAGES_PENDING: frozenset[Reason] = frozenset(
-    {Reason.INVALID_TEXT, Reason.OUT_OF_RANGE, Reason.TOKEN_EXPIRED, Reason.SESSION_REVOKED}
-)
+# Reason codes whose box texts (appliance/i18n) are still to come; tests/appliance/i18n/
+# test_devices_i18n.py skips them. Empty: every reason has its en/de text on the box.
+BOX_MESSAGES_PENDING: frozenset[Reason] = frozenset()
 
 # Reasons only the hub's ingest gives (in BatchAck.rejected and quarantine), never an HTTP
-# answer of the box; the box's message catalogs get them when the till shows refused events.
+# answer of the box; the till shows a refused event by them (appliance/i18n/sync.py).
 INGEST_REASONS = frozenset(
     {
         Reason.SEQ_CONFLICT,

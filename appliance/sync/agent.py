@@ -13,6 +13,7 @@ import random
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from peewee import OperationalError
@@ -41,6 +42,7 @@ from posdomain.errors import PosError
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
+SENT_KEPT = 64  # batches whose answer is still awaited (late acks of timed-out batches)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class SyncAgent:
         self._want_seqs: list[int] = []
         self._last_heartbeat = 0.0
         self._catalog_asked_at: float | None = None  # last request or chunk, monotonic
+        # seqs of the batches sent and not yet answered: an ack delivers only what its own
+        # batch carried (outbox.apply_ack); bounded, an answer older than that is resent
+        self._sent: OrderedDict[uuid.UUID, list[int]] = OrderedDict()
 
     def subscribe(self) -> None:
         """Listen for acks and (retained) down messages; handling happens on the agent thread."""
@@ -150,6 +155,9 @@ class SyncAgent:
         seqs = [e.seq for e in envelopes]
         with write_txn():
             outbox.record_attempt(seqs)
+        self._sent[batch.batch_id] = seqs
+        while len(self._sent) > SENT_KEPT:
+            self._sent.popitem(last=False)
         self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
         if self._await_ack(batch.batch_id) is None:
             with write_txn():
@@ -204,7 +212,7 @@ class SyncAgent:
 
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():
-            marked = outbox.apply_ack(ack)
+            marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
             touch_agent(acked=True)
         self._want_seqs = sorted(set(ack.missing_seqs))
         log_event(
@@ -252,7 +260,7 @@ class SyncAgent:
                 ack = decode(payload, BatchAck)
                 if ack.box_id != self.box_id:
                     return None
-                self._apply_ack(ack)  # late acks of earlier batches count too
+                self._apply_ack(ack)  # late acks of earlier batches count too (own seqs only)
                 return ack
             if payload:
                 self._down(decode(payload, DownMessage))

@@ -41,3 +41,6 @@ class Outbox(BaseModel):
     acked_at = TextField(null=True)
     attempts = IntegerField(default=0)
     last_error = TextField(null=True)
+    refused_at = TextField(null=True)  # the hub knowingly refused it (migration 0008)
+    refused_reason = TextField(null=True)
+    refused_message = TextField(null=True)

@@ -19,10 +19,12 @@ def _fresh(stamp: str | None, window: timedelta, now: datetime) -> bool:
 
 
 def box_status(ctx: BoxContext) -> dict[str, Any]:
-    """Online only if the agent is alive and the hub acked recently or nothing is waiting."""
+    """Online only if the agent is alive and the hub acked recently or nothing is waiting;
+    with the events the hub refused (kept, never delivered) and the latest of them."""
     state = get_state()
     now = datetime.now(UTC)
-    queued = outbox.queued_count()
+    queued = outbox.queued_count()  # waiting to be sent; refused events are apart
+    refused = outbox.refused_count()
     agent_alive = _fresh(state.agent_seen_at, AGENT_FRESH, now)
     hub_recent = _fresh(state.last_ack_at, ACK_FRESH, now)
     online = agent_alive and (hub_recent or queued == 0)
@@ -32,6 +34,9 @@ def box_status(ctx: BoxContext) -> dict[str, Any]:
         "online": online,
         "queued": queued,
         "queued_sales": outbox.queued_sales_count(),
+        "refused": refused,
+        "refused_sales": outbox.refused_sales_count(),
+        "refused_events": outbox.latest_refused() if refused else [],
         "agent_seen_at": state.agent_seen_at,
         "last_ack_at": state.last_ack_at,
         "versions": held_versions(),

@@ -268,12 +268,33 @@
     return text;
   }
 
+  // events the hub knowingly refused: kept on the box, never delivered; the owner must see them
+  function showRefused(s) {
+    const box = $("refused");
+    const n = s.refused || 0;
+    box.hidden = n === 0;
+    if (n === 0) { box.replaceChildren(); return; }
+    let head = n === 1 ? T["ui.refused_one"] : T["ui.refused_many"].replace("{n}", n);
+    const sales = s.refused_sales || 0;
+    if (sales) head += " · " + (sales === 1 ? T["ui.refused_sale"]
+      : T["ui.refused_sales"].replace("{n}", sales));
+    const latest = (s.refused_events || [])[0] || {};
+    const reason = latest.reason || "INGEST_FAILED";
+    const text = (T[reason] || latest.message || reason) + " [" + reason + "]";
+    const strong = document.createElement("strong");
+    strong.textContent = head;
+    const hint = document.createElement("span");
+    hint.textContent = T["ui.refused_hint"].replace("{reason}", text);
+    box.replaceChildren(strong, hint);
+  }
+
   async function pollStatus() {
     try {
       const s = await api("GET", "/status");
       const el = $("sync");
       el.className = "sync " + (s.online ? "online" : "offline");
       el.textContent = s.online ? T["ui.online"] : T["ui.offline"] + " · " + backlog(s);
+      showRefused(s);
       const dev = s.devices || {};
       showDevice("dev-printer", T["ui.printer"], dev.printer, dev.service);
       showDevice("dev-drawer", T["ui.drawer"], dev.drawer, dev.service);
