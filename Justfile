@@ -53,6 +53,7 @@ bench:
     python -m scripts.bench_hub
     python -m scripts.bench_sync
     python -m scripts.bench_forecast
+    python -m scripts.bench_integrations
 
 # Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills), the large
 # API fuzz, then the large ingest fuzz and the outside probe; loopback only
