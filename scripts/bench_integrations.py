@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -127,7 +128,8 @@ def run(url: str, sales: int, history: int) -> None:
         rows = Sale.select().count()
     print(f"  compliance export       {len(body) / 1e6:8.1f} MB in {took:5.2f} s  ({rows} sales)")
     for path in ("sales-by-hour", "stock-out", "reorder", "anomalies"):
-        f50, f95 = _times(lambda p=path: api.get(f"/api/v1/forecasts/{p}", headers=auth), 20)
+        url = f"/api/v1/forecasts/{path}"
+        f50, f95 = _times(partial(api.get, url, headers=auth), 20)
         print(
             f"  forecast {path:14s} p50 {f50:7.1f} ms  p95 {f95:7.1f} ms  ({history} sales history)"
         )
