@@ -18,8 +18,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from functools import partial
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import psycopg2
