@@ -56,10 +56,12 @@ bench:
     python -m scripts.bench_integrations
 
 # Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills), the large
-# API fuzz, then the large ingest fuzz and the outside probe; loopback only
+# API fuzz, then the large ingest fuzz and the outside probe; Phase 7 faults (receiver and SMTP
+# down, SIGKILL during an export and a purge); loopback only
 chaos *ARGS: && chaos-ingest
     scripts/ensure-services.sh
     python -m scripts.chaos {{ARGS}}
+    python -m scripts.chaos_phase7
     just fuzz-api
 
 # Schemathesis against the hub's generated OpenAPI document: many examples per operation,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hub.app import create_app
 from hub.boxes import broker_acl, registry
+from hub.compliance import export
 from hub.core import db as hub_db
 from hub.core.models import utcnow
 from hub.demo.seed import seed_demo
@@ -22,6 +23,7 @@ from hub.settings import HubSettings, SettingsError, load_settings
 from hub.sync import downlink, resend
 from hub.sync.worker import IngestWorker
 from posdomain.obs import configure_logging, log_event
+from posdomain.permissions import Principal, Role
 
 log = logging.getLogger("hub.cli")
 OPS_ONCE = (
@@ -164,6 +166,22 @@ def cmd_ops_once(cfg: HubSettings, which: str) -> int:
     return 0
 
 
+def cmd_compliance_export(cfg: HubSettings, tenant_id: str, out: Path) -> int:
+    """Write a tenant's signed compliance export to a tar file (audited like the API's)."""
+    hub_db.bind(cfg.hub_database_url)
+    # audited in the tenant's own chain, as the operator's command line
+    who = Principal(kind="system", id="cli", role=Role.TENANT_OWNER, tenant_id=tenant_id)
+    chunks = export.tenant_export(
+        who, tenant_id, cfg.checkpoint_key.encode(), cfg.compliance_export_max_rows
+    )
+    with out.open("wb") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+            fh.flush()
+    print(json.dumps({"tenant_id": tenant_id, "out": str(out), "bytes": out.stat().st_size}))
+    return 0
+
+
 def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hub")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -190,6 +208,9 @@ def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     mqtt_cfg.add_argument("--bind", default=None, help="listener address (default: all)")
     jobs = sub.add_parser("loyalty-jobs", help="points expiry and tier recalculation")
     jobs.add_argument("--every", type=float, default=None, help="repeat every N seconds")
+    exporter = sub.add_parser("compliance-export", help="a tenant's signed compliance export")
+    exporter.add_argument("--tenant", required=True)
+    exporter.add_argument("--out", required=True, type=Path)
     verify = sub.add_parser("verify-audit")
     verify.add_argument("--write-checkpoint", action="store_true")
     return parser
@@ -215,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_verify_audit(cfg, args.write_checkpoint)
     if args.cmd == "restore":
         return cmd_restore(cfg, args)
+    if args.cmd == "compliance-export":
+        return cmd_compliance_export(cfg, args.tenant, args.out)
     if args.cmd in OPS_ONCE:
         return cmd_ops_once(cfg, args.cmd)
     handlers = {
