@@ -30,6 +30,7 @@ from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
 from hub.identity import auth_views, staff_views, user_views
 from hub.incidents import views as incident_views
+from hub.integrations import pages as integration_pages
 from hub.integrations import views as integration_views
 from hub.inventory import views as inventory_views
 from hub.ops import metrics
@@ -67,6 +68,7 @@ BLUEPRINTS = (
     customer_views,
     customer_pages,
     integration_views,
+    integration_pages,
     compliance_views,
     forecast_views,
 )

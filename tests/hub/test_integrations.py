@@ -344,3 +344,35 @@ def test_only_owners_manage_integrations_and_other_tenants_see_nothing(app):
     types = owner.get("/api/v1/webhook-event-types").get_json()["items"]
     assert {"sale.completed", "refund.completed", "stock.below_reorder_point"} <= set(types)
     assert {"alert.opened", "incident.opened"} <= set(types)
+
+
+@pytest.mark.req("FR-P7-1009", "FR-P7-1011")
+def test_portal_pages_issue_tokens_register_webhooks_and_flip_the_switch(app):
+    owner = _owner(app)
+    csrf = _csrf(owner)["X-CSRF-Token"]
+    made = owner.post("/integrations", data={"name": f"portal-{uuid.uuid4().hex[:6]}",
+                                             "csrf_token": csrf})  # fmt: skip
+    assert made.status_code == 302
+    page_url = made.headers["Location"]
+    integration_id = page_url.rsplit("/", 1)[1]
+    issued = owner.post(f"{page_url}/tokens", data={"name": "bi", "scopes": ["sales.read"],
+                                                    "csrf_token": csrf})  # fmt: skip
+    assert issued.status_code == 200
+    html = issued.get_data(as_text=True)
+    raw = html.split('<code id="new-token">')[1].split("</code>")[0]
+    assert api_tokens.well_formed(raw)
+    app.config["WEBHOOK_ALLOWLIST"] = ["http://127.0.0.1:9/"]
+    hooked = owner.post(f"{page_url}/webhooks", data={"url": "http://127.0.0.1:9/h",
+                        "event_types": ["sale.completed"], "csrf_token": csrf})  # fmt: skip
+    assert 'id="new-secret">whsec_' in hooked.get_data(as_text=True)
+    off = owner.post(f"{page_url}/enabled", data={"enabled": "false", "reason": "portal test",
+                                                  "csrf_token": csrf})  # fmt: skip
+    assert off.status_code == 302
+    assert "Switched off" in owner.get(page_url).get_data(as_text=True)
+    api = app.test_client()
+    refused = api.get("/api/v1/sales", headers={"Authorization": f"Bearer {raw}"})
+    assert refused.get_json()["error"]["reason"] == "INTEGRATION_DISABLED"
+    assert integration_id in owner.get("/integrations").get_data(as_text=True)
+    cashier = app.test_client()
+    login(cashier, "cashier")
+    assert cashier.get("/integrations").status_code == 403
