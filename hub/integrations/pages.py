@@ -2,7 +2,7 @@
 revoke tokens, register webhooks, see the delivery log and replay, flip the kill switch.
 
 Thin: each form is parsed with the API's own model and handed to the same services; a new
-token or webhook secret is shown once, on the page the form answers with.
+token or webhook secret is shown once, on the page the form redirects to.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, request
+from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -24,6 +25,7 @@ from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action
 
 bp = Blueprint("integration_pages", __name__, template_folder="templates")
+SHOW_ONCE = "integration_show_once"
 TOKEN_SCOPES = ("sales.read", "stock.read", "forecast.read", "alert.read", "customer.manage")
 
 
@@ -77,9 +79,18 @@ def _detail(tenant: str, integration_id: str, **shown: Any) -> ResponseReturnVal
 
 @bp.get("/integrations/<integration_id>")
 def integration_page(integration_id: str) -> ResponseReturnValue:
-    """One integration: kill switch, tokens, webhooks and their recent deliveries."""
+    """One integration: kill switch, tokens, webhooks and their recent deliveries (a token or
+    secret just made is shown here once: taken out of the session as it is shown)."""
     _p, tenant = _owner()
-    return _detail(tenant, integration_id)
+    shown = flask_session.pop(SHOW_ONCE, None)
+    extra = shown if isinstance(shown, dict) and shown.get("integration") == integration_id else {}
+    return _detail(tenant, integration_id, **{k: v for k, v in extra.items() if k != "integration"})
+
+
+def _show_once(integration_id: str, **secret: str) -> ResponseReturnValue:
+    """Post/redirect/get: a reload never issues a second token or webhook."""
+    flask_session[SHOW_ONCE] = {"integration": integration_id, **secret}
+    return redirect(f"/integrations/{integration_id}")
 
 
 @bp.post("/integrations/<integration_id>/enabled")
@@ -118,7 +129,7 @@ def token_form(integration_id: str) -> ResponseReturnValue:
     )
     service.detail(tenant, integration_id)  # 404 before anything is issued
     made = users.create_token(principal, tenant, req)
-    return _detail(tenant, integration_id, new_token=made["token"])
+    return _show_once(integration_id, new_token=made["token"])
 
 
 @bp.post("/integrations/<integration_id>/tokens/<token_id>/revoke")
@@ -141,7 +152,7 @@ def webhook_form(integration_id: str) -> ResponseReturnValue:
     )
     allow = list(current_app.config["WEBHOOK_ALLOWLIST"])
     made = service.add_endpoint(principal, tenant, integration_id, body, allow)
-    return _detail(tenant, integration_id, new_secret=made["secret"])
+    return _show_once(integration_id, new_secret=made["secret"])
 
 
 @bp.post("/integrations/<integration_id>/deliveries/<delivery_id>/replay")

@@ -28,6 +28,8 @@ def stack(
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("CFPOS_DEMO_BOX_ID", f"box-e2e-{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("CFPOS_INGEST_CLIENT_ID", f"cfpos-hub-ingest-e2e-{uuid.uuid4().hex[:8]}")
+    # webhooks to local receivers only (tests/e2e/test_integrations_portal.py)
+    monkeypatch.setenv("CFPOS_ALERT_WEBHOOK_ALLOWLIST", '["http://127.0.0.1:"]')
     args = argparse.Namespace(
         hub_port=free_port(),
         box_port=free_port(),

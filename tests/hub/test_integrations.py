@@ -357,14 +357,16 @@ def test_portal_pages_issue_tokens_register_webhooks_and_flip_the_switch(app):
     integration_id = page_url.rsplit("/", 1)[1]
     issued = owner.post(f"{page_url}/tokens", data={"name": "bi", "scopes": ["sales.read"],
                                                     "csrf_token": csrf})  # fmt: skip
-    assert issued.status_code == 200
-    html = issued.get_data(as_text=True)
+    assert issued.status_code == 302  # post/redirect/get: a reload issues nothing
+    html = owner.get(page_url).get_data(as_text=True)
+    assert 'id="new-token"' not in owner.get(page_url).get_data(as_text=True)  # once only
     raw = html.split('<code id="new-token">')[1].split("</code>")[0]
     assert api_tokens.well_formed(raw)
     app.config["WEBHOOK_ALLOWLIST"] = ["http://127.0.0.1:9/"]
     hooked = owner.post(f"{page_url}/webhooks", data={"url": "http://127.0.0.1:9/h",
                         "event_types": ["sale.completed"], "csrf_token": csrf})  # fmt: skip
-    assert 'id="new-secret">whsec_' in hooked.get_data(as_text=True)
+    assert hooked.status_code == 302
+    assert 'id="new-secret">whsec_' in owner.get(page_url).get_data(as_text=True)
     off = owner.post(f"{page_url}/enabled", data={"enabled": "false", "reason": "portal test",
                                                   "csrf_token": csrf})  # fmt: skip
     assert off.status_code == 302
