@@ -55,6 +55,10 @@ bench:
     python -m scripts.bench_forecast
     python -m scripts.bench_integrations
 
+# Box backup under load and the box restore drill (FR-700, NFR-004): figures only
+bench-box-ops:
+    python -m scripts.bench_box_ops
+
 # Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills), the large
 # API fuzz, then the large ingest fuzz and the outside probe; Phase 7 faults (receiver and SMTP
 # down, SIGKILL during an export and a purge); loopback only

@@ -134,6 +134,10 @@ class Reason(StrEnum):
     SCALE_OVER_CAPACITY = "SCALE_OVER_CAPACITY"
     SCALE_UNDER_ZERO = "SCALE_UNDER_ZERO"
     SCALE_FAULT = "SCALE_FAULT"
+    # risk modes (FR-701): the banner's code and the refusals, at the till and the hub
+    RISK_WARN = "RISK_WARN"
+    RISK_READ_ONLY = "RISK_READ_ONLY"
+    RISK_BLOCKED = "RISK_BLOCKED"
     # server
     INTERNAL = "INTERNAL"
 
@@ -141,13 +145,10 @@ class Reason(StrEnum):
 class HubReason(StrEnum):
     """Stable reason codes only the hub answers with today (operations: FR-501, FR-700,
     FR-701, FR-702). Apart from `Reason` because every `Reason` needs a message in the box's
-    catalogs, and the box never returns these. When the box enforces risk modes (its half of
-    FR-701) the RISK_* codes move into `Reason` with their till messages; the strings stay.
+    catalogs, and the box never returns these. (The RISK_* codes moved into `Reason` when the
+    box began enforcing risk modes; the strings stayed.)
     """
 
-    RISK_WARN = "RISK_WARN"
-    RISK_READ_ONLY = "RISK_READ_ONLY"
-    RISK_BLOCKED = "RISK_BLOCKED"
     UNKNOWN_CHANNEL = "UNKNOWN_CHANNEL"
     WEBHOOK_URL_NOT_ALLOWED = "WEBHOOK_URL_NOT_ALLOWED"
     RULES_INVALID = "RULES_INVALID"

@@ -7,6 +7,7 @@ from typing import Any
 
 from appliance.core.context import BoxContext
 from appliance.devices.health import device_summary
+from appliance.risk import modes
 from appliance.sync import outbox
 from appliance.sync.box_state import get_state, held_versions
 
@@ -42,4 +43,5 @@ def box_status(ctx: BoxContext) -> dict[str, Any]:
         "versions": held_versions(),
         "audit_chain_ok": not ctx.chain_broken,
         "devices": device_summary(),
+        "risk": modes.banner(),
     }

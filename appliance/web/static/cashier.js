@@ -268,6 +268,27 @@
     return text;
   }
 
+  // the risk mode head office set (FR-701): a banner with its reason, expiry and what it means
+  const RISK_TITLES = { WARN: "ui.risk_warn", READ_ONLY: "ui.risk_read_only", BLOCK: "ui.risk_blocked" };
+  function showRisk(risk) {
+    const el = $("risk");
+    if (!risk) { el.hidden = true; el.dataset.mode = "NORMAL"; return; }
+    el.dataset.mode = risk.mode;
+    el.replaceChildren();
+    const title = document.createElement("strong");
+    title.textContent = T[RISK_TITLES[risk.mode]] || risk.mode;
+    el.appendChild(title);
+    let text = " " + (T["ui.risk_text_" + risk.mode] || "");
+    if (risk.reason) text += " " + T["ui.risk_reason"] + ": " + risk.reason + ".";
+    if (risk.expires_at) text += " " + T["ui.risk_until"] + " " + new Date(risk.expires_at).toLocaleString();
+    if (!risk.enforced && risk.mode !== "WARN") text += " " + T["ui.risk_not_enforced"];
+    el.appendChild(document.createTextNode(text));
+    const code = document.createElement("code");
+    code.textContent = " [" + (risk.reason_code || risk.mode) + "]";
+    el.appendChild(code);
+    el.hidden = false;
+  }
+
   // events the hub knowingly refused: kept on the box, never delivered; the owner must see them
   function showRefused(s) {
     const box = $("refused");
@@ -298,6 +319,7 @@
       const dev = s.devices || {};
       showDevice("dev-printer", T["ui.printer"], dev.printer, dev.service);
       showDevice("dev-drawer", T["ui.drawer"], dev.drawer, dev.service);
+      showRisk(s.risk);
     } catch (e) {
       $("sync").className = "sync offline";
       $("sync").textContent = T["ui.offline"];
