@@ -19,7 +19,7 @@ from hub.alerting.channels import url_allowed
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
-from hub.governance import audit
+from hub.governance import audit, config
 from hub.identity.models import ApiToken, Integration
 from hub.integrations.events import EVENT_TYPES
 from hub.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -150,9 +150,14 @@ def endpoint_dict(ep: WebhookEndpoint, secret: str | None = None) -> dict[str, A
     return out
 
 
-def validate_endpoint(body: EndpointIn, allowlist: list[str]) -> None:
-    """Refuse a malformed or not allowed URL and unknown event types (nothing written)."""
-    if not url_allowed(body.url, allowlist):
+def validate_endpoint(
+    body: EndpointIn, allowlist: list[str], tenant_allowlist: list[str] | None = None
+) -> None:
+    """Refuse a malformed URL, one outside the hub's allow list or outside the tenant's own
+    (alerting config `webhook_allowlist`, which can only narrow the hub's), and unknown event
+    types (nothing written)."""
+    tenant_ok = tenant_allowlist is None or url_allowed(body.url, tenant_allowlist)
+    if not url_allowed(body.url, allowlist) or not tenant_ok:
         raise ValidationError(
             "webhook URL is malformed or not in the allowed list",
             HubReason.WEBHOOK_URL_NOT_ALLOWED,
@@ -175,7 +180,9 @@ def add_endpoint(
     allowlist: list[str],
 ) -> dict[str, Any]:
     """Register a webhook endpoint (audited); its signing secret is returned this once."""
-    validate_endpoint(body, allowlist)
+    with tenant_tx(tenant_id):
+        tenant_list = config.effective_body(tenant_id, "alerting", None).get("webhook_allowlist")
+    validate_endpoint(body, allowlist, tenant_list)
     secret = new_secret()
     with tenant_tx(tenant_id):
         integration = get(tenant_id, integration_id)

@@ -18,17 +18,22 @@ from hub.alerting import store
 from hub.alerting.store import AlertSpec
 from hub.core.db import platform_tx, tenant_tx
 from hub.core.models import utcnow
+from hub.governance import config
 from hub.governance.models import AuditLog
 from hub.identity.models import ApiToken
-from hub.integrations import delivery
+from hub.integrations import delivery, service
 from hub.integrations.models import WebhookDelivery, WebhookEndpoint
+from hub.integrations.schemas import EndpointIn, IntegrationIn
 from hub.sync.apply import apply_batch
 from posdomain import api_tokens
+from posdomain.errors import HubReason, ValidationError
 from posdomain.webhooks import SignatureError, sign_headers, verify
 from scripts.testkit.crafted import make_batch
 from scripts.testkit.receivers import WebhookReceiver
 from scripts.webhook_receiver import VerifyingReceiver
 from tests.hub.conftest import enrol_box, login
+from tests.hub.ops_helpers import new_tenant
+from tests.hub.ops_helpers import owner as ops_owner
 
 pytestmark = [pytest.mark.pg]
 T, B = "t-greenbasket", "b-downtown"
@@ -378,3 +383,27 @@ def test_portal_pages_issue_tokens_register_webhooks_and_flip_the_switch(app):
     cashier = app.test_client()
     login(cashier, "cashier")
     assert cashier.get("/integrations").status_code == 403
+
+
+@pytest.mark.req("FR-P7-1010", "NFR-005")
+def test_the_tenants_own_allow_list_narrows_the_hubs(app):
+    tenant, _b = new_tenant()
+    who = ops_owner(tenant)
+    made = service.create(who, tenant, IntegrationIn(name="erp"))
+    hub_list = ["http://127.0.0.1:"]
+    with tenant_tx(tenant):
+        config.write_version(
+            who,
+            tenant,
+            "alerting",
+            {"webhook_allowlist": ["http://127.0.0.1:9001/"]},
+            "only the ERP",
+        )
+    body = EndpointIn(url="http://127.0.0.1:9002/hooks", event_types=["sale.completed"])
+    with pytest.raises(ValidationError) as info:
+        service.add_endpoint(who, tenant, made["id"], body, hub_list)
+    assert info.value.reason is HubReason.WEBHOOK_URL_NOT_ALLOWED
+    ok = EndpointIn(url="http://127.0.0.1:9001/hooks", event_types=["sale.completed"])
+    assert service.add_endpoint(who, tenant, made["id"], ok, hub_list)["url"] == ok.url
+    with pytest.raises(ValidationError):  # the tenant cannot widen the hub's list
+        service.add_endpoint(who, tenant, made["id"], ok, ["http://10.0.0.1/"])
