@@ -143,6 +143,10 @@ def test_a_legal_hold_blocks_erasure_says_why_and_shows_on_the_records(app):
     assert [h["id"] for h in customer["legal_holds"]] == [hold_id]
     sale = owner.get(f"/api/v1/sales/{sale_id}").get_json()
     assert [h["id"] for h in sale["legal_holds"]] == [hold_id]
+    for page in (f"/customers/{cid}", f"/sales/{sale_id}"):  # and in the portal
+        html = owner.get(page).get_data(as_text=True)
+        assert 'id="legal-holds"' in html, page
+        assert "litigation 2026-17" in html, page
     assert owner.post(f"/api/v1/legal-holds/{hold_id}/release", json={}).status_code == 200
     assert owner.post(f"/api/v1/legal-holds/{hold_id}/release", json={}).status_code == 409
     assert owner.get(f"/api/v1/customers/{cid}").get_json()["legal_holds"] == []
