@@ -19,6 +19,7 @@ from hub.governance import audit
 from hub.loyalty import jobs as loyalty_jobs
 from hub.migrate import migrate
 from hub.ops import backups, jobs, restore, restore_drill, scheduler
+from hub.releases import artifacts
 from hub.settings import HubSettings, SettingsError, load_settings
 from hub.sync import downlink, resend
 from hub.sync.worker import IngestWorker
@@ -182,6 +183,25 @@ def cmd_compliance_export(cfg: HubSettings, tenant_id: str, out: Path) -> int:
     return 0
 
 
+RELEASE_CLI = Principal(
+    kind="system", id="release-cli", role=Role.APPLICATION_OWNER, tenant_id=None
+)
+
+
+def cmd_release_publish(cfg: HubSettings, source: Path) -> int:
+    """Verify an artifact built by `just build` and publish it into the hub's store."""
+    hub_db.bind(cfg.hub_database_url)
+    print(json.dumps(artifacts.publish(RELEASE_CLI, source, cfg.releases_dir), indent=2))
+    return 0
+
+
+def cmd_release_prune(cfg: HubSettings) -> int:
+    """Apply artifact retention (last 30 PROD, open incident windows, running rollouts)."""
+    hub_db.bind(cfg.hub_database_url)
+    print(json.dumps(artifacts.prune(cfg.releases_dir), indent=2))
+    return 0
+
+
 def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hub")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -211,6 +231,9 @@ def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     exporter = sub.add_parser("compliance-export", help="a tenant's signed compliance export")
     exporter.add_argument("--tenant", required=True)
     exporter.add_argument("--out", required=True, type=Path)
+    publish = sub.add_parser("release-publish", help="publish a built release artifact")
+    publish.add_argument("artifact", type=Path, help="dist/releases/cfgp-pos-... directory")
+    sub.add_parser("release-prune", help="apply release artifact retention")
     verify = sub.add_parser("verify-audit")
     verify.add_argument("--write-checkpoint", action="store_true")
     return parser
@@ -238,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_restore(cfg, args)
     if args.cmd == "compliance-export":
         return cmd_compliance_export(cfg, args.tenant, args.out)
+    if args.cmd == "release-publish":
+        return cmd_release_publish(cfg, args.artifact)
+    if args.cmd == "release-prune":
+        return cmd_release_prune(cfg)
     if args.cmd in OPS_ONCE:
         return cmd_ops_once(cfg, args.cmd)
     handlers = {

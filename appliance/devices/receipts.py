@@ -51,7 +51,22 @@ def _body(sale: dict[str, Any]) -> list[ReceiptLine]:
     for tender in sale.get("tenders", []):
         lines.append(ReceiptLine(_pair(str(tender["kind"]).upper(), str(tender["amount"]))))
     lines.append(ReceiptLine(_pair("CHANGE", str(sale.get("change", "0")))))
-    return lines
+    return lines + _loyalty_lines(sale)
+
+
+def _loyalty_lines(sale: dict[str, Any]) -> list[ReceiptLine]:
+    """Customer card tail and the points earned and redeemed (FR-401), if a customer bought."""
+    customer = sale.get("customer")
+    if not isinstance(customer, dict):
+        return []
+    card = str(customer.get("card") or "")
+    out = [ReceiptLine(_pair("CUSTOMER", f"...{card[-4:]}" if card else ""))]
+    facts = sale.get("loyalty")
+    if isinstance(facts, dict):
+        out.append(ReceiptLine(_pair("POINTS EARNED", str(facts.get("earned", 0)))))
+        if facts.get("redeemed"):
+            out.append(ReceiptLine(_pair("POINTS REDEEMED", str(facts["redeemed"]))))
+    return out
 
 
 def receipt_doc(sale: dict[str, Any], brand: Brand, copy_no: int = 0) -> ReceiptDoc:

@@ -46,6 +46,7 @@ FIXED = {
     "verb": "ack",
     "step": "classify",
     "data_class": "webhook_deliveries",
+    "report_id": "REP-T-01",  # a catalog id, the same for every tenant
 }
 # routes that authenticate by something other than the portal session: same answer only
 OTHER_AUTH = {("POST", "/api/v1/boxes/<box_id>/commissioning"): 401}
@@ -127,6 +128,9 @@ def _own_values() -> dict[str, str]:
         "hold_id": MADE_UP,
         "endpoint_id": MADE_UP,
         "delivery_id": "987654321",
+        "artifact": MADE_UP,
+        "rollout_id": MADE_UP,
+        "decision_id": MADE_UP,
         **FIXED,
     }
 
