@@ -65,6 +65,8 @@ bench:
     python -m scripts.bench
     python -m scripts.bench_hub
     python -m scripts.bench_sync
+    python -m scripts.bench_forecast
+    python -m scripts.bench_integrations
 
 # Report p50/p95 on COPY-generated volume (pass e.g. --lines 10000000) and ingest speed with
 # the report hook on and off; figures only
@@ -77,10 +79,12 @@ bench-box-ops:
     python -m scripts.bench_box_ops
 
 # Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills), the large
-# API fuzz, then the large ingest fuzz and the outside probe; loopback only
+# API fuzz, then the large ingest fuzz and the outside probe; Phase 7 faults (receiver and SMTP
+# down, SIGKILL during an export and a purge); loopback only
 chaos *ARGS: && chaos-ingest
     scripts/ensure-services.sh
     python -m scripts.chaos {{ARGS}}
+    python -m scripts.chaos_phase7
     just fuzz-api
     just fuzz-box
 

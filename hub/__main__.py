@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hub.app import create_app
 from hub.boxes import broker_acl, registry
+from hub.compliance import export
 from hub.core import db as hub_db
 from hub.core.models import utcnow
 from hub.demo.seed import seed_demo
@@ -26,7 +27,13 @@ from posdomain.obs import configure_logging, log_event
 from posdomain.permissions import Principal, Role
 
 log = logging.getLogger("hub.cli")
-OPS_ONCE = ("alerts-evaluate", "alerts-deliver", "risk-score")
+OPS_ONCE = (
+    "alerts-evaluate",
+    "alerts-deliver",
+    "webhooks-deliver",
+    "risk-score",
+    "retention-purge",
+)
 
 
 def cmd_migrate(cfg: HubSettings) -> int:
@@ -149,14 +156,32 @@ def cmd_scheduler(cfg: HubSettings) -> int:
 
 
 def cmd_ops_once(cfg: HubSettings, which: str) -> int:
-    """Run one operations job once (alerts-evaluate, alerts-deliver, risk-score)."""
+    """Run one operations job once (alerts-evaluate/-deliver, webhooks-deliver, risk-score)."""
     hub_db.bind(cfg.hub_database_url)
     runs = {
         "alerts-evaluate": jobs.evaluate_alerts,
         "alerts-deliver": lambda: jobs.deliver_alerts(cfg),
+        "webhooks-deliver": lambda: jobs.deliver_webhooks(cfg),
+        "retention-purge": jobs.purge_retention,
         "risk-score": jobs.score_risk,
     }
     print(json.dumps(runs[which](), indent=2, default=str))
+    return 0
+
+
+def cmd_compliance_export(cfg: HubSettings, tenant_id: str, out: Path) -> int:
+    """Write a tenant's signed compliance export to a tar file (audited like the API's)."""
+    hub_db.bind(cfg.hub_database_url)
+    # audited in the tenant's own chain, as the operator's command line
+    who = Principal(kind="system", id="cli", role=Role.TENANT_OWNER, tenant_id=tenant_id)
+    chunks = export.tenant_export(
+        who, tenant_id, cfg.checkpoint_key.encode(), cfg.compliance_export_max_rows
+    )
+    with out.open("wb") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+            fh.flush()
+    print(json.dumps({"tenant_id": tenant_id, "out": str(out), "bytes": out.stat().st_size}))
     return 0
 
 
@@ -205,6 +230,9 @@ def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     mqtt_cfg.add_argument("--bind", default=None, help="listener address (default: all)")
     jobs = sub.add_parser("loyalty-jobs", help="points expiry and tier recalculation")
     jobs.add_argument("--every", type=float, default=None, help="repeat every N seconds")
+    exporter = sub.add_parser("compliance-export", help="a tenant's signed compliance export")
+    exporter.add_argument("--tenant", required=True)
+    exporter.add_argument("--out", required=True, type=Path)
     publish = sub.add_parser("release-publish", help="publish a built release artifact")
     publish.add_argument("artifact", type=Path, help="dist/releases/cfgp-pos-... directory")
     sub.add_parser("release-prune", help="apply release artifact retention")
@@ -233,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_verify_audit(cfg, args.write_checkpoint)
     if args.cmd == "restore":
         return cmd_restore(cfg, args)
+    if args.cmd == "compliance-export":
+        return cmd_compliance_export(cfg, args.tenant, args.out)
     if args.cmd == "release-publish":
         return cmd_release_publish(cfg, args.artifact)
     if args.cmd == "release-prune":

@@ -17,17 +17,21 @@ from hub.alerting import views as alerting_views
 from hub.boxes import views as box_views
 from hub.catalog import api as catalog_api
 from hub.catalog import pages as catalog_pages
+from hub.compliance import views as compliance_views
 from hub.core import db as hub_db
 from hub.core import openapi
 from hub.core.models import utcnow
 from hub.core.openapi import api
 from hub.customers import pages as customer_pages
 from hub.customers import views as customer_views
+from hub.forecasts import views as forecast_views
 from hub.governance import audit
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
 from hub.identity import auth_views, staff_views, user_views
 from hub.incidents import views as incident_views
+from hub.integrations import pages as integration_pages
+from hub.integrations import views as integration_views
 from hub.inventory import views as inventory_views
 from hub.ops import metrics
 from hub.ops import views as ops_views
@@ -66,6 +70,10 @@ BLUEPRINTS = (
     staff_views,
     customer_views,
     customer_pages,
+    integration_views,
+    integration_pages,
+    compliance_views,
+    forecast_views,
     report_views,
     report_pages,
     release_views,

@@ -83,6 +83,8 @@ class HubSettings(BaseSettings):
     ingest_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_token: SecretStr | None = None
     alert_webhook_allowlist: list[str] = Field(default_factory=list)
+    # the tenant compliance export is refused above this many rows (FR-P7-1014)
+    compliance_export_max_rows: int = Field(default=5_000_000, ge=1, le=10**9)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "cfpos-alerts@localhost"
@@ -169,6 +171,8 @@ class HubSettings(BaseSettings):
             "SESSION_LIFETIME_SECONDS": self.hub_session_lifetime,
             "API_TOKEN_DEFAULT_DAYS": self.api_token_default_days,
             "API_TOKEN_MAX_DAYS": self.api_token_max_days,
+            "WEBHOOK_ALLOWLIST": list(self.alert_webhook_allowlist),
+            "COMPLIANCE_EXPORT_MAX_ROWS": self.compliance_export_max_rows,
             "PLATFORM_DATABASE_URL": self.hub_platform_database_url,
             "MAX_CONTENT_LENGTH": 1024 * 1024,
             "AUDIT_CHECKPOINT_DIR": str(self.hub_checkpoint_dir)

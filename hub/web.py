@@ -25,6 +25,7 @@ from hub.governance.audit import IntegrityState
 from hub.governance.brand import brand_for
 from hub.identity import auth, sessions
 from hub.identity import scope as scope_ids
+from hub.identity.ratelimit import RateLimited
 from posdomain.audit_chain import Severity
 from posdomain.contract import error_body, field_details
 from posdomain.errors import (
@@ -135,7 +136,13 @@ def current_principal(required: bool = True) -> Principal | None:
     principal: Principal | None
     if header.startswith("Bearer "):
         g.credential_presented = True
-        principal = auth.resolve_token(header.removeprefix("Bearer ").strip(), now())
+        try:
+            token = auth.authenticate_token(header.removeprefix("Bearer ").strip(), now())
+        except RateLimited as err:
+            g.rate_state = err.state
+            raise
+        g.rate_state = token.rate
+        principal = token.principal
     else:
         principal = _session_principal()
     if principal is None and required:
@@ -327,6 +334,9 @@ def _bind_correlation() -> None:
 def _finish(response: Response) -> Response:
     response.headers["X-Correlation-ID"] = g.get("correlation_id") or ""
     response.headers.setdefault("Cache-Control", "no-store")
+    rate = g.get("rate_state")
+    if rate is not None:  # per-token rate limit (FR-P7-1012)
+        response.headers.update(rate.headers())
     return response
 
 

@@ -73,6 +73,10 @@ class Action(StrEnum):
     BACKUP_READ = "backup.read"  # backup runs and drill reports
     CUSTOMER_MANAGE = "customer.manage"  # create/search/edit customers, read their points
     LOYALTY_ADJUST = "loyalty.adjust"  # manual points adjustment with a reason code
+    CUSTOMER_PII = "customer.pii"  # export everything held about a customer, erase them
+    COMPLIANCE_READ = "compliance.read"  # legal holds, compliance and audit evidence exports
+    COMPLIANCE_MANAGE = "compliance.manage"  # place and release legal holds
+    FORECAST_READ = "forecast.read"  # read-only predictive endpoints (FR-P7-1005..1008)
     REPORTS_OPERATIONAL = "reports.operational"  # REP-O reports (INVENTORY_CLERK: inventory)
     REPORT_EXPORT = "reports.export"  # CSV / printable / PDF export of any report
     RELEASE_READ = "release.read"  # artifacts, smoke runs, decisions, rollouts (FR-703/804)
@@ -128,6 +132,13 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     # purchase history of their branches only and edit customers enrolled there
     Action.CUSTOMER_MANAGE: {_TO: T, _BM: B, _SV: B, _CA: B},
     Action.LOYALTY_ADJUST: {_TO: T, _BM: B},
+    # "customer PII export/erase — T"
+    Action.CUSTOMER_PII: {_TO: T},
+    # "legal hold, compliance export — P, T, AUDITOR read"
+    Action.COMPLIANCE_READ: {_AO: P, _TO: T, _AU: T},
+    Action.COMPLIANCE_MANAGE: {_AO: P, _TO: T},
+    # forecasts are reports over synced data (like REP-O): owner, auditor, branch manager
+    Action.FORECAST_READ: {_TO: T, _AU: T, _BM: B},
     # "REP-O reports: T, AUDITOR T, BR_MGR B, INV_CLERK B (inventory ones)"
     Action.REPORTS_OPERATIONAL: {_TO: T, _AU: T, _BM: B, _IC: B},
     # "CSV/printable export: T, AUDITOR T, BR_MGR B"

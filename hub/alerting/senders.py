@@ -24,7 +24,35 @@ TIMEOUT_S = 5.0
 
 
 class SendFailed(RuntimeError):
-    """The channel did not take the message (retried with backoff)."""
+    """The channel did not take the message (retried with backoff); `status` if it answered."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def post_signed(
+    url: str, secrets_in_use: list[str], msg_id: str, body: bytes, allowlist: list[str]
+) -> int:
+    """POST the raw body with Standard Webhooks headers signed by every secret in use;
+    return the 2xx status, or raise SendFailed (also for a URL no longer allowed).
+
+    Shared by alert channels and the integrations' business webhooks (FR-501, FR-P7-1010).
+    """
+    if not secrets_in_use or not url_allowed(url, allowlist):
+        raise SendFailed("webhook URL no longer allowed or no secret")
+    headers = {"Content-Type": "application/json", **sign_headers(secrets_in_use, msg_id, body)}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - allow-listed http(s)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as resp:  # noqa: S310
+            status = int(resp.status)
+    except urllib.error.HTTPError as err:
+        raise SendFailed(f"webhook answered {err.code}", err.code) from err
+    except (urllib.error.URLError, OSError) as err:
+        raise SendFailed(f"webhook unreachable: {err}") from err
+    if not 200 <= status < 300:
+        raise SendFailed(f"webhook answered {status}", status)
+    return status
 
 
 @dataclass(frozen=True)
@@ -50,19 +78,7 @@ class Senders:
 
     def webhook(self, url: str, secret: str | None, msg_id: str, body: bytes) -> None:
         """POST the raw body with Standard Webhooks headers; any 2xx is delivered."""
-        if not secret or not url_allowed(url, self.webhook_allowlist):
-            raise SendFailed("webhook URL no longer allowed or no secret")
-        headers = {"Content-Type": "application/json", **sign_headers([secret], msg_id, body)}
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - allow-listed http(s)
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as resp:  # noqa: S310
-                status = resp.status
-        except urllib.error.HTTPError as err:
-            raise SendFailed(f"webhook answered {err.code}") from err
-        except (urllib.error.URLError, OSError) as err:
-            raise SendFailed(f"webhook unreachable: {err}") from err
-        if not 200 <= status < 300:
-            raise SendFailed(f"webhook answered {status}")
+        post_signed(url, [secret] if secret else [], msg_id, body, self.webhook_allowlist)
 
     def email(self, to: str, msg_id: str, payload: Any) -> None:
         """One plain-text mail per state change, Message-ID derived from the delivery id."""

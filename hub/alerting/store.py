@@ -19,6 +19,7 @@ from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import audit
+from hub.integrations import events as webhooks
 from posdomain.errors import NotFound
 from posdomain.permissions import Principal
 
@@ -85,6 +86,12 @@ def enqueue(alert: Alert, transition: str) -> int:
         "at": now.isoformat(),
         "alert": alert_dict(alert),
     }
+    webhooks.emit(
+        alert.tenant_id,
+        f"alert.{transition.lower()}",
+        f"{alert.id}_{transition.lower()}",
+        alert_dict(alert),
+    )
     queued = 0
     for ch in channels.order_by(AlertChannel.id):
         if alert.severity not in (ch.severities or []):

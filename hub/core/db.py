@@ -136,6 +136,28 @@ def tenant_tx(who: Principal | str) -> Iterator[None]:
 
 
 @contextmanager
+def read_only_tx(who: Principal | str) -> Iterator[None]:
+    """A tenant transaction that cannot write: PostgreSQL `READ ONLY` with a REPEATABLE READ
+    snapshot (every query sees the same moment), for predictive endpoints and exports.
+
+    Any INSERT/UPDATE/DELETE inside fails with SQLSTATE 25006; on SQLite (no RLS, dev only)
+    `PRAGMA query_only` gives the same refusal.
+    """
+    tenant_id = _tenant_of(who)
+    with db.atomic():
+        if is_postgres():
+            db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            db.execute_sql("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
+            yield
+            return
+        db.execute_sql("PRAGMA query_only = ON")
+        try:
+            yield
+        finally:
+            db.execute_sql("PRAGMA query_only = OFF")
+
+
+@contextmanager
 def platform_tx() -> Iterator[None]:
     """One transaction as the platform role (APPLICATION_OWNER, box lookup, start-up).
 

@@ -28,6 +28,7 @@ class Customer(BaseModel):
     created_by = TextField()
     created_at = UtcField(default=utcnow)
     updated_at = UtcField(default=utcnow)
+    erased_at = UtcField(null=True)  # PII erased, the row kept as a pseudonym (FR-P7-1017)
 
     class Meta:
         table_name = "customers"

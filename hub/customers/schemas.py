@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hub.compliance.schemas import HoldOut
 from posdomain.till_codes import LOYALTY_ADJUST_REASONS
 
 _TEXT = r"^[^\x00-\x1f\x7f]*$"  # no NUL or control characters
@@ -56,6 +57,8 @@ class CustomerOut(BaseModel):
     source: Literal["hub", "box"]
     created_at: str
     updated_at: str
+    erased_at: str | None = None  # PII erased (FR-P7-1017): the row is a pseudonym now
+    legal_holds: list[HoldOut] = []  # live holds covering this customer (FR-P7-1015)
 
 
 class CustomerPage(BaseModel):

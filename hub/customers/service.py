@@ -14,6 +14,7 @@ from typing import Any
 
 from peewee import IntegrityError, fn
 
+from hub.compliance import holds
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
@@ -24,7 +25,7 @@ from hub.governance import audit
 from hub.identity.models import Branch
 from hub.loyalty.models import Balance, LedgerRow
 from posdomain.customer_fields import new_card, normalize_card, normalize_email, normalize_phone
-from posdomain.errors import Conflict, Forbidden, NotFound, Reason
+from posdomain.errors import Conflict, Forbidden, HubReason, NotFound, Reason
 from posdomain.money import format_minor
 from posdomain.permissions import Principal, Scope
 
@@ -55,6 +56,7 @@ def customer_dict(c: Customer, points: int) -> dict[str, Any]:
         "source": c.source,
         "created_at": c.created_at.isoformat(),
         "updated_at": c.updated_at.isoformat(),
+        "erased_at": c.erased_at.isoformat() if c.erased_at else None,
     }
 
 
@@ -147,6 +149,8 @@ def create_customer(
 
 def _editable(principal: Principal, scope: Scope, tenant_id: str, customer_id: str) -> Customer:
     customer = find(tenant_id, customer_id)
+    if customer.erased_at is not None:  # its PII is gone for good: nothing to edit back in
+        raise Conflict("that customer was erased", HubReason.CUSTOMER_ERASED)
     if scope is Scope.BRANCH and customer.home_branch_id not in principal.branch_ids:
         raise Forbidden("that customer is not enrolled at your branches", Reason.FORBIDDEN_BRANCH)
     return customer
@@ -194,9 +198,12 @@ def find(tenant_id: str, customer_id: str) -> Customer:
 
 
 def get_customer(tenant_id: str, customer_id: str) -> dict[str, Any]:
-    """One customer with their balance."""
+    """One customer with their balance and the legal holds covering them."""
     with tenant_tx(tenant_id):
-        return customer_dict(find(tenant_id, customer_id), balance_of(tenant_id, customer_id))
+        customer = find(tenant_id, customer_id)
+        out = customer_dict(customer, balance_of(tenant_id, customer_id))
+        out["legal_holds"] = holds.holds_for_customer(tenant_id, customer)
+        return out
 
 
 def by_card(tenant_id: str, card: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -57,10 +57,12 @@ class TaxBody(_Body):
     level: Literal["line", "document"] | None = None
     cash_rounding: str | None = Field(default=None, pattern=r"^\d{1,3}(\.\d{1,3})?$")
     deposit_tax_class: str | None = Field(default=None, min_length=1, max_length=16)
+    # years the tax law wants sales kept: the floor of the sales retention (FR-P7-1016)
+    retention_years: int | None = Field(default=None, ge=1, le=30)
 
 
 # optional tax keys: kept when sent (even as null), left out of the stored body when not
-TAX_OPTIONAL = ("level", "cash_rounding", "deposit_tax_class")
+TAX_OPTIONAL = ("level", "cash_rounding", "deposit_tax_class", "retention_years")
 
 
 class PricingBody(_Body):
@@ -102,6 +104,11 @@ class AlertingBody(_Body):
     print_queue_stuck_minutes: int = Field(default=10, ge=1, le=24 * 60)
     quarantine_growth: int = Field(default=10, ge=1, le=100_000)
     backup_max_age_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    # the tenant's own webhook allow list (URL prefixes): it can only narrow the hub's
+    # CFPOS_ALERT_WEBHOOK_ALLOWLIST for integration webhooks (FR-P7-1010); None: the hub's
+    webhook_allowlist: list[Annotated[str, Field(min_length=8, max_length=200)]] | None = Field(
+        default=None, max_length=20
+    )
 
 
 class TillBody(_Body):

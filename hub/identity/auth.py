@@ -9,7 +9,6 @@ apart by the optional tenant id or by whose password matches) or the token hash.
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,9 +19,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from hub.core.db import db, is_postgres, platform_tx, tenant_tx
 from hub.core.models import utcnow
 from hub.governance import audit
-from hub.identity.models import ApiToken, LoginFailure, User
+from hub.identity import ratelimit
+from hub.identity.models import ApiToken, Integration, LoginFailure, User
+from hub.identity.ratelimit import RateState
+from posdomain import api_tokens
 from posdomain.audit_chain import Severity
-from posdomain.errors import Locked, PosError, Reason, TooManyRequests, Unauthenticated
+from posdomain.errors import (
+    HubReason,
+    Locked,
+    PosError,
+    Reason,
+    TooManyRequests,
+    Unauthenticated,
+)
 from posdomain.permissions import Principal, Role
 
 MAX_FAILED_LOGINS = 5
@@ -184,27 +193,60 @@ def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def resolve_token(raw: str, now: datetime | None = None) -> Principal:
-    """The INTEGRATION principal of a bearer token, or 401 (unknown / revoked / expired).
+@dataclass(frozen=True)
+class TokenAuth:
+    """A resolved bearer token: who it acts as and where it stands in its rate window."""
 
-    A good token's `last_used_at` moves to `now`, so owners can see which tokens are idle.
-    """
-    now = now or utcnow()
-    with platform_tx():
-        token = ApiToken.get_or_none(ApiToken.token_hash == token_digest(raw))
-        if token is not None and token.revoked_at is None and now < token.expires_at:
-            ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
+    principal: Principal
+    rate: RateState
+
+
+def _token_refusal(token: ApiToken | None, now: datetime) -> PosError | None:
     if token is None:
-        raise Unauthenticated("unknown API token", Reason.BAD_CREDENTIALS)
+        return Unauthenticated("unknown API token", Reason.BAD_CREDENTIALS)
     if token.revoked_at is not None:
-        raise Unauthenticated("API token revoked", Reason.TOKEN_REVOKED)
+        return Unauthenticated("API token revoked", Reason.TOKEN_REVOKED)
     if now >= token.expires_at:
-        raise Unauthenticated(
+        return Unauthenticated(
             "API token expired: issue a new one",
             Reason.TOKEN_EXPIRED,
             {"expired_at": token.expires_at.isoformat()},
         )
-    return Principal(
+    if token.integration_id is not None:
+        integration = Integration.get_or_none(Integration.id == token.integration_id)
+        if integration is None or not integration.enabled:
+            return Unauthenticated(
+                "the integration of this token is switched off",
+                HubReason.INTEGRATION_DISABLED,
+            )
+    return None
+
+
+def authenticate_token(raw: str, now: datetime | None = None) -> TokenAuth:
+    """The INTEGRATION principal of a bearer token and its rate state, or 401/429.
+
+    Refused without a lookup when it is not a well-formed token (prefix and checksum,
+    posdomain.api_tokens); 401 when unknown, revoked, expired or its integration is switched
+    off (the kill switch, FR-P7-1011); 429 TOKEN_RATE_LIMITED over its per-minute limit. A
+    good token's `last_used_at` moves to `now`, so owners can see which tokens are idle.
+    """
+    now = now or utcnow()
+    if not api_tokens.well_formed(raw):
+        raise Unauthenticated("not an API token of this hub", Reason.BAD_CREDENTIALS)
+    error: PosError | None = None
+    with platform_tx():
+        token = ApiToken.get_or_none(ApiToken.token_hash == token_digest(raw))
+        error = _token_refusal(token, now)
+        if error is None:
+            assert token is not None
+            ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
+            rate, hits = ratelimit.count(token, now)
+            if hits > rate.limit:
+                error = ratelimit.refuse(token, rate, first=hits == rate.limit + 1)
+    if error is not None:
+        raise error
+    assert token is not None
+    principal = Principal(
         kind="token",
         id=token.id,
         role=Role.INTEGRATION,
@@ -212,8 +254,14 @@ def resolve_token(raw: str, now: datetime | None = None) -> Principal:
         scopes=frozenset(token.scopes or []),
         name=token.name,
     )
+    return TokenAuth(principal, rate)
+
+
+def resolve_token(raw: str, now: datetime | None = None) -> Principal:
+    """The INTEGRATION principal of a bearer token, or 401 / 429 (see authenticate_token)."""
+    return authenticate_token(raw, now).principal
 
 
 def new_token_secret() -> tuple[str, str]:
     """(id, raw token) for a new API token; the raw value is shown once only."""
-    return uuid.uuid4().hex, "cfp_" + secrets.token_urlsafe(32)
+    return uuid.uuid4().hex, api_tokens.new_token()

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from peewee import AutoField, BigIntegerField, BooleanField, IntegerField, TextField
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CompositeKey,
+    IntegerField,
+    TextField,
+)
 
 from hub.core.models import BaseModel, JsonField, UtcField, utcnow
 
@@ -67,9 +74,42 @@ class ApiToken(BaseModel):
     revoked_at = UtcField(null=True)
     expires_at = UtcField()
     last_used_at = UtcField(null=True)
+    integration_id = TextField(null=True)  # the integration whose kill switch covers it
+    rate_limit_per_minute = IntegerField(default=120)
+    revoked_by = TextField(null=True)
 
     class Meta:
         table_name = "api_tokens"
+
+
+class Integration(BaseModel):
+    """A connected system of a tenant; `enabled` is its kill switch (FR-P7-1011)."""
+
+    id = TextField(primary_key=True)
+    tenant_id = TextField()
+    name = TextField()
+    enabled = BooleanField(default=True)
+    disabled_at = UtcField(null=True)
+    disabled_by = TextField(null=True)
+    disabled_reason = TextField(null=True)
+    created_by = TextField()
+    created_at = UtcField(default=utcnow)
+
+    class Meta:
+        table_name = "integrations"
+
+
+class ApiTokenUsage(BaseModel):
+    """Requests of one token in one minute (the per-token rate limit, FR-P7-1012)."""
+
+    token_id = TextField()
+    tenant_id = TextField()
+    window_start = UtcField()
+    hits = IntegerField()
+
+    class Meta:
+        table_name = "api_token_usage"
+        primary_key = CompositeKey("token_id", "window_start")
 
 
 class HubSession(BaseModel):

@@ -57,6 +57,9 @@ class TokenOut(BaseModel):
     revoked_at: str | None
     expires_at: str
     last_used_at: str | None
+    integration_id: str | None = None
+    rate_limit_per_minute: int = 120
+    revoked_by: str | None = None
 
 
 class NewTokenOut(TokenOut):

@@ -48,7 +48,9 @@ def _writer(action: Action = Action.USER_MANAGE) -> Any:
 @api({200: StaffPage}, query=StaffQuery, errors=READ_ERRORS)
 def list_staff() -> ResponseReturnValue:
     """Staff of the tenant (branch managers: their branches), ?q=&role=&active=&branch_id=."""
-    principal, tenant, scope = target_tenant(Action.USER_MANAGE)
+    # a named branch is a scope id: resolved first, 403 alike for foreign and made-up ones
+    branch_id = request.args.get("branch_id") or None
+    principal, tenant, scope = target_tenant(Action.USER_MANAGE, branch_id=branch_id)
     filters = {k: request.args.get(k, "") for k in FILTERS}
     return jsonify(staff.list_staff(principal, tenant, scope, filters, page_arg()))
 

@@ -14,7 +14,8 @@ from hub.core.models import utcnow
 from hub.governance import audit, versions
 from hub.identity import sessions
 from hub.identity.auth import hash_secret, new_token_secret, token_digest, verify_secret
-from hub.identity.models import ApiToken, Branch, User
+from hub.identity.models import ApiToken, Branch, Integration, User
+from posdomain.api_tokens import redact
 from posdomain.audit_chain import Severity
 from posdomain.errors import (
     Conflict,
@@ -124,6 +125,9 @@ def token_dict(token: ApiToken) -> dict[str, Any]:
         "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
         "expires_at": token.expires_at.isoformat(),
         "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+        "integration_id": token.integration_id,
+        "rate_limit_per_minute": token.rate_limit_per_minute,
+        "revoked_by": token.revoked_by,
     }
 
 
@@ -135,6 +139,8 @@ class TokenRequest:
     scopes: list[str]
     lifetime_days: int
     max_days: int
+    integration_id: str | None = None  # the integration whose kill switch covers it
+    rate_limit_per_minute: int = 120
 
 
 def create_token(principal: Principal, tenant_id: str, req: TokenRequest) -> dict[str, Any]:
@@ -152,6 +158,10 @@ def create_token(principal: Principal, tenant_id: str, req: TokenRequest) -> dic
     token_id, raw = new_token_secret()
     created = utcnow()
     with tenant_tx(tenant_id):
+        if req.integration_id is not None and not Integration.get_or_none(
+            Integration.id == req.integration_id, Integration.tenant_id == tenant_id
+        ):
+            raise NotFound("no such integration")
         token = ApiToken.create(
             id=token_id,
             tenant_id=tenant_id,
@@ -161,27 +171,42 @@ def create_token(principal: Principal, tenant_id: str, req: TokenRequest) -> dic
             created_by=principal.actor,
             created_at=created,
             expires_at=created + timedelta(days=req.lifetime_days),
+            integration_id=req.integration_id,
+            rate_limit_per_minute=req.rate_limit_per_minute,
         )
-        details = {"scopes": req.scopes, "expires_at": token.expires_at.isoformat()}
+        details = {
+            "scopes": req.scopes,
+            "expires_at": token.expires_at.isoformat(),
+            "integration_id": req.integration_id,
+            "rate_limit_per_minute": req.rate_limit_per_minute,
+            "shown": redact(raw),
+        }
         audit.record(principal, "token.created", f"token:{token_id}", details=details)
     return {**token_dict(token), "token": raw}
 
 
-def list_tokens(tenant_id: str) -> list[dict[str, Any]]:
-    """Tokens of the tenant (no secrets)."""
+def list_tokens(tenant_id: str, integration_id: str | None = None) -> list[dict[str, Any]]:
+    """Tokens of the tenant, or of one of its integrations (no secrets)."""
     with tenant_tx(tenant_id):
-        rows = ApiToken.select().where(ApiToken.tenant_id == tenant_id).order_by(ApiToken.name)
-        return [token_dict(t) for t in rows]
+        rows = ApiToken.select().where(ApiToken.tenant_id == tenant_id)
+        if integration_id is not None:
+            rows = rows.where(ApiToken.integration_id == integration_id)
+        return [token_dict(t) for t in rows.order_by(ApiToken.name)]
 
 
-def revoke_token(principal: Principal, tenant_id: str, token_id: str) -> dict[str, Any]:
-    """Revoke a token at once (the next request with it is 401 TOKEN_REVOKED)."""
+def revoke_token(
+    principal: Principal, tenant_id: str, token_id: str, integration_id: str | None = None
+) -> dict[str, Any]:
+    """Revoke a token at once (the next request with it is 401 TOKEN_REVOKED), audited with
+    who revoked it; revoking a revoked token changes nothing."""
     with tenant_tx(tenant_id):
         token = ApiToken.get_or_none(ApiToken.id == token_id, ApiToken.tenant_id == tenant_id)
-        if token is None:
+        if token is None or (integration_id is not None and token.integration_id != integration_id):
             raise NotFound("no such token")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
+            token.revoked_by = principal.actor
             token.save()
-            audit.record(principal, "token.revoked", f"token:{token_id}", Severity.WARN)
+            details = {"name": token.name, "integration_id": token.integration_id}
+            audit.record(principal, "token.revoked", f"token:{token_id}", Severity.WARN, details)
         return token_dict(token)

@@ -22,6 +22,7 @@ from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import audit
 from hub.incidents import containment
 from hub.incidents.models import Incident, IncidentStep
+from hub.integrations import events as webhooks
 from posdomain.audit_chain import AuditRecord, Severity
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
@@ -105,6 +106,9 @@ def incident_dict(i: Incident, steps: list[IncidentStep] | None = None) -> dict[
     return out
 
 
+_WEBHOOK_STEPS = {"DETECT": webhooks.INCIDENT_OPENED, "RESOLVE": webhooks.INCIDENT_RESOLVED}
+
+
 def _step(
     incident: Incident, step: str, actor: str, rec: AuditRecord, details: dict[str, Any]
 ) -> None:
@@ -119,6 +123,9 @@ def _step(
         audit_seq=rec.seq,
         audit_hash=rec.hash,
     )
+    kind = _WEBHOOK_STEPS.get(step)
+    if kind is not None:  # outbound business webhook (FR-P7-1010), same transaction
+        webhooks.emit(incident.tenant_id, kind, f"{incident.id}_{step}", incident_dict(incident))
 
 
 def _audit(

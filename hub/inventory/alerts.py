@@ -24,6 +24,7 @@ from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
 from hub.governance import audit
+from hub.integrations import events as webhooks
 from hub.inventory.alert_channels import current_channel
 from hub.inventory.ledger import (
     StockKey,
@@ -103,6 +104,7 @@ def _raise_alert(tenant_id: str, key: StockKey, stock: int, point: int) -> None:
         branch_id=key[0],
     )
     alerting.raise_alert(tenant_id, spec)
+    webhooks.emit(tenant_id, webhooks.STOCK_BELOW_REORDER, alert.id, alert_dict(alert))
     pending = _pending.get()
     if pending is None:  # no caller collecting: deliver now (the write already happened)
         current_channel().send(alert_dict(alert))

@@ -12,9 +12,11 @@ from typing import Any
 
 from hub.alerting.delivery import deliver_due
 from hub.alerting.senders import Senders
+from hub.compliance import retention
 from hub.core.db import platform_tx
 from hub.identity.models import Tenant
 from hub.incidents import service as incidents
+from hub.integrations import delivery as webhook_delivery
 from hub.ops import rules
 from hub.risk import scoring
 from hub.settings import HubSettings
@@ -74,6 +76,17 @@ def deliver_alerts(cfg: HubSettings) -> dict[str, int]:
     """Send every due alert delivery."""
     stats = deliver_due(senders(cfg))
     return {"sent": stats.sent, "failed": stats.failed, "dead": stats.dead}
+
+
+def deliver_webhooks(cfg: HubSettings) -> dict[str, int]:
+    """Send every due business-webhook delivery (FR-P7-1010)."""
+    stats = webhook_delivery.deliver_due(cfg.alert_webhook_allowlist)
+    return {"sent": stats.sent, "failed": stats.failed, "dead": stats.dead}
+
+
+def purge_retention() -> dict[str, Any]:
+    """Purge every tenant's data past its retention (FR-P7-1016; held records stay)."""
+    return _each("purge_retention", retention.purge_all)
 
 
 def republish_risk(cfg: HubSettings) -> int:

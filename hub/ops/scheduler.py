@@ -8,11 +8,13 @@ worker locks rows, so a second one would only waste work). Jobs:
 | job | every | what |
 |---|---|---|
 | deliver_alerts | 5 s | send due alert deliveries (retries with backoff) |
+| deliver_webhooks | 5 s | send due business-webhook deliveries of integrations (FR-P7-1010) |
 | evaluate_alerts | 30 s | every alert rule, then incidents for CRITICAL alerts |
 | score_risk | 15 min | risk scores and their alerts |
 | republish_down | 1 min | republish down messages (expired risk modes reach boxes) |
 | backup | CFPOS_BACKUP_INTERVAL_MINUTES | pg_dump with retention |
 | restore_drill | daily 03:30 UTC | restore the newest backup into scratch and verify |
+| purge_retention | daily 04:15 UTC | purge past retention, skipping legal holds (FR-P7-1016) |
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def job_table(cfg: HubSettings) -> list[tuple[str, Callable[[], Any], Any]]:
     admin = cfg.hub_admin_database_url or cfg.hub_database_url
     return [
         ("deliver_alerts", lambda: jobs.deliver_alerts(cfg), IntervalTrigger(seconds=5)),
+        ("deliver_webhooks", lambda: jobs.deliver_webhooks(cfg), IntervalTrigger(seconds=5)),
         ("evaluate_alerts", jobs.evaluate_alerts, IntervalTrigger(seconds=30)),
         ("score_risk", jobs.score_risk, IntervalTrigger(minutes=15)),
         ("republish_down", lambda: jobs.republish_risk(cfg), IntervalTrigger(minutes=1)),
@@ -48,6 +51,7 @@ def job_table(cfg: HubSettings) -> list[tuple[str, Callable[[], Any], Any]]:
             ),
             CronTrigger(hour=3, minute=30, timezone="UTC"),
         ),
+        ("purge_retention", jobs.purge_retention, CronTrigger(hour=4, minute=15, timezone="UTC")),
     ]
 
 

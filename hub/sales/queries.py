@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import fn
 
+from hub.compliance import holds
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
+from hub.customers.models import CustomerActivity
 from hub.governance import config
 from hub.identity import scope as scope_ids
 from hub.identity.models import Box, Branch
@@ -209,6 +211,15 @@ def get_sale(reader: SalesReader, sale_id: str) -> dict[str, Any]:
             }
             for ln in lines
         ]
+        buyers = CustomerActivity.select(CustomerActivity.customer_id).where(
+            CustomerActivity.tenant_id == tenant_id, CustomerActivity.sale_id == sale_id
+        )
+        out["legal_holds"] = holds.holds_for_record(
+            tenant_id,
+            branch_id=sale.branch_id,
+            customer_ids=[b.customer_id for b in buyers],
+            at=sale.completed_at,
+        )
     return out
 
 

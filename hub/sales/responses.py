@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from hub.compliance.schemas import HoldOut
+
 
 class VoidOut(BaseModel):
     """The post-void of a sale: who voided it, who approved, why and when."""
@@ -72,6 +74,7 @@ class SaleDetailOut(SaleOut):
 
     lines: list[SaleLineOut]
     refunds: list[RefundOut]
+    legal_holds: list[HoldOut] = []  # live holds covering this sale (FR-P7-1015)
 
 
 class BranchOut(BaseModel):

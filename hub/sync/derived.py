@@ -19,6 +19,7 @@ import logging
 from hub.core.db import db
 from hub.customers import box_events as customer_events
 from hub.identity.models import Box
+from hub.integrations import events as webhooks
 from hub.loyalty import box_events as loyalty_events
 from hub.performance import derive as performance
 from hub.reports import ingest as reports
@@ -63,5 +64,39 @@ def apply_derived(box: Box, events: list[EventEnvelope]) -> list[tuple[str, Vali
             loyalty_events.apply_event(box, ev)
         applied.append(ev)
     performance.apply_events(box, applied)
+    webhooks.emit_many(str(box.tenant_id), [e for e in map(_business_event, applied) if e])
     reports.apply_events(box, applied)
     return refused
+
+
+_WEBHOOK_TYPES: dict[str, str] = {
+    EventType.SALE_COMPLETED: webhooks.SALE_COMPLETED,
+    EventType.REFUND_COMPLETED: webhooks.REFUND_COMPLETED,
+}
+_WEBHOOK_FIELDS = (
+    "sale_id",
+    "refund_id",
+    "receipt_no",
+    "currency",
+    "exponent",
+    "subtotal",
+    "tax_total",
+    "total",
+    "payable",
+    "cashier_id",
+)
+
+
+def _business_event(ev: EventEnvelope) -> webhooks.BusinessEvent | None:
+    """The outbound webhook of a sale or refund (FR-P7-1010): ids and money, no customer PII."""
+    kind = _WEBHOOK_TYPES.get(ev.type)
+    if kind is None:
+        return None
+    data = {k: ev.payload[k] for k in _WEBHOOK_FIELDS if k in ev.payload}
+    data.update(
+        branch_id=ev.branch_id,
+        box_id=ev.box_id,
+        occurred_at=ev.occurred_at.isoformat(),
+        lines=len(ev.payload.get("lines") or []),
+    )
+    return webhooks.BusinessEvent(kind, str(ev.event_id), data)

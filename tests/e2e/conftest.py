@@ -30,6 +30,8 @@ def stack(
     monkeypatch.setenv("CFPOS_INGEST_CLIENT_ID", f"cfpos-hub-ingest-e2e-{uuid.uuid4().hex[:8]}")
     var = tmp_path_factory.mktemp("e2e")
     monkeypatch.setenv("CFPOS_RELEASES_DIR", str(var / "releases"))  # the hub's artifact store
+    # webhooks to local receivers only (tests/e2e/test_integrations_portal.py)
+    monkeypatch.setenv("CFPOS_ALERT_WEBHOOK_ALLOWLIST", '["http://127.0.0.1:"]')
     args = argparse.Namespace(
         hub_port=free_port(),
         box_port=free_port(),

@@ -65,11 +65,13 @@ def test_scheduler_registers_every_job_once():
     assert ids == sorted(
         [
             "deliver_alerts",
+            "deliver_webhooks",
             "evaluate_alerts",
             "score_risk",
             "republish_down",
             "backup",
             "restore_drill",
+            "purge_retention",
         ]
     )
     assert all(job.max_instances == 1 for job in built.get_jobs())

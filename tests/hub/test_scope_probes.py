@@ -21,11 +21,15 @@ import uuid
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
+from hub.app import OPENAPI_PATH
+from hub.core import openapi
 from hub.core.db import platform_tx, tenant_tx
 from hub.governance.models import AuditLog
+from hub.integrations.models import WebhookDelivery, WebhookEndpoint
 from hub.sales.models import Sale
 from hub.sync.apply import apply_batch
 from posdomain.text import printable
@@ -41,6 +45,7 @@ FIXED = {
     "name": "loyalty_rules",
     "verb": "ack",
     "step": "classify",
+    "data_class": "webhook_deliveries",
     "report_id": "REP-T-01",  # a catalog id, the same for every tenant
 }
 # routes that authenticate by something other than the portal session: same answer only
@@ -71,7 +76,24 @@ def _harbor_objects(app: Flask) -> dict[str, str]:
     apply_batch(make_batch(box, OTHER, OTHER_B, [1]), box)
     with tenant_tx(OTHER):
         sale_id = Sale.select().where(Sale.box_id == box).get().id
+    name = f"h-{uuid.uuid4().hex[:10]}"
+    integration = harbor.post("/api/v1/integrations", json={"name": name}).get_json()
+    app.config["WEBHOOK_ALLOWLIST"] = ["http://127.0.0.1:9/"]
+    endpoint = harbor.post(
+        f"/api/v1/integrations/{integration['id']}/webhooks",
+        json={"url": "http://127.0.0.1:9/h", "event_types": ["sale.completed"]},
+    ).get_json()
+    apply_batch(make_batch(box, OTHER, OTHER_B, [2]), box)  # queues one delivery
+    with tenant_tx(OTHER):
+        delivery = WebhookDelivery.get(WebhookDelivery.endpoint_id == endpoint["id"])
+        WebhookEndpoint.update(enabled=False).where(WebhookEndpoint.id == endpoint["id"]).execute()
+    hold = harbor.post("/api/v1/legal-holds", json={"scope": "tenant", "reason": "probe"})
+    harbor.post(f"/api/v1/legal-holds/{hold.get_json()['id']}/release", json={})  # id only
     return {
+        "hold_id": hold.get_json()["id"],
+        "integration_id": integration["id"],
+        "endpoint_id": endpoint["id"],
+        "delivery_id": str(delivery.id),
         "tenant_id": OTHER,
         "branch_id": OTHER_B,
         "box_id": box,
@@ -102,6 +124,10 @@ def _own_values() -> dict[str, str]:
         "incident_id": MADE_UP,
         "customer_id": MADE_UP,
         "card": MADE_UP,
+        "integration_id": MADE_UP,
+        "hold_id": MADE_UP,
+        "endpoint_id": MADE_UP,
+        "delivery_id": "987654321",
         "artifact": MADE_UP,
         "rollout_id": MADE_UP,
         "decision_id": MADE_UP,
@@ -204,4 +230,97 @@ def test_platform_owner_gets_404_for_a_tenant_that_does_not_exist(app):
         status, reason = _answer(resp)
         if status != 404 and (status, reason) != (403, "FORBIDDEN_ROLE"):
             problems.append(f"{method} {rule}: {status} {reason}")
+    assert problems == []
+
+
+VOLATILE = frozenset({"generated_at", "exported_at", "csrf_token", "correlation_id", "day"})
+ROLES = ("owner", "auditor", "manager", "cashier")
+
+
+def _stable(body: Any, probed: str) -> Any:
+    """The body without volatile fields, the probed id itself (echoed filters) masked."""
+    if isinstance(body, dict):
+        return {k: _stable(v, probed) for k, v in body.items() if k not in VOLATILE}
+    if isinstance(body, list):
+        return [_stable(v, probed) for v in body]
+    return "<probed>" if body == probed else body
+
+
+def _probe(client: FlaskClient, url: str, name: str, value: str) -> tuple[Any, ...]:
+    resp = client.get(url, query_string={name: value})
+    resp.get_data()  # a streamed answer (CSV, tar) is read to its end and closed
+    resp.close()
+    return resp.status_code, _answer(resp)[1], _stable(resp.get_json(silent=True), value)
+
+
+def _query_operations(app: Flask) -> list[tuple[str, str, list[str]]]:
+    """(path, path params, query *_id params) of every GET operation of the OpenAPI document."""
+    base = yaml.safe_load(OPENAPI_PATH.read_text())
+    out = []
+    for path, item in openapi.document(app, base)["paths"].items():
+        op = item.get("get")
+        if op is None:
+            continue
+        names = [p["name"] for p in op["parameters"] if p["in"] == "query"]
+        ids = [n for n in names if n.endswith("_id")]
+        if ids:
+            out.append((path, [p["name"] for p in op["parameters"] if p["in"] == "path"], ids))
+    return out
+
+
+@pytest.mark.req("FR-P7-1019", "FR-002", "NFR-005")
+def test_every_operation_answers_another_tenants_query_ids_like_made_up_ones(app):
+    """Generated from the OpenAPI document: every GET with an `*_id` query argument, as every
+    role, with another tenant's id and with a made-up one: the same status, reason and
+    body (a scope id is never 2xx), so nothing of tenant B shows to tenant A."""
+    foreign = _harbor_objects(app)
+    own = _own_values()
+    operations = _query_operations(app)
+    assert len(operations) >= 10
+    problems = []
+    probed = 0
+    for user in ROLES:
+        client = app.test_client()
+        login(client, user)
+        for path, _params, ids in operations:
+            url = path
+            for key, value in own.items():
+                url = url.replace("{" + key + "}", value)
+            for name in ids:
+                a = _probe(client, url, name, foreign.get(name, MADE_UP + "x"))
+                b = _probe(client, url, name, MADE_UP)
+                probed += 1
+                if a != b:
+                    problems.append(f"{user} GET {url}?{name}=: {a[:2]} vs made-up {b[:2]}")
+                elif name in SCOPE_PARAMS and a[0] < 400:
+                    problems.append(f"{user} GET {url}?{name}=<foreign>: {a[0]}")
+    assert probed > 40
+    assert problems == []
+
+
+@pytest.mark.req("FR-P7-1019", "FR-002")
+@pytest.mark.parametrize("user", ["auditor", "manager", "cashier"])
+def test_every_route_answers_other_roles_alike_for_foreign_and_made_up_path_ids(app, user):
+    """The path probe above as the other roles: whatever a role may or may not do, another
+    tenant's id and a made-up one get the same answer, and the foreign one is never 2xx."""
+    foreign = _harbor_objects(app)
+    own = _own_values()
+    client = app.test_client()
+    login(client, user)
+    csrf = client.get("/api/v1/auth/me").get_json()["csrf_token"]
+    problems = []
+    for method, rule, params in _routes(app):
+        if (method, rule) in OTHER_AUTH:
+            continue
+        for param in params:
+            if param in FIXED:
+                continue
+            other = _call(
+                client, method, _url(rule, {**own, param: foreign.get(param, MADE_UP + "x")}), csrf
+            )
+            made_up = _call(client, method, _url(rule, {**own, param: MADE_UP}), csrf)
+            if other.status_code < 400 or _answer(other) != _answer(made_up):
+                problems.append(
+                    f"{user} {method} {rule} [{param}]: {_answer(other)} vs {_answer(made_up)}"
+                )
     assert problems == []

@@ -1,0 +1,137 @@
+"""Retention policies and the purge (FR-P7-1016, FR-P7-1015): floors per data class, a purge
+that deletes only what is past retention and not held, all or nothing, recorded and audited;
+a tenant-wide hold refuses it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hub.compliance import retention
+from hub.compliance.models import PurgeRun
+from hub.core.db import tenant_tx
+from hub.governance.models import AuditLog
+from hub.sales.models import Sale, SaleLine
+from tests.hub.conftest import create_user
+from tests.hub.ops_helpers import new_tenant, owner
+
+pytestmark = [pytest.mark.pg]
+PASSWORD = "retention-pass-123"
+NOW = datetime.now(UTC)
+OLD = NOW - timedelta(days=11 * 365)
+
+
+def _sale(tenant: str, branch: str, at: datetime) -> str:
+    sale_id = uuid.uuid4().hex
+    Sale.create(
+        id=sale_id, tenant_id=tenant, branch_id=branch, box_id="box-r", event_id=uuid.uuid4().hex,
+        receipt_no=1, cashier_id="c", cashier_name="c", currency="EUR", exponent=2,
+        subtotal_minor=100, tax_minor=0, total_minor=100, change_minor=0, tenders=[],
+        completed_at=at, received_at=at, correlation_id="c",
+    )  # fmt: skip
+    SaleLine.create(
+        sale_id=sale_id, tenant_id=tenant, branch_id=branch, line_no=1, product_id="p",
+        sku="p", name="p", barcode="", qty="1", unit_price_minor=100, line_total_minor=100,
+        tax_class="STD", tax_rate="0", tax_minor=0,
+    )  # fmt: skip
+    return sale_id
+
+
+def _client(app: Flask, tenant: str) -> FlaskClient:
+    name = create_user(tenant, "TENANT_OWNER", PASSWORD)
+    client = app.test_client()
+    body = {"username": name, "password": PASSWORD, "tenant_id": tenant}
+    assert client.post("/api/v1/auth/login", json=body).status_code == 200
+    return client
+
+
+def _left(tenant: str) -> set[str]:
+    with tenant_tx(tenant):
+        return {s.id for s in Sale.select().where(Sale.tenant_id == tenant)}
+
+
+@pytest.mark.req("FR-P7-1016")
+def test_policies_have_floors_per_data_class(app):
+    tenant, _b = new_tenant()
+    client = _client(app, tenant)
+    classes = {
+        p["data_class"]: p for p in client.get("/api/v1/retention-policies").get_json()["items"]
+    }
+    assert classes["audit"]["floor_days"] == 365
+    assert classes["audit"]["purged"] is False
+    assert classes["sales"]["floor_days"] == 3650  # tax law default: 10 years
+    low = client.put("/api/v1/retention-policies/audit", json={"keep_days": 100, "reason": "x y z"})
+    assert low.status_code == 400
+    assert low.get_json()["error"]["reason"] == "OUT_OF_RANGE"
+    ok = client.put("/api/v1/retention-policies/webhook_deliveries",
+                    json={"keep_days": 7, "reason": "short log"})  # fmt: skip
+    assert ok.status_code == 200
+    assert ok.get_json()["keep_days"] == 7
+    unknown = client.put(
+        "/api/v1/retention-policies/planets", json={"keep_days": 9, "reason": "x y"}
+    )
+    assert unknown.status_code == 404
+    assert client.post("/api/v1/retention/purge", json={"data_class": "audit"}).status_code == 400
+
+
+@pytest.mark.req("FR-P7-1016", "FR-P7-1015")
+def test_purge_deletes_only_unheld_sales_past_retention_in_one_run(app):
+    tenant, (b1, b2) = new_tenant(branches=2)
+    with tenant_tx(tenant):
+        gone = _sale(tenant, b1, OLD)
+        in_range = _sale(tenant, b1, OLD - timedelta(days=30))
+        at_held_branch = _sale(tenant, b2, OLD)
+        recent = _sale(tenant, b1, NOW - timedelta(days=3))
+    client = _client(app, tenant)
+    ranged = {"scope": "date_range", "reason": "tax audit",
+              "starts_at": (OLD - timedelta(days=40)).isoformat(),
+              "ends_at": (OLD - timedelta(days=20)).isoformat()}  # fmt: skip
+    assert client.post("/api/v1/legal-holds", json=ranged).status_code == 201
+    branch = {"scope": "branch", "target": b2, "reason": "litigation"}
+    assert client.post("/api/v1/legal-holds", json=branch).status_code == 201
+    resp = client.post("/api/v1/retention/purge", json={"data_class": "sales"})
+    assert resp.status_code == 200, resp.get_json()
+    run = resp.get_json()
+    assert run["deleted"] == 1
+    assert run["kept_by_holds"] == 2
+    assert _left(tenant) == {in_range, at_held_branch, recent}
+    with tenant_tx(tenant):
+        assert SaleLine.select().where(SaleLine.sale_id == gone).count() == 0
+        assert PurgeRun.select().where(PurgeRun.tenant_id == tenant).count() == 1
+        actions = [a.action for a in AuditLog.select().where(AuditLog.chain == tenant)]
+    assert "retention.purged" in actions
+
+
+@pytest.mark.req("FR-P7-1016", "FR-P7-1015")
+def test_a_tenant_hold_refuses_the_purge_and_nothing_is_deleted(app):
+    tenant, (b1,) = new_tenant()
+    with tenant_tx(tenant):
+        _sale(tenant, b1, OLD)
+    client = _client(app, tenant)
+    client.post("/api/v1/legal-holds", json={"scope": "tenant", "reason": "regulator"})
+    refused = client.post("/api/v1/retention/purge", json={"data_class": "sales"})
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["reason"] == "LEGAL_HOLD"
+    assert len(_left(tenant)) == 1
+    with tenant_tx(tenant):
+        assert PurgeRun.select().where(PurgeRun.tenant_id == tenant).count() == 0
+
+
+@pytest.mark.req("FR-P7-1016", "FR-P7-1020")
+def test_a_purge_killed_midway_deletes_nothing(app, monkeypatch):
+    tenant, (b1,) = new_tenant()
+    with tenant_tx(tenant):
+        for _ in range(3):
+            _sale(tenant, b1, OLD)
+
+    def crash(**_kwargs: object) -> None:
+        raise RuntimeError("killed after the deletes, before the run was recorded")
+
+    monkeypatch.setattr(PurgeRun, "create", crash)
+    with pytest.raises(RuntimeError, match="killed"):
+        retention.purge(owner(tenant), tenant, "sales")
+    assert len(_left(tenant)) == 3  # the deletes rolled back with the run
