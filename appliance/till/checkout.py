@@ -73,7 +73,7 @@ def _payload(
         "cashier_name": staff.name,
         "currency": setup.currency,
         "exponent": setup.exponent,
-        "lines": [line_json(pbl, labels) for pbl in totals.lines],
+        "lines": [line_json(pbl, totals.sale.tax.config, labels) for pbl in totals.lines],
         **summary,
         "tenders": [dict(t) for t in paid.tenders],
         "change": str(paid.change),

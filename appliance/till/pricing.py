@@ -27,6 +27,8 @@ from posdomain.pricing import (
     WholesaleTier,
 )
 from posdomain.sale_pricing import PricedSale, PricedSaleLine, SaleInputs, SaleLineInput, price_sale
+from posdomain.tax import TaxConfig
+from posdomain.tax_wire import breakdown_json, line_taxes_json
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,9 @@ def price_lines(
     return BasketTotals(out, sale)
 
 
-def line_json(pbl: PricedBasketLine, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+def line_json(
+    pbl: PricedBasketLine, tax_config: TaxConfig, labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """One line in the sale.completed wire form (also what the basket API shows); each
     discount carries the promotion's display `name` (`till.promotion_names`) beside its id."""
     weighed = pbl.line.unit == "weight"
@@ -189,6 +193,7 @@ def line_json(pbl: PricedBasketLine, labels: Mapping[str, str] | None = None) ->
         "tax_class": pbl.sold.tax.tax_class,
         "tax_rate": str(pbl.sold.tax.rate),
         "tax": str(pbl.sold.tax.tax),
+        "taxes": line_taxes_json(pbl.sold.tax, tax_config),
         "deposit_for_line": pbl.line.parent_line_no,
         "price_override": _override_json(pbl),
     }
@@ -215,17 +220,7 @@ def totals_json(totals: BasketTotals) -> dict[str, Any]:
         "discount_total": str(totals.sale.pricing.discount_total),
         "tax_total": str(tax.tax_total),
         "total": str(tax.total),
-        "tax_breakdown": [
-            {
-                "tax_class": r.tax_class,
-                "rate": str(r.rate),
-                "inclusive": r.inclusive,
-                "net": str(r.net),
-                "tax": str(r.tax),
-                "gross": str(r.gross),
-            }
-            for r in tax.breakdown
-        ],
+        "tax_breakdown": breakdown_json(tax.breakdown),
         "cash_rounding": str(tax.cash_rounding),
         "payable": str(tax.payable),
         "item_count": sum(

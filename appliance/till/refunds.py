@@ -42,7 +42,18 @@ from posdomain.contract import EventType
 from posdomain.errors import NotFound, Reason, ValidationError
 from posdomain.money import from_minor, quantum, to_minor
 from posdomain.obs import log_event
-from posdomain.tax import LineTax, TaxClass, TaxConfig, TaxLine, TaxResult, compute_tax, refund_tax
+from posdomain.tax import (
+    LineTax,
+    PartTax,
+    TaxClass,
+    TaxComponent,
+    TaxConfig,
+    TaxLine,
+    TaxResult,
+    compute_tax,
+    refund_tax,
+)
+from posdomain.tax_wire import breakdown_json, line_taxes_json
 from posdomain.till_codes import OverrideAction, TenderKind
 
 log = logging.getLogger(__name__)
@@ -75,29 +86,50 @@ def returned_so_far(sale_id: str) -> dict[str, Decimal]:
     return dict(done)
 
 
-def original_tax(sale: Sale, lines: list[SaleLine], cfg: TaxConfig) -> TaxResult:
-    """The sale's tax result rebuilt from its stored lines (rates as sold, not as now)."""
-    exp = sale.exponent
-    classes = {
-        ln.tax_class: TaxClass(
-            ln.tax_class,
-            Decimal(ln.tax_rate),
-            cfg.classes[ln.tax_class].inclusive if ln.tax_class in cfg.classes else True,
+def _sold_class(wire: dict[str, Any], ln: SaleLine, cfg: TaxConfig) -> TaxClass:
+    """The class a line was sold in, with its taxes as sold (the sale's wire line)."""
+    inclusive = cfg.classes[ln.tax_class].inclusive if ln.tax_class in cfg.classes else True
+    parts = tuple(
+        TaxComponent(
+            p["code"],
+            cfg.components[p["code"]].name if p["code"] in cfg.components else "",
+            Decimal(p["rate"]),
+            None if p.get("per_unit") is None else Decimal(p["per_unit"]),
+            tuple(p.get("on") or ()),
         )
-        for ln in lines
-    }
-    taxed = tuple(
-        LineTax(
-            str(ln.line_no),
-            ln.tax_class,
-            Decimal(ln.tax_rate),
-            qty_of(ln),
-            from_minor(ln.line_total_minor - ln.tax_minor, exp),
-            from_minor(ln.tax_minor, exp),
-            from_minor(ln.line_total_minor, exp),
-        )
-        for ln in lines
+        for p in wire.get("taxes") or []
     )
+    return TaxClass(ln.tax_class, Decimal(ln.tax_rate), inclusive, parts)
+
+
+def _sold_line(wire: dict[str, Any], ln: SaleLine, exp: int) -> LineTax:
+    parts = tuple(
+        PartTax(
+            p["code"],
+            Decimal(p["rate"]),
+            None if p.get("per_unit") is None else Decimal(p["per_unit"]),
+            Decimal(p["tax"]),
+        )
+        for p in wire.get("taxes") or []
+    )
+    return LineTax(
+        str(ln.line_no),
+        ln.tax_class,
+        Decimal(ln.tax_rate),
+        qty_of(ln),
+        from_minor(ln.line_total_minor - ln.tax_minor, exp),
+        from_minor(ln.tax_minor, exp),
+        from_minor(ln.line_total_minor, exp),
+        parts,
+    )
+
+
+def original_tax(sale: Sale, lines: list[SaleLine], cfg: TaxConfig) -> TaxResult:
+    """The sale's tax result rebuilt from its stored lines (rates and taxes as sold)."""
+    exp = sale.exponent
+    wires = {w["line_no"]: w for w in json.loads(sale.payload)["lines"]}
+    classes = {ln.tax_class: _sold_class(wires.get(ln.line_no, {}), ln, cfg) for ln in lines}
+    taxed = tuple(_sold_line(wires.get(ln.line_no, {}), ln, exp) for ln in lines)
     kinds = {t.kind for t in Tender.select().where(Tender.sale == sale.id)}
     total, rounding = from_minor(sale.total_minor, exp), from_minor(sale.cash_rounding_minor, exp)
     return TaxResult(
@@ -128,7 +160,9 @@ def lookup(code: str) -> dict[str, Any]:
     return payload
 
 
-def _refund_line_json(ln: LineTax, sale_lines: dict[str, SaleLine | Product]) -> dict[str, Any]:
+def _refund_line_json(
+    ln: LineTax, sale_lines: dict[str, SaleLine | Product], cfg: TaxConfig
+) -> dict[str, Any]:
     src = sale_lines[ln.line_id]
     product_id = src.product_id if isinstance(src, SaleLine) else src.id
     return {
@@ -141,6 +175,7 @@ def _refund_line_json(ln: LineTax, sale_lines: dict[str, SaleLine | Product]) ->
         "tax_class": ln.tax_class,
         "tax_rate": str(ln.rate),
         "tax": str(ln.tax),
+        "taxes": line_taxes_json(ln, cfg),
     }
 
 
@@ -154,7 +189,7 @@ def _tender_wire(kind: TenderKind, reference: str | None, payable: Decimal) -> d
 def _payload(
     head: dict[str, Any], result: TaxResult, sources: dict[str, SaleLine | Product], tender: Any
 ) -> dict[str, Any]:
-    lines = [_refund_line_json(ln, sources) for ln in result.lines]
+    lines = [_refund_line_json(ln, sources, result.config) for ln in result.lines]
     for no, line in enumerate(lines, start=1):
         line["line_no"] = no
     return {
@@ -164,16 +199,7 @@ def _payload(
         "total": str(result.total),
         "cash_rounding": str(result.cash_rounding),
         "payable": str(result.payable),
-        "tax_breakdown": [
-            {
-                "tax_class": r.tax_class,
-                "rate": str(r.rate),
-                "net": str(r.net),
-                "tax": str(r.tax),
-                "gross": str(r.gross),
-            }
-            for r in result.breakdown
-        ],
+        "tax_breakdown": breakdown_json(result.breakdown),
         "tenders": [tender],
         "completed_at": now_iso(),
     }
