@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from appliance.catalog.models import Product
-from appliance.till.models import BasketLine, BasketPriceOverride, SaleLine
+from appliance.till.models import Basket, BasketLine, BasketPriceOverride, SaleLine
 from appliance.till.money_setup import MoneySetup
 from posdomain.money import from_minor
 from posdomain.pricing import (
@@ -25,6 +25,7 @@ from posdomain.pricing import (
     PriceOverride,
     ProductPrice,
     WholesaleTier,
+    base_unit_price,
 )
 from posdomain.sale_pricing import PricedSale, PricedSaleLine, SaleInputs, SaleLineInput, price_sale
 from posdomain.tax import TaxConfig
@@ -75,6 +76,20 @@ def product_price(product: Product, exponent: int) -> ProductPrice:
     )
 
 
+def charged_unit_price(line: BasketLine, price: ProductPrice) -> Decimal:
+    """The list unit price this line is charged now: the wholesale tier reached by the
+    product's quantity in the basket on a wholesale basket, else retail."""
+    basket = Basket.get_by_id(basket_of(line))
+    if basket.price_list != "wholesale":
+        return price.price
+    same = BasketLine.select().where(
+        BasketLine.basket == basket.id,
+        BasketLine.product_id == line.product_id,
+        BasketLine.voided == 0,
+    )
+    return base_unit_price(price, sum((qty_of(ln) for ln in same), Decimal(0)), "wholesale")
+
+
 def basket_of(line: BasketLine) -> int:
     """The basket id of a line without loading the basket (peewee's `basket_id` accessor)."""
     return int(cast(Any, line).basket_id)
@@ -94,6 +109,7 @@ def approved_prices(lines: Sequence[BasketLine], exponent: int) -> tuple[PriceOv
             unit_price=from_minor(row.unit_price_minor, exponent),
             approver_id=row.approver_id,
             reason_code=row.reason_code,
+            percent=None if row.percent is None else Decimal(row.percent),
         )
         for row in rows
     )
