@@ -90,11 +90,14 @@ def money(value: str, exponent: int, name: str) -> Decimal:
         fail(Reason.INVALID_MONEY, "money", f"{name}: {err.message}")
 
 
-def quantity(value: str, name: str) -> Decimal:
+def quantity(value: str, name: str, signed: bool = False) -> Decimal:
+    """A positive quantity with at most 3 decimals (`signed`: also a negative one, not 0)."""
     try:
         qty = Decimal(value.strip())
     except (InvalidOperation, ValueError):
         fail(Reason.INVALID_QUANTITY, "qty", f"{name} is not a number")
+    if signed and qty.is_finite() and qty < 0:
+        return -quantity(str(-qty), name)
     if not qty.is_finite() or qty <= 0 or qty > MAX_QTY or qty != qty.quantize(Decimal("0.001")):
         fail(Reason.INVALID_QUANTITY, "qty", f"{name} must be > 0 with at most 3 decimals")
     return qty
@@ -240,9 +243,20 @@ def line_parts(
     )
 
 
+def _signs(
+    line_no: int, qty: Decimal, price: Decimal, money_: list[Decimal], discounts: list[Decimal]
+) -> None:
+    """Sold lines: money >= 0; returned lines (qty < 0): money <= 0 and no discounts."""
+    sign = -1 if qty < 0 else 1
+    if price < 0 or min(m * sign for m in [*money_, *discounts]) < 0:
+        fail(Reason.INVALID_MONEY, "negative", f"line {line_no}: money of the wrong sign")
+    if sign < 0 and discounts:
+        fail(Reason.LINE_ARITHMETIC, "returned_discount", f"line {line_no}: a return has none")
+
+
 def _line(ln: SaleLine, exp: int, inclusive: bool | None, ctx: Context) -> Figures:
     """Parse and check one sale line (raises Broken on the first broken rule)."""
-    qty = quantity(ln.qty, f"line {ln.line_no} qty")
+    qty = quantity(ln.qty, f"line {ln.line_no} qty", signed=True)
     unit = ctx.units.get(ln.product_id) or ln.unit or "each"
     if unit == "each" and qty != qty.to_integral_value():
         fail(
@@ -256,12 +270,11 @@ def _line(ln: SaleLine, exp: int, inclusive: bool | None, ctx: Context) -> Figur
     discounts = sum(amounts, Decimal(0))
     total, tax = money(ln.line_total, exp, "line_total"), money(ln.tax, exp, "tax")
     rate = parse_rate(ln.tax_rate, f"line {ln.line_no} tax_rate")
-    if min([price, total, tax, extended or Decimal(0), *amounts]) < 0:
-        fail(Reason.INVALID_MONEY, "negative", f"line {ln.line_no}: negative money")
+    _signs(ln.line_no, qty, price, [total, tax, extended or Decimal(0)], amounts)
     weighed = ln.unit == "weight" or unit == "weight"
     if extended is None:
         extended = (qty * price).quantize(quantum(exp), rounding=ROUND_HALF_UP)
-    if not _extended_ok(qty, price, extended, exp, weighed) or discounts > extended:
+    if not _extended_ok(qty, price, extended, exp, weighed) or discounts > abs(extended):
         fail(
             Reason.LINE_ARITHMETIC,
             "extended",
@@ -415,12 +428,28 @@ def _sale_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> lis
     return []
 
 
+def _returns(sale: SaleCompleted) -> list[Violation]:
+    """Returned lines (negative qty) only beside sold ones, never outweighing them."""
+    signs = {quantity_sign(ln.qty) for ln in sale.lines}
+    if -1 not in signs:
+        return []
+    if 1 not in signs or sale.total.strip().startswith("-"):
+        return [violation(Reason.UNMATCHED_RETURN, "returns", "returns without a matching sale")]
+    return []
+
+
+def quantity_sign(value: str) -> int:
+    """-1 for a quantity written negative, else 1 (parsed properly by `quantity`)."""
+    return -1 if value.strip().startswith("-") else 1
+
+
 def check_sale(sale: SaleCompleted, ctx: Context) -> list[Violation]:
     """Every rule a sale.completed breaks (empty: it adds up and may be stored)."""
     out = check_document(sale.currency, sale.exponent, [sale.completed_at], ctx)
     out += line_numbers(
         [ln.line_no for ln in sale.lines], [ln.deposit_for_line for ln in sale.lines]
     )
+    out += _returns(sale)
     inclusive = inclusive_of(sale.tax_breakdown)
     try:
         figures = [_line(ln, sale.exponent, inclusive_for(inclusive, ln), ctx) for ln in sale.lines]

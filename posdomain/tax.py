@@ -74,6 +74,9 @@ def _cumulative(original: TaxResult, returned: Mapping[str, Decimal]) -> list[Li
     parts = []
     for line in original.lines:
         qty = returned.get(line.line_id, Decimal(0))
+        if line.qty < 0 and qty == 0:  # a line the customer returned: nothing to refund
+            parts.append(_returned_part(line, Decimal(0), cfg.exponent, cfg.rounding))
+            continue
         if qty < 0 or qty > line.qty:
             raise ValidationError(
                 f"line {line.line_id}: cannot return {qty} of {line.qty}",

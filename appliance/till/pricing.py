@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from appliance.catalog.models import Product
 from appliance.till.models import Basket, BasketLine, BasketPriceOverride, SaleLine
@@ -50,9 +50,10 @@ class BasketTotals:
 
 
 def qty_of(line: BasketLine | SaleLine) -> Decimal:
-    """A line's quantity (integer for 'each', kg with 3 decimals for 'weight')."""
+    """A line's quantity (integer for 'each', kg with 3 decimals for 'weight'); a sale line
+    of returned empties holds it negative."""
     if line.unit == "each":
-        return Decimal(line.qty_milli // 1000)
+        return Decimal(int(line.qty_milli / 1000))
     return Decimal(line.qty_milli).scaleb(-3)
 
 
@@ -127,6 +128,7 @@ def _line_input(
         tax_class=product.tax_class,
         is_deposit=bool(product.is_deposit),
         label_price=None if label is None else from_minor(label, exponent),
+        returned=bool(line.returned),
     )
 
 
@@ -138,6 +140,7 @@ def sale_inputs(
     *,
     cash: bool,
     now: datetime,
+    kind: Literal["sale", "open"] = "open",
 ) -> SaleInputs:
     """Everything the domain prices these lines from, read from the box once."""
     prices = {pid: product_price(p, setup.exponent) for pid, p in products.items()}
@@ -155,6 +158,7 @@ def sale_inputs(
         advanced_discounts=setup.advanced_discounts,
         policies=setup.policies,
         policy_key=setup.policy_key,
+        kind=kind,
     )
 
 
@@ -165,11 +169,15 @@ def price_lines(
     *,
     cash: bool,
     now: datetime,
+    kind: Literal["sale", "open"] = "open",
 ) -> BasketTotals:
-    """Price and tax the active lines of a basket in one posdomain call."""
+    """Price and tax the active lines of a basket in one posdomain call (`kind` "sale" when
+    it is being paid: returned lines must then be matched, `posdomain.sale_pricing`)."""
     wanted = list({ln.product_id for ln in lines})
     products = {p.id: p for p in Product.select().where(Product.id.in_(wanted))}
-    sale = price_sale(sale_inputs(setup, lines, products, price_list, cash=cash, now=now))
+    sale = price_sale(
+        sale_inputs(setup, lines, products, price_list, cash=cash, now=now, kind=kind)
+    )
     out = tuple(
         PricedBasketLine(ln, products[ln.product_id], sold)
         for ln, sold in zip(lines, sale.lines, strict=True)
@@ -240,6 +248,11 @@ def totals_json(totals: BasketTotals) -> dict[str, Any]:
         "cash_rounding": str(tax.cash_rounding),
         "payable": str(tax.payable),
         "item_count": sum(
-            (int(pbl.sold.qty) if pbl.line.unit == "each" else 1) for pbl in totals.lines
+            (int(pbl.sold.qty) if pbl.line.unit == "each" else 1)
+            for pbl in totals.lines
+            if not pbl.line.returned
+        ),
+        "returned_total": str(
+            sum((p.sold.tax.gross for p in totals.lines if p.line.returned), Decimal(0))
         ),
     }

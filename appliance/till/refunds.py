@@ -154,7 +154,7 @@ def lookup(code: str) -> dict[str, Any]:
     lines = SaleLine.select().where(SaleLine.sale == sale.id).order_by(SaleLine.line_no)
     left = {ln.line_no: qty_of(ln) - done.get(str(ln.line_no), Decimal(0)) for ln in lines}
     for wire in payload["lines"]:
-        remaining = Decimal(0) if voided else left.get(wire["line_no"], Decimal(0))
+        remaining = Decimal(0) if voided else max(left.get(wire["line_no"], Decimal(0)), Decimal(0))
         wire["refundable_qty"] = qty_text(int(remaining * 1000))
     payload["voided"] = voided
     return payload
