@@ -26,7 +26,7 @@ def _render(doc: dict[str, object], *, refund: bool) -> str:
         lang=cfg.locale.split("-")[0],
         t=messages,
         copy=request.args.get("copy") == "1",
-        **receipt_context(doc, cfg.timezone, refund=refund),
+        **receipt_context(doc, cfg.timezone, refund=refund, t=messages),
     )
 
 

@@ -26,8 +26,9 @@ from appliance.audit import log as audit_log
 from appliance.catalog.models import Product
 from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
-from appliance.devices.documents import enqueue_document
+from appliance.devices.documents import enqueue_refund_slip
 from appliance.devices.hook import kick_drawer
+from appliance.devices.receipt_layout import print_settings
 from appliance.identity.models import Staff
 from appliance.inventory import stock_ledger
 from appliance.inventory.stock_ledger import qty_text
@@ -333,7 +334,7 @@ def refund(
     if payload.get("replayed"):
         return existing(request["idempotency_key"]) or payload
     try:
-        enqueue_document(f"refund:{payload['refund_id']}", "refund", slip_lines(payload))
+        enqueue_refund_slip(payload, ctx.config.till_name, print_settings(ctx.config))
     except (PeeweeException, KeyError, ValueError) as err:  # committed; printing is retried
         log_event(log, "refund slip not queued", logging.WARNING, error=str(err))
     if payload["tenders"][0]["kind"] == "cash":
@@ -389,22 +390,3 @@ def _audit(ctx: BoxContext, staff: Staff, payload: dict[str, Any]) -> None:
             "reason_code": payload["reason_code"],
         },
     )
-
-
-def slip_lines(payload: dict[str, Any]) -> list[str]:
-    """The refund slip for the receipt printer."""
-    head = [f"REFUND #{payload['receipt_no']}", f"Cashier: {payload['cashier_name']}"]
-    if payload["original_receipt_no"] is not None:
-        head.append(f"Original receipt #{payload['original_receipt_no']}")
-    body = [f"{ln['qty']} x {ln['name']}  {ln['line_total']}" for ln in payload["lines"]]
-    tender = payload["tenders"][0]
-    return [
-        *head,
-        "-" * 32,
-        *body,
-        "-" * 32,
-        f"TOTAL {payload['total']}",
-        f"ROUNDING {payload['cash_rounding']}",
-        f"PAID OUT {tender['kind'].upper()} {payload['payable']}",
-        f"Reason {payload['reason_code']}  approved by {payload['approver_id']}",
-    ]

@@ -1,0 +1,179 @@
+"""The printed receipt (FR-304): the HTML receipt's fields, fitted to the printer's width.
+
+Built from the same stored `sale.completed` / `refund.completed` payload, the same messages
+(`ui.rcpt.*` in the box's locale) and the same value formats (`appliance.i18n.receipt`) as
+the HTML receipt, so both say the same thing: every line with its quantity (weighed: kg),
+deposit and returned lines named, each discount with its promotion's name, subtotal and
+discount total, the total, cash rounding and the amount to pay, the tax rows, tenders with
+the card terminal's reference, change, the local time in the branch's zone, a labelled
+returns code (CODE128 `R<receipt no>` and a QR of the document id, both accepted by the
+refund lookup), COPY on reprints.
+
+Width: `devices.printer.options.columns` (48 or 42 on 80 mm paper, 32 on 58 mm) or
+`paper_mm` (58 -> 32, else 42). Double-size lines (store name, total) use half the columns,
+so the total never wraps. Code page: `options.codepage` (`drivers.codepages`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from appliance.catalog.brand import Brand
+from appliance.i18n.messages import catalog_for
+from appliance.i18n.receipt import line_label, local_time, qty_text, rate_text
+from drivers.codepages import DEFAULT_CODEPAGE
+from drivers.printer import ReceiptDoc, ReceiptLine
+from firmware_config.schema import BoxConfig
+
+WIDTHS = (32, 42, 48)
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """How this box's receipts print: columns, code page, locale and the branch's zone."""
+
+    width: int = 42
+    codepage: str = DEFAULT_CODEPAGE
+    locale: str = "en"
+    zone: str = "UTC"
+
+
+def print_settings(config: BoxConfig) -> PrintSettings:
+    """The receipt settings from the box config and its printer profile."""
+    options = config.devices.printer.options
+    width = options.get("columns") or (32 if options.get("paper_mm") == 58 else 42)
+    if width not in WIDTHS:
+        raise ValueError(f"printer columns must be one of {WIDTHS}, not {width}")
+    codepage = str(options.get("codepage") or DEFAULT_CODEPAGE)
+    return PrintSettings(int(width), codepage, config.locale, config.timezone)
+
+
+def pair(left: str, right: str, width: int) -> str:
+    """Left text and a right-aligned value on one line; the left side is cut, never the value."""
+    room = max(1, width - len(right) - 1)
+    return f"{left[:room]:<{room}} {right}"
+
+
+class _Layout:
+    """Accumulates the lines of one receipt."""
+
+    def __init__(self, settings: PrintSettings) -> None:
+        self.width = settings.width
+        self.lines: list[ReceiptLine] = []
+
+    def text(self, text: str, **style: Any) -> None:
+        limit = self.width // 2 if style.get("double") else self.width
+        self.lines.append(ReceiptLine(text[:limit], **style))
+
+    def pair(self, left: str, right: str, **style: Any) -> None:
+        limit = self.width // 2 if style.get("double") else self.width
+        self.lines.append(ReceiptLine(pair(left, right, limit), **style))
+
+    def rule(self) -> None:
+        self.lines.append(ReceiptLine("-" * self.width))
+
+
+def _header(out: _Layout, brand: Brand, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
+    t = ctx["t"]
+    out.text(brand.store_name, bold=True, align="center", double=True)
+    for text in brand.receipt_header.splitlines():
+        out.text(text, align="center")
+    if ctx["refund"]:
+        out.text(t["ui.rcpt.refund_title"], bold=True, align="center")
+    if ctx["copy_no"]:
+        out.text(f"*** {t['ui.rcpt.copy']} {ctx['copy_no']} ***", bold=True, align="center")
+    out.pair(t["ui.rcpt.number"], str(doc["receipt_no"]))
+    if ctx["refund"] and doc.get("original_receipt_no") is not None:
+        out.pair(t["ui.rcpt.original"], str(doc["original_receipt_no"]))
+    out.pair(t["ui.rcpt.date"], local_time(str(doc["completed_at"]), ctx["zone"]))
+    out.pair(t["ui.rcpt.cashier"], str(doc["cashier_name"]))
+    out.rule()
+
+
+def _lines(out: _Layout, doc: Mapping[str, Any], t: Mapping[str, str]) -> None:
+    for line in doc["lines"]:
+        out.pair(line_label(line, t), str(line["line_total"]))
+        qty = qty_text(line)
+        if qty != "1" and line.get("unit_price") is not None:
+            out.text(f"  {qty} x {line['unit_price']}")
+        elif qty != "1":
+            out.text(f"  {qty}")
+        override = line.get("price_override")
+        if override:
+            out.text(f"  {t['ui.rcpt.price_override']} ({override['reason_code']})")
+        for d in line.get("discounts") or []:
+            name = d.get("name") or d["policy_id"]
+            out.pair(f"  {t['ui.rcpt.discount']}: {name}", f"-{d['amount']}")
+    out.rule()
+
+
+def _totals(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
+    t = ctx["t"]
+    if Decimal(str(doc.get("discount_total") or "0")) != 0:
+        out.pair(t["ui.rcpt.subtotal"], str(doc["subtotal"]))
+        out.pair(t["ui.rcpt.discounts"], f"-{doc['discount_total']}")
+    label = f"{t['ui.rcpt.total']} {doc.get('currency', '')}".strip()
+    out.pair(label, str(doc["total"]), bold=True, double=True)
+    if Decimal(str(doc.get("cash_rounding") or "0")) != 0:
+        out.pair(t["ui.rcpt.rounding"], str(doc["cash_rounding"]))
+        paid = t["ui.rcpt.paid_out"] if ctx["refund"] else t["ui.rcpt.payable"]
+        out.pair(paid, str(doc["payable"]))
+    if doc.get("tax_breakdown"):
+        out.text(t["ui.rcpt.tax"], bold=True)
+    for row in doc.get("tax_breakdown", []):
+        out.pair(f"{row.get('name') or row['tax_class']} {rate_text(row, t)}", str(row["tax"]))
+        net, gross = f"{t['ui.rcpt.net']} {row['net']}", f"{t['ui.rcpt.gross']} {row['gross']}"
+        out.pair(f"  {net}", gross)
+
+
+def _tenders(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
+    t = ctx["t"]
+    out.text(t["ui.rcpt.tenders"], bold=True)
+    for tender in doc.get("tenders", []):
+        kind = str(tender["kind"])
+        out.pair(t.get(f"ui.rcpt.tender.{kind}", kind), str(tender["amount"]))
+        if tender.get("reference"):
+            out.text(f"  {t['ui.rcpt.reference']} {tender['reference']}")
+    if not ctx["refund"]:
+        out.pair(t["ui.rcpt.change"], str(doc.get("change", "0")), bold=True)
+    else:
+        out.text(f"{t['ui.rcpt.reason']}: {doc['reason_code']}")
+        out.text(f"{t['ui.rcpt.approved_by']} {doc['approver_id']}")
+
+
+def receipt_doc(
+    doc: Mapping[str, Any],
+    brand: Brand,
+    copy_no: int = 0,
+    settings: PrintSettings | None = None,
+    *,
+    refund: bool = False,
+) -> ReceiptDoc:
+    """The printed receipt (or refund slip) of a stored document; copy_no > 0 prints COPY."""
+    settings = settings or PrintSettings()
+    ctx: dict[str, Any] = {
+        "t": catalog_for(settings.locale),
+        "refund": refund,
+        "copy_no": copy_no,
+        "zone": settings.zone,
+    }
+    out = _Layout(settings)
+    _header(out, brand, doc, ctx)
+    _lines(out, doc, ctx["t"])
+    _totals(out, doc, ctx)
+    _tenders(out, doc, ctx)
+    out.rule()
+    out.text(ctx["t"]["ui.rcpt.returns"], align="center")
+    out.text(f"R{doc['receipt_no']}", bold=True, align="center")
+    for text in brand.receipt_footer.splitlines():
+        out.text(text, align="center")
+    doc_id = str(doc["refund_id"] if refund else doc["sale_id"])
+    return ReceiptDoc(
+        tuple(out.lines),
+        barcode=f"R{doc['receipt_no']}",
+        qr=doc_id,
+        codepage=settings.codepage,
+    )
