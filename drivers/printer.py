@@ -83,14 +83,17 @@ def render(target: Escpos, doc: ReceiptDoc) -> None:
     page (set once; characters it lacks are transliterated visibly, `drivers.codepages`)."""
     target.charcode(check_codepage(doc.codepage))
     for line in doc.lines:
+        # normal_textsize: python-escpos sends nothing for double=False, so without it every
+        # line after a double-size one (the total) printed double too
         target.set(
             bold=line.bold,
             align=line.align,
+            normal_textsize=not line.double,
             double_height=line.double,
             double_width=line.double,
         )
         target.textln(fit_text(line.text, doc.codepage))
-    target.set(bold=False, align="left", double_height=False, double_width=False)
+    target.set(bold=False, align="left", normal_textsize=True)
     if doc.barcode:
         # CODE128 code set B takes any printable ASCII, e.g. a receipt id for returns.
         target.barcode("{B" + doc.barcode, "CODE128", function_type="B", check=True)

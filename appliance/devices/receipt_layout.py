@@ -16,6 +16,7 @@ so the total never wraps. Code page: `options.codepage` (`drivers.codepages`).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -65,12 +66,22 @@ class _Layout:
         self.lines: list[ReceiptLine] = []
 
     def text(self, text: str, **style: Any) -> None:
+        """Text wrapped at word boundaries to the width (half of it for double size)."""
         limit = self.width // 2 if style.get("double") else self.width
-        self.lines.append(ReceiptLine(text[:limit], **style))
+        indent = text[: len(text) - len(text.lstrip())]
+        for chunk in textwrap.wrap(text, limit, subsequent_indent=indent) or [""]:
+            self.lines.append(ReceiptLine(chunk, **style))
 
     def pair(self, left: str, right: str, **style: Any) -> None:
+        """Left text and a right-aligned value: a long left side wraps above the value's line."""
         limit = self.width // 2 if style.get("double") else self.width
-        self.lines.append(ReceiptLine(pair(left, right, limit), **style))
+        indent = left[: len(left) - len(left.lstrip())]
+        chunks = textwrap.wrap(left, limit, subsequent_indent=indent) or [""]
+        if len(chunks[-1]) + len(right) + 1 > limit:
+            chunks += [indent]
+        for chunk in chunks[:-1]:
+            self.lines.append(ReceiptLine(chunk, **style))
+        self.lines.append(ReceiptLine(pair(chunks[-1], right, limit), **style))
 
     def rule(self) -> None:
         self.lines.append(ReceiptLine("-" * self.width))

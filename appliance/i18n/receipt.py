@@ -23,8 +23,14 @@ def local_time(stamp: str, zone: str) -> str:
 def rate_text(row: Mapping[str, Any], t: Mapping[str, str]) -> str:
     """A tax row's rate: '19%', '8.875%', or a levy's '0.10/unit'."""
     if row.get("per_unit") is not None:
-        return f"{row['per_unit']}/{t['ui.rcpt.unit']}"
-    return f"{Decimal(str(row['rate'])) * 100:f}".rstrip("0").rstrip(".") + "%"
+        levy = Decimal(str(row["per_unit"]))
+        cents = levy.quantize(Decimal("0.01"))
+        return f"{cents if cents == levy else levy.normalize()}/{t['ui.rcpt.unit']}"
+    percent = Decimal(str(row["rate"])) * 100
+    text = f"{percent:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
 
 
 def qty_text(line: Mapping[str, Any]) -> str:
