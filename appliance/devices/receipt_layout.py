@@ -176,15 +176,21 @@ def receipt_doc(
     _lines(out, doc, ctx["t"])
     _totals(out, doc, ctx)
     _tenders(out, doc, ctx)
+    code, target = lookup_code(doc, refund=refund)
     out.rule()
-    out.text(ctx["t"]["ui.rcpt.returns"], align="center")
-    out.text(f"R{doc['receipt_no']}", bold=True, align="center")
+    if code is not None:
+        out.text(ctx["t"]["ui.rcpt.returns"], align="center")
+        out.text(code, bold=True, align="center")
     for text in brand.receipt_footer.splitlines():
         out.text(text, align="center")
-    doc_id = str(doc["refund_id"] if refund else doc["sale_id"])
-    return ReceiptDoc(
-        tuple(out.lines),
-        barcode=f"R{doc['receipt_no']}",
-        qr=doc_id,
-        codepage=settings.codepage,
-    )
+    return ReceiptDoc(tuple(out.lines), barcode=code, qr=target, codepage=settings.codepage)
+
+
+def lookup_code(doc: Mapping[str, Any], *, refund: bool) -> tuple[str | None, str | None]:
+    """The returns code and QR payload a receipt prints, both resolved by the refund lookup:
+    a sale's own `R<no>` and id; a refund slip's original sale (none without a receipt)."""
+    if not refund:
+        return f"R{doc['receipt_no']}", str(doc["sale_id"])
+    if doc.get("original_receipt_no") is None or doc.get("sale_id") is None:
+        return None, None
+    return f"R{doc['original_receipt_no']}", str(doc["sale_id"])

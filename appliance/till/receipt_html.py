@@ -15,6 +15,7 @@ from typing import Any
 import segno
 from markupsafe import Markup
 
+from appliance.devices.receipt_layout import lookup_code
 from appliance.i18n.receipt import line_label, local_time, qty_text, rate_text
 from appliance.till.models import Refund, Sale
 from posdomain.errors import NotFound, Reason
@@ -74,6 +75,7 @@ def receipt_context(
     """Template values of a sale or refund document (lines, tax rows, tenders, QR)."""
     names = {int(ln["line_no"]): str(ln["name"]) for ln in doc.get("lines", [])}
     doc_id = str(doc["refund_id"] if refund else doc["sale_id"])
+    code, target = lookup_code(doc, refund=refund)
     rounding = Decimal(str(doc.get("cash_rounding") or "0"))
     return {
         "doc": doc,
@@ -88,5 +90,6 @@ def receipt_context(
         "tenders": doc.get("tenders", []),
         "has_rounding": rounding != 0,
         "has_discounts": Decimal(str(doc.get("discount_total") or "0")) != 0,
-        "qr": qr_svg(doc_id, f"R{doc['receipt_no']}"),
+        "code": code,
+        "qr": None if target is None or code is None else qr_svg(target, code),
     }

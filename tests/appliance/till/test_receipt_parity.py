@@ -35,6 +35,7 @@ from tests.appliance.factories import (
 )
 from tests.appliance.till.test_basket import MILK, add
 from tests.appliance.till.test_pricing_till import rich  # noqa: F401 - fixture
+from tests.appliance.till_helpers import override, refund
 
 pytestmark = [pytest.mark.usefixtures("shift_open"), pytest.mark.req("FR-304", "FR-302")]
 ZONE = "Europe/Berlin"
@@ -256,7 +257,10 @@ def test_card_reference_and_copy_reprint_print_like_the_html(
         assert _on_one_line(texts, t["ui.rcpt.reference"], "AUTH-778899")
         assert f"*** {t['ui.rcpt.copy']}" in html
         assert _on_one_line(texts, f"*** {t['ui.rcpt.copy']} 1 ***")
-    assert cashier.get(f"/api/v1/refunds/lookup/R{paid['receipt_no']}").status_code in (200, 404)
+    for code in (f"R{paid['receipt_no']}", paid["sale_id"]):  # barcode and QR resolve
+        found = cashier.get("/api/v1/refunds/lookup", query_string={"code": code})
+        assert found.status_code == 200
+        assert found.get_json()["sale_id"] == paid["sale_id"]
 
 
 def test_no_character_of_a_product_name_is_dropped_silently() -> None:
@@ -266,3 +270,48 @@ def test_no_character_of_a_product_name_is_dropped_silently() -> None:
         for char in name:
             assert char in printed or "<U+" in printed or char.isascii() is False
         assert len(printed) >= len(name.replace(" ", "")) // 2
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_refund_slip_prints_what_the_refund_html_says_and_its_code_resolves(
+    app: Flask,
+    cashier: FlaskClient,
+    till: BoxContext,
+    locale: str,
+) -> None:
+    add(cashier, MILK, 2)
+    sold = cashier.post(
+        "/api/v1/basket/pay", json={"tendered": "10.00", "idempotency_key": f"parity-r-{locale}"}
+    ).get_json()
+    token = override(cashier, "refund")
+    body = {"receipt": str(sold["receipt_no"]), "lines": [{"line_no": 1, "qty": "1"}],
+            "override_token": token}  # fmt: skip
+    done = refund(cashier, **body).get_json()
+    t = catalog_for(locale)
+    settings = PrintSettings(32, "CP858", locale, ZONE)
+    printed = decode(
+        render_bytes(receipt_doc(done, current_brand("till-1"), 1, settings, refund=True))
+    )
+    with app.test_request_context():
+        html = render_template(
+            "receipt.html", brand=current_brand("till-1").to_dict(), lang=locale, t=t,
+            copy=True, **receipt_context(done, ZONE, refund=True, t=t),
+        )  # fmt: skip
+    rows = html_rows(html)
+    texts = printed.texts
+    assert _on_one_line(texts, t["ui.rcpt.refund_title"])
+    assert _on_one_line(texts, f"*** {t['ui.rcpt.copy']} 1 ***")
+    assert [t["ui.rcpt.original"], str(sold["receipt_no"])] in rows
+    assert _wrapped(texts, t["ui.rcpt.original"], str(sold["receipt_no"]))
+    line = done["lines"][0]
+    assert _wrapped(texts, line["name"], line["line_total"])
+    for tax in done["tax_breakdown"]:
+        assert _wrapped(texts, f"{tax['tax_class']} ", tax["tax"])
+    for key, value in [("ui.rcpt.total", done["total"])]:
+        assert _on_one_line(texts, t[key], value)
+    assert _on_one_line(texts, done["reason_code"])
+    assert printed.barcodes == [f"R{sold['receipt_no']}"]
+    assert f"R{sold['receipt_no']}" in html
+    found = cashier.get("/api/v1/refunds/lookup", query_string={"code": printed.barcodes[0]})
+    assert found.get_json()["sale_id"] == sold["sale_id"]
+    assert printed.qr == [sold["sale_id"]]
