@@ -53,6 +53,10 @@ bench:
     python -m scripts.bench_hub
     python -m scripts.bench_sync
 
+# Box backup under load and the box restore drill (FR-700, NFR-004): figures only
+bench-box-ops:
+    python -m scripts.bench_box_ops
+
 # Long sync fault runs (thousands of queued sales, repeated broker/hub/box kills), the large
 # API fuzz, then the large ingest fuzz and the outside probe; loopback only
 chaos *ARGS: && chaos-ingest

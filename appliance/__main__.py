@@ -63,6 +63,7 @@ def cmd_serve(config: BoxConfig) -> int:
 
 def cmd_sync(config: BoxConfig) -> int:
     """Run the MQTT sync agent until SIGTERM/SIGINT."""
+    from appliance.ops.jobs import BackupSchedule
     from appliance.sync.agent import SyncAgent, offline_will
     from appliance.sync.transport import PahoTransport
 
@@ -73,12 +74,39 @@ def cmd_sync(config: BoxConfig) -> int:
     stop = threading.Event()
     _on_term(stop.set)
     agent = SyncAgent(ctx, transport, stop_event=stop)
+    BackupSchedule(ctx, stop).start()  # FR-700: scheduled box backups run beside the agent
     transport.start()
     try:
         agent.run()
     finally:
         transport.stop()
     return 0
+
+
+def cmd_backup(config: BoxConfig) -> int:
+    """Take one verified backup now (VACUUM INTO) and prune old ones; print its summary."""
+    from appliance.ops.backups import BackupError
+    from appliance.ops.jobs import backup_now
+
+    ctx = _open_ready(config)
+    with open_database(config.database_path).connection_context():
+        try:
+            print(json.dumps(backup_now(ctx), indent=2))
+        except BackupError as err:
+            print(json.dumps({"ok": False, "error": str(err)}))
+            return 2
+    return 0
+
+
+def cmd_restore_drill(config: BoxConfig) -> int:
+    """Restore the newest backup into a scratch file and check it; exit 3 if not ok."""
+    from appliance.ops.jobs import drill_now
+
+    ctx = _open_ready(config)
+    with open_database(config.database_path).connection_context():
+        report = drill_now(ctx)
+    print(json.dumps(report, indent=2))
+    return 0 if report["ok"] else 3
 
 
 def cmd_devices(config: BoxConfig) -> int:
@@ -127,7 +155,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run one subcommand."""
     parser = argparse.ArgumentParser(prog="python -m appliance")
     parser.add_argument(
-        "command", choices=["migrate", "serve", "sync", "devices", "status", "apply-down"]
+        "command",
+        choices=[
+            "migrate",
+            "serve",
+            "sync",
+            "devices",
+            "status",
+            "apply-down",
+            "backup",
+            "restore-drill",
+        ],
     )
     parser.add_argument("files", nargs="*", help="DownMessage JSON files (apply-down)")
     parser.add_argument("--config", required=True, help="box config file (YAML or JSON)")
@@ -143,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": cmd_sync,
         "devices": cmd_devices,
         "status": cmd_status,
+        "backup": cmd_backup,
+        "restore-drill": cmd_restore_drill,
     }
     return commands[args.command](config)
 

@@ -23,6 +23,8 @@ from appliance.devices import views as devices_views
 from appliance.identity import views as identity_views
 from appliance.inventory import views as inventory_views
 from appliance.migrations import pending
+from appliance.ops import metrics
+from appliance.risk import guard as risk_guard
 from appliance.sync import views as sync_views
 from appliance.sync.box_state import ensure_box_state
 from appliance.till import receipt_views, refund_views, shift_views
@@ -121,6 +123,8 @@ def create_app(config: BoxConfig) -> Flask:
 
     app.wsgi_app = isolate_context(app.wsgi_app)  # type: ignore[method-assign,assignment]
     register_error_handlers(app)
+    metrics.init_app(app, ctx)
+    risk_guard.init_app(app, ctx)  # after _open: it reads the stored mode
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app

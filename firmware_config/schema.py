@@ -127,6 +127,11 @@ class BoxConfig(_Cfg):
     pin_max_failures: int = Field(default=5, ge=1, le=20)
     pin_lockout_minutes: int = Field(default=5, ge=1, le=1440)
     profile: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")
+    # box backups (FR-700): VACUUM INTO files in backup_dir (default: `backups/` beside the
+    # database), every backup_interval_minutes from the sync process, the newest backup_keep kept
+    backup_dir: str | None = None
+    backup_interval_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    backup_keep: int = Field(default=7, ge=1, le=100)
 
     @field_validator("timezone")
     @classmethod

@@ -153,9 +153,10 @@ class RiskModeState(BaseModel):
 class ResendRequest(BaseModel):
     """Body of the `resend` down message: resend every event with seq > `after_seq`.
 
-    Published retained after a hub restore, one version per restore. The box applies a
-    version once: it marks its kept outbox rows above `after_seq` unacked and publishes them
-    again; the hub deduplicates on event id, so resending too much is harmless.
+    Published retained after a hub restore, one version per restore. The box acts once per
+    `restore_id`: it publishes its kept outbox rows above `after_seq` again, acked or not
+    (appliance/sync/resend.py); the hub deduplicates on event id, so resending too much is
+    harmless.
     """
 
     restore_id: str

@@ -138,6 +138,10 @@ class Reason(StrEnum):
     SCALE_OVER_CAPACITY = "SCALE_OVER_CAPACITY"
     SCALE_UNDER_ZERO = "SCALE_UNDER_ZERO"
     SCALE_FAULT = "SCALE_FAULT"
+    # risk modes (FR-701): the banner's code and the refusals, at the till and the hub
+    RISK_WARN = "RISK_WARN"
+    RISK_READ_ONLY = "RISK_READ_ONLY"
+    RISK_BLOCKED = "RISK_BLOCKED"
     # server
     INTERNAL = "INTERNAL"
 
@@ -145,13 +149,10 @@ class Reason(StrEnum):
 class HubReason(StrEnum):
     """Stable reason codes only the hub answers with today (operations: FR-501, FR-700,
     FR-701, FR-702). Apart from `Reason` because every `Reason` needs a message in the box's
-    catalogs, and the box never returns these. When the box enforces risk modes (its half of
-    FR-701) the RISK_* codes move into `Reason` with their till messages; the strings stay.
+    catalogs, and the box never returns these. (The RISK_* codes moved into `Reason` when the
+    box began enforcing risk modes; the strings stayed.)
     """
 
-    RISK_WARN = "RISK_WARN"
-    RISK_READ_ONLY = "RISK_READ_ONLY"
-    RISK_BLOCKED = "RISK_BLOCKED"
     UNKNOWN_CHANNEL = "UNKNOWN_CHANNEL"
     WEBHOOK_URL_NOT_ALLOWED = "WEBHOOK_URL_NOT_ALLOWED"
     RULES_INVALID = "RULES_INVALID"
@@ -161,15 +162,12 @@ class HubReason(StrEnum):
     NO_BACKUP = "NO_BACKUP"
 
 
-# Reason codes only the hub answers so far (P0 probe hardening, hub half). The box's message
-# catalogs (appliance/i18n.py, being restructured) get their en/de texts with the box half of
-# the same issue, which then empties this set; tests/appliance/test_devices_i18n.py skips them.
-BOX_MESSAGES_PENDING: frozenset[Reason] = frozenset(
-    {Reason.INVALID_TEXT, Reason.OUT_OF_RANGE, Reason.TOKEN_EXPIRED, Reason.SESSION_REVOKED}
-)
+# Reason codes whose box texts (appliance/i18n) are still to come; tests/appliance/i18n/
+# test_devices_i18n.py skips them. Empty: every reason has its en/de text on the box.
+BOX_MESSAGES_PENDING: frozenset[Reason] = frozenset()
 
 # Reasons only the hub's ingest gives (in BatchAck.rejected and quarantine), never an HTTP
-# answer of the box; the box's message catalogs get them when the till shows refused events.
+# answer of the box; the till shows a refused event by them (appliance/i18n/sync.py).
 INGEST_REASONS = frozenset(
     {
         Reason.SEQ_CONFLICT,

@@ -33,13 +33,13 @@ from posdomain.money import parse_money, quantum
 from posdomain.payloads import LineTaxPart, RefundLine, SaleCompleted, SaleLine, TaxRow, Tender
 from posdomain.tax import TaxClass, TaxComponent, exact_tax
 from posdomain.tax_engine import exact_parts
-from posdomain.till_codes import TenderKind
+from posdomain.till_codes import POINTS_TENDER, TenderKind
 
 MAX_QTY = Decimal(1_000_000)
 MAX_ROUNDING_UNITS = 50  # cash rounding never exceeds half of a 1.00 coin step
 WEIGHT_RESOLUTION = Decimal("0.0005")  # half a gram: how far a price label's kg can be off
 _PAN_LIKE = re.compile(r"^\d{12,19}$")
-_TENDER_KINDS = frozenset(k.value for k in TenderKind)
+_TENDER_KINDS = frozenset(k.value for k in TenderKind) | {POINTS_TENDER}
 
 
 @dataclass(frozen=True)
@@ -351,7 +351,8 @@ def breakdown(
 
 
 def tenders_sum(tenders: Sequence[Tender], exp: int, sign: int) -> tuple[Decimal, Decimal]:
-    """(cash, card) sums of known tenders (sign 1: sale, -1: refund, amounts negative)."""
+    """(cash, other) sums of known tenders (sign 1: sale, -1: refund, amounts negative); other
+    is card and loyalty points, which give no change and never exceed the total."""
     cash = card = Decimal(0)
     for t in tenders:
         if t.kind not in _TENDER_KINDS:
@@ -367,6 +368,8 @@ def tenders_sum(tenders: Sequence[Tender], exp: int, sign: int) -> tuple[Decimal
                     "card_reference",
                     "a card tender needs the terminal reference, never a PAN",
                 )
+            card += amount
+        elif t.kind == POINTS_TENDER:
             card += amount
         else:
             cash += amount

@@ -52,6 +52,11 @@ class TenderKind(StrEnum):
     CARD = "card"
 
 
+#: loyalty points paid as a tender (docs/CONTRACT.md "Loyalty"): written by the till's own
+#: redemption flow with the loyalty facts, never chosen as a tender kind in a cashier request
+POINTS_TENDER = "points"
+
+
 #: roles that may approve an override at the till (of the box's branch)
 APPROVER_ROLES = frozenset({"SUPERVISOR", "BRANCH_MANAGER"})
 #: actions only a branch manager may approve ("without receipt only with manager approval")

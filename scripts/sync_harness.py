@@ -121,10 +121,11 @@ def box_sales(box_db: Path) -> dict[str, int]:
 
 
 def box_unacked(box_db: Path) -> int:
-    """Outbox rows the hub has not acknowledged yet (read-only)."""
+    """Outbox rows still waiting for the hub: neither acked nor refused (read-only)."""
     conn = sqlite3.connect(f"file:{box_db}?mode=ro", uri=True, timeout=10)
     try:
-        return int(conn.execute("SELECT count(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0])
+        sql = "SELECT count(*) FROM outbox WHERE acked_at IS NULL AND refused_at IS NULL"
+        return int(conn.execute(sql).fetchone()[0])
     finally:
         conn.close()
 

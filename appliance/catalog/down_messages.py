@@ -1,7 +1,9 @@
 """Apply hub → box down messages: ordered, idempotent, audited, validated before writing.
 
-* `staff`, `config`, `pricing`, `flags`, `risk`: applied if `version` > the held version, in
-  one transaction with its audit entry; the body is kept in config_doc.
+* `staff`, `config`, `pricing`, `flags`, `risk`, `resend`: applied if `version` > the held
+  version, in one transaction with its audit entry; the body is kept in config_doc. A `risk`
+  body's `mode_state` must parse (the till enforces it: appliance.risk); a `resend` records
+  the hub's restore for the sync agent (appliance.sync.resend).
 * `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`.
 * A message for another tenant or branch is ignored (logged, TENANT_MISMATCH).
 """
@@ -27,10 +29,12 @@ from appliance.catalog.wire import (
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
 from appliance.identity.models import Staff
+from appliance.sync import resend
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.barcodes import parse_barcode_formats
+from posdomain.contract import ResendRequest, RiskModeState
 from posdomain.envelope import DownMessage, utcnow
-from posdomain.errors import Reason
+from posdomain.errors import Reason, ValidationError
 from posdomain.obs import log_event
 from posdomain.policy import verify_policies
 from posdomain.tax import parse_tax_config
@@ -71,6 +75,22 @@ def _check_pricing(ctx: BoxContext, body: dict[str, Any]) -> None:
         record_rejections(ctx, rejected)
 
 
+def _check_risk(body: dict[str, Any]) -> None:
+    """Refuse a risk body whose mode state would not parse (the till would not know it)."""
+    raw = body.get("mode_state")
+    if raw is not None:
+        if not isinstance(raw, dict):
+            raise ValidationError("risk.mode_state must be an object", Reason.MALFORMED_MESSAGE)
+        parse_body(RiskModeState, raw)
+
+
+def _applied_details(msg: DownMessage, held: int) -> dict[str, Any]:
+    details: dict[str, Any] = {"version": msg.version, "previous": held}
+    if msg.kind == "risk" and isinstance(msg.body.get("mode_state"), dict):
+        details["mode_state"] = msg.body["mode_state"]  # the mode the till now enforces
+    return details
+
+
 def _mismatch(ctx: BoxContext, msg: DownMessage) -> bool:
     cfg = ctx.config
     if (msg.tenant_id, msg.branch_id) == (cfg.tenant_id, cfg.branch_id):
@@ -104,6 +124,10 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
             _check_config(msg.body)
         elif msg.kind == "pricing":
             _check_pricing(ctx, msg.body)
+        elif msg.kind == "resend":
+            resend.record(ctx, parse_body(ResendRequest, msg.body))
+        elif msg.kind == "risk":
+            _check_risk(msg.body)
         store_body(msg.kind, msg.version, msg.body)
         set_held_version(msg.kind, msg.version)
         audit_log.append(
@@ -111,7 +135,7 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
             actor="hub",
             action=f"down.{msg.kind}.applied",
             target=msg.kind,
-            details={"version": msg.version, "previous": held},
+            details=_applied_details(msg, held),
         )
     log_event(log, "down message applied", kind=msg.kind, version=msg.version)
     return True

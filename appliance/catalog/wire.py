@@ -22,7 +22,7 @@ class MessageBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-B = TypeVar("B", bound=MessageBody)
+B = TypeVar("B", bound=BaseModel)
 
 
 def parse_body(model: type[B], body: dict[str, Any]) -> B:

@@ -215,3 +215,18 @@ class ScanTail:
     def close(self) -> None:
         """Close the connection."""
         self._conn.close()
+
+
+def queue_facts() -> dict[str, Any]:
+    """Print queue telemetry: jobs waiting, jobs failed, the oldest waiting job's time."""
+    rows = _rows(
+        "SELECT sum(state IN ('queued', 'printing')) AS waiting, sum(state = 'failed') AS failed,"
+        " min(CASE WHEN state IN ('queued', 'printing') THEN created_at END) AS oldest"
+        " FROM print_jobs"
+    )
+    row = rows[0]
+    return {
+        "print_queue": int(row["waiting"] or 0),
+        "print_failed": int(row["failed"] or 0),
+        "print_oldest_at": row["oldest"],
+    }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from appliance.i18n.customers import CUSTOMER_MESSAGES
 from appliance.i18n.receipt import RECEIPT_MESSAGES
+from appliance.i18n.risk import RISK_MESSAGES
 from appliance.i18n.shift_reports import REPORT_MESSAGES
+from appliance.i18n.sync import SYNC_MESSAGES
 from appliance.i18n.till import TILL_MESSAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -280,6 +282,10 @@ for _lang, _texts in RECEIPT_MESSAGES.items():
 for _lang, _texts in REPORT_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 for _lang, _texts in CUSTOMER_MESSAGES.items():
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in RISK_MESSAGES.items():
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in SYNC_MESSAGES.items():
     MESSAGES[_lang].update(_texts)
 
 

@@ -13,6 +13,7 @@ import random
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from peewee import OperationalError
@@ -21,7 +22,8 @@ from appliance.catalog import catch_up, down_messages
 from appliance.core.context import BoxContext
 from appliance.core.db import database, write_txn
 from appliance.devices.health import device_summary
-from appliance.sync import outbox
+from appliance.ops import telemetry
+from appliance.sync import outbox, resend
 from appliance.sync.box_state import touch_agent
 from appliance.sync.models import Outbox
 from appliance.sync.transport import Transport
@@ -41,6 +43,7 @@ from posdomain.errors import PosError
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
+SENT_KEPT = 64  # batches whose answer is still awaited (late acks of timed-out batches)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ class SyncAgent:
         self._want_seqs: list[int] = []
         self._last_heartbeat = 0.0
         self._catalog_asked_at: float | None = None  # last request or chunk, monotonic
+        self.last_sent_seq = 0  # the highest seq of the last batch published
+        # seqs of the batches sent and not yet answered: an ack delivers only what its own
+        # batch carried (outbox.apply_ack); bounded, an answer older than that is resent
+        self._sent: OrderedDict[uuid.UUID, list[int]] = OrderedDict()
 
     def subscribe(self) -> None:
         """Listen for acks and (retained) down messages; handling happens on the agent thread."""
@@ -116,6 +123,8 @@ class SyncAgent:
             self._pause()
             return
         self.catch_up_catalog()
+        if self._resend_step():
+            return
         rows = self._next_rows()
         if not rows:
             self._drain(timeout=self.settings.idle_poll)
@@ -127,6 +136,26 @@ class SyncAgent:
     def _pause(self) -> None:
         self._failures += 1
         self.stop_event.wait(backoff_delay(self._failures, self.settings))
+
+    def _resend_step(self) -> bool:
+        """Send the next batch a hub restore asked for again (NFR-004); True if it did."""
+        if self._want_seqs:
+            return False  # what the hub says it lacks goes first
+        pending = resend.pending_rows(self.settings.batch_size)
+        if pending is None:
+            return False
+        request, rows = pending
+        if not rows:  # nothing kept in the range (cannot happen with a gap-free outbox)
+            with write_txn():
+                resend.advance(self.ctx, request.restore_id, int(request.through_seq))
+            return True
+        if self.send_batch(rows):
+            self._failures = 0
+            with write_txn():
+                resend.advance(self.ctx, request.restore_id, self.last_sent_seq)
+        else:
+            self._pause()
+        return True
 
     def _next_rows(self) -> list[Outbox]:
         if self._want_seqs:
@@ -148,8 +177,12 @@ class SyncAgent:
                 break
             envelopes = envelopes[: len(envelopes) // 2]
         seqs = [e.seq for e in envelopes]
+        self.last_sent_seq = seqs[-1]
         with write_txn():
             outbox.record_attempt(seqs)
+        self._sent[batch.batch_id] = seqs
+        while len(self._sent) > SENT_KEPT:
+            self._sent.popitem(last=False)
         self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
         if self._await_ack(batch.batch_id) is None:
             with write_txn():
@@ -204,7 +237,7 @@ class SyncAgent:
 
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():
-            marked = outbox.apply_ack(ack)
+            marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
             touch_agent(acked=True)
         self._want_seqs = sorted(set(ack.missing_seqs))
         log_event(
@@ -252,7 +285,7 @@ class SyncAgent:
                 ack = decode(payload, BatchAck)
                 if ack.box_id != self.box_id:
                     return None
-                self._apply_ack(ack)  # late acks of earlier batches count too
+                self._apply_ack(ack)  # late acks of earlier batches count too (own seqs only)
                 return ack
             if payload:
                 self._down(decode(payload, DownMessage))
@@ -281,7 +314,7 @@ class SyncAgent:
             "v": 1,
             "box_id": self.box_id,
             "online": online,
-            "queued": outbox.queued_count(),
+            **telemetry.heartbeat_fields(self.ctx.config),
             "devices": device_summary(),
             "ts": utcnow().isoformat(),
         }

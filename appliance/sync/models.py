@@ -41,3 +41,20 @@ class Outbox(BaseModel):
     acked_at = TextField(null=True)
     attempts = IntegerField(default=0)
     last_error = TextField(null=True)
+    refused_at = TextField(null=True)  # the hub knowingly refused it (migration 0008)
+    refused_reason = TextField(null=True)
+    refused_message = TextField(null=True)
+
+
+class OutboxResend(BaseModel):
+    """A hub's request to resend every kept event above its restored high-water mark."""
+
+    restore_id = TextField(primary_key=True)
+    after_seq = IntegerField()
+    through_seq = IntegerField()
+    cursor = IntegerField()
+    requested_at = TextField()
+    finished_at = TextField(null=True)
+
+    class Meta:
+        table_name = "outbox_resend"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, cast
 
 from appliance.core.context import BoxContext, now_iso
@@ -41,18 +41,27 @@ def enqueue(
     return envelope
 
 
+REFUSED_SHOWN = 5  # the latest refusals the status carries (the count covers all)
+
+
+def _waiting() -> Any:
+    return Outbox.acked_at.is_null() & Outbox.refused_at.is_null()
+
+
 def unacked(limit: int) -> list[Outbox]:
-    """Oldest unacked events in seq order."""
-    query = Outbox.select().where(Outbox.acked_at.is_null()).order_by(Outbox.seq).limit(limit)
+    """Oldest events still waiting to be sent (neither acked nor refused) in seq order."""
+    query = Outbox.select().where(_waiting()).order_by(Outbox.seq).limit(limit)
     return list(query)
 
 
 def by_seqs(seqs: Iterable[int]) -> list[Outbox]:
-    """Events the hub asked for again (acked or not: the hub is the judge of what it lacks)."""
+    """Events the hub asked for again (acked or not: the hub is the judge of what it lacks),
+    except refused ones: the hub has answered those, and resending would loop."""
     wanted = sorted(set(seqs))
     if not wanted:
         return []
-    return list(Outbox.select().where(Outbox.seq.in_(wanted)).order_by(Outbox.seq))
+    query = Outbox.select().where(Outbox.seq.in_(wanted), Outbox.refused_at.is_null())
+    return list(query.order_by(Outbox.seq))
 
 
 def envelope_of(row: Outbox) -> EventEnvelope:
@@ -60,22 +69,81 @@ def envelope_of(row: Outbox) -> EventEnvelope:
     return EventEnvelope.model_validate(json.loads(row.payload))
 
 
-def apply_ack(ack: BatchAck) -> int:
-    """Mark acked every event with seq <= acked_through and every listed duplicate."""
+def apply_ack(ack: BatchAck, sent: Collection[int]) -> int:
+    """Apply the hub's answer to a batch whose seqs were `sent` (empty: an ack of a batch
+    this agent did not send, e.g. a crafted publisher's on this box's topic); return how
+    many rows became delivered.
+
+    Delivered: every listed accepted or duplicate event id (the hub holds that very event),
+    and the sent seqs <= acked_through. Refused: the sent events listed under `rejected`
+    (matched on event id and seq). `acked_through` alone never delivers a row this batch did
+    not carry, nor a rejected one: the hub may hold its seq under another event (a crafted
+    one), so it says nothing about *this* event. Rejections in a foreign ack are ignored; a
+    refused event's resend is answered `rejected` again.
+    """
     stamp = now_iso()
-    count = (
-        Outbox.update(acked_at=stamp)
-        .where(Outbox.acked_at.is_null(), Outbox.seq <= ack.acked_through)
-        .execute()
-    )
-    dup_ids = [str(e) for e in ack.duplicates]
-    if dup_ids:
-        count += (
-            Outbox.update(acked_at=stamp)
-            .where(Outbox.acked_at.is_null(), Outbox.event_id.in_(dup_ids))
+    mine = set(sent)
+    refuse([r for r in ack.rejected if r.get("seq") in mine], stamp)
+    through = [s for s in mine if s <= ack.acked_through]
+    marked = 0
+    if through:
+        query = Outbox.update(acked_at=stamp).where(_waiting(), Outbox.seq.in_(through))
+        marked += int(query.execute())
+    held_ids = [str(e) for e in [*ack.accepted, *ack.duplicates]]
+    if held_ids:
+        query = Outbox.update(acked_at=stamp).where(_waiting(), Outbox.event_id.in_(held_ids))
+        marked += int(query.execute())
+    return marked
+
+
+def refuse(rejected: Iterable[dict[str, Any]], stamp: str) -> int:
+    """Record the hub's refusals on the waiting rows they name; return how many."""
+    count = 0
+    for entry in rejected:
+        event_id, seq = entry.get("event_id"), entry.get("seq")
+        if not isinstance(event_id, str) or not isinstance(seq, int):
+            continue  # a refusal of something that was never this box's event
+        count += int(
+            Outbox.update(
+                refused_at=stamp,
+                refused_reason=str(entry.get("reason") or "INGEST_FAILED")[:64],
+                refused_message=str(entry.get("message") or "")[:300],
+            )
+            .where(_waiting(), Outbox.event_id == event_id, Outbox.seq == seq)
             .execute()
         )
-    return int(count)
+    return count
+
+
+def refused_count() -> int:
+    """Events the hub knowingly refused (kept, never delivered; trigger-kept, 0008)."""
+    return _counter("refused")
+
+
+def refused_sales_count() -> int:
+    """`sale.completed` events the hub refused: sales the hub has not booked."""
+    return _counter("refused_sales")
+
+
+def latest_refused(limit: int = REFUSED_SHOWN) -> list[dict[str, Any]]:
+    """The latest refused events as the till shows them (newest first)."""
+    query = (
+        Outbox.select()
+        .where(Outbox.refused_at.is_null(False))
+        .order_by(Outbox.seq.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "seq": r.seq,
+            "event_id": r.event_id,
+            "type": r.type,
+            "reason": r.refused_reason,
+            "message": r.refused_message,
+            "refused_at": r.refused_at,
+        }
+        for r in query
+    ]
 
 
 def record_attempt(seqs: Iterable[int]) -> None:
@@ -86,7 +154,7 @@ def record_attempt(seqs: Iterable[int]) -> None:
 
 
 def queued_count() -> int:
-    """Events not yet acknowledged by the hub (the real backlog).
+    """Events still waiting for the hub (the real backlog: neither acked nor refused).
 
     Read from the trigger-kept `outbox_queued` row (migration 0005): a COUNT(*) of unacked
     rows grew with the backlog (NFR-002: 17.7 ms at 200 000 queued events).
@@ -95,7 +163,7 @@ def queued_count() -> int:
 
 
 def queued_sales_count() -> int:
-    """`sale.completed` events not yet acknowledged (trigger-kept, migration 0007): what an
+    """`sale.completed` events still waiting (trigger-kept, migration 0007): what an
     owner reads as "sales waiting to sync", apart from shift closes, refunds and voids."""
     return _counter("queued_sales")
 
@@ -110,6 +178,4 @@ def note_error(seqs: Iterable[int], error: str) -> None:
     """Remember why the last send of still-unacked rows failed."""
     wanted = list(seqs)
     if wanted:
-        Outbox.update(last_error=error).where(
-            Outbox.seq.in_(wanted), Outbox.acked_at.is_null()
-        ).execute()
+        Outbox.update(last_error=error).where(Outbox.seq.in_(wanted), _waiting()).execute()

@@ -7,6 +7,7 @@ from typing import Any
 
 from appliance.core.context import BoxContext
 from appliance.devices.health import device_summary
+from appliance.risk import modes
 from appliance.sync import outbox
 from appliance.sync.box_state import get_state, held_versions
 
@@ -19,10 +20,12 @@ def _fresh(stamp: str | None, window: timedelta, now: datetime) -> bool:
 
 
 def box_status(ctx: BoxContext) -> dict[str, Any]:
-    """Online only if the agent is alive and the hub acked recently or nothing is waiting."""
+    """Online only if the agent is alive and the hub acked recently or nothing is waiting;
+    with the events the hub refused (kept, never delivered) and the latest of them."""
     state = get_state()
     now = datetime.now(UTC)
-    queued = outbox.queued_count()
+    queued = outbox.queued_count()  # waiting to be sent; refused events are apart
+    refused = outbox.refused_count()
     agent_alive = _fresh(state.agent_seen_at, AGENT_FRESH, now)
     hub_recent = _fresh(state.last_ack_at, ACK_FRESH, now)
     online = agent_alive and (hub_recent or queued == 0)
@@ -32,9 +35,13 @@ def box_status(ctx: BoxContext) -> dict[str, Any]:
         "online": online,
         "queued": queued,
         "queued_sales": outbox.queued_sales_count(),
+        "refused": refused,
+        "refused_sales": outbox.refused_sales_count(),
+        "refused_events": outbox.latest_refused() if refused else [],
         "agent_seen_at": state.agent_seen_at,
         "last_ack_at": state.last_ack_at,
         "versions": held_versions(),
         "audit_chain_ok": not ctx.chain_broken,
         "devices": device_summary(),
+        "risk": modes.banner(),
     }

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from appliance.approvals.override_tokens import count_used
 from appliance.catalog.config_docs import config_body, current_exponent
+from appliance.core.db import database
 from appliance.till.models import (
     CashMovement,
     NoSale,
@@ -121,8 +122,22 @@ def compute(shift: Shift, as_of: str) -> dict[str, Any]:
         .where(NoSale.shift_id == shift.id, NoSale.created_at < as_of)
         .count(),
         "overrides": count_used(shift.opened_at, as_of),
+        "refused_sales": refused_sales(shift.opened_at, as_of),
         "tax": _tax_rows([s.id for s in kept], [r.id for r in refunds]),
     }
+
+
+def refused_sales(opened_at: str, as_of: str) -> int:
+    """Sales of the window whose event the hub refused (kept on the box, not booked by the
+    hub: the owner must know; the hub's reconciliation queue holds each of them)."""
+    sql = (
+        "SELECT count(*) FROM outbox o JOIN sales s"
+        " ON s.id = json_extract(o.payload, '$.payload.sale_id')"
+        " WHERE o.refused_at IS NOT NULL AND o.type = 'sale.completed'"
+        " AND s.completed_at >= ? AND s.completed_at < ?"
+    )
+    row = cast(Any, database).execute_sql(sql, (opened_at, as_of)).fetchone()
+    return int(row[0])
 
 
 def _tender_rows(fig: dict[str, Any], counted: dict[str, int] | None, exp: int) -> list[Any]:
@@ -182,6 +197,7 @@ def report_body(
         },
         "no_sale_opens": fig["no_sale_opens"],
         "overrides": fig["overrides"],
+        "refused_sales": fig["refused_sales"],
         "tax": [
             {**row, **{k: format_minor(int(row[k]), exp) for k in ("net", "tax", "gross")}}
             for row in fig["tax"]
@@ -197,7 +213,10 @@ def get_z(z_no: int) -> dict[str, Any]:
     row = ZReport.get_or_none(ZReport.z_no == z_no)
     if row is None:
         raise NotFound(f"no Z report {z_no} on this box", Reason.NOT_FOUND)
-    return dict(json.loads(row.body))
+    body = dict(json.loads(row.body))
+    # a refusal may come after the close (the box was offline): always the current count
+    body["refused_sales"] = refused_sales(body["opened_at"], body["as_of"])
+    return body
 
 
 def print_lines(body: dict[str, Any]) -> list[str]:
@@ -216,5 +235,7 @@ def print_lines(body: dict[str, Any]) -> list[str]:
     out.append(f"Refunds {body['refunds']['count']} / {body['refunds']['total']}")
     out.append(f"Voids {body['voids']['count']} / {body['voids']['total']}")
     out.append(f"No-sale opens {body['no_sale_opens']}  Overrides {body['overrides']}")
+    if body.get("refused_sales"):
+        out.append(f"REFUSED BY HUB: {body['refused_sales']} sales not booked")
     out += [f"Net total {body['net_total']}", f"Grand total {body['grand_total']}"]
     return out

@@ -23,7 +23,7 @@ from hub.core.db import tenant_tx
 from hub.risk import modes
 from hub.web import current_principal
 from posdomain.contract import RiskMode
-from posdomain.errors import Forbidden, HubReason, PosError
+from posdomain.errors import Forbidden, PosError, Reason
 from posdomain.permissions import Principal
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -77,7 +77,7 @@ def guard_request() -> None:
     if state.enforced and state.mode is RiskMode.READ_ONLY:
         raise Forbidden(
             f"{state.scope} {state.scope_id} is READ_ONLY: {state.reason}",
-            HubReason.RISK_READ_ONLY,
+            Reason.RISK_READ_ONLY,
             {"scope": state.scope, "scope_id": state.scope_id, "mode": state.mode.value},
         )
 

@@ -18,7 +18,7 @@ import requests
 from posdomain.loyalty import EarnLine, earn, parse_rules
 from scripts.demo_smoke import login_of
 from scripts.sync_harness import FaultStack, hub_rows, reconcile_box
-from scripts.testkit.crafted import CraftedBox
+from scripts.testkit.crafted import CraftedBox, Item, sale_payload
 from scripts.testkit.waiting import wait_until
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow, pytest.mark.req("FR-401", "FR-303")]
@@ -126,16 +126,18 @@ def test_real_box_points_exact_through_agent_sigkill_and_broker_restart(fault_st
 
 
 def _redeeming_sale(box: CraftedBox, seq: int, customer_id: str, version: int) -> dict[str, Any]:
+    """4 x 1.00 at a zero rate, paid 3.00 cash (1.00 change) and 2.00 in points (200)."""
     ev = box.event(seq)
-    p = ev["payload"]
-    p["lines"][0].update(qty="4", line_total="4.00", tax="0.00")
+    p = sale_payload(seq, items=[Item(qty="4", unit_price="1.00", rate="0.00")])
     p.update(
-        subtotal="4.00",
-        total="4.00",
-        tax_total="0.00",
+        completed_at=ev["payload"]["completed_at"],
         change="1.00",
-        tenders=[{"kind": "cash", "amount": "3.00"}],
+        tenders=[
+            {"kind": "cash", "amount": "3.00"},
+            {"kind": "points", "amount": "2.00", "points": 200},
+        ],
     )
+    ev["payload"] = p
     p["customer"] = {"customer_id": customer_id, "customer_name": "Twin T."}
     p["loyalty"] = {
         "customer_id": customer_id,
@@ -178,7 +180,8 @@ def test_two_boxes_redeem_the_same_balance_offline_flagged_once_and_resolved(fau
             t.join(60)
         for box in (box_a, box_b):
             first, second = acks[box.box_id]
-            assert (len(first.accepted), first.rejected, len(second.duplicates)) == (1, [], 1)
+            got = (len(first.accepted), first.rejected, len(second.duplicates))
+            assert got == (1, [], 1), first.rejected
         _exact_balance(fs, cid, 300 - 200 - 200 + 8 + 8)
         items = hub.call(
             "GET", "/reconciliation", params={"kind": "LOYALTY_OVER_REDEMPTION", "state": "open"}

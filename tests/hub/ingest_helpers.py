@@ -104,9 +104,13 @@ def quarantined(box: str) -> list[str]:
 
 
 def items(box: str) -> list[tuple[str, str]]:
-    """(kind, severity) of the box's reconciliation items, sorted."""
+    """(kind, severity) of the box's reconciliation items other than stock warnings, sorted (stock
+    below zero is what sales of earlier tests on the same product leave behind)."""
     with tenant_tx(T):
-        rows = ReconciliationItem.select().where(ReconciliationItem.box_id == box)
+        rows = ReconciliationItem.select().where(
+            ReconciliationItem.box_id == box,
+            ReconciliationItem.kind != "STOCK_BELOW_ZERO",
+        )
         return sorted((r.kind, r.severity) for r in rows)
 
 

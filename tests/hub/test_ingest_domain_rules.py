@@ -114,6 +114,13 @@ CASES: dict[str, tuple[Mutation, set[str]]] = {
     ),
     "qty x price is not the line": (_line(unit_price="0.01"), {"LINE_ARITHMETIC"}),
     "fractional qty of an 'each' product": (_fractional_each, {"INVALID_QUANTITY"}),
+    "points beyond the total": (
+        _set(
+            tenders=[{"kind": "points", "amount": "5.00", "points": 500}],
+            change="2.02",
+        ),
+        {"TENDER_MISMATCH"},
+    ),
     "unknown tender kind": (
         _set(tenders=[{"kind": "voucher", "amount": "5.00"}]),
         {"UNKNOWN_TENDER"},
@@ -197,6 +204,15 @@ def _split_card_cash(p: dict[str, Any]) -> None:
     p["change"] = str(Decimal("25.00") - Decimal(p["total"]))
 
 
+def _paid_in_points(p: dict[str, Any]) -> None:
+    """Loyalty redemption is a `points` tender (docs/CONTRACT.md "Loyalty")."""
+    p["tenders"] = [
+        {"kind": "cash", "amount": "2.00"},
+        {"kind": "points", "amount": "1.00", "points": 100},
+    ]
+    p["change"] = "0.02"
+
+
 def _cash_rounding(p: dict[str, Any]) -> None:
     p.update(cash_rounding="0.02", payable="3.00", change="2.00")  # 2.98 -> 3.00 at 0.05 steps
 
@@ -221,8 +237,8 @@ def _returned_empties(p: dict[str, Any]) -> None:
 @pytest.mark.req("FR-303", "FR-300", "FR-302")
 @pytest.mark.parametrize(
     "shape",
-    [_split_card_cash, _cash_rounding, _returned_empties, lambda p: None],
-    ids=["split", "round", "empties", "plain"],
+    [_split_card_cash, _cash_rounding, _returned_empties, _paid_in_points, lambda p: None],
+    ids=["split", "round", "empties", "points", "plain"],
 )
 def test_real_box_shapes_are_accepted(app, shape: Mutation):
     box = enrol_box(T, B)

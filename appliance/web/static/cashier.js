@@ -268,15 +268,58 @@
     return text;
   }
 
+  // the risk mode head office set (FR-701): a banner with its reason, expiry and what it means
+  const RISK_TITLES = { WARN: "ui.risk_warn", READ_ONLY: "ui.risk_read_only", BLOCK: "ui.risk_blocked" };
+  function showRisk(risk) {
+    const el = $("risk");
+    if (!risk) { el.hidden = true; el.dataset.mode = "NORMAL"; return; }
+    el.dataset.mode = risk.mode;
+    el.replaceChildren();
+    const title = document.createElement("strong");
+    title.textContent = T[RISK_TITLES[risk.mode]] || risk.mode;
+    el.appendChild(title);
+    let text = " " + (T["ui.risk_text_" + risk.mode] || "");
+    if (risk.reason) text += " " + T["ui.risk_reason"] + ": " + risk.reason + ".";
+    if (risk.expires_at) text += " " + T["ui.risk_until"] + " " + new Date(risk.expires_at).toLocaleString();
+    if (!risk.enforced && risk.mode !== "WARN") text += " " + T["ui.risk_not_enforced"];
+    el.appendChild(document.createTextNode(text));
+    const code = document.createElement("code");
+    code.textContent = " [" + (risk.reason_code || risk.mode) + "]";
+    el.appendChild(code);
+    el.hidden = false;
+  }
+
+  // events the hub knowingly refused: kept on the box, never delivered; the owner must see them
+  function showRefused(s) {
+    const box = $("refused");
+    const n = s.refused || 0;
+    box.hidden = n === 0;
+    if (n === 0) { box.replaceChildren(); return; }
+    let head = n === 1 ? T["ui.refused_one"] : T["ui.refused_many"].replace("{n}", n);
+    const sales = s.refused_sales || 0;
+    if (sales) head += " · " + (sales === 1 ? T["ui.refused_sale"]
+      : T["ui.refused_sales"].replace("{n}", sales));
+    const latest = (s.refused_events || [])[0] || {};
+    const reason = latest.reason || "INGEST_FAILED";
+    const text = (T[reason] || latest.message || reason) + " [" + reason + "]";
+    const strong = document.createElement("strong");
+    strong.textContent = head;
+    const hint = document.createElement("span");
+    hint.textContent = T["ui.refused_hint"].replace("{reason}", text);
+    box.replaceChildren(strong, hint);
+  }
+
   async function pollStatus() {
     try {
       const s = await api("GET", "/status");
       const el = $("sync");
       el.className = "sync " + (s.online ? "online" : "offline");
       el.textContent = s.online ? T["ui.online"] : T["ui.offline"] + " · " + backlog(s);
+      showRefused(s);
       const dev = s.devices || {};
       showDevice("dev-printer", T["ui.printer"], dev.printer, dev.service);
       showDevice("dev-drawer", T["ui.drawer"], dev.drawer, dev.service);
+      showRisk(s.risk);
     } catch (e) {
       $("sync").className = "sync offline";
       $("sync").textContent = T["ui.offline"];

@@ -186,6 +186,11 @@
       el("td", { class: "num" }, String(x.no_sale_opens)), el("td")));
     activity.push(row(el("th", { scope: "row" }, T["ui.x.overrides"]),
       el("td", { class: "num" }, String(x.overrides)), el("td")));
+    // sales the hub refused (kept on the box, not booked at head office): always shown
+    const refused = row(el("th", { scope: "row" }, T["ui.x.refused_sales"]),
+      el("td", { class: "num" }, String(x.refused_sales || 0)), el("td"));
+    if (x.refused_sales) refused.classList.add("alert");
+    activity.push(refused);
     activity.push(row(el("th", { scope: "row" }, T["ui.x.net_total"]), el("td"),
       money(x.net_total)));
     const percent = (rate) => String(Math.round(Number(rate) * 10000) / 100) + " %";

@@ -22,9 +22,10 @@ STATES = {
 @pytest.mark.req("NFR-007")
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_every_reason_has_a_message(lang: str) -> None:
-    # hub-only reasons: ingest refusals (never a box HTTP answer) and the hardening codes whose
-    # till texts come with the box half of that issue
-    box_reasons = [r for r in Reason if r not in BOX_MESSAGES_PENDING | INGEST_REASONS]
+    # ingest refusals are never a box HTTP answer, but the till shows refused events by them
+    assert not INGEST_REASONS - set(Reason)
+    assert not BOX_MESSAGES_PENDING, "every reason has its box texts now"
+    box_reasons = list(Reason)
     missing = [r.value for r in box_reasons if not MESSAGES[lang].get(r.value)]
     assert missing == [], f"{lang} lacks messages for {missing}"
 

@@ -42,7 +42,8 @@ def test_queued_counter_follows_inserts_and_acks(
                 box_id=box_config.box_id,
                 acked_through=through,
                 duplicates=[uuid.UUID(d) for d in duplicates],
-            )
+            ),
+            seqs,
         )
 
     with box_db.atomic():
@@ -72,7 +73,8 @@ def test_the_status_counts_waiting_sales_apart_from_other_events(
     first_sale = scalar(box_db, "SELECT seq FROM outbox WHERE type = 'sale.completed' LIMIT 1")
     with box_db.atomic():
         outbox.apply_ack(
-            BatchAck(batch_id=uuid.uuid4(), box_id=box_config.box_id, acked_through=first_sale)
+            BatchAck(batch_id=uuid.uuid4(), box_id=box_config.box_id, acked_through=first_sale),
+            range(1, first_sale + 1),
         )
     assert cashier.get("/api/v1/status").get_json()["queued_sales"] == 1
 

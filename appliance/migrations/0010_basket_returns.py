@@ -1,8 +1,7 @@
 """Returned lines in an open basket (issue 14 item 3): returned empties beside a sale.
 
 `basket_lines.returned` = 1 marks a line the customer brings back (quantity stays positive in
-the basket; the sale document carries it negative). Numbered 0009 to leave 0008 to the outbox
-work landing beside it.
+the basket; the sale document carries it negative).
 """
 
 from __future__ import annotations
