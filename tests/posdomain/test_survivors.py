@@ -122,7 +122,7 @@ def test_a_rate_with_more_than_two_decimals_is_kept_exactly() -> None:
     assert compute_tax([TaxLine("1", "NYC", D("4.00"))], cfg).tax_total == D("0.36")  # 0.355
 
 
-@pytest.mark.req("NFR-007")
+@pytest.mark.req("FR-802")
 def test_the_signed_checkpoint_covers_chain_count_and_head_by_name() -> None:
     head = "ab" * 32
     body = json.dumps(

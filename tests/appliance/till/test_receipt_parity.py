@@ -37,7 +37,10 @@ from tests.appliance.till.test_basket import MILK, add
 from tests.appliance.till.test_pricing_till import rich  # noqa: F401 - fixture
 from tests.appliance.till_helpers import override, refund
 
-pytestmark = [pytest.mark.usefixtures("shift_open"), pytest.mark.req("FR-304", "FR-302")]
+pytestmark = [
+    pytest.mark.usefixtures("shift_open"),
+    pytest.mark.req("FR-304", "FR-302", "NFR-007"),
+]
 ZONE = "Europe/Berlin"
 TAX = {
     "rounding": "HALF_UP",
