@@ -88,6 +88,7 @@ def wire(priced: PricedSale, tendered: str | None = None) -> dict[str, Any]:
 
 
 CTX = Context("CAD", 2, NOW - timedelta(days=1), NOW + timedelta(days=1))
+BASE_CTX = CTX
 
 
 def reasons(payload: dict[str, Any]) -> list[str]:
