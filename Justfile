@@ -7,17 +7,30 @@ default: test
 test: lint typecheck
     scripts/ensure-services.sh
     scripts/ensure-browser.sh
-    python -m pytest -q
+    mkdir -p var/test-results && git rev-parse HEAD > var/test-results/commit
+    python -m pytest -q --junitxml=var/test-results/junit.xml
 
 # Unit and service tests only (no browser, no fault stacks) on both cores: the quick loop
 test-fast:
     scripts/ensure-services.sh
     python -m pytest -q -n 2 --ignore=tests/e2e --ignore=tests/faults
 
+# Release gate: run the smoke tier (or MODE=full: the whole suite), regenerate the traceability
+# matrix with PASS/FAIL/PENDING from the run, read open incidents and audit chains from the hub,
+# print GO/NO-GO (exit 1 on NO-GO); the report lands in var/gate/report.json
+gate MODE="smoke" *ARGS:
+    scripts/ensure-services.sh
+    python -m scripts.gate {{MODE}} {{ARGS}}
+
 # Release Governance smoke tier (tests marked smoke: risk WARN / READ_ONLY / BLOCK, ...)
 smoke:
     scripts/ensure-services.sh
     python -m pytest -q -m smoke
+
+# Release artifact cfgp-pos-{YYYY.MM.DD}.{build} in dist/releases/ (wheel + manifest + SHA256SUMS);
+# ENV is the environment target (DEV, STAGING or PROD), no default on purpose
+build ENV *ARGS:
+    python -m scripts.build_release --env {{ENV}} {{ARGS}}
 
 # ruff lint + format check
 lint:
@@ -53,6 +66,12 @@ bench:
     python -m scripts.bench_hub
     python -m scripts.bench_sync
 
+# Report p50/p95 on COPY-generated volume (pass e.g. --lines 10000000) and ingest speed with
+# the report hook on and off; figures only
+bench-reports *ARGS:
+    scripts/ensure-services.sh
+    python -m scripts.bench_reports {{ARGS}}
+
 # Box backup under load and the box restore drill (FR-700, NFR-004): figures only
 bench-box-ops:
     python -m scripts.bench_box_ops
@@ -63,12 +82,17 @@ chaos *ARGS: && chaos-ingest
     scripts/ensure-services.sh
     python -m scripts.chaos {{ARGS}}
     just fuzz-api
+    just fuzz-box
 
 # Schemathesis against the hub's generated OpenAPI document: many examples per operation,
 # positive and negative, on a throwaway database (the normal suite runs a few)
 fuzz-api EXAMPLES="200":
     scripts/ensure-services.sh
     python -m scripts.fuzz_api --examples {{EXAMPLES}} --mode all
+
+# Schemathesis against the box's generated OpenAPI document with a large budget per operation
+fuzz-box EXAMPLES="150":
+    CFPOS_BOX_FUZZ_EXAMPLES={{EXAMPLES}} python -m pytest -q -p no:cacheprovider tests/appliance/web/test_openapi_fuzz.py
 
 # Hostile ingest: large hypothesis fuzz budget, then the outside mosquitto_pub probe
 chaos-ingest examples="5000":

@@ -19,6 +19,7 @@ from appliance.audit import views as audit_views
 from appliance.catalog import views as catalog_views
 from appliance.core.context import BoxContext
 from appliance.core.db import open_database
+from appliance.customers import views as customers_views
 from appliance.devices import views as devices_views
 from appliance.identity import views as identity_views
 from appliance.inventory import views as inventory_views
@@ -30,6 +31,7 @@ from appliance.sync.box_state import ensure_box_state
 from appliance.till import receipt_views, refund_views, shift_views
 from appliance.till import views as till_views
 from appliance.web import openapi, screen
+from appliance.web.edge import check_request
 from appliance.web.errors import register_error_handlers
 from firmware_config.schema import BoxConfig
 from posdomain.obs import bind_correlation, configure_logging
@@ -49,6 +51,7 @@ BLUEPRINTS = (
     shift_views.bp,
     refund_views.bp,
     approvals_views.bp,
+    customers_views.bp,
     receipt_views.bp,
 )
 
@@ -108,6 +111,7 @@ def create_app(config: BoxConfig) -> Flask:
     def _open() -> None:
         header = request.headers.get("X-Correlation-ID", "")
         g.correlation_id = bind_correlation(header if _CID.match(header) else None)
+        check_request(request)  # control characters and path integers, before any view
         db.connect(reuse_if_open=True)
 
     @app.after_request

@@ -42,6 +42,9 @@ class _Cfg(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 class MqttSettings(_Cfg):
     """Broker endpoint and this box's credentials (password from a file, never inline in git)."""
 
@@ -50,7 +53,22 @@ class MqttSettings(_Cfg):
     username: str | None = None
     password_file: str | None = None
     keepalive: int = Field(default=30, ge=5, le=600)
+    # MQTT over TLS (docs/security.md): the chain is always verified against `ca_file` (the CA
+    # written at enrolment; None: the system's CAs), the hostname unless switched off; a
+    # refused certificate never falls back to plain text
     tls: bool = False
+    ca_file: str | None = None
+    tls_verify_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> MqttSettings:
+        """Plain MQTT only to a broker on this machine: sales never cross a network in clear."""
+        if not self.tls and self.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"mqtt.host {self.host!r} is not on this machine: set mqtt.tls: true, "
+                "mqtt.port: 8883 and mqtt.ca_file (the CA written at enrolment)"
+            )
+        return self
 
 
 class DeviceSettings(_Cfg):
@@ -124,6 +142,8 @@ class BoxConfig(_Cfg):
     secret_key_file: str | None = None
     max_request_bytes: int = Field(default=64 * 1024, ge=1024)
     session_idle_minutes: int = Field(default=15, ge=1, le=720)
+    # absolute lifetime of a PIN session however busy the till: one shift (FR-001)
+    session_shift_hours: int = Field(default=10, ge=1, le=24)
     pin_max_failures: int = Field(default=5, ge=1, le=20)
     pin_lockout_minutes: int = Field(default=5, ge=1, le=1440)
     profile: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")

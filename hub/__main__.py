@@ -18,10 +18,12 @@ from hub.governance import audit
 from hub.loyalty import jobs as loyalty_jobs
 from hub.migrate import migrate
 from hub.ops import backups, jobs, restore, restore_drill, scheduler
+from hub.releases import artifacts
 from hub.settings import HubSettings, SettingsError, load_settings
 from hub.sync import downlink, resend
 from hub.sync.worker import IngestWorker
 from posdomain.obs import configure_logging, log_event
+from posdomain.permissions import Principal, Role
 
 log = logging.getLogger("hub.cli")
 OPS_ONCE = ("alerts-evaluate", "alerts-deliver", "risk-score")
@@ -156,6 +158,25 @@ def cmd_ops_once(cfg: HubSettings, which: str) -> int:
     return 0
 
 
+RELEASE_CLI = Principal(
+    kind="system", id="release-cli", role=Role.APPLICATION_OWNER, tenant_id=None
+)
+
+
+def cmd_release_publish(cfg: HubSettings, source: Path) -> int:
+    """Verify an artifact built by `just build` and publish it into the hub's store."""
+    hub_db.bind(cfg.hub_database_url)
+    print(json.dumps(artifacts.publish(RELEASE_CLI, source, cfg.releases_dir), indent=2))
+    return 0
+
+
+def cmd_release_prune(cfg: HubSettings) -> int:
+    """Apply artifact retention (last 30 PROD, open incident windows, running rollouts)."""
+    hub_db.bind(cfg.hub_database_url)
+    print(json.dumps(artifacts.prune(cfg.releases_dir), indent=2))
+    return 0
+
+
 def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hub")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -182,6 +203,9 @@ def _parser(cfg: HubSettings) -> argparse.ArgumentParser:
     mqtt_cfg.add_argument("--bind", default=None, help="listener address (default: all)")
     jobs = sub.add_parser("loyalty-jobs", help="points expiry and tier recalculation")
     jobs.add_argument("--every", type=float, default=None, help="repeat every N seconds")
+    publish = sub.add_parser("release-publish", help="publish a built release artifact")
+    publish.add_argument("artifact", type=Path, help="dist/releases/cfgp-pos-... directory")
+    sub.add_parser("release-prune", help="apply release artifact retention")
     verify = sub.add_parser("verify-audit")
     verify.add_argument("--write-checkpoint", action="store_true")
     return parser
@@ -207,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_verify_audit(cfg, args.write_checkpoint)
     if args.cmd == "restore":
         return cmd_restore(cfg, args)
+    if args.cmd == "release-publish":
+        return cmd_release_publish(cfg, args.artifact)
+    if args.cmd == "release-prune":
+        return cmd_release_prune(cfg)
     if args.cmd in OPS_ONCE:
         return cmd_ops_once(cfg, args.cmd)
     handlers = {

@@ -32,6 +32,9 @@ from hub.inventory import views as inventory_views
 from hub.ops import metrics
 from hub.ops import views as ops_views
 from hub.pricing import views as pricing_views
+from hub.releases import views as release_views
+from hub.reports import pages as report_pages
+from hub.reports import views as report_views
 from hub.risk import guard as risk_guard
 from hub.risk import views as risk_views
 from hub.sales import pages as sales_pages
@@ -63,6 +66,9 @@ BLUEPRINTS = (
     staff_views,
     customer_views,
     customer_pages,
+    report_views,
+    report_pages,
+    release_views,
 )
 
 

@@ -32,7 +32,7 @@ def _json_body(request: Request) -> str | None:
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None  # parse_body answers MALFORMED_JSON
     where = next(control_paths(data), None)
     return None if where is None else f"JSON field {where}"

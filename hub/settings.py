@@ -30,6 +30,9 @@ class SettingsError(RuntimeError):
     """The environment does not describe a hub that may start (message says what to set)."""
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 class HubSettings(BaseSettings):
     """Everything the hub reads from its environment, validated once."""
 
@@ -41,6 +44,14 @@ class HubSettings(BaseSettings):
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_username: str | None = None
     mqtt_password_file: Path | None = None
+    # MQTT over TLS (docs/security.md): an mqtts:// mqtt_url turns it on; the CA file that
+    # signed the broker's certificate (None: the system's CAs); the hostname is checked
+    # unless switched off (the chain is always verified, there is no plain-text fallback)
+    mqtt_ca_file: Path | None = None
+    mqtt_tls_verify_hostname: bool = True
+    # the CA a box is given at enrolment to verify the broker (default: mqtt_ca_file); boxes
+    # enrolled through an mqtts:// mqtt_public_url (or mqtt_url) get `tls: true` and this CA
+    mqtt_box_ca_file: Path | None = None
     hub_secret_key: SecretStr | None = None
     hub_checkpoint_key: SecretStr | None = None
     hub_checkpoint_dir: Path | None = None
@@ -76,6 +87,8 @@ class HubSettings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "cfpos-alerts@localhost"
     backup_dir: Path = Path("var/backups")
+    # published release artifacts (FR-804, docs/releases.md)
+    releases_dir: Path = Path("var/releases")
     backup_keep: int = Field(default=14, ge=1, le=1000)
     backup_interval_minutes: int = Field(default=15, ge=1, le=24 * 60)
     rto_target_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)  # NFR-004
@@ -87,6 +100,22 @@ class HubSettings(BaseSettings):
         if isinstance(data, dict) and isinstance(data.get("env"), str):
             data = {**data, "env": data["env"].upper()}
         return data
+
+    @model_validator(mode="after")
+    def _tls_outside_dev(self) -> HubSettings:
+        """Outside DEV, MQTT to a broker off this machine must be mqtts:// (docs/security.md)."""
+        if self.env == "DEV":
+            return self
+        for name, url in (
+            ("CFPOS_MQTT_URL", self.mqtt_url),
+            ("CFPOS_MQTT_PUBLIC_URL", self.mqtt_public_url),
+        ):
+            if url and not url.startswith("mqtts://") and mqtt_host_port(url)[0] not in LOOPBACK:
+                raise ValueError(
+                    f"{self.env} hub refuses plain MQTT to another machine: make {name} "
+                    "mqtts://host:8883 and set CFPOS_MQTT_CA_FILE"
+                )
+        return self
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> HubSettings:
@@ -123,6 +152,11 @@ class HubSettings(BaseSettings):
         """(host, port) of the broker."""
         return mqtt_host_port(self.mqtt_url)
 
+    @property
+    def mqtt_tls(self) -> bool:
+        """True when the broker URL asks for TLS (mqtts://)."""
+        return self.mqtt_url.startswith("mqtts://")
+
     def flask_config(self) -> dict[str, Any]:
         """The Flask config the hub app starts from."""
         return {
@@ -143,6 +177,7 @@ class HubSettings(BaseSettings):
             "AUDIT_CHECKPOINT_KEY": self.checkpoint_key,
             "PUBLIC_URL": self.hub_public_url,
             "MQTT_PUBLIC_URL": self.mqtt_public_url,
+            "MQTT_BOX_CA_FILE": self.mqtt_box_ca_file or self.mqtt_ca_file,
             "VALIDATE_AUDIT_ON_START": True,
             "PUBLISH_DOWN": True,
             "SESSION_COOKIE_HTTPONLY": True,
@@ -172,7 +207,7 @@ def settings() -> HubSettings:
 
 
 def mqtt_host_port(url: str) -> tuple[str, int]:
-    """(host, port) of an mqtt://host:port URL."""
+    """(host, port) of an mqtt://host:port or mqtts://host:port URL (8883 for mqtts)."""
     rest = url.split("://", 1)[-1].rstrip("/")
     host, _, port = rest.partition(":")
-    return host or "127.0.0.1", int(port or 1883)
+    return host or "127.0.0.1", int(port or (8883 if url.startswith("mqtts://") else 1883))

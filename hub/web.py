@@ -60,7 +60,7 @@ def parse_body(model: type[M]) -> M:
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:  # too deep: bad
         raise ValidationError("request body is not valid JSON", Reason.MALFORMED_JSON) from err
     try:
         return model.model_validate(data)

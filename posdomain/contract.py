@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from posdomain.wire import Id, Name, Seq, WireTime
+
 # --- the JSON error body ------------------------------------------------------------------
 #
 #   {"error": {"reason": "VALIDATION_FAILED", "message": "...",
@@ -93,6 +95,7 @@ class EventType(StrEnum):
     STOCK_MOVEMENT = "stock.movement"
     AUDIT_ENTRY = "audit.entry"
     CUSTOMER_ENROLLED = "customer.enrolled"  # a card handed out at the till (box-made id)
+    RELEASE_REPORTED = "release.reported"  # the box updater's GOOD / ROLLED_BACK + why
 
 
 # --- down-message kinds (hub → box) -----------------------------------------------------------
@@ -109,6 +112,7 @@ class DownKind(StrEnum):
     PRICING = "pricing"
     RESEND = "resend"
     CARDS = "cards"  # loyalty card directory: a retained head, chunks on request (like catalog)
+    REFUSALS = "refusals"  # refused events head office resolved (RefusalResolutions)
 
 
 DOWN_KINDS: tuple[DownKind, ...] = tuple(DownKind)
@@ -163,6 +167,35 @@ class ResendRequest(BaseModel):
     after_seq: int = Field(ge=0)
     restored_at: str
     reason: str = "hub_restore"
+
+
+# --- refused events resolved at head office (FR-303, issue 9) ------------------------------
+
+MAX_RESOLUTIONS = 200  # the newest resolutions a `refusals` body carries (bounded message)
+MAX_RESOLUTION_NOTE = 200
+
+
+class RefusalResolution(BaseModel):
+    """One refused event (named as the box's BatchAck `rejected` entry named it: event id and
+    seq) whose reconciliation item head office resolved."""
+
+    model_config = {"extra": "ignore"}
+
+    event_id: Id
+    seq: Seq
+    resolved_at: WireTime
+    resolved_by: Name = ""
+    note: Name = ""  # the hub's resolution note, cut to MAX_RESOLUTION_NOTE
+
+
+class RefusalResolutions(BaseModel):
+    """Body of the `refusals` down message: the box's newest resolved refusals (at most
+    MAX_RESOLUTIONS). The box marks each matching refused outbox row resolved (kept, never
+    delivered); an entry it does not hold as refused (a crafted event's) is ignored."""
+
+    model_config = {"extra": "ignore"}
+
+    resolved: list[RefusalResolution] = Field(default_factory=list, max_length=MAX_RESOLUTIONS)
 
 
 # --- branding ---------------------------------------------------------------------------------

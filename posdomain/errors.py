@@ -123,6 +123,10 @@ class Reason(StrEnum):
     REDEMPTION_EXCEEDS_SHARE = "REDEMPTION_EXCEEDS_SHARE"
     REDEMPTION_NOT_WHOLE = "REDEMPTION_NOT_WHOLE"
     UNKNOWN_ADJUSTMENT_REASON = "UNKNOWN_ADJUSTMENT_REASON"
+    HUB_REQUIRED = "HUB_REQUIRED"  # a till action only the hub can answer (name/phone search)
+    HUB_TIMEOUT = "HUB_TIMEOUT"  # the hub did not answer a till request in time
+    NO_CUSTOMER = "NO_CUSTOMER"  # points need a customer on the basket
+    REDEMPTION_OFFLINE_CAP = "REDEMPTION_OFFLINE_CAP"  # this box's offline redemption cap
     # staff lifecycle (FR-102)
     BADGE_TAKEN = "BADGE_TAKEN"
     INVALID_BADGE = "INVALID_BADGE"
@@ -160,6 +164,23 @@ class HubReason(StrEnum):
     CONTAINMENT_UNAVAILABLE = "CONTAINMENT_UNAVAILABLE"
     BACKUP_FAILED = "BACKUP_FAILED"
     NO_BACKUP = "NO_BACKUP"
+    # reports (FR-600..602): the hub's report catalog, its filters and runtime budgets
+    REPORT_UNKNOWN = "REPORT_UNKNOWN"
+    REPORT_RANGE_INVERTED = "REPORT_RANGE_INVERTED"
+    REPORT_RANGE_UNBOUNDED = "REPORT_RANGE_UNBOUNDED"
+    REPORT_RANGE_TOO_LONG = "REPORT_RANGE_TOO_LONG"
+    REPORT_BAD_SORT = "REPORT_BAD_SORT"
+    REPORT_BAD_PAGE = "REPORT_BAD_PAGE"
+    REPORT_BAD_FILTER = "REPORT_BAD_FILTER"
+    REPORT_TODAY_ONLY = "REPORT_TODAY_ONLY"
+    REPORT_NOT_PERMITTED = "REPORT_NOT_PERMITTED"
+    REPORT_BUDGET_EXCEEDED = "REPORT_BUDGET_EXCEEDED"
+    REPORT_DATA_NOT_AVAILABLE = "REPORT_DATA_NOT_AVAILABLE"
+    ARTIFACT_INVALID = "ARTIFACT_INVALID"
+    PROMOTION_NOT_ONE_WAY = "PROMOTION_NOT_ONE_WAY"
+    ROLLOUT_HALTED = "ROLLOUT_HALTED"
+    SAME_PERSON = "SAME_PERSON"
+    GATE_NO_GO = "GATE_NO_GO"
 
 
 # Reason codes whose box texts (appliance/i18n) are still to come; tests/appliance/i18n/
@@ -251,6 +272,14 @@ class Gone(PosError):
 
     status = 410
     default_reason = Reason.ENROLMENT_EXPIRED
+
+
+class Unavailable(PosError):
+    """Something this request needs is not available now (503): the hub while the box is
+    offline, or a report past its runtime budget (each raiser names its reason)."""
+
+    status = 503
+    default_reason = Reason.HUB_REQUIRED
 
 
 class PayloadTooLarge(PosError):

@@ -73,6 +73,11 @@ class Action(StrEnum):
     BACKUP_READ = "backup.read"  # backup runs and drill reports
     CUSTOMER_MANAGE = "customer.manage"  # create/search/edit customers, read their points
     LOYALTY_ADJUST = "loyalty.adjust"  # manual points adjustment with a reason code
+    REPORTS_OPERATIONAL = "reports.operational"  # REP-O reports (INVENTORY_CLERK: inventory)
+    REPORT_EXPORT = "reports.export"  # CSV / printable / PDF export of any report
+    RELEASE_READ = "release.read"  # artifacts, smoke runs, decisions, rollouts (FR-703/804)
+    RELEASE_MANAGE = "release.manage"  # publish, smoke results, promote, GO/NO-GO decisions
+    ROLLOUT_MANAGE = "release.rollout"  # staged box rollout: create, advance, cancel
 
 
 P, T, B, S = Scope.PLATFORM, Scope.TENANT, Scope.BRANCH, Scope.SELF
@@ -123,6 +128,16 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     # purchase history of their branches only and edit customers enrolled there
     Action.CUSTOMER_MANAGE: {_TO: T, _BM: B, _SV: B, _CA: B},
     Action.LOYALTY_ADJUST: {_TO: T, _BM: B},
+    # "REP-O reports: T, AUDITOR T, BR_MGR B, INV_CLERK B (inventory ones)"
+    Action.REPORTS_OPERATIONAL: {_TO: T, _AU: T, _BM: B, _IC: B},
+    # "CSV/printable export: T, AUDITOR T, BR_MGR B"
+    Action.REPORT_EXPORT: {_TO: T, _AU: T, _BM: B},
+    # no matrix row names releases: artifacts are the platform's (APPLICATION_OWNER); a
+    # tenant's box rollout follows "create branch, enrol box" (P, T); reading follows the
+    # audit/incident readers (P, T, AUDITOR T); docs/releases.md "Who may do what"
+    Action.RELEASE_READ: {_AO: P, _TO: T, _AU: T},
+    Action.RELEASE_MANAGE: {_AO: P},
+    Action.ROLLOUT_MANAGE: {_AO: P, _TO: T},
 }
 
 # "REP-T reports: SUPERVISOR B (own branch, today)": actions a role may do only for the

@@ -116,6 +116,10 @@ def enrol(
     password_path = out_dir / "mqtt.password"
     overrides = dict(answer["config"])
     overrides["mqtt"] = {**overrides.get("mqtt", {}), "password_file": str(password_path)}
+    ca_pem = answer["mqtt"].get("ca_pem")
+    ca_path = out_dir / "mqtt-ca.pem"
+    if ca_pem:  # the CA the hub gave: the box verifies the broker with it (never plain text)
+        overrides["mqtt"].update(tls=True, ca_file=str(ca_path))
     # the URL the tech enrolled through is the one proven reachable from this box
     overrides.update(database_path=database_path, bind=bind, hub_url=hub_url.rstrip("/"))
     config = render_profile(
@@ -126,6 +130,8 @@ def enrol(
         overrides=overrides,
     )
     write_private(password_path, str(answer["mqtt"]["password"]) + "\n")
+    if ca_pem:
+        ca_path.write_text(str(ca_pem), encoding="utf-8")
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
     Path(database_path).parent.mkdir(parents=True, exist_ok=True)
     units = write_units(out_dir, config_path)

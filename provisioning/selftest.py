@@ -8,6 +8,7 @@ stores (`POST /api/v1/boxes/{box_id}/commissioning`, HTTP basic with the box's M
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -112,6 +113,18 @@ def _broker_advice(reason: str, config: BoxConfig) -> str:
     return f"check the network and that Mosquitto listens on {config.mqtt.host}:{config.mqtt.port}"
 
 
+def _tls_refused(err: ssl.SSLCertVerificationError, config: BoxConfig) -> Step:
+    why = err.verify_message or str(err)
+    return Step(
+        "broker",
+        False,
+        f"TLS: the broker's certificate was refused ({why})",
+        f"the broker at {config.mqtt.host}:{config.mqtt.port} must present a valid certificate "
+        "signed by the CA in mqtt.ca_file (the one written at enrolment): renew an expired "
+        "broker certificate or fetch the right CA; never switch mqtt.tls off",
+    )
+
+
 def check_broker(config: BoxConfig, timeout: float = BROKER_TIMEOUT_S) -> Step:
     """Log in with the box's credentials (CONNACK) and publish a status heartbeat."""
     settings = config.mqtt
@@ -125,6 +138,9 @@ def check_broker(config: BoxConfig, timeout: float = BROKER_TIMEOUT_S) -> Step:
         if settings.password_file:
             password = Path(settings.password_file).read_text(encoding="utf-8").strip()
         client.username_pw_set(settings.username, password)
+    if settings.tls:  # as the sync agent: chain verified, no plain-text fallback
+        client.tls_set(ca_certs=settings.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_insecure_set(not settings.tls_verify_hostname)
     done, outcome = threading.Event(), {"reason": "no answer from the broker"}
 
     def on_connect(_c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -135,6 +151,8 @@ def check_broker(config: BoxConfig, timeout: float = BROKER_TIMEOUT_S) -> Step:
     client.on_connect = on_connect
     try:
         client.connect(settings.host, settings.port, keepalive=settings.keepalive)
+    except ssl.SSLCertVerificationError as err:
+        return _tls_refused(err, config)
     except OSError as err:
         return Step("broker", False, f"cannot connect: {err}", _broker_advice(str(err), config))
     client.loop_start()

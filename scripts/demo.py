@@ -179,8 +179,11 @@ def wait_for(check: object, what: str, stack: Stack, timeout: float = 40.0) -> N
     raise SystemExit(f"{what} did not come up within {timeout:.0f}s (logs in {stack.var})")
 
 
-def write_box_config(stack: Stack, seed: dict[str, Any], mqtt: tuple[str, int]) -> Path:
-    """The demo box's firmware config (what provisioning writes on a real box)."""
+def write_box_config(
+    stack: Stack, seed: dict[str, Any], mqtt: tuple[str, int], locale: str = "en"
+) -> Path:
+    """The demo box's firmware config (what provisioning writes on a real box); `locale` is
+    the till's language (en, de)."""
     cfg = {
         "box_id": seed["box_id"],
         "tenant_id": seed["tenant_id"],
@@ -190,7 +193,7 @@ def write_box_config(stack: Stack, seed: dict[str, Any], mqtt: tuple[str, int]) 
         "mqtt": {"host": mqtt[0], "port": mqtt[1]},
         "database_path": str(stack.var / "box.sqlite3"),
         "bind": f"0.0.0.0:{stack.box_port}",
-        "locale": "en",
+        "locale": locale,
         "timezone": "Europe/Berlin",
         "devices": {
             "printer": {"kind": "fake"},
@@ -228,7 +231,7 @@ def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
     mqtt = choose_broker(stack)
     run([PY, "-m", "hub", "migrate"], env)
     seed = json.loads(run([PY, "-m", "hub", "seed-demo"], env))
-    box_cfg = write_box_config(stack, seed, mqtt)
+    box_cfg = write_box_config(stack, seed, mqtt, getattr(args, "locale", "en"))
     run([PY, "-m", "appliance", "migrate", "--config", str(box_cfg)], env)
     stack.start(
         "hub-web",
@@ -320,6 +323,7 @@ def main() -> int:
     ap.add_argument("--db-name", default="cfpos_demo")
     ap.add_argument("--var", default="var/demo")
     ap.add_argument("--smoke", action="store_true", help="ring one sale end to end, then stop")
+    ap.add_argument("--locale", default="en", choices=("en", "de"), help="the till's language")
     ap.add_argument(
         "--reset", action="store_true", help="start from scratch: drop the demo database and var/"
     )

@@ -77,9 +77,12 @@ def healthy(port: int) -> bool:
 
 
 def start_fault_stack(
-    folder: Path, max_queued_messages: int = 1000, max_inflight_messages: int = 20
+    folder: Path,
+    max_queued_messages: int = 1000,
+    max_inflight_messages: int = 20,
+    locale: str = "en",
 ) -> FaultStack:
-    """Boot a private broker and an isolated demo stack pointed at it."""
+    """Boot a private broker and an isolated demo stack pointed at it (the till in `locale`)."""
     broker = PrivateBroker(folder / "broker", max_queued_messages, max_inflight_messages)
     broker.start()
     tag = uuid.uuid4().hex[:8]
@@ -91,7 +94,11 @@ def start_fault_stack(
     )
     db_name = f"cfpos_test_fault_{tag}"
     args = argparse.Namespace(
-        hub_port=free_port(), box_port=free_port(), db_name=db_name, var=str(folder / "stack")
+        hub_port=free_port(),
+        box_port=free_port(),
+        db_name=db_name,
+        var=str(folder / "stack"),
+        locale=locale,
     )
     try:
         stack, seed = boot(args)

@@ -14,7 +14,11 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FRD = ROOT.parent / "shared" / "spec" / "FRD.md"
+# the spec sits beside the checkout (../shared); a git worktree is one level deeper
+FRD = next(
+    (p / "shared" / "spec" / "FRD.md" for p in ROOT.parents if (p / "shared" / "spec").is_dir()),
+    ROOT.parent / "shared" / "spec" / "FRD.md",
+)
 TESTS = ROOT / "tests"
 OUT = ROOT / "docs" / "traceability.md"
 REQ_TITLE = re.compile(r"\*\*((?:N?FR)-\d+)\s+(.+?)\.?\*\*")
@@ -101,8 +105,13 @@ def build_rows(
     return rows
 
 
-def render_markdown(rows: list[tuple[str, str, list[str]]], frd_found: bool) -> str:
-    """docs/traceability.md content."""
+def render_markdown(
+    rows: list[tuple[str, str, list[str]]],
+    frd_found: bool,
+    status: dict[str, str] | None = None,
+    source: str = "",
+) -> str:
+    """docs/traceability.md content (with a Status column from a test run when given)."""
     lines = [
         "# Requirement traceability",
         "",
@@ -112,10 +121,15 @@ def render_markdown(rows: list[tuple[str, str, list[str]]], frd_found: bool) -> 
     ]
     if not frd_found:
         lines += ["_FRD.md was not found: only ids named by tests are listed._", ""]
-    lines += ["| ID | Title | Tests | Test nodes |", "|---|---|---:|---|"]
+    if status is not None:
+        lines += [f"Status from the last `just gate` run: {source}", ""]
+        lines += ["| ID | Title | Status | Tests | Test nodes |", "|---|---|---|---:|---|"]
+    else:
+        lines += ["| ID | Title | Tests | Test nodes |", "|---|---|---:|---|"]
     for req, title, nodes in rows:
         cell = "<br>".join(f"`{n}`" for n in nodes) or "—"
-        lines.append(f"| {req} | {title.replace('|', '/')} | {len(nodes)} | {cell} |")
+        mid = f" {status.get(req, 'PENDING')} |" if status is not None else ""
+        lines.append(f"| {req} | {title.replace('|', '/')} |{mid} {len(nodes)} | {cell} |")
     untested = [r for r, _, nodes in rows if not nodes]
     lines += ["", f"## Requirements with no test ({len(untested)})", ""]
     lines += [f"- {r}" for r in untested] or ["- none"]

@@ -128,11 +128,15 @@ def grant(
     pin: str,
     approver_id: str | None = None,
     details: dict[str, Any] | None = None,
+    badge: str | None = None,
 ) -> dict[str, Any]:
-    """Verify the approver's PIN and issue a single-use token for `requester`'s `action`."""
+    """Verify the approver's PIN (or scanned badge) and issue a single-use token for
+    `requester`'s `action`."""
     reason = parse_reason(reason_code)
     ctx.require_chain_intact()
-    approver = auth.login_pin(ctx, pin, approver_id)  # lockout + audit of wrong PINs
+    approver = (  # lockout + audit of wrong PINs and badges
+        auth.login_badge(ctx, badge) if badge else auth.login_pin(ctx, pin, approver_id)
+    )
     if approver.id == requester.id or not _may_approve(ctx, approver, action):
         raise _deny(
             ctx,

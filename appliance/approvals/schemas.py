@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictStr, model_validator
 
 from appliance.web.request import ID_PATTERN, Money, RequestBody
 from posdomain.till_codes import OverrideAction
 
 
 class OverrideRequest(RequestBody):
-    """POST /overrides: the approver types their PIN at the till."""
+    """POST /overrides: the approver types their PIN or scans their badge at the till."""
 
     action: OverrideAction = Field(strict=False)
     reason_code: StrictStr = Field(max_length=40)
-    pin: StrictStr = Field(pattern=r"^[0-9]{4,12}$")
+    pin: StrictStr | None = Field(default=None, pattern=r"^[0-9]{4,12}$")
+    badge: StrictStr | None = Field(default=None, min_length=1, max_length=40)
     approver_id: StrictStr | None = Field(default=None, pattern=ID_PATTERN)
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> OverrideRequest:
+        if (self.pin is None) == (self.badge is None):
+            raise ValueError("give either the approver's pin or their badge")
+        return self
 
 
 class LinePrice(RequestBody):

@@ -7,7 +7,9 @@ from flask import Blueprint, Response, jsonify
 from appliance.approvals import line_price_edits, override_tokens
 from appliance.approvals.schemas import LineDiscount, LinePrice, OverrideRequest
 from appliance.identity.session import require
+from appliance.web.openapi import api
 from appliance.web.request import box, json_body
+from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("approvals", __name__)
@@ -15,17 +17,25 @@ V1 = "/api/v1"
 
 
 @bp.post(f"{V1}/overrides")
+@api({201: JsonObject}, body=OverrideRequest)
 def grant_override() -> tuple[Response, int]:
-    """A supervisor/manager approves one action for the logged-in cashier with their PIN."""
+    """A supervisor/manager approves one action for the logged-in cashier (PIN or badge)."""
     staff = require(Action.SELL)
     body = json_body(OverrideRequest)
     granted = override_tokens.grant(
-        box(), staff, body.action, body.reason_code, body.pin, body.approver_id
+        box(),
+        staff,
+        body.action,
+        body.reason_code,
+        body.pin or "",
+        body.approver_id,
+        badge=body.badge,
     )
     return jsonify(granted), 201
 
 
 @bp.post(f"{V1}/basket/lines/<int:line_no>/price")
+@api({200: JsonObject}, body=LinePrice)
 def line_price(line_no: int) -> Response:
     """Override a line's unit price (supervisor override for cashiers)."""
     staff = require(Action.SELL)
@@ -38,6 +48,7 @@ def line_price(line_no: int) -> Response:
 
 
 @bp.post(f"{V1}/basket/lines/<int:line_no>/discount")
+@api({200: JsonObject}, body=LineDiscount)
 def line_discount(line_no: int) -> Response:
     """Discount a line by percent (override above the configured threshold)."""
     staff = require(Action.SELL)

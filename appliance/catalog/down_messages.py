@@ -1,10 +1,13 @@
 """Apply hub → box down messages: ordered, idempotent, audited, validated before writing.
 
-* `staff`, `config`, `pricing`, `flags`, `risk`, `resend`: applied if `version` > the held
-  version, in one transaction with its audit entry; the body is kept in config_doc. A `risk`
-  body's `mode_state` must parse (the till enforces it: appliance.risk); a `resend` records
-  the hub's restore for the sync agent (appliance.sync.resend).
-* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`.
+* `staff`, `config`, `pricing`, `flags`, `risk`, `resend`, `refusals`: applied if `version` >
+  the held version, in one transaction with its audit entry; the body is kept in config_doc. A
+  `risk` body's `mode_state` must parse (the till enforces it: appliance.risk); a `resend`
+  records the hub's restore for the sync agent (appliance.sync.resend).
+* `catalog`: a head or a catch-up chunk, applied by `catalog.catch_up`; `cards` (the loyalty
+  card directory) likewise by `customers.directory`.
+* `refusals`: refused events head office resolved; their outbox rows are marked resolved
+  (`sync.refusals`), and the body is kept to settle a refusal that arrives after it.
 * A message for another tenant or branch is ignored (logged, TENANT_MISMATCH).
 """
 
@@ -28,8 +31,11 @@ from appliance.catalog.wire import (
 )
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
+from appliance.customers import directory
+from appliance.customers.wire import CardsChunk, CardsHead
+from appliance.identity import session_store
 from appliance.identity.models import Staff
-from appliance.sync import resend
+from appliance.sync import refusals, resend
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.barcodes import parse_barcode_formats
 from posdomain.contract import ResendRequest, RiskModeState
@@ -42,8 +48,22 @@ from posdomain.tax import parse_tax_config
 log = logging.getLogger(__name__)
 
 
-def _apply_staff(body: dict[str, Any]) -> None:
+def _staff_facts(ctx: BoxContext) -> dict[str, session_store.StaffFacts]:
+    return {
+        s.id: session_store.StaffFacts(
+            pin_hash=s.pin_hash,
+            active=bool(s.active),
+            in_branch=ctx.config.branch_id in json.loads(s.branch_ids),
+        )
+        for s in Staff.select()
+    }
+
+
+def _apply_staff(ctx: BoxContext, body: dict[str, Any]) -> dict[str, str]:
+    """Replace the staff list; end the sessions of whoever it removed, deactivated or gave a
+    new PIN (FR-001); who and why."""
     parsed = parse_body(StaffBody, body)
+    before = _staff_facts(ctx)
     Staff.delete().execute()
     for s in parsed.staff:
         Staff.insert(
@@ -53,7 +73,9 @@ def _apply_staff(body: dict[str, Any]) -> None:
             pin_hash=s.pin_hash,
             active=int(s.active),
             branch_ids=json.dumps(s.branch_ids),
+            badge_digest=s.badge_digest,
         ).execute()
+    return session_store.revoke_changed(before, _staff_facts(ctx), ctx.clock())
 
 
 def _check_config(body: dict[str, Any]) -> None:
@@ -114,12 +136,19 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
         if msg.body.get("head") is True:
             return catch_up.apply_head(ctx, parse_body(CatalogHead, msg.body))
         return catch_up.apply_chunk(ctx, parse_body(CatalogChunk, msg.body))
+    if msg.kind == "cards":
+        if msg.body.get("head") is True:
+            return directory.apply_head(ctx, parse_body(CardsHead, msg.body))
+        return directory.apply_chunk(ctx, parse_body(CardsChunk, msg.body))
     with write_txn():
         held = held_versions().get(msg.kind, 0)
         if msg.version <= held:
             return False
+        details = _applied_details(msg, held)
         if msg.kind == "staff":
-            _apply_staff(msg.body)
+            ended = _apply_staff(ctx, msg.body)
+            if ended:
+                details["sessions_ended"] = ended
         elif msg.kind == "config":
             _check_config(msg.body)
         elif msg.kind == "pricing":
@@ -128,6 +157,8 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
             resend.record(ctx, parse_body(ResendRequest, msg.body))
         elif msg.kind == "risk":
             _check_risk(msg.body)
+        elif msg.kind == "refusals":
+            refusals.apply_resolutions(ctx, msg.body)
         store_body(msg.kind, msg.version, msg.body)
         set_held_version(msg.kind, msg.version)
         audit_log.append(
@@ -135,7 +166,7 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
             actor="hub",
             action=f"down.{msg.kind}.applied",
             target=msg.kind,
-            details=_applied_details(msg, held),
+            details=details,
         )
     log_event(log, "down message applied", kind=msg.kind, version=msg.version)
     return True

@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from appliance.catalog.products import search
+from appliance.catalog.schemas import ProductQuery
 from appliance.identity.session import require
+from appliance.web.openapi import api
 from posdomain.errors import Reason, ValidationError
+from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("catalog", __name__)
@@ -14,6 +17,7 @@ V1 = "/api/v1"
 
 
 @bp.get(f"{V1}/products")
+@api({200: JsonObject}, query=ProductQuery)
 def products() -> Response:
     """Search products by name, SKU or barcode."""
     require(Action.SELL)

@@ -67,6 +67,7 @@ class StaffEntry(MessageBody):
     pin_hash: str = Field(min_length=10)
     active: bool = True
     branch_ids: list[str] = []
+    badge_digest: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 class StaffBody(MessageBody):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,10 +12,12 @@ from posdomain.errors import Locked, Reason
 
 @dataclass
 class BoxContext:
-    """Per-process box context (config from the file, chain state from start-up)."""
+    """Per-process box context (config from the file, chain state from start-up, the clock
+    sessions are timed by: tests put a fake one here)."""
 
     config: BoxConfig
     chain_broken: bool = False
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def require_chain_intact(self) -> None:
         """Refuse privileged writes while the audit chain is broken (FR-802)."""

@@ -23,8 +23,9 @@ from decimal import Decimal
 from typing import Any
 
 from appliance.catalog.brand import Brand
+from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
-from appliance.i18n.receipt import line_label, local_time, qty_text, rate_text
+from appliance.i18n.receipt import line_label, qty_text, rate_text
 from drivers.codepages import DEFAULT_CODEPAGE
 from drivers.printer import ReceiptDoc, ReceiptLine
 from firmware_config.schema import BoxConfig
@@ -56,6 +57,11 @@ def pair(left: str, right: str, width: int) -> str:
     """Left text and a right-aligned value on one line; the left side is cut, never the value."""
     room = max(1, width - len(right) - 1)
     return f"{left[:room]:<{room}} {right}"
+
+
+def _money(ctx: Mapping[str, Any], value: object) -> str:
+    """An amount as the HTML receipt writes it (Babel, the box's locale)."""
+    return formats.amount(value, ctx["locale"], ctx["exponent"])
 
 
 class _Layout:
@@ -99,17 +105,19 @@ def _header(out: _Layout, brand: Brand, doc: Mapping[str, Any], ctx: dict[str, A
     out.pair(t["ui.rcpt.number"], str(doc["receipt_no"]))
     if ctx["refund"] and doc.get("original_receipt_no") is not None:
         out.pair(t["ui.rcpt.original"], str(doc["original_receipt_no"]))
-    out.pair(t["ui.rcpt.date"], local_time(str(doc["completed_at"]), ctx["zone"]))
+    when = formats.moment(str(doc["completed_at"]), ctx["zone"], ctx["locale"])
+    out.pair(t["ui.rcpt.date"], when)
     out.pair(t["ui.rcpt.cashier"], str(doc["cashier_name"]))
     out.rule()
 
 
-def _lines(out: _Layout, doc: Mapping[str, Any], t: Mapping[str, str]) -> None:
+def _lines(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
+    t = ctx["t"]
     for line in doc["lines"]:
-        out.pair(line_label(line, t), str(line["line_total"]))
+        out.pair(line_label(line, t), _money(ctx, line["line_total"]))
         qty = qty_text(line)
         if qty != "1" and line.get("unit_price") is not None:
-            out.text(f"  {qty} x {line['unit_price']}")
+            out.text(f"  {qty} x {_money(ctx, line['unit_price'])}")
         elif qty != "1":
             out.text(f"  {qty}")
         override = line.get("price_override")
@@ -117,26 +125,28 @@ def _lines(out: _Layout, doc: Mapping[str, Any], t: Mapping[str, str]) -> None:
             out.text(f"  {t['ui.rcpt.price_override']} ({override['reason_code']})")
         for d in line.get("discounts") or []:
             name = d.get("name") or d["policy_id"]
-            out.pair(f"  {t['ui.rcpt.discount']}: {name}", f"-{d['amount']}")
+            out.pair(f"  {t['ui.rcpt.discount']}: {name}", f"-{_money(ctx, d['amount'])}")
     out.rule()
 
 
 def _totals(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
     t = ctx["t"]
     if Decimal(str(doc.get("discount_total") or "0")) != 0:
-        out.pair(t["ui.rcpt.subtotal"], str(doc["subtotal"]))
-        out.pair(t["ui.rcpt.discounts"], f"-{doc['discount_total']}")
+        out.pair(t["ui.rcpt.subtotal"], _money(ctx, doc["subtotal"]))
+        out.pair(t["ui.rcpt.discounts"], f"-{_money(ctx, doc['discount_total'])}")
     label = f"{t['ui.rcpt.total']} {doc.get('currency', '')}".strip()
-    out.pair(label, str(doc["total"]), bold=True, double=True)
+    out.pair(label, _money(ctx, doc["total"]), bold=True, double=True)
     if Decimal(str(doc.get("cash_rounding") or "0")) != 0:
-        out.pair(t["ui.rcpt.rounding"], str(doc["cash_rounding"]))
+        out.pair(t["ui.rcpt.rounding"], _money(ctx, doc["cash_rounding"]))
         paid = t["ui.rcpt.paid_out"] if ctx["refund"] else t["ui.rcpt.payable"]
-        out.pair(paid, str(doc["payable"]))
+        out.pair(paid, _money(ctx, doc["payable"]))
     if doc.get("tax_breakdown"):
         out.text(t["ui.rcpt.tax"], bold=True)
     for row in doc.get("tax_breakdown", []):
-        out.pair(f"{row.get('name') or row['tax_class']} {rate_text(row, t)}", str(row["tax"]))
-        net, gross = f"{t['ui.rcpt.net']} {row['net']}", f"{t['ui.rcpt.gross']} {row['gross']}"
+        label = f"{row.get('name') or row['tax_class']} {rate_text(row, t)}"
+        out.pair(label, _money(ctx, row["tax"]))
+        net = f"{t['ui.rcpt.net']} {_money(ctx, row['net'])}"
+        gross = f"{t['ui.rcpt.gross']} {_money(ctx, row['gross'])}"
         out.pair(f"  {net}", gross)
 
 
@@ -145,14 +155,31 @@ def _tenders(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
     out.text(t["ui.rcpt.tenders"], bold=True)
     for tender in doc.get("tenders", []):
         kind = str(tender["kind"])
-        out.pair(t.get(f"ui.rcpt.tender.{kind}", kind), str(tender["amount"]))
+        out.pair(t.get(f"ui.rcpt.tender.{kind}", kind), _money(ctx, tender["amount"]))
         if tender.get("reference"):
             out.text(f"  {t['ui.rcpt.reference']} {tender['reference']}")
     if not ctx["refund"]:
-        out.pair(t["ui.rcpt.change"], str(doc.get("change", "0")), bold=True)
+        out.pair(t["ui.rcpt.change"], _money(ctx, doc.get("change", "0")), bold=True)
     else:
         out.text(f"{t['ui.rcpt.reason']}: {doc['reason_code']}")
         out.text(f"{t['ui.rcpt.approved_by']} {doc['approver_id']}")
+
+
+def _loyalty(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
+    """The customer, card tail and points (FR-401), as the HTML receipt shows them."""
+    customer, t = doc.get("customer"), ctx["t"]
+    if ctx["refund"] or not isinstance(customer, Mapping):
+        return
+    card = str(customer.get("card") or "")
+    tail = f" · {t['ui.rcpt.card']} \u2026{card[-4:]}" if card else ""  # printed '...'
+
+    out.text(f"{t['ui.rcpt.customer']}: {customer.get('customer_name') or ''}{tail}")
+    facts = doc.get("loyalty")
+    if isinstance(facts, Mapping):
+        out.pair(t["ui.rcpt.points_earned"], str(facts.get("earned", 0)))
+        if facts.get("redeemed"):
+            value = _money(ctx, facts.get("redeemed_value", "0"))
+            out.pair(t["ui.rcpt.points_redeemed"], f"{facts['redeemed']} ({value})")
 
 
 def receipt_doc(
@@ -170,12 +197,15 @@ def receipt_doc(
         "refund": refund,
         "copy_no": copy_no,
         "zone": settings.zone,
+        "locale": settings.locale,
+        "exponent": int(str(doc.get("exponent", 2))),
     }
     out = _Layout(settings)
     _header(out, brand, doc, ctx)
-    _lines(out, doc, ctx["t"])
+    _lines(out, doc, ctx)
     _totals(out, doc, ctx)
     _tenders(out, doc, ctx)
+    _loyalty(out, doc, ctx)
     code, target = lookup_code(doc, refund=refund)
     out.rule()
     if code is not None:

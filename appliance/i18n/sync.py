@@ -32,13 +32,22 @@ SYNC_MESSAGES: dict[str, dict[str, str]] = {
         "INVALID_TEXT": "A text contains a control character. Remove it and try again.",
         "OUT_OF_RANGE": "A number is outside its allowed range.",
         "TOKEN_EXPIRED": "The approval has expired. Ask again.",
-        "SESSION_REVOKED": "Your session was ended by head office. Log in again.",
+        "SESSION_REVOKED": "Your session was ended (logout, or a PIN or account change from head office). Log in again.",
         "ui.refused_one": "1 event refused by the hub",
         "ui.refused_many": "{n} events refused by the hub",
         "ui.refused_sale": "1 sale not booked by the hub",
         "ui.refused_sales": "{n} sales not booked by the hub",
         "ui.refused_hint": "Kept on this till; head office reconciles them. Latest: {reason}",
         "ui.x.refused_sales": "Sales refused by the hub (not booked)",
+        "ui.refused_ack": "Acknowledge…",
+        "ui.refused_ack_title": "Acknowledge a refused event",
+        "ui.refused_ack_hint": "Supervisors and managers only, when head office cannot be "
+        "reached. The event stays on this till, not booked; head office still reconciles it.",
+        "ui.refused_ack_pick": "Event",
+        "ui.refused_ack_note": "Note (why, who was told)",
+        "ui.refused_ack_ok": "Acknowledge (Enter)",
+        "ui.refused_ack_done": "Acknowledged. The hub still holds it for head office.",
+        "ui.refused_event": "#{seq} · {type} · {reason}",
     },
     "de": {
         "SEQ_CONFLICT": "Ein anderer Vorgang hat diese Nummer in der Zentrale schon belegt "
@@ -67,7 +76,7 @@ SYNC_MESSAGES: dict[str, dict[str, str]] = {
         "INVALID_TEXT": "Ein Text enthält ein Steuerzeichen. Entfernen und erneut versuchen.",
         "OUT_OF_RANGE": "Eine Zahl liegt außerhalb des erlaubten Bereichs.",
         "TOKEN_EXPIRED": "Die Freigabe ist abgelaufen. Erneut anfragen.",
-        "SESSION_REVOKED": "Ihre Sitzung wurde von der Zentrale beendet. Erneut anmelden.",
+        "SESSION_REVOKED": "Ihre Sitzung wurde beendet (Abmeldung, oder PIN- bzw. Kontoänderung durch die Zentrale). Erneut anmelden.",
         "ui.refused_one": "1 Vorgang von der Zentrale abgelehnt",
         "ui.refused_many": "{n} Vorgänge von der Zentrale abgelehnt",
         "ui.refused_sale": "1 Verkauf von der Zentrale nicht gebucht",
@@ -75,5 +84,15 @@ SYNC_MESSAGES: dict[str, dict[str, str]] = {
         "ui.refused_hint": "Auf dieser Kasse aufbewahrt; die Zentrale gleicht sie ab. "
         "Zuletzt: {reason}",
         "ui.x.refused_sales": "Von der Zentrale abgelehnte Verkäufe (nicht gebucht)",
+        "ui.refused_ack": "Quittieren…",
+        "ui.refused_ack_title": "Abgelehnten Vorgang quittieren",
+        "ui.refused_ack_hint": "Nur Schichtleitung und Filialleitung, wenn die Zentrale nicht "
+        "erreichbar ist. Der Vorgang bleibt auf dieser Kasse, nicht gebucht; die Zentrale "
+        "gleicht ihn trotzdem ab.",
+        "ui.refused_ack_pick": "Vorgang",
+        "ui.refused_ack_note": "Notiz (warum, wer informiert ist)",
+        "ui.refused_ack_ok": "Quittieren (Enter)",
+        "ui.refused_ack_done": "Quittiert. Die Zentrale hält den Vorgang weiter zur Prüfung.",
+        "ui.refused_event": "#{seq} · {type} · {reason}",
     },
 }

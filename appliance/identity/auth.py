@@ -1,8 +1,10 @@
-"""Staff PIN login against the last synced staff list (works offline), with lockout (FR-001)."""
+"""Staff PIN or badge login against the last synced staff list (works offline), with lockout
+(FR-001, FR-102)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -13,6 +15,7 @@ from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
 from appliance.identity.models import PinFailure, Staff
 from posdomain.audit_chain import Severity
+from posdomain.customer_fields import badge_digest, normalize_badge
 from posdomain.errors import Forbidden, Locked, PosError, Reason, Unauthenticated
 from posdomain.permissions import Principal, Role
 
@@ -79,7 +82,18 @@ def _denied(ctx: BoxContext, err: PosError, target: str, sev: Severity) -> PosEr
     return err
 
 
-def _attempt(ctx: BoxContext, pin: str, staff_id: str | None, now: datetime) -> Staff | PosError:
+def _by_badge(ctx: BoxContext, badge: str) -> Staff | None:
+    digest = badge_digest(ctx.config.tenant_id, badge)
+    return Staff.get_or_none(Staff.badge_digest == digest)
+
+
+def _attempt(
+    ctx: BoxContext,
+    find: Callable[[], Staff | None],
+    staff_id: str | None,
+    now: datetime,
+    method: str = "pin",
+) -> Staff | PosError:
     scopes = _scopes(staff_id)
     until = _locked_until(scopes, now)
     if until is not None:
@@ -89,7 +103,7 @@ def _attempt(ctx: BoxContext, pin: str, staff_id: str | None, now: datetime) -> 
             {"locked_until": until.isoformat()},
         )
         return _denied(ctx, err, staff_id or "", Severity.WARN)
-    staff = _match(pin, staff_id)
+    staff = find()
     if staff is None:
         locked = _record_failure(ctx, scopes, now)
         if locked is not None:
@@ -99,9 +113,8 @@ def _attempt(ctx: BoxContext, pin: str, staff_id: str | None, now: datetime) -> 
                 {"locked_until": locked.isoformat()},
             )
             return _denied(ctx, err, staff_id or "", Severity.WARN)
-        return _denied(
-            ctx, Unauthenticated("wrong PIN", Reason.BAD_CREDENTIALS), staff_id or "", Severity.INFO
-        )
+        wrong = Unauthenticated(f"wrong {method.upper()}", Reason.BAD_CREDENTIALS)
+        return _denied(ctx, wrong, staff_id or "", Severity.INFO)
     problem = _staff_problem(ctx, staff)
     if problem is not None:
         return _denied(ctx, problem, staff.id, Severity.WARN)
@@ -111,7 +124,7 @@ def _attempt(ctx: BoxContext, pin: str, staff_id: str | None, now: datetime) -> 
         actor=f"staff:{staff.id}",
         action="auth.login",
         target=ctx.config.till_name,
-        details={"role": staff.role},
+        details={"role": staff.role, "method": method},
     )
     return staff
 
@@ -130,7 +143,19 @@ def login_pin(ctx: BoxContext, pin: str, staff_id: str | None = None) -> Staff:
     """Verify a PIN; every outcome is audited and committed before an error is raised."""
     now = datetime.now(UTC)
     with write_txn():
-        outcome = _attempt(ctx, pin, staff_id, now)
+        outcome = _attempt(ctx, lambda: _match(pin, staff_id), staff_id, now)
+    if isinstance(outcome, PosError):
+        raise outcome
+    return outcome
+
+
+def login_badge(ctx: BoxContext, badge: str) -> Staff:
+    """Verify a scanned staff badge (FR-102) against the synced digests, like a PIN: only
+    active staff of this branch, wrong badges count towards the till's lockout, audited."""
+    code = normalize_badge(badge)  # 400 INVALID_BADGE before anything is counted
+    now = datetime.now(UTC)
+    with write_txn():
+        outcome = _attempt(ctx, lambda: _by_badge(ctx, code), None, now, "badge")
     if isinstance(outcome, PosError):
         raise outcome
     return outcome

@@ -1,38 +1,80 @@
-"""The staff member behind a request: signed-cookie session, idle timeout, permission checks."""
+"""The staff member behind a request: server-side session (cookie = secret), permission checks.
+
+The signed Flask cookie holds only `sid`, the secret of a `staff_sessions` row
+(`session_store`): logout, PIN change and deactivation revoke the row, so the old cookie
+answers 401 SESSION_REVOKED; idle timeout and the one-shift lifetime answer SESSION_EXPIRED.
+"""
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 
 from flask import session
 
-from appliance.identity import auth
+from appliance.core.context import BoxContext
+from appliance.identity import auth, session_store
 from appliance.identity.models import Staff
 from appliance.web.request import box
-from posdomain.errors import Reason, Unauthenticated
+from posdomain.errors import PosError, Reason, Unauthenticated
 from posdomain.permissions import Action, Principal, authorize
 
 
+def policy(ctx: BoxContext) -> session_store.SessionPolicy:
+    """The box's session timing from its config."""
+    return session_store.SessionPolicy(
+        idle=timedelta(minutes=ctx.config.session_idle_minutes),
+        absolute=timedelta(hours=ctx.config.session_shift_hours),
+    )
+
+
 def start_session(staff: Staff) -> None:
-    """Bind the staff member to a fresh signed-cookie session."""
+    """Record a fresh server-side session for the staff member and bind its secret."""
+    ctx = box()
+    raw = session_store.open_session(staff.id, policy(ctx), ctx.clock())
     session.clear()
-    session["staff_id"] = staff.id
-    session["seen"] = time.time()
+    session["sid"] = raw
+
+
+def end_session() -> str | None:
+    """Revoke this browser's session (logout); the staff id if one was live."""
+    raw = session.get("sid")
+    session.clear()
+    if not isinstance(raw, str) or not raw:
+        return None
+    return session_store.revoke(raw, session_store.LOGOUT, box().clock())
+
+
+def _session_staff_id(ctx: BoxContext) -> str:
+    raw = session.get("sid")
+    if isinstance(raw, str) and raw:
+        try:
+            return session_store.resolve(raw, policy(ctx), ctx.clock())
+        except PosError:
+            session.clear()
+            raise
+    if session.get("staff_id"):  # a cookie from before server-side sessions
+        session.clear()
+        raise Unauthenticated("your session was ended; log in again", Reason.SESSION_REVOKED)
+    raise Unauthenticated("log in with your PIN first", Reason.AUTH_REQUIRED)
+
+
+def live_staff_id() -> str | None:
+    """The staff id of this browser's live session, or None (no cookie, ended, expired);
+    never raises, never clears the cookie (the view answers the 401)."""
+    raw = session.get("sid")
+    if not isinstance(raw, str) or not raw:
+        return None
+    ctx = box()
+    try:
+        return session_store.resolve(raw, policy(ctx), ctx.clock())
+    except PosError:
+        return None
 
 
 def current_staff() -> Staff:
-    """The logged-in staff member; 401 SESSION_EXPIRED after the idle timeout."""
+    """The logged-in staff member; 401 AUTH_REQUIRED / SESSION_EXPIRED / SESSION_REVOKED."""
     ctx = box()
-    seen = session.get("seen")
-    idle = ctx.config.session_idle_minutes * 60
-    if session.get("staff_id") and (
-        not isinstance(seen, (int, float)) or time.time() - seen > idle
-    ):
-        session.clear()
-        raise Unauthenticated("your session timed out; log in again", Reason.SESSION_EXPIRED)
-    staff = auth.current_staff(ctx, session.get("staff_id"))
-    session["seen"] = time.time()
-    return staff
+    return auth.current_staff(ctx, _session_staff_id(ctx))
 
 
 def principal() -> Principal:

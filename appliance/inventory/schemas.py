@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, StrictStr
+from typing import Any
+
+from pydantic import BaseModel, Field, StrictStr
 
 from appliance.web.request import RequestBody
 
@@ -39,3 +41,32 @@ class StockCount(_Movement):
     """POST /inventory/count: the quantity counted on the shelf."""
 
     counted: StrictStr = Field(pattern=QTY_PATTERN)
+
+
+class MovementOut(BaseModel):
+    """One stock movement as listed."""
+
+    kind: str
+    movement_id: str
+    occurred_at: str
+    qty: str
+    reason_code: str | None
+    ref: str | None
+    staff_id: str | None
+
+
+class StockOut(BaseModel):
+    """GET /inventory/<product_id>: on hand from the ledger and the latest movements."""
+
+    product_id: str
+    unit: str
+    on_hand: str
+    movements: list[MovementOut]
+
+
+class MovedOut(BaseModel):
+    """A booked movement: the product's new on hand and the event queued for the hub."""
+
+    product_id: str
+    on_hand: str
+    movement: dict[str, Any]

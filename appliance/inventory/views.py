@@ -8,7 +8,15 @@ from flask import Blueprint, Response, jsonify
 
 from appliance.identity.session import require
 from appliance.inventory import stock_ledger
-from appliance.inventory.schemas import StockAdjust, StockCount, StockReceive, StockWaste
+from appliance.inventory.schemas import (
+    MovedOut,
+    StockAdjust,
+    StockCount,
+    StockOut,
+    StockReceive,
+    StockWaste,
+)
+from appliance.web.openapi import api
 from appliance.web.request import box, json_body
 from posdomain.permissions import Action
 
@@ -17,6 +25,7 @@ V1 = "/api/v1"
 
 
 @bp.post(f"{V1}/inventory/receive")
+@api({201: MovedOut}, body=StockReceive)
 def stock_receive() -> tuple[Response, int]:
     """Book goods received into stock."""
     staff = require(Action.STOCK_MOVE)
@@ -28,6 +37,7 @@ def stock_receive() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/inventory/adjust")
+@api({201: MovedOut}, body=StockAdjust)
 def stock_adjust() -> tuple[Response, int]:
     """Book a signed stock correction with a reason code."""
     staff = require(Action.STOCK_MOVE)
@@ -39,6 +49,7 @@ def stock_adjust() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/inventory/waste")
+@api({201: MovedOut}, body=StockWaste)
 def stock_waste() -> tuple[Response, int]:
     """Book stock thrown away, with a reason code."""
     staff = require(Action.STOCK_MOVE)
@@ -50,6 +61,7 @@ def stock_waste() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/inventory/count")
+@api({201: MovedOut}, body=StockCount)
 def stock_count() -> tuple[Response, int]:
     """Book a shelf count: the difference to the ledger becomes a count movement."""
     staff = require(Action.STOCK_MOVE)
@@ -61,6 +73,7 @@ def stock_count() -> tuple[Response, int]:
 
 
 @bp.get(f"{V1}/inventory/<product_id>")
+@api({200: StockOut})
 def stock_of(product_id: str) -> Response:
     """On hand (from the ledger) and the latest movements of a product."""
     require(Action.STOCK_READ)

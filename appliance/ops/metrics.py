@@ -54,8 +54,13 @@ class BoxStateCollector(Collector):
         )
         yield _gauge(
             "cfpos_box_refused_events",
-            "Events the hub knowingly refused (kept on the box, never delivered)",
+            "Events the hub refused, not yet resolved or acknowledged (kept, never delivered)",
             outbox.refused_count(),
+        )
+        yield _gauge(
+            "cfpos_box_refused_sales",
+            "Sales the hub refused, not yet resolved or acknowledged (not booked at the hub)",
+            outbox.refused_sales_count(),
         )
         yield _gauge(
             "cfpos_box_oldest_unsynced_age_seconds",

@@ -64,6 +64,9 @@ def heartbeat_fields(config: BoxConfig) -> dict[str, Any]:
         "version": software_version(),
         "oldest_unsynced_at": oldest_unsynced_at(),
         "queued": outbox.queued_count(),
+        # refused by the hub and not yet settled (resolved there or acknowledged here)
+        "refused": outbox.refused_count(),
+        "refused_sales": outbox.refused_sales_count(),
     }
     fields.update(store.queue_facts())
     fields.update(disk(config))

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request, session
+from flask import Flask, request
 
 from appliance.audit import log as audit_log
 from appliance.core.context import BoxContext
+from appliance.identity.session import live_staff_id
 from appliance.risk import modes
 from posdomain.audit_chain import Severity
 from posdomain.contract import RiskMode, RiskModeState
@@ -104,6 +105,8 @@ def init_app(app: Flask, ctx: BoxContext) -> None:
     def _risk_guard() -> None:
         # without a session the view answers 401 and writes nothing: no audit entry for it,
         # so an anonymous client on the LAN cannot flood the audit log
-        staff_id = session.get("staff_id")
-        if request.method in WRITES and request.endpoint and isinstance(staff_id, str):
+        if request.method not in WRITES or not request.endpoint:
+            return
+        staff_id = live_staff_id()
+        if staff_id is not None:
             check(ctx, request.method, request.endpoint, f"staff:{staff_id}")

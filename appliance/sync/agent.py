@@ -21,9 +21,10 @@ from peewee import OperationalError
 from appliance.catalog import catch_up, down_messages
 from appliance.core.context import BoxContext
 from appliance.core.db import database, write_txn
+from appliance.customers import directory, search
 from appliance.devices.health import device_summary
 from appliance.ops import telemetry
-from appliance.sync import outbox, resend
+from appliance.sync import outbox, refusals, resend
 from appliance.sync.box_state import touch_agent
 from appliance.sync.models import Outbox
 from appliance.sync.transport import Transport
@@ -32,6 +33,7 @@ from posdomain.envelope import (
     MAX_BATCH_EVENTS,
     MAX_MESSAGE_BYTES,
     BatchAck,
+    BoxReply,
     BoxRequest,
     DownMessage,
     EventBatch,
@@ -57,6 +59,7 @@ class AgentSettings:
     backoff_base: float = 0.5
     backoff_cap: float = 2.0  # link back -> first batch within NFR-003 5 s
     catalog_timeout: float = 10.0  # re-ask for catalog chunks after this long without one
+    cards_poll: float = 60.0  # ask for card-directory changes this often while online
 
 
 def backoff_delay(failures: int, settings: AgentSettings) -> float:
@@ -85,6 +88,7 @@ class SyncAgent:
         self._want_seqs: list[int] = []
         self._last_heartbeat = 0.0
         self._catalog_asked_at: float | None = None  # last request or chunk, monotonic
+        self._cards_asked_at: float | None = None
         self.last_sent_seq = 0  # the highest seq of the last batch published
         # seqs of the batches sent and not yet answered: an ack delivers only what its own
         # batch carried (outbox.apply_ack); bounded, an answer older than that is resent
@@ -123,6 +127,8 @@ class SyncAgent:
             self._pause()
             return
         self.catch_up_catalog()
+        self.catch_up_cards()
+        self.send_searches()
         if self._resend_step():
             return
         rows = self._next_rows()
@@ -228,16 +234,66 @@ class SyncAgent:
         )
         return True
 
+    def catch_up_cards(self) -> bool:
+        """Ask for card-directory changes from the held version: at once when a head says the
+        box is behind, again after `catalog_timeout` without a chunk, and every `cards_poll`
+        seconds (ingest moves balances without publishing a head); True if asked."""
+        now = time.monotonic()
+        asked = self._cards_asked_at
+        wait = (
+            self.settings.catalog_timeout if directory.cards_behind() else self.settings.cards_poll
+        )
+        if asked is not None and now - asked < wait:
+            return False
+        request = BoxRequest(
+            box_id=self.box_id,
+            kind="cards",
+            since_version=directory.cards_held(),
+            request_id=uuid.uuid4(),
+        )
+        self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
+        self._cards_asked_at = now
+        return True
+
+    def send_searches(self) -> int:
+        """Publish the till's waiting customer searches (the web app waits for the reply)."""
+        sent = 0
+        for row in search.pending():
+            request = BoxRequest(
+                box_id=self.box_id,
+                kind="customer_search",
+                query=row.query,
+                request_id=uuid.UUID(row.request_id),
+            )
+            self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
+            with write_txn():
+                search.mark_sent(row.request_id)
+            sent += 1
+        return sent
+
     def _down(self, msg: DownMessage) -> None:
-        """Apply a down message; a catalog chunk counts as catch-up progress."""
+        """Apply a down message; a catalog or card chunk counts as catch-up progress."""
         applied = down_messages.apply_down(self.ctx, msg)
-        if msg.kind == "catalog" and msg.body.get("head") is False and applied:
+        chunk = msg.body.get("head") is False
+        if msg.kind == "catalog" and chunk and applied:
             # the last chunk ends this request; anything newer is asked for at once
             self._catalog_asked_at = None if msg.body.get("last") else time.monotonic()
+        if msg.kind == "cards" and (applied or not chunk):
+            done = not chunk or (msg.body.get("last") and directory.cards_behind())
+            self._cards_asked_at = None if done else time.monotonic()
+
+    def _reply(self, payload: bytes) -> None:
+        """Keep the hub's answer to a till search for the web request waiting on it."""
+        reply = decode(payload, BoxReply)
+        with write_txn():
+            search.store_reply(str(reply.request_id), reply.body)
 
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():
             marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
+            directory.note_acked()
+            if ack.rejected:  # head office may have resolved it before this refusal arrived
+                refusals.settle_held(self.ctx)
             touch_agent(acked=True)
         self._want_seqs = sorted(set(ack.missing_seqs))
         log_event(
@@ -287,7 +343,9 @@ class SyncAgent:
                     return None
                 self._apply_ack(ack)  # late acks of earlier batches count too (own seqs only)
                 return ack
-            if payload:
+            if topic == topics.box_reply(self.box_id):
+                self._reply(payload)
+            elif payload:
                 self._down(decode(payload, DownMessage))
         except PosError as err:
             log_event(

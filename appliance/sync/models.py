@@ -44,6 +44,12 @@ class Outbox(BaseModel):
     refused_at = TextField(null=True)  # the hub knowingly refused it (migration 0008)
     refused_reason = TextField(null=True)
     refused_message = TextField(null=True)
+    resolved_at = TextField(null=True)  # head office resolved the refusal (migration 0012)
+    resolved_by = TextField(null=True)
+    resolution_note = TextField(null=True)
+    acknowledged_at = TextField(null=True)  # a supervisor/manager at the till (0012)
+    acknowledged_by = TextField(null=True)
+    acknowledged_note = TextField(null=True)
 
 
 class OutboxResend(BaseModel):

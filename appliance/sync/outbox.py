@@ -48,6 +48,15 @@ def _waiting() -> Any:
     return Outbox.acked_at.is_null() & Outbox.refused_at.is_null()
 
 
+def open_refused() -> Any:
+    """Refused rows neither resolved by head office nor acknowledged at the till (0012)."""
+    return (
+        Outbox.refused_at.is_null(False)
+        & Outbox.resolved_at.is_null()
+        & Outbox.acknowledged_at.is_null()
+    )
+
+
 def unacked(limit: int) -> list[Outbox]:
     """Oldest events still waiting to be sent (neither acked nor refused) in seq order."""
     query = Outbox.select().where(_waiting()).order_by(Outbox.seq).limit(limit)
@@ -116,23 +125,20 @@ def refuse(rejected: Iterable[dict[str, Any]], stamp: str) -> int:
 
 
 def refused_count() -> int:
-    """Events the hub knowingly refused (kept, never delivered; trigger-kept, 0008)."""
+    """Events the hub knowingly refused and nobody has settled yet (kept, never delivered;
+    trigger-kept, 0008/0012: a row leaves the count when resolved or acknowledged)."""
     return _counter("refused")
 
 
 def refused_sales_count() -> int:
-    """`sale.completed` events the hub refused: sales the hub has not booked."""
+    """`sale.completed` events the hub refused, not yet settled: sales the hub has not booked
+    that nobody has looked at."""
     return _counter("refused_sales")
 
 
 def latest_refused(limit: int = REFUSED_SHOWN) -> list[dict[str, Any]]:
-    """The latest refused events as the till shows them (newest first)."""
-    query = (
-        Outbox.select()
-        .where(Outbox.refused_at.is_null(False))
-        .order_by(Outbox.seq.desc())
-        .limit(limit)
-    )
+    """The latest refused events not yet settled, as the till shows them (newest first)."""
+    query = Outbox.select().where(open_refused()).order_by(Outbox.seq.desc()).limit(limit)
     return [
         {
             "seq": r.seq,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -64,12 +65,14 @@ class PahoTransport:
             if settings.password_file:
                 password = Path(settings.password_file).read_text(encoding="utf-8").strip()
             client.username_pw_set(settings.username, password)
-        if settings.tls:
-            client.tls_set()
+        if settings.tls:  # chain always verified; no plain-text fallback on a refused cert
+            client.tls_set(ca_certs=settings.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            client.tls_insecure_set(not settings.tls_verify_hostname)
         if will is not None:
             client.will_set(will[0], will[1], qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=2)  # NFR-003: sync <= 5 s after link
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
 
@@ -94,6 +97,15 @@ class PahoTransport:
             client.subscribe(topic, qos=1)
         self._connected.set()
         log_event(log, "mqtt connected", host=self._settings.host)
+
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        log_event(
+            log,
+            "mqtt connect failed (broker unreachable or its TLS certificate refused)",
+            logging.WARNING,
+            host=self._settings.host,
+            tls=self._settings.tls,
+        )
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._connected.clear()

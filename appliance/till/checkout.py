@@ -21,6 +21,8 @@ from appliance.audit import log as audit_log
 from appliance.catalog.policy_rejections import record_rejections
 from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
+from appliance.customers import points
+from appliance.customers.points import SaleLoyalty
 from appliance.devices.hook import after_card_sale, after_cash_sale
 from appliance.identity.models import Staff
 from appliance.inventory import stock_ledger
@@ -43,7 +45,7 @@ from appliance.till.suspend import customer_of
 from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle
 from posdomain.contract import EventType
 from posdomain.errors import Conflict, NotFound, Reason
-from posdomain.money import to_minor
+from posdomain.money import from_minor, to_minor
 from posdomain.obs import log_event
 from posdomain.permissions import Action, Principal, authorize
 
@@ -209,17 +211,21 @@ def _complete(
     totals = price_open(setup, basket, cash=False, paying=True)
     if basket is None or not totals.lines:
         raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
-    paid = settle(totals.sale.tax.total, requested, setup.tax)
+    customer = customer_of(ctx, staff.id)
+    loyalty = points.at_checkout(ctx, staff.id, customer, setup, totals)
+    redeemed = from_minor(loyalty.value_minor, setup.exponent)
+    paid = settle(totals.sale.tax.total - redeemed, requested, setup.tax)
     shift = shifts.for_takings(ctx, staff)  # no shift, no sale: the cash must reach a Z
     record_rejections(ctx, totals.sale.rejections)
     sale_id = str(uuid.uuid4())
     labels = labels_for(ctx, setup)
     payload = _payload(sale_id, allocate_receipt_no(), key, staff, setup, totals, paid, labels)
     payload["shift_id"] = shift.id
-    customer = customer_of(ctx, staff.id)
     if customer is not None:
         payload["customer"] = customer
+    _with_loyalty(payload, loyalty, paid.payable + redeemed)
     envelope = outbox.enqueue(ctx, EventType.SALE_COMPLETED, payload, correlation_id)
+    points.record(ctx, staff.id, sale_id, str(envelope.event_id), loyalty)
     _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id)
     _store_extras(payload, paid, customer)
     stock_ledger.record_sale(
@@ -241,6 +247,16 @@ def _complete(
         },
     )
     return payload
+
+
+def _with_loyalty(payload: dict[str, Any], loyalty: SaleLoyalty, payable: Decimal) -> None:
+    """The points tender first, the loyalty facts, and payable = total + cash rounding (points
+    pay part of the total like a card: tenders - change = payable still holds)."""
+    if loyalty.block is not None:
+        payload["loyalty"] = loyalty.block
+    if loyalty.tender is not None:
+        payload["tenders"] = [loyalty.tender, *payload["tenders"]]
+        payload["payable"] = str(payable)
 
 
 def _clear_basket(basket: Basket) -> None:

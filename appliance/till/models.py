@@ -60,6 +60,7 @@ class BasketCustomer(BaseModel):
     customer_id = TextField()
     customer_name = TextField(null=True)
     attached_at = TextField()
+    card = TextField(null=True)
 
     class Meta:
         table_name = "basket_customers"

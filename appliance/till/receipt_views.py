@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from appliance.catalog.brand import current_brand
+from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
 from appliance.identity.session import principal
 from appliance.till.receipt_html import receipt_context, refund_document, sale_document
@@ -26,7 +27,11 @@ def _render(doc: dict[str, object], *, refund: bool) -> str:
         lang=cfg.locale.split("-")[0],
         t=messages,
         copy=request.args.get("copy") == "1",
-        **receipt_context(doc, cfg.timezone, refund=refund, t=messages),
+        money=lambda value: formats.amount(value, cfg.locale, int(str(doc.get("exponent", 2)))),
+        **{
+            **receipt_context(doc, cfg.timezone, refund=refund, t=messages),
+            "when": formats.moment(str(doc["completed_at"]), cfg.timezone, cfg.locale),
+        },
     )
 
 

@@ -26,6 +26,7 @@ from appliance.audit import log as audit_log
 from appliance.catalog.models import Product
 from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
+from appliance.customers import returns
 from appliance.devices.documents import enqueue_refund_slip
 from appliance.devices.hook import kick_drawer
 from appliance.devices.receipt_layout import print_settings
@@ -368,6 +369,9 @@ def _record(
         tender = _tender_wire(kind, request.get("card_reference"), result.payable)
         head = _head(staff, sale, approval, request["idempotency_key"], setup)
         payload = _payload(head, result, sources, tender)
+        if sale is not None:  # points the sale was paid with come back as points
+            total_minor = to_minor(result.total, setup.exponent)
+            returns.apply(payload, returns.share(sale, total_minor))
         envelope = outbox.enqueue(ctx, EventType.REFUND_COMPLETED, payload, correlation_id)
         _store(ctx, staff, payload, shift.id, str(envelope.event_id))
         override_tokens.use(ctx, approval, staff, f"refund:{payload['refund_id']}")

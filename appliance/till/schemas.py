@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
 
 from appliance.web.request import ID_PATTERN, Money, RequestBody
 
@@ -133,3 +133,9 @@ class AttachCustomer(RequestBody):
 
     customer_id: StrictStr = Field(pattern=ID_PATTERN)
     name: StrictStr | None = Field(default=None, max_length=80)
+
+
+class RefundLookup(BaseModel):
+    """GET /refunds/lookup?code=: a receipt number, receipt barcode or QR sale id."""
+
+    code: str = Field(min_length=1, max_length=64)

@@ -43,27 +43,42 @@ LINE_FIELDS = (
 
 
 def attach_customer(
-    ctx: BoxContext, staff: Staff, customer_id: str, name: str | None
+    ctx: BoxContext, staff: Staff, customer_id: str, name: str | None, card: str | None = None
 ) -> dict[str, Any]:
-    """Attach a customer (id and name only) to the cashier's open basket."""
+    """Attach a customer (id, name and, scanned, the loyalty card) to the open basket."""
     if find_basket(ctx, staff.id) is None:
         raise Conflict("there is no open basket", Reason.NO_OPEN_BASKET)
     key = basket_key(ctx, staff.id)
     with write_txn():
         BasketCustomer.insert(
-            basket_key=key, customer_id=customer_id, customer_name=name, attached_at=now_iso()
+            basket_key=key,
+            customer_id=customer_id,
+            customer_name=name,
+            attached_at=now_iso(),
+            card=card,
         ).on_conflict_replace().execute()
-    return {"customer_id": customer_id, "customer_name": name}
+    return _customer_dict(customer_id, name, card)
+
+
+def _customer_dict(customer_id: str, name: str | None, card: str | None) -> dict[str, Any]:
+    found: dict[str, Any] = {"customer_id": customer_id, "customer_name": name}
+    if card:
+        found["card"] = card
+    return found
+
+
+def detach_customer(ctx: BoxContext, staff: Staff) -> None:
+    """Take the customer off the cashier's open basket."""
+    with write_txn():
+        BasketCustomer.delete().where(
+            BasketCustomer.basket_key == basket_key(ctx, staff.id)
+        ).execute()
 
 
 def customer_of(ctx: BoxContext, staff_id: str) -> dict[str, Any] | None:
     """The customer attached to a cashier's open basket, if any."""
     row = BasketCustomer.get_or_none(BasketCustomer.basket_key == basket_key(ctx, staff_id))
-    return (
-        None
-        if row is None
-        else {"customer_id": row.customer_id, "customer_name": row.customer_name}
-    )
+    return None if row is None else _customer_dict(row.customer_id, row.customer_name, row.card)
 
 
 def suspend(ctx: BoxContext, staff: Staff, label: str) -> dict[str, Any]:
@@ -154,6 +169,7 @@ def _restore(ctx: BoxContext, staff: Staff, parked: SuspendedBasket) -> None:
             customer_id=customer["customer_id"],
             customer_name=customer["customer_name"],
             attached_at=now_iso(),
+            card=customer.get("card"),
         ).on_conflict_replace().execute()
 
 

@@ -6,9 +6,12 @@ from flask import Blueprint, Response, jsonify
 
 from appliance.identity.session import principal, require
 from appliance.till import basket, checkout, suspend
+from appliance.till.responses import BasketOut, SaleOut, SuspendedOut
 from appliance.till.schemas import AddLine, AttachCustomer, BasketMode, PayCash, Suspend
 from appliance.till.tenders import TenderIn
+from appliance.web.openapi import api
 from appliance.web.request import box, correlation_id, json_body
+from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("till", __name__)
@@ -16,6 +19,7 @@ V1 = "/api/v1"
 
 
 @bp.get(f"{V1}/basket")
+@api({200: BasketOut})
 def get_basket() -> Response:
     """The cashier's open basket with running totals."""
     staff = require(Action.SELL)
@@ -23,6 +27,7 @@ def get_basket() -> Response:
 
 
 @bp.post(f"{V1}/basket/lines")
+@api({201: BasketOut}, body=AddLine)
 def add_line() -> tuple[Response, int]:
     """Add a product by barcode (a weighed one with its weight, or read from the scale)."""
     staff = require(Action.SELL)
@@ -37,6 +42,7 @@ def add_line() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/basket/mode")
+@api({200: BasketOut}, body=BasketMode)
 def basket_mode() -> Response:
     """Switch the basket's price list (retail/wholesale); supervisors and managers only."""
     staff = require(Action.SELL)
@@ -45,6 +51,7 @@ def basket_mode() -> Response:
 
 
 @bp.delete(f"{V1}/basket/lines/<int:line_no>")
+@api({200: BasketOut})
 def void_line(line_no: int) -> Response:
     """Void a basket line."""
     staff = require(Action.LINE_VOID)
@@ -52,6 +59,7 @@ def void_line(line_no: int) -> Response:
 
 
 @bp.post(f"{V1}/basket/pay")
+@api({200: SaleOut}, body=PayCash)
 def pay() -> Response:
     """Pay the basket (cash, or split cash/card); the same idempotency key returns the same sale."""
     staff = require(Action.SELL)
@@ -66,12 +74,14 @@ def pay() -> Response:
 
 
 @bp.get(f"{V1}/sales/<sale_id>")
+@api({200: SaleOut})
 def get_sale(sale_id: str) -> Response:
     """A completed sale (own sales, or any with SALES_READ)."""
     return jsonify(checkout.get_sale(principal(), box().config.branch_id, sale_id))
 
 
 @bp.post(f"{V1}/basket/suspend")
+@api({201: JsonObject}, body=Suspend)
 def suspend_basket() -> tuple[Response, int]:
     """Park the open basket under a label."""
     staff = require(Action.SELL)
@@ -79,18 +89,21 @@ def suspend_basket() -> tuple[Response, int]:
 
 
 @bp.get(f"{V1}/basket/suspended")
+@api({200: SuspendedOut})
 def suspended() -> Response:
     """Parked baskets this staff member may resume."""
     return jsonify({"suspended": suspend.list_suspended(require(Action.SELL))})
 
 
 @bp.post(f"{V1}/basket/suspended/<int:parked_id>/resume")
+@api({200: BasketOut})
 def resume_basket(parked_id: int) -> Response:
     """Resume a parked basket as the open basket."""
     return jsonify(suspend.resume(box(), require(Action.SELL), parked_id))
 
 
 @bp.post(f"{V1}/basket/customer")
+@api({200: JsonObject}, body=AttachCustomer)
 def attach_customer() -> Response:
     """Attach a customer (id and name) to the open basket."""
     staff = require(Action.SELL)

@@ -7,7 +7,8 @@ back to the customer) and only counted under `voids`. Definitions (minor units):
 * cash sales     = Σ cash tendered - Σ sale cash rounding (what customers handed over, at the
                    pre-rounding basis; the rounding is its own line, never folded into sales)
 * change given   = Σ change handed back (change comes only from cash)
-* cash refunds   = Σ totals (before rounding) of refunds paid out in cash
+* cash refunds   = Σ totals (before rounding) of refunds paid out in cash, less what they gave
+                   back as loyalty points (a points tender)
 * cash rounding  = Σ sale cash-rounding lines + Σ refund cash-rounding lines (signed, as they
                    changed the drawer)
 * expected cash  = opening + cash sales - cash refunds - change given - paid-outs - drops
@@ -25,6 +26,7 @@ from typing import Any, cast
 from appliance.approvals.override_tokens import count_used
 from appliance.catalog.config_docs import config_body, current_exponent
 from appliance.core.db import database
+from appliance.customers.returns import points_minor
 from appliance.till.models import (
     CashMovement,
     NoSale,
@@ -80,6 +82,11 @@ def _cash_moves(shift: Shift, as_of: str) -> dict[str, int]:
     return sums
 
 
+def _money_part(refund: Refund) -> int:
+    """A refund's total less what it gave back as loyalty points (negative, minor units)."""
+    return int(refund.total_minor) + points_minor(json.loads(refund.payload))
+
+
 def _cash_figures(
     shift: Shift, as_of: str, kept: list[Sale], cash_refunds: list[Refund], cash_in: int
 ) -> dict[str, int]:
@@ -89,7 +96,7 @@ def _cash_figures(
     cash = {
         "opening_float": shift.opening_float_minor,
         "cash_sales": cash_in - sale_rounding,
-        "cash_refunds": -sum(r.total_minor for r in cash_refunds),
+        "cash_refunds": -sum(_money_part(r) for r in cash_refunds),
         "change_given": sum(s.change_minor for s in kept),
         "paid_outs": moves["paid_out"],
         "drops": moves["drop"],
@@ -111,7 +118,7 @@ def compute(shift: Shift, as_of: str) -> dict[str, Any]:
     cash_refunds = [r for r in refunds if r.tender == "cash"]
     tenders = _tender_sums([s.id for s in kept])
     cash = _cash_figures(shift, as_of, kept, cash_refunds, tenders.get("cash", 0))
-    card_refunds = -sum(r.total_minor for r in refunds if r.tender == "card")
+    card_refunds = -sum(_money_part(r) for r in refunds if r.tender == "card")
     return {
         "cash": cash,
         "card": {"opening_float": 0, "expected": tenders.get("card", 0) - card_refunds},

@@ -40,7 +40,8 @@ def json_body(model: type[M]) -> M:
     raw = request.get_data(cache=False)
     try:
         data: Any = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        # RecursionError: nested deeper than the parser goes ("[" * 60 000 fits in a body)
         raise ValidationError("request body is not valid JSON", Reason.MALFORMED_JSON) from err
     try:
         return model.model_validate(data)

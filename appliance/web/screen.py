@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from appliance.catalog.brand import current_brand
+from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
 from appliance.web.request import box
 
@@ -29,4 +30,5 @@ def cashier_screen() -> str:
         lang=cfg.locale.split("-")[0],
         t=messages,
         messages=messages,
+        signs=formats.number_signs(cfg.locale),
     )

@@ -65,6 +65,8 @@ class Endpoints:
     hub_url: str
     mqtt_host: str
     mqtt_port: int
+    mqtt_tls: bool = False  # the broker's public URL is mqtts://
+    mqtt_ca_pem: str | None = None  # the CA the box verifies the broker with (written at enrol)
 
 
 def normalise_code(code: str) -> str:
@@ -331,7 +333,12 @@ def enrolment_result(box: Box, code: EnrolmentCode, password: str, ep: Endpoints
         "till_name": box.name,
         "hub_url": ep.hub_url,
         "timezone": branch.timezone or "UTC",
-        "mqtt": {"host": ep.mqtt_host, "port": ep.mqtt_port, "username": box.box_id},
+        "mqtt": {
+            "host": ep.mqtt_host,
+            "port": ep.mqtt_port,
+            "username": box.box_id,
+            "tls": ep.mqtt_tls,
+        },
     }
     return {
         "box_id": box.box_id,
@@ -344,6 +351,8 @@ def enrolment_result(box: Box, code: EnrolmentCode, password: str, ep: Endpoints
             "port": ep.mqtt_port,
             "username": box.box_id,
             "password": password,
+            "tls": ep.mqtt_tls,
+            "ca_pem": ep.mqtt_ca_pem,
         },
         "config": config,
         "commissioning_url": f"{ep.hub_url}/api/v1/boxes/{box.box_id}/commissioning",

@@ -52,6 +52,8 @@ class MqttLoginOut(BaseModel):
     port: int
     username: str
     password: str
+    tls: bool = False
+    ca_pem: str | None = None  # PEM of the CA that signed the broker's certificate
 
 
 class EnrolOut(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -75,7 +76,10 @@ def _endpoints() -> Endpoints:
     hub_url = current_app.config.get("PUBLIC_URL")
     mqtt_url = current_app.config.get("MQTT_PUBLIC_URL") or current_app.config["MQTT_URL"]
     host, port = mqtt_host_port(str(mqtt_url))
-    return Endpoints(str(hub_url or request.host_url).rstrip("/"), host, port)
+    tls = str(mqtt_url).startswith("mqtts://")
+    ca_file = current_app.config.get("MQTT_BOX_CA_FILE")
+    ca_pem = Path(ca_file).read_text(encoding="utf-8") if tls and ca_file else None
+    return Endpoints(str(hub_url or request.host_url).rstrip("/"), host, port, tls, ca_pem)
 
 
 def _client_ip() -> str:

@@ -10,7 +10,7 @@ from hub.core.models import utcnow
 from hub.governance import audit, config, versions
 from hub.governance.models import FeatureFlag
 from posdomain.audit_chain import Severity
-from posdomain.errors import NotFound, Reason, ValidationError
+from posdomain.errors import Conflict, NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
 
 FLAGS = ("advanced_discounts", "loyalty_rules", "risk_enforcement")
@@ -82,7 +82,10 @@ def set_flag(
         row = row or FeatureFlag(id=uuid.uuid4().hex, tenant_id=tenant_id, name=name, version=0)
         before = bool(row.enabled)
         row.enabled, row.change_ticket, row.emergency = enabled, ticket, emergency
-        row.backfill_required, row.version = backfill, row.version + 1
+        # an emergency flip stays flagged until its ticket is back-filled (`backfill`), even
+        # if a later, ticketed flip follows: that ticket documents the later change only
+        row.backfill_required = backfill or bool(row.backfill_required)
+        row.version = row.version + 1
         row.updated_by, row.updated_at = principal.actor, utcnow()
         row.save(force_insert=row.version == 1)
         audit.record(
@@ -105,4 +108,44 @@ def set_flag(
         versions.bump(tenant_id, "flags")
         if name == "advanced_discounts":  # the pricing body carries the flag too
             versions.bump(tenant_id, "pricing")
+        return _flag_dict(row)
+
+
+def awaiting_backfill(tenant_id: str) -> list[dict[str, Any]]:
+    """Flags whose emergency flip still has no change ticket (FR-803)."""
+    with tenant_tx(tenant_id):
+        rows = FeatureFlag.select().where(
+            FeatureFlag.tenant_id == tenant_id,
+            FeatureFlag.backfill_required == True,  # noqa: E712
+        )
+        return [_flag_dict(r) for r in rows.order_by(FeatureFlag.updated_at)]
+
+
+def backfill(
+    principal: Principal, tenant_id: str, name: str, change: dict[str, Any]
+) -> dict[str, Any]:
+    """Record the change ticket of an emergency flip after the fact (audited; 409 if none
+    is awaiting one). The flag's value does not change."""
+    ticket = (change.get("change_ticket") or "").strip()
+    if not ticket:
+        raise ValidationError("the change ticket is required", Reason.CHANGE_TICKET_REQUIRED)
+    with tenant_tx(tenant_id):
+        row = FeatureFlag.get_or_none(FeatureFlag.tenant_id == tenant_id, FeatureFlag.name == name)
+        if row is None or name not in FLAGS:
+            raise NotFound(f"unknown flag {name!r}", Reason.UNKNOWN_FLAG)
+        if not row.backfill_required:
+            raise Conflict(
+                "no emergency flip of this flag awaits a ticket", Reason.INVALID_TRANSITION
+            )
+        row.backfill_required = False
+        row.change_ticket = ticket
+        row.save()
+        audit.record(
+            principal,
+            "flag.ticket_backfilled",
+            f"flag:{name}",
+            Severity.INFO,
+            {"tenant_id": tenant_id, "flag": name, "change_ticket": ticket,
+             "version": row.version, "reason": change.get("reason") or ""},
+        )  # fmt: skip
         return _flag_dict(row)

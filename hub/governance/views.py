@@ -66,6 +66,15 @@ class FlagIn(BaseModel):
     emergency: bool = False
 
 
+class BackfillIn(BaseModel):
+    """PUT flag ticket body: the change ticket of an emergency flip, after the fact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    change_ticket: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=500)
+
+
 @bp.get("/api/v1/config/<kind>")
 @bp.get("/api/v1/tenants/<tenant_id>/config/<kind>")
 @api({200: ConfigVersionOut}, query=ConfigQuery)
@@ -121,6 +130,17 @@ def put_flag(name: str, tenant_id: str | None = None) -> ResponseReturnValue:
     result = flags.set_flag(principal, tenant, name, body.model_dump(), env)
     notify_boxes(tenant)
     return jsonify(result)
+
+
+@bp.put("/api/v1/flags/<name>/ticket")
+@bp.put("/api/v1/tenants/<tenant_id>/flags/<name>/ticket")
+@api({200: FlagOut}, body=BackfillIn, errors=WRITE_ERRORS)
+def backfill_flag(name: str, tenant_id: str | None = None) -> ResponseReturnValue:
+    """Back-fill the change ticket of an emergency flip (FR-803)."""
+    principal, tenant, _s = target_tenant(Action.FLAG_FLIP, tenant_id)
+    integrity().guard_writes()
+    body = parse_body(BackfillIn)
+    return jsonify(flags.backfill(principal, tenant, name, body.model_dump()))
 
 
 @bp.get("/api/v1/audit")

@@ -94,6 +94,7 @@ def _branch_summary(branch: Branch, boxes: list[dict[str, Any]]) -> dict[str, An
         "offline_branch": bool(boxes) and "online" not in states,
         "max_sync_lag_s": max(lags) if lags else None,
         "outbox_depth": sum(b["outbox_depth"] or 0 for b in boxes),
+        "refused_sales": sum(b["refused_sales"] or 0 for b in boxes),
     }
 
 

@@ -7,8 +7,9 @@ Two sources, one scrape:
   with `MultiProcessCollector` sums every worker's files, as prometheus-client documents.
 * `StateCollector`: gauges read from the database at scrape time, the same for whichever
   worker answers: per box outbox depth, oldest unsynced age, print queue and failures,
-  online and heartbeat age; quarantine size, reconciliation items open, alerts open by
-  severity, pending alert deliveries, backup age, last drill RTO.
+  online and heartbeat age, refused events and sales the box holds unsettled; quarantine
+  size, reconciliation items open, alerts open by severity, pending alert deliveries, backup
+  age, last drill RTO.
 
 Labels are tenant, branch and box ids (bounded by the enrolled fleet), never sale ids.
 A configured `CFPOS_METRICS_TOKEN` must be sent as a bearer token.
@@ -48,6 +49,14 @@ def _box_families() -> dict[str, GaugeMetricFamily]:
         "print_f": ("cfpos_box_print_failed_jobs", "Failed print jobs the box reports"),
         "online": ("cfpos_box_online", "1 if the last heartbeat said online, else 0"),
         "beat_age": ("cfpos_box_heartbeat_age_seconds", "Seconds since the last heartbeat"),
+        "refused": (
+            "cfpos_box_refused_events",
+            "Events the hub refused that the box holds unsettled (last heartbeat)",
+        ),
+        "refused_s": (
+            "cfpos_box_refused_sales",
+            "Sales the hub refused that the box holds unsettled (last heartbeat)",
+        ),
     }
     return {k: GaugeMetricFamily(n, h, labels=BOX_LABELS) for k, (n, h) in specs.items()}
 
@@ -59,7 +68,13 @@ def _add_box(families: dict[str, GaugeMetricFamily], box: Box, beat: BoxHeartbea
     if beat is None:
         return
     families["beat_age"].add_metric(labels, (now - beat.received_at).total_seconds())
-    values = {"outbox": beat.queued, "print_q": beat.print_queue, "print_f": beat.print_failed}
+    values = {
+        "outbox": beat.queued,
+        "print_q": beat.print_queue,
+        "print_f": beat.print_failed,
+        "refused": beat.refused,
+        "refused_s": beat.refused_sales,
+    }
     for key, value in values.items():
         if value is not None:
             families[key].add_metric(labels, float(value))

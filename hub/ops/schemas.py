@@ -36,6 +36,8 @@ class FleetBox(BaseModel):
     disk_free_bytes: int | None
     disk_total_bytes: int | None
     devices: dict[str, str] | None
+    refused: int | None = None
+    refused_sales: int | None = None
 
 
 class FleetBranch(BaseModel):
@@ -50,6 +52,7 @@ class FleetBranch(BaseModel):
     offline_branch: bool
     max_sync_lag_s: float | None
     outbox_depth: int
+    refused_sales: int = 0
 
 
 class FleetOut(BaseModel):

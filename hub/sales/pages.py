@@ -6,20 +6,53 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from hub.governance.views import integrity_report
+from hub.reports import dashboard, svg
 from hub.sales import queries as sales
 from hub.sales.views import sales_scope
-from hub.web import current_principal, page_arg, render_page, target_tenant
-from posdomain.permissions import Action
+from hub.web import current_principal, now, page_arg, render_page, target_tenant
+from posdomain.errors import PosError
+from posdomain.permissions import Action, Principal, scope_for, today_only
 
 bp = Blueprint("portal", __name__, template_folder="templates")
 
 
+def _holds(principal: Principal, action: Action) -> bool:
+    try:
+        scope_for(principal, action)
+    except PosError:
+        return False
+    return True
+
+
 @bp.get("/")
 def overview() -> ResponseReturnValue:
-    """Today's sales per branch and the boxes' last contact."""
+    """The dashboard (FR-601): today's sales per branch, the hourly trend against last week,
+    top products, open alerts, boxes online/offline with sync lag; sales parts only for
+    roles that read sales, last week only for roles not limited to today."""
     principal, tenant, scope = target_tenant(Action.DEVICE_HEALTH)
+    can_sales = _holds(principal, Action.SALES_READ)
     data = sales.overview(tenant, sales.allowed_branches(principal, scope, None))
-    return render_page("overview.html", data=data)
+    dash = dashboard.overview(
+        principal,
+        tenant,
+        scope,
+        now(),
+        sales=can_sales,
+        last_week=not today_only(principal, Action.SALES_READ),
+        alerts=_holds(principal, Action.ALERT_READ),
+    )
+    exponent = int(dash["exponent"])
+    title = "Net sales per hour, today"
+    chart = svg.hourly_bars(dash["trend"], exponent, title) if can_sales else ""
+    return render_page(
+        "overview.html",
+        data=data,
+        dash=dash,
+        chart=chart,
+        can_sales=can_sales,
+        can_export=_holds(principal, Action.REPORT_EXPORT),
+        exponent=exponent,
+    )
 
 
 @bp.get("/sales")

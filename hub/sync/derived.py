@@ -1,10 +1,12 @@
-"""What ingest derives from a batch's accepted events for the customer, loyalty and
-performance areas — the one hook `apply_batch` calls, inside the batch transaction, after the
-events themselves are written (so a refund sees its stored sale, a sale its stored refunds).
+"""What ingest derives from a batch's accepted events for the customer, loyalty,
+performance and report areas — the one hook `apply_batch` calls, inside the batch
+transaction, after the events themselves are written (so a refund sees its stored sale, a
+sale its stored refunds).
 
 Order, per event in seq order: the customer area first (a `customer.enrolled` creates the
 customer a later sale of the same batch names; purchase-history links), then loyalty
-(points). Performance counters are tallied over the whole batch and written at the end.
+(points). Performance counters are tallied over the whole batch and written at the end,
+then the report facts and hourly rollup (hub.reports.ingest).
 A `customer.enrolled` the customer area refuses (bad payload, an id already taken) is handed
 back to `apply`, which refuses it like any other event: reason in the ack's `rejected`, seq
 consumed, quarantined and raised for reconciliation; nothing of it is written.
@@ -19,6 +21,7 @@ from hub.customers import box_events as customer_events
 from hub.identity.models import Box
 from hub.loyalty import box_events as loyalty_events
 from hub.performance import derive as performance
+from hub.reports import ingest as reports
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.errors import ValidationError
@@ -60,4 +63,5 @@ def apply_derived(box: Box, events: list[EventEnvelope]) -> list[tuple[str, Vali
             loyalty_events.apply_event(box, ev)
         applied.append(ev)
     performance.apply_events(box, applied)
+    reports.apply_events(box, applied)
     return refused

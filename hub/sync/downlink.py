@@ -29,6 +29,7 @@ from hub.identity.models import Box, Tenant, User
 from hub.pricing import policies as pricing_policies
 from hub.pricing.policies import policy_key
 from hub.risk.modes import state_for
+from hub.sync.refusals import resolutions_body
 from hub.sync.resend import resend_body
 from posdomain import topics
 from posdomain.contract import DOWN_KINDS
@@ -87,6 +88,8 @@ def _body(box: Box, kind: str) -> dict[str, Any]:
         return _risk_body(box)
     if kind == "resend":
         return resend_body(box)
+    if kind == "refusals":  # this box's refused events head office resolved
+        return resolutions_body(box)
     if kind == "staff":
         return _staff_body(tenant_id, branch_id)
     if kind == "catalog":  # the small head; boxes catch up with BoxRequest (catalog_sync)

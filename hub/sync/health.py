@@ -38,6 +38,8 @@ TELEMETRY = {
     "disk_free_bytes",
     "disk_total_bytes",
     "devices",
+    "refused",
+    "refused_sales",
 }
 # an observation further off than this is a broken or forged clock, not a skew to correct by
 # (it would push corrected sale times out of the calendar)
@@ -69,6 +71,9 @@ class Heartbeat(BaseModel):
     disk_total_bytes: int | None = Field(default=None, ge=0)
     # today's box sends {"service": bool, "<device>": {"state", "detail"}, "print_queue": n}
     devices: dict[str, Any] | None = Field(default=None, max_length=32)
+    # events (sales) the hub refused that the box holds unsettled (issue 9)
+    refused: int | None = Field(default=None, ge=0, le=MAX_COUNTER)
+    refused_sales: int | None = Field(default=None, ge=0, le=MAX_COUNTER)
 
 
 def _device_state(value: Any) -> str | None:
@@ -185,7 +190,8 @@ def _counts(field: Any, where: Any, box_ids: list[str]) -> dict[str, int]:
 
 
 def health(tenant_id: str, branches: list[str] | None) -> list[dict[str, Any]]:
-    """One row per box: last seen, sync position, outbox depth, skew, late sales, open conflicts."""
+    """One row per box: last seen, sync position, outbox depth, skew, late sales, open
+    conflicts, and the refused events (sales) the box still holds unsettled."""
     now = utcnow()
     with tenant_tx(tenant_id):
         query = Box.select().where(Box.tenant_id == tenant_id)
@@ -220,6 +226,8 @@ def health(tenant_id: str, branches: list[str] | None) -> list[dict[str, Any]]:
                 ),
                 "late_events": late.get(box.box_id, 0),
                 "open_conflicts": conflicts.get(box.box_id, 0),
+                "refused": beat.refused if beat else None,
+                "refused_sales": beat.refused_sales if beat else None,
             }
         )
     return rows

@@ -100,6 +100,8 @@ class BoxHeartbeat(BaseModel):
     disk_free_bytes = BigIntegerField(null=True)
     disk_total_bytes = BigIntegerField(null=True)
     devices = JsonField(null=True)
+    refused = BigIntegerField(null=True)  # refused events the box holds unsettled (0020)
+    refused_sales = BigIntegerField(null=True)
 
     class Meta:
         table_name = "box_heartbeats"

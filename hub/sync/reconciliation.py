@@ -21,7 +21,10 @@ quarantine's reason in `details`: `SEQ_CONFLICT`, `EVENT_ID_CONFLICT` and `SEQ_O
 (CRITICAL: a sale may be forged or at stake) and `EVENT_QUARANTINED` (a document that broke
 a domain rule or could not be applied: CRITICAL for money and audit documents, else WARN).
 
-A manager resolves an item with a note; the resolution is audited on the tenant chain.
+A manager resolves an item with a note; the resolution is audited on the tenant chain. Resolving
+an item of a refused event (the four kinds above) also bumps the `refusals` down kind in the
+same transaction; the view publishes it after the commit, and the box marks its refused row
+resolved (docs/sync-protocol.md "Refused events on the box").
 """
 
 from __future__ import annotations
@@ -38,12 +41,14 @@ from hub.core.bulk import insert_rows
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
-from hub.governance import audit
+from hub.governance import audit, versions
 from hub.identity.models import Box, User
 from hub.inventory import ledger
 from hub.loyalty import conflicts as loyalty_conflicts
 from hub.pricing.models import PricingPolicy
+from hub.sync import refusals
 from hub.sync.models import ReconciliationItem
+from posdomain.contract import DownKind
 from posdomain.errors import Conflict, NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
 
@@ -280,6 +285,8 @@ def resolve(
             f"reconciliation:{item_id}",
             details={"kind": item.kind, "sale_id": item.sale_id, "note": note},
         )
+        if refusals.reaches_box(item.kind):  # the box learns it: its refused row is settled
+            versions.bump(tenant_id, DownKind.REFUSALS.value)
         item.state, item.resolved_by, item.resolved_at = "resolved", principal.actor, now
         item.resolution_note = note
         return item_dict(item)

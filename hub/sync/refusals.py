@@ -19,15 +19,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
+
 from hub.core.bulk import insert_rows
 from hub.identity.models import Box
 from hub.sync.models import IngestedEvent, Quarantine, ReconciliationItem
 from posdomain import topics
 from posdomain.canonical import canonical_json
-from posdomain.contract import EventType
+from posdomain.contract import (
+    MAX_RESOLUTION_NOTE,
+    MAX_RESOLUTIONS,
+    EventType,
+    RefusalResolution,
+    RefusalResolutions,
+)
 from posdomain.envelope import IncomingEvent
 from posdomain.errors import HubReason, Reason
 from posdomain.obs import log_event
+from posdomain.text import printable
 
 log = logging.getLogger(__name__)
 CONFLICTS = frozenset({Reason.SEQ_CONFLICT, Reason.EVENT_ID_CONFLICT, Reason.SEQ_OUT_OF_RANGE})
@@ -41,6 +50,9 @@ CRITICAL_TYPES = frozenset(
     }
 )
 QUARANTINED_KIND = "EVENT_QUARANTINED"
+# reconciliation kinds of an event the hub refused (listed under the box's BatchAck
+# `rejected`): resolving one tells the box (the `refusals` down message)
+REFUSAL_KINDS = frozenset({*(str(c) for c in CONFLICTS), QUARANTINED_KIND})
 GENERIC: dict[Reason | HubReason, str] = {
     Reason.INGEST_FAILED: "the hub could not apply this event; it is quarantined"
 }
@@ -202,3 +214,45 @@ def mark_quarantined(refusals: list[Refusal]) -> None:
         IngestedEvent.update(outcome="quarantined", reason=str(r.reason), payload={}).where(
             IngestedEvent.event_id == r.ev.event_id
         ).execute()
+
+
+def reaches_box(kind: str) -> bool:
+    """True if resolving an item of this kind settles a refused event on its box."""
+    return kind in REFUSAL_KINDS
+
+
+def _resolution(item: ReconciliationItem) -> RefusalResolution | None:
+    details = item.details if isinstance(item.details, dict) else {}
+    event_id, seq = details.get("event_id"), details.get("seq")
+    if not isinstance(event_id, str) or not isinstance(seq, int) or item.resolved_at is None:
+        return None  # a refusal of something that never had a usable id/seq: nothing to name
+    try:
+        return RefusalResolution(
+            event_id=event_id,
+            seq=seq,
+            resolved_at=item.resolved_at,
+            resolved_by=printable(item.resolved_by or "")[:64],
+            note=printable(item.resolution_note or "")[:MAX_RESOLUTION_NOTE],
+        )
+    except PydanticValidationError:  # a crafted event's id or seq beyond the contract
+        return None
+
+
+def resolutions_body(box: Box) -> dict[str, Any]:
+    """The `refusals` body for a box: its newest resolved refusals (caller's tenant tx).
+
+    Every resolved item of a refused event of this box is named by the event id and seq its
+    `rejected` entry carried; the box marks what it holds as refused and ignores the rest
+    (a crafted event's item names an event the box never had)."""
+    rows = (
+        ReconciliationItem.select()
+        .where(
+            ReconciliationItem.box_id == box.box_id,
+            ReconciliationItem.state == "resolved",
+            ReconciliationItem.kind.in_(sorted(REFUSAL_KINDS)),
+        )
+        .order_by(ReconciliationItem.resolved_at.desc(), ReconciliationItem.id)
+        .limit(MAX_RESOLUTIONS)
+    )
+    found = [r for r in (_resolution(item) for item in rows) if r is not None]
+    return RefusalResolutions(resolved=found).model_dump(mode="json")

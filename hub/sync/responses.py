@@ -41,3 +41,5 @@ class HealthOut(BaseModel):
     clock_skew_s: float | None
     late_events: int
     open_conflicts: int
+    refused: int | None = None
+    refused_sales: int | None = None

@@ -9,9 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.core.openapi import WRITE_ERRORS, BranchFilterQuery, Items, Page, api
 from hub.sales import queries as sales
 from hub.sync import health as sync_health
-from hub.sync import reconciliation
+from hub.sync import reconciliation, refusals
 from hub.sync.responses import HealthOut, ReconItemOut
-from hub.web import current_principal, page_arg, parse_body, render_page, target_tenant
+from hub.web import (
+    current_principal,
+    notify_boxes,
+    page_arg,
+    parse_body,
+    render_page,
+    target_tenant,
+)
 from posdomain.permissions import Action
 
 bp = Blueprint("sync", __name__, template_folder="templates")
@@ -57,11 +64,14 @@ def list_items() -> ResponseReturnValue:
 @bp.post("/api/v1/reconciliation/<item_id>/resolve")
 @api({200: ReconItemOut}, body=ResolveIn, errors=WRITE_ERRORS)
 def resolve_item(item_id: str) -> ResponseReturnValue:
-    """Resolve an open item with a note (audited)."""
+    """Resolve an open item with a note (audited); a refused event's box is told."""
     body = parse_body(ResolveIn)
     principal, tenant, scope = target_tenant(Action.RECONCILE)
     branches = sales.allowed_branches(principal, scope, None)
-    return reconciliation.resolve(principal, tenant, branches, item_id, body.note)
+    item = reconciliation.resolve(principal, tenant, branches, item_id, body.note)
+    if refusals.reaches_box(item["kind"]):
+        notify_boxes(tenant)
+    return item
 
 
 @bp.get("/api/v1/sync/health")
@@ -105,7 +115,11 @@ def resolve_page(item_id: str) -> ResponseReturnValue:
     """Portal form: resolve an item with a note, then back to the list."""
     principal, tenant, scope = target_tenant(Action.RECONCILE)
     branches = sales.allowed_branches(principal, scope, None)
-    reconciliation.resolve(principal, tenant, branches, item_id, request.form.get("note", ""))
+    item = reconciliation.resolve(
+        principal, tenant, branches, item_id, request.form.get("note", "")
+    )
+    if refusals.reaches_box(item["kind"]):
+        notify_boxes(tenant)
     return redirect("/reconciliation?state=open")
 
 

@@ -1,5 +1,6 @@
 """Private Mosquitto instances the tests start themselves: an anonymous broker with persistence
-and queue limits (fault runs), or one locked with the hub-generated password/ACL files."""
+and queue limits (fault runs), the same with a TLS-only listener (`tls=` a test PKI from
+scripts/testkit/tls.py), or one locked with the hub-generated password/ACL files."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from hub.boxes import broker_acl
 from scripts.demo import free_port
+from scripts.testkit.tls import Pki
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -31,11 +33,12 @@ class PrivateBroker:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     conf_path: Path | None = None  # a ready conf (e.g. hub-generated ACLs) instead of ours
+    tls: Pki | None = None  # the listener speaks only TLS with this server certificate
 
     @property
     def url(self) -> str:
-        """mqtt:// URL for CFPOS_MQTT_URL."""
-        return f"mqtt://127.0.0.1:{self.port}"
+        """mqtt:// (mqtts:// with TLS) URL for CFPOS_MQTT_URL."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -48,6 +51,7 @@ class PrivateBroker:
         conf = self.folder / "mosquitto.conf"
         lines = [
             f"listener {self.port} 127.0.0.1",
+            *self._tls_lines(),
             "allow_anonymous true",
             "persistence true",
             f"persistence_location {self.folder / 'data'}/",
@@ -63,6 +67,16 @@ class PrivateBroker:
             lines.append("user root")
         conf.write_text("\n".join(lines) + "\n")
         return conf
+
+    def _tls_lines(self) -> list[str]:
+        if self.tls is None:
+            return []
+        return [
+            f"cafile {self.tls.ca_cert}",
+            f"certfile {self.tls.server_cert}",
+            f"keyfile {self.tls.server_key}",
+            "tls_version tlsv1.2",
+        ]
 
     def start(self) -> None:
         """Start (or restart) the broker and wait until it accepts connections."""

@@ -69,6 +69,8 @@ class CatalogPeer:
 
     def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         request = decode(bytes(msg.payload), BoxRequest)
+        if request.kind != "catalog":  # card-directory requests and searches are not ours
+            return
         self.requests.append(request)
         bodies = self.chunks(request.since_version)
         if self.truncate_next:

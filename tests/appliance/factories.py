@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,14 @@ BRANCH = "branch-1"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 POLICY_KEY = "test-policy-key"
+
+
+@cache
+def pin_hash(pin: str) -> str:
+    """The cheap hash of a test PIN, the same on every call: the hub hashes a PIN once when it
+    is set, and a different hash in a later staff list means a PIN change (sessions end)."""
+    return FAST_HASHER.hash(pin)
+
 
 PINS = {
     "cashier": "1234",
@@ -71,7 +80,7 @@ def staff_body() -> dict[str, Any]:
             "id": sid,
             "name": name,
             "role": role,
-            "pin_hash": FAST_HASHER.hash(pin),
+            "pin_hash": pin_hash(pin),
             "active": active,
             "branch_ids": branches or [BRANCH],
         }

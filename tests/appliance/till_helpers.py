@@ -12,7 +12,7 @@ from peewee import SqliteDatabase
 from appliance.catalog import down_messages
 from appliance.core.context import BoxContext
 from firmware_config.schema import BoxConfig
-from tests.appliance.factories import FAST_HASHER, config_body, down, staff_body
+from tests.appliance.factories import config_body, down, pin_hash, staff_body
 
 SUPERVISOR_PIN = "8888"
 CASHIER2_PIN = "2222"
@@ -30,7 +30,7 @@ def staff_with_supervisor() -> dict[str, Any]:
                 "id": sid,
                 "name": name,
                 "role": role,
-                "pin_hash": FAST_HASHER.hash(pin),
+                "pin_hash": pin_hash(pin),
                 "active": True,
                 "branch_ids": ["branch-1"],
             }

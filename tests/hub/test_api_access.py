@@ -44,6 +44,7 @@ def _denials() -> int:
         return AuditLog.select().where(AuditLog.action == "access.denied").count()
 
 
+@pytest.mark.smoke
 @pytest.mark.req("FR-003")
 @pytest.mark.parametrize(("method", "path", "action", "body"), ENDPOINTS)
 def test_unauthenticated_is_401(client, method, path, action, body):
@@ -91,6 +92,7 @@ HARBOR_PROBES = [
 ]
 
 
+@pytest.mark.smoke
 @pytest.mark.req("FR-100", "FR-002")
 @pytest.mark.parametrize(("method", "path", "body"), HARBOR_PROBES)
 def test_other_tenant_ids_in_path_are_403(client, method, path, body):

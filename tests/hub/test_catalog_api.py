@@ -147,6 +147,7 @@ def test_same_sku_allowed_in_another_tenant(app):
     assert a.post("/api/v1/products", json=product(sku=sku)).status_code == 409
 
 
+@pytest.mark.smoke
 @pytest.mark.req("FR-200", "FR-100")
 def test_other_tenant_cannot_read_update_or_archive_by_id(app):
     harbor = app.test_client()
@@ -215,6 +216,7 @@ def test_branch_manager_sets_only_own_branch_price(app):
     assert cashier.get("/api/v1/products").status_code == 403
 
 
+@pytest.mark.smoke
 @pytest.mark.req("FR-200")
 def test_search_filters_and_paging(owner):
     by_name = owner.get("/api/v1/products?q=banan").get_json()

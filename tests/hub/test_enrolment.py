@@ -79,7 +79,8 @@ def test_owner_creates_single_use_code_and_enrols(client: FlaskClient) -> None:
     first = enrol(client, created["code"].lower().replace("-", " "))  # typed sloppily
     assert first.status_code == 201, first.get_json()
     body = first.get_json()
-    assert body["config"]["mqtt"] == {"host": "127.0.0.1", "port": 1883, "username": body["box_id"]}
+    mqtt = {"host": "127.0.0.1", "port": 1883, "username": body["box_id"], "tls": False}
+    assert body["config"]["mqtt"] == mqtt  # plain MQTT only through a plain (loopback) URL
     assert body["config"]["till_name"] == "Till 7"
     with platform_tx():
         cred = BoxCredential.get_by_id(body["box_id"])

@@ -151,6 +151,7 @@ def _all_entries(client) -> list[dict]:
         page += 1
 
 
+@pytest.mark.smoke
 @pytest.mark.req("FR-802", "FR-101")
 def test_branch_manager_reads_only_own_branch_audit_entries(client):
     marker = uuid.uuid4().hex

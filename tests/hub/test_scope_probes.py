@@ -36,7 +36,13 @@ pytestmark = [pytest.mark.pg]
 T, B, OTHER, OTHER_B = "t-greenbasket", "b-downtown", "t-harborfoods", "b-harbor-main"
 SCOPE_PARAMS = frozenset({"tenant_id", "branch_id", "box_id"})
 # names, not ids: always the caller's own valid value
-FIXED = {"kind": "branding", "name": "loyalty_rules", "verb": "ack", "step": "classify"}
+FIXED = {
+    "kind": "branding",
+    "name": "loyalty_rules",
+    "verb": "ack",
+    "step": "classify",
+    "report_id": "REP-T-01",  # a catalog id, the same for every tenant
+}
 # routes that authenticate by something other than the portal session: same answer only
 OTHER_AUTH = {("POST", "/api/v1/boxes/<box_id>/commissioning"): 401}
 MADE_UP = "zz-" + uuid.uuid4().hex[:12]
@@ -96,6 +102,9 @@ def _own_values() -> dict[str, str]:
         "incident_id": MADE_UP,
         "customer_id": MADE_UP,
         "card": MADE_UP,
+        "artifact": MADE_UP,
+        "rollout_id": MADE_UP,
+        "decision_id": MADE_UP,
         **FIXED,
     }
 

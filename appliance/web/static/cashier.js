@@ -4,6 +4,25 @@
   const T = JSON.parse(document.getElementById("messages").textContent);
   const $ = (id) => document.getElementById(id);
   const D = window.TillDialogs;
+  // amounts travel as "1234.50"; people read them as the locale writes them (Babel's signs)
+  const SIGNS = JSON.parse(document.getElementById("number-signs").textContent);
+  function money(value) {
+    const text = String(value == null ? "" : value);
+    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+    if (!m) return text;
+    const whole = m[2].replace(/\B(?=(\d{3})+(?!\d))/g, SIGNS.group);
+    return m[1] + whole + (m[3] !== undefined ? SIGNS.decimal + m[3] : "");
+  }
+  // what the cashier typed ("4,38" on a German till, "4.38" too) as a wire amount
+  function parseAmount(typed) {
+    let t = String(typed).replace(/\s/g, "");
+    if (SIGNS.decimal !== "." && t.includes(SIGNS.decimal)) {
+      t = t.split(SIGNS.group).join("").replace(SIGNS.decimal, ".");
+    } else if (SIGNS.group === ",") {
+      t = t.split(",").join("");
+    }
+    return t;
+  }
   let basketTotal = "0.00";
   let payKey = null;
   let lastSaleId = null;
@@ -81,6 +100,14 @@
       if ($("till").hidden || $("pay").open || $("weigh").open || $("info").open) return;
       if ($("done").open) D.close("done");
       const code = JSON.parse(ev.data).code;
+      const scanInto = D.top() && D.top().dataset.scanField;
+      if (scanInto) {  // a dialog that takes scans (a loyalty card) gets it in its field
+        const active = document.activeElement;  // the card field being filled, if any
+        const field = active instanceof HTMLInputElement && D.top().contains(active) &&
+          active.inputMode === "numeric" ? active : $(scanInto);
+        if (field && code) { field.value = code; field.dispatchEvent(new Event("scanned")); }
+        return;
+      }
       if ($("op").open) {  // a receipt scanned for a refund fills the lookup field
         const field = document.getElementById("refund-code");
         if (field && code) { field.value = code; field.dispatchEvent(new Event("scanned")); }
@@ -114,11 +141,11 @@
       for (const d of l.discounts || []) {
         const note = document.createElement("div");
         note.className = "discount";
-        note.textContent = T["ui.promotion"] + " " + (d.name || d.policy_id) + " −" + d.amount;
+        note.textContent = T["ui.promotion"] + " " + (d.name || d.policy_id) + " −" + money(d.amount);
         name.append(note);
       }
-      tr.append(cell(l.line_no), name, cell(l.qty, "num"), cell(l.unit_price, "num"),
-        cell(l.line_total, "num"));
+      tr.append(cell(l.line_no), name, cell(l.qty, "num"), cell(money(l.unit_price), "num"),
+        cell(money(l.line_total), "num"));
       const td = document.createElement("td");
       const btn = document.createElement("button");
       btn.className = "btn small"; btn.textContent = T["ui.void"];
@@ -127,9 +154,10 @@
     }
     $("empty").hidden = b.lines.length > 0;
     $("count").textContent = b.item_count;
-    $("tax").textContent = b.tax_total;
-    $("total").textContent = b.total + " " + (b.currency || "");
+    $("tax").textContent = money(b.tax_total);
+    $("total").textContent = money(b.total) + " " + (b.currency || "");
     basketTotal = b.total;
+    document.dispatchEvent(new CustomEvent("basket", { detail: b }));  // loyalty panel
   }
 
   async function refreshBasket() {
@@ -147,6 +175,9 @@
       clearError();
       return true;
     } catch (e) {
+      // a loyalty card scanned into the barcode field attaches its customer (customers.js)
+      const tryCard = window.CashierScreen && window.CashierScreen.tryCard;
+      if (e.reason === "UNKNOWN_BARCODE" && tryCard && await tryCard(body.barcode)) return true;
       if (e.reason === "AGE_CONFIRMATION_REQUIRED" && !body.age_confirmed &&
           window.confirm(T["ui.age_confirm"])) {
         return postLine(Object.assign({}, body, { age_confirmed: true }));
@@ -194,16 +225,17 @@
     $("split").hidden = !split;
     $("card-amount").value = ""; $("card-ref").value = "";
     payKey = newKey();  // one key per payment attempt: retries and double clicks reuse it
-    $("pay-total").textContent = basketTotal;
-    $("tendered").value = basketTotal;
+    const due = window.CashierScreen.due ? window.CashierScreen.due() : null;  // after points
+    $("pay-total").textContent = money(due || basketTotal);
+    $("tendered").value = money(due || basketTotal);
     D.open("pay");
     $("tendered").select();
   }
   function closePay() { D.close("pay"); }
   async function pay() {
     try {
-      const card = $("split").hidden ? "" : $("card-amount").value.trim();
-      const cash = $("tendered").value.trim();
+      const card = $("split").hidden ? "" : parseAmount($("card-amount").value.trim());
+      const cash = parseAmount($("tendered").value.trim());
       const body = card
         ? { tenders: [{ kind: "card", amount: card, reference: $("card-ref").value.trim() }]
             .concat(cash && Number(cash) > 0 ? [{ kind: "cash", amount: cash }] : []),
@@ -211,7 +243,7 @@
         : { tendered: cash, idempotency_key: payKey };
       const sale = await api("POST", "/basket/pay", body);
       D.close("pay");
-      $("change").textContent = sale.change + " " + sale.currency;
+      $("change").textContent = money(sale.change) + " " + sale.currency;
       $("receipt-no").textContent = T["ui.receipt"] + " #" + sale.receipt_no;
       lastSaleId = sale.sale_id;
       $("show-receipt").href = "/receipts/" + encodeURIComponent(sale.sale_id);
@@ -289,24 +321,25 @@
     el.hidden = false;
   }
 
-  // events the hub knowingly refused: kept on the box, never delivered; the owner must see them
+  // events the hub knowingly refused and nobody settled yet: kept on the box, never
+  // delivered; the owner must see them (the banner clears once head office resolves them or
+  // a supervisor acknowledges them here: till_ops.js)
+  let refusedEvents = [];
   function showRefused(s) {
-    const box = $("refused");
     const n = s.refused || 0;
-    box.hidden = n === 0;
-    if (n === 0) { box.replaceChildren(); return; }
+    refusedEvents = n ? (s.refused_events || []) : [];
+    $("refused").hidden = n === 0;
+    $("refused-ack").hidden = n === 0 || $("till").hidden;
+    if (n === 0) return;
     let head = n === 1 ? T["ui.refused_one"] : T["ui.refused_many"].replace("{n}", n);
     const sales = s.refused_sales || 0;
     if (sales) head += " · " + (sales === 1 ? T["ui.refused_sale"]
       : T["ui.refused_sales"].replace("{n}", sales));
-    const latest = (s.refused_events || [])[0] || {};
+    const latest = refusedEvents[0] || {};
     const reason = latest.reason || "INGEST_FAILED";
     const text = (T[reason] || latest.message || reason) + " [" + reason + "]";
-    const strong = document.createElement("strong");
-    strong.textContent = head;
-    const hint = document.createElement("span");
-    hint.textContent = T["ui.refused_hint"].replace("{reason}", text);
-    box.replaceChildren(strong, hint);
+    $("refused-head").textContent = head;
+    $("refused-hint").textContent = T["ui.refused_hint"].replace("{reason}", text);
   }
 
   async function pollStatus() {
@@ -372,7 +405,8 @@
 
   // till operations (till_ops.js) reuse these
   window.CashierScreen = {
-    api, showError, clearError, refreshBasket, refreshShift, focusScan, newKey, T, D,
+    api, showError, clearError, refreshBasket, refreshShift, focusScan, newKey, T, D, money,
+    parseAmount, pollStatus, refused: () => refusedEvents,
   };
 
   api("GET", "/auth/me").then((r) => showTill(r.staff)).catch(() => showLogin(true))

@@ -70,7 +70,7 @@
       const cell = el("td");
       cell.append(qty);
       table.append(row(el("td", {}, line.line_no), el("td", {}, line.name),
-        el("td", {}, line.line_total), cell));
+        el("td", {}, C.money(line.line_total)), cell));
     }
     return table;
   }
@@ -117,8 +117,10 @@
     if (tender === "card") body.card_reference = $("refund-card-ref").value.trim();
     const doc = await C.api("POST", "/refunds", body);
     close();
+    const back = doc.loyalty && doc.loyalty.points_returned;  // redeemed points come back
     D.inform(T["ui.refund"], fmt("ui.refund_done",
-      { no: doc.receipt_no, amount: doc.payable, currency: doc.currency }));
+      { no: doc.receipt_no, amount: C.money(doc.payable), currency: doc.currency }) +
+      (back ? " " + T["ui.loy.points_back"].replace("{n}", C.money(String(back))) : ""));
   }
 
   function openSuspend() {
@@ -150,19 +152,22 @@
     try { shift = (await C.api("GET", "/shifts/current")).shift; } catch (e) { C.showError(e); return; }
     if (!shift) {
       open(T["ui.shift"], T["ui.open_shift"],
-        field("shift-float", T["ui.opening_float"], { inputmode: "decimal", value: "0.00" }), false,
+        field("shift-float", T["ui.opening_float"],
+          { inputmode: "decimal", value: C.money("0.00") }), false,
         async () => {
-          await C.api("POST", "/shifts", { opening_float: $("shift-float").value.trim() });
+          await C.api("POST", "/shifts",
+            { opening_float: C.parseAmount($("shift-float").value.trim()) });
           close(); C.refreshShift();
         });
       return;
     }
     open(T["ui.shift"], T["ui.close_shift"],
       [...field("count-cash", T["ui.counted_cash"], { inputmode: "decimal" }),
-        ...field("count-card", T["ui.counted_card"], { inputmode: "decimal", value: "0.00" })],
+        ...field("count-card", T["ui.counted_card"], { inputmode: "decimal", value: C.money("0.00") })],
       false, async () => {
         const z = await C.api("POST", "/shifts/current/close", { counted: {
-          cash: $("count-cash").value.trim() || "0", card: $("count-card").value.trim() || "0" } });
+          cash: C.parseAmount($("count-cash").value.trim()) || "0",
+          card: C.parseAmount($("count-card").value.trim()) || "0" } });
         close(); C.refreshShift();
         D.inform(T["ui.shift"], T["ui.z_closed"] + " #" + z.z_no);
       });
@@ -174,7 +179,7 @@
     table.append(el("caption", {}, caption), ...rows);
     return table;
   }
-  const money = (v) => el("td", { class: "num" }, v);
+  const money = (v) => el("td", { class: "num" }, C.money(v));  // the locale's signs
   function xReport(x) {
     const cash = CASH_ROWS.filter((k) => k in x.cash)
       .map((k) => row(el("th", { scope: "row" }, T["ui.x." + k]), money(x.cash[k])));
@@ -220,6 +225,28 @@
       close();
     });
   }
+
+  // A refused event acknowledged here by a supervisor/manager (the box refuses anyone else:
+  // FORBIDDEN_ROLE, shown in the dialog); kept on the box, never delivered
+  function openRefusedAck() {
+    const events = C.refused();
+    if (!events.length) return;
+    const pick = el("select", { id: "refused-pick" });
+    pick.append(...events.map((e) => el("option", { value: String(e.seq) }, fmt("ui.refused_event",
+      { seq: e.seq, type: e.type, reason: e.reason }))));
+    open(T["ui.refused_ack_title"], T["ui.refused_ack_ok"],
+      [el("p", { class: "hint" }, T["ui.refused_ack_hint"]),
+        el("label", { for: "refused-pick" }, T["ui.refused_ack_pick"]), pick,
+        ...field("refused-note", T["ui.refused_ack_note"], { maxlength: "200" })],
+      false, async () => {
+        await C.api("POST", "/sync/refused/" + pick.value + "/acknowledge",
+          { note: $("refused-note").value.trim() });
+        close();
+        await C.pollStatus();
+        D.inform(T["ui.refused_ack_title"], T["ui.refused_ack_done"]);
+      });
+  }
+  $("refused-ack").addEventListener("click", openRefusedAck);
 
   const OPS = { refund: openRefund, suspend: openSuspend, resume: openResume, shift: openShift,
     x: openX, nosale: openNoSale };

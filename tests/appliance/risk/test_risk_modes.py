@@ -209,6 +209,7 @@ def test_read_only_covers_every_write_endpoint(
                 continue
             path = rule.rule.replace("<int:", "<").replace("<", "").replace(">", "")
             path = path.replace("line_no", "1").replace("parked_id", "1").replace("z_no", "1")
+            path = path.replace("/seq/", "/1/")
             resp = client.open(path.replace("sale_id", "s-1"), method=method, json={})
             assert resp.status_code == 423, (method, rule.rule, resp.get_json())
             assert reason(resp) == "RISK_READ_ONLY"

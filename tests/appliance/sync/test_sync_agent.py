@@ -110,6 +110,7 @@ def acker_factory(
         acker.stop()
 
 
+@pytest.mark.smoke
 @pytest.mark.req("FR-303", "NFR-006")
 @pytest.mark.usefixtures("shift_open")
 def test_sales_are_delivered_and_marked_acked(
@@ -148,6 +149,7 @@ def test_puback_alone_never_marks_delivered(
     wait_until(lambda: unacked(box_db) == 0)
 
 
+@pytest.mark.smoke
 @pytest.mark.req("FR-303")
 def test_gaps_reported_by_the_hub_are_resent(
     cashier: FlaskClient, box_db: SqliteDatabase, start_agent, acker_factory

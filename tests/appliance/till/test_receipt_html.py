@@ -91,7 +91,8 @@ def test_receipt_page_shows_brand_lines_tax_tenders_change_and_qr(
     assert f"R{sale['receipt_no']}" in text
     assert sale["cashier_name"] in text
     when = datetime.fromisoformat(sale["completed_at"]).astimezone(ZoneInfo(ZONE))
-    assert when.strftime("%Y-%m-%d %H:%M") in text
+    hour = when.hour % 12 or 12  # the English medium pattern: "Dec 1, 2026, 2:31:26 PM"
+    assert f"{when:%b} {when.day}, {when.year}, {hour}:{when:%M:%S %p}" in text
     # every line, with its quantity and total; the deposit line says so
     rows = re.findall(r'<tr class="line( deposit)?" data-line-no="(\d+)">(.*?)</tr>', html, re.S)
     assert [int(no) for _, no, _ in rows] == [ln["line_no"] for ln in sale["lines"]]

@@ -8,7 +8,6 @@ text field by field, in English and German and on 32, 42 and 48 columns."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
@@ -21,6 +20,7 @@ from appliance.catalog import down_messages
 from appliance.catalog.brand import current_brand
 from appliance.core.context import BoxContext
 from appliance.devices.receipt_layout import PrintSettings, receipt_doc
+from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
 from appliance.till.receipt_html import receipt_context
 from drivers.codepages import fit_text
@@ -131,7 +131,11 @@ def _html(app: Flask, sale: dict[str, Any], locale: str, copy: bool = False) -> 
             lang=locale,
             t=t,
             copy=copy,
-            **receipt_context(sale, ZONE, refund=False, t=t),
+            money=lambda v: formats.amount(v, locale),
+            **{
+                **receipt_context(sale, ZONE, refund=False, t=t),
+                "when": formats.moment(str(sale["completed_at"]), ZONE, locale),
+            },
         )
 
 
@@ -184,6 +188,10 @@ def test_printed_receipt_matches_the_html_field_by_field(
     app: Flask, sale: dict[str, Any], locale: str, width: int
 ) -> None:
     t = catalog_for(locale)
+
+    def m(value: str) -> str:
+        return formats.amount(value, locale)
+
     printed = _printed(sale, locale, width)
     texts = printed.texts
     for text, double in printed.lines:  # fitted: nothing wraps, the total neither
@@ -191,9 +199,9 @@ def test_printed_receipt_matches_the_html_field_by_field(
     rows = html_rows(_html(app, sale, locale))
     lines = {int(ln["line_no"]): ln for ln in sale["lines"]}
     item_rows = [
-        r for r in rows if len(r) == 4 and r[3] in {ln["line_total"] for ln in lines.values()}
+        r for r in rows if len(r) == 4 and r[3] in {m(ln["line_total"]) for ln in lines.values()}
     ]
-    assert len(item_rows) == len(lines)
+    assert len(item_rows) == len(lines), rows
     for row, line in zip(item_rows, lines.values(), strict=True):
         label, qty, unit_price, amount = row
         assert _wrapped(texts, fit_text(label), amount)
@@ -201,8 +209,8 @@ def test_printed_receipt_matches_the_html_field_by_field(
             assert _on_one_line(texts, qty, unit_price)
         for d in line["discounts"]:
             label = f"{t['ui.rcpt.discount']}: {d['name']}"
-            assert [label, f"-{d['amount']}"] in rows
-            assert _wrapped(texts, label, f"-{d['amount']}")
+            assert [label, f"-{m(d['amount'])}"] in rows
+            assert _wrapped(texts, label, f"-{m(d['amount'])}")
     returned = [ln for ln in lines.values() if ln["qty"].startswith("-")]
     assert returned
     assert all(_on_one_line(texts, f"{t['ui.rcpt.returned']}: ") for _ in returned)
@@ -210,32 +218,32 @@ def test_printed_receipt_matches_the_html_field_by_field(
     assert weighed
     assert _on_one_line(texts, f"{weighed[0]['weight']} kg x")
     for key, value in [
-        ("ui.rcpt.subtotal", sale["subtotal"]),
-        ("ui.rcpt.discounts", f"-{sale['discount_total']}"),
-        ("ui.rcpt.rounding", sale["cash_rounding"]),
-        ("ui.rcpt.payable", sale["payable"]),
-        ("ui.rcpt.change", sale["change"]),
+        ("ui.rcpt.subtotal", m(sale["subtotal"])),
+        ("ui.rcpt.discounts", f"-{m(sale['discount_total'])}"),
+        ("ui.rcpt.rounding", m(sale["cash_rounding"])),
+        ("ui.rcpt.payable", m(sale["payable"])),
+        ("ui.rcpt.change", m(sale["change"])),
         ("ui.rcpt.number", str(sale["receipt_no"])),
         ("ui.rcpt.cashier", sale["cashier_name"]),
     ]:
         assert [t[key], value] in rows, (key, rows)
         assert _wrapped(texts, t[key], value), key
     total_row = next(r for r in rows if r[0].startswith(t["ui.rcpt.total"]))
-    assert total_row[-1] == sale["total"]
-    assert _on_one_line(texts, t["ui.rcpt.total"], sale["total"])
+    assert total_row[-1] == m(sale["total"])
+    assert _on_one_line(texts, t["ui.rcpt.total"], m(sale["total"]))
     when = next(r[1] for r in rows if r[0] == t["ui.rcpt.date"])
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", when)
+    assert when == " ".join(formats.moment(sale["completed_at"], ZONE, locale).split())
     assert _on_one_line(texts, t["ui.rcpt.date"], when)
     for tax in sale["tax_breakdown"]:
         row = next(r for r in rows if r[0] == (tax.get("name") or tax["tax_class"]))
         _, rate, net, amount, gross = row
-        assert (net, amount, gross) == (tax["net"], tax["tax"], tax["gross"])
+        assert (net, amount, gross) == (m(tax["net"]), m(tax["tax"]), m(tax["gross"]))
         assert _wrapped(texts, f"{row[0]} {rate}", amount)
         assert _on_one_line(texts, net, gross)
     for tender in sale["tenders"]:
         label = t.get(f"ui.rcpt.tender.{tender['kind']}", tender["kind"])
-        assert [label, tender["amount"]] in rows
-        assert _on_one_line(texts, label, tender["amount"])
+        assert [label, m(tender["amount"])] in rows
+        assert _on_one_line(texts, label, m(tender["amount"]))
     assert _on_one_line(texts, t["ui.rcpt.returns"])
     assert printed.barcodes == [f"R{sale['receipt_no']}"]
     assert printed.qr == [sale["sale_id"]]
@@ -298,7 +306,9 @@ def test_refund_slip_prints_what_the_refund_html_says_and_its_code_resolves(
     with app.test_request_context():
         html = render_template(
             "receipt.html", brand=current_brand("till-1").to_dict(), lang=locale, t=t,
-            copy=True, **receipt_context(done, ZONE, refund=True, t=t),
+            copy=True, money=lambda v: formats.amount(v, locale),
+            **{**receipt_context(done, ZONE, refund=True, t=t),
+               "when": formats.moment(str(done["completed_at"]), ZONE, locale)},
         )  # fmt: skip
     rows = html_rows(html)
     texts = printed.texts
@@ -307,10 +317,10 @@ def test_refund_slip_prints_what_the_refund_html_says_and_its_code_resolves(
     assert [t["ui.rcpt.original"], str(sold["receipt_no"])] in rows
     assert _wrapped(texts, t["ui.rcpt.original"], str(sold["receipt_no"]))
     line = done["lines"][0]
-    assert _wrapped(texts, line["name"], line["line_total"])
+    assert _wrapped(texts, line["name"], formats.amount(line["line_total"], locale))
     for tax in done["tax_breakdown"]:
-        assert _wrapped(texts, f"{tax['tax_class']} ", tax["tax"])
-    for key, value in [("ui.rcpt.total", done["total"])]:
+        assert _wrapped(texts, f"{tax['tax_class']} ", formats.amount(tax["tax"], locale))
+    for key, value in [("ui.rcpt.total", formats.amount(done["total"], locale))]:
         assert _on_one_line(texts, t[key], value)
     assert _on_one_line(texts, done["reason_code"])
     assert printed.barcodes == [f"R{sold['receipt_no']}"]

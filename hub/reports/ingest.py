@@ -1,0 +1,393 @@
+"""Report facts and the hourly rollup written at ingest (called once per batch from
+hub/sync/derived.py, inside the batch transaction, after the events are stored).
+
+* a sale becomes a `report_docs` row, a `report_lines` row per line, a tender row per tender
+  and a discount row per discount source, and is added to its hour's rollup;
+* a refund the same, with its value under `refunds` and negative net/tax/total;
+* a post-void moves its sale out of the rollup (the facts stay; reports skip voided sales).
+
+Figures are tax-exclusive where the catalog says so: a tax-inclusive line's net is its
+amount minus its tax, its discounts are divided by (1 + rate), gross = net + discounts, so
+net = gross - discounts - refunds holds to the cent; a document's net is total - tax, and any
+rounding residue between that and the sum of its lines goes to its last line.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from peewee import EXCLUDED
+
+from hub.catalog.models import Product
+from hub.core.bulk import insert_rows
+from hub.identity.models import Box
+from hub.reports import product_rollup
+from hub.reports.days import branch_zones, business_day
+from hub.reports.models import ReportDiscount, ReportDoc, ReportLine, ReportTender, RollupHourly
+from hub.sales.models import Sale
+from posdomain.contract import EventType
+from posdomain.envelope import EventEnvelope
+from posdomain.money import parse_minor
+from posdomain.payloads import RefundCompleted, SaleCompleted, SaleVoided
+
+SUMS = (
+    "transactions",
+    "items_milli",
+    "gross",
+    "discounts",
+    "refunds",
+    "net",
+    "tax",
+    "total",
+    "cost",
+    "cash_rounding",
+)
+ROLLUP_KEY = ("tenant_id", "branch_id", "business_day", "local_hour", "box_id", "cashier_id")
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def milli(qty: str) -> int:
+    """A decimal quantity in thousandths."""
+    return _round(Decimal(qty) * 1000)
+
+
+@dataclass
+class _Rows:
+    docs: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    tenders: list[dict[str, Any]] = field(default_factory=list)
+    discounts: list[dict[str, Any]] = field(default_factory=list)
+    rollup: dict[tuple[Any, ...], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: dict.fromkeys(SUMS, 0))
+    )
+    products: product_rollup.Buckets = field(default_factory=product_rollup.buckets)
+    sale_lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def keep_lines(self, doc_id: str, lines: list[dict[str, Any]]) -> None:
+        """Store a document's lines and add them to the product rollup."""
+        self.lines += lines
+        self.sale_lines[doc_id] = lines
+        for line in lines:
+            product_rollup.add(self.products, line)
+
+    def roll(self, doc: dict[str, Any], sign: int) -> None:
+        """Add (sign 1) or take out (sign -1) a document's figures in its hour."""
+        bucket = self.rollup[tuple(doc[k] for k in ROLLUP_KEY)]
+        bucket["transactions"] += sign * (1 if doc["kind"] == "sale" else 0)
+        for name in SUMS[1:]:
+            bucket[name] += sign * int(doc[name])
+
+
+def _products(tenant_id: str, ids: Iterable[str]) -> dict[str, Product]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = Product.select().where(Product.tenant_id == tenant_id, Product.id.in_(wanted))
+    return {p.id: p for p in query}
+
+
+def _settle(lines: list[dict[str, Any]], net: int) -> None:
+    """Give the document's rounding residue to its last line."""
+    if lines:
+        residue = net - sum(ln["net"] for ln in lines)
+        lines[-1]["net"] += residue
+        lines[-1]["gross"] += residue
+
+
+class _Builder:
+    def __init__(self, box: Box, products: dict[str, Product], zone: Any) -> None:
+        self.box, self.products, self.zone = box, products, zone
+        self.rows = _Rows()
+
+    def _key(self, cashier_id: str, at: Any) -> dict[str, Any]:
+        day, hour = business_day(at, self.zone)
+        box = self.box
+        return {
+            "tenant_id": box.tenant_id,
+            "branch_id": box.branch_id,
+            "box_id": box.box_id,
+            "cashier_id": cashier_id,
+            "business_day": day,
+            "local_hour": hour,
+        }
+
+    def _cost(self, product_id: str, qty_milli: int) -> int:
+        product = self.products.get(product_id)
+        if product is None or product.cost_minor is None:
+            return 0
+        return _round(Decimal(qty_milli) * int(product.cost_minor) / 1000)
+
+    def sale(self, body: SaleCompleted, late: bool) -> None:
+        """Facts of one sale."""
+        exp = body.exponent
+        key = self._key(body.cashier_id, body.completed_at)
+        total, tax = parse_minor(body.total, exp), parse_minor(body.tax_total, exp)
+        amounts = [parse_minor(ln.line_total, exp) for ln in body.lines]
+        inclusive = sum(amounts) == total
+        lines = []
+        for ln, amount in zip(body.lines, amounts, strict=True):
+            line_tax = parse_minor(ln.tax, exp)
+            net = amount - line_tax if inclusive else amount
+            given = sum(parse_minor(d.amount, exp) for d in ln.discounts)
+            rate = Decimal(ln.tax_rate)
+            discount = _round(Decimal(given) / (1 + rate)) if inclusive else given
+            qty = milli(ln.qty)
+            product = self.products.get(ln.product_id)
+            lines.append(
+                {
+                    **{k: key[k] for k in ROLLUP_KEY if k != "local_hour"},
+                    "kind": "sale",
+                    "doc_id": body.sale_id,
+                    "sale_id": body.sale_id,
+                    "line_no": ln.line_no,
+                    "product_id": ln.product_id,
+                    "sku": ln.sku,
+                    "name": ln.name,
+                    "category": product.category if product else None,
+                    "tax_class": ln.tax_class,
+                    "tax_rate": ln.tax_rate,
+                    "qty_milli": qty,
+                    "gross": net + discount,
+                    "discounts": discount,
+                    "refunds": 0,
+                    "net": net,
+                    "tax": line_tax,
+                    "total": amount + (0 if inclusive else line_tax),
+                    "cost": self._cost(ln.product_id, qty),
+                    "age_required": product.age_restriction if product else None,
+                    "age_verified_by": None,
+                }
+            )
+            self._discounts(key, body.sale_id, ln, exp, product)
+        _settle(lines, total - tax)
+        doc = {
+            **key,
+            "kind": "sale",
+            "doc_id": body.sale_id,
+            "sale_id": body.sale_id,
+            "cashier_name": body.cashier_name,
+            "receipt_no": body.receipt_no,
+            "at": body.completed_at,
+            "exponent": exp,
+            "items_milli": sum(ln["qty_milli"] for ln in lines),
+            "gross": sum(ln["gross"] for ln in lines),
+            "discounts": sum(ln["discounts"] for ln in lines),
+            "refunds": 0,
+            "net": total - tax,
+            "tax": tax,
+            "total": total,
+            "cost": sum(ln["cost"] for ln in lines),
+            "cash_rounding": -parse_minor(body.cash_rounding, exp),
+            "change": parse_minor(body.change, exp),
+            "late": late,
+        }
+        self._tenders(doc, [(t.kind, parse_minor(t.amount, exp)) for t in body.tenders])
+        self.rows.docs.append(doc)
+        self.rows.keep_lines(doc["doc_id"], lines)
+        self.rows.roll(doc, 1)
+
+    def _discounts(
+        self, key: dict[str, Any], sale_id: str, ln: Any, exp: int, product: Product | None
+    ) -> None:
+        base = {k: key[k] for k in ROLLUP_KEY if k != "local_hour"}
+        for d in ln.discounts:
+            self.rows.discounts.append(
+                {
+                    **base,
+                    "doc_id": sale_id,
+                    "line_no": ln.line_no,
+                    "source_kind": "policy" if d.kind == "policy" else "promotion",
+                    "source_id": d.policy_id,
+                    "source_version": d.policy_version,
+                    "approver_id": None,
+                    "reason_code": d.kind or None,
+                    "value": parse_minor(d.amount, exp),
+                }
+            )
+        override = ln.price_override
+        if override is not None:
+            listed = int(product.price_minor) if product else parse_minor(ln.unit_price, exp)
+            per_unit = listed - parse_minor(override.unit_price, exp)
+            given = _round(Decimal(per_unit) * Decimal(ln.qty))
+            self.rows.discounts.append(
+                {
+                    **base,
+                    "doc_id": sale_id,
+                    "line_no": ln.line_no,
+                    "source_kind": "override",
+                    "source_id": override.reason_code,
+                    "source_version": 0,
+                    "approver_id": override.approver_id,
+                    "reason_code": override.reason_code,
+                    "value": given,
+                }
+            )
+
+    def _tenders(self, doc: dict[str, Any], tenders: list[tuple[str, int]]) -> None:
+        change_left = doc["change"]
+        for kind, amount in tenders:
+            change = change_left if kind == "cash" else 0
+            change_left -= change
+            self.rows.tenders.append(
+                {
+                    **{k: doc[k] for k in ROLLUP_KEY if k != "local_hour"},
+                    "kind": doc["kind"],
+                    "doc_id": doc["doc_id"],
+                    "sale_id": doc["sale_id"],
+                    "tender": kind,
+                    "amount": amount,
+                    "change": change,
+                }
+            )
+
+    def refund(self, body: RefundCompleted) -> None:
+        """Facts of one refund document."""
+        exp = body.exponent
+        key = self._key(body.cashier_id, body.completed_at)
+        total, tax = parse_minor(body.total, exp), parse_minor(body.tax_total, exp)
+        amounts = [parse_minor(ln.line_total, exp) for ln in body.lines]
+        inclusive = sum(amounts) == total
+        lines = []
+        for ln, amount in zip(body.lines, amounts, strict=True):
+            line_tax = parse_minor(ln.tax, exp)
+            net = amount - line_tax if inclusive else amount
+            qty = milli(ln.qty)
+            product = self.products.get(ln.product_id)
+            lines.append(
+                {
+                    **{k: key[k] for k in ROLLUP_KEY if k != "local_hour"},
+                    "kind": "refund",
+                    "doc_id": body.refund_id,
+                    "sale_id": body.sale_id,
+                    "line_no": ln.line_no,
+                    "product_id": ln.product_id,
+                    "sku": ln.sku or (product.sku if product else ""),
+                    "name": ln.name or (product.name if product else ""),
+                    "category": product.category if product else None,
+                    "tax_class": ln.tax_class,
+                    "tax_rate": ln.tax_rate,
+                    "qty_milli": -qty,
+                    "gross": 0,
+                    "discounts": 0,
+                    "refunds": -net,
+                    "net": net,
+                    "tax": line_tax,
+                    "total": amount + (0 if inclusive else line_tax),
+                    "cost": -self._cost(ln.product_id, qty),
+                    "age_required": product.age_restriction if product else None,
+                    "age_verified_by": None,
+                }
+            )
+        if lines:
+            residue = (total - tax) - sum(ln["net"] for ln in lines)
+            lines[-1]["net"] += residue
+            lines[-1]["refunds"] -= residue
+        doc = {
+            **key,
+            "kind": "refund",
+            "doc_id": body.refund_id,
+            "sale_id": body.sale_id,
+            "cashier_name": "",
+            "receipt_no": body.receipt_no,
+            "at": body.completed_at,
+            "exponent": exp,
+            "items_milli": 0,  # REP-T-01 counts items sold; returned units show in REP-T-06/12
+            "gross": 0,
+            "discounts": 0,
+            "refunds": -(total - tax),
+            "net": total - tax,
+            "tax": tax,
+            "total": total,
+            "cost": sum(ln["cost"] for ln in lines),
+            "cash_rounding": -parse_minor(body.cash_rounding, exp),
+            "change": 0,
+            "late": False,
+        }
+        self._tenders(doc, [(t.kind, parse_minor(t.amount, exp)) for t in body.tenders])
+        self.rows.docs.append(doc)
+        self.rows.keep_lines(doc["doc_id"], lines)
+        self.rows.roll(doc, 1)
+
+    def void(self, body: SaleVoided, pending: dict[str, dict[str, Any]]) -> None:
+        """Take a post-voided sale out of its hour's rollup."""
+        doc = pending.get(body.sale_id)
+        if doc is None:
+            row = ReportDoc.get_or_none(
+                ReportDoc.tenant_id == self.box.tenant_id,
+                ReportDoc.kind == "sale",
+                ReportDoc.doc_id == body.sale_id,
+            )
+            if row is None:  # sold before the report facts existed: nothing rolled up
+                return
+            doc = {name: getattr(row, name) for name in (*ROLLUP_KEY, "kind", *SUMS[1:])}
+        self.rows.roll(doc, -1)
+        lines = self.rows.sale_lines.get(body.sale_id)
+        if lines is None:
+            lines = product_rollup.stored_lines(self.box.tenant_id, body.sale_id)
+        for line in lines:
+            product_rollup.add(self.rows.products, line, -1)
+
+
+def _late(events: list[EventEnvelope], box: Box) -> set[str]:
+    """Sale ids that arrived past the late window (the sales area decided: `sales.late`)."""
+    from_ids = [str(ev.payload.get("sale_id")) for ev in events]
+    if not from_ids:
+        return set()
+    query = Sale.select(Sale.id).where(
+        Sale.tenant_id == box.tenant_id,
+        Sale.id.in_(from_ids),
+        Sale.late == True,  # noqa: E712
+    )
+    return {s.id for s in query}
+
+
+def apply_events(box: Box, events: list[EventEnvelope]) -> None:
+    """Write the report facts and rollup of a batch's applied events."""
+    kinds = {EventType.SALE_COMPLETED, EventType.REFUND_COMPLETED, EventType.SALE_VOIDED}
+    relevant = sorted((ev for ev in events if ev.type in kinds), key=lambda e: e.seq)
+    if not relevant:
+        return
+    ids = [
+        str(ln.get("product_id"))
+        for ev in relevant
+        for ln in ev.payload.get("lines", []) or []
+        if isinstance(ln, dict)
+    ]
+    zone = branch_zones(box.tenant_id).get(box.branch_id)
+    builder = _Builder(box, _products(box.tenant_id, ids), zone)
+    sales = [ev for ev in relevant if ev.type == EventType.SALE_COMPLETED]
+    late = _late(sales, box)
+    pending: dict[str, dict[str, Any]] = {}
+    for ev in relevant:
+        if ev.type == EventType.SALE_COMPLETED:
+            body = SaleCompleted.model_validate(ev.payload)
+            builder.sale(body, body.sale_id in late)
+            pending[body.sale_id] = builder.rows.docs[-1]
+        elif ev.type == EventType.REFUND_COMPLETED:
+            builder.refund(RefundCompleted.model_validate(ev.payload))
+        else:
+            builder.void(SaleVoided.model_validate(ev.payload), pending)
+    _write(builder.rows)
+
+
+def _write(rows: _Rows) -> None:
+    insert_rows(ReportDoc, rows.docs)
+    insert_rows(ReportLine, rows.lines)
+    insert_rows(ReportTender, rows.tenders)
+    insert_rows(ReportDiscount, rows.discounts)
+    buckets = [
+        {**dict(zip(ROLLUP_KEY, key, strict=True)), **sums} for key, sums in rows.rollup.items()
+    ]
+    if buckets:
+        update = {getattr(RollupHourly, n): getattr(RollupHourly, n) + EXCLUDED[n] for n in SUMS}
+        RollupHourly.insert_many(buckets).on_conflict(
+            conflict_target=[getattr(RollupHourly, k) for k in ROLLUP_KEY], update=update
+        ).execute()
+    product_rollup.write(rows.products)

@@ -1,0 +1,171 @@
+"""Report facts and rollups written at ingest (migration 0017; money in minor units)."""
+
+from __future__ import annotations
+
+from peewee import AutoField, BigIntegerField, BooleanField, CompositeKey, IntegerField, TextField
+
+from hub.core.models import BaseModel, UtcField
+
+
+class ReportDoc(BaseModel):
+    """One sale or refund document with its report figures."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    business_day = TextField()  # YYYY-MM-DD, local to the branch
+    kind = TextField()  # sale | refund
+    doc_id = TextField()
+    sale_id = TextField(null=True)
+    cashier_name = TextField(default="")
+    receipt_no = BigIntegerField()
+    local_hour = IntegerField()
+    at = UtcField()
+    exponent = IntegerField()
+    items_milli = BigIntegerField()
+    gross = BigIntegerField()
+    discounts = BigIntegerField()
+    refunds = BigIntegerField()
+    net = BigIntegerField()
+    tax = BigIntegerField()
+    total = BigIntegerField()
+    cost = BigIntegerField()
+    cash_rounding = BigIntegerField()
+    change = BigIntegerField()
+    late = BooleanField(default=False)
+
+    class Meta:
+        table_name = "report_docs"
+        primary_key = CompositeKey("tenant_id", "kind", "doc_id")
+
+
+class ReportLine(BaseModel):
+    """One sold or refunded line."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    business_day = TextField()  # YYYY-MM-DD, local to the branch
+    id = AutoField()
+    kind = TextField()
+    doc_id = TextField()
+    sale_id = TextField(null=True)
+    line_no = IntegerField()
+    product_id = TextField()
+    sku = TextField()
+    name = TextField()
+    category = TextField(null=True)
+    tax_class = TextField()
+    tax_rate = TextField()
+    qty_milli = BigIntegerField()
+    gross = BigIntegerField()
+    discounts = BigIntegerField()
+    refunds = BigIntegerField()
+    net = BigIntegerField()
+    tax = BigIntegerField()
+    total = BigIntegerField()
+    cost = BigIntegerField()
+    age_required = IntegerField(null=True)
+    age_verified_by = TextField(null=True)
+
+    class Meta:
+        table_name = "report_lines"
+
+
+class ReportTender(BaseModel):
+    """One tender of a document."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    business_day = TextField()  # YYYY-MM-DD, local to the branch
+    id = AutoField()
+    kind = TextField()
+    doc_id = TextField()
+    sale_id = TextField(null=True)
+    tender = TextField()
+    amount = BigIntegerField()
+    change = BigIntegerField()
+
+    class Meta:
+        table_name = "report_tenders"
+
+
+class ReportDiscount(BaseModel):
+    """One discount source on a sold line."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    business_day = TextField()  # YYYY-MM-DD, local to the branch
+    id = AutoField()
+    doc_id = TextField()
+    line_no = IntegerField()
+    source_kind = TextField()  # promotion | policy | override
+    source_id = TextField()
+    source_version = BigIntegerField()
+    approver_id = TextField(null=True)
+    reason_code = TextField(null=True)
+    value = BigIntegerField()
+
+    class Meta:
+        table_name = "report_discounts"
+
+
+class RollupHourly(BaseModel):
+    """Document sums per branch, box, cashier, business day and local hour."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    business_day = TextField()  # YYYY-MM-DD, local to the branch
+    local_hour = IntegerField()
+    transactions = BigIntegerField(default=0)
+    items_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+    cash_rounding = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_hourly"
+        primary_key = CompositeKey(
+            "tenant_id", "branch_id", "business_day", "local_hour", "box_id", "cashier_id"
+        )
+
+
+class RollupProduct(BaseModel):
+    """Line sums per branch, business day, product and tax class/rate."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    business_day = TextField()
+    product_id = TextField()
+    tax_class = TextField()
+    tax_rate = TextField()
+    sku = TextField()
+    name = TextField()
+    category = TextField(null=True)
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_products"
+        primary_key = CompositeKey(
+            "tenant_id", "branch_id", "business_day", "product_id", "tax_class", "tax_rate"
+        )

@@ -1,0 +1,329 @@
+"""`just bench-reports`: report speed on generated volume (NFR-001, FR-600) and what the
+report facts and rollup cost at ingest.
+
+Creates a throwaway database, migrates and seeds it (two tenants), adds `--branches`
+branches per tenant, then COPYs `--lines` sale lines (about four per document, every 20th
+document a refund, every 50th sale post-voided) over `--days` business days into the
+report fact tables, builds the hourly rollup from them, and runs every sales report
+`--repeat` times for a month over all branches and for a year of one branch, printing p50
+and p95 per report. Then it applies `--ingest-batches` batches of 50 real sales through
+`apply_batch` with the report hook on and off and prints sales/s for both.
+
+Figures only: nothing is asserted (speed is a property of the machine). Start small (the
+default runs in a few minutes on 2 cores); `--lines 10000000` is the issue's volume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg2
+
+from hub.core import db as hub_db
+from hub.core.db import platform_tx, tenant_tx
+from hub.demo.seed import seed_demo
+from hub.identity.models import Box, Branch
+from hub.migrate import migrate
+from hub.reports import ingest, service
+from hub.reports.days import branch_zones
+from hub.reports.definitions import Ctx, Window
+from hub.sync.apply import apply_batch
+from posdomain.errors import Unavailable
+from scripts.demo import drop_database
+from scripts.testkit.crafted import make_batch
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432"
+TENANTS = ("t-greenbasket", "t-harborfoods")
+KEY = "tenant_id,branch_id,box_id,cashier_id,business_day"
+DOC_COLS = (
+    f"{KEY},kind,doc_id,sale_id,cashier_name,receipt_no,local_hour,at,exponent,items_milli,"
+    "gross,discounts,refunds,net,tax,total,cost,cash_rounding,change,late"
+)
+LINE_COLS = (
+    f"{KEY},kind,doc_id,sale_id,line_no,product_id,sku,name,category,tax_class,tax_rate,"
+    "qty_milli,gross,discounts,refunds,net,tax,total,cost,age_required"
+)
+TENDER_COLS = f"{KEY},kind,doc_id,sale_id,tender,amount,change"
+RATES = (("STD", "0.20"), ("REDUCED", "0.05"), ("ZERO", "0.00"))
+CATEGORIES = ("PRODUCE", "DAIRY", "BAKERY", "PANTRY", "DRINKS", "SNACKS")
+REPORTS = (
+    "REP-T-01",
+    "REP-T-02",
+    "REP-T-05",
+    "REP-T-06",
+    "REP-T-07",
+    "REP-T-09",
+    "REP-T-10",
+    "REP-T-11",
+    "REP-T-12",
+    "REP-T-14",
+    "REP-T-16",
+)
+
+
+class _Stream(io.RawIOBase):
+    """A file COPY reads from, fed by a generator of text lines."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines, self._buf = lines, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, out: Any) -> int:
+        while len(self._buf) < len(out):
+            chunk = "".join(line for _, line in zip(range(2000), self._lines, strict=False))
+            if not chunk:
+                break
+            self._buf += chunk.encode()
+        n = min(len(out), len(self._buf))
+        out[:n], self._buf = self._buf[:n], self._buf[n:]
+        return n
+
+
+def _branches(per_tenant: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    with platform_tx():
+        for tenant in TENANTS:
+            ids = []
+            for n in range(per_tenant):
+                bid = f"b-bench-{tenant[2:6]}-{n:03d}"
+                zone = ("Europe/Berlin", "Europe/London", "America/New_York")[n % 3]
+                Branch.create(id=bid, tenant_id=tenant, name=f"Bench {n}", timezone=zone)
+                ids.append(bid)
+            out[tenant] = ids
+    return out
+
+
+def _generate(
+    args: argparse.Namespace, branches: dict[str, list[str]]
+) -> tuple[Iterator[str], Iterator[str], Iterator[str]]:
+    rnd = random.Random(42)
+    first = date.today() - timedelta(days=args.days)
+    docs_n = args.lines // 4
+
+    def gen() -> Iterator[tuple[str, list[str], str]]:
+        for n in range(docs_n):
+            tenant = TENANTS[n % 2]
+            branch = branches[tenant][rnd.randrange(len(branches[tenant]))]
+            box = f"{branch}-box{rnd.randrange(2)}"
+            cashier = f"u-{branch[-3:]}-{rnd.randrange(4)}"
+            day = (first + timedelta(days=rnd.randrange(args.days))).isoformat()
+            hour = rnd.randrange(7, 22)
+            kind = "refund" if n % 20 == 19 else "sale"
+            sign = -1 if kind == "refund" else 1
+            doc_id = f"d{n}"
+            key = f"{tenant},{branch},{box},{cashier},{day}"
+            items = 1 if kind == "refund" else rnd.randint(2, 6)
+            sums = dict.fromkeys(("gross", "disc", "net", "tax", "cost", "qty"), 0)
+            out_lines = []
+            for ln in range(1, items + 1):
+                pid = rnd.randrange(args.products)
+                tax_class, rate = RATES[pid % 3]
+                qty = rnd.randint(1, 3) * 1000
+                net = rnd.randint(50, 900) * qty // 1000
+                disc = net // 10 if kind == "sale" and rnd.random() < 0.2 else 0
+                tax = net * int(float(rate) * 100) // 100
+                cost = net * 6 // 10
+                gross = 0 if kind == "refund" else net + disc
+                refunds = net if kind == "refund" else 0
+                out_lines.append(
+                    f"{key},{kind},{doc_id},{doc_id},{ln},p{pid},SKU{pid},Product {pid},"
+                    f"{CATEGORIES[pid % 6]},{tax_class},{rate},{sign * qty},{gross},{disc},"
+                    f"{refunds},{sign * net},{sign * tax},{sign * (net + tax)},{sign * cost},"
+                    f"{'18' if pid % 40 == 0 else ''}\n"
+                )
+                for k, v in (
+                    ("gross", gross),
+                    ("disc", disc),
+                    ("net", net),
+                    ("tax", tax),
+                    ("cost", cost),
+                    ("qty", qty),
+                ):
+                    sums[k] += v
+            total = sums["net"] + sums["tax"]
+            at = datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+            doc = (
+                f"{key},{kind},{doc_id},{doc_id},Bench,{n},{hour},{at.isoformat()},2,"
+                f"{sign * sums['qty']},{sums['gross']},{sums['disc']},"
+                f"{sums['net'] if kind == 'refund' else 0},{sign * sums['net']},"
+                f"{sign * sums['tax']},{sign * total},{sign * sums['cost']},0,0,f\n"
+            )
+            tender = (
+                f"{key},{kind},{doc_id},{doc_id},{'cash' if n % 3 else 'card'},{sign * total},0\n"
+            )
+            yield doc, out_lines, tender
+
+    # three passes over the same seeded stream, one per table (nothing held in memory)
+    def docs_only() -> Iterator[str]:
+        rnd.seed(42)
+        for d, _l, _t in gen():
+            yield d
+
+    def lines_only() -> Iterator[str]:
+        rnd.seed(42)
+        for _d, ls, _t in gen():
+            yield from ls
+
+    def tenders_only() -> Iterator[str]:
+        rnd.seed(42)
+        for _d, _l, t in gen():
+            yield t
+
+    return docs_only(), lines_only(), tenders_only()
+
+
+def _copy(url: str, table: str, cols: str, rows: Iterator[str]) -> None:
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)", _Stream(rows))
+    conn.close()
+
+
+def _rollup_and_voids(url: str) -> None:
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO report_rollup_hourly (tenant_id, branch_id, business_day, local_hour,
+               box_id, cashier_id, transactions, items_milli, gross, discounts, refunds, net,
+               tax, total, cost, cash_rounding)
+               SELECT tenant_id, branch_id, business_day, local_hour, box_id, cashier_id,
+               SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END), SUM(items_milli), SUM(gross),
+               SUM(discounts), SUM(refunds), SUM(net), SUM(tax), SUM(total), SUM(cost),
+               SUM(cash_rounding) FROM report_docs
+               GROUP BY tenant_id, branch_id, business_day, local_hour, box_id, cashier_id"""
+        )
+        cur.execute(
+            """INSERT INTO sale_voids (sale_id, tenant_id, branch_id, box_id, event_id,
+               receipt_no, cashier_id, approver_id, reason_code, total_minor, voided_at,
+               received_at)
+               SELECT doc_id, tenant_id, branch_id, box_id, 'ev-' || doc_id, receipt_no,
+               cashier_id, 'u-mgr', 'BENCH', total, at, at FROM report_docs
+               WHERE kind = 'sale' AND receipt_no % 50 = 7"""
+        )
+        cur.execute(
+            """INSERT INTO report_rollup_products (tenant_id, branch_id, business_day,
+               product_id, tax_class, tax_rate, sku, name, category, qty_milli, gross,
+               discounts, refunds, net, tax, total, cost)
+               SELECT l.tenant_id, l.branch_id, l.business_day, l.product_id, l.tax_class,
+               l.tax_rate, MAX(l.sku), MAX(l.name), MAX(l.category), SUM(l.qty_milli),
+               SUM(l.gross), SUM(l.discounts), SUM(l.refunds), SUM(l.net), SUM(l.tax),
+               SUM(l.total), SUM(l.cost) FROM report_lines l
+               WHERE NOT EXISTS (SELECT 1 FROM sale_voids v WHERE v.tenant_id = l.tenant_id
+               AND v.sale_id = l.doc_id AND l.kind = 'sale')
+               GROUP BY l.tenant_id, l.branch_id, l.business_day, l.product_id, l.tax_class,
+               l.tax_rate"""
+        )
+        cur.execute("ANALYZE")
+    conn.close()
+
+
+def _time(report_id: str, ctx: Ctx, repeat: int) -> tuple[float, float]:
+    report = service.REGISTRY[report_id]
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        try:
+            service.run(report, ctx)
+        except Unavailable:  # over its budget: printed as such, not a crash
+            return float("inf"), float("inf")
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, max(0, round(0.95 * len(samples)) - 1))]
+    return statistics.median(samples), p95
+
+
+def _ctxs(tenant: str, branches: list[str], days: int) -> list[tuple[str, Ctx]]:
+    now = datetime.now(UTC)
+    with tenant_tx(tenant):
+        zones = branch_zones(tenant)
+    last = date.today()
+    extras = {"zones": zones, "exponent": 2}
+    month = tuple(Window(b, last - timedelta(days=30), last) for b in branches)
+    year = (Window(branches[0], last - timedelta(days=min(days, 365)), last),)
+    return [
+        (f"month x {len(branches)} branches", Ctx(tenant, month, now, extras=extras)),
+        ("year x 1 branch", Ctx(tenant, year, now, extras=extras)),
+    ]
+
+
+def _ingest(batches: int) -> dict[str, float]:
+    out = {}
+    real = ingest.apply_events
+    for label, hook in (("rollups on", real), ("rollups off", lambda _box, _events: None)):
+        box_id = f"box-bench-{uuid.uuid4().hex[:8]}"
+        with platform_tx():
+            Box.create(box_id=box_id, tenant_id=TENANTS[0], branch_id="b-downtown", name=box_id)
+        ingest.apply_events = hook
+        try:
+            start = time.perf_counter()
+            for n in range(batches):
+                seqs = list(range(n * 50 + 1, n * 50 + 51))
+                apply_batch(make_batch(box_id, TENANTS[0], "b-downtown", seqs), box_id)
+            out[label] = batches * 50 / (time.perf_counter() - start)
+        finally:
+            ingest.apply_events = real
+    return out
+
+
+def main() -> None:
+    """Generate, time and print."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--lines", type=int, default=400_000)
+    ap.add_argument("--branches", type=int, default=24, help="per tenant")
+    ap.add_argument("--days", type=int, default=400)
+    ap.add_argument("--products", type=int, default=2_000)
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--ingest-batches", type=int, default=20)
+    args = ap.parse_args()
+    logging.disable(logging.INFO)
+    name = f"cfpos_bench_{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(f"{ADMIN}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    admin = f"{ADMIN}/{name}"
+    try:
+        migrate(admin)
+        hub_db.bind(f"postgresql://cfpos_app@127.0.0.1:5432/{name}")
+        seed_demo()
+        branches = _branches(args.branches)
+        start = time.perf_counter()
+        docs, lines, tenders = _generate(args, branches)
+        _copy(admin, "report_docs", DOC_COLS, docs)
+        _copy(admin, "report_lines", LINE_COLS, lines)
+        _copy(admin, "report_tenders", TENDER_COLS, tenders)
+        _rollup_and_voids(admin)
+        load = time.perf_counter() - start
+        print(
+            f"hub reports: {args.lines} sale lines, 2 tenants x {args.branches} branches, "
+            f"{args.days} days; generated + COPY + rollup in {load:.1f} s"
+        )
+        print(f"  {'report':10} {'window':24} {'p50 ms':>9} {'p95 ms':>9}  (FRD: p95 <= 2000 ms)")
+        tenant = TENANTS[0]
+        for label, ctx in _ctxs(tenant, branches[tenant], args.days):
+            for rid in REPORTS:
+                p50, p95 = _time(rid, ctx, args.repeat)
+                print(f"  {rid:10} {label:24} {p50 * 1000:9.1f} {p95 * 1000:9.1f}")
+        rates = _ingest(args.ingest_batches)
+        print(f"  ingest (apply_batch, 50 sales per batch, {args.ingest_batches} batches):")
+        for label, rate in rates.items():
+            print(f"    {label:12} {rate:8.0f} sales/s")
+    finally:
+        hub_db.db.close()
+        drop_database(name)
+
+
+if __name__ == "__main__":
+    main()
