@@ -107,3 +107,9 @@ chaos-ingest examples="5000":
 # Requirement traceability: which tests name which FR/NFR IDs
 trace:
     python -m scripts.trace
+
+# Mutation testing of the domain package (mutmut over posdomain/ against tests/posdomain/):
+# CPU heavy, a few minutes on 2 cores; results in mutants/, survivors: `mutmut results`
+mutate:
+    mutmut run --max-children 2
+    mutmut results

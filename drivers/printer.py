@@ -26,6 +26,7 @@ from drivers.base import (
     DeviceUnavailable,
     PaperOut,
 )
+from drivers.codepages import DEFAULT_CODEPAGE, check_codepage, fit_text
 from drivers.printer_status import ChannelFactory, SerialChannel, SocketChannel, probe
 from drivers.spec import DeviceSpec
 
@@ -55,6 +56,7 @@ class ReceiptDoc:
     barcode: str | None = None
     cut: bool = True
     qr: str | None = None
+    codepage: str = DEFAULT_CODEPAGE
 
     @classmethod
     def from_text(cls, *texts: str, barcode: str | None = None, cut: bool = True) -> ReceiptDoc:
@@ -77,16 +79,21 @@ class ReceiptPrinter(Protocol):
 
 
 def render(target: Escpos, doc: ReceiptDoc) -> None:
-    """Write `doc` as ESC/POS commands to an escpos printer object."""
+    """Write `doc` as ESC/POS commands to an escpos printer object, in the document's code
+    page (set once; characters it lacks are transliterated visibly, `drivers.codepages`)."""
+    target.charcode(check_codepage(doc.codepage))
     for line in doc.lines:
+        # normal_textsize: python-escpos sends nothing for double=False, so without it every
+        # line after a double-size one (the total) printed double too
         target.set(
             bold=line.bold,
             align=line.align,
+            normal_textsize=not line.double,
             double_height=line.double,
             double_width=line.double,
         )
-        target.textln(line.text)
-    target.set(bold=False, align="left", double_height=False, double_width=False)
+        target.textln(fit_text(line.text, doc.codepage))
+    target.set(bold=False, align="left", normal_textsize=True)
     if doc.barcode:
         # CODE128 code set B takes any printable ASCII, e.g. a receipt id for returns.
         target.barcode("{B" + doc.barcode, "CODE128", function_type="B", check=True)

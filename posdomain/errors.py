@@ -27,6 +27,10 @@ class Reason(StrEnum):
     UNKNOWN_TAX_CLASS = "UNKNOWN_TAX_CLASS"
     UNKNOWN_CATEGORY = "UNKNOWN_CATEGORY"
     UNKNOWN_DEPOSIT = "UNKNOWN_DEPOSIT"
+    TAX_CLASS_NO_RATES = "TAX_CLASS_NO_RATES"  # a tax class with no tax and not marked exempt
+    TAX_RATE_OUT_OF_RANGE = "TAX_RATE_OUT_OF_RANGE"  # a rate below 0 or above 100 %
+    TAX_COMPOUND_LOOP = "TAX_COMPOUND_LOOP"  # compound taxes computed on each other
+    UNMATCHED_RETURN = "UNMATCHED_RETURN"  # a negative line a sale basket cannot carry
     CONFLICT = "CONFLICT"
     DUPLICATE = "DUPLICATE"
     UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 from functools import cache, lru_cache
 
 from posdomain.errors import Reason, ValidationError
 
-ROUNDING_MODES = {"HALF_UP": ROUND_HALF_UP, "HALF_EVEN": ROUND_HALF_EVEN}
+# UP / DOWN are away from / towards zero (Python's ROUND_UP / ROUND_DOWN), so a refund rounds
+# like the sale it reverses
+ROUNDING_MODES = {
+    "HALF_UP": ROUND_HALF_UP,
+    "HALF_EVEN": ROUND_HALF_EVEN,
+    "UP": ROUND_UP,
+    "DOWN": ROUND_DOWN,
+}
 MAX_ABS_MINOR = 10**12  # a trillion cents: anything larger is an input error, not a sale
 MAX_DIGITS = 15  # integer digits looked at before any arithmetic (1e999999999 overflows abs())
 

@@ -17,6 +17,7 @@ from posdomain.wire import MAX_LINES, MAX_SEQ, Code, Counter, Id, Name, Number, 
 MAX_DISCOUNTS = 20
 MAX_TENDERS = 16
 MAX_TAX_ROWS = 32
+MAX_LINE_TAXES = 8
 
 
 class _Wire(BaseModel):
@@ -40,6 +41,17 @@ class PriceOverride(_Wire):
     reason_code: Code
 
 
+class LineTaxPart(_Wire):
+    """One tax code's share of a line (multi-tax classes): a rate, compound `on` earlier
+    codes of the line, or a levy `per_unit` of quantity."""
+
+    code: Code
+    rate: Number = "0"
+    per_unit: Number | None = None
+    on: list[Code] = Field(default_factory=list, max_length=MAX_LINE_TAXES)
+    tax: Number
+
+
 class SaleLine(_Wire):
     """A sale.completed line: qty x unit_price = extended; - discounts = the line amount."""
 
@@ -57,6 +69,7 @@ class SaleLine(_Wire):
     tax_class: Code
     tax_rate: Number
     tax: Number
+    taxes: list[LineTaxPart] = Field(default_factory=list, max_length=MAX_LINE_TAXES)
     deposit_for_line: int | None = Field(default=None, ge=1, le=10 * MAX_LINES)
     price_override: PriceOverride | None = None
 
@@ -78,6 +91,8 @@ class TaxRow(_Wire):
     net: Number
     tax: Number
     gross: Number
+    name: Name = ""
+    per_unit: Number | None = None
 
 
 class Customer(_Wire):
@@ -124,6 +139,7 @@ class RefundLine(_Wire):
     tax_class: Code
     tax_rate: Number
     tax: Number
+    taxes: list[LineTaxPart] = Field(default_factory=list, max_length=MAX_LINE_TAXES)
 
 
 class RefundCompleted(_Wire):

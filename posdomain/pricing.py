@@ -11,6 +11,17 @@
   `PriceOverride` (approver id + reason code) may, and an overridden line gets no promotion.
 * Line extended price = unit price x qty rounded HALF_UP to the currency unit (weighed lines);
   `amount` = extended - discounts is what goes to the tax engine as the line amount.
+
+Order of operations (docs/pricing-and-tax.md):
+1. list unit price: retail, or the wholesale tier reached by the product's basket quantity;
+2. a supervisor price override replaces it (the line leaves promotions);
+3. extended = unit price x qty, rounded once;
+4. promotions (flag on, verified policies) on lines without a manual price, greedy;
+5. a manual percent discount (`PriceOverride.percent`) applies to the line amount at the price
+   actually charged (the tier price on wholesale): amount = round(extended x (100 - p) / 100),
+   the discount is extended - amount (5 x 5.75 at 18 % off = 23.58, not 5 x 4.72 = 23.60);
+   a discounted line gets no promotion;
+6. tax on the amount (`posdomain.tax`).
 """
 
 from __future__ import annotations
@@ -72,12 +83,22 @@ class BasketItem:
 
 @dataclass(frozen=True)
 class PriceOverride:
-    """A supervisor-approved unit price for one line; may cross the floor."""
+    """A supervisor-approved unit price for one line (may cross the floor), or with `percent`
+    a manual percent discount on the line amount at its list price (`unit_price` ignored)."""
 
     line_id: str
     unit_price: Decimal
     approver_id: str
     reason_code: str
+    percent: Decimal | None = None
+
+
+MANUAL_DISCOUNT = "manual-discount"  # the policy id a manual percent discount carries
+
+
+def percent_off(extended: Decimal, percent: Decimal, exponent: int = 2) -> Decimal:
+    """The discount of `percent` on a line amount: extended - round(extended x (1 - p))."""
+    return extended - round_money(extended * (100 - percent) / 100, exponent)
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,8 @@ def _check_override(override: PriceOverride) -> None:
         )
     if override.unit_price < 0:
         raise ValidationError("an override price cannot be negative", Reason.INVALID_MONEY)
+    if override.percent is not None and not 0 < override.percent <= 100:
+        raise ValidationError("a discount is more than 0 and at most 100 %", Reason.OUT_OF_RANGE)
 
 
 def _validate(items: Sequence[BasketItem], overrides: Mapping[str, PriceOverride]) -> None:
@@ -203,7 +226,7 @@ def _base_lines(
     for it in items:
         override = overrides.get(it.line_id)
         listed = base_unit_price(it.product, qty_of[it.product.product_id], price_list)
-        unit = override.unit_price if override else listed
+        unit = override.unit_price if override and override.percent is None else listed
         extended = round_money(unit * it.qty, exponent)
         floor = (min(it.product.floor(), listed) * it.qty).quantize(
             quantum(exponent), rounding=ROUND_CEILING
@@ -256,6 +279,10 @@ def price_basket(
     bases = _base_lines(items, price_list, by_line, exponent)
     active = policies if advanced_discounts else ()
     allocations, rejected = _discounts(bases, active, policy_key, now, exponent)
+    for b in bases:
+        if b.override is not None and b.override.percent is not None:
+            off = percent_off(b.extended, b.override.percent, exponent)
+            allocations[b.item.line_id] = [DiscountAllocation(MANUAL_DISCOUNT, 0, "manual", off)]
     lines = tuple(_priced(b, allocations.get(b.item.line_id, []), exponent) for b in bases)
     zero = Decimal(0).quantize(quantum(exponent))
     applied = sorted({(d.policy_id, d.policy_version) for ln in lines for d in ln.discounts})

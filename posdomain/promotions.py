@@ -143,7 +143,9 @@ def _per_line(
             k: min(policy.params.amount * consumed[k], base[k]).quantize(quantum(exponent))
             for k in base
         }
-    total = round_money(sum(base.values(), Decimal(0)) * policy.params.percent / 100, exponent)
+    # percent of the line amount: the amount is rounded, the discount is what is taken off
+    whole = sum(base.values(), Decimal(0))
+    total = whole - round_money(whole * (100 - policy.params.percent) / 100, exponent)
     keys = sorted(base)
     return consumed, dict(
         zip(keys, allocate(total, [base[k] for k in keys], keys, exponent), strict=True)

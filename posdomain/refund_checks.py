@@ -21,7 +21,10 @@ from posdomain.sale_checks import (
     breakdown,
     check_document,
     fail,
+    inclusive_for,
+    inclusive_of,
     line_numbers,
+    line_parts,
     money,
     parse_rate,
     parse_rounding,
@@ -42,7 +45,7 @@ class SoldSale:
     voided: bool
 
 
-def _refund_line(ln: RefundLine, exp: int, ctx: Context) -> Figures:
+def _refund_line(ln: RefundLine, exp: int, ctx: Context, inclusive: bool | None) -> Figures:
     qty = quantity(ln.qty, f"line {ln.line_no} qty")
     unit = ctx.units.get(ln.product_id, "weight")  # unknown products: any 3-decimal qty
     if unit == "each" and qty != qty.to_integral_value():
@@ -52,6 +55,11 @@ def _refund_line(ln: RefundLine, exp: int, ctx: Context) -> Figures:
     if total > 0 or tax > 0 or tax < total:
         fail(Reason.INVALID_MONEY, "refund_line", f"line {ln.line_no}: sign")
     gross, back = -total, -tax
+    if ln.taxes:
+        incl = True if inclusive is None else inclusive
+        base = total if incl else total - tax
+        parts = line_parts(ln.taxes, (base, -qty, tax), incl, exp, 3, f"line {ln.line_no}")
+        return Figures(total, Decimal(0), total, tax, ln.tax_class, parts)
     if not (
         tax_ok(gross, back, rate, True, exp, 3) or tax_ok(gross - back, back, rate, False, exp, 3)
     ):
@@ -73,7 +81,8 @@ def check_refund(refund: RefundCompleted, ctx: Context) -> list[Violation]:
                     Reason.MALFORMED_MESSAGE, "refund_sign", "a refund total is never positive"
                 ),
             ]
-        figures = [_refund_line(ln, exp, ctx) for ln in refund.lines]
+        inclusive = inclusive_of(refund.tax_breakdown)
+        figures = [_refund_line(ln, exp, ctx, inclusive_for(inclusive, ln)) for ln in refund.lines]
         if total != sum(f.total for f in figures):
             out.append(violation(Reason.TOTALS_MISMATCH, "total", "total is not the lines' sum"))
         if money(refund.tax_total, exp, "tax_total") != sum(f.tax for f in figures):

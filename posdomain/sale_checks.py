@@ -30,8 +30,9 @@ from typing import NoReturn
 
 from posdomain.errors import Reason, ValidationError
 from posdomain.money import parse_money, quantum
-from posdomain.payloads import SaleCompleted, SaleLine, TaxRow, Tender
-from posdomain.tax import TaxClass, exact_tax
+from posdomain.payloads import LineTaxPart, RefundLine, SaleCompleted, SaleLine, TaxRow, Tender
+from posdomain.tax import TaxClass, TaxComponent, exact_tax
+from posdomain.tax_engine import exact_parts
 from posdomain.till_codes import POINTS_TENDER, TenderKind
 
 MAX_QTY = Decimal(1_000_000)
@@ -89,11 +90,14 @@ def money(value: str, exponent: int, name: str) -> Decimal:
         fail(Reason.INVALID_MONEY, "money", f"{name}: {err.message}")
 
 
-def quantity(value: str, name: str) -> Decimal:
+def quantity(value: str, name: str, signed: bool = False) -> Decimal:
+    """A positive quantity with at most 3 decimals (`signed`: also a negative one, not 0)."""
     try:
         qty = Decimal(value.strip())
     except (InvalidOperation, ValueError):
         fail(Reason.INVALID_QUANTITY, "qty", f"{name} is not a number")
+    if signed and qty.is_finite() and qty < 0:
+        return -quantity(str(-qty), name)
     if not qty.is_finite() or qty <= 0 or qty > MAX_QTY or qty != qty.quantize(Decimal("0.001")):
         fail(Reason.INVALID_QUANTITY, "qty", f"{name} must be > 0 with at most 3 decimals")
     return qty
@@ -139,19 +143,36 @@ def check_times(times: Sequence[datetime], ctx: Context) -> list[Violation]:
     return out
 
 
+Part = tuple[str, Decimal, bool]  # (tax code, tax, is a levy)
+
+
 @dataclass(frozen=True)
 class Figures:
-    """A line's parsed amounts."""
+    """A line's parsed amounts; `parts` its tax per code (one, its class, if not given)."""
 
     extended: Decimal
     discounts: Decimal
     total: Decimal
     tax: Decimal
     tax_class: str
+    parts: tuple[Part, ...] = ()
+
+    def taxes(self) -> tuple[Part, ...]:
+        """The line's tax per code."""
+        return self.parts or ((self.tax_class, self.tax, False),)
 
 
-def _inclusive_of(rows: Sequence[TaxRow]) -> dict[str, bool]:
+def inclusive_of(rows: Sequence[TaxRow]) -> dict[str, bool]:
+    """Inclusive flag per breakdown row code (class or tax code)."""
     return {r.tax_class: r.inclusive for r in rows if r.inclusive is not None}
+
+
+def inclusive_for(flags: Mapping[str, bool], ln: SaleLine | RefundLine) -> bool | None:
+    """A line's inclusive flag: its class's row, else the row of one of its tax codes."""
+    for code in (ln.tax_class, *(p.code for p in ln.taxes)):
+        if code in flags:
+            return flags[code]
+    return None
 
 
 def _extended_ok(qty: Decimal, price: Decimal, extended: Decimal, exp: int, weighed: bool) -> bool:
@@ -170,9 +191,72 @@ def tax_ok(
     return abs(tax - exact) < units * quantum(exp)
 
 
+def _components(parts: Sequence[LineTaxPart], name: str) -> tuple[TaxComponent, ...]:
+    """The line's taxes as components, each `on` only codes listed before it."""
+    seen: list[str] = []
+    out = []
+    for part in parts:
+        if part.code in seen or any(code not in seen for code in part.on):
+            fail(Reason.TAX_MISMATCH, "line_taxes", f"{name}: taxes out of order or repeated")
+        levy = None if part.per_unit is None else parse_rate_amount(part.per_unit, name)
+        out.append(TaxComponent(part.code, "", parse_rate(part.rate, name), levy, tuple(part.on)))
+        seen.append(part.code)
+    return tuple(out)
+
+
+def parse_rate_amount(value: str, name: str) -> Decimal:
+    """A levy per unit: non-negative, at most 6 decimals."""
+    try:
+        levy = Decimal(value.strip())
+    except (InvalidOperation, ValueError):
+        fail(Reason.TAX_MISMATCH, "levy", f"{name}: levy is not a number")
+    if not levy.is_finite() or levy < 0 or levy > MAX_QTY or levy != levy.quantize(Decimal("1e-6")):
+        fail(Reason.TAX_MISMATCH, "levy", f"{name}: levy out of range")
+    return levy
+
+
+def line_parts(
+    parts: Sequence[LineTaxPart],
+    figures: tuple[Decimal, Decimal, Decimal],
+    inclusive: bool,
+    exp: int,
+    units: int,
+    name: str,
+) -> tuple[Part, ...]:
+    """Check a multi-tax line's taxes: they sum to its tax and each is its exact tax (within
+    `units` minor units per tax). `figures` = (amount, qty, tax), all of one sign."""
+    amount, qty, tax = figures
+    if not parts:
+        return ()
+    components = _components(parts, name)
+    taxes = [money(p.tax, exp, f"{name} tax") for p in parts]
+    if sum(taxes, Decimal(0)) != tax:
+        fail(Reason.TAX_MISMATCH, "line_taxes", f"{name}: its taxes do not add up to {tax}")
+    sign = -1 if qty < 0 else 1
+    tc = TaxClass("line", Decimal(0), inclusive, components)
+    _, exact = exact_parts(abs(amount), abs(qty), tc)
+    for part, got, want in zip(components, taxes, exact, strict=True):
+        if abs(got * sign - want) >= units * quantum(exp):
+            fail(Reason.TAX_MISMATCH, "line_tax", f"{name}: {part.code} {got} is not {want}")
+    return tuple(
+        (c.code, t, c.per_unit is not None) for c, t in zip(components, taxes, strict=True)
+    )
+
+
+def _signs(
+    line_no: int, qty: Decimal, price: Decimal, money_: list[Decimal], discounts: list[Decimal]
+) -> None:
+    """Sold lines: money >= 0; returned lines (qty < 0): money <= 0 and no discounts."""
+    sign = -1 if qty < 0 else 1
+    if price < 0 or min(m * sign for m in [*money_, *discounts]) < 0:
+        fail(Reason.INVALID_MONEY, "negative", f"line {line_no}: money of the wrong sign")
+    if sign < 0 and discounts:
+        fail(Reason.LINE_ARITHMETIC, "returned_discount", f"line {line_no}: a return has none")
+
+
 def _line(ln: SaleLine, exp: int, inclusive: bool | None, ctx: Context) -> Figures:
     """Parse and check one sale line (raises Broken on the first broken rule)."""
-    qty = quantity(ln.qty, f"line {ln.line_no} qty")
+    qty = quantity(ln.qty, f"line {ln.line_no} qty", signed=True)
     unit = ctx.units.get(ln.product_id) or ln.unit or "each"
     if unit == "each" and qty != qty.to_integral_value():
         fail(
@@ -186,12 +270,11 @@ def _line(ln: SaleLine, exp: int, inclusive: bool | None, ctx: Context) -> Figur
     discounts = sum(amounts, Decimal(0))
     total, tax = money(ln.line_total, exp, "line_total"), money(ln.tax, exp, "tax")
     rate = parse_rate(ln.tax_rate, f"line {ln.line_no} tax_rate")
-    if min([price, total, tax, extended or Decimal(0), *amounts]) < 0:
-        fail(Reason.INVALID_MONEY, "negative", f"line {ln.line_no}: negative money")
+    _signs(ln.line_no, qty, price, [total, tax, extended or Decimal(0)], amounts)
     weighed = ln.unit == "weight" or unit == "weight"
     if extended is None:
         extended = (qty * price).quantize(quantum(exp), rounding=ROUND_HALF_UP)
-    if not _extended_ok(qty, price, extended, exp, weighed) or discounts > extended:
+    if not _extended_ok(qty, price, extended, exp, weighed) or discounts > abs(extended):
         fail(
             Reason.LINE_ARITHMETIC,
             "extended",
@@ -206,6 +289,12 @@ def _line(ln: SaleLine, exp: int, inclusive: bool | None, ctx: Context) -> Figur
             "line_total",
             f"line {ln.line_no}: line total {total} is not {amount} (+ tax)",
         )
+    if ln.taxes:
+        amount_of = total if matching[0] else amount
+        parts = line_parts(
+            ln.taxes, (amount_of, qty, tax), matching[0], exp, 2, f"line {ln.line_no}"
+        )
+        return Figures(extended, discounts, total, tax, ln.tax_class, parts)
     if not any(tax_ok(amount, tax, rate, f, exp) for f in matching):
         fail(
             Reason.TAX_MISMATCH,
@@ -226,30 +315,37 @@ def line_numbers(numbers: list[int], deposits: list[int | None]) -> list[Violati
     return out
 
 
+def _sums(figures: Sequence[Figures]) -> dict[str, tuple[Decimal, Decimal]]:
+    """(net, tax) per tax code over the lines: a levy adds no net."""
+    by_code: dict[str, tuple[Decimal, Decimal]] = {}
+    for f in figures:
+        for code, tax, levy in f.taxes():
+            net, sum_tax = by_code.get(code, (Decimal(0), Decimal(0)))
+            by_code[code] = (net + (0 if levy else f.total - f.tax), sum_tax + tax)
+    return by_code
+
+
 def breakdown(
     rows: Sequence[TaxRow], figures: Sequence[Figures], exp: int, sign: int
 ) -> list[Violation]:
-    """Each row: net + tax = gross, equal to the sums of its class's lines."""
+    """Each row (one per tax code): net + tax = gross, equal to the sums of its lines."""
     if not rows:
         return []
-    by_class: dict[str, tuple[Decimal, Decimal]] = {}
-    for f in figures:
-        gross, tax = by_class.get(f.tax_class, (Decimal(0), Decimal(0)))
-        by_class[f.tax_class] = (gross + f.total, tax + f.tax)
+    by_code = _sums(figures)
     seen = set()
     for row in rows:
         net, tax, gross = (money(v, exp, "tax_breakdown") for v in (row.net, row.tax, row.gross))
-        want = by_class.get(row.tax_class)
+        want = by_code.get(row.tax_class)
         if row.tax_class in seen or want is None or net + tax != gross:
             return [
                 violation(Reason.TAX_MISMATCH, "breakdown", f"tax row {row.tax_class} is wrong")
             ]
-        if (gross * sign, tax * sign) != want:
+        if (net * sign, tax * sign) != want:
             return [
                 violation(Reason.TAX_MISMATCH, "breakdown", f"tax row {row.tax_class} != lines")
             ]
         seen.add(row.tax_class)
-    if seen != set(by_class):
+    if seen != set(by_code):
         return [violation(Reason.TAX_MISMATCH, "breakdown", "a taxed class has no breakdown row")]
     return []
 
@@ -335,15 +431,31 @@ def _sale_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> lis
     return []
 
 
+def _returns(sale: SaleCompleted) -> list[Violation]:
+    """Returned lines (negative qty) only beside sold ones, never outweighing them."""
+    signs = {quantity_sign(ln.qty) for ln in sale.lines}
+    if -1 not in signs:
+        return []
+    if 1 not in signs or sale.total.strip().startswith("-"):
+        return [violation(Reason.UNMATCHED_RETURN, "returns", "returns without a matching sale")]
+    return []
+
+
+def quantity_sign(value: str) -> int:
+    """-1 for a quantity written negative, else 1 (parsed properly by `quantity`)."""
+    return -1 if value.strip().startswith("-") else 1
+
+
 def check_sale(sale: SaleCompleted, ctx: Context) -> list[Violation]:
     """Every rule a sale.completed breaks (empty: it adds up and may be stored)."""
     out = check_document(sale.currency, sale.exponent, [sale.completed_at], ctx)
     out += line_numbers(
         [ln.line_no for ln in sale.lines], [ln.deposit_for_line for ln in sale.lines]
     )
-    inclusive = _inclusive_of(sale.tax_breakdown)
+    out += _returns(sale)
+    inclusive = inclusive_of(sale.tax_breakdown)
     try:
-        figures = [_line(ln, sale.exponent, inclusive.get(ln.tax_class), ctx) for ln in sale.lines]
+        figures = [_line(ln, sale.exponent, inclusive_for(inclusive, ln), ctx) for ln in sale.lines]
         return out + _sale_totals(sale, figures)
     except Broken as broken:
         return [*out, broken.violation]

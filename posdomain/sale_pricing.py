@@ -10,17 +10,23 @@ it gets back is what the basket shows and what a paid sale stores.
 * Promotions run only with `advanced_discounts` on and a policy key (fail closed): with the
   flag on but no key, every policy comes back rejected as unverifiable.
 * Tax is computed on each line's amount after discounts (`posdomain.tax.compute_tax`).
+* Mixed documents: a `returned` line (returned empties, the return half of an exchange) is
+  priced at its list price without promotions or manual prices and enters the document with
+  negative qty and money; tax is worked out per side and the total is the net of both. In a
+  sale basket a returned line must be a deposit or name the sale line it returns
+  (`return_of`), and the returns may not outweigh what is sold (a sale that pays out is a
+  refund): otherwise UNMATCHED_RETURN, nothing priced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from posdomain.errors import Reason
+from posdomain.errors import Reason, ValidationError
 from posdomain.policy import PolicyRejection
 from posdomain.pricing import (
     BasketItem,
@@ -52,6 +58,8 @@ class SaleLineInput:
     tax_class: str
     is_deposit: bool = False
     label_price: Decimal | None = None
+    returned: bool = False
+    return_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class SaleInputs:
     advanced_discounts: bool = False
     policies: tuple[Mapping[str, Any], ...] = ()
     policy_key: str | None = None
+    # "open": a basket being built (priced and shown; the return rules apply when it is paid)
+    kind: Literal["sale", "open", "return"] = "sale"
 
 
 @dataclass(frozen=True)
@@ -129,26 +139,87 @@ def _unverifiable_without_key(inputs: SaleInputs) -> list[PolicyRejection]:
     ]
 
 
-def price_sale(inputs: SaleInputs) -> PricedSale:
-    """Price, discount, override and tax a whole sale (the one call a till makes per sale)."""
+def _unmatched(message: str, line_id: str) -> ValidationError:
+    return ValidationError(message, Reason.UNMATCHED_RETURN, {"line_id": line_id})
+
+
+def check_returns(inputs: SaleInputs) -> None:
+    """UNMATCHED_RETURN for a returned line a sale basket cannot carry (see module doc)."""
+    if inputs.kind != "sale":
+        return
+    for line in inputs.lines:
+        if line.returned and not line.is_deposit and line.return_of is None:
+            raise _unmatched(f"line {line.line_id}: a returned item needs its sale", line.line_id)
+    returned = [ln for ln in inputs.lines if ln.returned]
+    if returned and len(returned) == len(inputs.lines):
+        raise _unmatched(
+            "returned empties without a sale: use a deposit return", returned[0].line_id
+        )
+
+
+def _negated(line: PricedLine) -> PricedLine:
+    return replace(
+        line,
+        qty=-line.qty,
+        extended=-line.extended,
+        discount_total=-line.discount_total,
+        amount=-line.amount,
+        floor_amount=-line.floor_amount,
+    )
+
+
+def _price_sides(inputs: SaleInputs) -> PricedBasket:
+    """Sold lines with promotions and manual prices; returned lines at list price, negated."""
+    sold = [ln for ln in inputs.lines if not ln.returned]
+    back = [ln for ln in inputs.lines if ln.returned]
     priced = price_basket(
-        [_item(line) for line in inputs.lines],
+        [_item(line) for line in sold],
         price_list=inputs.price_list,
         advanced_discounts=inputs.advanced_discounts and inputs.policy_key is not None,
         policies=inputs.policies,
         policy_key=inputs.policy_key or "",
         now=inputs.now,
-        overrides=inputs.overrides,
+        overrides=[o for o in inputs.overrides if o.line_id in {ln.line_id for ln in sold}],
         exponent=inputs.exponent,
     )
+    if not back:
+        return priced
+    returned = price_basket([_item(line) for line in back], exponent=inputs.exponent)
+    by_id = {pl.line_id: pl for pl in priced.lines}
+    by_id.update({pl.line_id: _negated(pl) for pl in returned.lines})
+    return replace(
+        priced,
+        lines=tuple(by_id[ln.line_id] for ln in inputs.lines),
+        subtotal=priced.subtotal - returned.subtotal,
+        total=priced.total - returned.total,
+    )
+
+
+def _signed(line: SaleLineInput) -> Decimal:
+    """The line's quantity on the document: negative when returned."""
+    return -line.qty if line.returned else line.qty
+
+
+def price_sale(inputs: SaleInputs) -> PricedSale:
+    """Price, discount, override and tax a whole sale (the one call a till makes per sale)."""
+    check_returns(inputs)
+    priced = _price_sides(inputs)
     pairs = list(zip(inputs.lines, priced.lines, strict=True))
     taxed = compute_tax(
-        [TaxLine(pl.line_id, ln.tax_class, pl.amount, ln.qty, ln.is_deposit) for ln, pl in pairs],
+        [
+            TaxLine(pl.line_id, ln.tax_class, pl.amount, _signed(ln), ln.is_deposit)
+            for ln, pl in pairs
+        ],
         inputs.tax,
         cash=inputs.cash,
     )
+    if inputs.kind == "sale" and taxed.total < 0:
+        first = next(ln.line_id for ln in inputs.lines if ln.returned)
+        raise _unmatched(
+            f"the returns ({taxed.total}) outweigh the sale: use a deposit return", first
+        )
     lines = tuple(
-        PricedSaleLine(ln.line_id, ln.qty, _unit_price(ln, pl), pl, tx)
+        PricedSaleLine(ln.line_id, _signed(ln), _unit_price(ln, pl), pl, tx)
         for (ln, pl), tx in zip(pairs, taxed.lines, strict=True)
     )
     rejected = (*priced.rejected_policies, *_unverifiable_without_key(inputs))

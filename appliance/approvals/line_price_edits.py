@@ -2,17 +2,18 @@
 
 * Price override: always a privileged action (cashiers need a supervisor override token;
   supervisors/managers approve themselves with a reason code); it may cross the floor.
-* Discount (percent of the list price): within the configured threshold
-  (`risk.discount_override_percent`) a cashier applies it themselves, but never below the
-  product's floor; above it, it needs a `discount` override. No threshold configured means
-  every manual discount needs an override (fail closed).
+* Discount (percent of the line amount at the price actually charged, wholesale tier
+  included; `posdomain.pricing` applies it to qty x price, rounded once): within the
+  configured threshold (`risk.discount_override_percent`) a cashier applies it
+  themselves, but never below the product's floor; above it, it needs a `discount`
+  override. No threshold configured means every manual discount needs an override.
 The approved price is stored per basket line and fed to the pricing engine as a
 `PriceOverride` (so the line leaves promotions); the sale line carries approver and reason.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from appliance.approvals import override_tokens
@@ -24,9 +25,9 @@ from appliance.identity.models import Staff
 from appliance.till.basket import find_basket, view
 from appliance.till.models import BasketLine, BasketPriceOverride
 from appliance.till.money_setup import money_setup
-from appliance.till.pricing import basket_of, product_price
+from appliance.till.pricing import basket_of, charged_unit_price, product_price
 from posdomain.errors import NotFound, Reason, ValidationError
-from posdomain.money import from_minor, parse_money, quantum, to_minor
+from posdomain.money import parse_money, to_minor
 from posdomain.pricing import check_floor
 from posdomain.till_codes import OverrideAction
 
@@ -103,7 +104,7 @@ def discount_line(
     ctx: BoxContext, staff: Staff, line_no: int, percent: str, token: str | None,
     reason_code: str | None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Discount a line by a percent of its list price (override above the threshold)."""
+    """Discount a line by a percent of its amount (override above the threshold)."""
     ctx.require_chain_intact()
     setup = money_setup()
     pct = _percent(percent)
@@ -116,9 +117,9 @@ def discount_line(
     )  # fmt: skip
     with write_txn():
         line, product = _line(ctx, staff, line_no)
-        listed = from_minor(product.price_minor, setup.exponent)
-        unit = (listed * (100 - pct) / 100).quantize(quantum(setup.exponent), ROUND_HALF_UP)
+        price = product_price(product, setup.exponent)
+        listed = charged_unit_price(line, price)
         if approval.token is None and staff.id == approval.approver_id and not needs:
-            check_floor(product_price(product, setup.exponent), unit)  # cashier: floor holds
-        _record(ctx, staff, line, approval, (to_minor(unit, setup.exponent), str(pct)))
+            check_floor(price, listed * (100 - pct) / 100)  # cashier: floor holds
+        _record(ctx, staff, line, approval, (to_minor(listed, setup.exponent), str(pct)))
     return view(ctx, staff.id)

@@ -13,6 +13,7 @@ from appliance.audit import log as audit_log
 from appliance.core.context import BoxContext
 from appliance.devices import store
 from appliance.devices.hook import kick_drawer
+from appliance.devices.receipt_layout import print_settings
 from appliance.devices.receipts import enqueue_receipt, enqueue_test_page
 from appliance.identity.models import Staff
 from posdomain.errors import PosError, Reason
@@ -60,7 +61,9 @@ def no_sale_kick(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
 
 def reprint(ctx: BoxContext, staff: Staff, sale: dict[str, Any]) -> dict[str, Any]:
     """Queue a COPY of a sale's receipt (audited)."""
-    job = enqueue_receipt(sale, copy=True, till_name=ctx.config.till_name)
+    job = enqueue_receipt(
+        sale, copy=True, till_name=ctx.config.till_name, settings=print_settings(ctx.config)
+    )
     audit_log.append_now(
         ctx,
         actor=f"staff:{staff.id}",

@@ -15,6 +15,7 @@ from peewee import PeeweeException
 from appliance.core.context import BoxContext
 from appliance.devices import store
 from appliance.devices.control import KickFailed, request_kick, socket_path
+from appliance.devices.receipt_layout import print_settings
 from appliance.devices.receipts import enqueue_receipt
 from posdomain.obs import log_event
 
@@ -38,7 +39,9 @@ def after_cash_sale(ctx: BoxContext, sale: dict[str, Any]) -> dict[str, Any]:
     sale_id = str(sale["sale_id"])
     outcome: dict[str, Any] = {"receipt": "failed", "drawer": {"ok": False, "error": ""}}
     try:
-        job = enqueue_receipt(sale, till_name=ctx.config.till_name)
+        job = enqueue_receipt(
+            sale, till_name=ctx.config.till_name, settings=print_settings(ctx.config)
+        )
         outcome["receipt"] = job["state"]
     except (PeeweeException, KeyError, ValueError) as err:
         log_event(log, "receipt not queued", logging.WARNING, sale_id=sale_id, error=str(err))
@@ -53,7 +56,9 @@ def after_card_sale(ctx: BoxContext, sale: dict[str, Any]) -> dict[str, Any]:
     """Queue the receipt of a sale paid by card only (no cash moved: no drawer kick)."""
     outcome: dict[str, Any] = {"receipt": "failed", "drawer": None}
     try:
-        outcome["receipt"] = enqueue_receipt(sale, till_name=ctx.config.till_name)["state"]
+        outcome["receipt"] = enqueue_receipt(
+            sale, till_name=ctx.config.till_name, settings=print_settings(ctx.config)
+        )["state"]
     except (PeeweeException, KeyError, ValueError) as err:
         log_event(
             log, "receipt not queued", logging.WARNING, sale_id=sale["sale_id"], error=str(err)

@@ -134,6 +134,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "UNKNOWN_TAX_CLASS": "This item has an unknown tax class. Call head office.",
         "UNKNOWN_CATEGORY": "Unknown product category.",
         "UNKNOWN_DEPOSIT": "The deposit item for this product is unknown. Call head office.",
+        "TAX_CLASS_NO_RATES": "A tax class has no tax and is not marked exempt. Call head office.",
+        "TAX_RATE_OUT_OF_RANGE": "A tax rate is below 0 % or above 100 %. Call head office.",
+        "TAX_COMPOUND_LOOP": "Two compound taxes are computed on each other. Call head office.",
+        "UNMATCHED_RETURN": "This return needs a matching sale: use a return basket or scan "
+        "the receipt.",
     },
     "de": {
         "ui.pin_title": "PIN eingeben",
@@ -259,6 +264,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "UNKNOWN_TAX_CLASS": "Der Artikel hat eine unbekannte Steuerklasse. Zentrale anrufen.",
         "UNKNOWN_CATEGORY": "Unbekannte Warengruppe.",
         "UNKNOWN_DEPOSIT": "Der Pfandartikel ist unbekannt. Zentrale anrufen.",
+        "TAX_CLASS_NO_RATES": "Eine Steuerklasse hat keinen Satz und ist nicht steuerfrei. "
+        "Zentrale anrufen.",
+        "TAX_RATE_OUT_OF_RANGE": "Ein Steuersatz liegt unter 0 % oder über 100 %. "
+        "Zentrale anrufen.",
+        "TAX_COMPOUND_LOOP": "Zwei Steuern werden gegenseitig aufeinander berechnet. "
+        "Zentrale anrufen.",
+        "UNMATCHED_RETURN": "Diese Rücknahme braucht einen passenden Verkauf: Rückgabe-Bon "
+        "verwenden oder Beleg scannen.",
     },
 }
 

@@ -1,9 +1,54 @@
-"""Messages (en, de) of the HTML receipt (FR-304) and its button on the till.
+"""Messages (en, de) of the receipt (FR-304), HTML and printed, and the value formats both use.
 
-Merged into `appliance.i18n.messages.MESSAGES`; the `ui.` prefix puts them under the both-languages test.
+Merged into `appliance.i18n.messages.MESSAGES`; the `ui.` prefix puts them under the
+both-languages test. `rate_text`, `qty_text`, `line_label` and `local_time` are the one way
+a value is written on either receipt, so the printed one says what the screen says.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+def local_time(stamp: str, zone: str) -> str:
+    """An ISO-8601 UTC stamp as 'YYYY-MM-DD HH:MM:SS' in the branch's time zone."""
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def rate_text(row: Mapping[str, Any], t: Mapping[str, str]) -> str:
+    """A tax row's rate: '19%', '8.875%', or a levy's '0.10/unit'."""
+    if row.get("per_unit") is not None:
+        levy = Decimal(str(row["per_unit"]))
+        cents = levy.quantize(Decimal("0.01"))
+        return f"{cents if cents == levy else levy.normalize()}/{t['ui.rcpt.unit']}"
+    percent = Decimal(str(row["rate"])) * 100
+    text = f"{percent:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def qty_text(line: Mapping[str, Any]) -> str:
+    """A line's quantity: '3', '-2', or a weighed '0.455 kg'."""
+    if line.get("unit") == "weight" and line.get("weight"):
+        return f"{line['weight']} kg"
+    return str(line["qty"])
+
+
+def line_label(line: Mapping[str, Any], t: Mapping[str, str]) -> str:
+    """A line's name, prefixed for a deposit line and for something brought back."""
+    name = str(line["name"])
+    if str(line["qty"]).startswith("-"):
+        return f"{t['ui.rcpt.returned']}: {name}"
+    if line.get("deposit_for_line") is not None:
+        return f"{t['ui.rcpt.deposit']}: {name}"
+    return name
+
 
 RECEIPT_MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -42,6 +87,8 @@ RECEIPT_MESSAGES: dict[str, dict[str, str]] = {
         "ui.rcpt.approved_by": "Approved by",
         "ui.rcpt.returns": "Scan for returns",
         "ui.rcpt.print": "Print",
+        "ui.rcpt.returned": "Returned",
+        "ui.rcpt.unit": "unit",
     },
     "de": {
         "ui.show_receipt": "Beleg anzeigen",
@@ -79,5 +126,7 @@ RECEIPT_MESSAGES: dict[str, dict[str, str]] = {
         "ui.rcpt.approved_by": "Genehmigt von",
         "ui.rcpt.returns": "Für Rückgaben scannen",
         "ui.rcpt.print": "Drucken",
+        "ui.rcpt.returned": "Zurück",
+        "ui.rcpt.unit": "Stk.",
     },
 }

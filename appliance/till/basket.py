@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from appliance.audit import log as audit_log
 from appliance.catalog import products
@@ -154,7 +154,9 @@ def _scanned_line(
     return NewLine(product, barcode, "each", Decimal(1), label)
 
 
-def _insert(basket: Basket, line: NewLine, line_no: int, parent: int | None = None) -> None:
+def _insert(
+    basket: Basket, line: NewLine, line_no: int, parent: int | None = None, returned: bool = False
+) -> None:
     if line.qty <= 0 or line.qty * MILLI != (line.qty * MILLI).to_integral_value():
         raise ValidationError(
             "quantity must be positive with at most 3 decimals", Reason.INVALID_QUANTITY
@@ -172,6 +174,7 @@ def _insert(basket: Basket, line: NewLine, line_no: int, parent: int | None = No
         qty_milli=int(line.qty * MILLI),
         label_price_minor=line.label_price_minor,
         parent_line_no=parent,
+        returned=int(returned),
     ).execute()
 
 
@@ -187,6 +190,33 @@ def _deposit_line(line: NewLine) -> NewLine | None:
         )
     qty = line.qty if line.unit == "each" else Decimal(1)
     return NewLine(deposit, "", "each", qty)
+
+
+def add_returned(
+    ctx: BoxContext, staff: Staff, barcode: str, qty: Decimal | None
+) -> dict[str, Any]:
+    """Returned empties: the deposit of the scanned item (or the scanned deposit item itself),
+    as a returned line; anything else brought back needs its receipt (UNMATCHED_RETURN)."""
+    setup = money_setup()
+    scanned = _scanned_line(ctx, setup, barcode, qty, None)
+    deposit = scanned if scanned.product.is_deposit else _deposit_line(scanned)
+    if deposit is None:
+        raise ValidationError(
+            f"{scanned.product.name} has no deposit: a return needs its receipt",
+            Reason.UNMATCHED_RETURN,
+            {"product_id": scanned.product.id},
+        )
+    with write_txn():
+        basket = _open_basket(ctx, staff.id)
+        if BasketLine.select().where(BasketLine.basket == basket.id).count() >= MAX_LINES:
+            raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
+        line_no = basket.next_line_no
+        _insert(basket, deposit, line_no, returned=True)
+        Basket.update(next_line_no=Basket.next_line_no + 1).where(Basket.id == basket.id).execute()
+        audit_log.append(ctx, actor=f"staff:{staff.id}", action="basket.empties_returned",
+                         target=f"product:{deposit.product.id}",
+                         details={"line_no": line_no, "qty": str(deposit.qty)})  # fmt: skip
+    return view(ctx, staff.id)
 
 
 def add_line(
@@ -303,10 +333,15 @@ def set_price_list(
     return render(ctx, setup, price_open(setup, find_basket(ctx, staff.id)))
 
 
-def price_open(setup: MoneySetup, basket: Basket | None, *, cash: bool = True) -> BasketTotals:
+def price_open(
+    setup: MoneySetup, basket: Basket | None, *, cash: bool = True, paying: bool = False
+) -> BasketTotals:
     """Price the basket's active lines (a missing basket prices as empty, retail)."""
     price_list: PriceList = "wholesale" if basket and basket.price_list == "wholesale" else "retail"
-    return pricing.price_lines(setup, active_lines(basket), price_list, cash=cash, now=utcnow())
+    kind: Literal["sale", "open"] = "sale" if paying else "open"
+    return pricing.price_lines(
+        setup, active_lines(basket), price_list, cash=cash, now=utcnow(), kind=kind
+    )
 
 
 def view(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
@@ -325,6 +360,6 @@ def render(ctx: BoxContext, setup: MoneySetup, totals: BasketTotals) -> dict[str
     labels = labels_for(ctx, setup)
     return {
         "currency": setup.currency,
-        "lines": [pricing.line_json(pbl, labels) for pbl in totals.lines],
+        "lines": [pricing.line_json(pbl, totals.sale.tax.config, labels) for pbl in totals.lines],
         **pricing.totals_json(totals),
     }

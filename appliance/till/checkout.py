@@ -75,7 +75,7 @@ def _payload(
         "cashier_name": staff.name,
         "currency": setup.currency,
         "exponent": setup.exponent,
-        "lines": [line_json(pbl, labels) for pbl in totals.lines],
+        "lines": [line_json(pbl, totals.sale.tax.config, labels) for pbl in totals.lines],
         **summary,
         "tenders": [dict(t) for t in paid.tenders],
         "change": str(paid.change),
@@ -128,7 +128,7 @@ def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> Non
             name=pbl.line.name,
             barcode=pbl.line.barcode,
             unit=pbl.line.unit,
-            qty_milli=pbl.line.qty_milli,
+            qty_milli=-pbl.line.qty_milli if pbl.line.returned else pbl.line.qty_milli,
             unit_price_minor=to_minor(pbl.sold.unit_price, exp),
             extended_minor=to_minor(pbl.sold.priced.extended, exp),
             discount_minor=to_minor(pbl.sold.priced.discount_total, exp),
@@ -208,7 +208,7 @@ def _complete(
     correlation_id: str,
 ) -> dict[str, Any]:
     basket = find_basket(ctx, staff.id)
-    totals = price_open(setup, basket, cash=False)
+    totals = price_open(setup, basket, cash=False, paying=True)
     if basket is None or not totals.lines:
         raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
     customer = customer_of(ctx, staff.id)

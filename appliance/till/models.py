@@ -28,7 +28,8 @@ class BasketLine(BaseModel):
     """One scanned line (qty in thousandths); voided lines stay (void is an audited action).
 
     `label_price_minor` is the price printed on a price-embedded label (the line's extended
-    price); `parent_line_no` links an automatic deposit line to the line that caused it.
+    price); `parent_line_no` links an automatic deposit line to the line that caused it;
+    `returned` marks returned empties (the sale carries them with negative qty and money).
     """
 
     id = AutoField()
@@ -45,6 +46,7 @@ class BasketLine(BaseModel):
     label_price_minor = IntegerField(null=True)
     parent_line_no = IntegerField(null=True)
     voided = IntegerField(default=0)
+    returned = IntegerField(default=0)  # 1: brought back (returned empties), negative on the sale
 
     class Meta:
         table_name = "basket_lines"

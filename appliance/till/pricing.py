@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from appliance.catalog.models import Product
-from appliance.till.models import BasketLine, BasketPriceOverride, SaleLine
+from appliance.till.models import Basket, BasketLine, BasketPriceOverride, SaleLine
 from appliance.till.money_setup import MoneySetup
 from posdomain.money import from_minor
 from posdomain.pricing import (
@@ -25,8 +25,11 @@ from posdomain.pricing import (
     PriceOverride,
     ProductPrice,
     WholesaleTier,
+    base_unit_price,
 )
 from posdomain.sale_pricing import PricedSale, PricedSaleLine, SaleInputs, SaleLineInput, price_sale
+from posdomain.tax import TaxConfig
+from posdomain.tax_wire import breakdown_json, line_taxes_json
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,10 @@ class BasketTotals:
 
 
 def qty_of(line: BasketLine | SaleLine) -> Decimal:
-    """A line's quantity (integer for 'each', kg with 3 decimals for 'weight')."""
+    """A line's quantity (integer for 'each', kg with 3 decimals for 'weight'); a sale line
+    of returned empties holds it negative."""
     if line.unit == "each":
-        return Decimal(line.qty_milli // 1000)
+        return Decimal(int(line.qty_milli / 1000))
     return Decimal(line.qty_milli).scaleb(-3)
 
 
@@ -73,6 +77,20 @@ def product_price(product: Product, exponent: int) -> ProductPrice:
     )
 
 
+def charged_unit_price(line: BasketLine, price: ProductPrice) -> Decimal:
+    """The list unit price this line is charged now: the wholesale tier reached by the
+    product's quantity in the basket on a wholesale basket, else retail."""
+    basket = Basket.get_by_id(basket_of(line))
+    if basket.price_list != "wholesale":
+        return price.price
+    same = BasketLine.select().where(
+        BasketLine.basket == basket.id,
+        BasketLine.product_id == line.product_id,
+        BasketLine.voided == 0,
+    )
+    return base_unit_price(price, sum((qty_of(ln) for ln in same), Decimal(0)), "wholesale")
+
+
 def basket_of(line: BasketLine) -> int:
     """The basket id of a line without loading the basket (peewee's `basket_id` accessor)."""
     return int(cast(Any, line).basket_id)
@@ -92,6 +110,7 @@ def approved_prices(lines: Sequence[BasketLine], exponent: int) -> tuple[PriceOv
             unit_price=from_minor(row.unit_price_minor, exponent),
             approver_id=row.approver_id,
             reason_code=row.reason_code,
+            percent=None if row.percent is None else Decimal(row.percent),
         )
         for row in rows
     )
@@ -109,6 +128,7 @@ def _line_input(
         tax_class=product.tax_class,
         is_deposit=bool(product.is_deposit),
         label_price=None if label is None else from_minor(label, exponent),
+        returned=bool(line.returned),
     )
 
 
@@ -120,6 +140,7 @@ def sale_inputs(
     *,
     cash: bool,
     now: datetime,
+    kind: Literal["sale", "open"] = "open",
 ) -> SaleInputs:
     """Everything the domain prices these lines from, read from the box once."""
     prices = {pid: product_price(p, setup.exponent) for pid, p in products.items()}
@@ -137,6 +158,7 @@ def sale_inputs(
         advanced_discounts=setup.advanced_discounts,
         policies=setup.policies,
         policy_key=setup.policy_key,
+        kind=kind,
     )
 
 
@@ -147,11 +169,15 @@ def price_lines(
     *,
     cash: bool,
     now: datetime,
+    kind: Literal["sale", "open"] = "open",
 ) -> BasketTotals:
-    """Price and tax the active lines of a basket in one posdomain call."""
+    """Price and tax the active lines of a basket in one posdomain call (`kind` "sale" when
+    it is being paid: returned lines must then be matched, `posdomain.sale_pricing`)."""
     wanted = list({ln.product_id for ln in lines})
     products = {p.id: p for p in Product.select().where(Product.id.in_(wanted))}
-    sale = price_sale(sale_inputs(setup, lines, products, price_list, cash=cash, now=now))
+    sale = price_sale(
+        sale_inputs(setup, lines, products, price_list, cash=cash, now=now, kind=kind)
+    )
     out = tuple(
         PricedBasketLine(ln, products[ln.product_id], sold)
         for ln, sold in zip(lines, sale.lines, strict=True)
@@ -159,7 +185,9 @@ def price_lines(
     return BasketTotals(out, sale)
 
 
-def line_json(pbl: PricedBasketLine, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+def line_json(
+    pbl: PricedBasketLine, tax_config: TaxConfig, labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """One line in the sale.completed wire form (also what the basket API shows); each
     discount carries the promotion's display `name` (`till.promotion_names`) beside its id."""
     weighed = pbl.line.unit == "weight"
@@ -189,6 +217,7 @@ def line_json(pbl: PricedBasketLine, labels: Mapping[str, str] | None = None) ->
         "tax_class": pbl.sold.tax.tax_class,
         "tax_rate": str(pbl.sold.tax.rate),
         "tax": str(pbl.sold.tax.tax),
+        "taxes": line_taxes_json(pbl.sold.tax, tax_config),
         "deposit_for_line": pbl.line.parent_line_no,
         "price_override": _override_json(pbl),
     }
@@ -215,20 +244,15 @@ def totals_json(totals: BasketTotals) -> dict[str, Any]:
         "discount_total": str(totals.sale.pricing.discount_total),
         "tax_total": str(tax.tax_total),
         "total": str(tax.total),
-        "tax_breakdown": [
-            {
-                "tax_class": r.tax_class,
-                "rate": str(r.rate),
-                "inclusive": r.inclusive,
-                "net": str(r.net),
-                "tax": str(r.tax),
-                "gross": str(r.gross),
-            }
-            for r in tax.breakdown
-        ],
+        "tax_breakdown": breakdown_json(tax.breakdown),
         "cash_rounding": str(tax.cash_rounding),
         "payable": str(tax.payable),
         "item_count": sum(
-            (int(pbl.sold.qty) if pbl.line.unit == "each" else 1) for pbl in totals.lines
+            (int(pbl.sold.qty) if pbl.line.unit == "each" else 1)
+            for pbl in totals.lines
+            if not pbl.line.returned
+        ),
+        "returned_total": str(
+            sum((p.sold.tax.gross for p in totals.lines if p.line.returned), Decimal(0))
         ),
     }

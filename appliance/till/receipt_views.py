@@ -29,7 +29,7 @@ def _render(doc: dict[str, object], *, refund: bool) -> str:
         copy=request.args.get("copy") == "1",
         money=lambda value: formats.amount(value, cfg.locale, int(str(doc.get("exponent", 2)))),
         **{
-            **receipt_context(doc, cfg.timezone, refund=refund),
+            **receipt_context(doc, cfg.timezone, refund=refund, t=messages),
             "when": formats.moment(str(doc["completed_at"]), cfg.timezone, cfg.locale),
         },
     )

@@ -27,8 +27,9 @@ from appliance.catalog.models import Product
 from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
 from appliance.customers import returns
-from appliance.devices.documents import enqueue_document
+from appliance.devices.documents import enqueue_refund_slip
 from appliance.devices.hook import kick_drawer
+from appliance.devices.receipt_layout import print_settings
 from appliance.identity.models import Staff
 from appliance.inventory import stock_ledger
 from appliance.inventory.stock_ledger import qty_text
@@ -43,7 +44,18 @@ from posdomain.contract import EventType
 from posdomain.errors import NotFound, Reason, ValidationError
 from posdomain.money import from_minor, quantum, to_minor
 from posdomain.obs import log_event
-from posdomain.tax import LineTax, TaxClass, TaxConfig, TaxLine, TaxResult, compute_tax, refund_tax
+from posdomain.tax import (
+    LineTax,
+    PartTax,
+    TaxClass,
+    TaxComponent,
+    TaxConfig,
+    TaxLine,
+    TaxResult,
+    compute_tax,
+    refund_tax,
+)
+from posdomain.tax_wire import breakdown_json, line_taxes_json
 from posdomain.till_codes import OverrideAction, TenderKind
 
 log = logging.getLogger(__name__)
@@ -76,29 +88,50 @@ def returned_so_far(sale_id: str) -> dict[str, Decimal]:
     return dict(done)
 
 
-def original_tax(sale: Sale, lines: list[SaleLine], cfg: TaxConfig) -> TaxResult:
-    """The sale's tax result rebuilt from its stored lines (rates as sold, not as now)."""
-    exp = sale.exponent
-    classes = {
-        ln.tax_class: TaxClass(
-            ln.tax_class,
-            Decimal(ln.tax_rate),
-            cfg.classes[ln.tax_class].inclusive if ln.tax_class in cfg.classes else True,
+def _sold_class(wire: dict[str, Any], ln: SaleLine, cfg: TaxConfig) -> TaxClass:
+    """The class a line was sold in, with its taxes as sold (the sale's wire line)."""
+    inclusive = cfg.classes[ln.tax_class].inclusive if ln.tax_class in cfg.classes else True
+    parts = tuple(
+        TaxComponent(
+            p["code"],
+            cfg.components[p["code"]].name if p["code"] in cfg.components else "",
+            Decimal(p["rate"]),
+            None if p.get("per_unit") is None else Decimal(p["per_unit"]),
+            tuple(p.get("on") or ()),
         )
-        for ln in lines
-    }
-    taxed = tuple(
-        LineTax(
-            str(ln.line_no),
-            ln.tax_class,
-            Decimal(ln.tax_rate),
-            qty_of(ln),
-            from_minor(ln.line_total_minor - ln.tax_minor, exp),
-            from_minor(ln.tax_minor, exp),
-            from_minor(ln.line_total_minor, exp),
-        )
-        for ln in lines
+        for p in wire.get("taxes") or []
     )
+    return TaxClass(ln.tax_class, Decimal(ln.tax_rate), inclusive, parts)
+
+
+def _sold_line(wire: dict[str, Any], ln: SaleLine, exp: int) -> LineTax:
+    parts = tuple(
+        PartTax(
+            p["code"],
+            Decimal(p["rate"]),
+            None if p.get("per_unit") is None else Decimal(p["per_unit"]),
+            Decimal(p["tax"]),
+        )
+        for p in wire.get("taxes") or []
+    )
+    return LineTax(
+        str(ln.line_no),
+        ln.tax_class,
+        Decimal(ln.tax_rate),
+        qty_of(ln),
+        from_minor(ln.line_total_minor - ln.tax_minor, exp),
+        from_minor(ln.tax_minor, exp),
+        from_minor(ln.line_total_minor, exp),
+        parts,
+    )
+
+
+def original_tax(sale: Sale, lines: list[SaleLine], cfg: TaxConfig) -> TaxResult:
+    """The sale's tax result rebuilt from its stored lines (rates and taxes as sold)."""
+    exp = sale.exponent
+    wires = {w["line_no"]: w for w in json.loads(sale.payload)["lines"]}
+    classes = {ln.tax_class: _sold_class(wires.get(ln.line_no, {}), ln, cfg) for ln in lines}
+    taxed = tuple(_sold_line(wires.get(ln.line_no, {}), ln, exp) for ln in lines)
     kinds = {t.kind for t in Tender.select().where(Tender.sale == sale.id)}
     total, rounding = from_minor(sale.total_minor, exp), from_minor(sale.cash_rounding_minor, exp)
     return TaxResult(
@@ -123,13 +156,15 @@ def lookup(code: str) -> dict[str, Any]:
     lines = SaleLine.select().where(SaleLine.sale == sale.id).order_by(SaleLine.line_no)
     left = {ln.line_no: qty_of(ln) - done.get(str(ln.line_no), Decimal(0)) for ln in lines}
     for wire in payload["lines"]:
-        remaining = Decimal(0) if voided else left.get(wire["line_no"], Decimal(0))
+        remaining = Decimal(0) if voided else max(left.get(wire["line_no"], Decimal(0)), Decimal(0))
         wire["refundable_qty"] = qty_text(int(remaining * 1000))
     payload["voided"] = voided
     return payload
 
 
-def _refund_line_json(ln: LineTax, sale_lines: dict[str, SaleLine | Product]) -> dict[str, Any]:
+def _refund_line_json(
+    ln: LineTax, sale_lines: dict[str, SaleLine | Product], cfg: TaxConfig
+) -> dict[str, Any]:
     src = sale_lines[ln.line_id]
     product_id = src.product_id if isinstance(src, SaleLine) else src.id
     return {
@@ -142,6 +177,7 @@ def _refund_line_json(ln: LineTax, sale_lines: dict[str, SaleLine | Product]) ->
         "tax_class": ln.tax_class,
         "tax_rate": str(ln.rate),
         "tax": str(ln.tax),
+        "taxes": line_taxes_json(ln, cfg),
     }
 
 
@@ -155,7 +191,7 @@ def _tender_wire(kind: TenderKind, reference: str | None, payable: Decimal) -> d
 def _payload(
     head: dict[str, Any], result: TaxResult, sources: dict[str, SaleLine | Product], tender: Any
 ) -> dict[str, Any]:
-    lines = [_refund_line_json(ln, sources) for ln in result.lines]
+    lines = [_refund_line_json(ln, sources, result.config) for ln in result.lines]
     for no, line in enumerate(lines, start=1):
         line["line_no"] = no
     return {
@@ -165,16 +201,7 @@ def _payload(
         "total": str(result.total),
         "cash_rounding": str(result.cash_rounding),
         "payable": str(result.payable),
-        "tax_breakdown": [
-            {
-                "tax_class": r.tax_class,
-                "rate": str(r.rate),
-                "net": str(r.net),
-                "tax": str(r.tax),
-                "gross": str(r.gross),
-            }
-            for r in result.breakdown
-        ],
+        "tax_breakdown": breakdown_json(result.breakdown),
         "tenders": [tender],
         "completed_at": now_iso(),
     }
@@ -308,7 +335,7 @@ def refund(
     if payload.get("replayed"):
         return existing(request["idempotency_key"]) or payload
     try:
-        enqueue_document(f"refund:{payload['refund_id']}", "refund", slip_lines(payload))
+        enqueue_refund_slip(payload, ctx.config.till_name, print_settings(ctx.config))
     except (PeeweeException, KeyError, ValueError) as err:  # committed; printing is retried
         log_event(log, "refund slip not queued", logging.WARNING, error=str(err))
     if payload["tenders"][0]["kind"] == "cash":
@@ -367,22 +394,3 @@ def _audit(ctx: BoxContext, staff: Staff, payload: dict[str, Any]) -> None:
             "reason_code": payload["reason_code"],
         },
     )
-
-
-def slip_lines(payload: dict[str, Any]) -> list[str]:
-    """The refund slip for the receipt printer."""
-    head = [f"REFUND #{payload['receipt_no']}", f"Cashier: {payload['cashier_name']}"]
-    if payload["original_receipt_no"] is not None:
-        head.append(f"Original receipt #{payload['original_receipt_no']}")
-    body = [f"{ln['qty']} x {ln['name']}  {ln['line_total']}" for ln in payload["lines"]]
-    tender = payload["tenders"][0]
-    return [
-        *head,
-        "-" * 32,
-        *body,
-        "-" * 32,
-        f"TOTAL {payload['total']}",
-        f"ROUNDING {payload['cash_rounding']}",
-        f"PAID OUT {tender['kind'].upper()} {payload['payable']}",
-        f"Reason {payload['reason_code']}  approved by {payload['approver_id']}",
-    ]

@@ -27,6 +27,7 @@ class AddLine(RequestBody):
     ) = None
     weight: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3})?$")] | None = None
     age_confirmed: bool = False
+    returned: bool = False  # returned empties: the scanned item's deposit (or the deposit item)
 
     def quantity(self) -> Decimal | None:
         """The quantity as a Decimal (None when the cashier typed none)."""

@@ -32,6 +32,9 @@ def add_line() -> tuple[Response, int]:
     """Add a product by barcode (a weighed one with its weight, or read from the scale)."""
     staff = require(Action.SELL)
     body = json_body(AddLine)
+    if body.returned:
+        added = basket.add_returned(box(), staff, body.barcode, body.quantity())
+        return jsonify(added), 201
     added = basket.add_line(
         box(), staff, body.barcode, body.quantity(), body.age_confirmed, body.weight_kg()
     )

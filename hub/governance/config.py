@@ -42,27 +42,51 @@ class BrandingBody(_Body):
     logo_text: str = Field(min_length=1, max_length=12)
 
 
-class TaxClass(_Body):
-    """One tax class: rate and inclusive flag."""
+class TaxPart(_Body):
+    """One tax of a multi-tax class: a percentage rate (compound `on` other taxes) or a levy."""
 
-    rate: str = Field(pattern=r"^0(\.\d{1,4})?$|^1(\.0{1,4})?$")
+    code: str = Field(min_length=1, max_length=16)
+    name: str = Field(default="", max_length=40)
+    rate: str | None = Field(default=None, pattern=r"^-?\d{1,3}(\.\d{1,8})?$")
+    per_unit: str | None = Field(default=None, pattern=r"^\d{1,6}(\.\d{1,6})?$")
+    on: list[str] | None = Field(default=None, max_length=8)
+    compound: bool | None = None
+
+
+class TaxClass(_Body):
+    """One tax class: a single `rate`, several `taxes`, or `exempt`; inclusive flag.
+
+    Rates are fractions (0.19 = 19 %); range, compound loops and the rest are checked by
+    `posdomain.tax_config` with their own reason codes (TAX_RATE_OUT_OF_RANGE, ...)."""
+
+    rate: str | None = Field(default=None, pattern=r"^-?\d{1,3}(\.\d{1,8})?$")
     inclusive: bool = True
+    taxes: list[TaxPart] | None = Field(default=None, max_length=8)
+    exempt: bool | None = None
 
 
 class TaxBody(_Body):
-    """Tax config body (CONTRACT "Config `tax` body"): rounding, level, cash rounding, classes."""
+    """Tax config body (CONTRACT "Config `tax` body", docs/pricing-and-tax.md)."""
 
-    rounding: str = Field(pattern=r"^(HALF_UP|HALF_EVEN)$")
-    classes: dict[str, TaxClass] = Field(min_length=1)
+    rounding: str = Field(pattern=r"^(HALF_UP|HALF_EVEN|UP|DOWN)$")
+    classes: dict[str, TaxClass] = Field(min_length=1, max_length=64)
     level: Literal["line", "document"] | None = None
     cash_rounding: str | None = Field(default=None, pattern=r"^\d{1,3}(\.\d{1,3})?$")
+    cash_rounding_mode: str | None = Field(default=None, pattern=r"^(HALF_UP|HALF_EVEN|UP|DOWN)$")
     deposit_tax_class: str | None = Field(default=None, min_length=1, max_length=16)
     # years the tax law wants sales kept: the floor of the sales retention (FR-P7-1016)
     retention_years: int | None = Field(default=None, ge=1, le=30)
 
 
+TAX_REASONS = (Reason.TAX_CLASS_NO_RATES, Reason.TAX_RATE_OUT_OF_RANGE, Reason.TAX_COMPOUND_LOOP)
 # optional tax keys: kept when sent (even as null), left out of the stored body when not
-TAX_OPTIONAL = ("level", "cash_rounding", "deposit_tax_class", "retention_years")
+TAX_OPTIONAL = (
+    "level",
+    "cash_rounding",
+    "cash_rounding_mode",
+    "deposit_tax_class",
+    "retention_years",
+)
 
 
 class PricingBody(_Body):
@@ -167,15 +191,31 @@ def validate_body(kind: str, body: dict[str, Any], exponent: int = 2) -> dict[st
     if kind == "pricing" and clean.get("timezone") is None:
         clean.pop("timezone", None)  # optional: stored bodies stay as they were without it
     if kind == "tax":
-        for key in TAX_OPTIONAL:
-            if key not in body or (key == "level" and clean[key] is None):
-                clean.pop(key, None)
+        clean = _tax_clean(body, clean)
         try:  # what the boxes will parse: refuse here what a box would refuse
             parse_tax_config(clean, exponent)
-        except PosError as err:
+        except PosError as err:  # keep the engine's own tax reasons (TAX_COMPOUND_LOOP, ...)
+            reason = err.reason if err.reason in TAX_REASONS else Reason.VALIDATION_FAILED
             raise ValidationError(
-                f"invalid tax config: {err.message}", Reason.VALIDATION_FAILED
+                f"invalid tax config: {err.message}", reason, err.details
             ) from err
+    return clean
+
+
+def _tax_clean(raw: dict[str, Any], clean: dict[str, Any]) -> dict[str, Any]:
+    """Stored tax body: optional keys only when sent, a class's unset keys left out."""
+    for key in TAX_OPTIONAL:
+        if key not in raw or (key == "level" and clean[key] is None):
+            clean.pop(key, None)
+    for code, spec in clean["classes"].items():
+        sent = raw["classes"][code]
+        for key in ("rate", "taxes", "exempt"):
+            if key not in sent:
+                spec.pop(key, None)
+        for part, sent_part in zip(spec.get("taxes") or [], sent.get("taxes") or [], strict=True):
+            for key in ("name", "rate", "per_unit", "on", "compound"):
+                if key not in sent_part:
+                    part.pop(key, None)
     return clean
 
 

@@ -22,6 +22,7 @@ from hub.pricing import policies as pricing_policies
 from posdomain.errors import Reason, ValidationError
 from posdomain.pricing import BasketItem, PricedBasket, price_basket, product_price_from_wire
 from posdomain.tax import TaxLine, TaxResult, compute_tax, parse_tax_config
+from posdomain.tax_wire import breakdown_json, line_taxes_json
 
 
 class BasketLineIn(BaseModel):
@@ -174,6 +175,7 @@ def _result(
             "tax_class": tx.tax_class,
             "tax_rate": str(tx.rate),
             "tax": str(tx.tax),
+            "taxes": line_taxes_json(tx, taxed.config),
             "line_total": str(tx.gross),
         }
         for pl, tx in zip(priced.lines, taxed.lines, strict=True)
@@ -187,17 +189,7 @@ def _result(
         "discount_total": str(priced.discount_total),
         "tax_total": str(taxed.tax_total),
         "total": str(taxed.total),
-        "tax_breakdown": [
-            {
-                "tax_class": r.tax_class,
-                "rate": str(r.rate),
-                "inclusive": r.inclusive,
-                "net": str(r.net),
-                "tax": str(r.tax),
-                "gross": str(r.gross),
-            }
-            for r in taxed.breakdown
-        ],
+        "tax_breakdown": breakdown_json(taxed.breakdown),
         "cash_rounding": str(taxed.cash_rounding),
         "payable": str(taxed.payable),
         "applied_policies": [

@@ -51,6 +51,7 @@ class PreviewLineOut(BaseModel):
     tax: str
     tax_class: str
     tax_rate: str
+    taxes: list[dict[str, Any]] = []
     discounts: list[dict[str, Any]]
 
 

@@ -90,7 +90,12 @@ def _fractional_each(p: dict[str, Any]) -> None:
 CASES: dict[str, tuple[Mutation, set[str]]] = {
     "negative total": (_set(total="-2.98", payable="-2.98"), {"TOTALS_MISMATCH"}),
     "1 000 000.00 over 3.78 of lines": (_inflated, {"TOTALS_MISMATCH"}),
-    "negative quantity": (_negative_qty, {"INVALID_QUANTITY"}),
+    # a returned line (negative qty) with no sale beside it: never a sale (issue 14)
+    "negative quantity": (_negative_qty, {"UNMATCHED_RETURN"}),
+    "returned line with a positive total": (
+        lambda p: (_returned_empties(p), p["lines"][1].update(line_total="0.50")),
+        {"INVALID_MONEY"},
+    ),
     "quantity 0": (_line(qty="0"), {"INVALID_QUANTITY"}),
     "negative receipt number": (_set(receipt_no=-5), {"MALFORMED_MESSAGE"}),
     "foreign currency": (_set(currency="USD"), {"CURRENCY_MISMATCH"}),
@@ -212,11 +217,28 @@ def _cash_rounding(p: dict[str, Any]) -> None:
     p.update(cash_rounding="0.02", payable="3.00", change="2.00")  # 2.98 -> 3.00 at 0.05 steps
 
 
-@pytest.mark.req("FR-303", "FR-300")
+def _returned_empties(p: dict[str, Any]) -> None:
+    """Bananas sold, two empties brought back (issue 14): a negative line, net total."""
+    empties = {
+        **p["lines"][0], "line_no": 2, "product_id": "p-037", "sku": "GB-0037",
+        "name": "Bottle Deposit", "qty": "-2", "unit": "each", "weight": None,
+        "unit_price": "0.25", "extended": "-0.50", "discounts": [], "line_total": "-0.50",
+        "tax_class": "ZERO", "tax_rate": "0", "tax": "0.00",
+    }  # fmt: skip
+    p["lines"].append(empties)
+    zero = {"tax_class": "ZERO", "rate": "0", "inclusive": True, "net": "-0.50", "tax": "0.00",
+            "gross": "-0.50"}  # fmt: skip
+    p["tax_breakdown"].append(zero)
+    total = Decimal(p["total"]) - Decimal("0.50")
+    p.update(subtotal=str(Decimal(p["subtotal"]) - Decimal("0.50")), total=str(total))
+    p.update(payable=str(total), change=str(Decimal(p["tenders"][0]["amount"]) - total))
+
+
+@pytest.mark.req("FR-303", "FR-300", "FR-302")
 @pytest.mark.parametrize(
     "shape",
-    [_split_card_cash, _cash_rounding, _paid_in_points, lambda p: None],
-    ids=["split", "round", "points", "plain"],
+    [_split_card_cash, _cash_rounding, _returned_empties, _paid_in_points, lambda p: None],
+    ids=["split", "round", "empties", "points", "plain"],
 )
 def test_real_box_shapes_are_accepted(app, shape: Mutation):
     box = enrol_box(T, B)

@@ -315,6 +315,50 @@ def test_tax_config_the_boxes_would_refuse_is_refused(client, change):
     assert _err(resp) == "VALIDATION_FAILED"
 
 
+LOOP = [{"code": "A", "rate": "0.05", "on": ["B"]}, {"code": "B", "rate": "0.05", "on": ["A"]}]
+
+
+@pytest.mark.req("FR-302")
+@pytest.mark.parametrize(
+    ("classes", "reason"),
+    [
+        ({"X": {"inclusive": True}}, "TAX_CLASS_NO_RATES"),
+        ({"X": {"rate": "1.2"}}, "TAX_RATE_OUT_OF_RANGE"),
+        ({"X": {"taxes": LOOP}}, "TAX_COMPOUND_LOOP"),
+    ],
+)
+def test_bad_multi_tax_config_is_refused_with_its_reason_and_not_stored(client, classes, reason):
+    login(client, "owner")
+    before = client.get("/api/v1/config/tax").get_json()
+    body = {**before["body"], "classes": {**before["body"]["classes"], **classes}}
+    resp = client.put("/api/v1/config/tax", json={"body": body, "reason": "x"})
+    assert resp.status_code == 400
+    assert _err(resp) == reason
+    assert client.get("/api/v1/config/tax").get_json() == before
+
+
+@pytest.mark.req("FR-302")
+def test_multi_tax_config_with_levy_and_exempt_class_is_stored_as_sent(client):
+    login(client, "owner")
+    before = client.get("/api/v1/config/tax").get_json()["body"]
+    bev = {
+        "inclusive": False,
+        "taxes": [
+            {"code": "GST", "name": "GST", "rate": "0.05"},
+            {"code": "PST", "rate": "0.08875", "compound": True},
+            {"code": "CRF", "name": "Container fee", "per_unit": "0.10"},
+        ],
+    }
+    body = {
+        **before,
+        "classes": {**before["classes"], "BEV": bev, "EX": {"exempt": True, "inclusive": True}},
+    }
+    body["rounding"], body["cash_rounding_mode"] = "HALF_EVEN", "DOWN"
+    resp = client.put("/api/v1/config/tax", json={"body": body, "reason": "levy"})
+    assert resp.status_code == 200, resp.get_json()
+    assert client.get("/api/v1/config/tax").get_json()["body"] == body
+
+
 @pytest.mark.req("FR-301", "FR-100")
 def test_new_tables_are_tenant_isolated_and_append_only(hub_urls, client):
     login(client, "owner")

@@ -286,3 +286,40 @@ def test_pricing_properties(items: list[BasketItem], chosen: set[int], seed: int
     by_id = {ln.line_id: ln for ln in other.lines}
     assert all(ln == by_id[ln.line_id] for ln in basket.lines)
     assert (other.total, other.applied_policies) == (basket.total, basket.applied_policies)
+
+
+@pytest.mark.req("FR-301")
+def test_manual_percent_discount_is_taken_off_the_line_amount() -> None:
+    milk = ProductPrice("p", Decimal("5.75"))
+    override = PriceOverride("1", Decimal("5.75"), "s-sup", "STAFF", percent=Decimal(18))
+    basket = price_basket([BasketItem("1", milk, Decimal(5))], overrides=[override])
+    line = basket.lines[0]
+    assert (line.extended, line.discount_total, line.amount) == (
+        Decimal("28.75"),
+        Decimal("5.17"),
+        Decimal("23.58"),
+    )
+    assert line.discounts[0].kind == "manual"
+
+
+@pytest.mark.req("FR-301")
+def test_manual_percent_discount_is_on_the_wholesale_tier_price() -> None:
+    tiered = ProductPrice(
+        "p", Decimal("1.99"), wholesale_tiers=(WholesaleTier(Decimal(10), Decimal("1.50")),)
+    )
+    override = PriceOverride("1", Decimal("1.99"), "s-sup", "STAFF", percent=Decimal(10))
+    basket = price_basket(
+        [BasketItem("1", tiered, Decimal(10))], price_list="wholesale", overrides=[override]
+    )
+    assert (basket.lines[0].unit_price, basket.lines[0].amount) == (
+        Decimal("1.50"),
+        Decimal("13.50"),
+    )
+
+
+@pytest.mark.req("FR-301")
+def test_percent_promotion_rounds_the_line_amount_not_the_discount() -> None:
+    # 5 x 5.75 = 28.75 at 18 % off: 82 % is 23.575 -> 23.58; the discount is what is left
+    pct = policy("pct18", "percent", {"percent": "18"}, products=["m"])
+    basket = price([item("1", product("m", "5.75"), 5)], pct)
+    assert (basket.lines[0].amount, basket.discount_total) == (D("23.58"), D("5.17"))

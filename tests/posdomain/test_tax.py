@@ -187,7 +187,7 @@ def test_deposit_lines_use_the_deposit_tax_class() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"rounding": "DOWN", "classes": CLASSES},
+        {"rounding": "BANKERS", "classes": CLASSES},
         {"level": "basket", "classes": CLASSES},
         {"classes": {}},
         {"classes": {"X": {"rate": 0.2}}},
