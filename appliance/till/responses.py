@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, RootModel
 
+from appliance.devices.schemas import DrawerOut
+
 Decimal = str  # money, quantities and rates travel as decimal strings
 
 
@@ -124,13 +126,6 @@ class BasketCustomerOut(_Out):
     customer_id: str
     customer_name: str | None
     card: str | None = None
-
-
-class DrawerOut(_Out):
-    """The outcome of a drawer kick (`error` is a device error code, empty when ok)."""
-
-    ok: bool
-    error: str
 
 
 class RefundableLineOut(BasketLineOut):
