@@ -216,7 +216,14 @@ class OkOut(BaseModel):
     ok: bool
 
 
-class JsonObject(BaseModel):
-    """A JSON object whose fields are described in the docs, not (yet) by a model."""
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3 document (GET /api/openapi.json). Open (`extra` allowed) on purpose: its
+    shape is the OpenAPI specification's, not this API's; the keys every document has are
+    named."""
 
     model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]

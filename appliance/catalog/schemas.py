@@ -1,4 +1,4 @@
-"""Query of the catalog API (the OpenAPI source, enforced by `@api`)."""
+"""Query and answer of the catalog API (the OpenAPI source; the query is enforced by `@api`)."""
 
 from __future__ import annotations
 
@@ -9,3 +9,23 @@ class ProductQuery(BaseModel):
     """GET /products?q=: name, SKU or barcode (empty: the first products)."""
 
     q: str = Field(default="", max_length=64)
+
+
+class ProductOut(BaseModel):
+    """A product as the till shows and sells it (price a decimal string)."""
+
+    id: str
+    sku: str
+    name: str
+    price: str
+    tax_class: str
+    unit: str
+    category: str | None
+    barcodes: list[str]
+    is_deposit: bool
+
+
+class ProductsOut(BaseModel):
+    """GET /products: the matching active products."""
+
+    products: list[ProductOut]
