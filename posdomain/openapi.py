@@ -216,6 +216,13 @@ class OkOut(BaseModel):
     ok: bool
 
 
+class ClosedAnswer(BaseModel):
+    """Base of a response model that names every key of its answer (`additionalProperties`
+    false in the document): an undeclared key is drift, like a missing or retyped one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class OpenApiDocument(BaseModel):
     """An OpenAPI 3 document (GET /api/openapi.json). Open (`extra` allowed) on purpose: its
     shape is the OpenAPI specification's, not this API's; the keys every document has are

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictStr, model_validator
+from pydantic import Field, StrictStr, model_validator
 
 from appliance.web.request import ID_PATTERN, Money, RequestBody
+from posdomain.openapi import ClosedAnswer
 from posdomain.till_codes import OverrideAction
 
 
@@ -40,7 +41,7 @@ class LineDiscount(RequestBody):
     reason_code: StrictStr | None = Field(default=None, max_length=40)
 
 
-class ApproverOut(BaseModel):
+class ApproverOut(ClosedAnswer):
     """Who approved."""
 
     id: str
@@ -48,7 +49,7 @@ class ApproverOut(BaseModel):
     role: str
 
 
-class OverrideGrantOut(BaseModel):
+class OverrideGrantOut(ClosedAnswer):
     """POST /overrides: a one-use token for the action, who approved it, why, until when."""
 
     token: str

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from posdomain.openapi import ClosedAnswer
 
 
-class ChainProblemOut(BaseModel):
+class ChainProblemOut(ClosedAnswer):
     """Where and how the chain is broken."""
 
     seq: int
@@ -13,7 +13,7 @@ class ChainProblemOut(BaseModel):
     message: str
 
 
-class IntegrityOut(BaseModel):
+class IntegrityOut(ClosedAnswer):
     """GET /audit/integrity: the chain verified now, and whether privileged writes are refused
     because it is broken."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from posdomain.openapi import ClosedAnswer
+
 
 class ProductQuery(BaseModel):
     """GET /products?q=: name, SKU or barcode (empty: the first products)."""
@@ -11,7 +13,7 @@ class ProductQuery(BaseModel):
     q: str = Field(default="", max_length=64)
 
 
-class ProductOut(BaseModel):
+class ProductOut(ClosedAnswer):
     """A product as the till shows and sells it (price a decimal string)."""
 
     id: str
@@ -25,7 +27,7 @@ class ProductOut(BaseModel):
     is_deposit: bool
 
 
-class ProductsOut(BaseModel):
+class ProductsOut(ClosedAnswer):
     """GET /products: the matching active products."""
 
     products: list[ProductOut]

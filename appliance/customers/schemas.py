@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictInt, StrictStr
+from pydantic import Field, StrictInt, StrictStr
 
 from appliance.web.request import ID_PATTERN, RequestBody
+from posdomain.openapi import ClosedAnswer
 
 
 class CardIn(RequestBody):
@@ -38,7 +39,7 @@ class RedeemIn(RequestBody):
     points: StrictInt = Field(ge=0, le=10**9)
 
 
-class PanelCustomerOut(BaseModel):
+class PanelCustomerOut(ClosedAnswer):
     """The attached customer as the screen shows them (the card's last four digits only)."""
 
     customer_id: str
@@ -48,7 +49,7 @@ class PanelCustomerOut(BaseModel):
     balance: int
 
 
-class LoyaltyPanelOut(BaseModel):
+class LoyaltyPanelOut(ClosedAnswer):
     """The basket's loyalty panel. Without a customer only `customer` (null) and `enabled`
     (loyalty rules in force); with one whose card is known and rules in force also the earn
     preview, the redemption chosen and its limits (`redeem_problem` when the choice no longer
@@ -67,7 +68,7 @@ class LoyaltyPanelOut(BaseModel):
     redeem_problem: str | None = None
 
 
-class DirectoryEntryOut(BaseModel):
+class DirectoryEntryOut(ClosedAnswer):
     """A customer of the hub's directory (directory fields only: no e-mail, no phone)."""
 
     customer_id: str
@@ -79,7 +80,7 @@ class DirectoryEntryOut(BaseModel):
     version: int
 
 
-class CustomerSearchOut(BaseModel):
+class CustomerSearchOut(ClosedAnswer):
     """POST /customers/search: the query as the hub ran it, its total, the active matches."""
 
     query: str
@@ -87,7 +88,7 @@ class CustomerSearchOut(BaseModel):
     items: list[DirectoryEntryOut]
 
 
-class EnrolledOut(BaseModel):
+class EnrolledOut(ClosedAnswer):
     """A customer just enrolled on the box."""
 
     customer_id: str
@@ -95,7 +96,7 @@ class EnrolledOut(BaseModel):
     display_name: str
 
 
-class EnrolOut(BaseModel):
+class EnrolOut(ClosedAnswer):
     """POST /customers: the enrolled customer and the basket's loyalty panel."""
 
     customer: EnrolledOut

@@ -1,9 +1,9 @@
 """Response bodies of the device API as documented in the OpenAPI document (the `@api` source).
 
-The device store answers rows as dicts; the models name every column the hardware page and
-the till read, so schemathesis and the box tests check each answer against them. Rows stay
-open (`extra` allowed): the device service may report more columns, a missing or retyped
-one is drift.
+The device store answers rows as dicts; the models name every key, so schemathesis and the
+box tests check each answer against them (an undeclared key is drift too). Only a print job
+row is open: a job just queued answers its whole row (scheduling columns included), a listed
+one the columns the hardware page shows.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
 
 class DrawerOut(_Out):
@@ -29,8 +29,10 @@ class DrawerResultOut(DrawerOut):
     at: str
 
 
-class PrintJobRowOut(_Out):
-    """A print job of the durable queue (without its document)."""
+class PrintJobRowOut(BaseModel):
+    """A print job of the durable queue (without its document; open, see the module)."""
+
+    model_config = ConfigDict(extra="allow")
 
     id: int
     ref: str

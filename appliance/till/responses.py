@@ -2,8 +2,10 @@
 
 The services build these answers as dicts; the models name every key the till screen relies
 on with its type, so schemathesis checks each answer against them
-(tests/appliance/web/test_openapi_fuzz.py). Fields the hub's contract may grow stay open
-(`extra` allowed): a new key is no drift, a missing or retyped one is.
+(tests/appliance/web/test_openapi_fuzz.py, and every box test through
+tests/appliance/conftest.py). Bodies the hub's contract may grow (sale, refund and void
+payloads, reports) stay open (`extra` allowed): a new key is no drift, a missing or retyped
+one is. Answers only the box makes are closed (`_Closed`): an undeclared key is drift too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ Decimal = str  # money, quantities and rates travel as decimal strings
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+class _Closed(BaseModel):
+    """An answer the box alone makes (no event payload, nothing the contract grows): every
+    key is named, an undeclared one is drift too."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class TaxRowOut(_Out):
@@ -110,7 +119,7 @@ class SuspendedOut(_Out):
     suspended: list[dict[str, Any]]
 
 
-class SuspendedBasketOut(_Out):
+class SuspendedBasketOut(_Closed):
     """A parked basket (POST /basket/suspend answers the one just parked)."""
 
     id: int
@@ -120,7 +129,7 @@ class SuspendedBasketOut(_Out):
     suspended_at: str
 
 
-class BasketCustomerOut(_Out):
+class BasketCustomerOut(_Closed):
     """The customer attached to the open basket (`card` when attached by loyalty card)."""
 
     customer_id: str
@@ -168,7 +177,8 @@ class RefundTaxRowOut(_Out):
 
 class RefundOut(_Out):
     """A recorded refund (the refund.completed payload of docs/CONTRACT.md); a cash refund
-    also carries the drawer kick's outcome. Amounts are negative decimal strings."""
+    also carries the drawer kick's outcome. Amounts are negative decimal strings. Open like
+    the sale: it is the event payload the contract grows (loyalty points given back, tax)."""
 
     refund_id: str
     receipt_no: int
@@ -207,7 +217,7 @@ class VoidOut(_Out):
     drawer: DrawerOut
 
 
-class NoSaleOut(_Out):
+class NoSaleOut(_Closed):
     """A no-sale drawer open: its reference, who approved it, the kick's outcome."""
 
     id: str
@@ -215,7 +225,7 @@ class NoSaleOut(_Out):
     drawer: DrawerOut
 
 
-class CashMoveOut(_Out):
+class CashMoveOut(_Closed):
     """A cash drop or paid-out on the open shift (amount as given)."""
 
     id: str
@@ -224,21 +234,21 @@ class CashMoveOut(_Out):
     amount: Decimal
 
 
-class PrintJobOut(_Out):
+class PrintJobOut(_Closed):
     """A queued printout."""
 
     job_id: int
     state: str
 
 
-class CountOut(_Out):
+class CountOut(_Closed):
     """A count with its total."""
 
     count: int
     total: Decimal
 
 
-class TenderRowOut(_Out):
+class TenderRowOut(_Closed):
     """Expected (and on a counted Z, counted and difference) amount per tender."""
 
     kind: str
@@ -260,7 +270,8 @@ class ReportTaxRowOut(_Out):
 
 class XReportOut(_Out):
     """The X report of the open shift (also the body of a Z, see ZReportOut); `cash` holds
-    the drawer lines (opening_float, cash_sales, ..., expected) as decimal strings."""
+    the drawer lines (opening_float, cash_sales, ..., expected) as decimal strings. Open: a
+    stored Z keeps the keys of the release that wrote it, and reports grow new figures."""
 
     kind: str
     shift_id: str
@@ -292,7 +303,7 @@ class ZReportOut(XReportOut):
     closed_by: str
 
 
-class BlindCloseOut(_Out):
+class BlindCloseOut(_Closed):
     """A blind close (a cashier is not shown the expected figures): number, shift, time."""
 
     z_no: int
@@ -304,7 +315,7 @@ class CloseShiftOut(RootModel[ZReportOut | BlindCloseOut]):
     """POST /shifts/current/close: the Z report, or only its number for a blind close."""
 
 
-class ResumedOut(_Out):
+class ResumedOut(_Closed):
     """A parked basket resumed as the open basket: its id and label (the basket itself is
     read with GET /basket)."""
 
