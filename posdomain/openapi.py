@@ -216,7 +216,21 @@ class OkOut(BaseModel):
     ok: bool
 
 
-class JsonObject(BaseModel):
-    """A JSON object whose fields are described in the docs, not (yet) by a model."""
+class ClosedAnswer(BaseModel):
+    """Base of a response model that names every key of its answer (`additionalProperties`
+    false in the document): an undeclared key is drift, like a missing or retyped one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3 document (GET /api/openapi.json). Open (`extra` allowed) on purpose: its
+    shape is the OpenAPI specification's, not this API's; the keys every document has are
+    named."""
 
     model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, StrictStr, model_validator
 
 from appliance.web.request import ID_PATTERN, Money, RequestBody
+from posdomain.openapi import ClosedAnswer
 from posdomain.till_codes import OverrideAction
 
 
@@ -38,3 +39,21 @@ class LineDiscount(RequestBody):
     percent: StrictStr = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
     override_token: StrictStr | None = Field(default=None, max_length=64)
     reason_code: StrictStr | None = Field(default=None, max_length=40)
+
+
+class ApproverOut(ClosedAnswer):
+    """Who approved."""
+
+    id: str
+    name: str
+    role: str
+
+
+class OverrideGrantOut(ClosedAnswer):
+    """POST /overrides: a one-use token for the action, who approved it, why, until when."""
+
+    token: str
+    action: OverrideAction
+    approver: ApproverOut
+    reason_code: str
+    expires_at: str

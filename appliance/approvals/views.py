@@ -5,11 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from appliance.approvals import line_price_edits, override_tokens
-from appliance.approvals.schemas import LineDiscount, LinePrice, OverrideRequest
+from appliance.approvals.schemas import (
+    LineDiscount,
+    LinePrice,
+    OverrideGrantOut,
+    OverrideRequest,
+)
 from appliance.identity.session import require
+from appliance.till.responses import BasketOut
 from appliance.web.openapi import api
 from appliance.web.request import box, json_body
-from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("approvals", __name__)
@@ -17,7 +22,7 @@ V1 = "/api/v1"
 
 
 @bp.post(f"{V1}/overrides")
-@api({201: JsonObject}, body=OverrideRequest)
+@api({201: OverrideGrantOut}, body=OverrideRequest)
 def grant_override() -> tuple[Response, int]:
     """A supervisor/manager approves one action for the logged-in cashier (PIN or badge)."""
     staff = require(Action.SELL)
@@ -35,7 +40,7 @@ def grant_override() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/basket/lines/<int:line_no>/price")
-@api({200: JsonObject}, body=LinePrice)
+@api({200: BasketOut}, body=LinePrice)
 def line_price(line_no: int) -> Response:
     """Override a line's unit price (supervisor override for cashiers)."""
     staff = require(Action.SELL)
@@ -48,7 +53,7 @@ def line_price(line_no: int) -> Response:
 
 
 @bp.post(f"{V1}/basket/lines/<int:line_no>/discount")
-@api({200: JsonObject}, body=LineDiscount)
+@api({200: BasketOut}, body=LineDiscount)
 def line_discount(line_no: int) -> Response:
     """Discount a line by percent (override above the configured threshold)."""
     staff = require(Action.SELL)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from appliance.catalog.products import search
-from appliance.catalog.schemas import ProductQuery
+from appliance.catalog.schemas import ProductQuery, ProductsOut
 from appliance.identity.session import require
 from appliance.web.openapi import api
 from posdomain.errors import Reason, ValidationError
-from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("catalog", __name__)
@@ -17,7 +16,7 @@ V1 = "/api/v1"
 
 
 @bp.get(f"{V1}/products")
-@api({200: JsonObject}, query=ProductQuery)
+@api({200: ProductsOut}, query=ProductQuery)
 def products() -> Response:
     """Search products by name, SKU or barcode."""
     require(Action.SELL)

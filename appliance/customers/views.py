@@ -6,12 +6,20 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from appliance.customers import attach, enrol, points, search
-from appliance.customers.schemas import CardIn, CustomerIdIn, EnrolIn, RedeemIn, SearchIn
+from appliance.customers.schemas import (
+    CardIn,
+    CustomerIdIn,
+    CustomerSearchOut,
+    EnrolIn,
+    EnrolOut,
+    LoyaltyPanelOut,
+    RedeemIn,
+    SearchIn,
+)
 from appliance.identity.session import require
 from appliance.till.basket import find_basket
 from appliance.web.openapi import BOX_ERRORS, api
 from appliance.web.request import box, correlation_id, json_body
-from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("customers", __name__)
@@ -19,7 +27,7 @@ V1 = "/api/v1"
 
 
 @bp.get(f"{V1}/basket/loyalty")
-@api({200: JsonObject})
+@api({200: LoyaltyPanelOut})
 def loyalty_panel() -> Response:
     """The attached customer, points to earn, points chosen to redeem and the limits."""
     staff = require(Action.SELL)
@@ -27,7 +35,7 @@ def loyalty_panel() -> Response:
 
 
 @bp.post(f"{V1}/basket/customer/card")
-@api({200: JsonObject}, body=CardIn)
+@api({200: LoyaltyPanelOut}, body=CardIn)
 def attach_card() -> Response:
     """Attach the customer holding a scanned or typed loyalty card (offline too)."""
     staff = require(Action.SELL)
@@ -36,7 +44,7 @@ def attach_card() -> Response:
 
 
 @bp.post(f"{V1}/basket/customer/attach")
-@api({200: JsonObject}, body=CustomerIdIn)
+@api({200: LoyaltyPanelOut}, body=CustomerIdIn)
 def attach_found() -> Response:
     """Attach a customer the search found."""
     staff = require(Action.SELL)
@@ -45,7 +53,7 @@ def attach_found() -> Response:
 
 
 @bp.delete(f"{V1}/basket/customer")
-@api({200: JsonObject})
+@api({200: LoyaltyPanelOut})
 def detach_customer() -> Response:
     """Take the customer off the open basket."""
     staff = require(Action.SELL)
@@ -54,7 +62,7 @@ def detach_customer() -> Response:
 
 
 @bp.post(f"{V1}/customers/search")
-@api({200: JsonObject}, body=SearchIn, errors=(*BOX_ERRORS, 503))
+@api({200: CustomerSearchOut}, body=SearchIn, errors=(*BOX_ERRORS, 503))
 def search_customers() -> Response:
     """Search by name or phone: asks the hub (503 HUB_REQUIRED offline, HUB_TIMEOUT)."""
     require(Action.SELL)
@@ -62,7 +70,7 @@ def search_customers() -> Response:
 
 
 @bp.post(f"{V1}/customers")
-@api({201: JsonObject}, body=EnrolIn)
+@api({201: EnrolOut}, body=EnrolIn)
 def enrol_customer() -> tuple[Response, int]:
     """Enrol a customer with the card handed out (offline too); attached if a basket is open."""
     staff = require(Action.SELL)
@@ -74,7 +82,7 @@ def enrol_customer() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/basket/redeem")
-@api({200: JsonObject}, body=RedeemIn)
+@api({200: LoyaltyPanelOut}, body=RedeemIn)
 def redeem() -> Response:
     """Choose the points the basket redeems (checked against the rules; 0 takes it off)."""
     staff = require(Action.SELL)

@@ -7,12 +7,12 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from appliance.catalog.brand import current_brand
 from appliance.devices import actions
 from appliance.devices.health import devices_report
+from appliance.devices.schemas import DevicesOut, KickOut, QueuedJobOut, SaleDevicesOut
 from appliance.i18n.messages import catalog_for
 from appliance.identity.session import current_staff, principal, require
 from appliance.till import checkout
 from appliance.web.openapi import api
 from appliance.web.request import box
-from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("hardware", __name__, template_folder="templates")
@@ -36,7 +36,7 @@ def hardware_page() -> str:
 
 
 @bp.get(f"{V1}/devices")
-@api({200: JsonObject})
+@api({200: DevicesOut})
 def devices() -> Response:
     """Each device's kind, path, state, last error and last seen (any logged-in staff)."""
     current_staff()
@@ -44,7 +44,7 @@ def devices() -> Response:
 
 
 @bp.post(f"{V1}/devices/printer/test")
-@api({202: JsonObject})
+@api({202: QueuedJobOut})
 def test_print() -> tuple[Response, int]:
     """Queue a printer test page (supervisor, manager, field tech)."""
     staff = require(Action.DEVICE_HEALTH)
@@ -52,7 +52,7 @@ def test_print() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/devices/drawer/kick")
-@api({200: JsonObject})
+@api({200: KickOut})
 def kick() -> Response:
     """Open the drawer now without a sale (supervisor/manager); never queued."""
     require(Action.DEVICE_HEALTH)  # keeps cashiers (NO_SALE by override) off the hardware page
@@ -61,7 +61,7 @@ def kick() -> Response:
 
 
 @bp.get(f"{V1}/sales/<sale_id>/devices")
-@api({200: JsonObject})
+@api({200: SaleDevicesOut})
 def sale_devices(sale_id: str) -> Response:
     """Receipt print jobs and drawer outcome of a sale."""
     checkout.get_sale(principal(), box().config.branch_id, sale_id)
@@ -69,7 +69,7 @@ def sale_devices(sale_id: str) -> Response:
 
 
 @bp.post(f"{V1}/sales/<sale_id>/reprint")
-@api({202: JsonObject})
+@api({202: QueuedJobOut})
 def reprint(sale_id: str) -> tuple[Response, int]:
     """Queue a COPY of the receipt (own sales, or any with SALES_READ)."""
     staff = require(Action.SELL)

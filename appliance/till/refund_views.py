@@ -6,11 +6,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from appliance.identity.session import require
 from appliance.till import refunds, voids
+from appliance.till.responses import NoSaleOut, RefundLookupOut, RefundOut, VoidOut
 from appliance.till.schemas import ApprovedAction, RefundLookup, RefundRequest
 from appliance.web.openapi import api
 from appliance.web.request import box, correlation_id, json_body
 from posdomain.errors import Reason, ValidationError
-from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("till_refunds", __name__)
@@ -18,7 +18,7 @@ V1 = "/api/v1"
 
 
 @bp.get(f"{V1}/refunds/lookup")
-@api({200: JsonObject}, query=RefundLookup)
+@api({200: RefundLookupOut}, query=RefundLookup)
 def lookup() -> Response:
     """The sale behind a receipt number, receipt barcode or QR sale id, with refundable qty."""
     require(Action.SELL)
@@ -29,7 +29,7 @@ def lookup() -> Response:
 
 
 @bp.post(f"{V1}/refunds")
-@api({201: JsonObject}, body=RefundRequest)
+@api({201: RefundOut}, body=RefundRequest)
 def create_refund() -> tuple[Response, int]:
     """Record a refund (override required for cashiers); prints the slip, opens the drawer."""
     staff = require(Action.SELL)
@@ -63,7 +63,7 @@ def create_refund() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/sales/<sale_id>/void")
-@api({200: JsonObject}, body=ApprovedAction)
+@api({200: VoidOut}, body=ApprovedAction)
 def post_void(sale_id: str) -> Response:
     """Post-void the last sale of the shift (override required for cashiers)."""
     staff = require(Action.SELL)
@@ -76,7 +76,7 @@ def post_void(sale_id: str) -> Response:
 
 
 @bp.post(f"{V1}/drawer/no-sale")
-@api({200: JsonObject}, body=ApprovedAction)
+@api({200: NoSaleOut}, body=ApprovedAction)
 def no_sale() -> Response:
     """Open the drawer without a sale (override required for cashiers; counted on the Z)."""
     staff = require(Action.SELL)

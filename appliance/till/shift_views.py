@@ -9,11 +9,18 @@ from appliance.catalog.brand import current_brand
 from appliance.i18n.messages import catalog_for
 from appliance.identity.session import require
 from appliance.till import shifts, xz_reports
-from appliance.till.responses import CurrentShiftOut, ShiftOut
+from appliance.till.responses import (
+    CashMoveOut,
+    CloseShiftOut,
+    CurrentShiftOut,
+    PrintJobOut,
+    ShiftOut,
+    XReportOut,
+    ZReportOut,
+)
 from appliance.till.schemas import CashMove, CloseShift, OpenShift
 from appliance.web.openapi import api
 from appliance.web.request import box, json_body
-from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("till_shifts", __name__, template_folder="templates")
@@ -44,7 +51,7 @@ def current_shift() -> Response:
 
 
 @bp.post(f"{V1}/shifts/current/drops")
-@api({201: JsonObject}, body=CashMove)
+@api({201: CashMoveOut}, body=CashMove)
 def cash_drop() -> tuple[Response, int]:
     """Move cash from the drawer to the safe."""
     staff = require(Action.SHIFT)
@@ -54,7 +61,7 @@ def cash_drop() -> tuple[Response, int]:
 
 
 @bp.post(f"{V1}/shifts/current/paid-outs")
-@api({201: JsonObject}, body=CashMove)
+@api({201: CashMoveOut}, body=CashMove)
 def paid_out() -> tuple[Response, int]:
     """Pay cash out of the drawer for a reason (supplier, petty cash, ...)."""
     staff = require(Action.SHIFT)
@@ -64,21 +71,21 @@ def paid_out() -> tuple[Response, int]:
 
 
 @bp.get(f"{V1}/shifts/current/x")
-@api({200: JsonObject})
+@api({200: XReportOut})
 def x_report() -> Response:
     """The X report of the open shift (no reset)."""
     return jsonify(shifts.x_report(box(), require(Action.X_REPORT)))
 
 
 @bp.post(f"{V1}/shifts/current/x/print")
-@api({202: JsonObject})
+@api({202: PrintJobOut})
 def print_x() -> tuple[Response, int]:
     """Print the X report on the receipt printer."""
     return jsonify(shifts.print_x(box(), require(Action.X_REPORT))), 202
 
 
 @bp.post(f"{V1}/shifts/current/close")
-@api({200: JsonObject}, body=CloseShift)
+@api({200: CloseShiftOut}, body=CloseShift)
 def close_shift() -> Response:
     """Close the shift with counted amounts per tender; writes the numbered Z report."""
     staff = require(Action.SHIFT)
@@ -87,7 +94,7 @@ def close_shift() -> Response:
 
 
 @bp.get(f"{V1}/reports/z/<int:z_no>")
-@api({200: JsonObject})
+@api({200: ZReportOut})
 def z_json(z_no: int) -> Response:
     """A stored Z report."""
     require(Action.Z_REPORT)
@@ -95,7 +102,7 @@ def z_json(z_no: int) -> Response:
 
 
 @bp.post(f"{V1}/reports/z/<int:z_no>/print")
-@api({202: JsonObject})
+@api({202: PrintJobOut})
 def z_print(z_no: int) -> tuple[Response, int]:
     """Reprint a Z report (marked COPY)."""
     require(Action.Z_REPORT)

@@ -6,12 +6,18 @@ from flask import Blueprint, Response, jsonify
 
 from appliance.identity.session import principal, require
 from appliance.till import basket, checkout, suspend
-from appliance.till.responses import BasketOut, SaleOut, SuspendedOut
+from appliance.till.responses import (
+    BasketCustomerOut,
+    BasketOut,
+    ResumedOut,
+    SaleOut,
+    SuspendedBasketOut,
+    SuspendedOut,
+)
 from appliance.till.schemas import AddLine, AttachCustomer, BasketMode, PayCash, Suspend
 from appliance.till.tenders import TenderIn
 from appliance.web.openapi import api
 from appliance.web.request import box, correlation_id, json_body
-from posdomain.openapi import JsonObject
 from posdomain.permissions import Action
 
 bp = Blueprint("till", __name__)
@@ -81,7 +87,7 @@ def get_sale(sale_id: str) -> Response:
 
 
 @bp.post(f"{V1}/basket/suspend")
-@api({201: JsonObject}, body=Suspend)
+@api({201: SuspendedBasketOut}, body=Suspend)
 def suspend_basket() -> tuple[Response, int]:
     """Park the open basket under a label."""
     staff = require(Action.SELL)
@@ -96,14 +102,14 @@ def suspended() -> Response:
 
 
 @bp.post(f"{V1}/basket/suspended/<int:parked_id>/resume")
-@api({200: BasketOut})
+@api({200: ResumedOut})
 def resume_basket(parked_id: int) -> Response:
     """Resume a parked basket as the open basket."""
     return jsonify(suspend.resume(box(), require(Action.SELL), parked_id))
 
 
 @bp.post(f"{V1}/basket/customer")
-@api({200: JsonObject}, body=AttachCustomer)
+@api({200: BasketCustomerOut}, body=AttachCustomer)
 def attach_customer() -> Response:
     """Attach a customer (id and name) to the open basket."""
     staff = require(Action.SELL)

@@ -4,7 +4,7 @@ Each JSON API view declares next to its route the pydantic models it validates w
 answers it gives, with the builder the hub uses too (posdomain/openapi.py):
 
     @bp.post(f"{V1}/basket/lines")
-    @api({201: JsonObject}, body=AddLine)
+    @api({201: BasketOut}, body=AddLine)
     def add_line(): ...
 
 The query model is enforced by the declaration itself before the view runs; the view
@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from posdomain.openapi import (
     Answer,
     ApiSpec,
-    JsonObject,
+    OpenApiDocument,
     Route,
     build_document,
     undocumented_routes,
@@ -98,7 +98,7 @@ def undocumented(app: Flask) -> list[str]:
 
 
 @bp.get("/api/openapi.json")
-@api({200: JsonObject}, errors=(), public=True)
+@api({200: OpenApiDocument}, errors=(), public=True)
 def openapi() -> Response:
     """OpenAPI 3 description of this API."""
     return jsonify(openapi_document(current_app))

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response, current_app, request
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
+from pydantic import BaseModel
 
 from appliance.app import create_app
 from appliance.catalog import down_messages
@@ -18,6 +19,7 @@ from appliance.core.db import open_database
 from appliance.migrations import migrate
 from appliance.sync.box_state import ensure_box_state
 from firmware_config.schema import BoxConfig
+from posdomain.openapi import spec_of
 from tests.appliance.factories import PINS, make_config, seed_messages
 from tests.appliance.till_helpers import till  # noqa: F401 - fixture of the till-operation tests
 
@@ -47,7 +49,28 @@ def app(box_config: BoxConfig, box_db: SqliteDatabase) -> Flask:
     """The box app over the seeded database."""
     application = create_app(box_config)
     application.testing = True
+    application.after_request(_answer_matches_its_model)
     return application
+
+
+def _answer_matches_its_model(response: Response) -> Response:
+    """Every JSON answer a box test sees must validate against the model its view declares
+    for that status (the OpenAPI document's source): a test reading a key the model does not
+    name, or an answer missing a declared one, fails here (issue 10 item 7)."""
+    view = current_view()
+    spec = None if view is None else spec_of(view)
+    if spec is None or response.is_streamed or response.mimetype != "application/json":
+        return response
+    model = spec.responses.get(response.status_code)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        model.model_validate_json(response.get_data())
+    return response
+
+
+def current_view() -> Any:
+    """The view function serving the current request (None for a 404 on no route)."""
+    endpoint = request.endpoint
+    return None if endpoint is None else current_app.view_functions.get(endpoint)
 
 
 @pytest.fixture
