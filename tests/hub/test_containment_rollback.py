@@ -20,6 +20,7 @@ from hub.releases.models import Artifact
 from hub.releases.rollouts import BoxReportIn
 from posdomain.errors import Conflict, Forbidden, NotFound
 from posdomain.permissions import Principal, Role
+from tests.hub.inventory_helpers import login_as
 from tests.hub.ops_helpers import new_tenant, owner
 from tests.hub.test_releases import fake_artifact
 
@@ -134,3 +135,28 @@ def test_bad_rollbacks_are_refused_and_write_nothing(app, tmp_path):
         "DETECT",
         "CLASSIFY",
     ]
+
+
+@pytest.mark.req("FR-702")
+def test_rollback_over_the_api_answers_reason_codes(app, client, tmp_path):
+    tenant, [branch] = new_tenant()
+    boxes = _boxes(tenant, branch, 4)
+    _published(tmp_path)
+    rollout_id = _rollout(tenant, _published(tmp_path), boxes)
+    login_as(client, Role.TENANT_OWNER, [], tenant)
+    incident = _incident(owner(tenant), tenant)
+    url = f"/api/v1/incidents/{incident}/respond"
+    body = {"action": "box_release_rollback", "note": "bad release"}
+    missing = client.post(url, json=body)
+    assert missing.status_code == 400  # no rollout_id
+    unknown = client.post(url, json={**body, "rollout_id": "nope"})
+    assert unknown.status_code == 404
+    assert unknown.get_json()["error"]["reason"] == "NOT_FOUND"
+    done = client.post(url, json={**body, "rollout_id": rollout_id})
+    assert done.status_code == 200
+    steps = client.get(f"/api/v1/incidents/{incident}").get_json()["steps"]
+    result = steps[-1]["details"]["result"]["release_rollback"]
+    assert result["rollback"]["state"] == "ROLLING"
+    again = client.post(url, json={**body, "rollout_id": rollout_id})
+    assert again.status_code == 409  # the rollback rollout is running now
+    assert again.get_json()["error"]["reason"] == "INVALID_TRANSITION"
