@@ -33,6 +33,7 @@ OPS_ONCE = (
     "webhooks-deliver",
     "risk-score",
     "retention-purge",
+    "risk-expire-audit",
 )
 
 
@@ -164,6 +165,7 @@ def cmd_ops_once(cfg: HubSettings, which: str) -> int:
         "webhooks-deliver": lambda: jobs.deliver_webhooks(cfg),
         "retention-purge": jobs.purge_retention,
         "risk-score": jobs.score_risk,
+        "risk-expire-audit": jobs.audit_expired_modes,
     }
     print(json.dumps(runs[which](), indent=2, default=str))
     return 0

@@ -188,6 +188,7 @@ class HubReason(StrEnum):
     ROLLOUT_HALTED = "ROLLOUT_HALTED"
     SAME_PERSON = "SAME_PERSON"
     GATE_NO_GO = "GATE_NO_GO"
+    NO_PREVIOUS_RELEASE = "NO_PREVIOUS_RELEASE"  # box release rollback: nothing to go back to
 
 
 # Reason codes whose box texts (appliance/i18n) are still to come; tests/appliance/i18n/

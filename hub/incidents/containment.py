@@ -8,7 +8,9 @@ links that result and its own audit entry as evidence. An action a principal may
 * `flag_disable`: emergency-disable a tenant feature flag (hub.governance.flags);
 * `risk_mode`: change the risk mode of a scope (hub.risk.modes);
 * `policy_lock`: end a pricing policy now (hub.pricing.policies.retire_policy);
-* `box_release_rollback`: not available until box releases exist (CONTAINMENT_UNAVAILABLE);
+* `box_release_rollback`: cancel a box rollout (`rollout_id`) if still running or halted and
+  offer the boxes that took it the release before, as a new rollout of exactly those boxes
+  without a canary wait (hub.releases.rollback; the releases permission `release.rollout`);
 * `note`: a response without a containment action.
 """
 
@@ -20,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.governance import flags
 from hub.pricing import policies
+from hub.releases import rollback
 from hub.risk import modes
 from posdomain.contract import RiskMode
-from posdomain.errors import Conflict, HubReason, Reason, ValidationError
+from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action, Principal, authorize
 
 ActionKind = Literal["note", "flag_disable", "risk_mode", "policy_lock", "box_release_rollback"]
@@ -40,6 +43,7 @@ class RespondIn(BaseModel):
     scope: Literal["tenant", "branch", "box"] | None = None
     scope_id: str | None = Field(default=None, max_length=64)
     mode: RiskMode | None = None
+    rollout_id: str | None = Field(default=None, max_length=64)
 
 
 def _need(value: str | None, name: str, action: str) -> str:
@@ -56,10 +60,10 @@ def run(
     if body.action == "note":
         return {}
     if body.action == "box_release_rollback":
-        raise Conflict(
-            "box release rollback is not available yet (no box releases)",
-            HubReason.CONTAINMENT_UNAVAILABLE,
-        )
+        authorize(principal, Action.ROLLOUT_MANAGE, tenant_id=tenant_id)
+        rollout_id = _need(body.rollout_id, "rollout_id", body.action)
+        done = rollback.rollback(principal, tenant_id, rollout_id, reason, env)
+        return {"release_rollback": done}
     if body.action == "flag_disable":
         authorize(principal, Action.FLAG_FLIP, tenant_id=tenant_id)
         name = _need(body.flag, "flag", body.action)

@@ -78,7 +78,8 @@ def classify(incident_id: str) -> ResponseReturnValue:
 @bp.post("/api/v1/incidents/<incident_id>/respond")
 @api({200: IncidentOut}, body=RespondIn, errors=WRITE_ERRORS)
 def respond(incident_id: str) -> ResponseReturnValue:
-    """RESPOND: a containment action (flag disable, risk mode, policy lock) or a note."""
+    """RESPOND: a containment action (flag disable, risk mode, policy lock, box release
+    rollback) or a note."""
     body = parse_body(containment.RespondIn)
     principal, tenant, branches = _scope(Action.INCIDENT_RESPOND)
     done = service.respond(principal, tenant, branches, incident_id, body, _env())

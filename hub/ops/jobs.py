@@ -18,7 +18,7 @@ from hub.identity.models import Tenant
 from hub.incidents import service as incidents
 from hub.integrations import delivery as webhook_delivery
 from hub.ops import rules
-from hub.risk import scoring
+from hub.risk import modes, scoring
 from hub.settings import HubSettings
 from hub.sync import downlink
 from posdomain.errors import PosError
@@ -65,6 +65,11 @@ def evaluate_alerts() -> dict[str, Any]:
 def score_risk() -> dict[str, Any]:
     """Score every tenant's cashiers, boxes and branches."""
     return _each("score_risk", scoring.score_tenant)
+
+
+def audit_expired_modes() -> dict[str, Any]:
+    """Audit every risk mode that ended by its expiry, once (FR-701)."""
+    return _each("audit_expired_modes", modes.audit_expired)
 
 
 def senders(cfg: HubSettings) -> Senders:

@@ -38,6 +38,7 @@ def job_table(cfg: HubSettings) -> list[tuple[str, Callable[[], Any], Any]]:
         ("deliver_webhooks", lambda: jobs.deliver_webhooks(cfg), IntervalTrigger(seconds=5)),
         ("evaluate_alerts", jobs.evaluate_alerts, IntervalTrigger(seconds=30)),
         ("score_risk", jobs.score_risk, IntervalTrigger(minutes=15)),
+        ("audit_expired_modes", jobs.audit_expired_modes, IntervalTrigger(minutes=1)),
         ("republish_down", lambda: jobs.republish_risk(cfg), IntervalTrigger(minutes=1)),
         (
             "backup",

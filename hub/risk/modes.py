@@ -7,6 +7,9 @@ row of a scope is in force until its expiry, then that scope is NORMAL again. Fo
 strictest of its tenant, branch and box modes wins: NORMAL < WARN < BLOCK < READ_ONLY
 (READ_ONLY forbids every write, BLOCK only sales). Enforcement (refusals) applies only while
 the tenant flag `risk_enforcement` is on; WARN banners and audit entries always.
+A mode that ends by its expiry is audited once, `risk.mode_expired` (actor `system:risk`,
+target `risk_mode:<change id>`, with the scope and the mode that ended), by the scheduled job
+`audit_expired_modes` (`audit_expired`); a change replaced before it expired is not.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.alerting import store as alerting
 from hub.alerting.store import AlertSpec
-from hub.core.db import tenant_tx
+from hub.core.db import db, is_postgres, tenant_tx
 from hub.core.models import utcnow
 from hub.governance import audit, config, versions
 from hub.governance.flags import flag_values
+from hub.governance.models import AuditLog
 from hub.identity.models import Box
 from hub.risk.models import RiskModeChange
 from posdomain.audit_chain import Severity
@@ -32,6 +36,7 @@ from posdomain.permissions import Principal
 
 STRICTNESS = {RiskMode.NORMAL: 0, RiskMode.WARN: 1, RiskMode.BLOCK: 2, RiskMode.READ_ONLY: 3}
 MAX_EXPIRY = timedelta(days=90)
+EXPIRED_ACTION = "risk.mode_expired"
 ScopeKind = Literal["tenant", "branch", "box"]
 
 
@@ -190,3 +195,62 @@ def overview(tenant_id: str, branches: list[str] | None) -> dict[str, Any]:
         rows = [r for r in rows if r.scope_kind == "tenant" or r.scope_id in branches]
         recent = [r for r in recent if r["scope"] == "tenant" or r["scope_id"] in branches]
     return {"enforced": enforced, "in_force": [mode_dict(r) for r in rows], "recent": recent}
+
+
+def audit_expired(tenant_id: str, now: datetime | None = None) -> int:
+    """Audit every mode of the tenant that ended by its expiry and is not audited yet.
+
+    A change ended by expiry: not NORMAL, `expires_at` passed, and no newer change of its
+    scope set before it expired. Idempotent: the audit entry itself (its target names the
+    change) is what marks a change as done, checked under the chain's lock.
+    """
+    at = now or utcnow()
+    with tenant_tx(tenant_id):
+        if is_postgres():  # the lock audit.append takes: two runs cannot both audit one change
+            db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (tenant_id,))
+        rows = list(
+            RiskModeChange.select()
+            .where(RiskModeChange.tenant_id == tenant_id)
+            .order_by(RiskModeChange.set_at, RiskModeChange.id)
+        )
+        done = {
+            a.target
+            for a in AuditLog.select(AuditLog.target).where(
+                AuditLog.chain == tenant_id, AuditLog.action == EXPIRED_ACTION
+            )
+        }
+        count = 0
+        for i, row in enumerate(rows):
+            if row.mode == "NORMAL" or row.expires_at is None or row.expires_at > at:
+                continue
+            nxt = next(
+                (
+                    r
+                    for r in rows[i + 1 :]
+                    if (r.scope_kind, r.scope_id) == (row.scope_kind, row.scope_id)
+                ),
+                None,
+            )
+            if nxt is not None and nxt.set_at < row.expires_at:
+                continue  # replaced before it expired: that change is audited already
+            target = f"risk_mode:{row.id}"
+            if target in done:
+                continue
+            audit.append(
+                tenant_id,
+                "system:risk",
+                EXPIRED_ACTION,
+                target,
+                Severity.WARN,
+                {
+                    "scope": row.scope_kind,
+                    "scope_id": row.scope_id,
+                    "mode": row.mode,
+                    "expired_at": row.expires_at.isoformat(),
+                    "set_by": row.set_by,
+                    "reason": row.reason,
+                    "branch_id": row.scope_id if row.scope_kind == "branch" else None,
+                },
+            )
+            count += 1
+        return count

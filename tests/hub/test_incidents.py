@@ -12,7 +12,7 @@ from hub.governance.audit import chain_records
 from hub.governance.flags import list_flags
 from hub.incidents import service
 from hub.incidents.containment import RespondIn
-from posdomain.errors import Conflict
+from posdomain.errors import Conflict, NotFound
 from posdomain.permissions import Role
 from tests.hub.inventory_helpers import login_as
 from tests.hub.ops_helpers import new_tenant, owner
@@ -77,7 +77,7 @@ def test_full_lifecycle_from_a_critical_alert_with_containment_evidence(app):
 
 
 @pytest.mark.req("FR-702")
-def test_steps_out_of_order_and_unavailable_containment_are_refused(app):
+def test_steps_out_of_order_and_an_unknown_rollout_to_roll_back_are_refused(app):
     tenant, _b = new_tenant()
     boss = owner(tenant)
     made = service.open_incident(boss, tenant, service.OpenIn(title="odd refunds"), None)
@@ -90,16 +90,16 @@ def test_steps_out_of_order_and_unavailable_containment_are_refused(app):
         made["id"],
         service.ClassifyIn(severity="WARN", module="checkout", scope="tenant"),
     )
-    with pytest.raises(Conflict) as info:
+    with pytest.raises(NotFound) as info:
         service.respond(
             boss,
             tenant,
             None,
             made["id"],
-            RespondIn(action="box_release_rollback", note="x"),
+            RespondIn(action="box_release_rollback", rollout_id="no-such-rollout", note="x"),
             "DEV",
         )
-    assert info.value.reason.value == "CONTAINMENT_UNAVAILABLE"
+    assert info.value.reason.value == "NOT_FOUND"
     assert [s["step"] for s in service.detail(tenant, None, made["id"])["steps"]] == [
         "DETECT",
         "CLASSIFY",

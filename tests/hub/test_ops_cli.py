@@ -68,6 +68,7 @@ def test_scheduler_registers_every_job_once():
             "deliver_webhooks",
             "evaluate_alerts",
             "score_risk",
+            "audit_expired_modes",
             "republish_down",
             "backup",
             "restore_drill",
