@@ -112,7 +112,8 @@ def rule_breakers() -> list[Hostile]:
     return [
         _mutated("negative total", "TOTALS_MISMATCH", top(total="-2.98", payable="-2.98")),
         _mutated("1 000 000.00 over 2.98 of lines", "TOTALS_MISMATCH", _inflated),
-        _mutated("negative quantity", "INVALID_QUANTITY", _negative_qty),
+        # a returned line with no sale beside it is never a sale (issue 14: UNMATCHED_RETURN)
+        _mutated("negative quantity", "UNMATCHED_RETURN", _negative_qty),
         _mutated("quantity 0", "INVALID_QUANTITY", line(qty="0")),
         _mutated("negative receipt number", "MALFORMED_MESSAGE", top(receipt_no=-5)),
         _mutated("foreign currency", "CURRENCY_MISMATCH", top(currency="USD")),
