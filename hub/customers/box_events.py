@@ -248,4 +248,4 @@ def apply_event(box: Box, ev: EventEnvelope) -> None:
             return
     except (PosError, KeyError, TypeError, ValueError):
         return  # the document's own validation decides about bad money; history skips it
-    insert_rows(CustomerActivity, rows, suffix="ON CONFLICT DO NOTHING")
+    insert_rows(CustomerActivity, rows, suffix="ON CONFLICT (event_id) DO NOTHING")

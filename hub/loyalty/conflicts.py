@@ -61,4 +61,4 @@ def raise_item(
         "state": "open",
         "created_at": utcnow(),
     }
-    insert_rows(ReconciliationItem, [row], suffix="ON CONFLICT DO NOTHING")
+    insert_rows(ReconciliationItem, [row], suffix="ON CONFLICT (event_id, kind) DO NOTHING")

@@ -195,7 +195,9 @@ class Tally:
     def flush(self) -> None:
         """Store the sale timelines, add their active time, upsert every counter."""
         inserted = insert_rows(
-            SaleActivity, self.activity, suffix="ON CONFLICT DO NOTHING RETURNING event_id"
+            SaleActivity,
+            self.activity,
+            suffix="ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
         )
         fresh = {str(r[0]) for r in inserted}
         for (cashier, day), change in self._timing(fresh).items():

@@ -207,6 +207,8 @@ def _hold(box: Box, rows: list[dict[str, Any]]) -> set[str]:
     is held by a row this tenant cannot see (another tenant's event id): a conflict."""
     if not rows:
         return set()
+    # bare on purpose: the event id and (box_id, seq) are both unique, and a row missing from
+    # RETURNING on either key is refused as a conflict by the caller, never taken as held
     suffix = "ON CONFLICT DO NOTHING RETURNING event_id"
     return {str(r[0]) for r in insert_rows(IngestedEvent, rows, suffix=suffix)}
 

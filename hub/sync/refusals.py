@@ -185,12 +185,12 @@ def record(box: Box, refusals: list[Refusal], now: datetime) -> None:
     insert_rows(
         Quarantine,
         [_quarantine_row(box, r, now) for r in refusals],
-        suffix="ON CONFLICT DO NOTHING",
+        suffix="ON CONFLICT (box_id, digest) WHERE digest IS NOT NULL DO NOTHING",
     )
     insert_rows(
         ReconciliationItem,
         [_item_row(box, r, now) for r in refusals],
-        suffix="ON CONFLICT DO NOTHING",
+        suffix="ON CONFLICT (event_id, kind) DO NOTHING",
     )
     for r in refusals:
         level = logging.ERROR if r.severity == "CRITICAL" else logging.WARNING

@@ -113,7 +113,11 @@ def write(box: Box, sales: list[PreparedSale]) -> list[PreparedSale]:
     stored = {
         str(r[0])
         for r in insert_rows(
-            Sale, [p.sale for p in sales], suffix="ON CONFLICT DO NOTHING RETURNING id"
+            # bare on purpose: id and event_id are both unique; a sale missing from RETURNING
+            # on either key is refused as DOCUMENT_ID_CONFLICT, never taken as stored
+            Sale,
+            [p.sale for p in sales],
+            suffix="ON CONFLICT DO NOTHING RETURNING id",
         )
     }
     kept = [p for p in sales if p.sale["id"] in stored]
