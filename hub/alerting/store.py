@@ -107,7 +107,14 @@ def enqueue(alert: Alert, transition: str) -> int:
                 next_attempt_at=now,
                 created_at=now,
             )
-            .on_conflict_ignore()
+            .on_conflict(
+                conflict_target=[
+                    AlertDelivery.alert_id,
+                    AlertDelivery.transition,
+                    AlertDelivery.channel_id,
+                ],
+                action="IGNORE",
+            )
             .execute()
             is not None
         )
@@ -143,7 +150,12 @@ def raise_alert(tenant_id: str, spec: AlertSpec, *, suppressed: bool = False) ->
         opened_at=now,
         updated_at=now,
     )
-    if Alert.insert(**row).on_conflict_ignore().execute() is None:
+    live_key = Alert.insert(**row).on_conflict(  # the partial index alerts_live_key
+        conflict_target=[Alert.tenant_id, Alert.key],
+        conflict_where=(Alert.state != "RESOLVED"),
+        action="IGNORE",
+    )
+    if live_key.execute() is None:
         return None  # a concurrent evaluator opened the same key first
     alert = Alert.get_by_id(row["id"])
     if not suppressed:

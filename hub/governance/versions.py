@@ -32,7 +32,9 @@ def bump_by(tenant_id: str, kind: str, count: int) -> int:
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    DownState.insert(tenant_id=tenant_id, kind=kind, version=0).on_conflict_ignore().execute()
+    DownState.insert(tenant_id=tenant_id, kind=kind, version=0).on_conflict(
+        conflict_target=[DownState.tenant_id, DownState.kind], action="IGNORE"
+    ).execute()
     p = db.param
     cur = db.execute_sql(
         f"UPDATE down_state SET version = version + {p} WHERE tenant_id = {p} AND kind = {p} "

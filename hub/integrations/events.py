@@ -95,7 +95,9 @@ def emit_many(tenant_id: str, events: list[BusinessEvent]) -> int:
                 }
             )
     if rows:
-        WebhookDelivery.insert_many(rows).on_conflict_ignore().execute()
+        WebhookDelivery.insert_many(rows).on_conflict(
+            conflict_target=[WebhookDelivery.message_id], action="IGNORE"
+        ).execute()
     return len(rows)
 
 
