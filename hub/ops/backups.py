@@ -138,6 +138,13 @@ def latest_good() -> BackupRun | None:
     return row
 
 
+def recent_runs(limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` backup runs as answers, newest first (its own platform transaction)."""
+    with platform_tx():
+        rows = list(BackupRun.select().order_by(BackupRun.started_at.desc()).limit(limit))
+    return [backup_dict(r) for r in rows]
+
+
 def backup_dict(run: BackupRun) -> dict[str, Any]:
     """JSON form of a backup run (without the manifest)."""
 

@@ -8,11 +8,9 @@ from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
-from hub.core.db import platform_tx
 from hub.core.openapi import READ_ERRORS, WRITE_ERRORS, BranchFilterQuery, api
 from hub.core.responses import shaped
 from hub.ops import backups, fleet, restore_drill
-from hub.ops.models import BackupRun
 from hub.ops.schemas import BackupList, BackupOut, BranchDetailOut, DrillList, DrillOut, FleetOut
 from hub.sales.queries import allowed_branches
 from hub.settings import settings
@@ -80,9 +78,7 @@ def _admin_url() -> str:
 def list_backups() -> ResponseReturnValue:
     """Hub backup runs, newest first."""
     _reader_tenant()
-    with platform_tx():
-        rows = list(BackupRun.select().order_by(BackupRun.started_at.desc()).limit(50))
-    return shaped(BackupList, {"items": [backups.backup_dict(r) for r in rows]})
+    return shaped(BackupList, {"items": backups.recent_runs(50)})
 
 
 @bp.post("/api/v1/backups")
@@ -132,7 +128,5 @@ def fleet_branch_page(branch_id: str) -> ResponseReturnValue:
 def backups_page() -> ResponseReturnValue:
     """Portal backups and restore drills with RTO/RPO against their targets."""
     tenant = _reader_tenant()
-    with platform_tx():
-        rows = list(BackupRun.select().order_by(BackupRun.started_at.desc()).limit(20))
-    runs = [backups.backup_dict(r) for r in rows]
+    runs = backups.recent_runs(20)
     return render_page("backups.html", runs=runs, drills=restore_drill.list_drills(tenant))
