@@ -25,7 +25,7 @@ from typing import Any
 from appliance.catalog.brand import Brand
 from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
-from appliance.i18n.receipt import line_label, qty_text, rate_text
+from appliance.i18n.receipt import line_label, qty_text, rate_text, return_note
 from drivers.codepages import DEFAULT_CODEPAGE
 from drivers.printer import ReceiptDoc, ReceiptLine
 from firmware_config.schema import BoxConfig
@@ -120,6 +120,9 @@ def _lines(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
             out.text(f"  {qty} x {_money(ctx, line['unit_price'])}")
         elif qty != "1":
             out.text(f"  {qty}")
+        note = return_note(line, t)
+        if note:
+            out.text(f"  {note}")
         override = line.get("price_override")
         if override:
             out.text(f"  {t['ui.rcpt.price_override']} ({override['reason_code']})")

@@ -42,7 +42,7 @@ from appliance.till.models import (
 from appliance.till.money_setup import MoneySetup, money_setup, policy_version
 from appliance.till.pricing import BasketTotals, line_json, totals_json
 from appliance.till.suspend import customer_of
-from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle
+from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle, settle_payout
 from posdomain.contract import EventType
 from posdomain.errors import Conflict, NotFound, Reason
 from posdomain.money import from_minor, to_minor
@@ -138,6 +138,8 @@ def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> Non
             tax_rate=str(pbl.sold.tax.rate),
             tax_minor=to_minor(pbl.sold.tax.tax, exp),
             deposit_for_line=pbl.line.parent_line_no,
+            return_sale_id=pbl.line.return_sale_id,
+            return_line_no=pbl.line.return_line_no,
         ).execute()
     for tender in payload["tenders"]:
         Tender.insert(
@@ -214,7 +216,8 @@ def _complete(
     customer = customer_of(ctx, staff.id)
     loyalty = points.at_checkout(ctx, staff.id, customer, setup, totals)
     redeemed = from_minor(loyalty.value_minor, setup.exponent)
-    paid = settle(totals.sale.tax.total - redeemed, requested, setup.tax)
+    due = totals.sale.tax.total - redeemed
+    paid = (settle if due > 0 else settle_payout)(due, requested, setup.tax)
     shift = shifts.for_takings(ctx, staff)  # no shift, no sale: the cash must reach a Z
     record_rejections(ctx, totals.sale.rejections)
     sale_id = str(uuid.uuid4())

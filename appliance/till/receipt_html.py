@@ -16,7 +16,7 @@ import segno
 from markupsafe import Markup
 
 from appliance.devices.receipt_layout import lookup_code
-from appliance.i18n.receipt import line_label, local_time, qty_text, rate_text
+from appliance.i18n.receipt import line_label, local_time, qty_text, rate_text, return_note
 from appliance.till.models import Refund, Sale
 from posdomain.errors import NotFound, Reason
 from posdomain.permissions import Action, Principal, authorize
@@ -66,6 +66,7 @@ def _line_view(line: dict[str, Any], names: dict[int, str], t: dict[str, str]) -
         "deposit_of": names.get(int(deposit_for)) if deposit_for is not None else None,
         "discounts": line.get("discounts") or [],
         "price_override": line.get("price_override"),
+        "return_note": return_note(line, t),
     }
 
 
