@@ -67,6 +67,7 @@ bench:
     python -m scripts.bench_sync
     python -m scripts.bench_forecast
     python -m scripts.bench_integrations
+    python -m scripts.bench_staff
 
 # Report p50/p95 on COPY-generated volume (pass e.g. --lines 10000000) and ingest speed with
 # the report hook on and off; figures only
