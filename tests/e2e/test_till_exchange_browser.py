@@ -73,8 +73,9 @@ def test_card_first_then_an_exchange_giving_money_back_by_keyboard(
     tab_to(page, "op-pin")
     page.keyboard.type(login_of(seed, "BRANCH_MANAGER")["pin"])
     page.keyboard.press("Enter")
-    page.wait_for_function("!document.getElementById('op').open"
-                           " || !document.querySelector('#op .dlg-error').hidden")
+    page.wait_for_function(
+        "!document.getElementById('op').open || !document.querySelector('#op .dlg-error').hidden"
+    )
     assert page.locator("#op .dlg-error").is_hidden(), page.inner_text("#op .dlg-error")
     page.wait_for_selector("#lines tr.returned")
     scan(page, code)  # the customer keeps one of the three
