@@ -161,7 +161,10 @@ def _tenders(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
         out.pair(t.get(f"ui.rcpt.tender.{kind}", kind), _money(ctx, tender["amount"]))
         if tender.get("reference"):
             out.text(f"  {t['ui.rcpt.reference']} {tender['reference']}")
-    if not ctx["refund"]:
+    payable = Decimal(str(doc.get("payable") or doc.get("total") or "0"))
+    if not ctx["refund"] and payable < 0:  # an exchange that gives money back
+        out.pair(t["ui.rcpt.money_back"], _money(ctx, -payable), bold=True)
+    elif not ctx["refund"]:
         out.pair(t["ui.rcpt.change"], _money(ctx, doc.get("change", "0")), bold=True)
     else:
         out.text(f"{t['ui.rcpt.reason']}: {doc['reason_code']}")

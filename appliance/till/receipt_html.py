@@ -70,6 +70,12 @@ def _line_view(line: dict[str, Any], names: dict[int, str], t: dict[str, str]) -
     }
 
 
+def _money_back(doc: dict[str, Any], refund: bool) -> Decimal | None:
+    """What an exchange pays back (its payable negated), None for anything else."""
+    payable = Decimal(str(doc.get("payable") or doc.get("total") or "0"))
+    return -payable if not refund and payable < 0 else None
+
+
 def receipt_context(
     doc: dict[str, Any], zone: str, *, refund: bool, t: dict[str, str]
 ) -> dict[str, Any]:
@@ -90,6 +96,7 @@ def receipt_context(
         ],
         "tenders": doc.get("tenders", []),
         "has_rounding": rounding != 0,
+        "money_back": _money_back(doc, refund),
         "has_discounts": Decimal(str(doc.get("discount_total") or "0")) != 0,
         "code": code,
         "qr": None if target is None or code is None else qr_svg(target, code),

@@ -153,9 +153,9 @@ def test_a_parked_exchange_keeps_its_returned_lines(cashier: FlaskClient) -> Non
 
 def test_receipts_show_both_sides(cashier: FlaskClient) -> None:
     sold = first_sale(cashier)
-    bring_back(cashier, sold, 1)
+    bring_back(cashier, sold, 1, "2")
     add(cashier, BREAD)
-    sale = settle(cashier, "1.00")
+    sale = settle(cashier, "0")  # 2.50 - 3.98: 1.48 back
     html = cashier.get(f"/receipts/{sale['sale_id']}").get_data(as_text=True)
     assert "Returned: Milk 1L" in html
     assert "Return of receipt 1" in html
@@ -163,3 +163,6 @@ def test_receipts_show_both_sides(cashier: FlaskClient) -> None:
     assert any(t.startswith("Returned: Milk 1L") and t.endswith("-1.99") for t in printed)
     assert any("Return of receipt 1" in t for t in printed)
     assert any(t.startswith("Rye Bread") and t.endswith("2.50") for t in printed)
+    assert "Money back" in html
+    assert any(t.startswith("Money back") and t.endswith("1.48") for t in printed)
+    assert not any(t.startswith("Change") for t in printed)
