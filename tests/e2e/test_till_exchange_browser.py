@@ -60,6 +60,8 @@ def test_card_first_then_an_exchange_giving_money_back_by_keyboard(
     assert receipt_no.isdigit(), done
     page.keyboard.press("Enter")
     page.wait_for_selector("#done", state="hidden")
+    assert box.call("GET", "/basket/loyalty")["customer"] is None  # paid: the next basket is free
+    page.wait_for_selector("#loyalty", state="hidden")
 
     page.keyboard.press("Shift+F6")
     page.wait_for_selector("#op[open]")

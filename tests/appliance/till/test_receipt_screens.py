@@ -1,8 +1,8 @@
 """The docs' printed-beside-HTML receipt pictures (FR-304, NFR-007), made from the parity
 sale of test_receipt_parity.py: the HTML receipt as the box renders it, and the printed one
 decoded from the ESC/POS bytes by our own decoder, side by side in Chromium (English on 48
-columns, German on 32), and an exchange's (42 columns). Saved into a temporary folder, or into docs/screenshots with
-CFPOS_UPDATE_SCREENSHOTS=1 (like the browser tests)."""
+columns, German on 32), and an exchange's (42 columns). Saved into a temporary folder, or
+into docs/screenshots with CFPOS_UPDATE_SCREENSHOTS=1 (like the browser tests)."""
 
 from __future__ import annotations
 
@@ -83,13 +83,13 @@ def test_exchange_printed_beside_html_picture(
     sold = first_sale(cashier)
     assert bring_back(cashier, sold, 1, "2").status_code == 201
     add(cashier, BREAD)
-    sale = settle(cashier, "0")
+    doc = settle(cashier, "0")
     out = DOCS if os.environ.get("CFPOS_UPDATE_SCREENSHOTS") == "1" else tmp_path
-    printed = _printed(sale, "en", 42)
+    printed = _printed(doc, "en", 42)
     assert any(t.startswith("Returned: Milk 1L") for t in printed.texts)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1000, "height": 1150})
-        page.set_content(_page(_html(app, sale, "en"), printed.lines, "en", 42))
+        page.set_content(_page(_html(app, doc, "en"), printed.lines, "en", 42))
         page.screenshot(path=str(out / "till-receipt-exchange.png"), full_page=True)
         browser.close()
