@@ -424,8 +424,8 @@ def _payout_tenders(sale: SaleCompleted, payable: Decimal) -> list[Violation]:
 
 def _sale_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> list[Violation]:
     exp = sale.exponent
-    if total + rounding < 0:
-        return _payout_tenders(sale, total + rounding)
+    if total + rounding < 0 and any(ln.return_of is not None for ln in sale.lines):
+        return _payout_tenders(sale, total + rounding)  # only an exchange pays out
     cash, card = tenders_sum(sale.tenders, exp, 1)
     change = money(sale.change, exp, "change")
     if change < 0:
