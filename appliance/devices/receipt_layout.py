@@ -145,7 +145,15 @@ def _totals(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
         out.pair(paid, _money(ctx, doc["payable"]))
     if doc.get("tax_breakdown"):
         out.text(t["ui.rcpt.tax"], bold=True)
-    for row in doc.get("tax_breakdown", []):
+    _tax_rows(out, doc.get("tax_breakdown", []), ctx)
+    if doc.get("return_tax_breakdown"):
+        out.text(t["ui.rcpt.tax_returns"], bold=True)
+        _tax_rows(out, doc["return_tax_breakdown"], ctx)
+
+
+def _tax_rows(out: _Layout, rows: list[Mapping[str, Any]], ctx: dict[str, Any]) -> None:
+    t = ctx["t"]
+    for row in rows:
         label = f"{row.get('name') or row['tax_class']} {rate_text(row, t)}"
         out.pair(label, _money(ctx, row["tax"]))
         net = f"{t['ui.rcpt.net']} {_money(ctx, row['net'])}"

@@ -266,6 +266,9 @@ def totals_json(totals: BasketTotals) -> dict[str, Any]:
         "tax_total": str(tax.tax_total),
         "total": str(tax.total),
         "tax_breakdown": breakdown_json(tax.breakdown),
+        # the returns side on its own (returned empties, an exchange): rows that the breakdown
+        # above nets into each class
+        "return_tax_breakdown": breakdown_json(tax.return_breakdown),
         "cash_rounding": str(tax.cash_rounding),
         "payable": str(tax.payable),
         "item_count": sum(

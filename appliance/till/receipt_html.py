@@ -94,6 +94,10 @@ def receipt_context(
             {**row, "label": row.get("name") or row["tax_class"], "rate_text": rate_text(row, t)}
             for row in doc.get("tax_breakdown", [])
         ],
+        "return_tax_rows": [
+            {**row, "label": row.get("name") or row["tax_class"], "rate_text": rate_text(row, t)}
+            for row in doc.get("return_tax_breakdown") or []
+        ],
         "tenders": doc.get("tenders", []),
         "has_rounding": rounding != 0,
         "money_back": _money_back(doc, refund),

@@ -166,3 +166,12 @@ def test_receipts_show_both_sides(cashier: FlaskClient) -> None:
     assert "Money back" in html
     assert any(t.startswith("Money back") and t.endswith("1.48") for t in printed)
     assert not any(t.startswith("Change") for t in printed)
+    # tax on each side: the returns' own rows under the breakdown (both places)
+    assert sale["return_tax_breakdown"] == [
+        {"tax_class": "STD", "name": "STD", "rate": "0.20", "inclusive": True, "per_unit": None,
+         "net": "-3.32", "tax": "-0.66", "gross": "-3.98"}
+    ]  # fmt: skip
+    assert "Of which on returns" in html
+    at = printed.index("Of which on returns")
+    assert printed[at + 1].startswith("STD 20%")
+    assert printed[at + 1].endswith("-0.66")
