@@ -40,7 +40,7 @@ def _page(receipt_html: str, printed: list[tuple[str, bool]], locale: str, width
     return f"""<!doctype html><html><head><meta charset="utf-8"><style>
 body {{ font-family: sans-serif; background: #ddd; display: flex; gap: 24px; margin: 12px; }}
 h2 {{ font-size: 15px; margin: 0 0 6px; }}
-iframe {{ width: 360px; height: 1100px; border: 0; background: #fff; }}
+iframe {{ width: 360px; height: 1250px; border: 0; background: #fff; }}
 .paper {{ background: #fff; padding: 12px; box-shadow: 0 1px 4px #999; align-self: start; }}
 .paper div {{ font: 13px/17px monospace; white-space: pre; }}
 .paper .dbl {{ font-size: 22px; line-height: 28px; font-weight: bold; letter-spacing: .2em; }}
@@ -62,7 +62,7 @@ def test_printed_beside_html_pictures(
     out = DOCS if os.environ.get("CFPOS_UPDATE_SCREENSHOTS") == "1" else tmp_path
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1000, "height": 1150})
+        page = browser.new_page(viewport={"width": 1000, "height": 1300})
         for locale, width in (("en", 48), ("de", 32)):
             printed = _printed(sale, locale, width)
             page.set_content(_page(_html(app, sale, locale), printed.lines, locale, width))
@@ -89,7 +89,7 @@ def test_exchange_printed_beside_html_picture(
     assert any(t.startswith("Returned: Milk 1L") for t in printed.texts)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1000, "height": 1150})
+        page = browser.new_page(viewport={"width": 1000, "height": 1300})
         page.set_content(_page(_html(app, doc, "en"), printed.lines, "en", 42))
         page.screenshot(path=str(out / "till-receipt-exchange.png"), full_page=True)
         browser.close()
