@@ -28,7 +28,7 @@ from appliance.identity.models import Staff
 from appliance.inventory import stock_ledger
 from appliance.sync import outbox
 from appliance.sync.box_state import allocate_receipt_no
-from appliance.till import shifts
+from appliance.till import exchange, shifts
 from appliance.till.basket import find_basket, labels_for, price_open
 from appliance.till.models import (
     Basket,
@@ -213,6 +213,7 @@ def _complete(
     totals = price_open(setup, basket, cash=False, paying=True)
     if basket is None or not totals.lines:
         raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
+    exchange.check_returnable([p.line for p in totals.lines])
     customer = customer_of(ctx, staff.id)
     loyalty = points.at_checkout(ctx, staff.id, customer, setup, totals)
     redeemed = from_minor(loyalty.value_minor, setup.exponent)

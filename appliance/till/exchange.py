@@ -125,9 +125,12 @@ def add_returns(
         if len(baskets.active_lines(basket)) + len(credits) > baskets.MAX_LINES:
             raise Conflict(f"a basket holds at most {baskets.MAX_LINES} lines", Reason.CONFLICT)
         line_no = basket.next_line_no
+        item_no = None
         for sold, credit in credits:
-            insert_line(basket, _returned(sold, credit), line_no, returned=True,
+            parent = item_no if sold.deposit_for_line is not None else None  # voids with it
+            insert_line(basket, _returned(sold, credit), line_no, parent=parent, returned=True,
                         return_of=ReturnOf(sale.id, sold.line_no))  # fmt: skip
+            item_no = line_no if parent is None else item_no
             line_no += 1
         Basket.update(next_line_no=line_no).where(Basket.id == basket.id).execute()
         ref = f"exchange:{basket.id}:{basket.next_line_no}"
@@ -155,3 +158,22 @@ def _returned(sold: SaleLine, credit: int) -> NewLine:
     if product is None:
         raise NotFound(f"product {sold.product_id} is not in the catalog", Reason.UNKNOWN_PRODUCT)
     return NewLine(product, sold.barcode, "each", Decimal(1), credit)
+
+
+def check_returnable(lines: list[BasketLine]) -> None:
+    """At payment (inside its transaction): the basket's returned units are still there to
+    return (a parked exchange holds none, so another basket may have taken them meanwhile)."""
+    wanted: dict[tuple[str, int], Decimal] = {}
+    for ln in lines:
+        if ln.return_sale_id is not None:
+            key = (str(ln.return_sale_id), int(ln.return_line_no))
+            wanted[key] = wanted.get(key, Decimal(0)) + Decimal(ln.qty_milli).scaleb(-3)
+    for (sale_id, line_no), qty in wanted.items():
+        sold = SaleLine.get_or_none(SaleLine.sale == sale_id, SaleLine.line_no == line_no)
+        done = returned_so_far(sale_id).get(str(line_no), Decimal(0))
+        if sold is None or done + qty > qty_of(sold):
+            raise ValidationError(
+                f"line {line_no} of that receipt was returned meanwhile",
+                Reason.REFUND_EXCEEDS_SALE,
+                {"line_no": line_no, "sale_id": sale_id},
+            )

@@ -17,9 +17,10 @@ from appliance.devices.receipts import receipt_doc
 from posdomain.contract import Brand
 from posdomain.payloads import SaleCompleted
 from posdomain.sale_checks import Context, check_sale
-from tests.appliance.factories import PINS
+from tests.appliance.factories import LAGER, PINS
 from tests.appliance.till.test_basket import BREAD, GUM, MILK, add
 from tests.appliance.till.test_checkout import outbox_events, pay
+from tests.appliance.till.test_pricing_till import rich  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.usefixtures("shift_open"), pytest.mark.req("FR-300", "FR-302")]
 NOW = datetime.now(UTC)
@@ -151,6 +152,21 @@ def test_a_parked_exchange_keeps_its_returned_lines(cashier: FlaskClient) -> Non
     assert (basket["lines"][0]["qty"], basket["total"]) == ("-1", "-0.51")
 
 
+def test_a_unit_taken_while_its_exchange_was_parked_is_not_paid_out_twice(
+    cashier: FlaskClient,
+) -> None:
+    sold = first_sale(cashier)
+    assert bring_back(cashier, sold, 2).status_code == 201  # the only bread
+    add(cashier, MILK)
+    parked = cashier.post("/api/v1/basket/suspend", json={"label": "later"}).get_json()
+    assert bring_back(cashier, sold, 2).status_code == 201  # parked lines hold nothing
+    add(cashier, MILK)
+    settle(cashier, "0")
+    cashier.post(f"/api/v1/basket/suspended/{parked['id']}/resume")
+    refused = pay(cashier, "0")
+    assert refused.get_json()["error"]["reason"] == "REFUND_EXCEEDS_SALE"
+
+
 def test_receipts_show_both_sides(cashier: FlaskClient) -> None:
     sold = first_sale(cashier)
     bring_back(cashier, sold, 1, "2")
@@ -175,3 +191,20 @@ def test_receipts_show_both_sides(cashier: FlaskClient) -> None:
     at = printed.index("Of which on returns")
     assert printed[at + 1].startswith("STD 20%")
     assert printed[at + 1].endswith("-0.66")
+
+
+def test_a_returned_item_brings_its_deposit_and_voids_with_it(
+    cashier: FlaskClient,
+    rich: Any,  # noqa: F811
+) -> None:
+    add(cashier, LAGER, 2)  # lager 2 x 1.29 and its deposit line 2 x 0.25
+    sold = settle(cashier, "5.00")
+    lager = next(ln for ln in sold["lines"] if ln["deposit_for_line"] is None)
+    basket = bring_back(cashier, sold, lager["line_no"]).get_json()
+    item, deposit = basket["lines"]
+    assert (item["line_total"], deposit["line_total"]) == ("-1.29", "-0.25")
+    assert deposit["deposit_for_line"] == item["line_no"]
+    deposit_only = bring_back(cashier, sold, deposit["return_of"]["line_no"])
+    assert deposit_only.get_json()["error"]["reason"] == "INVALID_QUANTITY"
+    after = cashier.delete(f"/api/v1/basket/lines/{item['line_no']}").get_json()
+    assert after["lines"] == []  # voiding the item voided its deposit
