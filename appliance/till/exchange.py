@@ -165,7 +165,7 @@ def check_returnable(lines: list[BasketLine]) -> None:
     return (a parked exchange holds none, so another basket may have taken them meanwhile)."""
     wanted: dict[tuple[str, int], Decimal] = {}
     for ln in lines:
-        if ln.return_sale_id is not None:
+        if ln.return_sale_id is not None and ln.return_line_no is not None:
             key = (str(ln.return_sale_id), int(ln.return_line_no))
             wanted[key] = wanted.get(key, Decimal(0)) + Decimal(ln.qty_milli).scaleb(-3)
     for (sale_id, line_no), qty in wanted.items():
