@@ -13,6 +13,7 @@ class HoldOut(BaseModel):
     id: str
     scope: str
     target: str | None
+    target_name: str | None = None  # the branch's or customer's name
     starts_at: str | None
     ends_at: str | None
     reason: str

@@ -155,3 +155,24 @@ def test_compliance_page_sets_retention_refuses_under_the_floor_and_places_date_
         "/legal-holds", data={"csrf_token": csrf, "scope": "tenant", "reason": "no"}
     ).status_code in (400, 403)
     _release_all()
+
+
+@pytest.mark.req("FR-P7-1015")
+def test_the_sales_list_marks_sales_under_a_branch_hold(app):
+    _release_all()
+    box = enrol_box(T, "b-downtown")
+    assert send(box, [customer_sale(box, 1, new_customer())]).accepted
+    owner, csrf = _portal(app)
+    assert "under legal hold" not in owner.get("/sales").get_data(as_text=True)
+    placed = owner.post(
+        "/legal-holds",
+        data={
+            "csrf_token": csrf,
+            "scope": "branch",
+            "target_branch": "b-downtown",
+            "reason": "x-1",
+        },
+    )
+    assert placed.status_code == 302
+    assert "under legal hold" in owner.get("/sales").get_data(as_text=True)
+    _release_all()
