@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hub.compliance import customers, export, holds, present, retention
 from hub.compliance.holds import HoldIn
-from hub.compliance.retention import PolicyIn
+from hub.compliance.retention import RetentionPolicyIn
 from hub.compliance.schemas import ErasureIn, PurgeIn
 from hub.core.db import tenant_tx
 from hub.customers.service import find
@@ -85,7 +85,7 @@ def policy_form(data_class: str) -> ResponseReturnValue:
     principal, tenant, _s = target_tenant(Action.COMPLIANCE_MANAGE)
     integrity().guard_writes()
     try:
-        body = _form(PolicyIn, {"keep_days": request.form.get("keep_days", "").strip() or 0,
+        body = _form(RetentionPolicyIn, {"keep_days": request.form.get("keep_days", "").strip() or 0,
                                 "reason": request.form.get("reason", "")})  # fmt: skip
         retention.set_policy(principal, tenant, data_class, body)
     except ValidationError as err:

@@ -74,6 +74,7 @@ class PolicyOut(BaseModel):
     keep_days: int
     floor_days: int
     purged: bool
+    what: str  # what the purge deletes, or why the class is never purged
     reason: str
     updated_by: str | None
 
