@@ -85,8 +85,10 @@ def policy_form(data_class: str) -> ResponseReturnValue:
     principal, tenant, _s = target_tenant(Action.COMPLIANCE_MANAGE)
     integrity().guard_writes()
     try:
-        body = _form(RetentionPolicyIn, {"keep_days": request.form.get("keep_days", "").strip() or 0,
-                                "reason": request.form.get("reason", "")})  # fmt: skip
+        days = request.form.get("keep_days", "").strip() or 0
+        body = _form(
+            RetentionPolicyIn, {"keep_days": days, "reason": request.form.get("reason", "")}
+        )
         retention.set_policy(principal, tenant, data_class, body)
     except ValidationError as err:
         return _compliance(tenant, err.status, _error(err))
