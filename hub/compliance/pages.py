@@ -190,6 +190,10 @@ def _privacy(
     record = None
     if customer.erased_at is not None:
         record = customers.erasure_record(tenant, customer_id)
+        with tenant_tx(tenant):
+            record["erased_local"] = present.local_time(
+                record["erased_at"], present.tenant_zone(tenant)
+            )
     return render_page(
         "customer_privacy.html", status, customer=customer, holds=held, record=record, error=error
     )

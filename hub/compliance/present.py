@@ -27,7 +27,8 @@ def tenant_zone(tenant_id: str) -> ZoneInfo:
     return branch_zone(None, pricing.body.get("timezone") if pricing else None)
 
 
-def _local(at: str | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+def local_time(at: str | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+    """An ISO time shown in `zone` ("" for none)."""
     return datetime.fromisoformat(at).astimezone(zone).strftime(fmt) if at else ""
 
 
@@ -63,8 +64,8 @@ def holds_page(tenant_id: str, live_only: bool, sort: str, page: int) -> dict[st
     for r in rows:
         h = holds.hold_dict(r)
         h["covers"] = _covers(h, branches, people, zone)
-        h["placed"] = _local(h["created_at"], zone)
-        h["released"] = _local(h["released_at"], zone)
+        h["placed"] = local_time(h["created_at"], zone)
+        h["released"] = local_time(h["released_at"], zone)
         items.append(h)
     return paged(items, page, total)
 
@@ -78,8 +79,8 @@ def _covers(
         return f"branch {branches.get(h['target'], h['target'])}"
     if h["scope"] == "customer":
         return f"customer {people.get(h['target'], h['target'])}"
-    first = _local(h["starts_at"], zone, "%Y-%m-%d")
-    last = _local(h["ends_at"], zone, "%Y-%m-%d %H:%M")
+    first = local_time(h["starts_at"], zone, "%Y-%m-%d")
+    last = local_time(h["ends_at"], zone, "%Y-%m-%d %H:%M")
     return f"records from {first} to before {last}"
 
 
@@ -106,8 +107,8 @@ def recent_runs(tenant_id: str, limit: int = 10) -> list[dict[str, Any]]:
         for r in rows:
             d = run_dict(r)
             d["finished"], d["cutoff_local"] = (
-                _local(d["finished_at"], zone),
-                _local(d["cutoff"], zone),
+                local_time(d["finished_at"], zone),
+                local_time(d["cutoff"], zone),
             )
             out.append(d)
         return out

@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from flask import request
+from peewee import fn
 
 from hub.core.db import read_only_tx
 from hub.core.paging import PAGE_SIZE, paged
 from hub.identity.models import Box, Branch, User
 from hub.reports.days import branch_zones
+from hub.sales.models import Sale
 from posdomain.errors import HubReason, ValidationError
+from posdomain.money import format_minor
 
 COVER_SORTS = ("days_of_cover", "name", "branch", "daily_demand")
 REORDER_SORTS = ("order_qty", "name", "branch", "daily_demand")
@@ -88,6 +91,7 @@ def named_anomalies(tenant_id: str, items: list[dict[str, Any]]) -> list[dict[st
     people: dict[str, str] = {}
     tills: dict[str, str] = {}
     with read_only_tx(tenant_id):
+        exponent = Sale.select(fn.MAX(Sale.exponent)).where(Sale.tenant_id == tenant_id).scalar()
         if cashiers:
             users = User.select().where(User.tenant_id == tenant_id, User.id.in_(sorted(cashiers)))
             people = {u.id: u.display_name for u in users}
@@ -97,7 +101,9 @@ def named_anomalies(tenant_id: str, items: list[dict[str, Any]]) -> list[dict[st
     out = []
     for i in items:
         names = people if i["kind"] == "cashier" else tills
-        out.append({**i, "subject": names.get(i["subject_id"]) or i["subject_id"]})
+        out.append({**i, "subject": names.get(i["subject_id"]) or i["subject_id"],
+                    "takings": format_minor(i["takings_minor"], int(exponent or 2)),
+                    "median": format_minor(i["median_minor"], int(exponent or 2))})  # fmt: skip
     return out
 
 
