@@ -184,31 +184,36 @@ def holds_for_record(
     return named(tenant_id, out)
 
 
-def held_sales(tenant_id: str, sales: list[dict[str, Any]]) -> set[str]:
-    """The ids among listed sales (`sale_id`, `branch_id`, `completed_at` ISO) that a live
-    hold covers: one query for the holds and one for the buyers (the list pages' marker)."""
+def held_docs(tenant_id: str, docs: list[dict[str, Any]], key: str, kind: str) -> set[str]:
+    """The ids (`key`) among listed documents of a kind ("sale"/"refund"; with `branch_id`
+    and `completed_at` ISO) that a live hold covers: one query for the holds and one for the
+    customers on them (the list pages' marker)."""
     with tenant_tx(tenant_id):
         live = _live(tenant_id)
-        if not live or not sales:
+        if not live or not docs:
             return set()
-        ids = [s["sale_id"] for s in sales]
+        ids = [d[key] for d in docs]
         buyers: dict[str, set[str]] = {}
         for a in CustomerActivity.select(
-            CustomerActivity.sale_id, CustomerActivity.customer_id
-        ).where(CustomerActivity.tenant_id == tenant_id, CustomerActivity.sale_id.in_(ids)):
-            buyers.setdefault(str(a.sale_id), set()).add(a.customer_id)
+            CustomerActivity.doc_id, CustomerActivity.customer_id
+        ).where(
+            CustomerActivity.tenant_id == tenant_id,
+            CustomerActivity.doc_kind == kind,
+            CustomerActivity.doc_id.in_(ids),
+        ):
+            buyers.setdefault(str(a.doc_id), set()).add(a.customer_id)
     out = set()
-    for s in sales:
-        at = datetime.fromisoformat(s["completed_at"])
-        people = buyers.get(s["sale_id"], set())
+    for d in docs:
+        at = datetime.fromisoformat(d["completed_at"])
+        people = buyers.get(d[key], set())
         if any(
             h.scope == "tenant"
-            or (h.scope == "branch" and h.target == s["branch_id"])
+            or (h.scope == "branch" and h.target == d["branch_id"])
             or (h.scope == "customer" and h.target in people)
             or (h.scope == "date_range" and _in_range(h, at))
             for h in live
         ):
-            out.add(s["sale_id"])
+            out.add(d[key])
     return out
 
 

@@ -68,7 +68,8 @@ def sales_page() -> ResponseReturnValue:
     return render_page(
         "sales.html",
         data=data,
-        held=holds.held_sales(reader.tenant_id, data["items"]),
+        held=holds.held_docs(reader.tenant_id, data["items"], "sale_id", "sale")
+        | holds.held_docs(reader.tenant_id, refunds["items"], "refund_id", "refund"),
         refunds=refunds,
         branches=choices,
         branch_id=request.args.get("branch_id", ""),
