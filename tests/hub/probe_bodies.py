@@ -24,8 +24,9 @@ def is_id(name: str, schema: dict[str, Any]) -> bool:
 class Maker:
     """Builds bodies against one OpenAPI document's components."""
 
-    def __init__(self, components: dict[str, Any]) -> None:
+    def __init__(self, components: dict[str, Any], known: dict[str, Any] | None = None) -> None:
         self.components = components
+        self.known = known or {}  # property name -> a value the API accepts (e.g. scopes)
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         """The schema behind `$ref`s."""
@@ -65,7 +66,9 @@ class Maker:
             out = {}
             for prop, sub in s.get("properties", {}).items():
                 sub_s = self._option(sub)
-                if prop in required or is_id(prop, sub_s) or self._holds_ids(sub_s):
+                if prop in self.known:
+                    out[prop] = self.known[prop]
+                elif prop in required or is_id(prop, sub_s) or self._holds_ids(sub_s):
                     out[prop] = self._value(sub, fill, (*path, prop), prop, ids)
             return out
         if kind == "array":
