@@ -10,7 +10,7 @@ from hub.core.openapi import WRITE_ERRORS, Items, api
 from hub.identity import staff, users
 from hub.identity.responses import NewTokenOut, TokenOut, UserOut
 from hub.identity.staff_schemas import StaffOut
-from hub.web import integrity, notify_boxes, parse_body, target_tenant
+from hub.web import integrity, notify_boxes, now, parse_body, target_tenant
 from posdomain.permissions import Action, Role
 
 bp = Blueprint("admin", __name__)
@@ -109,6 +109,7 @@ def create_token() -> ResponseReturnValue:
         lifetime_days=body.expires_in_days or cfg["API_TOKEN_DEFAULT_DAYS"],
         max_days=cfg["API_TOKEN_MAX_DAYS"],
         integration_id=body.integration_id,
+        issued_at=now(),
     )
     return jsonify(users.create_token(principal, tenant, req)), 201
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from peewee import IntegrityError
@@ -141,6 +141,7 @@ class TokenRequest:
     max_days: int
     integration_id: str | None = None  # None: the tenant's pre-integration tokens integration
     rate_limit_per_minute: int = 120
+    issued_at: datetime | None = None  # the app's clock (tests move it); None: now
 
 
 PRE_INTEGRATION = "API tokens (pre-integration)"  # the name migration 0025 gives it
@@ -179,7 +180,7 @@ def create_token(principal: Principal, tenant_id: str, req: TokenRequest) -> dic
             {"field": "expires_in_days", "minimum": 1, "maximum": req.max_days},
         )
     token_id, raw = new_token_secret()
-    created = utcnow()
+    created = req.issued_at or utcnow()
     with tenant_tx(tenant_id):
         if req.integration_id is not None and not Integration.get_or_none(
             Integration.id == req.integration_id, Integration.tenant_id == tenant_id
