@@ -92,6 +92,7 @@ class EventType(StrEnum):
     SALE_VOIDED = "sale.voided"
     REFUND_COMPLETED = "refund.completed"
     SHIFT_CLOSED = "shift.closed"
+    SHIFT_SNAPSHOT = "shift.snapshot"  # an X report of the open shift, as the till showed it
     STOCK_MOVEMENT = "stock.movement"
     AUDIT_ENTRY = "audit.entry"
     CUSTOMER_ENROLLED = "customer.enrolled"  # a card handed out at the till (box-made id)

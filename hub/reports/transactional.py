@@ -18,7 +18,7 @@ from hub.reports.definitions import (
     scope_sql,
     with_margin,
 )
-from posdomain.errors import Conflict, HubReason, NotFound
+from posdomain.errors import NotFound
 from posdomain.money import parse_minor
 
 M = "money"
@@ -107,13 +107,39 @@ def sales_by_hour(ctx: Ctx) -> list[Row]:
 
 
 def x_report(ctx: Ctx) -> list[Row]:
-    """REP-T-03: the box prints X reports of open shifts; nothing of an open shift is synced."""
-    raise Conflict(
-        "X reports are printed by the box for its open shift and are not synced to the hub;"
-        " take the X report on the till, or read the synced Z reports (REP-T-04)",
-        HubReason.REPORT_DATA_NOT_AVAILABLE,
-        {"report_id": "REP-T-03", "see": "REP-T-04"},
-    )
+    """REP-T-03: the latest X report snapshot of each shift without a Z yet, taken in the
+    range (the box sends one whenever the till shows or prints an X report)."""
+    sql = """SELECT s.branch_id, s.box_id, s.shift_id, s.till, s.cashier_id, s.opened_at,
+        s.as_of, s.net_total_minor, s.body FROM shift_snapshots s
+        WHERE s.tenant_id = %s AND s.branch_id = ANY(%s)"""
+    params: list[Any] = [ctx.tenant_id, ctx.branch_ids]
+    for name, value in (("box_id", ctx.box_id), ("cashier_id", ctx.cashier_id)):
+        if value:
+            sql += f" AND s.{name} = %s"
+            params.append(value)
+    sql += """ AND s.as_of = (SELECT MAX(l.as_of) FROM shift_snapshots l
+        WHERE l.tenant_id = s.tenant_id AND l.shift_id = s.shift_id)
+        AND NOT EXISTS (SELECT 1 FROM shift_reports z WHERE z.tenant_id = s.tenant_id
+        AND z.shift_id = s.shift_id)"""
+    out = []
+    for r in _in_windows(ctx, fetch(sql, params), "as_of"):
+        body = r.pop("body") or {}
+        out.append(
+            {
+                **r,
+                "sales": int(_money(body, "sales", "count") or 0),
+                "refunds_count": int(_money(body, "refunds", "count") or 0),
+                "voids": int(_money(body, "voids", "count") or 0),
+                "no_sale_opens": int(body.get("no_sale_opens") or 0),
+                "overrides": int(body.get("overrides") or 0),
+                "opening_float": _money(body, "cash", "opening_float"),
+                "cash_expected": _tender(body, "cash", "expected"),
+                "card_expected": _tender(body, "card", "expected"),
+                "net_total": int(r.pop("net_total_minor")),
+                "grand_total": _money(body, "grand_total"),
+            }
+        )
+    return out
 
 
 def _money(body: dict[str, Any], *path: str) -> str | None:
@@ -304,14 +330,13 @@ def cashier_performance(ctx: Ctx) -> list[Row]:
 
 
 def payments_by_tender(ctx: Ctx) -> list[Row]:
-    """REP-T-09: per tender count, amount, refunds, change, net (= amount - change - refunds)."""
+    """REP-T-09: per tender count, amount, refunds, change, net (= amount - change - refunds),
+    from the tender rollup (branch x day x hour x box x cashier x tender, migration 0021)."""
     where, params = scope_sql(ctx, "t")
     rows = fetch(
-        f"""SELECT t.tender, SUM(CASE WHEN t.kind = 'sale' THEN 1 ELSE 0 END) AS count,
-            SUM(CASE WHEN t.kind = 'sale' THEN t.amount ELSE 0 END) AS amount,
-            SUM(CASE WHEN t.kind = 'refund' THEN -t.amount ELSE 0 END) AS refunds,
-            SUM(t.change) AS change
-            FROM report_tenders t WHERE {where} AND {not_voided("t")} GROUP BY t.tender""",
+        f"""SELECT t.tender, SUM(t.count) AS count, SUM(t.amount) AS amount,
+            SUM(t.refunds) AS refunds, SUM(t.change) AS change
+            FROM report_rollup_tenders t WHERE {where} GROUP BY t.tender""",
         params,
     )
     for r in rows:
@@ -321,15 +346,20 @@ def payments_by_tender(ctx: Ctx) -> list[Row]:
 
 
 def tax_collected(ctx: Ctx) -> list[Row]:
-    """REP-T-10 per tax class and rate: taxable base (net), tax, total."""
-    source, params = _line_source(ctx)
+    """REP-T-10 per tax class, tax code and rate (a levy per unit with base 0): taxable base
+    (the lines' net), tax, total = base + tax; from the tax rollup (migration 0021). A line of a
+    multi-tax class is one row per tax of the class, like the receipt's breakdown, so Σ tax =
+    REP-T-01 tax while its base counts once per percentage tax it carries."""
+    where, params = scope_sql(ctx, "x")
     rows = fetch(
-        f"""SELECT l.tax_class, l.tax_rate, SUM(l.net) AS base, SUM(l.tax) AS tax
-            FROM {source} GROUP BY l.tax_class, l.tax_rate""",
+        f"""SELECT x.tax_class, x.tax_code, x.tax_rate, x.per_unit, SUM(x.base) AS base,
+            SUM(x.tax) AS tax FROM report_rollup_taxes x WHERE {where}
+            GROUP BY x.tax_class, x.tax_code, x.tax_rate, x.per_unit""",
         params,
     )
     for r in rows:
         _ints(r, "base", "tax")
+        r["per_unit"] = r["per_unit"] or None
         r["total"] = r["base"] + r["tax"]
     return rows
 
@@ -517,7 +547,33 @@ REPORTS = [
         "hour",
         filters=BOX_CASHIER,
     ),
-    ReportDef("REP-T-03", "X report (open shift)", (Column("till", "Till"),), x_report, "till"),
+    ReportDef(
+        "REP-T-03",
+        "X report (open shift)",
+        (
+            BR,
+            Column("box", "Box"),
+            Column("till", "Till"),
+            Column("cashier_id", "Cashier"),
+            Column("opened_at", "Opened", "time"),
+            Column("as_of", "As of", "time"),
+            Column("sales", "Sales", "int", True),
+            Column("refunds_count", "Refunds", "int", True),
+            Column("voids", "Voids", "int", True),
+            Column("no_sale_opens", "No-sale opens", "int", True),
+            Column("overrides", "Overrides", "int", True),
+            Column("opening_float", "Opening float"),
+            Column("cash_expected", "Cash expected"),
+            Column("card_expected", "Card expected"),
+            Column("net_total", "Net total", M, True),
+            Column("grand_total", "Grand total"),
+            Column("shift_id", "Shift"),
+        ),
+        x_report,
+        "as_of",
+        filters=BOX_CASHIER,
+        note="The latest X report the till took of each shift not closed yet (nothing counted).",
+    ),
     ReportDef(
         "REP-T-04",
         "Z reports",
@@ -625,7 +681,9 @@ REPORTS = [
         "Tax collected",
         (
             Column("tax_class", "Tax class"),
+            Column("tax_code", "Tax"),
             Column("tax_rate", "Rate"),
+            Column("per_unit", "Levy per unit"),
             Column("base", "Taxable base", M, True),
             Column("tax", "Tax", M, True),
             Column("total", "Total", M, True),
