@@ -53,8 +53,10 @@ def test_the_latest_x_of_each_open_shift_is_rep_t_03(app, client):
     with tenant_tx(T):
         held = Quarantine.select().where(Quarantine.box_id == box).count()
     assert held == 1
-    z = {"shift_id": closed_shift, "z_no": 1, "till": "Till 1", "cashier_id": "u-1",
-         "opened_at": first["opened_at"], "as_of": first["as_of"], "net_total_minor": 1193}  # fmt: skip
+    z = {
+        "shift_id": closed_shift, "z_no": 1, "till": "Till 1", "cashier_id": "u-1",
+        "opened_at": first["opened_at"], "as_of": first["as_of"], "net_total_minor": 1193,
+    }  # fmt: skip
     ack = send(box, [envelope(box, 5, z, "shift.closed", branch_id=branch)])
     assert rejected(ack) == {}
     login(client, "owner")
