@@ -72,6 +72,7 @@ class SaleLine(_Wire):
     taxes: list[LineTaxPart] = Field(default_factory=list, max_length=MAX_LINE_TAXES)
     deposit_for_line: int | None = Field(default=None, ge=1, le=10 * MAX_LINES)
     price_override: PriceOverride | None = None
+    age_verified_by: Id | None = None  # who checked the customer's age (REP-T-16)
 
 
 class Tender(_Wire):
@@ -255,3 +256,37 @@ class ShiftSnapshot(_Wire):
     net_total: Number
     net_total_minor: int = Field(ge=-(10**12), le=10**12)
     grand_total: Number
+
+
+class LineVoided(_Wire):
+    """A sale.line_voided payload: a line (with its deposit lines) taken off an open basket,
+    its value the line total (tax included) the basket showed just before."""
+
+    line_void_id: Id
+    basket_id: Id
+    line_no: int = Field(ge=1, le=10 * MAX_LINES)
+    voided_lines: list[int] = Field(min_length=1, max_length=MAX_LINES)
+    product_id: Id
+    sku: Code
+    name: Name
+    qty: Number
+    value: Number
+    exponent: int = Field(ge=0, le=3)
+    cashier_id: Id
+    approver_id: Id | None = None
+    reason_code: Code | None = None
+    shift_id: Id | None = None
+    voided_at: WireTime
+
+
+class NoSaleOpened(_Wire):
+    """A drawer.no_sale payload: the drawer opened without a sale (with the override's
+    approver and reason when the till asked for one)."""
+
+    no_sale_id: Id
+    cashier_id: Id
+    approver_id: Id | None = None
+    reason_code: Code | None = None
+    shift_id: Id | None = None
+    drawer_ok: bool | None = None
+    opened_at: WireTime

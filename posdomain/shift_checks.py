@@ -1,4 +1,6 @@
-"""Domain rules of a till's X report snapshot (`shift.snapshot`, REP-T-03), pure (FR-303).
+"""Domain rules of the till's shift documents, pure (FR-303): the X report snapshot
+(`shift.snapshot`, REP-T-03), a line void (`sale.line_voided`) and a no-sale drawer opening
+(`drawer.no_sale`, both REP-T-13).
 
 The box builds the X report with `appliance.till.xz_reports` and sends it as it showed it;
 the hub refuses one whose figures do not add up by the report's own formulas
@@ -11,6 +13,12 @@ the hub refuses one whose figures do not add up by the report's own formulas
   the rounding, one row per tender kind (TOTALS_MISMATCH / TENDER_MISMATCH / INVALID_MONEY);
 * net total = sales total - refunds total, `net_total_minor` = `net_total`, every tax row
   net + tax = gross and Σ tax rows gross = net total (TOTALS_MISMATCH / TAX_MISMATCH).
+
+A line void: the tenant's exponent (CURRENCY_MISMATCH), a positive quantity with at most 3
+decimals (INVALID_QUANTITY), a value that is money (INVALID_MONEY; negative for a returned
+line), the
+voided line among `voided_lines` (LINE_ARITHMETIC), a sane time. A no-sale: a sane time, and
+a reason code from the till's list when one is given (VALIDATION_FAILED).
 """
 
 from __future__ import annotations
@@ -18,9 +26,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from posdomain.errors import Reason
-from posdomain.payloads import ShiftSnapshot
-from posdomain.sale_checks import Broken, Context, Violation, check_times, money, violation
-from posdomain.till_codes import TenderKind
+from posdomain.payloads import LineVoided, NoSaleOpened, ShiftSnapshot
+from posdomain.sale_checks import (
+    Broken,
+    Context,
+    Violation,
+    check_times,
+    money,
+    quantity,
+    violation,
+)
+from posdomain.till_codes import OverrideReason, TenderKind
 
 _DRAWER = ("opening_float", "cash_sales", "cash_refunds", "change_given", "paid_outs", "drops")
 
@@ -119,4 +135,31 @@ def check_snapshot(body: ShiftSnapshot, ctx: Context) -> list[Violation]:
         out += _totals(body, exp)
     except Broken as err:
         out.append(err.violation)
+    return out
+
+
+def check_line_void(body: LineVoided, ctx: Context) -> list[Violation]:
+    """Every rule the line void breaks (empty: it is sane)."""
+    if ctx.exponent is not None and body.exponent != ctx.exponent:
+        return [violation(Reason.CURRENCY_MISMATCH, "exponent", f"exponent {body.exponent}")]
+    out = check_times([body.voided_at], ctx)
+    if body.line_no not in body.voided_lines:
+        out.append(
+            violation(Reason.LINE_ARITHMETIC, "voided_lines", f"line {body.line_no} not listed")
+        )
+    try:
+        quantity(body.qty, "qty")
+        money(body.value, body.exponent, "value")  # signed: a returned line's value is < 0
+    except Broken as err:
+        out.append(err.violation)
+    return out
+
+
+def check_no_sale(body: NoSaleOpened, ctx: Context) -> list[Violation]:
+    """Every rule the no-sale breaks (empty: it is sane)."""
+    out = check_times([body.opened_at], ctx)
+    if body.reason_code is not None and body.reason_code not in {r.value for r in OverrideReason}:
+        out.append(
+            violation(Reason.VALIDATION_FAILED, "reason_code", f"unknown {body.reason_code!r}")
+        )
     return out

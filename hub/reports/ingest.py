@@ -192,7 +192,7 @@ class _Builder:
                     "total": amount + (0 if inclusive else line_tax),
                     "cost": self._cost(ln.product_id, qty),
                     "age_required": product.age_restriction if product else None,
-                    "age_verified_by": None,
+                    "age_verified_by": ln.age_verified_by,
                 }
             )
             self._discounts(key, body.sale_id, ln, exp, product)

@@ -264,3 +264,25 @@ class ShiftSnapshot(BaseModel):
 
     class Meta:
         table_name = "shift_snapshots"
+
+
+class ReportException(BaseModel):
+    """A line void or a no-sale drawer opening, one by one (REP-T-13)."""
+
+    event_id = TextField(primary_key=True)
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    business_day = TextField()
+    kind = TextField()  # line void | no-sale
+    ref = TextField()
+    approver_id = TextField(null=True)
+    reason_code = TextField(null=True)
+    at = UtcField()
+    value = BigIntegerField(null=True)
+    detail = TextField(default="")
+    shift_id = TextField(null=True)
+
+    class Meta:
+        table_name = "report_exceptions"

@@ -387,8 +387,9 @@ def returns(ctx: Ctx) -> list[Row]:
 
 
 def exceptions(ctx: Ctx) -> list[Row]:
-    """REP-T-13: post-voids and price overrides one by one; line voids and no-sale opens
-    as the per-cashier day counts the box syncs (it sends no event per line void or open)."""
+    """REP-T-13 one by one: post-voids (`sale_voids`), price overrides (`report_discounts`),
+    line voids and no-sale drawer openings (`report_exceptions`, from the box's
+    `sale.line_voided` / `drawer.no_sale` events)."""
     zones = ctx.extras.get("zones", {})
     voids = fetch(
         """SELECT v.branch_id, 'post-void' AS kind, v.cashier_id AS who, v.approver_id,
@@ -410,33 +411,15 @@ def exceptions(ctx: Ctx) -> list[Row]:
             WHERE {where} AND x.source_kind = 'override'""",
         params,
     )
-    where_p, params_p = scope_sql(ctx, "p")
-    counts = fetch(
-        f"""SELECT p.branch_id, p.cashier_id AS who, p.business_day AS day,
-            SUM(line_voids) AS line_voids, SUM(no_sale_opens) AS no_sale
-            FROM staff_performance_daily p WHERE {where_p}
-            GROUP BY p.branch_id, p.cashier_id, p.business_day""",
-        params_p,
+    out += fetch(
+        f"""SELECT x.branch_id, x.kind, x.cashier_id AS who, x.approver_id, x.at, x.value,
+            x.reason_code, x.box_id, x.business_day AS day, x.detail
+            FROM report_exceptions x WHERE {where}""",
+        params,
     )
-    for c in counts:
-        for kind, name in (("line voids (count)", "line_voids"), ("no-sale opens", "no_sale")):
-            if int(c[name] or 0):
-                out.append(
-                    {
-                        "branch_id": c["branch_id"],
-                        "kind": kind,
-                        "who": c["who"],
-                        "approver_id": None,
-                        "at": None,
-                        "value": None,
-                        "reason_code": None,
-                        "box_id": None,
-                        "day": c["day"],
-                        "count": int(c[name]),
-                    }
-                )
     for r in out:
         r.setdefault("count", 1)
+        r.setdefault("detail", "")
         r["value"] = None if r["value"] is None else int(r["value"])
     return out
 
@@ -494,14 +477,16 @@ def customers_loyalty(ctx: Ctx) -> list[Row]:
 
 
 def age_restricted(ctx: Ctx) -> list[Row]:
-    """REP-T-16: lines of age-restricted products; the box does not sync who verified the
-    age yet (shown empty, with the report's note)."""
+    """REP-T-16: lines of age-restricted products per product and the staff member who
+    checked the customer's age (the sale line's `age_verified_by`; empty for sales of boxes
+    that did not send it)."""
     where, params = scope_sql(ctx, "l")
     sql = f"""SELECT l.product_id, MAX(l.name) AS product, SUM(l.qty_milli) AS qty,
         SUM(l.total) AS value, MAX(l.age_required) AS required_age,
-        MAX(l.age_verified_by) AS verified_by
+        l.age_verified_by AS verified_by
         FROM report_lines l WHERE {where} AND {not_voided("l")}
-        AND l.age_required IS NOT NULL AND l.kind = 'sale' GROUP BY l.product_id"""
+        AND l.age_required IS NOT NULL AND l.kind = 'sale'
+        GROUP BY l.product_id, l.age_verified_by"""
     return [_ints(r, "qty", "value", "required_age") for r in fetch(sql, params)]
 
 
@@ -738,11 +723,11 @@ REPORTS = [
             Column("count", "Count", "int", True),
             Column("value", "Value", M, True),
             Column("reason_code", "Reason"),
+            Column("detail", "What"),
         ),
         exceptions,
         "day",
         filters=BOX_CASHIER,
-        note="Line voids and no-sale opens are synced as counts per cashier and day.",
     ),
     ReportDef(
         "REP-T-14",
@@ -789,7 +774,6 @@ REPORTS = [
         age_restricted,
         "product",
         filters=BOX_CASHIER,
-        note="The box does not sync who verified a customer's age yet: 'verified by' is empty.",
     ),
 ]
 

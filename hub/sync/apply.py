@@ -165,6 +165,10 @@ class Applier:
             till_documents.store_shift(box, env, rules.check_shift(env))
         elif env.type == EventType.SHIFT_SNAPSHOT:
             snapshots.store(box, env, rules.check_snapshot(env))
+        elif env.type == EventType.LINE_VOIDED:
+            snapshots.store_line_void(box, env, rules.check_line_void(env))
+        elif env.type == EventType.NO_SALE:
+            snapshots.store_no_sale(box, env, rules.check_no_sale(env))
         elif env.type == EventType.RELEASE_REPORTED:
             rollouts.report_event(box, env.payload)
 
