@@ -15,8 +15,8 @@ from hub.sync.models import Quarantine
 from scripts.testkit.crafted import T
 from tests.hub.conftest import enrol_box, login
 from tests.hub.ingest_helpers import envelope, rejected, send
-from tests.hub.report_helpers import at_local, zoned_branch
-from tests.posdomain.test_shift_checks import good
+from tests.hub.report_helpers import at_local, item, new_products, priced_sale, zoned_branch
+from tests.posdomain.test_shift_checks import good, line_void
 
 pytestmark = [pytest.mark.pg]
 ZONE = "Europe/Berlin"
@@ -74,3 +74,38 @@ def test_the_latest_x_of_each_open_shift_is_rep_t_03(app, client):
     csv = client.get("/api/v1/reports/REP-T-03/csv", query_string=f)
     assert csv.status_code == 200
     assert open_shift in csv.get_data(as_text=True)
+
+
+@pytest.mark.req("FR-600", "FR-303")
+def test_line_voids_and_no_sales_are_rep_t_13_rows_and_age_checks_name_the_verifier(app, client):
+    branch = zoned_branch(ZONE)
+    box = enrol_box(T, branch)
+    at = at_local(ZONE, "2026-06-15T09:30:00")
+    void = line_void()
+    void.update(voided_at=at.isoformat(), cashier_id="u-rep-cashier")
+    no_sale = {"no_sale_id": "nosale:abc", "cashier_id": "u-rep-cashier",
+               "approver_id": "u-manager", "reason_code": "CHANGE_REQUEST",
+               "opened_at": (at + timedelta(minutes=5)).isoformat()}  # fmt: skip
+    prods = new_products()
+    sold = priced_sale(1, [item(prods[3], 1)], at + timedelta(minutes=9), cash=False)
+    sold["lines"][0]["age_verified_by"] = "u-rep-cashier"
+    bad = {**void, "line_void_id": "lv-2", "qty": "-1"}
+    ack = send(
+        box,
+        [
+            envelope(box, 1, void, "sale.line_voided", branch_id=branch),
+            envelope(box, 2, no_sale, "drawer.no_sale", branch_id=branch),
+            envelope(box, 3, bad, "sale.line_voided", branch_id=branch),
+            envelope(box, 4, sold, branch_id=branch),
+        ],
+    )
+    assert rejected(ack) == {3: "INVALID_QUANTITY"}
+    login(client, "owner")
+    f = {"branches": branch, "date_from": "2026-06-15", "date_to": "2026-06-15"}
+    rows = client.get("/api/v1/reports/REP-T-13", query_string=f).get_json()["items"]
+    got = sorted((r["kind"], r["value"], r["reason_code"], r["count"]) for r in rows)
+    assert got == [("line void", "3.23", None, 1), ("no-sale", None, "CHANGE_REQUEST", 1)]
+    assert len({r["who"] for r in rows}) == 1  # the same cashier, by name where known
+    (age,) = client.get("/api/v1/reports/REP-T-16", query_string=f).get_json()["items"]
+    assert age["verified_by"]
+    assert (age["required_age"], age["value"]) == (18, sold["total"])

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
-from posdomain.payloads import ShiftSnapshot
+from posdomain.payloads import LineVoided, NoSaleOpened, ShiftSnapshot
 from posdomain.sale_checks import Context
-from posdomain.shift_checks import check_snapshot
+from posdomain.shift_checks import check_line_void, check_no_sale, check_snapshot
 
 pytestmark = pytest.mark.req("FR-303", "FR-600")
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -100,3 +100,40 @@ def test_a_counted_x_report_is_malformed() -> None:
     body["tenders"][0]["counted"] = "45.83"  # an X report counts nothing
     with pytest.raises(PydanticValidationError, match="counted"):
         ShiftSnapshot.model_validate(body)
+
+
+def line_void() -> dict[str, Any]:
+    return {
+        "line_void_id": "lv-1", "basket_id": "7", "line_no": 2, "voided_lines": [2, 3],
+        "product_id": "p-1", "sku": "S1", "name": "Cola", "qty": "2", "value": "3.23",
+        "exponent": 2, "cashier_id": "u-1", "shift_id": "sh-1", "voided_at": NOW.isoformat(),
+    }  # fmt: skip
+
+
+def void_reasons(body: dict[str, Any]) -> list[tuple[str, str]]:
+    found = check_line_void(LineVoided.model_validate(body), CTX)
+    return [(str(v.reason), v.rule) for v in found]
+
+
+@pytest.mark.parametrize(
+    ("change", "want"),
+    [
+        ({}, []),
+        ({"value": "-0.25"}, []),  # a returned empty taken off the basket
+        ({"qty": "0"}, [("INVALID_QUANTITY", "qty")]),
+        ({"qty": "1.0005"}, [("INVALID_QUANTITY", "qty")]),
+        ({"value": "1.234"}, [("INVALID_MONEY", "money")]),
+        ({"exponent": 3}, [("CURRENCY_MISMATCH", "exponent")]),
+        ({"voided_lines": [3]}, [("LINE_ARITHMETIC", "voided_lines")]),
+        ({"voided_at": "2019-01-01T00:00:00+00:00"}, [("TIMESTAMP_OUT_OF_RANGE", "time")]),
+    ],
+)
+def test_line_void_rules(change: dict[str, Any], want: list[tuple[str, str]]) -> None:
+    assert void_reasons({**line_void(), **change}) == want
+
+
+def test_no_sale_rules() -> None:
+    base = {"no_sale_id": "nosale:1", "cashier_id": "u-1", "opened_at": NOW.isoformat()}
+    assert check_no_sale(NoSaleOpened.model_validate(base), CTX) == []
+    odd = NoSaleOpened.model_validate({**base, "reason_code": "BECAUSE"})
+    assert [str(v.reason) for v in check_no_sale(odd, CTX)] == ["VALIDATION_FAILED"]
