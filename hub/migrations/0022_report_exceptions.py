@@ -106,3 +106,5 @@ def up(ctx: Any) -> None:
             ctx.execute(stmt)
         for stmt in partition_lines():
             ctx.execute(stmt)
+        # retention (hub.compliance.purges) deletes the tax parts with their document's facts
+        ctx.execute("GRANT DELETE ON report_tax_parts TO cfpos_platform")
