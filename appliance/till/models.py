@@ -49,6 +49,7 @@ class BasketLine(BaseModel):
     returned = IntegerField(default=0)  # 1: brought back (returned empties), negative on the sale
     return_sale_id = TextField(null=True)  # an exchange: the sale (and line) brought back
     return_line_no = IntegerField(null=True)
+    age_verified_by = TextField(null=True)  # staff who confirmed the age check (REP-T-16)
 
     class Meta:
         table_name = "basket_lines"

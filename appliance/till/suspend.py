@@ -45,6 +45,7 @@ LINE_FIELDS = (
     "returned",
     "return_sale_id",
     "return_line_no",
+    "age_verified_by",
 )
 
 
