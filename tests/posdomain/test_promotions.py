@@ -27,7 +27,10 @@ def test_a_deal_that_saves_nothing_leaves_its_units_to_other_promotions() -> Non
     mix = policy("a-mix", "mix_match", {"qty": 2, "price": "2.00"}, categories=["snacks"])
     ten = policy("b-pct", "percent", {"percent": "10"}, products=["cheap"])
     basket = price([item("1", dear, 2), item("2", cheap, 2)], mix, ten)
-    assert {ln.line_id: ln.discount_total for ln in basket.lines} == {"1": D("1.00"), "2": D("0.20")}
+    assert {ln.line_id: ln.discount_total for ln in basket.lines} == {
+        "1": D("1.00"),
+        "2": D("0.20"),
+    }
 
 
 def test_every_unit_of_every_deal_is_taken_once() -> None:
