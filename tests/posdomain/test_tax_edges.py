@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from posdomain.errors import Reason, ValidationError
 from posdomain.tax import TaxLine, compute_tax, parse_tax_config, refund_tax
 
 pytestmark = pytest.mark.req("FR-302")
@@ -52,3 +53,20 @@ def test_an_empty_document_totals_zero_in_the_currency_unit() -> None:
     assert [str(v) for v in (empty.net_total, empty.tax_total, empty.total, empty.payable)] == [
         "0.00"
     ] * 4
+
+
+def test_a_line_of_an_unknown_class_names_the_class() -> None:
+    with pytest.raises(ValidationError) as err:
+        compute_tax([TaxLine("1", "NOPE", D("1.00"))], CFG)
+    assert (err.value.reason, err.value.details) == (
+        Reason.UNKNOWN_TAX_CLASS,
+        {"tax_class": "NOPE"},
+    )
+
+
+def test_cash_rounding_applies_only_to_a_cash_sale() -> None:
+    cfg = parse_tax_config({"cash_rounding": "0.05", "classes": {"INC": {"rate": "0.19"}}})
+    card = compute_tax([TaxLine("1", "INC", D("1.03"))], cfg)
+    assert (card.cash, card.cash_rounding, card.payable) == (False, D("0.00"), D("1.03"))
+    cash = compute_tax([TaxLine("1", "INC", D("1.03"))], cfg, cash=True)
+    assert (cash.cash_rounding, cash.payable) == (D("0.02"), D("1.05"))
