@@ -19,12 +19,13 @@ NO_TESTS = {5, 33}
 EQUIVALENT_FILE = Path("docs/mutation_equivalent.txt")
 
 
-def equivalents(path: Path = EQUIVALENT_FILE) -> set[str]:
-    """Mutant names listed as equivalent (first word of each non-comment line)."""
+def equivalents(path: Path = EQUIVALENT_FILE, *, messages: bool = True) -> set[str]:
+    """Mutant names listed as equivalent (first word of each non-comment line); without
+    `messages`, not those that only change an exception's message text."""
     if not path.exists():
         return set()
     lines = (ln.split("#", 1)[0].strip() for ln in path.read_text().splitlines())
-    return {ln.split()[0] for ln in lines if ln}
+    return {ln.split()[0] for ln in lines if ln and (messages or not ln.endswith("message text"))}
 
 
 def tally(meta: Path, equivalent: set[str]) -> Counter[str]:
@@ -55,8 +56,11 @@ def score(c: Counter[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("modules", nargs="*", help="module names (default: all)")
+    parser.add_argument(
+        "--strict", action="store_true", help="count message-text-only survivors as survived"
+    )
     args = parser.parse_args()
-    equivalent = equivalents()
+    equivalent = equivalents(messages=not args.strict)
     total: Counter[str] = Counter()
     cols = ("killed", "survived", "no_tests", "equivalent", "not_checked", "other")
     print(f"{'module':16}" + "".join(f"{c:>12}" for c in cols) + f"{'score':>9}")
