@@ -108,8 +108,14 @@ chaos-ingest examples="5000":
 trace:
     python -m scripts.trace
 
-# Mutation testing of the domain package (mutmut over posdomain/ against tests/posdomain/):
-# CPU heavy, a few minutes on 2 cores; results in mutants/, survivors: `mutmut results`
-mutate:
-    mutmut run --max-children 2
-    mutmut results
+# Mutation testing of the domain package (mutmut over posdomain/ against tests/posdomain/,
+# docs/mutation.md). `just mutate pricing` checks one module (a few minutes); `just mutate`
+# checks every mutant without a result yet (all of them the first time: ~30 min on 2 free
+# cores; afterwards only the functions changed since). Then the score per module.
+mutate module="":
+    mutmut run --max-children 2 {{ if module == "" { "" } else { "'posdomain." + module + ".*'" } }}
+    python -m scripts.mutation_score {{ module }}
+
+# Score per module of the mutmut results so far (no run)
+mutate-score:
+    python -m scripts.mutation_score
