@@ -3,12 +3,13 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 default: test
 
-# Install, lint, type-check and run the whole normal test suite (CI runs this).
+# Install, lint, type-check and run the whole normal test suite (CI runs this): two lanes side by
+# side, the stack tests (e2e, faults) beside the rest, one JUnit file (scripts/run_suite.py)
 test: lint typecheck
     scripts/ensure-services.sh
     scripts/ensure-browser.sh
     mkdir -p var/test-results && git rev-parse HEAD > var/test-results/commit
-    python -m pytest -q --junitxml=var/test-results/junit.xml
+    python -m scripts.run_suite --junitxml=var/test-results/junit.xml
 
 # Unit and service tests only (no browser, no fault stacks) on both cores: the quick loop
 test-fast:
