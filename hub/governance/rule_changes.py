@@ -431,7 +431,9 @@ def bootstrap_policy(
 
 def _get(tenant_id: str, change_id: str, for_update: bool = False) -> RuleChange:
     query = RuleChange.select().where(RuleChange.tenant_id == tenant_id, RuleChange.id == change_id)
-    row: RuleChange | None = (query.for_update() if for_update else query).first()
+    if for_update and is_postgres():  # SQLite (dev demo) serialises writers anyway
+        query = query.for_update()
+    row: RuleChange | None = query.first()
     if row is None:
         raise NotFound("no such rule change", Reason.NOT_FOUND)
     return row

@@ -102,6 +102,7 @@ def put_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
     integrity().guard_writes()
     body = parse_body(ConfigIn)
     if kind in config.RULE_KINDS:
+        config.check_change(kind, body.reason, body.branch_id)  # 400 REASON_REQUIRED first
         evidence = rule_changes.evidence_of(body.impact, body.change_ref)
         proposed = rule_changes.propose_config(
             principal, tenant, kind, body.body, body.reason, evidence, body.branch_id

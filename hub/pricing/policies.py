@@ -333,6 +333,19 @@ def apply_retire(
     return _store(actor, tenant_id, draft, reason, "pricing.policy_retired", change_id)
 
 
+def version_row(tenant_id: str, policy_id: str, version: int) -> dict[str, Any]:
+    """One stored version of a policy as listed (404 unknown)."""
+    with tenant_tx(tenant_id):
+        row = PricingPolicy.get_or_none(
+            PricingPolicy.tenant_id == tenant_id,
+            PricingPolicy.policy_id == policy_id,
+            PricingPolicy.policy_version == version,
+        )
+        if row is None:
+            raise NotFound(f"no policy {policy_id!r} version {version}")
+        return _row_dict(row, datetime.now(UTC))
+
+
 def list_policies(tenant_id: str, page: int, all_versions: bool = False) -> dict[str, Any]:
     """One page of the tenant's policies (newest version each, or every version)."""
     now = datetime.now(UTC)
