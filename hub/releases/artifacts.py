@@ -94,6 +94,21 @@ def smoke_dict(s: SmokeRun) -> dict[str, Any]:
     }
 
 
+def recent_smokes(limit: int = 20) -> list[dict[str, Any]]:
+    """The latest smoke runs of every artifact, newest first (the release page), each with
+    its artifact and the names of its failing checks."""
+    with platform_tx():
+        rows = list(SmokeRun.select().order_by(SmokeRun.ran_at.desc()).limit(limit))
+    out = []
+    for run in rows:
+        checks = (run.summary or {}).get("checks") or {}
+        failing = sorted(
+            k for k, v in checks.items() if isinstance(v, dict) and not v.get("passed")
+        )
+        out.append({**smoke_dict(run), "artifact": run.artifact, "failing": failing})
+    return out
+
+
 def _get(name: str) -> Artifact:
     row = Artifact.get_or_none(Artifact.name == name)
     if row is None:
