@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
+from pydantic import Field
 
 from hub.core.openapi import WRITE_ERRORS, Page, api, parse_query
 from hub.governance import rule_changes
 from hub.governance.responses import RuleChangeOut
-from hub.web import integrity, notify_boxes, parse_body, render_page, target_tenant
+from hub.web import (
+    current_principal,
+    integrity,
+    notify_boxes,
+    parse_body,
+    render_page,
+    target_tenant,
+)
 from posdomain.permissions import Action
 
 bp = Blueprint("rule_changes", __name__, template_folder="templates")
@@ -80,21 +88,37 @@ def reject_change(change_id: str, tenant_id: str | None = None) -> ResponseRetur
 
 @bp.get("/rules")
 def rules_page() -> ResponseReturnValue:
-    """Portal page: the decision log with who proposed, who approved, when it took effect."""
-    _p, tenant, _s = target_tenant(Action.CONFIG_READ)
-    q = parse_query(rule_changes.ListQuery)
+    """Portal page: the decision log with who proposed, who approved, when it took effect
+    (a platform owner names the tenant: ?tenant_id=)."""
+    _p, tenant, _s = target_tenant(Action.CONFIG_READ, _platform_tenant())
+    q = parse_query(PageQuery)
     return render_page(
         "rule_changes.html",
         data=rule_changes.list_changes(tenant, q.page, q.state, q.kind),
         state=q.state or "",
+        tenant_q=f"tenant_id={tenant}" if _platform_tenant() else "",
         error=request.args.get("error", ""),
     )
+
+
+class PageQuery(rule_changes.ListQuery):
+    """The portal page's query: the list's, and a platform owner's tenant."""
+
+    tenant_id: str | None = Field(default=None, max_length=64)
+
+
+def _platform_tenant() -> str | None:
+    """?tenant_id= of a platform caller on the portal pages (None otherwise)."""
+    principal = current_principal()
+    if principal is None or principal.tenant_id is not None:
+        return None
+    return request.args.get("tenant_id") or None
 
 
 @bp.post("/rules/<change_id>/<verdict>")
 def decide_form(change_id: str, verdict: str) -> ResponseReturnValue:
     """Portal form: approve or reject, then back to the log."""
-    principal, tenant, _s = target_tenant(Action.RULE_APPROVE)
+    principal, tenant, _s = target_tenant(Action.RULE_APPROVE, _platform_tenant())
     note = request.form.get("note", "")[:1000]
     if verdict == "approve":
         rule_changes.activate(principal, tenant, change_id, note)
@@ -103,4 +127,5 @@ def decide_form(change_id: str, verdict: str) -> ResponseReturnValue:
         rule_changes.reject(principal, tenant, change_id, note)
     else:
         return redirect("/rules?error=unknown+verdict")
-    return redirect("/rules")
+    back = _platform_tenant()
+    return redirect(f"/rules?tenant_id={back}" if back else "/rules")
