@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from appliance.audit import log as audit_log
+from appliance.audit.models import AuditLog
 from appliance.catalog import catch_up
 from appliance.catalog.config_docs import config_body, exponent_of, store_body
 from appliance.catalog.policy_rejections import record_rejections
@@ -130,6 +131,17 @@ def _mismatch(ctx: BoxContext, msg: DownMessage) -> bool:
     return True
 
 
+def _refused_before(msg: DownMessage) -> bool:
+    """True if this kind's latest refusal was of this very version (a redelivery)."""
+    last = (
+        AuditLog.select(AuditLog.details)
+        .where(AuditLog.action == f"down.{msg.kind}.refused")
+        .order_by(AuditLog.seq.desc())
+        .first()
+    )
+    return last is not None and json.loads(last.details).get("version") == msg.version
+
+
 def _refused_unapproved(ctx: BoxContext, msg: DownMessage) -> bool:
     """True (audited once per version, WARN) if a new message carries a business rule
     without its two-person approval (FR-901): the held version stays in force."""
@@ -137,7 +149,7 @@ def _refused_unapproved(ctx: BoxContext, msg: DownMessage) -> bool:
     if not missing:
         return False
     with write_txn():
-        if msg.version <= held_versions().get(msg.kind, 0):
+        if msg.version <= held_versions().get(msg.kind, 0) or _refused_before(msg):
             return True
         audit_log.append(
             ctx,
