@@ -190,6 +190,7 @@ class HubReason(StrEnum):
     SAME_PERSON = "SAME_PERSON"
     APPROVAL_REQUIRED = "APPROVAL_REQUIRED"  # a business rule changes only through the log
     TENANT_LIVE = "TENANT_LIVE"  # the bootstrap path of the rule log is closed once live
+    SMOKE_REQUIRED = "SMOKE_REQUIRED"  # an incident with a release rollback: smoke it first
     GATE_NO_GO = "GATE_NO_GO"
     NO_PREVIOUS_RELEASE = "NO_PREVIOUS_RELEASE"  # box release rollback: nothing to go back to
 
