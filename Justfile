@@ -23,10 +23,19 @@ gate MODE="smoke" *ARGS:
     scripts/ensure-services.sh
     python -m scripts.gate {{MODE}} {{ARGS}}
 
-# Release Governance smoke tier (tests marked smoke: risk WARN / READ_ONLY / BLOCK, ...)
-smoke:
-    scripts/ensure-services.sh
-    python -m pytest -q -m smoke
+# Release Governance smoke tier. `just smoke HUB BOX [--artifact NAME --trigger promotion|rollback
+# --environment ENV --exercise-risk]`: the five checks over HTTP against a deployed hub + box pair,
+# the result stored with the release (scripts/smoke_pair.py); `just smoke` alone: the in-process
+# tests marked smoke
+smoke HUB="" BOX="" *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -n "{{HUB}}" ]; then
+        python -m scripts.smoke_pair "{{HUB}}" "{{BOX}}" {{ARGS}}
+    else
+        scripts/ensure-services.sh
+        python -m pytest -q -m smoke
+    fi
 
 # Release artifact cfgp-pos-{YYYY.MM.DD}.{build} in dist/releases/ (wheel + manifest + SHA256SUMS);
 # ENV is the environment target (DEV, STAGING or PROD), no default on purpose
