@@ -5,7 +5,8 @@
 Boots the isolated stack of `bench_sync` for a seeded database, enrols a crafted box and runs
 what the ingest worker runs per message (`decode_batch` of the raw bytes, then
 `hub.sync.apply.apply_events`) on box-sized batches of realistic sales under cProfile
-(`--plain`: without it), on the app role like the ingest worker. Prints the apply rate beside a COPY of the rows it wrote.
+(`--plain`: without it), on the app role like the ingest worker. Prints the apply rate
+beside a COPY of the rows it wrote.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def main() -> int:
             sales = len(events)
             print(
                 f"{len(batches)} batches, {len(events)} x {args.lines}-line sales in {took:.2f}s "
-                f"({'plain' if args.plain else 'profiled'}): {sales * args.lines / took:,.0f} lines/s, {rows / took:,.0f} rows/s "
+                f"({'plain' if args.plain else 'profiled'}): "
+                f"{sales * args.lines / took:,.0f} lines/s, {rows / took:,.0f} rows/s "
                 f"({rows} rows); COPY {rows / ref:,.0f} rows/s; ratio {ref / took:.3f}"
             )
         finally:

@@ -12,9 +12,9 @@ from typing import Any
 from peewee import SQL, Expression, Field, chunked
 
 from hub.catalog.models import BranchPrice, CatalogState, Product, ProductBarcode, WholesaleTier
+from hub.catalog.rules import format_qty
 from hub.core.bulk import insert_rows, text_array
 from hub.core.db import is_postgres
-from hub.catalog.rules import format_qty
 from posdomain.errors import Conflict, Reason
 from posdomain.money import format_minor
 

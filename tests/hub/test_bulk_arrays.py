@@ -76,6 +76,6 @@ def test_a_value_never_splits_into_two_elements(pg_admin_dsn: str) -> None:
     with_nul = ["ok", "a\x00b"]
     literal = bulk._encoder(TextField())(TextField(), with_nul)
     assert literal == bulk._array_literal(with_nul)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="NUL"):
         _unnest(pg_admin_dsn, literal)
     assert bulk.text_array(["p-1", 'p"2']) == '{"p-1","p\\"2"}'
