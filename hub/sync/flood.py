@@ -1,11 +1,13 @@
 """Per-box flood guard of the ingest worker (issue 15: bad input under load).
 
-A box that sends malformed or forged messages costs the hub a database write each (the
-message is quarantined with its reason, its events refused and raised for reconciliation),
-so a flood from one box would slow every other box's ingest. Each box therefore gets a
-budget of *strikes*, a token bucket per box in the worker's memory: every message of that
-box the hub quarantines whole, and every batch with a refused event, takes one strike;
-the bucket refills at `REFILL_PER_S` strikes per second up to `BURST`.
+A box that sends malformed or forged messages costs the hub a committed database write each
+(the message is quarantined whole with its reason), so a flood from one box would slow every
+other box's ingest. Each box therefore gets a budget of *strikes*, a token bucket per box in
+the worker's memory: every message of that box the hub quarantines whole (unparseable, not
+a batch, for another box, from an unknown or retired box, internal failure) takes one
+strike; the bucket refills at `REFILL_PER_S` strikes per second up to `BURST`. A well-formed
+batch whose events are refused takes none: it is answered like any batch (one transaction,
+one ack, the box waits for it), and the outside probe expects every such answer.
 
 While a box's bucket is empty its messages are dropped **before they are decoded**: nothing
 is written, nothing is acked, so nothing is lost — a real box keeps every event in its
@@ -27,8 +29,8 @@ from dataclasses import dataclass
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
-BURST = 500.0  # strikes a box may take at once (a box with refused events never gets near)
-REFILL_PER_S = 20.0  # strikes given back per second: a flood costs at most this many writes/s
+BURST = 50.0  # strikes a box may take at once (a healthy box takes none)
+REFILL_PER_S = 2.0  # strikes given back per second: a flood costs at most this many writes/s
 
 
 @dataclass

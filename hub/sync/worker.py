@@ -38,7 +38,7 @@ def handle_message(topic: str, raw: bytes, guard: FloodGuard | None = None) -> b
     an enrolled box is quarantined whole with its reason; an unforeseen failure outside any
     event is quarantined whole as INTERNAL (logged as such), never left unexplained.
     With a `guard` (the worker's), a box over its budget of bad messages is dropped unread
-    and each quarantined message or batch with a refusal takes a strike (hub/sync/flood.py).
+    and each message quarantined whole takes a strike (hub/sync/flood.py).
     """
     box_id = topics.box_id_from_topic(topic)
     if guard is not None and not guard.allow(box_id):  # flooding box: dropped unread, unacked
@@ -57,8 +57,6 @@ def handle_message(topic: str, raw: bytes, guard: FloodGuard | None = None) -> b
             if times:
                 INGEST_LAG_SECONDS.observe(max(0.0, (utcnow() - min(times)).total_seconds()))
             INGEST_BATCHES.labels("applied").inc()
-            if ack.rejected:
-                _strike(guard, box_id)
             log_event(
                 log,
                 "batch applied",
