@@ -79,8 +79,8 @@ def main() -> int:
             if not args.plain:
                 prof.enable()
             for raw in batches:
-                head, decoded = decode_batch(raw)
-                ack = apply_events(head, decoded, crafted.box_id)
+                batch_head, decoded = decode_batch(raw)
+                ack = apply_events(batch_head, decoded, crafted.box_id)
                 assert len(ack.accepted) == len(decoded), ack.rejected[:2]
             prof.disable()
             took = time.perf_counter() - started

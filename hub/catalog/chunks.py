@@ -40,7 +40,7 @@ def head_body(version: int) -> dict[str, Any]:
 def _window_end(tenant_id: str, since_version: int, limit: int) -> int | None:
     """The highest version among the first `limit` products after `since_version` (None: fewer
     than `limit` are left, the answer runs to the current version)."""
-    versions = (
+    versions: Any = (
         Product.select(Product.version)
         .where(Product.tenant_id == tenant_id, Product.version > since_version)
         .order_by(Product.version)

@@ -53,7 +53,7 @@ def barcode_owners(tenant_id: str, codes: Iterable[str]) -> dict[str, str]:
     owners: dict[str, str] = {}
     for among in _among(ProductBarcode.barcode, list(codes)):
         query = ProductBarcode.select(ProductBarcode.barcode, ProductBarcode.product_id)
-        rows = query.where(ProductBarcode.tenant_id == tenant_id, among).tuples()
+        rows: Any = query.where(ProductBarcode.tenant_id == tenant_id, among).tuples()
         owners.update(dict(rows))
     return owners
 
@@ -108,14 +108,15 @@ def children_of(product_ids: list[str]) -> tuple[dict[str, list[str]], dict[str,
     codes: dict[str, list[str]] = defaultdict(list)
     tiers: dict[str, list[Any]] = defaultdict(list)
     for among in _among(ProductBarcode.product_id, product_ids):
-        query = ProductBarcode.select(ProductBarcode.product_id, ProductBarcode.code)
-        for pid, code in query.where(among).tuples():
+        codes_q: Any = ProductBarcode.select(ProductBarcode.product_id, ProductBarcode.code)
+        for pid, code in codes_q.where(among).tuples():
             codes[pid].append(code)
     for among in _among(WholesaleTier.product_id, product_ids):
-        query = WholesaleTier.select(
+        tiers_q: Any = WholesaleTier.select(
             WholesaleTier.product_id, WholesaleTier.min_qty_milli, WholesaleTier.price_minor
         )
-        for pid, milli, price in query.where(among).order_by(WholesaleTier.min_qty_milli).tuples():
+        ordered = tiers_q.where(among).order_by(WholesaleTier.min_qty_milli)
+        for pid, milli, price in ordered.tuples():
             tiers[pid].append((milli, price))
     for values in codes.values():
         values.sort()
@@ -126,8 +127,8 @@ def branch_prices_of(product_ids: list[str], branch_id: str) -> dict[str, int]:
     """product id → the branch's override price (minor units)."""
     found: dict[str, int] = {}
     for among in _among(BranchPrice.product_id, product_ids):
-        query = BranchPrice.select(BranchPrice.product_id, BranchPrice.price_minor)
-        found.update(dict(query.where(BranchPrice.branch_id == branch_id, among).tuples()))
+        prices: Any = BranchPrice.select(BranchPrice.product_id, BranchPrice.price_minor)
+        found.update(dict(prices.where(BranchPrice.branch_id == branch_id, among).tuples()))
     return found
 
 

@@ -63,7 +63,7 @@ _INT_FIELDS = (IntegerField, BigIntegerField, SmallIntegerField, AutoField, BigA
 _TEXT_FIELDS = (CharField, TextField)
 
 
-def _int_column(field: Field, values: list[Any]) -> str:
+def _int_column(field: Any, values: list[Any]) -> str:
     """An int column's literal: digits need no quoting (any other value goes through the
     field, then the general form)."""
     if all(type(v) is int for v in values):
@@ -77,7 +77,7 @@ def _quoted(v: str | None) -> str:
     return "NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _text_column(field: Field, values: list[Any]) -> str:
+def _text_column(field: Any, values: list[Any]) -> str:
     """A text column's literal, escaped in three passes over the joined column instead of
     per value. The elements are joined by NUL, which no PostgreSQL text can hold: if any
     value contains one (or is not a plain str, or is NULL) the general per-value form is
@@ -93,13 +93,13 @@ def _text_column(field: Field, values: list[Any]) -> str:
     return '{"' + escaped + '"}'
 
 
-def _bool_column(field: Field, values: list[Any]) -> str:
+def _bool_column(field: Any, values: list[Any]) -> str:
     if all(type(v) is bool for v in values):
         return "{" + ",".join("t" if v else "f" for v in values) + "}"
     return _general_column(field, values)
 
 
-def _general_column(field: Field, values: list[Any]) -> str:
+def _general_column(field: Any, values: list[Any]) -> str:
     """Any other field: each distinct value converted by the field once (a batch's rows share
     timestamps and ids), unhashable ones (JSON) one by one."""
     memo: dict[tuple[type, Any], str] = {}
@@ -117,7 +117,7 @@ def _general_column(field: Field, values: list[Any]) -> str:
     return "{" + ",".join(out) + "}"
 
 
-def _encoder(field: Field) -> Callable[[Field, list[Any]], str]:
+def _encoder(field: Field) -> Callable[[Any, list[Any]], str]:
     """The column encoder for a model field: ints and plain text on fast paths (the same
     literal the general form gives), anything else converted by the field one by one."""
     kind = type(field)
