@@ -75,6 +75,8 @@ bench:
     python -m scripts.bench
     python -m scripts.bench_hub
     python -m scripts.bench_sync
+    python -m scripts.bench_flood
+    python -m scripts.bench_catalog_e2e
     python -m scripts.bench_forecast
     python -m scripts.bench_integrations
     python -m scripts.bench_staff
