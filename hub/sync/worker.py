@@ -167,6 +167,7 @@ class IngestWorker:
         self.clock = ApplyClock()
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
+        self._busy = 0  # 1 while the apply thread is inside a batch
         if shared_group:
             self.client = mqtt.Client(
                 CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
@@ -211,7 +212,7 @@ class IngestWorker:
             self.side.put(Received(msg.topic, payload, bool(msg.retain), None))
             return
         item = Received(msg.topic, payload, False, head_batch_id(payload))
-        ahead = self.batches.qsize()
+        ahead = self.batches.qsize() + self._busy  # the one being applied counts too
         self.batches.put(item)
         self._signal(item, "queued", ahead)
 
@@ -243,9 +244,13 @@ class IngestWorker:
     def _apply_loop(self) -> None:
         while True:
             item = self.batches.get()
+            self._busy = 1
             self._signal(item, "applying", 0)
             started = time.perf_counter()
-            self._apply(item)
+            try:
+                self._apply(item)
+            finally:
+                self._busy = 0
             self.clock.observe(time.perf_counter() - started)
 
     def _side_loop(self) -> None:
