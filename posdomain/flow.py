@@ -7,11 +7,13 @@ Two rules, shared by the box's sync agent and the simulated boxes of the herd be
   outage do not reconnect in lockstep; the window stays inside NFR-003 (link back -> first
   ack within 5 s).
 * **A busy hub is not a lost ack.** The hub's worker signals each batch it holds
-  (`BatchReceived`: `queued`, then `applying`, with its estimate of the wait); the box's
-  deadline for the BatchAck (`AckWait`) starts at the base timeout and is stretched by each
-  signal to the hub's estimate (twice it, plus the base), never past `cap` after the send.
-  Without signals (an old hub, a dead worker) it behaves as the fixed timeout did. A signal
-  never delivers anything: only the BatchAck after the hub's commit does.
+  (`BatchReceived`: `queued`, then `applying`, with its estimate of the wait) and repeats
+  the signal every `RESIGNAL_EVERY` seconds while it holds the batch; the box's deadline for
+  the BatchAck (`AckWait`) starts at the base timeout and is stretched by each signal to
+  the hub's estimate (twice it, plus the base), but never more than `hold` past that
+  signal (a worker that died stops signalling: the box resends soon after) and never past
+  `cap` after the send. Without signals (an old hub, a dead worker) it behaves as the fixed
+  timeout did. A signal never delivers anything: only the BatchAck after the commit does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 RECONNECT_MIN = 0.2  # seconds
 RECONNECT_MAX = 2.5  # + connect + first batch stays inside the 5 s of NFR-003
+RESIGNAL_EVERY = 5.0  # the hub repeats its signal for each batch it holds this often
 
 
 def reconnect_wait(rng: random.Random | None = None) -> float:
@@ -35,6 +38,7 @@ class AckWait:
 
     sent_at: float  # monotonic seconds
     base: float  # the ack timeout without any signal
+    hold: float  # one signal holds the wait at most this long (> RESIGNAL_EVERY)
     cap: float  # never wait longer than this after the send
     deadline: float = 0.0
     signals: int = 0
@@ -45,7 +49,7 @@ class AckWait:
     def signal(self, now: float, eta_s: float) -> None:
         """The hub holds the batch and expects to answer within `eta_s`: wait for it."""
         self.signals += 1
-        wanted = now + self.base + 2 * max(0.0, eta_s)
+        wanted = min(now + self.base + 2 * max(0.0, eta_s), now + self.hold)
         self.deadline = max(self.deadline, min(wanted, self.sent_at + self.cap))
 
     def remaining(self, now: float) -> float:

@@ -58,7 +58,8 @@ class AgentSettings:
 
     batch_size: int = MAX_BATCH_EVENTS  # the protocol maximum; also capped at 256 KiB
     ack_timeout: float = 5.0  # without a flow signal from the hub (posdomain/flow.py)
-    ack_wait_cap: float = 60.0  # the hub's "queued" signals never stretch the wait past this
+    ack_wait_hold: float = 20.0  # one hub flow signal holds the wait at most this long
+    ack_wait_cap: float = 600.0  # the hub's flow signals never stretch the wait past this
     idle_poll: float = 0.5
     heartbeat_every: float = 5.0
     backoff_base: float = 0.5
@@ -321,7 +322,8 @@ class SyncAgent:
     def _await_ack(self, batch_id: uuid.UUID) -> BatchAck | None:
         """Wait for this batch's ack: the base timeout, stretched by the hub's flow signals
         (a busy hub is not a lost ack), never past the cap; None if it did not come."""
-        wait = AckWait(time.monotonic(), self.settings.ack_timeout, self.settings.ack_wait_cap)
+        s = self.settings
+        wait = AckWait(time.monotonic(), s.ack_timeout, s.ack_wait_hold, s.ack_wait_cap)
         self._waiting = (batch_id, wait)
         try:
             while not self.stop_event.is_set():

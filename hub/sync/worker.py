@@ -26,7 +26,7 @@ from hub.sync.quarantine import quarantine
 from posdomain import topics
 from posdomain.envelope import BatchReceived, decode_batch, encode
 from posdomain.errors import PosError, Reason
-from posdomain.flow import RECONNECT_MAX, ApplyClock, reconnect_wait
+from posdomain.flow import RECONNECT_MAX, RESIGNAL_EVERY, ApplyClock, reconnect_wait
 from posdomain.obs import correlation, log_event
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,7 @@ class IngestWorker:
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
         self._busy = 0  # 1 while the apply thread is inside a batch
+        self._current: Received | None = None  # the batch being applied
         if shared_group:
             self.client = mqtt.Client(
                 CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
@@ -236,6 +237,7 @@ class IngestWorker:
             for name, target in (
                 ("ingest-apply", self._apply_loop),
                 ("ingest-side", self._side_loop),
+                ("ingest-flow", self._resignal_loop),
             ):
                 thread = threading.Thread(target=target, name=name, daemon=True)
                 thread.start()
@@ -244,14 +246,27 @@ class IngestWorker:
     def _apply_loop(self) -> None:
         while True:
             item = self.batches.get()
-            self._busy = 1
+            self._busy, self._current = 1, item
             self._signal(item, "applying", 0)
             started = time.perf_counter()
             try:
                 self._apply(item)
             finally:
-                self._busy = 0
+                self._busy, self._current = 0, None
             self.clock.observe(time.perf_counter() - started)
+
+    def _resignal_loop(self) -> None:
+        """Repeat the signal of every batch still held, with its position now: a box keeps
+        waiting while the worker is alive and stops soon after it is not."""
+        while True:
+            time.sleep(RESIGNAL_EVERY)
+            current = self._current
+            if current is not None:
+                self._signal(current, "applying", 0)
+            with self.batches.mutex:
+                held = list(self.batches.queue)
+            for ahead, item in enumerate(held, start=self._busy):
+                self._signal(item, "queued", ahead)
 
     def _side_loop(self) -> None:
         while True:

@@ -174,8 +174,9 @@ class SimBox:
         self.tally.drained_at = time.monotonic() - self._t0[0]
 
     def _await(self, batch_id: uuid.UUID, seqs: list[int]) -> bool:
-        cap = self.settings.ack_wait_cap if self.flow else self.settings.ack_timeout
-        wait = AckWait(time.monotonic(), self.settings.ack_timeout, cap)
+        s = self.settings
+        cap = s.ack_wait_cap if self.flow else s.ack_timeout
+        wait = AckWait(time.monotonic(), s.ack_timeout, s.ack_wait_hold, cap)
         while not self.stop.is_set():
             remaining = wait.remaining(time.monotonic())
             if remaining <= 0:

@@ -55,7 +55,7 @@ def test_shared_workers_one_sigkilled_mid_batch_loses_and_duplicates_nothing(
                     workers=3,
                     outage=False,
                     timeout=600,
-                    settings=AgentSettings(ack_timeout=2.0, ack_wait_cap=10.0),
+                    settings=AgentSettings(ack_timeout=2.0, ack_wait_hold=8.0),
                     started=started,
                 )
             except BaseException as err:  # re-raised in the test thread
