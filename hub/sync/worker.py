@@ -326,11 +326,13 @@ class IngestWorker:
         if not db.is_closed():
             db.close()
 
-    def _connect(self) -> None:
+    def _connect(self, *, wait: bool = True) -> None:
+        """Connect (`wait=False`: in the background, retried until the broker answers)."""
+        connect = self.client.connect if wait else self.client.connect_async
         if self.shared_group:  # the session ends with the connection: no queue for the dead
-            self.client.connect(self.host, self.port, keepalive=30, clean_start=True)
+            connect(self.host, self.port, keepalive=30, clean_start=True)
         else:
-            self.client.connect(self.host, self.port, keepalive=30)
+            connect(self.host, self.port, keepalive=30)
 
     def start(self) -> None:
         """Connect and process messages on paho's background thread."""
@@ -343,6 +345,6 @@ class IngestWorker:
         self.client.loop_stop()
 
     def run_forever(self) -> None:
-        """Connect and block (CLI)."""
-        self._connect()
+        """Connect and block (CLI); a broker not up yet is waited for, not a crash."""
+        self._connect(wait=False)
         self.client.loop_forever(retry_first_connection=True)

@@ -78,4 +78,10 @@ def test_shared_workers_one_sigkilled_mid_batch_loses_and_duplicates_nothing(
     finally:
         for name in names:
             fs.stack.kill(name)
+        connected = _log(fs, "hub-ingest").count("ingest connected")
         fs.stack.start("hub-ingest", fs.stack.argvs["hub-ingest"], fs.stack.envs.get("hub-ingest"))
+        wait_until(
+            lambda: _log(fs, "hub-ingest").count("ingest connected") > connected,
+            60,
+            "the single ingest worker back",
+        )
