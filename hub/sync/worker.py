@@ -202,7 +202,8 @@ class IngestWorker:
         log_event(log, "ingest disconnected", logging.WARNING, reason=str(reason_code))
         client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)
 
-    def _on_subscribe(self, _client, _userdata, _mid, _codes, _props) -> None:  # type: ignore[no-untyped-def]
+    def _on_subscribe(self, _client, _userdata, _mid, codes, _props) -> None:  # type: ignore[no-untyped-def]
+        log_event(log, "ingest subscribed", codes=[str(c) for c in codes], group=self.shared_group)
         self.ready.set()
 
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from posdomain.canonical import canonical_json
 from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
 from posdomain.flow import AckWait
 from scripts.testkit.crafted import realistic_sale, sale_payload
+from scripts.testkit.waiting import wait_until
 
 if TYPE_CHECKING:
     from scripts.sync_harness import FaultStack
@@ -314,6 +315,11 @@ def end_session(port: int, client_id: str) -> None:
         client.loop_stop()
 
 
+def _log(fs: FaultStack, name: str) -> str:
+    path = fs.stack.var / f"{name}.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
 def start_workers(
     fs: FaultStack,
     count: int,
@@ -340,6 +346,10 @@ def start_workers(
         argv = argv_of(n) if argv_of else [PY, "-m", "hub", "ingest"]
         fs.stack.start(name, argv, env=env)
         names.append(name)
+    # a batch published before any member subscribed is lost (and resent): wait for all
+    wait_until(
+        lambda: all("ingest subscribed" in _log(fs, n) for n in names), 90, "workers subscribed"
+    )
     return names
 
 
@@ -355,15 +365,17 @@ def run_herd(
     timeout: float = 1800.0,
     settings: AgentSettings | None = None,
     started: threading.Event | None = None,
+    ports: list[int] | None = None,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
-    is down while they start, then comes back and all of them reconnect at once. Returns
-    the figures after an exact reconciliation."""
+    is down while they start, then comes back and all of them reconnect at once; `ports`:
+    the boxes are spread over these broker ports (cluster nodes). Returns the figures after
+    an exact reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
     ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
     herd = [
-        SimBox(b, tenant, branch, fs.broker.port, sales, lines, flow, settings or AgentSettings())
-        for b in ids
+        SimBox(b, tenant, branch, port, sales, lines, flow, settings or AgentSettings())
+        for b, port in zip(ids, _spread(ports or [fs.broker.port], len(ids)), strict=True)
     ]
     t0 = [time.monotonic()]
     try:
@@ -419,6 +431,11 @@ def ingest_clients(fs: FaultStack) -> set[str]:
     """The client ids of the stack's ingest workers (single or shared)."""
     ids = {env.get("CFPOS_INGEST_CLIENT_ID", "") for env in fs.stack.envs.values()}
     return {i for i in ids if i} | {fs.stack.env.get("CFPOS_INGEST_CLIENT_ID", "cfpos-hub-ingest")}
+
+
+def _spread(ports: list[int], count: int) -> list[int]:
+    """Box n connects to broker port n mod len(ports) (boxes on different cluster nodes)."""
+    return [ports[n % len(ports)] for n in range(count)]
 
 
 def load() -> str:
