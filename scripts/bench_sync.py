@@ -56,6 +56,15 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
             res = run_herd(fs, args.baseline_boxes, args.baseline_sales, flow=flow)
             what = "flow control" if flow else "reference: fixed 5 s ack wait, no flow signals"
             print(f"herd after an outage ({what}, {load()}): {res.report()}")
+    if args.baseline_boxes and args.ingest_outage:
+        res = run_herd(
+            fs,
+            args.baseline_boxes,
+            args.baseline_sales,
+            outage=False,
+            ingest_outage=args.ingest_outage,
+        )
+        print(f"herd after a {args.ingest_outage:.0f} s ingest outage ({load()}): {res.report()}")
     if args.herd_boxes:
         res = run_herd(fs, args.herd_boxes, args.herd_sales)
         print(f"HERD after an outage (flow control, {load()}): {res.report()}")
@@ -78,6 +87,9 @@ def main() -> int:
         "--baseline-boxes", type=int, default=100, help="flow off vs on comparison (0 skips)"
     )
     ap.add_argument("--baseline-sales", type=int, default=100)
+    ap.add_argument(
+        "--ingest-outage", type=float, default=8.0, help="worker down this long (0 skips)"
+    )
     ap.add_argument("--workers", default="1,2,4", help="worker counts to measure ('' skips)")
     ap.add_argument("--worker-boxes", type=int, default=50)
     ap.add_argument("--worker-sales", type=int, default=200)

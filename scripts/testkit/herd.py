@@ -366,11 +366,13 @@ def run_herd(
     settings: AgentSettings | None = None,
     started: threading.Event | None = None,
     ports: list[int] | None = None,
+    ingest_outage: float = 0.0,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
     is down while they start, then comes back and all of them reconnect at once; `ports`:
-    the boxes are spread over these broker ports (cluster nodes). Returns the figures after
-    an exact reconciliation."""
+    the boxes are spread over these broker ports (cluster nodes); `ingest_outage` seconds:
+    the ingest workers are down (broker up) for that long from the start. Returns the
+    figures after an exact reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
     ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
     herd = [
@@ -381,6 +383,11 @@ def run_herd(
     try:
         if outage:
             fs.broker.stop()
+        stopped = []
+        if ingest_outage:
+            stopped = [n for n, _p in fs.stack.procs if n.startswith("hub-ingest")]
+            for name in stopped:
+                fs.stack.kill(name)
         for box in herd:
             box.start(t0)
         if outage:
@@ -391,6 +398,10 @@ def run_herd(
             t0[0] = time.monotonic()
         if started is not None:
             started.set()
+        if stopped:
+            time.sleep(ingest_outage)
+            for name in stopped:
+                fs.stack.restart(name)
         deadline = time.monotonic() + timeout
         for box in herd:
             box.thread.join(max(0.1, deadline - time.monotonic()))
