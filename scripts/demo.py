@@ -100,6 +100,7 @@ class Stack:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(10)  # reaped: no "subprocess is still running" at garbage collection
 
 
 def run(argv: list[str], env: dict[str, str]) -> str:

@@ -315,7 +315,8 @@ def end_session(port: int, client_id: str) -> None:
         client.loop_stop()
 
 
-def _log(fs: FaultStack, name: str) -> str:
+def stack_log(fs: FaultStack, name: str) -> str:
+    """The log of one process of the stack ("" before it wrote one)."""
     path = fs.stack.var / f"{name}.log"
     return path.read_text(errors="replace") if path.exists() else ""
 
@@ -348,7 +349,9 @@ def start_workers(
         names.append(name)
     # a batch published before any member subscribed is lost (and resent): wait for all
     wait_until(
-        lambda: all("ingest subscribed" in _log(fs, n) for n in names), 90, "workers subscribed"
+        lambda: all("ingest subscribed" in stack_log(fs, n) for n in names),
+        90,
+        "workers subscribed",
     )
     return names
 

@@ -19,16 +19,11 @@ import pytest
 
 from appliance.sync.agent import AgentSettings
 from scripts.sync_harness import FaultStack
-from scripts.testkit.herd import HerdResult, run_herd, start_workers
+from scripts.testkit.herd import HerdResult, run_herd, stack_log, start_workers
 from scripts.testkit.waiting import wait_until
 from tests.faults.ingest_holding_tx import HOOK_LINE
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
-
-
-def _log(fs: FaultStack, name: str) -> str:
-    path = fs.stack.var / f"{name}.log"
-    return path.read_text(errors="replace") if path.exists() else ""
 
 
 @pytest.mark.req("FR-303", "NFR-003", "NFR-006")
@@ -41,8 +36,7 @@ def test_shared_workers_one_sigkilled_mid_batch_loses_and_duplicates_nothing(
         fs, 3, argv_of=lambda n: holding if n == 0 else [sys.executable, "-m", "hub", "ingest"]
     )
     try:
-        for name in names:
-            wait_until(lambda n=name: "ingest connected" in _log(fs, n), 60, f"{name} up")
+        # start_workers waited until every worker subscribed to its shared group
         started = threading.Event()
         out: dict[str, Any] = {}
 
@@ -64,7 +58,7 @@ def test_shared_workers_one_sigkilled_mid_batch_loses_and_duplicates_nothing(
         thread = threading.Thread(target=herd, daemon=True)
         thread.start()
         assert started.wait(120), "the herd did not start"
-        wait_until(lambda: HOOK_LINE in _log(fs, names[0]), 120, "worker 0 inside a batch")
+        wait_until(lambda: HOOK_LINE in stack_log(fs, names[0]), 120, "worker 0 inside a batch")
         fs.stack.kill(names[0])  # SIGKILL with its batch transaction open
         thread.join(660)
         assert not thread.is_alive(), "the herd did not drain"
@@ -73,15 +67,15 @@ def test_shared_workers_one_sigkilled_mid_batch_loses_and_duplicates_nothing(
         result: HerdResult = out["result"]
         assert result.reconciled["sales"] == 6 * 400  # exact: checked set-wise in run_herd
         assert not result.broker_dropped
-        carried = [_log(fs, n).count('"batch applied"') for n in names[1:]]
+        carried = [stack_log(fs, n).count('"batch applied"') for n in names[1:]]
         assert all(c > 0 for c in carried), f"a surviving worker applied nothing: {carried}"
     finally:
         for name in names:
             fs.stack.kill(name)
-        connected = _log(fs, "hub-ingest").count("ingest connected")
+        connected = stack_log(fs, "hub-ingest").count("ingest connected")
         fs.stack.start("hub-ingest", fs.stack.argvs["hub-ingest"], fs.stack.envs.get("hub-ingest"))
         wait_until(
-            lambda: _log(fs, "hub-ingest").count("ingest connected") > connected,
+            lambda: stack_log(fs, "hub-ingest").count("ingest connected") > connected,
             60,
             "the single ingest worker back",
         )

@@ -15,16 +15,11 @@ import pytest
 
 from appliance.sync.agent import AgentSettings
 from scripts.sync_harness import FaultStack
-from scripts.testkit.herd import HerdResult, end_session, run_herd
+from scripts.testkit.herd import HerdResult, end_session, run_herd, stack_log
 from scripts.testkit.nats_cluster import NATS, NatsCluster
 from scripts.testkit.waiting import wait_until
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
-
-
-def _log(fs: FaultStack, name: str) -> str:
-    path = fs.stack.var / f"{name}.log"
-    return path.read_text(errors="replace") if path.exists() else ""
 
 
 @pytest.mark.req("FR-303", "NFR-003", "NFR-006")
@@ -45,7 +40,7 @@ def test_nats_cluster_node_sigkilled_mid_run_reconciles_exactly(
             "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-nats-{uuid.uuid4().hex[:6]}",
         }
         fs.stack.start(worker, [sys.executable, "-m", "hub", "ingest"], env=env)
-        wait_until(lambda: "ingest connected" in _log(fs, worker), 90, "the worker on node 2")
+        wait_until(lambda: "ingest connected" in stack_log(fs, worker), 90, "the worker on node 2")
         started = threading.Event()
         out: dict[str, Any] = {}
 
@@ -67,11 +62,13 @@ def test_nats_cluster_node_sigkilled_mid_run_reconciles_exactly(
         thread = threading.Thread(target=herd, daemon=True)
         thread.start()
         assert started.wait(120), "the herd did not start"
-        wait_until(lambda: _log(fs, worker).count('"batch applied"') >= 2, 120, "batches")
+        wait_until(lambda: stack_log(fs, worker).count('"batch applied"') >= 2, 120, "batches")
         cluster.kill(1)  # SIGKILL the node half of the boxes are connected to
-        applied = _log(fs, worker).count('"batch applied"')
+        applied = stack_log(fs, worker).count('"batch applied"')
         wait_until(
-            lambda: _log(fs, worker).count('"batch applied"') > applied, 120, "node 0 carries on"
+            lambda: stack_log(fs, worker).count('"batch applied"') > applied,
+            120,
+            "node 0 carries on",
         )
         cluster.start(1)
         thread.join(660)
@@ -83,10 +80,10 @@ def test_nats_cluster_node_sigkilled_mid_run_reconciles_exactly(
     finally:
         fs.stack.kill(worker)
         cluster.stop()
-        connected = _log(fs, "hub-ingest").count("ingest connected")
+        connected = stack_log(fs, "hub-ingest").count("ingest connected")
         fs.stack.start("hub-ingest", fs.stack.argvs["hub-ingest"], fs.stack.envs.get("hub-ingest"))
         wait_until(
-            lambda: _log(fs, "hub-ingest").count("ingest connected") > connected,
+            lambda: stack_log(fs, "hub-ingest").count("ingest connected") > connected,
             60,
             "the single ingest worker back",
         )
