@@ -169,6 +169,7 @@ class IngestWorker:
         self._threads_lock = threading.Lock()
         self._busy = 0  # 1 while the apply thread is inside a batch
         self._current: Received | None = None  # the batch being applied
+        self._stopping = threading.Event()  # stop(): the threads end, queued messages dropped
         if shared_group:
             self.client = mqtt.Client(
                 CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
@@ -244,9 +245,17 @@ class IngestWorker:
                 thread.start()
                 self._threads.append(thread)
 
+    def _take(self, q: queue.Queue[Received]) -> Received | None:
+        """The next queued message, or None once the worker is stopping."""
+        while not self._stopping.is_set():
+            try:
+                return q.get(timeout=0.5)
+            except queue.Empty:
+                continue
+        return None
+
     def _apply_loop(self) -> None:
-        while True:
-            item = self.batches.get()
+        while (item := self._take(self.batches)) is not None:
             self._busy, self._current = 1, item
             self._signal(item, "applying", 0)
             started = time.perf_counter()
@@ -259,8 +268,7 @@ class IngestWorker:
     def _resignal_loop(self) -> None:
         """Repeat the signal of every batch still held, with its position now: a box keeps
         waiting while the worker is alive and stops soon after it is not."""
-        while True:
-            time.sleep(RESIGNAL_EVERY)
+        while not self._stopping.wait(RESIGNAL_EVERY):
             current = self._current
             if current is not None:
                 self._signal(current, "applying", 0)
@@ -270,8 +278,7 @@ class IngestWorker:
                 self._signal(item, "queued", ahead)
 
     def _side_loop(self) -> None:
-        while True:
-            item = self.side.get()
+        while (item := self._take(self.side)) is not None:
             if item.topic.endswith("/req"):
                 self._on_request(self.client, item)
             else:
@@ -341,9 +348,13 @@ class IngestWorker:
         self.client.loop_start()
 
     def stop(self) -> None:
-        """Disconnect and stop the background thread."""
+        """Disconnect and stop the background threads (a batch taken and not applied gets no
+        ack: its box resends it)."""
+        self._stopping.set()
         self.client.disconnect()
         self.client.loop_stop()
+        for thread in self._threads:
+            thread.join(30)
 
     def run_forever(self) -> None:
         """Connect and block (CLI); a broker not up yet is waited for, not a crash."""
