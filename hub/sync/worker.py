@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import re
@@ -118,6 +119,16 @@ def head_batch_id(raw: bytes) -> uuid.UUID | None:
         return None
 
 
+def events_key(topic: str, raw: bytes) -> tuple[str, bytes] | None:
+    """(topic, digest of the events part) of a canonical batch: two batches with the same key
+    carry exactly the same events (a resend of the same outbox rows), whatever their batch
+    ids and send times; None for a message not in canonical shape."""
+    start, end = raw.find(b',"events":['), raw.rfind(b'],"sent_at":')
+    if start < 0 or end <= start:
+        return None
+    return topic, hashlib.sha256(raw[start:end]).digest()
+
+
 @dataclass(frozen=True)
 class Received:
     """One message taken off the broker, waiting for the worker's apply thread."""
@@ -126,6 +137,8 @@ class Received:
     payload: bytes
     retained: bool
     batch_id: uuid.UUID | None
+    key: tuple[str, bytes] | None = None  # events_key
+    number: int = 0  # arrival number on this worker
 
 
 class IngestWorker:
@@ -170,6 +183,11 @@ class IngestWorker:
         self._busy = 0  # 1 while the apply thread is inside a batch
         self._current: Received | None = None  # the batch being applied
         self._stopping = threading.Event()  # stop(): the threads end, queued messages dropped
+        # events_key -> arrival number of its latest copy: an older identical copy still
+        # queued is skipped (a box without flow control resending into a long queue)
+        self._latest: dict[tuple[str, bytes], int] = {}
+        self._arrivals = 0
+        self.superseded = 0
         if shared_group:
             self.client = mqtt.Client(
                 CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
@@ -214,7 +232,11 @@ class IngestWorker:
         if not msg.topic.endswith("/events"):
             self.side.put(Received(msg.topic, payload, bool(msg.retain), None))
             return
-        item = Received(msg.topic, payload, False, head_batch_id(payload))
+        self._arrivals += 1
+        key = events_key(msg.topic, payload)
+        item = Received(msg.topic, payload, False, head_batch_id(payload), key, self._arrivals)
+        if key is not None:
+            self._latest[key] = item.number
         ahead = self.batches.qsize() + self._busy  # the one being applied counts too
         self.batches.put(item)
         self._signal(item, "queued", ahead)
@@ -256,6 +278,9 @@ class IngestWorker:
 
     def _apply_loop(self) -> None:
         while (item := self._take(self.batches)) is not None:
+            if item.key is not None and self._latest.get(item.key, item.number) > item.number:
+                self.superseded += 1  # the same events are queued again behind it: no ack
+                continue
             self._busy, self._current = 1, item
             self._signal(item, "applying", 0)
             started = time.perf_counter()
@@ -263,6 +288,8 @@ class IngestWorker:
                 self._apply(item)
             finally:
                 self._busy, self._current = 0, None
+                if item.key is not None and self._latest.get(item.key) == item.number:
+                    del self._latest[item.key]
             self.clock.observe(time.perf_counter() - started)
 
     def _resignal_loop(self) -> None:

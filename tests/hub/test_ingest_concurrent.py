@@ -11,8 +11,9 @@ from typing import Any
 import psycopg2
 import pytest
 
-from posdomain.envelope import BatchAck
-from scripts.testkit.crafted import B, T
+from hub.sync.worker import events_key, head_batch_id
+from posdomain.envelope import BatchAck, encode
+from scripts.testkit.crafted import B, T, batch_of
 from scripts.testkit.waiting import wait_until
 from tests.hub.conftest import enrol_box
 from tests.hub.ingest_helpers import acked_ids, box_row, raw_batch, sale, sale_ids, send, send_raw
@@ -84,3 +85,21 @@ def test_two_workers_on_one_box_apply_one_after_the_other(
     assert sale_ids(box) == {e["payload"]["sale_id"] for e in first + second}
     row = box_row(box)
     assert row.last_contiguous_seq == 10
+
+
+def test_identical_resends_share_an_events_key_and_other_batches_do_not() -> None:
+    """An old box without flow control resends the same outbox rows under a new batch id
+    and send time: the worker recognises the copy still queued (and applies the latest)."""
+
+    box = "box-key"
+    events = [sale(box, 1), sale(box, 2)]
+    one, two = encode(batch_of(box, events)), encode(batch_of(box, events))
+    other = encode(batch_of(box, [sale(box, 1)]))
+    topic = f"cfpos/v1/box/{box}/events"
+    assert one != two
+    assert events_key(topic, one) == events_key(topic, two) is not None
+    assert events_key(topic, other) != events_key(topic, one)
+    assert events_key(f"cfpos/v1/box/{box}-2/events", one) != events_key(topic, one)
+    assert events_key(topic, b'{"events": []}') is None
+    assert head_batch_id(one) is not None
+    assert head_batch_id(b'{"box_id": "x", "batch_id": "y"}') is None
