@@ -265,7 +265,8 @@ def _ctxs(tenant: str, branches: list[str], days: int) -> list[tuple[str, Ctx]]:
 def _ingest(batches: int) -> dict[str, float]:
     out = {}
     real = ingest.apply_events
-    for label, hook in (("rollups on", real), ("rollups off", lambda _box, _events: None)):
+    off = lambda _box, _events, _bodies=None: None  # noqa: E731
+    for label, hook in (("rollups on", real), ("rollups off", off)):
         box_id = f"box-bench-{uuid.uuid4().hex[:8]}"
         with platform_tx():
             Box.create(box_id=box_id, tenant_id=TENANTS[0], branch_id="b-downtown", name=box_id)
@@ -281,6 +282,56 @@ def _ingest(batches: int) -> dict[str, float]:
     return out
 
 
+def measure(
+    lines: int, branches: int, days: int, products: int, repeat: int, ingest_batches: int,
+    out: Any = print,
+) -> dict[str, Any]:  # fmt: skip
+    """Generate the volume on a throwaway database, time every report and the ingest; the
+    figures ({"reports": {(report, window): (p50_s, p95_s)}, "ingest": {label: sales/s}})."""
+    logging.disable(logging.INFO)
+    name = f"cfpos_bench_{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(f"{ADMIN}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    admin = f"{ADMIN}/{name}"
+    args = argparse.Namespace(lines=lines, branches=branches, days=days, products=products)
+    timed: dict[tuple[str, str], tuple[float, float]] = {}
+    try:
+        migrate(admin)
+        hub_db.bind(f"postgresql://cfpos_app@127.0.0.1:5432/{name}")
+        seed_demo()
+        by_tenant = _branches(branches)
+        start = time.perf_counter()
+        docs, sale_lines, tenders = _generate(args, by_tenant)
+        _copy(admin, "report_docs", DOC_COLS, docs)
+        _copy(admin, "report_lines", LINE_COLS, sale_lines)
+        _copy(admin, "report_tenders", TENDER_COLS, tenders)
+        _rollup_and_voids(admin)
+        load = time.perf_counter() - start
+        out(
+            f"hub reports: {lines} sale lines, 2 tenants x {branches} branches, "
+            f"{days} days; generated + COPY + rollup in {load:.1f} s"
+        )
+        out(f"  {'report':10} {'window':24} {'p50 ms':>9} {'p95 ms':>9}  (FRD: p95 <= 2000 ms)")
+        tenant = TENANTS[0]
+        for label, ctx in _ctxs(tenant, by_tenant[tenant], days):
+            for rid in REPORTS:
+                p50, p95 = _time(rid, ctx, repeat)
+                timed[(rid, label)] = (p50, p95)
+                out(f"  {rid:10} {label:24} {p50 * 1000:9.1f} {p95 * 1000:9.1f}")
+        rates = _ingest(ingest_batches) if ingest_batches else {}
+        if rates:
+            out(f"  ingest (apply_batch, 50 sales per batch, {ingest_batches} batches):")
+        for label, rate in rates.items():
+            out(f"    {label:12} {rate:8.0f} sales/s")
+    finally:
+        hub_db.db.close()
+        drop_database(name)
+    return {"reports": timed, "ingest": rates}
+
+
 def main() -> None:
     """Generate, time and print."""
     ap = argparse.ArgumentParser(description=__doc__)
@@ -290,44 +341,8 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=2_000)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--ingest-batches", type=int, default=20)
-    args = ap.parse_args()
-    logging.disable(logging.INFO)
-    name = f"cfpos_bench_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(f"{ADMIN}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    admin = f"{ADMIN}/{name}"
-    try:
-        migrate(admin)
-        hub_db.bind(f"postgresql://cfpos_app@127.0.0.1:5432/{name}")
-        seed_demo()
-        branches = _branches(args.branches)
-        start = time.perf_counter()
-        docs, lines, tenders = _generate(args, branches)
-        _copy(admin, "report_docs", DOC_COLS, docs)
-        _copy(admin, "report_lines", LINE_COLS, lines)
-        _copy(admin, "report_tenders", TENDER_COLS, tenders)
-        _rollup_and_voids(admin)
-        load = time.perf_counter() - start
-        print(
-            f"hub reports: {args.lines} sale lines, 2 tenants x {args.branches} branches, "
-            f"{args.days} days; generated + COPY + rollup in {load:.1f} s"
-        )
-        print(f"  {'report':10} {'window':24} {'p50 ms':>9} {'p95 ms':>9}  (FRD: p95 <= 2000 ms)")
-        tenant = TENANTS[0]
-        for label, ctx in _ctxs(tenant, branches[tenant], args.days):
-            for rid in REPORTS:
-                p50, p95 = _time(rid, ctx, args.repeat)
-                print(f"  {rid:10} {label:24} {p50 * 1000:9.1f} {p95 * 1000:9.1f}")
-        rates = _ingest(args.ingest_batches)
-        print(f"  ingest (apply_batch, 50 sales per batch, {args.ingest_batches} batches):")
-        for label, rate in rates.items():
-            print(f"    {label:12} {rate:8.0f} sales/s")
-    finally:
-        hub_db.db.close()
-        drop_database(name)
+    a = ap.parse_args()
+    measure(a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches)
 
 
 if __name__ == "__main__":

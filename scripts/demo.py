@@ -243,6 +243,8 @@ def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
             str(Path(PY).parent / "gunicorn"),
             "--workers",
             "2",
+            "--timeout",  # a 100 000-product catalog import on a loaded machine outlasts 30 s
+            "120",
             "--bind",
             f"0.0.0.0:{stack.hub_port}",
             "hub.app:create_app()",

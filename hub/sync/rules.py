@@ -103,6 +103,8 @@ class Rules:
     ctx: Context
     sale_ids: set[str] = field(default_factory=set)  # already stored in the tenant
     audit_seqs: set[tuple[str, int]] = field(default_factory=set)  # held for this box
+    # event id -> its checked payload, handed to the derived effects (parsed once per batch)
+    bodies: dict[str, BaseModel] = field(default_factory=dict)
 
     @classmethod
     def load(cls, box: Box, events: list[IncomingEvent]) -> Rules:
@@ -143,6 +145,7 @@ class Rules:
                 "sale id already used", Reason.DOCUMENT_ID_CONFLICT, {"sale_id": sale.sale_id}
             )
         self.sale_ids.add(sale.sale_id)
+        self.bodies[str(ev.event_id)] = sale
         return sale
 
     def check_audit(self, ev: EventEnvelope) -> AuditIn:
@@ -170,6 +173,7 @@ class Rules:
                     Reason.REFUND_EXCEEDS_SALE,
                     {"sale_id": body.sale_id},
                 )
+        self.bodies[str(ev.event_id)] = body
         return body
 
     def check_void(self, ev: EventEnvelope) -> SaleVoided:
@@ -177,6 +181,7 @@ class Rules:
         body = parsed(SaleVoided, ev)
         original = till_documents.sold(self.box.tenant_id, body.sale_id)
         refuse(void_rules(body, original, self.box.box_id, self.ctx), sale_id=body.sale_id)
+        self.bodies[str(ev.event_id)] = body
         return body
 
     def check_shift(self, ev: EventEnvelope) -> ShiftClosed:

@@ -22,6 +22,7 @@ from hub.core.mqtt import MqttLogin, apply_credentials
 from hub.ops.instruments import INGEST_BATCH_SECONDS, INGEST_BATCHES, INGEST_LAG_SECONDS
 from hub.sync.apply import apply_events
 from hub.sync.box_requests import handle_request
+from hub.sync.flood import FloodGuard
 from hub.sync.health import record_heartbeat
 from hub.sync.quarantine import quarantine
 from posdomain import topics
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 CLIENT_ID = "cfpos-hub-ingest"
 
 
-def handle_message(topic: str, raw: bytes) -> bytes | None:
+def handle_message(topic: str, raw: bytes, guard: FloodGuard | None = None) -> bytes | None:
     """Decode and apply one message; return the ack bytes to publish, or None when the whole
     message was quarantined. A transient database error propagates (no ack: the box resends).
 
@@ -42,8 +43,13 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
     `apply_events` (the ack lists them); a message that cannot be attributed to a batch of
     an enrolled box is quarantined whole with its reason; an unforeseen failure outside any
     event is quarantined whole as INTERNAL (logged as such), never left unexplained.
+    With a `guard` (the worker's), a box over its budget of bad messages is dropped unread
+    and each message quarantined whole takes a strike (hub/sync/flood.py).
     """
     box_id = topics.box_id_from_topic(topic)
+    if guard is not None and not guard.allow(box_id):  # flooding box: dropped unread, unacked
+        INGEST_BATCHES.labels("rate_limited").inc()
+        return None
     started = time.perf_counter()
     try:
         head, events = decode_batch(raw)
@@ -70,6 +76,7 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
         return encode(ack)
     except PosError as err:
         quarantine(topic, raw, err, box_id)
+        _strike(guard, box_id)
         INGEST_BATCHES.labels("quarantined").inc()
         return None
     except Exception as err:
@@ -78,8 +85,14 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
         log_event(log, "ingest failure classified INTERNAL", logging.ERROR, error=repr(err)[:500])
         _reset()
         quarantine(topic, raw, PosError(repr(err)[:500], Reason.INTERNAL), box_id)
+        _strike(guard, box_id)
         INGEST_BATCHES.labels("quarantined").inc()
         return None
+
+
+def _strike(guard: FloodGuard | None, box_id: str | None) -> None:
+    if guard is not None:
+        guard.strike(box_id)
 
 
 def _reset() -> None:
@@ -175,6 +188,7 @@ class IngestWorker:
         self.releases_dir = releases_dir  # the artifact store release chunks are read from
         self.shared_group = shared_group
         self.ready = threading.Event()
+        self.flood = FloodGuard()  # per-box budgets of bad messages (hub/sync/flood.py)
         self.batches: queue.Queue[Received] = queue.Queue()
         self.side: queue.Queue[Received] = queue.Queue()
         self.clock = ApplyClock()
@@ -314,7 +328,7 @@ class IngestWorker:
     def _apply(self, msg: Received) -> None:
         try:
             db.connect(reuse_if_open=True)
-            ack = handle_message(msg.topic, msg.payload)
+            ack = handle_message(msg.topic, msg.payload, self.flood)
         except (OperationalError, InterfaceError) as err:
             # database down: no ack, the box resends from its outbox
             log_event(log, "database unavailable, batch not acked", logging.ERROR, error=str(err))
