@@ -58,14 +58,17 @@ class Stack:
     env: dict[str, str]
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     argvs: dict[str, list[str]] = field(default_factory=dict)
+    envs: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def start(self, name: str, argv: list[str]) -> None:
-        """Start one process with its output in var/<name>.log."""
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        """Start one process with its output in var/<name>.log (`env`: instead of the
+        stack's environment, e.g. one ingest worker's own client id)."""
         with (self.var / f"{name}.log").open("ab") as log:  # the child keeps its own copy
-            proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env or self.env, stdout=log, stderr=log)
         self.procs.append((name, proc))
         self.argvs[name] = argv
+        self.envs[name] = env or self.env
 
     def kill(self, name: str) -> None:
         """SIGKILL one process (as a power cut or OOM kill would) and forget it."""
@@ -77,7 +80,7 @@ class Stack:
 
     def restart(self, name: str) -> None:
         """Start a killed process again with its original command line."""
-        self.start(name, self.argvs[name])
+        self.start(name, self.argvs[name], self.envs.get(name))
 
     def check_alive(self) -> None:
         """Raise if any process died."""
@@ -97,6 +100,7 @@ class Stack:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(10)  # reaped: no "subprocess is still running" at garbage collection
 
 
 def run(argv: list[str], env: dict[str, str]) -> str:
