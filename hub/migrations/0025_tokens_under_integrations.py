@@ -21,10 +21,12 @@ NAME = "API tokens (pre-integration)"
 def up(ctx: Any) -> None:
     """File integration-less tokens under a per-tenant integration; require one from now on."""
     now = datetime.now(UTC).isoformat()
+    # `WHERE 1 = 1`: SQLite would read ON CONFLICT after a bare FROM as a join constraint
     ctx.execute(
         f"""INSERT INTO integrations (id, tenant_id, name, enabled, created_by, created_at)
         SELECT 'pre-' || t.tenant_id, t.tenant_id, '{NAME}', TRUE, 'migration:0025', '{now}'
         FROM (SELECT DISTINCT tenant_id FROM api_tokens WHERE integration_id IS NULL) t
+        WHERE 1 = 1
         ON CONFLICT (tenant_id, name) DO NOTHING"""
     )
     ctx.execute(

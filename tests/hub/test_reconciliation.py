@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hub.catalog.models import Product
 from hub.core.db import platform_tx, tenant_tx
 from hub.identity.models import User
 from hub.inventory import ledger
@@ -17,6 +18,7 @@ from hub.sync.apply import apply_batch
 from hub.sync.models import ReconciliationItem
 from scripts.testkit.crafted import B, T, batch_of, sale_event
 from tests.hub.conftest import enrol_box
+from tests.hub.rule_helpers import set_policy
 
 pytestmark = [pytest.mark.pg]
 
@@ -101,12 +103,26 @@ def test_unknown_and_deactivated_cashiers_are_flagged_by_sale_time(app):
 
 
 def _policy(policy_id: str, ended: datetime) -> None:
+    """A promotion version that ended at `ended`. The hub refuses to create one that has
+    already ended and never updates a version, so the test writes the old version itself,
+    linked (as the schema demands) to a change a second person approved."""
+    with tenant_tx(T):
+        product_id = Product.select(Product.id).where(Product.tenant_id == T).first().id
+    change = set_policy(
+        T,
+        {
+            "kind": "percent",
+            "target": {"product_ids": [product_id]},
+            "params": {"percent": "10"},
+            "reason": "test",
+        },
+    )
     with tenant_tx(T):
         PricingPolicy.create(
             id=str(uuid.uuid4()), tenant_id=T, policy_id=policy_id, policy_version=1,
             effective_from=ended - timedelta(days=7), effective_to=ended, kind="percent",
             target={"product_ids": []}, params={"percent": "10"}, signature="x" * 64,
-            key_id="k1", created_by="test", reason="test",
+            key_id="k1", created_by="test", reason="test", change_id=change["id"],
         )  # fmt: skip
 
 
