@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from hub.i18n.catalog import N_
 from hub.reports.definitions import (
     Column,
     Ctx,
@@ -561,7 +562,7 @@ REPORTS = [
         ),
         eod_reconciliation,
         "day",
-        note="Bank deposits are not recorded on the hub: the deposits column stays empty.",
+        note=N_("Bank deposits are not recorded on the hub: the deposits column stays empty."),
     ),
     ReportDef(
         "REP-T-06",
@@ -684,7 +685,7 @@ REPORTS = [
         exceptions,
         "day",
         filters=BOX_CASHIER,
-        note="Line voids and no-sale opens are synced as counts per cashier and day.",
+        note=N_("Line voids and no-sale opens are synced as counts per cashier and day."),
     ),
     ReportDef(
         "REP-T-14",
@@ -731,7 +732,7 @@ REPORTS = [
         age_restricted,
         "product",
         filters=BOX_CASHIER,
-        note="The box does not sync who verified a customer's age yet: 'verified by' is empty.",
+        note=N_("The box does not sync who verified a customer's age yet: 'verified by' is empty."),
     ),
 ]
 

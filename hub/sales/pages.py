@@ -6,6 +6,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from hub.governance.views import integrity_report
+from hub.i18n.request_locale import tr
 from hub.reports import dashboard, svg
 from hub.sales import queries as sales
 from hub.sales.views import sales_scope
@@ -42,7 +43,7 @@ def overview() -> ResponseReturnValue:
         alerts=_holds(principal, Action.ALERT_READ),
     )
     exponent = int(dash["exponent"])
-    title = "Net sales per hour, today"
+    title = tr("Net sales per hour, today")
     chart = svg.hourly_bars(dash["trend"], exponent, title) if can_sales else ""
     return render_page(
         "overview.html",
