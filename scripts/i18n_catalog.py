@@ -5,15 +5,17 @@ a reviewed translation.
     python -m scripts.i18n_catalog update   # after adding or changing portal strings
     python -m scripts.i18n_catalog check    # exit 1 listing untranslated / stale msgids
 
-What is extracted: `_()` in templates; `tr()`, `N_()`, `gettext()` in Python; the label
-(2nd argument) of every `Column(...)` and the title of every `ReportDef(...)` (report
-definitions). New msgids arrive with an empty msgstr; translate them in
+What is extracted: `_()` in templates; `tr()`, `N_()`, `gettext()` in Python; from the
+report definitions (hub/reports) the label (2nd argument) of every `Column(...)`, the title
+(2nd argument) and `note=` of every `ReportDef(...)` -- read with `ast`, because Babel's
+extractor does not see a call nested in another's arguments. New msgids arrive with an empty msgstr; translate them in
 hub/i18n/translations/<lang>/LC_MESSAGES/messages.po (docs/ui.md "Languages").
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from pathlib import Path
 
@@ -35,9 +37,25 @@ KEYWORDS = {
     "ngettext": (1, 2),
     "N_": None,
     "tr": None,
-    "Column": (2,),
-    "ReportDef": (2,),
 }
+DEFINITIONS = {"Column": 1, "ReportDef": 1}  # call name -> index of its msgid argument
+
+
+def _definition_messages(path: Path) -> list[tuple[int, str]]:
+    """(line, msgid) of the report definitions in one module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        index = DEFINITIONS.get(node.func.id)
+        if index is None:
+            continue
+        args = [a for a in node.args[index : index + 1] if isinstance(a, ast.Constant)]
+        args += [
+            k.value for k in node.keywords if k.arg == "note" and isinstance(k.value, ast.Constant)
+        ]
+        found += [(node.lineno, a.value) for a in args if isinstance(a.value, str) and a.value]
+    return found
 
 
 def extract() -> Catalog:
@@ -49,6 +67,9 @@ def extract() -> Catalog:
         if message:
             template.add(message, None, [(f"hub/{filename}", lineno)], auto_comments=comments,
                          context=context)  # fmt: skip
+    for path in sorted((ROOT / "hub" / "reports").glob("*.py")):
+        for lineno, message in _definition_messages(path):
+            template.add(message, None, [(str(path.relative_to(ROOT)), lineno)])
     return template
 
 

@@ -8,6 +8,7 @@ without an example URL here fails the test until it is walked too."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,10 @@ def test_every_portal_page_speaks_one_language_in_each_language(
     unwalked = [r for r in rules if "<" in r and r not in examples]
     assert not unwalked, f"portal pages without an example URL in this test: {unwalked}"
     urls = [u for r in rules for u in (examples.get(r) or [r])]
-    for lang in SUPPORTED:
+    # English is the msgids themselves: one page per rule is enough to see no German leaks in
+    firsts = [(examples.get(r) or [r])[0] for r in rules]
+    failures: list[str] = []
+    for lang in os.environ.get("CFPOS_TEST_LANGS", ",".join(SUPPORTED)).split(","):
         context = browser.new_context(viewport=VIEWPORT, locale=BROWSER_LOCALE[lang])
         page = context.new_page()
         if lang == "en":  # the visible switch, before sign-in (a cookie; no user preference)
@@ -128,12 +132,18 @@ def test_every_portal_page_speaks_one_language_in_each_language(
             assert "Benutzername" in page.inner_text("main")
             _switch(page, "en")
         _sign_in(page, base, seed, lang)
-        for url in urls:
+        for url in urls if lang != "en" else firsts:
             resp = page.goto(base + url)
             assert resp is not None, url
             assert resp.status < 500, f"{url}: {resp.status}"
-            assert_language(page, lang, url, constants=False)
+            try:
+                # the printout keeps the canonical digits of the CSV and PDF (docs/reports.md)
+                canonical = url.endswith("/print")
+                assert_language(page, lang, url, constants=False, amounts=not canonical)
+            except AssertionError as err:  # every page's findings at once, not the first only
+                failures.append(str(err))
             if lang == "de" and url in SHOTS:
                 page.screenshot(path=str(shots / f"{SHOTS[url]}.png"), full_page=True)
         context.close()
+    assert not failures, "\n".join(failures)
     assert requests.get(base + "/healthz", timeout=5).ok
