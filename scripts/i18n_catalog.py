@@ -8,8 +8,9 @@ a reviewed translation.
 What is extracted: `_()` in templates; `tr()`, `N_()`, `gettext()` in Python; from the
 report definitions (hub/reports) the label (2nd argument) of every `Column(...)`, the title
 (2nd argument) and `note=` of every `ReportDef(...)` -- read with `ast`, because Babel's
-extractor does not see a call nested in another's arguments. New msgids arrive with an empty msgstr; translate them in
-hub/i18n/translations/<lang>/LC_MESSAGES/messages.po (docs/ui.md "Languages").
+extractor does not see a call nested in another's arguments. New msgids arrive with an
+empty msgstr; translate them in hub/i18n/translations/<lang>/LC_MESSAGES/messages.po
+(docs/ui.md "Languages").
 """
 
 from __future__ import annotations
