@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, g, redirect, request
 from flask.typing import ResponseReturnValue
+from peewee import PeeweeException
 
 from hub.core.db import platform_tx, tenant_tx
 from hub.governance import audit, config
@@ -61,7 +62,7 @@ def _zones() -> tuple[dict[str, str], str | None]:
                     Branch.tenant_id == principal.tenant_id
                 )
                 zones = ({b.id: b.timezone for b in rows if b.timezone}, tenant_tz)
-        except PosError:
+        except (PosError, PeeweeException):  # no zone is worth failing a page for: UTC
             pass
     g.i18n_zones = zones
     return zones

@@ -29,7 +29,10 @@ def hourly_bars(
 ) -> str:
     """Bars of today's net per local hour, last week's as an outline beside them; `words`
     and `amount` write its texts and figures in the reader's language (portal: hub.i18n)."""
-    money = lambda minor: amount(format_minor(minor, exponent))  # noqa: E731
+
+    def money(minor: int) -> str:
+        return amount(format_minor(minor, exponent))
+
     today = series.get("today", [0] * 24)
     last = series.get("last_week")
     top = max([1, *today, *(last or [])])
