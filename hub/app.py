@@ -17,6 +17,7 @@ from hub.alerting import views as alerting_views
 from hub.boxes import views as box_views
 from hub.catalog import api as catalog_api
 from hub.catalog import pages as catalog_pages
+from hub.compliance import pages as compliance_pages
 from hub.compliance import views as compliance_views
 from hub.core import db as hub_db
 from hub.core import openapi
@@ -24,6 +25,7 @@ from hub.core.models import utcnow
 from hub.core.openapi import api
 from hub.customers import pages as customer_pages
 from hub.customers import views as customer_views
+from hub.forecasts import pages as forecast_pages
 from hub.forecasts import views as forecast_views
 from hub.governance import audit
 from hub.governance import views as governance_views
@@ -74,7 +76,9 @@ BLUEPRINTS = (
     integration_views,
     integration_pages,
     compliance_views,
+    compliance_pages,
     forecast_views,
+    forecast_pages,
     report_views,
     report_pages,
     release_views,

@@ -45,6 +45,7 @@ from hub.loyalty import models as loyalty_models
 from hub.ops import models as ops_models
 from hub.performance import models as performance_models
 from hub.pricing import models as pricing_models
+from hub.reports import models as reports_models
 from hub.risk import models as risk_models
 from hub.sales import models as sales_models
 from hub.sync import models as sync_models
@@ -67,6 +68,7 @@ AREAS = (
     ops_models,
     performance_models,
     pricing_models,
+    reports_models,
     risk_models,
     sales_models,
     sync_models,

@@ -75,6 +75,23 @@ def hold_dict(h: LegalHold) -> dict[str, Any]:
     }
 
 
+def named(tenant_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Holds with `target_name`: the branch's or customer's name (caller's transaction), so
+    pages and answers name what is held instead of showing its id."""
+    branches = {h["target"] for h in items if h["scope"] == "branch"}
+    people = {h["target"] for h in items if h["scope"] == "customer"}
+    names: dict[str, str] = {}
+    if branches:
+        rows = Branch.select().where(Branch.tenant_id == tenant_id, Branch.id.in_(sorted(branches)))
+        names |= {b.id: b.name for b in rows}
+    if people:
+        found = Customer.select().where(
+            Customer.tenant_id == tenant_id, Customer.id.in_(sorted(people))
+        )
+        names |= {c.id: c.display_name for c in found}
+    return [{**h, "target_name": names.get(h["target"]) if h["target"] else None} for h in items]
+
+
 def _check_target(tenant_id: str, body: HoldIn) -> None:
     if body.scope == "branch" and not Branch.get_or_none(
         Branch.id == body.target, Branch.tenant_id == tenant_id
@@ -100,11 +117,11 @@ def place(principal: Principal, tenant_id: str, body: HoldIn) -> dict[str, Any]:
             reason=body.reason,
             created_by=principal.actor,
         )
-        details = hold_dict(hold)
+        details = hold_dict(hold)  # ids only: a name in the append-only log would outlive erasure
         audit.record(
             principal, "legal_hold.placed", f"legal_hold:{hold.id}", Severity.WARN, details
         )
-        return details
+        return named(tenant_id, [details])[0]
 
 
 def release(principal: Principal, tenant_id: str, hold_id: str) -> dict[str, Any]:
@@ -117,11 +134,11 @@ def release(principal: Principal, tenant_id: str, hold_id: str) -> dict[str, Any
             raise Conflict("that hold is already released", Reason.INVALID_TRANSITION)
         hold.released_at, hold.released_by = utcnow(), principal.actor
         hold.save()
-        details = hold_dict(hold)
+        details = hold_dict(hold)  # ids only: a name in the append-only log would outlive erasure
         audit.record(
             principal, "legal_hold.released", f"legal_hold:{hold.id}", Severity.WARN, details
         )
-        return details
+        return named(tenant_id, [details])[0]
 
 
 def list_holds(tenant_id: str, live_only: bool = False) -> list[dict[str, Any]]:
@@ -130,7 +147,7 @@ def list_holds(tenant_id: str, live_only: bool = False) -> list[dict[str, Any]]:
         query = LegalHold.select().where(LegalHold.tenant_id == tenant_id)
         if live_only:
             query = query.where(LegalHold.released_at.is_null())
-        return [hold_dict(h) for h in query.order_by(LegalHold.created_at.desc())]
+        return named(tenant_id, [hold_dict(h) for h in query.order_by(LegalHold.created_at.desc())])
 
 
 def _live(tenant_id: str) -> list[LegalHold]:
@@ -164,6 +181,39 @@ def holds_for_record(
         )
         if covered:
             out.append(hold_dict(h))
+    return named(tenant_id, out)
+
+
+def held_docs(tenant_id: str, docs: list[dict[str, Any]], key: str, kind: str) -> set[str]:
+    """The ids (`key`) among listed documents of a kind ("sale"/"refund"; with `branch_id`
+    and `completed_at` ISO) that a live hold covers: one query for the holds and one for the
+    customers on them (the list pages' marker)."""
+    with tenant_tx(tenant_id):
+        live = _live(tenant_id)
+        if not live or not docs:
+            return set()
+        ids = [d[key] for d in docs]
+        buyers: dict[str, set[str]] = {}
+        for a in CustomerActivity.select(
+            CustomerActivity.doc_id, CustomerActivity.customer_id
+        ).where(
+            CustomerActivity.tenant_id == tenant_id,
+            CustomerActivity.doc_kind == kind,
+            CustomerActivity.doc_id.in_(ids),
+        ):
+            buyers.setdefault(str(a.doc_id), set()).add(a.customer_id)
+    out = set()
+    for d in docs:
+        at = datetime.fromisoformat(d["completed_at"])
+        people = buyers.get(d[key], set())
+        if any(
+            h.scope == "tenant"
+            or (h.scope == "branch" and h.target == d["branch_id"])
+            or (h.scope == "customer" and h.target in people)
+            or (h.scope == "date_range" and _in_range(h, at))
+            for h in live
+        ):
+            out.add(d[key])
     return out
 
 
@@ -200,7 +250,7 @@ def holds_for_customer(tenant_id: str, customer: Customer) -> list[dict[str, Any
             )
         if covered:
             out.append(hold_dict(h))
-    return out
+    return named(tenant_id, out)
 
 
 def refuse_if_held(holds: list[dict[str, Any]], what: str) -> None:

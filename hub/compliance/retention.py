@@ -1,15 +1,17 @@
 """Retention policies per data class and the purge job (FR-P7-1016, FR-P7-1015).
 
-* `audit`: default 730 days, floor 365; never purged (the hash-chained log is append-only:
-  the policy records how long it must stay at least);
-* `sales`: default and floor the tax config's `retention_years` (default 10) x 365 days;
-  sales and their lines completed before the cutoff are purged;
-* `webhook_deliveries`: default 90 days, floor 7; sent or dead deliveries and their log.
+The classes, their defaults, floors and what a purge of each deletes are in
+hub.compliance.purges (CLASSES): audit (default 730 days, floor 365), the loyalty ledger and
+the stock movements (floor: the tax law's years) are never purged, only given the time they
+must stay at least, because they are append-only ledgers whose balances must still verify;
+sales, refunds and Z reports default to and never go under the tax config's
+`retention_years` (default 10) x 365 days; webhook deliveries (90, floor 7), alert
+notifications (180, floor 30) and ended login sessions (90, floor 30) are operational logs.
 
 A purge deletes in ONE platform transaction (all or nothing: a killed purge leaves nothing
 half-done), skipping every record a live legal hold covers; a hold on the whole tenant
 refuses the purge (409 LEGAL_HOLD). Each run is recorded (`purge_runs`: deleted, kept by
-holds) and audited. DELETE is granted to the platform role only (migration 0019).
+holds) and audited. DELETE is granted to the platform role only (migrations 0019, 0026).
 """
 
 from __future__ import annotations
@@ -22,24 +24,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.compliance import holds
 from hub.compliance.models import LegalHold, PurgeRun, RetentionPolicy
+from hub.compliance.purges import BY_NAME, CLASSES
 from hub.core.db import platform_tx, tenant_tx
 from hub.core.models import utcnow
-from hub.customers.models import CustomerActivity
 from hub.governance import audit, config
-from hub.integrations.models import WebhookAttempt, WebhookDelivery
-from hub.sales.models import Sale, SaleLine
 from posdomain.audit_chain import Severity
 from posdomain.errors import NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
 
-CLASSES = ("audit", "sales", "webhook_deliveries")
-DEFAULT_DAYS = {"audit": 730, "webhook_deliveries": 90}
-FLOOR_DAYS = {"audit": 365, "webhook_deliveries": 7}
 DEFAULT_TAX_YEARS = 10
 SYSTEM = "system:retention"
 
 
-class PolicyIn(BaseModel):
+class RetentionPolicyIn(BaseModel):
     """Body of a retention policy change."""
 
     model_config = ConfigDict(extra="forbid")
@@ -56,14 +53,16 @@ def _tax_years(tenant_id: str) -> int:
 
 def floor_days(tenant_id: str, data_class: str) -> int:
     """The shortest retention the class may have (caller's tenant transaction)."""
-    if data_class == "sales":
-        return _tax_years(tenant_id) * 365
-    return FLOOR_DAYS[data_class]
+    return _days(tenant_id, BY_NAME[data_class].floor_days)
+
+
+def _days(tenant_id: str, days: int | str) -> int:
+    return _tax_years(tenant_id) * 365 if days == "tax" else int(days)
 
 
 def _check_class(data_class: str) -> None:
-    if data_class not in CLASSES:
-        raise NotFound(f"no data class {data_class!r}; known: {list(CLASSES)}")
+    if data_class not in BY_NAME:
+        raise NotFound(f"no data class {data_class!r}; known: {sorted(BY_NAME)}")
 
 
 def policies(tenant_id: str) -> list[dict[str, Any]]:
@@ -74,15 +73,15 @@ def policies(tenant_id: str) -> list[dict[str, Any]]:
             for r in RetentionPolicy.select().where(RetentionPolicy.tenant_id == tenant_id)
         }
         out = []
-        for data_class in CLASSES:
-            floor = floor_days(tenant_id, data_class)
-            row = rows.get(data_class)
+        for spec in CLASSES:
+            row = rows.get(spec.name)
             out.append(
                 {
-                    "data_class": data_class,
-                    "keep_days": int(row.keep_days) if row else DEFAULT_DAYS.get(data_class, floor),
-                    "floor_days": floor,
-                    "purged": data_class != "audit",
+                    "data_class": spec.name,
+                    "keep_days": int(row.keep_days) if row else _days(tenant_id, spec.default_days),
+                    "floor_days": _days(tenant_id, spec.floor_days),
+                    "purged": spec.purge is not None,
+                    "what": spec.what,
                     "reason": row.reason if row else "default",
                     "updated_by": row.updated_by if row else None,
                 }
@@ -91,7 +90,7 @@ def policies(tenant_id: str) -> list[dict[str, Any]]:
 
 
 def set_policy(
-    principal: Principal, tenant_id: str, data_class: str, body: PolicyIn
+    principal: Principal, tenant_id: str, data_class: str, body: RetentionPolicyIn
 ) -> dict[str, Any]:
     """Set a class's retention (never under its floor: 400 OUT_OF_RANGE), audited."""
     _check_class(data_class)
@@ -126,53 +125,6 @@ def set_policy(
     return next(p for p in policies(tenant_id) if p["data_class"] == data_class)
 
 
-def _held_sales(tenant_id: str, live: list[LegalHold]) -> Any:
-    """A condition true for sales a live hold covers."""
-    cond: Any = False
-    for h in live:
-        if h.scope == "branch":
-            cond = cond | (Sale.branch_id == h.target)
-        elif h.scope == "date_range":
-            cond = cond | ((Sale.completed_at >= h.starts_at) & (Sale.completed_at < h.ends_at))
-        elif h.scope == "customer":
-            bought = CustomerActivity.select(CustomerActivity.sale_id).where(
-                CustomerActivity.tenant_id == tenant_id, CustomerActivity.customer_id == h.target
-            )
-            cond = cond | Sale.id.in_(bought)
-    return cond
-
-
-def _purge_sales(tenant_id: str, cutoff: datetime, live: list[LegalHold]) -> tuple[int, int]:
-    old = (Sale.tenant_id == tenant_id) & (Sale.completed_at < cutoff)
-    held_cond = _held_sales(tenant_id, live)
-    held = Sale.select().where(old & held_cond).count() if live else 0
-    doomed = (
-        Sale.select(Sale.id).where(old & ~held_cond) if live else Sale.select(Sale.id).where(old)
-    )
-    ids = [s.id for s in doomed]
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        SaleLine.delete().where(
-            SaleLine.tenant_id == tenant_id, SaleLine.sale_id.in_(chunk)
-        ).execute()
-        Sale.delete().where(Sale.tenant_id == tenant_id, Sale.id.in_(chunk)).execute()
-    return len(ids), int(held)
-
-
-def _purge_deliveries(tenant_id: str, cutoff: datetime) -> tuple[int, int]:
-    old = WebhookDelivery.select(WebhookDelivery.id).where(
-        WebhookDelivery.tenant_id == tenant_id,
-        WebhookDelivery.created_at < cutoff,
-        WebhookDelivery.state != "pending",
-    )
-    ids = [d.id for d in old]
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        WebhookAttempt.delete().where(WebhookAttempt.delivery_id.in_(chunk)).execute()
-        WebhookDelivery.delete().where(WebhookDelivery.id.in_(chunk)).execute()
-    return len(ids), 0
-
-
 def _keep_days(tenant_id: str, data_class: str) -> int:
     return int(next(p["keep_days"] for p in policies(tenant_id) if p["data_class"] == data_class))
 
@@ -182,8 +134,9 @@ def purge(
 ) -> dict[str, Any]:
     """Purge one class of one tenant past its retention, in one transaction; the run."""
     _check_class(data_class)
-    if data_class == "audit":
-        raise ValidationError("the audit log is append-only: it is kept, never purged")
+    spec = BY_NAME[data_class]
+    if spec.purge is None:
+        raise ValidationError(f"{data_class} is {spec.what}")
     at = now or utcnow()
     cutoff = at - timedelta(days=_keep_days(tenant_id, data_class))
     actor = principal.actor if principal else SYSTEM
@@ -195,10 +148,7 @@ def purge(
             )
         ]
         holds.refuse_if_held([holds.hold_dict(h) for h in live if h.scope == "tenant"], "purge")
-        if data_class == "sales":
-            deleted, held = _purge_sales(tenant_id, cutoff, live)
-        else:
-            deleted, held = _purge_deliveries(tenant_id, cutoff)
+        deleted, held = spec.purge(tenant_id, cutoff, live)
         run = PurgeRun.create(
             id=uuid.uuid4().hex,
             tenant_id=tenant_id,
@@ -235,6 +185,7 @@ def run_dict(run: PurgeRun) -> dict[str, Any]:
 def purge_all(tenant_id: str) -> dict[str, Any]:
     """The scheduled job for one tenant: every purgeable class (a held tenant is skipped)."""
     out: dict[str, Any] = {}
-    for data_class in CLASSES[1:]:
-        out[data_class] = purge(None, tenant_id, data_class)
+    for spec in CLASSES:
+        if spec.purge is not None:
+            out[spec.name] = purge(None, tenant_id, spec.name)
     return out

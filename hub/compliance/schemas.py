@@ -13,6 +13,7 @@ class HoldOut(BaseModel):
     id: str
     scope: str
     target: str | None
+    target_name: str | None = None  # the branch's or customer's name
     starts_at: str | None
     ends_at: str | None
     reason: str
@@ -73,6 +74,7 @@ class PolicyOut(BaseModel):
     keep_days: int
     floor_days: int
     purged: bool
+    what: str  # what the purge deletes, or why the class is never purged
     reason: str
     updated_by: str | None
 

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from hub.compliance import customers, export, holds, retention
 from hub.compliance.holds import HoldIn
-from hub.compliance.retention import PolicyIn
+from hub.compliance.retention import RetentionPolicyIn
 from hub.compliance.schemas import (
     ErasureIn,
     ErasureOut,
@@ -126,12 +126,12 @@ def list_policies() -> ResponseReturnValue:
 
 
 @bp.put("/api/v1/retention-policies/<data_class>")
-@api({200: PolicyOut}, body=PolicyIn, errors=WRITE_ERRORS)
+@api({200: PolicyOut}, body=RetentionPolicyIn, errors=WRITE_ERRORS)
 def set_policy(data_class: str) -> ResponseReturnValue:
     """Set a data class's retention (never under its floor; audited)."""
     principal, tenant, _s = target_tenant(Action.COMPLIANCE_MANAGE)
     integrity().guard_writes()
-    body = parse_body(PolicyIn)
+    body = parse_body(RetentionPolicyIn)
     return shaped(PolicyOut, retention.set_policy(principal, tenant, data_class, body))
 
 

@@ -9,6 +9,13 @@ averages the noise of several weeks away; `backtest` measures that on any series
 statsmodels' Holt-Winters was considered: heavier (scipy), slower per series, and on hourly
 data with a 168-hour season it needs long histories to fit; not worth it here.
 
+Hours are the branch's local wall-clock hours (DST-correct): history is keyed by naive local
+hours, so "the same hour a week earlier" is the same wall-clock hour, 167 or 169 real hours
+back across a clock change; the forecast walks real (UTC) hours forward and names each by its
+local hour, so the hour that does not exist in spring is never forecast and the hour that
+happens twice in autumn is forecast twice (`local_targets`), its history averaged over its
+two occurrences (`per_occurrence`).
+
 Anomaly scores are robust z-scores: the distance of today's value from the median of the
 subject's own history, in units of the median absolute deviation (scaled to a standard
 deviation), so one past outlier does not hide the next.
@@ -20,7 +27,8 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 WEEK_H = 24 * 7
 MAD_TO_SD = 1.4826
@@ -32,19 +40,50 @@ def hour_of(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
+def ambiguous(local: datetime, zone: ZoneInfo) -> bool:
+    """True if the naive local hour happens twice in `zone` (the autumn clock change)."""
+    first = local.replace(tzinfo=zone, fold=0).utcoffset()
+    return first != local.replace(tzinfo=zone, fold=1).utcoffset()
+
+
+def per_occurrence(history: Mapping[datetime, float], zone: ZoneInfo) -> dict[datetime, float]:
+    """Naive-local-hour history with an hour that happened twice counted per occurrence."""
+    return {at: v / 2 if ambiguous(at, zone) else v for at, v in history.items()}
+
+
+def local_targets(start: datetime, hours: int, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """(aware local hour, naive local hour) of the `hours` real hours from the local hour
+    after `start` (a UTC instant) in `zone`."""
+    local = start.astimezone(zone)
+    first = (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(UTC)
+    out = []
+    for n in range(hours):
+        at = (first + timedelta(hours=n)).astimezone(zone)
+        out.append((at, at.replace(tzinfo=None, fold=0)))
+    return out
+
+
+def seasonal_at(
+    history: Mapping[datetime, float], targets: Sequence[datetime], first: datetime, weeks: int
+) -> list[float]:
+    """Per target hour, the mean of the same hour of the week in the `weeks` weeks before
+    (only hours before `first`; an hour without sales counts as 0)."""
+    out = []
+    for at in targets:
+        past = [history.get(b, 0.0) for b in (at - timedelta(weeks=k) for k in range(1, weeks + 1))
+                if b < first]  # fmt: skip
+        out.append(sum(past) / len(past) if past else 0.0)
+    return out
+
+
 def seasonal_forecast(
     history: Mapping[datetime, float], start: datetime, hours: int, weeks: int = 4
 ) -> list[tuple[datetime, float]]:
     """(hour, forecast) for `hours` hours from `start`: the mean of the same hour of the week
     in the `weeks` weeks before `start` (an hour without sales counts as 0)."""
     first = hour_of(start)
-    out = []
-    for n in range(hours):
-        at = first + timedelta(hours=n)
-        back = [at - timedelta(weeks=k) for k in range(1, weeks + 1)]
-        past = [history.get(b, 0.0) for b in back if b < first]
-        out.append((at, sum(past) / len(past) if past else 0.0))
-    return out
+    targets = [first + timedelta(hours=n) for n in range(hours)]
+    return list(zip(targets, seasonal_at(history, targets, first, weeks), strict=True))
 
 
 def naive_forecast(

@@ -34,7 +34,7 @@ class ReorderQuery(StockQuery):
 
 
 class AnomalyQuery(_Query):
-    """?branch_id=, ?day= (UTC date; default today), ?history_days= (7..180)."""
+    """?branch_id=, ?day= (the branch's local date; default its today), ?history_days= (7..180)."""
 
     day: date | None = None
     history_days: int = Field(default=28, ge=7, le=180)
@@ -48,7 +48,7 @@ class _Meta(BaseModel):
 
 
 class HourOut(BaseModel):
-    """Forecast of one hour."""
+    """Forecast of one local hour (ISO time with the zone's offset)."""
 
     hour: str
     sales: float
@@ -56,9 +56,10 @@ class HourOut(BaseModel):
 
 
 class SalesForecastOut(_Meta):
-    """Sales count and revenue forecast per hour."""
+    """Sales count and takings (net of refunds) forecast per local hour."""
 
     history_hours: int
+    timezone: str
     items: list[HourOut]
 
 

@@ -6,8 +6,6 @@ token with the `forecast.read` scope. Nothing here writes (hub.forecasts.queries
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
@@ -71,5 +69,5 @@ def anomalies() -> ResponseReturnValue:
     """Each cashier's and box's day against its own history (read-only)."""
     q = parse_query(AnomalyQuery)
     tenant, branches = _scope(q.branch_id)
-    day = datetime.combine(q.day, time(), UTC) if q.day else now()
-    return shaped(AnomalyOut, queries.anomalies(tenant, branches, day, q.history_days))
+    out = queries.anomalies(tenant, branches, now(), q.day, q.history_days)
+    return shaped(AnomalyOut, out)

@@ -75,7 +75,7 @@ class ApiToken(BaseModel):
     revoked_at = UtcField(null=True)
     expires_at = UtcField()
     last_used_at = UtcField(null=True)
-    integration_id = TextField(null=True)  # the integration whose kill switch covers it
+    integration_id = TextField()  # the integration whose kill switch covers it (0025)
     rate_limit_per_minute = IntegerField(default=120)
     revoked_by = TextField(null=True)
 

@@ -10,7 +10,7 @@ from hub.core.openapi import WRITE_ERRORS, Items, api
 from hub.identity import staff, users
 from hub.identity.responses import NewTokenOut, TokenOut, UserOut
 from hub.identity.staff_schemas import StaffOut
-from hub.web import integrity, notify_boxes, parse_body, target_tenant
+from hub.web import integrity, notify_boxes, now, parse_body, target_tenant
 from posdomain.permissions import Action, Role
 
 bp = Blueprint("admin", __name__)
@@ -46,6 +46,9 @@ class TokenIn(BaseModel):
     scopes: list[str] = Field(min_length=1, max_length=len(Action))
     # omitted: the configured default (API_TOKEN_DEFAULT_DAYS); at most API_TOKEN_MAX_DAYS
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    # the integration whose kill switch covers the token; omitted: the tenant's
+    # "API tokens (pre-integration)" integration (made on first use)
+    integration_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 @bp.get("/api/v1/users")
@@ -93,7 +96,9 @@ def list_tokens() -> ResponseReturnValue:
 @bp.post("/api/v1/tokens")
 @api({201: NewTokenOut}, body=TokenIn, errors=WRITE_ERRORS)
 def create_token() -> ResponseReturnValue:
-    """Issue a scoped integration token (secret shown once)."""
+    """Issue a scoped integration token (secret shown once), filed under `integration_id` or
+    the tenant's pre-integration tokens integration, so a kill switch always covers it
+    (prefer POST /api/v1/integrations/{integration_id}/tokens)."""
     principal, tenant, _scope = target_tenant(Action.TOKEN_MANAGE)
     integrity().guard_writes()
     body = parse_body(TokenIn)
@@ -103,6 +108,8 @@ def create_token() -> ResponseReturnValue:
         scopes=body.scopes,
         lifetime_days=body.expires_in_days or cfg["API_TOKEN_DEFAULT_DAYS"],
         max_days=cfg["API_TOKEN_MAX_DAYS"],
+        integration_id=body.integration_id,
+        issued_at=now(),
     )
     return jsonify(users.create_token(principal, tenant, req)), 201
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from peewee import IntegrityError
@@ -139,8 +139,32 @@ class TokenRequest:
     scopes: list[str]
     lifetime_days: int
     max_days: int
-    integration_id: str | None = None  # the integration whose kill switch covers it
+    integration_id: str | None = None  # None: the tenant's pre-integration tokens integration
     rate_limit_per_minute: int = 120
+    issued_at: datetime | None = None  # the app's clock (tests move it); None: now
+
+
+PRE_INTEGRATION = "API tokens (pre-integration)"  # the name migration 0025 gives it
+
+
+def _default_integration(principal: Principal, tenant_id: str) -> str:
+    """The tenant's integration for tokens issued without one (made on first use, audited;
+    caller's tenant transaction): its kill switch stops them all at once."""
+    row = Integration.get_or_none(
+        Integration.tenant_id == tenant_id, Integration.name == PRE_INTEGRATION
+    )
+    if row is None:
+        row = Integration.create(
+            id=uuid.uuid4().hex, tenant_id=tenant_id, name=PRE_INTEGRATION,
+            created_by=principal.actor,
+        )  # fmt: skip
+        audit.record(
+            principal,
+            "integration.created",
+            f"integration:{row.id}",
+            details={"name": row.name, "for": "API tokens issued without an integration"},
+        )
+    return str(row.id)
 
 
 def create_token(principal: Principal, tenant_id: str, req: TokenRequest) -> dict[str, Any]:
@@ -156,12 +180,13 @@ def create_token(principal: Principal, tenant_id: str, req: TokenRequest) -> dic
             {"field": "expires_in_days", "minimum": 1, "maximum": req.max_days},
         )
     token_id, raw = new_token_secret()
-    created = utcnow()
+    created = req.issued_at or utcnow()
     with tenant_tx(tenant_id):
         if req.integration_id is not None and not Integration.get_or_none(
             Integration.id == req.integration_id, Integration.tenant_id == tenant_id
         ):
             raise NotFound("no such integration")
+        integration_id = req.integration_id or _default_integration(principal, tenant_id)
         token = ApiToken.create(
             id=token_id,
             tenant_id=tenant_id,
@@ -171,13 +196,13 @@ def create_token(principal: Principal, tenant_id: str, req: TokenRequest) -> dic
             created_by=principal.actor,
             created_at=created,
             expires_at=created + timedelta(days=req.lifetime_days),
-            integration_id=req.integration_id,
+            integration_id=integration_id,
             rate_limit_per_minute=req.rate_limit_per_minute,
         )
         details = {
             "scopes": req.scopes,
             "expires_at": token.expires_at.isoformat(),
-            "integration_id": req.integration_id,
+            "integration_id": integration_id,
             "rate_limit_per_minute": req.rate_limit_per_minute,
             "shown": redact(raw),
         }

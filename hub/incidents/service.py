@@ -19,7 +19,7 @@ from hub.alerting.models import Alert
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.core.paging import PAGE_SIZE, paged
-from hub.governance import audit
+from hub.governance import audit, config
 from hub.incidents import containment
 from hub.incidents.models import Incident, IncidentStep
 from hub.integrations import events as webhooks
@@ -147,6 +147,8 @@ def open_incident(
     if branches is not None and body.branch_id not in branches:
         raise Forbidden("name one of your branches", Reason.FORBIDDEN_BRANCH)
     with tenant_tx(tenant_id):
+        if body.branch_id is not None:  # another tenant's branch is as unknown as a made-up one
+            config.require_branch(tenant_id, body.branch_id)
         incident = Incident.create(
             id=uuid.uuid4().hex,
             tenant_id=tenant_id,

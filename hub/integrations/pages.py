@@ -19,7 +19,7 @@ from hub.identity import users
 from hub.integrations import service
 from hub.integrations.events import EVENT_TYPES
 from hub.integrations.schemas import EndpointIn, IntegrationIn, IntegrationTokenIn, KillSwitchIn
-from hub.web import integrity, render_page, target_tenant
+from hub.web import integrity, now, render_page, target_tenant
 from posdomain.contract import field_details
 from posdomain.errors import Reason, ValidationError
 from posdomain.permissions import Action
@@ -126,6 +126,7 @@ def token_form(integration_id: str) -> ResponseReturnValue:
         max_days=cfg["API_TOKEN_MAX_DAYS"],
         integration_id=integration_id,
         rate_limit_per_minute=body.rate_limit_per_minute,
+        issued_at=now(),
     )
     service.detail(tenant, integration_id)  # 404 before anything is issued
     made = users.create_token(principal, tenant, req)

@@ -30,7 +30,7 @@ from hub.integrations.schemas import (
     KillSwitchIn,
     TokenList,
 )
-from hub.web import integrity, page_arg, parse_body, target_tenant
+from hub.web import integrity, now, page_arg, parse_body, target_tenant
 from posdomain.permissions import Action
 
 bp = Blueprint("integrations", __name__)
@@ -97,6 +97,7 @@ def create_integration_token(integration_id: str) -> ResponseReturnValue:
         max_days=cfg["API_TOKEN_MAX_DAYS"],
         integration_id=integration_id,
         rate_limit_per_minute=body.rate_limit_per_minute,
+        issued_at=now(),
     )
     return jsonify(users.create_token(principal, tenant, req)), 201
 

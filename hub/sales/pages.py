@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
+from hub.compliance import holds
 from hub.governance.views import integrity_report
 from hub.i18n.request_locale import current_locale, tr
 from hub.reports import dashboard, svg
@@ -89,6 +90,8 @@ def sales_page() -> ResponseReturnValue:
     return render_page(
         "sales.html",
         data=data,
+        held=holds.held_docs(reader.tenant_id, data["items"], "sale_id", "sale")
+        | holds.held_docs(reader.tenant_id, refunds["items"], "refund_id", "refund"),
         refunds=refunds,
         branches=choices,
         branch_id=request.args.get("branch_id", ""),

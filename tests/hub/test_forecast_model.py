@@ -4,12 +4,13 @@ naive same-hour-last-week baseline, days of cover, reorder suggestions, anomaly 
 from __future__ import annotations
 
 import ast
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.demo.forecast_bench import START, weekly_series
+from hub.demo.forecast_bench import START, local_backtest, weekly_series
 from hub.forecasts import model
 
 
@@ -82,3 +83,30 @@ def test_the_forecast_area_calls_nothing_that_writes():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(WRITING_MODULES):
                 found.append(f"{path.name}:{node.lineno} imports {node.module}")
     assert found == []
+
+
+@pytest.mark.req("FR-P7-1006", "NFR-007")
+def test_local_hours_skip_the_spring_hour_and_repeat_the_autumn_one():
+    zone = ZoneInfo("Europe/Brussels")
+    spring = model.local_targets(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), 3, zone)
+    assert [a.isoformat() for a, _n in spring] == [
+        "2026-03-29T03:00:00+02:00",  # 02:00 does not exist that night
+        "2026-03-29T04:00:00+02:00",
+        "2026-03-29T05:00:00+02:00",
+    ]
+    autumn = model.local_targets(datetime(2026, 10, 24, 23, 30, tzinfo=UTC), 3, zone)
+    assert [n.hour for _a, n in autumn] == [2, 2, 3]  # 02:00 CEST, then 02:00 CET
+    history = {datetime(2026, 10, 25, 2): 10.0, datetime(2026, 10, 25, 3): 4.0}
+    assert model.per_occurrence(history, zone) == {
+        datetime(2026, 10, 25, 2): 5.0,
+        datetime(2026, 10, 25, 3): 4.0,
+    }
+    week_later = [datetime(2026, 11, 1, 2)]  # the same wall-clock hour, 169 real hours later
+    assert model.seasonal_at(history, week_later, datetime(2026, 11, 1), 1) == [10.0]
+
+
+@pytest.mark.req("FR-P7-1006")
+def test_local_net_forecast_beats_the_old_utc_gross_one_after_the_clock_change():
+    result = local_backtest(3, 0.2)
+    assert result.mae_local_net < result.mae_naive
+    assert result.mae_local_net < result.mae_utc_gross

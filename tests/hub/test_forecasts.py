@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -17,7 +18,7 @@ from hub.core.db import platform_tx, read_only_tx, tenant_tx
 from hub.governance.models import AuditLog
 from hub.identity.models import Branch
 from hub.inventory.models import ReorderPoint, StockBalance
-from hub.sales.models import Sale, SaleLine
+from hub.sales.models import BoxRefund, HubSaleVoid, Sale, SaleLine
 from tests.hub.conftest import create_user
 from tests.hub.ops_helpers import new_tenant
 
@@ -164,3 +165,63 @@ def test_forecast_transactions_cannot_write(app, clock):
     for path in ("sales-by-hour", "stock-out", "reorder", "anomalies"):
         _get(owner, f"/api/v1/forecasts/{path}")
     assert written() == before
+
+
+def _refund(tenant: str, branch: str, at: datetime, total: int, *, cashier: str = "c1",
+            box: str = "box-f", lines: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+    BoxRefund.create(
+        id=uuid.uuid4().hex, tenant_id=tenant, branch_id=branch, box_id=box,
+        event_id=uuid.uuid4().hex, receipt_no=uuid.uuid4().int % 10**12,
+        with_receipt=False, cashier_id=cashier,
+        approver_id="sup", reason_code="DAMAGED", currency="EUR", exponent=2,
+        total_minor=-total, tax_minor=0, cash_rounding_minor=0, tenders=[], lines=lines or [],
+        completed_at=at, received_at=at,
+    )  # fmt: skip
+
+
+@pytest.mark.req("FR-P7-1006", "NFR-007")
+def test_sales_by_hour_uses_the_branch_local_hour_across_dst_and_nets_refunds(app, clock):
+    """Brussels: six Tuesdays at 10:15 local, one before the October clock change (08:15 UTC
+    then, 09:15 UTC after); tomorrow's 10:00 local hour gets them all, a refund nets out and
+    a post-voided sale is left out."""
+    tenant, (b1,) = new_tenant()
+    zone = ZoneInfo("Europe/Brussels")
+    with platform_tx():
+        Branch.update(timezone="Europe/Brussels").where(Branch.id == b1).execute()
+    with tenant_tx(tenant):
+        for week in range(1, 7):
+            local = datetime(2026, 12, 1, 10, 15, tzinfo=zone) - timedelta(weeks=week)
+            _sale(tenant, b1, local.astimezone(UTC))
+        october = datetime(2026, 10, 20, 10, 40, tzinfo=zone)  # CEST, UTC+2
+        _refund(tenant, b1, october.astimezone(UTC), 300)
+        post_voided = datetime(2026, 11, 24, 10, 20, tzinfo=zone).astimezone(UTC)
+        _sale(tenant, b1, post_voided, total=5000)
+        voided = Sale.select().where(Sale.tenant_id == tenant, Sale.total_minor == 5000).get()
+        HubSaleVoid.create(sale_id=voided.id, tenant_id=tenant, branch_id=b1, box_id="box-f",
+                           event_id=uuid.uuid4().hex, receipt_no=2, cashier_id="c1",
+                           approver_id="s", reason_code="X", total_minor=5000,
+                           voided_at=post_voided)  # fmt: skip
+    owner = _client(app, tenant, "TENANT_OWNER")
+    body = _get(owner, f"/api/v1/forecasts/sales-by-hour?branch_id={b1}&days_ahead=1&weeks=6")
+    assert body["timezone"] == "Europe/Brussels"
+    by_hour = {i["hour"]: i for i in body["items"]}
+    ten = by_hour["2026-12-01T10:00:00+01:00"]  # NOW is 10:30 local: tomorrow's 10:00
+    assert ten["sales"] == 1.0
+    assert ten["revenue"] == "9.50"  # (6 x 10.00 - 3.00) / 6
+    assert by_hour["2026-12-01T09:00:00+01:00"]["sales"] == 0  # where UTC hours put October's
+
+
+@pytest.mark.req("FR-P7-1005", "FR-P7-1007")
+def test_demand_and_anomalies_net_out_refunds(app, clock):
+    tenant, b1, _b2 = _shop()
+    with tenant_tx(tenant):
+        _refund(tenant, b1, NOW - timedelta(days=3), 200,
+                lines=[{"product_id": "apples", "qty": "4", "line_total": "-2.00"}])  # fmt: skip
+        _refund(tenant, b1, NOW.replace(hour=9), 80_000)  # today's takings: 90000 - 80000
+    owner = _client(app, tenant, "TENANT_OWNER")
+    cover = _get(owner, f"/api/v1/forecasts/stock-out?branch_id={b1}&days=28")["items"]
+    assert cover[0]["daily_demand"] == round(16 / 28, 3)  # 20 sold, 4 refunded
+    body = _get(owner, f"/api/v1/forecasts/anomalies?branch_id={b1}")
+    cashier = next(i for i in body["items"] if i["kind"] == "cashier" and i["subject_id"] == "c1")
+    assert cashier["takings_minor"] == 10_000
+    assert cashier["unusual"] is False

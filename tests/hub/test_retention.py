@@ -13,9 +13,11 @@ from flask.testing import FlaskClient
 
 from hub.compliance import retention
 from hub.compliance.models import PurgeRun
-from hub.core.db import tenant_tx
+from hub.core.db import platform_tx, tenant_tx
 from hub.governance.models import AuditLog
-from hub.sales.models import Sale, SaleLine
+from hub.identity.models import HubSession, User
+from hub.reports.models import ReportDoc
+from hub.sales.models import BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
 from tests.hub.conftest import create_user
 from tests.hub.ops_helpers import new_tenant, owner
 
@@ -135,3 +137,100 @@ def test_a_purge_killed_midway_deletes_nothing(app, monkeypatch):
     with pytest.raises(RuntimeError, match="killed"):
         retention.purge(owner(tenant), tenant, "sales")
     assert len(_left(tenant)) == 3  # the deletes rolled back with the run
+
+
+def _refund(tenant: str, branch: str, at: datetime) -> str:
+    refund_id = uuid.uuid4().hex
+    BoxRefund.create(
+        id=refund_id, tenant_id=tenant, branch_id=branch, box_id="box-r",
+        event_id=uuid.uuid4().hex, receipt_no=uuid.uuid4().int % 10**12, with_receipt=False,
+        cashier_id="c", approver_id="s", reason_code="DAMAGED", currency="EUR", exponent=2,
+        total_minor=-100, tax_minor=0, cash_rounding_minor=0, tenders=[], lines=[],
+        completed_at=at, received_at=at,
+    )  # fmt: skip
+    return refund_id
+
+
+def _fact(tenant: str, branch: str, kind: str, doc_id: str, at: datetime) -> None:
+    ReportDoc.create(
+        tenant_id=tenant, branch_id=branch, box_id="box-r", cashier_id="c",
+        business_day=at.date().isoformat(), kind=kind, doc_id=doc_id, receipt_no=1,
+        local_hour=at.hour, at=at, exponent=2, items_milli=1000, gross=100, discounts=0,
+        refunds=0, net=100, tax=0, total=100, cost=0, cash_rounding=0, change=0,
+    )  # fmt: skip
+
+
+def _z(tenant: str, branch: str, at: datetime) -> str:
+    shift = uuid.uuid4().hex
+    ShiftReport.create(
+        shift_id=shift, tenant_id=tenant, branch_id=branch, box_id="box-r",
+        event_id=uuid.uuid4().hex, z_no=uuid.uuid4().int % 10**9, till="1", cashier_id="c",
+        opened_at=at,
+        closed_at=at, net_total_minor=0, body={},
+    )  # fmt: skip
+    return shift
+
+
+@pytest.mark.req("FR-P7-1016", "FR-P7-1015")
+def test_every_purged_class_takes_its_copies_keeps_what_holds_cover_and_ledgers_stay(app):
+    tenant, (b1, b2) = new_tenant(branches=2)
+    with tenant_tx(tenant):
+        sale = _sale(tenant, b1, OLD)
+        HubSaleVoid.create(
+            sale_id=sale,
+            tenant_id=tenant,
+            branch_id=b1,
+            box_id="box-r",
+            event_id=uuid.uuid4().hex,
+            receipt_no=1,
+            cashier_id="c",
+            approver_id="s",
+            reason_code="X",
+            total_minor=100,
+            voided_at=OLD,
+        )
+        _fact(tenant, b1, "sale", sale, OLD)
+        old_refund, held_refund = _refund(tenant, b1, OLD), _refund(tenant, b2, OLD)
+        _fact(tenant, b1, "refund", old_refund, OLD)
+        new_refund = _refund(tenant, b1, NOW)
+        old_z, held_z = _z(tenant, b1, OLD), _z(tenant, b2, OLD)
+    user = create_user(tenant, "TENANT_OWNER", PASSWORD)
+    with platform_tx():
+        uid = User.get(User.username == user).id
+        for ended in (NOW - timedelta(days=200), NOW - timedelta(days=1)):
+            HubSession.create(id=uuid.uuid4().hex, user_id=uid, tenant_id=tenant,
+                              created_at=ended, last_seen_at=ended, expires_at=ended)  # fmt: skip
+    client = _client(app, tenant)
+    branch = {"scope": "branch", "target": b2, "reason": "litigation"}
+    assert client.post("/api/v1/legal-holds", json=branch).status_code == 201
+    runs = {}
+    for data_class in ("sales", "refunds", "z_reports", "sessions", "alert_deliveries"):
+        resp = client.post("/api/v1/retention/purge", json={"data_class": data_class})
+        assert resp.status_code == 200, resp.get_json()
+        runs[data_class] = resp.get_json()
+    assert (runs["refunds"]["deleted"], runs["refunds"]["kept_by_holds"]) == (1, 1)
+    assert (runs["z_reports"]["deleted"], runs["z_reports"]["kept_by_holds"]) == (1, 1)
+    assert runs["sessions"]["deleted"] == 1  # ended 200 days ago; the recent one stays
+    with tenant_tx(tenant):
+        assert not HubSaleVoid.select().where(HubSaleVoid.sale_id == sale).exists()
+        assert not ReportDoc.select().where(ReportDoc.doc_id.in_([sale, old_refund])).exists()
+        left = {r.id for r in BoxRefund.select().where(BoxRefund.tenant_id == tenant)}
+        assert left == {held_refund, new_refund}
+        zs = {z.shift_id for z in ShiftReport.select().where(ShiftReport.tenant_id == tenant)}
+        assert zs == {held_z}
+        assert old_z not in zs
+        entries = AuditLog.select().where(
+            AuditLog.chain == tenant, AuditLog.action == "retention.purged"
+        )
+        purged = [a.details["data_class"] for a in entries]
+    assert sorted(purged) == sorted(runs)
+    items = client.get("/api/v1/retention-policies").get_json()["items"]
+    listed = {p["data_class"]: p for p in items}
+    for ledger in ("audit", "loyalty_ledger", "stock_movements"):
+        assert listed[ledger]["purged"] is False
+        refused = client.post("/api/v1/retention/purge", json={"data_class": ledger})
+        assert refused.status_code == 400
+        assert "never purged" in refused.get_json()["error"]["message"]
+    assert listed["refunds"]["floor_days"] == 3650
+    low = client.put("/api/v1/retention-policies/sessions", json={"keep_days": 5, "reason": "abc"})
+    assert low.get_json()["error"]["details"]["minimum"] == 30

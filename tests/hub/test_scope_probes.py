@@ -1,4 +1,5 @@
-"""Cross-tenant and made-up id probes of EVERY hub route with a path parameter (P0 items 2, 3).
+"""Cross-tenant and made-up id probes of EVERY hub route with a path parameter (P0 items 2, 3),
+of every operation with an `*_id` query argument, and of every id in every request body.
 
 Generated from `app.url_map`, so a new endpoint cannot skip them: a route with a path
 parameter this file has no probe values for fails the test until someone adds them.
@@ -18,6 +19,7 @@ answered 200 with empty data, a made-up one 200 too, enrolment told the two apar
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,16 +27,19 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hub.app import OPENAPI_PATH
+from hub.app import OPENAPI_PATH, create_app
+from hub.core import db as hub_db
 from hub.core import openapi
 from hub.core.db import platform_tx, tenant_tx
+from hub.demo.seed import seed_demo
 from hub.governance.models import AuditLog
 from hub.integrations.models import WebhookDelivery, WebhookEndpoint
 from hub.sales.models import Sale
 from hub.sync.apply import apply_batch
 from posdomain.text import printable
 from scripts.testkit.crafted import make_batch
-from tests.hub.conftest import enrol_box, login
+from tests.hub import probe_bodies
+from tests.hub.conftest import drop_database, enrol_box, login, make_database
 
 pytestmark = [pytest.mark.pg]
 T, B, OTHER, OTHER_B = "t-greenbasket", "b-downtown", "t-harborfoods", "b-harbor-main"
@@ -213,7 +218,7 @@ def test_every_route_resolves_path_ids_against_the_caller(app):
             elif resp.status_code < 400 or _answer(resp) != _answer(again):
                 problems.append(f"{method} {url}: {_answer(resp)} vs made-up {_answer(again)}")
     assert probed > 60
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 @pytest.mark.req("FR-002")
@@ -230,7 +235,7 @@ def test_platform_owner_gets_404_for_a_tenant_that_does_not_exist(app):
         status, reason = _answer(resp)
         if status != 404 and (status, reason) != (403, "FORBIDDEN_ROLE"):
             problems.append(f"{method} {rule}: {status} {reason}")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 VOLATILE = frozenset({"generated_at", "exported_at", "csrf_token", "correlation_id", "day"})
@@ -295,7 +300,7 @@ def test_every_operation_answers_another_tenants_query_ids_like_made_up_ones(app
                 elif name in SCOPE_PARAMS and a[0] < 400:
                     problems.append(f"{user} GET {url}?{name}=<foreign>: {a[0]}")
     assert probed > 40
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 @pytest.mark.req("FR-P7-1019", "FR-002")
@@ -323,4 +328,116 @@ def test_every_route_answers_other_roles_alike_for_foreign_and_made_up_path_ids(
                 problems.append(
                     f"{user} {method} {rule} [{param}]: {_answer(other)} vs {_answer(made_up)}"
                 )
-    assert problems == []
+    assert problems == [], "\n".join(problems)
+
+
+# body id names -> the object kind whose id they hold (own and foreign values by that kind)
+BODY_KINDS = {
+    "from_branch_id": "branch_id", "to_branch_id": "branch_id", "home_branch_id": "branch_id",
+    "branch_ids": "branch_id", "scope_id": "branch_id", "replaces_box_id": "box_id",
+    "deposit_product_id": "product_id", "product_ids": "product_id",
+}  # fmt: skip
+SCOPE_KINDS = frozenset({"tenant_id", "branch_id", "box_id"})
+SCHEMA_REFUSALS = frozenset({"VALIDATION_FAILED", "MALFORMED_JSON"})
+
+
+@pytest.fixture
+def probe_app(pg_admin_dsn: str, tmp_path: Any) -> Iterator[Flask]:
+    """The app on its own seeded database: the body probe sends valid bodies that write."""
+    admin_url, app_url = make_database(pg_admin_dsn)
+    hub_db.bind(app_url)
+    seed_demo()
+    yield create_app({"DATABASE_URL": app_url, "PUBLISH_DOWN": False, "TESTING": True,
+                      "SECRET_KEY": "probe", "AUDIT_CHECKPOINT_DIR": str(tmp_path)})  # fmt: skip
+    drop_database(pg_admin_dsn, admin_url)
+
+
+def _body_operations(app: Flask) -> list[tuple[str, str, Any]]:
+    """(method, path, request schema) of every operation with a JSON body."""
+    base = yaml.safe_load(OPENAPI_PATH.read_text())
+    doc = openapi.document(app, base)
+    out = []
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            content = op.get("requestBody", {}).get("content", {}) if isinstance(op, dict) else {}
+            if "application/json" in content:
+                out.append((method.upper(), path, content["application/json"]["schema"]))
+    return [*out, ("components", "", doc["components"]["schemas"])]
+
+
+def _masked(body: Any, probed: str) -> Any:
+    """An error body with the probed id masked wherever it is echoed (messages too)."""
+    if isinstance(body, dict):
+        return {k: _masked(v, probed) for k, v in body.items() if k not in VOLATILE}
+    if isinstance(body, list):
+        return [_masked(v, probed) for v in body]
+    return body.replace(probed, "<probed>") if isinstance(body, str) else body
+
+
+def _send(client: FlaskClient, method: str, url: str, body: Any, csrf: str, probed: str) -> Any:
+    resp = client.open(url, method=method, json=body, headers={"X-CSRF-Token": csrf})
+    resp.get_data()
+    resp.close()
+    payload = resp.get_json(silent=True)
+    return (
+        resp.status_code,
+        _answer(resp)[1],
+        _masked(payload, probed) if resp.status_code >= 400 else None,
+    )
+
+
+@pytest.mark.req("FR-P7-1019", "FR-002", "NFR-005")
+def test_every_operation_answers_another_tenants_body_ids_like_made_up_ones(probe_app):
+    """Generated from the OpenAPI request schemas: every operation with a JSON body, as every
+    role, with a valid body whose id properties (name `*_id`/`*_ids` or `format: uuid`, at
+    any depth) are the caller's own, then with each of them in turn set to tenant B's id and
+    to a made-up one: the same status, reason and error body, and a scope id (tenant,
+    branch, box) of tenant B is never accepted."""
+    app = probe_app
+    foreign = _harbor_objects(app)
+    own = {**_own_values(), "kind": "tax"}  # a config kind that takes a branch_id
+    *operations, (_c, _p, components) = _body_operations(app)
+    maker = probe_bodies.Maker(components, {"scopes": ["sales.read"]})
+    problems: list[str] = []
+    probed = 0
+    reached: list[str] = []  # got past schema validation to where ids are looked up
+    refused: list[str] = []
+    for user in ROLES:
+        client = app.test_client()
+        login(client, user)
+        csrf = client.get("/api/v1/auth/me").get_json()["csrf_token"]
+        for method, path, schema in operations:
+            if (method, path.replace("{", "<").replace("}", ">")) in OTHER_AUTH:
+                continue
+            url = path
+            for key, value in own.items():
+                url = url.replace("{" + key + "}", value)
+
+            def own_id(name: str) -> str:
+                return own.get(BODY_KINDS.get(name, name), MADE_UP)
+
+            body, id_paths = maker.body(schema, own_id)
+            if isinstance(body, dict) and body.get("scope") == "tenant":
+                body["scope"] = "branch"  # a scope_id counts for a branch (tenant: ignored)
+            for id_path in id_paths:
+                kind = BODY_KINDS.get(
+                    probe_bodies.leaf_name(id_path), probe_bodies.leaf_name(id_path)
+                )
+                other = foreign.get(kind, MADE_UP + "x")
+                a = _send(client, method, url, probe_bodies.put(body, id_path, other), csrf, other)
+                b = _send(
+                    client, method, url, probe_bodies.put(body, id_path, MADE_UP), csrf, MADE_UP
+                )
+                probed += 1
+                if b[1] not in SCHEMA_REFUSALS:
+                    reached.append(path)
+                else:
+                    refused.append(f"{user} {method} {path} {'.'.join(map(str, id_path))} {b}")
+                where = f"{user} {method} {url} body {'.'.join(map(str, id_path))}"
+                if a != b:
+                    problems.append(f"{where}: {a} vs made-up {b}")
+                elif kind in SCOPE_KINDS and a[0] < 400:
+                    problems.append(f"{where}=<tenant B's>: {a[0]}")
+    assert probed > 100
+    assert len(reached) >= probed * 0.95, "\n".join(refused)  # bodies valid enough to matter
+    assert problems == [], "\n".join(problems)
