@@ -19,6 +19,7 @@ import argparse
 import ast
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -108,7 +109,12 @@ def problems(locale: str) -> dict[str, list[str]]:
     wanted = {m.id for m in extract() if m.id}
     catalog = load(locale)
     have = {m.id: m for m in catalog if m.id}
-    missing = sorted(str(i) for i in wanted if i not in have or not have[i].string or have[i].fuzzy)
+
+    def done(msg: Any) -> bool:
+        forms = msg.string if isinstance(msg.string, tuple) else (msg.string,)
+        return all(forms) and not msg.fuzzy
+
+    missing = sorted(str(i) for i in wanted if i not in have or not done(have[i]))
     stale = sorted(str(i) for i in have if i not in wanted)
     return {"untranslated": missing, "stale": stale}
 

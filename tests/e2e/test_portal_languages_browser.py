@@ -28,8 +28,15 @@ from tests.e2e.languages import assert_language
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
 VIEWPORT = {"width": 1280, "height": 900}
 BROWSER_LOCALE = {"en": "en-GB", "de": "de-DE"}
-# not pages: exports (their digits stay canonical: docs/reports.md) and the sign-in form
-NOT_WALKED = {"/reports/<report_id>/csv", "/reports/<report_id>/pdf", "/login"}
+# not pages: downloads (report exports keep canonical digits: docs/reports.md; compliance and
+# privacy exports are JSON) and the sign-in form (walked first, by itself)
+NOT_WALKED = {
+    "/reports/<report_id>/csv",
+    "/reports/<report_id>/pdf",
+    "/compliance/export",
+    "/customers/<customer_id>/privacy/export",
+    "/login",
+}
 SHOTS = {
     "/": "portal-de-overview",
     "/sales": "portal-de-sales",
@@ -83,6 +90,7 @@ def example_urls(running: Stack, seed: dict[str, Any]) -> dict[str, list[str]]:
         "/overview/boxes/<box_id>": [f"/overview/boxes/{box_id}"],
         "/catalog/<product_id>": [f"/catalog/{product}"],
         "/customers/<customer_id>": [f"/customers/{customer}"],
+        "/customers/<customer_id>/privacy": [f"/customers/{customer}/privacy"],
         "/fleet/<branch_id>": ["/fleet/b-downtown"],
         "/overview/branches/<branch_id>": ["/overview/branches/b-downtown"],
         "/incidents/<incident_id>": [f"/incidents/{incident}"],

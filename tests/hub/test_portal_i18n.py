@@ -44,8 +44,11 @@ def test_every_portal_msgid_has_a_reviewed_translation(lang: str) -> None:
     assert found["stale"] == [], "run `python -m scripts.i18n_catalog update` (drops them)"
     with catalog.po_path(lang).open("rb") as handle:
         entries = [m for m in read_po(handle, locale=lang) if m.id]
-    for m in entries:  # a translation fills the same placeholders
-        assert sorted(PLACEHOLDER.findall(str(m.id))) == sorted(PLACEHOLDER.findall(m.string))
+    for m in entries:  # a translation fills the same placeholders (each plural form too)
+        source = " ".join(m.id) if isinstance(m.id, tuple) else str(m.id)
+        forms = m.string if isinstance(m.string, tuple) else (m.string,)
+        for form in forms:
+            assert set(PLACEHOLDER.findall(form)) == set(PLACEHOLDER.findall(source)), m.id
 
 
 @pytest.mark.req("NFR-007")
