@@ -75,6 +75,16 @@ LABELS: dict[str, str] = {
     "OTHER": N_("Other"),
     "yes": N_("yes"),
     "no": N_("no"),
+    # data classes of the retention policy (hub/compliance/purges.py)
+    "audit": N_("audit log"),
+    "loyalty_ledger": N_("loyalty ledger"),
+    "stock_movements": N_("stock movements"),
+    "sales": N_("sales"),
+    "refunds": N_("refunds"),
+    "z_reports": N_("Z reports"),
+    "webhook_deliveries": N_("webhook deliveries"),
+    "alert_deliveries": N_("alert deliveries"),
+    "sessions": N_("login sessions"),
     # units and scopes
     "each": N_("each"),
     "weight": N_("by weight"),
