@@ -3,12 +3,13 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 default: test
 
-# Install, lint, type-check and run the whole normal test suite (CI runs this).
+# Install, lint, type-check and run the whole normal test suite (CI runs this): two lanes side by
+# side, the stack tests (e2e, faults) beside the rest, one JUnit file (scripts/run_suite.py)
 test: lint typecheck
     scripts/ensure-services.sh
     scripts/ensure-browser.sh
     mkdir -p var/test-results && git rev-parse HEAD > var/test-results/commit
-    python -m pytest -q --junitxml=var/test-results/junit.xml
+    python -m scripts.run_suite --junitxml=var/test-results/junit.xml
 
 # Unit and service tests only (no browser, no fault stacks) on both cores: the quick loop
 test-fast:
@@ -22,10 +23,19 @@ gate MODE="smoke" *ARGS:
     scripts/ensure-services.sh
     python -m scripts.gate {{MODE}} {{ARGS}}
 
-# Release Governance smoke tier (tests marked smoke: risk WARN / READ_ONLY / BLOCK, ...)
-smoke:
-    scripts/ensure-services.sh
-    python -m pytest -q -m smoke
+# Release Governance smoke tier. `just smoke HUB BOX [--artifact NAME --trigger promotion|rollback
+# --environment ENV --exercise-risk]`: the five checks over HTTP against a deployed hub + box pair,
+# the result stored with the release (scripts/smoke_pair.py); `just smoke` alone: the in-process
+# tests marked smoke
+smoke HUB="" BOX="" *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -n "{{HUB}}" ]; then
+        python -m scripts.smoke_pair "{{HUB}}" "{{BOX}}" {{ARGS}}
+    else
+        scripts/ensure-services.sh
+        python -m pytest -q -m smoke
+    fi
 
 # Release artifact cfgp-pos-{YYYY.MM.DD}.{build} in dist/releases/ (wheel + manifest + SHA256SUMS);
 # ENV is the environment target (DEV, STAGING or PROD), no default on purpose
@@ -113,8 +123,14 @@ chaos-ingest examples="5000":
 trace:
     python -m scripts.trace
 
-# Mutation testing of the domain package (mutmut over posdomain/ against tests/posdomain/):
-# CPU heavy, a few minutes on 2 cores; results in mutants/, survivors: `mutmut results`
-mutate:
-    mutmut run --max-children 2
-    mutmut results
+# Mutation testing of the domain package (mutmut over posdomain/ against tests/posdomain/,
+# docs/mutation.md). `just mutate pricing` checks one module (a few minutes); `just mutate`
+# checks every mutant without a result yet (all of them the first time: ~30 min on 2 free
+# cores; afterwards only the functions changed since). Then the score per module.
+mutate module="":
+    mutmut run --max-children 2 {{ if module == "" { "" } else { "'posdomain." + module + ".*'" } }}
+    python -m scripts.mutation_score {{ module }}
+
+# Score per module of the mutmut results so far (no run)
+mutate-score:
+    python -m scripts.mutation_score

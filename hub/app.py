@@ -27,7 +27,7 @@ from hub.customers import pages as customer_pages
 from hub.customers import views as customer_views
 from hub.forecasts import pages as forecast_pages
 from hub.forecasts import views as forecast_views
-from hub.governance import audit
+from hub.governance import audit, rule_views
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
 from hub.i18n import portal as i18n_portal
@@ -58,6 +58,7 @@ BLUEPRINTS = (
     auth_views,
     user_views,
     governance_views,
+    rule_views,
     sales_views,
     sales_pages,
     inventory_views,

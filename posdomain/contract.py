@@ -92,7 +92,10 @@ class EventType(StrEnum):
     SALE_VOIDED = "sale.voided"
     REFUND_COMPLETED = "refund.completed"
     SHIFT_CLOSED = "shift.closed"
+    SHIFT_SNAPSHOT = "shift.snapshot"  # an X report of the open shift, as the till showed it
     STOCK_MOVEMENT = "stock.movement"
+    LINE_VOIDED = "sale.line_voided"  # a line taken off an open basket (REP-T-13)
+    NO_SALE = "drawer.no_sale"  # the drawer opened without a sale (REP-T-13)
     AUDIT_ENTRY = "audit.entry"
     CUSTOMER_ENROLLED = "customer.enrolled"  # a card handed out at the till (box-made id)
     RELEASE_REPORTED = "release.reported"  # the box updater's GOOD / ROLLED_BACK + why

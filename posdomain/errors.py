@@ -117,6 +117,7 @@ class Reason(StrEnum):
     UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER"
     LOYALTY_DISABLED = "LOYALTY_DISABLED"
     LOYALTY_RULES_MISSING = "LOYALTY_RULES_MISSING"
+    RULE_NOT_APPROVED = "RULE_NOT_APPROVED"  # a down message's rule has no two-person approval
     INVALID_POINTS = "INVALID_POINTS"
     REDEMPTION_BELOW_MIN_BALANCE = "REDEMPTION_BELOW_MIN_BALANCE"
     REDEMPTION_EXCEEDS_BALANCE = "REDEMPTION_EXCEEDS_BALANCE"
@@ -187,6 +188,9 @@ class HubReason(StrEnum):
     PROMOTION_NOT_ONE_WAY = "PROMOTION_NOT_ONE_WAY"
     ROLLOUT_HALTED = "ROLLOUT_HALTED"
     SAME_PERSON = "SAME_PERSON"
+    APPROVAL_REQUIRED = "APPROVAL_REQUIRED"  # a business rule changes only through the log
+    TENANT_LIVE = "TENANT_LIVE"  # the bootstrap path of the rule log is closed once live
+    SMOKE_REQUIRED = "SMOKE_REQUIRED"  # an incident with a release rollback: smoke it first
     GATE_NO_GO = "GATE_NO_GO"
     NO_PREVIOUS_RELEASE = "NO_PREVIOUS_RELEASE"  # box release rollback: nothing to go back to
 

@@ -72,6 +72,7 @@ class SaleLine(_Wire):
     taxes: list[LineTaxPart] = Field(default_factory=list, max_length=MAX_LINE_TAXES)
     deposit_for_line: int | None = Field(default=None, ge=1, le=10 * MAX_LINES)
     price_override: PriceOverride | None = None
+    age_verified_by: Id | None = None  # who checked the customer's age (REP-T-16)
 
 
 class Tender(_Wire):
@@ -188,3 +189,104 @@ class ShiftClosed(_Wire):
     opened_at: WireTime
     as_of: WireTime
     net_total_minor: int = Field(ge=-(10**12), le=10**12)
+
+
+class SnapshotCash(_Wire):
+    """The cash drawer lines of an X report (docs/CONTRACT.md "Till operations")."""
+
+    opening_float: Number
+    cash_sales: Number
+    cash_refunds: Number
+    change_given: Number
+    paid_outs: Number
+    drops: Number
+    cash_rounding: Number
+    expected: Number
+
+
+class SnapshotTender(_Wire):
+    """One tender row of an X report: nothing is counted on an open shift."""
+
+    kind: Code
+    opening_float: Number
+    expected: Number
+    counted: None = None
+    difference: None = None
+
+
+class SnapshotCount(_Wire):
+    """A count and its value (sales, refunds, post-voids of the shift so far)."""
+
+    count: Counter
+    total: Number
+
+
+class SnapshotTax(_Wire):
+    """One tax row of an X report (sales minus refunds): net + tax = gross."""
+
+    tax_class: Code
+    rate: Number
+    net: Number
+    tax: Number
+    gross: Number
+
+
+class ShiftSnapshot(_Wire):
+    """A shift.snapshot payload: the X report of the open shift (REP-T-03), sent whenever
+    the till shows or prints one; the hub shows the latest per open shift."""
+
+    kind: Literal["X"]
+    shift_id: Id
+    shift_kind: Literal["counted", "day"] = "counted"
+    till: Name
+    cashier_id: Id
+    opened_at: WireTime
+    as_of: WireTime
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    exponent: int | None = Field(default=None, ge=0, le=3)
+    cash: SnapshotCash
+    tenders: list[SnapshotTender] = Field(min_length=1, max_length=MAX_TENDERS)
+    sales: SnapshotCount
+    refunds: SnapshotCount
+    voids: SnapshotCount
+    no_sale_opens: Counter
+    overrides: Counter
+    refused_sales: Counter = 0
+    tax: list[SnapshotTax] = Field(default_factory=list, max_length=MAX_TAX_ROWS)
+    net_total: Number
+    net_total_minor: int = Field(ge=-(10**12), le=10**12)
+    grand_total: Number
+
+
+class LineVoided(_Wire):
+    """A sale.line_voided payload: a line (with its deposit lines) taken off an open basket,
+    its value the line total (tax included) the basket showed just before."""
+
+    line_void_id: Id
+    basket_id: Id
+    line_no: int = Field(ge=1, le=10 * MAX_LINES)
+    voided_lines: list[int] = Field(min_length=1, max_length=MAX_LINES)
+    product_id: Id
+    sku: Code
+    name: Name
+    qty: Number
+    value: Number
+    exponent: int = Field(ge=0, le=3)
+    cashier_id: Id
+    approver_id: Id | None = None
+    reason_code: Code | None = None
+    shift_id: Id | None = None
+    voided_at: WireTime
+
+
+class NoSaleOpened(_Wire):
+    """A drawer.no_sale payload: the drawer opened without a sale (with the override's
+    approver and reason when the till asked for one)."""
+
+    no_sale_id: Id
+    cashier_id: Id
+    approver_id: Id | None = None
+    reason_code: Code | None = None
+    shift_id: Id | None = None
+    drawer_ok: bool | None = None
+    opened_at: WireTime

@@ -44,6 +44,7 @@ class Action(StrEnum):
     FLAG_FLIP = "flag.flip"
     CONFIG_EDIT = "config.edit"
     CONFIG_READ = "config.read"
+    RULE_APPROVE = "rule.approve"  # second person on a business-rule change (FR-901)
     PRODUCT_CRUD = "product.crud"
     SELL = "sale.sell"
     LINE_VOID = "sale.line_void"
@@ -98,6 +99,7 @@ MATRIX: dict[Action, dict[Role, Scope]] = {
     Action.FLAG_FLIP: {_AO: P, _TO: T},
     Action.CONFIG_EDIT: {_AO: P, _TO: T},
     Action.CONFIG_READ: {_AO: P, _TO: T, _AU: T, _BM: B},
+    Action.RULE_APPROVE: {_AO: P, _TO: T},
     Action.PRODUCT_CRUD: {_TO: T, _BM: B},
     Action.SELL: {_BM: B, _SV: B, _CA: B},
     Action.LINE_VOID: {_BM: B, _SV: B, _CA: B},

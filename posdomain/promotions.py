@@ -191,8 +191,8 @@ def apply_promotions(
     while pending:
         proposals = [_propose(p, lines, free, room, exponent) for p in pending]
         # max() keeps the first of equals and `pending` is sorted by policy_id: ties are stable
-        best = max(proposals, key=lambda pr: pr.value, default=None)
-        if best is None or best.value <= 0:
+        best = max(proposals, key=lambda pr: pr.value)
+        if best.value <= 0:
             break
         pending.remove(best.policy)
         for line_id, units in best.consumed.items():

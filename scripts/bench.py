@@ -41,6 +41,7 @@ from posdomain.canonical import canonical_json
 from posdomain.envelope import DownMessage
 from posdomain.pricing import BasketItem, ProductPrice, WholesaleTier, price_basket
 from posdomain.tax import TaxLine, compute_tax, parse_tax_config
+from scripts.testkit import approvals
 
 TENANT, BRANCH, PIN = "t-bench", "b-bench", "2468"
 
@@ -53,7 +54,7 @@ def down(kind: str, body: dict[str, Any], version: int = 1) -> DownMessage:
         tenant_id=TENANT,
         branch_id=BRANCH,
         issued_at=datetime.now(UTC),
-        body=body,
+        body=approvals.stamp(kind, body),
     )
 
 

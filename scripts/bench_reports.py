@@ -3,11 +3,11 @@ report facts and rollup cost at ingest.
 
 Creates a throwaway database, migrates and seeds it (two tenants), adds `--branches`
 branches per tenant, then COPYs `--lines` sale lines (about four per document, every 20th
-document a refund, every 50th sale post-voided) over `--days` business days into the
-report fact tables, builds the hourly rollup from them, and runs every sales report
-`--repeat` times for a month over all branches and for a year of one branch, printing p50
-and p95 per report. Then it applies `--ingest-batches` batches of 50 real sales through
-`apply_batch` with the report hook on and off and prints sales/s for both.
+document a refund, every 50th sale post-voided) over `--days` business days into the report
+fact tables, builds the hourly, product, tender and tax rollups from them, and runs every
+sales report `--repeat` times for a month over all branches and for a year of one branch,
+printing p50 and p95 per report. Then it applies `--ingest-batches` batches of 50 real sales
+through `apply_batch` with the report hook on and off and prints sales/s for both.
 
 Figures only: nothing is asserted (speed is a property of the machine). Start small (the
 default runs in a few minutes on 2 cores); `--lines 10000000` is the issue's volume.
@@ -16,6 +16,7 @@ default runs in a few minutes on 2 cores); `--lines 10000000` is the issue's vol
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import logging
 import random
@@ -55,6 +56,7 @@ LINE_COLS = (
 TENDER_COLS = f"{KEY},kind,doc_id,sale_id,tender,amount,change"
 RATES = (("STD", "0.20"), ("REDUCED", "0.05"), ("ZERO", "0.00"))
 CATEGORIES = ("PRODUCE", "DAIRY", "BAKERY", "PANTRY", "DRINKS", "SNACKS")
+BACKFILL_FROM = "hub.migrations.0021_report_snapshots_tender_tax"
 REPORTS = (
     "REP-T-01",
     "REP-T-02",
@@ -224,6 +226,9 @@ def _rollup_and_voids(url: str) -> None:
                GROUP BY l.tenant_id, l.branch_id, l.business_day, l.product_id, l.tax_class,
                l.tax_rate"""
         )
+        # tender rollup, tax parts and tax rollup: the statements migration 0021 fills them with
+        for stmt in importlib.import_module(BACKFILL_FROM).BACKFILL:
+            cur.execute(stmt)
         cur.execute("ANALYZE")
     conn.close()
 
@@ -276,6 +281,56 @@ def _ingest(batches: int) -> dict[str, float]:
     return out
 
 
+def measure(
+    lines: int, branches: int, days: int, products: int, repeat: int, ingest_batches: int,
+    out: Any = print,
+) -> dict[str, Any]:  # fmt: skip
+    """Generate the volume on a throwaway database, time every report and the ingest; the
+    figures ({"reports": {(report, window): (p50_s, p95_s)}, "ingest": {label: sales/s}})."""
+    logging.disable(logging.INFO)
+    name = f"cfpos_bench_{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(f"{ADMIN}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    admin = f"{ADMIN}/{name}"
+    args = argparse.Namespace(lines=lines, branches=branches, days=days, products=products)
+    timed: dict[tuple[str, str], tuple[float, float]] = {}
+    try:
+        migrate(admin)
+        hub_db.bind(f"postgresql://cfpos_app@127.0.0.1:5432/{name}")
+        seed_demo()
+        by_tenant = _branches(branches)
+        start = time.perf_counter()
+        docs, sale_lines, tenders = _generate(args, by_tenant)
+        _copy(admin, "report_docs", DOC_COLS, docs)
+        _copy(admin, "report_lines", LINE_COLS, sale_lines)
+        _copy(admin, "report_tenders", TENDER_COLS, tenders)
+        _rollup_and_voids(admin)
+        load = time.perf_counter() - start
+        out(
+            f"hub reports: {lines} sale lines, 2 tenants x {branches} branches, "
+            f"{days} days; generated + COPY + rollup in {load:.1f} s"
+        )
+        out(f"  {'report':10} {'window':24} {'p50 ms':>9} {'p95 ms':>9}  (FRD: p95 <= 2000 ms)")
+        tenant = TENANTS[0]
+        for label, ctx in _ctxs(tenant, by_tenant[tenant], days):
+            for rid in REPORTS:
+                p50, p95 = _time(rid, ctx, repeat)
+                timed[(rid, label)] = (p50, p95)
+                out(f"  {rid:10} {label:24} {p50 * 1000:9.1f} {p95 * 1000:9.1f}")
+        rates = _ingest(ingest_batches) if ingest_batches else {}
+        if rates:
+            out(f"  ingest (apply_batch, 50 sales per batch, {ingest_batches} batches):")
+        for label, rate in rates.items():
+            out(f"    {label:12} {rate:8.0f} sales/s")
+    finally:
+        hub_db.db.close()
+        drop_database(name)
+    return {"reports": timed, "ingest": rates}
+
+
 def main() -> None:
     """Generate, time and print."""
     ap = argparse.ArgumentParser(description=__doc__)
@@ -285,44 +340,8 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=2_000)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--ingest-batches", type=int, default=20)
-    args = ap.parse_args()
-    logging.disable(logging.INFO)
-    name = f"cfpos_bench_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(f"{ADMIN}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    admin = f"{ADMIN}/{name}"
-    try:
-        migrate(admin)
-        hub_db.bind(f"postgresql://cfpos_app@127.0.0.1:5432/{name}")
-        seed_demo()
-        branches = _branches(args.branches)
-        start = time.perf_counter()
-        docs, lines, tenders = _generate(args, branches)
-        _copy(admin, "report_docs", DOC_COLS, docs)
-        _copy(admin, "report_lines", LINE_COLS, lines)
-        _copy(admin, "report_tenders", TENDER_COLS, tenders)
-        _rollup_and_voids(admin)
-        load = time.perf_counter() - start
-        print(
-            f"hub reports: {args.lines} sale lines, 2 tenants x {args.branches} branches, "
-            f"{args.days} days; generated + COPY + rollup in {load:.1f} s"
-        )
-        print(f"  {'report':10} {'window':24} {'p50 ms':>9} {'p95 ms':>9}  (FRD: p95 <= 2000 ms)")
-        tenant = TENANTS[0]
-        for label, ctx in _ctxs(tenant, branches[tenant], args.days):
-            for rid in REPORTS:
-                p50, p95 = _time(rid, ctx, args.repeat)
-                print(f"  {rid:10} {label:24} {p50 * 1000:9.1f} {p95 * 1000:9.1f}")
-        rates = _ingest(args.ingest_batches)
-        print(f"  ingest (apply_batch, 50 sales per batch, {args.ingest_batches} batches):")
-        for label, rate in rates.items():
-            print(f"    {label:12} {rate:8.0f} sales/s")
-    finally:
-        hub_db.db.close()
-        drop_database(name)
+    a = ap.parse_args()
+    measure(a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches)
 
 
 if __name__ == "__main__":

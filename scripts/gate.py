@@ -10,6 +10,10 @@
 5. evaluates the GO/NO-GO rules (`scripts.gate_rules`) and prints the decision; the report
    goes to var/gate/report.json, ready to be proposed as a decision on an artifact
    (`POST /api/v1/releases/<artifact>/decisions`) for a second person to approve;
+5b. runs the measured checks (`scripts.gate_checks`): the sale and report performance budgets
+   (NFR-001, short form), the chaos pack's short form, and no audit severity downgrade
+   against docs/audit-severities.json; `--skip perf,chaos,audit` leaves one out, and a
+   skipped check is a failing rule (a GO needs them all);
 6. for every rollback trigger seen, opens a CRITICAL alert and incident in each tenant the
    artifact (`--artifact`, else the PROD one live) is deployed to (`hub.releases.triggers`).
 Exit 0 on GO, 1 on NO-GO.
@@ -34,7 +38,7 @@ from hub.governance import audit
 from hub.incidents.models import Incident
 from hub.releases import triggers
 from hub.settings import load_settings
-from scripts import gate_rules
+from scripts import gate_checks, gate_rules
 from scripts.trace import FRD, OUT, build_rows, collect_tests, read_requirements, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +125,11 @@ def raise_triggers(report: dict[str, Any], artifact: str | None) -> dict[str, An
 
 
 def evaluate(
-    junits: list[Path], phases: set[str], incidents: Any, chains: Any
+    junits: list[Path],
+    phases: set[str],
+    incidents: Any,
+    chains: Any,
+    measured: list[gate_rules.Rule] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The gate report and the per-requirement status (pure apart from reading files)."""
     results = gate_rules.merge_results(*(gate_rules.junit_results(j) for j in junits))
@@ -135,6 +143,7 @@ def evaluate(
         gate_rules.traceability_rule(status, frd_phases, phases),
         gate_rules.incidents_rule(incidents),
         gate_rules.triggers_rule(status, results, chains),
+        *(measured or []),
     ]
     report = gate_rules.decide(rules)
     report["evidence"] = [
@@ -157,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default=",".join(ALL_PHASES), help="active phases (comma list)")
     parser.add_argument("--artifact", default=None, help="the artifact this decision is about")
     parser.add_argument("--junit", type=Path, action="append", default=[], help="more JUnit files")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="measured checks not to run (perf,chaos,audit): each is then a failing rule",
+    )
     args = parser.parse_args(argv)
     head = _head()
     junits = [
@@ -165,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         if j and j.is_file()
     ]
     incidents, chains = hub_facts()
-    report, status = evaluate(junits, set(args.phases.split(",")), incidents, chains)
+    measured = gate_checks.measured_rules({s for s in args.skip.split(",") if s})
+    report, status = evaluate(junits, set(args.phases.split(",")), incidents, chains, measured)
     report.update(
         {
             "commit": head,

@@ -101,3 +101,83 @@ def test_phases_come_from_the_frd_headings_and_the_matrix_shows_status():
     rows = build_rows({"FR-800": "Arch (P0)"}, {"FR-800": ["a.py::t"]})
     text = render_markdown(rows, True, {"FR-800": "PASS"}, "commit abc")
     assert "| FR-800 | Arch (P0) | PASS | 1 |" in text
+
+
+# ---- the measured checks (issue 16 item 4) ------------------------------------------------
+
+
+def test_sale_and_report_budgets_name_what_is_over():
+    from scripts import gate_checks as c
+
+    good = c.sale_budget_verdict({"add_line_p95_ms": 9.0, "pay_30_lines_p95_ms": 60.0})
+    assert good.ok
+    slow = c.sale_budget_verdict({"add_line_p95_ms": 30.0, "pay_30_lines_p95_ms": 60.0})
+    assert not slow.ok
+    assert slow.facts["over"] == {"add_line_p95_ms": 30.0}
+    assert not c.sale_budget_verdict({}).ok  # nothing measured is not a pass
+    timed = {("REP-T-01", "month"): (0.1, 0.4), ("REP-T-02", "year"): (1.0, 2.5)}
+    over = c.report_budget_verdict(timed)
+    assert not over.ok
+    assert over.facts["over"] == {"REP-T-02 year": 2.5}
+    assert c.report_budget_verdict({("REP-T-01", "month"): (0.1, 0.4)}).ok
+    assert not c.report_budget_verdict({}).ok
+    infinite = c.report_budget_verdict({("REP-T-01", "m"): (float("inf"), float("inf"))})
+    assert not infinite.ok  # over the hub's runtime budget
+
+
+def test_audit_severity_downgrade_and_missing_actions_fail(tmp_path):
+    from scripts import gate_checks as c
+
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    (tmp_path / "appliance").mkdir()
+    (hub / "a.py").write_text(
+        "from x import audit, Severity\n"
+        "def f(kind, ok):\n"
+        "    audit.append(t, a, 'x.done', 'tgt', Severity.CRITICAL)\n"
+        "    audit.record(p, 'x.seen' if ok else 'x.missed', 'tgt', severity=Severity.WARN)\n"
+        "    audit.append(t, a, f'down.{kind}.applied', 'tgt')\n"
+        "    audit_log.append(ctx, actor='hub', action='box.thing',\n"
+        "                     severity=Severity.WARN if ok else Severity.INFO)\n"
+    )
+    found = c.audit_severities(tmp_path)
+    assert found == {
+        "box.thing": ["INFO", "WARN"],
+        "down.{}.applied": ["INFO"],
+        "x.done": ["CRITICAL"],
+        "x.missed": ["WARN"],
+        "x.seen": ["WARN"],
+    }
+    assert c.severity_verdict(found, found).ok
+    assert c.severity_verdict({**found, "new.one": ["INFO"]}, found).ok
+    lowered = c.severity_verdict({**found, "x.done": ["WARN"]}, found)
+    assert not lowered.ok
+    assert lowered.facts["lowered"] == {"x.done": {"was": ["CRITICAL"], "now": ["WARN"]}}
+    gone = {k: v for k, v in found.items() if k != "x.seen"}
+    assert c.severity_verdict(gone, found).facts["missing"] == ["x.seen"]
+    assert not c.severity_verdict(found, None).ok
+
+
+def test_the_source_keeps_the_committed_audit_severities():
+    from scripts import gate_checks as c
+
+    rule = c.audit_rule()
+    assert rule.ok, rule.detail
+
+
+def test_a_skipped_or_failing_measured_check_is_never_a_go():
+    from scripts import gate_checks as c
+
+    rules = c.measured_rules({"perf", "chaos"})
+    assert [(r.name, r.ok) for r in rules] == [
+        ("sale budget", False),
+        ("report budget", False),
+        ("chaos pack", False),
+        ("audit severity", True),
+    ]
+    assert "skipped" in rules[0].detail
+    assert g.decide(rules)["decision"] == "NO-GO"
+    assert c.chaos_rule(lambda argv: 0).ok
+    failed = c.chaos_rule(lambda argv: 3)
+    assert not failed.ok
+    assert failed.facts == {"exit": 3}

@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from appliance.audit import log as audit_log
+from appliance.audit.models import AuditLog
 from appliance.catalog import catch_up
 from appliance.catalog.config_docs import config_body, exponent_of, store_body
 from appliance.catalog.policy_rejections import record_rejections
@@ -37,12 +38,14 @@ from appliance.identity import session_store
 from appliance.identity.models import Staff
 from appliance.sync import refusals, resend
 from appliance.sync.box_state import held_versions, set_held_version
+from posdomain.audit_chain import Severity
 from posdomain.barcodes import parse_barcode_formats
 from posdomain.contract import ResendRequest, RiskModeState
 from posdomain.envelope import DownMessage, utcnow
 from posdomain.errors import Reason, ValidationError
 from posdomain.obs import log_event
 from posdomain.policy import verify_policies
+from posdomain.rule_approvals import unapproved
 from posdomain.tax import parse_tax_config
 
 log = logging.getLogger(__name__)
@@ -128,6 +131,50 @@ def _mismatch(ctx: BoxContext, msg: DownMessage) -> bool:
     return True
 
 
+def _refused_before(msg: DownMessage) -> bool:
+    """True if this kind's latest refusal was of this very version (a redelivery)."""
+    last = (
+        AuditLog.select(AuditLog.details)
+        .where(AuditLog.action == f"down.{msg.kind}.refused")
+        .order_by(AuditLog.seq.desc())
+        .first()
+    )
+    return last is not None and json.loads(last.details).get("version") == msg.version
+
+
+def _refused_unapproved(ctx: BoxContext, msg: DownMessage) -> bool:
+    """True (audited once per version, WARN) if a new message carries a business rule
+    without its two-person approval (FR-901): the held version stays in force."""
+    missing = unapproved(msg.kind, msg.body)
+    if not missing:
+        return False
+    with write_txn():
+        if msg.version <= held_versions().get(msg.kind, 0) or _refused_before(msg):
+            return True
+        audit_log.append(
+            ctx,
+            actor="hub",
+            action=f"down.{msg.kind}.refused",
+            target=msg.kind,
+            severity=Severity.WARN,
+            details={
+                "version": msg.version,
+                "reason": str(Reason.RULE_NOT_APPROVED),
+                "rules": missing,
+            },
+        )
+    log_event(
+        log,
+        "down message refused: rule not approved",
+        logging.WARNING,
+        kind=msg.kind,
+        version=msg.version,
+        reason=str(Reason.RULE_NOT_APPROVED),
+        rules=missing,
+    )
+    return True
+
+
 def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
     """Apply a down message if it is new (catalog: a head or a chunk); True if applied."""
     if _mismatch(ctx, msg):
@@ -140,6 +187,8 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
         if msg.body.get("head") is True:
             return directory.apply_head(ctx, parse_body(CardsHead, msg.body))
         return directory.apply_chunk(ctx, parse_body(CardsChunk, msg.body))
+    if _refused_unapproved(ctx, msg):
+        return False
     with write_txn():
         held = held_versions().get(msg.kind, 0)
         if msg.version <= held:

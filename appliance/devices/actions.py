@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from appliance.audit import log as audit_log
-from appliance.core.context import BoxContext
+from appliance.core.context import BoxContext, now_iso
+from appliance.core.db import write_txn
 from appliance.devices import store
 from appliance.devices.hook import kick_drawer
 from appliance.devices.receipt_layout import print_settings
 from appliance.devices.receipts import enqueue_receipt, enqueue_test_page
 from appliance.identity.models import Staff
+from appliance.sync import outbox
+from posdomain.contract import EventType
 from posdomain.errors import PosError, Reason
 
 
@@ -46,7 +49,15 @@ def test_print(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
 def no_sale_kick(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
     """Open the drawer without a sale (audited); 503 with the device reason if it failed."""
     ref = f"nosale:{uuid.uuid4().hex[:12]}"
+    opened_at = now_iso()
     outcome = kick_drawer(ctx, ref, "no_sale")
+    with write_txn():  # REP-T-13 on the hub: one row per opening, the failed ones too
+        outbox.enqueue(
+            ctx,
+            EventType.NO_SALE,
+            {"no_sale_id": ref, "cashier_id": staff.id, "drawer_ok": bool(outcome["ok"]),
+             "opened_at": opened_at},
+        )  # fmt: skip
     audit_log.append_now(
         ctx,
         actor=f"staff:{staff.id}",

@@ -10,6 +10,7 @@ line along, linked to it; voiding the product voids its deposit.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -22,12 +23,14 @@ from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
 from appliance.devices.scale_reading import read_scale
 from appliance.identity.models import Staff
-from appliance.till import pricing
+from appliance.sync import outbox
+from appliance.till import pricing, shifts
 from appliance.till.models import Basket, BasketLine
 from appliance.till.money_setup import MoneySetup, money_setup
 from appliance.till.pricing import BasketTotals
 from appliance.till.promotion_names import promotion_labels
 from posdomain.audit_chain import Severity
+from posdomain.contract import EventType
 from posdomain.envelope import utcnow
 from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
 from posdomain.money import to_minor
@@ -155,7 +158,12 @@ def _scanned_line(
 
 
 def _insert(
-    basket: Basket, line: NewLine, line_no: int, parent: int | None = None, returned: bool = False
+    basket: Basket,
+    line: NewLine,
+    line_no: int,
+    parent: int | None = None,
+    returned: bool = False,
+    verified_by: str | None = None,
 ) -> None:
     if line.qty <= 0 or line.qty * MILLI != (line.qty * MILLI).to_integral_value():
         raise ValidationError(
@@ -175,6 +183,7 @@ def _insert(
         label_price_minor=line.label_price_minor,
         parent_line_no=parent,
         returned=int(returned),
+        age_verified_by=verified_by,
     ).execute()
 
 
@@ -252,7 +261,7 @@ def add_line(
         if BasketLine.select().where(BasketLine.basket == basket.id).count() >= MAX_LINES:
             raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
         line_no = basket.next_line_no
-        _insert(basket, new, line_no)
+        _insert(basket, new, line_no, verified_by=staff.id if age else None)
         if age:
             audit_log.append(ctx, actor=f"staff:{staff.id}", action="basket.age_verified",
                          target=f"product:{new.product.id}",
@@ -288,7 +297,30 @@ def void_line(ctx: BoxContext, staff: Staff, line_no: int) -> dict[str, Any]:
                 {"line_no": line_no, "parent_line_no": line.parent_line_no},
             )
         voided = [ln for ln in lines.values() if line_no in (ln.line_no, ln.parent_line_no)]
+        setup = money_setup()
+        shown = {p.line.line_no: p.sold.tax.gross for p in price_open(setup, basket).lines}
+        value = sum((shown.get(ln.line_no, Decimal(0)) for ln in voided), Decimal(0))
         BasketLine.update(voided=1).where(BasketLine.id.in_([ln.id for ln in voided])).execute()
+        shift = shifts.current(ctx)
+        outbox.enqueue(
+            ctx,
+            EventType.LINE_VOIDED,
+            {
+                "line_void_id": str(uuid.uuid4()),
+                "basket_id": str(basket.id),
+                "line_no": line_no,
+                "voided_lines": [ln.line_no for ln in voided],
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "name": line.name,
+                "qty": str(Decimal(line.qty_milli) / MILLI),
+                "value": str(value.quantize(Decimal(1).scaleb(-setup.exponent))),
+                "exponent": setup.exponent,
+                "cashier_id": staff.id,
+                "shift_id": None if shift is None else shift.id,
+                "voided_at": now_iso(),
+            },
+        )
         audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",

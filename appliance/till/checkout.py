@@ -75,7 +75,7 @@ def _payload(
         "cashier_name": staff.name,
         "currency": setup.currency,
         "exponent": setup.exponent,
-        "lines": [line_json(pbl, totals.sale.tax.config, labels) for pbl in totals.lines],
+        "lines": [_sale_line(pbl, totals, labels) for pbl in totals.lines],
         **summary,
         "tenders": [dict(t) for t in paid.tenders],
         "change": str(paid.change),
@@ -86,6 +86,15 @@ def _payload(
         },
         "completed_at": now_iso(),
     }
+
+
+def _sale_line(pbl: Any, totals: BasketTotals, labels: dict[str, str]) -> dict[str, Any]:
+    """A sale line on the wire; an age-restricted one names who checked the age (REP-T-16)."""
+    wire = line_json(pbl, totals.sale.tax.config, labels)
+    verified_by = getattr(pbl.line, "age_verified_by", None)
+    if verified_by:
+        wire["age_verified_by"] = verified_by
+    return wire
 
 
 def _store_sale(

@@ -47,6 +47,7 @@ class BasketLine(BaseModel):
     parent_line_no = IntegerField(null=True)
     voided = IntegerField(default=0)
     returned = IntegerField(default=0)  # 1: brought back (returned empties), negative on the sale
+    age_verified_by = TextField(null=True)  # staff who confirmed the age check (REP-T-16)
 
     class Meta:
         table_name = "basket_lines"

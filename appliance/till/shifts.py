@@ -8,7 +8,8 @@ sale of the business day (the box's local date) and the day's Z closes it; a day
 open from an earlier day is closed with its Z first. Cashiers open,
 close and see the X report of their own shift only (scope S); supervisors and managers act on
 any shift of the branch and are the only ones shown the expected figures of a Z (blind count
-for cashiers). Closing writes the numbered, immutable Z report and a `shift.closed` event.
+for cashiers). Closing writes the numbered, immutable Z report and a `shift.closed` event;
+every X report shown or printed is sent up as a `shift.snapshot` event (REP-T-03 on the hub).
 """
 
 from __future__ import annotations
@@ -207,10 +208,14 @@ def cash_movement(
 
 
 def x_report(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
-    """The X report of the open shift (nothing is reset or stored)."""
-    shift = require_open(ctx)
-    scope_on(ctx, staff, Action.X_REPORT, shift)
-    return xz_reports.report_body(shift, now_iso(), "X")
+    """The X report of the open shift: nothing is reset; the snapshot goes up to the hub as a
+    `shift.snapshot` event in the same transaction (REP-T-03 on the hub shows the latest)."""
+    with write_txn():
+        shift = require_open(ctx)
+        scope_on(ctx, staff, Action.X_REPORT, shift)
+        body = xz_reports.report_body(shift, now_iso(), "X")
+        outbox.enqueue(ctx, EventType.SHIFT_SNAPSHOT, {**body, "exponent": current_exponent()})
+    return body
 
 
 def print_x(ctx: BoxContext, staff: Staff) -> dict[str, Any]:

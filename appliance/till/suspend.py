@@ -39,6 +39,7 @@ LINE_FIELDS = (
     "qty_milli",
     "label_price_minor",
     "parent_line_no",
+    "age_verified_by",
 )
 
 

@@ -121,6 +121,18 @@ def no_sale(
             created_at=now_iso(),
         ).execute()
         override_tokens.use(ctx, approval, staff, ref)
+        outbox.enqueue(
+            ctx,
+            EventType.NO_SALE,
+            {
+                "no_sale_id": ref,
+                "cashier_id": staff.id,
+                "approver_id": approval.approver_id,
+                "reason_code": approval.reason_code,
+                "shift_id": shift.id,
+                "opened_at": now_iso(),
+            },
+        )
         audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",

@@ -8,6 +8,10 @@
 * `fetch-update --root R --config C`: fetch the release the hub offers (the `release` down
   message the sync agent applied) over MQTT, verify it, then `update` with it; exit 0 GOOD
   or nothing to do, 1 ROLLED_BACK, 3 REFUSED (open shift, hub refused, artifact invalid).
+* `supervise --root R --config C [--every S] SERVICE...`: boot, run the services (default
+  serve, sync, devices) from `current`, and every S seconds (60) take an offered release by
+  itself: never with an open shift; services stopped, `fetch-update`, services restarted
+  (appliance/updates/supervisor.py). Runs until SIGTERM/SIGINT.
 * `exec --root R --config C COMMAND`: boot, then replace this process with
   `python -m appliance COMMAND --config C` from the release `current` points at.
 """
@@ -17,7 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,13 @@ from appliance.sync.transport import PahoTransport
 from appliance.updates.fetch import fetch_and_update
 from appliance.updates.health import run_gate
 from appliance.updates.layout import Layout
+from appliance.updates.supervisor import (
+    CHECK_EVERY_S,
+    SERVICES,
+    Services,
+    Supervisor,
+    release_command,
+)
 from appliance.updates.updater import boot, update
 from firmware_config.schema import BoxConfig, load_box_config
 
@@ -48,17 +61,34 @@ def _fetch_update(layout: Layout, config_path: Path, config: BoxConfig) -> dict[
         transport.stop()
 
 
+def _supervise(
+    layout: Layout, config_path: Path, config: BoxConfig, names: list[str], every: float
+) -> int:
+    boot(layout, config)
+    services = Services(layout, names, release_command(layout, config_path))
+    supervisor = Supervisor(
+        layout, config, services, lambda: _fetch_update(layout, config_path, config), every
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _s, _f: stop.set())
+    supervisor.run(stop)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m appliance.updates")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    for name in ("update", "boot", "health", "exec", "fetch-update"):
+    for name in ("update", "boot", "health", "exec", "fetch-update", "supervise"):
         cmd = sub.add_parser(name)
         cmd.add_argument("--config", required=True, type=Path)
         if name != "health":
             cmd.add_argument("--root", required=True, type=Path)
     sub.choices["update"].add_argument("artifact", type=Path)
     sub.choices["exec"].add_argument("command")
+    sub.choices["supervise"].add_argument("--every", type=float, default=CHECK_EVERY_S)
+    sub.choices["supervise"].add_argument("services", nargs="*", default=list(SERVICES))
     args = parser.parse_args(argv)
     config = load_box_config(args.config)
     if args.cmd == "health":
@@ -78,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         argv_exec = [sys.executable, "-m", "appliance", args.command, "--config", str(args.config)]
         os.chdir(layout.release(current))
         os.execve(sys.executable, argv_exec, env)  # noqa: S606 - the box's own interpreter
+    if args.cmd == "supervise":
+        return _supervise(layout, args.config.resolve(), config, args.services, args.every)
     if args.cmd == "fetch-update":
         report = _fetch_update(layout, args.config.resolve(), config)
     else:

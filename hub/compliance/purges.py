@@ -4,7 +4,7 @@ filters by tenant itself (the platform role bypasses RLS), skips what a live leg
 covers and returns (deleted, kept by holds).
 
 Documents go with the copies made of them: a sale with its lines, its post-void and its
-report facts (report_docs/lines/tenders/discounts); a refund with its report facts. Report
+report facts (report_docs/lines/tax_parts/tenders/discounts); a refund with its report facts. Report
 rollups are sums without a document or a person in them, so past totals stay. Ledgers are
 never purged (see KEPT): deleting rows from an append-only ledger would make its balances
 unverifiable.
@@ -24,7 +24,13 @@ from hub.compliance.models import LegalHold
 from hub.customers.models import CustomerActivity
 from hub.identity.models import HubSession
 from hub.integrations.models import WebhookAttempt, WebhookDelivery
-from hub.reports.models import ReportDiscount, ReportDoc, ReportLine, ReportTender
+from hub.reports.models import (
+    ReportDiscount,
+    ReportDoc,
+    ReportLine,
+    ReportTaxPart,
+    ReportTender,
+)
 from hub.sales.models import BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
 
 CHUNK = 1000
@@ -68,7 +74,13 @@ def _chunks(ids: list[str]) -> Iterable[list[str]]:
 
 def _facts(tenant_id: str, chunk: list[str]) -> None:
     """The report facts copied from these documents."""
-    facts: tuple[type[Model], ...] = (ReportLine, ReportTender, ReportDiscount, ReportDoc)
+    facts: tuple[type[Model], ...] = (
+        ReportLine,
+        ReportTaxPart,
+        ReportTender,
+        ReportDiscount,
+        ReportDoc,
+    )
     for fact in facts:
         fact.delete().where(fact.tenant_id == tenant_id, fact.doc_id.in_(chunk)).execute()  # type: ignore[attr-defined]
 

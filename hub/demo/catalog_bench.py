@@ -14,7 +14,7 @@ from hub.catalog.csv_import import import_csv
 from hub.catalog.csv_rows import header_line, render_row
 from hub.catalog.models import Category
 from hub.core.db import platform_tx, tenant_tx
-from hub.governance import config
+from hub.governance import rule_changes
 from hub.identity.models import Tenant
 from posdomain.barcodes import check_digit
 from posdomain.permissions import Principal, Role, Scope
@@ -61,10 +61,9 @@ def make_bench_tenant() -> str:
     with platform_tx():
         Tenant.create(id=tenant_id, name="Catalog bench")
     with tenant_tx(tenant_id):
-        config.write_version(None, tenant_id, "tax", BENCH_TAX, "bench")
-        config.write_version(
-            None, tenant_id, "pricing", {"currency": "EUR", "exponent": 2, "locale": "en"}, "bench"
-        )
+        rule_changes.bootstrap_config(tenant_id, "tax", BENCH_TAX, "bench")
+        pricing = {"currency": "EUR", "exponent": 2, "locale": "en"}
+        rule_changes.bootstrap_config(tenant_id, "pricing", pricing, "bench")
         Category.insert(tenant_id=tenant_id, code="BENCH", name="Bench").execute()
     return tenant_id
 

@@ -12,7 +12,7 @@ from hub.core.models import utcnow
 from hub.customers import directory
 from hub.customers.models import Customer
 from hub.customers.service import search_text
-from hub.governance import config, versions
+from hub.governance import config, rule_changes, versions
 from hub.governance.models import FeatureFlag
 from hub.loyalty import ledger
 from hub.loyalty.ledger import Entry
@@ -69,7 +69,7 @@ def seed_customers(tenant_id: str) -> None:
     """Create the demo customers, rules and flag once (caller: no open transaction)."""
     with tenant_tx(tenant_id):
         if config.current(tenant_id, "loyalty") is None:
-            config.write_version(None, tenant_id, "loyalty", RULES, "demo seed")
+            rule_changes.bootstrap_config(tenant_id, "loyalty", RULES, "demo seed")
         if (
             FeatureFlag.get_or_none(
                 FeatureFlag.tenant_id == tenant_id, FeatureFlag.name == "loyalty_rules"

@@ -11,7 +11,7 @@ from typing import Any
 
 from hub.core.db import tenant_tx
 from hub.demo.catalog_seed import SEED_ACTOR
-from hub.governance import audit, versions
+from hub.governance import audit, rule_changes, versions
 from hub.governance.models import FeatureFlag
 from hub.pricing import policies as pricing_policies
 
@@ -64,5 +64,5 @@ def seed_demo_pricing(tenant_id: str) -> list[str]:
     _enable_advanced_discounts(tenant_id)
     for spec in DEMO_POLICIES:
         body = pricing_policies.PolicyIn.model_validate(spec)
-        pricing_policies.create_policy(None, tenant_id, body)
+        rule_changes.bootstrap_policy(tenant_id, body)  # audited; only before the first box
     return [str(spec["policy_id"]) for spec in DEMO_POLICIES]

@@ -7,7 +7,7 @@ from typing import Any
 from hub.catalog.models import Product
 from hub.core.db import platform_tx, tenant_tx
 from hub.demo import catalog_seed, customer_seed, pricing_seed
-from hub.governance import config, versions
+from hub.governance import config, rule_changes, versions
 from hub.identity.auth import hash_secret
 from hub.identity.models import Box, Branch, Tenant, User
 from hub.inventory import service as inventory
@@ -100,7 +100,11 @@ def _ensure_users() -> None:
 def _seed_config(tenant_id: str, store: str, color: str, logo: str) -> None:
     with tenant_tx(tenant_id):
         for kind, body in default_configs(store, color, logo).items():
-            if config.current(tenant_id, kind) is None:
+            if config.current(tenant_id, kind) is not None:
+                continue
+            if kind in config.RULE_KINDS:  # the audited bootstrap path: no box yet
+                rule_changes.bootstrap_config(tenant_id, kind, body, "demo seed")
+            else:
                 config.write_version(None, tenant_id, kind, body, "demo seed")
         for kind in ("staff", "flags"):
             versions.bump(tenant_id, kind)

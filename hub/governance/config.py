@@ -15,7 +15,7 @@ from hub.governance import audit, versions
 from hub.governance.models import ConfigVersion
 from hub.identity.models import Branch, Tenant
 from posdomain.contract import field_details
-from posdomain.errors import HubReason, NotFound, PosError, Reason, ValidationError
+from posdomain.errors import Conflict, HubReason, NotFound, PosError, Reason, ValidationError
 from posdomain.loyalty import LoyaltyRulesBody
 from posdomain.permissions import Principal
 from posdomain.risk import RiskScoring
@@ -26,6 +26,9 @@ EDITABLE_KINDS = ("branding", "tax", "pricing", "risk", "alerting", "till", "loy
 ALL_KINDS = (*EDITABLE_KINDS, "catalog")
 # kinds a branch may override (FR-302 "per tenant/branch"); the rest are tenant-wide
 BRANCH_KINDS = ("tax", "till")
+# business rules (FR-901): a version of these is written only by the decision log's activation
+# (hub.governance.rule_changes.activate), never by a PUT; the others change directly
+RULE_KINDS = ("tax", "pricing", "risk", "loyalty")
 
 
 class _Body(BaseModel):
@@ -284,6 +287,7 @@ def version_dict(row: ConfigVersion) -> dict[str, Any]:
         "actor": row.actor,
         "reason": row.reason,
         "created_at": row.created_at.isoformat(),
+        "change_id": row.change_id,
     }
 
 
@@ -307,10 +311,18 @@ def write_version(
     body: dict[str, Any],
     reason: str,
     branch_id: str | None = None,
+    change_id: str | None = None,
+    actor: str | None = None,
 ) -> ConfigVersion:
-    """Insert the next version of a kind with before/after, audit it (caller's transaction)."""
+    """Insert the next version of a kind with before/after, audit it (caller's transaction).
+
+    A rule kind (RULE_KINDS) needs the id of the rule change being activated: only
+    `hub.governance.rule_changes.activate` has one (on PostgreSQL a CHECK refuses the row too).
+    """
+    if (kind in RULE_KINDS) != (change_id is not None):
+        raise ValueError(f"config kind {kind!r}: change_id only and always for rule kinds")
     before = current(tenant_id, kind, branch_id)
-    actor = principal.actor if principal else "system:seed"
+    actor = actor or (principal.actor if principal else "system:seed")
     row = ConfigVersion.create(
         id=uuid.uuid4().hex,
         tenant_id=tenant_id,
@@ -322,6 +334,7 @@ def write_version(
         reason=reason,
         before=before.body if before else None,
         after=body,
+        change_id=change_id,
     )
     audit.append(
         tenant_id,
@@ -335,10 +348,36 @@ def write_version(
             "reason": reason,
             "before": row.before,
             "after": body,
+            **({"change_id": change_id} if change_id else {}),
         },
     )
     versions.bump(tenant_id, versions.down_kind_for_config(kind))
     return row
+
+
+def check_change(kind: str, reason: str, branch_id: str | None) -> str:
+    """Kind, branch and reason of a config change (400/404 before anything is read)."""
+    check_kind(kind)
+    if branch_id is not None and kind not in BRANCH_KINDS:
+        raise ValidationError(
+            f"{kind} config is tenant-wide; only {list(BRANCH_KINDS)} take a branch_id"
+        )
+    if not reason.strip():
+        raise ValidationError(
+            "a reason is required for every config change", Reason.REASON_REQUIRED
+        )
+    return reason.strip()
+
+
+def clean_change(
+    tenant_id: str, kind: str, body: dict[str, Any], branch_id: str | None
+) -> dict[str, Any]:
+    """The validated body of a change for the tenant (caller's transaction; 404/400)."""
+    require_tenant(tenant_id)
+    if branch_id is not None:
+        require_branch(tenant_id, branch_id)
+    pricing = current(tenant_id, "pricing")
+    return validate_body(kind, body, int(pricing.body.get("exponent", 2)) if pricing else 2)
 
 
 def put_config(
@@ -349,21 +388,17 @@ def put_config(
     reason: str,
     branch_id: str | None = None,
 ) -> dict[str, Any]:
-    """Create a new version of a config kind (reason required; tax may be per branch)."""
-    check_kind(kind)
-    if branch_id is not None and kind not in BRANCH_KINDS:
-        raise ValidationError(
-            f"{kind} config is tenant-wide; only {list(BRANCH_KINDS)} take a branch_id"
-        )
-    if not reason.strip():
-        raise ValidationError(
-            "a reason is required for every config change", Reason.REASON_REQUIRED
+    """Create a new version of a config kind that is not a business rule (reason required;
+    `till` may be per branch). Rule kinds are proposed to the decision log instead
+    (hub.governance.rule_changes.propose_config): 409 APPROVAL_REQUIRED here."""
+    reason = check_change(kind, reason, branch_id)
+    if kind in RULE_KINDS:
+        raise Conflict(
+            f"{kind} is a business rule: propose the change; it takes effect when a second "
+            "person approves it",
+            HubReason.APPROVAL_REQUIRED,
         )
     with tenant_tx(tenant_id):
-        require_tenant(tenant_id)
-        if branch_id is not None:
-            require_branch(tenant_id, branch_id)
-        pricing = current(tenant_id, "pricing")
-        clean = validate_body(kind, body, int(pricing.body.get("exponent", 2)) if pricing else 2)
-        row = write_version(principal, tenant_id, kind, clean, reason.strip(), branch_id)
+        clean = clean_change(tenant_id, kind, body, branch_id)
+        row = write_version(principal, tenant_id, kind, clean, reason, branch_id)
     return version_dict(row)

@@ -64,9 +64,38 @@ class ConfigVersion(BaseModel):
     before = JsonField(null=True)
     after = JsonField()
     created_at = UtcField(default=utcnow)
+    change_id = TextField(null=True)  # the rule change that activated it (rule kinds)
 
     class Meta:
         table_name = "config_versions"
+
+
+class RuleChange(BaseModel):
+    """One entry of the business-rule decision log (FR-901; hub.governance.rule_changes)."""
+
+    id = TextField(primary_key=True)
+    tenant_id = TextField()
+    seq = IntegerField()
+    kind = TextField()
+    branch_id = TextField(null=True)
+    operation = TextField()
+    target = TextField()
+    payload = JsonField()
+    reason = TextField()
+    impact = TextField()
+    change_ref = TextField()
+    state = TextField()
+    proposed_by = TextField()
+    proposed_at = UtcField(default=utcnow)
+    decided_by = TextField(null=True)
+    decided_at = UtcField(null=True)
+    note = TextField(default="")
+    bootstrap = BooleanField(default=False)
+    effective_at = UtcField(null=True)
+    result = JsonField(null=True)
+
+    class Meta:
+        table_name = "rule_changes"
 
 
 class FeatureFlag(BaseModel):

@@ -17,6 +17,31 @@ class ConfigVersionOut(BaseModel):
     actor: str
     reason: str
     created_at: str
+    change_id: str | None = None
+
+
+class RuleChangeOut(BaseModel):
+    """One entry of the business-rule decision log (FR-901)."""
+
+    id: str
+    seq: int
+    kind: str
+    operation: str
+    target: str
+    branch_id: str | None
+    payload: dict[str, Any]
+    reason: str
+    impact: str
+    change_ref: str
+    state: str
+    proposed_by: str
+    proposed_at: str
+    decided_by: str | None
+    decided_at: str | None
+    effective_at: str | None
+    bootstrap: bool
+    note: str
+    result: dict[str, Any] | None
 
 
 class FlagOut(BaseModel):

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core.openapi import WRITE_ERRORS, Items, PageQuery, api
-from hub.governance import audit, config, flags
+from hub.governance import audit, config, flags, rule_changes
 from hub.governance.brand import brand_for
 from hub.governance.responses import (
     AuditPageOut,
@@ -17,6 +17,7 @@ from hub.governance.responses import (
     ConfigVersionOut,
     FlagOut,
     IntegrityOut,
+    RuleChangeOut,
 )
 from hub.web import (
     current_principal,
@@ -53,6 +54,9 @@ class ConfigIn(BaseModel):
     reason: str = ""
     # tax only: the branch whose own version this is (FR-302 "per tenant/branch")
     branch_id: str | None = Field(default=None, min_length=1, max_length=64)
+    # business rules (tax, pricing, risk, loyalty) only: what it changes and the ticket
+    impact: str | None = Field(default=None, max_length=1000)
+    change_ref: str | None = Field(default=None, max_length=100)
 
 
 class FlagIn(BaseModel):
@@ -89,12 +93,21 @@ def get_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.put("/api/v1/config/<kind>")
 @bp.put("/api/v1/tenants/<tenant_id>/config/<kind>")
-@api({200: ConfigVersionOut}, body=ConfigIn, errors=WRITE_ERRORS)
+@api({200: ConfigVersionOut, 202: RuleChangeOut}, body=ConfigIn, errors=WRITE_ERRORS)
 def put_config(kind: str, tenant_id: str | None = None) -> ResponseReturnValue:
-    """New version of a config kind (reason required); pushed to the boxes."""
+    """New version of a config kind (reason required); pushed to the boxes. A business rule
+    (tax, pricing, risk, loyalty; impact and change_ref required) is proposed instead: 202
+    with the decision-log entry, in force once a second person approves it (FR-901)."""
     principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
     integrity().guard_writes()
     body = parse_body(ConfigIn)
+    if kind in config.RULE_KINDS:
+        config.check_change(kind, body.reason, body.branch_id)  # 400 REASON_REQUIRED first
+        evidence = rule_changes.evidence_of(body.impact, body.change_ref)
+        proposed = rule_changes.propose_config(
+            principal, tenant, kind, body.body, body.reason, evidence, body.branch_id
+        )
+        return jsonify(proposed), 202
     result = config.put_config(principal, tenant, kind, body.body, body.reason, body.branch_id)
     notify_boxes(tenant)
     return jsonify(result)

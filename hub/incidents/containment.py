@@ -7,7 +7,11 @@ links that result and its own audit entry as evidence. An action a principal may
 
 * `flag_disable`: emergency-disable a tenant feature flag (hub.governance.flags);
 * `risk_mode`: change the risk mode of a scope (hub.risk.modes);
-* `policy_lock`: end a pricing policy now (hub.pricing.policies.retire_policy);
+* `policy_lock`: propose to end a pricing policy now: a promotion is a business rule, so the
+  retirement is a decision-log entry (change reference: the incident) that takes effect when a
+  second person approves it (hub.governance.rule_changes, FR-901); the step links the entry.
+  For an immediate brake without a second person, `flag_disable` `advanced_discounts` stops
+  every advanced discount at once;
 * `box_release_rollback`: cancel a box rollout (`rollout_id`) if still running or halted and
   offer the boxes that took it the release before, as a new rollout of exactly those boxes
   without a canary wait (hub.releases.rollback; the releases permission `release.rollout`);
@@ -20,8 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.governance import flags
-from hub.pricing import policies
+from hub.governance import flags, rule_changes
 from hub.releases import rollback
 from hub.risk import modes
 from posdomain.contract import RiskMode
@@ -72,7 +75,12 @@ def run(
     if body.action == "policy_lock":
         authorize(principal, Action.CONFIG_EDIT, tenant_id=tenant_id)
         policy_id = _need(body.policy_id, "policy_id", body.action)
-        return {"policy": policies.retire_policy(principal, tenant_id, policy_id, reason)}
+        evidence = rule_changes.Evidence(
+            impact=f"policy {policy_id} stops applying at every till once approved",
+            change_ref=f"incident:{incident_id}",
+        )
+        proposed = rule_changes.propose_retire(principal, tenant_id, policy_id, reason, evidence)
+        return {"rule_change": proposed}
     authorize(principal, Action.RISK_MODE, tenant_id=tenant_id)
     if body.scope is None or body.mode is None:
         raise ValidationError("risk_mode needs scope and mode", Reason.VALIDATION_FAILED)

@@ -23,8 +23,9 @@ from hub.governance import audit, config
 from hub.incidents import containment
 from hub.incidents.models import Incident, IncidentStep
 from hub.integrations import events as webhooks
+from hub.releases import artifacts as releases
 from posdomain.audit_chain import AuditRecord, Severity
-from posdomain.errors import Conflict, Forbidden, NotFound, Reason, ValidationError
+from posdomain.errors import Conflict, Forbidden, HubReason, NotFound, Reason, ValidationError
 from posdomain.permissions import Principal
 
 SEVERITIES = ("INFO", "WARN", "CRITICAL")
@@ -259,7 +260,12 @@ def respond(
 def resolve(
     principal: Principal, tenant_id: str, incident_id: str, body: ResolveIn
 ) -> dict[str, Any]:
-    """RESOLVE: root cause and verification evidence close the incident."""
+    """RESOLVE: root cause and verification evidence close the incident. After a box release
+    rollback, the release it went back to needs a passing smoke run (trigger `rollback`,
+    `just smoke HUB BOX --artifact X --trigger rollback`) taken since: 409 SMOKE_REQUIRED."""
+    with tenant_tx(tenant_id):
+        rolled_back = _rollbacks(_get(tenant_id, None, incident_id))
+    smoke = _rollback_smokes(rolled_back)
     with tenant_tx(tenant_id):
         incident = _get(tenant_id, None, incident_id)
         _expect(incident, ("CLASSIFIED", "RESPONDING"), "resolve")
@@ -270,10 +276,38 @@ def resolve(
         )
         incident.root_cause, incident.verification = body.root_cause, body.verification
         incident.save()
-        details = body.model_dump()
+        details = {**body.model_dump(), **({"rollback_smoke_runs": smoke} if smoke else {})}
         rec = _audit(principal, incident, "incident.resolved", details)
         _step(incident, "RESOLVE", principal.actor, rec, details)
         return incident_dict(incident)
+
+
+def _rollbacks(incident: Incident) -> list[tuple[str, datetime]]:
+    """(artifact gone back to, when) of each box release rollback of the incident."""
+    steps = IncidentStep.select().where(
+        IncidentStep.incident_id == incident.id, IncidentStep.step == "RESPOND"
+    )
+    out = []
+    for step in steps:
+        done = ((step.details or {}).get("result") or {}).get("release_rollback") or {}
+        made = done.get("rollback") or {}
+        if made.get("artifact"):
+            out.append((str(made["artifact"]), step.at))
+    return out
+
+
+def _rollback_smokes(rolled_back: list[tuple[str, datetime]]) -> dict[str, str]:
+    """artifact -> passing rollback smoke run id; 409 SMOKE_REQUIRED naming what lacks one."""
+    found = {a: releases.passing_smoke_since(a, "rollback", at) for a, at in rolled_back}
+    missing = sorted(a for a, run in found.items() if run is None)
+    if missing:
+        raise Conflict(
+            "a box release rollback needs a passing smoke run of the release it went back to: "
+            "just smoke HUB BOX --artifact NAME --trigger rollback",
+            HubReason.SMOKE_REQUIRED,
+            {"artifacts": missing},
+        )
+    return {a: str(run) for a, run in found.items()}
 
 
 def detail(tenant_id: str, branches: list[str] | None, incident_id: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ class PricingPolicy(BaseModel):
     created_by = TextField()
     reason = TextField()
     created_at = UtcField(default=utcnow)
+    change_id = TextField(null=True)  # the rule change (promotion) that activated it
 
     class Meta:
         table_name = "pricing_policies"

@@ -1,5 +1,9 @@
 """Signed pricing policies on the hub (FR-301): create, change, retire, list, publish, preview.
 
+* A promotion is a business rule (FR-901): a new policy, a new version or a retirement is
+  proposed to the decision log (hub.governance.rule_changes) and stored here only when a
+  second person activates it (`apply_policy` / `apply_retire`, each row keeps `change_id`).
+
 * Append-only: every change (retirement included) is a new `policyVersion` of the same
   `policy_id`; the newest version of a policy is the one in force, older ones are history.
 * A body is checked by building a posdomain `Policy` and verifying it (params, target, window)
@@ -33,7 +37,6 @@ from hub.governance.models import AuditLog
 from hub.pricing.models import PricingPolicy, TenantSecret
 from posdomain.audit_chain import Severity
 from posdomain.errors import Conflict, NotFound, Reason, ValidationError
-from posdomain.permissions import Principal
 from posdomain.policy import Policy, PolicyRejected, verify_policy
 
 KEY_PURPOSE = "pricing_policy"
@@ -207,14 +210,13 @@ def _check_references(tenant_id: str, target: dict[str, list[str]]) -> None:
 
 
 def _store(
-    principal: Principal | None, tenant_id: str, draft: Policy, reason: str, action: str
+    actor: str, tenant_id: str, draft: Policy, reason: str, action: str, change_id: str
 ) -> dict[str, Any]:
     """Sign the next version of `draft` and append it, audited (caller's tenant tx)."""
     before = _latest(tenant_id, draft.policy_id)
     version = 1 if before is None else int(before.policy_version) + 1
     key_id, key = policy_key(tenant_id)
     signed = replace(draft, policy_version=version).signed(key)
-    actor = principal.actor if principal else "system:seed"
     row = PricingPolicy(
         id=uuid.uuid4().hex,
         tenant_id=tenant_id,
@@ -231,6 +233,7 @@ def _store(
         key_id=key_id,
         created_by=actor,
         reason=reason,
+        change_id=change_id,
     )
     try:
         row.save(force_insert=True)
@@ -241,6 +244,7 @@ def _store(
         "policy_id": signed.policy_id,
         "policy_version": version,
         "reason": reason,
+        "change_id": change_id,
         "before": None if before is None else to_policy(before).unsigned(),
         "after": signed.unsigned(),
     }
@@ -249,7 +253,8 @@ def _store(
     return _row_dict(row, datetime.now(UTC))
 
 
-def _require_reason(reason: str) -> str:
+def require_reason(reason: str) -> str:
+    """The stripped reason of a policy change (400 REASON_REQUIRED when blank)."""
     if not reason.strip():
         raise ValidationError(
             "a reason is required for every policy change", Reason.REASON_REQUIRED
@@ -257,12 +262,7 @@ def _require_reason(reason: str) -> str:
     return reason.strip()
 
 
-def create_policy(
-    principal: Principal | None, tenant_id: str, body: PolicyIn, now: datetime | None = None
-) -> dict[str, Any]:
-    """Validate, sign and store a new policy or the next version of one (reason required)."""
-    reason = _require_reason(body.reason)
-    now = (now or datetime.now(UTC)).replace(microsecond=0)
+def _draft(body: PolicyIn, now: datetime) -> Policy:
     start = now if body.effective_from is None else parse_time(body.effective_from, "effectiveFrom")
     end = None if body.effective_to is None else parse_time(body.effective_to, "effectiveTo")
     if end is not None and end <= now:
@@ -278,33 +278,72 @@ def create_policy(
         params=body.params,
     )
     _check_shape(draft)
-    with tenant_tx(tenant_id):
-        config.require_tenant(tenant_id)
-        _check_references(tenant_id, target)
-        before = _latest(tenant_id, draft.policy_id)
-        action = "pricing.policy_created" if before is None else "pricing.policy_changed"
-        return _store(principal, tenant_id, draft, reason, action)
+    return draft
 
 
-def retire_policy(
-    principal: Principal, tenant_id: str, policy_id: str, reason: str, now: datetime | None = None
+def prepare_policy(tenant_id: str, body: PolicyIn, now: datetime | None = None) -> PolicyIn:
+    """Check a new policy or next version as a proposal (400/404 as storing would) and give
+    it its policy id; nothing is stored (caller's tenant transaction)."""
+    require_reason(body.reason)
+    draft = _draft(body, (now or datetime.now(UTC)).replace(microsecond=0))
+    config.require_tenant(tenant_id)
+    _check_references(tenant_id, dict(draft.target))
+    return body.model_copy(update={"policy_id": draft.policy_id})
+
+
+def apply_policy(
+    actor: str, tenant_id: str, body: PolicyIn, change_id: str, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Append a version that ends now (409 if the policy has already ended)."""
-    reason = _require_reason(reason)
+    """Sign and store an approved policy change (only `rule_changes.activate` calls this;
+    caller's tenant transaction). Without `effectiveFrom` it starts when it is activated."""
+    reason = require_reason(body.reason)
+    draft = _draft(body, (now or datetime.now(UTC)).replace(microsecond=0))
+    _check_references(tenant_id, dict(draft.target))
+    before = _latest(tenant_id, draft.policy_id)
+    action = "pricing.policy_created" if before is None else "pricing.policy_changed"
+    return _store(actor, tenant_id, draft, reason, action, change_id)
+
+
+def check_retire(tenant_id: str, policy_id: str, now: datetime | None = None) -> PricingPolicy:
+    """The policy to retire (404 unknown, 409 already ended; caller's tenant transaction)."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
+    config.require_tenant(tenant_id)
+    row = _latest(tenant_id, policy_id)
+    if row is None:
+        raise NotFound(f"no policy {policy_id!r}")
+    if row.effective_to is not None and row.effective_to <= now:
+        raise Conflict(f"policy {policy_id!r} has already ended", Reason.CONFLICT)
+    return row
+
+
+def apply_retire(
+    actor: str,
+    tenant_id: str,
+    policy_id: str,
+    reason: str,
+    change_id: str,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Append a version that ends now (only `rule_changes.activate` calls this; caller's tx)."""
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    row = check_retire(tenant_id, policy_id, now)
+    # a policy that never started gets a past, one-second window: it can no longer run
+    start = min(row.effective_from, now - timedelta(seconds=1))
+    draft = replace(to_policy(row), effective_from=wire_time(start), effective_to=wire_time(now))
+    return _store(actor, tenant_id, draft, reason, "pricing.policy_retired", change_id)
+
+
+def version_row(tenant_id: str, policy_id: str, version: int) -> dict[str, Any]:
+    """One stored version of a policy as listed (404 unknown)."""
     with tenant_tx(tenant_id):
-        config.require_tenant(tenant_id)
-        row = _latest(tenant_id, policy_id)
-        if row is None:
-            raise NotFound(f"no policy {policy_id!r}")
-        if row.effective_to is not None and row.effective_to <= now:
-            raise Conflict(f"policy {policy_id!r} has already ended", Reason.CONFLICT)
-        # a policy that never started gets a past, one-second window: it can no longer run
-        start = min(row.effective_from, now - timedelta(seconds=1))
-        draft = replace(
-            to_policy(row), effective_from=wire_time(start), effective_to=wire_time(now)
+        row = PricingPolicy.get_or_none(
+            PricingPolicy.tenant_id == tenant_id,
+            PricingPolicy.policy_id == policy_id,
+            PricingPolicy.policy_version == version,
         )
-        return _store(principal, tenant_id, draft, reason, "pricing.policy_retired")
+        if row is None:
+            raise NotFound(f"no policy {policy_id!r} version {version}")
+        return _row_dict(row, datetime.now(UTC))
 
 
 def list_policies(tenant_id: str, page: int, all_versions: bool = False) -> dict[str, Any]:

@@ -9,13 +9,13 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core.openapi import WRITE_ERRORS, Page, PageQuery, api
-from hub.governance import flags
+from hub.governance import flags, rule_changes
+from hub.governance.responses import RuleChangeOut
 from hub.pricing import policies as pricing_policies
 from hub.pricing import preview as pricing_preview
 from hub.pricing.responses import BasketPreviewOut, PolicyPreviewOut, PolicyRowOut
 from hub.web import (
     integrity,
-    notify_boxes,
     page_arg,
     parse_body,
     render_page,
@@ -42,24 +42,39 @@ class PreviewQuery(BaseModel):
 
 
 class RetireIn(BaseModel):
-    """POST retire body: why the policy ends now."""
+    """POST retire body: why the policy ends now, its impact and the change reference."""
 
     model_config = ConfigDict(extra="forbid")
 
     reason: str = ""
+    impact: str | None = Field(default=None, max_length=1000)
+    change_ref: str | None = Field(default=None, max_length=100)
+
+
+class PolicyChangeIn(pricing_policies.PolicyIn):
+    """POST policy body: the policy, plus the impact and change reference of the proposal."""
+
+    impact: str | None = Field(default=None, max_length=1000)
+    change_ref: str | None = Field(default=None, max_length=100)
+
+    def policy(self) -> pricing_policies.PolicyIn:
+        """The policy part."""
+        return pricing_policies.PolicyIn.model_validate(
+            self.model_dump(exclude={"impact", "change_ref"})
+        )
 
 
 @bp.post("/api/v1/pricing/policies")
 @bp.post("/api/v1/tenants/<tenant_id>/pricing/policies")
-@api({201: PolicyRowOut}, body=pricing_policies.PolicyIn, errors=WRITE_ERRORS)
+@api({202: RuleChangeOut}, body=PolicyChangeIn, errors=WRITE_ERRORS)
 def create_policy(tenant_id: str | None = None) -> ResponseReturnValue:
-    """A new policy, or the next version of one (same policy_id); signed, audited, pushed."""
+    """Propose a new policy, or the next version of one (same policy_id): a promotion is a
+    business rule (FR-901), signed and pushed once a second person approves the change."""
     principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
     integrity().guard_writes()
-    body = parse_body(pricing_policies.PolicyIn)
-    result = pricing_policies.create_policy(principal, tenant, body)
-    notify_boxes(tenant)
-    return jsonify(result), 201
+    body = parse_body(PolicyChangeIn)
+    evidence = rule_changes.evidence_of(body.impact, body.change_ref)
+    return jsonify(rule_changes.propose_policy(principal, tenant, body.policy(), evidence)), 202
 
 
 @bp.get("/api/v1/pricing/policies")
@@ -74,15 +89,15 @@ def list_policies(tenant_id: str | None = None) -> ResponseReturnValue:
 
 @bp.post("/api/v1/pricing/policies/<policy_id>/retire")
 @bp.post("/api/v1/tenants/<tenant_id>/pricing/policies/<policy_id>/retire")
-@api({200: PolicyRowOut}, body=RetireIn, errors=WRITE_ERRORS)
+@api({202: RuleChangeOut}, body=RetireIn, errors=WRITE_ERRORS)
 def retire_policy(policy_id: str, tenant_id: str | None = None) -> ResponseReturnValue:
-    """End a policy now (a new version with effectiveTo = now); audited, pushed."""
+    """Propose to end a policy now (a new version with effectiveTo = now, once approved)."""
     principal, tenant, _s = target_tenant(Action.CONFIG_EDIT, tenant_id)
     integrity().guard_writes()
     body = parse_body(RetireIn)
-    result = pricing_policies.retire_policy(principal, tenant, policy_id, body.reason)
-    notify_boxes(tenant)
-    return jsonify(result)
+    evidence = rule_changes.evidence_of(body.impact, body.change_ref)
+    proposed = rule_changes.propose_retire(principal, tenant, policy_id, body.reason, evidence)
+    return jsonify(proposed), 202
 
 
 @bp.get("/api/v1/pricing/policies/preview")

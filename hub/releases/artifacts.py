@@ -94,6 +94,39 @@ def smoke_dict(s: SmokeRun) -> dict[str, Any]:
     }
 
 
+def passing_smoke_since(name: str, trigger: str, since: datetime) -> str | None:
+    """The id of the newest passing smoke run of an artifact with that trigger at or after
+    `since` (None if there is none)."""
+    with platform_tx():
+        row: SmokeRun | None = (
+            SmokeRun.select()
+            .where(
+                SmokeRun.artifact == name,
+                SmokeRun.trigger == trigger,
+                SmokeRun.passed == True,  # noqa: E712 - a peewee expression
+                SmokeRun.ran_at >= since,
+            )
+            .order_by(SmokeRun.ran_at.desc())
+            .first()
+        )
+    return None if row is None else str(row.id)
+
+
+def recent_smokes(limit: int = 20) -> list[dict[str, Any]]:
+    """The latest smoke runs of every artifact, newest first (the release page), each with
+    its artifact and the names of its failing checks."""
+    with platform_tx():
+        rows = list(SmokeRun.select().order_by(SmokeRun.ran_at.desc()).limit(limit))
+    out = []
+    for run in rows:
+        checks = (run.summary or {}).get("checks") or {}
+        failing = sorted(
+            k for k, v in checks.items() if isinstance(v, dict) and not v.get("passed")
+        )
+        out.append({**smoke_dict(run), "artifact": run.artifact, "failing": failing})
+    return out
+
+
 def _get(name: str) -> Artifact:
     row = Artifact.get_or_none(Artifact.name == name)
     if row is None:

@@ -146,6 +146,7 @@ def releases_page() -> ResponseReturnValue:
         "releases.html",
         artifacts=artifacts.list_artifacts(),
         decisions=decisions.list_decisions(),
+        smokes=artifacts.recent_smokes(),
         rollouts=rollouts.list_rollouts(tenant) if tenant else [],
         backfill=flags.awaiting_backfill(tenant) if tenant else [],
     )

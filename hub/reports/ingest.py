@@ -25,9 +25,16 @@ from peewee import EXCLUDED
 from hub.catalog.models import Product
 from hub.core.bulk import insert_rows
 from hub.identity.models import Box
-from hub.reports import product_rollup
+from hub.reports import doc_rollups, product_rollup
 from hub.reports.days import branch_zones, business_day
-from hub.reports.models import ReportDiscount, ReportDoc, ReportLine, ReportTender, RollupHourly
+from hub.reports.models import (
+    ReportDiscount,
+    ReportDoc,
+    ReportLine,
+    ReportTaxPart,
+    ReportTender,
+    RollupHourly,
+)
 from hub.sales.models import Sale
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
@@ -69,6 +76,15 @@ class _Rows:
     )
     products: product_rollup.Buckets = field(default_factory=product_rollup.buckets)
     sale_lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    sale_parts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    sale_tenders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tender_sums: doc_rollups.Buckets = field(
+        default_factory=lambda: doc_rollups.buckets(doc_rollups.TENDER_SUMS)
+    )
+    tax_sums: doc_rollups.Buckets = field(
+        default_factory=lambda: doc_rollups.buckets(doc_rollups.TAX_SUMS)
+    )
 
     def keep_lines(self, doc_id: str, lines: list[dict[str, Any]]) -> None:
         """Store a document's lines and add them to the product rollup."""
@@ -76,6 +92,20 @@ class _Rows:
         self.sale_lines[doc_id] = lines
         for line in lines:
             product_rollup.add(self.products, line)
+
+    def keep_parts(
+        self, doc_id: str, lines: list[dict[str, Any]], wire: list[Any], exp: int
+    ) -> None:
+        """Store the tax parts of a document's lines and add them to the tax rollup."""
+        parts = [
+            p
+            for line, ln in zip(lines, wire, strict=True)
+            for p in doc_rollups.line_parts(line, list(ln.taxes), exp)
+        ]
+        self.parts += parts
+        self.sale_parts[doc_id] = parts
+        for part in parts:
+            doc_rollups.add_tax(self.tax_sums, part)
 
     def roll(self, doc: dict[str, Any], sign: int) -> None:
         """Add (sign 1) or take out (sign -1) a document's figures in its hour."""
@@ -162,7 +192,7 @@ class _Builder:
                     "total": amount + (0 if inclusive else line_tax),
                     "cost": self._cost(ln.product_id, qty),
                     "age_required": product.age_restriction if product else None,
-                    "age_verified_by": None,
+                    "age_verified_by": ln.age_verified_by,
                 }
             )
             self._discounts(key, body.sale_id, ln, exp, product)
@@ -191,6 +221,7 @@ class _Builder:
         self._tenders(doc, [(t.kind, parse_minor(t.amount, exp)) for t in body.tenders])
         self.rows.docs.append(doc)
         self.rows.keep_lines(doc["doc_id"], lines)
+        self.rows.keep_parts(doc["doc_id"], lines, list(body.lines), exp)
         self.rows.roll(doc, 1)
 
     def _discounts(
@@ -232,20 +263,23 @@ class _Builder:
 
     def _tenders(self, doc: dict[str, Any], tenders: list[tuple[str, int]]) -> None:
         change_left = doc["change"]
+        kept = self.rows.sale_tenders.setdefault(doc["doc_id"], [])
         for kind, amount in tenders:
             change = change_left if kind == "cash" else 0
             change_left -= change
-            self.rows.tenders.append(
-                {
-                    **{k: doc[k] for k in ROLLUP_KEY if k != "local_hour"},
-                    "kind": doc["kind"],
-                    "doc_id": doc["doc_id"],
-                    "sale_id": doc["sale_id"],
-                    "tender": kind,
-                    "amount": amount,
-                    "change": change,
-                }
-            )
+            row = {
+                **{k: doc[k] for k in ROLLUP_KEY if k != "local_hour"},
+                "kind": doc["kind"],
+                "doc_id": doc["doc_id"],
+                "sale_id": doc["sale_id"],
+                "tender": kind,
+                "amount": amount,
+                "change": change,
+            }
+            self.rows.tenders.append(row)
+            with_hour = {**row, "local_hour": doc["local_hour"]}
+            kept.append(with_hour)
+            doc_rollups.add_tender(self.rows.tender_sums, with_hour)
 
     def refund(self, body: RefundCompleted) -> None:
         """Facts of one refund document."""
@@ -313,6 +347,7 @@ class _Builder:
         self._tenders(doc, [(t.kind, parse_minor(t.amount, exp)) for t in body.tenders])
         self.rows.docs.append(doc)
         self.rows.keep_lines(doc["doc_id"], lines)
+        self.rows.keep_parts(doc["doc_id"], lines, list(body.lines), exp)
         self.rows.roll(doc, 1)
 
     def void(self, body: SaleVoided, pending: dict[str, dict[str, Any]]) -> None:
@@ -328,11 +363,22 @@ class _Builder:
                 return
             doc = {name: getattr(row, name) for name in (*ROLLUP_KEY, "kind", *SUMS[1:])}
         self.rows.roll(doc, -1)
-        lines = self.rows.sale_lines.get(body.sale_id)
+        tenant, sale_id = self.box.tenant_id, body.sale_id
+        lines = self.rows.sale_lines.get(sale_id)
         if lines is None:
-            lines = product_rollup.stored_lines(self.box.tenant_id, body.sale_id)
+            lines = product_rollup.stored_lines(tenant, sale_id)
         for line in lines:
             product_rollup.add(self.rows.products, line, -1)
+        tenders = self.rows.sale_tenders.get(sale_id)
+        if tenders is None:
+            tenders = doc_rollups.stored_tenders(tenant, sale_id, int(doc["local_hour"]))
+        for tender in tenders:
+            doc_rollups.add_tender(self.rows.tender_sums, tender, -1)
+        parts = self.rows.sale_parts.get(sale_id)
+        if parts is None:
+            parts = doc_rollups.stored_parts(tenant, sale_id)
+        for part in parts:
+            doc_rollups.add_tax(self.rows.tax_sums, part, -1)
 
 
 def _late(events: list[EventEnvelope], box: Box) -> set[str]:
@@ -382,6 +428,7 @@ def _write(rows: _Rows) -> None:
     insert_rows(ReportLine, rows.lines)
     insert_rows(ReportTender, rows.tenders)
     insert_rows(ReportDiscount, rows.discounts)
+    insert_rows(ReportTaxPart, rows.parts)
     buckets = [
         {**dict(zip(ROLLUP_KEY, key, strict=True)), **sums} for key, sums in rows.rollup.items()
     ]
@@ -391,3 +438,4 @@ def _write(rows: _Rows) -> None:
             conflict_target=[getattr(RollupHourly, k) for k in ROLLUP_KEY], update=update
         ).execute()
     product_rollup.write(rows.products)
+    doc_rollups.write(rows.tender_sums, rows.tax_sums)

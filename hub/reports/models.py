@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peewee import AutoField, BigIntegerField, BooleanField, CompositeKey, IntegerField, TextField
 
-from hub.core.models import BaseModel, UtcField
+from hub.core.models import BaseModel, JsonField, UtcField, utcnow
 
 
 class ReportDoc(BaseModel):
@@ -169,3 +169,120 @@ class RollupProduct(BaseModel):
         primary_key = CompositeKey(
             "tenant_id", "branch_id", "business_day", "product_id", "tax_class", "tax_rate"
         )
+
+
+class RollupTender(BaseModel):
+    """Tender sums per branch, business day, local hour, box, cashier and tender (REP-T-09)."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    business_day = TextField()
+    local_hour = IntegerField()
+    box_id = TextField()
+    cashier_id = TextField()
+    tender = TextField()
+    count = BigIntegerField(default=0)
+    amount = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    change = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_tenders"
+        primary_key = CompositeKey(
+            "tenant_id", "branch_id", "business_day", "local_hour", "box_id", "cashier_id", "tender"
+        )
+
+
+class ReportTaxPart(BaseModel):
+    """One tax code's share of a sold or refunded line (a levy has base 0)."""
+
+    id = AutoField()
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    business_day = TextField()
+    kind = TextField()
+    doc_id = TextField()
+    line_no = IntegerField()
+    tax_class = TextField()
+    tax_code = TextField()
+    tax_rate = TextField()
+    per_unit = TextField(default="")
+    base = BigIntegerField()
+    tax = BigIntegerField()
+
+    class Meta:
+        table_name = "report_tax_parts"
+
+
+class RollupTax(BaseModel):
+    """Tax part sums per branch, business day, box, cashier, class, code, rate, levy."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    business_day = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    tax_class = TextField()
+    tax_code = TextField()
+    tax_rate = TextField()
+    per_unit = TextField(default="")
+    base = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_taxes"
+        primary_key = CompositeKey(
+            "tenant_id",
+            "branch_id",
+            "business_day",
+            "box_id",
+            "cashier_id",
+            "tax_class",
+            "tax_code",
+            "tax_rate",
+            "per_unit",
+        )
+
+
+class ShiftSnapshot(BaseModel):
+    """An X report of an open shift as the till showed it (`shift.snapshot`, REP-T-03)."""
+
+    event_id = TextField(primary_key=True)
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    shift_id = TextField()
+    till = TextField()
+    cashier_id = TextField()
+    opened_at = UtcField()
+    as_of = UtcField()
+    net_total_minor = BigIntegerField()
+    body = JsonField()
+    received_at = UtcField(default=utcnow)
+
+    class Meta:
+        table_name = "shift_snapshots"
+
+
+class ReportException(BaseModel):
+    """A line void or a no-sale drawer opening, one by one (REP-T-13)."""
+
+    event_id = TextField(primary_key=True)
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    cashier_id = TextField()
+    business_day = TextField()
+    kind = TextField()  # line void | no-sale
+    ref = TextField()
+    approver_id = TextField(null=True)
+    reason_code = TextField(null=True)
+    at = UtcField()
+    value = BigIntegerField(null=True)
+    detail = TextField(default="")
+    shift_id = TextField(null=True)
+
+    class Meta:
+        table_name = "report_exceptions"

@@ -246,7 +246,7 @@ def _name(ctx: Ctx, rows: list[Row]) -> None:
         for key in ("from_branch_id", "to_branch_id"):
             if row.get(key) in branches:
                 row[key] = branches[row[key]]
-        for key in ("cashier_id", "who", "approver_id"):
+        for key in ("cashier_id", "who", "approver_id", "verified_by"):
             if row.get(key) in people:
                 row[key] = people[row[key]]
 

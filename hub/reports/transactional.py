@@ -19,7 +19,7 @@ from hub.reports.definitions import (
     scope_sql,
     with_margin,
 )
-from posdomain.errors import Conflict, HubReason, NotFound
+from posdomain.errors import NotFound
 from posdomain.money import parse_minor
 
 M = "money"
@@ -108,13 +108,39 @@ def sales_by_hour(ctx: Ctx) -> list[Row]:
 
 
 def x_report(ctx: Ctx) -> list[Row]:
-    """REP-T-03: the box prints X reports of open shifts; nothing of an open shift is synced."""
-    raise Conflict(
-        "X reports are printed by the box for its open shift and are not synced to the hub;"
-        " take the X report on the till, or read the synced Z reports (REP-T-04)",
-        HubReason.REPORT_DATA_NOT_AVAILABLE,
-        {"report_id": "REP-T-03", "see": "REP-T-04"},
-    )
+    """REP-T-03: the latest X report snapshot of each shift without a Z yet, taken in the
+    range (the box sends one whenever the till shows or prints an X report)."""
+    sql = """SELECT s.branch_id, s.box_id, s.shift_id, s.till, s.cashier_id, s.opened_at,
+        s.as_of, s.net_total_minor, s.body FROM shift_snapshots s
+        WHERE s.tenant_id = %s AND s.branch_id = ANY(%s)"""
+    params: list[Any] = [ctx.tenant_id, ctx.branch_ids]
+    for name, value in (("box_id", ctx.box_id), ("cashier_id", ctx.cashier_id)):
+        if value:
+            sql += f" AND s.{name} = %s"
+            params.append(value)
+    sql += """ AND s.as_of = (SELECT MAX(l.as_of) FROM shift_snapshots l
+        WHERE l.tenant_id = s.tenant_id AND l.shift_id = s.shift_id)
+        AND NOT EXISTS (SELECT 1 FROM shift_reports z WHERE z.tenant_id = s.tenant_id
+        AND z.shift_id = s.shift_id)"""
+    out = []
+    for r in _in_windows(ctx, fetch(sql, params), "as_of"):
+        body = r.pop("body") or {}
+        out.append(
+            {
+                **r,
+                "sales": int(_money(body, "sales", "count") or 0),
+                "refunds_count": int(_money(body, "refunds", "count") or 0),
+                "voids": int(_money(body, "voids", "count") or 0),
+                "no_sale_opens": int(body.get("no_sale_opens") or 0),
+                "overrides": int(body.get("overrides") or 0),
+                "opening_float": _money(body, "cash", "opening_float"),
+                "cash_expected": _tender(body, "cash", "expected"),
+                "card_expected": _tender(body, "card", "expected"),
+                "net_total": int(r.pop("net_total_minor")),
+                "grand_total": _money(body, "grand_total"),
+            }
+        )
+    return out
 
 
 def _money(body: dict[str, Any], *path: str) -> str | None:
@@ -305,14 +331,13 @@ def cashier_performance(ctx: Ctx) -> list[Row]:
 
 
 def payments_by_tender(ctx: Ctx) -> list[Row]:
-    """REP-T-09: per tender count, amount, refunds, change, net (= amount - change - refunds)."""
+    """REP-T-09: per tender count, amount, refunds, change, net (= amount - change - refunds),
+    from the tender rollup (branch x day x hour x box x cashier x tender, migration 0021)."""
     where, params = scope_sql(ctx, "t")
     rows = fetch(
-        f"""SELECT t.tender, SUM(CASE WHEN t.kind = 'sale' THEN 1 ELSE 0 END) AS count,
-            SUM(CASE WHEN t.kind = 'sale' THEN t.amount ELSE 0 END) AS amount,
-            SUM(CASE WHEN t.kind = 'refund' THEN -t.amount ELSE 0 END) AS refunds,
-            SUM(t.change) AS change
-            FROM report_tenders t WHERE {where} AND {not_voided("t")} GROUP BY t.tender""",
+        f"""SELECT t.tender, SUM(t.count) AS count, SUM(t.amount) AS amount,
+            SUM(t.refunds) AS refunds, SUM(t.change) AS change
+            FROM report_rollup_tenders t WHERE {where} GROUP BY t.tender""",
         params,
     )
     for r in rows:
@@ -322,15 +347,20 @@ def payments_by_tender(ctx: Ctx) -> list[Row]:
 
 
 def tax_collected(ctx: Ctx) -> list[Row]:
-    """REP-T-10 per tax class and rate: taxable base (net), tax, total."""
-    source, params = _line_source(ctx)
+    """REP-T-10 per tax class, tax code and rate (a levy per unit with base 0): taxable base
+    (the lines' net), tax, total = base + tax; from the tax rollup (migration 0021). A line of a
+    multi-tax class is one row per tax of the class, like the receipt's breakdown, so Σ tax =
+    REP-T-01 tax while its base counts once per percentage tax it carries."""
+    where, params = scope_sql(ctx, "x")
     rows = fetch(
-        f"""SELECT l.tax_class, l.tax_rate, SUM(l.net) AS base, SUM(l.tax) AS tax
-            FROM {source} GROUP BY l.tax_class, l.tax_rate""",
+        f"""SELECT x.tax_class, x.tax_code, x.tax_rate, x.per_unit, SUM(x.base) AS base,
+            SUM(x.tax) AS tax FROM report_rollup_taxes x WHERE {where}
+            GROUP BY x.tax_class, x.tax_code, x.tax_rate, x.per_unit""",
         params,
     )
     for r in rows:
         _ints(r, "base", "tax")
+        r["per_unit"] = r["per_unit"] or None
         r["total"] = r["base"] + r["tax"]
     return rows
 
@@ -358,8 +388,9 @@ def returns(ctx: Ctx) -> list[Row]:
 
 
 def exceptions(ctx: Ctx) -> list[Row]:
-    """REP-T-13: post-voids and price overrides one by one; line voids and no-sale opens
-    as the per-cashier day counts the box syncs (it sends no event per line void or open)."""
+    """REP-T-13 one by one: post-voids (`sale_voids`), price overrides (`report_discounts`),
+    line voids and no-sale drawer openings (`report_exceptions`, from the box's
+    `sale.line_voided` / `drawer.no_sale` events)."""
     zones = ctx.extras.get("zones", {})
     voids = fetch(
         """SELECT v.branch_id, 'post-void' AS kind, v.cashier_id AS who, v.approver_id,
@@ -381,33 +412,15 @@ def exceptions(ctx: Ctx) -> list[Row]:
             WHERE {where} AND x.source_kind = 'override'""",
         params,
     )
-    where_p, params_p = scope_sql(ctx, "p")
-    counts = fetch(
-        f"""SELECT p.branch_id, p.cashier_id AS who, p.business_day AS day,
-            SUM(line_voids) AS line_voids, SUM(no_sale_opens) AS no_sale
-            FROM staff_performance_daily p WHERE {where_p}
-            GROUP BY p.branch_id, p.cashier_id, p.business_day""",
-        params_p,
+    out += fetch(
+        f"""SELECT x.branch_id, x.kind, x.cashier_id AS who, x.approver_id, x.at, x.value,
+            x.reason_code, x.box_id, x.business_day AS day, x.detail
+            FROM report_exceptions x WHERE {where}""",
+        params,
     )
-    for c in counts:
-        for kind, name in (("line voids (count)", "line_voids"), ("no-sale opens", "no_sale")):
-            if int(c[name] or 0):
-                out.append(
-                    {
-                        "branch_id": c["branch_id"],
-                        "kind": kind,
-                        "who": c["who"],
-                        "approver_id": None,
-                        "at": None,
-                        "value": None,
-                        "reason_code": None,
-                        "box_id": None,
-                        "day": c["day"],
-                        "count": int(c[name]),
-                    }
-                )
     for r in out:
         r.setdefault("count", 1)
+        r.setdefault("detail", "")
         r["value"] = None if r["value"] is None else int(r["value"])
     return out
 
@@ -465,14 +478,16 @@ def customers_loyalty(ctx: Ctx) -> list[Row]:
 
 
 def age_restricted(ctx: Ctx) -> list[Row]:
-    """REP-T-16: lines of age-restricted products; the box does not sync who verified the
-    age yet (shown empty, with the report's note)."""
+    """REP-T-16: lines of age-restricted products per product and the staff member who
+    checked the customer's age (the sale line's `age_verified_by`; empty for sales of boxes
+    that did not send it)."""
     where, params = scope_sql(ctx, "l")
     sql = f"""SELECT l.product_id, MAX(l.name) AS product, SUM(l.qty_milli) AS qty,
         SUM(l.total) AS value, MAX(l.age_required) AS required_age,
-        MAX(l.age_verified_by) AS verified_by
+        l.age_verified_by AS verified_by
         FROM report_lines l WHERE {where} AND {not_voided("l")}
-        AND l.age_required IS NOT NULL AND l.kind = 'sale' GROUP BY l.product_id"""
+        AND l.age_required IS NOT NULL AND l.kind = 'sale'
+        GROUP BY l.product_id, l.age_verified_by"""
     return [_ints(r, "qty", "value", "required_age") for r in fetch(sql, params)]
 
 
@@ -518,7 +533,33 @@ REPORTS = [
         "hour",
         filters=BOX_CASHIER,
     ),
-    ReportDef("REP-T-03", "X report (open shift)", (Column("till", "Till"),), x_report, "till"),
+    ReportDef(
+        "REP-T-03",
+        "X report (open shift)",
+        (
+            BR,
+            Column("box", "Box"),
+            Column("till", "Till"),
+            Column("cashier_id", "Cashier"),
+            Column("opened_at", "Opened", "time"),
+            Column("as_of", "As of", "time"),
+            Column("sales", "Sales", "int", True),
+            Column("refunds_count", "Refunds", "int", True),
+            Column("voids", "Voids", "int", True),
+            Column("no_sale_opens", "No-sale opens", "int", True),
+            Column("overrides", "Overrides", "int", True),
+            Column("opening_float", "Opening float"),
+            Column("cash_expected", "Cash expected"),
+            Column("card_expected", "Card expected"),
+            Column("net_total", "Net total", M, True),
+            Column("grand_total", "Grand total"),
+            Column("shift_id", "Shift"),
+        ),
+        x_report,
+        "as_of",
+        filters=BOX_CASHIER,
+        note="The latest X report the till took of each shift not closed yet (nothing counted).",
+    ),
     ReportDef(
         "REP-T-04",
         "Z reports",
@@ -626,7 +667,9 @@ REPORTS = [
         "Tax collected",
         (
             Column("tax_class", "Tax class"),
+            Column("tax_code", "Tax"),
             Column("tax_rate", "Rate"),
+            Column("per_unit", "Levy per unit"),
             Column("base", "Taxable base", M, True),
             Column("tax", "Tax", M, True),
             Column("total", "Total", M, True),
@@ -681,11 +724,11 @@ REPORTS = [
             Column("count", "Count", "int", True),
             Column("value", "Value", M, True),
             Column("reason_code", "Reason"),
+            Column("detail", "What"),
         ),
         exceptions,
         "day",
         filters=BOX_CASHIER,
-        note=N_("Line voids and no-sale opens are synced as counts per cashier and day."),
     ),
     ReportDef(
         "REP-T-14",
@@ -732,7 +775,6 @@ REPORTS = [
         age_restricted,
         "product",
         filters=BOX_CASHIER,
-        note=N_("The box does not sync who verified a customer's age yet: 'verified by' is empty."),
     ),
 ]
 

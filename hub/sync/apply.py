@@ -34,6 +34,7 @@ from hub.governance.models import BoxAudit
 from hub.identity.models import Box
 from hub.inventory import alerts, box_events
 from hub.releases import rollouts
+from hub.reports import snapshots
 from hub.sales import till_documents
 from hub.sync import derived, health, refusals, sale_rows, seqs
 from hub.sync.models import IngestedEvent
@@ -162,6 +163,12 @@ class Applier:
             till_documents.store_void(box, env, rules.check_void(env))
         elif env.type == EventType.SHIFT_CLOSED:
             till_documents.store_shift(box, env, rules.check_shift(env))
+        elif env.type == EventType.SHIFT_SNAPSHOT:
+            snapshots.store(box, env, rules.check_snapshot(env))
+        elif env.type == EventType.LINE_VOIDED:
+            snapshots.store_line_void(box, env, rules.check_line_void(env))
+        elif env.type == EventType.NO_SALE:
+            snapshots.store_no_sale(box, env, rules.check_no_sale(env))
         elif env.type == EventType.RELEASE_REPORTED:
             rollouts.report_event(box, env.payload)
 

@@ -22,7 +22,8 @@ from hub.catalog.store import current_version
 from hub.core.db import platform_tx, tenant_tx
 from hub.core.mqtt import MqttLogin, apply_credentials
 from hub.customers import directory
-from hub.governance.config import effective_body
+from hub.governance import rule_changes
+from hub.governance.config import effective, effective_body
 from hub.governance.flags import flag_values
 from hub.governance.models import ConfigVersion, DownState
 from hub.identity.models import Box, Tenant, User
@@ -44,18 +45,34 @@ BOX_ROLES = (Role.BRANCH_MANAGER.value, Role.SUPERVISOR.value, Role.CASHIER.valu
 PUBLISH_TIMEOUT_S = 5.0
 
 
-def _latest_body(tenant_id: str, kind: str) -> dict[str, Any]:
-    row = (
+def _latest_row(tenant_id: str, kind: str) -> ConfigVersion | None:
+    row: ConfigVersion | None = (
         ConfigVersion.select()
         .where(
             ConfigVersion.tenant_id == tenant_id,
             ConfigVersion.kind == kind,
-            ConfigVersion.branch_id.is_null(),  # branch overrides: config.effective_body
+            ConfigVersion.branch_id.is_null(),  # branch overrides: config.effective
         )
         .order_by(ConfigVersion.version.desc())
         .first()
     )
+    return row
+
+
+def _latest_body(tenant_id: str, kind: str) -> dict[str, Any]:
+    row = _latest_row(tenant_id, kind)
     return dict(row.body) if row else {}
+
+
+def _approvals(rows: dict[str, ConfigVersion | None]) -> dict[str, Any]:
+    """Who proposed and approved each business rule sent (FR-901); a box refuses a rule
+    without its approval (posdomain.rule_approvals)."""
+    out: dict[str, Any] = {}
+    for kind, row in rows.items():
+        approval = rule_changes.approval_for(row.change_id) if row is not None else None
+        if approval is not None:
+            out[kind] = approval
+    return out
 
 
 def _staff_body(tenant_id: str, branch_id: str) -> dict[str, Any]:
@@ -78,7 +95,10 @@ def _staff_body(tenant_id: str, branch_id: str) -> dict[str, Any]:
 
 def _risk_body(box: Box) -> dict[str, Any]:
     """The tenant's risk config plus the mode in force for this box (docs/CONTRACT.md)."""
-    body = _latest_body(box.tenant_id, "risk")
+    row = _latest_row(box.tenant_id, "risk")
+    body = dict(row.body) if row else {}
+    if row is not None:
+        body["approvals"] = _approvals({"risk": row})
     body["mode_state"] = state_for(box.tenant_id, [box.branch_id], box.box_id).model_dump()
     return body
 
@@ -102,8 +122,13 @@ def _body(box: Box, kind: str) -> dict[str, Any]:
     if kind == "release":  # what to install; the files in chunks on request (release_chunk)
         return offers.down_body(box)
     if kind == "pricing":  # verified before publishing: an unverifiable row is left out
-        return pricing_policies.down_body(tenant_id)
-    pricing = _latest_body(tenant_id, "pricing")
+        body = pricing_policies.down_body(tenant_id)
+        body["approvals"] = rule_changes.policy_approvals(tenant_id, body["policies"])
+        return body
+    pricing_row = _latest_row(tenant_id, "pricing")
+    pricing = dict(pricing_row.body) if pricing_row else {}
+    tax_row = effective(tenant_id, "tax", branch_id)
+    loyalty_row = _loyalty_row(tenant_id)
     key_id, key = pricing_policies.policy_key(tenant_id)
     till = effective_body(tenant_id, "till", branch_id)
     return {
@@ -112,23 +137,28 @@ def _body(box: Box, kind: str) -> dict[str, Any]:
         "exponent": pricing.get("exponent"),
         "locale": pricing.get("locale"),
         "branding": _latest_body(tenant_id, "branding"),
-        "tax": effective_body(tenant_id, "tax", branch_id),
+        "tax": dict(tax_row.body) if tax_row else {},
         "barcode_formats": wire_formats(tenant_id),
         "policy_key_id": key_id,
         "policy_key": key,
-        "loyalty": _loyalty_body(tenant_id),
+        # the loyalty rules in force with their version (boxes name it in their sale facts)
+        "loyalty": (
+            {"version": int(loyalty_row.version), "rules": dict(loyalty_row.body)}
+            if loyalty_row
+            else None
+        ),
+        "approvals": _approvals({"pricing": pricing_row, "tax": tax_row, "loyalty": loyalty_row}),
     }
 
 
-def _loyalty_body(tenant_id: str) -> dict[str, Any] | None:
-    """The loyalty rules in force with their version (boxes name it in their sale facts)."""
-    row = (
+def _loyalty_row(tenant_id: str) -> ConfigVersion | None:
+    row: ConfigVersion | None = (
         ConfigVersion.select()
         .where(ConfigVersion.tenant_id == tenant_id, ConfigVersion.kind == "loyalty")
         .order_by(ConfigVersion.version.desc())
         .first()
     )
-    return {"version": int(row.version), "rules": dict(row.body)} if row else None
+    return row
 
 
 def versions_of(tenant_id: str) -> dict[str, int]:

@@ -28,10 +28,19 @@ from posdomain.contract import field_details
 from posdomain.envelope import EventEnvelope, IncomingEvent
 from posdomain.errors import Reason, ValidationError
 from posdomain.money import parse_minor, to_minor
-from posdomain.payloads import RefundCompleted, SaleCompleted, SaleVoided, ShiftClosed
+from posdomain.payloads import (
+    LineVoided,
+    NoSaleOpened,
+    RefundCompleted,
+    SaleCompleted,
+    SaleVoided,
+    ShiftClosed,
+    ShiftSnapshot,
+)
 from posdomain.refund_checks import check_refund
 from posdomain.refund_checks import check_void as void_rules
 from posdomain.sale_checks import Context, Violation, check_sale, check_times
+from posdomain.shift_checks import check_line_void, check_no_sale, check_snapshot
 
 M = TypeVar("M", bound=BaseModel)
 MAX_IDS_PER_QUERY = 5000
@@ -174,6 +183,24 @@ class Rules:
         """A Z report with sane times."""
         body = parsed(ShiftClosed, ev)
         refuse(check_times([body.opened_at, body.as_of], self.ctx))
+        return body
+
+    def check_snapshot(self, ev: EventEnvelope) -> ShiftSnapshot:
+        """An X report whose figures add up by its own formulas (posdomain.shift_checks)."""
+        body = parsed(ShiftSnapshot, ev)
+        refuse(check_snapshot(body, self.ctx), shift_id=body.shift_id)
+        return body
+
+    def check_line_void(self, ev: EventEnvelope) -> LineVoided:
+        """A line void with a sane quantity, value and time."""
+        body = parsed(LineVoided, ev)
+        refuse(check_line_void(body, self.ctx))
+        return body
+
+    def check_no_sale(self, ev: EventEnvelope) -> NoSaleOpened:
+        """A no-sale drawer opening with a sane time and reason."""
+        body = parsed(NoSaleOpened, ev)
+        refuse(check_no_sale(body, self.ctx))
         return body
 
     def check_movement(self, ev: EventEnvelope) -> BoxMovementIn:

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 
 from firmware_config.schema import BoxConfig
 from posdomain.envelope import DownMessage
+from scripts.testkit import approvals
 
 TENANT = "tenant-a"
 BRANCH = "branch-1"
@@ -54,14 +55,14 @@ def make_config(tmp_path: Path, **overrides: Any) -> BoxConfig:
 
 
 def down(kind: str, version: int, body: dict[str, Any], branch: str = BRANCH) -> DownMessage:
-    """A down message for this test tenant/branch."""
+    """A down message for this test tenant/branch (rules approved, as the hub sends them)."""
     return DownMessage(
         kind=kind,
         version=version,
         tenant_id=TENANT,
         branch_id=branch,  # type: ignore[arg-type]
         issued_at=datetime.now(UTC),
-        body=body,
+        body=approvals.stamp(kind, body),
     )
 
 

@@ -18,6 +18,7 @@ from hub.sync.apply import apply_batch
 from hub.sync.models import ReconciliationItem
 from posdomain.envelope import BatchAck
 from scripts.testkit.crafted import Item, T, batch_of, sale_event, sale_payload
+from tests.hub.rule_helpers import set_rule
 
 RULES = {
     "earn": {
@@ -41,8 +42,11 @@ def enable_loyalty(tenant_id: str = T) -> int:
     """Rules (as a versioned config) and the flag on; return the rules version."""
     with tenant_tx(tenant_id):
         row = config.current(tenant_id, "loyalty")
-        if row is None or row.body != RULES:
-            row = config.write_version(None, tenant_id, "loyalty", RULES, "loyalty tests")
+    if row is None or row.body != RULES:  # proposed and approved by two people (FR-901)
+        set_rule(tenant_id, "loyalty", RULES, "loyalty tests")
+    with tenant_tx(tenant_id):
+        row = config.current(tenant_id, "loyalty")
+        assert row is not None
         flag = FeatureFlag.get_or_none(
             FeatureFlag.tenant_id == tenant_id, FeatureFlag.name == "loyalty_rules"
         )

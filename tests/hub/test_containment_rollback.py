@@ -160,3 +160,32 @@ def test_rollback_over_the_api_answers_reason_codes(app, client, tmp_path):
     again = client.post(url, json={**body, "rollout_id": rollout_id})
     assert again.status_code == 409  # the rollback rollout is running now
     assert again.get_json()["error"]["reason"] == "INVALID_TRANSITION"
+
+
+@pytest.mark.req("FR-702")
+@pytest.mark.req("FR-703")
+def test_an_incident_with_a_rollback_resolves_only_after_a_passing_rollback_smoke(app, tmp_path):
+    """Release Governance section 3: smoke checks run after the rollback, and the incident
+    carries the evidence (issue 16 item 3)."""
+    tenant, [branch] = new_tenant()
+    boxes = _boxes(tenant, branch, 4)
+    previous = _published(tmp_path)
+    rollout_id = _rollout(tenant, _published(tmp_path), boxes)
+    boss = owner(tenant)
+    incident = _incident(boss, tenant)
+    _respond(boss, tenant, incident, rollout_id)
+    resolve = service.ResolveIn(root_cause="bad migration", verification="boxes back on it")
+    with pytest.raises(Conflict) as info:
+        service.resolve(boss, tenant, incident, resolve)
+    assert info.value.reason == "SMOKE_REQUIRED"
+    assert info.value.details == {"artifacts": [previous]}
+    failed = artifacts.SmokeIn(environment="PROD", trigger="rollback", passed=False)
+    artifacts.record_smoke(ADMIN, previous, failed, ADMIN.actor)
+    with pytest.raises(Conflict):  # a failing smoke run is not the evidence
+        service.resolve(boss, tenant, incident, resolve)
+    passed = artifacts.SmokeIn(environment="PROD", trigger="rollback", passed=True)
+    run = artifacts.record_smoke(ADMIN, previous, passed, ADMIN.actor)
+    done = service.resolve(boss, tenant, incident, resolve)
+    assert done["state"] == "RESOLVED"
+    step = service.detail(tenant, None, incident)["steps"][-1]
+    assert step["details"]["rollback_smoke_runs"] == {previous: run["id"]}

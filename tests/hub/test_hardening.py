@@ -16,6 +16,7 @@ from hub.sales import queries as sales
 from hub.sales.models import Sale
 from posdomain.errors import TooManyRequests, ValidationError
 from tests.hub.conftest import PASSWORDS, login
+from tests.hub.rule_helpers import set_rule
 
 pytestmark = [pytest.mark.pg]
 A = "t-greenbasket"
@@ -220,8 +221,8 @@ def test_overview_today_is_the_branch_local_day(app):
         Branch.create(id=auck, tenant_id=tenant, name="A Auckland", timezone="Pacific/Auckland")
         Branch.create(id=ny, tenant_id=tenant, name="B New York")  # inherits tenant config
     pricing = {"currency": "EUR", "exponent": 2, "locale": "en", "timezone": "America/New_York"}
+    set_rule(tenant, "pricing", pricing, "t")
     with tenant_tx(tenant):
-        config.write_version(None, tenant, "pricing", config.validate_body("pricing", pricing), "t")
         # 2030-01-15 11:30 UTC = 16 Jan 00:30 in Auckland (UTC+13) = 15 Jan 06:30 in New York
         _sale(tenant, auck, datetime(2030, 1, 15, 11, 15, tzinfo=UTC), 100)  # Auckland 16th
         _sale(tenant, auck, datetime(2030, 1, 15, 10, 45, tzinfo=UTC), 200)  # Auckland 15th

@@ -62,6 +62,8 @@ def _policy(**over: Any) -> dict[str, Any]:
         "target": {"product_ids": ["p-003"], "categories": []},
         "params": {"percent": "15"},
         "reason": "edge",
+        "impact": "edge",
+        "change_ref": "EDGE-1",
     }
     return {**body, **over}
 

@@ -21,6 +21,7 @@ from hub.identity.models import Box
 from hub.sync import downlink
 from posdomain.policy import verify_policy
 from tests.hub.conftest import enrol_box, login
+from tests.hub.rule_helpers import EVIDENCE_FIELDS, post_policy, put_rule, retire_policy
 
 pytestmark = [pytest.mark.pg]
 
@@ -36,6 +37,7 @@ def _body(**over: Any) -> dict[str, Any]:
         "target": {"product_ids": ["p-003"], "categories": []},
         "params": {"percent": "15"},
         "reason": "spring promo",
+        **EVIDENCE_FIELDS,
     }
     body.update(over)
     return body
@@ -61,22 +63,21 @@ def _audits(action: str, target: str) -> list[AuditLog]:
 
 
 @pytest.mark.req("FR-301", "FR-801")
-def test_create_change_list_retire_signed_audited(client):
+def test_create_change_list_retire_signed_audited(app, client):
     login(client, "owner")
     body = _body()
     pid = body["policy_id"]
-    created = client.post("/api/v1/pricing/policies", json=body)
-    assert created.status_code == 201, created.get_json()
-    wire = created.get_json()["policy"]
+    created = post_policy(app, client, body, T)
+    wire = created["policy"]
     assert set(wire) == {
         "policy_id", "policyVersion", "effectiveFrom", "effectiveTo", "kind", "target",
         "params", "signature",
     }  # fmt: skip
     assert wire["policyVersion"] == 1
-    assert created.get_json()["status"] == "active"
+    assert created["status"] == "active"
 
-    changed = client.post("/api/v1/pricing/policies", json=_body(policy_id=pid, **MULTIBUY))
-    assert changed.get_json()["policy"]["policyVersion"] == 2
+    changed = post_policy(app, client, _body(policy_id=pid, **MULTIBUY), T)
+    assert changed["policy"]["policyVersion"] == 2
     audit = _audits("pricing.policy_changed", f"policy:{pid}")[-1].details
     assert audit["before"]["params"] == {"percent": "15"}
     assert audit["after"]["params"] == MULTIBUY["params"]
@@ -85,7 +86,7 @@ def test_create_change_list_retire_signed_audited(client):
     # the signature verifies with the key every box of the tenant receives in `config`
     cfg = _down(enrol_box(T, B))["config"].body
     assert cfg["policy_key_id"].startswith("pk-")
-    assert verify_policy(changed.get_json()["policy"], cfg["policy_key"], datetime.now(UTC))
+    assert verify_policy(changed["policy"], cfg["policy_key"], datetime.now(UTC))
 
     listed = client.get("/api/v1/pricing/policies").get_json()
     mine = [i for i in listed["items"] if i["policy"]["policy_id"] == pid]
@@ -96,18 +97,16 @@ def test_create_change_list_retire_signed_audited(client):
         2,
     ]
 
-    retired = client.post(f"/api/v1/pricing/policies/{pid}/retire", json={"reason": "sold out"})
-    assert retired.status_code == 200, retired.get_json()
-    assert retired.get_json()["policy"]["policyVersion"] == 3
-    assert retired.get_json()["status"] == "ended"
+    retired = retire_policy(app, client, pid, "sold out", T)
+    assert retired["policy"]["policyVersion"] == 3
+    assert retired["status"] == "ended"
     assert _audits("pricing.policy_retired", f"policy:{pid}")
-    again = client.post(f"/api/v1/pricing/policies/{pid}/retire", json={"reason": "again"})
-    assert again.status_code == 409
-    no_reason = client.post(f"/api/v1/pricing/policies/{pid}/retire", json={})
+    again = {"reason": "again", **EVIDENCE_FIELDS}
+    assert client.post(f"/api/v1/pricing/policies/{pid}/retire", json=again).status_code == 409
+    no_reason = client.post(f"/api/v1/pricing/policies/{pid}/retire", json=EVIDENCE_FIELDS)
     assert _err(no_reason) == "REASON_REQUIRED"
-    assert (
-        client.post("/api/v1/pricing/policies/nope/retire", json={"reason": "x"}).status_code == 404
-    )
+    nope = {"reason": "x", **EVIDENCE_FIELDS}
+    assert client.post("/api/v1/pricing/policies/nope/retire", json=nope).status_code == 404
 
 
 @pytest.mark.req("FR-301")
@@ -146,7 +145,7 @@ def test_invalid_policies_are_refused_before_storing(client, over, reason):
 def test_roles_and_cross_tenant_isolation(app):
     owner, other = app.test_client(), app.test_client()
     login(owner, "owner")
-    pid = owner.post("/api/v1/pricing/policies", json=_body()).get_json()["policy"]["policy_id"]
+    pid = post_policy(app, owner, _body(), T)["policy"]["policy_id"]
     for role in ("manager", "cashier", "auditor"):
         c = app.test_client()
         login(c, role)
@@ -155,14 +154,16 @@ def test_roles_and_cross_tenant_isolation(app):
     seen = other.get("/api/v1/pricing/policies").get_json()["items"]
     assert all(i["policy"]["policy_id"] != pid for i in seen)
     assert other.get(f"/api/v1/tenants/{T}/pricing/policies").status_code == 403
-    retire = other.post(f"/api/v1/pricing/policies/{pid}/retire", json={"reason": "x"})
+    retire = other.post(
+        f"/api/v1/pricing/policies/{pid}/retire", json={"reason": "x", **EVIDENCE_FIELDS}
+    )
     assert retire.status_code == 404
     preview = other.get("/api/v1/pricing/policies/preview").get_json()["policies"]
     assert all(p["policy_id"] != pid for p in preview)
 
 
 @pytest.mark.req("FR-301")
-def test_preview_is_cacheable_with_etag_and_304(client):
+def test_preview_is_cacheable_with_etag_and_304(app, client):
     login(client, "owner")
     at = (datetime.now(UTC) + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
     first = client.get(f"/api/v1/pricing/policies/preview?at={at}")
@@ -181,13 +182,12 @@ def test_preview_is_cacheable_with_etag_and_304(client):
 
     # a policy that starts after `at` is not in the preview at `at`, but is at its start
     later = (datetime.now(UTC) + timedelta(days=500)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    pid = client.post("/api/v1/pricing/policies", json=_body(effectiveFrom=later)).get_json()
-    pid = pid["policy"]["policy_id"]
+    pid = post_policy(app, client, _body(effectiveFrom=later), T)["policy"]["policy_id"]
     same = client.get(f"/api/v1/pricing/policies/preview?at={at}", headers={"If-None-Match": etag})
     assert same.status_code == 304
     at_start = client.get(f"/api/v1/pricing/policies/preview?at={later}").get_json()
     assert pid in [p["policy_id"] for p in at_start["policies"]]
-    client.post(f"/api/v1/pricing/policies/{pid}/retire", json={"reason": "cancelled"})
+    retire_policy(app, client, pid, "cancelled", T)
     at_start = client.get(f"/api/v1/pricing/policies/preview?at={later}").get_json()
     assert pid not in [p["policy_id"] for p in at_start["policies"]]
     assert client.get("/api/v1/pricing/policies/preview?at=yesterday").status_code == 400
@@ -238,9 +238,9 @@ def _superuser(hub_urls: tuple[str, str], sql: str, params: tuple[Any, ...]) -> 
         "UPDATE pricing_policies SET signature = repeat('0', 64) WHERE policy_id = %s",
     ],
 )
-def test_tampered_row_is_never_published_and_is_audited(client, hub_urls, tamper):
+def test_tampered_row_is_never_published_and_is_audited(app, client, hub_urls, tamper):
     login(client, "owner")
-    pid = client.post("/api/v1/pricing/policies", json=_body()).get_json()["policy"]["policy_id"]
+    pid = post_policy(app, client, _body(), T)["policy"]["policy_id"]
     box = enrol_box(T, B)
     assert pid in [p["policy_id"] for p in _down(box)["pricing"].body["policies"]]
     _superuser(hub_urls, tamper, (pid,))
@@ -277,16 +277,14 @@ def test_advanced_discounts_flip_bumps_the_pricing_version(client):
 
 
 @pytest.mark.req("FR-302", "FR-801")
-def test_branch_tax_override_reaches_only_that_branch(client):
+def test_branch_tax_override_reaches_only_that_branch(app, client):
     login(client, "owner")
     tenant_tax = client.get("/api/v1/config/tax").get_json()["body"]
     assert tenant_tax["level"] == "document"
     assert tenant_tax["cash_rounding"] is None
     override = {**tenant_tax, "cash_rounding": "0.05", "level": "line"}
     put = {"body": override, "reason": "riverside takes cash rounding", "branch_id": B2}
-    resp = client.put("/api/v1/config/tax", json=put)
-    assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json()["branch_id"] == B2
+    assert put_rule(app, client, "tax", put, T)["branch_id"] == B2
     riverside, downtown = enrol_box(T, B2), enrol_box(T, B)
     assert _down(riverside)["config"].body["tax"] == override
     assert _down(downtown)["config"].body["tax"] == tenant_tax
@@ -296,9 +294,9 @@ def test_branch_tax_override_reaches_only_that_branch(client):
     assert entry["branch_id"] == B2
     assert entry["after"] == override
 
-    wrong_kind = {"body": {"mode": "observe"}, "reason": "x", "branch_id": B2}
+    wrong_kind = {"body": {"mode": "observe"}, "reason": "x", "branch_id": B2, **EVIDENCE_FIELDS}
     assert client.put("/api/v1/config/risk", json=wrong_kind).status_code == 400
-    foreign = {**put, "branch_id": "b-harbor-main"}
+    foreign = {**put, "branch_id": "b-harbor-main", **EVIDENCE_FIELDS}
     assert _err(client.put("/api/v1/config/tax", json=foreign)) == "UNKNOWN_BRANCH"
 
 
@@ -310,7 +308,8 @@ def test_branch_tax_override_reaches_only_that_branch(client):
 def test_tax_config_the_boxes_would_refuse_is_refused(client, change):
     login(client, "owner")
     tenant_tax = client.get("/api/v1/config/tax").get_json()["body"]
-    resp = client.put("/api/v1/config/tax", json={"body": {**tenant_tax, **change}, "reason": "x"})
+    put = {"body": {**tenant_tax, **change}, "reason": "x", **EVIDENCE_FIELDS}
+    resp = client.put("/api/v1/config/tax", json=put)
     assert resp.status_code == 400
     assert _err(resp) == "VALIDATION_FAILED"
 
@@ -331,14 +330,14 @@ def test_bad_multi_tax_config_is_refused_with_its_reason_and_not_stored(client, 
     login(client, "owner")
     before = client.get("/api/v1/config/tax").get_json()
     body = {**before["body"], "classes": {**before["body"]["classes"], **classes}}
-    resp = client.put("/api/v1/config/tax", json={"body": body, "reason": "x"})
+    resp = client.put("/api/v1/config/tax", json={"body": body, "reason": "x", **EVIDENCE_FIELDS})
     assert resp.status_code == 400
     assert _err(resp) == reason
     assert client.get("/api/v1/config/tax").get_json() == before
 
 
 @pytest.mark.req("FR-302")
-def test_multi_tax_config_with_levy_and_exempt_class_is_stored_as_sent(client):
+def test_multi_tax_config_with_levy_and_exempt_class_is_stored_as_sent(app, client):
     login(client, "owner")
     before = client.get("/api/v1/config/tax").get_json()["body"]
     bev = {
@@ -354,15 +353,14 @@ def test_multi_tax_config_with_levy_and_exempt_class_is_stored_as_sent(client):
         "classes": {**before["classes"], "BEV": bev, "EX": {"exempt": True, "inclusive": True}},
     }
     body["rounding"], body["cash_rounding_mode"] = "HALF_EVEN", "DOWN"
-    resp = client.put("/api/v1/config/tax", json={"body": body, "reason": "levy"})
-    assert resp.status_code == 200, resp.get_json()
+    assert put_rule(app, client, "tax", {"body": body, "reason": "levy"}, T)["body"] == body
     assert client.get("/api/v1/config/tax").get_json()["body"] == body
 
 
 @pytest.mark.req("FR-301", "FR-100")
-def test_new_tables_are_tenant_isolated_and_append_only(hub_urls, client):
+def test_new_tables_are_tenant_isolated_and_append_only(app, hub_urls, client):
     login(client, "owner")
-    client.post("/api/v1/pricing/policies", json=_body())
+    post_policy(app, client, _body(), T)
     conn = psycopg2.connect(hub_urls[1])
     with conn, conn.cursor() as cur:
         cur.execute("SELECT set_config('app.tenant_id', %s, true)", (OTHER,))

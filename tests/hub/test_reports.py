@@ -14,6 +14,9 @@ from hub.core import db as hub_db
 from hub.core.db import tenant_tx
 from hub.reports.days import day_bounds, day_hours
 from hub.reports.models import ReportDoc
+from posdomain.pricing import ProductPrice
+from posdomain.sale_pricing import SaleInputs, SaleLineInput, price_sale
+from posdomain.tax import parse_tax_config
 from scripts.testkit.crafted import T
 from tests.hub.conftest import enrol_box, login
 from tests.hub.ingest_helpers import envelope, send
@@ -25,6 +28,7 @@ from tests.hub.report_helpers import (
     priced_sale,
     zoned_branch,
 )
+from tests.posdomain.test_mixed_documents import wire as multi_tax_wire
 
 pytestmark = [pytest.mark.pg]
 D = Decimal
@@ -222,3 +226,110 @@ def test_a_later_post_void_moves_its_sale_out_of_the_rollup(app, client, prods):
     assert col(report(client, "REP-T-06", **f), "net") == D(after["net"])
     facts = report(client, "REP-T-06", cashier_id="u-rep-cashier", **f)
     assert facts["items"] == report(client, "REP-T-06", **f)["items"]
+    # the tender and tax rollups took the voided sale out too
+    t09 = report(client, "REP-T-09", **f)
+    assert D(after["total"]) == col(t09, "net") + D(after["cash_rounding"])
+    assert col(report(client, "REP-T-10", **f), "tax") == D(after["tax"])
+
+
+MULTI_TAX = parse_tax_config(
+    {
+        "rounding": "HALF_UP",
+        "cash_rounding": "0.05",
+        "classes": {
+            "BEV": {  # compound: QST on GST, plus a per-container levy
+                "inclusive": False,
+                "taxes": [
+                    {"code": "GST", "name": "GST", "rate": "0.05"},
+                    {"code": "QST", "name": "QST", "rate": "0.09975", "on": ["GST"]},
+                    {"code": "CRF", "name": "Container fee", "per_unit": "0.10"},
+                ],
+            },
+            "TWO": {  # two taxes side by side
+                "inclusive": False,
+                "taxes": [
+                    {"code": "GST", "name": "GST", "rate": "0.05"},
+                    {"code": "PST", "name": "PST", "rate": "0.07"},
+                ],
+            },
+            "STD": {"rate": "0.19"},
+        },
+    }
+)
+
+
+def multi_tax_sale(receipt: int, qty: dict[str, str], at: Any) -> dict[str, Any]:
+    """A cash sale priced by the real engine over the multi-tax classes (issue 14 rows)."""
+    prices = {
+        "BEV": ("p-mt-cola", "1.49"),
+        "TWO": ("p-mt-soap", "3.99"),
+        "STD": ("p-mt-tea", "2.50"),
+    }
+    lines = tuple(
+        SaleLineInput(str(n), ProductPrice(prices[cls][0], D(prices[cls][1])), D(q), "each", cls)
+        for n, (cls, q) in enumerate(qty.items(), start=1)
+    )
+    inputs = SaleInputs(lines, "retail", MULTI_TAX, 2, at, True)  # type: ignore[arg-type]
+    body = multi_tax_wire(price_sale(inputs))
+    body.update(
+        sale_id=str(uuid.uuid4()), receipt_no=receipt, currency="EUR",
+        cashier_id="u-rep-cashier", completed_at=at.isoformat(),
+    )  # fmt: skip
+    return body
+
+
+@pytest.mark.req("FR-600")
+def test_tax_report_splits_multi_tax_lines_and_equals_the_summary_tax(app, client):
+    """REP-T-10 tax = REP-T-01 tax with a line of two taxes, a compound tax and a per-unit
+    levy: one row per tax code, each equal to the receipts' breakdown of that code."""
+    branch = zoned_branch("America/Toronto")
+    box = enrol_box(T, branch)
+    at = at_local("America/Toronto", "2026-06-14T10:00:00")
+    mixes = [{"BEV": "6", "TWO": "1"}, {"BEV": "2", "STD": "3"}, {"TWO": "2", "STD": "1"}]
+    sold = [multi_tax_sale(n, mix, at + timedelta(minutes=n)) for n, mix in enumerate(mixes, 1)]
+    ack = send(box, [envelope(box, n, s, branch_id=branch) for n, s in enumerate(sold, 1)])
+    assert ack is not None
+    assert ack.rejected == [], ack.rejected
+    login(client, "owner")
+    f = {"branches": branch, "date_from": "2026-06-14", "date_to": "2026-06-14"}
+
+    def check(kept: list[dict[str, Any]]) -> None:
+        (t01,) = report(client, "REP-T-01", **f)["items"]
+        t10 = report(client, "REP-T-10", **f)
+        assert col(t10, "tax") == D(t01["tax"]) == sum(D(s["tax_total"]) for s in kept)
+        per_code: dict[tuple[str, str], Decimal] = {}
+        for r in t10["items"]:
+            key = (r["tax_class"], r["tax_code"])
+            per_code[key] = per_code.get(key, D(0)) + D(r["tax"])
+        want: dict[str, Decimal] = {}
+        for s in kept:
+            for row in s["tax_breakdown"]:
+                want[row["tax_class"]] = want.get(row["tax_class"], D(0)) + D(row["tax"])
+        got: dict[str, Decimal] = {}
+        for (_cls, code), tax in per_code.items():
+            got[code] = got.get(code, D(0)) + tax
+        assert got == {k: v for k, v in want.items() if v or k in got}
+        levy = [r for r in t10["items"] if r["tax_code"] == "CRF"]
+        assert [(D(r["per_unit"]), r["base"]) for r in levy] == [(D("0.10"), "0.00")]
+
+    check(sold)
+    (t10_classes,) = {frozenset((r["tax_class"], r["tax_code"]) for r in
+                                report(client, "REP-T-10", **f)["items"])}  # fmt: skip
+    assert t10_classes == {
+        ("BEV", "GST"), ("BEV", "QST"), ("BEV", "CRF"), ("TWO", "GST"), ("TWO", "PST"),
+        ("STD", "STD"),
+    }  # fmt: skip
+    by_cashier = report(client, "REP-T-10", cashier_id="u-rep-cashier", **f)["items"]
+    assert by_cashier == report(client, "REP-T-10", **f)["items"]
+    void = {
+        "sale_id": sold[0]["sale_id"], "receipt_no": 1, "cashier_id": "u-rep-cashier",
+        "approver_id": "u-manager", "reason_code": "CASHIER_ERROR", "exponent": 2,
+        "total": sold[0]["total"], "voided_at": (at + timedelta(minutes=9)).isoformat(),
+    }  # fmt: skip
+    ack = send(box, [envelope(box, 4, void, "sale.voided", branch_id=branch)])  # a later batch
+    assert ack is not None
+    assert ack.rejected == []
+    check(sold[1:])  # the voided sale's tax parts left the tax rollup
+    (t01,) = report(client, "REP-T-01", **f)["items"]
+    t09 = report(client, "REP-T-09", **f)
+    assert D(t01["total"]) == col(t09, "net") + D(t01["cash_rounding"])

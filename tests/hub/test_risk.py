@@ -12,7 +12,7 @@ import pytest
 from hub.alerting.models import Alert
 from hub.core.db import platform_tx, tenant_tx
 from hub.core.models import utcnow
-from hub.governance import config, flags
+from hub.governance import flags
 from hub.governance.models import AuditLog, BoxAudit, ConfigVersion
 from hub.identity.models import Box
 from hub.risk import modes, scoring
@@ -27,6 +27,7 @@ from posdomain.permissions import Role
 from scripts.testkit.crafted import batch_of, sale_event
 from tests.hub.inventory_helpers import login_as
 from tests.hub.ops_helpers import add_box, new_tenant, owner
+from tests.hub.rule_helpers import EVIDENCE_FIELDS, set_rule
 
 pytestmark = [pytest.mark.pg]
 RULES = {
@@ -115,7 +116,7 @@ def _no_sales(tenant: str, branch: str, box: str, cashier: str, n: int) -> None:
 @pytest.mark.req("FR-701")
 def test_scores_name_the_rules_that_fired_and_their_figures(app):
     tenant, [branch] = new_tenant()
-    config.put_config(owner(tenant), tenant, "risk", {"scoring": RULES}, "risk rules v1")
+    set_rule(tenant, "risk", {"scoring": RULES}, "risk rules v1")
     box = add_box(tenant, branch)
     today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
     if today > utcnow():
@@ -193,7 +194,11 @@ def test_scores_name_the_rules_that_fired_and_their_figures(app):
 def test_malformed_rules_and_out_of_range_thresholds_are_refused(app, client, rule, reason):
     tenant, _b = new_tenant()
     login_as(client, Role.TENANT_OWNER, [], tenant)
-    body = {"body": {"scoring": {**RULES, "rules": [rule]}}, "reason": "bad rules"}
+    body = {
+        "body": {"scoring": {**RULES, "rules": [rule]}},
+        "reason": "bad rules",
+        **EVIDENCE_FIELDS,
+    }
     resp = client.put("/api/v1/config/risk", json=body)
     assert resp.status_code == 400
     assert resp.get_json()["error"]["reason"] == reason

@@ -40,6 +40,7 @@ from posdomain.text import printable
 from scripts.testkit.crafted import make_batch
 from tests.hub import probe_bodies
 from tests.hub.conftest import drop_database, enrol_box, login, make_database
+from tests.hub.rule_helpers import EVIDENCE_FIELDS, approve_by_admin
 
 pytestmark = [pytest.mark.pg]
 T, B, OTHER, OTHER_B = "t-greenbasket", "b-downtown", "t-harborfoods", "b-harbor-main"
@@ -52,6 +53,7 @@ FIXED = {
     "step": "classify",
     "data_class": "webhook_deliveries",
     "report_id": "REP-T-01",  # a catalog id, the same for every tenant
+    "verdict": "reject",
 }
 # routes that authenticate by something other than the portal session: same answer only
 OTHER_AUTH = {("POST", "/api/v1/boxes/<box_id>/commissioning"): 401}
@@ -75,8 +77,11 @@ def _harbor_objects(app: Flask) -> dict[str, str]:
         "target": {"product_ids": [product_id], "categories": []},
         "params": {"percent": "5"},
         "reason": "probe",
+        **EVIDENCE_FIELDS,
     }
-    policy_id = harbor.post("/api/v1/pricing/policies", json=policy).get_json()["policy"]
+    proposed = harbor.post("/api/v1/pricing/policies", json=policy)
+    change = approve_by_admin(app, proposed, OTHER).get_json()
+    policy_id = {"policy_id": change["result"]["policy_id"]}
     box = enrol_box(OTHER, OTHER_B)
     apply_batch(make_batch(box, OTHER, OTHER_B, [1]), box)
     with tenant_tx(OTHER):
@@ -105,6 +110,7 @@ def _harbor_objects(app: Flask) -> dict[str, str]:
         "product_id": product_id,
         "token_id": token_id.get_json()["id"],
         "policy_id": policy_id["policy_id"],
+        "change_id": change["id"],
         "sale_id": sale_id,
         "user_id": "u-harbor-owner",
     }
@@ -136,6 +142,7 @@ def _own_values() -> dict[str, str]:
         "artifact": MADE_UP,
         "rollout_id": MADE_UP,
         "decision_id": MADE_UP,
+        "change_id": MADE_UP,
         **FIXED,
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -66,6 +67,10 @@ def test_an_overridden_line_takes_no_promotion() -> None:
     override = PriceOverride("1", D("0.99"), "s-sup", "PRICE_MATCH")
     basket = price([item("1", chips, 3)], mb, overrides=[override])
     assert discounts(basket) == {"1": "0.00"}
+    # a per-unit promotion would take even one unit of it: none of its units may count
+    ten = policy("pct", "percent", {"percent": "10"}, products=["chips"])
+    one = PriceOverride("1", D("5.00"), "s-sup", "PRICE_MATCH")
+    assert price([item("1", chips, 1)], ten, overrides=[one]).discount_total == 0
 
 
 @pytest.mark.req("FR-301")
@@ -95,6 +100,11 @@ def test_a_multibuy_counts_one_product_never_two() -> None:
     mb = policy("mb", "multibuy", {"qty": 3, "price": "2.00"}, products=["a", "b"])
     assert price([item("1", a, 2), item("2", b, 1)], mb).discount_total == 0
     assert price([item("1", a, 3), item("2", b, 1)], mb).discount_total == D("0.97")
+    # a third product: pooling "every other product" would find two groups of three
+    c = product("c", "0.99")
+    mbc = policy("mb", "multibuy", {"qty": 3, "price": "2.00"}, products=["a", "b", "c"])
+    three = [item("1", a, 3), item("2", b, 1), item("3", c, 1)]
+    assert price(three, mbc).discount_total == D("0.97")
 
 
 @pytest.mark.req("FR-301")
@@ -102,6 +112,12 @@ def test_a_leftover_partial_group_pays_the_regular_price() -> None:
     mb = policy("mb", "multibuy", {"qty": 3, "price": "2.00"}, products=["chips"])
     basket = price([item("1", product("chips", "0.99"), 5)], mb)
     assert (basket.discount_total, basket.total) == (D("0.97"), D("3.98"))  # 2.00 + 2 x 0.99
+    # dearer units: the two left over (3.00) cost more than a deal's 2.00 and still pay 3.00
+    dear = product("chips", "1.50")
+    for qty, total in ((5, "5.00"), (4, "3.50"), (2, "3.00"), (7, "5.50")):
+        assert price([item("1", dear, qty)], mb).total == D(total), qty
+    mix = policy("mm", "mix_match", {"qty": 3, "price": "2.00"}, categories=["snacks"])
+    assert price([item("1", dear, 5)], mix).total == D("5.00")
 
 
 @pytest.mark.req("FR-302")
@@ -113,6 +129,23 @@ def test_a_partial_refund_rounds_with_the_configured_mode(mode: str, gross: str)
     assert str(back.lines[0].gross) == gross
     rest = refund_tax(sale, {"1": D(1)}, previously_returned={"1": D(1)})
     assert back.total + rest.total == -sale.total
+
+
+@pytest.mark.req("FR-302")
+@pytest.mark.parametrize(("mode", "tax"), [("HALF_EVEN", "-0.12"), ("HALF_UP", "-0.13")])
+def test_a_partial_refund_rounds_each_tax_with_the_configured_mode(mode: str, tax: str) -> None:
+    # 2 x 1.25 + 10 % = 0.25 tax; returning one is 0.125 of tax
+    cfg = parse_tax_config(
+        {"rounding": mode, "classes": {"T": {"rate": "0.10", "inclusive": False}}}
+    )
+    sale = compute_tax([TaxLine("1", "T", D("2.50"), D(2))], cfg)
+    back = refund_tax(sale, {"1": D(1)})
+    assert (str(back.lines[0].tax), str(back.tax_total)) == (tax, tax)
+    # the till rebuilds a sold single-rate line without parts (appliance/till/refunds.py)
+    stored = replace(sale, lines=tuple(replace(ln, parts=()) for ln in sale.lines))
+    assert str(refund_tax(stored, {"1": D(1)}).lines[0].tax) == tax
+    rest = refund_tax(stored, {"1": D(1)}, previously_returned={"1": D(1)})
+    assert rest.tax_total + D(tax) == -sale.tax_total
 
 
 @pytest.mark.req("FR-302")

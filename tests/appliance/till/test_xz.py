@@ -3,6 +3,7 @@ independent drawer computation, gap-free immutable numbering, X without reset.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from peewee import SqliteDatabase
 
+from posdomain.payloads import ShiftSnapshot
+from posdomain.sale_checks import Context
+from posdomain.shift_checks import check_snapshot
 from tests.appliance.conftest import login
 from tests.appliance.till.test_basket import BREAD, GUM, MILK
 from tests.appliance.till.test_checkout import outbox_events
@@ -85,6 +89,12 @@ def test_z_report_matches_an_independent_drawer_computation(
     assert (x1["no_sale_opens"], x1["overrides"], x1["voids"]["total"]) == (1, 3, "2.50")
     net = sum(Decimal(s["total"]) for s in sales) + Decimal(back["total"])
     assert Decimal(x1["net_total"]) == net == sum(Decimal(r["gross"]) for r in x1["tax"])
+    # each X taken went up as a shift.snapshot the hub's rules accept (REP-T-03 on the hub)
+    snaps = [e.payload for e in outbox_events(box_db, "shift.snapshot")]
+    assert [s["as_of"] for s in snaps] == [x1["as_of"], x2["as_of"]]
+    assert {k: v for k, v in snaps[0].items() if k != "exponent"} == x1
+    window = Context(None, None, datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    assert check_snapshot(ShiftSnapshot.model_validate(snaps[0]), window) == []
     closed = cashier.post("/api/v1/shifts/current/close",
                           json={"counted": {"cash": "53.50", "card": "0"}})  # fmt: skip
     assert closed.status_code == 200

@@ -1,0 +1,140 @@
+"""The tender rollup (`report_rollup_tenders`, REP-T-09) and tax per code
+(`report_tax_parts` + `report_rollup_taxes`, REP-T-10), kept at ingest beside the hourly and
+product rollups (migration 0021). A post-void takes its sale's tenders and tax parts back out
+(from the same batch, or from the stored facts)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from peewee import EXCLUDED
+
+from hub.core.models import BaseModel
+from hub.reports.models import ReportTaxPart, ReportTender, RollupTax, RollupTender
+from posdomain.money import parse_minor
+from posdomain.payloads import LineTaxPart
+
+TENDER_KEY = (
+    "tenant_id",
+    "branch_id",
+    "business_day",
+    "local_hour",
+    "box_id",
+    "cashier_id",
+    "tender",
+)
+TENDER_SUMS = ("count", "amount", "refunds", "change")
+TAX_KEY = (
+    "tenant_id",
+    "branch_id",
+    "business_day",
+    "box_id",
+    "cashier_id",
+    "tax_class",
+    "tax_code",
+    "tax_rate",
+    "per_unit",
+)
+TAX_SUMS = ("base", "tax")
+Buckets = dict[tuple[Any, ...], dict[str, int]]
+
+
+def buckets(sums: tuple[str, ...]) -> Buckets:
+    """An empty set of buckets for one batch."""
+    return defaultdict(lambda: dict.fromkeys(sums, 0))
+
+
+def add_tender(into: Buckets, row: dict[str, Any], sign: int = 1) -> None:
+    """Add (1) or take out (-1) one tender row (with its document's local hour)."""
+    bucket = into[tuple(row[k] for k in TENDER_KEY)]
+    sale = row["kind"] == "sale"
+    bucket["count"] += sign * (1 if sale else 0)
+    bucket["amount"] += sign * (int(row["amount"]) if sale else 0)
+    bucket["refunds"] += sign * (0 if sale else -int(row["amount"]))
+    bucket["change"] += sign * int(row["change"])
+
+
+def add_tax(into: Buckets, part: dict[str, Any], sign: int = 1) -> None:
+    """Add (1) or take out (-1) one tax part."""
+    bucket = into[tuple(part[k] for k in TAX_KEY)]
+    for name in TAX_SUMS:
+        bucket[name] += sign * int(part[name])
+
+
+def line_parts(line: dict[str, Any], taxes: list[LineTaxPart], exp: int) -> list[dict[str, Any]]:
+    """The tax parts of one line fact: one per tax of a multi-tax class (a levy's base is 0,
+    a rate's the line's net, like the receipt's breakdown), else one coded like its class."""
+    base = {
+        k: line[k]
+        for k in (
+            "tenant_id",
+            "branch_id",
+            "box_id",
+            "cashier_id",
+            "business_day",
+            "kind",
+            "doc_id",
+            "line_no",
+            "tax_class",
+        )
+    }
+    if not taxes:
+        code = line["tax_class"]
+        return [
+            {**base, "tax_code": code, "tax_rate": line["tax_rate"], "per_unit": "",
+             "base": line["net"], "tax": line["tax"]}
+        ]  # fmt: skip
+    out = []
+    for part in taxes:
+        levy = part.per_unit is not None
+        out.append(
+            {
+                **base,
+                "tax_code": part.code,
+                "tax_rate": "0" if levy else part.rate,
+                "per_unit": part.per_unit or "",
+                "base": 0 if levy else line["net"],
+                "tax": parse_minor(part.tax, exp, "tax"),
+            }
+        )
+    return out
+
+
+def stored_tenders(tenant_id: str, sale_id: str, local_hour: int) -> list[dict[str, Any]]:
+    """A stored sale's tender facts with its hour (caller's transaction)."""
+    query = ReportTender.select().where(
+        ReportTender.tenant_id == tenant_id,
+        ReportTender.kind == "sale",
+        ReportTender.doc_id == sale_id,
+    )
+    names = (*TENDER_KEY, "kind", "amount", "change")
+    return [{n: local_hour if n == "local_hour" else getattr(r, n) for n in names} for r in query]
+
+
+def stored_parts(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
+    """A stored sale's tax parts (caller's transaction)."""
+    query = ReportTaxPart.select().where(
+        ReportTaxPart.tenant_id == tenant_id,
+        ReportTaxPart.kind == "sale",
+        ReportTaxPart.doc_id == sale_id,
+    )
+    return [{n: getattr(r, n) for n in (*TAX_KEY, *TAX_SUMS)} for r in query]
+
+
+def _upsert(
+    model: type[BaseModel], key: tuple[str, ...], sums: tuple[str, ...], into: Buckets
+) -> None:
+    rows = [{**dict(zip(key, k, strict=True)), **v} for k, v in into.items()]
+    if not rows:
+        return
+    update = {getattr(model, n): getattr(model, n) + EXCLUDED[n] for n in sums}
+    model.insert_many(rows).on_conflict(
+        conflict_target=[getattr(model, k) for k in key], update=update
+    ).execute()
+
+
+def write(tenders: Buckets, taxes: Buckets) -> None:
+    """Upsert the batch's tender and tax buckets (sums added)."""
+    _upsert(RollupTender, TENDER_KEY, TENDER_SUMS, tenders)
+    _upsert(RollupTax, TAX_KEY, TAX_SUMS, taxes)

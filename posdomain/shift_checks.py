@@ -1,0 +1,165 @@
+"""Domain rules of the till's shift documents, pure (FR-303): the X report snapshot
+(`shift.snapshot`, REP-T-03), a line void (`sale.line_voided`) and a no-sale drawer opening
+(`drawer.no_sale`, both REP-T-13).
+
+The box builds the X report with `appliance.till.xz_reports` and sends it as it showed it;
+the hub refuses one whose figures do not add up by the report's own formulas
+(docs/CONTRACT.md "Till operations"), each broken rule with its stable reason code:
+
+* the tenant's currency and exponent (CURRENCY_MISMATCH), money that parses (INVALID_MONEY),
+  times inside the window and opened_at <= as_of (TIMESTAMP_OUT_OF_RANGE);
+* expected cash = opening + cash sales - cash refunds - change given - paid-outs - drops
+  + cash rounding, the cash tender row's expected = it, drawer lines never negative except
+  the rounding, one row per tender kind (TOTALS_MISMATCH / TENDER_MISMATCH / INVALID_MONEY);
+* net total = sales total - refunds total, `net_total_minor` = `net_total`, every tax row
+  net + tax = gross and Σ tax rows gross = net total (TOTALS_MISMATCH / TAX_MISMATCH).
+
+A line void: the tenant's exponent (CURRENCY_MISMATCH), a positive quantity with at most 3
+decimals (INVALID_QUANTITY), a value that is money (INVALID_MONEY; negative for a returned
+line), the
+voided line among `voided_lines` (LINE_ARITHMETIC), a sane time. A no-sale: a sane time, and
+a reason code from the till's list when one is given (VALIDATION_FAILED).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from posdomain.errors import Reason
+from posdomain.payloads import LineVoided, NoSaleOpened, ShiftSnapshot
+from posdomain.sale_checks import (
+    Broken,
+    Context,
+    Violation,
+    check_times,
+    money,
+    quantity,
+    violation,
+)
+from posdomain.till_codes import OverrideReason, TenderKind
+
+_DRAWER = ("opening_float", "cash_sales", "cash_refunds", "change_given", "paid_outs", "drops")
+
+
+def _cash(body: ShiftSnapshot, exp: int) -> list[Violation]:
+    c = {name: money(getattr(body.cash, name), exp, f"cash.{name}") for name in _DRAWER}
+    rounding = money(body.cash.cash_rounding, exp, "cash.cash_rounding")
+    expected = money(body.cash.expected, exp, "cash.expected")
+    out = [
+        violation(Reason.INVALID_MONEY, "drawer_sign", f"cash.{name} is negative")
+        for name, value in c.items()
+        if value < 0
+    ]
+    formula = (
+        c["opening_float"] + c["cash_sales"] - c["cash_refunds"] - c["change_given"]
+        - c["paid_outs"] - c["drops"] + rounding
+    )  # fmt: skip
+    if formula != expected:
+        out.append(
+            violation(Reason.TOTALS_MISMATCH, "expected_cash", f"expected {expected} != {formula}")
+        )
+    kinds = [t.kind for t in body.tenders]
+    known = {k.value for k in TenderKind}
+    if len(set(kinds)) != len(kinds) or not set(kinds) <= known:
+        out.append(violation(Reason.UNKNOWN_TENDER, "tender_rows", f"tender rows {kinds}"))
+    for row in body.tenders:
+        row_expected = money(row.expected, exp, f"tenders.{row.kind}.expected")
+        if row.kind == "cash" and row_expected != expected:
+            out.append(
+                violation(
+                    Reason.TENDER_MISMATCH,
+                    "cash_row",
+                    f"cash row expected {row_expected} != cash.expected {expected}",
+                )
+            )
+        if row.kind == "cash" and money(row.opening_float, exp, "opening") != c["opening_float"]:
+            out.append(violation(Reason.TENDER_MISMATCH, "cash_row", "opening float differs"))
+    return out
+
+
+def _totals(body: ShiftSnapshot, exp: int) -> list[Violation]:
+    out = []
+    sales = money(body.sales.total, exp, "sales.total")
+    refunds = money(body.refunds.total, exp, "refunds.total")
+    net = money(body.net_total, exp, "net_total")
+    if min(sales, refunds, money(body.voids.total, exp, "voids.total")) < 0:
+        out.append(violation(Reason.INVALID_MONEY, "count_sign", "a total is negative"))
+    if net != sales - refunds:
+        out.append(
+            violation(
+                Reason.TOTALS_MISMATCH, "net_total", f"net total {net} != {sales} - {refunds}"
+            )
+        )
+    if Decimal(body.net_total_minor).scaleb(-exp) != net:
+        out.append(
+            violation(Reason.TOTALS_MISMATCH, "net_total_minor", "net_total_minor != net_total")
+        )
+    gross = Decimal(0)
+    for row in body.tax:
+        r_net, r_tax = money(row.net, exp, "tax.net"), money(row.tax, exp, "tax.tax")
+        r_gross = money(row.gross, exp, "tax.gross")
+        gross += r_gross
+        if r_net + r_tax != r_gross:
+            out.append(
+                violation(
+                    Reason.TAX_MISMATCH,
+                    "tax_row",
+                    f"{row.tax_class} {row.rate}: {r_net} + {r_tax} != {r_gross}",
+                )
+            )
+    if body.tax and gross != net:
+        out.append(violation(Reason.TAX_MISMATCH, "tax_rows", f"Σ gross {gross} != {net}"))
+    return out
+
+
+def check_snapshot(body: ShiftSnapshot, ctx: Context) -> list[Violation]:
+    """Every rule the X report snapshot breaks (empty: it adds up)."""
+    out: list[Violation] = []
+    if (ctx.currency is not None and body.currency != ctx.currency) or (
+        ctx.exponent is not None and body.exponent not in (None, ctx.exponent)
+    ):
+        out.append(
+            violation(
+                Reason.CURRENCY_MISMATCH,
+                "currency",
+                f"{body.currency}/{body.exponent} is not the tenant's",
+            )
+        )
+        return out
+    out += check_times([body.opened_at, body.as_of], ctx)
+    if body.opened_at > body.as_of:
+        out.append(violation(Reason.TIMESTAMP_OUT_OF_RANGE, "as_of", "as_of before opened_at"))
+    exp = body.exponent if body.exponent is not None else (ctx.exponent or 2)
+    try:
+        out += _cash(body, exp)
+        out += _totals(body, exp)
+    except Broken as err:
+        out.append(err.violation)
+    return out
+
+
+def check_line_void(body: LineVoided, ctx: Context) -> list[Violation]:
+    """Every rule the line void breaks (empty: it is sane)."""
+    if ctx.exponent is not None and body.exponent != ctx.exponent:
+        return [violation(Reason.CURRENCY_MISMATCH, "exponent", f"exponent {body.exponent}")]
+    out = check_times([body.voided_at], ctx)
+    if body.line_no not in body.voided_lines:
+        out.append(
+            violation(Reason.LINE_ARITHMETIC, "voided_lines", f"line {body.line_no} not listed")
+        )
+    try:
+        quantity(body.qty, "qty")
+        money(body.value, body.exponent, "value")  # signed: a returned line's value is < 0
+    except Broken as err:
+        out.append(err.violation)
+    return out
+
+
+def check_no_sale(body: NoSaleOpened, ctx: Context) -> list[Violation]:
+    """Every rule the no-sale breaks (empty: it is sane)."""
+    out = check_times([body.opened_at], ctx)
+    if body.reason_code is not None and body.reason_code not in {r.value for r in OverrideReason}:
+        out.append(
+            violation(Reason.VALIDATION_FAILED, "reason_code", f"unknown {body.reason_code!r}")
+        )
+    return out

@@ -1,0 +1,72 @@
+"""Tax engine edges (FR-302): what each line and breakdown row says about its rate and
+inclusiveness, weighed quantities, empty documents. Written against mutants of
+posdomain.tax_engine that survived (`just mutate`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from posdomain.errors import Reason, ValidationError
+from posdomain.tax import TaxLine, compute_tax, parse_tax_config, refund_tax
+
+pytestmark = pytest.mark.req("FR-302")
+
+D = Decimal
+CFG = parse_tax_config(
+    {"classes": {"STD": {"rate": "0.08875", "inclusive": False}, "INC": {"rate": "0.19"}}}
+)
+
+
+def test_each_line_and_row_carries_its_rate_and_whether_it_is_inclusive() -> None:
+    sale = compute_tax([TaxLine("1", "STD", D("10.00")), TaxLine("2", "INC", D("11.90"))], CFG)
+    assert [(p.code, p.rate) for ln in sale.lines for p in ln.parts] == [
+        ("STD", D("0.08875")),
+        ("INC", D("0.19")),
+    ]
+    rows = {r.tax_class: (r.rate, r.inclusive, r.net, r.tax) for r in sale.breakdown}
+    assert rows == {
+        "STD": (D("0.08875"), False, D("10.00"), D("0.89")),
+        "INC": (D("0.19"), True, D("10.00"), D("1.90")),
+    }
+
+
+def test_a_stored_line_without_parts_is_one_tax_of_its_class() -> None:
+    # the till rebuilds a sold single-rate line without parts (appliance/till/refunds.py)
+    sale = compute_tax([TaxLine("1", "STD", D("10.00"))], CFG)
+    stored = replace(sale.lines[0], parts=())
+    (part,) = stored.taxes()
+    assert (part.code, part.rate, part.per_unit, part.tax) == ("STD", D("0.08875"), None, D("0.89"))
+
+
+def test_a_weighed_sale_is_no_return() -> None:
+    sale = compute_tax([TaxLine("1", "INC", D("3.45"), D("0.455"))], CFG)
+    assert sale.return_breakdown == ()
+    back = refund_tax(sale, {"1": D("0.455")})
+    assert [r.tax for r in back.return_breakdown] == [-sale.tax_total]
+
+
+def test_an_empty_document_totals_zero_in_the_currency_unit() -> None:
+    empty = compute_tax([], CFG)
+    assert [str(v) for v in (empty.net_total, empty.tax_total, empty.total, empty.payable)] == [
+        "0.00"
+    ] * 4
+
+
+def test_a_line_of_an_unknown_class_names_the_class() -> None:
+    with pytest.raises(ValidationError) as err:
+        compute_tax([TaxLine("1", "NOPE", D("1.00"))], CFG)
+    assert (err.value.reason, err.value.details) == (
+        Reason.UNKNOWN_TAX_CLASS,
+        {"tax_class": "NOPE"},
+    )
+
+
+def test_cash_rounding_applies_only_to_a_cash_sale() -> None:
+    cfg = parse_tax_config({"cash_rounding": "0.05", "classes": {"INC": {"rate": "0.19"}}})
+    card = compute_tax([TaxLine("1", "INC", D("1.03"))], cfg)
+    assert (card.cash, card.cash_rounding, card.payable) == (False, D("0.00"), D("1.03"))
+    cash = compute_tax([TaxLine("1", "INC", D("1.03"))], cfg, cash=True)
+    assert (cash.cash_rounding, cash.payable) == (D("0.02"), D("1.05"))
