@@ -80,8 +80,11 @@ bench:
     python -m scripts.bench
     python -m scripts.bench_hub
     python -m scripts.bench_sync
+    python -m scripts.bench_flood
+    python -m scripts.bench_catalog_e2e
     python -m scripts.bench_forecast
     python -m scripts.bench_integrations
+    python -m scripts.bench_staff
 
 # Report p50/p95 on COPY-generated volume (pass e.g. --lines 10000000) and ingest speed with
 # the report hook on and off; figures only

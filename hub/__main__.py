@@ -64,7 +64,11 @@ def cmd_ingest(cfg: HubSettings) -> int:
     hub_db.bind(cfg.hub_database_url)
     host, port = cfg.mqtt_host_port()
     IngestWorker(
-        host, port, client_id=cfg.ingest_client_id, releases_dir=cfg.releases_dir
+        host,
+        port,
+        client_id=cfg.ingest_client_id,
+        releases_dir=cfg.releases_dir,
+        shared_group=cfg.ingest_shared_group,
     ).run_forever()
     return 0
 

@@ -16,6 +16,7 @@ from prometheus_client import multiprocess
 from hub.settings import settings
 
 workers = 2
+timeout = 120  # gunicorn's 30 s kills a worker in a 100 000-product catalog import under load
 
 
 def on_starting(_server: Any) -> None:

@@ -67,6 +67,9 @@ class HubSettings(BaseSettings):
     mqtt_public_url: str | None = None
     late_window_seconds: int = Field(default=DEFAULT_LATE_WINDOW_S, ge=1, le=7 * 24 * 3600)
     ingest_client_id: str = Field(default="cfpos-hub-ingest", min_length=1, max_length=64)
+    # several ingest workers (docs/scaling.md): each with its own client id subscribes through
+    # this MQTT 5 shared-subscription group ($share/<group>/...); unset = one worker, MQTT 3.1.1
+    ingest_shared_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     # ingest integrity (docs/sync-protocol.md "What the hub refuses"): a seq further than this
     # above a box's high-water mark is a conflict, not a gap (a restored hub lags by far less)
     ingest_max_seq_ahead: int = Field(default=1_000_000, ge=1_000, le=2**40)

@@ -55,8 +55,14 @@ def _invalid(message: str, code: str, kind: str | None) -> ValidationError:
 
 
 def check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit for the digits before it (any GTIN length)."""
-    return str(ean.calc_check_digit(body))
+    """The GS1 mod-10 check digit for the digits before it (any GTIN length): weights 3, 1,
+    3, … from the right (what `stdnum.ean.calc_check_digit` computes, without a generator
+    per digit: catalog imports check 100 000 codes)."""
+    if not (body.isdigit() and body.isascii()):
+        return str(ean.calc_check_digit(body))  # stdnum's answer (and errors) for odd input
+    tail = body[::-1]
+    weighted = 3 * sum(map(int, tail[0::2])) + sum(map(int, tail[1::2]))
+    return str((10 - weighted % 10) % 10)
 
 
 def expand_upce(code: str) -> str:

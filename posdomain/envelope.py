@@ -131,6 +131,19 @@ class BatchAck(_Strict):
     rejected: list[dict[str, Any]] = []  # {event_id, seq, reason, message}; never delivered
 
 
+class BatchReceived(_Strict):
+    """Hub → box flow signal (docs/sync-protocol.md "Flow control"): the hub holds this
+    batch and will answer it. Advisory only: it extends the box's wait for the BatchAck,
+    it never delivers an event (only a BatchAck after the commit does)."""
+
+    v: Literal[1] = 1
+    batch_id: uuid.UUID
+    box_id: str
+    stage: Literal["queued", "applying"]
+    ahead: int = Field(ge=0, le=1_000_000)  # batches queued before it on that worker
+    eta_ms: int = Field(ge=0, le=3_600_000)  # the worker's estimate of the wait for its ack
+
+
 class DownMessage(_Strict):
     """Hub → box master data (staff, catalog, config, flags, risk), versioned per kind."""
 

@@ -52,6 +52,14 @@ class LineTaxPart(_Wire):
     tax: Number
 
 
+class ReturnOf(_Wire):
+    """The sale line an exchange's returned line brings back (a sale of the same box)."""
+
+    sale_id: Id
+    line_no: int = Field(ge=1, le=10 * MAX_LINES)
+    receipt_no: int | None = Field(default=None, ge=1, le=MAX_SEQ)
+
+
 class SaleLine(_Wire):
     """A sale.completed line: qty x unit_price = extended; - discounts = the line amount."""
 
@@ -72,6 +80,7 @@ class SaleLine(_Wire):
     taxes: list[LineTaxPart] = Field(default_factory=list, max_length=MAX_LINE_TAXES)
     deposit_for_line: int | None = Field(default=None, ge=1, le=10 * MAX_LINES)
     price_override: PriceOverride | None = None
+    return_of: ReturnOf | None = None
     age_verified_by: Id | None = None  # who checked the customer's age (REP-T-16)
 
 
@@ -121,7 +130,8 @@ class SaleCompleted(_Wire):
     cash_rounding: Number = "0"
     payable: Number | None = None
     tax_breakdown: list[TaxRow] = Field(default_factory=list, max_length=MAX_TAX_ROWS)
-    tenders: list[Tender] = Field(min_length=1, max_length=MAX_TENDERS)
+    # none only when nothing is paid either way (an even exchange)
+    tenders: list[Tender] = Field(max_length=MAX_TENDERS)
     change: Number = "0"
     customer: Customer | None = None
     completed_at: WireTime

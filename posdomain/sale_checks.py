@@ -15,7 +15,11 @@ quarantines what fails. The rules (docs/CONTRACT.md):
   line taxes, total = sum of line totals (net + tax), each breakdown row net + tax = gross
   and equal to its class's lines, payable = total + cash rounding (at most half a coin step);
 * tenders: known kinds, positive amounts, change >= 0 and only from cash, card never more
-  than the total and never a card number, tenders - change = payable;
+  than the total and never a card number, tenders - change = payable; an exchange whose
+  payable is negative pays it out exactly with negative tenders and no change; an even
+  exchange has no tender;
+* returns: a returned line (negative qty) of an exchange names its sale line (`return_of`);
+  returned empties only beside sold lines, never outweighing them;
 * the tenant's currency and exponent, timestamps inside the configured window.
 """
 
@@ -408,8 +412,20 @@ def _sale_totals(sale: SaleCompleted, figures: list[Figures]) -> list[Violation]
     return out + _sale_tenders(sale, total, rounding)
 
 
+def _payout_tenders(sale: SaleCompleted, payable: Decimal) -> list[Violation]:
+    """An exchange that pays money back: negative tenders paying out exactly the payable."""
+    cash, card = tenders_sum(sale.tenders, sale.exponent, -1)
+    if money(sale.change, sale.exponent, "change") != 0:
+        return [violation(Reason.TENDER_MISMATCH, "payout_change", "a pay-out gives no change")]
+    if cash + card != payable:
+        return [violation(Reason.TENDER_MISMATCH, "tenders", "paid out is not the payable")]
+    return []
+
+
 def _sale_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> list[Violation]:
     exp = sale.exponent
+    if total + rounding < 0 and any(ln.return_of is not None for ln in sale.lines):
+        return _payout_tenders(sale, total + rounding)  # only an exchange pays out
     cash, card = tenders_sum(sale.tenders, exp, 1)
     change = money(sale.change, exp, "change")
     if change < 0:
@@ -432,13 +448,27 @@ def _sale_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> lis
 
 
 def _returns(sale: SaleCompleted) -> list[Violation]:
-    """Returned lines (negative qty) only beside sold ones, never outweighing them."""
-    signs = {quantity_sign(ln.qty) for ln in sale.lines}
+    """Returned lines (negative qty): an exchange's name the sale line they bring back
+    (`return_of`, they may make the total negative); other returns (empties) only beside
+    sold lines, never outweighing them."""
+    unmatched = [ln for ln in sale.lines if ln.return_of is None]
+    signs = {quantity_sign(ln.qty) for ln in unmatched}
     if -1 not in signs:
         return []
-    if 1 not in signs or sale.total.strip().startswith("-"):
+    if 1 not in signs or _gross(unmatched, sale.exponent) < 0:
         return [violation(Reason.UNMATCHED_RETURN, "returns", "returns without a matching sale")]
     return []
+
+
+def _gross(lines: Sequence[SaleLine], exp: int) -> Decimal:
+    """The lines' totals summed (unreadable money counts as 0: its own rule reports it)."""
+    out = Decimal(0)
+    for ln in lines:
+        try:
+            out += money(ln.line_total, exp, "line_total")
+        except Broken:
+            continue
+    return out
 
 
 def quantity_sign(value: str) -> int:

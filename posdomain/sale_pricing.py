@@ -14,8 +14,10 @@ it gets back is what the basket shows and what a paid sale stores.
   priced at its list price without promotions or manual prices and enters the document with
   negative qty and money; tax is worked out per side and the total is the net of both. In a
   sale basket a returned line must be a deposit or name the sale line it returns
-  (`return_of`), and the returns may not outweigh what is sold (a sale that pays out is a
-  refund): otherwise UNMATCHED_RETURN, nothing priced.
+  (`return_of`), and returned empties may not outweigh what is sold: otherwise
+  UNMATCHED_RETURN, nothing priced. Only matched returns (an exchange) may bring the net total
+  to zero or below (money back). A matched return is priced at what the customer paid for it
+  (`label_price`, one unit per line), taxed in its class like any line.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def check_returns(inputs: SaleInputs) -> None:
     for line in inputs.lines:
         if line.returned and not line.is_deposit and line.return_of is None:
             raise _unmatched(f"line {line.line_id}: a returned item needs its sale", line.line_id)
-    returned = [ln for ln in inputs.lines if ln.returned]
+    returned = [ln for ln in inputs.lines if ln.returned and not ln.return_of]
     if returned and len(returned) == len(inputs.lines):
         raise _unmatched(
             "returned empties without a sale: use a deposit return", returned[0].line_id
@@ -213,10 +215,14 @@ def price_sale(inputs: SaleInputs) -> PricedSale:
         inputs.tax,
         cash=inputs.cash,
     )
-    if inputs.kind == "sale" and taxed.total < 0:
-        first = next(ln.line_id for ln in inputs.lines if ln.returned)
+    unmatched = sum(
+        (tx.gross for ln, tx in zip(inputs.lines, taxed.lines, strict=True) if not ln.return_of),
+        Decimal(0),
+    )
+    if inputs.kind == "sale" and unmatched < 0:
+        first = next(ln.line_id for ln in inputs.lines if ln.returned and not ln.return_of)
         raise _unmatched(
-            f"the returns ({taxed.total}) outweigh the sale: use a deposit return", first
+            f"the returned empties ({unmatched}) outweigh the sale: use a deposit return", first
         )
     lines = tuple(
         PricedSaleLine(ln.line_id, _signed(ln), _unit_price(ln, pl), pl, tx)

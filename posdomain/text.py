@@ -7,6 +7,7 @@ and carriage return stay allowed because text areas and CSV files need them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +37,19 @@ def printable_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [printable_json(v) for v in value]
     return value
+
+
+# in `json.dumps` output (ensure_ascii) every control character of a key or string (DEL
+# too) is one of these escapes; a text without any of them has no control character
+_DUMPED_CONTROL = re.compile(r"\\[bfnrt]|\\u00[01]|\\u007f|[\x00-\x1f\x7f]")
+
+
+def printable_dumped(dumped: str) -> Any:
+    """`printable_json(json.loads(dumped))` for the text of `json.dumps` (ensure_ascii, the
+    default), without walking every string when the text shows no control character (a
+    catalog import's audit details hold 100 000 products)."""
+    value = json.loads(dumped)
+    return printable_json(value) if _DUMPED_CONTROL.search(dumped) else value
 
 
 def control_paths(value: Any, path: str = "") -> Iterator[str]:

@@ -15,6 +15,12 @@ def box_ack(box_id: str) -> str:
     return f"{PREFIX}/box/{box_id}/ack"
 
 
+def box_flow(box_id: str) -> str:
+    """Hub → box: flow signals (`BatchReceived`: a batch is queued or being applied), QoS 0,
+    not retained; advisory, they only stretch the box's wait for the BatchAck."""
+    return f"{PREFIX}/box/{box_id}/flow"
+
+
 def box_down(box_id: str, kind: str) -> str:
     """Hub → box: versioned master data of one kind (retained, QoS 1)."""
     return f"{PREFIX}/box/{box_id}/down/{kind}"
@@ -40,6 +46,12 @@ def box_status(box_id: str) -> str:
 ALL_BOX_EVENTS = f"{PREFIX}/box/+/events"
 ALL_BOX_STATUS = f"{PREFIX}/box/+/status"
 ALL_BOX_REQUESTS = f"{PREFIX}/box/+/req"
+SHARE_GROUP = "cfpos-ingest"  # the ingest workers' MQTT 5 shared-subscription group
+
+
+def shared(topic_filter: str, group: str = SHARE_GROUP) -> str:
+    """The shared-subscription form of a filter: each message goes to one group member."""
+    return f"$share/{group}/{topic_filter}"
 
 
 def box_id_from_topic(topic: str) -> str | None:

@@ -58,15 +58,18 @@ class Stack:
     env: dict[str, str]
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     argvs: dict[str, list[str]] = field(default_factory=dict)
+    envs: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     locale: str = "en"  # the till's language (box.json)
 
-    def start(self, name: str, argv: list[str]) -> None:
-        """Start one process with its output in var/<name>.log."""
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        """Start one process with its output in var/<name>.log (`env`: instead of the
+        stack's environment, e.g. one ingest worker's own client id)."""
         with (self.var / f"{name}.log").open("ab") as log:  # the child keeps its own copy
-            proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env or self.env, stdout=log, stderr=log)
         self.procs.append((name, proc))
         self.argvs[name] = argv
+        self.envs[name] = env or self.env
 
     def kill(self, name: str) -> None:
         """SIGKILL one process (as a power cut or OOM kill would) and forget it."""
@@ -78,7 +81,7 @@ class Stack:
 
     def restart(self, name: str) -> None:
         """Start a killed process again with its original command line."""
-        self.start(name, self.argvs[name])
+        self.start(name, self.argvs[name], self.envs.get(name))
 
     def check_alive(self) -> None:
         """Raise if any process died."""
@@ -98,6 +101,7 @@ class Stack:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(10)  # reaped: no "subprocess is still running" at garbage collection
 
 
 def run(argv: list[str], env: dict[str, str]) -> str:
@@ -241,6 +245,8 @@ def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
             str(Path(PY).parent / "gunicorn"),
             "--workers",
             "2",
+            "--timeout",  # a 100 000-product catalog import on a loaded machine outlasts 30 s
+            "120",
             "--bind",
             f"0.0.0.0:{stack.hub_port}",
             "hub.app:create_app()",

@@ -18,7 +18,7 @@ from typing import Any
 
 from appliance.audit import log as audit_log
 from appliance.catalog.config_docs import current_exponent, store_body, stored_version
-from appliance.catalog.models import Barcode, Product
+from appliance.catalog.models import Product
 from appliance.catalog.wire import CatalogChunk, CatalogHead, WireProduct
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
@@ -29,7 +29,6 @@ from posdomain.money import parse_minor, parse_money
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
-ROWS_PER_INSERT = 100  # keeps every INSERT well under SQLite's bound-variable limit
 
 
 def _minor(value: str | None, exponent: int, field: str) -> int | None:
@@ -74,20 +73,28 @@ def _barcode_rows(products: Sequence[WireProduct]) -> list[dict[str, str]]:
 
 
 def upsert_products(products: Sequence[WireProduct], exponent: int) -> None:
-    """Insert or update products by id and replace their barcodes (caller's transaction)."""
+    """Insert or update products by id and replace their barcodes (caller's transaction).
+
+    In bulk: one prepared statement per table run by `executemany` over the chunk (the same
+    upsert peewee's `insert_many(...).on_conflict(preserve=...)` writes, without building
+    it per 100 rows); the FTS name index follows by its triggers as before."""
     rows = [_row(p, exponent) for p in products]
-    update = [f for f in Product._meta.sorted_fields if f.name != "id"]
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        part = rows[start : start + ROWS_PER_INSERT]
-        Product.insert_many(part).on_conflict(
-            conflict_target=[Product.id], preserve=update
-        ).execute()
-    ids = [p.id for p in products]
-    for start in range(0, len(ids), ROWS_PER_INSERT):
-        Barcode.delete().where(Barcode.product.in_(ids[start : start + ROWS_PER_INSERT])).execute()
-    codes = _barcode_rows(products)
-    for start in range(0, len(codes), ROWS_PER_INSERT):
-        Barcode.insert_many(codes[start : start + ROWS_PER_INSERT]).on_conflict_replace().execute()
+    if not rows:
+        return
+    names = list(rows[0])
+    cols = [Product._meta.fields[n].column_name for n in names]
+    update = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+    cur = Product._meta.database.cursor()
+    cur.executemany(
+        f"INSERT INTO products ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+        f"ON CONFLICT (id) DO UPDATE SET {update}",
+        [tuple(r[n] for n in names) for r in rows],
+    )
+    cur.executemany("DELETE FROM barcodes WHERE product_id = ?", [(p.id,) for p in products])
+    cur.executemany(
+        "INSERT OR REPLACE INTO barcodes (gtin14, code, product_id) VALUES (?, ?, ?)",
+        [(c["gtin14"], c["code"], c["product"]) for c in _barcode_rows(products)],
+    )
 
 
 def catalog_target() -> int:

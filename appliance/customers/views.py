@@ -17,7 +17,6 @@ from appliance.customers.schemas import (
     SearchIn,
 )
 from appliance.identity.session import require
-from appliance.till.basket import find_basket
 from appliance.web.openapi import BOX_ERRORS, api
 from appliance.web.request import box, correlation_id, json_body
 from posdomain.permissions import Action
@@ -72,12 +71,12 @@ def search_customers() -> Response:
 @bp.post(f"{V1}/customers")
 @api({201: EnrolOut}, body=EnrolIn)
 def enrol_customer() -> tuple[Response, int]:
-    """Enrol a customer with the card handed out (offline too); attached if a basket is open."""
+    """Enrol a customer with the card handed out (offline too) and attach them to the basket
+    (opened empty when no item is scanned yet)."""
     staff = require(Action.SELL)
     body = json_body(EnrolIn)
     made = enrol.enrol(box(), staff, body.card, body.display_name, correlation_id())
-    if find_basket(box(), staff.id) is not None:
-        attach.by_id(box(), staff, made["customer_id"])
+    attach.by_id(box(), staff, made["customer_id"])
     return jsonify({"customer": made, "panel": points.panel(box(), staff.id)}), 201
 
 

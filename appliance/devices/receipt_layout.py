@@ -25,7 +25,7 @@ from typing import Any
 from appliance.catalog.brand import Brand
 from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
-from appliance.i18n.receipt import line_label, qty_text, rate_text
+from appliance.i18n.receipt import line_label, qty_text, rate_text, return_note
 from drivers.codepages import DEFAULT_CODEPAGE
 from drivers.printer import ReceiptDoc, ReceiptLine
 from firmware_config.schema import BoxConfig
@@ -120,6 +120,9 @@ def _lines(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
             out.text(f"  {qty} x {_money(ctx, line['unit_price'])}")
         elif qty != "1":
             out.text(f"  {qty}")
+        note = return_note(line, t)
+        if note:
+            out.text(f"  {note}")
         override = line.get("price_override")
         if override:
             out.text(f"  {t['ui.rcpt.price_override']} ({override['reason_code']})")
@@ -142,7 +145,15 @@ def _totals(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
         out.pair(paid, _money(ctx, doc["payable"]))
     if doc.get("tax_breakdown"):
         out.text(t["ui.rcpt.tax"], bold=True)
-    for row in doc.get("tax_breakdown", []):
+    _tax_rows(out, doc.get("tax_breakdown", []), ctx)
+    if doc.get("return_tax_breakdown"):
+        out.text(t["ui.rcpt.tax_returns"], bold=True)
+        _tax_rows(out, doc["return_tax_breakdown"], ctx)
+
+
+def _tax_rows(out: _Layout, rows: list[Mapping[str, Any]], ctx: dict[str, Any]) -> None:
+    t = ctx["t"]
+    for row in rows:
         label = f"{row.get('name') or row['tax_class']} {rate_text(row, t)}"
         out.pair(label, _money(ctx, row["tax"]))
         net = f"{t['ui.rcpt.net']} {_money(ctx, row['net'])}"
@@ -158,7 +169,10 @@ def _tenders(out: _Layout, doc: Mapping[str, Any], ctx: dict[str, Any]) -> None:
         out.pair(t.get(f"ui.rcpt.tender.{kind}", kind), _money(ctx, tender["amount"]))
         if tender.get("reference"):
             out.text(f"  {t['ui.rcpt.reference']} {tender['reference']}")
-    if not ctx["refund"]:
+    payable = Decimal(str(doc.get("payable") or doc.get("total") or "0"))
+    if not ctx["refund"] and payable < 0:  # an exchange that gives money back
+        out.pair(t["ui.rcpt.money_back"], _money(ctx, -payable), bold=True)
+    elif not ctx["refund"]:
         out.pair(t["ui.rcpt.change"], _money(ctx, doc.get("change", "0")), bold=True)
     else:
         out.text(f"{t['ui.rcpt.reason']}: {doc['reason_code']}")

@@ -40,6 +40,15 @@ def qty_text(line: Mapping[str, Any]) -> str:
     return str(line["qty"])
 
 
+def return_note(line: Mapping[str, Any], t: Mapping[str, str]) -> str | None:
+    """Under an exchange's returned line: the receipt and line it brings back."""
+    found = line.get("return_of")
+    if not isinstance(found, Mapping):
+        return None
+    number = found.get("receipt_no") or "?"
+    return t["ui.rcpt.return_of"].format(no=number, line=found.get("line_no"))
+
+
 def line_label(line: Mapping[str, Any], t: Mapping[str, str]) -> str:
     """A line's name, prefixed for a deposit line and for something brought back."""
     name = str(line["name"])
@@ -83,11 +92,14 @@ RECEIPT_MESSAGES: dict[str, dict[str, str]] = {
         "ui.rcpt.tender.card": "Card",
         "ui.rcpt.reference": "Ref.",
         "ui.rcpt.change": "Change",
+        "ui.rcpt.money_back": "Money back",
+        "ui.rcpt.tax_returns": "Of which on returns",
         "ui.rcpt.reason": "Reason",
         "ui.rcpt.approved_by": "Approved by",
         "ui.rcpt.returns": "Scan for returns",
         "ui.rcpt.print": "Print",
         "ui.rcpt.returned": "Returned",
+        "ui.rcpt.return_of": "Return of receipt {no}, line {line}",
         "ui.rcpt.unit": "unit",
     },
     "de": {
@@ -122,11 +134,14 @@ RECEIPT_MESSAGES: dict[str, dict[str, str]] = {
         "ui.rcpt.tender.card": "Karte",
         "ui.rcpt.reference": "Ref.",
         "ui.rcpt.change": "Rückgeld",
+        "ui.rcpt.money_back": "Geld zurück",
+        "ui.rcpt.tax_returns": "Davon auf Rückgaben",
         "ui.rcpt.reason": "Grund",
         "ui.rcpt.approved_by": "Genehmigt von",
         "ui.rcpt.returns": "Für Rückgaben scannen",
         "ui.rcpt.print": "Drucken",
         "ui.rcpt.returned": "Zurück",
+        "ui.rcpt.return_of": "Rückgabe zu Bon {no}, Position {line}",
         "ui.rcpt.unit": "Stk.",
     },
 }

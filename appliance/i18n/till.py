@@ -50,6 +50,10 @@ TILL_MESSAGES: dict[str, dict[str, str]] = {
         "ui.reason.TILL_CHECK": "Till check",
         "ui.reason.OTHER": "Other",
         "ui.refund": "Refund (F6)",
+        "ui.exchange": "Exchange (Shift+F6)",
+        "ui.exchange_confirm": "Bring back selected",
+        "ui.returned_from": "Returned · receipt {no}",
+        "ui.money_back": "Money back",
         "ui.suspend": "Park sale (F7)",
         "ui.resume": "Resume sale (F8)",
         "ui.shift": "Shift (F10)",
@@ -76,7 +80,7 @@ TILL_MESSAGES: dict[str, dict[str, str]] = {
         "ui.expected": "Expected",
         "ui.z_closed": "Shift closed. Z report",
         "ui.age_confirm": "Age-restricted item. Did you check the customer's ID?",
-        "ui.shortcuts": "F4 card+cash · F6 refund · F7 park · F8 resume · F9 pay · "
+        "ui.shortcuts": "F4 card+cash · F6 refund · Shift+F6 exchange · F7 park · F8 resume · F9 pay · "
         "F10 shift · F11 X report · F12 no sale · Esc cancel",
     },
     "de": {
@@ -123,6 +127,10 @@ TILL_MESSAGES: dict[str, dict[str, str]] = {
         "ui.reason.TILL_CHECK": "Kassenprüfung",
         "ui.reason.OTHER": "Sonstiges",
         "ui.refund": "Erstattung (F6)",
+        "ui.exchange": "Umtausch (Umschalt+F6)",
+        "ui.exchange_confirm": "Auswahl zurücknehmen",
+        "ui.returned_from": "Zurück · Bon {no}",
+        "ui.money_back": "Geld zurück",
         "ui.suspend": "Verkauf parken (F7)",
         "ui.resume": "Verkauf fortsetzen (F8)",
         "ui.shift": "Schicht (F10)",
@@ -149,7 +157,7 @@ TILL_MESSAGES: dict[str, dict[str, str]] = {
         "ui.expected": "Soll",
         "ui.z_closed": "Schicht abgeschlossen. Z-Bericht",
         "ui.age_confirm": "Altersbeschränkter Artikel. Ausweis geprüft?",
-        "ui.shortcuts": "F4 Karte+Bar · F6 Erstattung · F7 parken · F8 fortsetzen · F9 zahlen · "
+        "ui.shortcuts": "F4 Karte+Bar · F6 Erstattung · Umschalt+F6 Umtausch · F7 parken · F8 fortsetzen · F9 zahlen · "
         "F10 Schicht · F11 X-Bericht · F12 Lade · Esc abbrechen",
     },
 }

@@ -33,6 +33,7 @@ from posdomain import topics
 from posdomain.envelope import (
     MAX_BATCH_EVENTS,
     BatchAck,
+    BatchReceived,
     BoxReply,
     BoxRequest,
     DownMessage,
@@ -44,6 +45,7 @@ from posdomain.envelope import (
     utcnow,
 )
 from posdomain.errors import PosError
+from posdomain.flow import AckWait
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,9 @@ class AgentSettings:
     """Tuning knobs of the agent loop."""
 
     batch_size: int = MAX_BATCH_EVENTS  # the protocol maximum; also capped at 256 KiB
-    ack_timeout: float = 5.0
+    ack_timeout: float = 5.0  # without a flow signal from the hub (posdomain/flow.py)
+    ack_wait_hold: float = 20.0  # one hub flow signal holds the wait at most this long
+    ack_wait_cap: float = 600.0  # the hub's flow signals never stretch the wait past this
     idle_poll: float = 0.5
     heartbeat_every: float = 5.0
     backoff_base: float = 0.5
@@ -95,10 +99,12 @@ class SyncAgent:
         # seqs of the batches sent and not yet answered: an ack delivers only what its own
         # batch carried (outbox.apply_ack); bounded, an answer older than that is resent
         self._sent: OrderedDict[uuid.UUID, list[int]] = OrderedDict()
+        self._waiting: tuple[uuid.UUID, AckWait] | None = None  # the batch awaiting its ack
 
     def subscribe(self) -> None:
         """Listen for acks and (retained) down messages; handling happens on the agent thread."""
         self.transport.subscribe(topics.box_ack(self.box_id), self._enqueue)
+        self.transport.subscribe(topics.box_flow(self.box_id), self._enqueue)
         self.transport.subscribe(topics.box_down(self.box_id, "+"), self._enqueue)
 
     def _enqueue(self, topic: str, payload: bytes) -> None:
@@ -314,19 +320,35 @@ class SyncAgent:
         self._publish_status(online=True)
 
     def _await_ack(self, batch_id: uuid.UUID) -> BatchAck | None:
-        deadline = time.monotonic() + self.settings.ack_timeout
-        while not self.stop_event.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            try:
-                topic, payload = self.inbox.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
-                continue
-            ack = self._handle(topic, payload)
-            if ack is not None and ack.batch_id == batch_id:
-                return ack
-        return None
+        """Wait for this batch's ack: the base timeout, stretched by the hub's flow signals
+        (a busy hub is not a lost ack), never past the cap; None if it did not come."""
+        s = self.settings
+        wait = AckWait(time.monotonic(), s.ack_timeout, s.ack_wait_hold, s.ack_wait_cap)
+        self._waiting = (batch_id, wait)
+        try:
+            while not self.stop_event.is_set():
+                remaining = wait.remaining(time.monotonic())
+                if remaining <= 0:
+                    return None
+                try:
+                    topic, payload = self.inbox.get(timeout=min(remaining, 0.5))
+                except queue.Empty:
+                    continue
+                ack = self._handle(topic, payload)
+                if ack is not None and ack.batch_id == batch_id:
+                    return ack
+            return None
+        finally:
+            self._waiting = None
+
+    def _flow(self, payload: bytes) -> None:
+        """A hub flow signal: stretch the wait of the batch it names (advisory only)."""
+        signal = decode(payload, BatchReceived)
+        if self._waiting is None or signal.box_id != self.box_id:
+            return
+        batch_id, wait = self._waiting
+        if signal.batch_id == batch_id:
+            wait.signal(time.monotonic(), signal.eta_ms / 1000)
 
     def _drain(self, timeout: float) -> None:
         try:
@@ -349,7 +371,9 @@ class SyncAgent:
                     return None
                 self._apply_ack(ack)  # late acks of earlier batches count too (own seqs only)
                 return ack
-            if topic == topics.box_reply(self.box_id):
+            if topic == topics.box_flow(self.box_id):
+                self._flow(payload)
+            elif topic == topics.box_reply(self.box_id):
                 self._reply(payload)
             elif payload:
                 self._down(decode(payload, DownMessage))

@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_config.schema import MqttSettings
+from posdomain.flow import RECONNECT_MAX, reconnect_wait
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,17 @@ class PahoTransport:
             client.tls_insecure_set(not settings.tls_verify_hostname)
         if will is not None:
             client.will_set(will[0], will[1], qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=2)  # NFR-003: sync <= 5 s after link
+        self._jitter()
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+
+    def _jitter(self) -> None:
+        """Draw the next reconnect wait afresh (full jitter, posdomain/flow.py): boxes that
+        lost the broker together do not come back in lockstep; NFR-003 sync <= 5 s after link."""
+        # paho types the delays as int; it computes with floats (time arithmetic)
+        self._client.reconnect_delay_set(min_delay=reconnect_wait(), max_delay=RECONNECT_MAX)  # type: ignore[arg-type]
 
     def start(self) -> None:
         """Connect in the background (reconnects by itself) and start the network loop."""
@@ -99,6 +106,7 @@ class PahoTransport:
         log_event(log, "mqtt connected", host=self._settings.host)
 
     def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        self._jitter()
         log_event(
             log,
             "mqtt connect failed (broker unreachable or its TLS certificate refused)",
@@ -109,6 +117,7 @@ class PahoTransport:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._connected.clear()
+        self._jitter()
         log_event(log, "mqtt disconnected", logging.WARNING, reason=str(reason))
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:

@@ -62,8 +62,8 @@ def find_basket(ctx: BoxContext, staff_id: str) -> Basket | None:
     return Basket.get_or_none(Basket.key == basket_key(ctx, staff_id))
 
 
-def _open_basket(ctx: BoxContext, staff_id: str) -> Basket:
-    """The cashier's basket, created if needed (inside a write transaction)."""
+def open_basket(ctx: BoxContext, staff_id: str) -> Basket:
+    """The cashier's basket, created (empty) if needed (inside a write transaction)."""
     basket = find_basket(ctx, staff_id)
     if basket is None:
         Basket.insert(
@@ -157,14 +157,24 @@ def _scanned_line(
     return NewLine(product, barcode, "each", Decimal(1), label)
 
 
-def _insert(
+@dataclass(frozen=True)
+class ReturnOf:
+    """The sale line an exchange's returned line brings back."""
+
+    sale_id: str
+    line_no: int
+
+
+def insert_line(
     basket: Basket,
     line: NewLine,
     line_no: int,
     parent: int | None = None,
     returned: bool = False,
+    return_of: ReturnOf | None = None,
     verified_by: str | None = None,
 ) -> None:
+    """Write one basket line (inside a write transaction); quantities checked first."""
     if line.qty <= 0 or line.qty * MILLI != (line.qty * MILLI).to_integral_value():
         raise ValidationError(
             "quantity must be positive with at most 3 decimals", Reason.INVALID_QUANTITY
@@ -183,6 +193,8 @@ def _insert(
         label_price_minor=line.label_price_minor,
         parent_line_no=parent,
         returned=int(returned),
+        return_sale_id=None if return_of is None else return_of.sale_id,
+        return_line_no=None if return_of is None else return_of.line_no,
         age_verified_by=verified_by,
     ).execute()
 
@@ -216,11 +228,11 @@ def add_returned(
             {"product_id": scanned.product.id},
         )
     with write_txn():
-        basket = _open_basket(ctx, staff.id)
+        basket = open_basket(ctx, staff.id)
         if BasketLine.select().where(BasketLine.basket == basket.id).count() >= MAX_LINES:
             raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
         line_no = basket.next_line_no
-        _insert(basket, deposit, line_no, returned=True)
+        insert_line(basket, deposit, line_no, returned=True)
         Basket.update(next_line_no=Basket.next_line_no + 1).where(Basket.id == basket.id).execute()
         audit_log.append(ctx, actor=f"staff:{staff.id}", action="basket.empties_returned",
                          target=f"product:{deposit.product.id}",
@@ -257,17 +269,17 @@ def add_line(
                 {"tax_class": item.product.tax_class},
             )
     with write_txn():
-        basket = _open_basket(ctx, staff.id)
+        basket = open_basket(ctx, staff.id)
         if BasketLine.select().where(BasketLine.basket == basket.id).count() >= MAX_LINES:
             raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
         line_no = basket.next_line_no
-        _insert(basket, new, line_no, verified_by=staff.id if age else None)
+        insert_line(basket, new, line_no, verified_by=staff.id if age else None)
         if age:
             audit_log.append(ctx, actor=f"staff:{staff.id}", action="basket.age_verified",
                          target=f"product:{new.product.id}",
                          details={"age": age, "line_no": line_no})  # fmt: skip
         if deposit is not None:
-            _insert(basket, deposit, line_no + 1, parent=line_no)
+            insert_line(basket, deposit, line_no + 1, parent=line_no)
         used = 2 if deposit is not None else 1
         Basket.update(next_line_no=Basket.next_line_no + used).where(
             Basket.id == basket.id
@@ -353,7 +365,7 @@ def set_price_list(
         )
     setup = money_setup()  # refuses before writing if the box has no tax/currency config yet
     with write_txn():
-        basket = _open_basket(ctx, staff.id)
+        basket = open_basket(ctx, staff.id)
         Basket.update(price_list=price_list).where(Basket.id == basket.id).execute()
         audit_log.append(
             ctx,

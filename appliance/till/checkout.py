@@ -28,7 +28,7 @@ from appliance.identity.models import Staff
 from appliance.inventory import stock_ledger
 from appliance.sync import outbox
 from appliance.sync.box_state import allocate_receipt_no
-from appliance.till import shifts
+from appliance.till import exchange, shifts
 from appliance.till.basket import find_basket, labels_for, price_open
 from appliance.till.models import (
     Basket,
@@ -42,7 +42,7 @@ from appliance.till.models import (
 from appliance.till.money_setup import MoneySetup, money_setup, policy_version
 from appliance.till.pricing import BasketTotals, line_json, totals_json
 from appliance.till.suspend import customer_of
-from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle
+from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle, settle_payout
 from posdomain.contract import EventType
 from posdomain.errors import Conflict, NotFound, Reason
 from posdomain.money import from_minor, to_minor
@@ -147,6 +147,8 @@ def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> Non
             tax_rate=str(pbl.sold.tax.rate),
             tax_minor=to_minor(pbl.sold.tax.tax, exp),
             deposit_for_line=pbl.line.parent_line_no,
+            return_sale_id=pbl.line.return_sale_id,
+            return_line_no=pbl.line.return_line_no,
         ).execute()
     for tender in payload["tenders"]:
         Tender.insert(
@@ -220,10 +222,12 @@ def _complete(
     totals = price_open(setup, basket, cash=False, paying=True)
     if basket is None or not totals.lines:
         raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
+    exchange.check_returnable([p.line for p in totals.lines])
     customer = customer_of(ctx, staff.id)
     loyalty = points.at_checkout(ctx, staff.id, customer, setup, totals)
     redeemed = from_minor(loyalty.value_minor, setup.exponent)
-    paid = settle(totals.sale.tax.total - redeemed, requested, setup.tax)
+    due = totals.sale.tax.total - redeemed
+    paid = (settle if due > 0 else settle_payout)(due, requested, setup.tax)
     shift = shifts.for_takings(ctx, staff)  # no shift, no sale: the cash must reach a Z
     record_rejections(ctx, totals.sale.rejections)
     sale_id = str(uuid.uuid4())

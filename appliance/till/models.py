@@ -47,6 +47,8 @@ class BasketLine(BaseModel):
     parent_line_no = IntegerField(null=True)
     voided = IntegerField(default=0)
     returned = IntegerField(default=0)  # 1: brought back (returned empties), negative on the sale
+    return_sale_id = TextField(null=True)  # an exchange: the sale (and line) brought back
+    return_line_no = IntegerField(null=True)
     age_verified_by = TextField(null=True)  # staff who confirmed the age check (REP-T-16)
 
     class Meta:
@@ -145,6 +147,8 @@ class SaleLine(BaseModel):
     tax_rate = TextField()
     tax_minor = IntegerField()
     deposit_for_line = IntegerField(null=True)
+    return_sale_id = TextField(null=True)  # an exchange's returned line: the sale line it returns
+    return_line_no = IntegerField(null=True)
 
     class Meta:
         table_name = "sale_lines"

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal, cast
 
 from appliance.catalog.models import Product
-from appliance.till.models import Basket, BasketLine, BasketPriceOverride, SaleLine
+from appliance.till.models import Basket, BasketLine, BasketPriceOverride, Sale, SaleLine
 from appliance.till.money_setup import MoneySetup
 from posdomain.money import from_minor
 from posdomain.pricing import (
@@ -129,7 +129,15 @@ def _line_input(
         is_deposit=bool(product.is_deposit),
         label_price=None if label is None else from_minor(label, exponent),
         returned=bool(line.returned),
+        return_of=_return_of(line),
     )
+
+
+def _return_of(line: BasketLine) -> str | None:
+    """An exchange's returned line: "<sale id>:<line no>" of the sale line it brings back."""
+    if line.return_sale_id is None:
+        return None
+    return f"{line.return_sale_id}:{line.return_line_no}"
 
 
 def sale_inputs(
@@ -220,6 +228,19 @@ def line_json(
         "taxes": line_taxes_json(pbl.sold.tax, tax_config),
         "deposit_for_line": pbl.line.parent_line_no,
         "price_override": _override_json(pbl),
+        "return_of": _return_json(pbl.line),
+    }
+
+
+def _return_json(line: BasketLine) -> dict[str, Any] | None:
+    """The sale line an exchange's returned line brings back (sale id, line, receipt no)."""
+    if line.return_sale_id is None:
+        return None
+    sale = Sale.get_or_none(Sale.id == line.return_sale_id)
+    return {
+        "sale_id": line.return_sale_id,
+        "line_no": line.return_line_no,
+        "receipt_no": None if sale is None else sale.receipt_no,
     }
 
 
@@ -245,6 +266,9 @@ def totals_json(totals: BasketTotals) -> dict[str, Any]:
         "tax_total": str(tax.tax_total),
         "total": str(tax.total),
         "tax_breakdown": breakdown_json(tax.breakdown),
+        # the returns side on its own (returned empties, an exchange): rows that the breakdown
+        # above nets into each class
+        "return_tax_breakdown": breakdown_json(tax.return_breakdown),
         "cash_rounding": str(tax.cash_rounding),
         "payable": str(tax.payable),
         "item_count": sum(

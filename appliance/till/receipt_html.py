@@ -16,7 +16,7 @@ import segno
 from markupsafe import Markup
 
 from appliance.devices.receipt_layout import lookup_code
-from appliance.i18n.receipt import line_label, local_time, qty_text, rate_text
+from appliance.i18n.receipt import line_label, local_time, qty_text, rate_text, return_note
 from appliance.till.models import Refund, Sale
 from posdomain.errors import NotFound, Reason
 from posdomain.permissions import Action, Principal, authorize
@@ -66,7 +66,14 @@ def _line_view(line: dict[str, Any], names: dict[int, str], t: dict[str, str]) -
         "deposit_of": names.get(int(deposit_for)) if deposit_for is not None else None,
         "discounts": line.get("discounts") or [],
         "price_override": line.get("price_override"),
+        "return_note": return_note(line, t),
     }
+
+
+def _money_back(doc: dict[str, Any], refund: bool) -> Decimal | None:
+    """What an exchange pays back (its payable negated), None for anything else."""
+    payable = Decimal(str(doc.get("payable") or doc.get("total") or "0"))
+    return -payable if not refund and payable < 0 else None
 
 
 def receipt_context(
@@ -87,8 +94,13 @@ def receipt_context(
             {**row, "label": row.get("name") or row["tax_class"], "rate_text": rate_text(row, t)}
             for row in doc.get("tax_breakdown", [])
         ],
+        "return_tax_rows": [
+            {**row, "label": row.get("name") or row["tax_class"], "rate_text": rate_text(row, t)}
+            for row in doc.get("return_tax_breakdown") or []
+        ],
         "tenders": doc.get("tenders", []),
         "has_rounding": rounding != 0,
+        "money_back": _money_back(doc, refund),
         "has_discounts": Decimal(str(doc.get("discount_total") or "0")) != 0,
         "code": code,
         "qr": None if target is None or code is None else qr_svg(target, code),

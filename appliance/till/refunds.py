@@ -76,7 +76,8 @@ def find_sale(code: str) -> Sale:
 
 
 def returned_so_far(sale_id: str) -> dict[str, Decimal]:
-    """Quantity already refunded per sale line (line_no as text)."""
+    """Quantity already refunded per sale line (line_no as text), counting the lines
+    exchanges brought back (a returned line of a later sale that names this sale's line)."""
     done: dict[str, Decimal] = defaultdict(Decimal)
     query = (
         RefundLine.select(RefundLine.sale_line_no, RefundLine.qty_milli)
@@ -85,6 +86,11 @@ def returned_so_far(sale_id: str) -> dict[str, Decimal]:
     )
     for row in query:
         done[str(row.sale_line_no)] += Decimal(row.qty_milli).scaleb(-3)
+    exchanged = SaleLine.select(SaleLine.return_line_no, SaleLine.qty_milli).where(
+        SaleLine.return_sale_id == sale_id
+    )
+    for line in exchanged:
+        done[str(line.return_line_no)] -= Decimal(line.qty_milli).scaleb(-3)  # stored negative
     return dict(done)
 
 
@@ -370,8 +376,9 @@ def _record(
         head = _head(staff, sale, approval, request["idempotency_key"], setup)
         payload = _payload(head, result, sources, tender)
         if sale is not None:  # points the sale was paid with come back as points
-            total_minor = to_minor(result.total, setup.exponent)
-            returns.apply(payload, returns.share(sale, total_minor))
+            back = returns.share(sale, to_minor(result.total, setup.exponent))
+            returns.round_cash_part(payload, sale, back, setup.tax)
+            returns.apply(payload, back)
         envelope = outbox.enqueue(ctx, EventType.REFUND_COMPLETED, payload, correlation_id)
         _store(ctx, staff, payload, shift.id, str(envelope.event_id))
         override_tokens.use(ctx, approval, staff, f"refund:{payload['refund_id']}")

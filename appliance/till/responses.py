@@ -41,6 +41,14 @@ class TaxRowOut(_Out):
     gross: Decimal
 
 
+class ReturnOfOut(_Out):
+    """The sale line an exchange's returned line brings back."""
+
+    sale_id: str
+    line_no: int
+    receipt_no: int | None
+
+
 class BasketLineOut(_Out):
     """A basket or sale line as priced."""
 
@@ -57,6 +65,7 @@ class BasketLineOut(_Out):
     line_total: Decimal
     discounts: list[dict[str, Any]]
     price_override: dict[str, Any] | None
+    return_of: ReturnOfOut | None = None
 
 
 class _Totals(_Out):

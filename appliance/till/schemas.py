@@ -95,6 +95,16 @@ class RefundRequest(RequestBody):
     idempotency_key: StrictStr = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
 
 
+class ExchangeReturn(RequestBody):
+    """POST /basket/returns: lines of an earlier sale of this box brought back into the open
+    basket (an exchange), approved like a refund with receipt."""
+
+    receipt: StrictStr = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    lines: list[ReceiptLine] = Field(min_length=1, max_length=50)
+    reason_code: StrictStr | None = Field(default=None, max_length=40)
+    override_token: StrictStr | None = Field(default=None, max_length=64)
+
+
 class ApprovedAction(RequestBody):
     """POST /sales/<id>/void and /drawer/no-sale."""
 

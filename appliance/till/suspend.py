@@ -3,8 +3,10 @@
 A parked basket is stored in the box database (`suspended_baskets`), so it survives a browser
 reload and a box restart. Resuming is allowed to the cashier who parked it, or to a SUPERVISOR
 or BRANCH_MANAGER of the branch (who takes it over when the cashier has left); the resuming
-staff member's own basket must be empty. Line numbers, weights, label prices and deposit links
-and approved manual prices are kept; list prices are recomputed on resume from the current
+staff member's own basket must be empty (an empty one with a customer is replaced). Line
+numbers, weights, label prices, deposit links, returned lines, approved manual prices, the
+customer and the points chosen for them are kept (the redemption is checked again at payment
+against the usable balance then); list prices are recomputed on resume from the current
 catalog, like any open basket.
 """
 
@@ -16,8 +18,9 @@ from typing import Any
 from appliance.audit import log as audit_log
 from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
+from appliance.customers.models import BasketRedemption
 from appliance.identity.models import Staff
-from appliance.till.basket import active_lines, basket_key, find_basket
+from appliance.till.basket import active_lines, basket_key, find_basket, open_basket
 from appliance.till.models import (
     Basket,
     BasketCustomer,
@@ -39,6 +42,9 @@ LINE_FIELDS = (
     "qty_milli",
     "label_price_minor",
     "parent_line_no",
+    "returned",
+    "return_sale_id",
+    "return_line_no",
     "age_verified_by",
 )
 
@@ -46,11 +52,11 @@ LINE_FIELDS = (
 def attach_customer(
     ctx: BoxContext, staff: Staff, customer_id: str, name: str | None, card: str | None = None
 ) -> dict[str, Any]:
-    """Attach a customer (id, name and, scanned, the loyalty card) to the open basket."""
-    if find_basket(ctx, staff.id) is None:
-        raise Conflict("there is no open basket", Reason.NO_OPEN_BASKET)
+    """Attach a customer (id, name and, scanned, the loyalty card) to the cashier's basket;
+    a card scanned before the first item opens the basket empty with the customer on it."""
     key = basket_key(ctx, staff.id)
     with write_txn():
+        open_basket(ctx, staff.id)
         BasketCustomer.insert(
             basket_key=key,
             customer_id=customer_id,
@@ -93,7 +99,7 @@ def suspend(ctx: BoxContext, staff: Staff, label: str) -> dict[str, Any]:
             raise Conflict("the basket is empty", Reason.EMPTY_BASKET)
         rows = [{f: getattr(ln, f) for f in LINE_FIELDS} for ln in lines]
         _park_prices(basket.id, rows)
-        customer = customer_of(ctx, staff.id)
+        customer = _parked_customer(ctx, staff.id)
         parked = SuspendedBasket.create(
             label=label.strip()[:60],
             staff_id=staff.id,
@@ -102,9 +108,7 @@ def suspend(ctx: BoxContext, staff: Staff, label: str) -> dict[str, Any]:
             customer=json.dumps(customer) if customer else None,
             suspended_at=now_iso(),
         )
-        BasketCustomer.delete().where(BasketCustomer.basket_key == basket.key).execute()
-        BasketLine.delete().where(BasketLine.basket == basket.id).execute()
-        Basket.delete().where(Basket.id == basket.id).execute()
+        _drop_basket(basket)
         audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",
@@ -113,6 +117,28 @@ def suspend(ctx: BoxContext, staff: Staff, label: str) -> dict[str, Any]:
             details={"label": parked.label, "lines": len(rows)},
         )
     return _public(parked)
+
+
+def _parked_customer(ctx: BoxContext, staff_id: str) -> dict[str, Any] | None:
+    """The attached customer with the points chosen for them (`redeem_points`): a parked
+    redemption comes back on resume and is checked again, against the balance then, at payment."""
+    customer = customer_of(ctx, staff_id)
+    chosen = BasketRedemption.get_or_none(BasketRedemption.basket_key == basket_key(ctx, staff_id))
+    if (
+        customer is not None
+        and chosen is not None
+        and chosen.customer_id == customer["customer_id"]
+    ):
+        customer["redeem_points"] = int(chosen.points)
+    return customer
+
+
+def _drop_basket(basket: Basket) -> None:
+    """Remove a basket with its lines, customer and chosen redemption."""
+    BasketCustomer.delete().where(BasketCustomer.basket_key == basket.key).execute()
+    BasketRedemption.delete().where(BasketRedemption.basket_key == basket.key).execute()
+    BasketLine.delete().where(BasketLine.basket == basket.id).execute()
+    Basket.delete().where(Basket.id == basket.id).execute()
 
 
 def _park_prices(basket_id: int, rows: list[dict[str, Any]]) -> None:
@@ -172,6 +198,13 @@ def _restore(ctx: BoxContext, staff: Staff, parked: SuspendedBasket) -> None:
             attached_at=now_iso(),
             card=customer.get("card"),
         ).on_conflict_replace().execute()
+        if customer.get("redeem_points"):
+            BasketRedemption.insert(
+                basket_key=key,
+                customer_id=customer["customer_id"],
+                points=int(customer["redeem_points"]),
+                created_at=now_iso(),
+            ).on_conflict_replace().execute()
 
 
 def resume(ctx: BoxContext, staff: Staff, parked_id: int) -> dict[str, Any]:
@@ -185,9 +218,8 @@ def resume(ctx: BoxContext, staff: Staff, parked_id: int) -> dict[str, Any]:
         current = find_basket(ctx, staff.id)
         if active_lines(current):
             raise Conflict("finish or park the open basket first", Reason.BASKET_NOT_EMPTY)
-        if current is not None:
-            BasketLine.delete().where(BasketLine.basket == current.id).execute()
-            Basket.delete().where(Basket.id == current.id).execute()
+        if current is not None:  # empty, maybe with a customer: the parked sale replaces it
+            _drop_basket(current)
         _restore(ctx, staff, parked)
         SuspendedBasket.delete().where(SuspendedBasket.id == parked.id).execute()
         audit_log.append(

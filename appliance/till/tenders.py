@@ -6,6 +6,8 @@
 * Cash pays the remainder; cash rounding (config `tax.cash_rounding`) applies to the cash
   remainder only, and change comes only from cash.
 * Any other tender kind is 400 UNKNOWN_TENDER.
+* An exchange whose net is zero or negative pays out (`settle_payout`): money back in cash,
+  rounded like cash (the request says cash with 0 tendered), no change; zero: no tender.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def _split(requested: list[TenderIn], exponent: int) -> tuple[list[dict[str, Any
     for item in requested:
         kind = tender_kind(item.kind)
         amount = parse_money(item.amount, exponent, "amount")
-        if amount <= 0:
+        if amount < 0 or (amount == 0 and kind is not TenderKind.CASH):
             raise ValidationError("tender amounts must be positive", Reason.INVALID_MONEY)
         if kind is TenderKind.CARD:
             cards.append(
@@ -129,4 +131,29 @@ def settle(total: Decimal, requested: list[TenderIn], cfg: TaxConfig) -> Settlem
         cash_rounding=rounding,
         change=cash - remaining - rounding if cash > 0 else zero,
         payable=total + rounding,
+    )
+
+
+def settle_payout(total: Decimal, requested: list[TenderIn], cfg: TaxConfig) -> Settlement:
+    """Settle a net total <= 0 (an exchange giving money back): a negative cash tender of the
+    pay-out rounded like cash, no change; a card cannot pay out here (VALIDATION_FAILED)."""
+    zero = Decimal(0).quantize(quantum(cfg.exponent))
+    cards, cash = _split(requested, cfg.exponent)
+    if cards or cash != 0:
+        raise ValidationError(
+            f"the customer gets {-total} back in cash: tender 0 in cash",
+            Reason.VALIDATION_FAILED,
+            {"payable": str(total), "field": "tenders"},
+        )
+    back = -total
+    rounding = -cash_rounding_adjustment(back, cfg) if back > 0 else zero
+    payable = total + rounding
+    wire = [{"kind": "cash", "amount": str(payable)}] if payable else []
+    return Settlement(
+        tenders=tuple(wire),
+        card_total=zero,
+        cash_tendered=payable,
+        cash_rounding=rounding,
+        change=zero,
+        payable=payable,
     )

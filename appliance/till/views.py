@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from appliance.identity.session import principal, require
-from appliance.till import basket, checkout, suspend
+from appliance.till import basket, checkout, exchange, suspend
 from appliance.till.responses import (
     BasketCustomerOut,
     BasketOut,
@@ -14,7 +14,14 @@ from appliance.till.responses import (
     SuspendedBasketOut,
     SuspendedOut,
 )
-from appliance.till.schemas import AddLine, AttachCustomer, BasketMode, PayCash, Suspend
+from appliance.till.schemas import (
+    AddLine,
+    AttachCustomer,
+    BasketMode,
+    ExchangeReturn,
+    PayCash,
+    Suspend,
+)
 from appliance.till.tenders import TenderIn
 from appliance.web.openapi import api
 from appliance.web.request import box, correlation_id, json_body
@@ -45,6 +52,21 @@ def add_line() -> tuple[Response, int]:
         box(), staff, body.barcode, body.quantity(), body.age_confirmed, body.weight_kg()
     )
     return jsonify(added), 201
+
+
+@bp.post(f"{V1}/basket/returns")
+@api({201: BasketOut}, body=ExchangeReturn)
+def add_returns() -> tuple[Response, int]:
+    """Bring back items of an earlier sale (an exchange; approved like a refund)."""
+    staff = require(Action.SELL)
+    body = json_body(ExchangeReturn)
+    request = {
+        "receipt": body.receipt,
+        "lines": [(ln.line_no, ln.qty) for ln in body.lines],
+        "override_token": body.override_token,
+        "reason_code": body.reason_code,
+    }
+    return jsonify(exchange.add_returns(box(), staff, request, correlation_id())), 201
 
 
 @bp.post(f"{V1}/basket/mode")

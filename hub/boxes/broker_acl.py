@@ -120,6 +120,7 @@ def _box_rules(box_id: str) -> list[str]:
         f"topic write {topics.box_status(box_id)}",
         f"topic write {topics.box_request(box_id)}",
         f"topic read {topics.box_ack(box_id)}",
+        f"topic read {topics.box_flow(box_id)}",
         f"topic read {topics.box_down(box_id, '#')}",
     ]
 
@@ -130,6 +131,7 @@ def _hub_rules() -> list[str]:
         f"topic read {topics.ALL_BOX_STATUS}",
         f"topic read {topics.ALL_BOX_REQUESTS}",
         f"topic write {topics.box_ack('+')}",
+        f"topic write {topics.box_flow('+')}",
         f"topic write {topics.box_down('+', '#')}",
     ]
 

@@ -23,6 +23,11 @@ from posdomain.envelope import DownMessage, utcnow
 
 log = logging.getLogger(__name__)
 MAX_CHUNK_PRODUCTS = 500
+# products one answer carries at most (whole versions): a box catching up on a 100 000-product
+# import gets it in windows of 20 chunks, asking for the next window as the last chunk of one
+# lands, instead of one answer of 200 chunks the hub needs many seconds to build (the box
+# re-asks after its catalog timeout, and the answers pile up in the broker's queue)
+MAX_ANSWER_PRODUCTS = 20 * MAX_CHUNK_PRODUCTS
 # products per chunk are also capped by size so a chunk stays well under MAX_MESSAGE_BYTES
 MAX_CHUNK_BYTES = 192 * 1024
 
@@ -32,13 +37,28 @@ def head_body(version: int) -> dict[str, Any]:
     return {"head": True, "version": version}
 
 
-def _priced_products(tenant_id: str, branch_id: str, since_version: int) -> list[dict[str, Any]]:
-    ctx = load_context(tenant_id)
-    rows = list(
-        Product.select()
+def _window_end(tenant_id: str, since_version: int, limit: int) -> int | None:
+    """The highest version among the first `limit` products after `since_version` (None: fewer
+    than `limit` are left, the answer runs to the current version)."""
+    versions: Any = (
+        Product.select(Product.version)
         .where(Product.tenant_id == tenant_id, Product.version > since_version)
-        .order_by(Product.version, Product.id)
+        .order_by(Product.version)
+        .limit(limit + 1)
+        .tuples()
     )
+    found = [int(v) for (v,) in versions]
+    return found[limit - 1] if len(found) > limit else None
+
+
+def _priced_products(
+    tenant_id: str, branch_id: str, since_version: int, until: int | None
+) -> list[dict[str, Any]]:
+    ctx = load_context(tenant_id)
+    wanted = [Product.tenant_id == tenant_id, Product.version > since_version]
+    if until is not None:
+        wanted.append(Product.version <= until)  # whole versions: a group is never split
+    rows = list(Product.select().where(*wanted).order_by(Product.version, Product.id))
     ids = [p.id for p in rows]
     codes, tiers = store.children_of(ids)
     overrides = store.branch_prices_of(ids, branch_id)
@@ -67,19 +87,25 @@ def _split(products: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return chunks
 
 
-def build_chunks(tenant_id: str, branch_id: str, since_version: int) -> list[dict[str, Any]]:
-    """Chunk bodies from `since_version` to the current version (caller's tenant transaction).
+def build_chunks(
+    tenant_id: str, branch_id: str, since_version: int, limit: int = MAX_ANSWER_PRODUCTS
+) -> list[dict[str, Any]]:
+    """Chunk bodies of one answer from `since_version` (caller's tenant transaction).
 
     Each body is `{"head": false, "from_version", "to_version", "products", "last"}`; the
-    chunks chain (`from_version` of one = `to_version` of the previous) and the last one ends
-    at the tenant's current catalog version.
+    chunks chain (`from_version` of one = `to_version` of the previous). An answer carries
+    about `limit` products at most (whole versions): the last chunk of an answer that
+    reaches the end ends at the tenant's current catalog version; the last chunk of a window
+    ends at its highest product version, and the box (still behind the head) asks again from
+    there at once. Either way `last` marks the answer's last chunk.
     """
     current = store.current_version(tenant_id)
-    parts = _split(_priced_products(tenant_id, branch_id, since_version))
+    until = _window_end(tenant_id, since_version, limit)
+    parts = _split(_priced_products(tenant_id, branch_id, since_version, until))
     bodies, start = [], since_version
     for n, products in enumerate(parts):
         last = n == len(parts) - 1
-        end = current if last else int(products[-1]["version"])
+        end = (current if until is None else until) if last else int(products[-1]["version"])
         bodies.append(
             {
                 "head": False,

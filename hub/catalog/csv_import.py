@@ -13,13 +13,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from peewee import chunked
-
 from hub.catalog import store
 from hub.catalog.csv_rows import ParsedFile, ParsedRow, RowError, header_line, parse_csv, render_row
 from hub.catalog.models import Product
 from hub.catalog.rules import format_qty, load_context
 from hub.catalog.service import require_tenant_scope
+from hub.core.bulk import insert_rows
 from hub.core.db import tenant_tx
 from hub.core.models import utcnow
 from hub.governance import audit
@@ -145,18 +144,20 @@ def _write(tenant_id: str, changes: list[Any], ids: dict[str, str]) -> tuple[int
         for n, (r, cols, _before) in enumerate(changes)
     ]
     keep = [
-        f for f in Product._meta.sorted_fields if f.name not in ("id", "tenant_id", "created_at")
+        f.column_name
+        for f in Product._meta.sorted_fields
+        if f.name not in ("id", "tenant_id", "created_at")
     ]
-    for batch in chunked(rows, store.BULK_ROWS):
-        Product.insert_many(batch).on_conflict(
-            conflict_target=[Product.id], preserve=keep
-        ).execute()
+    # one statement for the whole file (rows as one array per column: hub.core.bulk)
+    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in keep)
+    insert_rows(Product, rows, suffix=f"ON CONFLICT (id) DO UPDATE SET {update}")
     changed_ids = [ids[r.values.sku] for r, _c, _b in changes]
     store.replace_children(
         tenant_id,
         changed_ids,
         {ids[r.values.sku]: r.values.barcodes for r, _c, _b in changes},
         {ids[r.values.sku]: r.values.tiers for r, _c, _b in changes},
+        new_ids={ids[r.values.sku] for r, _c, before in changes if before is None},
     )
     return first, top
 

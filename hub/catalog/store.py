@@ -6,13 +6,15 @@ Everything here runs inside the caller's tenant transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from peewee import chunked
+from peewee import SQL, Expression, Field, chunked
 
 from hub.catalog.models import BranchPrice, CatalogState, Product, ProductBarcode, WholesaleTier
 from hub.catalog.rules import format_qty
+from hub.core.bulk import insert_rows, text_array
+from hub.core.db import is_postgres
 from posdomain.errors import Conflict, Reason
 from posdomain.money import format_minor
 
@@ -38,14 +40,21 @@ def bump_version(tenant_id: str, count: int = 1) -> int:
     return current_version(tenant_id)
 
 
+def _among(field: Field, values: list[str]) -> list[Expression]:
+    """`field` among `values`: one `= ANY(text[])` on PostgreSQL (one parameter however many
+    values), IN lists of BULK_ROWS elsewhere."""
+    if is_postgres():
+        return [field == SQL("ANY(%s::text[])", [text_array(values)])] if values else []
+    return [field.in_(part) for part in chunked(values, BULK_ROWS)]
+
+
 def barcode_owners(tenant_id: str, codes: Iterable[str]) -> dict[str, str]:
     """GTIN-14 key → product id for the given keys already held by the tenant."""
     owners: dict[str, str] = {}
-    for batch in chunked(list(codes), BULK_ROWS):
-        rows = ProductBarcode.select().where(
-            ProductBarcode.tenant_id == tenant_id, ProductBarcode.barcode.in_(batch)
-        )
-        owners.update({r.barcode: r.product_id for r in rows})
+    for among in _among(ProductBarcode.barcode, list(codes)):
+        query = ProductBarcode.select(ProductBarcode.barcode, ProductBarcode.product_id)
+        rows: Any = query.where(ProductBarcode.tenant_id == tenant_id, among).tuples()
+        owners.update(dict(rows))
     return owners
 
 
@@ -65,12 +74,21 @@ def check_barcodes_free(
 
 
 def replace_children(
-    tenant_id: str, product_ids: list[str], barcodes: dict[str, Any], tiers: dict[str, Any]
+    tenant_id: str,
+    product_ids: list[str],
+    barcodes: dict[str, Any],
+    tiers: dict[str, Any],
+    *,
+    new_ids: Collection[str] = (),
 ) -> None:
-    """Replace the barcode ((code, GTIN-14) pairs) and tier rows of `product_ids` (bulk)."""
-    for batch in chunked(product_ids, BULK_ROWS):
-        ProductBarcode.delete().where(ProductBarcode.product_id.in_(batch)).execute()
-        WholesaleTier.delete().where(WholesaleTier.product_id.in_(batch)).execute()
+    """Replace the barcode ((code, GTIN-14) pairs) and tier rows of `product_ids` (bulk:
+    one delete and one insert per table; `new_ids`: products created in this transaction,
+    which have nothing to delete)."""
+    held = [pid for pid in product_ids if pid not in new_ids]
+    for among in _among(ProductBarcode.product_id, held):
+        ProductBarcode.delete().where(among).execute()
+    for among in _among(WholesaleTier.product_id, held):
+        WholesaleTier.delete().where(among).execute()
     code_rows = [
         {"tenant_id": tenant_id, "product_id": pid, "barcode": key, "code": code}
         for pid in product_ids
@@ -81,22 +99,25 @@ def replace_children(
         for pid in product_ids
         for m, p in tiers.get(pid, [])
     ]
-    for rows in chunked(code_rows, BULK_ROWS):
-        ProductBarcode.insert_many(rows).execute()
-    for rows in chunked(tier_rows, BULK_ROWS):
-        WholesaleTier.insert_many(rows).execute()
+    insert_rows(ProductBarcode, code_rows)
+    insert_rows(WholesaleTier, tier_rows)
 
 
 def children_of(product_ids: list[str]) -> tuple[dict[str, list[str]], dict[str, list[Any]]]:
     """(barcodes by product, tiers (min_qty_milli, price_minor) by product) for `product_ids`."""
     codes: dict[str, list[str]] = defaultdict(list)
     tiers: dict[str, list[Any]] = defaultdict(list)
-    for batch in chunked(product_ids, BULK_ROWS):
-        for b in ProductBarcode.select().where(ProductBarcode.product_id.in_(batch)):
-            codes[b.product_id].append(b.code)
-        query = WholesaleTier.select().where(WholesaleTier.product_id.in_(batch))
-        for t in query.order_by(WholesaleTier.min_qty_milli):
-            tiers[t.product_id].append((t.min_qty_milli, t.price_minor))
+    for among in _among(ProductBarcode.product_id, product_ids):
+        codes_q: Any = ProductBarcode.select(ProductBarcode.product_id, ProductBarcode.code)
+        for pid, code in codes_q.where(among).tuples():
+            codes[pid].append(code)
+    for among in _among(WholesaleTier.product_id, product_ids):
+        tiers_q: Any = WholesaleTier.select(
+            WholesaleTier.product_id, WholesaleTier.min_qty_milli, WholesaleTier.price_minor
+        )
+        ordered = tiers_q.where(among).order_by(WholesaleTier.min_qty_milli)
+        for pid, milli, price in ordered.tuples():
+            tiers[pid].append((milli, price))
     for values in codes.values():
         values.sort()
     return codes, tiers
@@ -105,11 +126,9 @@ def children_of(product_ids: list[str]) -> tuple[dict[str, list[str]], dict[str,
 def branch_prices_of(product_ids: list[str], branch_id: str) -> dict[str, int]:
     """product id → the branch's override price (minor units)."""
     found: dict[str, int] = {}
-    for batch in chunked(product_ids, BULK_ROWS):
-        rows = BranchPrice.select().where(
-            BranchPrice.branch_id == branch_id, BranchPrice.product_id.in_(batch)
-        )
-        found.update({r.product_id: r.price_minor for r in rows})
+    for among in _among(BranchPrice.product_id, product_ids):
+        prices: Any = BranchPrice.select(BranchPrice.product_id, BranchPrice.price_minor)
+        found.update(dict(prices.where(BranchPrice.branch_id == branch_id, among).tuples()))
     return found
 
 

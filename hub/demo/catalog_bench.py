@@ -28,22 +28,34 @@ BENCH_TAX = {
 }
 
 
-def generate_csv(rows: int, sku_prefix: str = "BN") -> str:
-    """A valid catalog CSV of `rows` products (unique SKUs and EAN-13s, some tiers/deposits)."""
+def generate_csv(
+    rows: int,
+    sku_prefix: str = "BN",
+    taxes: tuple[str, str] = ("STD", "ZERO"),
+    category: str = "BENCH",
+) -> str:
+    """A valid catalog CSV of `rows` products (unique SKUs and EAN-13s, some tiers/deposits)
+    for a tenant with those two tax classes and that category."""
     lines = [header_line()]
-    lines.append(render_row(_row(0, sku_prefix) | {"is_deposit": "true", "name": "Deposit"}))
-    lines += [render_row(_row(n, sku_prefix)) for n in range(1, rows)]
+    first = _row(0, sku_prefix, taxes, category) | {"is_deposit": "true", "name": "Deposit"}
+    lines.append(render_row(first))
+    lines += [render_row(_row(n, sku_prefix, taxes, category)) for n in range(1, rows)]
     return "".join(lines)
 
 
-def _row(n: int, sku_prefix: str) -> dict[str, str]:
-    stem = f"400{n:09d}"
+def bench_barcode(n: int) -> str:
+    """The EAN-13 of generated product n."""
+    stem = f"409{n:09d}"  # 400… holds demo catalog codes
+    return stem + check_digit(stem)
+
+
+def _row(n: int, sku_prefix: str, taxes: tuple[str, str], category: str) -> dict[str, str]:
     return {
         "sku": f"{sku_prefix}-{n:06d}",
         "name": f"Bench product {n}",
-        "barcodes": stem + check_digit(stem),
-        "category": "BENCH",
-        "tax_class": "STD" if n % 3 else "ZERO",
+        "barcodes": bench_barcode(n),
+        "category": category,
+        "tax_class": taxes[0] if n % 3 else taxes[1],
         "unit": "weight" if n % 10 == 0 else "each",
         "price": f"{1 + n % 50}.{n % 100:02d}",
         "cost": f"{n % 50}.50",

@@ -26,7 +26,7 @@ from posdomain.audit_chain import (
 from posdomain.errors import Locked, Reason
 from posdomain.obs import log_event
 from posdomain.permissions import Principal
-from posdomain.text import printable, printable_json
+from posdomain.text import printable, printable_dumped
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def append(
         target=printable(target),
         severity=severity,
         # JSONB cannot hold NUL: control characters are written as escapes
-        details=printable_json(json.loads(json.dumps(details or {}, default=str))),
+        details=printable_dumped(json.dumps(details or {}, default=str)),
     )
     AuditLog.create(
         tenant_id=None if chain == PLATFORM_CHAIN else chain,

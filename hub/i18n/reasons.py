@@ -135,6 +135,7 @@ REASON_TEXTS: dict[str, str] = {
     "RISK_READ_ONLY": N_("Read-only by order of head office: changes are refused."),
     "RISK_BLOCKED": N_("Blocked by order of head office."),
     "INTERNAL": N_("Something went wrong. Try again or call support."),
+    "RULE_NOT_APPROVED": N_("This rule has no two-person approval."),
     # hub-only codes (HubReason)
     "UNKNOWN_CHANNEL": N_("Unknown alert channel."),
     "WEBHOOK_URL_NOT_ALLOWED": N_("This webhook address is not on the allow-list."),
@@ -166,6 +167,11 @@ REASON_TEXTS: dict[str, str] = {
     "SAME_PERSON": N_("A second person must approve this."),
     "GATE_NO_GO": N_("The release gate says no-go."),
     "NO_PREVIOUS_RELEASE": N_("There is no previous release to go back to."),
+    "APPROVAL_REQUIRED": N_(
+        "A business rule changes only through the rule log, approved by a second person."
+    ),
+    "TENANT_LIVE": N_("This tenant is live: rules are no longer set up directly."),
+    "SMOKE_REQUIRED": N_("Run the smoke tier first."),
 }
 
 

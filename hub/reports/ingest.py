@@ -15,12 +15,13 @@ rounding residue between that and the sum of its lines goes to its last line.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from peewee import EXCLUDED
+from pydantic import BaseModel
 
 from hub.catalog.models import Product
 from hub.core.bulk import insert_rows
@@ -53,6 +54,7 @@ SUMS = (
     "cost",
     "cash_rounding",
 )
+M = TypeVar("M", bound=BaseModel)
 ROLLUP_KEY = ("tenant_id", "branch_id", "business_day", "local_hour", "box_id", "cashier_id")
 
 
@@ -394,8 +396,18 @@ def _late(events: list[EventEnvelope], box: Box) -> set[str]:
     return {s.id for s in query}
 
 
-def apply_events(box: Box, events: list[EventEnvelope]) -> None:
-    """Write the report facts and rollup of a batch's applied events."""
+def _body(bodies: Mapping[str, BaseModel], ev: EventEnvelope, model: type[M]) -> M:
+    """The event's payload as `model`: the one ingest already checked, else parsed here."""
+    body = bodies.get(str(ev.event_id))
+    return body if isinstance(body, model) else model.model_validate(ev.payload)
+
+
+def apply_events(
+    box: Box, events: list[EventEnvelope], bodies: Mapping[str, BaseModel] | None = None
+) -> None:
+    """Write the report facts and rollup of a batch's applied events (`bodies`: payloads
+    already parsed by ingest, by event id)."""
+    bodies = bodies or {}
     kinds = {EventType.SALE_COMPLETED, EventType.REFUND_COMPLETED, EventType.SALE_VOIDED}
     relevant = sorted((ev for ev in events if ev.type in kinds), key=lambda e: e.seq)
     if not relevant:
@@ -413,13 +425,13 @@ def apply_events(box: Box, events: list[EventEnvelope]) -> None:
     pending: dict[str, dict[str, Any]] = {}
     for ev in relevant:
         if ev.type == EventType.SALE_COMPLETED:
-            body = SaleCompleted.model_validate(ev.payload)
+            body = _body(bodies, ev, SaleCompleted)
             builder.sale(body, body.sale_id in late)
             pending[body.sale_id] = builder.rows.docs[-1]
         elif ev.type == EventType.REFUND_COMPLETED:
-            builder.refund(RefundCompleted.model_validate(ev.payload))
+            builder.refund(_body(bodies, ev, RefundCompleted))
         else:
-            builder.void(SaleVoided.model_validate(ev.payload), pending)
+            builder.void(_body(bodies, ev, SaleVoided), pending)
     _write(builder.rows)
 
 

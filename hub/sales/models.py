@@ -55,6 +55,9 @@ class SaleLine(BaseModel):
     tax_class = TextField()
     tax_rate = TextField()
     tax_minor = BigIntegerField()
+    # an exchange's returned line: the sale and line it brings back (migration 0031)
+    return_of_sale_id = TextField(null=True)
+    return_of_line_no = IntegerField(null=True)
 
     class Meta:
         table_name = "sale_lines"

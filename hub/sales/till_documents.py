@@ -9,12 +9,13 @@ once (ingested_events); stock for refunds and voids arrives as the box's own
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from peewee import fn
 
 from hub.identity.models import Box
-from hub.sales.models import BoxRefund, HubSaleVoid, Sale, ShiftReport
+from hub.sales.models import BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.money import from_minor, parse_minor
@@ -52,6 +53,36 @@ def refunded_minor(tenant_id: str, sale_id: str) -> int:
         .scalar()
     )
     return int(total or 0)
+
+
+def exchanged_minor(tenant_id: str, sale_id: str) -> int:
+    """Minor units exchanges have already credited back for lines of a sale (positive or 0)."""
+    total = (
+        SaleLine.select(fn.COALESCE(fn.SUM(SaleLine.line_total_minor), 0))
+        .where(SaleLine.tenant_id == tenant_id, SaleLine.return_of_sale_id == sale_id)
+        .scalar()
+    )
+    return -int(total or 0)
+
+
+def sold_lines(tenant_id: str, sale_id: str) -> dict[int, tuple[str, Decimal]]:
+    """Line no → (product id, quantity sold) of a stored sale (its returned lines left out)."""
+    rows = SaleLine.select(SaleLine.line_no, SaleLine.product_id, SaleLine.qty).where(
+        SaleLine.tenant_id == tenant_id, SaleLine.sale_id == sale_id
+    )
+    return {int(r.line_no): (str(r.product_id), Decimal(r.qty)) for r in rows if Decimal(r.qty) > 0}
+
+
+def returned_qty(tenant_id: str, sale_id: str) -> dict[int, Decimal]:
+    """Line no of a sale → quantity stored exchanges have brought back (positive)."""
+    rows = SaleLine.select(SaleLine.return_of_line_no, SaleLine.qty).where(
+        SaleLine.tenant_id == tenant_id, SaleLine.return_of_sale_id == sale_id
+    )
+    out: dict[int, Decimal] = {}
+    for r in rows:
+        line_no = int(str(r.return_of_line_no))
+        out[line_no] = out.get(line_no, Decimal(0)) - Decimal(r.qty)
+    return out
 
 
 def store_refund(box: Box, ev: EventEnvelope, body: RefundCompleted) -> None:

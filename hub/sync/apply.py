@@ -300,7 +300,7 @@ def _apply_derived(applier: Applier, fresh: list[IncomingEvent]) -> None:
     accepted = set(applier.accepted)
     by_id = {ev.event_id: ev for ev in fresh if ev.event_id in accepted}
     envelopes = [ev.envelope for ev in by_id.values() if ev.envelope is not None]
-    for event_id, err in derived.apply_derived(applier.box, envelopes):
+    for event_id, err in derived.apply_derived(applier.box, envelopes, applier.rules.bodies):
         applier.accepted.remove(event_id)
         applier.refuse(by_id[event_id], err)
 

@@ -15,6 +15,9 @@ consumed, quarantined and raised for reconciliation; nothing of it is written.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+
+from pydantic import BaseModel
 
 from hub.core.db import db
 from hub.customers import box_events as customer_events
@@ -44,9 +47,12 @@ def _concerns_customers(ev: EventEnvelope) -> bool:
     return ev.type in CUSTOMER_DOCUMENTS
 
 
-def apply_derived(box: Box, events: list[EventEnvelope]) -> list[tuple[str, ValidationError]]:
+def apply_derived(
+    box: Box, events: list[EventEnvelope], bodies: Mapping[str, BaseModel] | None = None
+) -> list[tuple[str, ValidationError]]:
     """Apply the customer, loyalty and performance effects of the batch's accepted events;
-    return the (event id, error) of each event the customer area refused."""
+    return the (event id, error) of each event the customer area refused. `bodies`: the
+    payloads ingest already checked, by event id (parsed again where missing)."""
     refused: list[tuple[str, ValidationError]] = []
     applied = []
     for ev in sorted(events, key=lambda e: e.seq):
@@ -65,7 +71,7 @@ def apply_derived(box: Box, events: list[EventEnvelope]) -> list[tuple[str, Vali
         applied.append(ev)
     performance.apply_events(box, applied)
     webhooks.emit_many(str(box.tenant_id), [e for e in map(_business_event, applied) if e])
-    reports.apply_events(box, applied)
+    reports.apply_events(box, applied, bodies or {})
     return refused
 
 

@@ -9,7 +9,9 @@ broken rule (all of them in `details.violations`).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -95,6 +97,18 @@ def _payload_values(events: list[IncomingEvent], kind: str, key: str) -> list[st
     return out
 
 
+@dataclass(frozen=True)
+class _Original:
+    """What a refund or exchange is checked against (minor units of the tenant's currency)."""
+
+    total: int
+    voided: bool
+    lines: dict[int, tuple[str, Decimal]]  # line no -> (product id, quantity sold)
+    returned: dict[int, Decimal]  # line no -> quantity stored exchanges brought back
+    refunded: int  # credited back by stored refunds (positive)
+    exchanged: int  # credited back by stored exchanges (positive)
+
+
 @dataclass
 class Rules:
     """One batch's rule context (caller's tenant transaction)."""
@@ -103,6 +117,16 @@ class Rules:
     ctx: Context
     sale_ids: set[str] = field(default_factory=set)  # already stored in the tenant
     audit_seqs: set[tuple[str, int]] = field(default_factory=set)  # held for this box
+    # event id -> its checked payload, handed to the derived effects (parsed once per batch)
+    bodies: dict[str, BaseModel] = field(default_factory=dict)
+    # sale id -> the sale as checked earlier in this batch (an exchange or refund may follow it)
+    batch_sales: dict[str, SaleCompleted] = field(default_factory=dict)
+    # sale id -> minor units refunds and exchanges earlier in this batch credited back
+    credited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # (sale id, line no) -> quantity exchanges earlier in this batch brought back
+    brought_back: dict[tuple[str, int], Decimal] = field(
+        default_factory=lambda: defaultdict(Decimal)
+    )
 
     @classmethod
     def load(cls, box: Box, events: list[IncomingEvent]) -> Rules:
@@ -142,8 +166,88 @@ class Rules:
             raise ValidationError(
                 "sale id already used", Reason.DOCUMENT_ID_CONFLICT, {"sale_id": sale.sale_id}
             )
+        self._check_returns(sale)
         self.sale_ids.add(sale.sale_id)
+        self.batch_sales[str(sale.sale_id)] = sale
+        self.bodies[str(ev.event_id)] = sale
         return sale
+
+    def _original(self, sale_id: str, exponent: int) -> _Original | None:
+        """The sale a refund or an exchange credits back: stored, or earlier in this batch."""
+        tenant = self.box.tenant_id
+        in_batch = self.batch_sales.get(sale_id)
+        if in_batch is not None:
+            exp = in_batch.exponent
+            lines = {
+                ln.line_no: (str(ln.product_id), Decimal(ln.qty))
+                for ln in in_batch.lines
+                if Decimal(ln.qty) > 0
+            }
+            return _Original(parse_minor(in_batch.total, exp, "total"), False, lines, {}, 0, 0)
+        sold = till_documents.sold(tenant, sale_id)
+        if sold is None:
+            return None
+        return _Original(
+            to_minor(sold.total, exponent),
+            sold.voided,
+            till_documents.sold_lines(tenant, sale_id),
+            till_documents.returned_qty(tenant, sale_id),
+            -till_documents.refunded_minor(tenant, sale_id),
+            till_documents.exchanged_minor(tenant, sale_id),
+        )
+
+    def _check_returns(self, sale: SaleCompleted) -> None:
+        """An exchange's returned lines bring back lines of a sale the hub knows, never more
+        of a line than was sold, never more money than the sale took (with its refunds)."""
+        by_sale: dict[str, list[Any]] = defaultdict(list)
+        for ln in sale.lines:
+            if ln.return_of is not None:
+                by_sale[str(ln.return_of.sale_id)].append(ln)
+        for sale_id, lines in by_sale.items():
+            original = self._original(sale_id, sale.exponent)
+            if original is None:
+                raise ValidationError(
+                    "an exchange returns lines of a sale the hub does not hold",
+                    Reason.UNMATCHED_RETURN,
+                    {"sale_id": sale.sale_id, "return_of": sale_id},
+                )
+            if original.voided:
+                raise ValidationError(
+                    "an exchange returns lines of a voided sale",
+                    Reason.REFUND_EXCEEDS_SALE,
+                    {"sale_id": sale.sale_id, "return_of": sale_id},
+                )
+            for ln in lines:
+                line_no = ln.return_of.line_no
+                sold = original.lines.get(line_no)
+                if sold is None or sold[0] != str(ln.product_id):
+                    raise ValidationError(
+                        "a returned line does not match the line of its sale",
+                        Reason.UNMATCHED_RETURN,
+                        {"sale_id": sale.sale_id, "line_no": ln.line_no, "return_of": sale_id},
+                    )
+                key = (sale_id, line_no)
+                back = original.returned.get(line_no, Decimal(0)) + self.brought_back[key]
+                if back - Decimal(ln.qty) > sold[1]:
+                    raise ValidationError(
+                        "a line is returned more often than it was sold",
+                        Reason.REFUND_EXCEEDS_SALE,
+                        {"sale_id": sale.sale_id, "line_no": ln.line_no, "return_of": sale_id},
+                    )
+                self.brought_back[key] += -Decimal(ln.qty)
+            amount = -sum(parse_minor(ln.line_total, sale.exponent, "line_total") for ln in lines)
+            self._credit(original, sale_id, amount, sale.sale_id)
+
+    def _credit(self, original: _Original, sale_id: str, amount: int, doc_id: Any) -> None:
+        """Book `amount` (minor, positive) credited back against a sale, or refuse it."""
+        done = original.refunded + original.exchanged + self.credited[sale_id]
+        if done + amount > original.total:
+            raise ValidationError(
+                "the refunds and exchanges exceed the sale",
+                Reason.REFUND_EXCEEDS_SALE,
+                {"sale_id": str(doc_id), "return_of": sale_id},
+            )
+        self.credited[sale_id] += amount
 
     def check_audit(self, ev: EventEnvelope) -> AuditIn:
         """An audit entry whose (chain, seq) the box has not sent before."""
@@ -159,17 +263,17 @@ class Rules:
         """A refund that adds up and, against a stored sale, never exceeds it."""
         body = parsed(RefundCompleted, ev)
         refuse(check_refund(body, self.ctx))
-        original = till_documents.sold(self.box.tenant_id, body.sale_id) if body.sale_id else None
+        original = self._original(str(body.sale_id), body.exponent) if body.sale_id else None
         if original is not None:
-            total = parse_minor(body.total, body.exponent, "total")
-            room = to_minor(original.total, body.exponent)
-            done = -till_documents.refunded_minor(self.box.tenant_id, str(body.sale_id))
-            if original.voided or done - total > room:
+            if original.voided:
                 raise ValidationError(
                     "the refunds exceed the sale",
                     Reason.REFUND_EXCEEDS_SALE,
                     {"sale_id": body.sale_id},
                 )
+            total = parse_minor(body.total, body.exponent, "total")
+            self._credit(original, str(body.sale_id), -total, body.sale_id)
+        self.bodies[str(ev.event_id)] = body
         return body
 
     def check_void(self, ev: EventEnvelope) -> SaleVoided:
@@ -177,6 +281,7 @@ class Rules:
         body = parsed(SaleVoided, ev)
         original = till_documents.sold(self.box.tenant_id, body.sale_id)
         refuse(void_rules(body, original, self.box.box_id, self.ctx), sale_id=body.sale_id)
+        self.bodies[str(ev.event_id)] = body
         return body
 
     def check_shift(self, ev: EventEnvelope) -> ShiftClosed:

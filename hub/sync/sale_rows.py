@@ -56,6 +56,8 @@ def _line_rows(box: Box, sale: SaleCompleted) -> list[dict[str, Any]]:
             unit_price_minor=parse_minor(ln.unit_price, exp, "unit_price"),
             line_total_minor=parse_minor(ln.line_total, exp, "line_total"),
             tax_minor=parse_minor(ln.tax, exp, "tax"),
+            return_of_sale_id=str(ln.return_of.sale_id) if ln.return_of else None,
+            return_of_line_no=ln.return_of.line_no if ln.return_of else None,
         )
         for ln in sale.lines
     ]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import queue
+import re
 import threading
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -17,18 +22,20 @@ from hub.core.mqtt import MqttLogin, apply_credentials
 from hub.ops.instruments import INGEST_BATCH_SECONDS, INGEST_BATCHES, INGEST_LAG_SECONDS
 from hub.sync.apply import apply_events
 from hub.sync.box_requests import handle_request
+from hub.sync.flood import FloodGuard
 from hub.sync.health import record_heartbeat
 from hub.sync.quarantine import quarantine
 from posdomain import topics
-from posdomain.envelope import decode_batch, encode
+from posdomain.envelope import BatchReceived, decode_batch, encode
 from posdomain.errors import PosError, Reason
+from posdomain.flow import RECONNECT_MAX, RESIGNAL_EVERY, ApplyClock, reconnect_wait
 from posdomain.obs import correlation, log_event
 
 log = logging.getLogger(__name__)
 CLIENT_ID = "cfpos-hub-ingest"
 
 
-def handle_message(topic: str, raw: bytes) -> bytes | None:
+def handle_message(topic: str, raw: bytes, guard: FloodGuard | None = None) -> bytes | None:
     """Decode and apply one message; return the ack bytes to publish, or None when the whole
     message was quarantined. A transient database error propagates (no ack: the box resends).
 
@@ -36,8 +43,13 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
     `apply_events` (the ack lists them); a message that cannot be attributed to a batch of
     an enrolled box is quarantined whole with its reason; an unforeseen failure outside any
     event is quarantined whole as INTERNAL (logged as such), never left unexplained.
+    With a `guard` (the worker's), a box over its budget of bad messages is dropped unread
+    and each message quarantined whole takes a strike (hub/sync/flood.py).
     """
     box_id = topics.box_id_from_topic(topic)
+    if guard is not None and not guard.allow(box_id):  # flooding box: dropped unread, unacked
+        INGEST_BATCHES.labels("rate_limited").inc()
+        return None
     started = time.perf_counter()
     try:
         head, events = decode_batch(raw)
@@ -64,6 +76,7 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
         return encode(ack)
     except PosError as err:
         quarantine(topic, raw, err, box_id)
+        _strike(guard, box_id)
         INGEST_BATCHES.labels("quarantined").inc()
         return None
     except Exception as err:
@@ -72,8 +85,14 @@ def handle_message(topic: str, raw: bytes) -> bytes | None:
         log_event(log, "ingest failure classified INTERNAL", logging.ERROR, error=repr(err)[:500])
         _reset()
         quarantine(topic, raw, PosError(repr(err)[:500], Reason.INTERNAL), box_id)
+        _strike(guard, box_id)
         INGEST_BATCHES.labels("quarantined").inc()
         return None
+
+
+def _strike(guard: FloodGuard | None, box_id: str | None) -> None:
+    if guard is not None:
+        guard.strike(box_id)
 
 
 def _reset() -> None:
@@ -98,8 +117,63 @@ def handle_status(topic: str, raw: bytes, *, retained: bool) -> None:
         quarantine(topic, raw, err, box_id)
 
 
+BATCH_ID_HEAD = re.compile(rb'^\s*\{\s*"batch_id"\s*:\s*"([0-9a-fA-F-]{36})"')
+
+
+def head_batch_id(raw: bytes) -> uuid.UUID | None:
+    """The batch id at the head of a box's canonical batch (sorted keys: `batch_id` comes
+    first), read without parsing the message; None if it is not there (no flow signal)."""
+    found = BATCH_ID_HEAD.match(raw[:128])
+    if found is None:
+        return None
+    try:
+        return uuid.UUID(found.group(1).decode())
+    except ValueError:
+        return None
+
+
+def events_key(topic: str, raw: bytes) -> tuple[str, bytes] | None:
+    """(topic, digest of the events part) of a canonical batch: two batches with the same key
+    carry exactly the same events (a resend of the same outbox rows), whatever their batch
+    ids and send times; None for a message not in canonical shape."""
+    start, end = raw.find(b',"events":['), raw.rfind(b'],"sent_at":')
+    if start < 0 or end <= start:
+        return None
+    return topic, hashlib.sha256(raw[start:end]).digest()
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message taken off the broker, waiting for the worker's apply thread."""
+
+    topic: str
+    payload: bytes
+    retained: bool
+    batch_id: uuid.UUID | None
+    key: tuple[str, bytes] | None = None  # events_key
+    number: int = 0  # arrival number on this worker
+
+
 class IngestWorker:
-    """Subscribes to every box's events topic and acks after the hub commit."""
+    """Subscribes to every box's events topic and acks after the hub commit.
+
+    Flow control (docs/sync-protocol.md "Flow control"): paho's network thread only takes
+    messages off the broker into an in-process queue and tells each batch's box at once that
+    its batch is queued (`BatchReceived`, with the batches ahead and an estimate of the wait);
+    one apply thread applies batches in arrival order, says `applying` when it starts one and
+    publishes the BatchAck after the commit. Heartbeats and box requests go to a side thread,
+    so a herd of batches never delays a customer search. A message taken off the broker is
+    acked to the broker (PUBACK) before it is applied: if the worker dies with it queued, no
+    BatchAck was sent and the box resends it (the outbox is the truth, never the broker).
+
+    Several workers (`shared_group`): each subscribes with MQTT 5 through the shared
+    subscription `$share/<group>/...` with its own client id and a session that ends with
+    the connection, so the broker hands each batch to one live member and never queues for a
+    dead one. Per-box order holds whichever worker gets a batch: the box has one batch in
+    flight, and the apply locks the box row for the batch (`apply._locked`), so two workers
+    holding batches of the same box apply them one after the other; an out-of-order arrival
+    is a gap the ack reports (`missing_seqs`) and the box fills.
+    """
 
     def __init__(
         self,
@@ -108,41 +182,153 @@ class IngestWorker:
         client_id: str = CLIENT_ID,
         login: MqttLogin | None = None,
         releases_dir: Path | None = None,
+        shared_group: str | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.releases_dir = releases_dir  # the artifact store release chunks are read from
+        self.shared_group = shared_group
         self.ready = threading.Event()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
-        )
+        self.flood = FloodGuard()  # per-box budgets of bad messages (hub/sync/flood.py)
+        self.batches: queue.Queue[Received] = queue.Queue()
+        self.side: queue.Queue[Received] = queue.Queue()
+        self.clock = ApplyClock()
+        self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
+        self._busy = 0  # 1 while the apply thread is inside a batch
+        self._current: Received | None = None  # the batch being applied
+        self._stopping = threading.Event()  # stop(): the threads end, queued messages dropped
+        # events_key -> arrival number of its latest copy: an older identical copy still
+        # queued is skipped (a box without flow control resending into a long queue)
+        self._latest: dict[tuple[str, bytes], int] = {}
+        self._arrivals = 0
+        self.superseded = 0
+        if shared_group:
+            self.client = mqtt.Client(
+                CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+            )
+        else:
+            self.client = mqtt.Client(
+                CallbackAPIVersion.VERSION2,
+                client_id=client_id,
+                clean_session=False,
+                protocol=mqtt.MQTTv311,
+            )
         apply_credentials(self.client, login)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(1, 2)  # link back -> first ack within NFR-003 5 s
+        self.client.on_disconnect = self._on_disconnect
+        # link back -> first ack within NFR-003 5 s; jittered so workers do not move in step
+        self.client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)  # type: ignore[arg-type]
+
+    def _filters(self) -> list[str]:
+        plain = [topics.ALL_BOX_EVENTS, topics.ALL_BOX_REQUESTS, topics.ALL_BOX_STATUS]
+        if not self.shared_group:
+            return plain
+        return [topics.shared(f, self.shared_group) for f in plain]
 
     def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
-        log_event(log, "ingest connected", reason=str(reason_code))
-        client.subscribe(
-            [(topics.ALL_BOX_EVENTS, 1), (topics.ALL_BOX_REQUESTS, 1), (topics.ALL_BOX_STATUS, 1)]
-        )
+        log_event(log, "ingest connected", reason=str(reason_code), group=self.shared_group)
+        client.subscribe([(f, 1) for f in self._filters()])
 
-    def _on_subscribe(self, _client, _userdata, _mid, _codes, _props) -> None:  # type: ignore[no-untyped-def]
+    def _on_disconnect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+        log_event(log, "ingest disconnected", logging.WARNING, reason=str(reason_code))
+        client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)
+
+    def _on_subscribe(self, _client, _userdata, _mid, codes, _props) -> None:  # type: ignore[no-untyped-def]
+        log_event(log, "ingest subscribed", codes=[str(c) for c in codes], group=self.shared_group)
         self.ready.set()
 
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
-        if msg.topic.endswith("/req"):
-            self._on_request(client, msg)
+        """Network thread: queue the message; a batch's box hears at once that it is held."""
+        self._ensure_threads()
+        payload = bytes(msg.payload)
+        if not msg.topic.endswith("/events"):
+            self.side.put(Received(msg.topic, payload, bool(msg.retain), None))
             return
-        if msg.topic.endswith("/status"):
-            self._on_status(msg)
+        self._arrivals += 1
+        key = events_key(msg.topic, payload)
+        item = Received(msg.topic, payload, False, head_batch_id(payload), key, self._arrivals)
+        if key is not None:
+            self._latest[key] = item.number
+        ahead = self.batches.qsize() + self._busy  # the one being applied counts too
+        self.batches.put(item)
+        self._signal(item, "queued", ahead)
+
+    def _signal(self, item: Received, stage: str, ahead: int) -> None:
+        box_id = topics.box_id_from_topic(item.topic)
+        if item.batch_id is None or box_id is None:
             return
+        signal = BatchReceived(
+            batch_id=item.batch_id,
+            box_id=box_id,
+            stage=stage,  # type: ignore[arg-type]
+            ahead=min(ahead, 1_000_000),
+            eta_ms=self.clock.eta_ms(ahead),
+        )
+        self.client.publish(topics.box_flow(box_id), encode(signal), qos=0)
+
+    def _ensure_threads(self) -> None:
+        with self._threads_lock:
+            if self._threads:
+                return
+            for name, target in (
+                ("ingest-apply", self._apply_loop),
+                ("ingest-side", self._side_loop),
+                ("ingest-flow", self._resignal_loop),
+            ):
+                thread = threading.Thread(target=target, name=name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _take(self, q: queue.Queue[Received]) -> Received | None:
+        """The next queued message, or None once the worker is stopping."""
+        while not self._stopping.is_set():
+            try:
+                return q.get(timeout=0.5)
+            except queue.Empty:
+                continue
+        return None
+
+    def _apply_loop(self) -> None:
+        while (item := self._take(self.batches)) is not None:
+            if item.key is not None and self._latest.get(item.key, item.number) > item.number:
+                self.superseded += 1  # the same events are queued again behind it: no ack
+                continue
+            self._busy, self._current = 1, item
+            self._signal(item, "applying", 0)
+            started = time.perf_counter()
+            try:
+                self._apply(item)
+            finally:
+                self._busy, self._current = 0, None
+                if item.key is not None and self._latest.get(item.key) == item.number:
+                    del self._latest[item.key]
+            self.clock.observe(time.perf_counter() - started)
+
+    def _resignal_loop(self) -> None:
+        """Repeat the signal of every batch still held, with its position now: a box keeps
+        waiting while the worker is alive and stops soon after it is not."""
+        while not self._stopping.wait(RESIGNAL_EVERY):
+            current = self._current
+            if current is not None:
+                self._signal(current, "applying", 0)
+            with self.batches.mutex:
+                held = list(self.batches.queue)
+            for ahead, item in enumerate(held, start=self._busy):
+                self._signal(item, "queued", ahead)
+
+    def _side_loop(self) -> None:
+        while (item := self._take(self.side)) is not None:
+            if item.topic.endswith("/req"):
+                self._on_request(self.client, item)
+            else:
+                self._on_status(item)
+
+    def _apply(self, msg: Received) -> None:
         try:
             db.connect(reuse_if_open=True)
-            ack = handle_message(msg.topic, msg.payload)
+            ack = handle_message(msg.topic, msg.payload, self.flood)
         except (OperationalError, InterfaceError) as err:
             # database down: no ack, the box resends from its outbox
             log_event(log, "database unavailable, batch not acked", logging.ERROR, error=str(err))
@@ -161,9 +347,9 @@ class IngestWorker:
             return
         if ack is not None:
             box_id = topics.box_id_from_topic(msg.topic) or ""
-            client.publish(topics.box_ack(box_id), ack, qos=1)
+            self.client.publish(topics.box_ack(box_id), ack, qos=1)
 
-    def _on_request(self, client, msg) -> None:  # type: ignore[no-untyped-def]
+    def _on_request(self, client, msg: Received) -> None:  # type: ignore[no-untyped-def]
         """Answer a box request (catalog catch-up, release chunks, search), never retained."""
         try:
             db.connect(reuse_if_open=True)
@@ -175,11 +361,11 @@ class IngestWorker:
         for topic, message in replies:
             client.publish(topic, encode(message), qos=1, retain=False)
 
-    def _on_status(self, msg) -> None:  # type: ignore[no-untyped-def]
+    def _on_status(self, msg: Received) -> None:
         """Record a heartbeat; a failure here never stops event ingest."""
         try:
             db.connect(reuse_if_open=True)
-            handle_status(msg.topic, bytes(msg.payload), retained=bool(msg.retain))
+            handle_status(msg.topic, msg.payload, retained=msg.retained)
         except Exception as err:  # noqa: BLE001 - one bad heartbeat must never kill the worker
             log_event(log, "heartbeat not recorded", logging.ERROR, error=repr(err))
             self._reset_db()
@@ -189,17 +375,29 @@ class IngestWorker:
         if not db.is_closed():
             db.close()
 
+    def _connect(self, *, wait: bool = True) -> None:
+        """Connect (`wait=False`: in the background, retried until the broker answers)."""
+        connect = self.client.connect if wait else self.client.connect_async
+        if self.shared_group:  # the session ends with the connection: no queue for the dead
+            connect(self.host, self.port, keepalive=30, clean_start=True)
+        else:
+            connect(self.host, self.port, keepalive=30)
+
     def start(self) -> None:
         """Connect and process messages on paho's background thread."""
-        self.client.connect(self.host, self.port, keepalive=30)
+        self._connect()
         self.client.loop_start()
 
     def stop(self) -> None:
-        """Disconnect and stop the background thread."""
+        """Disconnect and stop the background threads (a batch taken and not applied gets no
+        ack: its box resends it)."""
+        self._stopping.set()
         self.client.disconnect()
         self.client.loop_stop()
+        for thread in self._threads:
+            thread.join(30)
 
     def run_forever(self) -> None:
-        """Connect and block (CLI)."""
-        self.client.connect(self.host, self.port, keepalive=30)
+        """Connect and block (CLI); a broker not up yet is waited for, not a crash."""
+        self._connect(wait=False)
         self.client.loop_forever(retry_first_connection=True)

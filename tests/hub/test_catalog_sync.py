@@ -54,6 +54,29 @@ def big_tenant(app) -> tuple[str, str]:
 
 
 @pytest.mark.req("FR-200")
+def test_a_big_catalog_is_answered_in_windows_that_chain_to_the_head(big_tenant):
+    """Issue 15 item 7: one answer carries a window of whole versions; asking again from the
+    last chunk of each window reaches the head with every product exactly once."""
+    tenant_id, branch = big_tenant
+    since, seen, answers = 0, [], 0
+    with tenant_tx(tenant_id):
+        head = current_version(tenant_id)
+        while since < head:
+            bodies = build_chunks(tenant_id, branch, since, limit=500)
+            answers += 1
+            assert sum(len(b["products"]) for b in bodies) <= 500
+            assert [b["last"] for b in bodies] == [False] * (len(bodies) - 1) + [True]
+            assert bodies[0]["from_version"] == since
+            for prev, nxt in itertools.pairwise(bodies):
+                assert nxt["from_version"] == prev["to_version"]
+            seen += [p["sku"] for b in bodies for p in b["products"]]
+            since = bodies[-1]["to_version"]
+    assert answers == 3
+    assert since == head
+    assert len(seen) == len(set(seen)) == 1_200
+
+
+@pytest.mark.req("FR-200")
 def test_since_zero_returns_everything_in_ordered_chained_chunks(big_tenant):
     tenant_id, branch = big_tenant
     bodies = chunks(tenant_id, branch, 0)

@@ -144,6 +144,13 @@
         note.textContent = T["ui.promotion"] + " " + (d.name || d.policy_id) + " −" + money(d.amount);
         name.append(note);
       }
+      if (l.return_of) {  // an exchange: the item comes back from an earlier receipt
+        const note = document.createElement("div");
+        note.className = "return-note";
+        note.textContent = T["ui.returned_from"].replace("{no}", l.return_of.receipt_no);
+        name.append(note);
+        tr.className = "returned";
+      }
       tr.append(cell(l.line_no), name, cell(l.qty, "num"), cell(money(l.unit_price), "num"),
         cell(money(l.line_total), "num"));
       const td = document.createElement("td");
@@ -226,8 +233,10 @@
     $("card-amount").value = ""; $("card-ref").value = "";
     payKey = newKey();  // one key per payment attempt: retries and double clicks reuse it
     const due = window.CashierScreen.due ? window.CashierScreen.due() : null;  // after points
-    $("pay-total").textContent = money(due || basketTotal);
-    $("tendered").value = money(due || basketTotal);
+    const owed = due || basketTotal;
+    $("pay-total").textContent = money(owed);
+    // an exchange that gives money back (or nothing): the box pays out, nothing is tendered
+    $("tendered").value = Number(owed) <= 0 ? money("0.00") : money(owed);
     D.open("pay");
     $("tendered").select();
   }
@@ -243,7 +252,9 @@
         : { tendered: cash, idempotency_key: payKey };
       const sale = await api("POST", "/basket/pay", body);
       D.close("pay");
-      $("change").textContent = money(sale.change) + " " + sale.currency;
+      $("change").textContent = Number(sale.payable) < 0
+        ? T["ui.money_back"] + ": " + money(sale.payable.replace("-", "")) + " " + sale.currency
+        : money(sale.change) + " " + sale.currency;
       $("receipt-no").textContent = T["ui.receipt"] + " #" + sale.receipt_no;
       lastSaleId = sale.sale_id;
       $("show-receipt").href = "/receipts/" + encodeURIComponent(sale.sale_id);
@@ -405,7 +416,7 @@
 
   // till operations (till_ops.js) reuse these
   window.CashierScreen = {
-    api, showError, clearError, refreshBasket, refreshShift, focusScan, newKey, T, D, money,
+    api, showError, clearError, render, refreshBasket, refreshShift, focusScan, newKey, T, D, money,
     parseAmount, pollStatus, refused: () => refusedEvents,
   };
 

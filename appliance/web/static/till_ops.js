@@ -1,5 +1,6 @@
-// Till operations on the cashier screen: refund (receipt lookup), park/resume, shift open/close,
-// X report, no-sale - each in one dialog, keyboard first (F6 F7 F8 F10 F11 F12; Esc cancels,
+// Till operations on the cashier screen: refund (receipt lookup), exchange (items of a receipt
+// back into the basket), park/resume, shift open/close, X report, no-sale - each in one dialog,
+// keyboard first (F6 Shift+F6 F7 F8 F10 F11 F12; Esc cancels,
 // dialogs.js). Errors show inside the dialog that raised them, with their reason code.
 (function () {
   "use strict";
@@ -121,6 +122,38 @@
     D.inform(T["ui.refund"], fmt("ui.refund_done",
       { no: doc.receipt_no, amount: C.money(doc.payable), currency: doc.currency }) +
       (back ? " " + T["ui.loy.points_back"].replace("{n}", C.money(String(back))) : ""));
+  }
+
+  // Exchange: items of an earlier receipt come back into the open basket (approved like a
+  // refund); the cashier then scans what the customer takes instead and pays the net (F9).
+  function openExchange() {
+    const out = el("div", { id: "exchange-lines" });
+    const code = field("exchange-code", T["ui.receipt_code"], { maxlength: "64" });
+    const find = el("button", { type: "button", class: "btn", id: "exchange-find" }, T["ui.lookup"]);
+    const lookup = async () => {
+      try {
+        const sale = await C.api("GET", "/refunds/lookup?code=" +
+          encodeURIComponent($("exchange-code").value.trim()));
+        out.replaceChildren(refundLines(sale));
+        C.clearError();
+        const first = out.querySelector("input");
+        if (first) first.select();
+      } catch (e) { out.replaceChildren(); C.showError(e); }
+    };
+    code[1].addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") { ev.preventDefault(); lookup(); }
+    });
+    code[1].addEventListener("scanned", lookup);
+    find.addEventListener("click", lookup);
+    open(T["ui.exchange"], T["ui.exchange_confirm"], [...code, find, out], true, async () => {
+      const lines = Array.from(document.querySelectorAll("#exchange-lines input"))
+        .filter((i) => Number(i.value) > 0)
+        .map((i) => ({ line_no: Number(i.dataset.line), qty: i.value.trim() }));
+      const body = Object.assign({ receipt: $("exchange-code").value.trim(), lines },
+        await approval("refund"));
+      C.render(await C.api("POST", "/basket/returns", body));
+      close();
+    });
   }
 
   function openSuspend() {
@@ -248,7 +281,7 @@
   }
   $("refused-ack").addEventListener("click", openRefusedAck);
 
-  const OPS = { refund: openRefund, suspend: openSuspend, resume: openResume, shift: openShift,
+  const OPS = { refund: openRefund, exchange: openExchange, suspend: openSuspend, resume: openResume, shift: openShift,
     x: openX, nosale: openNoSale };
   const KEYS = { F6: "refund", F7: "suspend", F8: "resume", F10: "shift", F11: "x", F12: "nosale" };
   document.querySelectorAll("[data-op]").forEach((b) =>
@@ -260,8 +293,9 @@
   });
   $("op-cancel").addEventListener("click", close);
   document.addEventListener("keydown", (ev) => {
-    if ($("till").hidden || !KEYS[ev.key]) return;
+    const op = ev.shiftKey && ev.key === "F6" ? "exchange" : KEYS[ev.key];
+    if ($("till").hidden || !op) return;
     ev.preventDefault();
-    if (!D.top()) OPS[KEYS[ev.key]]();
+    if (!D.top()) OPS[op]();
   });
 })();

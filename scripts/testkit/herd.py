@@ -1,0 +1,457 @@
+"""A herd of simulated boxes (crafted-box harness) for the thundering-herd bench and the
+several-workers tests: each `SimBox` is an enrolled box with an in-memory backlog of crafted
+sales, its own MQTT client (the box's real `PahoTransport`, so the same jittered reconnect)
+and the box agent's flow rules (`posdomain.flow.AckWait`, one batch in flight, the ack
+applied to the batch it answers, `missing_seqs` resent first). It counts what it sent, what
+it resent, what the hub answered as duplicates and the flow signals it heard.
+
+Ingest workers several (`start_workers`): the demo stack's single worker is replaced by N
+`python -m hub ingest` processes in one MQTT 5 shared-subscription group.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import paho.mqtt.client as mqtt
+import psycopg2
+from paho.mqtt.enums import CallbackAPIVersion
+
+from appliance.sync.agent import AgentSettings, backoff_delay
+from appliance.sync.transport import PahoTransport
+from firmware_config.schema import MqttSettings
+from posdomain import topics
+from posdomain.canonical import canonical_json
+from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
+from posdomain.flow import AckWait
+from scripts.testkit.crafted import realistic_sale, sale_payload
+from scripts.testkit.waiting import wait_until
+
+if TYPE_CHECKING:
+    from scripts.sync_harness import FaultStack
+
+PY = sys.executable
+
+
+def enrol_boxes(admin_dsn: str, tenant_id: str, branch_id: str, count: int) -> list[str]:
+    """Enrol `count` active boxes straight in the hub database (one transaction)."""
+    ids = [f"box-herd-{uuid.uuid4().hex[:10]}" for _ in range(count)]
+    conn = psycopg2.connect(admin_dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO boxes (box_id, tenant_id, branch_id, name, status, "
+                "last_contiguous_seq, max_seq_seen, created_at) "
+                "VALUES (%s, %s, %s, %s, 'active', 0, 0, now())",
+                [(b, tenant_id, branch_id, b) for b in ids],
+            )
+    finally:
+        conn.close()
+    return ids
+
+
+@dataclass
+class Tally:
+    """What one simulated box did."""
+
+    batches: int = 0
+    events_sent: int = 0
+    timeouts: int = 0
+    duplicates_answered: int = 0  # events the hub had already and said so
+    signals: int = 0
+    first_ack_at: float | None = None
+    drained_at: float | None = None
+
+
+@dataclass
+class SimBox:
+    """One simulated box with a backlog of crafted sales."""
+
+    box_id: str
+    tenant_id: str
+    branch_id: str
+    port: int
+    sales: int
+    lines: int = 1
+    flow: bool = True  # False: the old fixed ack wait, flow signals ignored
+    settings: AgentSettings = field(default_factory=AgentSettings)
+    tally: Tally = field(default_factory=Tally)
+
+    def __post_init__(self) -> None:
+        self.events: dict[int, bytes] = {}
+        self.expected: dict[str, int] = {}
+        for seq in range(1, self.sales + 1):
+            self.events[seq] = self._event(seq)
+        self.delivered: set[int] = set()
+        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.want: list[int] = []
+        self.transport = PahoTransport(
+            MqttSettings(host="127.0.0.1", port=self.port), f"cfpos-box-{self.box_id}"
+        )
+        self.transport.subscribe(topics.box_ack(self.box_id), self._put)
+        self.transport.subscribe(topics.box_flow(self.box_id), self._put)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, name=self.box_id, daemon=True)
+
+    def _event(self, seq: int) -> bytes:
+        payload = realistic_sale(seq, self.lines) if self.lines > 1 else sale_payload(seq)
+        self.expected[payload["sale_id"]] = int(payload["total"].replace(".", ""))
+        now = datetime.now(UTC).isoformat()
+        event: dict[str, Any] = {
+            "event_id": str(uuid.uuid4()),
+            "box_id": self.box_id,
+            "tenant_id": self.tenant_id,
+            "branch_id": self.branch_id,
+            "seq": seq,
+            "type": "sale.completed",
+            "occurred_at": now,
+            "correlation_id": uuid.uuid4().hex,
+            "versions": {},
+            "payload": payload,
+        }
+        return canonical_json(event)
+
+    def _put(self, topic: str, payload: bytes) -> None:
+        self.inbox.put((topic, payload))
+
+    def start(self, t0_box: list[float]) -> None:
+        """Connect (in the background) and start draining; `t0_box[0]` is the clock start."""
+        self._t0 = t0_box
+        self.transport.start()
+        self.thread.start()
+
+    def _next(self) -> list[int]:
+        if self.want:
+            wanted, self.want = [s for s in self.want if s not in self.delivered], []
+            if wanted:
+                return wanted[:MAX_BATCH_EVENTS]
+        out = []
+        for seq in range(1, self.sales + 1):
+            if seq not in self.delivered:
+                out.append(seq)
+                if len(out) == MAX_BATCH_EVENTS:
+                    break
+        return out
+
+    def _wire(self, batch_id: uuid.UUID, seqs: list[int]) -> tuple[bytes, list[int]]:
+        head = b'{"batch_id":"' + str(batch_id).encode() + b'","box_id":"'
+        head += self.box_id.encode() + b'","events":['
+        tail = b'],"sent_at":"' + datetime.now(UTC).isoformat().encode() + b'","v":1}'
+        size, kept = len(head) + len(tail), list[int]()
+        for seq in seqs:
+            size += len(self.events[seq]) + 1
+            if kept and size > MAX_MESSAGE_BYTES:
+                break
+            kept.append(seq)
+        return head + b",".join(self.events[s] for s in kept) + tail, kept
+
+    def run(self) -> None:
+        """Send one batch at a time until every sale is delivered (as the box agent does)."""
+        failures = 0
+        while not self.stop.is_set() and len(self.delivered) < self.sales:
+            if not self.transport.is_connected():
+                time.sleep(0.05)
+                continue
+            batch_id = uuid.uuid4()
+            raw, seqs = self._wire(batch_id, self._next())
+            self.tally.batches += 1
+            self.tally.events_sent += len(seqs)
+            self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
+            if self._await(batch_id, seqs):
+                failures = 0
+            else:
+                self.tally.timeouts += 1
+                failures += 1
+                self.stop.wait(backoff_delay(failures, self.settings))
+        self.tally.drained_at = time.monotonic() - self._t0[0]
+
+    def _await(self, batch_id: uuid.UUID, seqs: list[int]) -> bool:
+        s = self.settings
+        cap = s.ack_wait_cap if self.flow else s.ack_timeout
+        wait = AckWait(time.monotonic(), s.ack_timeout, s.ack_wait_hold, cap)
+        while not self.stop.is_set():
+            remaining = wait.remaining(time.monotonic())
+            if remaining <= 0:
+                return False
+            try:
+                topic, payload = self.inbox.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                continue
+            if topic.endswith("/flow"):
+                signal = BatchReceived.model_validate_json(payload)
+                if self.flow and signal.batch_id == batch_id:
+                    self.tally.signals += 1
+                    wait.signal(time.monotonic(), signal.eta_ms / 1000)
+                continue
+            ack = BatchAck.model_validate_json(payload)
+            self._apply(ack, seqs if ack.batch_id == batch_id else [])
+            if ack.batch_id == batch_id:
+                return True
+        return False
+
+    def _apply(self, ack: BatchAck, seqs: list[int]) -> None:
+        if self.tally.first_ack_at is None:
+            self.tally.first_ack_at = time.monotonic() - self._t0[0]
+        self.tally.duplicates_answered += len(ack.duplicates)
+        assert not ack.rejected, f"the hub refused a crafted sale: {ack.rejected[:2]}"
+        self.delivered.update(s for s in seqs if s <= ack.acked_through)
+        self.want = sorted(set(ack.missing_seqs))
+
+    def close(self) -> None:
+        """Stop the loop and disconnect."""
+        self.stop.set()
+        self.transport.stop()
+
+
+@dataclass
+class HerdResult:
+    """Figures of one herd run."""
+
+    boxes: int
+    sales: int
+    lines: int
+    workers: int
+    drain_s: float
+    first_ack_s: float
+    batches: int
+    events_sent: int
+    timeouts: int
+    duplicates_answered: int
+    signals: int
+    broker_dropped: bool
+    reconciled: dict[str, Any]
+
+    @property
+    def unique(self) -> int:
+        """Events the boxes had to deliver."""
+        return self.boxes * self.sales
+
+    @property
+    def resent(self) -> int:
+        """Events sent more than once."""
+        return self.events_sent - self.unique
+
+    def report(self) -> str:
+        """One line of figures."""
+        wasted = 100 * self.resent / self.unique
+        return (
+            f"{self.boxes} boxes x {self.sales} sales of {self.lines} line(s), "
+            f"{self.workers} worker(s): drained in {self.drain_s:.1f}s "
+            f"({self.unique / self.drain_s:.0f} sales/s), first ack {self.first_ack_s:.2f}s, "
+            f"{self.batches} batches, {self.timeouts} ack timeouts, "
+            f"{self.resent} events resent ({wasted:.1f}% wasted), "
+            f"{self.duplicates_answered} answered as duplicates, {self.signals} flow signals; "
+            f"broker dropped messages: {'YES' if self.broker_dropped else 'no'}; "
+            f"reconciled exactly: {self.reconciled['sales']} sales, "
+            f"{self.reconciled['total_minor'] / 100:.2f} total"
+        )
+
+
+def reconcile_herd(admin_dsn: str, boxes: list[SimBox]) -> dict[str, Any]:
+    """Every simulated box's sales are on the hub exactly once, with their totals; no seq
+    ingested twice; one sale movement per line (set-wise over all boxes)."""
+    expected: dict[str, int] = {}
+    for box in boxes:
+        expected.update(box.expected)
+    ids = [b.box_id for b in boxes]
+    conn = psycopg2.connect(admin_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, total_minor FROM sales WHERE box_id = ANY(%s)", (ids,))
+            hub = [(str(r[0]), int(r[1])) for r in cur.fetchall()]
+            cur.execute(
+                "SELECT box_id, seq FROM ingested_events WHERE box_id = ANY(%s) "
+                "GROUP BY box_id, seq HAVING count(*) > 1 LIMIT 5",
+                (ids,),
+            )
+            dup_seqs = cur.fetchall()
+            cur.execute("SELECT count(*) FROM ingested_events WHERE box_id = ANY(%s)", (ids,))
+            ingested = int(cur.fetchone()[0])
+            cur.execute(
+                "SELECT (SELECT count(*) FROM stock_movements m JOIN sales s ON m.ref = s.id "
+                "AND m.kind = 'sale' WHERE s.box_id = ANY(%s)), "
+                "(SELECT count(*) FROM sale_lines l JOIN sales s ON l.sale_id = s.id "
+                "WHERE s.box_id = ANY(%s))",
+                (ids, ids),
+            )
+            moves, lines = cur.fetchone()
+    finally:
+        conn.close()
+    sale_ids = [sid for sid, _ in hub]
+    assert len(sale_ids) == len(set(sale_ids)), "duplicate sale on the hub"
+    missing = set(expected) - set(sale_ids)
+    extra = set(sale_ids) - set(expected)
+    assert not missing, f"{len(missing)} box sales missing on the hub"
+    assert not extra, f"{len(extra)} hub sales no box sent"
+    totals = dict(hub)
+    wrong = [sid for sid, total in expected.items() if totals[sid] != total]
+    assert not wrong, f"totals differ for {len(wrong)} sales"
+    assert not dup_seqs, f"a box seq ingested twice: {dup_seqs}"
+    assert ingested == len(expected), f"{ingested} ingested events for {len(expected)} sales"
+    assert moves == lines, f"{moves} sale movements for {lines} sale lines"
+    return {"sales": len(sale_ids), "total_minor": sum(totals.values()), "lines": int(lines)}
+
+
+def end_session(port: int, client_id: str) -> None:
+    """End a persistent MQTT session (connect with a clean session, then leave)."""
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True, protocol=mqtt.MQTTv311
+    )
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        client.publish("cfpos/v1/herd/session-ended", b"", qos=1).wait_for_publish(10)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def stack_log(fs: FaultStack, name: str) -> str:
+    """The log of one process of the stack ("" before it wrote one)."""
+    path = fs.stack.var / f"{name}.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def start_workers(
+    fs: FaultStack,
+    count: int,
+    group: str | None = None,
+    argv_of: Callable[[int], list[str]] | None = None,
+) -> list[str]:
+    """Replace the stack's ingest worker by `count` workers in one shared-subscription group
+    (each its own client id; `argv_of(n)`: worker n's command instead of `hub ingest`);
+    return their process names."""
+    for name, _proc in list(fs.stack.procs):
+        if name.startswith("hub-ingest"):
+            fs.stack.kill(name)
+    # the single worker's persistent session would keep collecting (and dropping) batches
+    end_session(fs.broker.port, fs.stack.env.get("CFPOS_INGEST_CLIENT_ID", "cfpos-hub-ingest"))
+    group = group or f"ingest-{uuid.uuid4().hex[:6]}"
+    names = []
+    for n in range(count):
+        name = f"hub-ingest-{n}"
+        env = {
+            **fs.stack.env,
+            "CFPOS_INGEST_SHARED_GROUP": group,
+            "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-{group}-{n}",
+        }
+        argv = argv_of(n) if argv_of else [PY, "-m", "hub", "ingest"]
+        fs.stack.start(name, argv, env=env)
+        names.append(name)
+    # a batch published before any member subscribed is lost (and resent): wait for all
+    wait_until(
+        lambda: all("ingest subscribed" in stack_log(fs, n) for n in names),
+        90,
+        "workers subscribed",
+    )
+    return names
+
+
+def run_herd(
+    fs: FaultStack,
+    boxes: int,
+    sales: int,
+    *,
+    lines: int = 1,
+    workers: int = 1,
+    flow: bool = True,
+    outage: bool = True,
+    timeout: float = 1800.0,
+    settings: AgentSettings | None = None,
+    started: threading.Event | None = None,
+    ports: list[int] | None = None,
+    ingest_outage: float = 0.0,
+) -> HerdResult:
+    """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
+    is down while they start, then comes back and all of them reconnect at once; `ports`:
+    the boxes are spread over these broker ports (cluster nodes); `ingest_outage` seconds:
+    the ingest workers are down (broker up) for that long from the start. Returns the
+    figures after an exact reconciliation."""
+    tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
+    ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
+    herd = [
+        SimBox(b, tenant, branch, port, sales, lines, flow, settings or AgentSettings())
+        for b, port in zip(ids, _spread(ports or [fs.broker.port], len(ids)), strict=True)
+    ]
+    t0 = [time.monotonic()]
+    try:
+        if outage:
+            fs.broker.stop()
+        stopped = []
+        if ingest_outage:
+            stopped = [n for n, _p in fs.stack.procs if n.startswith("hub-ingest")]
+            for name in stopped:
+                fs.stack.kill(name)
+        for box in herd:
+            box.start(t0)
+        if outage:
+            time.sleep(1.0)
+            t0[0] = time.monotonic()
+            fs.broker.start()
+        else:
+            t0[0] = time.monotonic()
+        if started is not None:
+            started.set()
+        if stopped:
+            time.sleep(ingest_outage)
+            for name in stopped:
+                fs.stack.restart(name)
+        deadline = time.monotonic() + timeout
+        for box in herd:
+            box.thread.join(max(0.1, deadline - time.monotonic()))
+            if box.thread.is_alive():
+                raise AssertionError(f"{box.box_id} did not drain in {timeout:.0f}s")
+        drain = max(b.tally.drained_at or 0.0 for b in herd)
+    finally:
+        for box in herd:
+            box.close()
+    reconciled = reconcile_herd(fs.admin_dsn, herd)
+    tallies = [b.tally for b in herd]
+    return HerdResult(
+        boxes,
+        sales,
+        lines,
+        workers,
+        drain,
+        min(t.first_ack_at or drain for t in tallies),
+        sum(t.batches for t in tallies),
+        sum(t.events_sent for t in tallies),
+        sum(t.timeouts for t in tallies),
+        sum(t.duplicates_answered for t in tallies),
+        sum(t.signals for t in tallies),
+        bool(dropped_clients(fs) & ({f"cfpos-box-{b}" for b in ids} | ingest_clients(fs))),
+        reconciled,
+    )
+
+
+def dropped_clients(fs: FaultStack) -> set[str]:
+    """Client ids the broker logged dropping outgoing messages for (max_queued_messages)."""
+    path = fs.broker.log_path
+    text = path.read_text(errors="replace") if path.exists() else ""
+    marker = "being dropped for client "
+    return {line.split(marker, 1)[1].rstrip(". ") for line in text.splitlines() if marker in line}
+
+
+def ingest_clients(fs: FaultStack) -> set[str]:
+    """The client ids of the stack's ingest workers (single or shared)."""
+    ids = {env.get("CFPOS_INGEST_CLIENT_ID", "") for env in fs.stack.envs.values()}
+    return {i for i in ids if i} | {fs.stack.env.get("CFPOS_INGEST_CLIENT_ID", "cfpos-hub-ingest")}
+
+
+def _spread(ports: list[int], count: int) -> list[int]:
+    """Box n connects to broker port n mod len(ports) (boxes on different cluster nodes)."""
+    return [ports[n % len(ports)] for n in range(count)]
+
+
+def load() -> str:
+    """The 1-minute load average and the core count, for the printed figures."""
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"

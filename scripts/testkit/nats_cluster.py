@@ -1,0 +1,95 @@
+"""A three-node nats-server cluster on loopback with JetStream and the MQTT 3.1.1 interface
+(issue 15 item 3: prove the protocol on a real clustered broker). Each node has its own
+client, route and MQTT port and its own JetStream folder; `kill(n)` SIGKILLs one node,
+`start(n)` brings it back with the same folder."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scripts.demo import free_port
+
+NATS = shutil.which("nats-server") or "/usr/sbin/nats-server"
+
+
+@dataclass
+class NatsNode:
+    """One node's ports and process."""
+
+    name: str
+    client: int = field(default_factory=free_port)
+    route: int = field(default_factory=free_port)
+    mqtt: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+
+@dataclass
+class NatsCluster:
+    """Three nats-server nodes in one cluster; MQTT on every node."""
+
+    folder: Path
+    nodes: list[NatsNode] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.nodes:
+            self.nodes = [NatsNode(f"n{i}") for i in range(3)]
+
+    def _conf(self, node: NatsNode) -> Path:
+        routes = ", ".join(f"nats-route://127.0.0.1:{n.route}" for n in self.nodes)
+        store = self.folder / node.name
+        store.mkdir(parents=True, exist_ok=True)
+        conf = self.folder / f"{node.name}.conf"
+        conf.write_text(
+            f"server_name: {node.name}\n"
+            f"listen: 127.0.0.1:{node.client}\n"
+            f'jetstream {{ store_dir: "{store}" }}\n'
+            f"cluster {{ name: cfpos, listen: 127.0.0.1:{node.route}, routes: [{routes}] }}\n"
+            f"mqtt {{ listen: 127.0.0.1:{node.mqtt} }}\n"
+        )
+        return conf
+
+    def start(self, n: int | None = None) -> None:
+        """Start every node (or node n) and wait until its MQTT port accepts."""
+        if not Path(NATS).exists():
+            raise RuntimeError("nats-server is not installed")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for node in self.nodes if n is None else [self.nodes[n]]:
+            with (self.folder / f"{node.name}.log").open("ab") as log:  # the child keeps a copy
+                node.proc = subprocess.Popen(
+                    [NATS, "-c", str(self._conf(node))], stdout=log, stderr=log
+                )
+        for node in self.nodes if n is None else [self.nodes[n]]:
+            _wait_port(node.mqtt, 30)
+
+    def kill(self, n: int) -> None:
+        """SIGKILL node n (a power cut of that machine)."""
+        proc = self.nodes[n].proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes:
+            if node.proc is not None and node.proc.poll() is None:
+                node.proc.terminate()
+                try:
+                    node.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    node.proc.kill()
+
+
+def _wait_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nats-server MQTT port {port} did not open")

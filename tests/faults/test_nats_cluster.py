@@ -1,0 +1,89 @@
+"""The sync protocol on a real clustered broker (issue 15 item 3): a three-node nats-server
+cluster (JetStream, MQTT 3.1.1 interface, QoS 1) started on loopback; simulated boxes on
+nodes 0 and 1, the hub's ingest worker on node 2; node 1 is SIGKILLed mid-run and started
+again. The boxes on node 0 carry on, those on node 1 reconnect when it is back, and the
+final reconciliation is exact (every sale once, totals to the cent, no seq twice)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from typing import Any
+
+import pytest
+
+from appliance.sync.agent import AgentSettings
+from scripts.sync_harness import FaultStack
+from scripts.testkit.herd import HerdResult, end_session, run_herd, stack_log
+from scripts.testkit.nats_cluster import NATS, NatsCluster
+from scripts.testkit.waiting import wait_until
+
+pytestmark = [pytest.mark.pg, pytest.mark.slow]
+
+
+@pytest.mark.req("FR-303", "NFR-003", "NFR-006")
+@pytest.mark.skipif(not __import__("pathlib").Path(NATS).exists(), reason="no nats-server")
+def test_nats_cluster_node_sigkilled_mid_run_reconciles_exactly(
+    fault_stack: FaultStack, tmp_path: Any
+) -> None:
+    fs = fault_stack
+    cluster = NatsCluster(tmp_path / "nats")
+    cluster.start()
+    worker = "hub-ingest-nats"
+    try:
+        fs.stack.kill("hub-ingest")
+        end_session(fs.broker.port, fs.stack.env["CFPOS_INGEST_CLIENT_ID"])
+        env = {
+            **fs.stack.env,
+            "CFPOS_MQTT_URL": f"mqtt://127.0.0.1:{cluster.nodes[2].mqtt}",
+            "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-nats-{uuid.uuid4().hex[:6]}",
+        }
+        fs.stack.start(worker, [sys.executable, "-m", "hub", "ingest"], env=env)
+        wait_until(lambda: "ingest connected" in stack_log(fs, worker), 90, "the worker on node 2")
+        started = threading.Event()
+        out: dict[str, Any] = {}
+
+        def herd() -> None:
+            try:
+                out["result"] = run_herd(
+                    fs,
+                    6,
+                    300,
+                    outage=False,
+                    timeout=600,
+                    settings=AgentSettings(ack_timeout=3.0, ack_wait_hold=10.0),
+                    started=started,
+                    ports=[cluster.nodes[0].mqtt, cluster.nodes[1].mqtt],
+                )
+            except BaseException as err:  # re-raised in the test thread
+                out["error"] = err
+
+        thread = threading.Thread(target=herd, daemon=True)
+        thread.start()
+        assert started.wait(120), "the herd did not start"
+        wait_until(lambda: stack_log(fs, worker).count('"batch applied"') >= 2, 120, "batches")
+        cluster.kill(1)  # SIGKILL the node half of the boxes are connected to
+        applied = stack_log(fs, worker).count('"batch applied"')
+        wait_until(
+            lambda: stack_log(fs, worker).count('"batch applied"') > applied,
+            120,
+            "node 0 carries on",
+        )
+        cluster.start(1)
+        thread.join(660)
+        assert not thread.is_alive(), "the herd did not drain"
+        if "error" in out:
+            raise out["error"]
+        result: HerdResult = out["result"]
+        assert result.reconciled["sales"] == 6 * 300
+    finally:
+        fs.stack.kill(worker)
+        cluster.stop()
+        connected = stack_log(fs, "hub-ingest").count("ingest connected")
+        fs.stack.start("hub-ingest", fs.stack.argvs["hub-ingest"], fs.stack.envs.get("hub-ingest"))
+        wait_until(
+            lambda: stack_log(fs, "hub-ingest").count("ingest connected") > connected,
+            60,
+            "the single ingest worker back",
+        )

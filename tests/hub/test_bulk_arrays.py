@@ -1,0 +1,81 @@
+"""The column literals of hub/core/bulk.py (issue 15): the fast int, text and bool paths and
+the memoised general path give PostgreSQL exactly the values the fields convert, and no value
+(quotes, backslashes, commas, braces, NUL) can split into two elements or shift a column."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import psycopg2
+import pytest
+from peewee import BigIntegerField, BooleanField, TextField
+
+from hub.core import bulk
+from hub.core.models import JsonField, UtcField
+
+ALPHABET = ['"', "\\", ",", "{", "}", " ", "a", "é", "NULL", "'", "\t", "\n", "\u2028", "x"]
+
+
+def _texts(rng: random.Random, n: int) -> list[str]:
+    return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 6))) for _ in range(n)]
+
+
+def _unnest(dsn: str, literal: str) -> list[Any]:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT unnest(%s::text[])", (literal,))
+            return [r[0] for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def _general(field: Any, values: list[Any]) -> list[Any]:
+    """What the per-value form gives PostgreSQL: the field's value, as text."""
+    slow = bulk._array_literal([field.db_value(v) for v in values])
+    return slow  # type: ignore[return-value]
+
+
+@pytest.mark.req("NFR-003")
+def test_fast_columns_read_back_as_the_general_form(pg_admin_dsn: str) -> None:
+    rng = random.Random(15)
+    texts = _texts(rng, 400)
+    nullable = [None if rng.random() < 0.2 else t for t in texts]
+    ints = [rng.randint(-(2**62), 2**62) for _ in range(200)]
+    some = [None if rng.random() < 0.3 else i for i in ints]
+    flags = [rng.random() < 0.5 for _ in range(50)]
+    base = datetime(2026, 12, 1, tzinfo=UTC)
+    times = [base + timedelta(seconds=rng.randint(0, 5)) for _ in range(100)]
+    times += [base.astimezone(timezone(timedelta(hours=2)))]  # the same instant, other zone
+    docs = [{"k": t, "n": [1, 2]} for t in texts[:50]]
+    cases: list[tuple[Any, list[Any]]] = [
+        (TextField(), texts),
+        (TextField(null=True), nullable),
+        (BigIntegerField(), ints),
+        (BigIntegerField(null=True), some),
+        (BooleanField(), flags),
+        (UtcField(), times),
+        (JsonField(), docs),
+    ]
+    for field, values in cases:
+        fast = bulk._encoder(field)(field, values)
+        assert _unnest(pg_admin_dsn, fast) == _unnest(pg_admin_dsn, _general(field, values))
+        assert len(_unnest(pg_admin_dsn, fast)) == len(values)
+    assert _unnest(pg_admin_dsn, bulk._encoder(TextField())(TextField(), texts)) == texts
+
+
+@pytest.mark.req("NFR-003")
+def test_a_value_never_splits_into_two_elements(pg_admin_dsn: str) -> None:
+    hostile = ['a","b', 'x\\",\\"y', "}", "{", '","', "\\", '"', "NULL", ""]
+    literal = bulk._encoder(TextField())(TextField(), hostile)
+    assert _unnest(pg_admin_dsn, literal) == hostile
+    # a NUL (which PostgreSQL text cannot hold) takes the per-value form: psycopg2 refuses the
+    # literal instead of the joined form splitting the value at the NUL
+    with_nul = ["ok", "a\x00b"]
+    literal = bulk._encoder(TextField())(TextField(), with_nul)
+    assert literal == bulk._array_literal(with_nul)
+    with pytest.raises(ValueError, match="NUL"):
+        _unnest(pg_admin_dsn, literal)
+    assert bulk.text_array(["p-1", 'p"2']) == '{"p-1","p\\"2"}'

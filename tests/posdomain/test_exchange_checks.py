@@ -1,0 +1,55 @@
+"""The hub's rules on exchanges (FR-303; issue 14 item 3), on documents a real box made
+(tests/hub/captured/exchanges.json): a matched return may make the total negative and is paid
+out exactly with negative tenders and no change; without `return_of`, or paid out wrongly, the
+same document is refused with its reason."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posdomain.payloads import SaleCompleted
+from posdomain.sale_checks import Context, check_sale
+
+pytestmark = pytest.mark.req("FR-303", "FR-302")
+CAPTURED = Path(__file__).resolve().parents[1] / "hub" / "captured" / "exchanges.json"
+
+
+def _docs() -> list[dict[str, Any]]:
+    return list(json.loads(CAPTURED.read_text(encoding="utf-8"))["exchanges"])
+
+
+def _reasons(doc: dict[str, Any]) -> set[str]:
+    when = datetime.fromisoformat(doc["completed_at"])
+    ctx = Context("EUR", 2, when - timedelta(days=1), when + timedelta(days=1))
+    return {str(v.reason) for v in check_sale(SaleCompleted.model_validate(doc), ctx)}
+
+
+def test_exchanges_paying_in_out_or_even_add_up() -> None:
+    assert [d["total"] for d in _docs()] == ["0.51", "-1.89", "0.00"]
+    for doc in _docs():
+        assert _reasons(doc) == set(), doc["total"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            lambda d: [ln.pop("return_of") for ln in d["lines"] if ln.get("return_of")],
+            "UNMATCHED_RETURN",
+        ),
+        (lambda d: d.update(tenders=[{"kind": "cash", "amount": "1.89"}]), "INVALID_MONEY"),
+        (lambda d: d.update(tenders=[{"kind": "cash", "amount": "-1.50"}]), "TENDER_MISMATCH"),
+        (lambda d: d.update(change="0.39"), "TENDER_MISMATCH"),
+    ],
+    ids=["no-return-of", "paid-in", "paid-out-short", "change-on-a-pay-out"],
+)
+def test_a_pay_out_that_does_not_add_up_is_refused(change: Any, reason: str) -> None:
+    doc = copy.deepcopy(_docs()[1])  # -1.89 back in cash
+    change(doc)
+    assert reason in _reasons(doc)
