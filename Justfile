@@ -56,6 +56,11 @@ fmt:
     ruff format .
     ruff check --fix .
 
+# Portal catalogs (NFR-007): merge new portal strings into every language's .po, then list
+# what is untranslated (docs/ui.md "Languages")
+i18n:
+    python -m scripts.i18n_catalog update
+
 # Run the product: hub + one demo store box + broker, seeded demo tenant
 demo *ARGS:
     python -m scripts.demo {{ARGS}}

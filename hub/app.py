@@ -30,6 +30,7 @@ from hub.forecasts import views as forecast_views
 from hub.governance import audit, rule_views
 from hub.governance import views as governance_views
 from hub.governance.audit import IntegrityState
+from hub.i18n import portal as i18n_portal
 from hub.identity import auth_views, staff_views, user_views
 from hub.incidents import views as incident_views
 from hub.integrations import pages as integration_pages
@@ -131,6 +132,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.permanent_session_lifetime = timedelta(seconds=app.config["IDLE_TIMEOUT_SECONDS"])
     hub_db.bind(app.config["DATABASE_URL"], app.config.get("PLATFORM_DATABASE_URL"))
     web.init_app(app)
+    i18n_portal.init_app(app)
     metrics.init_app(app)
     risk_guard.init_app(app)
     for area in BLUEPRINTS:

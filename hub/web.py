@@ -23,6 +23,8 @@ from hub.edge import refuse_control_text
 from hub.governance import audit
 from hub.governance.audit import IntegrityState
 from hub.governance.brand import brand_for
+from hub.i18n.reasons import reason_text, shown_reason
+from hub.i18n.request_locale import asked_for_language, current_locale
 from hub.identity import auth, sessions
 from hub.identity import scope as scope_ids
 from hub.identity.ratelimit import RateLimited
@@ -293,12 +295,23 @@ def _is_api() -> bool:
 def render_error(
     status: int, reason: str, message: str, details: dict[str, Any] | None = None
 ) -> ResponseReturnValue:
-    """JSON error for /api, an HTML page (or login redirect) for the portal."""
+    """JSON error for /api, an HTML page (or login redirect) for the portal.
+
+    The reason code never changes; the text is the reader's: an English page shows the
+    error's message, another language the code's text; an API client that asks for another
+    language (Accept-Language) gets the code's text in it as `message`.
+    """
     if not _is_api():
         if status == 401:
             return redirect("/login")
-        page = render_template("error.html", status=status, reason=reason, message=message)
+        text = shown_reason(reason, current_locale(), message)
+        page = render_template(
+            "error.html", status=status, reason=reason, text=text, message=message
+        )
         return page, status
+    lang = asked_for_language()
+    if lang is not None and lang != "en":
+        message = reason_text(reason, lang, message)
     return jsonify(error_body(reason, message, details)), status
 
 

@@ -231,14 +231,27 @@ def _color(value: Any, fallback: str) -> str:
     return value if isinstance(value, str) and _COLOR.match(value) else fallback
 
 
-def brand_from(branding: dict[str, Any] | None, fallback: Brand) -> Brand:
-    """A Brand from a `branding` config body; missing or unsafe values fall back."""
+def localised_footer(body: dict[str, Any], locale: str) -> str:
+    """The receipt footer in `locale` (`receipt_footers` by language, 'de-AT' -> 'de'), else
+    the one `receipt_footer` (NFR-007: the receipt speaks the box's language)."""
+    footers = body.get("receipt_footers")
+    if isinstance(footers, dict) and locale:
+        for key in (locale, locale.replace("_", "-").split("-")[0]):
+            text = footers.get(key)
+            if isinstance(text, str) and text:
+                return text
+    return str(body.get("receipt_footer") or "")
+
+
+def brand_from(branding: dict[str, Any] | None, fallback: Brand, locale: str = "") -> Brand:
+    """A Brand from a `branding` config body, its receipt footer in `locale` when the body
+    has one in that language; missing or unsafe values fall back."""
     body = branding or {}
     name = str(body.get("store_name") or fallback.store_name)
     return Brand(
         store_name=name,
         receipt_header=str(body.get("receipt_header") or fallback.receipt_header),
-        receipt_footer=str(body.get("receipt_footer") or fallback.receipt_footer),
+        receipt_footer=localised_footer(body, locale) or fallback.receipt_footer,
         primary_color=_color(body.get("primary_color"), fallback.primary_color),
         logo_text=str(body.get("logo_text") or fallback.logo_text or name[:2].upper()),
     )

@@ -60,6 +60,7 @@ class Stack:
     argvs: dict[str, list[str]] = field(default_factory=dict)
     envs: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    locale: str = "en"  # the till's language (box.json)
 
     def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         """Start one process with its output in var/<name>.log (`env`: instead of the
@@ -235,7 +236,8 @@ def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
     mqtt = choose_broker(stack)
     run([PY, "-m", "hub", "migrate"], env)
     seed = json.loads(run([PY, "-m", "hub", "seed-demo"], env))
-    box_cfg = write_box_config(stack, seed, mqtt, getattr(args, "locale", "en"))
+    stack.locale = getattr(args, "locale", "en")
+    box_cfg = write_box_config(stack, seed, mqtt, stack.locale)
     run([PY, "-m", "appliance", "migrate", "--config", str(box_cfg)], env)
     stack.start(
         "hub-web",
@@ -286,6 +288,10 @@ def print_banner(stack: Stack, seed: dict[str, Any]) -> None:
             f" ({where}){pin}"
         )
     print(f"  Hardware page  : http://127.0.0.1:{stack.box_port}/hardware")
+    print(
+        f"  Languages      : till {stack.locale} (--lang de); portal: your browser's language,"
+        " or English / Deutsch in its header"
+    )
     print(f"  Fake scanner   : echo 4000000000013 >> {scanner_feed(stack)}")
     print(f"  Fake scale     : echo 0.750 > {scale_platter(stack)}   (then scan Bananas)")
     print("  First sale     : log in with the PIN, press F10, Enter to open the shift")
@@ -329,7 +335,15 @@ def main() -> int:
     ap.add_argument("--db-name", default="cfpos_demo")
     ap.add_argument("--var", default="var/demo")
     ap.add_argument("--smoke", action="store_true", help="ring one sale end to end, then stop")
-    ap.add_argument("--locale", default="en", choices=("en", "de"), help="the till's language")
+    ap.add_argument(
+        "--lang",
+        "--locale",
+        dest="locale",
+        default=os.environ.get("CFPOS_DEMO_LANG", "en"),
+        choices=("en", "de"),
+        help="the till's language (default: $CFPOS_DEMO_LANG, else en); the portal follows "
+        "each browser's language or the switch in its header",
+    )
     ap.add_argument(
         "--reset", action="store_true", help="start from scratch: drop the demo database and var/"
     )

@@ -8,7 +8,8 @@ from posdomain.contract import Brand, brand_from
 __all__ = ["Brand", "current_brand"]
 
 
-def current_brand(fallback_name: str) -> Brand:
-    """Branding from the applied config; neutral placeholders until the hub sends one."""
+def current_brand(fallback_name: str, locale: str = "") -> Brand:
+    """Branding from the applied config (the receipt footer in the box's `locale` when the
+    tenant wrote one in it); neutral placeholders until the hub sends one."""
     body = config_body("config") or {}
-    return brand_from(body.get("branding"), Brand(store_name=fallback_name))
+    return brand_from(body.get("branding"), Brand(store_name=fallback_name), locale)

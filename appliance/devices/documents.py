@@ -26,5 +26,6 @@ def enqueue_refund_slip(
     approver and returns code (idempotent for the original; `copy` adds a COPY)."""
     ref = f"refund:{refund['refund_id']}"
     copy_no = max(store.next_copy_no(ref), 1) if copy else 0
-    doc = receipt_doc(refund, current_brand(till_name), copy_no, settings, refund=True)
+    brand = current_brand(till_name, settings.locale)
+    doc = receipt_doc(refund, brand, copy_no, settings, refund=True)
     return store.enqueue_job(ref, copy_no, "refund", doc_to_json(doc))

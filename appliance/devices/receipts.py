@@ -56,7 +56,8 @@ def enqueue_receipt(
     ref = str(sale["sale_id"])
     copy_no = store.next_copy_no(ref) if copy else 0
     copy_no = max(copy_no, 1) if copy else 0
-    doc = receipt_doc(sale, current_brand(till_name), copy_no, settings)
+    settings = settings or PrintSettings()
+    doc = receipt_doc(sale, current_brand(till_name, settings.locale), copy_no, settings)
     return store.enqueue_job(ref, copy_no, "receipt", doc_to_json(doc))
 
 

@@ -8,6 +8,7 @@ from appliance.catalog.brand import current_brand
 from appliance.devices import actions
 from appliance.devices.health import devices_report
 from appliance.devices.schemas import DevicesOut, KickOut, QueuedJobOut, SaleDevicesOut
+from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
 from appliance.identity.session import current_staff, principal, require
 from appliance.till import checkout
@@ -32,6 +33,8 @@ def hardware_page() -> str:
         t=messages,
         messages=messages,
         report=devices_report(),
+        zone=cfg.timezone,
+        when=lambda stamp: formats.moment(str(stamp), cfg.timezone, cfg.locale) if stamp else "",
     )
 
 

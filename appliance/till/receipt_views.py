@@ -23,7 +23,7 @@ def _render(doc: dict[str, object], *, refund: bool) -> str:
     messages = catalog_for(cfg.locale)
     return render_template(
         "receipt.html",
-        brand=current_brand(cfg.till_name).to_dict(),
+        brand=current_brand(cfg.till_name, cfg.locale).to_dict(),
         lang=cfg.locale.split("-")[0],
         t=messages,
         copy=request.args.get("copy") == "1",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template
 
 from appliance.catalog.brand import current_brand
+from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
 from appliance.identity.session import require
 from appliance.till import shifts, xz_reports
@@ -106,7 +107,7 @@ def z_json(z_no: int) -> Response:
 def z_print(z_no: int) -> tuple[Response, int]:
     """Reprint a Z report (marked COPY)."""
     require(Action.Z_REPORT)
-    return jsonify(shifts.print_z(z_no)), 202
+    return jsonify(shifts.print_z(box(), z_no)), 202
 
 
 @bp.get("/reports/z/<int:z_no>")
@@ -120,4 +121,7 @@ def z_html(z_no: int) -> str:
         brand=current_brand(cfg.till_name).to_dict(),
         t=catalog_for(cfg.locale),
         lang=cfg.locale.split("-")[0],
+        money=lambda value: xz_reports.money_text(value, cfg.locale),
+        percent=lambda rate: formats.percent(rate, cfg.locale),
+        when=lambda stamp: formats.moment(str(stamp), cfg.timezone, cfg.locale),
     )

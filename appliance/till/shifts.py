@@ -221,16 +221,19 @@ def x_report(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
 def print_x(ctx: BoxContext, staff: Staff) -> dict[str, Any]:
     """Queue the X report on the receipt printer (a new printout each time)."""
     body = x_report(ctx, staff)
-    job = enqueue_document(
-        f"x:{body['shift_id']}:{body['as_of']}", "report", xz_reports.print_lines(body)
-    )
+    job = enqueue_document(f"x:{body['shift_id']}:{body['as_of']}", "report", _lines(ctx, body))
     return {"job_id": job["id"], "state": job["state"]}
 
 
-def print_z(z_no: int) -> dict[str, Any]:
+def _lines(ctx: BoxContext, body: dict[str, Any]) -> list[str]:
+    """The printed X/Z in the box's language and the branch's time zone."""
+    return xz_reports.print_lines(body, ctx.config.locale, ctx.config.timezone)
+
+
+def print_z(ctx: BoxContext, z_no: int) -> dict[str, Any]:
     """Reprint a stored Z report on the receipt printer (marked COPY)."""
     body = xz_reports.get_z(z_no)
-    job = enqueue_document(f"z:{z_no}", "report", xz_reports.print_lines(body), copy=True)
+    job = enqueue_document(f"z:{z_no}", "report", _lines(ctx, body), copy=True)
     return {"job_id": job["id"], "state": job["state"]}
 
 
@@ -285,7 +288,7 @@ def close_shift(ctx: BoxContext, staff: Staff, counted: dict[str, str]) -> dict[
         body = _store_z(ctx, shift, staff.id, None if uncounted else amounts)
     log_event(log, "shift closed", z_no=body["z_no"], shift_id=shift.id)
     try:
-        enqueue_document(f"z:{body['z_no']}", "report", xz_reports.print_lines(body))
+        enqueue_document(f"z:{body['z_no']}", "report", _lines(ctx, body))
     except (PeeweeException, KeyError, ValueError) as err:  # the Z is committed; only logged
         log_event(log, "Z report not queued", logging.WARNING, error=str(err))
     if scope is Scope.SELF:  # blind close: a cashier is not shown the expected figures

@@ -27,6 +27,8 @@ from appliance.approvals.override_tokens import count_used
 from appliance.catalog.config_docs import config_body, current_exponent
 from appliance.core.db import database
 from appliance.customers.returns import points_minor
+from appliance.i18n import formats
+from appliance.i18n.messages import catalog_for
 from appliance.till.models import (
     CashMovement,
     NoSale,
@@ -226,23 +228,61 @@ def get_z(z_no: int) -> dict[str, Any]:
     return body
 
 
-def print_lines(body: dict[str, Any]) -> list[str]:
-    """The report as plain lines for the receipt printer."""
-    title = f"Z REPORT #{body['z_no']}" if body["kind"] == "Z" else "X REPORT (no reset)"
-    out = [title, f"Till {body['till']}  shift {body['shift_id'][:8]}"]
-    out += [f"Opened {body['opened_at'][:16]}", f"As of  {body['as_of'][:16]}", "-" * 32]
-    out += [f"{k.replace('_', ' ')}: {v}" for k, v in body["cash"].items()]
+def money_text(value: object, locale: str) -> str:
+    """A report amount ('1234.50') as the locale writes it, keeping its digits ('' stays)."""
+    return _money(value, locale) if value not in (None, "") else ""
+
+
+def _money(value: object, locale: str) -> str:
+    """A report amount ('1234.50') as the locale writes it, keeping its digits."""
+    text = str(value)
+    return formats.amount(text, locale, len(text.split(".")[1]) if "." in text else 0)
+
+
+def _percent(rate: object, locale: str) -> str:
+    """A tax rate (0.19) as the locale writes a percentage."""
+    return formats.percent(rate, locale)
+
+
+def print_lines(body: dict[str, Any], locale: str = "en", zone: str = "UTC") -> list[str]:
+    """The report as plain lines for the receipt printer, in the box's language: labels from
+    the catalog, amounts and times by Babel in the branch's zone (NFR-007)."""
+    t = catalog_for(locale)
+    z = body["kind"] == "Z"
+    title = t["ui.x.z_title"].replace("{z_no}", str(body.get("z_no"))) if z else t["ui.x.title"]
+
+    def money(value: object) -> str:
+        return _money(value, locale) if value not in (None, "") else "-"
+
+    def when(stamp: str) -> str:
+        return formats.moment(stamp, zone, locale, "short")
+
+    out = [title, f"{body['till']}  {body['shift_id'][:8]}"]
+    out += [f"{t['ui.x.opened']}: {when(body['opened_at'])}"]
+    out += [f"{t['ui.x.closed'] if z else t['ui.x.as_of']}: {when(body['as_of'])}", "-" * 32]
+    out += [f"{t.get('ui.x.' + k, k)}: {money(v)}" for k, v in body["cash"].items()]
     for row in body["tenders"]:
+        name = t.get("ui.tender." + row["kind"], row["kind"])
+        counted = money(row["counted"]) if row["counted"] else t["ui.x.not_counted"]
+        out.append(f"{name}: {t['ui.x.expected']} {money(row['expected'])}")
         out.append(
-            f"{row['kind'].upper()} exp {row['expected']} cnt {row['counted'] or '-'}"
-            f" diff {row['difference'] or '-'}"
+            f"  {t['ui.x.counted']} {counted}, {t['ui.x.difference']} {money(row['difference'])}"
         )
-    out += [f"TAX {t['tax_class']} {t['rate']}: net {t['net']} tax {t['tax']}" for t in body["tax"]]
-    out.append(f"Sales {body['sales']['count']} / {body['sales']['total']}")
-    out.append(f"Refunds {body['refunds']['count']} / {body['refunds']['total']}")
-    out.append(f"Voids {body['voids']['count']} / {body['voids']['total']}")
-    out.append(f"No-sale opens {body['no_sale_opens']}  Overrides {body['overrides']}")
+    for row in body["tax"]:
+        out.append(
+            f"{t['ui.x.tax_amount']} {row['tax_class']} {_percent(row['rate'], locale)}: "
+            f"{t['ui.x.net']} {money(row['net'])}, {t['ui.x.tax_amount']} {money(row['tax'])}"
+        )
+    for key, label in (
+        ("sales", "ui.x.sales"),
+        ("refunds", "ui.x.refunds"),
+        ("voids", "ui.x.voids"),
+    ):
+        out.append(f"{t[label]}: {body[key]['count']} / {money(body[key]['total'])}")
+    out.append(f"{t['ui.x.no_sale_opens']}: {body['no_sale_opens']}")
+    out.append(f"{t['ui.x.overrides']}: {body['overrides']}")
     if body.get("refused_sales"):
-        out.append(f"REFUSED BY HUB: {body['refused_sales']} sales not booked")
-    out += [f"Net total {body['net_total']}", f"Grand total {body['grand_total']}"]
+        out.append(f"{t['ui.x.refused_sales']}: {body['refused_sales']}")
+    out += [f"{t['ui.x.net_total']}: {money(body['net_total'])}"]
+    out += [f"{t['ui.x.grand_total']}: {money(body['grand_total'])}"]
     return out

@@ -21,6 +21,8 @@ from hub.boxes.responses import (
     ReportOut,
 )
 from hub.core.openapi import WRITE_ERRORS, api
+from hub.i18n.reasons import reason_text, shown_reason
+from hub.i18n.request_locale import current_locale
 from hub.settings import mqtt_host_port
 from hub.web import integrity, parse_body, render_page, require, target_tenant
 from posdomain.contract import field_errors
@@ -160,9 +162,11 @@ def enrolment_page() -> ResponseReturnValue:
             )
             created = _create(body)
         except (ValidationError, NotFound, Conflict) as err:  # Forbidden goes to the handler
-            error = err.message
+            error = shown_reason(err.reason, current_locale(), err.message)
         except PydanticValidationError as err:
             error = "; ".join(f"{e['field']}: {e['problem']}" for e in field_errors(err))
+            if current_locale() != "en":  # the field problems are written in English
+                error = reason_text(Reason.VALIDATION_FAILED, current_locale(), error)
     data = registry.enrolment_overview(principal, tenant, scope)
     status = 201 if created else (400 if error else 200)
     return render_page("enrol.html", status, data=data, created=created, error=error)

@@ -117,7 +117,11 @@ def import_upload() -> ResponseReturnValue:
     try:
         result = csv_import.import_csv(principal, tenant, scope, uploaded_csv())
     except PosError as err:
-        errors = {"message": err.message, "lines": err.details.get("errors", [])}
+        errors = {
+            "reason": str(err.reason),
+            "message": err.message,
+            "lines": err.details.get("errors", []),
+        }
         return render_page("catalog_import.html", 400, result=None, errors=errors, columns=COLUMNS)
     if result["created"] or result["updated"]:
         notify_boxes(tenant)

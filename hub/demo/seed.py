@@ -62,6 +62,7 @@ def default_configs(store_name: str, color: str, logo: str) -> dict[str, dict[st
             "store_name": store_name,
             "receipt_header": f"{store_name}",
             "receipt_footer": "Thank you for shopping with us!",
+            "receipt_footers": {"de": "Vielen Dank für Ihren Einkauf!"},
             "primary_color": color,
             "logo_text": logo,
         },

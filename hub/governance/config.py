@@ -35,12 +35,19 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+FooterLanguage = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+FooterText = Annotated[str, Field(max_length=200)]
+
+
 class BrandingBody(_Body):
     """Branding config body."""
 
     store_name: str = Field(min_length=1, max_length=80)
     receipt_header: str = Field(default="", max_length=200)
     receipt_footer: str = Field(default="", max_length=200)
+    # the footer per language ("de": "Vielen Dank ..."): a box prints its own language's,
+    # else `receipt_footer` (NFR-007)
+    receipt_footers: dict[FooterLanguage, FooterText] = Field(default_factory=dict)
     primary_color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
     logo_text: str = Field(min_length=1, max_length=12)
 

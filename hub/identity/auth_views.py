@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core.openapi import OkOut, api
 from hub.governance.brand import platform_brand
+from hub.i18n.reasons import shown_reason
+from hub.i18n.request_locale import current_locale
 from hub.identity import auth, users
 from hub.identity.responses import PasswordChangedOut, SessionOut
 from hub.web import csrf_token, current_principal, end_session, parse_body, start_session
@@ -105,7 +107,7 @@ def login_page() -> ResponseReturnValue:
         except TooManyRequests:
             raise  # 429 page, not a retry prompt
         except PosError as err:
-            error = err.message
+            error = shown_reason(err.reason, current_locale(), err.message)
         else:
             start_session(principal)
             return redirect("/")

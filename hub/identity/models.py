@@ -54,6 +54,7 @@ class User(BaseModel):
     locked_until = UtcField(null=True)
     pin_hash = TextField(null=True)
     badge_digest = TextField(null=True)  # sha256 of "<tenant>:<badge>", unique per tenant
+    locale = TextField(null=True)  # portal language chosen by the user (NULL: Accept-Language)
     created_at = UtcField(default=utcnow)
     updated_at = UtcField(default=utcnow)
 

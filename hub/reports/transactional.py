@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from hub.i18n.catalog import N_
 from hub.reports.definitions import (
     Column,
     Ctx,
@@ -602,7 +603,7 @@ REPORTS = [
         ),
         eod_reconciliation,
         "day",
-        note="Bank deposits are not recorded on the hub: the deposits column stays empty.",
+        note=N_("Bank deposits are not recorded on the hub: the deposits column stays empty."),
     ),
     ReportDef(
         "REP-T-06",

@@ -7,8 +7,8 @@ the tenant's flag `risk_enforcement` is on and READ_ONLY is in force for the ten
 a branch the request names (path `branch_id`, or `branch_id` / `from_branch_id` /
 `to_branch_id` in a JSON body). BLOCK means "no sales", and the hub sells nothing, so BLOCK
 refuses no hub request; box sales arriving from a BLOCK scope are recorded and alerted
-(hub.risk.scoring). Exempt: sign-in and sign-out, the risk, incident and alert paths
-(lifting a mode and containing an incident must stay possible) and /metrics.
+(hub.risk.scoring). Exempt: sign-in and sign-out, the language switch, the risk, incident
+and alert paths (lifting a mode and containing an incident must stay possible) and /metrics.
 
 `banner` gives portal pages the WARN-or-stricter mode in force for the signed-in user.
 """
@@ -31,6 +31,7 @@ EXEMPT = (
     "/api/v1/auth/",
     "/login",
     "/logout",
+    "/language",
     "/api/v1/risk",
     "/risk",
     "/api/v1/incidents",

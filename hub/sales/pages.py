@@ -7,10 +7,12 @@ from flask.typing import ResponseReturnValue
 
 from hub.compliance import holds
 from hub.governance.views import integrity_report
+from hub.i18n.request_locale import current_locale, tr
 from hub.reports import dashboard, svg
 from hub.sales import queries as sales
 from hub.sales.views import sales_scope
 from hub.web import current_principal, now, page_arg, render_page, target_tenant
+from posdomain import locale_format
 from posdomain.errors import PosError
 from posdomain.permissions import Action, Principal, scope_for, today_only
 
@@ -23,6 +25,24 @@ def _holds(principal: Principal, action: Action) -> bool:
     except PosError:
         return False
     return True
+
+
+def chart_words() -> dict[str, str]:
+    """The hourly chart's words in the reader's language."""
+    return {
+        "today": tr("today"),
+        "last_week": tr("last week"),
+        "max": tr("max %(amount)s per hour"),
+        "net_today": tr("Net today %(amount)s"),
+        "last_week_net": tr(", same weekday last week %(amount)s"),
+    }
+
+
+def amount(text: str) -> str:
+    """An amount ('12.50') as the reader's locale writes it."""
+    return locale_format.amount(
+        text, current_locale(), len(text.split(".")[1]) if "." in text else 0
+    )
 
 
 @bp.get("/")
@@ -43,8 +63,10 @@ def overview() -> ResponseReturnValue:
         alerts=_holds(principal, Action.ALERT_READ),
     )
     exponent = int(dash["exponent"])
-    title = "Net sales per hour, today"
-    chart = svg.hourly_bars(dash["trend"], exponent, title) if can_sales else ""
+    title = tr("Net sales per hour, today")
+    chart = (
+        svg.hourly_bars(dash["trend"], exponent, title, chart_words(), amount) if can_sales else ""
+    )
     return render_page(
         "overview.html",
         data=data,

@@ -168,6 +168,7 @@ def config_body(locale: str = "en") -> dict[str, Any]:
             "store_name": "Forge Fresh Market",
             "receipt_header": "Welcome",
             "receipt_footer": "Thank you",
+            "receipt_footers": {"de": "Vielen Dank"},  # the footer in the box's language
             "primary_color": "#0a6e3c",
             "logo_text": "FF",
         },

@@ -108,7 +108,7 @@ def test_operations_portal_by_keyboard(stack, browser, tmp_path):
     _submit(page)
     assert (
         page.locator("tr", has_text="box Riverside till 2 silent")
-        .locator("td", has_text="ACKED")
+        .locator("td", has_text="acknowledged")
         .count()
         == 1
     )

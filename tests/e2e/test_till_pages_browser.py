@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from scripts.demo import Stack
+from tests.e2e.languages import assert_language
 from tests.e2e.till_screen import (
     VIEWPORT,
     check_view,
@@ -40,6 +41,7 @@ def test_login_till_and_hardware_pages_read_well_and_name_the_promotions(
     login.goto(f"http://127.0.0.1:{running.box_port}/")
     login.wait_for_selector("body[data-ready='1']")
     check_view(login, shots, "cashier-login")
+    assert_language(login, "en", "login")  # NFR-007: nothing German on an English till
     login.close()
 
     page = open_till(browser, running, seed)
@@ -53,6 +55,7 @@ def test_login_till_and_hardware_pages_read_well_and_name_the_promotions(
     assert "demo-snacks-10pct" not in basket
     assert "1.234" in basket
     check_view(page, shots, "cashier-weighed-multibuy")
+    assert_language(page, "en", "till")
     link = "#hardware-link"
     assert _colour(page, link, "color") != _colour(page, link, "backgroundColor")
 
@@ -73,6 +76,7 @@ def test_login_till_and_hardware_pages_read_well_and_name_the_promotions(
     assert "Discount: 10 % off" in text
     assert "demo-passata-3for2" not in text
     check_view(receipt, shots, "till-receipt")
+    assert_language(receipt, "en", "receipt")
     receipt.close()
 
     hardware = browser.new_page(viewport=VIEWPORT)
@@ -82,6 +86,7 @@ def test_login_till_and_hardware_pages_read_well_and_name_the_promotions(
     back = ".bar a.linkbtn"
     assert _colour(hardware, back, "color") != _colour(hardware, back, "backgroundColor")
     check_view(hardware, shots, "hardware")
+    assert_language(hardware, "en", "hardware")
     hardware.close()
     page.close()
 
@@ -104,4 +109,5 @@ def test_the_z_report_page_is_labelled_and_reads_well(
         assert label in text, label
     assert "_" not in page.inner_text("table"), "no raw keys"
     check_view(page, shots, "till-z-report")
+    assert_language(page, "en", "Z report page")
     page.close()

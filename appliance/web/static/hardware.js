@@ -26,6 +26,13 @@
     box.hidden = false;
   }
 
+  // a device's last contact as the box's locale writes it, in the branch's zone (NFR-007;
+  // the same pattern as the server's Babel "medium": 01.12.2026, 14:30:10)
+  const clock = new Intl.DateTimeFormat(document.documentElement.lang || "en", {
+    dateStyle: "medium", timeStyle: "medium",
+    timeZone: document.querySelector("table.devices").dataset.zone || "UTC" });
+  const when = (stamp) => (stamp ? clock.format(new Date(stamp)) : "");
+
   function cell(text, cls) {
     const td = document.createElement("td");
     td.textContent = text == null ? "" : text;
@@ -40,7 +47,7 @@
       const path = document.createElement("td");
       const code = document.createElement("code"); code.textContent = d.path; path.append(code);
       tr.append(cell(T["ui." + d.name] || d.name), cell(d.kind), path, cell(state, "state"),
-        cell(d.last_error), cell(d.last_seen));
+        cell(d.last_error), cell(when(d.last_seen)));
       return tr;
     });
     $("devices").replaceChildren(...rows);

@@ -147,4 +147,6 @@ def test_a_refusal_after_the_close_shows_on_the_z_report(
         outbox.apply_ack(_ack(box_config, 0, [refusal]), _seqs(rows))
     body = xz_reports.get_z(z_no)
     assert body["refused_sales"] == 1
-    assert "REFUSED BY HUB: 1 sales not booked" in xz_reports.print_lines(body)
+    assert "Sales refused by the hub (not booked): 1" in xz_reports.print_lines(body)
+    german = xz_reports.print_lines(body, "de", "Europe/Berlin")
+    assert "Von der Zentrale abgelehnte Verkäufe (nicht gebucht): 1" in german
