@@ -31,6 +31,8 @@ class Reason(StrEnum):
     TAX_RATE_OUT_OF_RANGE = "TAX_RATE_OUT_OF_RANGE"  # a rate below 0 or above 100 %
     TAX_COMPOUND_LOOP = "TAX_COMPOUND_LOOP"  # compound taxes computed on each other
     UNMATCHED_RETURN = "UNMATCHED_RETURN"  # a negative line a sale basket cannot carry
+    # an exchange of a sale that earned or paid with loyalty points: a refund takes them back
+    RETURN_BY_REFUND = "RETURN_BY_REFUND"
     CONFLICT = "CONFLICT"
     DUPLICATE = "DUPLICATE"
     UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"

@@ -141,6 +141,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "TAX_COMPOUND_LOOP": "Two compound taxes are computed on each other. Call head office.",
         "UNMATCHED_RETURN": "This return needs a matching sale: use a return basket or scan "
         "the receipt.",
+        "RETURN_BY_REFUND": "This sale had a loyalty card or points: return its items by a "
+        "refund (the points are settled there), then ring the new items.",
     },
     "de": {
         "ui.pin_title": "PIN eingeben",
@@ -276,6 +278,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Zentrale anrufen.",
         "UNMATCHED_RETURN": "Diese Rücknahme braucht einen passenden Verkauf: Rückgabe-Bon "
         "verwenden oder Beleg scannen.",
+        "RETURN_BY_REFUND": "Dieser Verkauf hatte eine Kundenkarte oder Punkte: Artikel per "
+        "Erstattung zurücknehmen (dort werden die Punkte verrechnet), dann neu kassieren.",
     },
 }
 

@@ -8,8 +8,9 @@ priced at what the customer paid for that unit: the cumulative refund share of t
 (`posdomain.tax.refund_tax`, the same figures a refund would pay), taxed in its class on the
 returns side. A deposit line that came with the item comes back with it. The sale line's
 refundable quantity counts what exchanges brought back (`refunds.returned_so_far`) and what
-open baskets hold now, so no unit is returned twice. Weighed lines and sales paid partly with
-points are returned by a refund instead (points come back as points there).
+open baskets hold now, so no unit is returned twice. Weighed lines, and sales with a loyalty
+card or paid partly with points, are returned by a refund instead (RETURN_BY_REFUND: the
+refund gives points back as points and takes back the points the returned items earned).
 
 The net total may be positive (customer pays), zero, or negative (money back in cash:
 `tenders.settle_payout`).
@@ -55,10 +56,14 @@ def _in_baskets(sale_id: str) -> dict[str, Decimal]:
 def _check_sale(sale: Sale) -> None:
     if SaleVoid.get_or_none(SaleVoid.sale_id == sale.id) is not None:
         raise ValidationError("this sale was voided", Reason.REFUND_EXCEEDS_SALE, {"voided": True})
-    if points_minor(json.loads(sale.payload)):
+    payload = json.loads(sale.payload)
+    if points_minor(payload) or payload.get("customer"):
+        # the refund path settles the points (those paid back, those earned taken back); an
+        # exchange would keep the points the returned item earned
         raise Conflict(
-            "a sale paid partly with points is returned by a refund (the points come back)",
-            Reason.CONFLICT,
+            "a sale with a loyalty card or points is returned by a refund (the points are "
+            "settled there)",
+            Reason.RETURN_BY_REFUND,
             {"use": "refund"},
         )
 

@@ -6,8 +6,8 @@ covers and returns (deleted, kept by holds).
 Documents go with the copies made of them: a sale with its lines, its post-void and its
 report facts (report_docs/lines/tax_parts/tenders/discounts); a refund with its report facts. Report
 rollups are sums without a document or a person in them, so past totals stay. Ledgers are
-never purged (see KEPT): deleting rows from an append-only ledger would make its balances
-unverifiable.
+never purged (their descriptions say so): deleting rows from an append-only ledger would
+make its balances unverifiable.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from peewee import Model
 from hub.alerting.models import AlertDelivery
 from hub.compliance.models import LegalHold
 from hub.customers.models import CustomerActivity
+from hub.i18n.catalog import N_
 from hub.identity.models import HubSession
 from hub.integrations.models import WebhookAttempt, WebhookDelivery
 from hub.reports.models import (
@@ -182,22 +183,23 @@ def purge_sessions(tenant_id: str, cutoff: datetime, _live: list[LegalHold]) -> 
     return int(deleted), 0
 
 
-KEPT = "never purged: "
+# the descriptions are message ids of the portal's catalog (shown translated on /compliance)
 CLASSES = (
-    DataClass("audit", 730, 365, KEPT + "the hash-chained audit log is append-only; the policy "
-              "says how long it must stay at least"),
-    DataClass("loyalty_ledger", "tax", "tax", KEPT + "points ledger and customer activity are "
-              "append-only: balances must equal the ledger; erasure pseudonymises them"),
-    DataClass("stock_movements", "tax", "tax", KEPT + "the stock ledger is append-only: on-hand "
-              "balances must equal the sum of its movements"),
-    DataClass("sales", "tax", "tax", "sales with lines, post-voids and report facts",
+    DataClass("audit", 730, 365, N_("never purged: the hash-chained audit log is append-only; "
+              "the policy says how long it must stay at least")),
+    DataClass("loyalty_ledger", "tax", "tax", N_("never purged: points ledger and customer "
+              "activity are append-only: balances must equal the ledger; erasure pseudonymises "
+              "them")),
+    DataClass("stock_movements", "tax", "tax", N_("never purged: the stock ledger is "
+              "append-only: on-hand balances must equal the sum of its movements")),
+    DataClass("sales", "tax", "tax", N_("sales with lines, post-voids and report facts"),
               purge_sales),
-    DataClass("refunds", "tax", "tax", "refunds with their report facts", purge_refunds),
-    DataClass("z_reports", "tax", "tax", "Z reports of closed shifts", purge_z_reports),
-    DataClass("webhook_deliveries", 90, 7, "sent or dead webhook deliveries and their log",
+    DataClass("refunds", "tax", "tax", N_("refunds with their report facts"), purge_refunds),
+    DataClass("z_reports", "tax", "tax", N_("Z reports of closed shifts"), purge_z_reports),
+    DataClass("webhook_deliveries", 90, 7, N_("sent or dead webhook deliveries and their log"),
               purge_webhook_deliveries),
-    DataClass("alert_deliveries", 180, 30, "sent or given-up alert notifications",
+    DataClass("alert_deliveries", 180, 30, N_("sent or given-up alert notifications"),
               purge_alert_deliveries),
-    DataClass("sessions", 90, 30, "ended login sessions", purge_sessions),
+    DataClass("sessions", 90, 30, N_("ended login sessions"), purge_sessions),
 )  # fmt: skip
 BY_NAME = {c.name: c for c in CLASSES}

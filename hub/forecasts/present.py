@@ -6,15 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from babel.dates import format_date
 from flask import request
 from peewee import fn
 
 from hub.core.db import read_only_tx
 from hub.core.paging import PAGE_SIZE, paged
+from hub.i18n.request_locale import current_locale
 from hub.identity.models import Box, Branch, User
 from hub.reports.days import branch_zones
 from hub.sales.models import Sale
 from posdomain.errors import HubReason, ValidationError
+from posdomain.locale_format import babel_locale
 from posdomain.money import format_minor
 
 COVER_SORTS = ("days_of_cover", "name", "branch", "daily_demand")
@@ -62,7 +65,15 @@ def _branches(tenant_id: str) -> tuple[dict[str, str], dict[str, Any]]:
 
 
 def _local(at: str, zone: Any) -> str:
-    return datetime.fromisoformat(at).astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+    """A moment in the branch's zone as the reader's locale writes it (weekday and month
+    names in the reader's language, the zone's abbreviation as the zone database has it)."""
+    local = datetime.fromisoformat(at).astimezone(zone)
+    return f"{_day_label(local)} {local.strftime('%H:%M %Z')}"
+
+
+def _day_label(at: datetime) -> str:
+    """'Tue 1 Dec 2026' / 'Di. 1 Dez. 2026' in the reader's locale (Babel's CLDR names)."""
+    return str(format_date(at.date(), "EEE d MMM y", locale=babel_locale(current_locale())))
 
 
 def named_cover(tenant_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -112,7 +123,7 @@ def day_page(items: list[dict[str, Any]], page: int) -> dict[str, Any]:
     days: dict[str, list[dict[str, Any]]] = {}
     for i in items:
         at = datetime.fromisoformat(i["hour"])
-        row = {**i, "local": at.strftime("%H:%M %Z"), "label": at.strftime("%a %d %b %Y")}
+        row = {**i, "local": at.strftime("%H:%M %Z"), "label": _day_label(at)}
         days.setdefault(at.date().isoformat(), []).append(row)
     keys = sorted(days)
     page = min(page, max(1, len(keys)))

@@ -31,6 +31,9 @@ REASON_TEXTS: dict[str, str] = {
     "TAX_RATE_OUT_OF_RANGE": N_("A tax rate is below 0 % or above 100 %."),
     "TAX_COMPOUND_LOOP": N_("Two compound taxes are computed on each other."),
     "UNMATCHED_RETURN": N_("A return without a matching sale."),
+    "RETURN_BY_REFUND": N_(
+        "Items of a sale with a loyalty card or points come back by a refund, not an exchange."
+    ),
     "CONFLICT": N_("This conflicts with the current state. Reload and try again."),
     "DUPLICATE": N_("This was already recorded."),
     "UNKNOWN_PRODUCT": N_("Unknown product."),

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.catalog.models import Product
+from hub.customers.models import CustomerActivity
 from hub.governance import config
 from hub.governance.box_chains import AuditIn
 from hub.governance.models import BoxAudit
@@ -107,6 +108,7 @@ class _Original:
     returned: dict[int, Decimal]  # line no -> quantity stored exchanges brought back
     refunded: int  # credited back by stored refunds (positive)
     exchanged: int  # credited back by stored exchanges (positive)
+    customer: bool = False  # a loyalty customer was attached (its points are settled by refunds)
 
 
 @dataclass
@@ -183,7 +185,8 @@ class Rules:
                 for ln in in_batch.lines
                 if Decimal(ln.qty) > 0
             }
-            return _Original(parse_minor(in_batch.total, exp, "total"), False, lines, {}, 0, 0)
+            total = parse_minor(in_batch.total, exp, "total")
+            return _Original(total, False, lines, {}, 0, 0, in_batch.customer is not None)
         sold = till_documents.sold(tenant, sale_id)
         if sold is None:
             return None
@@ -194,6 +197,13 @@ class Rules:
             till_documents.returned_qty(tenant, sale_id),
             -till_documents.refunded_minor(tenant, sale_id),
             till_documents.exchanged_minor(tenant, sale_id),
+            CustomerActivity.select()
+            .where(
+                CustomerActivity.tenant_id == tenant,
+                CustomerActivity.sale_id == sale_id,
+                CustomerActivity.doc_kind == "sale",
+            )
+            .exists(),
         )
 
     def _check_returns(self, sale: SaleCompleted) -> None:
@@ -209,6 +219,13 @@ class Rules:
                 raise ValidationError(
                     "an exchange returns lines of a sale the hub does not hold",
                     Reason.UNMATCHED_RETURN,
+                    {"sale_id": sale.sale_id, "return_of": sale_id},
+                )
+            if original.customer:
+                raise ValidationError(
+                    "an exchange returns lines of a sale with a loyalty customer: a refund "
+                    "settles its points",
+                    Reason.RETURN_BY_REFUND,
                     {"sale_id": sale.sale_id, "return_of": sale_id},
                 )
             if original.voided:

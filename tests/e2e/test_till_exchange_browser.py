@@ -38,20 +38,8 @@ def tab_to(page: Any, element_id: str, most: int = 12) -> None:
     raise AssertionError(f"Tab never reached #{element_id}")
 
 
-@pytest.mark.req("FR-400", "FR-300", "FR-302")
-def test_card_first_then_an_exchange_giving_money_back_by_keyboard(
-    stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
-) -> None:
-    running, seed = stack
-    box = ready_till(running, seed)
-    code = box.first_barcodes(1)[0]
-    directory_ready(box, code)
-    page = open_till(browser, running, seed)
-
-    scan(page, ANNA)  # the card before any item: the basket opens with the customer
-    page.wait_for_selector("#loyalty:not([hidden])")
-    assert "Anna K." in page.inner_text("#loyalty")
-    assert page.locator("#error").is_hidden()
+def sell_three(page: Any, code: str) -> str:
+    """Three of `code`, paid by keyboard; the receipt number."""
     for _ in range(3):
         scan(page, code)
     lines(page, 3)
@@ -60,9 +48,12 @@ def test_card_first_then_an_exchange_giving_money_back_by_keyboard(
     assert receipt_no.isdigit(), done
     page.keyboard.press("Enter")
     page.wait_for_selector("#done", state="hidden")
-    assert box.call("GET", "/basket/loyalty")["customer"] is None  # paid: the next basket is free
-    page.wait_for_selector("#loyalty", state="hidden")
+    return str(receipt_no)
 
+
+def bring_back_two(page: Any, receipt_no: str, pin: str) -> str:
+    """Shift+F6, the receipt, one unit of each of its first two lines, the manager's PIN;
+    the dialog's error text ("" when the items came back)."""
     page.keyboard.press("Shift+F6")
     page.wait_for_selector("#op[open]")
     page.wait_for_function("document.activeElement.id === 'exchange-code'")
@@ -73,12 +64,44 @@ def test_card_first_then_an_exchange_giving_money_back_by_keyboard(
     page.keyboard.press("Tab")
     type_over(page, "1")  # and the second line's
     tab_to(page, "op-pin")
-    page.keyboard.type(login_of(seed, "BRANCH_MANAGER")["pin"])
+    page.keyboard.type(pin)
     page.keyboard.press("Enter")
     page.wait_for_function(
         "!document.getElementById('op').open || !document.querySelector('#op .dlg-error').hidden"
     )
-    assert page.locator("#op .dlg-error").is_hidden(), page.inner_text("#op .dlg-error")
+    error = page.locator("#op .dlg-error")
+    return "" if error.is_hidden() else str(error.inner_text())
+
+
+@pytest.mark.req("FR-400", "FR-401", "FR-300", "FR-302")
+def test_card_first_then_an_exchange_giving_money_back_by_keyboard(
+    stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
+) -> None:
+    """A sale with a loyalty card is not exchanged (its returned items would keep the points
+    they earned): the dialog says to refund it (RETURN_BY_REFUND). A sale without a card is."""
+    running, seed = stack
+    box = ready_till(running, seed)
+    code = box.first_barcodes(1)[0]
+    directory_ready(box, code)
+    page = open_till(browser, running, seed)
+    pin = login_of(seed, "BRANCH_MANAGER")["pin"]
+
+    scan(page, ANNA)  # the card before any item: the basket opens with the customer
+    page.wait_for_selector("#loyalty:not([hidden])")
+    assert "Anna K." in page.inner_text("#loyalty")
+    assert page.locator("#error").is_hidden()
+    with_card = sell_three(page, code)
+    assert box.call("GET", "/basket/loyalty")["customer"] is None  # paid: the next basket is free
+    page.wait_for_selector("#loyalty", state="hidden")
+    refused = bring_back_two(page, with_card, pin)
+    assert "loyalty card" in refused, refused
+    assert "refund" in refused, refused
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#op", state="hidden")
+    assert [ln for ln in box.call("GET", "/basket")["lines"] if ln.get("return_of")] == []
+
+    receipt_no = sell_three(page, code)  # no card this time
+    assert bring_back_two(page, receipt_no, pin) == ""
     page.wait_for_selector("#lines tr.returned")
     scan(page, code)  # the customer keeps one of the three
     basket = box.call("GET", "/basket")

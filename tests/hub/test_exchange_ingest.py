@@ -18,7 +18,7 @@ import pytest
 from hub.core.db import tenant_tx
 from hub.sales.models import Sale, SaleLine
 from tests.hub.conftest import enrol_box
-from tests.hub.loyalty_helpers import _envelope, send
+from tests.hub.loyalty_helpers import _envelope, new_customer, send
 
 pytestmark = [pytest.mark.pg, pytest.mark.req("FR-303", "FR-302", "NFR-005")]
 T, B = "t-greenbasket", "b-downtown"
@@ -118,3 +118,24 @@ def test_a_line_is_never_returned_more_often_than_it_was_sold(app: Any) -> None:
             (1, "-1"),
             (2, "-1"),
         ]
+
+
+def test_an_exchange_of_a_sale_with_a_loyalty_customer_is_refused(app: Any) -> None:
+    """The points the returned item earned would stay with the customer: the hub refuses the
+    exchange RETURN_BY_REFUND whether the sale is stored or earlier in the same batch."""
+    captured = json.loads(CAPTURED.read_text(encoding="utf-8"))
+    for stored in (True, False):
+        box = enrol_box(T, B)
+        ids: dict[str, str] = {}
+        sale = _fresh(captured["sale"], ids)
+        sale["customer"] = {"customer_id": new_customer(T), "customer_name": "Test C."}
+        exchange = _fresh(captured["exchanges"][0], ids)
+        events = [_envelope(box, 1, "sale.completed", sale)]
+        if stored:
+            assert send(box, events).rejected == []
+            events = []
+        events.append(_envelope(box, 2, "sale.completed", exchange))
+        ack = send(box, events)
+        assert [r["reason"] for r in ack.rejected] == ["RETURN_BY_REFUND"], stored
+        with tenant_tx(T):
+            assert Sale.get_or_none(Sale.id == exchange["sale_id"]) is None
