@@ -138,7 +138,8 @@ def verify_chain(chain: str, records: Iterable[AuditRecord]) -> ChainReport:
             report.fail(rec.seq, "gap", f"expected seq {expected_seq}, found {rec.seq}")
         if rec.prev_hash != expected_prev:
             report.fail(rec.seq, "link", "prev_hash does not match the previous entry")
-        if not hmac.compare_digest(entry_hash(rec.body()), rec.hash):
+        # bytes, not str: compare_digest refuses non-ASCII text, and a stored hash is data
+        if not hmac.compare_digest(entry_hash(rec.body()).encode(), rec.hash.encode()):
             report.fail(rec.seq, "hash", "entry content does not match its hash (edited)")
         _check_severity(report, rec, max_severity)
         expected_prev = rec.hash

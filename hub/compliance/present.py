@@ -14,8 +14,10 @@ from hub.core.db import tenant_tx
 from hub.core.paging import PAGE_SIZE, paged
 from hub.customers.models import Customer
 from hub.governance import config
+from hub.i18n.request_locale import current_locale, tr
 from hub.identity.models import Branch
 from hub.sales.queries import branch_zone
+from posdomain import locale_format
 from posdomain.errors import HubReason, ValidationError
 
 HOLD_SORTS = {"created_at": LegalHold.created_at, "scope": LegalHold.scope}
@@ -27,9 +29,20 @@ def tenant_zone(tenant_id: str) -> ZoneInfo:
     return branch_zone(None, pricing.body.get("timezone") if pricing else None)
 
 
-def local_time(at: str | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
-    """An ISO time shown in `zone` ("" for none)."""
-    return datetime.fromisoformat(at).astimezone(zone).strftime(fmt) if at else ""
+def local_time(at: str | None, zone: ZoneInfo) -> str:
+    """An ISO time as the reader's locale writes it, in `zone` ("" for none)."""
+    if not at:
+        return ""
+    return f"{locale_format.moment(at, zone.key, current_locale(), 'short')} {_abbr(at, zone)}"
+
+
+def _abbr(at: str, zone: ZoneInfo) -> str:
+    return datetime.fromisoformat(at).astimezone(zone).strftime("%Z")
+
+
+def _local_day(at: str, zone: ZoneInfo) -> str:
+    local = datetime.fromisoformat(at).astimezone(zone).date()
+    return locale_format.day(local, current_locale())
 
 
 def check_sort(sort: str) -> str:
@@ -74,14 +87,14 @@ def _covers(
     h: dict[str, Any], branches: dict[str, str], people: dict[str, str], zone: ZoneInfo
 ) -> str:
     if h["scope"] == "tenant":
-        return "every record of the tenant"
+        return tr("every record of the tenant")
     if h["scope"] == "branch":
-        return f"branch {branches.get(h['target'], h['target'])}"
+        return tr("branch %(name)s", name=branches.get(h["target"], h["target"]))
     if h["scope"] == "customer":
-        return f"customer {people.get(h['target'], h['target'])}"
-    first = local_time(h["starts_at"], zone, "%Y-%m-%d")
-    last = local_time(h["ends_at"], zone, "%Y-%m-%d %H:%M")
-    return f"records from {first} to before {last}"
+        return tr("customer %(name)s", name=people.get(h["target"], h["target"]))
+    first = _local_day(h["starts_at"], zone)
+    last = local_time(h["ends_at"], zone)
+    return tr("records from %(first)s to before %(last)s", first=first, last=last)
 
 
 def day_bounds(tenant_id: str, first: date, last: date) -> tuple[datetime, datetime]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from hub.core.db import platform_tx, tenant_tx
 from hub.governance.models import AuditLog, BoxAudit
 from posdomain.audit_chain import AuditRecord, verify_chain
 from posdomain.wire import Code, Id, Name, Seq
+
+# a chain hash is SHA-256 hex (posdomain.audit_chain); anything else is refused at ingest
+Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class AuditIn(BaseModel):
@@ -26,8 +29,8 @@ class AuditIn(BaseModel):
     target: Name
     severity: Code
     details: dict[str, Any]
-    prev_hash: Code
-    hash: Code
+    prev_hash: Hash
+    hash: Hash
 
 
 def to_record(row: AuditLog | BoxAudit) -> AuditRecord:

@@ -90,6 +90,8 @@ LABELS: dict[str, str] = {
     "weight": N_("by weight"),
     "tenant": N_("tenant"),
     "branch": N_("branch"),
+    "customer": N_("customer"),
+    "date_range": N_("date range"),
     "box": N_("box"),
 }
 

@@ -52,8 +52,9 @@ def test_rule_changes_page_by_keyboard(stack, browser, shots):
     assert "(bootstrap)" in text  # the demo seed's entries
     page.screenshot(path=str(shots / "hub-rules.png"), full_page=True)
     _tab_to(page, f"form[action^='/rules/{proposed['id']}/approve'] button")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/rules?tenant_id={T}")
+    # the answer redirects to the page it came from: wait for that navigation, not the URL
+    with page.expect_navigation(url=f"{base}/rules?tenant_id={T}"):
+        page.keyboard.press("Enter")
     row = page.locator("tr", has_text="CHG-77")
     assert "ACTIVE" in row.inner_text()
     assert "user:u-admin" in row.inner_text()

@@ -19,7 +19,7 @@ from peewee import InterfaceError, OperationalError
 from hub.core.db import db
 from hub.sync import apply
 from scripts.testkit.crafted import B, T, sale_payload
-from tests.hub.conftest import enrol_box
+from tests.hub.conftest import enrol_box, login
 from tests.hub.ingest_helpers import (
     acked_ids,
     box_row,
@@ -156,6 +156,29 @@ def test_a_repeated_audit_seq_is_refused_not_a_crash(app):
     assert ack is not None
     assert rejected(ack) == {2: "AUDIT_SEQ_CONFLICT"}
     assert ack.acked_through == 3
+
+
+@pytest.mark.req("FR-303", "FR-802", "NFR-005")
+def test_an_audit_entry_whose_hash_is_not_sha256_hex_is_refused(app, client):
+    """A box audit row with a hash that is not 64 lowercase hex digits (here non-ASCII) is
+    quarantined at ingest; before, it was stored and every integrity report of the tenant
+    (and REP-O-10, which carries one) answered 500: hmac.compare_digest refuses non-ASCII."""
+    box = enrol_box(T, B)
+    forged = {**_audit(1), "hash": "é" * 64}
+    bad_prev = {**_audit(1), "prev_hash": "Z" * 64}
+    ack = send(
+        box,
+        [
+            envelope(box, 1, forged, kind="audit.entry"),
+            envelope(box, 2, bad_prev, kind="audit.entry"),
+            sale(box, 3),
+        ],
+    )
+    assert ack is not None
+    assert set(rejected(ack)) == {1, 2}
+    assert ack.acked_through == 3
+    login(client, "owner")
+    assert client.get("/api/v1/audit/integrity").status_code == 200
 
 
 @pytest.mark.req("FR-303", "NFR-003")

@@ -226,3 +226,17 @@ def test_any_single_field_mutation_is_detected(n: int, data: st.DataObject) -> N
     report = verify_chain(CHAIN, records)
     assert not report.ok
     assert report.first_bad_seq is not None
+
+
+@pytest.mark.req("FR-802", "NFR-005")
+def test_a_non_ascii_hash_is_reported_edited_not_a_crash() -> None:
+    """A stored hash is data: one that is not ASCII (a forged row) is a broken hash in the
+    report, never a TypeError out of hmac.compare_digest."""
+    good = AuditRecord(
+        chain="box", seq=1, ts="2026-01-01T00:00:00+00:00", actor="a", action="x", target="t",
+        severity="INFO", details={}, prev_hash=GENESIS_HASH, hash="",
+    )  # fmt: skip
+    forged = dataclasses.replace(good, hash="é" * 64)
+    report = verify_chain("box", [forged])
+    assert not report.ok
+    assert report.first_bad_seq == 1
