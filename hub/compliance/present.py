@@ -93,7 +93,11 @@ def _covers(
     if h["scope"] == "customer":
         return tr("customer %(name)s", name=people.get(h["target"], h["target"]))
     first = _local_day(h["starts_at"], zone)
-    last = local_time(h["ends_at"], zone)
+    end = datetime.fromisoformat(h["ends_at"]).astimezone(zone)
+    # a date-range hold ends at a local midnight (day_bounds): say the day, not 00:00
+    last = (
+        _local_day(h["ends_at"], zone) if end.time() == time.min else local_time(h["ends_at"], zone)
+    )
     return tr("records from %(first)s to before %(last)s", first=first, last=last)
 
 

@@ -143,7 +143,7 @@ def test_compliance_page_sets_retention_refuses_under_the_floor_and_places_date_
     )
     assert ranged.status_code == 302
     listing = owner.get("/legal-holds?sort=scope").get_data(as_text=True)
-    assert "records from 2026-01-01 to before 2026-04-01" in listing
+    assert "records from Jan 1, 2026 to before Apr 1, 2026" in listing  # the reader's locale
     purge = owner.post(
         "/compliance/purge", data={"csrf_token": csrf, "data_class": "webhook_deliveries"}
     )

@@ -64,6 +64,15 @@ def pair(app, tmp_path: Path) -> Iterator[dict[str, str]]:
         box_server.shutdown()
 
 
+def _audit_intact(app: Any) -> bool:
+    """The tenant's integrity report as the owner reads it: not locked, no chain broken."""
+    owner = app.test_client()
+    login(owner, "owner")
+    report = owner.get("/api/v1/audit/integrity").get_json()
+    chains = [*(report.get("chains") or []), *(report.get("box_chains") or [])]
+    return not report.get("locked") and all(c.get("ok") is not False for c in chains)
+
+
 def test_the_smoke_tier_runs_over_http_and_its_result_is_stored_with_the_release(
     pair, app, tmp_path, capsys
 ):
@@ -78,7 +87,9 @@ def test_the_smoke_tier_runs_over_http_and_its_result_is_stored_with_the_release
         "product_scope": "PASS",
         "offline_queue": "FAIL",  # no sync agent: the queue is not draining
         "risk_modes": "PASS",
-        "audit_read": "PASS",
+        # what the hub's own integrity report says of this tenant: other tests of the session
+        # store deliberately broken box chains in it (the smoke check must say FAIL then)
+        "audit_read": "PASS" if _audit_intact(app) else "FAIL",
     }, out
     assert code == 1
     assert "smoke: FAIL" in out
