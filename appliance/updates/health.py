@@ -19,6 +19,7 @@ It prints one JSON report {ok, failed, checks: {name: {ok, detail}}} and exits 0
 
 from __future__ import annotations
 
+import os
 import queue
 import uuid
 from collections.abc import Callable
@@ -103,8 +104,11 @@ def check_scanner(_db: SqliteDatabase, config: BoxConfig) -> Outcome:
     return Outcome(status.online and not status.unplugged, status.state)
 
 
-def check_sync(_db: SqliteDatabase, config: BoxConfig, timeout: float = SYNC_TIMEOUT_S) -> Outcome:
-    """A request/reply round trip with the hub over the box's own topics."""
+def check_sync(_db: SqliteDatabase, config: BoxConfig, timeout: float | None = None) -> Outcome:
+    """A request/reply round trip with the hub over the box's own topics (within
+    CFPOS_HEALTH_SYNC_TIMEOUT_S seconds, default 10: a slow hub link may need more)."""
+    if timeout is None:
+        timeout = float(os.environ.get("CFPOS_HEALTH_SYNC_TIMEOUT_S", SYNC_TIMEOUT_S))
     replies: queue.Queue[bytes] = queue.Queue()
     transport = PahoTransport(config.mqtt, f"cfpos-box-{config.box_id}-health")
     transport.subscribe(topics.box_reply(config.box_id), lambda _t, raw: replies.put(raw))

@@ -6,6 +6,7 @@ final reconciliation is exact (every sale once, totals to the cent, no seq twice
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import uuid
@@ -19,7 +20,16 @@ from scripts.testkit.herd import HerdResult, end_session, run_herd, stack_log
 from scripts.testkit.nats_cluster import NATS, NatsCluster
 from scripts.testkit.waiting import wait_until
 
-pytestmark = [pytest.mark.pg, pytest.mark.slow]
+# A chaos run (`just chaos-cluster`): a herd of 1 800 sales over a three-node cluster with a
+# node SIGKILLed takes minutes, and up to 11 when it fails (in one full run of 2026-12-01 a box
+# of the killed node did not drain in 600 s: open on issue 15); not in the normal suite.
+pytestmark = [
+    pytest.mark.pg,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("CFPOS_CHAOS") != "1", reason="chaos run: `just chaos-cluster`"
+    ),
+]
 
 
 @pytest.mark.req("FR-303", "NFR-003", "NFR-006")
