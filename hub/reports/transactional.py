@@ -492,6 +492,14 @@ def age_restricted(ctx: Ctx) -> list[Row]:
 
 
 BR = Column("branch", "Branch")
+# what an X and a Z report count over their shift (REP-T-03, REP-T-04)
+SHIFT_COUNTS = (
+    Column("sales", "Sales", "int", True),
+    Column("refunds_count", "Refunds", "int", True),
+    Column("voids", "Voids", "int", True),
+    Column("no_sale_opens", "No-sale opens", "int", True),
+    Column("overrides", "Overrides", "int", True),
+)
 ITEM_COLS = (
     Column("product", "Product"),
     Column("sku", "SKU"),
@@ -543,11 +551,7 @@ REPORTS = [
             Column("cashier_id", "Cashier"),
             Column("opened_at", "Opened", "time"),
             Column("as_of", "As of", "time"),
-            Column("sales", "Sales", "int", True),
-            Column("refunds_count", "Refunds", "int", True),
-            Column("voids", "Voids", "int", True),
-            Column("no_sale_opens", "No-sale opens", "int", True),
-            Column("overrides", "Overrides", "int", True),
+            *SHIFT_COUNTS,
             Column("opening_float", "Opening float"),
             Column("cash_expected", "Cash expected"),
             Column("card_expected", "Card expected"),
@@ -571,11 +575,7 @@ REPORTS = [
             Column("cashier_id", "Cashier"),
             Column("opened_at", "Opened", "time"),
             Column("closed_at", "Closed", "time"),
-            Column("sales", "Sales", "int", True),
-            Column("refunds_count", "Refunds", "int", True),
-            Column("voids", "Voids", "int", True),
-            Column("no_sale_opens", "No-sale opens", "int", True),
-            Column("overrides", "Overrides", "int", True),
+            *SHIFT_COUNTS,
             Column("cash_expected", "Cash expected"),
             Column("cash_counted", "Cash counted"),
             Column("cash_difference", "Difference"),
