@@ -69,7 +69,14 @@ def _parse(value: object, exponent: int, field: str) -> Decimal:
 
 def parse_minor(value: object, exponent: int = 2, field: str = "amount") -> int:
     """Parse a wire money value straight into integer minor units (see parse_money)."""
+    if type(value) is str:  # the wire's form: cached like parse_money (errors never cached)
+        return _minor_str(value, exponent, field)
     return to_minor(parse_money(value, exponent, field), exponent)
+
+
+@lru_cache(maxsize=65536)
+def _minor_str(value: str, exponent: int, field: str) -> int:
+    return to_minor(_parse_str(value, exponent, field), exponent)
 
 
 def round_money(amount: Decimal, exponent: int = 2, mode: str = "HALF_UP") -> Decimal:

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import NoReturn
 
 from posdomain.errors import Reason, ValidationError
@@ -95,19 +96,54 @@ def money(value: str, exponent: int, name: str) -> Decimal:
 
 
 def quantity(value: str, name: str, signed: bool = False) -> Decimal:
-    """A positive quantity with at most 3 decimals (`signed`: also a negative one, not 0)."""
+    """A positive quantity with at most 3 decimals (`signed`: also a negative one, not 0).
+    A good wire string is parsed once per process (`_good_quantity`); a bad one is parsed
+    again to fail with this field's name."""
+    if type(value) is str:
+        good = _good_quantity(value, signed)
+        if good is not None:
+            return good
+    return _quantity(value, name, signed)
+
+
+@lru_cache(maxsize=65536)
+def _good_quantity(value: str, signed: bool) -> Decimal | None:
+    try:
+        return _quantity(value, "qty", signed)
+    except Broken:
+        return None
+
+
+def _quantity(value: str, name: str, signed: bool) -> Decimal:
     try:
         qty = Decimal(value.strip())
     except (InvalidOperation, ValueError):
         fail(Reason.INVALID_QUANTITY, "qty", f"{name} is not a number")
     if signed and qty.is_finite() and qty < 0:
-        return -quantity(str(-qty), name)
+        return -_quantity(str(-qty), name, False)
     if not qty.is_finite() or qty <= 0 or qty > MAX_QTY or qty != qty.quantize(Decimal("0.001")):
         fail(Reason.INVALID_QUANTITY, "qty", f"{name} must be > 0 with at most 3 decimals")
     return qty
 
 
 def parse_rate(value: str, name: str) -> Decimal:
+    """A tax rate in [0, 10) with at most 6 decimals (good wire strings parsed once)."""
+    if type(value) is str:
+        good = _good_rate(value)
+        if good is not None:
+            return good
+    return _rate(value, name)
+
+
+@lru_cache(maxsize=4096)
+def _good_rate(value: str) -> Decimal | None:
+    try:
+        return _rate(value, "rate")
+    except Broken:
+        return None
+
+
+def _rate(value: str, name: str) -> Decimal:
     try:
         rate = Decimal(value.strip())
     except (InvalidOperation, ValueError):
@@ -186,11 +222,14 @@ def _extended_ok(qty: Decimal, price: Decimal, extended: Decimal, exp: int, weig
     return abs(extended - exact) <= price * WEIGHT_RESOLUTION + quantum(exp) / 2
 
 
+@lru_cache(maxsize=65536)
 def tax_ok(
     amount: Decimal, tax: Decimal, rate: Decimal, inclusive: bool, exp: int, units: int = 1
 ) -> bool:
     """Tax within `units` minor units of the rate's exact tax (line rounding is <= 1/2,
-    document rounding allocated back to lines < 1; a partial refund scales both: < 3)."""
+    document rounding allocated back to lines < 1; a partial refund scales both: < 3).
+    Cached: a pure function of numbers (equal Decimals give the same answer), and the same
+    few (price, rate) pairs recur on every till's lines, so ingest computes each once."""
     exact = exact_tax(amount, TaxClass("x", rate, inclusive))
     return abs(tax - exact) < units * quantum(exp)
 

@@ -43,7 +43,23 @@ class Unparsable:
 
 
 def json_depth(raw: bytes) -> int:
-    """Deepest nesting of arrays/objects in `raw`, brackets inside strings not counted."""
+    """Deepest nesting of arrays/objects in `raw`, brackets inside strings not counted.
+
+    Set-wise in C instead of a regex match per string (a 256 KiB batch holds thousands):
+    escaped backslashes, then escaped quotes are removed (left to right, as a JSON tokenizer
+    pairs them), so every remaining quote opens or closes a string and the text outside the
+    strings is every second piece between quotes. For valid JSON this is exactly the string
+    tokenization (`_slow_json_depth`, the reference the tests compare it with); invalid JSON
+    is refused by the parser whatever its depth."""
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(raw.split(b'"')[::2])
+    brackets = outside.translate(None, _NOT_BRACKET)
+    return max(accumulate(_DELTA[b] for b in brackets), default=0)
+
+
+def _slow_json_depth(raw: bytes) -> int:
+    """The reference form of `json_depth`: each string matched by a regex."""
     brackets = _STRING.sub(b'""', raw).translate(None, _NOT_BRACKET)
     return max(accumulate(_DELTA[b] for b in brackets), default=0)
 

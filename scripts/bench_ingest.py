@@ -112,12 +112,14 @@ def written_rows(conn: Any, since_xid: int) -> dict[str, tuple[int, bytes]]:
     newer = f"age(xmin) < age('{since_xid}'::xid)"
     with conn.cursor() as cur:
         for table in _tables(conn):
-            cur.execute(f"SELECT count(*) FROM public.{table} WHERE {newer}")
+            # ONLY: a partitioned table's rows are counted once, in their partition
+            cur.execute(f"SELECT count(*) FROM ONLY public.{table} WHERE {newer}")
             count = int(cur.fetchone()[0])
             if count:
                 buf = io.BytesIO()
                 cur.copy_expert(
-                    f"COPY (SELECT * FROM public.{table} WHERE {newer}) TO STDOUT (FORMAT binary)",
+                    f"COPY (SELECT * FROM ONLY public.{table} WHERE {newer}) "
+                    "TO STDOUT (FORMAT binary)",
                     buf,
                 )
                 out[table] = (count, buf.getvalue())

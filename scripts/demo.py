@@ -170,8 +170,11 @@ def choose_broker(stack: Stack) -> tuple[str, int]:
     return "127.0.0.1", port
 
 
-def wait_for(check: object, what: str, stack: Stack, timeout: float = 40.0) -> None:
-    """Poll `check()` until true, failing with the logs if a process dies or time runs out."""
+def wait_for(check: object, what: str, stack: Stack, timeout: float | None = None) -> None:
+    """Poll `check()` until true, failing with the logs if a process dies or time runs out
+    (default 40 s; `CFPOS_STACK_WAIT_S` raises it on a machine loaded by other runs)."""
+    if timeout is None:
+        timeout = float(os.environ.get("CFPOS_STACK_WAIT_S", "40"))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stack.check_alive()

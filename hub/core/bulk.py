@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from peewee import (
@@ -66,9 +67,10 @@ _TEXT_FIELDS = (CharField, TextField)
 def _int_column(field: Any, values: list[Any]) -> str:
     """An int column's literal: digits need no quoting (any other value goes through the
     field, then the general form)."""
-    if all(type(v) is int for v in values):
+    kinds = set(map(type, values))  # one C pass instead of a generator per value
+    if kinds == {int}:
         return "{" + ",".join(map(str, values)) + "}"
-    if all(v is None or type(v) is int for v in values):
+    if kinds <= {int, type(None)}:
         return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
     return _array_literal([field.db_value(v) for v in values])
 
@@ -82,8 +84,9 @@ def _text_column(field: Any, values: list[Any]) -> str:
     per value. The elements are joined by NUL, which no PostgreSQL text can hold: if any
     value contains one (or is not a plain str, or is NULL) the general per-value form is
     used, so a value can never split into two elements."""
-    if not all(type(v) is str for v in values):
-        if all(v is None or type(v) is str for v in values):  # nullable text: per value
+    kinds = set(map(type, values))
+    if kinds != {str}:
+        if kinds <= {str, type(None)}:  # nullable text: per value
             return "{" + ",".join(map(_quoted, values)) + "}"
         return _array_literal([field.db_value(v) for v in values])
     joined = "\x00".join(values)
@@ -94,7 +97,7 @@ def _text_column(field: Any, values: list[Any]) -> str:
 
 
 def _bool_column(field: Any, values: list[Any]) -> str:
-    if all(type(v) is bool for v in values):
+    if set(map(type, values)) == {bool}:
         return "{" + ",".join("t" if v else "f" for v in values) + "}"
     return _general_column(field, values)
 
@@ -173,7 +176,8 @@ def insert_rows(
             + f") AS u({', '.join(aliases)}){tail}"
         )
         params = [
-            _encoder(f)(f, [row[n] for row in rows]) for f, n in zip(fields, names, strict=True)
+            _encoder(f)(f, list(map(itemgetter(n), rows)))
+            for f, n in zip(fields, names, strict=True)
         ]
         cur = db.execute_sql(sql, params)
         return [tuple(r) for r in cur.fetchall()] if returning else []
