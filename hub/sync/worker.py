@@ -9,6 +9,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from hub.core.mqtt import MqttLogin, apply_credentials
 from hub.ops.instruments import INGEST_BATCH_SECONDS, INGEST_BATCHES, INGEST_LAG_SECONDS
 from hub.sync.apply import apply_events
 from hub.sync.box_requests import handle_request
+from hub.sync.fair import FairQueue
 from hub.sync.flood import FloodGuard
 from hub.sync.health import record_heartbeat
 from hub.sync.quarantine import quarantine
@@ -33,9 +35,15 @@ from posdomain.obs import correlation, log_event
 
 log = logging.getLogger(__name__)
 CLIENT_ID = "cfpos-hub-ingest"
+QUARANTINE_QUEUE = 1000  # messages refused whole waiting for their quarantine write
 
 
-def handle_message(topic: str, raw: bytes, guard: FloodGuard | None = None) -> bytes | None:
+Quarantiner = Callable[[str, bytes, PosError, str | None], None]
+
+
+def handle_message(
+    topic: str, raw: bytes, guard: FloodGuard | None = None, later: Quarantiner | None = None
+) -> bytes | None:
     """Decode and apply one message; return the ack bytes to publish, or None when the whole
     message was quarantined. A transient database error propagates (no ack: the box resends).
 
@@ -44,7 +52,9 @@ def handle_message(topic: str, raw: bytes, guard: FloodGuard | None = None) -> b
     an enrolled box is quarantined whole with its reason; an unforeseen failure outside any
     event is quarantined whole as INTERNAL (logged as such), never left unexplained.
     With a `guard` (the worker's), a box over its budget of bad messages is dropped unread
-    and each message quarantined whole takes a strike (hub/sync/flood.py).
+    and each message quarantined whole takes a strike (hub/sync/flood.py). With `later`
+    (the worker's), a message refused whole is handed to it to be quarantined off the apply
+    thread, so a flood of bad messages never holds good batches behind its writes.
     """
     box_id = topics.box_id_from_topic(topic)
     if guard is not None and not guard.allow(box_id):  # flooding box: dropped unread, unacked
@@ -75,8 +85,8 @@ def handle_message(topic: str, raw: bytes, guard: FloodGuard | None = None) -> b
             )
         return encode(ack)
     except PosError as err:
-        quarantine(topic, raw, err, box_id)
         _strike(guard, box_id)
+        (later or quarantine)(topic, raw, err, box_id)
         INGEST_BATCHES.labels("quarantined").inc()
         return None
     except Exception as err:
@@ -160,7 +170,9 @@ class IngestWorker:
     Flow control (docs/sync-protocol.md "Flow control"): paho's network thread only takes
     messages off the broker into an in-process queue and tells each batch's box at once that
     its batch is queued (`BatchReceived`, with the batches ahead and an estimate of the wait);
-    one apply thread applies batches in arrival order, says `applying` when it starts one and
+    one apply thread applies batches round-robin over boxes (in arrival order within a box:
+    `hub/sync/fair.py`, so a box flooding the worker never queues ahead of the others), says
+    `applying` when it starts one and
     publishes the BatchAck after the commit. Heartbeats and box requests go to a side thread,
     so a herd of batches never delays a customer search. A message taken off the broker is
     acked to the broker (PUBACK) before it is applied: if the worker dies with it queued, no
@@ -189,8 +201,15 @@ class IngestWorker:
         self.shared_group = shared_group
         self.ready = threading.Event()
         self.flood = FloodGuard()  # per-box budgets of bad messages (hub/sync/flood.py)
-        self.batches: queue.Queue[Received] = queue.Queue()
+        # batches waiting for the apply thread, served round-robin per box (hub/sync/fair.py)
+        self.batches: FairQueue[Received] = FairQueue()
+        self.dropped = 0  # messages dropped unread on the network thread (limited or over cap)
         self.side: queue.Queue[Received] = queue.Queue()
+        # messages refused whole, written to `quarantine` by their own thread (bounded: the
+        # flood budget lets at most BURST + 2/s of a box through to here)
+        self.quarantines: queue.Queue[tuple[str, bytes, PosError, str | None]] = queue.Queue(
+            QUARANTINE_QUEUE
+        )
         self.clock = ApplyClock()
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
@@ -240,20 +259,41 @@ class IngestWorker:
         self.ready.set()
 
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
-        """Network thread: queue the message; a batch's box hears at once that it is held."""
+        """Network thread: queue the message; a batch's box hears at once that it is held.
+
+        A batch of a box over its flood budget, or of a box that already has its share
+        queued, is dropped here before anything else is done with it (no parse, no signal,
+        no database): unacked, so nothing is lost, and cheap enough that a flooding box
+        cannot make the worker fall behind the broker."""
         self._ensure_threads()
-        payload = bytes(msg.payload)
         if not msg.topic.endswith("/events"):
-            self.side.put(Received(msg.topic, payload, bool(msg.retain), None))
+            self.side.put(Received(msg.topic, bytes(msg.payload), bool(msg.retain), None))
             return
+        box_id = topics.box_id_from_topic(msg.topic)
+        if not self.flood.allow(box_id):
+            self._drop()
+            return
+        payload = bytes(msg.payload)
         self._arrivals += 1
         key = events_key(msg.topic, payload)
         item = Received(msg.topic, payload, False, head_batch_id(payload), key, self._arrivals)
+        previous = self._latest.get(key) if key is not None else None
         if key is not None:
             self._latest[key] = item.number
-        ahead = self.batches.qsize() + self._busy  # the one being applied counts too
-        self.batches.put(item)
-        self._signal(item, "queued", ahead)
+        ahead = self.batches.put(box_id or "", item)
+        if ahead is None:  # the box has its share queued already: an older copy stays valid
+            if key is not None and self._latest.get(key) == item.number:
+                if previous is None:
+                    self._latest.pop(key, None)
+                else:
+                    self._latest[key] = previous
+            self._drop()
+            return
+        self._signal(item, "queued", ahead + self._busy)  # the one being applied counts too
+
+    def _drop(self) -> None:
+        self.dropped += 1
+        INGEST_BATCHES.labels("rate_limited").inc()
 
     def _signal(self, item: Received, stage: str, ahead: int) -> None:
         box_id = topics.box_id_from_topic(item.topic)
@@ -275,6 +315,7 @@ class IngestWorker:
             for name, target in (
                 ("ingest-apply", self._apply_loop),
                 ("ingest-side", self._side_loop),
+                ("ingest-quarantine", self._quarantine_loop),
                 ("ingest-flow", self._resignal_loop),
             ):
                 thread = threading.Thread(target=target, name=name, daemon=True)
@@ -290,10 +331,21 @@ class IngestWorker:
                 continue
         return None
 
+    def _next_batch(self) -> Received | None:
+        """The next batch (round-robin over boxes), or None once the worker is stopping."""
+        while not self._stopping.is_set():
+            item = self.batches.get(timeout=0.5)
+            if item is not None:
+                return item
+        return None
+
     def _apply_loop(self) -> None:
-        while (item := self._take(self.batches)) is not None:
+        while (item := self._next_batch()) is not None:
             if item.key is not None and self._latest.get(item.key, item.number) > item.number:
                 self.superseded += 1  # the same events are queued again behind it: no ack
+                continue
+            if not self.flood.allow(topics.box_id_from_topic(item.topic)):
+                self._drop()  # limited while it was queued: dropped unread, no signal
                 continue
             self._busy, self._current = 1, item
             self._signal(item, "applying", 0)
@@ -313,10 +365,31 @@ class IngestWorker:
             current = self._current
             if current is not None:
                 self._signal(current, "applying", 0)
-            with self.batches.mutex:
-                held = list(self.batches.queue)
+            held = list(self.batches.in_order())
             for ahead, item in enumerate(held, start=self._busy):
                 self._signal(item, "queued", ahead)
+
+    def _quarantine_later(self, topic: str, raw: bytes, err: PosError, box_id: str | None) -> None:
+        """Apply thread: hand a message refused whole to the quarantine thread."""
+        try:
+            self.quarantines.put_nowait((topic, raw, err, box_id))
+        except queue.Full:  # only if the database stalls: unacked, so nothing is lost
+            self._drop()
+            log_event(log, "quarantine queue full, message dropped", logging.WARNING, topic=topic)
+
+    def _quarantine_loop(self) -> None:
+        """Write refused messages to `quarantine` (what is queued at stop is still written)."""
+        while not self._stopping.is_set() or not self.quarantines.empty():
+            try:
+                topic, raw, err, box_id = self.quarantines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                db.connect(reuse_if_open=True)
+                quarantine(topic, raw, err, box_id)
+            except Exception as failure:  # noqa: BLE001 - the thread must go on
+                log_event(log, "quarantine write failed", logging.ERROR, error=repr(failure)[:300])
+                self._reset_db()
 
     def _side_loop(self) -> None:
         while (item := self._take(self.side)) is not None:
@@ -328,7 +401,7 @@ class IngestWorker:
     def _apply(self, msg: Received) -> None:
         try:
             db.connect(reuse_if_open=True)
-            ack = handle_message(msg.topic, msg.payload, self.flood)
+            ack = handle_message(msg.topic, msg.payload, self.flood, self._quarantine_later)
         except (OperationalError, InterfaceError) as err:
             # database down: no ack, the box resends from its outbox
             log_event(log, "database unavailable, batch not acked", logging.ERROR, error=str(err))
