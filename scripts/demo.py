@@ -170,7 +170,7 @@ def choose_broker(stack: Stack) -> tuple[str, int]:
     return "127.0.0.1", port
 
 
-def wait_for(check: object, what: str, stack: Stack, timeout: float = 40.0) -> None:
+def wait_for(check: object, what: str, stack: Stack, timeout: float = 120.0) -> None:
     """Poll `check()` until true, failing with the logs if a process dies or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

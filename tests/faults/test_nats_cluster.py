@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from appliance.sync.agent import AgentSettings
 from scripts.sync_harness import FaultStack
-from scripts.testkit.herd import HerdResult, end_session, run_herd, stack_log
+from scripts.testkit.herd import HerdResult, SimBox, end_session, run_herd, stack_log
 from scripts.testkit.nats_cluster import NATS, NatsCluster
 from scripts.testkit.waiting import wait_until
 
@@ -32,13 +35,28 @@ pytestmark = [
 ]
 
 
-@pytest.mark.req("FR-303", "NFR-003", "NFR-006")
-@pytest.mark.skipif(not __import__("pathlib").Path(NATS).exists(), reason="no nats-server")
-def test_nats_cluster_node_sigkilled_mid_run_reconciles_exactly(
-    fault_stack: FaultStack, tmp_path: Any
-) -> None:
-    fs = fault_stack
-    cluster = NatsCluster(tmp_path / "nats")
+@dataclass
+class ClusterRun:
+    """Figures of one run: the herd's, and how the boxes of the killed node fared."""
+
+    herd: HerdResult
+    down_s: float  # node 1 SIGKILLed -> started again
+    resumed_s: float  # node 1 SIGKILLed -> every box that was on it had an ack again
+
+
+def cluster_run(
+    fs: FaultStack,
+    folder: Path,
+    *,
+    boxes: int = 6,
+    sales: int = 300,
+    down: float = 0.0,
+    failover: bool = True,
+) -> ClusterRun:
+    """Run the herd over a fresh cluster, SIGKILL node 1 once two batches are applied, start
+    it again `down` seconds after node 0 carried on, wait for the herd to drain. With
+    `failover` every box lists the other nodes as its failover endpoints."""
+    cluster = NatsCluster(folder)
     cluster.start()
     worker = "hub-ingest-nats"
     try:
@@ -50,43 +68,50 @@ def test_nats_cluster_node_sigkilled_mid_run_reconciles_exactly(
             "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-nats-{uuid.uuid4().hex[:6]}",
         }
         fs.stack.start(worker, [sys.executable, "-m", "hub", "ingest"], env=env)
-        wait_until(lambda: "ingest connected" in stack_log(fs, worker), 90, "the worker on node 2")
+        wait_until(lambda: "ingest subscribed" in stack_log(fs, worker), 90, "the worker on node 2")
         started = threading.Event()
         out: dict[str, Any] = {}
+        herd: list[SimBox] = []
 
-        def herd() -> None:
+        def run() -> None:
             try:
                 out["result"] = run_herd(
                     fs,
-                    6,
-                    300,
+                    boxes,
+                    sales,
                     outage=False,
                     timeout=600,
                     settings=AgentSettings(ack_timeout=3.0, ack_wait_hold=10.0),
                     started=started,
                     ports=[cluster.nodes[0].mqtt, cluster.nodes[1].mqtt],
+                    herd_out=herd,
+                    failover=[n.mqtt for n in cluster.nodes] if failover else None,
                 )
             except BaseException as err:  # re-raised in the test thread
                 out["error"] = err
 
-        thread = threading.Thread(target=herd, daemon=True)
+        thread = threading.Thread(target=run, daemon=True)
         thread.start()
         assert started.wait(120), "the herd did not start"
         wait_until(lambda: stack_log(fs, worker).count('"batch applied"') >= 2, 120, "batches")
+        killed_at = time.monotonic()
         cluster.kill(1)  # SIGKILL the node half of the boxes are connected to
+        on_killed = [b for b in herd if b.port == cluster.nodes[1].mqtt]
         applied = stack_log(fs, worker).count('"batch applied"')
         wait_until(
             lambda: stack_log(fs, worker).count('"batch applied"') > applied,
             120,
             "node 0 carries on",
         )
+        time.sleep(down)
         cluster.start(1)
+        down_s = time.monotonic() - killed_at
         thread.join(660)
         assert not thread.is_alive(), "the herd did not drain"
         if "error" in out:
             raise out["error"]
-        result: HerdResult = out["result"]
-        assert result.reconciled["sales"] == 6 * 300
+        resumed = [min(t for t in b.tally.acks_at if t > killed_at) for b in on_killed]
+        return ClusterRun(out["result"], down_s, max(resumed) - killed_at)
     finally:
         fs.stack.kill(worker)
         cluster.stop()
@@ -97,3 +122,16 @@ def test_nats_cluster_node_sigkilled_mid_run_reconciles_exactly(
             60,
             "the single ingest worker back",
         )
+
+
+@pytest.mark.req("FR-303", "NFR-003", "NFR-006")
+@pytest.mark.skipif(not Path(NATS).exists(), reason="no nats-server")
+def test_nats_cluster_node_sigkilled_mid_run_reconciles_exactly(
+    fault_stack: FaultStack, tmp_path: Path
+) -> None:
+    run = cluster_run(fault_stack, tmp_path / "nats")
+    assert run.herd.reconciled["sales"] == 6 * 300
+    print(
+        f"\nnats cluster: {run.herd.report()}; node 1 down {run.down_s:.1f}s, "
+        f"its boxes acked again {run.resumed_s:.1f}s after the kill"
+    )
