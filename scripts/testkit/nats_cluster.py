@@ -64,7 +64,7 @@ class NatsCluster:
                     [NATS, "-c", str(self._conf(node))], stdout=log, stderr=log
                 )
         for node in self.nodes if n is None else [self.nodes[n]]:
-            _wait_port(node.mqtt, 30)
+            wait_port(node.mqtt, 30)
 
     def kill(self, n: int) -> None:
         """SIGKILL node n (a power cut of that machine)."""
@@ -84,7 +84,7 @@ class NatsCluster:
                     node.proc.kill()
 
 
-def _wait_port(port: int, timeout: float) -> None:
+def wait_port(port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
