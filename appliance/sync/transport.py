@@ -63,6 +63,9 @@ class PahoTransport:
         self._at = 0  # index of the endpoint in use (or being tried)
         self._stopping = False
         self._pending: dict[int, str] = {}  # subscribe mid -> topic, until its SUBACK
+        self._sub_lock = threading.Lock()  # _pending and _unsettled
+        self._link = False  # CONNACK received on the current connection
+        self._unsettled: set[str] = set()  # asked at connect, not granted yet
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -119,7 +122,7 @@ class PahoTransport:
         log_event(log, "mqtt failing over", logging.WARNING, host=host, port=port)
 
     def wait_connected(self, timeout: float) -> bool:
-        """Block until connected or the timeout passes."""
+        """Block until connected (with every subscription granted) or the timeout passes."""
         return self._connected.wait(timeout)
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -128,21 +131,34 @@ class PahoTransport:
             return
         with self._lock:
             topics = list(self._handlers)
+        with self._sub_lock:
+            self._pending.clear()
+            self._unsettled = set(topics)
+        self._link = True
         for topic in topics:
             self._subscribe(topic)
-        self._connected.set()
+        if not topics:
+            self._connected.set()
         host, port = self.endpoint
         log_event(log, "mqtt connected", host=host, port=port)
 
     def _subscribe(self, topic: str) -> None:
-        result, mid = self._client.subscribe(topic, qos=1)
-        if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
-            with self._lock:
+        # held across the call: the SUBACK (network thread) cannot be handled before its mid
+        # is recorded when this runs on another thread (a late subscribe, a retry)
+        with self._sub_lock:
+            result, mid = self._client.subscribe(topic, qos=1)
+            if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
                 self._pending[mid] = topic
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, codes: Any, _p: Any) -> None:
-        with self._lock:
+        """Connected (`is_connected`) once every subscription asked at connect is granted: a
+        batch sent before its ack subscription exists would only time out and be resent."""
+        with self._sub_lock:
             topic = self._pending.pop(mid, None)
+            if topic is not None and not any(c.is_failure for c in codes):
+                self._unsettled.discard(topic)
+                if self._link and not self._unsettled:
+                    self._connected.set()
         if topic is None or not any(c.is_failure for c in codes):
             return
         log_event(log, "mqtt subscription refused; asking again", logging.WARNING, topic=topic)
@@ -151,7 +167,7 @@ class PahoTransport:
         timer.start()
 
     def _resubscribe(self, topic: str) -> None:
-        if self._connected.is_set() and not self._stopping:  # else on_connect subscribes
+        if self._link and not self._stopping:  # else on_connect subscribes
             self._subscribe(topic)
 
     def _on_connect_fail(self, client: mqtt.Client, _u: Any) -> None:
@@ -168,6 +184,7 @@ class PahoTransport:
         self._fail_over(client)
 
     def _on_disconnect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._link = False
         self._connected.clear()
         self._jitter()
         log_event(log, "mqtt disconnected", logging.WARNING, reason=str(reason))
@@ -190,7 +207,7 @@ class PahoTransport:
         """Register a handler and subscribe now if connected (and on every reconnect)."""
         with self._lock:
             self._handlers[topic] = handler
-        if self._connected.is_set():
+        if self._link:
             self._subscribe(topic)
 
     def is_connected(self) -> bool:

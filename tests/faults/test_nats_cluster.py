@@ -62,7 +62,7 @@ def cluster_run(
     `failover` every box lists the other nodes as its failover endpoints."""
     cluster = NatsCluster(folder)
     cluster.start()
-    worker = "hub-ingest-nats"
+    worker = f"hub-ingest-nats-{uuid.uuid4().hex[:6]}"  # its own log: counts start at 0
     try:
         fs.stack.kill("hub-ingest")
         end_session(fs.broker.port, fs.stack.env["CFPOS_INGEST_CLIENT_ID"])

@@ -7,8 +7,9 @@ stayed connected without its ack subscription for good: its batches reached the 
 ack was lost, and it resent the same batch for ten minutes. Here a real nats-server (JetStream,
 MQTT) refuses the subscription by the box user's permissions (0x80 as well); once the
 permission is given (config reload on SIGHUP), the box's own retry subscribes and the ack
-arrives, with no reconnect. (Mosquitto 2.0 grants a denied SUBSCRIBE and filters on delivery,
-so it cannot show this.)
+arrives, with no reconnect. Until then the box does not count as connected (it would send
+batches whose acks cannot reach it). (Mosquitto 2.0 grants a denied SUBSCRIBE and filters
+on delivery, so it cannot show this.)
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ def test_a_refused_ack_subscription_is_asked_for_again_until_granted(tmp_path: P
         box = PahoTransport(settings, f"cfpos-box-{box_id}")
         box.subscribe(topics.box_ack(box_id), lambda _t, p: got.append(p))
         box.start()
-        assert box.wait_connected(30)
         hub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
         hub.username_pw_set("hub", "hubpw")
         hub.connect("127.0.0.1", port)
@@ -78,6 +78,7 @@ def test_a_refused_ack_subscription_is_asked_for_again_until_granted(tmp_path: P
         )
         hub.publish(topics.box_ack(box_id), b"lost", qos=1).wait_for_publish(10)
         assert not poll_until(lambda: got, 1), "delivered on a refused subscription"
+        assert not box.is_connected(), "ready to send batches whose acks cannot arrive"
         conf.write_text(conf.read_text().replace(f"deny: [{ack_subject!r}]", "deny: []"))
         server.send_signal(signal.SIGHUP)  # nats-server reloads its configuration
 
@@ -85,8 +86,8 @@ def test_a_refused_ack_subscription_is_asked_for_again_until_granted(tmp_path: P
             hub.publish(topics.box_ack(box_id), b"ack", qos=1).wait_for_publish(10)
             return poll_until(lambda: b"ack" in got, 1)
 
-        wait_until(arrived, 60, "the ack over the subscription asked for again")
-        assert box.is_connected()
+        assert box.wait_connected(60), "the subscription asked for again was not granted"
+        wait_until(arrived, 30, "the ack over the subscription asked for again")
     finally:
         if hub is not None:
             hub.disconnect()
