@@ -88,14 +88,16 @@ class NatsCluster:
             proc.wait(10)
 
     def stop(self) -> None:
-        """Stop every node."""
-        for node in self.nodes:
-            if node.proc is not None and node.proc.poll() is None:
-                node.proc.terminate()
-                try:
-                    node.proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    node.proc.kill()
+        """Stop every node (all told at once, then waited for)."""
+        running = [n.proc for n in self.nodes if n.proc is not None and n.proc.poll() is None]
+        for proc in running:
+            proc.terminate()
+        for proc in running:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
 
 
 def wait_mqtt_session(port: int, timeout: float) -> None:

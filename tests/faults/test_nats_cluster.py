@@ -45,6 +45,7 @@ class ClusterRun:
     herd: HerdResult
     down_s: float  # node 1 SIGKILLed -> started again
     resumed_s: float  # node 1 SIGKILLed -> every box that was on it had an ack again
+    phases: dict[str, float]  # seconds from the start of the run
 
 
 def cluster_run(
@@ -60,8 +61,10 @@ def cluster_run(
     """Run the herd over a fresh cluster, SIGKILL node 1 once two batches are applied, start
     it again `down` seconds after node 0 carried on, wait for the herd to drain. With
     `failover` every box lists the other nodes as its failover endpoints."""
+    t0 = time.monotonic()
     cluster = NatsCluster(folder)
     cluster.start()
+    phases = {"cluster up": time.monotonic() - t0}
     worker = f"hub-ingest-nats-{uuid.uuid4().hex[:6]}"  # its own log: counts start at 0
     try:
         fs.stack.kill("hub-ingest")
@@ -73,6 +76,7 @@ def cluster_run(
         }
         fs.stack.start(worker, [sys.executable, "-m", "hub", "ingest"], env=env)
         wait_until(lambda: "ingest subscribed" in stack_log(fs, worker), 90, "the worker on node 2")
+        phases["worker subscribed"] = time.monotonic() - t0
         started = threading.Event()
         out: dict[str, Any] = {}
         herd: list[SimBox] = []
@@ -115,7 +119,8 @@ def cluster_run(
         if "error" in out:
             raise out["error"]
         resumed = [min(t for t in b.tally.acks_at if t > killed_at) for b in on_killed]
-        return ClusterRun(out["result"], down_s, max(resumed) - killed_at)
+        phases["drained"] = time.monotonic() - t0
+        return ClusterRun(out["result"], down_s, max(resumed) - killed_at, phases)
     finally:
         fs.stack.kill(worker)
         cluster.stop()
@@ -151,5 +156,6 @@ def test_nats_cluster_single_url_boxes_wait_for_their_node_and_reconcile_exactly
 def _report(what: str, run: ClusterRun) -> None:
     print(
         f"\nnats cluster ({what}): {run.herd.report()}; node 1 down {run.down_s:.1f}s, "
-        f"its boxes acked again {run.resumed_s:.1f}s after the kill"
+        f"its boxes acked again {run.resumed_s:.1f}s after the kill; "
+        + ", ".join(f"{k} at {v:.1f}s" for k, v in run.phases.items())
     )
