@@ -63,8 +63,6 @@ def cluster_run(
     `failover` every box lists the other nodes as its failover endpoints."""
     t0 = time.monotonic()
     cluster = NatsCluster(folder)
-    cluster.start()
-    phases = {"cluster up": time.monotonic() - t0}
     worker = f"hub-ingest-nats-{uuid.uuid4().hex[:6]}"  # its own log: counts start at 0
     try:
         fs.stack.kill("hub-ingest")
@@ -74,7 +72,10 @@ def cluster_run(
             "CFPOS_MQTT_URL": f"mqtt://127.0.0.1:{cluster.nodes[2].mqtt}",
             "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-nats-{uuid.uuid4().hex[:6]}",
         }
+        # started while the cluster starts: it waits for its broker (connect retried)
         fs.stack.start(worker, [sys.executable, "-m", "hub", "ingest"], env=env)
+        cluster.start()
+        phases = {"cluster up": time.monotonic() - t0}
         wait_until(lambda: "ingest subscribed" in stack_log(fs, worker), 90, "the worker on node 2")
         phases["worker subscribed"] = time.monotonic() - t0
         started = threading.Event()
@@ -123,9 +124,9 @@ def cluster_run(
         return ClusterRun(out["result"], down_s, max(resumed) - killed_at, phases)
     finally:
         fs.stack.kill(worker)
-        cluster.stop()
         connected = stack_log(fs, "hub-ingest").count("ingest connected")
         fs.stack.start("hub-ingest", fs.stack.argvs["hub-ingest"], fs.stack.envs.get("hub-ingest"))
+        cluster.stop()  # while the single worker starts
         wait_until(
             lambda: stack_log(fs, "hub-ingest").count("ingest connected") > connected,
             60,
@@ -133,6 +134,7 @@ def cluster_run(
         )
 
 
+@pytest.mark.slow
 @pytest.mark.req("FR-303", "NFR-003", "NFR-006")
 def test_nats_cluster_node_sigkilled_mid_run_boxes_fail_over_and_reconcile_exactly(
     fault_stack: FaultStack, tmp_path: Path
