@@ -20,7 +20,7 @@ from peewee import IntegrityError
 from appliance.audit import log as audit_log
 from appliance.catalog.policy_rejections import record_rejections
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import insert_rows, write_txn
+from appliance.core.db import insert_rows, select_models, write_txn
 from appliance.customers import points
 from appliance.customers.points import SaleLoyalty
 from appliance.devices.hook import kick_after_sale, queue_receipt_with_sale
@@ -166,8 +166,8 @@ def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> Non
 
 
 def _existing(key: str) -> dict[str, Any] | None:
-    sale = Sale.get_or_none(Sale.idempotency_key == key)
-    return None if sale is None else sale_dict(sale)
+    found = select_models(Sale, "SELECT * FROM sales WHERE idempotency_key = ?", (key,))
+    return sale_dict(found[0]) if found else None
 
 
 def pay(

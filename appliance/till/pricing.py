@@ -58,8 +58,26 @@ def qty_of(line: BasketLine | SaleLine) -> Decimal:
     return Decimal(line.qty_milli).scaleb(-3)
 
 
+# ProductPrice per stored product state: every scan prices the whole basket again
+_PRICES: dict[tuple[Any, ...], ProductPrice] = {}
+_PRICES_KEPT = 4096
+
+
 def product_price(product: Product, exponent: int) -> ProductPrice:
-    """The pricing engine's view of a stored product."""
+    """The pricing engine's view of a stored product (kept per everything it is made from)."""
+    key = (
+        product.id, product.price_minor, product.category, product.unit,
+        product.wholesale_tiers, product.min_price_minor, product.cost_minor, exponent,
+    )  # fmt: skip
+    found = _PRICES.get(key)
+    if found is None:
+        if len(_PRICES) >= _PRICES_KEPT:
+            _PRICES.clear()
+        found = _PRICES[key] = _product_price(product, exponent)
+    return found
+
+
+def _product_price(product: Product, exponent: int) -> ProductPrice:
     tiers = tuple(
         WholesaleTier(Decimal(t["min_qty"]), Decimal(t["price"]))
         for t in json.loads(product.wholesale_tiers)
