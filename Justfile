@@ -123,7 +123,8 @@ chaos-ingest examples="5000":
     python -m scripts.outside_ingest_probe --rounds 5 --per-round 40
 
 # Three-node nats-server cluster (MQTT interface) on loopback, one node SIGKILLed mid-herd,
-# exact reconciliation after (issue 15 item 3); minutes, so not in the normal suite
+# exact reconciliation after (issue 15 item 3): the failover run (also in the normal suite)
+# and the larger single-URL run whose boxes wait for their node (chaos only)
 chaos-cluster:
     scripts/ensure-services.sh
     CFPOS_CHAOS=1 python -m pytest -q -p no:cacheprovider tests/faults/test_nats_cluster.py

@@ -45,11 +45,22 @@ class _Cfg(BaseModel):
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
+class BrokerEndpoint(_Cfg):
+    """One more node of a clustered broker (same credentials and TLS settings)."""
+
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+
+
 class MqttSettings(_Cfg):
     """Broker endpoint and this box's credentials (password from a file, never inline in git)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
+    # the other nodes of a clustered broker (docs/scaling.md): when the connection is lost or
+    # a connect fails the box tries the next endpoint in turn (host first, then these), so a
+    # dead node does not stop its boxes; empty for a single broker (Mosquitto, the default)
+    failover: list[BrokerEndpoint] = []
     username: str | None = None
     password_file: str | None = None
     keepalive: int = Field(default=30, ge=5, le=600)
@@ -60,14 +71,22 @@ class MqttSettings(_Cfg):
     ca_file: str | None = None
     tls_verify_hostname: bool = True
 
+    def endpoints(self) -> list[tuple[str, int]]:
+        """Every broker endpoint in the order the box tries them: host, then failover."""
+        return [(self.host, self.port), *((e.host, e.port) for e in self.failover)]
+
     @model_validator(mode="after")
     def _tls_off_loopback(self) -> MqttSettings:
         """Plain MQTT only to a broker on this machine: sales never cross a network in clear."""
-        if not self.tls and self.host not in LOOPBACK_HOSTS:
-            raise ValueError(
-                f"mqtt.host {self.host!r} is not on this machine: set mqtt.tls: true, "
-                "mqtt.port: 8883 and mqtt.ca_file (the CA written at enrolment)"
-            )
+        if self.tls:
+            return self
+        for n, (host, _port) in enumerate(self.endpoints()):
+            if host not in LOOPBACK_HOSTS:
+                where = "mqtt.host" if n == 0 else f"mqtt.failover[{n - 1}].host"
+                raise ValueError(
+                    f"{where} {host!r} is not on this machine: set mqtt.tls: true, "
+                    "mqtt.port: 8883 and mqtt.ca_file (the CA written at enrolment)"
+                )
         return self
 
 

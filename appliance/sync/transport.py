@@ -37,7 +37,15 @@ class Transport(Protocol):
 
 
 class PahoTransport:
-    """paho-mqtt 2.x client: MQTT 3.1.1, persistent session, resubscribe on every connect."""
+    """paho-mqtt 2.x client: MQTT 3.1.1, persistent session, resubscribe on every connect.
+
+    Several endpoints (`MqttSettings.failover`, the nodes of a clustered broker): a lost
+    connection, a failed connect or a connection closed before its CONNACK moves the client
+    to the next endpoint (paho reconnects there after its jittered wait); the persistent
+    session lives in the cluster, so the box carries on where it was. A refused subscription
+    (SUBACK 0x80, e.g. a cluster node whose JetStream is not ready) is asked for again, so a
+    box is never connected without its ack subscription.
+    """
 
     def __init__(
         self,
@@ -51,6 +59,13 @@ class PahoTransport:
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._last: mqtt.MQTTMessageInfo | None = None
+        self._endpoints = settings.endpoints()
+        self._at = 0  # index of the endpoint in use (or being tried)
+        self._stopping = False
+        self._pending: dict[int, str] = {}  # subscribe mid -> topic, until its SUBACK
+        self._sub_lock = threading.Lock()  # _pending and _unsettled
+        self._link = False  # CONNACK received on the current connection
+        self._unsettled: set[str] = set()  # asked at connect, not granted yet
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -75,6 +90,7 @@ class PahoTransport:
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
 
     def _jitter(self) -> None:
@@ -83,15 +99,30 @@ class PahoTransport:
         # paho types the delays as int; it computes with floats (time arithmetic)
         self._client.reconnect_delay_set(min_delay=reconnect_wait(), max_delay=RECONNECT_MAX)  # type: ignore[arg-type]
 
+    @property
+    def endpoint(self) -> tuple[str, int]:
+        """The broker endpoint in use or being tried."""
+        return self._endpoints[self._at]
+
     def start(self) -> None:
         """Connect in the background (reconnects by itself) and start the network loop."""
-        self._client.connect_async(
-            self._settings.host, self._settings.port, keepalive=self._settings.keepalive
-        )
+        host, port = self.endpoint
+        self._client.connect_async(host, port, keepalive=self._settings.keepalive)
         self._client.loop_start()
 
+    def _fail_over(self, client: mqtt.Client) -> None:
+        """Point paho's next reconnect at the next endpoint (nothing with a single one).
+        Called on paho's network thread with the socket closed: `connect_async` only records
+        the address, and paho's loop reconnects there after its wait."""
+        if len(self._endpoints) < 2 or self._stopping:
+            return
+        self._at = (self._at + 1) % len(self._endpoints)
+        host, port = self.endpoint
+        client.connect_async(host, port, keepalive=self._settings.keepalive)
+        log_event(log, "mqtt failing over", logging.WARNING, host=host, port=port)
+
     def wait_connected(self, timeout: float) -> bool:
-        """Block until connected or the timeout passes."""
+        """Block until connected (with every subscription granted) or the timeout passes."""
         return self._connected.wait(timeout)
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -100,25 +131,65 @@ class PahoTransport:
             return
         with self._lock:
             topics = list(self._handlers)
+        with self._sub_lock:
+            self._pending.clear()
+            self._unsettled = set(topics)
+        self._link = True
         for topic in topics:
-            client.subscribe(topic, qos=1)
-        self._connected.set()
-        log_event(log, "mqtt connected", host=self._settings.host)
+            self._subscribe(topic)
+        if not topics:
+            self._connected.set()
+        host, port = self.endpoint
+        log_event(log, "mqtt connected", host=host, port=port)
 
-    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+    def _subscribe(self, topic: str) -> None:
+        # held across the call: the SUBACK (network thread) cannot be handled before its mid
+        # is recorded when this runs on another thread (a late subscribe, a retry)
+        with self._sub_lock:
+            result, mid = self._client.subscribe(topic, qos=1)
+            if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
+                self._pending[mid] = topic
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, codes: Any, _p: Any) -> None:
+        """Connected (`is_connected`) once every subscription asked at connect is granted: a
+        batch sent before its ack subscription exists would only time out and be resent."""
+        with self._sub_lock:
+            topic = self._pending.pop(mid, None)
+            if topic is not None and not any(c.is_failure for c in codes):
+                self._unsettled.discard(topic)
+                if self._link and not self._unsettled:
+                    self._connected.set()
+        if topic is None or not any(c.is_failure for c in codes):
+            return
+        log_event(log, "mqtt subscription refused; asking again", logging.WARNING, topic=topic)
+        timer = threading.Timer(reconnect_wait(), self._resubscribe, [topic])
+        timer.daemon = True
+        timer.start()
+
+    def _resubscribe(self, topic: str) -> None:
+        if self._link and not self._stopping:  # else on_connect subscribes
+            self._subscribe(topic)
+
+    def _on_connect_fail(self, client: mqtt.Client, _u: Any) -> None:
         self._jitter()
+        host, port = self.endpoint
         log_event(
             log,
             "mqtt connect failed (broker unreachable or its TLS certificate refused)",
             logging.WARNING,
-            host=self._settings.host,
+            host=host,
+            port=port,
             tls=self._settings.tls,
         )
+        self._fail_over(client)
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+    def _on_disconnect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._link = False
         self._connected.clear()
         self._jitter()
         log_event(log, "mqtt disconnected", logging.WARNING, reason=str(reason))
+        if reason.is_failure:  # not our own disconnect(): the node may be gone
+            self._fail_over(client)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
@@ -136,8 +207,8 @@ class PahoTransport:
         """Register a handler and subscribe now if connected (and on every reconnect)."""
         with self._lock:
             self._handlers[topic] = handler
-        if self._connected.is_set():
-            self._client.subscribe(topic, qos=1)
+        if self._link:
+            self._subscribe(topic)
 
     def is_connected(self) -> bool:
         """True while the broker connection is up."""
@@ -145,6 +216,7 @@ class PahoTransport:
 
     def stop(self) -> None:
         """Flush the last publish (briefly), disconnect cleanly and stop the network thread."""
+        self._stopping = True
         if self._last is not None and self._connected.is_set():
             try:
                 self._last.wait_for_publish(timeout=2)

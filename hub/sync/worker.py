@@ -255,8 +255,26 @@ class IngestWorker:
         client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)
 
     def _on_subscribe(self, _client, _userdata, _mid, codes, _props) -> None:  # type: ignore[no-untyped-def]
+        """Ready once every filter is granted. A refused one (SUBACK 0x80: e.g. a nats-server
+        node whose JetStream timed out creating the subscription's consumer) is asked for
+        again after a jittered wait: connected but not subscribed would take no batch ever."""
+        if any(c.is_failure for c in codes):
+            log_event(
+                log,
+                "ingest subscription refused; asking again",
+                logging.WARNING,
+                codes=[str(c) for c in codes],
+            )
+            timer = threading.Timer(reconnect_wait(), self._resubscribe)
+            timer.daemon = True
+            timer.start()
+            return
         log_event(log, "ingest subscribed", codes=[str(c) for c in codes], group=self.shared_group)
         self.ready.set()
+
+    def _resubscribe(self) -> None:
+        if self.client.is_connected() and not self._stopping.is_set():  # else on_connect does
+            self.client.subscribe([(f, 1) for f in self._filters()])
 
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
         """Network thread: queue the message; a batch's box hears at once that it is held.

@@ -28,7 +28,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.sync.agent import AgentSettings, backoff_delay
 from appliance.sync.transport import PahoTransport
-from firmware_config.schema import MqttSettings
+from firmware_config.schema import BrokerEndpoint, MqttSettings
 from posdomain import topics
 from posdomain.canonical import canonical_json
 from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
@@ -70,6 +70,8 @@ class Tally:
     signals: int = 0
     first_ack_at: float | None = None
     drained_at: float | None = None
+    last_ack: float = 0.0  # monotonic clock of the latest ack (absolute, not from t0)
+    acks_at: list[float] = field(default_factory=list)  # monotonic clock of every ack
 
 
 @dataclass
@@ -84,6 +86,7 @@ class SimBox:
     lines: int = 1
     flow: bool = True  # False: the old fixed ack wait, flow signals ignored
     settings: AgentSettings = field(default_factory=AgentSettings)
+    failover: tuple[int, ...] = ()  # further broker ports (cluster nodes) to fail over to
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -94,8 +97,10 @@ class SimBox:
         self.delivered: set[int] = set()
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.want: list[int] = []
+        others = [BrokerEndpoint(host="127.0.0.1", port=p) for p in self.failover]
         self.transport = PahoTransport(
-            MqttSettings(host="127.0.0.1", port=self.port), f"cfpos-box-{self.box_id}"
+            MqttSettings(host="127.0.0.1", port=self.port, failover=others),
+            f"cfpos-box-{self.box_id}",
         )
         self.transport.subscribe(topics.box_ack(self.box_id), self._put)
         self.transport.subscribe(topics.box_flow(self.box_id), self._put)
@@ -199,12 +204,23 @@ class SimBox:
         return False
 
     def _apply(self, ack: BatchAck, seqs: list[int]) -> None:
+        now = time.monotonic()
         if self.tally.first_ack_at is None:
-            self.tally.first_ack_at = time.monotonic() - self._t0[0]
+            self.tally.first_ack_at = now - self._t0[0]
+        self.tally.last_ack = now
+        self.tally.acks_at.append(now)
         self.tally.duplicates_answered += len(ack.duplicates)
         assert not ack.rejected, f"the hub refused a crafted sale: {ack.rejected[:2]}"
         self.delivered.update(s for s in seqs if s <= ack.acked_through)
         self.want = sorted(set(ack.missing_seqs))
+
+    def diagnosis(self) -> str:
+        """Where an undrained box stands (for the failure message)."""
+        return (
+            f"port {self.port}, now on {self.transport.endpoint[1]}, "
+            f"connected {self.transport.is_connected()}, "
+            f"{len(self.delivered)}/{self.sales} delivered, {self.tally}"
+        )
 
     def close(self) -> None:
         """Stop the loop and disconnect."""
@@ -370,18 +386,35 @@ def run_herd(
     started: threading.Event | None = None,
     ports: list[int] | None = None,
     ingest_outage: float = 0.0,
+    herd_out: list[SimBox] | None = None,
+    failover: list[int] | None = None,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
     is down while they start, then comes back and all of them reconnect at once; `ports`:
     the boxes are spread over these broker ports (cluster nodes); `ingest_outage` seconds:
-    the ingest workers are down (broker up) for that long from the start. Returns the
-    figures after an exact reconciliation."""
+    the ingest workers are down (broker up) for that long from the start; `herd_out`
+    receives the simulated boxes as soon as they exist; `failover`: broker ports every box
+    lists (but its own) as failover endpoints (`MqttSettings.failover`). Returns the figures after
+    an exact reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
     ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
+    ports = ports or [fs.broker.port]
     herd = [
-        SimBox(b, tenant, branch, port, sales, lines, flow, settings or AgentSettings())
-        for b, port in zip(ids, _spread(ports or [fs.broker.port], len(ids)), strict=True)
+        SimBox(
+            b,
+            tenant,
+            branch,
+            port,
+            sales,
+            lines,
+            flow,
+            settings or AgentSettings(),
+            tuple(p for p in failover or [] if p != port),
+        )
+        for b, port in zip(ids, _spread(ports, len(ids)), strict=True)
     ]
+    if herd_out is not None:  # the caller watches the boxes while they drain
+        herd_out.extend(herd)
     t0 = [time.monotonic()]
     try:
         if outage:
@@ -409,7 +442,9 @@ def run_herd(
         for box in herd:
             box.thread.join(max(0.1, deadline - time.monotonic()))
             if box.thread.is_alive():
-                raise AssertionError(f"{box.box_id} did not drain in {timeout:.0f}s")
+                raise AssertionError(
+                    f"{box.box_id} did not drain in {timeout:.0f}s: {box.diagnosis()}"
+                )
         drain = max(b.tally.drained_at or 0.0 for b in herd)
     finally:
         for box in herd:

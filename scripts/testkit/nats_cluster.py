@@ -1,7 +1,14 @@
 """A three-node nats-server cluster on loopback with JetStream and the MQTT 3.1.1 interface
 (issue 15 item 3: prove the protocol on a real clustered broker). Each node has its own
 client, route and MQTT port and its own JetStream folder; `kill(n)` SIGKILLs one node,
-`start(n)` brings it back with the same folder."""
+`start(n)` brings it back with the same folder.
+
+MQTT state (sessions, QoS 1 messages, retained messages) lives in JetStream streams the
+server creates at the first MQTT connection of the account: `stream_replicas: 3` keeps them
+on all three nodes (a SIGKILLed node loses no session; two of three keep the quorum). A node
+counts as started once an MQTT client gets its CONNACK there: under load the first connect
+of a node times out creating or looking up those streams ("unable to connect: create
+sessions stream ... timeout") and is closed without one."""
 
 from __future__ import annotations
 
@@ -9,10 +16,15 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
 from scripts.demo import free_port
+from scripts.testkit.waiting import poll_until
 
 NATS = shutil.which("nats-server") or "/usr/sbin/nats-server"
 
@@ -49,7 +61,7 @@ class NatsCluster:
             f"listen: 127.0.0.1:{node.client}\n"
             f'jetstream {{ store_dir: "{store}" }}\n'
             f"cluster {{ name: cfpos, listen: 127.0.0.1:{node.route}, routes: [{routes}] }}\n"
-            f"mqtt {{ listen: 127.0.0.1:{node.mqtt} }}\n"
+            f"mqtt {{ listen: 127.0.0.1:{node.mqtt}, stream_replicas: 3 }}\n"
         )
         return conf
 
@@ -64,7 +76,9 @@ class NatsCluster:
                     [NATS, "-c", str(self._conf(node))], stdout=log, stderr=log
                 )
         for node in self.nodes if n is None else [self.nodes[n]]:
-            _wait_port(node.mqtt, 30)
+            wait_port(node.mqtt, 30)
+        for node in self.nodes if n is None else [self.nodes[n]]:
+            wait_mqtt_session(node.mqtt, 120)
 
     def kill(self, n: int) -> None:
         """SIGKILL node n (a power cut of that machine)."""
@@ -74,17 +88,42 @@ class NatsCluster:
             proc.wait(10)
 
     def stop(self) -> None:
-        """Stop every node."""
-        for node in self.nodes:
-            if node.proc is not None and node.proc.poll() is None:
-                node.proc.terminate()
-                try:
-                    node.proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    node.proc.kill()
+        """Stop every node (all told at once, then waited for)."""
+        running = [n.proc for n in self.nodes if n.proc is not None and n.proc.poll() is None]
+        for proc in running:
+            proc.terminate()
+        for proc in running:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
 
 
-def _wait_port(port: int, timeout: float) -> None:
+def wait_mqtt_session(port: int, timeout: float) -> None:
+    """Connect an MQTT client (clean session) until the broker answers with a CONNACK."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"cfpos-warmup-{uuid.uuid4().hex[:8]}",
+            clean_session=True,
+            protocol=mqtt.MQTTv311,
+        )
+        try:
+            client.connect("127.0.0.1", port, keepalive=30)
+            client.loop_start()
+            if poll_until(client.is_connected, 10):
+                return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            client.disconnect()
+            client.loop_stop()
+    raise RuntimeError(f"nats-server on MQTT port {port} gave no CONNACK in {timeout:.0f}s")
+
+
+def wait_port(port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -35,3 +35,19 @@ def test_a_prod_hub_refuses_plain_mqtt_to_another_machine() -> None:
     assert ok.mqtt_host_port() == ("broker", 8883)
     assert load_settings(env="DEV", mqtt_url="mqtt://broker:1883").mqtt_tls is False
     assert mqtt_host_port("mqtt://127.0.0.1") == ("127.0.0.1", 1883)
+
+
+def test_failover_endpoints_follow_the_host_and_the_same_plain_text_rule() -> None:
+    one = MqttSettings(host="127.0.0.1", port=1883)
+    assert one.endpoints() == [("127.0.0.1", 1883)]  # a single broker: nothing to fail over to
+    two = MqttSettings(port=4001, failover=[{"host": "localhost", "port": 4002}])  # type: ignore[list-item]
+    assert two.endpoints() == [("127.0.0.1", 4001), ("localhost", 4002)]
+    with pytest.raises(ValidationError, match=r"mqtt\.failover\[0\]\.host 'node2\.example\.com'"):
+        MqttSettings(failover=[{"host": "node2.example.com"}])  # type: ignore[list-item]
+    tls = MqttSettings(
+        host="node1.example.com",
+        port=8883,
+        tls=True,
+        failover=[{"host": "node2.example.com", "port": 8883}],  # type: ignore[list-item]
+    )
+    assert tls.endpoints()[1] == ("node2.example.com", 8883)
