@@ -258,7 +258,8 @@ def eod_reconciliation(ctx: Ctx) -> list[Row]:
     counted, paid = _z_cash(ctx)
     deposits = _deposits(ctx)
     keys = {(d["branch_id"], d["day"]) for d in docs}
-    docs += [{"branch_id": b, "day": day} for b, day in sorted(set(deposits) - keys)]
+    zero = dict.fromkeys(("sales_on_time", "sales_late", "sales_total", "cash_rounding"), 0)
+    docs += [{"branch_id": b, "day": day, **zero} for b, day in sorted(set(deposits) - keys)]
     out = []
     for d in docs:
         _ints(d, "sales_on_time", "sales_late", "sales_total", "cash_rounding")
