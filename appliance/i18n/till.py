@@ -95,7 +95,7 @@ TILL_MESSAGES: dict[str, dict[str, str]] = {
         "ui.z_closed": "Shift closed. Z report",
         "ui.age_confirm": "Age-restricted item. Did you check the customer's ID?",
         "ui.shortcuts": "F4 card+cash · F6 refund · Shift+F6 exchange · F7 park · F8 resume · F9 pay · "
-        "F10 shift · F11 X report · F12 no sale · Esc cancel",
+        "F10 shift · F11 X report · F12 no sale · Shift+F12 bank deposit · Esc cancel",
     },
     "de": {
         "OVERRIDE_REQUIRED": "Das muss eine Aufsicht freigeben. Aufsicht um ihre PIN bitten.",
@@ -186,6 +186,6 @@ TILL_MESSAGES: dict[str, dict[str, str]] = {
         "ui.z_closed": "Schicht abgeschlossen. Z-Bericht",
         "ui.age_confirm": "Altersbeschränkter Artikel. Ausweis geprüft?",
         "ui.shortcuts": "F4 Karte+Bar · F6 Erstattung · Umschalt+F6 Umtausch · F7 parken · F8 fortsetzen · F9 zahlen · "
-        "F10 Schicht · F11 X-Bericht · F12 Lade · Esc abbrechen",
+        "F10 Schicht · F11 X-Bericht · F12 Lade · Umschalt+F12 Bankeinzahlung · Esc abbrechen",
     },
 }
