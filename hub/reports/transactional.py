@@ -180,6 +180,7 @@ def z_reports(ctx: Ctx) -> list[Row]:
                 "cash_expected": _tender(body, "cash", "expected"),
                 "cash_counted": _tender(body, "cash", "counted"),
                 "cash_difference": _tender(body, "cash", "difference"),
+                "paid_outs": _money(body, "cash", "paid_outs"),  # REP-T-05
                 "grand_total": _money(body, "grand_total"),
                 "net_total": int(r["net_total_minor"]),
             }
@@ -205,8 +206,36 @@ def _in_windows(ctx: Ctx, rows: list[Row], at: str) -> list[Row]:
     return out
 
 
+def _deposits(ctx: Ctx) -> dict[tuple[str, str], int]:
+    """Σ bank deposits (`drawer.bank_deposit`) per branch and the business day they were
+    booked on."""
+    where, params = scope_sql(replace(ctx, cashier_id=None), "b")
+    rows = fetch(
+        f"""SELECT b.branch_id, b.business_day AS day, SUM(b.amount_minor) AS deposits
+            FROM bank_deposits b WHERE {where} GROUP BY b.branch_id, b.business_day""",
+        params,
+    )
+    return {(r["branch_id"], r["day"]): int(r["deposits"] or 0) for r in rows}
+
+
+def _z_cash(ctx: Ctx) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    """Per branch/day of the Zs closed then: Σ counted - expected cash, Σ paid-outs."""
+    counted: dict[tuple[str, str], int] = {}
+    paid: dict[tuple[str, str], int] = {}
+    for z in z_reports(ctx):
+        key = (z["branch_id"], z["day"])
+        if z["cash_difference"] is not None:
+            counted[key] = counted.get(key, 0) + parse_minor(
+                z["cash_difference"], _exp(ctx), "difference"
+            )
+        if z["paid_outs"] is not None:
+            paid[key] = paid.get(key, 0) + parse_minor(z["paid_outs"], _exp(ctx), "paid_outs")
+    return counted, paid
+
+
 def eod_reconciliation(ctx: Ctx) -> list[Row]:
-    """REP-T-05 per branch/day: sales on time and late-synced, tenders, over/short of the Zs."""
+    """REP-T-05 per branch/day: sales on time and late-synced, tenders, over/short of the Zs,
+    bank deposits against the cash the day took in."""
     where, params = scope_sql(ctx, "d")
     docs = fetch(
         f"""SELECT d.branch_id, d.business_day AS day,
@@ -219,27 +248,34 @@ def eod_reconciliation(ctx: Ctx) -> list[Row]:
     )
     where_t, params_t = scope_sql(ctx, "t")
     tenders = fetch(
-        f"""SELECT t.branch_id, t.business_day AS day, SUM(t.amount - t.change) AS tenders
+        f"""SELECT t.branch_id, t.business_day AS day, SUM(t.amount - t.change) AS tenders,
+            SUM(CASE WHEN t.tender = 'cash' THEN t.amount - t.change ELSE 0 END) AS cash
             FROM report_tenders t WHERE {where_t} AND {not_voided("t")}
             GROUP BY t.branch_id, t.business_day""",
         params_t,
     )
-    by_key = {(t["branch_id"], t["day"]): int(t["tenders"] or 0) for t in tenders}
-    counted: dict[tuple[str, str], int] = {}
-    for z in z_reports(ctx):
-        diff = z["cash_difference"]
-        if diff is not None:
-            key = (z["branch_id"], z["day"])
-            counted[key] = counted.get(key, 0) + parse_minor(diff, _exp(ctx), "difference")
+    by_key = {(t["branch_id"], t["day"]): t for t in tenders}
+    counted, paid = _z_cash(ctx)
+    deposits = _deposits(ctx)
+    keys = {(d["branch_id"], d["day"]) for d in docs}
+    zero = dict.fromkeys(("sales_on_time", "sales_late", "sales_total", "cash_rounding"), 0)
+    docs += [{"branch_id": b, "day": day, **zero} for b, day in sorted(set(deposits) - keys)]
     out = []
     for d in docs:
         _ints(d, "sales_on_time", "sales_late", "sales_total", "cash_rounding")
-        tendered = by_key.get((d["branch_id"], d["day"]), 0)
-        d["tenders"] = tendered
+        key = (d["branch_id"], d["day"])
+        tendered = by_key.get(key) or {}
+        d["tenders"] = int(tendered.get("tenders") or 0)
         # tenders net = total - rounding adjustment; anything else is unexplained
-        d["tenders_vs_sales"] = tendered - (d["sales_total"] - d["cash_rounding"])
-        d["over_short"] = counted.get((d["branch_id"], d["day"]))
-        d["deposits"] = None  # bank deposits are not recorded on the hub
+        d["tenders_vs_sales"] = d["tenders"] - (d["sales_total"] - d["cash_rounding"])
+        d["over_short"] = counted.get(key)
+        d["cash_tenders"] = int(tendered.get("cash") or 0)
+        d["paid_outs"] = paid.get(key, 0)
+        d["deposits"] = deposits.get(key, 0)
+        # the cash the day took in and kept: cash tenders net - paid-outs + the drawers'
+        # counted over/short; what the bank got beyond it is over (+), what it lacks short (-)
+        to_bank = d["cash_tenders"] - d["paid_outs"] + (d["over_short"] or 0)
+        d["deposit_over_short"] = d["deposits"] - to_bank
         out.append(d)
     return out
 
@@ -599,11 +635,17 @@ REPORTS = [
             Column("tenders", "Tenders net", M, True),
             Column("tenders_vs_sales", "Tenders vs sales", M, True),
             Column("over_short", "Over/short (counted)", M, True),
-            Column("deposits", "Deposits", M),
+            Column("cash_tenders", "Cash tenders net", M, True),
+            Column("paid_outs", "Cash paid out", M, True),
+            Column("deposits", "Deposits", M, True),
+            Column("deposit_over_short", "Deposits over/short", M, True),
         ),
         eod_reconciliation,
         "day",
-        note=N_("Bank deposits are not recorded on the hub: the deposits column stays empty."),
+        note=N_(
+            "Deposits over/short = deposits - (cash tenders net - cash paid out + counted"
+            " over/short): the cash the day took in against what the tills booked to the bank."
+        ),
     ),
     ReportDef(
         "REP-T-06",
