@@ -248,7 +248,7 @@ def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
             "--workers",
             "2",
             "--timeout",  # a 100 000-product catalog import on a loaded machine outlasts 30 s
-            "120",
+            os.environ.get("CFPOS_DEMO_WEB_TIMEOUT") or "120",
             "--bind",
             f"0.0.0.0:{stack.hub_port}",
             "hub.app:create_app()",
