@@ -44,7 +44,7 @@ VARIANTS: dict[str, list[str]] = {
         f"{EAN + check_digit(EAN)}|{EAN + check_digit(EAN)}",
         f"{EAN + check_digit(EAN)}| 0{EAN + check_digit(EAN)}",
         "4006-3813-3393-1",
-        "٤٠٠٦٣٨١٣٣٣٩٣١",
+        "\u0664\u0660\u0660\u0666\u0663\u0668\u0661\u0663\u0663\u0663\u0669\u0663\u0661",
         "|".join([EAN + check_digit(EAN)] * 21),
         "abc",
     ],
@@ -63,14 +63,14 @@ VARIANTS: dict[str, list[str]] = {
         "-1",
         "1e2",
         " 2.00",
-        "١٫٥",
+        "\u0661\u066b\u0665",
         "9999999999.99",
         "10000000000.00",
         "10000000000.01",
         "0012.30",
         "NaN",
         "123456789012345678901",
-    ],  # fmt: skip
+    ],
     "cost": ["", "0.50", "x", " 1.00 ", "-0.01"],
     "wholesale_tiers": [
         "",
@@ -87,8 +87,8 @@ VARIANTS: dict[str, list[str]] = {
         "10:-1",
         "|".join(f"{n}:1" for n in range(1, 12)),
         "1.5:0.10|",
-    ],  # fmt: skip
-    "age_restriction": ["", "18", "0", "99", "100", "٣", " 16 ", "1.5"],
+    ],
+    "age_restriction": ["", "18", "0", "99", "100", "\u0663", " 16 ", "1.5"],
     "is_deposit": ["", "true", "false", "YES", "0", "maybe"],
     "deposit_sku": ["", "DEP-1", " "],
     "active": ["", "true", "n", "1", "off"],
@@ -121,7 +121,8 @@ def test_fast_rows_equal_the_full_path(seed: int) -> None:
         (r.line, r.values, r.deposit_sku) for r in full.rows
     ]
     assert [e.to_dict() for e in fast.errors] == [e.to_dict() for e in full.errors]
-    assert fast.rows and fast.errors  # both kinds were exercised
+    assert fast.rows  # both kinds were exercised
+    assert fast.errors
 
 
 @pytest.mark.req("FR-200")

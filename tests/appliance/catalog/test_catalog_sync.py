@@ -224,14 +224,16 @@ def test_a_large_version_stays_staged_until_complete_then_applies_atomically(
         assert down_messages.apply_down(ctx, chunk(at, part[-1]["version"], part, last=False))
         at = part[-1]["version"]
         assert _active_large(box_db) == 0, "a partial download must never be in force"
-        assert catch_up.catalog_held() == held and catch_up.catalog_resume_from() == at
+        assert catch_up.catalog_held() == held
+        assert catch_up.catalog_resume_from() == at
     assert box_products.search("kiwi") == []
     with pytest.raises(PosError):
         box_products.resolve_scan(items[0]["barcodes"][0], [])
     # a replayed (already staged) chunk is not staged twice
     assert down_messages.apply_down(ctx, chunk(held, items[499]["version"], items[:500])) is False
     assert down_messages.apply_down(ctx, chunk(at, top, items[-500:]))
-    assert catch_up.catalog_held() == top and not catch_up.catalog_behind()
+    assert catch_up.catalog_held() == top
+    assert not catch_up.catalog_behind()
     assert catch_up.staged_top() is None
     assert _active_large(box_db) == 12_000 - 1
     assert box_products.resolve_scan(items[-1]["barcodes"][0], []).product.id == items[-1]["id"]
@@ -256,5 +258,6 @@ def test_a_head_below_the_staged_top_drops_the_stage(
     assert down_messages.apply_down(ctx, chunk(held, held + 6, part, last=False))
     assert catch_up.staged_top() == held + 6
     assert down_messages.apply_down(ctx, catalog_head(held + 4))  # hub restored a backup
-    assert catch_up.staged_top() is None and catch_up.catalog_resume_from() == held
+    assert catch_up.staged_top() is None
+    assert catch_up.catalog_resume_from() == held
     assert _active_large(box_db) == 0
