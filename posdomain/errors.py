@@ -136,6 +136,9 @@ class Reason(StrEnum):
     # staff lifecycle (FR-102)
     BADGE_TAKEN = "BADGE_TAKEN"
     INVALID_BADGE = "INVALID_BADGE"
+    # the box's database is held by a long write (e.g. a large catalog version being put in
+    # force at once): 503, nothing written, the same request can be sent again
+    BOX_BUSY = "BOX_BUSY"
     # devices (codes shared with drivers.base.DeviceError subclasses)
     DEVICE_UNAVAILABLE = "DEVICE_UNAVAILABLE"
     DEVICE_TIMEOUT = "DEVICE_TIMEOUT"

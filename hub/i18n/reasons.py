@@ -126,6 +126,7 @@ REASON_TEXTS: dict[str, str] = {
     "REDEMPTION_OFFLINE_CAP": N_("The box is offline and has redeemed all it may until then."),
     "BADGE_TAKEN": N_("This badge already belongs to another staff member."),
     "INVALID_BADGE": N_("That is not a staff badge."),
+    "BOX_BUSY": N_("The box was busy with a long write; the request can be sent again."),
     "DEVICE_UNAVAILABLE": N_("The device is not connected."),
     "DEVICE_TIMEOUT": N_("The device did not answer."),
     "DEVICE_ERROR": N_("The device reported an error."),
