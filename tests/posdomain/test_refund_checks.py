@@ -60,8 +60,9 @@ GOOD = _good()
 
 def found(payload: dict[str, Any], ctx: Context = CTX) -> list[tuple[str, str]]:
     """(reason, rule) of every broken rule."""
-    refund = RefundCompleted.model_validate(payload)
-    return [(str(v.reason), v.rule) for v in check_refund(refund, ctx)]
+    out = check_refund(RefundCompleted.model_validate(payload), ctx)
+    assert all(isinstance(v.message, str) and v.message for v in out)  # shown beside the code
+    return [(str(v.reason), v.rule) for v in out]
 
 
 def _line(n: int, **fields: Any) -> Change:
@@ -104,6 +105,11 @@ CASES: dict[str, tuple[Change, list[tuple[str, str]]]] = {
     "qty negative": (_line(0, qty="-2"), [("INVALID_QUANTITY", "qty")]),
     "positive line total": (_line(1, line_total="19.99"), [("INVALID_MONEY", "refund_line")]),
     "positive line tax": (_line(1, tax="3.19"), [("INVALID_MONEY", "refund_line")]),
+    "a cent positive line total": (
+        _line(1, line_total="0.01", tax="0.00"),
+        [("INVALID_MONEY", "refund_line")],
+    ),
+    "a cent positive line tax": (_line(1, tax="0.01"), [("INVALID_MONEY", "refund_line")]),
     "tax beyond the line total": (
         _line(1, tax="-20.00"),
         [("INVALID_MONEY", "refund_line")],
@@ -263,24 +269,32 @@ def _single(total: str, tax: str, rate: str, inclusive: bool | None) -> dict[str
 
 
 @pytest.mark.parametrize(
-    ("total", "tax", "ok"),
+    ("total", "tax", "ok", "rate"),
     [
-        ("-10.70", "-0.70", True),  # exclusive 7 % of 10.00
-        ("-10.72", "-0.72", True),  # within 3 minor units: scaled rounding of a partial refund
-        ("-10.70", "-0.72", True),  # inclusive 7 % of 10.70 is 0.70: 2 units off
-        ("-10.70", "-0.73", False),  # 3 units off is too far
-        ("-10.70", "-0.67", False),
-        ("-10.74", "-0.74", False),
-        ("-10.00", "-0.65", True),  # inclusive 7 % of 10.00 is 0.654
-        ("-10.00", "-0.63", True),
-        ("-10.00", "-0.62", False),
-        ("-10.00", "0.00", False),
-        ("-10.00", "-10.00", False),
+        ("-10.70", "-0.70", True, "0.07"),  # exclusive 7 % of 10.00
+        (
+            "-10.72",
+            "-0.72",
+            True,
+            "0.07",
+        ),  # within 3 minor units: scaled rounding of a partial refund
+        ("-10.70", "-0.72", True, "0.07"),  # inclusive 7 % of 10.70 is 0.70: 2 units off
+        ("-10.70", "-0.73", False, "0.07"),  # 3 units off is too far
+        ("-10.70", "-0.67", False, "0.07"),
+        ("-10.74", "-0.74", False, "0.07"),
+        ("-10.00", "-0.65", True, "0.07"),  # inclusive 7 % of 10.00 is 0.654
+        ("-10.00", "-0.63", True, "0.07"),
+        ("-10.00", "-0.62", False, "0.07"),
+        ("-10.00", "0.00", False, "0.07"),
+        ("-10.00", "-10.00", False, "0.07"),
+        ("-10.00", "-10.00", False, "0.5"),  # 50 % of (total + tax) would be 10.00: not a rule
     ],
 )
-def test_a_line_without_parts_is_the_rates_tax_either_way(total: str, tax: str, ok: bool) -> None:
+def test_a_line_without_parts_is_the_rates_tax_either_way(
+    total: str, tax: str, ok: bool, rate: str
+) -> None:
     want = [] if ok else [("TAX_MISMATCH", "line_tax")]
-    assert found(_single(total, tax, "0.07", None)) == want
+    assert found(_single(total, tax, rate, None)) == want
 
 
 def test_a_zero_rated_line_refunds_no_tax() -> None:
@@ -339,8 +353,9 @@ SOLD = SoldSale("box-1", 12, D("23.55"), voided=False)
 def voids(
     sold: SoldSale | None, box_id: str = "box-1", ctx: Context = CTX, **fields: Any
 ) -> list[tuple[str, str]]:
-    body = SaleVoided.model_validate({**VOID, **fields})
-    return [(str(v.reason), v.rule) for v in check_void(body, sold, box_id, ctx)]
+    out = check_void(SaleVoided.model_validate({**VOID, **fields}), sold, box_id, ctx)
+    assert all(isinstance(v.message, str) and v.message for v in out)
+    return [(str(v.reason), v.rule) for v in out]
 
 
 def test_a_void_of_a_stored_sale_of_the_same_box_passes() -> None:
@@ -375,6 +390,21 @@ def test_a_void_that_names_the_wrong_sale_is_refused(
     assert voids(sold, box_id, **fields) == want
 
 
+def test_a_refused_void_says_why() -> None:
+    body = SaleVoided.model_validate({**VOID, "total": "x"})
+    (bad,) = check_void(body, SOLD, "box-1", CTX)
+    assert bad.message.startswith("total: ")
+    body = SaleVoided.model_validate(VOID)
+    twice = SoldSale("box-1", 12, D("23.55"), True)
+    other = SoldSale("box-2", 12, D("23.55"), False)
+    messages = [check_void(body, s, "box-1", CTX)[0].message for s in (None, twice, other)]
+    assert messages == [
+        "no such sale on the hub",
+        "the sale is already voided",
+        "receipt, box or total differ",
+    ]
+
+
 def test_a_void_keeps_its_window_and_exponent_violations() -> None:
     late = (NOW + timedelta(days=2)).isoformat()
     assert voids(SOLD, voided_at=late) == [("TIMESTAMP_OUT_OF_RANGE", "time")]
@@ -399,3 +429,47 @@ def test_a_void_keeps_its_window_and_exponent_violations() -> None:
     assert voids(SoldSale("box-1", 12, D("23.550"), False), ctx=other, exponent=3,
                  total="23.550") == []  # fmt: skip
     assert voids(SOLD, ctx=other) == [("CURRENCY_MISMATCH", "exponent")]
+
+
+def test_a_line_given_back_for_nothing_is_not_positive() -> None:
+    """A zero line (a free item returned) passes the sign rule; only a positive one fails."""
+    payload = copy.deepcopy(GOOD)
+    payload["lines"].append(
+        {"line_no": 3, "product_id": "bag", "qty": "1", "line_total": "0.00",
+         "tax_class": "STD", "tax_rate": "0.19", "tax": "0.00", "taxes": []}
+    )  # fmt: skip
+    assert found(payload) == []
+
+
+def _messages(payload: dict[str, Any]) -> list[str]:
+    refund = RefundCompleted.model_validate(payload)
+    return [v.message for v in check_refund(refund, CTX)]
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (_line(1, qty="x"), "line 2 qty"),
+        (_line(1, line_total="-1.234"), "line_total: "),
+        (_line(1, tax="-0.001"), "tax: "),
+        (_line(1, tax_rate="x"), "line 2 tax_rate"),
+        (_line(1, line_total="1.00"), "line 2: sign"),
+        (_part(0, "PST", tax="-0.25"), "line 1: "),
+        (_top(total="-23.531"), "total: "),
+        (_top(tax_total="-3.751"), "tax_total: "),
+        (_top(payable="-23.551"), "payable: "),
+    ],
+)
+def test_a_refused_line_says_where_in_its_message(change: Change, where: str) -> None:
+    """Reconciliation shows the message beside the reason: it names the line and field."""
+    payload = copy.deepcopy(GOOD)
+    change(payload)
+    (message,) = _messages(payload)
+    assert message.startswith(where)
+
+
+def test_a_fractional_quantity_message_names_line_and_quantity() -> None:
+    payload = copy.deepcopy(GOOD)
+    payload["lines"][0]["qty"] = "2.5"
+    refund = RefundCompleted.model_validate(payload)
+    assert [v.message for v in check_refund(refund, UNITS)] == ["line 1: 2.5"]

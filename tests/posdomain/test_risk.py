@@ -143,3 +143,21 @@ def test_the_score_is_the_sum_of_the_fired_weights_capped_at_100() -> None:
     total, fired = score(s, "cashier", {"overrides": D(4), "no_sale_opens": D(9)})
     assert total == 100
     assert [f["rule"] for f in fired] == ["r1", "r2"]
+
+
+def test_without_a_sales_figure_a_ratio_rule_counts_no_sales() -> None:
+    s = scoring(rule(metric="void_ratio", threshold="0.1", min_sales=1))
+    assert score(s, "cashier", {"void_ratio": D("0.5")}) == (0, [])
+    assert score(s, "cashier", {"void_ratio": D("0.5"), "sales": D(1)})[0] == 20
+
+
+def test_a_skipped_rule_does_not_stop_the_rules_after_it() -> None:
+    s = scoring(
+        rule(id="few", metric="refund_ratio", threshold="0.1", min_sales=50, weight=40),
+        rule(id="other", subject="box", weight=10),
+        rule(id="unmeasured", metric="no_sale_opens", weight=5),
+        rule(),
+    )
+    total, fired = score(s, "cashier", {"refund_ratio": D("0.9"), "sales": D(3),
+                                        "overrides": D(4)})  # fmt: skip
+    assert (total, [f["rule"] for f in fired]) == (20, ["r1"])

@@ -118,3 +118,11 @@ def test_a_timeline_cut_in_two_adds_up(raw: list[tuple[int, int, int | None]], c
     assert whole.timed_items >= before.timed_items >= 0
     assert whole.timed_items <= sum(s.items for s in sales)
     assert whole.ms <= 2 * (2_000 + 900) * 1000
+
+
+def test_sales_completed_in_the_same_millisecond_all_count() -> None:
+    """A gap of 0 is not idle: the items of the second sale count (two quick scans)."""
+    assert active_time([sale(0, 1), sale(0, 2)]) == ActiveTime(0, 2)
+    assert active_time([sale(0, 1), sale(0.0005, 2), sale(30, 3)]) == ActiveTime(
+        29_999, 5
+    )  # ms floored per span
