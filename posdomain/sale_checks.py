@@ -412,11 +412,15 @@ def _sale_totals(sale: SaleCompleted, figures: list[Figures]) -> list[Violation]
     return out + _sale_tenders(sale, total, rounding)
 
 
-def _payout_tenders(sale: SaleCompleted, payable: Decimal) -> list[Violation]:
-    """An exchange that pays money back: negative tenders paying out exactly the payable."""
+def _payout_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> list[Violation]:
+    """An exchange that pays money back: negative tenders paying out exactly the payable, cash
+    rounding only on a cash pay-out."""
+    payable = total + rounding
     cash, card = tenders_sum(sale.tenders, sale.exponent, -1)
     if money(sale.change, sale.exponent, "change") != 0:
         return [violation(Reason.TENDER_MISMATCH, "payout_change", "a pay-out gives no change")]
+    if cash == 0 and rounding != 0:
+        return [violation(Reason.TENDER_MISMATCH, "cash_only", "rounding without cash")]
     if cash + card != payable:
         return [violation(Reason.TENDER_MISMATCH, "tenders", "paid out is not the payable")]
     return []
@@ -425,7 +429,7 @@ def _payout_tenders(sale: SaleCompleted, payable: Decimal) -> list[Violation]:
 def _sale_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> list[Violation]:
     exp = sale.exponent
     if total + rounding < 0 and any(ln.return_of is not None for ln in sale.lines):
-        return _payout_tenders(sale, total + rounding)  # only an exchange pays out
+        return _payout_tenders(sale, total, rounding)  # only an exchange pays out
     cash, card = tenders_sum(sale.tenders, exp, 1)
     change = money(sale.change, exp, "change")
     if change < 0:

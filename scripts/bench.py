@@ -6,6 +6,9 @@ complete-30-line-sale p95 through the full HTTP path (Flask, session, pydantic, 
 synchronous=FULL), the NFR-001 targets being 25 ms and 100 ms. Then NFR-002 (7 days offline):
 the same box's outbox is filled with 200 000 queued events (real envelopes, gap-free seq) and
 add-line / sale p95 are measured again, with the ratio to the empty-queue figures (target 1.10).
+Beside them, in the same run: the bare durable SQLite commit of the same rows (WAL,
+synchronous=FULL, the box's pragmas; issue 15's reference), the CPU time of each add-line and
+sale request (what the run queue of a loaded machine leaves out) and the load average.
 Method and results: docs/performance.md.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import sqlite3
 import statistics
@@ -157,7 +161,10 @@ def bench_engines(rounds: int) -> dict[str, float]:
         compute_tax(lines, cfg, cash=True)
 
     samples = [_ms(once) for _ in range(rounds)]
-    return {"price_tax_30_lines_p95_ms": p95(samples)}
+    return {
+        "price_tax_30_lines_p50_ms": statistics.median(samples),
+        "price_tax_30_lines_p95_ms": p95(samples),
+    }
 
 
 def bench_bare_commit(folder: Path, rounds: int, lines: int) -> dict[str, float]:
@@ -219,11 +226,14 @@ def _ms(call: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def timed(call: Callable[[], Any]) -> float:
-    """Milliseconds one HTTP call takes (raises if it failed)."""
-    start = time.perf_counter()
+def timed(call: Callable[[], Any], cpu: list[float] | None = None) -> float:
+    """Milliseconds one HTTP call takes (raises if it failed); with `cpu`, the CPU time this
+    thread spent on it (the request runs in the calling thread) is appended there."""
+    start, start_cpu = time.perf_counter(), time.thread_time()
     resp = call()
     elapsed = (time.perf_counter() - start) * 1000
+    if cpu is not None:
+        cpu.append((time.thread_time() - start_cpu) * 1000)
     if resp.status_code >= 400:
         raise RuntimeError(f"{resp.status_code} {resp.get_data(as_text=True)}")
     return elapsed
@@ -241,13 +251,15 @@ def ring(
     add_ms: list[float] = []
     pay_ms: list[float] = []
     status_ms: list[float] = []
+    add_cpu: list[float] = []
+    pay_cpu: list[float] = []
     for s in range(offset, offset + sales):
         for i in range(lines):
             code = codes[(s * lines + i * 7919) % len(codes)]
             body = {"barcode": code, "qty": 1}
-            add_ms.append(timed(partial(client.post, "/api/v1/basket/lines", json=body)))
+            add_ms.append(timed(partial(client.post, "/api/v1/basket/lines", json=body), add_cpu))
         pay = {"tendered": "99999.00", "idempotency_key": uuid.uuid4().hex}
-        pay_ms.append(timed(partial(client.post, "/api/v1/basket/pay", json=pay)))
+        pay_ms.append(timed(partial(client.post, "/api/v1/basket/pay", json=pay), pay_cpu))
         status_ms.append(timed(partial(client.get, "/api/v1/status")))
     return {
         "add_line_p50_ms": statistics.median(add_ms),
@@ -255,6 +267,11 @@ def ring(
         "pay_30_lines_p50_ms": statistics.median(pay_ms),
         "pay_30_lines_p95_ms": p95(pay_ms),
         "status_p95_ms": p95(status_ms),
+        # CPU time of the request itself: what a loaded machine's run queue leaves out
+        "add_line_cpu_p50_ms": statistics.median(add_cpu),
+        "add_line_cpu_p95_ms": p95(add_cpu),
+        "pay_30_lines_cpu_p50_ms": statistics.median(pay_cpu),
+        "pay_30_lines_cpu_p95_ms": p95(pay_cpu),
     }
 
 
@@ -335,6 +352,11 @@ def bench_box(
     return {**figures, **empty}, offline
 
 
+def load() -> str:
+    """The 1/5/15-minute load averages (as `uptime` shows them)."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 NFR002 = ("add_line_p95_ms", "pay_30_lines_p95_ms", "status_p95_ms")
 
 
@@ -348,11 +370,13 @@ def main() -> None:
     args = ap.parse_args()
     logging.disable(logging.WARNING)  # per-sale lines and the absent drawer would drown them
     print(f"box: {args.sales} sales x {args.lines} lines, catalog {args.products} products")
+    print(f"  load average at start: {load()} ({os.cpu_count()} cores)")
     targets = {"add_line_p95_ms": 25.0, "pay_30_lines_p95_ms": 100.0}
     box, offline = bench_box(args.sales, args.lines, args.products, args.queued)
     for name, value in {**box, **bench_engines(500)}.items():
         target = f"  (target <= {targets[name]:.0f} ms, NFR-001)" if name in targets else ""
         print(f"  {name:<30} {value:8.2f}{target}")
+    print(f"  load average at end: {load()}")
     bare = box["bare_commit_sale_rows_p95_ms"]
     print(
         f"  sale p95 / bare durable commit p95: {box['pay_30_lines_p95_ms'] / bare:.1f} "

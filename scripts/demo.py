@@ -170,8 +170,10 @@ def choose_broker(stack: Stack) -> tuple[str, int]:
     return "127.0.0.1", port
 
 
-def wait_for(check: object, what: str, stack: Stack, timeout: float = 40.0) -> None:
-    """Poll `check()` until true, failing with the logs if a process dies or time runs out."""
+def wait_for(check: object, what: str, stack: Stack, timeout: float = 120.0) -> None:
+    """Poll `check()` until true, failing with the logs if a process dies or time runs out
+    (a dead process fails at once; the generous limit only matters on a loaded machine, where
+    the hub's first start — migrations, seeding — took over 40 s beside other work)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stack.check_alive()

@@ -9,7 +9,7 @@ from typing import Any
 
 from appliance.audit.models import AuditLog
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import write_txn
+from appliance.core.db import insert_rows, select_models, write_txn
 from appliance.sync import outbox
 from posdomain.audit_chain import AuditRecord, ChainReport, Severity, next_record, verify_chain
 from posdomain.contract import EventType
@@ -40,8 +40,8 @@ def _to_record(row: AuditLog) -> AuditRecord:
 
 def head() -> AuditRecord | None:
     """The latest entry, if any."""
-    row = AuditLog.select().order_by(AuditLog.seq.desc()).first()
-    return None if row is None else _to_record(row)
+    found = select_models(AuditLog, "SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1")
+    return _to_record(found[0]) if found else None
 
 
 def append(
@@ -64,7 +64,7 @@ def append(
         severity=severity,
         details=details or {},
     )
-    AuditLog.insert(
+    row = dict(
         seq=record.seq,
         chain=record.chain,
         ts=record.ts,
@@ -75,7 +75,8 @@ def append(
         details=json.dumps(record.details, sort_keys=True),
         prev_hash=record.prev_hash,
         hash=record.hash,
-    ).execute()
+    )
+    insert_rows(AuditLog, [row])
     outbox.enqueue(ctx, EventType.AUDIT_ENTRY, asdict(record))
     return record
 

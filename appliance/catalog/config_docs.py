@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from appliance.catalog.models import ConfigDoc
 from appliance.core.context import now_iso
+from appliance.core.db import database
 from posdomain.errors import Reason, ValidationError
+
+# read on every till request: one constant statement (sqlite3 keeps it prepared), no ORM
+_BODIES_SQL = "SELECT kind, body FROM config_doc WHERE kind IN ({})"
+
+
+def body_texts(*kinds: str) -> dict[str, str]:
+    """The stored (JSON) text of the applied bodies of these kinds, one query; a kind with
+    no body yet is absent. The text is the cache key of whatever is parsed from it."""
+    marks = ", ".join("?" * len(kinds))
+    rows = cast(Any, database).execute_sql(_BODIES_SQL.format(marks), kinds).fetchall()
+    return {str(kind): str(body) for kind, body in rows}
 
 
 def config_body(kind: str) -> dict[str, Any] | None:
-    """The applied body of a kind, if any."""
-    doc = ConfigDoc.get_or_none(ConfigDoc.kind == kind)
-    return None if doc is None else dict(json.loads(doc.body))
+    """The applied body of a kind, if any (a fresh dict the caller may change)."""
+    text = body_texts(kind).get(kind)
+    return None if text is None else dict(json.loads(text))
 
 
 def stored_version(kind: str) -> int:

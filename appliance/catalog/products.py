@@ -15,6 +15,7 @@ from peewee import SQL, fn
 
 from appliance.catalog.config_docs import current_exponent
 from appliance.catalog.models import Barcode, Product
+from appliance.core.db import select_models
 from posdomain.barcodes import (
     BarcodeFormat,
     VariableMeasure,
@@ -29,13 +30,15 @@ from posdomain.money import format_minor
 
 def find_by_gtin(code: str) -> Product | None:
     """The active product whose barcode has the same GTIN-14 as `code` (a valid GTIN)."""
-    product: Product | None = (
-        Product.select()
-        .join(Barcode)
-        .where(Barcode.gtin14 == normalize_gtin(code), Product.active == 1)
-        .first()
-    )
-    return product
+    found = select_models(Product, _BY_GTIN_SQL, (normalize_gtin(code),))
+    return found[0] if found else None
+
+
+# every scan: a constant statement, no query building (issue 15)
+_BY_GTIN_SQL = (
+    "SELECT p.* FROM barcodes AS b JOIN products AS p ON p.id = b.product_id"
+    " WHERE b.gtin14 = ? AND p.active = 1 LIMIT 1"
+)
 
 
 def find_by_sku(sku: str) -> Product | None:

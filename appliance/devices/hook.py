@@ -3,6 +3,10 @@
 The sale is already durable when this runs, so a printer or drawer problem can only
 cost a warning, never the sale: the receipt job is idempotent on (sale_id, copy_no),
 and the drawer kick happens now or is reported as failed - it is never queued.
+
+The till's checkout queues the receipt inside the sale's own transaction instead
+(`queue_receipt_with_sale`, a savepoint: the job commits with the sale, one durable commit
+for both, issue 15) and kicks the drawer after the commit (`kick_after_sale`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,30 @@ def kick_drawer(ctx: BoxContext, ref: str, reason: str) -> dict[str, Any]:
         return {"ok": False, "error": err.code}
     store.log_drawer(ref, reason, True)
     return {"ok": True, "error": ""}
+
+
+def queue_receipt_with_sale(ctx: BoxContext, sale: dict[str, Any]) -> str:
+    """Queue the sale's receipt inside the sale's write transaction (its own savepoint); the
+    job's state, or "failed" with a warning: nothing about a receipt may cost the sale."""
+    try:
+        job = enqueue_receipt(
+            sale, till_name=ctx.config.till_name, settings=print_settings(ctx.config)
+        )
+    except Exception as err:  # noqa: BLE001 - the sale commits without its receipt job
+        log_event(
+            log, "receipt not queued", logging.WARNING, sale_id=sale["sale_id"], error=str(err)
+        )
+        return "failed"
+    return str(job["state"])
+
+
+def kick_after_sale(ctx: BoxContext, sale_id: str) -> dict[str, Any]:
+    """Kick the drawer for a committed cash sale and record the outcome (never raises)."""
+    try:
+        return kick_drawer(ctx, sale_id, "sale")
+    except PeeweeException as err:
+        log_event(log, "drawer result not recorded", logging.WARNING, error=str(err))
+        return {"ok": False, "error": ""}
 
 
 def after_cash_sale(ctx: BoxContext, sale: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import session
+from flask import g, session
 
 from appliance.core.context import BoxContext
 from appliance.identity import auth, session_store
@@ -31,6 +31,7 @@ def start_session(staff: Staff) -> None:
     """Record a fresh server-side session for the staff member and bind its secret."""
     ctx = box()
     raw = session_store.open_session(staff.id, policy(ctx), ctx.clock())
+    g.pop("session_staff", None)
     session.clear()
     session["sid"] = raw
 
@@ -38,17 +39,29 @@ def start_session(staff: Staff) -> None:
 def end_session() -> str | None:
     """Revoke this browser's session (logout); the staff id if one was live."""
     raw = session.get("sid")
+    g.pop("session_staff", None)
     session.clear()
     if not isinstance(raw, str) or not raw:
         return None
     return session_store.revoke(raw, session_store.LOGOUT, box().clock())
 
 
+def _resolve(ctx: BoxContext, raw: str) -> str:
+    """The staff id of a live session; looked up once per request (the risk guard and the
+    view both ask), a failure is not remembered (it answers 401 again)."""
+    known = g.get("session_staff")
+    if known is not None and known[0] == raw:
+        return str(known[1])
+    staff_id = session_store.resolve(raw, policy(ctx), ctx.clock())
+    g.session_staff = (raw, staff_id)
+    return staff_id
+
+
 def _session_staff_id(ctx: BoxContext) -> str:
     raw = session.get("sid")
     if isinstance(raw, str) and raw:
         try:
-            return session_store.resolve(raw, policy(ctx), ctx.clock())
+            return _resolve(ctx, raw)
         except PosError:
             session.clear()
             raise
@@ -64,9 +77,8 @@ def live_staff_id() -> str | None:
     raw = session.get("sid")
     if not isinstance(raw, str) or not raw:
         return None
-    ctx = box()
     try:
-        return session_store.resolve(raw, policy(ctx), ctx.clock())
+        return _resolve(box(), raw)
     except PosError:
         return None
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from appliance.core.db import write_txn
+from appliance.core.db import select_models, write_txn
 from appliance.identity.models import StaffSession
 from posdomain.errors import Reason, Unauthenticated
 
@@ -78,9 +78,13 @@ def _check(row: StaffSession | None, policy: SessionPolicy, now: datetime) -> No
         raise Unauthenticated("your session timed out; log in again", Reason.SESSION_EXPIRED)
 
 
+_SESSION_SQL = "SELECT * FROM staff_sessions WHERE id = ?"
+
+
 def resolve(raw: str, policy: SessionPolicy, now: datetime) -> str:
     """The staff id of a live session (its last use moves to `now`), else 401."""
-    row = StaffSession.get_or_none(StaffSession.id == _digest(raw))
+    found = select_models(StaffSession, _SESSION_SQL, (_digest(raw),))
+    row = found[0] if found else None
     _check(row, policy, now)
     assert row is not None
     if now - datetime.fromisoformat(row.last_seen_at) >= TOUCH_EVERY:

@@ -21,7 +21,7 @@ from appliance.audit import log as audit_log
 from appliance.catalog import products
 from appliance.catalog.models import Product
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import write_txn
+from appliance.core.db import insert_rows, write_txn
 from appliance.identity.models import Staff
 from appliance.inventory.models import StockMovement
 from appliance.sync import outbox
@@ -77,8 +77,7 @@ def record_sale(sale_id: str, lines: Sequence[tuple[str, Decimal]], staff_id: st
         }
         for product_id, qty in lines
     ]
-    if rows:
-        StockMovement.insert_many(rows).execute()
+    insert_rows(StockMovement, rows)
 
 
 def _product(product_id: str) -> Product:

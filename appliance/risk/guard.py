@@ -107,6 +107,9 @@ def init_app(app: Flask, ctx: BoxContext) -> None:
         # so an anonymous client on the LAN cannot flood the audit log
         if request.method not in WRITES or not request.endpoint:
             return
+        state = modes.enforced()  # the mode first: no session look-up when nothing is refused
+        if state is None or not refuses(state, request.method, request.endpoint):
+            return
         staff_id = live_staff_id()
         if staff_id is not None:
             check(ctx, request.method, request.endpoint, f"staff:{staff_id}")

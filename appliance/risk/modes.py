@@ -7,18 +7,31 @@ mode is NORMAL again without any message. A leaf: config_docs and posdomain only
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from pydantic import ValidationError as PydanticValidationError
 
-from appliance.catalog.config_docs import config_body
+from appliance.catalog.config_docs import body_texts
 from posdomain.contract import RiskMode, RiskModeState
+
+_parsed: dict[str | None, RiskModeState] = {}
 
 
 def stored() -> RiskModeState:
-    """The mode state as the hub last sent it (NORMAL before any, or if unreadable)."""
-    body = config_body("risk") or {}
-    raw = body.get("mode_state")
+    """The mode state as the hub last sent it (NORMAL before any, or if unreadable); parsed
+    once per stored text (the risk guard asks on every write request)."""
+    text = body_texts("risk").get("risk")
+    state = _parsed.get(text)
+    if state is None:
+        state = _parse(None if text is None else json.loads(text))
+        _parsed.clear()
+        _parsed[text] = state
+    return state.model_copy()
+
+
+def _parse(body: object) -> RiskModeState:
+    raw = body.get("mode_state") if isinstance(body, dict) else None
     if not isinstance(raw, dict):
         return RiskModeState()
     try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+from peewee import DoesNotExist
+
 from appliance.core.context import now_iso
+from appliance.core.db import execute
 from appliance.sync.models import BoxState
 from firmware_config.schema import BoxConfig
 from posdomain.envelope import Versions
@@ -41,21 +44,37 @@ def get_state() -> BoxState:
     return BoxState.get_by_id(1)
 
 
+# every sale takes two counters: constant statements, the new value read back in the same one
+_TAKE_SEQ = "UPDATE box_state SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq"
+_TAKE_RECEIPT = (
+    "UPDATE box_state SET next_receipt_no = next_receipt_no + 1 WHERE id = 1"
+    " RETURNING next_receipt_no"
+)
+
+
+def _take(sql: str) -> int:
+    rows = execute(sql).fetchall()  # read to the end: the statement is finished, not pending
+    if not rows:
+        raise DoesNotExist("box_state row 1 is missing (migrate first)")
+    return int(rows[0][0]) - 1
+
+
 def allocate_seq() -> int:
     """Take the next outbox seq (call inside a write transaction: gap-free on rollback)."""
-    BoxState.update(next_seq=BoxState.next_seq + 1).where(BoxState.id == 1).execute()
-    return int(get_state().next_seq) - 1
+    return _take(_TAKE_SEQ)
 
 
 def allocate_receipt_no() -> int:
     """Take the next receipt number (inside the sale's write transaction)."""
-    BoxState.update(next_receipt_no=BoxState.next_receipt_no + 1).where(BoxState.id == 1).execute()
-    return int(get_state().next_receipt_no) - 1
+    return _take(_TAKE_RECEIPT)
 
 
 def held_versions() -> dict[str, int]:
     """Version held per down-message kind."""
-    return {str(k): int(v) for k, v in json.loads(get_state().versions).items()}
+    row = execute("SELECT versions FROM box_state WHERE id = 1").fetchone()
+    if row is None:
+        raise DoesNotExist("box_state row 1 is missing (migrate first)")
+    return {str(k): int(v) for k, v in json.loads(row[0]).items()}
 
 
 def set_held_version(kind: str, version: int) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from typing import Any, cast
 
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import database
+from appliance.core.db import database, insert_rows
 from appliance.sync.box_state import allocate_seq, envelope_versions
 from appliance.sync.models import Outbox
 from posdomain.envelope import BatchAck, EventEnvelope, encode, new_event_id, utcnow
@@ -31,13 +31,15 @@ def enqueue(
         versions=envelope_versions(),
         payload=payload,
     )
-    Outbox.insert(
+    row = dict(
         seq=envelope.seq,
         event_id=str(envelope.event_id),
         type=event_type,
         payload=encode(envelope).decode("utf-8"),
         created_at=now_iso(),
-    ).execute()
+        attempts=0,
+    )
+    insert_rows(Outbox, [row])
     return envelope
 
 

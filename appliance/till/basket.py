@@ -20,7 +20,7 @@ from appliance.catalog import products
 from appliance.catalog.models import Product
 from appliance.catalog.policy_rejections import record_rejections
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import write_txn
+from appliance.core.db import execute, select_models, write_txn
 from appliance.devices.scale_reading import read_scale
 from appliance.identity.models import Staff
 from appliance.sync import outbox
@@ -59,7 +59,10 @@ def basket_key(ctx: BoxContext, staff_id: str) -> str:
 
 def find_basket(ctx: BoxContext, staff_id: str) -> Basket | None:
     """The cashier's open basket, if any."""
-    return Basket.get_or_none(Basket.key == basket_key(ctx, staff_id))
+    found = select_models(
+        Basket, "SELECT * FROM basket WHERE key = ?", (basket_key(ctx, staff_id),)
+    )
+    return found[0] if found else None
 
 
 def open_basket(ctx: BoxContext, staff_id: str) -> Basket:
@@ -69,7 +72,8 @@ def open_basket(ctx: BoxContext, staff_id: str) -> Basket:
         Basket.insert(
             key=basket_key(ctx, staff_id), staff_id=staff_id, opened_at=now_iso()
         ).execute()
-        basket = Basket.get(Basket.key == basket_key(ctx, staff_id))
+        basket = find_basket(ctx, staff_id)
+        assert basket is not None
     return basket
 
 
@@ -77,8 +81,33 @@ def active_lines(basket: Basket | None) -> list[BasketLine]:
     """Non-voided lines in line order."""
     if basket is None:
         return []
-    query = BasketLine.select().where(BasketLine.basket == basket.id, BasketLine.voided == 0)
-    return list(query.order_by(BasketLine.line_no))
+    return select_models(BasketLine, _ACTIVE_SQL, (basket.id,))
+
+
+# the statements of every scan, written once (issue 15: building them cost more than running)
+_ACTIVE_SQL = "SELECT * FROM basket_lines WHERE basket_id = ? AND voided = 0 ORDER BY line_no"
+_COUNT_SQL = "SELECT count(*) FROM basket_lines WHERE basket_id = ?"
+_LINE_COLUMNS = (
+    "basket_id", "line_no", "product_id", "barcode", "sku", "name", "tax_class", "unit",
+    "qty_milli", "label_price_minor", "parent_line_no", "voided", "returned", "return_sale_id",
+    "return_line_no", "age_verified_by",
+)  # fmt: skip
+_INSERT_LINE_SQL = (
+    f"INSERT INTO basket_lines ({', '.join(_LINE_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_LINE_COLUMNS))})"
+)
+_BUMP_SQL = "UPDATE basket SET next_line_no = next_line_no + ? WHERE id = ?"
+
+
+def line_count(basket: Basket) -> int:
+    """All lines of a basket, voided ones too (the MAX_LINES bound)."""
+    return int(execute(_COUNT_SQL, (basket.id,)).fetchone()[0])
+
+
+def _full(basket: Basket) -> Conflict | None:
+    if line_count(basket) >= MAX_LINES:
+        return Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
+    return None
 
 
 def _typed_qty(product: Product, qty: Decimal | None, weight: Decimal | None) -> Decimal:
@@ -180,23 +209,16 @@ def insert_line(
             "quantity must be positive with at most 3 decimals", Reason.INVALID_QUANTITY
         )
     p = line.product
-    BasketLine.insert(
-        basket=basket.id,
-        line_no=line_no,
-        product_id=p.id,
-        barcode=line.barcode,
-        sku=p.sku,
-        name=p.name,
-        tax_class=p.tax_class,
-        unit=line.unit,
-        qty_milli=int(line.qty * MILLI),
-        label_price_minor=line.label_price_minor,
-        parent_line_no=parent,
-        returned=int(returned),
-        return_sale_id=None if return_of is None else return_of.sale_id,
-        return_line_no=None if return_of is None else return_of.line_no,
-        age_verified_by=verified_by,
-    ).execute()
+    execute(
+        _INSERT_LINE_SQL,
+        (
+            basket.id, line_no, p.id, line.barcode, p.sku, p.name, p.tax_class, line.unit,
+            int(line.qty * MILLI), line.label_price_minor, parent, 0, int(returned),
+            None if return_of is None else return_of.sale_id,
+            None if return_of is None else return_of.line_no,
+            verified_by,
+        ),
+    )  # fmt: skip
 
 
 def _deposit_line(line: NewLine) -> NewLine | None:
@@ -229,8 +251,9 @@ def add_returned(
         )
     with write_txn():
         basket = open_basket(ctx, staff.id)
-        if BasketLine.select().where(BasketLine.basket == basket.id).count() >= MAX_LINES:
-            raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
+        full = _full(basket)
+        if full is not None:
+            raise full
         line_no = basket.next_line_no
         insert_line(basket, deposit, line_no, returned=True)
         Basket.update(next_line_no=Basket.next_line_no + 1).where(Basket.id == basket.id).execute()
@@ -270,8 +293,9 @@ def add_line(
             )
     with write_txn():
         basket = open_basket(ctx, staff.id)
-        if BasketLine.select().where(BasketLine.basket == basket.id).count() >= MAX_LINES:
-            raise Conflict(f"a basket holds at most {MAX_LINES} lines", Reason.CONFLICT)
+        full = _full(basket)
+        if full is not None:
+            raise full
         line_no = basket.next_line_no
         insert_line(basket, new, line_no, verified_by=staff.id if age else None)
         if age:
@@ -281,9 +305,7 @@ def add_line(
         if deposit is not None:
             insert_line(basket, deposit, line_no + 1, parent=line_no)
         used = 2 if deposit is not None else 1
-        Basket.update(next_line_no=Basket.next_line_no + used).where(
-            Basket.id == basket.id
-        ).execute()
+        execute(_BUMP_SQL, (used, basket.id))
         totals = price_open(setup, basket)
         record_rejections(ctx, totals.sale.rejections)
     return render(ctx, setup, totals)

@@ -20,10 +20,10 @@ from peewee import IntegrityError
 from appliance.audit import log as audit_log
 from appliance.catalog.policy_rejections import record_rejections
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import write_txn
+from appliance.core.db import insert_rows, select_models, write_txn
 from appliance.customers import points
 from appliance.customers.points import SaleLoyalty
-from appliance.devices.hook import after_card_sale, after_cash_sale
+from appliance.devices.hook import kick_after_sale, queue_receipt_with_sale
 from appliance.identity.models import Staff
 from appliance.inventory import stock_ledger
 from appliance.sync import outbox
@@ -128,8 +128,9 @@ def _store_sale(
 
 
 def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> None:
-    for pbl, wire in zip(totals.lines, payload["lines"], strict=True):
-        SaleLine.insert(
+    """The sale's lines and tenders, one prepared statement each (`insert_rows`)."""
+    rows = [
+        dict(
             sale=payload["sale_id"],
             line_no=pbl.line.line_no,
             product_id=pbl.product.id,
@@ -149,18 +150,24 @@ def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> Non
             deposit_for_line=pbl.line.parent_line_no,
             return_sale_id=pbl.line.return_sale_id,
             return_line_no=pbl.line.return_line_no,
-        ).execute()
-    for tender in payload["tenders"]:
-        Tender.insert(
+        )
+        for pbl, wire in zip(totals.lines, payload["lines"], strict=True)
+    ]
+    insert_rows(SaleLine, rows)
+    tenders = [
+        dict(
             sale=payload["sale_id"],
             kind=tender["kind"],
             amount_minor=to_minor(Decimal(tender["amount"]), exp),
-        ).execute()
+        )
+        for tender in payload["tenders"]
+    ]
+    insert_rows(Tender, tenders)
 
 
 def _existing(key: str) -> dict[str, Any] | None:
-    sale = Sale.get_or_none(Sale.idempotency_key == key)
-    return None if sale is None else sale_dict(sale)
+    found = select_models(Sale, "SELECT * FROM sales WHERE idempotency_key = ?", (key,))
+    return sale_dict(found[0]) if found else None
 
 
 def pay(
@@ -184,6 +191,7 @@ def pay(
             if done is not None:
                 return done
             sale = _complete(ctx, staff, setup, requested, idempotency_key, correlation_id)
+            queue_receipt_with_sale(ctx, sale)  # commits with the sale (one durable commit)
     except IntegrityError:
         done = _existing(idempotency_key)
         if done is None:
@@ -194,8 +202,8 @@ def pay(
 
 
 def _announce(ctx: BoxContext, sale: dict[str, Any]) -> None:
-    """Log the committed sale and run the post-commit device hook (never raises): receipt
-    queued durably, drawer kicked now; a card-only sale gets its receipt but no kick."""
+    """Log the committed sale and kick the drawer now (never raises); its receipt was queued
+    in the sale's transaction; a card-only sale gets its receipt but no kick."""
     log_event(
         log,
         "sale completed",
@@ -205,9 +213,7 @@ def _announce(ctx: BoxContext, sale: dict[str, Any]) -> None:
         lines=len(sale["lines"]),
     )
     if any(t["kind"] == "cash" for t in sale["tenders"]):
-        after_cash_sale(ctx, sale)
-    else:
-        after_card_sale(ctx, sale)
+        kick_after_sale(ctx, str(sale["sale_id"]))
 
 
 def _complete(

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal, cast
 
 from appliance.catalog.models import Product
+from appliance.core.db import select_models
 from appliance.till.models import Basket, BasketLine, BasketPriceOverride, Sale, SaleLine
 from appliance.till.money_setup import MoneySetup
 from posdomain.money import from_minor
@@ -57,8 +58,26 @@ def qty_of(line: BasketLine | SaleLine) -> Decimal:
     return Decimal(line.qty_milli).scaleb(-3)
 
 
+# ProductPrice per stored product state: every scan prices the whole basket again
+_PRICES: dict[tuple[Any, ...], ProductPrice] = {}
+_PRICES_KEPT = 4096
+
+
 def product_price(product: Product, exponent: int) -> ProductPrice:
-    """The pricing engine's view of a stored product."""
+    """The pricing engine's view of a stored product (kept per everything it is made from)."""
+    key = (
+        product.id, product.price_minor, product.category, product.unit,
+        product.wholesale_tiers, product.min_price_minor, product.cost_minor, exponent,
+    )  # fmt: skip
+    found = _PRICES.get(key)
+    if found is None:
+        if len(_PRICES) >= _PRICES_KEPT:
+            _PRICES.clear()
+        found = _PRICES[key] = _product_price(product, exponent)
+    return found
+
+
+def _product_price(product: Product, exponent: int) -> ProductPrice:
     tiers = tuple(
         WholesaleTier(Decimal(t["min_qty"]), Decimal(t["price"]))
         for t in json.loads(product.wholesale_tiers)
@@ -91,6 +110,11 @@ def charged_unit_price(line: BasketLine, price: ProductPrice) -> Decimal:
     return base_unit_price(price, sum((qty_of(ln) for ln in same), Decimal(0)), "wholesale")
 
 
+def _marks(values: Sequence[object]) -> str:
+    """The "?, ?, ..." of an IN list (the values go as parameters)."""
+    return ", ".join("?" * len(values))
+
+
 def basket_of(line: BasketLine) -> int:
     """The basket id of a line without loading the basket (peewee's `basket_id` accessor)."""
     return int(cast(Any, line).basket_id)
@@ -100,10 +124,13 @@ def approved_prices(lines: Sequence[BasketLine], exponent: int) -> tuple[PriceOv
     """The supervisor-approved manual prices of these lines (line id = line number as text)."""
     if not lines:
         return ()
-    rows = BasketPriceOverride.select().where(
-        BasketPriceOverride.basket_id.in_(list({basket_of(ln) for ln in lines})),
-        BasketPriceOverride.line_no.in_(list({ln.line_no for ln in lines})),
+    baskets = sorted({basket_of(ln) for ln in lines})
+    numbers = sorted({ln.line_no for ln in lines})
+    sql = (
+        f"SELECT * FROM basket_price_overrides WHERE basket_id IN ({_marks(baskets)})"
+        f" AND line_no IN ({_marks(numbers)})"
     )
+    rows = select_models(BasketPriceOverride, sql, (*baskets, *numbers))
     return tuple(
         PriceOverride(
             line_id=str(row.line_no),
@@ -181,8 +208,9 @@ def price_lines(
 ) -> BasketTotals:
     """Price and tax the active lines of a basket in one posdomain call (`kind` "sale" when
     it is being paid: returned lines must then be matched, `posdomain.sale_pricing`)."""
-    wanted = list({ln.product_id for ln in lines})
-    products = {p.id: p for p in Product.select().where(Product.id.in_(wanted))}
+    wanted = sorted({ln.product_id for ln in lines})
+    sql = f"SELECT * FROM products WHERE id IN ({_marks(wanted)})"
+    products = {p.id: p for p in select_models(Product, sql, wanted)} if wanted else {}
     sale = price_sale(
         sale_inputs(setup, lines, products, price_list, cash=cash, now=now, kind=kind)
     )

@@ -7,7 +7,9 @@
   remainder only, and change comes only from cash.
 * Any other tender kind is 400 UNKNOWN_TENDER.
 * An exchange whose net is zero or negative pays out (`settle_payout`): money back in cash,
-  rounded like cash (the request says cash with 0 tendered), no change; zero: no tender.
+  rounded like cash (the request says cash with 0 tendered), or to a card (one card tender of
+  exactly the amount back with the terminal's refund reference, not rounded); no change;
+  zero: no tender.
 """
 
 from __future__ import annotations
@@ -135,17 +137,39 @@ def settle(total: Decimal, requested: list[TenderIn], cfg: TaxConfig) -> Settlem
 
 
 def settle_payout(total: Decimal, requested: list[TenderIn], cfg: TaxConfig) -> Settlement:
-    """Settle a net total <= 0 (an exchange giving money back): a negative cash tender of the
-    pay-out rounded like cash, no change; a card cannot pay out here (VALIDATION_FAILED)."""
+    """Settle a net total <= 0 (an exchange giving money back), no change either way:
+
+    * in cash (the request tenders 0 in cash): a negative cash tender of the pay-out rounded
+      like cash;
+    * to a card (one card tender of exactly the amount back, with the terminal's refund
+      reference, no cash): a negative card tender, no cash rounding (cash rounding applies to
+      cash only). Anything else is VALIDATION_FAILED with the amount back.
+    """
     zero = Decimal(0).quantize(quantum(cfg.exponent))
+    back = -total
     cards, cash = _split(requested, cfg.exponent)
-    if cards or cash != 0:
+    if cards:
+        if len(cards) != 1 or cash != 0 or cards[0]["amount"] != back:
+            raise ValidationError(
+                f"the customer gets {back} back: one card refund of exactly {back}, no cash",
+                Reason.VALIDATION_FAILED,
+                {"payable": str(total), "field": "tenders"},
+            )
+        card = {**cards[0], "amount": str(total)}
+        return Settlement(
+            tenders=(card,),
+            card_total=total,
+            cash_tendered=zero,
+            cash_rounding=zero,
+            change=zero,
+            payable=total,
+        )
+    if cash != 0:
         raise ValidationError(
-            f"the customer gets {-total} back in cash: tender 0 in cash",
+            f"the customer gets {back} back in cash: tender 0 in cash",
             Reason.VALIDATION_FAILED,
             {"payable": str(total), "field": "tenders"},
         )
-    back = -total
     rounding = -cash_rounding_adjustment(back, cfg) if back > 0 else zero
     payable = total + rounding
     wire = [{"kind": "cash", "amount": str(payable)}] if payable else []

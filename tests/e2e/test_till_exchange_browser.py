@@ -2,7 +2,7 @@
 issues 11 and 14): a loyalty card scanned before the first item attaches its holder; an
 exchange (Shift+F6) brings an item of an earlier receipt back into the basket with a
 manager's PIN, the cashier scans what the customer takes instead, and F9 pays the net, here
-money back in cash; the HTML receipt shows both sides."""
+money back in cash (or, with F4, to a card); the HTML receipt shows both sides."""
 
 from __future__ import annotations
 
@@ -123,4 +123,41 @@ def test_card_first_then_an_exchange_giving_money_back_by_keyboard(
     first = min(int(ln["return_of"]["line_no"]) for ln in returned)
     assert f"Return of receipt {receipt_no}, line {first}" in text, text
     page.screenshot(path=str(shots / "receipt-exchange.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.req("FR-300", "FR-302", "NFR-005")
+def test_money_back_to_a_card_by_keyboard(
+    stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
+) -> None:
+    """F4 on an exchange that gives money back: the tendered cash stays 0, the cashier types
+    the amount back as the card amount and the terminal's refund reference; the sale pays out
+    to the card (a negative card tender, no cash rounding, no drawer)."""
+    running, seed = stack
+    box = ready_till(running, seed)
+    code = box.first_barcodes(1)[0]
+    page = open_till(browser, running, seed)
+    pin = login_of(seed, "BRANCH_MANAGER")["pin"]
+    receipt_no = sell_three(page, code)
+    assert bring_back_two(page, receipt_no, pin) == ""
+    page.wait_for_selector("#lines tr.returned")
+    back = -Decimal(box.call("GET", "/basket")["total"])
+    assert back > 0
+    page.keyboard.press("F4")
+    page.wait_for_selector("#pay[open]")
+    page.wait_for_function("document.activeElement.id === 'tendered'")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "card-amount"
+    page.keyboard.type(f"{back:.2f}")
+    page.keyboard.press("Tab")
+    page.keyboard.type("RF-7781")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#done[open]")
+    assert "Money back" in page.inner_text("#done")
+    sale_id = page.get_attribute("#show-receipt", "href").rsplit("/", 1)[-1]
+    sale = box.call("GET", f"/sales/{sale_id}")
+    assert sale["tenders"] == [{"kind": "card", "amount": f"{-back:.2f}", "reference": "RF-7781"}]
+    assert sale["cash_rounding"] in ("0.00", "0")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#done", state="hidden")
     page.close()

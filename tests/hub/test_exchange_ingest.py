@@ -62,6 +62,33 @@ def test_money_back_for_returns_without_their_sale_is_refused(app: Any) -> None:
     assert [r["reason"] for r in ack.rejected] == ["UNMATCHED_RETURN"]
 
 
+def test_money_back_to_a_card_is_accepted_and_never_rounded(app: Any) -> None:
+    """An exchange paying money back to a card (the terminal's refund reference) is accepted;
+    the same pay-out claiming cash rounding without any cash is refused TENDER_MISMATCH."""
+    box = enrol_box(T, B)
+    captured = json.loads(CAPTURED.read_text(encoding="utf-8"))
+    ids: dict[str, str] = {}
+    sale = _fresh(captured["sale"], ids)
+    card = {"kind": "card", "amount": "-1.89", "reference": "RF-0042"}
+    payout = {**_fresh(captured["exchanges"][1], ids), "tenders": [card]}
+    rounded = {
+        **_fresh(captured["exchanges"][1], {**ids}),
+        "sale_id": str(uuid.uuid4()),
+        "tenders": [{**card, "amount": "-1.90"}],
+        "cash_rounding": "-0.01",
+        "payable": "-1.90",
+    }
+    ack = send(
+        box,
+        [_envelope(box, n, "sale.completed", d) for n, d in enumerate([sale, payout, rounded], 1)],
+    )
+    assert len(ack.accepted) == 2
+    assert [r["reason"] for r in ack.rejected] == ["TENDER_MISMATCH"]
+    with tenant_tx(T):
+        assert Sale.get_by_id(payout["sale_id"]).tenders == [card]
+        assert Sale.get_or_none(Sale.id == rounded["sale_id"]) is None
+
+
 def test_a_returned_line_must_match_a_line_of_a_sale_the_hub_holds(app: Any) -> None:
     """An exchange is matched against the original sale on the hub, not taken on the box's
     word: a sale the hub does not hold, a line that sold another product, a line number the

@@ -1,6 +1,6 @@
 """Exchange at the till (FR-300, FR-302; issue 14 item 3): return an item of an earlier sale
 and buy another in one basket, tax on each side, a net total that may be positive, zero or
-negative (money back in cash), approved like a refund, never returning a unit twice."""
+negative (money back in cash or to a card), approved like a refund, never returning a unit twice."""
 
 from __future__ import annotations
 
@@ -105,6 +105,55 @@ def test_money_back_and_an_even_exchange(cashier: FlaskClient) -> None:
     even = settle(cashier, "0")
     assert (even["total"], even["payable"], even["tenders"]) == ("0.00", "0.00", [])
     assert check_sale(SaleCompleted.model_validate(even), WINDOW) == []
+
+
+def test_money_back_to_a_card(cashier: FlaskClient, box_db: SqliteDatabase) -> None:
+    """The customer's money back can go to a card: one card refund of exactly the amount back
+    with the terminal's reference, no cash, no rounding; the drawer's cash stays, the card's
+    expected amount goes down."""
+    sold = first_sale(cashier)
+    assert bring_back(cashier, sold, 1, "2").status_code == 201  # both milk: -3.98
+    add(cashier, GUM)  # 0.10 -> -3.88 back
+    before = cashier.get("/api/v1/shifts/current/x").get_json()
+
+    def card(amount: str, ref: str = "RF-0042", **cash: str):
+        tenders = [{"kind": "card", "amount": amount, "reference": ref}]
+        tenders += [{"kind": "cash", "amount": v} for v in cash.values()]
+        return cashier.post(
+            "/api/v1/basket/pay", json={"tenders": tenders, "idempotency_key": uuid.uuid4().hex}
+        )
+
+    for wrong in (card("3.87"), card("3.89"), card("3.88", cash="1.00")):
+        assert wrong.status_code == 400
+        error = wrong.get_json()["error"]
+        assert (error["reason"], error["details"]["payable"]) == ("VALIDATION_FAILED", "-3.88")
+    assert card("3.88", ref="4111111111111111").status_code == 400  # never a card number
+    resp = card("3.88")
+    assert resp.status_code == 200, resp.get_json()
+    back = resp.get_json()
+    assert (back["total"], back["payable"], back["change"], back["cash_rounding"]) == (
+        "-3.88",
+        "-3.88",
+        "0.00",
+        "0.00",
+    )
+    assert back["tenders"] == [{"kind": "card", "amount": "-3.88", "reference": "RF-0042"}]
+    assert check_sale(SaleCompleted.model_validate(back), WINDOW) == []  # the hub's rules
+    assert outbox_events(box_db, "sale.completed")[-1].payload == back
+    printed = [ln.text for ln in receipt_doc(back, Brand("Forge Fresh")).lines]
+    html = cashier.get(f"/receipts/{back['sale_id']}").get_data(as_text=True)
+    assert any(t.startswith("Money back") and t.endswith("3.88") for t in printed), printed
+    assert any("RF-0042" in t for t in printed)
+    assert "RF-0042" in html
+    after = cashier.get("/api/v1/shifts/current/x").get_json()
+    assert after["cash"]["expected"] == before["cash"]["expected"]
+    card_expected = [
+        Decimal(next(r["expected"] for r in x["tenders"] if r["kind"] == "card"))
+        for x in (before, after)
+    ]
+    assert card_expected[1] == card_expected[0] - Decimal("3.88")
+    forged = SaleCompleted.model_validate({**back, "cash_rounding": "0.02", "payable": "-3.86"})
+    assert [v.reason for v in check_sale(forged, WINDOW)] == ["TENDER_MISMATCH"]
 
 
 def test_nothing_comes_back_twice_and_a_cashier_needs_approval(

@@ -1,0 +1,122 @@
+"""The till's hot path (issue 15): hand-written SQL reads and writes what peewee would, the
+money setup follows every new config message, and the receipt job commits with its sale."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from flask.testing import FlaskClient
+from peewee import SqliteDatabase
+
+from appliance.catalog import down_messages
+from appliance.catalog.models import Product
+from appliance.core.context import BoxContext
+from appliance.core.db import insert_rows, select_models
+from appliance.devices import hook
+from appliance.inventory.models import StockMovement
+from appliance.till.models import BasketLine
+from posdomain.errors import Reason
+from tests.appliance.conftest import count
+from tests.appliance.factories import config_body, down
+from tests.appliance.till.test_basket import BREAD, MILK, add
+from tests.appliance.till.test_checkout import pay
+
+
+@pytest.mark.req("FR-300")
+def test_select_models_gives_the_rows_peewee_gives(
+    cashier: FlaskClient, box_db: SqliteDatabase
+) -> None:
+    add(cashier, MILK)
+    add(cashier, BREAD, 2)
+    with box_db.connection_context():
+        fast = select_models(BasketLine, "SELECT * FROM basket_lines ORDER BY id")
+        orm = list(BasketLine.select().order_by(BasketLine.id))
+        assert [ln.__data__ for ln in fast] == [ln.__data__ for ln in orm]
+        assert [ln.basket_id for ln in fast] == [ln.basket_id for ln in orm]
+        assert not any(ln.is_dirty() for ln in fast)
+        products = select_models(Product, "SELECT * FROM products ORDER BY id")
+        assert [p.__data__ for p in products] == [
+            p.__data__ for p in Product.select().order_by(Product.id)
+        ]
+        assert select_models(Product, "SELECT * FROM products WHERE id = ?", ("none",)) == []
+
+
+@pytest.mark.req("FR-300")
+def test_insert_rows_writes_what_peewee_inserts(box_db: SqliteDatabase) -> None:
+    row = {
+        "product_id": "p-milk",
+        "kind": "sale",
+        "reason_code": Reason.CONFLICT,  # an enum is stored as peewee stores it
+        "qty_milli": -1000,
+        "ref": "sale:x",
+        "staff_id": None,
+        "occurred_at": "2026-12-01T00:00:00+00:00",
+    }
+    with box_db.connection_context():
+        StockMovement.insert(id="by-orm", **row).execute()
+        insert_rows(StockMovement, [{"id": "by-sql", **row}, {"id": "by-sql-2", **row}])
+        stored = box_db.execute_sql(
+            "SELECT id, product_id, kind, qty_milli, reason_code, ref, staff_id, event_id,"
+            " occurred_at FROM stock_movements WHERE id LIKE 'by-%' ORDER BY seq"
+        ).fetchall()
+    assert [r[0] for r in stored] == ["by-orm", "by-sql", "by-sql-2"]
+    assert stored[0][1:] == stored[1][1:] == stored[2][1:]
+    with box_db.connection_context(), pytest.raises(ValueError, match="same fields"):
+        insert_rows(StockMovement, [{"id": "a", **row}, {"id": "b"}])
+
+
+@pytest.mark.req("FR-300", "FR-302")
+def test_a_new_config_message_reprices_the_next_scan(
+    cashier: FlaskClient, till: BoxContext, box_db: SqliteDatabase
+) -> None:
+    """The setup is built once per stored state: the next scan after a config message
+    prices with the new rules, and a scan after going back prices as before."""
+    first = add(cashier, MILK)
+    body = config_body()
+    body["tax"] = {**body["tax"], "level": "line"}
+    body["tax"]["classes"] = {**body["tax"]["classes"], "STD": {"rate": "0.10", "inclusive": False}}
+    assert down_messages.apply_down(till, down("config", 3, body))
+    changed = add(cashier, MILK)
+    assert [ln["tax_rate"] for ln in changed["lines"]] == ["0.10", "0.10"]
+    assert changed["lines"][0]["line_total"] != first["lines"][0]["line_total"]
+    body = config_body()
+    body["tax"] = {**body["tax"], "cash_rounding": "0.05", "level": "line"}  # as `till` had it
+    assert down_messages.apply_down(till, down("config", 4, body))
+    again = add(cashier, BREAD)
+    assert again["lines"][0] == first["lines"][0]
+    assert again["lines"][1] == first["lines"][0] | {"line_no": 2}
+
+
+@pytest.mark.req("FR-300", "FR-303")
+@pytest.mark.usefixtures("shift_open")
+def test_the_receipt_job_commits_with_its_sale(
+    cashier: FlaskClient, box_db: SqliteDatabase
+) -> None:
+    add(cashier, MILK)
+    sale = pay(cashier, "10.00").get_json()
+    with box_db.connection_context():
+        jobs = box_db.execute_sql(
+            "SELECT kind, copy_no FROM print_jobs WHERE ref = ?", (sale["sale_id"],)
+        ).fetchall()
+        kicks = box_db.execute_sql(
+            "SELECT reason FROM drawer_log WHERE ref = ?", (sale["sale_id"],)
+        ).fetchall()
+    assert jobs == [("receipt", 0)]
+    assert kicks == [("sale",)]  # kicked after the commit (no device service here: failed)
+
+
+@pytest.mark.req("FR-300", "FR-303")
+@pytest.mark.usefixtures("shift_open")
+def test_a_receipt_that_cannot_be_queued_never_costs_the_sale(
+    cashier: FlaskClient, box_db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> dict[str, object]:
+        raise TypeError("a receipt layout bug")
+
+    monkeypatch.setattr(hook, "enqueue_receipt", broken)
+    add(cashier, MILK)
+    resp = pay(cashier, "10.00", key=uuid.uuid4().hex)
+    assert resp.status_code == 200, resp.get_json()
+    assert count(box_db, "sales") == 1
+    assert count(box_db, "print_jobs") == 0
