@@ -56,7 +56,6 @@ def test_printable_writes_each_control_as_a_two_digit_hex_escape() -> None:
 def test_printable_leaves_no_control_and_changes_nothing_else(text: str) -> None:
     out = printable(text)
     assert not has_control(out, allow_whitespace=False)
-    assert out.encode().decode("unicode_escape") == text if text.isascii() else True
     if not has_control(text, allow_whitespace=False):
         assert out == text
 
