@@ -284,7 +284,7 @@ def _ingest(batches: int) -> dict[str, float]:
 
 def measure(
     lines: int, branches: int, days: int, products: int, repeat: int, ingest_batches: int,
-    out: Any = print,
+    out: Any = print, keep: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """Generate the volume on a throwaway database, time every report and the ingest; the
     figures ({"reports": {(report, window): (p50_s, p95_s)}, "ingest": {label: sales/s}})."""
@@ -328,7 +328,10 @@ def measure(
             out(f"    {label:12} {rate:8.0f} sales/s")
     finally:
         hub_db.db.close()
-        drop_database(name)
+        if keep:
+            out(f"  kept database {name} (drop it when done)")
+        else:
+            drop_database(name)
     return {"reports": timed, "ingest": rates}
 
 
@@ -341,8 +344,9 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=2_000)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--ingest-batches", type=int, default=20)
+    ap.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN)")
     a = ap.parse_args()
-    measure(a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches)
+    measure(a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches, keep=a.keep)
 
 
 if __name__ == "__main__":

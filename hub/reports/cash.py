@@ -1,0 +1,134 @@
+"""REP-T shift and cash reports: the X report of open shifts (REP-T-03), the synced Z reports
+(REP-T-04) and the end-of-day reconciliation (REP-T-05)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.reports.definitions import Ctx, Row, fetch, in_windows, ints, not_voided, scope_sql
+from posdomain.money import parse_minor
+
+
+def x_report(ctx: Ctx) -> list[Row]:
+    """REP-T-03: the latest X report snapshot of each shift without a Z yet, taken in the
+    range (the box sends one whenever the till shows or prints an X report)."""
+    sql = """SELECT s.branch_id, s.box_id, s.shift_id, s.till, s.cashier_id, s.opened_at,
+        s.as_of, s.net_total_minor, s.body FROM shift_snapshots s
+        WHERE s.tenant_id = %s AND s.branch_id = ANY(%s)"""
+    params: list[Any] = [ctx.tenant_id, ctx.branch_ids]
+    for name, value in (("box_id", ctx.box_id), ("cashier_id", ctx.cashier_id)):
+        if value:
+            sql += f" AND s.{name} = %s"
+            params.append(value)
+    sql += """ AND s.as_of = (SELECT MAX(l.as_of) FROM shift_snapshots l
+        WHERE l.tenant_id = s.tenant_id AND l.shift_id = s.shift_id)
+        AND NOT EXISTS (SELECT 1 FROM shift_reports z WHERE z.tenant_id = s.tenant_id
+        AND z.shift_id = s.shift_id)"""
+    out = []
+    for r in in_windows(ctx, fetch(sql, params), "as_of"):
+        body = r.pop("body") or {}
+        out.append(
+            {
+                **r,
+                "sales": int(_money(body, "sales", "count") or 0),
+                "refunds_count": int(_money(body, "refunds", "count") or 0),
+                "voids": int(_money(body, "voids", "count") or 0),
+                "no_sale_opens": int(body.get("no_sale_opens") or 0),
+                "overrides": int(body.get("overrides") or 0),
+                "opening_float": _money(body, "cash", "opening_float"),
+                "cash_expected": _tender(body, "cash", "expected"),
+                "card_expected": _tender(body, "card", "expected"),
+                "net_total": int(r.pop("net_total_minor")),
+                "grand_total": _money(body, "grand_total"),
+            }
+        )
+    return out
+
+
+def _money(body: dict[str, Any], *path: str) -> str | None:
+    value: Any = body
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    return None if value is None else str(value)
+
+
+def _tender(body: dict[str, Any], kind: str, name: str) -> str | None:
+    for row in body.get("tenders") or []:
+        if isinstance(row, dict) and row.get("kind") == kind:
+            value = row.get(name)
+            return None if value is None else str(value)
+    return None
+
+
+def z_reports(ctx: Ctx) -> list[Row]:
+    """REP-T-04: the synced Z reports closed in the range (as the box numbered and sent them)."""
+    rows = fetch(
+        """SELECT s.branch_id, s.box_id, s.z_no, s.till, s.cashier_id, s.opened_at,
+            s.closed_at, s.net_total_minor, s.body, s.shift_id
+            FROM shift_reports s WHERE s.tenant_id = %s AND s.branch_id = ANY(%s)""",
+        [ctx.tenant_id, ctx.branch_ids],
+    )
+    out = []
+    for r in in_windows(ctx, rows, "closed_at"):
+        body = r.pop("body") or {}
+        out.append(
+            {
+                **r,
+                "sales": int(_money(body, "sales", "count") or 0),
+                "refunds_count": int(_money(body, "refunds", "count") or 0),
+                "voids": int(_money(body, "voids", "count") or 0),
+                "no_sale_opens": int(body.get("no_sale_opens") or 0),
+                "overrides": int(body.get("overrides") or 0),
+                "cash_expected": _tender(body, "cash", "expected"),
+                "cash_counted": _tender(body, "cash", "counted"),
+                "cash_difference": _tender(body, "cash", "difference"),
+                "grand_total": _money(body, "grand_total"),
+                "net_total": int(r["net_total_minor"]),
+            }
+        )
+    for row in out:
+        row.pop("net_total_minor", None)
+    return out
+
+
+def eod_reconciliation(ctx: Ctx) -> list[Row]:
+    """REP-T-05 per branch/day: sales on time and late-synced, tenders, over/short of the Zs."""
+    where, params = scope_sql(ctx, "d")
+    docs = fetch(
+        f"""SELECT d.branch_id, d.business_day AS day,
+            SUM(CASE WHEN NOT d.late THEN d.total ELSE 0 END) AS sales_on_time,
+            SUM(CASE WHEN d.late THEN d.total ELSE 0 END) AS sales_late,
+            SUM(d.total) AS sales_total, SUM(d.cash_rounding) AS cash_rounding
+            FROM report_docs d WHERE {where} AND {not_voided("d")}
+            GROUP BY d.branch_id, d.business_day""",
+        params,
+    )
+    where_t, params_t = scope_sql(ctx, "t")
+    tenders = fetch(
+        f"""SELECT t.branch_id, t.business_day AS day, SUM(t.amount - t.change) AS tenders
+            FROM report_tenders t WHERE {where_t} AND {not_voided("t")}
+            GROUP BY t.branch_id, t.business_day""",
+        params_t,
+    )
+    by_key = {(t["branch_id"], t["day"]): int(t["tenders"] or 0) for t in tenders}
+    counted: dict[tuple[str, str], int] = {}
+    for z in z_reports(ctx):
+        diff = z["cash_difference"]
+        if diff is not None:
+            key = (z["branch_id"], z["day"])
+            counted[key] = counted.get(key, 0) + parse_minor(diff, _exp(ctx), "difference")
+    out = []
+    for d in docs:
+        ints(d, "sales_on_time", "sales_late", "sales_total", "cash_rounding")
+        tendered = by_key.get((d["branch_id"], d["day"]), 0)
+        d["tenders"] = tendered
+        # tenders net = total - rounding adjustment; anything else is unexplained
+        d["tenders_vs_sales"] = tendered - (d["sales_total"] - d["cash_rounding"])
+        d["over_short"] = counted.get((d["branch_id"], d["day"]))
+        d["deposits"] = None  # bank deposits are not recorded on the hub
+        out.append(d)
+    return out
+
+
+def _exp(ctx: Ctx) -> int:
+    return int(ctx.extras.get("exponent", 2))
