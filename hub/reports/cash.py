@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from hub.reports.definitions import Ctx, Row, fetch, in_windows, ints, not_voided, scope_sql
+from hub.reports.days import day_bounds
+from hub.reports.definitions import Ctx, Row, fetch, in_windows, ints, scope_sql
 from posdomain.money import parse_minor
 
 
@@ -62,11 +64,13 @@ def _tender(body: dict[str, Any], kind: str, name: str) -> str | None:
 
 def z_reports(ctx: Ctx) -> list[Row]:
     """REP-T-04: the synced Z reports closed in the range (as the box numbered and sent them)."""
+    start, end = utc_span(ctx)
     rows = fetch(
         """SELECT s.branch_id, s.box_id, s.z_no, s.till, s.cashier_id, s.opened_at,
             s.closed_at, s.net_total_minor, s.body, s.shift_id
-            FROM shift_reports s WHERE s.tenant_id = %s AND s.branch_id = ANY(%s)""",
-        [ctx.tenant_id, ctx.branch_ids],
+            FROM shift_reports s WHERE s.tenant_id = %s AND s.branch_id = ANY(%s)
+            AND s.closed_at >= %s AND s.closed_at < %s""",
+        [ctx.tenant_id, ctx.branch_ids, start, end],
     )
     out = []
     for r in in_windows(ctx, rows, "closed_at"):
@@ -91,26 +95,34 @@ def z_reports(ctx: Ctx) -> list[Row]:
     return out
 
 
+def utc_span(ctx: Ctx) -> tuple[datetime, datetime]:
+    """[start, end) in UTC covering every branch's business days of the range (a superset:
+    `in_windows` keeps the rows of each branch's own days)."""
+    zones = ctx.extras.get("zones", {})
+    bounds = [
+        (day_bounds(w.first, zones[w.branch_id])[0], day_bounds(w.last, zones[w.branch_id])[1])
+        for w in ctx.windows
+        if w.branch_id in zones
+    ]
+    if not bounds:
+        return datetime.max.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    return min(b[0] for b in bounds), max(b[1] for b in bounds)
+
+
 def eod_reconciliation(ctx: Ctx) -> list[Row]:
     """REP-T-05 per branch/day: sales on time and late-synced, tenders, over/short of the Zs."""
     where, params = scope_sql(ctx, "d")
+    # the daily rollup (migration 0033): documents, late-synced total and tenders net per day
     docs = fetch(
         f"""SELECT d.branch_id, d.business_day AS day,
-            SUM(CASE WHEN NOT d.late THEN d.total ELSE 0 END) AS sales_on_time,
-            SUM(CASE WHEN d.late THEN d.total ELSE 0 END) AS sales_late,
-            SUM(d.total) AS sales_total, SUM(d.cash_rounding) AS cash_rounding
-            FROM report_docs d WHERE {where} AND {not_voided("d")}
-            GROUP BY d.branch_id, d.business_day""",
+            SUM(d.total - d.late_total) AS sales_on_time, SUM(d.late_total) AS sales_late,
+            SUM(d.total) AS sales_total, SUM(d.cash_rounding) AS cash_rounding,
+            SUM(d.tenders) AS tenders
+            FROM report_rollup_daily d WHERE {where}
+            GROUP BY d.branch_id, d.business_day HAVING SUM(d.documents) > 0""",
         params,
     )
-    where_t, params_t = scope_sql(ctx, "t")
-    tenders = fetch(
-        f"""SELECT t.branch_id, t.business_day AS day, SUM(t.amount - t.change) AS tenders
-            FROM report_tenders t WHERE {where_t} AND {not_voided("t")}
-            GROUP BY t.branch_id, t.business_day""",
-        params_t,
-    )
-    by_key = {(t["branch_id"], t["day"]): int(t["tenders"] or 0) for t in tenders}
+    by_key = {(t["branch_id"], t["day"]): int(t.pop("tenders") or 0) for t in docs}
     counted: dict[tuple[str, str], int] = {}
     for z in z_reports(ctx):
         diff = z["cash_difference"]

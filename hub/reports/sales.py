@@ -41,8 +41,9 @@ def _shift_bounds(ctx: Ctx) -> tuple[str, Any, Any]:
 
 
 def sales_summary(ctx: Ctx) -> list[Row]:
-    """REP-T-01 per branch and business day, from the hourly rollup (or, for one shift, from
-    that box's documents between the shift's opening and its Z)."""
+    """REP-T-01 per branch and business day, from the daily rollup (the hourly one with a box
+    or cashier filter; for one shift, from that box's documents between the shift's opening
+    and its Z)."""
     if ctx.shift_id:
         box, opened, closed = _shift_bounds(ctx)
         sql = f"""SELECT d.branch_id, d.business_day AS day,
@@ -55,9 +56,11 @@ def sales_summary(ctx: Ctx) -> list[Row]:
             GROUP BY d.branch_id, d.business_day"""
         rows = fetch(sql, [ctx.tenant_id, box, opened, closed])
     else:
+        # per day from the daily rollup; a box or cashier filter needs the hourly one
+        table = "report_rollup_hourly" if ctx.box_id or ctx.cashier_id else "report_rollup_daily"
         where, params = scope_sql(ctx, "r")
         sql = f"""SELECT r.branch_id, r.business_day AS day, {_SUMS}
-            FROM report_rollup_hourly r WHERE {where} GROUP BY r.branch_id, r.business_day"""
+            FROM {table} r WHERE {where} GROUP BY r.branch_id, r.business_day"""
         rows = fetch(sql, params)
     return [with_margin(ints(r, *_FIGS)) for r in rows]
 
