@@ -56,7 +56,10 @@ LINE_COLS = (
 TENDER_COLS = f"{KEY},kind,doc_id,sale_id,tender,amount,change"
 RATES = (("STD", "0.20"), ("REDUCED", "0.05"), ("ZERO", "0.00"))
 CATEGORIES = ("PRODUCE", "DAIRY", "BAKERY", "PANTRY", "DRINKS", "SNACKS")
-BACKFILL_FROM = "hub.migrations.0021_report_snapshots_tender_tax"
+BACKFILL_FROM = (
+    "hub.migrations.0021_report_snapshots_tender_tax",
+    "hub.migrations.0033_report_rollup_daily",
+)
 REPORTS = (
     "REP-T-01",
     "REP-T-02",
@@ -196,22 +199,23 @@ def _rollup_and_voids(url: str) -> None:
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute(
-            """INSERT INTO report_rollup_hourly (tenant_id, branch_id, business_day, local_hour,
-               box_id, cashier_id, transactions, items_milli, gross, discounts, refunds, net,
-               tax, total, cost, cash_rounding)
-               SELECT tenant_id, branch_id, business_day, local_hour, box_id, cashier_id,
-               SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END), SUM(items_milli), SUM(gross),
-               SUM(discounts), SUM(refunds), SUM(net), SUM(tax), SUM(total), SUM(cost),
-               SUM(cash_rounding) FROM report_docs
-               GROUP BY tenant_id, branch_id, business_day, local_hour, box_id, cashier_id"""
-        )
-        cur.execute(
             """INSERT INTO sale_voids (sale_id, tenant_id, branch_id, box_id, event_id,
                receipt_no, cashier_id, approver_id, reason_code, total_minor, voided_at,
                received_at)
                SELECT doc_id, tenant_id, branch_id, box_id, 'ev-' || doc_id, receipt_no,
                cashier_id, 'u-mgr', 'BENCH', total, at, at FROM report_docs
                WHERE kind = 'sale' AND receipt_no % 50 = 7"""
+        )
+        cur.execute(
+            """INSERT INTO report_rollup_hourly (tenant_id, branch_id, business_day, local_hour,
+               box_id, cashier_id, transactions, items_milli, gross, discounts, refunds, net,
+               tax, total, cost, cash_rounding)
+               SELECT tenant_id, branch_id, business_day, local_hour, box_id, cashier_id,
+               SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END), SUM(items_milli), SUM(gross),
+               SUM(discounts), SUM(refunds), SUM(net), SUM(tax), SUM(total), SUM(cost),
+               SUM(cash_rounding) FROM report_docs d WHERE NOT EXISTS (SELECT 1 FROM sale_voids v
+               WHERE v.tenant_id = d.tenant_id AND v.sale_id = d.doc_id AND d.kind = 'sale')
+               GROUP BY tenant_id, branch_id, business_day, local_hour, box_id, cashier_id"""
         )
         cur.execute(
             """INSERT INTO report_rollup_products (tenant_id, branch_id, business_day,
@@ -226,9 +230,10 @@ def _rollup_and_voids(url: str) -> None:
                GROUP BY l.tenant_id, l.branch_id, l.business_day, l.product_id, l.tax_class,
                l.tax_rate"""
         )
-        # tender rollup, tax parts and tax rollup: the statements migration 0021 fills them with
-        for stmt in importlib.import_module(BACKFILL_FROM).BACKFILL:
-            cur.execute(stmt)
+        # tender rollup, tax parts, tax and daily rollups: the statements 0021 and 0033 fill with
+        for module in BACKFILL_FROM:
+            for stmt in importlib.import_module(module).BACKFILL:
+                cur.execute(stmt)
         cur.execute("ANALYZE")
     conn.close()
 
