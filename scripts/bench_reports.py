@@ -392,8 +392,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--ingest-batches", type=int, default=20)
     ap.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN)")
+    ap.add_argument("--reuse", help="time on this kept database (no generation)")
+    ap.add_argument("--load-only", action="store_true", help="generate and load, no timing")
     a = ap.parse_args()
-    measure(a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches, keep=a.keep)
+    measure(
+        a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches,
+        keep=a.keep or a.load_only, reuse=a.reuse, load_only=a.load_only,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -197,6 +197,55 @@ class RollupProduct(BaseModel):
         )
 
 
+class RollupProductMonthly(BaseModel):
+    """The daily product rollup per calendar month (migration 0033)."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    month = TextField()  # YYYY-MM of the business day
+    product_id = TextField()
+    tax_class = TextField()
+    tax_rate = TextField()
+    sku = TextField()
+    name = TextField()
+    category = TextField(null=True)
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_products_monthly"
+        primary_key = CompositeKey(
+            "tenant_id", "branch_id", "month", "product_id", "tax_class", "tax_rate"
+        )
+
+
+class RollupCategory(BaseModel):
+    """The daily product rollup per category its buckets carry (migration 0033)."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    business_day = TextField()
+    category = TextField()  # '' for none
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_categories"
+        primary_key = CompositeKey("tenant_id", "branch_id", "business_day", "category")
+
+
 class RollupTender(BaseModel):
     """Tender sums per branch, business day, local hour, box, cashier and tender (REP-T-09)."""
 
