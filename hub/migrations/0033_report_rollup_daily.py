@@ -16,8 +16,9 @@ category) are the latest line's, like the daily rollup's; filled here with the g
 
 `report_rollup_categories`: the daily product rollup per branch, day and category - the
 category each (branch, day, product, tax) bucket of the daily rollup carries (its latest
-line's): when a bucket's category changes, ingest moves the bucket's sums over, so REP-T-07
-reads here exactly what grouping the daily product rollup gives.
+line's), with how many buckets carry it: when a bucket's category changes, ingest moves the
+bucket (its sums and its count) over, so REP-T-07 reads here exactly what grouping the daily
+product rollup gives.
 
 `report_lines_age`: a partial index on the age-restricted sale lines (REP-T-16 reads only
 those; on PostgreSQL created on every partition of `report_lines`, present and future);
@@ -60,7 +61,8 @@ TABLES = [
         PRIMARY KEY (tenant_id, branch_id, month, product_id, tax_class, tax_rate))""",
     f"""CREATE TABLE report_rollup_categories (
         tenant_id TEXT NOT NULL REFERENCES tenants(id), branch_id TEXT NOT NULL,
-        business_day TEXT NOT NULL, category TEXT NOT NULL, {_LINE_SUMS},
+        business_day TEXT NOT NULL, category TEXT NOT NULL,
+        buckets BIGINT NOT NULL DEFAULT 0, {_LINE_SUMS},
         PRIMARY KEY (tenant_id, branch_id, business_day, category))""",
 ]
 _KEPT = """NOT EXISTS (SELECT 1 FROM sale_voids v WHERE v.tenant_id = {a}.tenant_id
@@ -96,8 +98,8 @@ BACKFILL = [
             product_id, tax_class, tax_rate""",
     # ... and by the category its (branch, day, product) bucket carries
     f"""INSERT INTO report_rollup_categories (tenant_id, branch_id, business_day, category,
-        {LINE_SUMS})
-        SELECT tenant_id, branch_id, business_day, COALESCE(category, ''), {_SUMMED}
+        buckets, {LINE_SUMS})
+        SELECT tenant_id, branch_id, business_day, COALESCE(category, ''), COUNT(*), {_SUMMED}
         FROM report_rollup_products
         GROUP BY tenant_id, branch_id, business_day, COALESCE(category, '')""",
 ]

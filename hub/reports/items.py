@@ -73,8 +73,9 @@ def _line_source(ctx: Ctx, by: str) -> tuple[str, list[Any]]:
         return f"report_lines l WHERE {where} AND {not_voided('l')}", params
     if by == "product":
         return _products(ctx)
-    where, params = scope_sql(ctx, "l")
-    return f"report_rollup_categories l WHERE {where}", params
+    where, params = scope_sql(ctx, "c")
+    kept = f"SELECT * FROM report_rollup_categories c WHERE {where} AND c.buckets > 0"
+    return f"({kept}) l", params
 
 
 def _lines(ctx: Ctx, by: str, group: str, select: str) -> list[Row]:

@@ -232,6 +232,7 @@ class RollupCategory(BaseModel):
     branch_id = TextField()
     business_day = TextField()
     category = TextField()  # '' for none
+    buckets = BigIntegerField(default=0)  # daily product buckets carrying the category
     qty_milli = BigIntegerField(default=0)
     gross = BigIntegerField(default=0)
     discounts = BigIntegerField(default=0)

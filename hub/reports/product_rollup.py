@@ -94,13 +94,18 @@ def _stored(daily: Sums) -> dict[tuple[Any, ...], dict[str, Any]]:
 
 def _categories(daily: Sums, stored: dict[tuple[Any, ...], dict[str, Any]]) -> Sums:
     """What the batch adds to each (branch, day, category): its own sums under the bucket's
-    new category, and a stored bucket's sums moved when its category changes."""
-    out = _sums()
+    new category, a new bucket counted there, and a stored bucket moved (its sums and its
+    count) when its category changes."""
+    out: Sums = defaultdict(lambda: dict.fromkeys(("buckets", *SUMS), 0))
     for key, bucket in daily.items():
         new = (*key[:3], bucket["category"] or "")
         old = stored.get(key)
-        if old is not None and (old["category"] or "") != new[3]:
+        if old is None:
+            out[new]["buckets"] += 1
+        elif (old["category"] or "") != new[3]:
             before = (*key[:3], old["category"] or "")
+            out[before]["buckets"] -= 1
+            out[new]["buckets"] += 1
             for name in SUMS:
                 out[before][name] -= int(old[name])
                 out[new][name] += int(old[name])
@@ -113,7 +118,8 @@ def _upsert(model: type[BaseModel], key: tuple[str, ...], into: Sums, labels: bo
     rows = [{**dict(zip(key, k, strict=True)), **v} for k, v in into.items()]
     if not rows:
         return
-    update: dict[Any, Any] = {getattr(model, n): getattr(model, n) + EXCLUDED[n] for n in SUMS}
+    sums = ("buckets", *SUMS) if model is RollupCategory else SUMS
+    update: dict[Any, Any] = {getattr(model, n): getattr(model, n) + EXCLUDED[n] for n in sums}
     if labels:
         update.update({getattr(model, n): EXCLUDED[n] for n in LABELS})
     model.insert_many(rows).on_conflict(

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from hub.catalog.models import Product
 from hub.core import db as hub_db
-from hub.core.db import tenant_tx
+from hub.core.db import platform_tx, tenant_tx
 from hub.reports import service
 from hub.reports.days import branch_zones
 from hub.reports.definitions import Ctx, Row, Window, fetch, not_voided, scope_sql
@@ -20,7 +21,9 @@ from tests.hub.ingest_helpers import envelope, send
 from tests.hub.report_helpers import (
     at_local,
     generate_day,
+    item,
     new_products,
+    priced_sale,
     refund_of,
     void_of,
     zoned_branch,
@@ -169,12 +172,53 @@ def test_rollups_equal_a_direct_computation_over_dst_days_late_refunds_and_repla
         assert again is not None
         assert (again.acked_through, again.rejected) == (seq + 2, [])
         assert {rid: _rolled(rid, _ctx(ranges)) for rid in DIRECT} == before
+    # whole months (the monthly product rollup) with and without days around them
+    months = {berlin: (date(2026, 3, 1), date(2026, 3, 31)),
+              new_york: (date(2026, 10, 1), date(2026, 11, 30))}  # fmt: skip
+    around = {berlin: (date(2026, 2, 27), date(2026, 4, 2)),
+              new_york: (date(2026, 10, 31), date(2026, 12, 1))}  # fmt: skip
     for rid in DIRECT:
-        _same(rid, _ctx(ranges))
-        _same(rid, _ctx({berlin: ranges[berlin]}))
+        for spans in (ranges, {berlin: ranges[berlin]}, months, around):
+            _same(rid, _ctx(spans))
     # one day of each zone's DST change on its own, and with a cashier filter (the facts)
     dst = {berlin: (date(2026, 3, 29),) * 2, new_york: (date(2026, 11, 1),) * 2}
     for rid in DIRECT:
         _same(rid, _ctx(dst))
         if "cashier" in service.REGISTRY[rid].filters:
             _same(rid, _ctx(dst, cashier="u-rep-cashier"))
+
+
+@pytest.mark.req("FR-600", "NFR-001")
+def test_a_product_moved_to_another_category_moves_its_days_sums(app, prods):
+    """The category rollup equals grouping the daily product rollup by the category each
+    bucket carries (its latest line's), also when a product changes category mid-day."""
+    branch = zoned_branch("Europe/Berlin")
+    day = generate_day(branch, prods, at_local("Europe/Berlin", "2026-05-12T09:00:00"), 8)
+    moved = prods[1]
+    with platform_tx():
+        Product.update(category="DRINKS").where(Product.id == moved.pid).execute()
+    try:
+        seq = len(day.sales) + len(day.refunds) + len(day.voided)
+        later = at_local("Europe/Berlin", "2026-05-12T20:00:00")
+        sale = priced_sale(500, [item(moved, 2)], later, cash=True)
+        ack = send(day.box, [envelope(day.box, seq + 1, sale, branch_id=branch)])
+        assert ack is not None
+        assert (ack.acked_through, ack.rejected) == (seq + 1, [])
+    finally:
+        with platform_tx():
+            Product.update(category=moved.category).where(Product.id == moved.pid).execute()
+    ctx = _ctx({branch: (date(2026, 5, 12), date(2026, 5, 12))})
+    where, params = scope_sql(ctx, "d")
+    with tenant_tx(T):
+        direct = fetch(
+            f"""SELECT COALESCE(d.category, '') AS category, SUM(d.net) AS net,
+                SUM(d.qty_milli) AS qty, SUM(d.cost) AS cost
+                FROM report_rollup_products d WHERE {where} GROUP BY 1""",
+            params,
+        )
+    rolled = _rolled("REP-T-07", ctx)
+    assert {r["category"]: (int(r["net"]), int(r["qty"]), int(r["cost"])) for r in direct} == {
+        k[0]: (r["net"], r["qty"], r["cost"]) for k, r in rolled.items()
+    }
+    assert "DRINKS" in {k[0] for k in rolled}
+    assert "SNACKS" not in {k[0] for k in rolled}  # the whole day's bucket moved
