@@ -248,7 +248,16 @@ def _rollup_and_voids(url: str) -> None:
         )
         for stmt in importlib.import_module(BACKFILL_FROM[1]).BACKFILL:
             cur.execute(stmt)
-        cur.execute("ANALYZE")
+    conn.close()
+    _vacuum(url)
+
+
+def _vacuum(url: str) -> None:
+    """VACUUM ANALYZE (what autovacuum does on a live hub; index-only scans need it)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
     conn.close()
 
 

@@ -11,7 +11,8 @@ here from the hourly rollup and the stored facts. RLS ENABLE + FORCE and the ten
 
 `report_rollup_products_monthly`: the daily product rollup (`report_rollup_products`) per
 calendar month (`YYYY-MM` of the business day); REP-T-06/14 read the whole months of a range
-here and only the days before and after them from the daily rollup. Labels (sku, name,
+here (through a covering index: rows of a month sit in index order, not scattered over the
+table as ingest wrote them) and only the days before and after them from the daily rollup. Labels (sku, name,
 category) are the latest line's, like the daily rollup's; filled here with the greatest.
 
 `report_rollup_categories`: the daily product rollup per branch, day and category - the
@@ -59,6 +60,9 @@ TABLES = [
         tax_rate TEXT NOT NULL, sku TEXT NOT NULL, name TEXT NOT NULL, category TEXT,
         {_LINE_SUMS},
         PRIMARY KEY (tenant_id, branch_id, month, product_id, tax_class, tax_rate))""",
+    # a month of many branches read in index order without visiting the table (index-only)
+    f"""CREATE INDEX report_rollup_products_monthly_read ON report_rollup_products_monthly
+        (tenant_id, branch_id, month) INCLUDE (product_id, sku, name, category, {LINE_SUMS})""",
     f"""CREATE TABLE report_rollup_categories (
         tenant_id TEXT NOT NULL REFERENCES tenants(id), branch_id TEXT NOT NULL,
         business_day TEXT NOT NULL, category TEXT NOT NULL,
