@@ -12,8 +12,9 @@ here from the hourly rollup and the stored facts. RLS ENABLE + FORCE and the ten
 `report_rollup_products_monthly`: the daily product rollup (`report_rollup_products`) per
 calendar month (`YYYY-MM` of the business day); REP-T-06/14 read the whole months of a range
 here (through a covering index: rows of a month sit in index order, not scattered over the
-table as ingest wrote them) and only the days before and after them from the daily rollup. Labels (sku, name,
-category) are the latest line's, like the daily rollup's; filled here with the greatest.
+table as ingest wrote them) and only the days before and after them from the daily rollup.
+Labels (sku, name, category) are the latest line's, like the daily rollup's; filled here with
+the greatest.
 
 `report_rollup_categories`: the daily product rollup per branch, day and category - the
 category each (branch, day, product, tax) bucket of the daily rollup carries (its latest
