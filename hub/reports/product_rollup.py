@@ -16,6 +16,7 @@ from typing import Any
 
 from peewee import EXCLUDED
 
+from hub.core.db import is_postgres
 from hub.core.models import BaseModel
 from hub.reports.models import ReportLine, RollupCategory, RollupProduct, RollupProductMonthly
 
@@ -73,16 +74,14 @@ def stored_lines(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
 def _stored(daily: Sums) -> dict[tuple[Any, ...], dict[str, Any]]:
     """The stored daily buckets the batch touches (locked until the batch commits)."""
     keys = list(daily)
-    query = (
-        RollupProduct.select()
-        .where(
-            RollupProduct.tenant_id.in_(sorted({k[0] for k in keys})),
-            RollupProduct.branch_id.in_(sorted({k[1] for k in keys})),
-            RollupProduct.business_day.in_(sorted({k[2] for k in keys})),
-            RollupProduct.product_id.in_(sorted({k[3] for k in keys})),
-        )
-        .for_update()
+    query = RollupProduct.select().where(
+        RollupProduct.tenant_id.in_(sorted({k[0] for k in keys})),
+        RollupProduct.branch_id.in_(sorted({k[1] for k in keys})),
+        RollupProduct.business_day.in_(sorted({k[2] for k in keys})),
+        RollupProduct.product_id.in_(sorted({k[3] for k in keys})),
     )
+    if is_postgres():  # SQLite (the embedded fallback) has one writer and no FOR UPDATE
+        query = query.for_update()
     wanted = set(keys)
     out = {}
     for r in query:
