@@ -110,6 +110,9 @@ class Reason(StrEnum):
     AGE_CONFIRMATION_REQUIRED = "AGE_CONFIRMATION_REQUIRED"
     WEIGHT_REQUIRED = "WEIGHT_REQUIRED"
     BASKET_NOT_EMPTY = "BASKET_NOT_EMPTY"
+    DEPOSIT_SLIP_REQUIRED = "DEPOSIT_SLIP_REQUIRED"  # a bank deposit names its slip / bag
+    DEPOSIT_EXCEEDS_CASH = "DEPOSIT_EXCEEDS_CASH"  # more than the open shift's drawer holds
+    DEPOSIT_DAY_OUT_OF_RANGE = "DEPOSIT_DAY_OUT_OF_RANGE"  # business day not today/yesterday
     # customers and loyalty (FR-400/401/402)
     UNKNOWN_CARD = "UNKNOWN_CARD"
     CARD_TAKEN = "CARD_TAKEN"
@@ -133,6 +136,9 @@ class Reason(StrEnum):
     # staff lifecycle (FR-102)
     BADGE_TAKEN = "BADGE_TAKEN"
     INVALID_BADGE = "INVALID_BADGE"
+    # the box's database is held by a long write (e.g. a large catalog version being put in
+    # force at once): 503, nothing written, the same request can be sent again
+    BOX_BUSY = "BOX_BUSY"
     # devices (codes shared with drivers.base.DeviceError subclasses)
     DEVICE_UNAVAILABLE = "DEVICE_UNAVAILABLE"
     DEVICE_TIMEOUT = "DEVICE_TIMEOUT"

@@ -210,6 +210,7 @@ class SnapshotCash(_Wire):
     change_given: Number
     paid_outs: Number
     drops: Number
+    deposits: Number = "0"  # bank deposits taken from the drawer (boxes before 0018: none)
     cash_rounding: Number
     expected: Number
 
@@ -300,3 +301,27 @@ class NoSaleOpened(_Wire):
     shift_id: Id | None = None
     drawer_ok: bool | None = None
     opened_at: WireTime
+
+
+#: the longest deposit slip / bag number a till accepts (printed on the bank's slip)
+MAX_SLIP_NO = 32
+SLIP_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ./-]{0,31}$"
+
+
+class BankDeposit(_Wire):
+    """A drawer.bank_deposit payload: cash a supervisor or manager took from the drawer (or,
+    with no shift open, from the safe) to the bank, with the deposit slip / bag number; the
+    business day is the branch's local date it belongs to (REP-T-05)."""
+
+    deposit_id: Id
+    amount: Number
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    exponent: int = Field(ge=0, le=3)
+    slip_no: str = Field(pattern=SLIP_PATTERN, max_length=MAX_SLIP_NO)
+    business_day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    cashier_id: Id
+    approver_id: Id
+    reason_code: Code | None = None
+    shift_id: Id | None = None
+    note: Name = ""
+    deposited_at: WireTime

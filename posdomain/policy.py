@@ -140,8 +140,16 @@ def _key_bytes(key: bytes | str) -> bytes:
     return key.encode("utf-8") if isinstance(key, str) else key
 
 
+NO_POLICY_KEY = "no policy key: a policy is never verified against an empty key"
+
+
 def sign_policy(body: Mapping[str, Any], key: bytes | str) -> str:
-    """Hex HMAC-SHA256 over the canonical JSON of the policy body without `signature`."""
+    """Hex HMAC-SHA256 over the canonical JSON of the policy body without `signature`.
+
+    An empty key is refused (ValueError): HMAC accepts one, and anything signed with it would
+    verify wherever no key is configured."""
+    if not key:
+        raise ValueError("refusing to sign a policy with an empty key")
     unsigned = {k: v for k, v in body.items() if k != "signature"}
     return hmac.new(_key_bytes(key), canonical_json(unsigned), hashlib.sha256).hexdigest()
 
@@ -214,6 +222,8 @@ def _parse_target(raw: object) -> PolicyTarget:
 
 
 def _check_signature(body: Mapping[str, Any], key: bytes | str) -> None:
+    if not key:  # fail closed: no key configured verifies nothing (issue 14)
+        raise _reject(NO_POLICY_KEY)
     signature = body.get("signature")
     if not isinstance(signature, str) or not hmac.compare_digest(
         signature.lower(), sign_policy(body, key)

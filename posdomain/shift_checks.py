@@ -9,8 +9,9 @@ the hub refuses one whose figures do not add up by the report's own formulas
 * the tenant's currency and exponent (CURRENCY_MISMATCH), money that parses (INVALID_MONEY),
   times inside the window and opened_at <= as_of (TIMESTAMP_OUT_OF_RANGE);
 * expected cash = opening + cash sales - cash refunds - change given - paid-outs - drops
-  + cash rounding, the cash tender row's expected = it, drawer lines never negative except
-  the rounding, one row per tender kind (TOTALS_MISMATCH / TENDER_MISMATCH / INVALID_MONEY);
+  - bank deposits + cash rounding, the cash tender row's expected = it, drawer lines never
+  negative except the rounding, one row per tender kind (TOTALS_MISMATCH / TENDER_MISMATCH /
+  INVALID_MONEY);
 * net total = sales total - refunds total, `net_total_minor` = `net_total`, every tax row
   net + tax = gross and Σ tax rows gross = net total (TOTALS_MISMATCH / TAX_MISMATCH).
 
@@ -18,15 +19,21 @@ A line void: the tenant's exponent (CURRENCY_MISMATCH), a positive quantity with
 decimals (INVALID_QUANTITY), a value that is money (INVALID_MONEY; negative for a returned
 line), the
 voided line among `voided_lines` (LINE_ARITHMETIC), a sane time. A no-sale: a sane time, and
-a reason code from the till's list when one is given (VALIDATION_FAILED).
+a reason code from the till's list when one is given (VALIDATION_FAILED). A bank deposit
+(`drawer.bank_deposit`, REP-T-05): the tenant's currency and exponent (CURRENCY_MISMATCH), an
+amount that is money, above 0 and at most MAX_DEPOSIT_MINOR (INVALID_MONEY), a business day
+that is a real date within a day of the deposit's time (DEPOSIT_DAY_OUT_OF_RANGE), a sane
+time and reason code.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from posdomain.errors import Reason
-from posdomain.payloads import LineVoided, NoSaleOpened, ShiftSnapshot
+from posdomain.money import MAX_ABS_MINOR
+from posdomain.payloads import BankDeposit, LineVoided, NoSaleOpened, ShiftSnapshot
 from posdomain.sale_checks import (
     Broken,
     Context,
@@ -38,7 +45,12 @@ from posdomain.sale_checks import (
 )
 from posdomain.till_codes import OverrideReason, TenderKind
 
-_DRAWER = ("opening_float", "cash_sales", "cash_refunds", "change_given", "paid_outs", "drops")
+_DRAWER = (
+    "opening_float", "cash_sales", "cash_refunds", "change_given", "paid_outs", "drops",
+    "deposits",
+)  # fmt: skip
+#: the largest bank deposit one event may carry, in minor units (far above any store's day)
+MAX_DEPOSIT_MINOR = MAX_ABS_MINOR
 
 
 def _cash(body: ShiftSnapshot, exp: int) -> list[Violation]:
@@ -52,7 +64,7 @@ def _cash(body: ShiftSnapshot, exp: int) -> list[Violation]:
     ]
     formula = (
         c["opening_float"] + c["cash_sales"] - c["cash_refunds"] - c["change_given"]
-        - c["paid_outs"] - c["drops"] + rounding
+        - c["paid_outs"] - c["drops"] - c["deposits"] + rounding
     )  # fmt: skip
     if formula != expected:
         out.append(
@@ -161,5 +173,52 @@ def check_no_sale(body: NoSaleOpened, ctx: Context) -> list[Violation]:
     if body.reason_code is not None and body.reason_code not in {r.value for r in OverrideReason}:
         out.append(
             violation(Reason.VALIDATION_FAILED, "reason_code", f"unknown {body.reason_code!r}")
+        )
+    return out
+
+
+def _deposit_day(body: BankDeposit) -> list[Violation]:
+    try:
+        day = date.fromisoformat(body.business_day)
+    except ValueError:
+        return [violation(Reason.DEPOSIT_DAY_OUT_OF_RANGE, "business_day", "not a date")]
+    # the branch's local date of the deposit is at most a day off its UTC date; a deposit of
+    # yesterday's takings may be booked the next morning: one more day back
+    at = body.deposited_at.date()
+    if not at - timedelta(days=2) <= day <= at + timedelta(days=1):
+        return [
+            violation(
+                Reason.DEPOSIT_DAY_OUT_OF_RANGE,
+                "business_day",
+                f"business day {day} is not the deposit's ({at}) or the day before",
+            )
+        ]
+    return []
+
+
+def check_bank_deposit(body: BankDeposit, ctx: Context) -> list[Violation]:
+    """Every rule the bank deposit breaks (empty: it is sane)."""
+    if (ctx.currency is not None and body.currency != ctx.currency) or (
+        ctx.exponent is not None and body.exponent != ctx.exponent
+    ):
+        return [
+            violation(
+                Reason.CURRENCY_MISMATCH,
+                "currency",
+                f"{body.currency}/{body.exponent} is not the tenant's",
+            )
+        ]
+    out = check_times([body.deposited_at], ctx) + _deposit_day(body)
+    if body.reason_code is not None and body.reason_code not in {r.value for r in OverrideReason}:
+        out.append(
+            violation(Reason.VALIDATION_FAILED, "reason_code", f"unknown {body.reason_code!r}")
+        )
+    try:
+        amount = money(body.amount, body.exponent, "amount")
+    except Broken as err:
+        return [*out, err.violation]
+    if not 0 < amount.scaleb(body.exponent) <= MAX_DEPOSIT_MINOR:
+        out.append(
+            violation(Reason.INVALID_MONEY, "deposit_range", f"amount {amount} out of range")
         )
     return out

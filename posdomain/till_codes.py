@@ -18,6 +18,7 @@ class OverrideAction(StrEnum):
     REFUND_NO_RECEIPT = "refund_no_receipt"
     POST_VOID = "post_void"
     NO_SALE = "no_sale"
+    BANK_DEPOSIT = "bank_deposit"  # cash taken from the drawer or safe to the bank
 
 
 class OverrideReason(StrEnum):
@@ -33,6 +34,7 @@ class OverrideReason(StrEnum):
     STAFF_DISCOUNT = "STAFF_DISCOUNT"
     CHANGE_REQUEST = "CHANGE_REQUEST"
     TILL_CHECK = "TILL_CHECK"
+    BANK_DEPOSIT = "BANK_DEPOSIT"  # the day's takings (or part of them) go to the bank
     OTHER = "OTHER"
 
 

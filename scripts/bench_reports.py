@@ -56,7 +56,10 @@ LINE_COLS = (
 TENDER_COLS = f"{KEY},kind,doc_id,sale_id,tender,amount,change"
 RATES = (("STD", "0.20"), ("REDUCED", "0.05"), ("ZERO", "0.00"))
 CATEGORIES = ("PRODUCE", "DAIRY", "BAKERY", "PANTRY", "DRINKS", "SNACKS")
-BACKFILL_FROM = "hub.migrations.0021_report_snapshots_tender_tax"
+BACKFILL_FROM = (
+    "hub.migrations.0021_report_snapshots_tender_tax",
+    "hub.migrations.0033_report_rollup_daily",
+)
 REPORTS = (
     "REP-T-01",
     "REP-T-02",
@@ -196,22 +199,23 @@ def _rollup_and_voids(url: str) -> None:
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute(
-            """INSERT INTO report_rollup_hourly (tenant_id, branch_id, business_day, local_hour,
-               box_id, cashier_id, transactions, items_milli, gross, discounts, refunds, net,
-               tax, total, cost, cash_rounding)
-               SELECT tenant_id, branch_id, business_day, local_hour, box_id, cashier_id,
-               SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END), SUM(items_milli), SUM(gross),
-               SUM(discounts), SUM(refunds), SUM(net), SUM(tax), SUM(total), SUM(cost),
-               SUM(cash_rounding) FROM report_docs
-               GROUP BY tenant_id, branch_id, business_day, local_hour, box_id, cashier_id"""
-        )
-        cur.execute(
             """INSERT INTO sale_voids (sale_id, tenant_id, branch_id, box_id, event_id,
                receipt_no, cashier_id, approver_id, reason_code, total_minor, voided_at,
                received_at)
                SELECT doc_id, tenant_id, branch_id, box_id, 'ev-' || doc_id, receipt_no,
                cashier_id, 'u-mgr', 'BENCH', total, at, at FROM report_docs
                WHERE kind = 'sale' AND receipt_no % 50 = 7"""
+        )
+        cur.execute(
+            """INSERT INTO report_rollup_hourly (tenant_id, branch_id, business_day, local_hour,
+               box_id, cashier_id, transactions, items_milli, gross, discounts, refunds, net,
+               tax, total, cost, cash_rounding)
+               SELECT tenant_id, branch_id, business_day, local_hour, box_id, cashier_id,
+               SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END), SUM(items_milli), SUM(gross),
+               SUM(discounts), SUM(refunds), SUM(net), SUM(tax), SUM(total), SUM(cost),
+               SUM(cash_rounding) FROM report_docs d WHERE NOT EXISTS (SELECT 1 FROM sale_voids v
+               WHERE v.tenant_id = d.tenant_id AND v.sale_id = d.doc_id AND d.kind = 'sale')
+               GROUP BY tenant_id, branch_id, business_day, local_hour, box_id, cashier_id"""
         )
         cur.execute(
             """INSERT INTO report_rollup_products (tenant_id, branch_id, business_day,
@@ -226,10 +230,34 @@ def _rollup_and_voids(url: str) -> None:
                GROUP BY l.tenant_id, l.branch_id, l.business_day, l.product_id, l.tax_class,
                l.tax_rate"""
         )
-        # tender rollup, tax parts and tax rollup: the statements migration 0021 fills them with
-        for stmt in importlib.import_module(BACKFILL_FROM).BACKFILL:
+        # tender rollup (0021's statement), tax rollup, then the daily, monthly product and
+        # category rollups (0033's statements)
+        tenders, _parts, _taxes = importlib.import_module(BACKFILL_FROM[0]).BACKFILL
+        cur.execute(tenders)
+        # the tax rollup straight from the lines (one part per line here: no multi-tax
+        # classes); the tax parts stay empty, no report reads them
+        cur.execute(
+            """INSERT INTO report_rollup_taxes (tenant_id, branch_id, business_day, box_id,
+               cashier_id, tax_class, tax_code, tax_rate, per_unit, base, tax)
+               SELECT l.tenant_id, l.branch_id, l.business_day, l.box_id, l.cashier_id,
+               l.tax_class, l.tax_class, l.tax_rate, '', SUM(l.net), SUM(l.tax)
+               FROM report_lines l WHERE NOT EXISTS (SELECT 1 FROM sale_voids v
+               WHERE v.tenant_id = l.tenant_id AND v.sale_id = l.doc_id AND l.kind = 'sale')
+               GROUP BY l.tenant_id, l.branch_id, l.business_day, l.box_id, l.cashier_id,
+               l.tax_class, l.tax_rate"""
+        )
+        for stmt in importlib.import_module(BACKFILL_FROM[1]).BACKFILL:
             cur.execute(stmt)
-        cur.execute("ANALYZE")
+    conn.close()
+    _vacuum(url)
+
+
+def _vacuum(url: str) -> None:
+    """VACUUM ANALYZE (what autovacuum does on a live hub; index-only scans need it)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
     conn.close()
 
 
@@ -284,36 +312,46 @@ def _ingest(batches: int) -> dict[str, float]:
 
 def measure(
     lines: int, branches: int, days: int, products: int, repeat: int, ingest_batches: int,
-    out: Any = print,
+    out: Any = print, keep: bool = False, reuse: str | None = None, load_only: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """Generate the volume on a throwaway database, time every report and the ingest; the
-    figures ({"reports": {(report, window): (p50_s, p95_s)}, "ingest": {label: sales/s}})."""
+    figures ({"reports": {(report, window): (p50_s, p95_s)}, "ingest": {label: sales/s}}).
+    `reuse`: time on a database a `keep` run left (no generation); `load_only`: stop after
+    loading (with `keep`, to time later with `reuse`)."""
     logging.disable(logging.INFO)
-    name = f"cfpos_bench_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(f"{ADMIN}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
+    name = reuse or f"cfpos_bench_{uuid.uuid4().hex[:8]}"
+    if not reuse:
+        conn = psycopg2.connect(f"{ADMIN}/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
     admin = f"{ADMIN}/{name}"
     args = argparse.Namespace(lines=lines, branches=branches, days=days, products=products)
     timed: dict[tuple[str, str], tuple[float, float]] = {}
+    rates: dict[str, float] = {}
     try:
         migrate(admin)
         hub_db.bind(f"postgresql://cfpos_app@127.0.0.1:5432/{name}")
-        seed_demo()
-        by_tenant = _branches(branches)
-        start = time.perf_counter()
-        docs, sale_lines, tenders = _generate(args, by_tenant)
-        _copy(admin, "report_docs", DOC_COLS, docs)
-        _copy(admin, "report_lines", LINE_COLS, sale_lines)
-        _copy(admin, "report_tenders", TENDER_COLS, tenders)
-        _rollup_and_voids(admin)
-        load = time.perf_counter() - start
-        out(
-            f"hub reports: {lines} sale lines, 2 tenants x {branches} branches, "
-            f"{days} days; generated + COPY + rollup in {load:.1f} s"
-        )
+        if reuse:
+            by_tenant = _held_branches()
+            out(f"hub reports: reusing {name} ({_count(admin)} sale lines)")
+        else:
+            seed_demo()
+            by_tenant = _branches(branches)
+            start = time.perf_counter()
+            docs, sale_lines, tenders = _generate(args, by_tenant)
+            _copy(admin, "report_docs", DOC_COLS, docs)
+            _copy(admin, "report_lines", LINE_COLS, sale_lines)
+            _copy(admin, "report_tenders", TENDER_COLS, tenders)
+            _rollup_and_voids(admin)
+            load = time.perf_counter() - start
+            out(
+                f"hub reports: {lines} sale lines, 2 tenants x {branches} branches, "
+                f"{days} days; generated + COPY + rollup in {load:.1f} s"
+            )
+        if load_only:
+            return {"reports": timed, "ingest": rates}
         out(f"  {'report':10} {'window':24} {'p50 ms':>9} {'p95 ms':>9}  (FRD: p95 <= 2000 ms)")
         tenant = TENANTS[0]
         for label, ctx in _ctxs(tenant, by_tenant[tenant], days):
@@ -328,8 +366,29 @@ def measure(
             out(f"    {label:12} {rate:8.0f} sales/s")
     finally:
         hub_db.db.close()
-        drop_database(name)
+        if keep:
+            out(f"  kept database {name} (drop it when done)")
+        else:
+            drop_database(name)
     return {"reports": timed, "ingest": rates}
+
+
+def _held_branches() -> dict[str, list[str]]:
+    with platform_tx():
+        rows = Branch.select(Branch.id, Branch.tenant_id).where(Branch.id.startswith("b-bench-"))
+        out: dict[str, list[str]] = {}
+        for b in rows.order_by(Branch.id):
+            out.setdefault(b.tenant_id, []).append(b.id)
+    return out
+
+
+def _count(url: str) -> int:
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM report_lines")
+        n = int(cur.fetchone()[0])
+    conn.close()
+    return n
 
 
 def main() -> None:
@@ -341,8 +400,14 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=2_000)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--ingest-batches", type=int, default=20)
+    ap.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN)")
+    ap.add_argument("--reuse", help="time on this kept database (no generation)")
+    ap.add_argument("--load-only", action="store_true", help="generate and load, no timing")
     a = ap.parse_args()
-    measure(a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches)
+    measure(
+        a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches,
+        keep=a.keep or a.load_only, reuse=a.reuse, load_only=a.load_only,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

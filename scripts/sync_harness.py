@@ -188,7 +188,7 @@ def reconcile_exact(expected: dict[str, int], admin_dsn: str, box_id: str) -> di
 
 def reconcile_box(fs: FaultStack, timeout: float = 60.0) -> dict[str, Any]:
     """Wait until the box's outbox is fully acked, then reconcile box ↔ hub exactly (the wait
-    is at least `CFPOS_STACK_WAIT_S` when set: a machine loaded by other runs)."""
-    timeout = max(timeout, float(os.environ.get("CFPOS_STACK_WAIT_S", "0")))
+    is at least `CFPOS_DEMO_BOOT_TIMEOUT` when set: a machine loaded by other runs)."""
+    timeout = max(timeout, float(os.environ.get("CFPOS_DEMO_BOOT_TIMEOUT") or 0))
     wait_until(lambda: box_unacked(fs.box_db) == 0, timeout, "the box outbox to drain")
     return reconcile_exact(box_sales(fs.box_db), fs.admin_dsn, fs.box_id)

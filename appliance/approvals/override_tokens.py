@@ -86,8 +86,13 @@ def parse_reason(reason_code: str) -> OverrideReason:
         ) from err
 
 
+#: actions that open the drawer without a sale: the matrix row "no-sale drawer open" (a bank
+#: deposit has no row of its own; it takes cash out of the drawer like a no-sale open)
+_DRAWER_ACTIONS = frozenset({OverrideAction.NO_SALE, OverrideAction.BANK_DEPOSIT})
+
+
 def _matrix_action(action: OverrideAction) -> Action:
-    return Action.NO_SALE if action is OverrideAction.NO_SALE else Action.PRIVILEGED_SALE_OP
+    return Action.NO_SALE if action in _DRAWER_ACTIONS else Action.PRIVILEGED_SALE_OP
 
 
 def _may_approve(ctx: BoxContext, staff: Staff, action: OverrideAction) -> bool:

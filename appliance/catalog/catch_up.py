@@ -2,11 +2,16 @@
 
 * The head `{head: true, version: V}` only records the target version; a head below the held
   version means the hub restored its catalog from a backup, so the box reloads everything.
-* A chunk `{head: false, from_version, to_version, products, last}` is applied in one
-  transaction, only if `from_version <= held < to_version`; then held = to_version. Products
-  upsert by id and their barcodes are replaced, keyed by GTIN-14; codes that are not valid
-  GTINs cannot be scanned and are skipped (logged).
-* The sync agent asks for chunks while `catalog_behind()`.
+* A chunk `{head: false, from_version, to_version, products, last}` continues the download
+  if `from_version <= resume_from < to_version` (resume_from: the staged top, else the held
+  version). It is **staged** (tables of migration 0019, committed per chunk) until the staged
+  top reaches the announced head; then every staged chunk is applied in one transaction
+  (`apply_staged`, set-based: one INSERT … SELECT per table, the FTS name index maintained by
+  two statements instead of a trigger per row) and held = the staged top. A partial download
+  never becomes active; a restart resumes after the last staged chunk. Products upsert by id
+  and their barcodes are replaced, keyed by GTIN-14; codes that are not valid GTINs cannot be
+  scanned and are skipped (logged).
+* The sync agent asks for chunks from `catalog_resume_from()` while `catalog_behind()`.
 """
 
 from __future__ import annotations
@@ -72,29 +77,108 @@ def _barcode_rows(products: Sequence[WireProduct]) -> list[dict[str, str]]:
     return list(rows.values())
 
 
-def upsert_products(products: Sequence[WireProduct], exponent: int) -> None:
-    """Insert or update products by id and replace their barcodes (caller's transaction).
+_COLUMNS: list[str] = []
 
-    In bulk: one prepared statement per table run by `executemany` over the chunk (the same
-    upsert peewee's `insert_many(...).on_conflict(preserve=...)` writes, without building
-    it per 100 rows); the FTS name index follows by its triggers as before."""
-    rows = [_row(p, exponent) for p in products]
-    if not rows:
-        return
-    names = list(rows[0])
-    cols = [Product._meta.fields[n].column_name for n in names]
-    update = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
-    cur = Product._meta.database.cursor()
+
+def _product_columns() -> list[str]:
+    if not _COLUMNS:
+        _COLUMNS.extend(Product._meta.fields[n].column_name for n in _row_names())
+    return _COLUMNS
+
+
+def _row_names() -> list[str]:
+    return [
+        "id", "sku", "name", "price_minor", "tax_class", "unit", "age_restricted", "active",
+        "category", "wholesale_tiers", "min_price_minor", "cost_minor", "age_restriction",
+        "deposit_product_id", "is_deposit", "version",
+    ]  # fmt: skip  # the keys of _row, in order
+
+
+def _cursor() -> Any:
+    return Product._meta.database.cursor()
+
+
+def stage_products(products: Sequence[WireProduct], exponent: int) -> None:
+    """Stage a chunk's products and barcodes (caller's transaction): a product staged again
+    (a later version) replaces its staged row and barcodes."""
+    names, cols = _row_names(), _product_columns()
+    rows = [tuple(r[n] for n in names) for r in (_row(p, exponent) for p in products)]
+    cur = _cursor()
+    ids = [(p.id,) for p in products]
+    cur.executemany("DELETE FROM catalog_stage_barcodes WHERE product_id = ?", ids)
     cur.executemany(
-        f"INSERT INTO products ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-        f"ON CONFLICT (id) DO UPDATE SET {update}",
-        [tuple(r[n] for n in names) for r in rows],
+        f"INSERT OR REPLACE INTO catalog_stage_products ({', '.join(cols)})"
+        f" VALUES ({', '.join('?' * len(cols))})",
+        rows,
     )
-    cur.executemany("DELETE FROM barcodes WHERE product_id = ?", [(p.id,) for p in products])
     cur.executemany(
-        "INSERT OR REPLACE INTO barcodes (gtin14, code, product_id) VALUES (?, ?, ?)",
+        "INSERT INTO catalog_stage_barcodes (gtin14, code, product_id) VALUES (?, ?, ?)",
         [(c["gtin14"], c["code"], c["product"]) for c in _barcode_rows(products)],
     )
+
+
+def _apply_stage() -> int:
+    """Put every staged product in force, set-wise (caller's transaction); how many.
+
+    The FTS triggers are paused for these statements (catalog_fts_paused, migration 0019) and
+    the name index is kept by two set-wise statements: the old names of the staged products
+    out, their new names in; all inside the caller's one transaction."""
+    cur = _cursor()
+    (count,) = cur.execute("SELECT count(*) FROM catalog_stage_products").fetchone()
+    if not count:
+        return 0
+    cols = _product_columns()
+    listed = ", ".join(cols)
+    update = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+    staged = "SELECT id FROM catalog_stage_products"
+    cur.execute("INSERT INTO catalog_fts_paused (id) VALUES (1)")
+    cur.execute(
+        "INSERT INTO products_fts (products_fts, rowid, name)"
+        f" SELECT 'delete', rowid, name FROM products WHERE id IN ({staged})"
+    )
+    cur.execute(  # WHERE true: SQLite's parser needs it before ON CONFLICT after a SELECT
+        f"INSERT INTO products ({listed}) SELECT {listed} FROM catalog_stage_products"
+        f" WHERE true ON CONFLICT (id) DO UPDATE SET {update}"
+    )
+    cur.execute(
+        f"INSERT INTO products_fts (rowid, name) SELECT rowid, name FROM products"
+        f" WHERE id IN ({staged})"
+    )
+    cur.execute("DELETE FROM catalog_fts_paused")
+    cur.execute(f"DELETE FROM barcodes WHERE product_id IN ({staged})")
+    cur.execute(  # in staging order: a later chunk's claim on a GTIN wins, as it would live
+        "INSERT OR REPLACE INTO barcodes (gtin14, code, product_id)"
+        " SELECT gtin14, code, product_id FROM catalog_stage_barcodes ORDER BY seq"
+    )
+    clear_stage()
+    return int(count)
+
+
+def clear_stage() -> None:
+    """Drop whatever is staged (caller's transaction)."""
+    cur = _cursor()
+    for table in ("catalog_stage_barcodes", "catalog_stage_products", "catalog_stage_state"):
+        cur.execute(f"DELETE FROM {table}")
+
+
+def staged_top() -> int | None:
+    """The version the staged chunks reach (None: nothing staged)."""
+    row = _cursor().execute("SELECT to_version FROM catalog_stage_state").fetchone()
+    return None if row is None else int(row[0])
+
+
+def _set_staged_top(version: int) -> None:
+    _cursor().execute(
+        "INSERT OR REPLACE INTO catalog_stage_state (id, to_version) VALUES (1, ?)", (version,)
+    )
+
+
+def upsert_products(products: Sequence[WireProduct], exponent: int) -> None:
+    """Insert or update products by id and replace their barcodes at once (caller's
+    transaction): staged and applied set-wise like a completed download."""
+    if products:
+        stage_products(products, exponent)
+        _apply_stage()
 
 
 def catalog_target() -> int:
@@ -105,6 +189,12 @@ def catalog_target() -> int:
 def catalog_held() -> int:
     """The catalog version this box holds."""
     return held_versions().get("catalog", 0)
+
+
+def catalog_resume_from() -> int:
+    """Where the next catch-up request starts: the staged top, else the held version."""
+    top = staged_top()
+    return catalog_held() if top is None else top
 
 
 def catalog_behind() -> bool:
@@ -122,6 +212,9 @@ def apply_head(ctx: BoxContext, head: CatalogHead) -> bool:
         if head.version == catalog_target():
             return False
         held = catalog_held()
+        top = staged_top()
+        if top is not None and (head.version < top or head.version < catalog_target()):
+            clear_stage()  # staged from a catalog the hub no longer has (a restore)
         if head.version < held:
             set_held_version("catalog", 0)
             audit_log.append(
@@ -137,29 +230,34 @@ def apply_head(ctx: BoxContext, head: CatalogHead) -> bool:
 
 
 def apply_chunk(ctx: BoxContext, chunk: CatalogChunk) -> bool:
-    """Apply one catch-up chunk in one transaction if it continues what the box holds."""
+    """Stage one catch-up chunk if it continues the download (one transaction); once the
+    staged chunks reach the announced head, put them all in force in that transaction."""
     with write_txn():
         held = catalog_held()
-        if not chunk.from_version <= held < chunk.to_version:
+        resume = catalog_resume_from()
+        if not chunk.from_version <= resume < chunk.to_version:
             return False
-        upsert_products(chunk.products, current_exponent())
-        set_held_version("catalog", chunk.to_version)
-        audit_log.append(
-            ctx,
-            actor="hub",
-            action="down.catalog.applied",
-            target="catalog",
-            details={
-                "version": chunk.to_version,
-                "previous": held,
-                "products": len(chunk.products),
-            },
-        )
+        stage_products(chunk.products, current_exponent())
+        _set_staged_top(chunk.to_version)
+        if chunk.to_version < catalog_target():
+            staged = True
+        else:
+            staged = False
+            count = _apply_stage()
+            set_held_version("catalog", chunk.to_version)
+            audit_log.append(
+                ctx,
+                actor="hub",
+                action="down.catalog.applied",
+                target="catalog",
+                details={"version": chunk.to_version, "previous": held, "products": count},
+            )
     log_event(
         log,
-        "catalog chunk applied",
-        from_version=held,
+        "catalog chunk staged" if staged else "catalog applied",
+        from_version=chunk.from_version,
         to_version=chunk.to_version,
         products=len(chunk.products),
+        held=held if staged else chunk.to_version,
     )
     return True

@@ -38,6 +38,7 @@ READ_ONLY_ALLOWED = frozenset(
         "identity.login",
         "identity.logout",
         "till_shifts.close_shift",
+        "till_shifts.bank_deposit",  # cash to the bank is not a sale: the day still closes
         "till_shifts.print_x",
         "till_shifts.z_print",
         "hardware.reprint",

@@ -232,7 +232,7 @@ class SyncAgent:
         request = BoxRequest(
             box_id=self.box_id,
             kind="catalog",
-            since_version=catch_up.catalog_held(),
+            since_version=catch_up.catalog_resume_from(),  # after the last staged chunk
             request_id=uuid.uuid4(),
         )
         self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)

@@ -218,6 +218,25 @@ class CashMovement(BaseModel):
         table_name = "cash_movements"
 
 
+class BankDeposit(BaseModel):
+    """Cash taken from the drawer (an open shift's) or the safe to the bank (migration 0018)."""
+
+    id = TextField(primary_key=True)
+    shift_id = TextField(null=True)
+    business_day = TextField()
+    amount_minor = IntegerField()
+    slip_no = TextField()
+    staff_id = TextField()
+    approver_id = TextField()
+    reason_code = TextField()
+    note = TextField(default="")
+    event_id = TextField(unique=True)
+    created_at = TextField()
+
+    class Meta:
+        table_name = "bank_deposits"
+
+
 class ZReport(BaseModel):
     """A closed shift's Z report (immutable; z_no gap-free per box)."""
 

@@ -243,6 +243,48 @@ class CashMoveOut(_Closed):
     amount: Decimal
 
 
+class BankDepositOut(_Closed):
+    """A recorded bank deposit (the `drawer.bank_deposit` payload), the drawer kick's
+    outcome (None: from the safe, the drawer stays shut) and whether the voucher printed."""
+
+    id: str
+    deposit_id: str
+    amount: Decimal
+    currency: str
+    exponent: int
+    slip_no: str
+    business_day: str
+    cashier_id: str
+    approver_id: str
+    reason_code: str
+    shift_id: str | None
+    note: str
+    deposited_at: str
+    drawer: DrawerOut | None
+    printed: bool
+
+
+class DepositRowOut(_Closed):
+    """One bank deposit of the day."""
+
+    id: str
+    amount: Decimal
+    slip_no: str
+    shift_id: str | None
+    staff_id: str
+    approver_id: str
+    note: str
+    created_at: str
+
+
+class BankDepositsOut(_Closed):
+    """The bank deposits of one business day, newest first, and their sum."""
+
+    business_day: str
+    total: Decimal
+    deposits: list[DepositRowOut]
+
+
 class PrintJobOut(_Closed):
     """A queued printout."""
 

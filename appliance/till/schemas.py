@@ -126,6 +126,23 @@ class CashMove(RequestBody):
     note: StrictStr = Field(default="", max_length=200)
 
 
+class BankDepositIn(RequestBody):
+    """POST /drawer/bank-deposits: cash to the bank, with its slip / bag number."""
+
+    amount: Money
+    slip_no: StrictStr = Field(default="", max_length=40)
+    business_day: StrictStr | None = Field(default=None, max_length=10)
+    note: StrictStr = Field(default="", max_length=200)
+    override_token: StrictStr | None = Field(default=None, max_length=64)
+    reason_code: StrictStr | None = Field(default=None, max_length=40)
+
+
+class DepositDay(RequestBody):
+    """GET /drawer/bank-deposits: the business day (default today)."""
+
+    business_day: StrictStr | None = Field(default=None, max_length=10)
+
+
 class CloseShift(RequestBody):
     """POST /shifts/current/close: counted amount per tender."""
 

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from appliance.catalog.brand import current_brand
 from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
 from appliance.identity.session import require
-from appliance.till import shifts, xz_reports
+from appliance.till import deposits, shifts, xz_reports
 from appliance.till.responses import (
+    BankDepositOut,
+    BankDepositsOut,
     CashMoveOut,
     CloseShiftOut,
     CurrentShiftOut,
@@ -19,7 +21,7 @@ from appliance.till.responses import (
     XReportOut,
     ZReportOut,
 )
-from appliance.till.schemas import CashMove, CloseShift, OpenShift
+from appliance.till.schemas import BankDepositIn, CashMove, CloseShift, DepositDay, OpenShift
 from appliance.web.openapi import api
 from appliance.web.request import box, json_body
 from posdomain.permissions import Action
@@ -69,6 +71,24 @@ def paid_out() -> tuple[Response, int]:
     body = json_body(CashMove)
     moved = shifts.cash_movement(box(), staff, "paid_out", body.amount, body.reason_code, body.note)
     return jsonify(moved), 201
+
+
+@bp.post(f"{V1}/drawer/bank-deposits")
+@api({201: BankDepositOut}, body=BankDepositIn)
+def bank_deposit() -> tuple[Response, int]:
+    """Take cash from the drawer (or, with no shift open, the safe) to the bank, with its slip
+    number (a supervisor's override for cashiers); goes up as `drawer.bank_deposit`."""
+    staff = require(Action.SELL)
+    body = json_body(BankDepositIn)
+    return jsonify(deposits.record(box(), staff, body.model_dump())), 201
+
+
+@bp.get(f"{V1}/drawer/bank-deposits")
+@api({200: BankDepositsOut}, query=DepositDay)
+def bank_deposits() -> Response:
+    """The bank deposits of today (or `business_day`: yesterday), with their sum."""
+    require(Action.Z_REPORT)
+    return jsonify(deposits.listing(box(), request.args.get("business_day") or None))
 
 
 @bp.get(f"{V1}/shifts/current/x")

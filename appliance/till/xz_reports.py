@@ -11,8 +11,10 @@ back to the customer) and only counted under `voids`. Definitions (minor units):
                    back as loyalty points (a points tender)
 * cash rounding  = Σ sale cash-rounding lines + Σ refund cash-rounding lines (signed, as they
                    changed the drawer)
+* bank deposits  = Σ bank deposits taken from this shift's drawer (till.deposits)
 * expected cash  = opening + cash sales - cash refunds - change given - paid-outs - drops
-                   ± cash rounding (drops go to the safe, so they reduce the drawer's cash)
+                   - bank deposits ± cash rounding (drops go to the safe and deposits to the
+                   bank, so both reduce the drawer's cash)
 * expected card  = Σ card tenders - Σ card refunds;  difference = counted - expected
 * net total      = Σ sale totals - Σ refund totals; Z grand total = previous Z's + net total.
 """
@@ -23,6 +25,8 @@ import json
 from collections import defaultdict
 from typing import Any, cast
 
+from peewee import fn
+
 from appliance.approvals.override_tokens import count_used
 from appliance.catalog.config_docs import config_body, current_exponent
 from appliance.core.db import database
@@ -30,6 +34,7 @@ from appliance.customers.returns import points_minor
 from appliance.i18n import formats
 from appliance.i18n.messages import catalog_for
 from appliance.till.models import (
+    BankDeposit,
     CashMovement,
     NoSale,
     Refund,
@@ -81,6 +86,10 @@ def _cash_moves(shift: Shift, as_of: str) -> dict[str, int]:
     )
     for move in query:
         sums[move.kind] += move.amount_minor
+    deposits = BankDeposit.select(fn.COALESCE(fn.SUM(BankDeposit.amount_minor), 0)).where(
+        BankDeposit.shift_id == shift.id, BankDeposit.created_at < as_of
+    )
+    sums["deposits"] = int(deposits.scalar() or 0)
     return sums
 
 
@@ -102,11 +111,12 @@ def _cash_figures(
         "change_given": sum(s.change_minor for s in kept),
         "paid_outs": moves["paid_out"],
         "drops": moves["drop"],
+        "deposits": moves["deposits"],
         "cash_rounding": sale_rounding + sum(r.cash_rounding_minor for r in cash_refunds),
     }
     cash["expected"] = (
         cash["opening_float"] + cash["cash_sales"] - cash["cash_refunds"] - cash["change_given"]
-        - cash["paid_outs"] - cash["drops"] + cash["cash_rounding"]
+        - cash["paid_outs"] - cash["drops"] - cash["deposits"] + cash["cash_rounding"]
     )  # fmt: skip
     return cash
 

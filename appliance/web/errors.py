@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, jsonify
+from peewee import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from posdomain.contract import error_body
@@ -35,6 +36,17 @@ def register_error_handlers(app: Flask) -> None:
         status = err.code or 500
         reason = Reason.NOT_FOUND if status == 404 else Reason.VALIDATION_FAILED
         return _body(reason, err.description or err.name, status)
+
+    @app.errorhandler(OperationalError)
+    def _busy(err: OperationalError) -> tuple[Response, int]:
+        """SQLite gave up waiting for a long write (busy_timeout): the request's transaction
+        was rolled back, so it can be sent again (idempotency keys make a retried sale safe)."""
+        if "locked" not in str(err) and "busy" not in str(err):
+            return _internal(err)
+        log_event(log, "database busy", logging.WARNING, error=str(err))
+        resp, status = _body(Reason.BOX_BUSY, "the box is busy with a long write; retry", 503)
+        resp.headers["Retry-After"] = "2"
+        return resp, status
 
     @app.errorhandler(Exception)
     def _internal(err: Exception) -> tuple[Response, int]:

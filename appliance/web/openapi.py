@@ -39,8 +39,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)
 # what any box call can answer: bad input (INVALID_TEXT, OUT_OF_RANGE, VALIDATION_FAILED...),
 # no/ended session, not allowed, unknown id, state conflict, gone (expired override), body
-# too large, locked (audit chain, PIN lockout)
-BOX_ERRORS = (400, 401, 403, 404, 409, 410, 413, 423)
+# too large, locked (audit chain, PIN lockout), busy (the database held by a long write)
+BOX_ERRORS = (400, 401, 403, 404, 409, 410, 413, 423, 503)
 
 
 def api(

@@ -28,11 +28,13 @@ from hub.integrations.models import WebhookAttempt, WebhookDelivery
 from hub.reports.models import (
     ReportDiscount,
     ReportDoc,
+    ReportException,
     ReportLine,
     ReportTaxPart,
     ReportTender,
+    ShiftSnapshot,
 )
-from hub.sales.models import BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
+from hub.sales.models import BankDeposit, BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
 
 CHUNK = 1000
 Purge = Callable[[str, datetime, list[LegalHold]], tuple[int, int]]
@@ -124,19 +126,42 @@ def purge_refunds(tenant_id: str, cutoff: datetime, live: list[LegalHold]) -> tu
     )  # fmt: skip
 
 
-def purge_z_reports(tenant_id: str, cutoff: datetime, live: list[LegalHold]) -> tuple[int, int]:
-    """Z reports of shifts closed before the cutoff (branch and date-range holds keep them)."""
-    model = ShiftReport
-    old = (model.tenant_id == tenant_id) & (model.closed_at < cutoff)
+def _dated(
+    tenant_id: str, model: Any, at: Any, cutoff: datetime, live: list[LegalHold]
+) -> tuple[int, int]:
+    """Rows of `model` dated (`at`) before the cutoff; branch and date-range holds keep them."""
+    old = (model.tenant_id == tenant_id) & (at < cutoff)
     cond: Any = False
     for h in live:
         if h.scope == "branch":
             cond = cond | (model.branch_id == h.target)
         elif h.scope == "date_range":
-            cond = cond | ((model.closed_at >= h.starts_at) & (model.closed_at < h.ends_at))
+            cond = cond | ((at >= h.starts_at) & (at < h.ends_at))
     held = int(model.select().where(old & cond).count()) if live else 0
     deleted = model.delete().where(old & ~cond if live else old).execute()
     return int(deleted), held
+
+
+def purge_z_reports(tenant_id: str, cutoff: datetime, live: list[LegalHold]) -> tuple[int, int]:
+    """Z reports of shifts closed before the cutoff (branch and date-range holds keep them)."""
+    return _dated(tenant_id, ShiftReport, ShiftReport.closed_at, cutoff, live)
+
+
+def purge_deposits(tenant_id: str, cutoff: datetime, live: list[LegalHold]) -> tuple[int, int]:
+    """Bank deposits made before the cutoff (branch and date-range holds keep them)."""
+    return _dated(tenant_id, BankDeposit, BankDeposit.deposited_at, cutoff, live)
+
+
+def purge_x_snapshots(tenant_id: str, cutoff: datetime, live: list[LegalHold]) -> tuple[int, int]:
+    """X report snapshots taken before the cutoff (branch and date-range holds keep them)."""
+    return _dated(tenant_id, ShiftSnapshot, ShiftSnapshot.as_of, cutoff, live)
+
+
+def purge_till_exceptions(
+    tenant_id: str, cutoff: datetime, live: list[LegalHold]
+) -> tuple[int, int]:
+    """Line voids and no-sale opens before the cutoff (branch and date-range holds keep them)."""
+    return _dated(tenant_id, ReportException, ReportException.at, cutoff, live)
 
 
 def purge_webhook_deliveries(
@@ -196,6 +221,12 @@ CLASSES = (
               purge_sales),
     DataClass("refunds", "tax", "tax", N_("refunds with their report facts"), purge_refunds),
     DataClass("z_reports", "tax", "tax", N_("Z reports of closed shifts"), purge_z_reports),
+    DataClass("bank_deposits", "tax", "tax", N_("bank deposits the tills recorded"),
+              purge_deposits),
+    DataClass("till_exceptions", "tax", "tax", N_("line voids and no-sale drawer opens "
+              "(part of the till's journal)"), purge_till_exceptions),
+    DataClass("x_snapshots", 365, 90, N_("X report snapshots of till shifts (the Z report "
+              "is the shift's record)"), purge_x_snapshots),
     DataClass("webhook_deliveries", 90, 7, N_("sent or dead webhook deliveries and their log"),
               purge_webhook_deliveries),
     DataClass("alert_deliveries", 180, 30, N_("sent or given-up alert notifications"),

@@ -15,6 +15,7 @@ worker locks rows, so a second one would only waste work). Jobs:
 | backup | CFPOS_BACKUP_INTERVAL_MINUTES | pg_dump with retention |
 | restore_drill | daily 03:30 UTC | restore the newest backup into scratch and verify |
 | purge_retention | daily 04:15 UTC | purge past retention, skipping legal holds (FR-P7-1016) |
+| report_partitions | daily 02:45 UTC | sale-line partitions 24 months ahead (hub/reports) |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hub.ops import backups, jobs, restore_drill
+from hub.reports import partitions
 from hub.settings import HubSettings
 
 
@@ -53,6 +55,11 @@ def job_table(cfg: HubSettings) -> list[tuple[str, Callable[[], Any], Any]]:
             CronTrigger(hour=3, minute=30, timezone="UTC"),
         ),
         ("purge_retention", jobs.purge_retention, CronTrigger(hour=4, minute=15, timezone="UTC")),
+        (
+            "report_partitions",
+            lambda: partitions.ensure(admin),
+            CronTrigger(hour=2, minute=45, timezone="UTC"),
+        ),
     ]
 
 

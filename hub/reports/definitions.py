@@ -124,6 +124,29 @@ def not_voided(alias: str) -> str:
     )
 
 
+def ints(row: Row, *names: str) -> Row:
+    """Turn the named sums of a row into ints (a SUM over no rows is NULL: 0)."""
+    for name in names:
+        row[name] = int(row[name] or 0)
+    return row
+
+
+def in_windows(ctx: Ctx, rows: list[Row], at: str) -> list[Row]:
+    """Rows whose instant falls in their branch's business-day range (each gets its `day`)."""
+    zones = ctx.extras.get("zones", {})
+    spans = {w.branch_id: (w.first, w.last) for w in ctx.windows}
+    out = []
+    for r in rows:
+        span, zone = spans.get(r["branch_id"]), zones.get(r["branch_id"])
+        if span is None or zone is None or r[at] is None:
+            continue
+        day = r[at].astimezone(zone).date()
+        if span[0] <= day <= span[1]:
+            r["day"] = day.isoformat()
+            out.append(r)
+    return out
+
+
 def pct(part: int, whole: int) -> Decimal | None:
     """part / whole in percent, two places (None when whole is 0)."""
     if not whole:

@@ -1,7 +1,8 @@
-"""The tender rollup (`report_rollup_tenders`, REP-T-09) and tax per code
-(`report_tax_parts` + `report_rollup_taxes`, REP-T-10), kept at ingest beside the hourly and
-product rollups (migration 0021). A post-void takes its sale's tenders and tax parts back out
-(from the same batch, or from the stored facts)."""
+"""The tender rollup (`report_rollup_tenders`, REP-T-09), tax per code (`report_tax_parts` +
+`report_rollup_taxes`, REP-T-10; migration 0021) and the daily rollup per branch and business
+day (`report_rollup_daily`, REP-T-05 and REP-T-01; migration 0033), kept at ingest beside the
+hourly and product rollups. A post-void takes its sale's documents, tenders and tax parts
+back out (from the same batch, or from the stored facts)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from typing import Any
 from peewee import EXCLUDED
 
 from hub.core.models import BaseModel
-from hub.reports.models import ReportTaxPart, ReportTender, RollupTax, RollupTender
+from hub.reports.models import (
+    ReportTaxPart,
+    ReportTender,
+    RollupDaily,
+    RollupTax,
+    RollupTender,
+)
 from posdomain.money import parse_minor
 from posdomain.payloads import LineTaxPart
 
@@ -37,6 +44,20 @@ TAX_KEY = (
     "per_unit",
 )
 TAX_SUMS = ("base", "tax")
+DAILY_KEY = ("tenant_id", "branch_id", "business_day")
+DOC_SUMS = (
+    "transactions",
+    "items_milli",
+    "gross",
+    "discounts",
+    "refunds",
+    "net",
+    "tax",
+    "total",
+    "cost",
+    "cash_rounding",
+)
+DAILY_SUMS = ("documents", *DOC_SUMS, "late_total", "tenders")
 Buckets = dict[tuple[Any, ...], dict[str, int]]
 
 
@@ -53,6 +74,24 @@ def add_tender(into: Buckets, row: dict[str, Any], sign: int = 1) -> None:
     bucket["amount"] += sign * (int(row["amount"]) if sale else 0)
     bucket["refunds"] += sign * (0 if sale else -int(row["amount"]))
     bucket["change"] += sign * int(row["change"])
+
+
+def add_doc_daily(into: Buckets, doc: dict[str, Any], sign: int = 1) -> None:
+    """Add (1) or take out (-1) one document in its branch's day."""
+    bucket = into[tuple(doc[k] for k in DAILY_KEY)]
+    bucket["documents"] += sign
+    bucket["transactions"] += sign * (1 if doc["kind"] == "sale" else 0)
+    for name in DOC_SUMS[1:]:
+        bucket[name] += sign * int(doc[name])
+    if doc["late"]:
+        bucket["late_total"] += sign * int(doc["total"])
+
+
+def add_tender_daily(into: Buckets, row: dict[str, Any], sign: int = 1) -> None:
+    """Add (1) or take out (-1) one tender row's amount less change in its branch's day."""
+    into[tuple(row[k] for k in DAILY_KEY)]["tenders"] += sign * (
+        int(row["amount"]) - int(row["change"])
+    )
 
 
 def add_tax(into: Buckets, part: dict[str, Any], sign: int = 1) -> None:
@@ -134,7 +173,8 @@ def _upsert(
     ).execute()
 
 
-def write(tenders: Buckets, taxes: Buckets) -> None:
-    """Upsert the batch's tender and tax buckets (sums added)."""
+def write(tenders: Buckets, taxes: Buckets, daily: Buckets) -> None:
+    """Upsert the batch's tender, tax and daily buckets (sums added)."""
     _upsert(RollupTender, TENDER_KEY, TENDER_SUMS, tenders)
     _upsert(RollupTax, TAX_KEY, TAX_SUMS, taxes)
+    _upsert(RollupDaily, DAILY_KEY, DAILY_SUMS, daily)

@@ -87,6 +87,9 @@ class _Rows:
     tax_sums: doc_rollups.Buckets = field(
         default_factory=lambda: doc_rollups.buckets(doc_rollups.TAX_SUMS)
     )
+    daily: doc_rollups.Buckets = field(
+        default_factory=lambda: doc_rollups.buckets(doc_rollups.DAILY_SUMS)
+    )
 
     def keep_lines(self, doc_id: str, lines: list[dict[str, Any]]) -> None:
         """Store a document's lines and add them to the product rollup."""
@@ -115,6 +118,7 @@ class _Rows:
         bucket["transactions"] += sign * (1 if doc["kind"] == "sale" else 0)
         for name in SUMS[1:]:
             bucket[name] += sign * int(doc[name])
+        doc_rollups.add_doc_daily(self.daily, doc, sign)
 
 
 def _products(tenant_id: str, ids: Iterable[str]) -> dict[str, Product]:
@@ -282,6 +286,7 @@ class _Builder:
             with_hour = {**row, "local_hour": doc["local_hour"]}
             kept.append(with_hour)
             doc_rollups.add_tender(self.rows.tender_sums, with_hour)
+            doc_rollups.add_tender_daily(self.rows.daily, row)
 
     def refund(self, body: RefundCompleted) -> None:
         """Facts of one refund document."""
@@ -363,7 +368,8 @@ class _Builder:
             )
             if row is None:  # sold before the report facts existed: nothing rolled up
                 return
-            doc = {name: getattr(row, name) for name in (*ROLLUP_KEY, "kind", *SUMS[1:])}
+            names = (*ROLLUP_KEY, "kind", "late", *SUMS[1:])
+            doc = {name: getattr(row, name) for name in names}
         self.rows.roll(doc, -1)
         tenant, sale_id = self.box.tenant_id, body.sale_id
         lines = self.rows.sale_lines.get(sale_id)
@@ -376,6 +382,7 @@ class _Builder:
             tenders = doc_rollups.stored_tenders(tenant, sale_id, int(doc["local_hour"]))
         for tender in tenders:
             doc_rollups.add_tender(self.rows.tender_sums, tender, -1)
+            doc_rollups.add_tender_daily(self.rows.daily, tender, -1)
         parts = self.rows.sale_parts.get(sale_id)
         if parts is None:
             parts = doc_rollups.stored_parts(tenant, sale_id)
@@ -450,4 +457,4 @@ def _write(rows: _Rows) -> None:
             conflict_target=[getattr(RollupHourly, k) for k in ROLLUP_KEY], update=update
         ).execute()
     product_rollup.write(rows.products)
-    doc_rollups.write(rows.tender_sums, rows.tax_sums)
+    doc_rollups.write(rows.tender_sums, rows.tax_sums, rows.daily)

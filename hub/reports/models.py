@@ -143,6 +143,32 @@ class RollupHourly(BaseModel):
         )
 
 
+class RollupDaily(BaseModel):
+    """Document and tender sums per branch and business day (migration 0033): what REP-T-05
+    and REP-T-01 without a box or cashier filter read."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    business_day = TextField()  # YYYY-MM-DD, local to the branch
+    documents = BigIntegerField(default=0)  # sales and refunds (not post-voided)
+    transactions = BigIntegerField(default=0)
+    items_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+    cash_rounding = BigIntegerField(default=0)
+    late_total = BigIntegerField(default=0)  # total of the sales synced late
+    tenders = BigIntegerField(default=0)  # tendered amount - change over every tender
+
+    class Meta:
+        table_name = "report_rollup_daily"
+        primary_key = CompositeKey("tenant_id", "branch_id", "business_day")
+
+
 class RollupProduct(BaseModel):
     """Line sums per branch, business day, product and tax class/rate."""
 
@@ -169,6 +195,56 @@ class RollupProduct(BaseModel):
         primary_key = CompositeKey(
             "tenant_id", "branch_id", "business_day", "product_id", "tax_class", "tax_rate"
         )
+
+
+class RollupProductMonthly(BaseModel):
+    """The daily product rollup per calendar month (migration 0033)."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    month = TextField()  # YYYY-MM of the business day
+    product_id = TextField()
+    tax_class = TextField()
+    tax_rate = TextField()
+    sku = TextField()
+    name = TextField()
+    category = TextField(null=True)
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_products_monthly"
+        primary_key = CompositeKey(
+            "tenant_id", "branch_id", "month", "product_id", "tax_class", "tax_rate"
+        )
+
+
+class RollupCategory(BaseModel):
+    """The daily product rollup per category its buckets carry (migration 0033)."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    business_day = TextField()
+    category = TextField()  # '' for none
+    buckets = BigIntegerField(default=0)  # daily product buckets carrying the category
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_categories"
+        primary_key = CompositeKey("tenant_id", "branch_id", "business_day", "category")
 
 
 class RollupTender(BaseModel):

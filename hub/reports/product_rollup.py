@@ -1,36 +1,64 @@
-"""The daily product rollup (`report_rollup_products`): line sums per branch, business day,
-product and tax class/rate, kept at ingest next to the hourly rollup. A post-void takes its
-sale's lines back out (from the same batch, or from the stored line facts)."""
+"""The product rollups kept at ingest next to the hourly rollup: line sums per branch,
+business day, product and tax class/rate (`report_rollup_products`), the same per calendar
+month (`report_rollup_products_monthly`, migration 0033) and per branch, day and the category
+each daily bucket carries (`report_rollup_categories`, 0033). A post-void takes its sale's
+lines back out (from the same batch, or from the stored line facts).
+
+A daily bucket's labels (sku, name, category) are its latest line's. When a batch changes a
+stored bucket's category, the bucket's stored sums move from the old category to the new one,
+so the category rollup always equals grouping the daily product rollup by category."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from peewee import EXCLUDED
 
-from hub.reports.models import ReportLine, RollupProduct
+from hub.core.db import is_postgres
+from hub.core.models import BaseModel
+from hub.reports.models import ReportLine, RollupCategory, RollupProduct, RollupProductMonthly
 
 KEY = ("tenant_id", "branch_id", "business_day", "product_id", "tax_class", "tax_rate")
+MONTH_KEY = ("tenant_id", "branch_id", "month", "product_id", "tax_class", "tax_rate")
+CATEGORY_KEY = ("tenant_id", "branch_id", "business_day", "category")
 SUMS = ("qty_milli", "gross", "discounts", "refunds", "net", "tax", "total", "cost")
 LABELS = ("sku", "name", "category")
 
-Buckets = dict[tuple[Any, ...], dict[str, Any]]
+Sums = dict[tuple[Any, ...], dict[str, Any]]
+
+
+def _sums() -> Sums:
+    return defaultdict(lambda: dict.fromkeys(SUMS, 0))
+
+
+@dataclass
+class Buckets:
+    """One batch's daily and monthly product buckets."""
+
+    daily: Sums = field(default_factory=_sums)
+    monthly: Sums = field(default_factory=_sums)
 
 
 def buckets() -> Buckets:
     """An empty set of buckets for one batch."""
-    return defaultdict(lambda: dict.fromkeys(SUMS, 0))
+    return Buckets()
 
 
-def add(into: Buckets, line: dict[str, Any], sign: int = 1) -> None:
-    """Add (1) or take out (-1) one line."""
-    bucket = into[tuple(line[k] for k in KEY)]
+def _add(bucket: dict[str, Any], line: dict[str, Any], sign: int) -> None:
     for name in SUMS:
         bucket[name] += sign * int(line[name])
     for name in LABELS:
         if sign > 0 or name not in bucket:
             bucket[name] = line[name]
+
+
+def add(into: Buckets, line: dict[str, Any], sign: int = 1) -> None:
+    """Add (1) or take out (-1) one line."""
+    key = tuple(line[k] for k in KEY)
+    _add(into.daily[key], line, sign)
+    _add(into.monthly[(*key[:2], str(key[2])[:7], *key[3:])], line, sign)
 
 
 def stored_lines(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
@@ -43,15 +71,66 @@ def stored_lines(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
     return [{n: getattr(r, n) for n in (*KEY, *SUMS, *LABELS)} for r in query]
 
 
-def write(into: Buckets) -> None:
-    """Upsert the batch's buckets (sums added, labels from the latest line)."""
-    rows = [{**dict(zip(KEY, key, strict=True)), **sums} for key, sums in into.items()]
+def _stored(daily: Sums) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The stored daily buckets the batch touches (locked until the batch commits)."""
+    keys = list(daily)
+    query = RollupProduct.select().where(
+        RollupProduct.tenant_id.in_(sorted({k[0] for k in keys})),
+        RollupProduct.branch_id.in_(sorted({k[1] for k in keys})),
+        RollupProduct.business_day.in_(sorted({k[2] for k in keys})),
+        RollupProduct.product_id.in_(sorted({k[3] for k in keys})),
+    )
+    if is_postgres():  # SQLite (the embedded fallback) has one writer and no FOR UPDATE
+        query = query.for_update()
+    wanted = set(keys)
+    out = {}
+    for r in query:
+        key = tuple(getattr(r, k) for k in KEY)
+        if key in wanted:
+            out[key] = {n: getattr(r, n) for n in (*SUMS, "category")}
+    return out
+
+
+def _categories(daily: Sums, stored: dict[tuple[Any, ...], dict[str, Any]]) -> Sums:
+    """What the batch adds to each (branch, day, category): its own sums under the bucket's
+    new category, a new bucket counted there, and a stored bucket moved (its sums and its
+    count) when its category changes."""
+    out: Sums = defaultdict(lambda: dict.fromkeys(("buckets", *SUMS), 0))
+    for key, bucket in daily.items():
+        new = (*key[:3], bucket["category"] or "")
+        old = stored.get(key)
+        if old is None:
+            out[new]["buckets"] += 1
+        elif (old["category"] or "") != new[3]:
+            before = (*key[:3], old["category"] or "")
+            out[before]["buckets"] -= 1
+            out[new]["buckets"] += 1
+            for name in SUMS:
+                out[before][name] -= int(old[name])
+                out[new][name] += int(old[name])
+        for name in SUMS:
+            out[new][name] += bucket[name]
+    return out
+
+
+def _upsert(model: type[BaseModel], key: tuple[str, ...], into: Sums, labels: bool) -> None:
+    rows = [{**dict(zip(key, k, strict=True)), **v} for k, v in into.items()]
     if not rows:
         return
-    update: dict[Any, Any] = {
-        getattr(RollupProduct, n): getattr(RollupProduct, n) + EXCLUDED[n] for n in SUMS
-    }
-    update.update({getattr(RollupProduct, n): EXCLUDED[n] for n in LABELS})
-    RollupProduct.insert_many(rows).on_conflict(
-        conflict_target=[getattr(RollupProduct, k) for k in KEY], update=update
+    sums = ("buckets", *SUMS) if model is RollupCategory else SUMS
+    update: dict[Any, Any] = {getattr(model, n): getattr(model, n) + EXCLUDED[n] for n in sums}
+    if labels:
+        update.update({getattr(model, n): EXCLUDED[n] for n in LABELS})
+    model.insert_many(rows).on_conflict(
+        conflict_target=[getattr(model, k) for k in key], update=update
     ).execute()
+
+
+def write(into: Buckets) -> None:
+    """Upsert the batch's buckets (sums added, labels from the latest line)."""
+    if not into.daily:
+        return
+    categories = _categories(into.daily, _stored(into.daily))
+    _upsert(RollupProduct, KEY, into.daily, labels=True)
+    _upsert(RollupProductMonthly, MONTH_KEY, into.monthly, labels=True)
+    _upsert(RollupCategory, CATEGORY_KEY, categories, labels=False)

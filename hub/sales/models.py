@@ -1,5 +1,5 @@
-"""Sales and till documents (refunds, post-voids, Z reports) as ingested from the boxes
-(money in minor units)."""
+"""Sales and till documents (refunds, post-voids, Z reports, bank deposits) as ingested from
+the boxes (money in minor units)."""
 
 from __future__ import annotations
 
@@ -131,3 +131,27 @@ class ShiftReport(BaseModel):
 
     class Meta:
         table_name = "shift_reports"
+
+
+class BankDeposit(BaseModel):
+    """Cash a till took to the bank (`drawer.bank_deposit`, REP-T-05; migration 0032)."""
+
+    event_id = TextField(primary_key=True)
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    deposit_id = TextField()
+    business_day = TextField()  # YYYY-MM-DD, local to the branch, as the till booked it
+    amount_minor = BigIntegerField()
+    exponent = IntegerField()
+    slip_no = TextField()
+    cashier_id = TextField()
+    approver_id = TextField()
+    reason_code = TextField(null=True)
+    shift_id = TextField(null=True)
+    note = TextField(default="")
+    deposited_at = UtcField()
+    received_at = UtcField(default=utcnow)
+
+    class Meta:
+        table_name = "bank_deposits"

@@ -1,6 +1,7 @@
-"""Store the box's till-document events (FR-300, REP-T-04/12/13) inside the ingest batch:
-`refund.completed`, `sale.voided` and `shift.closed` (payloads: docs/CONTRACT.md, schemas
-in posdomain.payloads, rules in posdomain.sale_checks, applied by hub.sync.rules).
+"""Store the box's till-document events (FR-300, REP-T-04/05/12/13) inside the ingest batch:
+`refund.completed`, `sale.voided`, `shift.closed` and `drawer.bank_deposit` (payloads:
+docs/CONTRACT.md, schemas in posdomain.payloads, rules in posdomain.sale_checks and
+posdomain.shift_checks, applied by hub.sync.rules).
 
 Tenant, branch and box come from the enrolled box, never the payload. Each event is applied
 once (ingested_events); stock for refunds and voids arrives as the box's own
@@ -15,10 +16,11 @@ from typing import Any
 from peewee import fn
 
 from hub.identity.models import Box
-from hub.sales.models import BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
+from hub.sales.models import BankDeposit, BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.money import from_minor, parse_minor
+from posdomain.payloads import BankDeposit as DepositIn
 from posdomain.payloads import RefundCompleted, SaleVoided, ShiftClosed
 from posdomain.refund_checks import SoldSale
 
@@ -136,4 +138,23 @@ def store_shift(box: Box, ev: EventEnvelope, body: ShiftClosed) -> None:
         closed_at=body.as_of,
         net_total_minor=body.net_total_minor,
         body=payload,
+    )
+
+
+def store_deposit(box: Box, ev: EventEnvelope, body: DepositIn) -> None:
+    """Write a checked bank deposit (a deposit id the tenant holds already: IntegrityError,
+    refused DOCUMENT_ID_CONFLICT by the caller)."""
+    BankDeposit.create(
+        **_ids(box, ev),
+        deposit_id=body.deposit_id,
+        business_day=body.business_day,
+        amount_minor=parse_minor(body.amount, body.exponent, "amount"),
+        exponent=body.exponent,
+        slip_no=body.slip_no,
+        cashier_id=body.cashier_id,
+        approver_id=body.approver_id,
+        reason_code=body.reason_code,
+        shift_id=body.shift_id,
+        note=body.note,
+        deposited_at=body.deposited_at,
     )

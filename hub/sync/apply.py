@@ -169,6 +169,8 @@ class Applier:
             snapshots.store_line_void(box, env, rules.check_line_void(env))
         elif env.type == EventType.NO_SALE:
             snapshots.store_no_sale(box, env, rules.check_no_sale(env))
+        elif env.type == EventType.BANK_DEPOSIT:
+            till_documents.store_deposit(box, env, rules.check_bank_deposit(env))
         elif env.type == EventType.RELEASE_REPORTED:
             rollouts.report_event(box, env.payload)
 

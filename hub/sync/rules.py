@@ -32,6 +32,7 @@ from posdomain.envelope import EventEnvelope, IncomingEvent
 from posdomain.errors import Reason, ValidationError
 from posdomain.money import parse_minor, to_minor
 from posdomain.payloads import (
+    BankDeposit,
     LineVoided,
     NoSaleOpened,
     RefundCompleted,
@@ -43,7 +44,12 @@ from posdomain.payloads import (
 from posdomain.refund_checks import check_refund
 from posdomain.refund_checks import check_void as void_rules
 from posdomain.sale_checks import Context, Violation, check_sale, check_times
-from posdomain.shift_checks import check_line_void, check_no_sale, check_snapshot
+from posdomain.shift_checks import (
+    check_bank_deposit,
+    check_line_void,
+    check_no_sale,
+    check_snapshot,
+)
 
 M = TypeVar("M", bound=BaseModel)
 MAX_IDS_PER_QUERY = 5000
@@ -328,6 +334,12 @@ class Rules:
         """A no-sale drawer opening with a sane time and reason."""
         body = parsed(NoSaleOpened, ev)
         refuse(check_no_sale(body, self.ctx))
+        return body
+
+    def check_bank_deposit(self, ev: EventEnvelope) -> BankDeposit:
+        """A bank deposit in the tenant's money, positive and in range, on a sane day."""
+        body = parsed(BankDeposit, ev)
+        refuse(check_bank_deposit(body, self.ctx), deposit_id=body.deposit_id)
         return body
 
     def check_movement(self, ev: EventEnvelope) -> BoxMovementIn:

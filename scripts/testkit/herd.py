@@ -366,7 +366,7 @@ def start_workers(
     # a batch published before any member subscribed is lost (and resent): wait for all
     wait_until(
         lambda: all("ingest subscribed" in stack_log(fs, n) for n in names),
-        max(90.0, float(os.environ.get("CFPOS_STACK_WAIT_S", "0"))),  # boot on a loaded machine
+        max(90.0, float(os.environ.get("CFPOS_DEMO_BOOT_TIMEOUT") or 0)),  # a loaded machine
         "workers subscribed",
     )
     return names

@@ -73,6 +73,7 @@ def test_scheduler_registers_every_job_once():
             "backup",
             "restore_drill",
             "purge_retention",
+            "report_partitions",
         ]
     )
     assert all(job.max_instances == 1 for job in built.get_jobs())

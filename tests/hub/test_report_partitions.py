@@ -1,18 +1,28 @@
 """Sale lines partitioned by business month (issue 12 item 5, migration 0022): the migration
 converts a `report_lines` that holds rows without losing one, rows land in their month's
-partition, and RLS is enforced on the parent and on every partition read directly."""
+partition, and RLS is enforced on the parent and on every partition read directly; the
+partition job (hub/reports/partitions.py) keeps months ahead and gives lines caught by the
+DEFAULT partition their own month."""
 
 from __future__ import annotations
 
 import importlib
 import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg2
 import pytest
 
 from hub.migrate import _applied, _apply_one, _connect, available, ensure_app_role
-from tests.hub.conftest import _admin_exec
+from hub.reports import partitions
+from hub.sync import rules as sync_rules
+from hub.sync import triage
+from scripts.testkit.crafted import T
+from tests.hub.conftest import _admin_exec, enrol_box, login
+from tests.hub.ingest_helpers import envelope, send
+from tests.hub.report_helpers import at_local, item, new_products, priced_sale, zoned_branch
 
 pytestmark = [pytest.mark.pg]
 PARTITIONED = 22
@@ -103,3 +113,79 @@ def _tenant_read(app: str, tenant: str, sql: str) -> list[tuple[Any, ...]]:
             return list(cur.fetchall())
     finally:
         conn.close()
+
+
+def _placed(admin: str, doc_ids: list[str]) -> dict[str, str]:
+    rows = _rows(
+        admin,
+        "SELECT doc_id, tableoid::regclass::text FROM report_lines WHERE doc_id = ANY(%s)",
+        doc_ids,
+    )
+    return dict(rows)  # type: ignore[arg-type]
+
+
+def _reported(client: Any, branch: str, day: str) -> tuple[Decimal, Decimal]:
+    """(REP-T-01 total, Σ REP-T-06 net) of one business day of `branch`."""
+    f = {"branches": branch, "date_from": day, "date_to": day, "page_size": 200}
+    t01 = client.get("/api/v1/reports/REP-T-01", query_string=f)
+    t06 = client.get("/api/v1/reports/REP-T-06", query_string=f)
+    assert (t01.status_code, t06.status_code) == (200, 200), (t01.get_json(), t06.get_json())
+    total = sum((Decimal(r["total"]) for r in t01.get_json()["items"]), Decimal(0))
+    net = sum((Decimal(r["net"]) for r in t06.get_json()["items"]), Decimal(0))
+    return total, net
+
+
+@pytest.mark.req("NFR-001", "FR-600")
+def test_sales_dated_2031_and_2035_are_stored_reported_and_get_their_own_partitions(
+    app, client, hub_urls, monkeypatch
+):
+    """Past the last partition of 0022 (2030-12) a sale lands in DEFAULT and is reported; the
+    partition job then gives its month a partition with RLS, moves it there, reports the same
+    and, run again, does nothing. (The hub refuses times past its clock: the clock's window is
+    moved to 2036 here, as if the hub ran then.)"""
+    admin = hub_urls[0]
+    earliest, _latest = triage.window()
+    later = (earliest, datetime(2036, 1, 1, tzinfo=UTC))
+    monkeypatch.setattr(triage, "window", lambda: later)
+    monkeypatch.setattr(sync_rules, "window", lambda: later)
+    prods = new_products()
+    branch = zoned_branch("Europe/Berlin")
+    box = enrol_box(T, branch)
+    sales = [
+        priced_sale(1, [item(prods[0], 2), item(prods[1], 1, "0.30")],
+                    at_local("Europe/Berlin", "2031-03-05T10:00:00"), cash=False),
+        priced_sale(2, [item(prods[2], 3)],
+                    at_local("Europe/Berlin", "2035-07-01T00:30:00"), cash=True),
+    ]  # fmt: skip
+    ack = send(box, [envelope(box, n + 1, s, branch_id=branch) for n, s in enumerate(sales)])
+    assert ack is not None
+    assert (ack.acked_through, ack.rejected) == (2, [])
+    ids = [s["sale_id"] for s in sales]
+    days = ["2031-03-05", "2035-07-01"]
+    login(client, "owner")
+    placed = _placed(admin, ids)
+    assert set(placed) == set(ids)
+    assert set(placed.values()) <= {
+        "report_lines_default", "report_lines_2031_03", "report_lines_2035_07"
+    }  # fmt: skip
+    expected = [(Decimal(s["total"]), Decimal(s["total"]) - Decimal(s["tax_total"])) for s in sales]
+    assert [_reported(client, branch, d) for d in days] == expected
+
+    done = partitions.ensure(admin)
+    assert _placed(admin, ids) == {ids[0]: "report_lines_2031_03", ids[1]: "report_lines_2035_07"}
+    assert [_reported(client, branch, d) for d in days] == expected
+    have = {r[0] for r in _rows(admin, "SELECT relname FROM pg_class WHERE relkind = 'r'")}
+    assert {name for name, _, _ in partitions.months_ahead(date.today())} <= have
+    unsafe = _rows(
+        admin,
+        """SELECT c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
+           JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'report_lines'
+           AND NOT (c.relrowsecurity AND c.relforcerowsecurity)""",
+    )
+    assert unsafe == []  # every partition, old and new: RLS enabled and forced
+    app_url = hub_urls[1]
+    assert _tenant_read(app_url, T, "SELECT count(*) FROM report_lines_2035_07") == [(1,)]
+    assert _tenant_read(app_url, "t-other", "SELECT count(*) FROM report_lines_2035_07") == [(0,)]
+    assert partitions.ensure(admin) == {"created": [], "moved": 0}
+    assert {"report_lines_2031_03", "report_lines_2035_07"} <= set(done["created"])
+    assert done["moved"] == 3  # the three lines DEFAULT held

@@ -16,8 +16,8 @@ from hub.compliance.models import PurgeRun
 from hub.core.db import platform_tx, tenant_tx
 from hub.governance.models import AuditLog
 from hub.identity.models import HubSession, User
-from hub.reports.models import ReportDoc
-from hub.sales.models import BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
+from hub.reports.models import ReportDoc, ReportException, ShiftSnapshot
+from hub.sales.models import BankDeposit, BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
 from tests.hub.conftest import create_user
 from tests.hub.ops_helpers import new_tenant, owner
 
@@ -234,3 +234,51 @@ def test_every_purged_class_takes_its_copies_keeps_what_holds_cover_and_ledgers_
     assert listed["refunds"]["floor_days"] == 3650
     low = client.put("/api/v1/retention-policies/sessions", json={"keep_days": 5, "reason": "abc"})
     assert low.get_json()["error"]["details"]["minimum"] == 30
+
+
+def _till_rows(tenant: str, branch: str, at: datetime) -> None:
+    """One bank deposit, X snapshot and till exception of `branch` at `at`."""
+    day = at.date().isoformat()
+    ids = {"tenant_id": tenant, "branch_id": branch, "box_id": "box-r"}
+    BankDeposit.create(
+        event_id=uuid.uuid4().hex, **ids, deposit_id=uuid.uuid4().hex, business_day=day,
+        amount_minor=100, exponent=2, slip_no="S1", cashier_id="c", approver_id="s",
+        deposited_at=at,
+    )  # fmt: skip
+    ShiftSnapshot.create(
+        event_id=uuid.uuid4().hex, **ids, shift_id=uuid.uuid4().hex, till="1",
+        cashier_id="c", opened_at=at, as_of=at, net_total_minor=0, body={},
+    )  # fmt: skip
+    ReportException.create(
+        event_id=uuid.uuid4().hex, **ids, cashier_id="c", business_day=day, kind="no-sale",
+        ref="nosale:x", at=at,
+    )  # fmt: skip
+
+
+@pytest.mark.req("FR-P7-1016", "FR-P7-1015", "FR-600")
+def test_deposits_x_snapshots_and_till_exceptions_have_retention_classes(app):
+    tenant, (b1, b2) = new_tenant(branches=2)
+    with tenant_tx(tenant):
+        for branch in (b1, b2):
+            _till_rows(tenant, branch, OLD)
+        _till_rows(tenant, b1, NOW - timedelta(days=1))
+    client = _client(app, tenant)
+    items = client.get("/api/v1/retention-policies").get_json()["items"]
+    listed = {p["data_class"]: p for p in items}
+    assert listed["bank_deposits"]["floor_days"] == 3650  # tax years, like Z reports
+    assert listed["till_exceptions"]["floor_days"] == 3650  # part of the till's journal
+    assert (listed["x_snapshots"]["keep_days"], listed["x_snapshots"]["floor_days"]) == (365, 90)
+    assert all(listed[c]["purged"] for c in ("bank_deposits", "till_exceptions", "x_snapshots"))
+    hold = {"scope": "branch", "target": b2, "reason": "litigation"}
+    assert client.post("/api/v1/legal-holds", json=hold).status_code == 201
+    for data_class in ("bank_deposits", "till_exceptions", "x_snapshots"):
+        resp = client.post("/api/v1/retention/purge", json={"data_class": data_class})
+        assert resp.status_code == 200, resp.get_json()
+        assert (resp.get_json()["deleted"], resp.get_json()["kept_by_holds"]) == (1, 1)
+    with tenant_tx(tenant):
+        for model in (BankDeposit, ShiftSnapshot, ReportException):
+            left = model.select().where(model.tenant_id == tenant)
+            assert sorted(r.branch_id for r in left) == sorted([b1, b2])  # new one + held one
+    page = client.get("/compliance", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Bankeinzahlungen" in page
+    assert "Kassenausnahmen" in page

@@ -10,6 +10,7 @@ import pytest
 from posdomain.canonical import canonical_json
 from posdomain.errors import Reason
 from posdomain.policy import (
+    NO_POLICY_KEY,
     Policy,
     PolicyRejected,
     policy_etag,
@@ -158,3 +159,36 @@ def test_policy_etag_is_strong_and_content_addressed() -> None:
     assert etag.endswith('"')
     assert etag == policy_etag([dict(reversed(list(body().items())))])
     assert etag != policy_etag([body(policyVersion=2)])
+
+
+def _empty_key_signed() -> dict[str, Any]:
+    """A policy body whose signature is the HMAC with the empty key (what anyone can make)."""
+    import hashlib
+    import hmac
+
+    raw = {k: v for k, v in body().items() if k != "signature"}
+    return {**raw, "signature": hmac.new(b"", canonical_json(raw), hashlib.sha256).hexdigest()}
+
+
+@pytest.mark.parametrize("key", [b"", ""])
+def test_an_empty_key_verifies_nothing(key: bytes | str) -> None:
+    """Issue 14: HMAC accepts an empty key, so a box without a key must not verify a policy
+    signed with one. Refused with the stable POLICY_UNVERIFIABLE, before any other check."""
+    for raw in (_empty_key_signed(), body(), {"kind": "nonsense"}):
+        with pytest.raises(PolicyRejected) as err:
+            verify_policy(raw, key, NOW)
+        assert err.value.reason is Reason.POLICY_UNVERIFIABLE
+        assert err.value.message == NO_POLICY_KEY
+    verified, rejected = verify_policies([_empty_key_signed()], key, NOW)
+    assert verified == []
+    assert [(r.policy_id, r.policy_version, r.reason, r.message) for r in rejected] == [
+        ("mb-1", 1, Reason.POLICY_UNVERIFIABLE, NO_POLICY_KEY)
+    ]
+
+
+@pytest.mark.parametrize("key", [b"", ""])
+def test_no_policy_is_signed_with_an_empty_key(key: bytes | str) -> None:
+    raw = {k: v for k, v in body().items() if k != "signature"}
+    with pytest.raises(ValueError, match="empty key"):
+        sign_policy(raw, key)
+    assert len(sign_policy(raw, b"k")) == 64  # one byte is a key

@@ -214,6 +214,33 @@ def test_unverifiable_or_expired_policies_never_execute_and_are_reported() -> No
     ]
 
 
+@pytest.mark.parametrize("key", [b"", ""])
+def test_without_a_key_no_policy_executes_not_even_one_signed_with_the_empty_key(
+    key: bytes | str,
+) -> None:
+    """Issue 14: price_basket's default key is empty; HMAC accepts an empty key, so a policy
+    "signed" with it must still be refused (fail closed), with a stable reason code."""
+    import hashlib
+    import hmac
+
+    from posdomain.canonical import canonical_json
+    from posdomain.policy import NO_POLICY_KEY
+
+    raw = {k: v for k, v in MULTIBUY_3_FOR_2.items() if k != "signature"}
+    forged = {**raw, "signature": hmac.new(b"", canonical_json(raw), hashlib.sha256).hexdigest()}
+    items = [item("1", CHIPS, 3)]
+    for basket in (
+        price_basket(items, advanced_discounts=True, policies=[forged], now=NOW),
+        price_basket(items, advanced_discounts=True, policies=[forged], policy_key=key, now=NOW),
+    ):
+        assert basket.discount_total == 0
+        assert basket.applied_policies == ()
+        assert [(r.policy_id, r.reason, r.message) for r in basket.rejected_policies] == [
+            ("mb", Reason.POLICY_UNVERIFIABLE, NO_POLICY_KEY)
+        ]
+    assert price(items, MULTIBUY_3_FOR_2).discount_total > 0  # the tenant key still verifies
+
+
 def test_only_the_latest_policy_version_runs() -> None:
     v2 = policy("mb", "multibuy", {"qty": 3, "price": "2.50"}, products=["chips"])
     v2 = {**v2, "policyVersion": 2}

@@ -126,6 +126,24 @@ def test_promotions_need_the_flag_and_a_key_and_fail_closed_without_one() -> Non
     assert [r.policy_id for r in refused.rejections] == ["mb"]
 
 
+def test_an_empty_policy_key_is_no_key() -> None:
+    """Issue 14: a box whose config carries `policy_key: ""` verifies no policy, not even one
+    "signed" with the empty key; every policy is POLICY_UNVERIFIABLE."""
+    import hashlib
+    import hmac
+
+    from posdomain.canonical import canonical_json
+
+    raw = {k: v for k, v in MULTIBUY.items() if k != "signature"}
+    forged = {**raw, "signature": hmac.new(b"", canonical_json(raw), hashlib.sha256).hexdigest()}
+    chips = (line("1", CHIPS, "3"),)
+    sale = price_sale(inputs(*chips, advanced_discounts=True, policies=(forged,), policy_key=""))
+    assert sale.pricing.discount_total == D("0.00")
+    assert [(r.policy_id, r.reason) for r in sale.rejections] == [
+        ("mb", Reason.POLICY_UNVERIFIABLE)
+    ]
+
+
 def test_cash_rounding_only_for_cash() -> None:
     chips = (line("1", CHIPS, "3"),)
     card, cash = price_sale(inputs(*chips)), price_sale(inputs(*chips, cash=True))

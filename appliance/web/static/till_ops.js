@@ -1,6 +1,6 @@
 // Till operations on the cashier screen: refund (receipt lookup), exchange (items of a receipt
-// back into the basket), park/resume, shift open/close, X report, no-sale - each in one dialog,
-// keyboard first (F6 Shift+F6 F7 F8 F10 F11 F12; Esc cancels,
+// back into the basket), park/resume, shift open/close, X report, no-sale, bank deposit - each
+// in one dialog, keyboard first (F6 Shift+F6 F7 F8 F10 F11 F12 Shift+F12; Esc cancels,
 // dialogs.js). Errors show inside the dialog that raised them, with their reason code.
 (function () {
   "use strict";
@@ -11,9 +11,9 @@
   const $ = (id) => document.getElementById(id);
   const REASONS = ["CUSTOMER_CHANGED_MIND", "DEFECTIVE", "DAMAGED_GOODS", "WRONG_ITEM",
     "PRICE_MATCH", "CUSTOMER_SATISFACTION", "CASHIER_ERROR", "CHANGE_REQUEST", "TILL_CHECK",
-    "OTHER"];
+    "BANK_DEPOSIT", "OTHER"];
   const CASH_ROWS = ["opening_float", "cash_sales", "cash_refunds", "change_given", "paid_outs",
-    "drops", "cash_rounding", "expected"];
+    "drops", "deposits", "cash_rounding", "expected"];
   let submit = null;
 
   function el(tag, attrs, text) {
@@ -259,6 +259,27 @@
     });
   }
 
+  // Bank deposit: cash from the drawer (or, with no shift open, the safe) to the bank with its
+  // slip / bag number; a cashier needs a supervisor's PIN (the reason is preset)
+  function openDeposit() {
+    open(T["ui.deposit.title"], T["ui.deposit.ok"],
+      [...field("deposit-amount", T["ui.deposit.amount"], { inputmode: "decimal" }),
+        ...field("deposit-slip", T["ui.deposit.slip"], { maxlength: "32" }),
+        ...field("deposit-note", T["ui.deposit.note"], { maxlength: "200" })],
+      true, async () => {
+        const body = Object.assign({
+          amount: C.parseAmount($("deposit-amount").value.trim()),
+          slip_no: $("deposit-slip").value.trim(),
+          note: $("deposit-note").value.trim(),
+        }, await approval("bank_deposit"));
+        const done = await C.api("POST", "/drawer/bank-deposits", body);
+        close();
+        D.inform(T["ui.deposit.title"], fmt("ui.deposit.done",
+          { amount: C.money(done.amount), currency: done.currency, slip: done.slip_no }));
+      });
+    $("op-reason").value = "BANK_DEPOSIT";
+  }
+
   // A refused event acknowledged here by a supervisor/manager (the box refuses anyone else:
   // FORBIDDEN_ROLE, shown in the dialog); kept on the box, never delivered
   function openRefusedAck() {
@@ -282,7 +303,7 @@
   $("refused-ack").addEventListener("click", openRefusedAck);
 
   const OPS = { refund: openRefund, exchange: openExchange, suspend: openSuspend, resume: openResume, shift: openShift,
-    x: openX, nosale: openNoSale };
+    x: openX, nosale: openNoSale, deposit: openDeposit };
   const KEYS = { F6: "refund", F7: "suspend", F8: "resume", F10: "shift", F11: "x", F12: "nosale" };
   document.querySelectorAll("[data-op]").forEach((b) =>
     b.addEventListener("click", () => OPS[b.dataset.op]()));
@@ -293,7 +314,8 @@
   });
   $("op-cancel").addEventListener("click", close);
   document.addEventListener("keydown", (ev) => {
-    const op = ev.shiftKey && ev.key === "F6" ? "exchange" : KEYS[ev.key];
+    const SHIFTED = { F6: "exchange", F12: "deposit" };
+    const op = ev.shiftKey ? SHIFTED[ev.key] : KEYS[ev.key];
     if ($("till").hidden || !op) return;
     ev.preventDefault();
     if (!D.top()) OPS[op]();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from peewee import SqliteDatabase
 
 from appliance.catalog import catch_up, down_messages
+from appliance.catalog import products as box_products
 from appliance.core.context import BoxContext
 from appliance.sync.agent import AgentSettings, SyncAgent, offline_will
 from appliance.sync.box_state import held_versions
@@ -19,6 +21,7 @@ from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BoxConfig, MqttSettings
 from posdomain import topics
 from posdomain.envelope import encode
+from posdomain.errors import PosError
 from scripts.testkit.waiting import wait_until
 from tests.appliance.catalog_peer import CatalogPeer
 from tests.appliance.factories import catalog_head, chunk, product
@@ -184,3 +187,77 @@ def test_a_head_below_the_held_version_makes_the_box_reload_everything(
     assert catch_up.catalog_behind()
     assert down_messages.apply_down(ctx, chunk(0, 3, _products(1, 3)))
     assert catch_up.catalog_held() == 3
+
+
+def _large(first: int, last: int) -> list[dict]:
+    """Products p-L{n} at versions first..last (EAN-13s of their own, names with a word)."""
+    from posdomain.barcodes import check_digit
+
+    out = []
+    for n in range(first, last + 1):
+        stem = f"47{n:010d}"
+        out.append(product(f"p-L{n}", f"L{n}", f"Large item {n} kiwi", [stem + check_digit(stem)],
+                           "1.25", version=n))  # fmt: skip
+    return out
+
+
+def _active_large(db: SqliteDatabase) -> int:
+    return int(db.execute_sql("SELECT count(*) FROM products WHERE id LIKE 'p-L%'").fetchone()[0])
+
+
+@pytest.mark.req("FR-200", "FR-303")
+def test_a_large_version_stays_staged_until_complete_then_applies_atomically(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    """A 12 000-product version in windows of chunks: nothing of it is in force (scan, search,
+    held version) until the chunk that reaches the head lands; then all of it at once, once."""
+    ctx = BoxContext(box_config)
+    held = catch_up.catalog_held()
+    top = held + 12_000
+    items = _large(held + 1, top)
+    assert down_messages.apply_down(ctx, catalog_head(top))
+    # a product already held is renamed in the same version (FTS must follow)
+    items[5]["id"], items[5]["name"] = "p-milk", "Renamed milk kiwi"
+    at = held
+    for n in range(0, len(items) - 500, 500):
+        part = items[n : n + 500]
+        assert down_messages.apply_down(ctx, chunk(at, part[-1]["version"], part, last=False))
+        at = part[-1]["version"]
+        assert _active_large(box_db) == 0, "a partial download must never be in force"
+        assert catch_up.catalog_held() == held
+        assert catch_up.catalog_resume_from() == at
+    assert box_products.search("kiwi") == []
+    with pytest.raises(PosError):
+        box_products.resolve_scan(items[0]["barcodes"][0], [])
+    # a replayed (already staged) chunk is not staged twice
+    assert down_messages.apply_down(ctx, chunk(held, items[499]["version"], items[:500])) is False
+    assert down_messages.apply_down(ctx, chunk(at, top, items[-500:]))
+    assert catch_up.catalog_held() == top
+    assert not catch_up.catalog_behind()
+    assert catch_up.staged_top() is None
+    assert _active_large(box_db) == 12_000 - 1
+    assert box_products.resolve_scan(items[-1]["barcodes"][0], []).product.id == items[-1]["id"]
+    names = {p["name"] for p in box_products.search("Renamed milk")}
+    assert names == {"Renamed milk kiwi"}
+    assert box_products.search("Milk 1L") == []  # the old name left the index
+    assert len(box_products.search("kiwi", limit=50)) == 50
+    last = box_db.execute_sql(
+        "SELECT details FROM audit_log WHERE action = 'down.catalog.applied' ORDER BY seq DESC"
+    ).fetchone()
+    assert json.loads(last[0]) == {"version": top, "previous": held, "products": 12_000}
+
+
+@pytest.mark.req("FR-200", "FR-303")
+def test_a_head_below_the_staged_top_drops_the_stage(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    ctx = BoxContext(box_config)
+    held = catch_up.catalog_held()
+    assert down_messages.apply_down(ctx, catalog_head(held + 10))
+    part = _large(held + 1, held + 6)
+    assert down_messages.apply_down(ctx, chunk(held, held + 6, part, last=False))
+    assert catch_up.staged_top() == held + 6
+    assert down_messages.apply_down(ctx, catalog_head(held + 4))  # hub restored a backup
+    assert catch_up.staged_top() is None
+    assert catch_up.catalog_resume_from() == held
+    assert _active_large(box_db) == 0

@@ -1,0 +1,181 @@
+"""Bank deposits on the hub (FR-303 ingest, FR-600 REP-T-05, FR-100 tenant isolation): the
+till's `drawer.bank_deposit` events are checked at ingest, stored once, refused with a stable
+reason (quarantined, never acked as held) when forged or nonsense, and REP-T-05 sets them
+against the cash the day took in, to the cent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hub.core.db import tenant_tx
+from hub.sales.models import BankDeposit
+from hub.sync.models import Quarantine
+from scripts.testkit.crafted import T
+from tests.hub.conftest import enrol_box, login
+from tests.hub.ingest_helpers import acked_ids, envelope, rejected, send
+from tests.hub.report_helpers import (
+    at_local,
+    item,
+    new_products,
+    priced_sale,
+    refund_of,
+    zoned_branch,
+)
+
+pytestmark = [pytest.mark.pg]
+ZONE = "Europe/Berlin"
+CENT = Decimal("0.01")
+
+
+def deposit(at: datetime, amount: str = "120.50", **over: Any) -> dict[str, Any]:
+    """A drawer.bank_deposit payload as the till writes it."""
+    body = {
+        "deposit_id": str(uuid.uuid4()),
+        "amount": amount,
+        "currency": "EUR",
+        "exponent": 2,
+        "slip_no": "BAG-0042",
+        "business_day": at_day(at),
+        "cashier_id": "u-rep-cashier",
+        "approver_id": "u-manager",
+        "reason_code": "BANK_DEPOSIT",
+        "shift_id": None,
+        "note": "",
+        "deposited_at": at.isoformat(),
+    }
+    body.update(over)
+    return body
+
+
+def at_day(at: datetime) -> str:
+    """The Berlin business day of an instant."""
+    return at.astimezone(ZoneInfo(ZONE)).date().isoformat()
+
+
+def stored(box: str) -> list[BankDeposit]:
+    with tenant_tx(T):
+        return list(BankDeposit.select().where(BankDeposit.box_id == box))
+
+
+@pytest.mark.req("FR-303", "FR-100", "FR-600")
+def test_deposits_are_checked_stored_once_and_forgeries_refused(app):
+    branch = zoned_branch(ZONE)
+    box = enrol_box(T, branch)
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    good = envelope(box, 1, deposit(now), "drawer.bank_deposit", branch_id=branch)
+    ack = send(box, [good])
+    assert rejected(ack) == {}
+    assert good["event_id"] in acked_ids(ack)
+    (row,) = stored(box)
+    assert (row.amount_minor, row.slip_no, row.branch_id) == (12050, "BAG-0042", branch)
+    # the same event again (a retry after a lost ack): a duplicate, still one row
+    again = send(box, [good])
+    assert good["event_id"] in {str(e) for e in again.duplicates}
+    assert len(stored(box)) == 1
+    bad_payloads = {
+        2: (deposit(now, "0.00"), "INVALID_MONEY"),
+        3: (deposit(now, "-12.00"), "INVALID_MONEY"),
+        4: (deposit(now, "1.005"), "INVALID_MONEY"),
+        5: (deposit(now, "NaN"), "INVALID_MONEY"),
+        6: (deposit(now, "99999999999999.00"), "INVALID_MONEY"),
+        7: (deposit(now, currency="USD"), "CURRENCY_MISMATCH"),
+        8: (deposit(now, business_day="2020-01-01"), "DEPOSIT_DAY_OUT_OF_RANGE"),
+        9: (deposit(now, business_day="2026-02-30"), "DEPOSIT_DAY_OUT_OF_RANGE"),
+        10: (deposit(now, slip_no=""), "MALFORMED_MESSAGE"),
+        11: (deposit(now, amount=12.5), "MALFORMED_MESSAGE"),  # a float is not money
+        12: (deposit(now, deposited_at="2001-01-01T00:00:00+00:00", business_day="2001-01-01"),
+             "TIMESTAMP_OUT_OF_RANGE"),
+        13: ({**deposit(now), "deposit_id": good["payload"]["deposit_id"]},
+             "DOCUMENT_ID_CONFLICT"),  # a new event naming a deposit the hub holds
+    }  # fmt: skip
+    events = [
+        envelope(box, seq, body, "drawer.bank_deposit", branch_id=branch)
+        for seq, (body, _) in bad_payloads.items()
+    ]
+    forged_tenant = envelope(box, 14, deposit(now), "drawer.bank_deposit",
+                             tenant_id="t-harborfoods", branch_id=branch)  # fmt: skip
+    forged_branch = envelope(box, 15, deposit(now), "drawer.bank_deposit", branch_id="b-other")
+    ack = send(box, [*events, forged_tenant, forged_branch])
+    want = {seq: reason for seq, (_, reason) in bad_payloads.items()}
+    assert rejected(ack) == {**want, 14: "TENANT_MISMATCH", 15: "BRANCH_MISMATCH"}
+    refused_ids = {e["event_id"] for e in [*events, forged_tenant, forged_branch]}
+    assert not refused_ids & acked_ids(ack)  # never acked as delivered
+    assert len(stored(box)) == 1
+    with tenant_tx(T):
+        held = Quarantine.select().where(Quarantine.box_id == box).count()
+    assert held == len(refused_ids)
+
+
+def z_closed(shift_id: str, at: datetime, difference: str, paid_outs: str) -> dict[str, Any]:
+    """A Z report of the day with its counted cash difference and paid-outs."""
+    return {
+        "shift_id": shift_id, "z_no": 1, "till": "Till 1", "cashier_id": "u-rep-cashier",
+        "opened_at": (at - timedelta(hours=8)).isoformat(), "as_of": at.isoformat(),
+        "net_total_minor": 0,
+        "cash": {"paid_outs": paid_outs},
+        "tenders": [{"kind": "cash", "expected": "0.00", "counted": "0.00",
+                     "difference": difference}],
+    }  # fmt: skip
+
+
+@pytest.mark.req("FR-600", "FR-303")
+def test_rep_t_05_sets_deposits_against_the_days_cash_to_the_cent(app, client):
+    branch = zoned_branch(ZONE)
+    box = enrol_box(T, branch)
+    prods = new_products()
+    day = "2026-06-18"
+    at = at_local(ZONE, f"{day}T09:00:00")
+    sales = [
+        priced_sale(1, [item(prods[0], 3), item(prods[1], 1)], at, cash=True),
+        priced_sale(2, [item(prods[2], 2)], at + timedelta(minutes=20), cash=True),
+        priced_sale(3, [item(prods[1], 2)], at + timedelta(minutes=40), cash=False),  # card
+    ]
+    back = refund_of(sales[0], 1, at + timedelta(hours=1))  # paid out in cash
+    events = [envelope(box, i + 1, s, branch_id=branch) for i, s in enumerate(sales)]
+    events.append(envelope(box, 4, back, "refund.completed", branch_id=branch))
+    close = at_local(ZONE, f"{day}T20:00:00")
+    events.append(envelope(box, 5, z_closed(str(uuid.uuid4()), close, "-0.35", "3.00"),
+                           "shift.closed", branch_id=branch))  # fmt: skip
+    dep1 = deposit(at + timedelta(hours=4), "10.00", slip_no="BAG-1")
+    dep2 = deposit(close + timedelta(minutes=10), "7.77", slip_no="BAG-2")
+    events += [envelope(box, 6, dep1, "drawer.bank_deposit", branch_id=branch),
+               envelope(box, 7, dep2, "drawer.bank_deposit", branch_id=branch)]  # fmt: skip
+    ack = send(box, events)
+    assert rejected(ack) == {}
+    # independent: cash taken in = Σ cash tendered - change of the cash sales + the refund's
+    cash_in = sum(Decimal(s["tenders"][0]["amount"]) - Decimal(s["change"]) for s in sales[:2])
+    cash_in += Decimal(back["tenders"][0]["amount"])
+    to_bank = cash_in - Decimal("3.00") + Decimal("-0.35")
+    deposited = Decimal("17.77")
+    login(client, "owner")
+    f = {"branches": branch, "date_from": day, "date_to": day}
+    body = client.get("/api/v1/reports/REP-T-05", query_string=f).get_json()
+    (row,) = body["items"]
+    assert row["cash_tenders"] == str(cash_in.quantize(CENT))
+    assert (row["paid_outs"], row["over_short"]) == ("3.00", "-0.35")
+    assert row["deposits"] == str(deposited)
+    assert row["deposit_over_short"] == str((deposited - to_bank).quantize(CENT))
+    assert body["totals"]["deposits"] == str(deposited)
+    assert "not recorded" not in str(body.get("note", ""))
+    csv = client.get("/api/v1/reports/REP-T-05/csv", query_string=f).get_data(as_text=True)
+    assert str(deposited) in csv
+    assert str((deposited - to_bank).quantize(CENT)) in csv
+    pdf = client.get("/api/v1/reports/REP-T-05/pdf", query_string=f)
+    assert pdf.status_code == 200
+    assert pdf.data[:4] == b"%PDF"
+    page = client.get("/reports/REP-T-05", query_string=f)
+    assert page.status_code == 200
+    assert "17.77" in page.get_data(as_text=True)
+    # a deposit of a day without a sale still gets its row
+    lone = deposit(at + timedelta(days=1), "5.00", slip_no="BAG-3")
+    assert rejected(send(box, [envelope(box, 8, lone, "drawer.bank_deposit",
+                                        branch_id=branch)])) == {}  # fmt: skip
+    nxt = {**f, "date_from": "2026-06-19", "date_to": "2026-06-19"}
+    (only,) = client.get("/api/v1/reports/REP-T-05", query_string=nxt).get_json()["items"]
+    assert (only["deposits"], only["deposit_over_short"]) == ("5.00", "5.00")
