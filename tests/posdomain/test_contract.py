@@ -108,7 +108,7 @@ def test_event_type_names_are_the_wire_names() -> None:
         "SHIFT_SNAPSHOT": "shift.snapshot", "STOCK_MOVEMENT": "stock.movement",
         "LINE_VOIDED": "sale.line_voided", "NO_SALE": "drawer.no_sale",
         "AUDIT_ENTRY": "audit.entry", "CUSTOMER_ENROLLED": "customer.enrolled",
-        "RELEASE_REPORTED": "release.reported",
+        "RELEASE_REPORTED": "release.reported", "BANK_DEPOSIT": "drawer.bank_deposit",
     }  # fmt: skip
 
 
