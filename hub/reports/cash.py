@@ -33,11 +33,7 @@ def x_report(ctx: Ctx) -> list[Row]:
         out.append(
             {
                 **r,
-                "sales": int(_money(body, "sales", "count") or 0),
-                "refunds_count": int(_money(body, "refunds", "count") or 0),
-                "voids": int(_money(body, "voids", "count") or 0),
-                "no_sale_opens": int(body.get("no_sale_opens") or 0),
-                "overrides": int(body.get("overrides") or 0),
+                **_counts(body),
                 "opening_float": _money(body, "cash", "opening_float"),
                 "cash_expected": _tender(body, "cash", "expected"),
                 "card_expected": _tender(body, "card", "expected"),
@@ -46,6 +42,17 @@ def x_report(ctx: Ctx) -> list[Row]:
             }
         )
     return out
+
+
+def _counts(body: dict[str, Any]) -> dict[str, int]:
+    """The shift counters an X or Z body carries (REP-T-03/04's SHIFT_COUNTS columns)."""
+    return {
+        "sales": int(_money(body, "sales", "count") or 0),
+        "refunds_count": int(_money(body, "refunds", "count") or 0),
+        "voids": int(_money(body, "voids", "count") or 0),
+        "no_sale_opens": int(body.get("no_sale_opens") or 0),
+        "overrides": int(body.get("overrides") or 0),
+    }
 
 
 def _money(body: dict[str, Any], *path: str) -> str | None:
@@ -79,11 +86,7 @@ def z_reports(ctx: Ctx) -> list[Row]:
         out.append(
             {
                 **r,
-                "sales": int(_money(body, "sales", "count") or 0),
-                "refunds_count": int(_money(body, "refunds", "count") or 0),
-                "voids": int(_money(body, "voids", "count") or 0),
-                "no_sale_opens": int(body.get("no_sale_opens") or 0),
-                "overrides": int(body.get("overrides") or 0),
+                **_counts(body),
                 "cash_expected": _tender(body, "cash", "expected"),
                 "cash_counted": _tender(body, "cash", "counted"),
                 "cash_difference": _tender(body, "cash", "difference"),

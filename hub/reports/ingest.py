@@ -42,18 +42,7 @@ from posdomain.envelope import EventEnvelope
 from posdomain.money import parse_minor
 from posdomain.payloads import RefundCompleted, SaleCompleted, SaleVoided
 
-SUMS = (
-    "transactions",
-    "items_milli",
-    "gross",
-    "discounts",
-    "refunds",
-    "net",
-    "tax",
-    "total",
-    "cost",
-    "cash_rounding",
-)
+SUMS = doc_rollups.DOC_SUMS  # the per-document figures every rollup sums
 M = TypeVar("M", bound=BaseModel)
 ROLLUP_KEY = ("tenant_id", "branch_id", "business_day", "local_hour", "box_id", "cashier_id")
 
