@@ -92,7 +92,9 @@ def main() -> int:
             if not args.plain:
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
                 pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
-            for head, (calls, secs) in sorted(spent.items(), key=lambda kv: -kv[1][1])[: args.statements]:
+            for head, (calls, secs) in sorted(spent.items(), key=lambda kv: -kv[1][1])[
+                : args.statements
+            ]:
                 print(f"{secs:7.3f}s {int(calls):5d}x  {head}")
             calls = sum(int(c) for c, _s in spent.values())
             print(f"{calls} statements through peewee, {calls / len(batches):.1f} per batch")

@@ -172,25 +172,31 @@ class SyncAgent:
             self._publish(rows)
 
     def _await_window(self) -> bool:
-        """Wait for acks of the batches in flight until one is answered (True) or the oldest
-        one's wait runs out (False: the window is given up, the box resends from its first
-        unacked event after a backoff)."""
+        """Wait for acks of the batches in flight, at most `idle_poll` (so events rung
+        meanwhile go out in the window's free places) or until one is answered; False once
+        the oldest batch's wait ran out: the window is given up and the box sends again from
+        its first unacked event after a backoff."""
+        now = time.monotonic()
+        expired = self.window.expired(now)
+        if expired is not None:
+            self._timed_out(expired.seqs, expired.batch_id)
+            self.window.reset()
+            return False
+        until = now + self.settings.idle_poll
         while not self.stop_event.is_set():
-            now = time.monotonic()
-            expired = self.window.expired(now)
-            if expired is not None:
-                self._timed_out(expired.seqs, expired.batch_id)
-                self.window.reset()
-                return False
+            left = min(self.window.remaining(now), until - now)
+            if left <= 0:
+                return True
             try:
-                topic, payload = self.inbox.get(timeout=min(self.window.remaining(now), 0.5))
+                topic, payload = self.inbox.get(timeout=left)
             except queue.Empty:
-                continue
+                return True
             flying = len(self.window)
             self._handle(topic, payload)
             if len(self.window) < flying:
                 return True  # one of ours was answered: room for the next batch
-        return False
+            now = time.monotonic()
+        return True
 
     def _timed_out(self, seqs: list[int], batch_id: object) -> None:
         with write_txn():
@@ -237,9 +243,7 @@ class SyncAgent:
             return False
         return True
 
-    def _publish(
-        self, rows: list[Outbox], *, windowed: bool = True
-    ) -> tuple[uuid.UUID, list[int]]:
+    def _publish(self, rows: list[Outbox], *, windowed: bool = True) -> tuple[uuid.UUID, list[int]]:
         """Publish the longest prefix of `rows` that fits one batch; in the window unless
         `windowed` is False. Returns the batch id and the seqs it carries."""
         envelopes = [outbox.envelope_of(r) for r in rows]
@@ -267,6 +271,14 @@ class SyncAgent:
             wait = AckWait(time.monotonic(), s.ack_timeout, s.ack_wait_hold, s.ack_wait_cap)
             self.window.add(Flight(batch_id, seqs, wait))
         self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
+        log_event(
+            log,
+            "batch sent",
+            batch_id=str(batch_id),
+            first_seq=seqs[0],
+            last_seq=seqs[-1],
+            in_flight=len(self.window) if windowed else 1,
+        )
         return batch_id, seqs
 
     def catch_up_catalog(self) -> bool:

@@ -68,7 +68,7 @@ def _unacked(db: SqliteDatabase) -> list[int]:
 
 def _agent(cfg: BoxConfig, window: int) -> tuple[SyncAgent, Recorder]:
     recorder = Recorder()
-    settings = AgentSettings(batch_size=2, window=window, ack_timeout=30.0)
+    settings = AgentSettings(batch_size=2, window=window, ack_timeout=30.0, idle_poll=0.05)
     return SyncAgent(BoxContext(cfg), recorder, settings), recorder
 
 
@@ -117,6 +117,8 @@ def test_a_timed_out_window_is_sent_again_from_the_first_unacked_event(
     agent._handle(ack_topic, _ack(box_config.box_id, sent.batches[1], queued[0] - 1, []))
     oldest = agent.window.get(uuid.UUID(str(sent.batches[0]["batch_id"])))
     assert oldest is not None
+    assert agent._await_window() is True, "still within the wait: nothing given up"
+    assert len(agent.window) == 2
     oldest.wait.deadline = time.monotonic() - 1  # its ack never came
     assert agent._await_window() is False
     assert len(agent.window) == 0
