@@ -74,6 +74,16 @@ class ApplyClock:
 
 
 WINDOW = 4  # batches a box may have sent and not yet had answered (1: the old protocol)
+SILENT_GROWTH = 2.0  # each ack timeout in a row without any word from the hub doubles the wait
+SILENT_CAP = 40.0  # ... up to this many seconds (the hub's signals stretch it further)
+
+
+def ack_base(base: float, silent: int, cap: float = SILENT_CAP) -> float:
+    """The ack wait of a new batch after `silent` timeouts in a row with no ack and no flow
+    signal from the hub (adaptive: a hub whose ingest is down, or booting, says nothing, and
+    every resend into the broker's queue for it is wasted; the wait grows 5, 10, 20, 40 s and
+    falls back to the base at the hub's first ack or signal)."""
+    return min(max(base, cap), base * SILENT_GROWTH ** min(silent, 16))
 
 
 @dataclass

@@ -45,7 +45,7 @@ from posdomain.envelope import (
     utcnow,
 )
 from posdomain.errors import PosError
-from posdomain.flow import WINDOW, AckWait, Flight, SendWindow
+from posdomain.flow import WINDOW, AckWait, Flight, SendWindow, ack_base
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ class SyncAgent:
         # batches sent and not yet answered, at most `settings.window` (posdomain/flow.py)
         self.window = SendWindow(self.settings.window)
         self._linked = False  # connected at the last step (a restored link resends)
+        self._silent = 0  # ack timeouts in a row without an ack or a signal (adaptive wait)
 
     def subscribe(self) -> None:
         """Listen for acks and (retained) down messages; handling happens on the agent thread."""
@@ -141,6 +142,7 @@ class SyncAgent:
             return
         if not self._linked:  # link (re)established: what was in flight may be gone
             self._linked = True
+            self._silent = 0
             self.window.reset()
         self.catch_up_catalog()
         self.catch_up_cards()
@@ -180,6 +182,7 @@ class SyncAgent:
         expired = self.window.expired(now)
         if expired is not None:
             self._timed_out(expired.seqs, expired.batch_id)
+            self._silent += 1  # the next batches wait longer (posdomain.flow.ack_base)
             self.window.reset()
             return False
         until = now + self.settings.idle_poll
@@ -268,7 +271,8 @@ class SyncAgent:
             self._sent.popitem(last=False)
         if windowed:
             s = self.settings
-            wait = AckWait(time.monotonic(), s.ack_timeout, s.ack_wait_hold, s.ack_wait_cap)
+            base = ack_base(s.ack_timeout, self._silent)
+            wait = AckWait(time.monotonic(), base, s.ack_wait_hold, s.ack_wait_cap)
             self.window.add(Flight(batch_id, seqs, wait))
         self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
         log_event(
@@ -369,6 +373,7 @@ class SyncAgent:
         with write_txn():
             marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
             self.window.answered(ack.batch_id)
+            self._silent = 0
             directory.note_acked()
             if ack.rejected:  # head office may have resolved it before this refusal arrived
                 refusals.settle_held(self.ctx)
@@ -412,6 +417,7 @@ class SyncAgent:
         signal = decode(payload, BatchReceived)
         if signal.box_id != self.box_id:
             return
+        self._silent = 0  # the hub is there, only busy
         flight = self.window.get(signal.batch_id)
         if flight is not None:
             flight.wait.signal(time.monotonic(), signal.eta_ms / 1000)

@@ -32,7 +32,7 @@ from firmware_config.schema import BrokerEndpoint, MqttSettings
 from posdomain import topics
 from posdomain.canonical import canonical_json
 from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
-from posdomain.flow import AckWait, Flight, SendWindow
+from posdomain.flow import AckWait, Flight, SendWindow, ack_base
 from scripts.testkit.crafted import realistic_sale, sale_payload
 from scripts.testkit.waiting import wait_until
 
@@ -168,10 +168,12 @@ class SimBox:
         """Send until every sale is delivered, as the box agent does: up to
         `settings.window` batches in flight (one without flow control: the old box)."""
         failures = 0
+        self.silent = 0  # timeouts in a row without a word from the hub (adaptive wait)
         window = SendWindow(self.settings.window if self.flow else 1)
         while not self.stop.is_set() and len(self.delivered) < self.sales:
             if not self.transport.is_connected():
                 window.reset()  # a restored link resends from the first unacked event
+                self.silent = 0
                 time.sleep(0.05)
                 continue
             while window.has_room():
@@ -184,7 +186,8 @@ class SimBox:
                 self.tally.events_sent += len(seqs)
                 s = self.settings
                 cap = s.ack_wait_cap if self.flow else s.ack_timeout
-                wait = AckWait(time.monotonic(), s.ack_timeout, s.ack_wait_hold, cap)
+                base = ack_base(s.ack_timeout, self.silent) if self.flow else s.ack_timeout
+                wait = AckWait(time.monotonic(), base, s.ack_wait_hold, max(cap, base))
                 window.add(Flight(batch_id, seqs, wait))
                 self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
             if not window:
@@ -193,6 +196,7 @@ class SimBox:
                 failures = 0
             else:
                 window.reset()
+                self.silent += 1
                 self.tally.timeouts += 1
                 failures += 1
                 self.stop.wait(backoff_delay(failures, self.settings))
@@ -211,11 +215,14 @@ class SimBox:
             if topic.endswith("/flow"):
                 signal = BatchReceived.model_validate_json(payload)
                 flight = window.get(signal.batch_id)
+                if self.flow:
+                    self.silent = 0
                 if self.flow and flight is not None:
                     self.tally.signals += 1
                     flight.wait.signal(time.monotonic(), signal.eta_ms / 1000)
                 continue
             ack = BatchAck.model_validate_json(payload)
+            self.silent = 0
             answered = window.answered(ack.batch_id)
             self._apply(ack, answered.seqs if answered is not None else [])
             if answered is not None:

@@ -19,6 +19,7 @@ from appliance.sync.agent import AgentSettings, SyncAgent
 from firmware_config.schema import BoxConfig
 from posdomain import topics
 from posdomain.envelope import BatchAck, encode
+from posdomain.flow import ack_base
 from tests.appliance.till.test_basket import BREAD, MILK
 from tests.appliance.till_helpers import sell
 
@@ -66,9 +67,9 @@ def _unacked(db: SqliteDatabase) -> list[int]:
     return [int(r[0]) for r in rows.fetchall()]
 
 
-def _agent(cfg: BoxConfig, window: int) -> tuple[SyncAgent, Recorder]:
+def _agent(cfg: BoxConfig, window: int, wait: float = 30.0) -> tuple[SyncAgent, Recorder]:
     recorder = Recorder()
-    settings = AgentSettings(batch_size=2, window=window, ack_timeout=30.0, idle_poll=0.05)
+    settings = AgentSettings(batch_size=2, window=window, ack_timeout=wait, idle_poll=0.05)
     return SyncAgent(BoxContext(cfg), recorder, settings), recorder
 
 
@@ -144,3 +145,28 @@ def test_window_one_is_the_old_box(
     )
     agent._fill_window()
     assert _seqs(sent.batches[1]) == queued[2:4]
+
+
+@pytest.mark.req("NFR-003")
+def test_the_ack_wait_grows_while_the_hub_is_silent_and_falls_back_at_its_first_word(
+    box_config: BoxConfig, box_db: SqliteDatabase, queued: list[int]
+) -> None:
+    assert [ack_base(5.0, n) for n in range(6)] == [5.0, 10.0, 20.0, 40.0, 40.0, 40.0]
+    agent, sent = _agent(box_config, window=2, wait=5.0)
+    agent._fill_window()
+    first = agent.window.get(uuid.UUID(str(sent.batches[0]["batch_id"])))
+    assert first is not None
+    first.wait.deadline = time.monotonic() - 1
+    assert agent._await_window() is False
+    agent._fill_window()
+    resent = agent.window.get(uuid.UUID(str(sent.batches[2]["batch_id"])))
+    assert resent is not None
+    assert resent.wait.base == 10.0, "twice the base after one silent timeout"
+    agent._handle(
+        topics.box_ack(box_config.box_id),
+        _ack(box_config.box_id, sent.batches[2], queued[1], []),
+    )
+    agent._fill_window()
+    after = agent.window.get(uuid.UUID(str(sent.batches[-1]["batch_id"])))
+    assert after is not None
+    assert after.wait.base == 5.0, "an ack: back to the base wait"
