@@ -213,9 +213,24 @@ class SaleMemo:
     (`posdomain.tax_engine.TaxMemo`); whatever depends on several lines is computed again, so
     `price_sale(inputs, memo=m)` is `price_sale(inputs)` whatever `m` held before."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 8192) -> None:
+        self.limit = limit
         self.price = PriceMemo()
         self.tax = TaxMemo()
+        # (input, priced, taxed) objects -> the sale line made of them
+        self.lines: dict[tuple[int, int, int], tuple[SaleLineInput, PricedSaleLine]] = {}
+
+    def line(self, ln: SaleLineInput, pl: PricedLine, tx: LineTax) -> PricedSaleLine:
+        """The sale line of these very objects (identity checked), kept."""
+        key = (id(ln), id(pl), id(tx))
+        found = self.lines.get(key)
+        if found is not None and found[0] is ln and found[1].priced is pl and found[1].tax is tx:
+            return found[1]
+        if len(self.lines) >= self.limit:
+            self.lines = {}
+        made = PricedSaleLine(ln.line_id, _signed(ln), _unit_price(ln, pl), pl, tx)
+        self.lines[key] = (ln, made)
+        return made
 
 
 def price_sale(inputs: SaleInputs, memo: SaleMemo | None = None) -> PricedSale:
@@ -242,9 +257,14 @@ def price_sale(inputs: SaleInputs, memo: SaleMemo | None = None) -> PricedSale:
         raise _unmatched(
             f"the returned empties ({unmatched}) outweigh the sale: use a deposit return", first
         )
-    lines = tuple(
-        PricedSaleLine(ln.line_id, _signed(ln), _unit_price(ln, pl), pl, tx)
-        for (ln, pl), tx in zip(pairs, taxed.lines, strict=True)
-    )
+    if memo is None:
+        lines = tuple(
+            PricedSaleLine(ln.line_id, _signed(ln), _unit_price(ln, pl), pl, tx)
+            for (ln, pl), tx in zip(pairs, taxed.lines, strict=True)
+        )
+    else:
+        lines = tuple(
+            memo.line(ln, pl, tx) for (ln, pl), tx in zip(pairs, taxed.lines, strict=True)
+        )
     rejected = (*priced.rejected_policies, *_unverifiable_without_key(inputs))
     return PricedSale(lines, priced, taxed, rejected)

@@ -22,7 +22,8 @@ Conventions (one per tenant config, all tested; docs/pricing-and-tax.md):
 Repricing a basket after every scan (issue 15): a `TaxMemo` passed to `compute_tax` keeps what
 depends on one line alone -- that its inputs are valid, its exact tax per component and, at
 ``level="line"``, its whole rounded `LineTax` -- keyed by every input it is made from (line id,
-class, deposit flag, amount and quantity as written, the config object). Everything that
+class, deposit flag, amount and quantity as written, the config object; at
+``level="document"`` the LineTax also by the line's allocated shares). Everything that
 depends on several lines (ids unique, document-level rounding and its allocation, the
 breakdown, totals, cash rounding) is computed again on every call, so a result with a memo is
 the one without it, field for field and digit for digit.
@@ -161,13 +162,14 @@ class TaxMemo:
         self.valid: set[tuple[str, bool, str, str]] = set()
         self.exact: dict[tuple[str, bool, str, str], list[Decimal]] = {}
         self.lines: dict[LineKey, LineTax] = {}
+        self.shared: dict[tuple[LineKey, tuple[str, ...]], LineTax] = {}
 
     def bind(self, cfg: TaxConfig) -> None:
         """Use this memo for `cfg` (emptied if it held another config or is full)."""
-        full = max(len(self.valid), len(self.exact), len(self.lines)) >= self.limit
-        if cfg is not self.config or full:
+        full = max(len(self.valid), len(self.exact), len(self.lines), len(self.shared))
+        if cfg is not self.config or full >= self.limit:
             self.config = cfg
-            self.valid, self.exact, self.lines = set(), {}, {}
+            self.valid, self.exact, self.lines, self.shared = set(), {}, {}, {}
 
 
 def class_for(line: TaxLine, cfg: TaxConfig) -> TaxClass:
@@ -262,17 +264,29 @@ def _one_side(lines: Sequence[TaxLine], cfg: TaxConfig, memo: TaxMemo | None) ->
         return out
     exact = {ln.line_id: _exact(ln, cfg, memo) for ln in lines}
     rounded = _rounded_parts(lines, exact, cfg)
+    if memo is None:
+        return [_line_tax(ln, cfg, rounded[ln.line_id]) for ln in lines]
     out = []
     for ln in lines:
-        tc = class_for(ln, cfg)
+        # document level: a line's shares depend on the others, its LineTax only on them
         taxes = rounded[ln.line_id]
-        parts = tuple(
-            PartTax(c.code, c.rate, c.per_unit, t) for c, t in zip(tc.parts, taxes, strict=True)
-        )
-        tax = sum(taxes, Decimal(0)).quantize(quantum(cfg.exponent))
-        net, gross = (ln.amount - tax, ln.amount) if tc.inclusive else (ln.amount, ln.amount + tax)
-        out.append(LineTax(ln.line_id, tc.code, tc.rate, ln.qty, net, tax, gross, parts))
+        shared = (_line_key(ln), tuple(str(t) for t in taxes))
+        found = memo.shared.get(shared)
+        if found is None:
+            found = memo.shared[shared] = _line_tax(ln, cfg, taxes)
+        out.append(found)
     return out
+
+
+def _line_tax(ln: TaxLine, cfg: TaxConfig, taxes: list[Decimal]) -> LineTax:
+    """One line's LineTax from its rounded tax per component."""
+    tc = class_for(ln, cfg)
+    parts = tuple(
+        PartTax(c.code, c.rate, c.per_unit, t) for c, t in zip(tc.parts, taxes, strict=True)
+    )
+    tax = sum(taxes, Decimal(0)).quantize(quantum(cfg.exponent))
+    net, gross = (ln.amount - tax, ln.amount) if tc.inclusive else (ln.amount, ln.amount + tax)
+    return LineTax(ln.line_id, tc.code, tc.rate, ln.qty, net, tax, gross, parts)
 
 
 def _negated(line: LineTax) -> LineTax:

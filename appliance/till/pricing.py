@@ -163,6 +163,7 @@ class _Kept(threading.local):
     def __init__(self) -> None:
         self.memo = SaleMemo()
         self.inputs: dict[tuple[Any, ...], SaleLineInput] = {}
+        self.wire: dict[tuple[Any, ...], tuple[PricedSaleLine, TaxConfig, dict[str, Any]]] = {}
 
 
 _KEPT = _Kept()
@@ -308,6 +309,37 @@ def line_json(
         "price_override": _override_json(pbl),
         "return_of": _return_json(pbl.line),
     }
+
+
+# every column of a basket line its wire form shows
+_WIRE_FIELDS = (
+    "line_no", "sku", "name", "barcode", "unit", "parent_line_no", "return_sale_id",
+    "return_line_no", "product_id",
+)  # fmt: skip
+
+
+def kept_line_json(
+    pbl: PricedBasketLine, tax_config: TaxConfig, labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """`line_json` of an open basket's line, kept per everything it shows (the priced line
+    by identity: the memo of `price_sale` hands back the same object while nothing of the
+    line changed). Only for an answer that goes straight out as JSON (never mutated)."""
+    if pbl.line.return_sale_id is not None:
+        return line_json(pbl, tax_config, labels)  # names a sale's receipt: read it afresh
+    data = cast(Any, pbl.line).__data__
+    key = (
+        id(pbl.sold), id(tax_config), *(data.get(name) for name in _WIRE_FIELDS),
+        *(labels.get(d.policy_id) for d in pbl.sold.priced.discounts),
+    )  # fmt: skip
+    kept = _KEPT.wire
+    found = kept.get(key)
+    if found is not None and found[0] is pbl.sold and found[1] is tax_config:
+        return found[2]
+    if len(kept) >= _INPUTS_KEPT:
+        kept.clear()
+    wire = line_json(pbl, tax_config, labels)
+    kept[key] = (pbl.sold, tax_config, wire)
+    return wire
 
 
 def _return_json(line: BasketLine) -> dict[str, Any] | None:
