@@ -210,27 +210,13 @@ class SaleMemo:
     """What repricing an open basket after every scan keeps between calls (issue 15).
 
     Only results that depend on one line alone, keyed by every input they are made from
-    (`posdomain.tax_engine.TaxMemo`); whatever depends on several lines is computed again, so
-    `price_sale(inputs, memo=m)` is `price_sale(inputs)` whatever `m` held before."""
+    (`posdomain.pricing.PriceMemo`, `posdomain.tax_engine.TaxMemo`); whatever depends on
+    several lines is computed again, so `price_sale(inputs, memo=m)` is `price_sale(inputs)`
+    whatever `m` held before."""
 
-    def __init__(self, limit: int = 8192) -> None:
-        self.limit = limit
+    def __init__(self) -> None:
         self.price = PriceMemo()
         self.tax = TaxMemo()
-        # (input, priced, taxed) objects -> the sale line made of them
-        self.lines: dict[tuple[int, int, int], tuple[SaleLineInput, PricedSaleLine]] = {}
-
-    def line(self, ln: SaleLineInput, pl: PricedLine, tx: LineTax) -> PricedSaleLine:
-        """The sale line of these very objects (identity checked), kept."""
-        key = (id(ln), id(pl), id(tx))
-        found = self.lines.get(key)
-        if found is not None and found[0] is ln and found[1].priced is pl and found[1].tax is tx:
-            return found[1]
-        if len(self.lines) >= self.limit:
-            self.lines = {}
-        made = PricedSaleLine(ln.line_id, _signed(ln), _unit_price(ln, pl), pl, tx)
-        self.lines[key] = (ln, made)
-        return made
 
 
 def price_sale(inputs: SaleInputs, memo: SaleMemo | None = None) -> PricedSale:
@@ -257,14 +243,9 @@ def price_sale(inputs: SaleInputs, memo: SaleMemo | None = None) -> PricedSale:
         raise _unmatched(
             f"the returned empties ({unmatched}) outweigh the sale: use a deposit return", first
         )
-    if memo is None:
-        lines = tuple(
-            PricedSaleLine(ln.line_id, _signed(ln), _unit_price(ln, pl), pl, tx)
-            for (ln, pl), tx in zip(pairs, taxed.lines, strict=True)
-        )
-    else:
-        lines = tuple(
-            memo.line(ln, pl, tx) for (ln, pl), tx in zip(pairs, taxed.lines, strict=True)
-        )
+    lines = tuple(
+        PricedSaleLine(ln.line_id, _signed(ln), _unit_price(ln, pl), pl, tx)
+        for (ln, pl), tx in zip(pairs, taxed.lines, strict=True)
+    )
     rejected = (*priced.rejected_policies, *_unverifiable_without_key(inputs))
     return PricedSale(lines, priced, taxed, rejected)

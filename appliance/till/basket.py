@@ -426,8 +426,6 @@ def render(ctx: BoxContext, setup: MoneySetup, totals: BasketTotals) -> dict[str
     labels = labels_for(ctx, setup)
     return {
         "currency": setup.currency,
-        "lines": [
-            pricing.kept_line_json(pbl, totals.sale.tax.config, labels) for pbl in totals.lines
-        ],
+        "lines": [pricing.line_json(pbl, totals.sale.tax.config, labels) for pbl in totals.lines],
         **pricing.totals_json(totals),
     }

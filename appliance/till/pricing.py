@@ -8,9 +8,9 @@ the basket being paid. `line_json` / `totals_json` are the wire forms of the res
 
 Repricing after every scan (issue 15): an open basket is priced with a per-thread
 `posdomain.sale_pricing.SaleMemo` (what depends on one line alone is kept between scans; the
-result is the one whole-basket computation, digit for digit) and its lines' `SaleLineInput`s
-are kept per stored line state, so an added line costs its own pricing and the basket-wide
-sums. A basket being paid (`kind="sale"`) is priced once, afresh, without any of it.
+result is the one whole-basket computation, digit for digit), so an added line costs its own
+pricing and the basket-wide sums. A basket being paid (`kind="sale"`) is priced once,
+afresh, without it.
 """
 
 from __future__ import annotations
@@ -162,36 +162,9 @@ class _Kept(threading.local):
 
     def __init__(self) -> None:
         self.memo = SaleMemo()
-        self.inputs: dict[tuple[Any, ...], SaleLineInput] = {}
-        self.wire: dict[tuple[Any, ...], tuple[PricedSaleLine, TaxConfig, dict[str, Any]]] = {}
 
 
 _KEPT = _Kept()
-_INPUTS_KEPT = 4096
-# every column of a basket line a SaleLineInput is made from
-_INPUT_FIELDS = (
-    "line_no", "unit", "qty_milli", "label_price_minor", "returned", "return_sale_id",
-    "return_line_no",
-)  # fmt: skip
-
-
-def _kept_input(
-    line: BasketLine, product: Product, price: ProductPrice, exponent: int
-) -> SaleLineInput:
-    """The line's pricing input, kept per everything it is made from (the product's pricing
-    view by identity: `product_price` keeps one object per product state)."""
-    data = cast(Any, line).__data__
-    key = (
-        *(data.get(name) for name in _INPUT_FIELDS),
-        product.tax_class, product.is_deposit, id(price), exponent,
-    )  # fmt: skip
-    kept = _KEPT.inputs
-    found = kept.get(key)
-    if found is None or found.product is not price:
-        if len(kept) >= _INPUTS_KEPT:
-            kept.clear()
-        found = kept[key] = _line_input(line, product, price, exponent)
-    return found
 
 
 def _line_input(
@@ -230,10 +203,10 @@ def sale_inputs(
 ) -> SaleInputs:
     """Everything the domain prices these lines from, read from the box once."""
     prices = {pid: product_price(p, setup.exponent) for pid, p in products.items()}
-    made = _kept_input if kind == "open" else _line_input
     return SaleInputs(
         lines=tuple(
-            made(ln, products[ln.product_id], prices[ln.product_id], setup.exponent) for ln in lines
+            _line_input(ln, products[ln.product_id], prices[ln.product_id], setup.exponent)
+            for ln in lines
         ),
         price_list=price_list,
         tax=setup.tax,
@@ -309,37 +282,6 @@ def line_json(
         "price_override": _override_json(pbl),
         "return_of": _return_json(pbl.line),
     }
-
-
-# every column of a basket line its wire form shows
-_WIRE_FIELDS = (
-    "line_no", "sku", "name", "barcode", "unit", "parent_line_no", "return_sale_id",
-    "return_line_no", "product_id",
-)  # fmt: skip
-
-
-def kept_line_json(
-    pbl: PricedBasketLine, tax_config: TaxConfig, labels: Mapping[str, str]
-) -> dict[str, Any]:
-    """`line_json` of an open basket's line, kept per everything it shows (the priced line
-    by identity: the memo of `price_sale` hands back the same object while nothing of the
-    line changed). Only for an answer that goes straight out as JSON (never mutated)."""
-    if pbl.line.return_sale_id is not None:
-        return line_json(pbl, tax_config, labels)  # names a sale's receipt: read it afresh
-    data = cast(Any, pbl.line).__data__
-    key = (
-        id(pbl.sold), id(tax_config), *(data.get(name) for name in _WIRE_FIELDS),
-        *(labels.get(d.policy_id) for d in pbl.sold.priced.discounts),
-    )  # fmt: skip
-    kept = _KEPT.wire
-    found = kept.get(key)
-    if found is not None and found[0] is pbl.sold and found[1] is tax_config:
-        return found[2]
-    if len(kept) >= _INPUTS_KEPT:
-        kept.clear()
-    wire = line_json(pbl, tax_config, labels)
-    kept[key] = (pbl.sold, tax_config, wire)
-    return wire
 
 
 def _return_json(line: BasketLine) -> dict[str, Any] | None:
