@@ -365,6 +365,10 @@ def compute_tax(
     taxed = {t.line_id: t for t in _one_side(sold, cfg, memo)}
     taxed.update({t.line_id: _negated(t) for t in _one_side(back, cfg, memo)})
     ordered = tuple(taxed[ln.line_id] for ln in lines)
-    provisional = assemble(ordered, cfg, cash, Decimal(0))
-    rounding = cash_rounding_adjustment(provisional.total, cfg) if cash else Decimal(0)
+    if not cash:
+        return assemble(ordered, cfg, cash, Decimal(0))
+    # the total `assemble` would give (net + tax of the lines), without its breakdown
+    zero = Decimal(0).quantize(quantum(cfg.exponent))
+    total = sum((ln.net for ln in ordered), zero) + sum((ln.tax for ln in ordered), zero)
+    rounding = cash_rounding_adjustment(total, cfg)
     return assemble(ordered, cfg, cash, rounding)
