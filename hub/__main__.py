@@ -20,6 +20,7 @@ from hub.loyalty import jobs as loyalty_jobs
 from hub.migrate import migrate
 from hub.ops import backups, jobs, restore, restore_drill, scheduler
 from hub.releases import artifacts
+from hub.reports import partitions
 from hub.settings import HubSettings, SettingsError, load_settings
 from hub.sync import downlink, resend
 from hub.sync.worker import IngestWorker
@@ -34,6 +35,7 @@ OPS_ONCE = (
     "risk-score",
     "retention-purge",
     "risk-expire-audit",
+    "report-partitions",
 )
 
 
@@ -161,7 +163,7 @@ def cmd_scheduler(cfg: HubSettings) -> int:
 
 
 def cmd_ops_once(cfg: HubSettings, which: str) -> int:
-    """Run one operations job once (alerts-evaluate/-deliver, webhooks-deliver, risk-score)."""
+    """Run one operations job once (alerts, webhooks, risk, retention, report partitions)."""
     hub_db.bind(cfg.hub_database_url)
     runs = {
         "alerts-evaluate": jobs.evaluate_alerts,
@@ -170,6 +172,9 @@ def cmd_ops_once(cfg: HubSettings, which: str) -> int:
         "retention-purge": jobs.purge_retention,
         "risk-score": jobs.score_risk,
         "risk-expire-audit": jobs.audit_expired_modes,
+        "report-partitions": lambda: partitions.ensure(
+            cfg.hub_admin_database_url or cfg.hub_database_url
+        ),
     }
     print(json.dumps(runs[which](), indent=2, default=str))
     return 0
