@@ -7,7 +7,9 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hub.app import create_app
 from hub.boxes import broker_acl, registry
@@ -165,7 +167,7 @@ def cmd_scheduler(cfg: HubSettings) -> int:
 def cmd_ops_once(cfg: HubSettings, which: str) -> int:
     """Run one operations job once (alerts, webhooks, risk, retention, report partitions)."""
     hub_db.bind(cfg.hub_database_url)
-    runs = {
+    runs: dict[str, Callable[[], Any]] = {
         "alerts-evaluate": jobs.evaluate_alerts,
         "alerts-deliver": lambda: jobs.deliver_alerts(cfg),
         "webhooks-deliver": lambda: jobs.deliver_webhooks(cfg),
