@@ -147,9 +147,13 @@ class SyncAgent:
         self.catch_up_catalog()
         self.catch_up_cards()
         self.send_searches()
-        if not self.window and self._resend_step():
+        if self.window:
+            if resend.open_request() is None:  # a restore's resend goes before new events
+                self._fill_window()
+        elif self._resend_step():
             return
-        self._fill_window()
+        else:
+            self._fill_window()
         if not self.window:
             self._drain(timeout=self.settings.idle_poll)
         elif self._await_window():
