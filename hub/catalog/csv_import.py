@@ -17,6 +17,8 @@ from collections import namedtuple
 from collections.abc import Iterator
 from typing import Any
 
+from peewee import IntegrityError
+
 from hub.catalog import store
 from hub.catalog.csv_rows import (
     COLUMNS,
@@ -34,7 +36,7 @@ from hub.core.bulk import insert_rows
 from hub.core.db import db, is_postgres, tenant_tx
 from hub.core.models import utcnow
 from hub.governance import audit
-from posdomain.errors import Reason, ValidationError
+from posdomain.errors import Conflict, Reason, ValidationError
 from posdomain.money import format_minor
 from posdomain.permissions import Principal, Scope
 
@@ -299,6 +301,7 @@ def import_csv(principal: Principal, tenant_id: str, scope: Scope, text: str) ->
     """Validate every row, then upsert all by SKU in one transaction (or import nothing)."""
     require_tenant_scope(scope)
     with tenant_tx(tenant_id):
+        store.lock_catalog(tenant_id)  # two imports at once: the second reads the first's
         ctx = load_context(tenant_id)
         parsed = parse_csv(text, ctx)
         total = len(parsed.rows) + len(parsed.errors)
@@ -312,7 +315,13 @@ def import_csv(principal: Principal, tenant_id: str, scope: Scope, text: str) ->
         changes = _changes(parsed, cat, ids, ctx.exponent)
         summary = _summary(text, total, changes)
         if changes:
-            summary["from_version"], summary["to_version"] = _write(tenant_id, changes, ids)
+            try:
+                summary["from_version"], summary["to_version"] = _write(tenant_id, changes, ids)
+            except IntegrityError as err:  # a writer that skipped the lock took a SKU/barcode
+                raise Conflict(
+                    "the catalog changed while importing; nothing was imported, try again",
+                    Reason.DUPLICATE,
+                ) from err
             _audit_import(principal, tenant_id, summary, changes, ctx.exponent)
     return summary
 

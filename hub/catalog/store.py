@@ -40,6 +40,17 @@ def bump_version(tenant_id: str, count: int = 1) -> int:
     return current_version(tenant_id)
 
 
+def lock_catalog(tenant_id: str) -> None:
+    """Take the tenant's catalog counter row lock (the one `bump_version` takes) now, until
+    the transaction ends: a writer that reads the catalog before it decides what to write (a
+    CSV import) serialises with every other catalog writer instead of both reading the same
+    catalog and the second commit hitting the (tenant, sku) unique index."""
+    CatalogState.insert(tenant_id=tenant_id, version=0).on_conflict(
+        conflict_target=[CatalogState.tenant_id],
+        update={CatalogState.version: CatalogState.version},
+    ).execute()
+
+
 def _among(field: Field, values: list[str]) -> list[Expression]:
     """`field` among `values`: one `= ANY(text[])` on PostgreSQL (one parameter however many
     values), IN lists of BULK_ROWS elsewhere."""
