@@ -30,14 +30,13 @@ from hub.catalog.csv_rows import (
     render_row,
 )
 from hub.catalog.models import Product
-from hub.catalog.rules import format_qty, load_context
+from hub.catalog.rules import load_context
 from hub.catalog.service import require_tenant_scope
 from hub.core.bulk import insert_rows
 from hub.core.db import db, is_postgres, tenant_tx
 from hub.core.models import utcnow
 from hub.governance import audit
 from posdomain.errors import Conflict, Reason, ValidationError
-from posdomain.money import format_minor
 from posdomain.permissions import Principal, Scope
 
 EXPORT_PAGE = 1000
@@ -54,9 +53,11 @@ def csv_row(
         "category": p.category or "",
         "tax_class": p.tax_class,
         "unit": p.unit,
-        "price": _money_text(p.price_minor, exponent),
-        "cost": _money_text(p.cost_minor, exponent),
-        "wholesale_tiers": "|".join(f"{_qty_text(m)}:{_money_text(v, exponent)}" for m, v in tiers),
+        "price": store.money_text(p.price_minor, exponent),
+        "cost": store.money_text(p.cost_minor, exponent),
+        "wholesale_tiers": "|".join(
+            f"{store.qty_text(m)}:{store.money_text(v, exponent)}" for m, v in tiers
+        ),
         "age_restriction": "" if p.age_restriction is None else str(p.age_restriction),
         "is_deposit": "true" if p.is_deposit else "false",
         "deposit_sku": deposit_sku,
@@ -87,12 +88,9 @@ class _Catalog:
     tuples in one query (model instances of 100 000 products cost seconds)."""
 
     def __init__(self, tenant_id: str) -> None:
-        query: Any = (
-            Product.select(*(getattr(Product, c) for c in _HELD))
-            .where(Product.tenant_id == tenant_id)
-            .tuples()
-        )
-        self.by_sku: dict[str, Any] = {row[1]: Held._make(row) for row in query}
+        query = Product.select(*(getattr(Product, c) for c in _HELD))
+        rows = store.rows_of(query.where(Product.tenant_id == tenant_id))
+        self.by_sku: dict[str, Any] = {row[1]: Held._make(row) for row in rows}
         self.sku_by_id = {p.id: sku for sku, p in self.by_sku.items()}
 
 
@@ -392,27 +390,9 @@ def import_changes(details: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _money_text(minor: int | None, exponent: int) -> str:
-    """format_minor of a stored (non-negative) amount without Decimal; '' for None."""
-    if minor is None:
-        return ""
-    if minor < 0 or exponent <= 0:
-        return format_minor(minor, exponent)
-    whole, frac = divmod(minor, 10**exponent)
-    return f"{whole}.{frac:0{exponent}d}"
-
-
-def _qty_text(milli: int) -> str:
-    """format_qty of a positive quantity in thousandths without Decimal."""
-    if milli <= 0:
-        return format_qty(milli)
-    whole, frac = divmod(milli, 1000)
-    return str(whole) if not frac else f"{whole}.{frac:03d}".rstrip("0")
-
-
 def _after_row(r: ParsedRow, exponent: int) -> dict[str, str]:
     v = r.values
-    tiers = "|".join(f"{_qty_text(m)}:{_money_text(p, exponent)}" for m, p in v.tiers)
+    tiers = "|".join(f"{store.qty_text(m)}:{store.money_text(p, exponent)}" for m, p in v.tiers)
     return {
         "sku": v.sku,
         "name": v.name,
@@ -420,8 +400,8 @@ def _after_row(r: ParsedRow, exponent: int) -> dict[str, str]:
         "category": v.category or "",
         "tax_class": v.tax_class,
         "unit": v.unit,
-        "price": _money_text(v.price_minor, exponent),
-        "cost": _money_text(v.cost_minor, exponent),
+        "price": store.money_text(v.price_minor, exponent),
+        "cost": store.money_text(v.cost_minor, exponent),
         "wholesale_tiers": tiers,
         "age_restriction": "" if v.age_restriction is None else str(v.age_restriction),
         "is_deposit": "true" if v.is_deposit else "false",
