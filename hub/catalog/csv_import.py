@@ -187,26 +187,20 @@ _STAGE_TIERS = (
     "CREATE TEMP TABLE catalog_stage_tiers (product_id text, min_qty_milli bigint,"
     " price_minor bigint) ON COMMIT DROP"
 )
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_field(value: Any) -> str:
-    """One field of COPY's text format (NULL as \\N)."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if type(value) is int:
-        return str(value)
-    return str(value).translate(_COPY_ESCAPES)
 
 
 def _copy(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """COPY `rows` into a staging table (one text stream, no statement per row)."""
+    """COPY `rows` into a staging table: one CSV stream written by the C csv writer (no
+    statement and no Python formatting per value). None is written as an unquoted empty
+    field, which COPY's CSV format reads as NULL; no staged text column is ever the empty
+    string (names, SKUs, codes are non-empty, an absent category is None), booleans are
+    written True/False, which PostgreSQL's boolean input accepts."""
     if not rows:
         return
-    text = "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
-    cursor.copy_expert(f"COPY {table} FROM STDIN", io.StringIO(text))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    out.seek(0)
+    cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", out)
 
 
 def _copy_write(tenant_id: str, changes: list[Any], ids: dict[str, str], first: int) -> None:

@@ -128,3 +128,18 @@ def test_two_imports_of_the_same_new_skus_at_once_are_serialised(tenant, monkeyp
         [(300, 0)],
     )
     assert len(_skus(tenant)) == 300
+
+
+@pytest.mark.req("FR-200")
+def test_names_with_quotes_commas_and_backslashes_are_stored_as_written(tenant):
+    """The staging COPY (CSV format) keeps every character: quotes, separators, what COPY's
+    text format would read as escapes or NULL (\\N), a lone \\. ."""
+    names = ['He said "hi", twice', "\\N", "\\.", "back\\slash\\t", "Ünïcødé – 5 €", "a;b|c"]
+    rows = "".join(
+        f'NAME-{n},"{name.replace(chr(34), chr(34) * 2)}",,BENCH,STD,each,1.00\n'
+        for n, name in enumerate(names)
+    )
+    import_csv(owner_of(tenant), tenant, Scope.TENANT, HEADER + rows)
+    with tenant_tx(tenant):
+        stored = dict(Product.select(Product.sku, Product.name).tuples())
+    assert stored == {f"NAME-{n}": name for n, name in enumerate(names)}
