@@ -134,7 +134,7 @@ def test_two_imports_of_the_same_new_skus_at_once_are_serialised(tenant, monkeyp
 def test_names_with_quotes_commas_and_backslashes_are_stored_as_written(tenant):
     """The staging COPY (CSV format) keeps every character: quotes, separators, what COPY's
     text format would read as escapes or NULL (\\N), a lone \\. ."""
-    names = ['He said "hi", twice', "\\N", "\\.", "back\\slash\\t", "Ünïcødé – 5 €", "a;b|c"]
+    names = ['He said "hi", twice', "\\N", "\\.", "back\\slash\\t", "Ünïcødé \u2014 5 €", "a;b|c"]
     rows = "".join(
         f'NAME-{n},"{name.replace(chr(34), chr(34) * 2)}",,BENCH,STD,each,1.00\n'
         for n, name in enumerate(names)
@@ -143,3 +143,53 @@ def test_names_with_quotes_commas_and_backslashes_are_stored_as_written(tenant):
     with tenant_tx(tenant):
         stored = dict(Product.select(Product.sku, Product.name).tuples())
     assert stored == {f"NAME-{n}": name for n, name in enumerate(names)}
+
+
+_KILLED_IMPORT = """
+import sys, time
+from hub.core import db
+from hub.catalog import csv_import
+from hub.demo.catalog_bench import generate_csv
+from posdomain.permissions import Principal, Role, Scope
+
+db.bind(sys.argv[1])
+tenant = sys.argv[2]
+
+def audit_then_hang(*args, **kwargs):
+    print("WRITTEN", flush=True)  # every product, barcode and tier row is in, not committed
+    time.sleep(600)
+
+csv_import._audit_import = audit_then_hang
+who = Principal(kind="user", id="killed", role=Role.TENANT_OWNER, tenant_id=tenant)
+csv_import.import_csv(who, tenant, Scope.TENANT, generate_csv(5000))
+"""
+
+
+@pytest.mark.req("FR-200")
+def test_an_import_killed_after_writing_every_row_leaves_nothing(tenant, hub_urls):
+    """SIGKILL of the importing process after all its rows are written and before the
+    commit: no product, no version bump, no audit entry; the next import goes through."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_IMPORT, hub_urls[1], tenant],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.getcwd(),
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "WRITTEN"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    assert _skus(tenant) == []
+    with tenant_tx(tenant):
+        assert store.current_version(tenant) == 0
+    summary = import_csv(owner_of(tenant), tenant, Scope.TENANT, generate_csv(5000))
+    assert (summary["created"], summary["from_version"], summary["to_version"]) == (5000, 1, 5000)
