@@ -41,6 +41,16 @@ def _minor(value: str | None, exponent: int, field: str) -> int | None:
     return None if value is None else parse_minor(value, exponent, field)
 
 
+def _price(p: WireProduct, exponent: int) -> int:
+    """The product's price in minor units, parsed under the constant field name (parse_minor
+    caches by value and field: with the SKU in the field every product missed the cache);
+    a bad price is parsed again to name the product in the error."""
+    try:
+        return parse_minor(p.price, exponent, "price")
+    except ValidationError:
+        return parse_minor(p.price, exponent, f"price of {p.sku}")
+
+
 def _row(p: WireProduct, exponent: int) -> dict[str, Any]:
     tiers = [
         {"min_qty": t.min_qty, "price": str(parse_money(t.price, exponent, "tier price"))}
@@ -51,7 +61,7 @@ def _row(p: WireProduct, exponent: int) -> dict[str, Any]:
         "id": p.id,
         "sku": p.sku,
         "name": p.name,
-        "price_minor": _minor(p.price, exponent, f"price of {p.sku}"),
+        "price_minor": _price(p, exponent),
         "tax_class": p.tax_class,
         "unit": p.unit,
         "age_restricted": int(p.age_restriction is not None),
