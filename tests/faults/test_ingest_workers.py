@@ -49,7 +49,12 @@ def test_shared_workers_one_sigkilled_mid_batch_loses_and_duplicates_nothing(
                     workers=3,
                     outage=False,
                     timeout=600,
-                    settings=AgentSettings(ack_timeout=2.0, ack_wait_hold=8.0),
+                    # one batch in flight per box: this private broker queues at most 3
+                    # messages per client, fewer than the acks and flow signals a window of 4
+                    # batches can have waiting for one slow box client (the broker then drops
+                    # them, harmless but not what this test is about); a window under a
+                    # worker SIGKILL: tests/faults/test_link_faults.py
+                    settings=AgentSettings(ack_timeout=2.0, ack_wait_hold=8.0, window=1),
                     started=started,
                 )
             except BaseException as err:  # re-raised in the test thread
