@@ -321,8 +321,9 @@ def test_bank_deposits_list_refuses_another_tenants_ids_and_follows_the_matrix(a
     # the other tenant's owner sees its own deposit only
     harbor = app.test_client()
     login(harbor, "harbor-owner")
-    theirs = _list(harbor, **span).get_json()
-    assert [d["slip_no"] for d in theirs["items"]] == ["H-1"]
+    theirs = _list(harbor, **span, page_size=200).get_json()["items"]
+    assert booked["harbor"]["deposit_id"] in {d["deposit_id"] for d in theirs}
+    assert {d["branch_id"] for d in theirs} == {OTHER_B}
     mine = _list(harbor, **span, branches=branch)
     assert (mine.status_code, mine.get_json()["error"]["reason"]) == (403, "FORBIDDEN_BRANCH")
     # roles as REP-T-05: auditor T; manager B; supervisor B today only; cashier/tech none
