@@ -295,9 +295,8 @@ def totals(report: ReportDef, rows: list[Row]) -> dict[str, Any]:
     """Column totals over every row (not just the page), derived ones recomputed."""
     out: dict[str, Any] = {}
     for col in report.columns:
-        values = [r.get(col.key) for r in rows]
         if col.total:  # a column with no value at all has no total either
-            given = [int(v) for v in values if v is not None]
+            given = [int(v) for r in rows if (v := r.get(col.key)) is not None]
             out[col.key] = sum(given) if given or not rows else None
     if report.derive_totals is not None:
         report.derive_totals(rows, out)
