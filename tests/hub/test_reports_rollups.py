@@ -15,7 +15,7 @@ from hub.core import db as hub_db
 from hub.core.db import platform_tx, tenant_tx
 from hub.reports import service
 from hub.reports.days import branch_zones
-from hub.reports.definitions import Ctx, Row, Window, fetch, not_voided, scope_sql
+from hub.reports.definitions import Ctx, Row, Window, fetch, scope_sql
 from scripts.testkit.crafted import T
 from tests.hub.ingest_helpers import envelope, send
 from tests.hub.report_helpers import (
@@ -31,6 +31,10 @@ from tests.hub.report_helpers import (
 
 pytestmark = [pytest.mark.pg]
 
+# a post-voided sale is no sale, written as the reports first wrote it (independent of
+# hub.reports.definitions.not_voided, which the reports use now)
+KEPT = """(d.kind <> 'sale' OR NOT EXISTS (SELECT 1 FROM sale_voids v
+    WHERE v.tenant_id = d.tenant_id AND v.sale_id = d.doc_id))"""
 # what the reports computed over the facts before they read the rollups (the reference)
 DIRECT = {
     "REP-T-01": """SELECT d.branch_id, d.business_day AS day,
@@ -91,7 +95,7 @@ KEYS = {
 def _direct(rid: str, ctx: Ctx) -> dict[tuple[Any, ...], Row]:
     where, params = scope_sql(ctx, "d")
     with tenant_tx(ctx.tenant_id):
-        rows = fetch(DIRECT[rid].format(where=where, kept=not_voided("d")), params)
+        rows = fetch(DIRECT[rid].format(where=where, kept=KEPT), params)
     return {tuple(r[k] for k in KEYS[rid]): r for r in rows}
 
 
