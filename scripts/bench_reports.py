@@ -61,6 +61,7 @@ BACKFILL_FROM = (
     "hub.migrations.0021_report_snapshots_tender_tax",
     "hub.migrations.0033_report_rollup_daily",
     "hub.migrations.0034_report_rollup_hours_tenant_months",
+    "hub.migrations.0035_report_rollup_products_tenant_daily",
 )
 REPORTS = (
     "REP-T-01",

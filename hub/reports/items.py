@@ -55,9 +55,12 @@ def _every_branch(ctx: Ctx) -> tuple[date, date] | None:
 
 
 def _products(ctx: Ctx) -> tuple[str, list[Any]]:
-    """The whole months of each branch's range from a monthly product rollup (summed over
-    every branch of the tenant when the range covers them all with the same days, migration
-    0034; else per branch, 0033), the days around them from the daily one."""
+    """The whole months of each branch's range from the monthly product rollup, the days
+    around them from the daily one (migration 0033); summed over every branch of the tenant
+    when the range covers them all with the same days (0034, 0035)."""
+    every = _every_branch(ctx)
+    if every is not None:
+        return _tenant_products(ctx.tenant_id, *every)
     edges: list[Window] = []
     months: dict[tuple[str, str], list[str]] = {}
     for w in ctx.windows:
@@ -67,12 +70,6 @@ def _products(ctx: Ctx) -> tuple[str, list[Any]]:
             months.setdefault(span, []).append(w.branch_id)
     where, params = scope_sql(replace(ctx, windows=tuple(edges)), "d")
     daily = f"SELECT {_COLS} FROM report_rollup_products d WHERE {where}"
-    every = _every_branch(ctx) if months else None
-    if every is not None:
-        ((first, last),) = months
-        sql = f"""({daily} UNION ALL SELECT {_COLS} FROM report_rollup_products_tenant m
-            WHERE m.tenant_id = %s AND m.month BETWEEN %s AND %s) l"""
-        return sql, [*params, ctx.tenant_id, first, last]
     ors = ["(m.branch_id = ANY(%s) AND m.month BETWEEN %s AND %s)" for _ in months]
     monthly: list[Any] = [ctx.tenant_id]
     for (first, last), branch_ids in sorted(months.items()):
@@ -80,6 +77,28 @@ def _products(ctx: Ctx) -> tuple[str, list[Any]]:
     sql = f"""({daily} UNION ALL SELECT {_COLS} FROM report_rollup_products_monthly m
         WHERE m.tenant_id = %s AND ({" OR ".join(ors) or "FALSE"})) l"""
     return sql, params + monthly
+
+
+def _tenant_products(tenant_id: str, first: date, last: date) -> tuple[str, list[Any]]:
+    """Every branch of the tenant over the same days: the whole months from the tenant-wide
+    monthly rollup (0034), the days around them from the tenant-wide daily one (0035), both
+    read index-only."""
+    span, around = whole_months(first, last)
+    parts: list[str] = []
+    params: list[Any] = []
+    for edge in around:
+        parts.append(
+            f"SELECT {_COLS} FROM report_rollup_products_tenant_daily d"
+            " WHERE d.tenant_id = %s AND d.business_day BETWEEN %s AND %s"
+        )
+        params += [tenant_id, edge.first.isoformat(), edge.last.isoformat()]
+    if span:
+        parts.append(
+            f"SELECT {_COLS} FROM report_rollup_products_tenant m"
+            " WHERE m.tenant_id = %s AND m.month BETWEEN %s AND %s"
+        )
+        params += [tenant_id, *span]
+    return f"({' UNION ALL '.join(parts)}) l", params
 
 
 def _line_source(ctx: Ctx, by: str) -> tuple[str, list[Any]]:

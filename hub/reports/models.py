@@ -266,6 +266,33 @@ class RollupProductTenant(BaseModel):
         primary_key = CompositeKey("tenant_id", "month", "product_id", "tax_class", "tax_rate")
 
 
+class RollupProductTenantDaily(BaseModel):
+    """The daily product rollup summed over every branch of the tenant (migration 0035)."""
+
+    tenant_id = TextField()
+    business_day = TextField()
+    product_id = TextField()
+    tax_class = TextField()
+    tax_rate = TextField()
+    sku = TextField()
+    name = TextField()
+    category = TextField(null=True)
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_products_tenant_daily"
+        primary_key = CompositeKey(
+            "tenant_id", "business_day", "product_id", "tax_class", "tax_rate"
+        )
+
+
 class RollupCategory(BaseModel):
     """The daily product rollup per category its buckets carry (migration 0033)."""
 

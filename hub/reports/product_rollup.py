@@ -1,7 +1,8 @@
 """The product rollups kept at ingest next to the hourly rollup: line sums per branch,
 business day, product and tax class/rate (`report_rollup_products`), the same per calendar
 month (`report_rollup_products_monthly`, migration 0033), the monthly one summed over every
-branch of the tenant (`report_rollup_products_tenant`, 0034) and per branch, day and the
+branch of the tenant (`report_rollup_products_tenant`, 0034), the daily one summed likewise
+(`report_rollup_products_tenant_daily`, 0035) and per branch, day and the
 category each daily bucket carries (`report_rollup_categories`, 0033). A post-void takes its
 sale's lines back out (from the same batch, or from the stored line facts).
 
@@ -29,11 +30,13 @@ from hub.reports.models import (
     RollupProduct,
     RollupProductMonthly,
     RollupProductTenant,
+    RollupProductTenantDaily,
 )
 
 KEY = ("tenant_id", "branch_id", "business_day", "product_id", "tax_class", "tax_rate")
 MONTH_KEY = ("tenant_id", "branch_id", "month", "product_id", "tax_class", "tax_rate")
 TENANT_KEY = ("tenant_id", "month", "product_id", "tax_class", "tax_rate")
+TENANT_DAY_KEY = ("tenant_id", "business_day", "product_id", "tax_class", "tax_rate")
 CATEGORY_KEY = ("tenant_id", "branch_id", "business_day", "category")
 SUMS = ("qty_milli", "gross", "discounts", "refunds", "net", "tax", "total", "cost")
 LABELS = ("sku", "name", "category")
@@ -52,6 +55,7 @@ class Buckets:
     daily: Sums = field(default_factory=_sums)
     monthly: Sums = field(default_factory=_sums)
     tenant: Sums = field(default_factory=_sums)
+    tenant_daily: Sums = field(default_factory=_sums)
 
 
 def buckets() -> Buckets:
@@ -74,6 +78,7 @@ def add(into: Buckets, line: dict[str, Any], sign: int = 1) -> None:
     month = str(key[2])[:7]
     _add(into.monthly[(*key[:2], month, *key[3:])], line, sign)
     _add(into.tenant[(key[0], month, *key[3:])], line, sign)
+    _add(into.tenant_daily[(key[0], *key[2:])], line, sign)
 
 
 def stored_lines(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
@@ -153,4 +158,5 @@ def write(into: Buckets) -> None:
     _upsert(RollupProduct, KEY, into.daily, labels=True)
     _upsert(RollupProductMonthly, MONTH_KEY, into.monthly, labels=True)
     _upsert(RollupProductTenant, TENANT_KEY, into.tenant, labels=True)
+    _upsert(RollupProductTenantDaily, TENANT_DAY_KEY, into.tenant_daily, labels=True)
     _upsert(RollupCategory, CATEGORY_KEY, categories, labels=False)

@@ -192,7 +192,8 @@ def test_rollups_equal_a_direct_computation_over_dst_days_late_refunds_and_repla
         for spans in (ranges, {berlin: ranges[berlin]}, months, around):
             _same(rid, _ctx(spans))
     # every branch of the tenant over the same days: the whole months from the tenant-wide
-    # product rollup (migration 0034), the days around them from the daily one
+    # monthly product rollup (migration 0034), the days around them from the tenant-wide
+    # daily one (0035)
     # (REP-T-05 aside: it adds a row for a day with bank deposits and no sale, which the
     # direct query of documents has not, and other tests of the session book deposits; it
     # has no tenant-wide path)
@@ -269,6 +270,11 @@ def test_the_comparison_catches_a_rollup_one_cent_off(app, prods):
         ("REP-T-06", _every(july), "report_rollup_products_tenant",
          ("tenant_id", "month", "product_id", "tax_class", "tax_rate"), "month = %s",
          ["2026-07"]),
+        # ... and days of a month over every branch: the tenant-wide daily one (0035)
+        ("REP-T-06", _every((date(2026, 7, 10), date(2026, 7, 20))),
+         "report_rollup_products_tenant_daily",
+         ("tenant_id", "business_day", "product_id", "tax_class", "tax_rate"),
+         "business_day = %s", ["2026-07-14"]),
         # REP-T-06 over one branch: the per-branch monthly product rollup (0033)
         ("REP-T-06", one, "report_rollup_products_monthly",
          ("tenant_id", "branch_id", "month", "product_id", "tax_class", "tax_rate"),
