@@ -441,9 +441,8 @@ def _write(rows: _Rows) -> None:
     insert_rows(ReportTender, rows.tenders)
     insert_rows(ReportDiscount, rows.discounts)
     insert_rows(ReportTaxPart, rows.parts)
-    buckets = [
-        {**dict(zip(ROLLUP_KEY, key, strict=True)), **sums} for key, sums in rows.rollup.items()
-    ]
+    ordered = sorted(rows.rollup, key=lambda k: tuple(str(v) for v in k))  # lock order
+    buckets = [{**dict(zip(ROLLUP_KEY, key, strict=True)), **rows.rollup[key]} for key in ordered]
     if buckets:
         update = {getattr(RollupHourly, n): getattr(RollupHourly, n) + EXCLUDED[n] for n in SUMS}
         RollupHourly.insert_many(buckets).on_conflict(
