@@ -3,8 +3,8 @@
 day (`report_rollup_daily`, REP-T-05 and REP-T-01; migration 0033) and the one per branch,
 day and local hour (`report_rollup_hours`, REP-T-02; migration 0034), kept at ingest beside
 the hourly and product rollups (upserted in key order: two batches upserting the same rows
-take their locks in the same order). A post-void takes its sale's documents, tenders and tax parts back out (from the
-same batch, or from the stored facts)."""
+take their locks in the same order). A post-void takes its sale's documents, tenders and
+tax parts back out (from the same batch, or from the stored facts)."""
 
 from __future__ import annotations
 
