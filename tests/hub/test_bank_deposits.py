@@ -6,7 +6,7 @@ against the cash the day took in, to the cent."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -206,25 +206,31 @@ def booked(app: Any) -> dict[str, Any]:
     harbor_box = enrol_box(OTHER, OTHER_B)
     now = datetime.now(UTC) - timedelta(minutes=5)
     yesterday = now - timedelta(days=1)
+    # booked on the branch's today and yesterday as of now (a till may book a deposit made
+    # just before local midnight on the day before: the supervisor's "today" is the day now)
+    today = at_day(datetime.now(UTC))
+    before = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
     plan = [
-        (box1, branch, deposit(yesterday, "10.00", slip_no="S-1")),
-        (box1, branch, deposit(now, "20.05", slip_no="S-2")),
-        (box2, branch, deposit(now, "3.10", slip_no="S-3", cashier_id="u-cashier")),
-        (box2, branch, deposit(yesterday, "400.00", slip_no="S-4", shift_id="sh-1")),
-        (box3, other, deposit(now, "7.00", slip_no="S-5")),
-    ]
+        (box1, branch, deposit(yesterday, "10.00", slip_no="S-1", business_day=before)),
+        (box1, branch, deposit(now, "20.05", slip_no="S-2", business_day=today)),
+        (box2, branch, deposit(now, "3.10", slip_no="S-3", cashier_id="u-cashier",
+                               business_day=today)),
+        (box2, branch, deposit(yesterday, "400.00", slip_no="S-4", shift_id="sh-1",
+                               business_day=before)),
+        (box3, other, deposit(now, "7.00", slip_no="S-5", business_day=today)),
+    ]  # fmt: skip
     seqs: dict[str, int] = {}
     for box, at, body in plan:
         seqs[box] = seqs.get(box, 0) + 1
         ack = send(box, [envelope(box, seqs[box], body, "drawer.bank_deposit", branch_id=at)])
         assert rejected(ack) == {}
-    harbor = deposit(now, "999.00", slip_no="H-1", cashier_id="u-harbor-owner")
+    harbor = deposit(now, "999.00", slip_no="H-1", cashier_id="u-harbor-owner", business_day=today)
     ack = send(harbor_box, [envelope(harbor_box, 1, harbor, "drawer.bank_deposit",
                                      tenant_id=OTHER, branch_id=OTHER_B)])  # fmt: skip
     assert rejected(ack) == {}
     return {
         "branch": branch, "other": other, "boxes": (box1, box2, box3),
-        "harbor_box": harbor_box, "days": (at_day(yesterday), at_day(now)),
+        "harbor_box": harbor_box, "days": (before, today),
         "plan": [body for _, _, body in plan], "harbor": harbor,
     }  # fmt: skip
 
