@@ -171,6 +171,8 @@ class Applier:
             snapshots.store_no_sale(box, env, rules.check_no_sale(env))
         elif env.type == EventType.BANK_DEPOSIT:
             till_documents.store_deposit(box, env, rules.check_bank_deposit(env))
+        elif env.type == EventType.CASH_MOVEMENT:
+            till_documents.store_cash_movement(box, env, rules.check_cash_movement(env))
         elif env.type == EventType.RELEASE_REPORTED:
             rollouts.report_event(box, env.payload)
 
