@@ -126,6 +126,21 @@ def _strike(guard: FloodGuard | None, box_id: str | None) -> None:
         guard.strike(box_id)
 
 
+def _closing(loop: Callable[[], None]) -> Callable[[], None]:
+    """A worker thread's loop that gives its database connection back when it ends: a pooled
+    connection a finished thread kept would count as in use for good (a process that starts
+    and stops workers, as the tests do, ran out of the pool's 16 and then waited on it)."""
+
+    def run() -> None:
+        try:
+            loop()
+        finally:
+            if not db.is_closed():
+                db.close()
+
+    return run
+
+
 def _reset() -> None:
     """Drop the connection of a failed transaction before quarantining."""
     if not db.is_closed():
@@ -368,7 +383,7 @@ class IngestWorker:
                 ("ingest-quarantine", self._quarantine_loop),
                 ("ingest-flow", self._resignal_loop),
             ):
-                thread = threading.Thread(target=target, name=name, daemon=True)
+                thread = threading.Thread(target=_closing(target), name=name, daemon=True)
                 thread.start()
                 self._threads.append(thread)
 

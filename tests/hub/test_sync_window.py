@@ -8,13 +8,16 @@ copy. Every seq is held once, every sale stored once."""
 from __future__ import annotations
 
 import queue
+import threading
 import uuid
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from playhouse.pool import PooledPostgresqlDatabase
 
+from hub.core import db as hub_db
 from hub.sync.worker import IngestWorker
 from posdomain import topics
 from posdomain.envelope import BatchAck
@@ -37,9 +40,14 @@ class Box:
         self.client.on_message = lambda _c, _u, m: self.acks.put(
             BatchAck.model_validate_json(m.payload)
         )
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_args: subscribed.set()
         self.client.connect(host, port)
         self.client.loop_start()
         self.client.subscribe(topics.box_ack(self.box_id), qos=1)
+        # the acks are not retained: one published before the broker took the subscription
+        # would be lost and the test would wait for it forever (seen under load)
+        assert subscribed.wait(30), "the broker never granted the ack subscription"
 
     def events(self, first: int, count: int) -> list[dict[str, Any]]:
         """Sale events with seqs first..first+count-1."""
@@ -146,3 +154,29 @@ def test_a_resend_of_an_in_window_batch_is_held_once(window_box: Box) -> None:
     assert acks[_id(raws[2])].acked_through == 9
     assert sale_ids(box.box_id) == _sale_ids(events)
     assert box_row(box.box_id).last_contiguous_seq == 9
+
+
+@pytest.mark.req("FR-303", "NFR-006")
+def test_a_stopped_worker_gives_its_database_connections_back(
+    app: Any, mqtt_addr: tuple[str, int]
+) -> None:
+    """Each worker thread that touched the database returns its pooled connection when the
+    worker stops: a process that starts and stops workers must not drain the pool (it did:
+    16 leaked connections and every later database call waited on the pool)."""
+    host, port = mqtt_addr
+    pool = hub_db.db.obj
+    assert isinstance(pool, PooledPostgresqlDatabase)
+    before = len(pool._in_use)
+    for _ in range(3):
+        worker = IngestWorker(host, port, client_id=f"cfpos-hub-ingest-test-{uuid.uuid4().hex[:8]}")
+        worker.start()
+        assert worker.ready.wait(10)
+        box = Box(host, port)
+        try:
+            raw = raw_batch(box.box_id, box.events(1, 2))
+            box.publish(raw)
+            assert acked_ids(box.answers_of([raw])[_id(raw)])  # the apply thread wrote it
+        finally:
+            box.close()
+            worker.stop()
+    assert len(pool._in_use) == before
