@@ -293,10 +293,18 @@ def _ctxs(tenant: str, branches: list[str], days: int) -> list[tuple[str, Ctx]]:
     every = tuple(Window(b, first, last) for b in sorted(zones))
     month = tuple(Window(b, first, last) for b in branches)
     year = (Window(branches[0], last - timedelta(days=min(days, 365)), last),)
+    # two long partial months around a whole one (issue 12): 2 January to 30 March
+    jan, mar = date(last.year, 1, 2), date(last.year, 3, 30)
+    quarter = tuple(Window(b, jan, mar) for b in branches)
+    few, half, most = quarter[:2], quarter[: (len(every) + 1) // 2], quarter[2:]
     return [
         (f"month x all {len(every)} branches", Ctx(tenant, every, now, extras=extras)),
         (f"month x {len(branches)} branches", Ctx(tenant, month, now, extras=extras)),
         ("year x 1 branch", Ctx(tenant, year, now, extras=extras)),
+        (f"2.1.-30.3. x {len(quarter)} of {len(every)}", Ctx(tenant, quarter, now, extras=extras)),
+        (f"2.1.-30.3. x {len(most)} of {len(every)}", Ctx(tenant, most, now, extras=extras)),
+        (f"2.1.-30.3. x {len(half)} of {len(every)}", Ctx(tenant, half, now, extras=extras)),
+        (f"2.1.-30.3. x {len(few)} of {len(every)}", Ctx(tenant, few, now, extras=extras)),
     ]
 
 
@@ -348,11 +356,13 @@ def _ingest(batches: int) -> dict[str, float]:
 def measure(
     lines: int, branches: int, days: int, products: int, repeat: int, ingest_batches: int,
     out: Any = print, keep: bool = False, reuse: str | None = None, load_only: bool = False,
+    only: str = "", reports: tuple[str, ...] = (),
 ) -> dict[str, Any]:  # fmt: skip
     """Generate the volume on a throwaway database, time every report and the ingest; the
     figures ({"reports": {(report, window): (p50_s, p95_s)}, "ingest": {label: sales/s}}).
     `reuse`: time on a database a `keep` run left (no generation); `load_only`: stop after
-    loading (with `keep`, to time later with `reuse`)."""
+    loading (with `keep`, to time later with `reuse`); `only`: the windows whose label has
+    it; `reports`: these reports only."""
     logging.disable(logging.INFO)
     name = reuse or f"cfpos_bench_{uuid.uuid4().hex[:8]}"
     if not reuse:
@@ -396,7 +406,9 @@ def measure(
         out(f"  {'report':10} {'window':24} {'p50 ms':>9} {'p95 ms':>9}  (FRD: p95 <= 2000 ms)")
         tenant = TENANTS[0]
         for label, ctx in _ctxs(tenant, by_tenant[tenant], days):
-            for rid in REPORTS:
+            if only and only not in label:
+                continue
+            for rid in (r for r in REPORTS if not reports or r in reports):
                 p50, p95 = _time(rid, ctx, repeat)
                 timed[(rid, label)] = (p50, p95)
                 out(f"  {rid:10} {label:24} {p50 * 1000:9.1f} {p95 * 1000:9.1f}")
@@ -445,10 +457,13 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN)")
     ap.add_argument("--reuse", help="time on this kept database (no generation)")
     ap.add_argument("--load-only", action="store_true", help="generate and load, no timing")
+    ap.add_argument("--only", default="", help="time the windows whose label has this")
+    ap.add_argument("--reports", default="", help="comma-separated report ids (default all)")
     a = ap.parse_args()
     measure(
         a.lines, a.branches, a.days, a.products, a.repeat, a.ingest_batches,
-        keep=a.keep or a.load_only, reuse=a.reuse, load_only=a.load_only,
+        keep=a.keep or a.load_only, reuse=a.reuse, load_only=a.load_only, only=a.only,
+        reports=tuple(r for r in a.reports.split(",") if r),
     )  # fmt: skip
 
 

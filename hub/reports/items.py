@@ -44,23 +44,34 @@ def _next_month(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
-def _every_branch(ctx: Ctx) -> tuple[date, date] | None:
-    """The one day range of a context that covers every branch of the tenant with the same
-    days (the head office's default), else None."""
+def _same_days(ctx: Ctx) -> tuple[date, date] | None:
+    """The one day range every branch of a context shares, else None."""
     spans = {(w.first, w.last) for w in ctx.windows}
-    if len(spans) != 1:
-        return None
-    rows = fetch("SELECT b.id FROM branches b WHERE b.tenant_id = %s", [ctx.tenant_id])
-    return spans.pop() if {r["id"] for r in rows} <= set(ctx.branch_ids) else None
+    return spans.pop() if len(spans) == 1 else None
 
 
 def _products(ctx: Ctx) -> tuple[str, list[Any]]:
     """The whole months of each branch's range from the monthly product rollup, the days
     around them from the daily one (migration 0033); summed over every branch of the tenant
-    when the range covers them all with the same days (0034, 0035)."""
-    every = _every_branch(ctx)
-    if every is not None:
-        return _tenant_products(ctx.tenant_id, *every)
+    when the range covers them all with the same days (0034, 0035); and for most of the
+    tenant's branches with the same days, the tenant-wide sums minus the few other
+    branches' (issue 12: 24 of 26 branches, 2 January to 30 March)."""
+    span = _same_days(ctx)
+    if span is None:
+        return _branch_products(ctx)
+    rows = fetch("SELECT b.id FROM branches b WHERE b.tenant_id = %s", [ctx.tenant_id])
+    tenant, chosen = {r["id"] for r in rows}, set(ctx.branch_ids)
+    if tenant <= chosen:
+        return _tenant_products(ctx.tenant_id, *span)
+    others = sorted(tenant - chosen)
+    if chosen <= tenant and len(others) < len(chosen):
+        return _tenant_minus(ctx, span, others)
+    return _branch_products(ctx)
+
+
+def _branch_products(ctx: Ctx) -> tuple[str, list[Any]]:
+    """Per branch: whole months from the monthly product rollup, the days around them from
+    the daily one."""
     edges: list[Window] = []
     months: dict[tuple[str, str], list[str]] = {}
     for w in ctx.windows:
@@ -77,6 +88,35 @@ def _products(ctx: Ctx) -> tuple[str, list[Any]]:
     sql = f"""({daily} UNION ALL SELECT {_COLS} FROM report_rollup_products_monthly m
         WHERE m.tenant_id = %s AND ({" OR ".join(ors) or "FALSE"})) l"""
     return sql, params + monthly
+
+
+_SUMS = ("qty_milli", "gross", "discounts", "refunds", "net", "tax", "total", "cost")
+
+
+def _tenant_minus(ctx: Ctx, span: tuple[date, date], others: list[str]) -> tuple[str, list[Any]]:
+    """Most of the tenant's branches over the same days: every sum is additive, so the
+    tenant-wide rows (0034, 0035) minus the other branches' per-branch rows. Labels are the
+    tenant-wide rows' (as over every branch). A product whose difference is zero on every
+    figure is listed only if the chosen branches have a bucket of it (as the per-branch
+    path lists it): products sold only by the other branches cancel out to nothing."""
+    tenant_sql, tenant_params = _tenant_products(ctx.tenant_id, *span)
+    rest = replace(ctx, windows=tuple(Window(b, *span) for b in others))
+    rest_sql, rest_params = _branch_products(rest)
+    chosen_sql, chosen_params = _branch_products(ctx)
+    labels = ", ".join(
+        f"MAX(s.{n}) FILTER (WHERE s.plus) AS {n}" for n in ("sku", "name", "category")
+    )
+    sums = ", ".join(f"SUM(s.{n})::bigint AS {n}" for n in _SUMS)
+    minus = ", ".join(f"-l.{n}" for n in _SUMS)
+    nonzero = " OR ".join(f"SUM(s.{n}) <> 0" for n in _SUMS)
+    sql = f"""(SELECT s.product_id, {labels}, {sums} FROM (
+            SELECT TRUE AS plus, {_COLS} FROM {tenant_sql}
+            UNION ALL SELECT FALSE, l.product_id, l.sku, l.name, l.category, {minus}
+            FROM {rest_sql}) s
+        GROUP BY s.product_id
+        HAVING {nonzero}
+            OR EXISTS (SELECT 1 FROM {chosen_sql} WHERE l.product_id = s.product_id)) l"""
+    return sql, tenant_params + rest_params + chosen_params
 
 
 def _tenant_products(tenant_id: str, first: date, last: date) -> tuple[str, list[Any]]:

@@ -139,6 +139,14 @@ def _every(span: tuple[date, date]) -> Ctx:
     return _ctx(dict.fromkeys(every, span))
 
 
+def _most(left_out: str, span: tuple[date, date]) -> Ctx:
+    """The same days for every branch of the tenant but one (more than half of them)."""
+    with tenant_tx(T):
+        most = sorted(set(branch_zones(T)) - {left_out})
+    assert len(most) > 1
+    return _ctx(dict.fromkeys(most, span))
+
+
 @pytest.fixture(scope="module")
 def prods(_session_app: Any, hub_urls: tuple[str, str]) -> Any:
     hub_db.bind(hub_urls[1])
@@ -202,6 +210,16 @@ def test_rollups_equal_a_direct_computation_over_dst_days_late_refunds_and_repla
         for rid in DIRECT:
             if rid != "REP-T-05":
                 _same(rid, every)
+    # most of the tenant's branches (all but New York, which sells): the tenant-wide sums
+    # minus New York's per-branch ones; Berlin alone, or with New York (not more than
+    # half): per branch
+    every_branch = sorted(_every(months[berlin]).branch_ids)
+    most = [b for b in every_branch if b != new_york]
+    assert len(every_branch) - len(most) < len(most)  # the subtraction path
+    assert len(every_branch) - 2 >= 2  # ... and Berlin with New York not
+    for span in (months[berlin], months[new_york], around[berlin], around[new_york]):
+        for chosen in (most, [berlin], [berlin, new_york]):
+            _same("REP-T-06", _ctx(dict.fromkeys(chosen, span)))
     # one day of each zone's DST change on its own, and with a cashier filter (the facts)
     dst = {berlin: (date(2026, 3, 29),) * 2, new_york: (date(2026, 11, 1),) * 2}
     for rid in DIRECT:
@@ -275,6 +293,21 @@ def test_the_comparison_catches_a_rollup_one_cent_off(app, prods):
          "report_rollup_products_tenant_daily",
          ("tenant_id", "business_day", "product_id", "tax_class", "tax_rate"),
          "business_day = %s", ["2026-07-14"]),
+        # ... over all branches but this one: the tenant-wide daily rollup minus this
+        # branch's daily one (both moved: the subtraction reads each)
+        ("REP-T-06", _most(branch, (date(2026, 7, 10), date(2026, 7, 20))),
+         "report_rollup_products_tenant_daily",
+         ("tenant_id", "business_day", "product_id", "tax_class", "tax_rate"),
+         "business_day = %s", ["2026-07-14"]),
+        ("REP-T-06", _most(branch, (date(2026, 7, 10), date(2026, 7, 20))),
+         "report_rollup_products",
+         ("tenant_id", "branch_id", "business_day", "product_id", "tax_class", "tax_rate"),
+         "branch_id = %s AND business_day = %s", [branch, "2026-07-14"]),
+        # ... over all branches but the one that sold, whole months: the tenant-wide monthly
+        # rollup minus its monthly one
+        ("REP-T-06", _most(branch, july), "report_rollup_products_monthly",
+         ("tenant_id", "branch_id", "month", "product_id", "tax_class", "tax_rate"),
+         "branch_id = %s", [branch]),
         # REP-T-06 over one branch: the per-branch monthly product rollup (0033)
         ("REP-T-06", one, "report_rollup_products_monthly",
          ("tenant_id", "branch_id", "month", "product_id", "tax_class", "tax_rate"),
