@@ -70,3 +70,47 @@ def test_cash_rounding_applies_only_to_a_cash_sale() -> None:
     assert (card.cash, card.cash_rounding, card.payable) == (False, D("0.00"), D("1.03"))
     cash = compute_tax([TaxLine("1", "INC", D("1.03"))], cfg, cash=True)
     assert (cash.cash_rounding, cash.payable) == (D("0.02"), D("1.05"))
+
+
+MULTI = parse_tax_config(
+    {
+        "cash_rounding": "0.05",
+        "classes": {
+            "ON": {
+                "inclusive": False,
+                "taxes": [
+                    {"code": "GST", "name": "GST", "rate": "0.05"},
+                    {"code": "QST", "name": "QST", "rate": "0.09975", "on": ["GST"]},
+                    {"code": "BTL", "name": "Container levy", "per_unit": "0.10"},
+                ],
+            },
+        },
+    }
+)
+
+
+def test_a_partial_refund_keeps_each_taxs_rate_levy_class_and_rate() -> None:
+    sale = compute_tax([TaxLine("1", "ON", D("2.99"), D(3))], MULTI)
+    sold = sale.lines[0]
+    for back in (
+        refund_tax(sale, {"1": D(1)}),  # the first unit (scaled parts)
+        refund_tax(sale, {"1": D(1)}, previously_returned={"1": D(1)}),  # a difference
+    ):
+        (line,) = back.lines
+        assert (line.tax_class, line.rate) == (sold.tax_class, sold.rate)
+        assert [(p.code, p.rate, p.per_unit) for p in line.parts] == [
+            (p.code, p.rate, p.per_unit) for p in sold.parts
+        ]
+        assert [p.per_unit for p in line.parts] == [None, None, D("0.10")]
+        assert line.qty == D(-1)
+
+
+def test_card_refunds_completing_a_cash_sale_pay_back_exactly_what_was_paid() -> None:
+    sale = compute_tax([TaxLine("1", "ON", D("3.01"), D(3))], MULTI, cash=True)
+    assert (sale.total, sale.cash_rounding, sale.payable) == (D("3.78"), D("0.02"), D("3.80"))
+    part = refund_tax(sale, {"1": D(1)}, cash=False)
+    rest = refund_tax(sale, {"1": D(2)}, previously_returned={"1": D(1)}, cash=False)
+    assert part.cash_rounding == 0
+    # the last refund completes the return: together they pay back what the customer paid
+    assert part.payable + rest.payable == -sale.payable
+    assert part.total + rest.total == -sale.total
