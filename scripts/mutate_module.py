@@ -34,7 +34,20 @@ TESTS: dict[str, list[str]] = {
         "test_mixed_documents.py",
         "test_tax_multi.py",
     ],
-    "tax_config": ["test_tax_config.py", "test_tax.py", "test_tax_edges.py", "test_tax_multi.py"],
+    # without the hypothesis properties of the tax tests (1 000+ examples a survivor: hours
+    # here); the known cases of the same files stay (docs/mutation.md)
+    "tax_config": [
+        "test_tax_config.py",
+        "test_tax.py",
+        "test_tax_edges.py",
+        "test_tax_multi.py",
+        "!test_tax_multi.py::test_breakdown_sums_exactly_to_the_document_in_every_configuration",
+        "!test_tax_multi.py::test_document_rounding_rounds_each_tax_once",
+        "!test_tax_multi.py::test_refunds_in_pieces_reverse_every_tax_exactly",
+        "!test_tax.py::test_breakdown_sums_exactly_to_total",
+        "!test_tax.py::test_full_refund_negates_the_sale",
+        "!test_tax.py::test_partial_refunds_sum_to_the_full_refund",
+    ],
     "tax_engine": ["test_tax_edges.py", "test_tax.py", "test_tax_multi.py"],
     "sale_pricing": ["test_sale_pricing.py", "test_mixed_documents.py"],
     "sale_checks": [
@@ -53,9 +66,15 @@ TESTS: dict[str, list[str]] = {
 
 
 def tests_for(module: str) -> list[str]:
-    """Existing test files for a module, as paths from the repository root."""
-    names = TESTS.get(module, [f"test_{module}.py"])
-    return [f"tests/posdomain/{n}" for n in names if Path("tests/posdomain", n).exists()]
+    """pytest arguments selecting a module's tests: its existing test files, as paths from
+    the repository root, and `--deselect` for the entries written `!file::test`."""
+    out = []
+    for name in TESTS.get(module, [f"test_{module}.py"]):
+        if name.startswith("!"):
+            out.append(f"--deselect=tests/posdomain/{name[1:]}")
+        elif Path("tests/posdomain", name).exists():
+            out.append(f"tests/posdomain/{name}")
+    return out
 
 
 def mutmut_section(module: str, tests: list[str]) -> str:
