@@ -114,3 +114,26 @@ def test_card_refunds_completing_a_cash_sale_pay_back_exactly_what_was_paid() ->
     # the last refund completes the return: together they pay back what the customer paid
     assert part.payable + rest.payable == -sale.payable
     assert part.total + rest.total == -sale.total
+
+
+def test_a_partial_refund_of_a_stored_line_without_parts_scales_its_tax() -> None:
+    sale = compute_tax([TaxLine("1", "STD", D("10.00"), D(3))], CFG)
+    stored = replace(sale, lines=(replace(sale.lines[0], parts=()),))
+    (line,) = refund_tax(stored, {"1": D(2)}).lines
+    assert (line.qty, line.gross, line.tax, line.net) == (D(-2), D("-7.26"), D("-0.59"), D("-6.67"))
+    assert (line.tax_class, line.rate) == ("STD", D("0.08875"))
+
+
+def test_a_returned_line_of_the_sale_cannot_be_refunded_again() -> None:
+    # returned empties are a negative line of the sale: nothing of it goes back once more
+    sale = compute_tax(
+        [TaxLine("1", "STD", D("10.00"), D(3)), TaxLine("2", "INC", D("-0.25"), D(-1))], CFG
+    )
+    for qty in (D(1), D(-1)):
+        with pytest.raises(ValidationError) as err:
+            refund_tax(sale, {"2": qty})
+        assert err.value.reason is Reason.REFUND_EXCEEDS_SALE
+        assert err.value.details == {"line_id": "2"}
+        assert err.value.message == f"line 2: cannot return {qty} of -1"
+    back = refund_tax(sale, {"1": D(3)})
+    assert [ln.line_id for ln in back.lines] == ["1"]
