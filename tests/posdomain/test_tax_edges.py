@@ -137,3 +137,30 @@ def test_a_returned_line_of_the_sale_cannot_be_refunded_again() -> None:
         assert err.value.message == f"line 2: cannot return {qty} of -1"
     back = refund_tax(sale, {"1": D(3)})
     assert [ln.line_id for ln in back.lines] == ["1"]
+
+
+def test_lines_after_returned_empties_are_refunded_and_unknown_lines_named() -> None:
+    sale = compute_tax(
+        [TaxLine("1", "INC", D("-0.25"), D(-1)), TaxLine("2", "STD", D("10.00"), D(2))], CFG
+    )
+    back = refund_tax(sale, {"2": D(1)})
+    assert [(ln.line_id, ln.qty) for ln in back.lines] == [("2", D(-1))]
+    assert back.cash is False
+    with pytest.raises(ValidationError) as err:
+        refund_tax(sale, {"9": D(1), "8": D(1)})
+    assert err.value.reason is Reason.LINE_NOT_FOUND
+    assert err.value.details == {"line_id": "8"}
+    assert err.value.message == "no such sale line: 8"
+
+
+def test_returned_empties_take_no_part_in_the_cash_rounding_of_a_refund() -> None:
+    cfg = parse_tax_config({"cash_rounding": "0.05", "classes": {"INC": {"rate": "0.19"}}})
+    sale = compute_tax(
+        [TaxLine("1", "INC", D("10.02")), TaxLine("2", "INC", D("-0.02"), D(-1))], cfg, cash=True
+    )
+    back = refund_tax(sale, {"1": D(1)})
+    assert back.cash is True
+    assert (back.total, back.cash_rounding, back.payable) == (D("-10.02"), D("0.02"), D("-10.00"))
+    card = refund_tax(sale, {"1": D(1)}, cash=False)
+    assert card.cash is False
+    assert card.cash_rounding == 0
