@@ -264,3 +264,16 @@ def test_rejections_name_the_policy_they_could_read() -> None:
     assert [(r.policy_id, r.policy_version) for r in rejected] == [
         ("", 1), ("mb-1", None), ("mb-9", 4),
     ]  # fmt: skip
+
+
+def test_the_smallest_deals_and_a_full_percent_verify() -> None:
+    two = verify_policy(body(params={"qty": 2, "price": "0.01"}), KEY, NOW)
+    assert (two.params.qty, str(two.params.price)) == (2, "0.01")
+    mix = verify_policy(body(kind="mix_match", params={"qty": 2, "price": "1.00"}), KEY, NOW)
+    assert mix.params.qty == 2
+    one = verify_policy(body(kind="bxgy", params={"buy": 1, "get": 1}), KEY, NOW)
+    assert (one.params.buy, one.params.get) == (1, 1)
+    full = verify_policy(body(kind="percent", params={"percent": "100"}), KEY, NOW)
+    assert str(full.params.percent) == "100.00"
+    cent = verify_policy(body(kind="amount", params={"amount": "0.01"}), KEY, NOW)
+    assert str(cent.params.amount) == "0.01"
