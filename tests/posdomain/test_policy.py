@@ -219,6 +219,8 @@ def test_no_policy_is_signed_with_an_empty_key(key: bytes | str) -> None:
      ({"target": {"categories": [""]}}, "target.categories must be a list of non-empty strings"),
      ({"target": {"skus": ["x"]}}, "target must be {product_ids, categories}"),
      ({"target": ["p1"]}, "target must be {product_ids, categories}"),
+     ({"target": ["product_ids"]}, "target must be {product_ids, categories}"),
+     ({"target": {"product_ids": [5]}}, "target.product_ids must be a list of non-empty strings"),
      ({"policyVersion": 0}, "policyVersion must be an integer >= 1"),
      ({"policy_id": ""}, "policy_id must be a non-empty string"),
      ({"policy_id": 7}, "policy_id must be a non-empty string"),
