@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("/tmp/cfpos_mutate"))  # noqa: S108 (scratch)
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--list", action="store_true", help="print module -> test files")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     if args.list or not args.module:
         for py in sorted(Path("posdomain").glob("*.py")):
             if py.stem != "__init__":
