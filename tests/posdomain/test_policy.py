@@ -279,3 +279,10 @@ def test_the_smallest_deals_and_a_full_percent_verify() -> None:
     assert str(full.params.percent) == "100.00"
     cent = verify_policy(body(kind="amount", params={"amount": "0.01"}), KEY, NOW)
     assert str(cent.params.amount) == "0.01"
+
+
+def test_programming_errors_say_exactly_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match=r"^now must be timezone-aware$"):
+        verify_policy(body(), KEY, datetime(2024, 6, 1))
+    with pytest.raises(ValueError, match=r"^refusing to sign a policy with an empty key$"):
+        sign_policy({"policy_id": "x"}, b"")
