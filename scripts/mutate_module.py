@@ -2,6 +2,7 @@
 
     python -m scripts.mutate_module money                 # all mutants of posdomain/money.py
     python -m scripts.mutate_module tax 'posdomain.tax.x_compute_tax*'   # some of them again
+    python -m scripts.mutate_module all                   # every module that has tests
     python -m scripts.mutate_module --list                # module -> test files
 
 mutmut 3 runs every mutant against the tests that reached the mutated function when it
@@ -117,7 +118,7 @@ def prepare(module: str, root: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("module", nargs="?")
+    parser.add_argument("module", nargs="?", help="a posdomain module, or all")
     parser.add_argument("names", nargs="*", help="mutant names to check again (globs)")
     parser.add_argument("--root", type=Path, default=Path("/tmp/cfpos_mutate"))  # noqa: S108 (scratch)
     parser.add_argument("--max-children", type=int, default=1)
@@ -128,17 +129,24 @@ def main() -> None:
             if py.stem != "__init__":
                 print(f"{py.stem:16} {' '.join(tests_for(py.stem)) or '-'}")
         return
-    work = prepare(args.module, args.root)
-    cmd = ["nice", "-n", "10", "mutmut", "run", "--max-children", str(args.max_children)]
-    cmd += args.names
+    if args.module == "all":
+        modules = [p.stem for p in sorted(Path("posdomain").glob("*.py")) if tests_for(p.stem)]
+        sys.exit(max(run(m, [], args.root, args.max_children) for m in modules))
+    sys.exit(run(args.module, args.names, args.root, args.max_children))
+
+
+def run(module: str, names: list[str], root: Path, max_children: int) -> int:
+    """mutmut over one module in its scratch copy; its results copied back and scored."""
+    work = prepare(module, root)
+    cmd = ["nice", "-n", "10", "mutmut", "run", "--max-children", str(max_children), *names]
     print(f"cd {work} && {' '.join(cmd)}", flush=True)
     rc = subprocess.run(cmd, cwd=work, check=False).returncode
-    meta = work / "mutants" / "posdomain" / f"{args.module}.py.meta"
+    meta = work / "mutants" / "posdomain" / f"{module}.py.meta"
     if meta.exists():
         Path("mutants/posdomain").mkdir(parents=True, exist_ok=True)
         shutil.copy2(meta, Path("mutants/posdomain") / meta.name)
-        subprocess.run([sys.executable, "-m", "scripts.mutation_score", args.module], check=False)
-    sys.exit(rc)
+        subprocess.run([sys.executable, "-m", "scripts.mutation_score", module], check=False)
+    return rc
 
 
 if __name__ == "__main__":
