@@ -177,3 +177,13 @@ def test_parse_minor_refuses_what_parse_money_refuses_naming_the_field(value: ob
         assert "deposit" in info.value.message
     with pytest.raises(ValidationError):
         parse_minor("7.5", 0)
+
+
+@pytest.mark.req("FR-800")
+def test_parse_minor_defaults_to_cents_and_refuses_any_json_shape() -> None:
+    assert parse_minor("12.34") == 1234
+    assert parse_minor(5) == 500
+    for value in ([1], {"a": 1}):
+        with pytest.raises(ValidationError) as info:
+            parse_minor(value, 2, "deposit")
+        assert info.value.details == {"field": "deposit"}
