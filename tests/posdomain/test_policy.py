@@ -286,3 +286,13 @@ def test_programming_errors_say_exactly_what_is_wrong() -> None:
         verify_policy(body(), KEY, datetime(2024, 6, 1))
     with pytest.raises(ValueError, match=r"^refusing to sign a policy with an empty key$"):
         sign_policy({"policy_id": "x"}, b"")
+
+
+def test_times_are_read_strictly_utc_z_or_an_offset() -> None:
+    assert verify_policy(body(effectiveFrom="2024-01-01T00:00:00Z"), KEY, NOW).effective_from == (
+        datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    # fail closed: a form Python's ISO reader does not take is refused, not guessed
+    with pytest.raises(PolicyRejected) as err:
+        verify_policy(body(effectiveFrom="2024-01-01T00:00:00z"), KEY, NOW)
+    assert err.value.message == "effectiveFrom is not ISO 8601: '2024-01-01T00:00:00z'"
