@@ -320,3 +320,43 @@ def test_fitting_prefix_edges() -> None:
 
     assert fitting_prefix([1] * 50, size) == 50
     assert calls == [50]  # everything fits: one call
+
+
+def nested_event(depth: int) -> dict[str, Any]:
+    """A valid event dict whose value_depth is exactly `depth` (>= 3)."""
+    from posdomain.wire import value_depth
+
+    inner: Any = 1
+    for _ in range(depth - 2):  # the envelope and its payload object add 2
+        inner = [inner]
+    data = {**batch_dict()["events"][0], "payload": {"d": inner}}
+    assert value_depth(data) == depth
+    return data
+
+
+@pytest.mark.req("FR-800")
+def test_an_event_may_nest_exactly_to_the_limit() -> None:
+    assert incoming_event(nested_event(MAX_EVENT_DEPTH)).error is None
+    data = nested_event(MAX_EVENT_DEPTH + 1)
+    too_deep = incoming_event(data)
+    assert too_deep.error is not None
+    assert too_deep.raw is data
+
+
+@pytest.mark.req("FR-800")
+def test_a_batch_one_level_too_deep_refuses_that_event() -> None:
+    data = batch_dict(events=[nested_event(MAX_EVENT_DEPTH + 1)])
+    _, (event_,) = decode_batch(raw(data))
+    assert event_.error is not None
+    assert event_.error.message == f"event nested deeper than {MAX_EVENT_DEPTH}"
+    data = batch_dict(events=[nested_event(MAX_EVENT_DEPTH)])
+    _, (event_,) = decode_batch(raw(data))
+    assert event_.error is None
+
+
+@pytest.mark.req("FR-800")
+def test_a_refused_event_keeps_its_raw_form() -> None:
+    data = {**batch_dict()["events"][0], "type": "Bad"}
+    assert incoming_event(data).raw is data
+    junk = {"nothing": "usable"}
+    assert incoming_event(junk).raw is junk
