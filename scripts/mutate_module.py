@@ -100,7 +100,8 @@ def prepare(module: str, root: Path) -> Path:
     if not tests:
         sys.exit(f"no test file in tests/posdomain for {module}")
     work.mkdir(parents=True, exist_ok=True)
-    for name in ("posdomain", "tests/posdomain", "scripts"):
+    # tests/hub/captured: real box documents that test_exchange_checks.py reads
+    for name in ("posdomain", "tests/posdomain", "tests/hub/captured", "scripts"):
         shutil.rmtree(work / name, ignore_errors=True)
         shutil.copytree(name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("tests/__init__.py", "tests/conftest.py"):
