@@ -175,3 +175,117 @@ def test_weighed_lines_within_half_a_gram() -> None:
 def test_violation_keeps_reason_rule_and_message() -> None:
     v = violation(Reason.TAX_MISMATCH, "line_tax", "m")
     assert v.as_dict() == {"reason": "TAX_MISMATCH", "rule": "line_tax", "message": "m"}
+
+
+# Mutation survivors (docs/mutation.md): reconciliation shows each violation's message beside
+# its reason and rule, so every case's full answer is pinned, message included.
+MESSAGES: dict[str, list[tuple[str, str, str]]] = {
+    "bad money": [("INVALID_MONEY", "money", "line_total: line_total has more than 2 decimals")],
+    "card number as reference": [
+        (
+            "VALIDATION_FAILED",
+            "card_reference",
+            "a card tender needs the terminal reference, never a PAN",
+        )
+    ],
+    "card without reference": [
+        (
+            "VALIDATION_FAILED",
+            "card_reference",
+            "a card tender needs the terminal reference, never a PAN",
+        )
+    ],
+    "change more than tendered": [
+        ("TENDER_MISMATCH", "tender_split", "card over total or change > cash")
+    ],
+    "deposit of no line": [("VALIDATION_FAILED", "deposit_for_line", "deposit of no such line")],
+    "discount total off": [("TOTALS_MISMATCH", "discount_total", "discounts do not add up")],
+    "extended off": [("LINE_ARITHMETIC", "extended", "line 1: 6 x 1.49 is not 8.95 - 0")],
+    "foreign currency": [("CURRENCY_MISMATCH", "currency", "EUR is not CAD")],
+    "fractional each": [("INVALID_QUANTITY", "qty_unit", "line 1: cola is sold per item, not 5.5")],
+    "levy negative": [("TAX_MISMATCH", "levy", "line 1: levy out of range")],
+    "levy not a number": [("TAX_MISMATCH", "levy", "line 1: levy is not a number")],
+    "line number twice": [("DUPLICATE_LINE_NO", "line_no", "a line number is used twice")],
+    "line tax off": [("TAX_MISMATCH", "line_tax", "line 2: tax 3.21 is not 0.19 of 19.99")],
+    "line total off": [
+        ("LINE_ARITHMETIC", "line_total", "line 2: line total 19.98 is not 19.99 (+ tax)")
+    ],
+    "negative change": [("INVALID_MONEY", "change", "change is negative")],
+    "negative price": [("INVALID_MONEY", "negative", "line 2: money of the wrong sign")],
+    "negative tender": [("INVALID_MONEY", "tender_sign", "a tender has the wrong sign")],
+    "other exponent": [
+        ("CURRENCY_MISMATCH", "exponent", "exponent 3"),
+        ("TAX_MISMATCH", "line_tax", "line 1: GST 0.450 is not 0.44700"),
+    ],
+    "part on a later code": [
+        ("TAX_MISMATCH", "line_taxes", "line 1: taxes out of order or repeated")
+    ],
+    "part tax off": [("TAX_MISMATCH", "line_taxes", "line 1: its taxes do not add up to 1.68")],
+    "parts off, sum right": [("TAX_MISMATCH", "line_tax", "line 1: GST 0.42 is not 0.4470")],
+    "payable off": [("TOTALS_MISMATCH", "payable", "payable is not total + rounding")],
+    "qty four decimals": [
+        ("INVALID_QUANTITY", "qty", "line 1 qty must be > 0 with at most 3 decimals")
+    ],
+    "qty not a number": [("INVALID_QUANTITY", "qty", "line 1 qty is not a number")],
+    "qty over the maximum": [
+        ("INVALID_QUANTITY", "qty", "line 1 qty must be > 0 with at most 3 decimals")
+    ],
+    "rate 10": [("TAX_MISMATCH", "rate", "line 2 tax_rate is out of range")],
+    "rate not a number": [("TAX_MISMATCH", "rate", "line 2 tax_rate is not a number")],
+    "returned with discount": [
+        ("LINE_ARITHMETIC", "returned_discount", "line 3: a return has none")
+    ],
+    "rounding too large": [("TOTALS_MISMATCH", "cash_rounding", "cash rounding 0.51")],
+    "row missing": [("TAX_MISMATCH", "breakdown", "a taxed class has no breakdown row")],
+    "row net + tax != gross": [("TAX_MISMATCH", "breakdown", "tax row GST is wrong")],
+    "row tax off": [("TAX_MISMATCH", "breakdown", "tax row GST != lines")],
+    "row twice": [("TAX_MISMATCH", "breakdown", "tax row CRF is wrong")],
+    "subtotal off": [("TOTALS_MISMATCH", "subtotal", "subtotal is not the lines' sum")],
+    "tax total off": [("TAX_MISMATCH", "tax_total", "tax total is not the lines' tax")],
+    "tenders short": [("TENDER_MISMATCH", "tenders", "tenders 50.00 - change 1.00 is not 29.60")],
+    "unknown tender": [("UNKNOWN_TENDER", "tender_kind", "unknown tender 'voucher'")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGES))
+def test_each_broken_rule_says_what_it_found(case: str) -> None:
+    payload = copy.deepcopy(_good())
+    CASES[case][0](payload)
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [(str(v.reason), v.rule, v.message) for v in got] == MESSAGES[case]
+
+
+@pytest.mark.parametrize("field", ["subtotal", "discount_total", "tax_total", "total", "change"])
+def test_unreadable_top_level_money_names_its_field(field: str) -> None:
+    payload = copy.deepcopy(_good())
+    payload[field] = "1.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [(str(v.reason), v.rule, v.message) for v in got] == [
+        ("INVALID_MONEY", "money", f"{field}: {field} has more than 2 decimals")
+    ]
+
+
+def test_a_wrong_total_is_named_with_its_value() -> None:
+    payload = copy.deepcopy(_good())
+    payload["total"] = "1.00"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert got[0].as_dict() == {
+        "reason": "TOTALS_MISMATCH",
+        "rule": "total",
+        "message": "total 1.00 is not the lines' sum",
+    }
+
+
+def test_change_without_cash_is_refused_even_without_rounding() -> None:
+    payload = copy.deepcopy(_good())
+    total = payload["total"]  # a card sale: no cash rounding
+    payload.update(cash_rounding="0.00", payable=total, change="0.00")
+    payload["tenders"] = [{"kind": "card", "amount": total, "reference": "T-1"}]
+    assert found(payload) == []
+    payload["change"] = "1.00"
+    payload["tenders"] = [{"kind": "card", "amount": total, "reference": "T-1"}]
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [v.as_dict() for v in got] == [
+        {"reason": "TENDER_MISMATCH", "rule": "cash_only",
+         "message": "change or rounding without cash"}
+    ]  # fmt: skip
