@@ -227,3 +227,46 @@ def test_undocumented_api_routes_are_listed_per_method() -> None:
     assert undocumented_routes(routes) == ["GET /api/a", "POST /api/a"]
     assert Items[int](items=[1]).items == [1]
     assert OkOut(ok=True).ok is True
+
+
+@pytest.mark.req("NFR-007")
+def test_responses_use_the_serialization_schema() -> None:
+    from decimal import Decimal
+
+    class Amount(BaseModel):
+        value: Decimal
+
+    view = declared(ApiSpec(responses={200: Amount}))
+    doc = build_document([("/api/amount", ["GET"], view)], {"openapi": "3.1.0", "info": {}})
+    schema = doc["components"]["schemas"]["Amount"]
+    assert schema == Amount.model_json_schema(ref_template=REF, mode="serialization")
+    assert schema != Amount.model_json_schema(ref_template=REF, mode="validation")
+
+
+@pytest.mark.req("NFR-007")
+def test_query_models_without_required_fields_or_without_fields() -> None:
+    class Optional_(BaseModel):
+        limit: int = 10
+
+    class Nothing(BaseModel):
+        pass
+
+    routes = [
+        ("/api/a", ["GET"], declared(ApiSpec(responses={200: None}, query=Optional_))),
+        ("/api/b", ["GET"], declared(ApiSpec(responses={200: None}, query=Nothing))),
+    ]
+    doc = build_document(routes, {"openapi": "3.1.0", "info": {}})
+    (param,) = doc["paths"]["/api/a"]["get"]["parameters"]
+    assert (param["name"], param["required"]) == ("limit", False)
+    assert doc["paths"]["/api/b"]["get"]["parameters"] == []
+
+
+@pytest.mark.req("NFR-007")
+def test_operation_ids_keep_letters_and_one_rule_may_have_two_views() -> None:
+    first = declared(ApiSpec(responses={200: None}), doc="First.")
+    second = declared(ApiSpec(responses={200: None}), doc="Second.")
+    routes = [("/api/salesByDayX/", ["GET"], first), ("/api/salesByDayX/", ["GET"], second)]
+    doc = build_document(routes, {"openapi": "3.1.0", "info": {}})
+    op = doc["paths"]["/api/salesByDayX/"]["get"]
+    assert op["operationId"] == "get_api_salesByDayX"
+    assert op["summary"] == "Second."  # a stable sort by rule: the later route overwrites
