@@ -101,3 +101,10 @@ def test_a_pay_out_gives_no_change_and_reads_change_as_money() -> None:
     (bad,) = _violations(change="0.391")
     assert bad["reason"] == "INVALID_MONEY"
     assert bad["message"] == "change: change has more than 2 decimals"
+
+
+def test_an_even_exchange_is_a_sale_and_may_give_change_from_cash() -> None:
+    doc = copy.deepcopy(_docs()[2])  # total 0.00
+    assert _reasons(doc) == set()
+    doc.update(tenders=[{"kind": "cash", "amount": "0.05"}], change="0.05")
+    assert _reasons(doc) == set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -288,4 +289,21 @@ def test_change_without_cash_is_refused_even_without_rounding() -> None:
     assert [v.as_dict() for v in got] == [
         {"reason": "TENDER_MISMATCH", "rule": "cash_only",
          "message": "change or rounding without cash"}
+    ]  # fmt: skip
+
+
+def test_a_sale_split_between_card_and_cash_adds_both() -> None:
+    payload = copy.deepcopy(_good())
+    payable = Decimal(payload["payable"])
+    payload["tenders"] = [
+        {"kind": "card", "amount": "10.00", "reference": "T-1"},
+        {"kind": "cash", "amount": "30.00"},
+    ]
+    payload["change"] = str(Decimal("40.00") - payable)
+    assert found(payload) == []
+    payload["change"] = "0.00"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [v.as_dict() for v in got] == [
+        {"reason": "TENDER_MISMATCH", "rule": "tenders",
+         "message": f"tenders 40.00 - change 0.00 is not {payable}"}
     ]  # fmt: skip
