@@ -307,3 +307,40 @@ def test_a_sale_split_between_card_and_cash_adds_both() -> None:
         {"reason": "TENDER_MISMATCH", "rule": "tenders",
          "message": f"tenders 40.00 - change 0.00 is not {payable}"}
     ]  # fmt: skip
+
+
+def _tendered(*tenders: dict[str, str], change: str = "0.00", **top: str) -> list[dict[str, str]]:
+    payload = copy.deepcopy(_good())
+    payload.update(tenders=list(tenders), change=change, **top)
+    return [v.as_dict() for v in check_sale(SaleCompleted.model_validate(payload), BASE_CTX)]
+
+
+def test_several_tenders_of_a_kind_add_up() -> None:
+    payable = Decimal(_good()["payable"])
+    cash = [{"kind": "cash", "amount": "10.00"}, {"kind": "cash", "amount": str(payable - 10)}]
+    assert _tendered(*cash) == []
+    total = Decimal(_good()["total"])  # by card: no cash rounding
+    card = [
+        {"kind": "card", "amount": "10.00", "reference": "T-1"},
+        {"kind": "card", "amount": str(total - 10), "reference": "T-2"},
+    ]
+    assert _tendered(*card, cash_rounding="0.00", payable=str(total)) == []
+
+
+def test_a_zero_tender_and_an_unreadable_one_are_refused() -> None:
+    zero = _tendered({"kind": "cash", "amount": "0.00"}, {"kind": "cash", "amount": "50.00"},
+                     change="20.40")  # fmt: skip
+    assert zero == [
+        {"reason": "INVALID_MONEY", "rule": "tender_sign", "message": "a tender has the wrong sign"}
+    ]
+    (bad,) = _tendered({"kind": "cash", "amount": "50.001"})
+    assert (bad["rule"], bad["message"]) == ("money", "tender: tender has more than 2 decimals")
+
+
+@pytest.mark.parametrize("ref", ["4111-1111-1111-1111", "4111 1111-1111 1111"])
+def test_a_card_number_with_dashes_is_no_terminal_reference(ref: str) -> None:
+    got = _tendered({"kind": "card", "amount": "1.00", "reference": ref},
+                    {"kind": "cash", "amount": "49.00"}, change="20.40")  # fmt: skip
+    assert [(v["rule"], v["message"]) for v in got] == [
+        ("card_reference", "a card tender needs the terminal reference, never a PAN")
+    ]
