@@ -344,3 +344,86 @@ def test_a_card_number_with_dashes_is_no_terminal_reference(ref: str) -> None:
     assert [(v["rule"], v["message"]) for v in got] == [
         ("card_reference", "a card tender needs the terminal reference, never a PAN")
     ]
+
+
+WEIGHED_CTX = Context(
+    "CAD", 2, NOW - timedelta(days=1), NOW + timedelta(days=1), {"cola": "weight"}
+)
+    "CAD", 2, NOW - timedelta(days=1), NOW + timedelta(days=1), {"cola": "weight"}
+)
+
+
+def _rules(payload: dict[str, Any], ctx: Context = BASE_CTX) -> set[str]:
+    return {rule for _, rule in found(payload, ctx)}
+
+
+@pytest.mark.parametrize(
+    ("qty", "extended", "ok"),
+    [("6.003", "8.94", True),  # 8.94447: within half a gram at 1.49/kg
+     ("6.003", "8.95", True),  # 0.0055 off: still within 1.49 x 0.0005 + 0.005
+     ("6", "8.95", False),  # 0.01 off
+     ("6", "9.94", False)],
+)  # fmt: skip
+def test_a_weighed_line_may_be_off_by_half_a_gram_and_half_a_cent(
+    qty: str, extended: str, ok: bool
+) -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty=qty, extended=extended)
+    assert ("extended" not in _rules(payload, WEIGHED_CTX)) is ok
+
+
+def test_an_item_line_must_be_exact_to_the_cent() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][1]["extended"] = "20.00"  # 1 x 19.99
+    assert "extended" in _rules(payload)
+
+
+def test_the_context_unit_wins_and_a_line_unit_is_kept_without_one() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="each", qty="6.003", extended="8.94")
+    assert "qty_unit" not in _rules(payload, WEIGHED_CTX)  # the catalog sells cola by weight
+    payload["lines"][0]["unit"] = "weight"
+    assert "qty_unit" not in _rules(payload)  # no catalog unit: the line's own
+    assert "qty" not in _rules(payload)
+
+
+@pytest.mark.parametrize("field", ["net", "tax", "gross"])
+def test_unreadable_breakdown_money_names_the_breakdown(field: str) -> None:
+    payload = copy.deepcopy(_good())
+    payload["tax_breakdown"][0][field] = "0.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "tax_breakdown: tax_breakdown has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
+
+
+def test_cash_rounding_up_to_fifty_units_and_named_when_unreadable() -> None:
+    payload = copy.deepcopy(_good())
+    total = Decimal(payload["total"])
+    payload.update(cash_rounding="0.50", payable=str(total + Decimal("0.50")))
+    payload["change"] = str(Decimal("50.00") - total - Decimal("0.50"))
+    assert "cash_rounding" not in _rules(payload)
+    payload["cash_rounding"] = "0.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "cash_rounding: cash_rounding has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
+
+
+def test_weighed_quantities_below_one_and_free_items_have_no_wrong_sign() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="0.455", extended="0.68")
+    assert "negative" not in _rules(payload, WEIGHED_CTX)
+    payload = copy.deepcopy(_good())
+    payload["lines"][1].update(unit_price="0.00", extended="0.00", line_total="0.00", tax="0.00")
+    assert "negative" not in _rules(payload)
+
+
+def test_empties_outweighing_the_sale_by_less_than_one_unit_are_refused() -> None:
+    priced = sale(
+        line("1", COLA, "1", "BEV"),
+        line("2", EMPTY, "9", "DEP", is_deposit=True, returned=True),
+        kind="open",  # the till shows it; paying would refuse it
+    )
+    assert Decimal("-1") < priced.tax.total < 0
+    assert ("UNMATCHED_RETURN", "returns") in found(wire(priced))
