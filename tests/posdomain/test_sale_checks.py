@@ -349,8 +349,6 @@ def test_a_card_number_with_dashes_is_no_terminal_reference(ref: str) -> None:
 WEIGHED_CTX = Context(
     "CAD", 2, NOW - timedelta(days=1), NOW + timedelta(days=1), {"cola": "weight"}
 )
-    "CAD", 2, NOW - timedelta(days=1), NOW + timedelta(days=1), {"cola": "weight"}
-)
 
 
 def _rules(payload: dict[str, Any], ctx: Context = BASE_CTX) -> set[str]:
