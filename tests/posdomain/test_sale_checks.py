@@ -424,4 +424,24 @@ def test_empties_outweighing_the_sale_by_less_than_one_unit_are_refused() -> Non
         kind="open",  # the till shows it; paying would refuse it
     )
     assert Decimal("-1") < priced.tax.total < 0
-    assert ("UNMATCHED_RETURN", "returns") in found(wire(priced))
+    got = check_sale(SaleCompleted.model_validate(wire(priced)), BASE_CTX)
+    assert {
+        "reason": "UNMATCHED_RETURN",
+        "rule": "returns",
+        "message": "returns without a matching sale",
+    } in [v.as_dict() for v in got]
+
+
+@pytest.mark.parametrize("empties", ["50", "48"])
+def test_empties_balancing_the_sale_exactly_or_partly_are_accepted(empties: str) -> None:
+    from tests.posdomain.test_mixed_documents import CAP
+
+    priced = sale(
+        line("1", CAP, "1", "STD"),
+        line("2", EMPTY, empties, "DEP", is_deposit=True, returned=True),
+    )
+    assert priced.tax.total in (Decimal("0.00"), Decimal("0.50"))
+    payload = wire(priced)
+    if priced.tax.payable == 0:
+        payload["tenders"] = []  # nothing to pay
+    assert found(payload) == []
