@@ -445,3 +445,46 @@ def test_empties_balancing_the_sale_exactly_or_partly_are_accepted(empties: str)
     if priced.tax.payable == 0:
         payload["tenders"] = []  # nothing to pay
     assert found(payload) == []
+
+
+def test_a_line_without_extended_is_qty_times_price_rounded() -> None:
+    payload = copy.deepcopy(_good())
+    del payload["lines"][1]["extended"]
+    assert found(payload) == []
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="6.003")
+    del payload["lines"][0]["extended"]  # 8.94447 -> 8.94, what the line was taxed on
+    assert "extended" not in _rules(payload, WEIGHED_CTX)
+    assert "line_tax" not in _rules(payload, WEIGHED_CTX)
+
+
+def test_a_line_is_weighed_by_its_own_unit_or_the_catalogs() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="6.003", extended="8.95")
+    assert "extended" not in _rules(payload)  # the line says weight, no catalog unit
+    payload["lines"][0]["unit"] = "each"
+    assert "extended" not in _rules(payload, WEIGHED_CTX)  # the catalog says weight
+
+
+@pytest.mark.parametrize(
+    ("index", "field", "name"),
+    [(1, "unit_price", "line 2 unit_price"), (1, "extended", "extended"),
+     (1, "tax", "tax"), (1, "line_total", "line_total")],
+)  # fmt: skip
+def test_unreadable_line_money_names_its_field(index: int, field: str, name: str) -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][index][field] = "1.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert (
+        "money",
+        f"{name}: {name} has more than 2 decimals",
+    ) in [(v.rule, v.message) for v in got]
+
+
+def test_an_unreadable_discount_is_named() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][1]["discounts"] = [{"policy_id": "p", "amount": "0.001"}]
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "discount: discount has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
