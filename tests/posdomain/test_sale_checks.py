@@ -488,3 +488,52 @@ def test_an_unreadable_discount_is_named() -> None:
     assert ("money", "discount: discount has more than 2 decimals") in [
         (v.rule, v.message) for v in got
     ]
+
+
+def _broken(call: Callable[[], object]) -> tuple[str, str, str]:
+    from posdomain.sale_checks import Broken
+
+    with pytest.raises(Broken) as err:
+        call()
+    v = err.value.violation
+    return str(v.reason), v.rule, v.message
+
+
+def test_quantities_at_their_bounds_and_signed_returns() -> None:
+    from posdomain.sale_checks import MAX_QTY, quantity
+
+    assert quantity("0.001", "qty") == Decimal("0.001")
+    assert quantity(str(MAX_QTY), "qty") == MAX_QTY
+    assert quantity("-0.455", "qty", signed=True) == Decimal("-0.455")
+    assert quantity("-1", "qty", signed=True) == Decimal(-1)
+    assert quantity("0.5", "qty", signed=True) == Decimal("0.5")
+    for value in ("0", "-1", "1000000.001", "0.0001"):
+        reason, rule, _ = _broken(lambda v=value: quantity(v, "line 3 qty"))
+        assert (reason, rule) == ("INVALID_QUANTITY", "qty")
+    assert _broken(lambda: quantity("-0.0001", "line 3 qty", signed=True)) == (
+        "INVALID_QUANTITY", "qty", "line 3 qty must be > 0 with at most 3 decimals",
+    )  # fmt: skip
+    assert _broken(lambda: quantity("-2", "line 3 qty", signed=False))[2] == (
+        "line 3 qty must be > 0 with at most 3 decimals"
+    )
+
+
+def test_rates_and_levies_at_their_bounds() -> None:
+    from posdomain.sale_checks import MAX_QTY, parse_rate, parse_rate_amount
+
+    assert parse_rate("0", "r") == 0
+    assert parse_rate("9.999999", "r") == Decimal("9.999999")
+    assert _broken(lambda: parse_rate("NaN", "line 1 tax_rate"))[2] == (
+        "line 1 tax_rate is out of range"
+    )
+    assert parse_rate_amount("0", "l") == 0
+    assert parse_rate_amount(str(MAX_QTY), "l") == MAX_QTY
+    for bad in ("-0.01", "1000000.01", "0.0000001"):
+        assert _broken(lambda v=bad: parse_rate_amount(v, "line 1"))[1] == "levy"
+
+
+def test_times_on_the_window_edges_are_inside() -> None:
+    from posdomain.sale_checks import check_times
+
+    ctx = BASE_CTX
+    assert check_times([ctx.earliest, ctx.latest], ctx) == []
