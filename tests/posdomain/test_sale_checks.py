@@ -537,3 +537,33 @@ def test_times_on_the_window_edges_are_inside() -> None:
 
     ctx = BASE_CTX
     assert check_times([ctx.earliest, ctx.latest], ctx) == []
+
+
+def test_a_compound_tax_line_passes_and_its_parts_money_is_named() -> None:
+    from posdomain.sale_pricing import SaleInputs, price_sale
+    from posdomain.tax import parse_tax_config
+    from tests.posdomain.test_mixed_documents import CAP
+
+    qc = parse_tax_config(
+        {"cash_rounding": "0.05", "classes": {"QC": {"inclusive": False, "taxes": [
+            {"code": "GST", "rate": "0.05"},
+            {"code": "QST", "rate": "0.09975", "on": ["GST"]}]}}}
+    )  # fmt: skip
+    priced = price_sale(SaleInputs((line("1", CAP, "2", "QC"),), "retail", qc, 2, NOW, True))
+    payload = wire(priced)
+    assert payload["lines"][0]["taxes"][1]["on"] == ["GST"]
+    assert found(payload) == []
+    payload["lines"][0]["taxes"][0]["tax"] = "0.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "line 1 tax: line 1 tax has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
+
+
+def test_an_unreadable_payable_is_named() -> None:
+    payload = copy.deepcopy(_good())
+    payload["payable"] = "0.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "payable: payable has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
