@@ -239,3 +239,66 @@ def test_invalid_rules_are_refused(change: dict[str, object]) -> None:
     with pytest.raises(ValidationError) as err:
         parse_rules({**RULES_BODY, **change})
     assert err.value.reason == Reason.VALIDATION_FAILED
+
+
+# Mutation survivors (docs/mutation.md): every rule field parsed, points at their bounds.
+
+
+def test_every_rule_field_is_parsed() -> None:
+    from posdomain.loyalty import LoyaltyRules, Tier, parse_rules
+
+    body = {
+        "earn": {"points_per_unit": "1.5", "basis": "gross",
+                 "category_multipliers": {"deli": "2"}, "excluded_categories": ["tobacco"],
+                 "excluded_tax_classes": ["DEP"], "exclude_deposits": False},
+        "redeem": {"points_per_unit": "100", "min_balance": 50, "max_share": "0.5",
+                   "offline_cap_points": 300},
+        "tiers": {"basis": "points", "window_days": 90, "levels": [
+            {"name": "SILVER", "threshold": "100", "multiplier": "1.25"},
+            {"name": "GOLD", "threshold": "500", "multiplier": "1.5"}]},
+        "expiry": {"months": 12},
+    }  # fmt: skip
+    assert parse_rules(body, 7) == LoyaltyRules(
+        version=7, earn_rate=Decimal("1.5"), basis="gross",
+        category_multipliers={"deli": Decimal(2)}, excluded_categories=frozenset({"tobacco"}),
+        excluded_tax_classes=frozenset({"DEP"}), exclude_deposits=False,
+        redeem_rate=Decimal(100), min_balance=50, max_share=Decimal("0.5"),
+        offline_cap_points=300, tier_basis="points", tier_window_days=90,
+        tiers=(Tier("SILVER", Decimal(100), Decimal("1.25")),
+               Tier("GOLD", Decimal(500), Decimal("1.5"))),
+        expiry_months=12,
+    )  # fmt: skip
+    minimal = parse_rules({"earn": {"points_per_unit": "1"}, "redeem": {"points_per_unit": "1"}})
+    assert (minimal.version, minimal.expiry_months, minimal.tiers) == (0, None, ())
+    assert (minimal.basis, minimal.exclude_deposits, minimal.tier_window_days) == ("net", True, 365)
+
+
+def test_bad_rules_say_why() -> None:
+    from posdomain.loyalty import parse_rules
+
+    with pytest.raises(ValidationError) as err:
+        parse_rules({"earn": {"points_per_unit": "x"}, "redeem": {"points_per_unit": "1"}})
+    assert err.value.reason is Reason.VALIDATION_FAILED
+    assert err.value.message.startswith("invalid loyalty rules: ")
+    assert "points_per_unit" in err.value.message
+
+
+def test_points_at_their_bounds() -> None:
+    from posdomain.loyalty import MAX_POINTS, require_points
+
+    assert require_points(1) == 1
+    assert require_points(MAX_POINTS) == MAX_POINTS
+    assert require_points(0, positive=False) == 0
+    assert require_points(-MAX_POINTS, signed=True) == -MAX_POINTS
+    assert require_points(5, signed=True) == 5
+    assert require_points(1, signed=True) == 1
+    for value, kw in ((0, {}), (MAX_POINTS + 1, {}), (-1, {"positive": False}),
+                      (0, {"signed": True}), (-MAX_POINTS - 1, {"signed": True})):  # fmt: skip
+        with pytest.raises(ValidationError) as err:
+            require_points(value, **kw)  # type: ignore[arg-type]
+        assert err.value.reason is Reason.INVALID_POINTS
+        assert err.value.message == f"points {value} are out of range"
+    for value in (1.0, True, "5"):
+        with pytest.raises(ValidationError) as err:
+            require_points(value)
+        assert err.value.message == "points must be a whole number"
