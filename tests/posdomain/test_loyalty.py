@@ -302,3 +302,63 @@ def test_points_at_their_bounds() -> None:
         with pytest.raises(ValidationError) as err:
             require_points(value)
         assert err.value.message == "points must be a whole number"
+
+
+def _rules(**redeem: object) -> object:
+    from posdomain.loyalty import parse_rules
+
+    return parse_rules({"earn": {"points_per_unit": "1"},
+                        "redeem": {"points_per_unit": "100", **redeem}})  # fmt: skip
+
+
+@pytest.mark.req("FR-402")
+def test_redemption_errors_carry_their_details_and_message() -> None:
+    from posdomain.loyalty import check_redemption, redemption_value_minor
+
+    rules = _rules(min_balance=50, max_share="0.5")
+    with pytest.raises(ValidationError) as err:
+        redemption_value_minor(3, _rules(), 0)  # 3 points at 100 per unit: 0.03 of a unit
+    assert (err.value.reason, err.value.details) == (
+        Reason.REDEMPTION_NOT_WHOLE, {"points_per_unit": "100"},
+    )  # fmt: skip
+    assert err.value.message == "3 points are not a whole number of minor units"
+    with pytest.raises(ValidationError) as err:
+        check_redemption(10, 49, 10_000, rules, 2)  # type: ignore[arg-type]
+    assert err.value.details == {"balance": 49, "min_balance": 50}
+    assert err.value.message == "a balance of at least 50 points is needed to redeem"
+    with pytest.raises(ValidationError) as err:
+        check_redemption(80, 60, 10_000, rules, 2)  # type: ignore[arg-type]
+    assert err.value.details == {"balance": 60}
+    assert err.value.message == "80 points is more than the balance of 60"
+    with pytest.raises(ValidationError) as err:
+        check_redemption(600, 1000, 1000, rules, 2)  # type: ignore[arg-type]
+    assert err.value.reason is Reason.REDEMPTION_EXCEEDS_SHARE
+    assert err.value.message == "points may pay at most 50 % of the basket"
+    assert err.value.details == {"max_points": 500}
+
+
+@pytest.mark.req("FR-402")
+def test_max_redeemable_at_its_edges() -> None:
+    from posdomain.loyalty import max_redeemable
+
+    rules = _rules()  # 100 points = 1.00, up to the whole basket
+    assert max_redeemable(1, 100, rules, 2) == 1  # one point = one cent
+    assert max_redeemable(0, 100, rules, 2) == 0
+    assert max_redeemable(500, 1, rules, 2) == 1
+    assert max_redeemable(500, 0, rules, 2) == 0
+    assert max_redeemable(250, 1000, rules, 0) == 200  # whole units only: 2 of 2.50
+    assert max_redeemable(99, 1000, rules, 0) == 0
+    assert max_redeemable(50, 100, _rules(min_balance=50), 2) == 50
+    assert max_redeemable(49, 100, _rules(min_balance=50), 2) == 0
+    assert max_redeemable(1000, 333, _rules(max_share="0.5"), 2) == 166
+
+
+def test_nothing_is_reversed_without_points_a_sale_or_a_refund() -> None:
+    from posdomain.loyalty import refund_reversal
+
+    assert refund_reversal(10, Decimal(0), Decimal(1), 0) == 0
+    assert refund_reversal(0, Decimal(2), Decimal(1), 0) == 0
+    assert refund_reversal(-5, Decimal(2), Decimal(2), 0) == 0
+    assert refund_reversal(10, Decimal(2), Decimal(0), 0) == 0
+    assert refund_reversal(10, Decimal(2), Decimal(1), 0) == 5
+    assert refund_reversal(10, Decimal(2), Decimal(2), 5) == 5
