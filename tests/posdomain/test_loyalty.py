@@ -362,3 +362,48 @@ def test_nothing_is_reversed_without_points_a_sale_or_a_refund() -> None:
     assert refund_reversal(10, Decimal(2), Decimal(0), 0) == 0
     assert refund_reversal(10, Decimal(2), Decimal(1), 0) == 5
     assert refund_reversal(10, Decimal(2), Decimal(2), 5) == 5
+
+
+@pytest.mark.req("FR-401")
+@pytest.mark.parametrize(
+    ("at", "months", "expected"),
+    [((2024, 3, 15), 1, (2024, 4, 15)), ((2024, 3, 31), 1, (2024, 4, 30)),
+     ((2024, 1, 31), 1, (2024, 2, 29)), ((2023, 1, 31), 1, (2023, 2, 28)),
+     ((2024, 11, 15), 3, (2025, 2, 15)), ((2024, 1, 30), 13, (2025, 2, 28)),
+     ((2024, 5, 28), 1, (2024, 6, 28))],
+)  # fmt: skip
+def test_add_months_clamps_to_the_month(
+    at: tuple[int, int, int], months: int, expected: tuple[int, int, int]
+) -> None:
+    from posdomain.loyalty import add_months
+
+    got = add_months(datetime(*at, 10, 30, tzinfo=UTC), months)
+    assert got == datetime(*expected, 10, 30, tzinfo=UTC)
+
+
+@pytest.mark.req("FR-401")
+def test_open_lots_pay_a_deficit_first() -> None:
+    from posdomain.loyalty import Movement, open_lots
+
+    t = [datetime(2024, 1, d, tzinfo=UTC) for d in range(1, 6)]
+    assert open_lots([Movement(t[0], 1)]) == ([Movement(t[0], 1)], 0)
+    assert open_lots([Movement(t[0], -5), Movement(t[1], 3), Movement(t[2], 4)]) == (
+        [Movement(t[2], 2)], 0,
+    )  # fmt: skip
+    assert open_lots([Movement(t[0], -5), Movement(t[1], 5)]) == ([], 0)
+    assert open_lots([Movement(t[0], -5), Movement(t[1], 2)]) == ([], 3)
+
+
+@pytest.mark.req("FR-401")
+def test_points_by_basis_rate_and_category() -> None:
+    from posdomain.loyalty import EarnLine, line_points, parse_rules, window_start
+
+    gross = parse_rules({"earn": {"points_per_unit": "2", "basis": "gross",
+                                  "category_multipliers": {"XXXX": "3"}},
+                         "redeem": {"points_per_unit": "1"}})  # fmt: skip
+    line_ = EarnLine(1, Decimal("11.90"), Decimal("1.90"), "STD")
+    assert line_points(line_, gross, None) == Decimal("23.80")  # gross, 2 per unit, no category
+    net = parse_rules({"earn": {"points_per_unit": "2"}, "redeem": {"points_per_unit": "1"}})
+    assert line_points(line_, net, None) == Decimal("20.00")
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    assert window_start(now, gross) == now - timedelta(days=365)
