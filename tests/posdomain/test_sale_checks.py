@@ -567,3 +567,11 @@ def test_an_unreadable_payable_is_named() -> None:
     assert ("money", "payable: payable has more than 2 decimals") in [
         (v.rule, v.message) for v in got
     ]
+
+
+def test_a_line_without_a_unit_is_sold_per_item() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][1]["unit"] = None
+    assert found(payload) == []
+    payload["lines"][1].update(qty="1.5", extended="29.99")
+    assert "qty_unit" in _rules(payload)
