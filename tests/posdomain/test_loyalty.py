@@ -407,3 +407,15 @@ def test_points_by_basis_rate_and_category() -> None:
     assert line_points(line_, net, None) == Decimal("20.00")
     now = datetime(2024, 6, 1, tzinfo=UTC)
     assert window_start(now, gross) == now - timedelta(days=365)
+
+
+@pytest.mark.req("FR-402")
+def test_max_redeemable_rounds_down_and_steps_one_point_at_a_time() -> None:
+    from posdomain.loyalty import check_redemption, max_redeemable
+
+    half = _rules(points_per_unit="50", max_share="0.5")  # 1 point = 2 cents
+    assert max_redeemable(1000, 6, half, 2) == 1  # 3 cents may be paid: 1 point, not 2
+    assert max_redeemable(251, 1000, _rules(), 0) == 200  # whole units: 251 -> 200
+    with pytest.raises(ValidationError) as err:
+        check_redemption(100, 1000, 100, _rules(max_share="0.75"), 2)  # type: ignore[arg-type]
+    assert err.value.message == "points may pay at most 75 % of the basket"
