@@ -575,3 +575,21 @@ def test_a_line_without_a_unit_is_sold_per_item() -> None:
     assert found(payload) == []
     payload["lines"][1].update(qty="1.5", extended="29.99")
     assert "qty_unit" in _rules(payload)
+
+
+def test_a_weighed_multi_tax_line_below_one_kg_passes() -> None:
+    from posdomain.pricing import ProductPrice
+    from posdomain.sale_pricing import SaleLineInput
+
+    loose = ProductPrice("cola", Decimal("1.49"), unit="weight")
+    weighed = SaleLineInput("1", loose, Decimal("0.455"), "weight", "BEV")
+    payload = wire(sale(weighed))
+    assert len(payload["lines"][0]["taxes"]) == 3
+    assert found(payload, WEIGHED_CTX) == []
+
+
+def test_an_unreadable_part_rate_names_its_line() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0]["taxes"][0]["rate"] = "x"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [(v.rule, v.message) for v in got] == [("rate", "line 1 is not a number")]
