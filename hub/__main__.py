@@ -7,7 +7,9 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hub.app import create_app
 from hub.boxes import broker_acl, registry
@@ -20,6 +22,7 @@ from hub.loyalty import jobs as loyalty_jobs
 from hub.migrate import migrate
 from hub.ops import backups, jobs, restore, restore_drill, scheduler
 from hub.releases import artifacts
+from hub.reports import partitions
 from hub.settings import HubSettings, SettingsError, load_settings
 from hub.sync import downlink, resend
 from hub.sync.worker import IngestWorker
@@ -34,6 +37,7 @@ OPS_ONCE = (
     "risk-score",
     "retention-purge",
     "risk-expire-audit",
+    "report-partitions",
 )
 
 
@@ -161,15 +165,18 @@ def cmd_scheduler(cfg: HubSettings) -> int:
 
 
 def cmd_ops_once(cfg: HubSettings, which: str) -> int:
-    """Run one operations job once (alerts-evaluate/-deliver, webhooks-deliver, risk-score)."""
+    """Run one operations job once (alerts, webhooks, risk, retention, report partitions)."""
     hub_db.bind(cfg.hub_database_url)
-    runs = {
+    runs: dict[str, Callable[[], Any]] = {
         "alerts-evaluate": jobs.evaluate_alerts,
         "alerts-deliver": lambda: jobs.deliver_alerts(cfg),
         "webhooks-deliver": lambda: jobs.deliver_webhooks(cfg),
         "retention-purge": jobs.purge_retention,
         "risk-score": jobs.score_risk,
         "risk-expire-audit": jobs.audit_expired_modes,
+        "report-partitions": lambda: partitions.ensure(
+            cfg.hub_admin_database_url or cfg.hub_database_url
+        ),
     }
     print(json.dumps(runs[which](), indent=2, default=str))
     return 0

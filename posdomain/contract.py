@@ -97,6 +97,7 @@ class EventType(StrEnum):
     LINE_VOIDED = "sale.line_voided"  # a line taken off an open basket (REP-T-13)
     NO_SALE = "drawer.no_sale"  # the drawer opened without a sale (REP-T-13)
     BANK_DEPOSIT = "drawer.bank_deposit"  # cash taken from the drawer/safe to the bank (REP-T-05)
+    CASH_MOVEMENT = "drawer.cash_movement"  # a drop to the safe or a paid-out (REP-T-05)
     AUDIT_ENTRY = "audit.entry"
     CUSTOMER_ENROLLED = "customer.enrolled"  # a card handed out at the till (box-made id)
     RELEASE_REPORTED = "release.reported"  # the box updater's GOOD / ROLLED_BACK + why

@@ -71,3 +71,85 @@ class ApplyClock:
     def eta_ms(self, ahead: int) -> int:
         """The expected wait of a batch with `ahead` batches before it, in milliseconds."""
         return min(3_600_000, int((ahead + 1) * self.mean * 1000))
+
+
+WINDOW = 4  # batches a box may have sent and not yet had answered (1: the old protocol)
+SILENT_GROWTH = 2.0  # each ack timeout in a row without any word from the hub doubles the wait
+SILENT_CAP = 40.0  # ... up to this many seconds (the hub's signals stretch it further)
+
+
+def ack_base(base: float, silent: int, cap: float = SILENT_CAP) -> float:
+    """The ack wait of a new batch after `silent` timeouts in a row with no ack and no flow
+    signal from the hub (adaptive: a hub whose ingest is down, or booting, says nothing, and
+    every resend into the broker's queue for it is wasted; the wait grows 5, 10, 20, 40 s and
+    falls back to the base at the hub's first ack or signal)."""
+    return min(max(base, cap), base * SILENT_GROWTH ** min(silent, 16))
+
+
+@dataclass
+class Flight:
+    """One sent batch awaiting its BatchAck."""
+
+    batch_id: object  # uuid.UUID (any hashable id: the policy does not look inside)
+    seqs: list[int]
+    wait: AckWait
+
+
+class SendWindow:
+    """Batches sent and not yet answered (docs/sync-protocol.md "A window of batches").
+
+    The box sends batch N+1..N+k before N's ack, each carrying the seqs after the last one in
+    flight; an ack answers its own batch only. When the oldest unanswered batch's wait runs
+    out (or the link came back), the whole window is given up (`reset`) and the box sends
+    again from its first unacked event: a resend is always safe (applying is idempotent),
+    and an ack of a given-up batch that still arrives counts as before (its own seqs).
+    Pure policy, shared by the box's sync agent and the herd bench's simulated boxes.
+    """
+
+    def __init__(self, size: int = WINDOW) -> None:
+        self.size = max(1, size)
+        self._flights: dict[object, Flight] = {}  # insertion order = send order
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+    def has_room(self) -> bool:
+        """True if one more batch may be sent now."""
+        return len(self._flights) < self.size
+
+    def add(self, flight: Flight) -> None:
+        """A batch was published."""
+        self._flights[flight.batch_id] = flight
+
+    def get(self, batch_id: object) -> Flight | None:
+        """The in-flight batch with this id (None: not in flight)."""
+        return self._flights.get(batch_id)
+
+    def answered(self, batch_id: object) -> Flight | None:
+        """Its ack came: the batch leaves the window (None: not in flight)."""
+        return self._flights.pop(batch_id, None)
+
+    def last_seq(self) -> int:
+        """The highest seq in flight (0: nothing in flight); the next batch starts above it."""
+        return max((f.seqs[-1] for f in self._flights.values() if f.seqs), default=0)
+
+    def in_flight(self) -> set[int]:
+        """Every seq in flight (a gap the hub reports for them is not lost yet: they are on
+        their way, maybe applied out of order by another worker)."""
+        return {s for f in self._flights.values() for s in f.seqs}
+
+    def remaining(self, now: float) -> float:
+        """Seconds until the first batch counts as unanswered (inf with nothing in flight)."""
+        return min((f.wait.remaining(now) for f in self._flights.values()), default=float("inf"))
+
+    def expired(self, now: float) -> Flight | None:
+        """The oldest batch whose wait ran out (None: all still within their wait)."""
+        for flight in self._flights.values():
+            if flight.wait.remaining(now) <= 0:
+                return flight
+        return None
+
+    def reset(self) -> list[Flight]:
+        """Give up every batch in flight (the box resends from its first unacked event)."""
+        flights, self._flights = list(self._flights.values()), {}
+        return flights

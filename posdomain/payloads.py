@@ -325,3 +325,22 @@ class BankDeposit(_Wire):
     shift_id: Id | None = None
     note: Name = ""
     deposited_at: WireTime
+
+
+class CashMovement(_Wire):
+    """A drawer.cash_movement payload: cash taken out of the open shift's drawer during the
+    day, either dropped to the safe (`drop`, still the store's cash) or paid out (`paid_out`,
+    with its reason: supplier, petty cash, deposit return...), on the branch's business day
+    it happened (REP-T-05 subtracts paid-outs from the cash the day has to bank)."""
+
+    movement_id: Id
+    kind: Literal["drop", "paid_out"]
+    amount: Number
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    exponent: int = Field(ge=0, le=3)
+    reason_code: Code | None = None
+    shift_id: Id
+    cashier_id: Id
+    business_day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    note: Name = ""
+    moved_at: WireTime

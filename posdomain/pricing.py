@@ -27,7 +27,7 @@ Order of operations (docs/pricing-and-tax.md):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal
@@ -211,6 +211,42 @@ class _Base:
     extended: Decimal
     floor_amount: Decimal
     override: PriceOverride | None
+    plain: PricedLine | None = None  # the line priced without discounts (kept in a memo)
+
+
+BaseKey = tuple[str, int, str, str, str, int]
+
+
+class PriceMemo:
+    """Per-line pricing of earlier `price_basket` calls (issue 15: a basket repriced after
+    every scan). A line's list price, extended price and floor depend on the line itself, its
+    product, the price list and the product's quantity over the whole basket (tiers); the
+    memo keeps them (and the priced line when no discount touched it) keyed by all of these,
+    the product by identity and checked on every hit. A line with a manual price or a
+    discount is priced afresh; promotions and totals are always worked out again."""
+
+    def __init__(self, limit: int = 8192) -> None:
+        self.limit = limit
+        self.bases: dict[BaseKey, _Base] = {}
+
+    def get(self, key: BaseKey, product: ProductPrice) -> _Base | None:
+        """The kept pricing of a line (only if made from this very product object)."""
+        found = self.bases.get(key)
+        if found is None or found.item.product is not product:
+            return None
+        return found
+
+    def put(self, key: BaseKey, base: _Base, exponent: int) -> _Base:
+        """Keep a line's base with its priced form without discounts."""
+        if len(self.bases) >= self.limit:
+            self.bases = {}
+        kept = self.bases[key] = replace(base, plain=_priced(base, [], exponent))
+        return kept
+
+
+def _base_key(it: BasketItem, basket_qty: Decimal, price_list: str, exponent: int) -> BaseKey:
+    """Decimals as written: equal values with other digits would print differently."""
+    return (it.line_id, id(it.product), str(it.qty), price_list, str(basket_qty), exponent)
 
 
 def _base_lines(
@@ -218,6 +254,7 @@ def _base_lines(
     price_list: PriceList,
     overrides: Mapping[str, PriceOverride],
     exponent: int,
+    memo: PriceMemo | None = None,
 ) -> list[_Base]:
     qty_of: dict[str, Decimal] = {}
     for it in items:
@@ -225,14 +262,33 @@ def _base_lines(
     bases = []
     for it in items:
         override = overrides.get(it.line_id)
-        listed = base_unit_price(it.product, qty_of[it.product.product_id], price_list)
-        unit = override.unit_price if override and override.percent is None else listed
-        extended = round_money(unit * it.qty, exponent)
-        floor = (min(it.product.floor(), listed) * it.qty).quantize(
-            quantum(exponent), rounding=ROUND_CEILING
-        )
-        bases.append(_Base(it, unit, extended, min(floor, extended), override))
+        if memo is not None and override is None:
+            key = _base_key(it, qty_of[it.product.product_id], price_list, exponent)
+            found = memo.get(key, it.product)
+            if found is None:
+                base = _one_base(it, qty_of[it.product.product_id], price_list, None, exponent)
+                found = memo.put(key, base, exponent)
+            bases.append(found)
+            continue
+        bases.append(_one_base(it, qty_of[it.product.product_id], price_list, override, exponent))
     return bases
+
+
+def _one_base(
+    it: BasketItem,
+    basket_qty: Decimal,
+    price_list: PriceList,
+    override: PriceOverride | None,
+    exponent: int,
+) -> _Base:
+    """One line's list unit price (tier by the basket quantity), extended price and floor."""
+    listed = base_unit_price(it.product, basket_qty, price_list)
+    unit = override.unit_price if override and override.percent is None else listed
+    extended = round_money(unit * it.qty, exponent)
+    floor = (min(it.product.floor(), listed) * it.qty).quantize(
+        quantum(exponent), rounding=ROUND_CEILING
+    )
+    return _Base(it, unit, extended, min(floor, extended), override)
 
 
 def _promo_line(base: _Base) -> PromoLine:
@@ -272,18 +328,20 @@ def price_basket(
     now: datetime | None = None,
     overrides: Sequence[PriceOverride] = (),
     exponent: int = 2,
+    memo: PriceMemo | None = None,
 ) -> PricedBasket:
-    """Price a basket: list prices, tiers, overrides and (flag on) verified promotions."""
+    """Price a basket: list prices, tiers, overrides and (flag on) verified promotions;
+    `memo` reuses what depends on one line alone from earlier calls (`PriceMemo`)."""
     by_line = {o.line_id: o for o in overrides}
     _validate(items, by_line)
-    bases = _base_lines(items, price_list, by_line, exponent)
+    bases = _base_lines(items, price_list, by_line, exponent, memo)
     active = policies if advanced_discounts else ()
     allocations, rejected = _discounts(bases, active, policy_key, now, exponent)
     for b in bases:
         if b.override is not None and b.override.percent is not None:
             off = percent_off(b.extended, b.override.percent, exponent)
             allocations[b.item.line_id] = [DiscountAllocation(MANUAL_DISCOUNT, 0, "manual", off)]
-    lines = tuple(_priced(b, allocations.get(b.item.line_id, []), exponent) for b in bases)
+    lines = tuple(_line(b, allocations.get(b.item.line_id), exponent, memo) for b in bases)
     zero = Decimal(0).quantize(quantum(exponent))
     applied = sorted({(d.policy_id, d.policy_version) for ln in lines for d in ln.discounts})
     return PricedBasket(
@@ -295,6 +353,15 @@ def price_basket(
         applied_policies=tuple(applied),
         rejected_policies=tuple(rejected),
     )
+
+
+def _line(
+    base: _Base, discounts: list[DiscountAllocation] | None, exponent: int, memo: PriceMemo | None
+) -> PricedLine:
+    """The priced line; one no discount touched comes from the memo when it holds it."""
+    if memo is not None and not discounts and base.plain is not None:
+        return base.plain
+    return _priced(base, discounts or [], exponent)
 
 
 def _priced(base: _Base, discounts: list[DiscountAllocation], exponent: int) -> PricedLine:

@@ -35,11 +35,13 @@ from posdomain.pricing import (
     PricedBasket,
     PricedLine,
     PriceList,
+    PriceMemo,
     PriceOverride,
     ProductPrice,
     price_basket,
 )
 from posdomain.tax import LineTax, TaxConfig, TaxLine, TaxResult, compute_tax
+from posdomain.tax_engine import TaxMemo
 
 NO_KEY = "no policy key configured on this box"
 
@@ -170,10 +172,11 @@ def _negated(line: PricedLine) -> PricedLine:
     )
 
 
-def _price_sides(inputs: SaleInputs) -> PricedBasket:
+def _price_sides(inputs: SaleInputs, memo: PriceMemo | None) -> PricedBasket:
     """Sold lines with promotions and manual prices; returned lines at list price, negated."""
     sold = [ln for ln in inputs.lines if not ln.returned]
     back = [ln for ln in inputs.lines if ln.returned]
+    ids = {ln.line_id for ln in sold}
     priced = price_basket(
         [_item(line) for line in sold],
         price_list=inputs.price_list,
@@ -181,12 +184,13 @@ def _price_sides(inputs: SaleInputs) -> PricedBasket:
         policies=inputs.policies,
         policy_key=inputs.policy_key or "",
         now=inputs.now,
-        overrides=[o for o in inputs.overrides if o.line_id in {ln.line_id for ln in sold}],
+        overrides=[o for o in inputs.overrides if o.line_id in ids],
         exponent=inputs.exponent,
+        memo=memo,
     )
     if not back:
         return priced
-    returned = price_basket([_item(line) for line in back], exponent=inputs.exponent)
+    returned = price_basket([_item(line) for line in back], exponent=inputs.exponent, memo=memo)
     by_id = {pl.line_id: pl for pl in priced.lines}
     by_id.update({pl.line_id: _negated(pl) for pl in returned.lines})
     return replace(
@@ -202,10 +206,24 @@ def _signed(line: SaleLineInput) -> Decimal:
     return -line.qty if line.returned else line.qty
 
 
-def price_sale(inputs: SaleInputs) -> PricedSale:
-    """Price, discount, override and tax a whole sale (the one call a till makes per sale)."""
+class SaleMemo:
+    """What repricing an open basket after every scan keeps between calls (issue 15).
+
+    Only results that depend on one line alone, keyed by every input they are made from
+    (`posdomain.pricing.PriceMemo`, `posdomain.tax_engine.TaxMemo`); whatever depends on
+    several lines is computed again, so `price_sale(inputs, memo=m)` is `price_sale(inputs)`
+    whatever `m` held before."""
+
+    def __init__(self) -> None:
+        self.price = PriceMemo()
+        self.tax = TaxMemo()
+
+
+def price_sale(inputs: SaleInputs, memo: SaleMemo | None = None) -> PricedSale:
+    """Price, discount, override and tax a whole sale (the one call a till makes per sale);
+    `memo` (a basket being rung up) reuses per-line results of earlier calls."""
     check_returns(inputs)
-    priced = _price_sides(inputs)
+    priced = _price_sides(inputs, None if memo is None else memo.price)
     pairs = list(zip(inputs.lines, priced.lines, strict=True))
     taxed = compute_tax(
         [
@@ -214,6 +232,7 @@ def price_sale(inputs: SaleInputs) -> PricedSale:
         ],
         inputs.tax,
         cash=inputs.cash,
+        memo=None if memo is None else memo.tax,
     )
     unmatched = sum(
         (tx.gross for ln, tx in zip(inputs.lines, taxed.lines, strict=True) if not ln.return_of),

@@ -23,7 +23,11 @@ a reason code from the till's list when one is given (VALIDATION_FAILED). A bank
 (`drawer.bank_deposit`, REP-T-05): the tenant's currency and exponent (CURRENCY_MISMATCH), an
 amount that is money, above 0 and at most MAX_DEPOSIT_MINOR (INVALID_MONEY), a business day
 that is a real date within a day of the deposit's time (DEPOSIT_DAY_OUT_OF_RANGE), a sane
-time and reason code.
+time and reason code. A drop or paid-out (`drawer.cash_movement`, REP-T-05): the tenant's
+currency and exponent, an amount that is money above 0 (INVALID_MONEY), a paid-out with a
+reason from the till's list (REASON_REQUIRED; a drop needs none: it stays the store's cash),
+a business day within a day of its time (DEPOSIT_DAY_OUT_OF_RANGE), a
+sane time.
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ from decimal import Decimal
 
 from posdomain.errors import Reason
 from posdomain.money import MAX_ABS_MINOR
-from posdomain.payloads import BankDeposit, LineVoided, NoSaleOpened, ShiftSnapshot
+from posdomain.payloads import (
+    BankDeposit,
+    CashMovement,
+    LineVoided,
+    NoSaleOpened,
+    ShiftSnapshot,
+)
 from posdomain.sale_checks import (
     Broken,
     Context,
@@ -43,7 +53,7 @@ from posdomain.sale_checks import (
     quantity,
     violation,
 )
-from posdomain.till_codes import OverrideReason, TenderKind
+from posdomain.till_codes import OverrideReason, PaidOutReason, TenderKind
 
 _DRAWER = (
     "opening_float", "cash_sales", "cash_refunds", "change_given", "paid_outs", "drops",
@@ -178,19 +188,22 @@ def check_no_sale(body: NoSaleOpened, ctx: Context) -> list[Violation]:
 
 
 def _deposit_day(body: BankDeposit) -> list[Violation]:
+    # a deposit of yesterday's takings may be booked the next morning: one more day back
+    return _business_day(body.business_day, body.deposited_at.date(), back=2)
+
+
+def _business_day(business_day: str, at: date, back: int) -> list[Violation]:
+    """The branch's local date of an instant is at most a day off its UTC date `at`."""
     try:
-        day = date.fromisoformat(body.business_day)
+        day = date.fromisoformat(business_day)
     except ValueError:
         return [violation(Reason.DEPOSIT_DAY_OUT_OF_RANGE, "business_day", "not a date")]
-    # the branch's local date of the deposit is at most a day off its UTC date; a deposit of
-    # yesterday's takings may be booked the next morning: one more day back
-    at = body.deposited_at.date()
-    if not at - timedelta(days=2) <= day <= at + timedelta(days=1):
+    if not at - timedelta(days=back) <= day <= at + timedelta(days=1):
         return [
             violation(
                 Reason.DEPOSIT_DAY_OUT_OF_RANGE,
                 "business_day",
-                f"business day {day} is not the deposit's ({at}) or the day before",
+                f"business day {day} is not the day of its time ({at})",
             )
         ]
     return []
@@ -198,16 +211,9 @@ def _deposit_day(body: BankDeposit) -> list[Violation]:
 
 def check_bank_deposit(body: BankDeposit, ctx: Context) -> list[Violation]:
     """Every rule the bank deposit breaks (empty: it is sane)."""
-    if (ctx.currency is not None and body.currency != ctx.currency) or (
-        ctx.exponent is not None and body.exponent != ctx.exponent
-    ):
-        return [
-            violation(
-                Reason.CURRENCY_MISMATCH,
-                "currency",
-                f"{body.currency}/{body.exponent} is not the tenant's",
-            )
-        ]
+    wrong_money = _in_tenant_money(body.currency, body.exponent, ctx)
+    if wrong_money:
+        return wrong_money
     out = check_times([body.deposited_at], ctx) + _deposit_day(body)
     if body.reason_code is not None and body.reason_code not in {r.value for r in OverrideReason}:
         out.append(
@@ -221,4 +227,38 @@ def check_bank_deposit(body: BankDeposit, ctx: Context) -> list[Violation]:
         out.append(
             violation(Reason.INVALID_MONEY, "deposit_range", f"amount {amount} out of range")
         )
+    return out
+
+
+def _in_tenant_money(currency: str, exponent: int, ctx: Context) -> list[Violation]:
+    if (ctx.currency is not None and currency != ctx.currency) or (
+        ctx.exponent is not None and exponent != ctx.exponent
+    ):
+        return [
+            violation(
+                Reason.CURRENCY_MISMATCH, "currency", f"{currency}/{exponent} is not the tenant's"
+            )
+        ]
+    return []
+
+
+def check_cash_movement(body: CashMovement, ctx: Context) -> list[Violation]:
+    """Every rule the drop or paid-out breaks (empty: it is sane)."""
+    wrong_money = _in_tenant_money(body.currency, body.exponent, ctx)
+    if wrong_money:
+        return wrong_money
+    out = check_times([body.moved_at], ctx) + _business_day(
+        body.business_day, body.moved_at.date(), back=1
+    )
+    reasons = {r.value for r in PaidOutReason}
+    if body.kind == "paid_out" and body.reason_code not in reasons:
+        out.append(
+            violation(Reason.REASON_REQUIRED, "reason_code", "a paid-out needs a reason code")
+        )
+    try:
+        amount = money(body.amount, body.exponent, "amount")
+    except Broken as err:
+        return [*out, err.violation]
+    if not 0 < amount.scaleb(body.exponent) <= MAX_DEPOSIT_MINOR:
+        out.append(violation(Reason.INVALID_MONEY, "amount", f"amount {amount} out of range"))
     return out

@@ -18,6 +18,15 @@ Conventions (one per tenant config, all tested; docs/pricing-and-tax.md):
   the return side alone.
 * Cash rounding (step e.g. 0.05, mode `cash_rounding_mode`) is a separate `cash_rounding`
   amount, never folded into a line or the tax; ``payable = total + cash_rounding``.
+
+Repricing a basket after every scan (issue 15): a `TaxMemo` passed to `compute_tax` keeps what
+depends on one line alone -- that its inputs are valid, its exact tax per component and, at
+``level="line"``, its whole rounded `LineTax` -- keyed by every input it is made from (line id,
+class, deposit flag, amount and quantity as written, the config object; at
+``level="document"`` the LineTax also by the line's allocated shares). Everything that
+depends on several lines (ids unique, document-level rounding and its allocation, the
+breakdown, totals, cash rounding) is computed again on every call, so a result with a memo is
+the one without it, field for field and digit for digit.
 """
 
 from __future__ import annotations
@@ -132,6 +141,37 @@ def exact_tax(amount: Decimal, tax_class: TaxClass, qty: Decimal = Decimal(1)) -
     return sum(exact_parts(amount, qty, tax_class)[1], Decimal(0))
 
 
+LineKey = tuple[str, str, bool, str, str]
+
+
+def _line_key(line: TaxLine) -> LineKey:
+    """Everything one line's own tax is made from; Decimals as written (2 and 2.000 are equal
+    but print differently, and a result keeps its inputs' digits)."""
+    return (line.line_id, line.tax_class, line.is_deposit, str(line.amount), str(line.qty))
+
+
+class TaxMemo:
+    """Per-line results of earlier `compute_tax` calls under one config (see module doc).
+
+    Bounded: past `limit` entries it starts again empty. Bound to the config object it was
+    last used with; another config object empties it first."""
+
+    def __init__(self, limit: int = 8192) -> None:
+        self.limit = limit
+        self.config: TaxConfig | None = None
+        self.valid: set[tuple[str, bool, str, str]] = set()
+        self.exact: dict[tuple[str, bool, str, str], list[Decimal]] = {}
+        self.lines: dict[LineKey, LineTax] = {}
+        self.shared: dict[tuple[LineKey, tuple[str, ...]], LineTax] = {}
+
+    def bind(self, cfg: TaxConfig) -> None:
+        """Use this memo for `cfg` (emptied if it held another config or is full)."""
+        full = max(len(self.valid), len(self.exact), len(self.lines), len(self.shared))
+        if cfg is not self.config or full >= self.limit:
+            self.config = cfg
+            self.valid, self.exact, self.lines, self.shared = set(), {}, {}, {}
+
+
 def class_for(line: TaxLine, cfg: TaxConfig) -> TaxClass:
     """The class a line is taxed in (deposit lines: the deposit class if configured)."""
     code = cfg.deposit_tax_class if line.is_deposit and cfg.deposit_tax_class else line.tax_class
@@ -144,24 +184,35 @@ def class_for(line: TaxLine, cfg: TaxConfig) -> TaxClass:
     return cfg.classes[code]
 
 
-def _validate_lines(lines: Sequence[TaxLine], cfg: TaxConfig) -> None:
+def _validate_lines(lines: Sequence[TaxLine], cfg: TaxConfig, memo: TaxMemo | None) -> None:
     ids = [ln.line_id for ln in lines]
     if len(set(ids)) != len(ids):
         raise ValidationError("line ids must be unique")
     for ln in lines:
-        if ln.amount != ln.amount.quantize(quantum(cfg.exponent)) or ln.amount * ln.qty < 0:
-            raise ValidationError(
-                f"line {ln.line_id}: amount must be whole minor units with the qty's sign",
-                Reason.INVALID_MONEY,
-            )
-        if ln.qty == 0:
-            raise ValidationError(f"line {ln.line_id}: qty must not be 0")
-        tc = class_for(ln, cfg)
-        if tc.inclusive and exact_parts(abs(ln.amount), abs(ln.qty), tc)[0] < 0:
-            raise ValidationError(
-                f"line {ln.line_id}: amount {ln.amount} is less than its levies",
-                Reason.INVALID_MONEY,
-            )
+        key = (ln.tax_class, ln.is_deposit, str(ln.amount), str(ln.qty))
+        if memo is not None and key in memo.valid:
+            continue
+        _validate_line(ln, cfg)
+        if memo is not None:
+            memo.valid.add(key)
+
+
+def _validate_line(ln: TaxLine, cfg: TaxConfig) -> None:
+    """One line's own checks (money in minor units with the qty's sign, a known class,
+    an inclusive amount not below its levies)."""
+    if ln.amount != ln.amount.quantize(quantum(cfg.exponent)) or ln.amount * ln.qty < 0:
+        raise ValidationError(
+            f"line {ln.line_id}: amount must be whole minor units with the qty's sign",
+            Reason.INVALID_MONEY,
+        )
+    if ln.qty == 0:
+        raise ValidationError(f"line {ln.line_id}: qty must not be 0")
+    tc = class_for(ln, cfg)
+    if tc.inclusive and exact_parts(abs(ln.amount), abs(ln.qty), tc)[0] < 0:
+        raise ValidationError(
+            f"line {ln.line_id}: amount {ln.amount} is less than its levies",
+            Reason.INVALID_MONEY,
+        )
 
 
 def _rounded_parts(
@@ -188,21 +239,54 @@ def _rounded_parts(
     return out
 
 
-def _one_side(lines: Sequence[TaxLine], cfg: TaxConfig) -> list[LineTax]:
+def _exact(ln: TaxLine, cfg: TaxConfig, memo: TaxMemo | None) -> list[Decimal]:
+    """The unrounded tax per component of one line (kept in the memo; never mutated)."""
+    if memo is None:
+        return exact_parts(ln.amount, ln.qty, class_for(ln, cfg))[1]
+    key = (ln.tax_class, ln.is_deposit, str(ln.amount), str(ln.qty))
+    found = memo.exact.get(key)
+    if found is None:
+        found = memo.exact[key] = exact_parts(ln.amount, ln.qty, class_for(ln, cfg))[1]
+    return found
+
+
+def _one_side(lines: Sequence[TaxLine], cfg: TaxConfig, memo: TaxMemo | None) -> list[LineTax]:
     """Tax of lines with non-negative amounts and positive quantities."""
-    exact = {ln.line_id: exact_parts(ln.amount, ln.qty, class_for(ln, cfg))[1] for ln in lines}
+    if memo is not None and cfg.level == "line":
+        # each line is rounded on its own: its LineTax depends on nothing else
+        out = []
+        for ln in lines:
+            key = _line_key(ln)
+            found = memo.lines.get(key)
+            if found is None:
+                found = memo.lines[key] = _one_side([ln], cfg, None)[0]
+            out.append(found)
+        return out
+    exact = {ln.line_id: _exact(ln, cfg, memo) for ln in lines}
     rounded = _rounded_parts(lines, exact, cfg)
+    if memo is None:
+        return [_line_tax(ln, cfg, rounded[ln.line_id]) for ln in lines]
     out = []
     for ln in lines:
-        tc = class_for(ln, cfg)
+        # document level: a line's shares depend on the others, its LineTax only on them
         taxes = rounded[ln.line_id]
-        parts = tuple(
-            PartTax(c.code, c.rate, c.per_unit, t) for c, t in zip(tc.parts, taxes, strict=True)
-        )
-        tax = sum(taxes, Decimal(0)).quantize(quantum(cfg.exponent))
-        net, gross = (ln.amount - tax, ln.amount) if tc.inclusive else (ln.amount, ln.amount + tax)
-        out.append(LineTax(ln.line_id, tc.code, tc.rate, ln.qty, net, tax, gross, parts))
+        shared = (_line_key(ln), tuple(str(t) for t in taxes))
+        found = memo.shared.get(shared)
+        if found is None:
+            found = memo.shared[shared] = _line_tax(ln, cfg, taxes)
+        out.append(found)
     return out
+
+
+def _line_tax(ln: TaxLine, cfg: TaxConfig, taxes: list[Decimal]) -> LineTax:
+    """One line's LineTax from its rounded tax per component."""
+    tc = class_for(ln, cfg)
+    parts = tuple(
+        PartTax(c.code, c.rate, c.per_unit, t) for c, t in zip(tc.parts, taxes, strict=True)
+    )
+    tax = sum(taxes, Decimal(0)).quantize(quantum(cfg.exponent))
+    net, gross = (ln.amount - tax, ln.amount) if tc.inclusive else (ln.amount, ln.amount + tax)
+    return LineTax(ln.line_id, tc.code, tc.rate, ln.qty, net, tax, gross, parts)
 
 
 def _negated(line: LineTax) -> LineTax:
@@ -261,15 +345,30 @@ def assemble(
     )
 
 
-def compute_tax(lines: Sequence[TaxLine], cfg: TaxConfig, *, cash: bool = False) -> TaxResult:
-    """Tax per line and code, the breakdown and totals; `cash` adds the cash-rounding line."""
-    _validate_lines(lines, cfg)
-    lines = [replace(ln, amount=ln.amount.quantize(quantum(cfg.exponent))) for ln in lines]
+def compute_tax(
+    lines: Sequence[TaxLine], cfg: TaxConfig, *, cash: bool = False, memo: TaxMemo | None = None
+) -> TaxResult:
+    """Tax per line and code, the breakdown and totals; `cash` adds the cash-rounding line.
+    With `memo`, what depends on one line alone is reused from earlier calls (module doc)."""
+    if memo is not None:
+        memo.bind(cfg)
+    _validate_lines(lines, cfg, memo)
+    step = quantum(cfg.exponent)
+    lines = [
+        ln
+        if ln.amount.as_tuple().exponent == -cfg.exponent
+        else replace(ln, amount=ln.amount.quantize(step))
+        for ln in lines
+    ]
     sold = [ln for ln in lines if ln.qty > 0]
     back = [replace(ln, amount=-ln.amount, qty=-ln.qty) for ln in lines if ln.qty < 0]
-    taxed = {t.line_id: t for t in _one_side(sold, cfg)}
-    taxed.update({t.line_id: _negated(t) for t in _one_side(back, cfg)})
+    taxed = {t.line_id: t for t in _one_side(sold, cfg, memo)}
+    taxed.update({t.line_id: _negated(t) for t in _one_side(back, cfg, memo)})
     ordered = tuple(taxed[ln.line_id] for ln in lines)
-    provisional = assemble(ordered, cfg, cash, Decimal(0))
-    rounding = cash_rounding_adjustment(provisional.total, cfg) if cash else Decimal(0)
+    if not cash:
+        return assemble(ordered, cfg, cash, Decimal(0))
+    # the total `assemble` would give (net + tax of the lines), without its breakdown
+    zero = Decimal(0).quantize(quantum(cfg.exponent))
+    total = sum((ln.net for ln in ordered), zero) + sum((ln.tax for ln in ordered), zero)
+    rounding = cash_rounding_adjustment(total, cfg)
     return assemble(ordered, cfg, cash, rounding)

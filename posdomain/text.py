@@ -59,9 +59,10 @@ def control_paths(value: Any, path: str = "") -> Iterator[str]:
             yield path or "$"
     elif isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
+            # the path is shown to the caller and logged: printable all the way down
+            where = printable(f"{path}.{key}" if path else str(key))
             if has_control(str(key)):
-                yield printable(where)
+                yield where
             yield from control_paths(item, where)
     elif isinstance(value, list):
         for i, item in enumerate(value):

@@ -8,7 +8,8 @@ the same box's outbox is filled with 200 000 queued events (real envelopes, gap-
 add-line / sale p95 are measured again, with the ratio to the empty-queue figures (target 1.10).
 Beside them, in the same run: the bare durable SQLite commit of the same rows (WAL,
 synchronous=FULL, the box's pragmas; issue 15's reference), the CPU time of each add-line and
-sale request (what the run queue of a loaded machine leaves out) and the load average.
+sale request (what the run queue of a loaded machine leaves out) and the load average, and
+the engine call an add-line makes, afresh and with the till's per-line memo.
 Method and results: docs/performance.md.
 """
 
@@ -44,6 +45,7 @@ from posdomain.barcodes import check_digit
 from posdomain.canonical import canonical_json
 from posdomain.envelope import DownMessage
 from posdomain.pricing import BasketItem, ProductPrice, WholesaleTier, price_basket
+from posdomain.sale_pricing import SaleInputs, SaleLineInput, SaleMemo, price_sale
 from posdomain.tax import TaxLine, compute_tax, parse_tax_config
 from scripts.testkit import approvals
 
@@ -164,6 +166,45 @@ def bench_engines(rounds: int) -> dict[str, float]:
     return {
         "price_tax_30_lines_p50_ms": statistics.median(samples),
         "price_tax_30_lines_p95_ms": p95(samples),
+    }
+
+
+def bench_repricing(rounds: int, lines: int) -> dict[str, float]:
+    """Issue 15: the pure engine call an add-line makes, a basket of `lines` lines grown one
+    scan at a time and priced after each (the box's tax config: document-level rounding, two
+    inclusive classes, cash rounding): `price_sale` afresh and with the till's `SaleMemo`,
+    interleaved scan by scan in the same run (the answers are checked equal)."""
+    tax = parse_tax_config(
+        {"rounding": "HALF_UP", "cash_rounding": "0.05",
+         "classes": {"STD": {"rate": "0.20", "inclusive": True},
+                     "RED": {"rate": "0.05", "inclusive": True}}}
+    )  # fmt: skip
+    now = datetime.now(UTC)
+    fresh: list[float] = []
+    kept: list[float] = []
+    for r in range(rounds):
+        memo = SaleMemo()
+        items = tuple(
+            SaleLineInput(str(i + 1), ProductPrice(f"p{r}-{i}", Decimal(f"{1 + i % 50}.{i:02d}"),
+                                                    WORDS[i % 10]),
+                          Decimal(1 + i % 3), "each", "STD" if i % 3 else "RED")
+            for i in range(lines)
+        )  # fmt: skip
+        for n in range(1, lines + 1):
+            inputs = SaleInputs(items[:n], "retail", tax, 2, now, True, kind="open")
+            start = time.perf_counter()
+            whole = price_sale(inputs)
+            fresh.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            again = price_sale(inputs, memo=memo)
+            kept.append((time.perf_counter() - start) * 1000)
+            if repr(again) != repr(whole):
+                raise RuntimeError(f"memo pricing differs at {n} lines")
+    return {
+        "reprice_fresh_p50_ms": statistics.median(fresh),
+        "reprice_fresh_p95_ms": p95(fresh),
+        "reprice_memo_p50_ms": statistics.median(kept),
+        "reprice_memo_p95_ms": p95(kept),
     }
 
 
@@ -373,7 +414,8 @@ def main() -> None:
     print(f"  load average at start: {load()} ({os.cpu_count()} cores)")
     targets = {"add_line_p95_ms": 25.0, "pay_30_lines_p95_ms": 100.0}
     box, offline = bench_box(args.sales, args.lines, args.products, args.queued)
-    for name, value in {**box, **bench_engines(500)}.items():
+    engines = {**bench_engines(500), **bench_repricing(20, args.lines)}
+    for name, value in {**box, **engines}.items():
         target = f"  (target <= {targets[name]:.0f} ms, NFR-001)" if name in targets else ""
         print(f"  {name:<30} {value:8.2f}{target}")
     print(f"  load average at end: {load()}")
@@ -382,6 +424,11 @@ def main() -> None:
         f"  sale p95 / bare durable commit p95: {box['pay_30_lines_p95_ms'] / bare:.1f} "
         f"(issue 15 target <= 10); add-line p95 {box['add_line_p95_ms']:.2f} ms beside a bare "
         f"1-row commit p95 of {box['bare_commit_1_row_p95_ms']:.2f} ms (issue 15 target <= 5 ms)"
+    )
+    print(
+        f"  repricing after a scan, pure engine call (grown to {args.lines} lines): fresh p50 "
+        f"{engines['reprice_fresh_p50_ms']:.3f} ms, with the till's memo "
+        f"{engines['reprice_memo_p50_ms']:.3f} ms (same answers)"
     )
     if offline:
         print(f"box offline: {offline['queued_events']:.0f} queued events (NFR-002)")

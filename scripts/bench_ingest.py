@@ -34,6 +34,7 @@ class IngestFigures:
     """One sale size's run and its COPY reference."""
 
     lines: int
+    window: int
     sales: int
     batches: int
     seconds: float
@@ -46,7 +47,8 @@ class IngestFigures:
         ingest_rows = self.rows / self.seconds
         copy_rows = self.rows / self.copy_seconds
         return (
-            f"{self.lines:>2}-line sales: {self.sales} sales in {self.batches} batches, "
+            f"{self.lines:>2}-line sales, window {self.window}: {self.sales} sales in "
+            f"{self.batches} batches, "
             f"{lines / self.seconds:,.0f} sale lines/s, {self.sales / self.seconds:,.0f} sales/s, "
             f"{ingest_rows:,.0f} rows written/s ({self.rows} rows) | COPY of the same rows "
             f"{copy_rows:,.0f} rows/s | ratio {ingest_rows / copy_rows:.3f}"
@@ -147,28 +149,33 @@ def copy_seconds(conn: Any, data: dict[str, tuple[int, bytes]]) -> float:
     return took
 
 
-def ingest_figures(fs: FaultStack, sizes: list[int], lines_per_size: int) -> list[IngestFigures]:
-    """Run each sale size end to end and measure its COPY reference."""
+def ingest_figures(
+    fs: FaultStack, sizes: list[int], lines_per_size: int, windows: tuple[int, ...] = (1,)
+) -> list[IngestFigures]:
+    """Run each sale size end to end (once per window size, interleaved: the same database
+    and machine state) and measure each run's COPY reference."""
     crafted = CraftedBox(fs)
     conn = psycopg2.connect(fs.admin_dsn)
     out, seq = [], 1
     try:
-        for lines in sizes:
+        for lines, window in [(n, w) for n in sizes for w in windows]:
             sales = max(20, lines_per_size // lines)
             batches = box_batches(_events(crafted, seq, sales, lines))
             seq += sales
             since = _xid(conn)
             conn.commit()
             started = time.perf_counter()
-            for events in batches:
-                ack = crafted.send(events)
+            acks = crafted.send_windowed(batches, window)
+            for ack, events in zip(acks, batches, strict=True):
                 if ack.rejected or len(ack.accepted) != len(events):
                     raise SystemExit(f"ingest refused crafted sales: {ack.rejected[:3]}")
             took = time.perf_counter() - started
             data = written_rows(conn, since)
             rows = sum(n for n, _raw in data.values())
             ref = copy_seconds(conn, data)
-            out.append(IngestFigures(lines, sales, len(batches), took, rows, ref, _by_table(data)))
+            out.append(
+                IngestFigures(lines, window, sales, len(batches), took, rows, ref, _by_table(data))
+            )
     finally:
         conn.close()
         crafted.close()

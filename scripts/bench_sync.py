@@ -80,6 +80,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="1,10,30", help="lines per sale, comma separated")
     ap.add_argument("--lines", type=int, default=3000, help="sale lines per size")
+    ap.add_argument(
+        "--windows", default="1,4", help="batches in flight per box, interleaved per size"
+    )
     ap.add_argument("--backlog", type=int, default=1000, help="sales rung offline (0 skips)")
     ap.add_argument("--herd-boxes", type=int, default=200, help="herd: boxes (0 skips)")
     ap.add_argument("--herd-sales", type=int, default=500, help="herd: queued sales per box")
@@ -99,7 +102,8 @@ def main() -> int:
         try:
             print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
             sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
-            for fig in ingest_figures(fs, sizes, args.lines):
+            windows = tuple(int(n) for n in args.windows.split(",") if n.strip())
+            for fig in ingest_figures(fs, sizes, args.lines, windows):
                 print("hub ingest MQTT publish -> BatchAck, " + fig.report())
             print("(ratio = ingest rows/s / COPY rows/s; target >= 0.3 for 30-line sales)")
             if args.backlog:

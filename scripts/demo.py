@@ -236,10 +236,23 @@ def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
     env.setdefault("CFPOS_HUB_SECRET_KEY", uuid.uuid4().hex)
     env["PYTHONUNBUFFERED"] = "1"
     stack = Stack(var=var, hub_port=args.hub_port, box_port=args.box_port, env=env)
+    try:
+        seed = _boot_into(stack, args, env, var)
+    except BaseException:
+        # a step failed or a process died on the way up: stop what was started, so no hub,
+        # box or embedded broker outlives the failed boot (a test would leak them otherwise)
+        stack.stop()
+        raise
+    return stack, seed
+
+
+def _boot_into(
+    stack: Stack, args: argparse.Namespace, env: dict[str, str], var: Path
+) -> dict[str, Any]:
     choose_database(env, args.db_name, var, stack.notes)
     mqtt = choose_broker(stack)
     run([PY, "-m", "hub", "migrate"], env)
-    seed = json.loads(run([PY, "-m", "hub", "seed-demo"], env))
+    seed: dict[str, Any] = json.loads(run([PY, "-m", "hub", "seed-demo"], env))
     stack.locale = getattr(args, "locale", "en")
     box_cfg = write_box_config(stack, seed, mqtt, stack.locale)
     run([PY, "-m", "appliance", "migrate", "--config", str(box_cfg)], env)
@@ -265,7 +278,7 @@ def boot(args: argparse.Namespace) -> tuple[Stack, dict[str, Any]]:
     wait_for(lambda: requests.get(f"{hub}/healthz", timeout=2).ok, "hub web", stack)
     wait_for(lambda: requests.get(f"{box}/healthz", timeout=2).ok, "box web", stack)
     run([PY, "-m", "hub", "publish-down"], env)
-    return stack, seed
+    return seed
 
 
 def print_banner(stack: Stack, seed: dict[str, Any]) -> None:

@@ -53,6 +53,7 @@ def main() -> int:
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--plain", action="store_true", help="no cProfile: the bare apply rate")
+    ap.add_argument("--statements", type=int, default=15, help="statements listed by time")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fs = start_fault_stack(Path(tmp))
@@ -91,8 +92,12 @@ def main() -> int:
             if not args.plain:
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
                 pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
-            for head, (calls, secs) in sorted(spent.items(), key=lambda kv: -kv[1][1])[:15]:
+            for head, (calls, secs) in sorted(spent.items(), key=lambda kv: -kv[1][1])[
+                : args.statements
+            ]:
                 print(f"{secs:7.3f}s {int(calls):5d}x  {head}")
+            calls = sum(int(c) for c, _s in spent.values())
+            print(f"{calls} statements through peewee, {calls / len(batches):.1f} per batch")
             sales = len(events)
             print(
                 f"{len(batches)} batches, {len(events)} x {args.lines}-line sales in {took:.2f}s "

@@ -29,7 +29,8 @@ from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.audit_chain import Severity
-from posdomain.barcodes import is_valid_gtin, normalize_gtin
+from posdomain.barcodes import validate_gtin
+from posdomain.errors import ValidationError
 from posdomain.money import parse_minor, parse_money
 from posdomain.obs import log_event
 
@@ -40,22 +41,33 @@ def _minor(value: str | None, exponent: int, field: str) -> int | None:
     return None if value is None else parse_minor(value, exponent, field)
 
 
+def _price(p: WireProduct, exponent: int) -> int:
+    """The product's price in minor units, parsed under the constant field name (parse_minor
+    caches by value and field: with the SKU in the field every product missed the cache);
+    a bad price is parsed again to name the product in the error."""
+    try:
+        return parse_minor(p.price, exponent, "price")
+    except ValidationError:
+        return parse_minor(p.price, exponent, f"price of {p.sku}")
+
+
 def _row(p: WireProduct, exponent: int) -> dict[str, Any]:
     tiers = [
         {"min_qty": t.min_qty, "price": str(parse_money(t.price, exponent, "tier price"))}
         for t in p.wholesale_tiers
     ]
+    tiers_text = json.dumps(tiers) if tiers else "[]"  # most products have none
     return {
         "id": p.id,
         "sku": p.sku,
         "name": p.name,
-        "price_minor": _minor(p.price, exponent, f"price of {p.sku}"),
+        "price_minor": _price(p, exponent),
         "tax_class": p.tax_class,
         "unit": p.unit,
         "age_restricted": int(p.age_restriction is not None),
         "active": int(p.active),
         "category": p.category,
-        "wholesale_tiers": json.dumps(tiers),
+        "wholesale_tiers": tiers_text,
         "min_price_minor": _minor(p.min_price, exponent, "min_price"),
         "cost_minor": _minor(p.cost, exponent, "cost"),
         "age_restriction": p.age_restriction,
@@ -65,15 +77,17 @@ def _row(p: WireProduct, exponent: int) -> dict[str, Any]:
     }
 
 
-def _barcode_rows(products: Sequence[WireProduct]) -> list[dict[str, str]]:
-    rows: dict[str, dict[str, str]] = {}
+def _barcode_rows(products: Sequence[WireProduct]) -> list[tuple[str, str, str]]:
+    """(GTIN-14, code, product id) of every valid code (each validated once)."""
+    rows: dict[str, tuple[str, str, str]] = {}
     for p in products:
         for code in p.barcodes:
-            if not is_valid_gtin(code):
+            try:
+                gtin = validate_gtin(code).gtin14
+            except ValidationError:
                 log_event(log, "invalid GTIN skipped", logging.WARNING, product=p.id, code=code)
                 continue
-            gtin = normalize_gtin(code)
-            rows[gtin] = {"gtin14": gtin, "code": code, "product": p.id}
+            rows[gtin] = (gtin, code, p.id)
     return list(rows.values())
 
 
@@ -113,7 +127,7 @@ def stage_products(products: Sequence[WireProduct], exponent: int) -> None:
     )
     cur.executemany(
         "INSERT INTO catalog_stage_barcodes (gtin14, code, product_id) VALUES (?, ?, ?)",
-        [(c["gtin14"], c["code"], c["product"]) for c in _barcode_rows(products)],
+        _barcode_rows(products),
     )
 
 

@@ -45,7 +45,7 @@ from posdomain.envelope import (
     utcnow,
 )
 from posdomain.errors import PosError
-from posdomain.flow import AckWait
+from posdomain.flow import WINDOW, AckWait, Flight, SendWindow, ack_base
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class AgentSettings:
     """Tuning knobs of the agent loop."""
 
     batch_size: int = MAX_BATCH_EVENTS  # the protocol maximum; also capped at 256 KiB
+    window: int = WINDOW  # batches sent before the first one's ack (1: one in flight)
     ack_timeout: float = 5.0  # without a flow signal from the hub (posdomain/flow.py)
     ack_wait_hold: float = 20.0  # one hub flow signal holds the wait at most this long
     ack_wait_cap: float = 600.0  # the hub's flow signals never stretch the wait past this
@@ -99,7 +100,11 @@ class SyncAgent:
         # seqs of the batches sent and not yet answered: an ack delivers only what its own
         # batch carried (outbox.apply_ack); bounded, an answer older than that is resent
         self._sent: OrderedDict[uuid.UUID, list[int]] = OrderedDict()
-        self._waiting: tuple[uuid.UUID, AckWait] | None = None  # the batch awaiting its ack
+        self._waiting: tuple[uuid.UUID, AckWait] | None = None  # a resend awaiting its ack
+        # batches sent and not yet answered, at most `settings.window` (posdomain/flow.py)
+        self.window = SendWindow(self.settings.window)
+        self._linked = False  # connected at the last step (a restored link resends)
+        self._silent = 0  # ack timeouts in a row without an ack or a signal (adaptive wait)
 
     def subscribe(self) -> None:
         """Listen for acks and (retained) down messages; handling happens on the agent thread."""
@@ -132,20 +137,85 @@ class SyncAgent:
         self._drain(timeout=0)
         self._heartbeat()
         if not self.transport.is_connected():
+            self._linked = False
             self._pause()
             return
+        if not self._linked:  # link (re)established: what was in flight may be gone
+            self._linked = True
+            self._silent = 0
+            self.window.reset()
         self.catch_up_catalog()
         self.catch_up_cards()
         self.send_searches()
-        if self._resend_step():
+        if self.window:
+            if resend.open_request() is None:  # a restore's resend goes before new events
+                self._fill_window()
+        elif self._resend_step():
             return
-        rows = self._next_rows()
-        if not rows:
+        else:
+            self._fill_window()
+        if not self.window:
             self._drain(timeout=self.settings.idle_poll)
-        elif self.send_batch(rows):
+        elif self._await_window():
             self._failures = 0
         else:
             self._pause()
+
+    def _fill_window(self) -> None:
+        """Send batches until the window is full or nothing is left: what the hub said it
+        lacks first (not what is still on its way), then the next unacked events above the
+        last seq in flight, in seq order."""
+        while self.window.has_room():
+            rows: list[Outbox] = []
+            if self._want_seqs:
+                flying = self.window.in_flight()
+                wanted, self._want_seqs = [s for s in self._want_seqs if s not in flying], []
+                rows = outbox.by_seqs(wanted)[: self.settings.batch_size]
+            if not rows:
+                rows = outbox.unacked(self.settings.batch_size, after=self.window.last_seq())
+            if not rows:
+                return
+            self._publish(rows)
+
+    def _await_window(self) -> bool:
+        """Wait for acks of the batches in flight, at most `idle_poll` (so events rung
+        meanwhile go out in the window's free places) or until one is answered; False once
+        the oldest batch's wait ran out: the window is given up and the box sends again from
+        its first unacked event after a backoff."""
+        now = time.monotonic()
+        expired = self.window.expired(now)
+        if expired is not None:
+            self._timed_out(expired.seqs, expired.batch_id)
+            self._silent += 1  # the next batches wait longer (posdomain.flow.ack_base)
+            self.window.reset()
+            return False
+        until = now + self.settings.idle_poll
+        while not self.stop_event.is_set():
+            left = min(self.window.remaining(now), until - now)
+            if left <= 0:
+                return True
+            try:
+                topic, payload = self.inbox.get(timeout=left)
+            except queue.Empty:
+                return True
+            flying = len(self.window)
+            self._handle(topic, payload)
+            if len(self.window) < flying:
+                return True  # one of ours was answered: room for the next batch
+            now = time.monotonic()
+        return True
+
+    def _timed_out(self, seqs: list[int], batch_id: object) -> None:
+        with write_txn():
+            outbox.note_error(seqs, "no ack before timeout")
+        log_event(
+            log,
+            "batch not acked in time",
+            logging.WARNING,
+            batch_id=str(batch_id),
+            first_seq=seqs[0],
+            last_seq=seqs[-1],
+        )
 
     def _pause(self) -> None:
         self._failures += 1
@@ -171,16 +241,18 @@ class SyncAgent:
             self._pause()
         return True
 
-    def _next_rows(self) -> list[Outbox]:
-        if self._want_seqs:
-            wanted, self._want_seqs = self._want_seqs, []
-            rows = outbox.by_seqs(wanted)
-            if rows:
-                return rows[: self.settings.batch_size]
-        return outbox.unacked(self.settings.batch_size)
-
     def send_batch(self, rows: list[Outbox]) -> bool:
-        """Publish one batch and wait for its ack; True if an ack for it was applied."""
+        """Publish one batch and wait for its ack (a restore's resend: one at a time); True
+        if an ack for it was applied."""
+        batch_id, seqs = self._publish(rows, windowed=False)
+        if self._await_ack(batch_id) is None:
+            self._timed_out(seqs, batch_id)
+            return False
+        return True
+
+    def _publish(self, rows: list[Outbox], *, windowed: bool = True) -> tuple[uuid.UUID, list[int]]:
+        """Publish the longest prefix of `rows` that fits one batch; in the window unless
+        `windowed` is False. Returns the batch id and the seqs it carries."""
         envelopes = [outbox.envelope_of(r) for r in rows]
         batch_id, sent_at = uuid.uuid4(), utcnow()
 
@@ -201,20 +273,21 @@ class SyncAgent:
         self._sent[batch_id] = seqs
         while len(self._sent) > SENT_KEPT:
             self._sent.popitem(last=False)
+        if windowed:
+            s = self.settings
+            base = ack_base(s.ack_timeout, self._silent)
+            wait = AckWait(time.monotonic(), base, s.ack_wait_hold, s.ack_wait_cap)
+            self.window.add(Flight(batch_id, seqs, wait))
         self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
-        if self._await_ack(batch_id) is None:
-            with write_txn():
-                outbox.note_error(seqs, "no ack before timeout")
-            log_event(
-                log,
-                "batch not acked in time",
-                logging.WARNING,
-                batch_id=str(batch_id),
-                first_seq=seqs[0],
-                last_seq=seqs[-1],
-            )
-            return False
-        return True
+        log_event(
+            log,
+            "batch sent",
+            batch_id=str(batch_id),
+            first_seq=seqs[0],
+            last_seq=seqs[-1],
+            in_flight=len(self.window) if windowed else 1,
+        )
+        return batch_id, seqs
 
     def catch_up_catalog(self) -> bool:
         """Ask the hub for catalog chunks from the held version if behind; True if asked.
@@ -303,6 +376,8 @@ class SyncAgent:
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():
             marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
+            self.window.answered(ack.batch_id)
+            self._silent = 0
             directory.note_acked()
             if ack.rejected:  # head office may have resolved it before this refusal arrived
                 refusals.settle_held(self.ctx)
@@ -344,11 +419,14 @@ class SyncAgent:
     def _flow(self, payload: bytes) -> None:
         """A hub flow signal: stretch the wait of the batch it names (advisory only)."""
         signal = decode(payload, BatchReceived)
-        if self._waiting is None or signal.box_id != self.box_id:
+        if signal.box_id != self.box_id:
             return
-        batch_id, wait = self._waiting
-        if signal.batch_id == batch_id:
-            wait.signal(time.monotonic(), signal.eta_ms / 1000)
+        self._silent = 0  # the hub is there, only busy
+        flight = self.window.get(signal.batch_id)
+        if flight is not None:
+            flight.wait.signal(time.monotonic(), signal.eta_ms / 1000)
+        elif self._waiting is not None and self._waiting[0] == signal.batch_id:
+            self._waiting[1].signal(time.monotonic(), signal.eta_ms / 1000)
 
     def _drain(self, timeout: float) -> None:
         try:

@@ -59,9 +59,11 @@ def open_refused() -> Any:
     )
 
 
-def unacked(limit: int) -> list[Outbox]:
-    """Oldest events still waiting to be sent (neither acked nor refused) in seq order."""
-    query = Outbox.select().where(_waiting()).order_by(Outbox.seq).limit(limit)
+def unacked(limit: int, after: int = 0) -> list[Outbox]:
+    """Oldest events still waiting to be sent (neither acked nor refused) in seq order, above
+    seq `after` (the last one in flight: a window of batches sends each event once)."""
+    query = Outbox.select().where(_waiting(), Outbox.seq > after).order_by(Outbox.seq)
+    query = query.limit(limit)
     return list(query)
 
 

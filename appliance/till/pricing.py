@@ -5,11 +5,18 @@
 (list prices, tiers, price labels, overrides, promotions, tax) and pairs its lines back with
 the basket lines and products. The same call prices the basket shown after every scan and
 the basket being paid. `line_json` / `totals_json` are the wire forms of the result.
+
+Repricing after every scan (issue 15): an open basket is priced with a per-thread
+`posdomain.sale_pricing.SaleMemo` (what depends on one line alone is kept between scans; the
+result is the one whole-basket computation, digit for digit), so an added line costs its own
+pricing and the basket-wide sums. A basket being paid (`kind="sale"`) is priced once,
+afresh, without it.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +35,14 @@ from posdomain.pricing import (
     WholesaleTier,
     base_unit_price,
 )
-from posdomain.sale_pricing import PricedSale, PricedSaleLine, SaleInputs, SaleLineInput, price_sale
+from posdomain.sale_pricing import (
+    PricedSale,
+    PricedSaleLine,
+    SaleInputs,
+    SaleLineInput,
+    SaleMemo,
+    price_sale,
+)
 from posdomain.tax import TaxConfig
 from posdomain.tax_wire import breakdown_json, line_taxes_json
 
@@ -143,6 +157,16 @@ def approved_prices(lines: Sequence[BasketLine], exponent: int) -> tuple[PriceOv
     )
 
 
+class _Kept(threading.local):
+    """What one request thread keeps between scans (threads never share these)."""
+
+    def __init__(self) -> None:
+        self.memo = SaleMemo()
+
+
+_KEPT = _Kept()
+
+
 def _line_input(
     line: BasketLine, product: Product, price: ProductPrice, exponent: int
 ) -> SaleLineInput:
@@ -211,9 +235,9 @@ def price_lines(
     wanted = sorted({ln.product_id for ln in lines})
     sql = f"SELECT * FROM products WHERE id IN ({_marks(wanted)})"
     products = {p.id: p for p in select_models(Product, sql, wanted)} if wanted else {}
-    sale = price_sale(
-        sale_inputs(setup, lines, products, price_list, cash=cash, now=now, kind=kind)
-    )
+    inputs = sale_inputs(setup, lines, products, price_list, cash=cash, now=now, kind=kind)
+    # an open basket reuses per-line results; a sale being paid is priced afresh
+    sale = price_sale(inputs, memo=_KEPT.memo if kind == "open" else None)
     out = tuple(
         PricedBasketLine(ln, products[ln.product_id], sold)
         for ln, sold in zip(lines, sale.lines, strict=True)

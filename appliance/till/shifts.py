@@ -172,7 +172,8 @@ def _open(ctx: BoxContext, staff: Staff, float_minor: int, kind: str) -> Shift:
 def cash_movement(
     ctx: BoxContext, staff: Staff, kind: str, amount: str, reason_code: str | None, note: str
 ) -> dict[str, Any]:
-    """Record a cash drop (to the safe) or a paid-out (needs a reason code) on the open shift."""
+    """Record a cash drop (to the safe) or a paid-out (needs a reason code) on the open shift,
+    with its `drawer.cash_movement` event and the audit entry in one transaction."""
     ctx.require_chain_intact()
     if kind == "paid_out" and reason_code not in {r.value for r in PaidOutReason}:
         raise ValidationError(
@@ -187,6 +188,7 @@ def cash_movement(
     with write_txn():
         shift = require_open(ctx)
         scope_on(ctx, staff, Action.SHIFT, shift)
+        at = now_iso()
         CashMovement.insert(
             id=move_id,
             shift_id=shift.id,
@@ -195,8 +197,27 @@ def cash_movement(
             reason_code=reason_code,
             note=note[:200],
             staff_id=staff.id,
-            created_at=now_iso(),
+            created_at=at,
         ).execute()
+        # up to the hub in the same transaction (REP-T-05 subtracts the day's paid-outs)
+        exp = current_exponent()
+        outbox.enqueue(
+            ctx,
+            EventType.CASH_MOVEMENT,
+            {
+                "movement_id": move_id,
+                "kind": kind,
+                "amount": format_minor(value, exp),
+                "currency": (config_body("config") or {}).get("currency", ""),
+                "exponent": exp,
+                "reason_code": reason_code,
+                "shift_id": shift.id,
+                "cashier_id": staff.id,
+                "business_day": business_day(ctx),
+                "note": note[:200],
+                "moved_at": at,
+            },
+        )
         audit_log.append(
             ctx,
             actor=f"staff:{staff.id}",

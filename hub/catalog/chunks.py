@@ -79,7 +79,8 @@ def _priced_products(
     # plain tuples with the model's attribute names (model instances of a 10 000-product
     # window cost more than the query)
     query: Any = Product.select(*(getattr(Product, c) for c in _WIRE)).where(*wanted)
-    rows: list[Any] = [_Wire._make(r) for r in query.order_by(Product.version, Product.id).tuples()]
+    ordered = store.rows_of(query.order_by(Product.version, Product.id))
+    rows: list[Any] = [_Wire._make(r) for r in ordered]
     ids = [p.id for p in rows]
     codes, tiers = store.children_of(ids)
     overrides = store.branch_prices_of(ids, branch_id)

@@ -17,6 +17,8 @@ from collections import namedtuple
 from collections.abc import Iterator
 from typing import Any
 
+from peewee import IntegrityError
+
 from hub.catalog import store
 from hub.catalog.csv_rows import (
     COLUMNS,
@@ -28,14 +30,13 @@ from hub.catalog.csv_rows import (
     render_row,
 )
 from hub.catalog.models import Product
-from hub.catalog.rules import format_qty, load_context
+from hub.catalog.rules import load_context
 from hub.catalog.service import require_tenant_scope
 from hub.core.bulk import insert_rows
 from hub.core.db import db, is_postgres, tenant_tx
 from hub.core.models import utcnow
 from hub.governance import audit
-from posdomain.errors import Reason, ValidationError
-from posdomain.money import format_minor
+from posdomain.errors import Conflict, Reason, ValidationError
 from posdomain.permissions import Principal, Scope
 
 EXPORT_PAGE = 1000
@@ -52,9 +53,11 @@ def csv_row(
         "category": p.category or "",
         "tax_class": p.tax_class,
         "unit": p.unit,
-        "price": _money_text(p.price_minor, exponent),
-        "cost": _money_text(p.cost_minor, exponent),
-        "wholesale_tiers": "|".join(f"{_qty_text(m)}:{_money_text(v, exponent)}" for m, v in tiers),
+        "price": store.money_text(p.price_minor, exponent),
+        "cost": store.money_text(p.cost_minor, exponent),
+        "wholesale_tiers": "|".join(
+            f"{store.qty_text(m)}:{store.money_text(v, exponent)}" for m, v in tiers
+        ),
         "age_restriction": "" if p.age_restriction is None else str(p.age_restriction),
         "is_deposit": "true" if p.is_deposit else "false",
         "deposit_sku": deposit_sku,
@@ -85,12 +88,9 @@ class _Catalog:
     tuples in one query (model instances of 100 000 products cost seconds)."""
 
     def __init__(self, tenant_id: str) -> None:
-        query: Any = (
-            Product.select(*(getattr(Product, c) for c in _HELD))
-            .where(Product.tenant_id == tenant_id)
-            .tuples()
-        )
-        self.by_sku: dict[str, Any] = {row[1]: Held._make(row) for row in query}
+        query = Product.select(*(getattr(Product, c) for c in _HELD))
+        rows = store.rows_of(query.where(Product.tenant_id == tenant_id))
+        self.by_sku: dict[str, Any] = {row[1]: Held._make(row) for row in rows}
         self.sku_by_id = {p.id: sku for sku, p in self.by_sku.items()}
 
 
@@ -187,26 +187,20 @@ _STAGE_TIERS = (
     "CREATE TEMP TABLE catalog_stage_tiers (product_id text, min_qty_milli bigint,"
     " price_minor bigint) ON COMMIT DROP"
 )
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_field(value: Any) -> str:
-    """One field of COPY's text format (NULL as \\N)."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if type(value) is int:
-        return str(value)
-    return str(value).translate(_COPY_ESCAPES)
 
 
 def _copy(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """COPY `rows` into a staging table (one text stream, no statement per row)."""
+    """COPY `rows` into a staging table: one CSV stream written by the C csv writer (no
+    statement and no Python formatting per value). None is written as an unquoted empty
+    field, which COPY's CSV format reads as NULL; no staged text column is ever the empty
+    string (names, SKUs, codes are non-empty, an absent category is None), booleans are
+    written True/False, which PostgreSQL's boolean input accepts."""
     if not rows:
         return
-    text = "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
-    cursor.copy_expert(f"COPY {table} FROM STDIN", io.StringIO(text))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    out.seek(0)
+    cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", out)
 
 
 def _copy_write(tenant_id: str, changes: list[Any], ids: dict[str, str], first: int) -> None:
@@ -299,6 +293,7 @@ def import_csv(principal: Principal, tenant_id: str, scope: Scope, text: str) ->
     """Validate every row, then upsert all by SKU in one transaction (or import nothing)."""
     require_tenant_scope(scope)
     with tenant_tx(tenant_id):
+        store.lock_catalog(tenant_id)  # two imports at once: the second reads the first's
         ctx = load_context(tenant_id)
         parsed = parse_csv(text, ctx)
         total = len(parsed.rows) + len(parsed.errors)
@@ -312,7 +307,13 @@ def import_csv(principal: Principal, tenant_id: str, scope: Scope, text: str) ->
         changes = _changes(parsed, cat, ids, ctx.exponent)
         summary = _summary(text, total, changes)
         if changes:
-            summary["from_version"], summary["to_version"] = _write(tenant_id, changes, ids)
+            try:
+                summary["from_version"], summary["to_version"] = _write(tenant_id, changes, ids)
+            except IntegrityError as err:  # a writer that skipped the lock took a SKU/barcode
+                raise Conflict(
+                    "the catalog changed while importing; nothing was imported, try again",
+                    Reason.DUPLICATE,
+                ) from err
             _audit_import(principal, tenant_id, summary, changes, ctx.exponent)
     return summary
 
@@ -383,27 +384,9 @@ def import_changes(details: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _money_text(minor: int | None, exponent: int) -> str:
-    """format_minor of a stored (non-negative) amount without Decimal; '' for None."""
-    if minor is None:
-        return ""
-    if minor < 0 or exponent <= 0:
-        return format_minor(minor, exponent)
-    whole, frac = divmod(minor, 10**exponent)
-    return f"{whole}.{frac:0{exponent}d}"
-
-
-def _qty_text(milli: int) -> str:
-    """format_qty of a positive quantity in thousandths without Decimal."""
-    if milli <= 0:
-        return format_qty(milli)
-    whole, frac = divmod(milli, 1000)
-    return str(whole) if not frac else f"{whole}.{frac:03d}".rstrip("0")
-
-
 def _after_row(r: ParsedRow, exponent: int) -> dict[str, str]:
     v = r.values
-    tiers = "|".join(f"{_qty_text(m)}:{_money_text(p, exponent)}" for m, p in v.tiers)
+    tiers = "|".join(f"{store.qty_text(m)}:{store.money_text(p, exponent)}" for m, p in v.tiers)
     return {
         "sku": v.sku,
         "name": v.name,
@@ -411,8 +394,8 @@ def _after_row(r: ParsedRow, exponent: int) -> dict[str, str]:
         "category": v.category or "",
         "tax_class": v.tax_class,
         "unit": v.unit,
-        "price": _money_text(v.price_minor, exponent),
-        "cost": _money_text(v.cost_minor, exponent),
+        "price": store.money_text(v.price_minor, exponent),
+        "cost": store.money_text(v.cost_minor, exponent),
         "wholesale_tiers": tiers,
         "age_restriction": "" if v.age_restriction is None else str(v.age_restriction),
         "is_deposit": "true" if v.is_deposit else "false",

@@ -26,6 +26,7 @@ from posdomain.barcodes import check_digit
 from posdomain.contract import field_errors
 from posdomain.errors import PosError, Reason, ValidationError
 from posdomain.money import MAX_ABS_MINOR
+from posdomain.text import has_control
 
 COLUMNS = (
     "sku",
@@ -163,6 +164,13 @@ def _parse_row(row: dict[str, Any], line: int, ctx: CatalogContext) -> ParsedRow
     if None in row:
         raise ValidationError("the row has more fields than the header", Reason.VALIDATION_FAILED)
     clean = {c: (row.get(c) or "") for c in COLUMNS}
+    for column, value in clean.items():  # NUL & co. in any cell (a name: rules.check_text)
+        if has_control(value):
+            raise ValidationError(
+                f"{column} must not contain control characters",
+                Reason.INVALID_TEXT,
+                {"field": column},
+            )
     body = row_to_input(clean)
     deposit_sku = clean["deposit_sku"].strip() or None
     if body.is_deposit and deposit_sku:
@@ -175,6 +183,7 @@ def _parse_row(row: dict[str, Any], line: int, ctx: CatalogContext) -> ParsedRow
 
 
 _SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,39}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # posdomain.text's, tab/newline/CR included
 _QTY = re.compile(r"([0-9]{1,9})(?:\.([0-9]{1,3}))?")
 
 
@@ -255,8 +264,8 @@ class _FastRules:
         ctx = self.ctx
         if _SKU.fullmatch(sku) is None or not (0 < len(name) <= 120):
             return None
-        if name[0].isspace() or name[-1].isspace() or "\x00" in name:
-            return None
+        if name[0].isspace() or name[-1].isspace() or _CONTROL.search(name) is not None:
+            return None  # the full path refuses a control character (INVALID_TEXT)
         if not 0 < len(tax_class) <= 20 or tax_class not in ctx.tax_classes:
             return None
         if tax_class != tax_class.strip():
@@ -286,7 +295,7 @@ class _FastRules:
         except PosError:
             return None
         deposit = deposit_sku.strip() or None
-        if is_deposit and deposit:
+        if (is_deposit and deposit) or (deposit and has_control(deposit)):
             return None
         values = ProductValues(
             sku=sku,
@@ -318,10 +327,11 @@ def parse_csv(text: str, ctx: CatalogContext, *, fast: bool = True) -> ParsedFil
     parsed = ParsedFile()
     append = parsed.rows.append
     width = len(fieldnames)
+    end = reader.line_num  # the physical line a record ended on (a quoted cell may span more)
     for fields in reader:
+        line, end = end + 1, reader.line_num  # a record's number: the line it starts on
         if not fields:  # csv.DictReader skips blank lines too
             continue
-        line = reader.line_num
         got = rules.row(fields, line) if fast else None
         if got is not None:
             append(got)

@@ -18,6 +18,7 @@ from hub.governance import config
 from posdomain.barcodes import validate_gtin
 from posdomain.errors import Reason, ValidationError
 from posdomain.money import parse_minor
+from posdomain.text import has_control
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$"
 QTY_EXPONENT = 3  # quantities (wholesale tier thresholds, weights) in thousandths
@@ -195,8 +196,23 @@ def check_references(body: ProductIn, ctx: CatalogContext) -> None:
         )
 
 
+def check_text(field_name: str, value: str | None) -> None:
+    """400 INVALID_TEXT if a one-line text field (a product name, a category) holds a control
+    character: NUL (PostgreSQL cannot store it: the import answered 500), the other C0
+    characters and DEL, and tab, newline and carriage return too (the request edge lets
+    those through for text areas and CSV files; a name on a receipt line has no use for
+    them)."""
+    if value is not None and has_control(value, allow_whitespace=False):
+        raise ValidationError(
+            f"{field_name} must not contain control characters",
+            Reason.INVALID_TEXT,
+            {"field": field_name},
+        )
+
+
 def normalize(body: ProductIn, ctx: CatalogContext) -> ProductValues:
     """Validate a product against the tenant's rules; return storable values (or raise)."""
+    check_text("name", body.name)
     check_references(body, ctx)
     return ProductValues(
         sku=body.sku,

@@ -14,7 +14,7 @@ from peewee import SQL, Expression, Field, chunked
 from hub.catalog.models import BranchPrice, CatalogState, Product, ProductBarcode, WholesaleTier
 from hub.catalog.rules import format_qty
 from hub.core.bulk import insert_rows, text_array
-from hub.core.db import is_postgres
+from hub.core.db import db, is_postgres
 from posdomain.errors import Conflict, Reason
 from posdomain.money import format_minor
 
@@ -40,6 +40,43 @@ def bump_version(tenant_id: str, count: int = 1) -> int:
     return current_version(tenant_id)
 
 
+def lock_catalog(tenant_id: str) -> None:
+    """Take the tenant's catalog counter row lock (the one `bump_version` takes) now, until
+    the transaction ends: a writer that reads the catalog before it decides what to write (a
+    CSV import) serialises with every other catalog writer instead of both reading the same
+    catalog and the second commit hitting the (tenant, sku) unique index."""
+    CatalogState.insert(tenant_id=tenant_id, version=0).on_conflict(
+        conflict_target=[CatalogState.tenant_id],
+        update={CatalogState.version: CatalogState.version},
+    ).execute()
+
+
+def rows_of(query: Any) -> list[tuple[Any, ...]]:
+    """The rows of a peewee SELECT as the driver returns them, without peewee's per-value
+    conversion (1.6 M `python_value` calls for a 100 000-product catch-up; the columns read
+    here are text, integers and booleans the driver already gives as Python values)."""
+    sql, params = query.sql()
+    return list(db.execute_sql(sql, params).fetchall())
+
+
+def money_text(minor: int | None, exponent: int) -> str:
+    """`format_minor` of a stored (non-negative) amount without Decimal; '' for None."""
+    if minor is None:
+        return ""
+    if minor < 0 or exponent <= 0:
+        return format_minor(minor, exponent)
+    whole, frac = divmod(minor, 10**exponent)
+    return f"{whole}.{frac:0{exponent}d}"
+
+
+def qty_text(milli: int) -> str:
+    """`format_qty` of a positive quantity in thousandths without Decimal."""
+    if milli <= 0:
+        return format_qty(milli)
+    whole, frac = divmod(milli, 1000)
+    return str(whole) if not frac else f"{whole}.{frac:03d}".rstrip("0")
+
+
 def _among(field: Field, values: list[str]) -> list[Expression]:
     """`field` among `values`: one `= ANY(text[])` on PostgreSQL (one parameter however many
     values), IN lists of BULK_ROWS elsewhere."""
@@ -53,8 +90,7 @@ def barcode_owners(tenant_id: str, codes: Iterable[str]) -> dict[str, str]:
     owners: dict[str, str] = {}
     for among in _among(ProductBarcode.barcode, list(codes)):
         query = ProductBarcode.select(ProductBarcode.barcode, ProductBarcode.product_id)
-        rows: Any = query.where(ProductBarcode.tenant_id == tenant_id, among).tuples()
-        owners.update(dict(rows))
+        owners.update(dict(rows_of(query.where(ProductBarcode.tenant_id == tenant_id, among))))
     return owners
 
 
@@ -109,14 +145,14 @@ def children_of(product_ids: list[str]) -> tuple[dict[str, list[str]], dict[str,
     tiers: dict[str, list[Any]] = defaultdict(list)
     for among in _among(ProductBarcode.product_id, product_ids):
         codes_q: Any = ProductBarcode.select(ProductBarcode.product_id, ProductBarcode.code)
-        for pid, code in codes_q.where(among).tuples():
+        for pid, code in rows_of(codes_q.where(among)):
             codes[pid].append(code)
     for among in _among(WholesaleTier.product_id, product_ids):
         tiers_q: Any = WholesaleTier.select(
             WholesaleTier.product_id, WholesaleTier.min_qty_milli, WholesaleTier.price_minor
         )
         ordered = tiers_q.where(among).order_by(WholesaleTier.min_qty_milli)
-        for pid, milli, price in ordered.tuples():
+        for pid, milli, price in rows_of(ordered):
             tiers[pid].append((milli, price))
     for values in codes.values():
         values.sort()
@@ -128,13 +164,13 @@ def branch_prices_of(product_ids: list[str], branch_id: str) -> dict[str, int]:
     found: dict[str, int] = {}
     for among in _among(BranchPrice.product_id, product_ids):
         prices: Any = BranchPrice.select(BranchPrice.product_id, BranchPrice.price_minor)
-        found.update(dict(prices.where(BranchPrice.branch_id == branch_id, among).tuples()))
+        found.update(dict(rows_of(prices.where(BranchPrice.branch_id == branch_id, among))))
     return found
 
 
 def tiers_json(tiers: list[Any], exponent: int) -> list[dict[str, str]]:
     """Wholesale tiers as wire/API JSON (ascending min_qty, decimal strings)."""
-    return [{"min_qty": format_qty(m), "price": format_minor(p, exponent)} for m, p in tiers]
+    return [{"min_qty": qty_text(m), "price": money_text(p, exponent)} for m, p in tiers]
 
 
 def wire_product(
@@ -149,7 +185,7 @@ def wire_product(
         "category": p.category,
         "tax_class": p.tax_class,
         "unit": p.unit,
-        "price": format_minor(p.price_minor if price_minor is None else price_minor, exponent),
+        "price": money_text(p.price_minor if price_minor is None else price_minor, exponent),
         "wholesale_tiers": tiers_json(tiers, exponent),
         "age_restriction": p.age_restriction,
         "deposit_product_id": p.deposit_product_id,

@@ -34,7 +34,15 @@ from hub.reports.models import (
     ReportTender,
     ShiftSnapshot,
 )
-from hub.sales.models import BankDeposit, BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
+from hub.sales.models import (
+    BankDeposit,
+    BoxRefund,
+    CashMovement,
+    HubSaleVoid,
+    Sale,
+    SaleLine,
+    ShiftReport,
+)
 
 CHUNK = 1000
 Purge = Callable[[str, datetime, list[LegalHold]], tuple[int, int]]
@@ -152,6 +160,13 @@ def purge_deposits(tenant_id: str, cutoff: datetime, live: list[LegalHold]) -> t
     return _dated(tenant_id, BankDeposit, BankDeposit.deposited_at, cutoff, live)
 
 
+def purge_cash_movements(
+    tenant_id: str, cutoff: datetime, live: list[LegalHold]
+) -> tuple[int, int]:
+    """Drops and paid-outs made before the cutoff (branch and date-range holds keep them)."""
+    return _dated(tenant_id, CashMovement, CashMovement.moved_at, cutoff, live)
+
+
 def purge_x_snapshots(tenant_id: str, cutoff: datetime, live: list[LegalHold]) -> tuple[int, int]:
     """X report snapshots taken before the cutoff (branch and date-range holds keep them)."""
     return _dated(tenant_id, ShiftSnapshot, ShiftSnapshot.as_of, cutoff, live)
@@ -223,6 +238,8 @@ CLASSES = (
     DataClass("z_reports", "tax", "tax", N_("Z reports of closed shifts"), purge_z_reports),
     DataClass("bank_deposits", "tax", "tax", N_("bank deposits the tills recorded"),
               purge_deposits),
+    DataClass("cash_movements", "tax", "tax", N_("drops to the safe and paid-outs the "
+              "tills recorded"), purge_cash_movements),
     DataClass("till_exceptions", "tax", "tax", N_("line voids and no-sale drawer opens "
               "(part of the till's journal)"), purge_till_exceptions),
     DataClass("x_snapshots", 365, 90, N_("X report snapshots of till shifts (the Z report "

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -240,8 +243,39 @@ def at_version(tenant_id: str, kind: str, version: int) -> ConfigVersion | None:
     return row
 
 
+# (tenant, kind, branch) -> the current version, while a `read_once` block is open
+_ONCE: ContextVar[dict[tuple[str, str, str | None], ConfigVersion | None] | None] = ContextVar(
+    "config_read_once", default=None
+)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Inside the block (one ingest batch's transaction) `current` reads each (tenant, kind,
+    branch) once: the rules, the report facts and the cashier figures of a batch all see the
+    same version, and the batch pays one query instead of one per reader. The memo ends with
+    the block, so a version committed meanwhile is what the next batch reads (nothing to
+    invalidate); nothing inside the block may write a config version."""
+    token = _ONCE.set({})
+    try:
+        yield
+    finally:
+        _ONCE.reset(token)
+
+
 def current(tenant_id: str, kind: str, branch_id: str | None = None) -> ConfigVersion | None:
     """Latest tenant-wide (or, given `branch_id`, that branch's own) version of a kind."""
+    memo = _ONCE.get()
+    key = (tenant_id, kind, branch_id)
+    if memo is not None and key in memo:
+        return memo[key]
+    row = _current(tenant_id, kind, branch_id)
+    if memo is not None:
+        memo[key] = row
+    return row
+
+
+def _current(tenant_id: str, kind: str, branch_id: str | None) -> ConfigVersion | None:
     scope = (
         ConfigVersion.branch_id.is_null()
         if branch_id is None

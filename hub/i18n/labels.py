@@ -83,6 +83,7 @@ LABELS: dict[str, str] = {
     "refunds": N_("refunds"),
     "z_reports": N_("Z reports"),
     "bank_deposits": N_("bank deposits"),
+    "cash_movements": N_("drops and paid-outs"),
     "till_exceptions": N_("till exceptions"),
     "x_snapshots": N_("X report snapshots"),
     "webhook_deliveries": N_("webhook deliveries"),

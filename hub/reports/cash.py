@@ -73,13 +73,16 @@ def _tender(body: dict[str, Any], kind: str, name: str) -> str | None:
 def z_reports(ctx: Ctx) -> list[Row]:
     """REP-T-04: the synced Z reports closed in the range (as the box numbered and sent them)."""
     start, end = utc_span(ctx)
-    rows = fetch(
-        """SELECT s.branch_id, s.box_id, s.z_no, s.till, s.cashier_id, s.opened_at,
-            s.closed_at, s.net_total_minor, s.body, s.shift_id
-            FROM shift_reports s WHERE s.tenant_id = %s AND s.branch_id = ANY(%s)
-            AND s.closed_at >= %s AND s.closed_at < %s""",
-        [ctx.tenant_id, ctx.branch_ids, start, end],
-    )
+    sql = """SELECT s.branch_id, s.box_id, s.z_no, s.till, s.cashier_id, s.opened_at,
+        s.closed_at, s.net_total_minor, s.body, s.shift_id
+        FROM shift_reports s WHERE s.tenant_id = %s AND s.branch_id = ANY(%s)
+        AND s.closed_at >= %s AND s.closed_at < %s"""
+    params: list[Any] = [ctx.tenant_id, ctx.branch_ids, start, end]
+    for name, value in (("box_id", ctx.box_id), ("cashier_id", ctx.cashier_id)):
+        if value:  # the box and cashier filters, as every other REP-T report keeps them
+            sql += f" AND s.{name} = %s"
+            params.append(value)
+    rows = fetch(sql, params)
     out = []
     for r in in_windows(ctx, rows, "closed_at"):
         body = r.pop("body") or {}
@@ -140,17 +143,46 @@ def _cash_tenders(ctx: Ctx) -> dict[tuple[str, str], int]:
     return {(r["branch_id"], r["day"]): int(r["cash"] or 0) for r in rows}
 
 
+def _paid_out_events(ctx: Ctx) -> dict[tuple[str, str], int]:
+    """Σ paid-outs (`drawer.cash_movement` of kind paid_out) per branch and the business day
+    they were made on."""
+    where, params = scope_sql(ctx, "m")
+    rows = fetch(
+        f"""SELECT m.branch_id, m.business_day AS day, SUM(m.amount_minor) AS paid
+            FROM cash_movements m WHERE {where} AND m.kind = 'paid_out'
+            GROUP BY m.branch_id, m.business_day""",
+        params,
+    )
+    return {(r["branch_id"], r["day"]): int(r["paid"] or 0) for r in rows}
+
+
+def _shifts_with_movements(ctx: Ctx, shift_ids: list[str]) -> set[str]:
+    """The shifts among `shift_ids` whose box sent its drops and paid-outs as events."""
+    if not shift_ids:
+        return set()
+    rows = fetch(
+        """SELECT DISTINCT m.shift_id FROM cash_movements m
+           WHERE m.tenant_id = %s AND m.shift_id = ANY(%s)""",
+        [ctx.tenant_id, shift_ids],
+    )
+    return {r["shift_id"] for r in rows}
+
+
 def _z_cash(ctx: Ctx) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-    """Per branch/day of the Zs closed then: Σ counted - expected cash, Σ paid-outs."""
+    """Per branch/day: Σ counted - expected cash of the Zs closed then, and Σ paid-outs —
+    the paid-out events of the day, plus a Z's own paid-outs for a shift whose box sent no
+    movement events (a box on an older release), never both for one shift."""
     counted: dict[tuple[str, str], int] = {}
-    paid: dict[tuple[str, str], int] = {}
-    for z in z_reports(ctx):
+    paid = _paid_out_events(ctx)
+    zs = z_reports(ctx)
+    evented = _shifts_with_movements(ctx, [z["shift_id"] for z in zs if z["paid_outs"]])
+    for z in zs:
         key = (z["branch_id"], z["day"])
         if z["cash_difference"] is not None:
             counted[key] = counted.get(key, 0) + parse_minor(
                 z["cash_difference"], _exp(ctx), "difference"
             )
-        if z["paid_outs"] is not None:
+        if z["paid_outs"] is not None and z["shift_id"] not in evented:
             paid[key] = paid.get(key, 0) + parse_minor(z["paid_outs"], _exp(ctx), "paid_outs")
     return counted, paid
 
@@ -175,7 +207,8 @@ def eod_reconciliation(ctx: Ctx) -> list[Row]:
     deposits = _deposits(ctx)
     keys = {(d["branch_id"], d["day"]) for d in docs}
     zero = dict.fromkeys(("sales_on_time", "sales_late", "sales_total", "cash_rounding"), 0)
-    docs += [{"branch_id": b, "day": day, **zero} for b, day in sorted(set(deposits) - keys)]
+    quiet = (set(deposits) | set(paid)) - keys  # days with cash moved but no sale
+    docs += [{"branch_id": b, "day": day, **zero} for b, day in sorted(quiet)]
     out = []
     for d in docs:
         ints(d, "sales_on_time", "sales_late", "sales_total", "cash_rounding")

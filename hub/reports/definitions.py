@@ -117,10 +117,14 @@ def scope_sql(ctx: Ctx, alias: str, *, dated: bool = True) -> tuple[str, list[An
 
 
 def not_voided(alias: str) -> str:
-    """A post-voided sale is no sale (its refunds cannot exist: a void needs no refunds)."""
+    """A post-voided sale is no sale (its refunds cannot exist: a void needs no refunds).
+    The kind is tested inside the NOT EXISTS so PostgreSQL plans one anti-join above the
+    partitions of `report_lines`; `kind <> 'sale' OR NOT EXISTS (...)` became a hashed
+    subplan that scanned every post-void once per partition (REP-T-16 for a year of one
+    branch at 10 M lines: 12 scans, 280 of its 550 ms)."""
     return (
-        f"({alias}.kind <> 'sale' OR NOT EXISTS (SELECT 1 FROM sale_voids v "
-        f"WHERE v.tenant_id = {alias}.tenant_id AND v.sale_id = {alias}.doc_id))"
+        f"NOT EXISTS (SELECT 1 FROM sale_voids v WHERE v.tenant_id = {alias}.tenant_id "
+        f"AND v.sale_id = {alias}.doc_id AND {alias}.kind = 'sale')"
     )
 
 

@@ -1,8 +1,10 @@
 """The tender rollup (`report_rollup_tenders`, REP-T-09), tax per code (`report_tax_parts` +
-`report_rollup_taxes`, REP-T-10; migration 0021) and the daily rollup per branch and business
-day (`report_rollup_daily`, REP-T-05 and REP-T-01; migration 0033), kept at ingest beside the
-hourly and product rollups. A post-void takes its sale's documents, tenders and tax parts
-back out (from the same batch, or from the stored facts)."""
+`report_rollup_taxes`, REP-T-10; migration 0021), the daily rollup per branch and business
+day (`report_rollup_daily`, REP-T-05 and REP-T-01; migration 0033) and the one per branch,
+day and local hour (`report_rollup_hours`, REP-T-02; migration 0034), kept at ingest beside
+the hourly and product rollups (upserted in key order: two batches upserting the same rows
+take their locks in the same order). A post-void takes its sale's documents, tenders and
+tax parts back out (from the same batch, or from the stored facts)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from hub.reports.models import (
     ReportTaxPart,
     ReportTender,
     RollupDaily,
+    RollupHours,
     RollupTax,
     RollupTender,
 )
@@ -58,6 +61,8 @@ DOC_SUMS = (
     "cash_rounding",
 )
 DAILY_SUMS = ("documents", *DOC_SUMS, "late_total", "tenders")
+HOURS_KEY = ("tenant_id", "branch_id", "business_day", "local_hour")
+HOURS_SUMS = ("transactions", "net")
 Buckets = dict[tuple[Any, ...], dict[str, int]]
 
 
@@ -85,6 +90,13 @@ def add_doc_daily(into: Buckets, doc: dict[str, Any], sign: int = 1) -> None:
         bucket[name] += sign * int(doc[name])
     if doc["late"]:
         bucket["late_total"] += sign * int(doc["total"])
+
+
+def add_doc_hour(into: Buckets, doc: dict[str, Any], sign: int = 1) -> None:
+    """Add (1) or take out (-1) one document in its branch's local hour."""
+    bucket = into[tuple(doc[k] for k in HOURS_KEY)]
+    bucket["transactions"] += sign * (1 if doc["kind"] == "sale" else 0)
+    bucket["net"] += sign * int(doc["net"])
 
 
 def add_tender_daily(into: Buckets, row: dict[str, Any], sign: int = 1) -> None:
@@ -164,7 +176,8 @@ def stored_parts(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
 def _upsert(
     model: type[BaseModel], key: tuple[str, ...], sums: tuple[str, ...], into: Buckets
 ) -> None:
-    rows = [{**dict(zip(key, k, strict=True)), **v} for k, v in into.items()]
+    ordered = sorted(into, key=lambda k: tuple(str(v) for v in k))
+    rows = [{**dict(zip(key, k, strict=True)), **into[k]} for k in ordered]
     if not rows:
         return
     update = {getattr(model, n): getattr(model, n) + EXCLUDED[n] for n in sums}
@@ -173,8 +186,9 @@ def _upsert(
     ).execute()
 
 
-def write(tenders: Buckets, taxes: Buckets, daily: Buckets) -> None:
-    """Upsert the batch's tender, tax and daily buckets (sums added)."""
+def write(tenders: Buckets, taxes: Buckets, daily: Buckets, hours: Buckets) -> None:
+    """Upsert the batch's tender, tax, daily and hour buckets (sums added)."""
     _upsert(RollupTender, TENDER_KEY, TENDER_SUMS, tenders)
     _upsert(RollupTax, TAX_KEY, TAX_SUMS, taxes)
     _upsert(RollupDaily, DAILY_KEY, DAILY_SUMS, daily)
+    _upsert(RollupHours, HOURS_KEY, HOURS_SUMS, hours)

@@ -4,7 +4,7 @@ hub/sync/derived.py, inside the batch transaction, after the events are stored).
 * a sale becomes a `report_docs` row, a `report_lines` row per line, a tender row per tender
   and a discount row per discount source, and is added to its hour's rollup;
 * a refund the same, with its value under `refunds` and negative net/tax/total;
-* a post-void moves its sale out of the rollup (the facts stay; reports skip voided sales).
+* a post-void moves its sale out of the rollups (the facts stay; reports skip voided sales).
 
 Figures are tax-exclusive where the catalog says so: a tax-inclusive line's net is its
 amount minus its tax, its discounts are divided by (1 + rate), gross = net + discounts, so
@@ -79,6 +79,9 @@ class _Rows:
     daily: doc_rollups.Buckets = field(
         default_factory=lambda: doc_rollups.buckets(doc_rollups.DAILY_SUMS)
     )
+    hours: doc_rollups.Buckets = field(
+        default_factory=lambda: doc_rollups.buckets(doc_rollups.HOURS_SUMS)
+    )
 
     def keep_lines(self, doc_id: str, lines: list[dict[str, Any]]) -> None:
         """Store a document's lines and add them to the product rollup."""
@@ -108,6 +111,7 @@ class _Rows:
         for name in SUMS[1:]:
             bucket[name] += sign * int(doc[name])
         doc_rollups.add_doc_daily(self.daily, doc, sign)
+        doc_rollups.add_doc_hour(self.hours, doc, sign)
 
 
 def _products(tenant_id: str, ids: Iterable[str]) -> dict[str, Product]:
@@ -437,13 +441,12 @@ def _write(rows: _Rows) -> None:
     insert_rows(ReportTender, rows.tenders)
     insert_rows(ReportDiscount, rows.discounts)
     insert_rows(ReportTaxPart, rows.parts)
-    buckets = [
-        {**dict(zip(ROLLUP_KEY, key, strict=True)), **sums} for key, sums in rows.rollup.items()
-    ]
+    ordered = sorted(rows.rollup, key=lambda k: tuple(str(v) for v in k))  # lock order
+    buckets = [{**dict(zip(ROLLUP_KEY, key, strict=True)), **rows.rollup[key]} for key in ordered]
     if buckets:
         update = {getattr(RollupHourly, n): getattr(RollupHourly, n) + EXCLUDED[n] for n in SUMS}
         RollupHourly.insert_many(buckets).on_conflict(
             conflict_target=[getattr(RollupHourly, k) for k in ROLLUP_KEY], update=update
         ).execute()
     product_rollup.write(rows.products)
-    doc_rollups.write(rows.tender_sums, rows.tax_sums, rows.daily)
+    doc_rollups.write(rows.tender_sums, rows.tax_sums, rows.daily, rows.hours)

@@ -225,6 +225,74 @@ class RollupProductMonthly(BaseModel):
         )
 
 
+class RollupHours(BaseModel):
+    """Transactions and net per branch, business day and local hour (migration 0034): what
+    REP-T-02 without a box or cashier filter reads."""
+
+    tenant_id = TextField()
+    branch_id = TextField()
+    business_day = TextField()  # YYYY-MM-DD, local to the branch
+    local_hour = IntegerField()
+    transactions = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_hours"
+        primary_key = CompositeKey("tenant_id", "branch_id", "business_day", "local_hour")
+
+
+class RollupProductTenant(BaseModel):
+    """The monthly product rollup summed over every branch of the tenant (migration 0034)."""
+
+    tenant_id = TextField()
+    month = TextField()  # YYYY-MM of the business day
+    product_id = TextField()
+    tax_class = TextField()
+    tax_rate = TextField()
+    sku = TextField()
+    name = TextField()
+    category = TextField(null=True)
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_products_tenant"
+        primary_key = CompositeKey("tenant_id", "month", "product_id", "tax_class", "tax_rate")
+
+
+class RollupProductTenantDaily(BaseModel):
+    """The daily product rollup summed over every branch of the tenant (migration 0035)."""
+
+    tenant_id = TextField()
+    business_day = TextField()
+    product_id = TextField()
+    tax_class = TextField()
+    tax_rate = TextField()
+    sku = TextField()
+    name = TextField()
+    category = TextField(null=True)
+    qty_milli = BigIntegerField(default=0)
+    gross = BigIntegerField(default=0)
+    discounts = BigIntegerField(default=0)
+    refunds = BigIntegerField(default=0)
+    net = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    cost = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "report_rollup_products_tenant_daily"
+        primary_key = CompositeKey(
+            "tenant_id", "business_day", "product_id", "tax_class", "tax_rate"
+        )
+
+
 class RollupCategory(BaseModel):
     """The daily product rollup per category its buckets carry (migration 0033)."""
 

@@ -1,8 +1,14 @@
 """The product rollups kept at ingest next to the hourly rollup: line sums per branch,
 business day, product and tax class/rate (`report_rollup_products`), the same per calendar
-month (`report_rollup_products_monthly`, migration 0033) and per branch, day and the category
-each daily bucket carries (`report_rollup_categories`, 0033). A post-void takes its sale's
-lines back out (from the same batch, or from the stored line facts).
+month (`report_rollup_products_monthly`, migration 0033), the monthly one summed over every
+branch of the tenant (`report_rollup_products_tenant`, 0034), the daily one summed likewise
+(`report_rollup_products_tenant_daily`, 0035) and per branch, day and the
+category each daily bucket carries (`report_rollup_categories`, 0033). A post-void takes its
+sale's lines back out (from the same batch, or from the stored line facts).
+
+Buckets are upserted in key order, so two batches that touch the same rows (two boxes of a
+branch; any two branches of a tenant for the tenant-wide rows) lock them in the same order
+and wait for each other instead of deadlocking.
 
 A daily bucket's labels (sku, name, category) are its latest line's. When a batch changes a
 stored bucket's category, the bucket's stored sums move from the old category to the new one,
@@ -18,10 +24,19 @@ from peewee import EXCLUDED
 
 from hub.core.db import is_postgres
 from hub.core.models import BaseModel
-from hub.reports.models import ReportLine, RollupCategory, RollupProduct, RollupProductMonthly
+from hub.reports.models import (
+    ReportLine,
+    RollupCategory,
+    RollupProduct,
+    RollupProductMonthly,
+    RollupProductTenant,
+    RollupProductTenantDaily,
+)
 
 KEY = ("tenant_id", "branch_id", "business_day", "product_id", "tax_class", "tax_rate")
 MONTH_KEY = ("tenant_id", "branch_id", "month", "product_id", "tax_class", "tax_rate")
+TENANT_KEY = ("tenant_id", "month", "product_id", "tax_class", "tax_rate")
+TENANT_DAY_KEY = ("tenant_id", "business_day", "product_id", "tax_class", "tax_rate")
 CATEGORY_KEY = ("tenant_id", "branch_id", "business_day", "category")
 SUMS = ("qty_milli", "gross", "discounts", "refunds", "net", "tax", "total", "cost")
 LABELS = ("sku", "name", "category")
@@ -35,10 +50,12 @@ def _sums() -> Sums:
 
 @dataclass
 class Buckets:
-    """One batch's daily and monthly product buckets."""
+    """One batch's daily, monthly and tenant-wide monthly product buckets."""
 
     daily: Sums = field(default_factory=_sums)
     monthly: Sums = field(default_factory=_sums)
+    tenant: Sums = field(default_factory=_sums)
+    tenant_daily: Sums = field(default_factory=_sums)
 
 
 def buckets() -> Buckets:
@@ -58,7 +75,10 @@ def add(into: Buckets, line: dict[str, Any], sign: int = 1) -> None:
     """Add (1) or take out (-1) one line."""
     key = tuple(line[k] for k in KEY)
     _add(into.daily[key], line, sign)
-    _add(into.monthly[(*key[:2], str(key[2])[:7], *key[3:])], line, sign)
+    month = str(key[2])[:7]
+    _add(into.monthly[(*key[:2], month, *key[3:])], line, sign)
+    _add(into.tenant[(key[0], month, *key[3:])], line, sign)
+    _add(into.tenant_daily[(key[0], *key[2:])], line, sign)
 
 
 def stored_lines(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
@@ -113,8 +133,12 @@ def _categories(daily: Sums, stored: dict[tuple[Any, ...], dict[str, Any]]) -> S
     return out
 
 
+def _order(key: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(str(k) for k in key)
+
+
 def _upsert(model: type[BaseModel], key: tuple[str, ...], into: Sums, labels: bool) -> None:
-    rows = [{**dict(zip(key, k, strict=True)), **v} for k, v in into.items()]
+    rows = [{**dict(zip(key, k, strict=True)), **into[k]} for k in sorted(into, key=_order)]
     if not rows:
         return
     sums = ("buckets", *SUMS) if model is RollupCategory else SUMS
@@ -133,4 +157,6 @@ def write(into: Buckets) -> None:
     categories = _categories(into.daily, _stored(into.daily))
     _upsert(RollupProduct, KEY, into.daily, labels=True)
     _upsert(RollupProductMonthly, MONTH_KEY, into.monthly, labels=True)
+    _upsert(RollupProductTenant, TENANT_KEY, into.tenant, labels=True)
+    _upsert(RollupProductTenantDaily, TENANT_DAY_KEY, into.tenant_daily, labels=True)
     _upsert(RollupCategory, CATEGORY_KEY, categories, labels=False)

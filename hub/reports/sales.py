@@ -66,11 +66,14 @@ def sales_summary(ctx: Ctx) -> list[Row]:
 
 
 def sales_by_hour(ctx: Ctx) -> list[Row]:
-    """REP-T-02: business day x local hour, net and transactions."""
+    """REP-T-02: business day x local hour, net and transactions; from the rollup per branch,
+    day and hour (migration 0034: one row per row shown), with a box or cashier filter from
+    the hourly rollup by box and cashier."""
+    table = "report_rollup_hourly" if ctx.box_id or ctx.cashier_id else "report_rollup_hours"
     where, params = scope_sql(ctx, "r")
     sql = f"""SELECT r.branch_id, r.business_day AS day, r.local_hour AS hour,
-        SUM(transactions) AS transactions, SUM(net) AS net
-        FROM report_rollup_hourly r WHERE {where}
+        SUM(transactions)::bigint AS transactions, SUM(net)::bigint AS net
+        FROM {table} r WHERE {where}
         GROUP BY r.branch_id, r.business_day, r.local_hour"""
     return [ints(r, "transactions", "net") for r in fetch(sql, params)]
 

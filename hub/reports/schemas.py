@@ -86,3 +86,66 @@ class ReportOut(BaseModel):
     total: int
     pages: int
     note: str
+
+
+class DepositQuery(BaseModel):
+    """Filters, sort and page of the bank deposits list (inclusive business days)."""
+
+    date_from: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD")
+    date_to: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD")
+    branch_id: str | None = Field(default=None, max_length=64, description="one branch")
+    branches: str | None = Field(default=None, max_length=2000, description="comma-separated")
+    box_id: str | None = Id
+    cashier_id: str | None = Id
+    sort: str | None = Field(
+        default=None,
+        max_length=41,
+        description="deposited_at, business_day, amount, branch_id, box_id, cashier_id,"
+        " approver_id, slip_no, deposit_id or received_at; -key: descending",
+    )
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class DepositOut(BaseModel):
+    """One bank deposit a till recorded (`drawer.bank_deposit`)."""
+
+    deposit_id: str
+    branch_id: str
+    branch: str
+    box_id: str
+    box: str
+    business_day: str = Field(description="the branch's business day the till booked it on")
+    amount: str = Field(description="decimal, e.g. 120.50")
+    amount_minor: int
+    slip_no: str
+    cashier_id: str
+    cashier: str
+    approver_id: str
+    approver: str
+    reason_code: str | None
+    shift_id: str | None = Field(description="the drawer's shift; none: from the safe")
+    note: str
+    deposited_at: str = Field(description="UTC, ISO 8601")
+    received_at: str = Field(description="UTC, ISO 8601")
+
+
+class DepositTotalsOut(BaseModel):
+    """Count and sum over every deposit the filters match (not just the page)."""
+
+    count: int
+    amount: str
+    amount_minor: int
+
+
+class DepositPageOut(BaseModel):
+    """One page of bank deposits."""
+
+    items: list[DepositOut]
+    totals: DepositTotalsOut
+    windows: list[WindowOut]
+    sort: str
+    page: int
+    page_size: int
+    total: int
+    pages: int

@@ -234,21 +234,30 @@ def run_query(report: ReportDef, ctx: Ctx) -> list[Row]:
 
 
 def _name(ctx: Ctx, rows: list[Row]) -> None:
-    """Names instead of ids: branch, box and staff names (ids stay the filters' values)."""
-    branches = {b.id: b.name for b in Branch.select(Branch.id, Branch.name)}
-    boxes = {b.box_id: b.name for b in Box.select(Box.box_id, Box.name)}
-    people = {u.id: u.display_name for u in User.select(User.id, User.display_name)}
-    for row in rows:
-        if "branch_id" in row:
-            row["branch"] = branches.get(row["branch_id"], row["branch_id"])
-        if "box_id" in row and "box" not in row:
-            row["box"] = boxes.get(row["box_id"], row["box_id"])
-        for key in ("from_branch_id", "to_branch_id"):
-            if row.get(key) in branches:
-                row[key] = branches[row[key]]
-        for key in ("cashier_id", "who", "approver_id", "verified_by"):
-            if row.get(key) in people:
-                row[key] = people[row[key]]
+    """Names instead of ids: branch, box and staff names (ids stay the filters' values).
+    Only the names a row can carry are loaded, and each row is visited once per such key."""
+    keys: set[str] = set().union(*rows) if rows else set()
+    staff = [k for k in ("cashier_id", "who", "approver_id", "verified_by") if k in keys]
+    moved = [k for k in ("from_branch_id", "to_branch_id") if k in keys]
+    if "branch_id" in keys or moved:
+        branches = {b.id: b.name for b in Branch.select(Branch.id, Branch.name)}
+        for row in rows:
+            if "branch_id" in row:
+                row["branch"] = branches.get(row["branch_id"], row["branch_id"])
+            for name in moved:
+                if row.get(name) in branches:
+                    row[name] = branches[row[name]]
+    if "box_id" in keys:
+        boxes = {b.box_id: b.name for b in Box.select(Box.box_id, Box.name)}
+        for row in rows:
+            if "box_id" in row and "box" not in row:
+                row["box"] = boxes.get(row["box_id"], row["box_id"])
+    if staff:
+        people = {u.id: u.display_name for u in User.select(User.id, User.display_name)}
+        for row in rows:
+            for key in staff:
+                if row.get(key) in people:
+                    row[key] = people[row[key]]
 
 
 def _sort_key(kind: str) -> Any:
@@ -286,9 +295,8 @@ def totals(report: ReportDef, rows: list[Row]) -> dict[str, Any]:
     """Column totals over every row (not just the page), derived ones recomputed."""
     out: dict[str, Any] = {}
     for col in report.columns:
-        values = [r.get(col.key) for r in rows]
         if col.total:  # a column with no value at all has no total either
-            given = [int(v) for v in values if v is not None]
+            given = [int(v) for r in rows if (v := r.get(col.key)) is not None]
             out[col.key] = sum(given) if given or not rows else None
     if report.derive_totals is not None:
         report.derive_totals(rows, out)

@@ -131,6 +131,7 @@ REPORTS = [
         ),
         z_reports,
         "closed_at",
+        filters=BOX_CASHIER,
     ),
     ReportDef(
         "REP-T-05",

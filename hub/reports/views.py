@@ -10,12 +10,20 @@ from flask.typing import ResponseReturnValue
 
 from hub.core.openapi import api, parse_query
 from hub.governance.views import integrity_report
-from hub.reports import exports, present, service
-from hub.reports.definitions import ReportDef
-from hub.reports.schemas import ReportCatalogOut, ReportFilterQuery, ReportOut, ReportQuery
+from hub.reports import deposits, exports, present, service
+from hub.reports.definitions import Ctx, ReportDef
+from hub.reports.schemas import (
+    DepositPageOut,
+    DepositQuery,
+    ReportCatalogOut,
+    ReportFilterQuery,
+    ReportOut,
+    ReportQuery,
+)
 from hub.reports.service import Caller, Filters, Result
 from hub.web import current_principal, now, target_tenant
 from posdomain.errors import PosError
+from posdomain.money import format_minor
 from posdomain.permissions import Action, Principal, scope_for
 
 bp = Blueprint("reports", __name__, template_folder="templates")
@@ -75,6 +83,14 @@ def run(report_id: str, query: ReportFilterQuery, *, export: bool = False) -> tu
     return service.run(report, ctx, query.sort), caller
 
 
+def windows(ctx: Ctx) -> list[dict[str, str]]:
+    """Each branch's inclusive business-day range, as answered."""
+    return [
+        {"branch_id": w.branch_id, "date_from": w.first.isoformat(), "date_to": w.last.isoformat()}
+        for w in ctx.windows
+    ]
+
+
 def page_body(result: Result, query: ReportQuery) -> dict[str, Any]:
     """The JSON body of one page."""
     rows = service.page_of(result, query.page, query.page_size)
@@ -83,14 +99,7 @@ def page_body(result: Result, query: ReportQuery) -> dict[str, Any]:
         "report_id": result.report.report_id,
         "title": result.report.title,
         "columns": columns(result.report),
-        "windows": [
-            {
-                "branch_id": w.branch_id,
-                "date_from": w.first.isoformat(),
-                "date_to": w.last.isoformat(),
-            }
-            for w in result.ctx.windows
-        ],
+        "windows": windows(result.ctx),
         "filters": filters_of(query).as_dict(),
         "sort": result.sort,
         "items": present.json_rows(result, rows),
@@ -124,6 +133,42 @@ def list_reports() -> ResponseReturnValue:
         for r in visible(principal)
     ]
     return jsonify({"items": items})
+
+
+@bp.get("/api/v1/reports/bank-deposits")
+@api({200: DepositPageOut}, query=DepositQuery, errors=REPORT_ERRORS)
+def list_bank_deposits() -> ResponseReturnValue:
+    """One page of the single bank deposits the tills recorded (REP-T-05's detail: its
+    permission row), filtered by branch, business days, box and cashier, sorted on the server."""
+    query = parse_query(DepositQuery)
+    current_principal()
+    principal, tenant, scope = target_tenant(service.action_for(deposits.DEFINITION))
+    named = ",".join(b for b in (query.branch_id, query.branches) if b)
+    filters = Filters(
+        date_from=query.date_from,
+        date_to=query.date_to,
+        branches=named or None,
+        box_id=query.box_id,
+        cashier_id=query.cashier_id,
+    )
+    ctx = service.build_ctx(Caller(principal, tenant, scope), deposits.DEFINITION, filters, now())
+    found = deposits.listing(ctx, query.sort, query.page, query.page_size)
+    return jsonify(
+        {
+            "items": [deposits.item(r) for r in found.items],
+            "totals": {
+                "count": found.total,
+                "amount": format_minor(found.amount_minor, found.exponent),
+                "amount_minor": found.amount_minor,
+            },
+            "windows": windows(ctx),
+            "sort": found.sort,
+            "page": query.page,
+            "page_size": query.page_size,
+            "total": found.total,
+            "pages": max(1, -(-found.total // query.page_size)),
+        }
+    )
 
 
 @bp.get("/api/v1/reports/<report_id>")

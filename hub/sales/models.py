@@ -155,3 +155,27 @@ class BankDeposit(BaseModel):
 
     class Meta:
         table_name = "bank_deposits"
+
+
+class CashMovement(BaseModel):
+    """A drop to the safe or a paid-out a till recorded (`drawer.cash_movement`, REP-T-05;
+    migration 0039)."""
+
+    event_id = TextField(primary_key=True)
+    tenant_id = TextField()
+    branch_id = TextField()
+    box_id = TextField()
+    movement_id = TextField()
+    kind = TextField()  # drop | paid_out
+    business_day = TextField()  # YYYY-MM-DD, local to the branch, as the till booked it
+    amount_minor = BigIntegerField()
+    exponent = IntegerField()
+    reason_code = TextField(null=True)
+    shift_id = TextField()
+    cashier_id = TextField()
+    note = TextField(default="")
+    moved_at = UtcField()
+    received_at = UtcField(default=utcnow)
+
+    class Meta:
+        table_name = "cash_movements"

@@ -1,5 +1,6 @@
 """Store the box's till-document events (FR-300, REP-T-04/05/12/13) inside the ingest batch:
-`refund.completed`, `sale.voided`, `shift.closed` and `drawer.bank_deposit` (payloads:
+`refund.completed`, `sale.voided`, `shift.closed`, `drawer.bank_deposit` and
+`drawer.cash_movement` (payloads:
 docs/CONTRACT.md, schemas in posdomain.payloads, rules in posdomain.sale_checks and
 posdomain.shift_checks, applied by hub.sync.rules).
 
@@ -16,11 +17,20 @@ from typing import Any
 from peewee import fn
 
 from hub.identity.models import Box
-from hub.sales.models import BankDeposit, BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
+from hub.sales.models import (
+    BankDeposit,
+    BoxRefund,
+    CashMovement,
+    HubSaleVoid,
+    Sale,
+    SaleLine,
+    ShiftReport,
+)
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.money import from_minor, parse_minor
 from posdomain.payloads import BankDeposit as DepositIn
+from posdomain.payloads import CashMovement as MovementIn
 from posdomain.payloads import RefundCompleted, SaleVoided, ShiftClosed
 from posdomain.refund_checks import SoldSale
 
@@ -157,4 +167,22 @@ def store_deposit(box: Box, ev: EventEnvelope, body: DepositIn) -> None:
         shift_id=body.shift_id,
         note=body.note,
         deposited_at=body.deposited_at,
+    )
+
+
+def store_cash_movement(box: Box, ev: EventEnvelope, body: MovementIn) -> None:
+    """Write a checked drop or paid-out (a movement id the tenant holds already:
+    IntegrityError, refused DOCUMENT_ID_CONFLICT by the caller)."""
+    CashMovement.create(
+        **_ids(box, ev),
+        movement_id=body.movement_id,
+        kind=body.kind,
+        business_day=body.business_day,
+        amount_minor=parse_minor(body.amount, body.exponent, "amount"),
+        exponent=body.exponent,
+        reason_code=body.reason_code,
+        shift_id=body.shift_id,
+        cashier_id=body.cashier_id,
+        note=body.note,
+        moved_at=body.moved_at,
     )

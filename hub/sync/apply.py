@@ -30,6 +30,7 @@ from hub.boxes import enrolment
 from hub.core.bulk import insert_rows
 from hub.core.db import db, is_postgres, is_transient, platform_tx, tenant_tx
 from hub.core.models import utcnow
+from hub.governance import config
 from hub.governance.models import BoxAudit
 from hub.identity.models import Box
 from hub.inventory import alerts, box_events
@@ -171,6 +172,8 @@ class Applier:
             snapshots.store_no_sale(box, env, rules.check_no_sale(env))
         elif env.type == EventType.BANK_DEPOSIT:
             till_documents.store_deposit(box, env, rules.check_bank_deposit(env))
+        elif env.type == EventType.CASH_MOVEMENT:
+            till_documents.store_cash_movement(box, env, rules.check_cash_movement(env))
         elif env.type == EventType.RELEASE_REPORTED:
             rollouts.report_event(box, env.payload)
 
@@ -276,7 +279,8 @@ def _apply_fresh(
 def _pass(box: Box, head: BatchHead, events: list[IncomingEvent], careful: bool) -> Outcome:
     received_at = utcnow()
     # stock alerts raised by the batch's movements go out only after the commit
-    with alerts.deliver_after_commit(), tenant_tx(box.tenant_id):
+    # config versions (pricing: currency, business day) read once for the whole batch
+    with alerts.deliver_after_commit(), tenant_tx(box.tenant_id), config.read_once():
         box = _locked(box.box_id)
         arrival = Arrival(received_at, health.clock_skew(box.box_id, head.sent_at, received_at))
         sorted_ = triage(box, events)

@@ -33,6 +33,7 @@ from posdomain.errors import Reason, ValidationError
 from posdomain.money import parse_minor, to_minor
 from posdomain.payloads import (
     BankDeposit,
+    CashMovement,
     LineVoided,
     NoSaleOpened,
     RefundCompleted,
@@ -46,6 +47,7 @@ from posdomain.refund_checks import check_void as void_rules
 from posdomain.sale_checks import Context, Violation, check_sale, check_times
 from posdomain.shift_checks import (
     check_bank_deposit,
+    check_cash_movement,
     check_line_void,
     check_no_sale,
     check_snapshot,
@@ -340,6 +342,12 @@ class Rules:
         """A bank deposit in the tenant's money, positive and in range, on a sane day."""
         body = parsed(BankDeposit, ev)
         refuse(check_bank_deposit(body, self.ctx), deposit_id=body.deposit_id)
+        return body
+
+    def check_cash_movement(self, ev: EventEnvelope) -> CashMovement:
+        """A drop or paid-out in the tenant's money, positive, with its reason, on a sane day."""
+        body = parsed(CashMovement, ev)
+        refuse(check_cash_movement(body, self.ctx), movement_id=body.movement_id)
         return body
 
     def check_movement(self, ev: EventEnvelope) -> BoxMovementIn:

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from hub.sync.flood import FloodGuard
 from hub.sync.health import record_heartbeat
 from hub.sync.quarantine import quarantine
 from posdomain import topics
-from posdomain.envelope import BatchReceived, decode_batch, encode
+from posdomain.envelope import BatchHead, BatchReceived, IncomingEvent, decode_batch, encode
 from posdomain.errors import PosError, Reason
 from posdomain.flow import RECONNECT_MAX, RESIGNAL_EVERY, ApplyClock, reconnect_wait
 from posdomain.obs import correlation, log_event
@@ -39,10 +40,24 @@ QUARANTINE_QUEUE = 1000  # messages refused whole waiting for their quarantine w
 
 
 Quarantiner = Callable[[str, bytes, PosError, str | None], None]
+Decoded = tuple[BatchHead, list[IncomingEvent]] | BaseException  # a batch decoded ahead
+
+
+def decode_ahead(raw: bytes) -> Decoded:
+    """Decode a batch on the decode thread; a failure is kept and raised where the batch is
+    applied (`handle_message` classifies it there, exactly as if it had decoded it)."""
+    try:
+        return decode_batch(raw)
+    except Exception as err:  # noqa: BLE001 - handed to handle_message, never lost
+        return err
 
 
 def handle_message(
-    topic: str, raw: bytes, guard: FloodGuard | None = None, later: Quarantiner | None = None
+    topic: str,
+    raw: bytes,
+    guard: FloodGuard | None = None,
+    later: Quarantiner | None = None,
+    decoded: Decoded | None = None,
 ) -> bytes | None:
     """Decode and apply one message; return the ack bytes to publish, or None when the whole
     message was quarantined. A transient database error propagates (no ack: the box resends).
@@ -55,6 +70,7 @@ def handle_message(
     and each message quarantined whole takes a strike (hub/sync/flood.py). With `later`
     (the worker's), a message refused whole is handed to it to be quarantined off the apply
     thread, so a flood of bad messages never holds good batches behind its writes.
+    `decoded`: `raw` already decoded by the worker's decode thread (`decode_ahead`).
     """
     box_id = topics.box_id_from_topic(topic)
     if guard is not None and not guard.allow(box_id):  # flooding box: dropped unread, unacked
@@ -62,7 +78,12 @@ def handle_message(
         return None
     started = time.perf_counter()
     try:
-        head, events = decode_batch(raw)
+        if decoded is None:
+            head, events = decode_batch(raw)
+        elif isinstance(decoded, BaseException):
+            raise decoded
+        else:
+            head, events = decoded
         if box_id is None:
             raise PosError("not a box topic")
         first = events[0].envelope
@@ -181,10 +202,16 @@ class IngestWorker:
     Several workers (`shared_group`): each subscribes with MQTT 5 through the shared
     subscription `$share/<group>/...` with its own client id and a session that ends with
     the connection, so the broker hands each batch to one live member and never queues for a
-    dead one. Per-box order holds whichever worker gets a batch: the box has one batch in
-    flight, and the apply locks the box row for the batch (`apply._locked`), so two workers
-    holding batches of the same box apply them one after the other; an out-of-order arrival
-    is a gap the ack reports (`missing_seqs`) and the box fills.
+    dead one. Per-box order holds whichever worker gets a batch: one worker applies a box's
+    batches in arrival order (a box's window of unacked batches arrives in seq order on its
+    one connection), the apply locks the box row for the batch (`apply._locked`), so two
+    workers holding batches of the same box apply them one after the other; an out-of-order
+    arrival is a gap the ack reports (`missing_seqs`) and the late batch fills.
+
+    Pipelining: while the apply thread writes and commits batch N, the next batch in the
+    serving order is already taken off the queue and decoded on the decode thread, so the
+    JSON parse and schema checks of N+1 overlap N's database time (its turn is unchanged; a
+    batch decoded ahead and not applied when the worker dies was never acked: resent).
     """
 
     def __init__(
@@ -215,6 +242,10 @@ class IngestWorker:
         self._threads_lock = threading.Lock()
         self._busy = 0  # 1 while the apply thread is inside a batch
         self._current: Received | None = None  # the batch being applied
+        # pipelining: the next batch, taken off the queue and decoded on its own thread while
+        # the apply thread writes and commits the current one (its turn is unchanged)
+        self._decoder = ThreadPoolExecutor(1, thread_name_prefix="ingest-decode")
+        self._next: tuple[Received, Future[Decoded]] | None = None
         self._stopping = threading.Event()  # stop(): the threads end, queued messages dropped
         # events_key -> arrival number of its latest copy: an older identical copy still
         # queued is skipped (a box without flow control resending into a long queue)
@@ -307,7 +338,8 @@ class IngestWorker:
                     self._latest[key] = previous
             self._drop()
             return
-        self._signal(item, "queued", ahead + self._busy)  # the one being applied counts too
+        # the one being applied and the one decoded ahead count too
+        self._signal(item, "queued", ahead + self._busy + (self._next is not None))
 
     def _drop(self) -> None:
         self.dropped += 1
@@ -349,16 +381,29 @@ class IngestWorker:
                 continue
         return None
 
-    def _next_batch(self) -> Received | None:
-        """The next batch (round-robin over boxes), or None once the worker is stopping."""
+    def _next_batch(self) -> tuple[Received, Future[Decoded] | None] | None:
+        """The next batch (round-robin over boxes) and its decoding if it was decoded ahead,
+        or None once the worker is stopping."""
+        if self._next is not None:
+            taken, self._next = self._next, None
+            return taken
         while not self._stopping.is_set():
             item = self.batches.get(timeout=0.5)
             if item is not None:
-                return item
+                return item, None
         return None
 
+    def _decode_next(self) -> None:
+        """Take the batch after the current one off the queue now and decode it on the decode
+        thread (its turn, checks and signals stay those of a queued batch)."""
+        if self._next is None:
+            item = self.batches.get(timeout=0)
+            if item is not None:
+                self._next = (item, self._decoder.submit(decode_ahead, item.payload))
+
     def _apply_loop(self) -> None:
-        while (item := self._next_batch()) is not None:
+        while (taken := self._next_batch()) is not None:
+            item, decoding = taken
             if item.key is not None and self._latest.get(item.key, item.number) > item.number:
                 self.superseded += 1  # the same events are queued again behind it: no ack
                 continue
@@ -369,7 +414,8 @@ class IngestWorker:
             self._signal(item, "applying", 0)
             started = time.perf_counter()
             try:
-                self._apply(item)
+                self._decode_next()
+                self._apply(item, decoding.result() if decoding is not None else None)
             finally:
                 self._busy, self._current = 0, None
                 if item.key is not None and self._latest.get(item.key) == item.number:
@@ -383,7 +429,9 @@ class IngestWorker:
             current = self._current
             if current is not None:
                 self._signal(current, "applying", 0)
-            held = list(self.batches.in_order())
+            ahead_one = self._next
+            held = [ahead_one[0]] if ahead_one is not None else []
+            held += list(self.batches.in_order())
             for ahead, item in enumerate(held, start=self._busy):
                 self._signal(item, "queued", ahead)
 
@@ -416,10 +464,12 @@ class IngestWorker:
             else:
                 self._on_status(item)
 
-    def _apply(self, msg: Received) -> None:
+    def _apply(self, msg: Received, decoded: Decoded | None = None) -> None:
         try:
             db.connect(reuse_if_open=True)
-            ack = handle_message(msg.topic, msg.payload, self.flood, self._quarantine_later)
+            ack = handle_message(
+                msg.topic, msg.payload, self.flood, self._quarantine_later, decoded
+            )
         except (OperationalError, InterfaceError) as err:
             # database down: no ack, the box resends from its outbox
             log_event(log, "database unavailable, batch not acked", logging.ERROR, error=str(err))
@@ -487,6 +537,7 @@ class IngestWorker:
         self.client.loop_stop()
         for thread in self._threads:
             thread.join(30)
+        self._decoder.shutdown(wait=False, cancel_futures=True)
 
     def run_forever(self) -> None:
         """Connect and block (CLI); a broker not up yet is waited for, not a crash."""

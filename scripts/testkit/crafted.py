@@ -276,6 +276,23 @@ class CraftedBox:
             if ack.batch_id == batch.batch_id:
                 return ack
 
+    def send_windowed(self, batches: list[list[dict[str, Any]]], window: int) -> list[BatchAck]:
+        """Publish the batches in order with up to `window` unacked at once (as a box's
+        window does: batch N+1 goes out before N's ack); the acks in batch order."""
+        acks: list[BatchAck | None] = [None] * len(batches)
+        pending: dict[Any, int] = {}
+        sent = 0
+        while sent < len(batches) or pending:
+            while sent < len(batches) and len(pending) < window:
+                batch = batch_of(self.box_id, batches[sent])
+                pending[batch.batch_id] = sent
+                self.client.publish(topics.box_events(self.box_id), encode(batch), qos=1)
+                sent += 1
+            ack = self.acks.get(timeout=60)
+            if ack.batch_id in pending:
+                acks[pending.pop(ack.batch_id)] = ack
+        return [a for a in acks if a is not None]
+
     def heartbeat(self, box_ts: datetime) -> None:
         """Publish a live retained heartbeat stamped with the box's clock."""
         body = {"v": 1, "box_id": self.box_id, "online": True, "queued": 0}

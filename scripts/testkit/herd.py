@@ -32,7 +32,7 @@ from firmware_config.schema import BrokerEndpoint, MqttSettings
 from posdomain import topics
 from posdomain.canonical import canonical_json
 from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
-from posdomain.flow import AckWait
+from posdomain.flow import AckWait, Flight, SendWindow, ack_base
 from scripts.testkit.crafted import realistic_sale, sale_payload
 from scripts.testkit.waiting import wait_until
 
@@ -92,6 +92,7 @@ class SimBox:
     def __post_init__(self) -> None:
         self.events: dict[int, bytes] = {}
         self.expected: dict[str, int] = {}
+        self.seq_of: dict[str, int] = {}  # event id -> seq (acks name held events by id)
         for seq in range(1, self.sales + 1):
             self.events[seq] = self._event(seq)
         self.delivered: set[int] = set()
@@ -111,8 +112,10 @@ class SimBox:
         payload = realistic_sale(seq, self.lines) if self.lines > 1 else sale_payload(seq)
         self.expected[payload["sale_id"]] = int(payload["total"].replace(".", ""))
         now = datetime.now(UTC).isoformat()
+        event_id = str(uuid.uuid4())
+        self.seq_of[event_id] = seq
         event: dict[str, Any] = {
-            "event_id": str(uuid.uuid4()),
+            "event_id": event_id,
             "box_id": self.box_id,
             "tenant_id": self.tenant_id,
             "branch_id": self.branch_id,
@@ -134,13 +137,15 @@ class SimBox:
         self.transport.start()
         self.thread.start()
 
-    def _next(self) -> list[int]:
+    def _next(self, window: SendWindow) -> list[int]:
+        flying = window.in_flight()
         if self.want:
-            wanted, self.want = [s for s in self.want if s not in self.delivered], []
+            wanted = [s for s in self.want if s not in self.delivered and s not in flying]
+            self.want = []
             if wanted:
                 return wanted[:MAX_BATCH_EVENTS]
         out = []
-        for seq in range(1, self.sales + 1):
+        for seq in range(window.last_seq() + 1, self.sales + 1):
             if seq not in self.delivered:
                 out.append(seq)
                 if len(out) == MAX_BATCH_EVENTS:
@@ -160,46 +165,67 @@ class SimBox:
         return head + b",".join(self.events[s] for s in kept) + tail, kept
 
     def run(self) -> None:
-        """Send one batch at a time until every sale is delivered (as the box agent does)."""
+        """Send until every sale is delivered, as the box agent does: up to
+        `settings.window` batches in flight (one without flow control: the old box)."""
         failures = 0
+        self.silent = 0  # timeouts in a row without a word from the hub (adaptive wait)
+        window = SendWindow(self.settings.window if self.flow else 1)
         while not self.stop.is_set() and len(self.delivered) < self.sales:
             if not self.transport.is_connected():
+                window.reset()  # a restored link resends from the first unacked event
+                self.silent = 0
                 time.sleep(0.05)
                 continue
-            batch_id = uuid.uuid4()
-            raw, seqs = self._wire(batch_id, self._next())
-            self.tally.batches += 1
-            self.tally.events_sent += len(seqs)
-            self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
-            if self._await(batch_id, seqs):
+            while window.has_room():
+                wanted = self._next(window)
+                if not wanted:
+                    break
+                batch_id = uuid.uuid4()
+                raw, seqs = self._wire(batch_id, wanted)
+                self.tally.batches += 1
+                self.tally.events_sent += len(seqs)
+                s = self.settings
+                cap = s.ack_wait_cap if self.flow else s.ack_timeout
+                base = ack_base(s.ack_timeout, self.silent) if self.flow else s.ack_timeout
+                wait = AckWait(time.monotonic(), base, s.ack_wait_hold, max(cap, base))
+                window.add(Flight(batch_id, seqs, wait))
+                self.transport.publish(topics.box_events(self.box_id), raw, qos=1)
+            if not window:
+                continue
+            if self._await(window):
                 failures = 0
             else:
+                window.reset()
+                self.silent += 1
                 self.tally.timeouts += 1
                 failures += 1
                 self.stop.wait(backoff_delay(failures, self.settings))
         self.tally.drained_at = time.monotonic() - self._t0[0]
 
-    def _await(self, batch_id: uuid.UUID, seqs: list[int]) -> bool:
-        s = self.settings
-        cap = s.ack_wait_cap if self.flow else s.ack_timeout
-        wait = AckWait(time.monotonic(), s.ack_timeout, s.ack_wait_hold, cap)
+    def _await(self, window: SendWindow) -> bool:
+        """Until a batch in flight is answered (True) or the oldest one's wait ran out."""
         while not self.stop.is_set():
-            remaining = wait.remaining(time.monotonic())
-            if remaining <= 0:
+            now = time.monotonic()
+            if window.expired(now) is not None:
                 return False
             try:
-                topic, payload = self.inbox.get(timeout=min(remaining, 0.5))
+                topic, payload = self.inbox.get(timeout=min(window.remaining(now), 0.5))
             except queue.Empty:
                 continue
             if topic.endswith("/flow"):
                 signal = BatchReceived.model_validate_json(payload)
-                if self.flow and signal.batch_id == batch_id:
+                flight = window.get(signal.batch_id)
+                if self.flow:
+                    self.silent = 0
+                if self.flow and flight is not None:
                     self.tally.signals += 1
-                    wait.signal(time.monotonic(), signal.eta_ms / 1000)
+                    flight.wait.signal(time.monotonic(), signal.eta_ms / 1000)
                 continue
             ack = BatchAck.model_validate_json(payload)
-            self._apply(ack, seqs if ack.batch_id == batch_id else [])
-            if ack.batch_id == batch_id:
+            self.silent = 0
+            answered = window.answered(ack.batch_id)
+            self._apply(ack, answered.seqs if answered is not None else [])
+            if answered is not None:
                 return True
         return False
 
@@ -212,6 +238,9 @@ class SimBox:
         self.tally.duplicates_answered += len(ack.duplicates)
         assert not ack.rejected, f"the hub refused a crafted sale: {ack.rejected[:2]}"
         self.delivered.update(s for s in seqs if s <= ack.acked_through)
+        # held events by id (a batch applied above a gap: another worker had the one below)
+        held = (self.seq_of.get(str(e)) for e in [*ack.accepted, *ack.duplicates])
+        self.delivered.update(s for s in held if s is not None)
         self.want = sorted(set(ack.missing_seqs))
 
     def diagnosis(self) -> str:

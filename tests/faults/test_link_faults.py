@@ -6,6 +6,7 @@ hub ingest worker and the real box web app + sync agent as separate processes.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -116,3 +117,56 @@ def test_link_down_with_a_few_hundred_sales_queued(fault_stack: FaultStack) -> N
     drained = time.monotonic() - started
     assert figures["sales"] >= 200
     print(f"200-sale backlog drained {drained:.1f}s after the broker came back")
+
+
+def _most_in_flight(fs: FaultStack, offset: int) -> int:
+    """The largest window the box's sync agent logged ("batch sent") after byte `offset`."""
+    path = fs.stack.var / "box-sync.log"
+    text = path.read_bytes()[offset:].decode(errors="replace")
+    most = 0
+    for line in text.splitlines():
+        if '"batch sent"' in line:
+            try:
+                most = max(most, int(json.loads(line).get("in_flight") or 0))
+            except ValueError:
+                continue
+    return most
+
+
+@pytest.mark.req("FR-303", "NFR-003")
+def test_hub_ingest_sigkilled_with_a_window_of_batches_in_flight(fault_stack: FaultStack) -> None:
+    """The box has several unacked batches out (its window) when the worker holding the first
+    inside its transaction is SIGKILLed: none of them is on the hub, nothing half-written;
+    the box gives the window up and sends again from its first unacked event to the new
+    worker; every sale ends on the hub exactly once."""
+    fs = fault_stack
+    box = fs.cashier()
+    reconcile_box(fs)
+    events_before = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
+    )[0][0]
+    hooks_before = _ingest_log_count(fs, HOOK_LINE)
+    offset = (fs.stack.var / "box-sync.log").stat().st_size
+    fs.stack.kill("hub-ingest")
+    normal_ingest = fs.stack.argvs["hub-ingest"]
+    fs.stack.start("hub-ingest", [sys.executable, "-m", "tests.faults.ingest_holding_tx", "90"])
+    codes = box.first_barcodes(1)
+    sold = [box.sell(codes, "100.00")["sale_id"]]
+    wait_until(lambda: _ingest_log_count(fs, HOOK_LINE) > hooks_before, 60, "the hook")
+    deadline = time.monotonic() + 60
+    while _most_in_flight(fs, offset) < 3 and time.monotonic() < deadline:
+        sold.append(box.sell(codes, "100.00")["sale_id"])  # each goes out in its own batch
+        time.sleep(0.3)
+    assert _most_in_flight(fs, offset) >= 3, "the box never had 3 batches in flight"
+    fs.stack.kill("hub-ingest")  # SIGKILL: batch 1 in its transaction, the others queued
+    on_hub = {sid for sid, _t in hub_sales(fs.admin_dsn, fs.box_id)}
+    assert not on_hub & set(sold), "a sale of the killed worker's batches is on the hub"
+    events_after = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
+    )[0][0]
+    assert events_after == events_before, "half-applied batch: events without their sales"
+    fs.stack.start("hub-ingest", normal_ingest)
+    figures = reconcile_box(fs, timeout=120)
+    on_hub = {sid for sid, _t in hub_sales(fs.admin_dsn, fs.box_id)}
+    assert set(sold) <= on_hub
+    assert figures["sales"] >= len(sold)

@@ -4,15 +4,17 @@ simulated boxes on nodes 0 and 1, the hub's ingest worker on node 2; node 1 is S
 mid-run and started again; the final reconciliation is exact (every sale once, totals to the
 cent, no seq twice).
 
-In the normal suite the boxes list the other nodes as failover endpoints (`mqtt.failover`),
-as a box of a clustered store would: those of node 1 move to another node at once. The chaos
-run (`just chaos-cluster`) adds boxes with a single broker URL, which wait for their node
-to come back (kept down for a while), on a larger herd.
+Both runs are chaos runs (marker `chaos`: `just test-chaos` or `just chaos-cluster`, not the
+normal suite: a cluster start, a herd of 1 000+ sales, a node kill and the drain take minutes).
+In the first the boxes list the other nodes as failover endpoints (`mqtt.failover`), as a box
+of a clustered store would: those of node 1 move to another node at once. The second adds
+boxes with a single broker URL, which wait for their node to come back (kept down for a
+while), on a larger herd. The normal suite keeps one box failing over on the same three-node
+cluster (tests/appliance/sync/test_broker_failover.py).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -33,9 +35,6 @@ pytestmark = [
     pytest.mark.pg,
     pytest.mark.skipif(not Path(NATS).exists(), reason="no nats-server"),
 ]
-CHAOS = pytest.mark.skipif(
-    os.environ.get("CFPOS_CHAOS") != "1", reason="chaos run: `just chaos-cluster`"
-)
 
 
 @dataclass
@@ -134,6 +133,7 @@ def cluster_run(
         )
 
 
+@pytest.mark.chaos
 @pytest.mark.slow
 @pytest.mark.req("FR-303", "NFR-003", "NFR-006")
 def test_nats_cluster_node_sigkilled_mid_run_boxes_fail_over_and_reconcile_exactly(
@@ -144,7 +144,7 @@ def test_nats_cluster_node_sigkilled_mid_run_boxes_fail_over_and_reconcile_exact
     _report("failover", run)
 
 
-@CHAOS
+@pytest.mark.chaos
 @pytest.mark.slow
 @pytest.mark.req("FR-303", "NFR-003", "NFR-006")
 def test_nats_cluster_single_url_boxes_wait_for_their_node_and_reconcile_exactly(

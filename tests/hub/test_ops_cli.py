@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from hub.ops import scheduler
+from hub.reports import partitions
 from hub.settings import load_settings
 from tests.hub.ops_helpers import private_hub
 
@@ -77,3 +80,29 @@ def test_scheduler_registers_every_job_once():
         ]
     )
     assert all(job.max_instances == 1 for job in built.get_jobs())
+
+
+@pytest.mark.req("NFR-001", "FR-600")
+def test_report_partitions_command_runs_the_job_once(pg_admin_dsn):
+    with private_hub(pg_admin_dsn) as (admin_url, app_url):
+        env = {
+            **os.environ,
+            "CFPOS_HUB_DATABASE_URL": app_url,
+            "CFPOS_HUB_ADMIN_DATABASE_URL": admin_url,
+        }
+        first = _hub(["report-partitions"], env)
+        assert first.returncode == 0, first.stderr
+        done = json.loads(first.stdout)
+        assert done["moved"] == 0
+        conn = psycopg2.connect(admin_url)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT relname FROM pg_class WHERE relkind = 'r'")
+                have = {r[0] for r in cur.fetchall()}
+        finally:
+            conn.close()
+        # every month from now to 24 ahead exists after the command, whoever created it
+        assert {name for name, _, _ in partitions.months_ahead(date.today())} <= have
+        again = _hub(["report-partitions"], env)
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout) == {"created": [], "moved": 0}

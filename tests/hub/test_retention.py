@@ -17,7 +17,15 @@ from hub.core.db import platform_tx, tenant_tx
 from hub.governance.models import AuditLog
 from hub.identity.models import HubSession, User
 from hub.reports.models import ReportDoc, ReportException, ShiftSnapshot
-from hub.sales.models import BankDeposit, BoxRefund, HubSaleVoid, Sale, SaleLine, ShiftReport
+from hub.sales.models import (
+    BankDeposit,
+    BoxRefund,
+    CashMovement,
+    HubSaleVoid,
+    Sale,
+    SaleLine,
+    ShiftReport,
+)
 from tests.hub.conftest import create_user
 from tests.hub.ops_helpers import new_tenant, owner
 
@@ -237,7 +245,7 @@ def test_every_purged_class_takes_its_copies_keeps_what_holds_cover_and_ledgers_
 
 
 def _till_rows(tenant: str, branch: str, at: datetime) -> None:
-    """One bank deposit, X snapshot and till exception of `branch` at `at`."""
+    """One bank deposit, X snapshot, till exception and paid-out of `branch` at `at`."""
     day = at.date().isoformat()
     ids = {"tenant_id": tenant, "branch_id": branch, "box_id": "box-r"}
     BankDeposit.create(
@@ -252,6 +260,11 @@ def _till_rows(tenant: str, branch: str, at: datetime) -> None:
     ReportException.create(
         event_id=uuid.uuid4().hex, **ids, cashier_id="c", business_day=day, kind="no-sale",
         ref="nosale:x", at=at,
+    )  # fmt: skip
+    CashMovement.create(
+        event_id=uuid.uuid4().hex, **ids, movement_id=uuid.uuid4().hex, kind="paid_out",
+        business_day=day, amount_minor=250, exponent=2, reason_code="PETTY_CASH",
+        shift_id="sh-r", cashier_id="c", moved_at=at,
     )  # fmt: skip
 
 
@@ -268,15 +281,17 @@ def test_deposits_x_snapshots_and_till_exceptions_have_retention_classes(app):
     assert listed["bank_deposits"]["floor_days"] == 3650  # tax years, like Z reports
     assert listed["till_exceptions"]["floor_days"] == 3650  # part of the till's journal
     assert (listed["x_snapshots"]["keep_days"], listed["x_snapshots"]["floor_days"]) == (365, 90)
-    assert all(listed[c]["purged"] for c in ("bank_deposits", "till_exceptions", "x_snapshots"))
+    assert listed["cash_movements"]["floor_days"] == 3650  # the drawer's journal, tax years
+    classes = ("bank_deposits", "till_exceptions", "x_snapshots", "cash_movements")
+    assert all(listed[c]["purged"] for c in classes)
     hold = {"scope": "branch", "target": b2, "reason": "litigation"}
     assert client.post("/api/v1/legal-holds", json=hold).status_code == 201
-    for data_class in ("bank_deposits", "till_exceptions", "x_snapshots"):
+    for data_class in classes:
         resp = client.post("/api/v1/retention/purge", json={"data_class": data_class})
         assert resp.status_code == 200, resp.get_json()
         assert (resp.get_json()["deleted"], resp.get_json()["kept_by_holds"]) == (1, 1)
     with tenant_tx(tenant):
-        for model in (BankDeposit, ShiftSnapshot, ReportException):
+        for model in (BankDeposit, ShiftSnapshot, ReportException, CashMovement):
             left = model.select().where(model.tenant_id == tenant)
             assert sorted(r.branch_id for r in left) == sorted([b1, b2])  # new one + held one
     page = client.get("/compliance", headers={"Accept-Language": "de"}).get_data(as_text=True)

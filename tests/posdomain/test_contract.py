@@ -109,6 +109,7 @@ def test_event_type_names_are_the_wire_names() -> None:
         "LINE_VOIDED": "sale.line_voided", "NO_SALE": "drawer.no_sale",
         "AUDIT_ENTRY": "audit.entry", "CUSTOMER_ENROLLED": "customer.enrolled",
         "RELEASE_REPORTED": "release.reported", "BANK_DEPOSIT": "drawer.bank_deposit",
+        "CASH_MOVEMENT": "drawer.cash_movement",
     }  # fmt: skip
 
 

@@ -127,3 +127,5 @@ def test_control_paths_name_every_string_with_a_refused_control() -> None:
     assert list(control_paths("ok\n")) == []
     assert list(control_paths(("\x00",))) == []  # JSON values hold lists, not tuples
     assert list(control_paths({1: "\x00"})) == ["1"]
+    # a value under a key with a control character: its path is printable too
+    assert list(control_paths({"b\x01": {"v": "\x00"}})) == ["b\\x01", "b\\x01.v"]

@@ -261,3 +261,18 @@ def test_a_head_below_the_staged_top_drops_the_stage(
     assert catch_up.staged_top() is None
     assert catch_up.catalog_resume_from() == held
     assert _active_large(box_db) == 0
+
+
+@pytest.mark.req("FR-200")
+def test_a_chunk_with_a_bad_price_names_the_product_and_applies_nothing(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    """Prices parse under one cached field name; a bad one still names its product."""
+    ctx = BoxContext(box_config)
+    good = product("p-ok", "OK1", "Fine", [], "1.50", version=2)
+    bad = product("p-bad", "BAD1", "Three decimals", [], "1.505", version=2)
+    with pytest.raises(PosError) as caught:
+        down_messages.apply_down(ctx, chunk(1, 2, [good, bad]))
+    assert "price of BAD1" in caught.value.message
+    assert "p-ok" not in _names(box_db)
+    assert held_versions()["catalog"] == 1

@@ -15,10 +15,11 @@ from appliance.core.context import BoxContext
 from appliance.core.db import insert_rows, select_models
 from appliance.devices import hook
 from appliance.inventory.models import StockMovement
+from appliance.till import pricing
 from appliance.till.models import BasketLine
 from posdomain.errors import Reason
 from tests.appliance.conftest import count
-from tests.appliance.factories import config_body, down
+from tests.appliance.factories import chunk, config_body, down, products
 from tests.appliance.till.test_basket import BREAD, MILK, add
 from tests.appliance.till.test_checkout import pay
 
@@ -120,3 +121,24 @@ def test_a_receipt_that_cannot_be_queued_never_costs_the_sale(
     assert resp.status_code == 200, resp.get_json()
     assert count(box_db, "sales") == 1
     assert count(box_db, "print_jobs") == 0
+
+
+@pytest.mark.req("FR-300", "FR-301")
+def test_a_catalog_change_mid_basket_reprices_the_kept_lines(
+    cashier: FlaskClient, till: BoxContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: an open basket is repriced from kept per-line results; a product repriced by
+    the hub while it is in the basket is priced at its new price on the next scan, and every
+    answer is the one a till with nothing kept gives."""
+    add(cashier, MILK, 2)
+    add(cashier, BREAD)
+    before = add(cashier, MILK)
+    milk = products()[0] | {"price": "2.49", "version": 2}
+    assert down_messages.apply_down(till, chunk(1, 2, [milk]))
+    after = add(cashier, BREAD)
+    assert [ln["unit_price"] for ln in after["lines"]] == ["2.49", "2.50", "2.49", "2.50"]
+    assert after["total"] != before["total"]
+    kept = cashier.get("/api/v1/basket").get_json()
+    monkeypatch.setattr(pricing, "_KEPT", pricing._Kept())  # a till that keeps nothing
+    assert cashier.get("/api/v1/basket").get_json() == kept
+    assert kept["lines"] == after["lines"]
