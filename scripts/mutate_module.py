@@ -49,8 +49,17 @@ TESTS: dict[str, list[str]] = {
         "!test_tax.py::test_full_refund_negates_the_sale",
         "!test_tax.py::test_partial_refunds_sum_to_the_full_refund",
     ],
-    "tax_engine": ["test_tax_edges.py", "test_tax.py", "test_tax_multi.py"],
-    "sale_pricing": ["test_sale_pricing.py", "test_mixed_documents.py"],
+    "tax_engine": [
+        "test_tax_edges.py",
+        "test_tax.py",
+        "test_tax_multi.py",
+        "test_incremental_pricing.py",
+    ],
+    "sale_pricing": [
+        "test_sale_pricing.py",
+        "test_mixed_documents.py",
+        "test_incremental_pricing.py",
+    ],
     "sale_checks": [
         "test_sale_checks.py",
         "test_exchange_checks.py",
@@ -60,7 +69,13 @@ TESTS: dict[str, list[str]] = {
     "policy": ["test_policy.py", "test_pricing.py", "test_sale_pricing.py"],
     "audit_chain": ["test_audit_chain.py", "test_survivors.py"],
     "envelope": ["test_envelope.py", "test_batch_fit.py"],
-    "pricing": ["test_pricing.py", "test_pricing_edges.py", "test_survivors.py"],
+    "pricing": [
+        "test_pricing.py",
+        "test_pricing_edges.py",
+        "test_survivors.py",
+        "test_incremental_pricing.py",
+    ],
+    "shift_checks": ["test_shift_checks.py", "test_cash_movement_checks.py"],
     "promotions": ["test_promotions.py", "test_pricing.py", "test_survivors.py"],
     "barcodes": ["test_barcodes.py", "test_barcodes_edges.py", "test_survivors.py"],
 }
