@@ -80,6 +80,7 @@ TESTS: dict[str, list[str]] = {
         "test_pricing_edges.py",
         "test_survivors.py",
         "test_incremental_pricing.py",
+        "test_price_memo.py",
     ],
     "shift_checks": ["test_shift_checks.py", "test_cash_movement_checks.py"],
     "promotions": ["test_promotions.py", "test_pricing.py", "test_survivors.py"],
