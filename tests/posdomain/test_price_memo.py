@@ -32,6 +32,9 @@ def test_a_memo_follows_quantity_tiers_price_list_and_currency_unit() -> None:
     both = [BasketItem("1", FLOUR, D(2)), BasketItem("2", FLOUR, D(3))]
     assert amounts(both, memo, price_list="wholesale") == [D("3.00"), D("4.50")]
     assert amounts(both, memo, price_list="retail") == [D("4.00"), D("6.00")]
+    # the same basket quantity split otherwise between the lines
+    swapped = [BasketItem("1", FLOUR, D(3)), BasketItem("2", FLOUR, D(2))]
+    assert amounts(swapped, memo, price_list="wholesale") == [D("4.50"), D("3.00")]
     yen = ProductPrice("rice", D("300"), "dry", unit="weight")
     assert amounts([BasketItem("1", yen, D("0.455"))], memo, exponent=0) == [D("137")]
     assert amounts([BasketItem("1", yen, D("0.455"))], memo, exponent=2) == [D("136.50")]
