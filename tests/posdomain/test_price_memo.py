@@ -1,4 +1,4 @@
-"""The pricing memo (issue 15) never answers from a stale entry: what a line is priced from
+"""Pricing (FR-301): the memo (issue 15) never answers from a stale entry: what a line is priced from
 (quantity, the product's basket quantity for tiers, the price list, the currency unit) is all
 in its key, and a full memo starts over. Written against mutants of posdomain.pricing."""
 
@@ -46,3 +46,31 @@ def test_a_full_memo_starts_over() -> None:
     assert amounts(items, memo) == [D("2.00"), D("2.00")]
     assert amounts(items, memo) == [D("2.00"), D("2.00")]
     assert len(memo.bases) == 1
+
+
+def test_a_basket_is_retail_unless_told_and_names_each_lines_product() -> None:
+    basket = price_basket([BasketItem("1", FLOUR, D(1))])
+    assert basket.price_list == "retail"
+    assert basket.lines[0].product_id == "flour"
+    memo = PriceMemo()
+    assert price_basket([BasketItem("1", FLOUR, D(1))], memo=memo).lines[0].product_id == "flour"
+
+
+def test_promotions_are_rounded_in_the_baskets_currency_unit() -> None:
+    from datetime import UTC, datetime
+
+    from posdomain.policy import sign_policy
+
+    body = {
+        "policy_id": "ten", "policyVersion": 1, "effectiveFrom": "2024-01-01T00:00:00Z",
+        "effectiveTo": None, "kind": "percent", "params": {"percent": "10"},
+        "target": {"product_ids": ["tea"], "categories": []},
+    }  # fmt: skip
+    signed = {**body, "signature": sign_policy(body, "k")}
+    tea = ProductPrice("tea", D("99"), "drinks")
+    basket = price_basket(
+        [BasketItem("1", tea, D(3))], advanced_discounts=True, policies=[signed],
+        policy_key="k", now=datetime(2024, 6, 1, tzinfo=UTC), exponent=0,
+    )  # fmt: skip
+    assert basket.lines[0].discount_total == D("30")  # 10 % of 297 yen, in whole yen
+    assert basket.total == D("267")
