@@ -1,6 +1,7 @@
-"""Pricing (FR-301): the memo (issue 15) never answers from a stale entry: what a line is priced from
-(quantity, the product's basket quantity for tiers, the price list, the currency unit) is all
-in its key, and a full memo starts over. Written against mutants of posdomain.pricing."""
+"""Pricing (FR-301): the memo (issue 15) never answers from a stale entry: what a line is
+priced from (quantity, the product's basket quantity for tiers, the price list, the currency
+unit) is all in its key, and a full memo starts over; the basket's defaults. Written against
+mutants of posdomain.pricing."""
 
 from __future__ import annotations
 
