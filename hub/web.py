@@ -9,14 +9,26 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask import session as flask_session
 from flask.typing import ResponseReturnValue
+from peewee import InterfaceError, OperationalError
 from peewee import PeeweeException as PeeweeError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
+from hub.core import db as hub_db
 from hub.core.db import db, platform_tx, tenant_tx
 from hub.core.paging import page_number
 from hub.edge import refuse_control_text
@@ -33,6 +45,7 @@ from posdomain.contract import error_body, field_details
 from posdomain.errors import (
     CsrfFailed,
     Forbidden,
+    HubReason,
     PosError,
     Reason,
     Unauthenticated,
@@ -329,6 +342,21 @@ def handle_http_error(err: HTTPException) -> ResponseReturnValue:
     return render_error(status, str(reason), err.description or err.name)
 
 
+def handle_database_error(err: Exception) -> ResponseReturnValue:
+    """A database that was locked (SQLite's busy timeout ran out under a long write) or
+    briefly unreachable (a lost connection, a deadlock, a failover): the request's transaction
+    was rolled back, so 503 HUB_BUSY with Retry-After; any other database error is a bug."""
+    text = str(err)
+    if not (hub_db.is_transient(err) or "locked" in text or "busy" in text):
+        return handle_unexpected(err)
+    log_event(log, "database busy", logging.WARNING, error=text[:300], path=request.path)
+    response = make_response(
+        render_error(503, str(HubReason.HUB_BUSY), "the hub is busy; retry in a moment")
+    )
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def handle_unexpected(err: Exception) -> ResponseReturnValue:
     """Anything else: 500 INTERNAL with the correlation id, never a traceback."""
     log_event(log, "unhandled error", logging.ERROR, error=repr(err), path=request.path)
@@ -369,4 +397,6 @@ def init_app(app: Flask) -> None:
     app.teardown_request(_close_db)
     app.register_error_handler(PosError, handle_pos_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_error)
+    app.register_error_handler(InterfaceError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -97,8 +97,11 @@ class HubClient:
             raise AssertionError(f"hub login failed: {resp.status_code} {resp.text}")
 
     def sales(self) -> list[dict[str, Any]]:
-        """The sales this user may see."""
+        """The sales this user may see (none yet while the hub answers 503 HUB_BUSY: the
+        embedded SQLite hub is locked by the ingest writing that very sale)."""
         resp = self.http.get(self.base + "/sales", params={"per_page": 200}, timeout=10)
+        if resp.status_code == 503:
+            return []
         resp.raise_for_status()
         body = resp.json()
         return list(body.get("sales", body.get("items", [])))

@@ -168,6 +168,7 @@ REASON_TEXTS: dict[str, str] = {
     "REPORT_NOT_PERMITTED": N_("Your role may not open this report."),
     "REPORT_BUDGET_EXCEEDED": N_("The report took too long. Narrow the filters."),
     "REPORT_DATA_NOT_AVAILABLE": N_("The data of this report is not available yet."),
+    "HUB_BUSY": N_("The head office was busy for a moment. Nothing was saved: try again."),
     "ARTIFACT_INVALID": N_("The release artifact is not valid."),
     "PROMOTION_NOT_ONE_WAY": N_("A release is promoted one channel forward only."),
     "ROLLOUT_HALTED": N_("The rollout is halted."),

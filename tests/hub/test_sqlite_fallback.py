@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from hub.app import create_app
@@ -35,4 +37,34 @@ def test_sqlite_demo_fallback(tmp_path, caplog):
         json={"username": "harbor-owner", "password": PASSWORDS["harbor-owner"]},
     )
     assert other.get("/api/v1/sales").get_json()["total"] == 0
+    hub_db.db.close()
+
+
+@pytest.mark.req("FR-800", "NFR-006")
+def test_a_locked_database_answers_503_hub_busy_not_500(tmp_path):
+    """The embedded hub under a long write elsewhere (another process holds SQLite's write
+    lock past the busy timeout): a request that must write answers 503 HUB_BUSY with
+    Retry-After, writes nothing, and goes through once the lock is gone."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    migrate(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "k", "PUBLISH_DOWN": False})
+    seed_demo()
+    client = app.test_client()
+    login = {"username": "owner", "password": PASSWORDS["owner"]}
+    holder = sqlite3.connect(tmp_path / "hub.db", timeout=0)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, as a long import holds it
+        busy = client.post("/api/v1/auth/login", json=login)
+        assert busy.status_code == 503, busy.get_data(as_text=True)
+        assert busy.get_json()["error"]["reason"] == "HUB_BUSY"
+        assert busy.headers["Retry-After"] == "2"
+        german = client.post(
+            "/api/v1/auth/login", json=login, headers={"Accept-Language": "de"}
+        ).get_json()["error"]["message"]
+        assert "erneut" in german
+    finally:
+        holder.rollback()
+        holder.close()
+    assert client.post("/api/v1/auth/login", json=login).status_code == 200
+    assert client.get("/api/v1/sales").status_code == 200
     hub_db.db.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import paho.mqtt.client as mqtt
@@ -76,17 +75,19 @@ def test_products_upsert_by_id_and_barcodes_follow(
 
 
 @pytest.mark.req("FR-200", "NFR-001")
-def test_a_large_catalog_loads_through_the_chunk_path_quickly(
+def test_a_large_catalog_loads_through_the_chunk_path(
     box_config: BoxConfig, box_db: SqliteDatabase
 ) -> None:
+    """5 000 products in ten chunks all land (how fast: `just bench`, scripts/bench_catalog_e2e;
+    never a timed assertion here)."""
     ctx = BoxContext(box_config)
     items = _products(2, 5001)
-    started = time.perf_counter()
     for n in range(0, len(items), 500):
         part = items[n : n + 500]
         start = 1 if n == 0 else part[0]["version"] - 1
         assert down_messages.apply_down(ctx, chunk(start, part[-1]["version"], part))
-    assert time.perf_counter() - started < 10
+    ids = [r[0] for r in box_db.execute_sql("SELECT id FROM products").fetchall()]
+    assert {p["id"] for p in items} <= set(ids)  # every one, beside the seeded three
     assert box_db.execute_sql("SELECT count(*) FROM barcodes").fetchone()[0] >= 5000
 
 
