@@ -140,12 +140,12 @@ chaos-cluster:
 trace:
     python -m scripts.trace
 
-# Mutation testing of the domain package (mutmut over posdomain/ against tests/posdomain/,
-# docs/mutation.md). `just mutate pricing` checks one module (a few minutes); `just mutate`
-# checks every mutant without a result yet (all of them the first time: ~30 min on 2 free
-# cores; afterwards only the functions changed since). Then the score per module.
+# Mutation testing of the domain package (docs/mutation.md): each module against only the
+# tests that exercise it (scripts/mutate_module.py, a scratch copy per module under /tmp).
+# `just mutate money` checks one module (1 to 10 minutes here); `just mutate` every module
+# that has tests, one after the other. Then the score per module.
 mutate module="":
-    mutmut run --max-children 2 {{ if module == "" { "" } else { "'posdomain." + module + ".*'" } }}
+    python -m scripts.mutate_module {{ if module == "" { "all" } else { module } }}
     python -m scripts.mutation_score {{ module }}
 
 # Score per module of the mutmut results so far (no run)

@@ -62,8 +62,7 @@ def _parse(value: object, exponent: int, field: str) -> Decimal:
         raise ValidationError(
             f"{field} has more than {exponent} decimals", Reason.INVALID_MONEY, {"field": field}
         )
-    if abs(rounded.scaleb(exponent)) > MAX_ABS_MINOR:
-        raise ValidationError(f"{field} is out of range", Reason.INVALID_MONEY, {"field": field})
+    # (no second range check: |rounded| == |amount| <= MAX_ABS_MINOR units, checked above)
     return rounded
 
 

@@ -240,3 +240,36 @@ def test_a_non_ascii_hash_is_reported_edited_not_a_crash() -> None:
     report = verify_chain("box", [forged])
     assert not report.ok
     assert report.first_bad_seq == 1
+
+
+# Mutation survivors (docs/mutation.md): what the integrity report says, exactly.
+
+
+@pytest.mark.req("FR-802")
+def test_each_problem_is_reported_with_its_message() -> None:
+    records = build(6)
+    del records[2]  # seq 3 missing: entry 4 follows 2
+    records[3] = mutate(records[3], "actor")  # seq 5 edited
+    report = verify_chain(CHAIN, records)
+    assert report.ok is False
+    assert report.to_dict()["ok"] is False
+    assert report.problems == [
+        {"seq": 4, "kind": "gap", "message": "expected seq 3, found 4"},
+        {"seq": 4, "kind": "link", "message": "prev_hash does not match the previous entry"},
+        {"seq": 5, "kind": "hash", "message": "entry content does not match its hash (edited)"},
+    ]  # (the stored hash still links entry 6)
+    body = build(1)[0].body() | {"severity": "DEBUG"}
+    odd = verify_chain(CHAIN, [AuditRecord(**body, hash=entry_hash(body))])
+    assert odd.problems == [{"seq": 1, "kind": "severity", "message": "unknown severity 'DEBUG'"}]
+
+
+@pytest.mark.req("FR-802")
+@pytest.mark.parametrize("details", [None, ["subject", "x"], "subject"])
+def test_details_that_are_not_an_object_name_no_subject(details: Any) -> None:
+    first = build(1, [Severity.CRITICAL], subject="incident:1")[0]
+    body = {**build(2)[1].body(), "details": details, "prev_hash": first.hash}
+    body["severity"] = "INFO"
+    second = AuditRecord(**body, hash=entry_hash(body))
+    report = verify_chain(CHAIN, [first, second])
+    assert report.ok is True
+    assert report.problems == []

@@ -97,3 +97,15 @@ def test_a_variable_measure_keeps_its_code_and_format_and_reports_a_bad_price_ch
     with pytest.raises(ValidationError) as err:
         parse_variable_measure(bad, [fmt])
     assert err.value.details == {"barcode": bad, "kind": "variable-measure price"}
+
+
+@pytest.mark.req("FR-200")
+def test_check_digit_of_odd_input_is_stdnums() -> None:
+    from stdnum import ean
+
+    from posdomain.barcodes import check_digit
+
+    assert check_digit("\u0661\u0662\u0663") == ean.calc_check_digit("\u0661\u0662\u0663") == "6"
+    assert check_digit("") == "0"
+    with pytest.raises(ValueError, match="invalid literal"):
+        check_digit("12a")

@@ -53,3 +53,58 @@ def test_a_pay_out_that_does_not_add_up_is_refused(change: Any, reason: str) -> 
     doc = copy.deepcopy(_docs()[1])  # -1.89 back in cash
     change(doc)
     assert reason in _reasons(doc)
+
+
+# Mutation survivors (docs/mutation.md): exactly which rule a pay-out breaks.
+
+
+def _violations(**over: Any) -> list[dict[str, str]]:
+    doc = copy.deepcopy(_docs()[1])  # -1.89 back in cash, no cash rounding
+    doc.update(over)
+    when = datetime.fromisoformat(doc["completed_at"])
+    ctx = Context("EUR", 2, when - timedelta(days=1), when + timedelta(days=1))
+    return [v.as_dict() for v in check_sale(SaleCompleted.model_validate(doc), ctx)]
+
+
+def _rule(rule: str, message: str) -> list[dict[str, str]]:
+    return [{"reason": "TENDER_MISMATCH", "rule": rule, "message": message}]
+
+
+CARD = {"kind": "card", "reference": "T-1"}
+
+
+def test_a_cash_pay_out_may_carry_cash_rounding_of_the_payable() -> None:
+    rounded = {"cash_rounding": "-0.01", "payable": "-1.90"}
+    assert _violations(**rounded, tenders=[{"kind": "cash", "amount": "-1.90"}]) == []
+    assert _violations(**rounded, tenders=[{"kind": "cash", "amount": "-1.89"}]) == _rule(
+        "tenders", "paid out is not the payable"
+    )
+    assert _violations(**rounded, tenders=[{**CARD, "amount": "-1.90"}]) == _rule(
+        "cash_only", "rounding without cash"
+    )
+
+
+def test_a_pay_out_may_be_split_between_card_and_cash_but_must_add_up() -> None:
+    split = [{**CARD, "amount": "-1.00"}, {"kind": "cash", "amount": "-0.89"}]
+    assert _violations(tenders=split) == []
+    assert _violations(tenders=[{**CARD, "amount": "-1.89"}]) == []
+    assert _violations(tenders=[{"kind": "cash", "amount": "-1.50"}]) == _rule(
+        "tenders", "paid out is not the payable"
+    )
+    too_much = [{**CARD, "amount": "-1.00"}, {"kind": "cash", "amount": "-1.00"}]
+    assert _violations(tenders=too_much) == _rule("tenders", "paid out is not the payable")
+
+
+def test_a_pay_out_gives_no_change_and_reads_change_as_money() -> None:
+    assert _violations(change="0.39") == _rule("payout_change", "a pay-out gives no change")
+    assert _violations(change="-0.39") == _rule("payout_change", "a pay-out gives no change")
+    (bad,) = _violations(change="0.391")
+    assert bad["reason"] == "INVALID_MONEY"
+    assert bad["message"] == "change: change has more than 2 decimals"
+
+
+def test_an_even_exchange_is_a_sale_and_may_give_change_from_cash() -> None:
+    doc = copy.deepcopy(_docs()[2])  # total 0.00
+    assert _reasons(doc) == set()
+    doc.update(tenders=[{"kind": "cash", "amount": "0.05"}], change="0.05")
+    assert _reasons(doc) == set()

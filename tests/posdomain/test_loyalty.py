@@ -239,3 +239,183 @@ def test_invalid_rules_are_refused(change: dict[str, object]) -> None:
     with pytest.raises(ValidationError) as err:
         parse_rules({**RULES_BODY, **change})
     assert err.value.reason == Reason.VALIDATION_FAILED
+
+
+# Mutation survivors (docs/mutation.md): every rule field parsed, points at their bounds.
+
+
+def test_every_rule_field_is_parsed() -> None:
+    from posdomain.loyalty import LoyaltyRules, Tier, parse_rules
+
+    body = {
+        "earn": {"points_per_unit": "1.5", "basis": "gross",
+                 "category_multipliers": {"deli": "2"}, "excluded_categories": ["tobacco"],
+                 "excluded_tax_classes": ["DEP"], "exclude_deposits": False},
+        "redeem": {"points_per_unit": "100", "min_balance": 50, "max_share": "0.5",
+                   "offline_cap_points": 300},
+        "tiers": {"basis": "points", "window_days": 90, "levels": [
+            {"name": "SILVER", "threshold": "100", "multiplier": "1.25"},
+            {"name": "GOLD", "threshold": "500", "multiplier": "1.5"}]},
+        "expiry": {"months": 12},
+    }  # fmt: skip
+    assert parse_rules(body, 7) == LoyaltyRules(
+        version=7, earn_rate=Decimal("1.5"), basis="gross",
+        category_multipliers={"deli": Decimal(2)}, excluded_categories=frozenset({"tobacco"}),
+        excluded_tax_classes=frozenset({"DEP"}), exclude_deposits=False,
+        redeem_rate=Decimal(100), min_balance=50, max_share=Decimal("0.5"),
+        offline_cap_points=300, tier_basis="points", tier_window_days=90,
+        tiers=(Tier("SILVER", Decimal(100), Decimal("1.25")),
+               Tier("GOLD", Decimal(500), Decimal("1.5"))),
+        expiry_months=12,
+    )  # fmt: skip
+    minimal = parse_rules({"earn": {"points_per_unit": "1"}, "redeem": {"points_per_unit": "1"}})
+    assert (minimal.version, minimal.expiry_months, minimal.tiers) == (0, None, ())
+    assert (minimal.basis, minimal.exclude_deposits, minimal.tier_window_days) == ("net", True, 365)
+
+
+def test_bad_rules_say_why() -> None:
+    from posdomain.loyalty import parse_rules
+
+    with pytest.raises(ValidationError) as err:
+        parse_rules({"earn": {"points_per_unit": "x"}, "redeem": {"points_per_unit": "1"}})
+    assert err.value.reason is Reason.VALIDATION_FAILED
+    assert err.value.message.startswith("invalid loyalty rules: ")
+    assert "points_per_unit" in err.value.message
+
+
+def test_points_at_their_bounds() -> None:
+    from posdomain.loyalty import MAX_POINTS, require_points
+
+    assert require_points(1) == 1
+    assert require_points(MAX_POINTS) == MAX_POINTS
+    assert require_points(0, positive=False) == 0
+    assert require_points(-MAX_POINTS, signed=True) == -MAX_POINTS
+    assert require_points(5, signed=True) == 5
+    assert require_points(1, signed=True) == 1
+    for value, kw in ((0, {}), (MAX_POINTS + 1, {}), (-1, {"positive": False}),
+                      (0, {"signed": True}), (-MAX_POINTS - 1, {"signed": True})):  # fmt: skip
+        with pytest.raises(ValidationError) as err:
+            require_points(value, **kw)  # type: ignore[arg-type]
+        assert err.value.reason is Reason.INVALID_POINTS
+        assert err.value.message == f"points {value} are out of range"
+    for value in (1.0, True, "5"):
+        with pytest.raises(ValidationError) as err:
+            require_points(value)
+        assert err.value.message == "points must be a whole number"
+
+
+def _rules(**redeem: object) -> object:
+    from posdomain.loyalty import parse_rules
+
+    return parse_rules({"earn": {"points_per_unit": "1"},
+                        "redeem": {"points_per_unit": "100", **redeem}})  # fmt: skip
+
+
+@pytest.mark.req("FR-402")
+def test_redemption_errors_carry_their_details_and_message() -> None:
+    from posdomain.loyalty import check_redemption, redemption_value_minor
+
+    rules = _rules(min_balance=50, max_share="0.5")
+    with pytest.raises(ValidationError) as err:
+        redemption_value_minor(3, _rules(), 0)  # 3 points at 100 per unit: 0.03 of a unit
+    assert (err.value.reason, err.value.details) == (
+        Reason.REDEMPTION_NOT_WHOLE, {"points_per_unit": "100"},
+    )  # fmt: skip
+    assert err.value.message == "3 points are not a whole number of minor units"
+    with pytest.raises(ValidationError) as err:
+        check_redemption(10, 49, 10_000, rules, 2)  # type: ignore[arg-type]
+    assert err.value.details == {"balance": 49, "min_balance": 50}
+    assert err.value.message == "a balance of at least 50 points is needed to redeem"
+    with pytest.raises(ValidationError) as err:
+        check_redemption(80, 60, 10_000, rules, 2)  # type: ignore[arg-type]
+    assert err.value.details == {"balance": 60}
+    assert err.value.message == "80 points is more than the balance of 60"
+    with pytest.raises(ValidationError) as err:
+        check_redemption(600, 1000, 1000, rules, 2)  # type: ignore[arg-type]
+    assert err.value.reason is Reason.REDEMPTION_EXCEEDS_SHARE
+    assert err.value.message == "points may pay at most 50 % of the basket"
+    assert err.value.details == {"max_points": 500}
+
+
+@pytest.mark.req("FR-402")
+def test_max_redeemable_at_its_edges() -> None:
+    from posdomain.loyalty import max_redeemable
+
+    rules = _rules()  # 100 points = 1.00, up to the whole basket
+    assert max_redeemable(1, 100, rules, 2) == 1  # one point = one cent
+    assert max_redeemable(0, 100, rules, 2) == 0
+    assert max_redeemable(500, 1, rules, 2) == 1
+    assert max_redeemable(500, 0, rules, 2) == 0
+    assert max_redeemable(250, 1000, rules, 0) == 200  # whole units only: 2 of 2.50
+    assert max_redeemable(99, 1000, rules, 0) == 0
+    assert max_redeemable(50, 100, _rules(min_balance=50), 2) == 50
+    assert max_redeemable(49, 100, _rules(min_balance=50), 2) == 0
+    assert max_redeemable(1000, 333, _rules(max_share="0.5"), 2) == 166
+
+
+def test_nothing_is_reversed_without_points_a_sale_or_a_refund() -> None:
+    from posdomain.loyalty import refund_reversal
+
+    assert refund_reversal(10, Decimal(0), Decimal(1), 0) == 0
+    assert refund_reversal(0, Decimal(2), Decimal(1), 0) == 0
+    assert refund_reversal(-5, Decimal(2), Decimal(2), 0) == 0
+    assert refund_reversal(10, Decimal(2), Decimal(0), 0) == 0
+    assert refund_reversal(10, Decimal(2), Decimal(1), 0) == 5
+    assert refund_reversal(10, Decimal(2), Decimal(2), 5) == 5
+
+
+@pytest.mark.req("FR-401")
+@pytest.mark.parametrize(
+    ("at", "months", "expected"),
+    [((2024, 3, 15), 1, (2024, 4, 15)), ((2024, 3, 31), 1, (2024, 4, 30)),
+     ((2024, 1, 31), 1, (2024, 2, 29)), ((2023, 1, 31), 1, (2023, 2, 28)),
+     ((2024, 11, 15), 3, (2025, 2, 15)), ((2024, 1, 30), 13, (2025, 2, 28)),
+     ((2024, 5, 28), 1, (2024, 6, 28))],
+)  # fmt: skip
+def test_add_months_clamps_to_the_month(
+    at: tuple[int, int, int], months: int, expected: tuple[int, int, int]
+) -> None:
+    from posdomain.loyalty import add_months
+
+    got = add_months(datetime(*at, 10, 30, tzinfo=UTC), months)
+    assert got == datetime(*expected, 10, 30, tzinfo=UTC)
+
+
+@pytest.mark.req("FR-401")
+def test_open_lots_pay_a_deficit_first() -> None:
+    from posdomain.loyalty import Movement, open_lots
+
+    t = [datetime(2024, 1, d, tzinfo=UTC) for d in range(1, 6)]
+    assert open_lots([Movement(t[0], 1)]) == ([Movement(t[0], 1)], 0)
+    assert open_lots([Movement(t[0], -5), Movement(t[1], 3), Movement(t[2], 4)]) == (
+        [Movement(t[2], 2)], 0,
+    )  # fmt: skip
+    assert open_lots([Movement(t[0], -5), Movement(t[1], 5)]) == ([], 0)
+    assert open_lots([Movement(t[0], -5), Movement(t[1], 2)]) == ([], 3)
+
+
+@pytest.mark.req("FR-401")
+def test_points_by_basis_rate_and_category() -> None:
+    from posdomain.loyalty import EarnLine, line_points, parse_rules, window_start
+
+    gross = parse_rules({"earn": {"points_per_unit": "2", "basis": "gross",
+                                  "category_multipliers": {"XXXX": "3"}},
+                         "redeem": {"points_per_unit": "1"}})  # fmt: skip
+    line_ = EarnLine(1, Decimal("11.90"), Decimal("1.90"), "STD")
+    assert line_points(line_, gross, None) == Decimal("23.80")  # gross, 2 per unit, no category
+    net = parse_rules({"earn": {"points_per_unit": "2"}, "redeem": {"points_per_unit": "1"}})
+    assert line_points(line_, net, None) == Decimal("20.00")
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    assert window_start(now, gross) == now - timedelta(days=365)
+
+
+@pytest.mark.req("FR-402")
+def test_max_redeemable_rounds_down_and_steps_one_point_at_a_time() -> None:
+    from posdomain.loyalty import check_redemption, max_redeemable
+
+    half = _rules(points_per_unit="50", max_share="0.5")  # 1 point = 2 cents
+    assert max_redeemable(1000, 6, half, 2) == 1  # 3 cents may be paid: 1 point, not 2
+    assert max_redeemable(251, 1000, _rules(), 0) == 200  # whole units: 251 -> 200
+    with pytest.raises(ValidationError) as err:
+        check_redemption(100, 1000, 100, _rules(max_share="0.75"), 2)  # type: ignore[arg-type]
+    assert err.value.message == "points may pay at most 75 % of the basket"

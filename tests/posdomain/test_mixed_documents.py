@@ -142,6 +142,12 @@ def test_unmatched_returns_in_a_sale_basket_are_refused(lines: tuple[SaleLineInp
     with pytest.raises(ValidationError) as err:
         sale(*lines)
     assert err.value.reason == Reason.UNMATCHED_RETURN
+    assert err.value.details == {"line_id": next(ln.line_id for ln in lines if ln.returned)}
+    assert err.value.message in (
+        "returned empties without a sale: use a deposit return",
+        "line 1: a returned item needs its sale",
+        "the returned empties (-0.49) outweigh the sale: use a deposit return",
+    )
 
 
 def test_a_return_basket_may_hold_empties_alone() -> None:

@@ -13,6 +13,7 @@ from posdomain.money import (
     MAX_ABS_MINOR,
     format_minor,
     from_minor,
+    parse_minor,
     parse_money,
     quantum,
     round_money,
@@ -90,3 +91,99 @@ def test_minor_round_trip(minor: int, exponent: int) -> None:
 def test_decimal_round_trip(amount: Decimal) -> None:
     assert from_minor(to_minor(amount)) == amount
     assert parse_money(str(amount)) == amount
+
+
+# Mutation survivors (docs/mutation.md): defaults, messages and the range bound.
+
+
+@pytest.mark.req("FR-800")
+def test_an_unnamed_amount_is_reported_as_amount() -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_money("abc")
+    assert info.value.details == {"field": "amount"}
+    with pytest.raises(ValidationError) as info:
+        parse_minor(1.5)
+    assert info.value.details == {"field": "amount"}
+
+
+@pytest.mark.req("FR-800")
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(1.5, ("price", "decimal string", "float")), (True, ("price", "bool")),
+     ("abc", ("price", "not a number", "'abc'")), ("NaN", ("price", "finite")),
+     ("1e30", ("price", "out of range")), ("10000000001", ("price", "out of range")),
+     ("1.999", ("price", "more than 2 decimals"))],
+)  # fmt: skip
+def test_each_refusal_says_what_is_wrong_with_which_field(
+    value: object, words: tuple[str, ...]
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_money(value, field="price")
+    assert info.value.reason is Reason.INVALID_MONEY
+    assert info.value.details == {"field": "price"}
+    for word in words:
+        assert word in info.value.message
+
+
+@pytest.mark.req("FR-800")
+@pytest.mark.parametrize("exponent", [0, 2, 3])
+def test_the_range_is_a_trillion_minor_units_in_every_currency(exponent: int) -> None:
+    top = from_minor(MAX_ABS_MINOR, exponent)
+    assert parse_money(str(top), exponent) == top
+    assert parse_money(str(-top), exponent) == -top
+    for over in (top + quantum(exponent), -top - quantum(exponent), top * 2):
+        with pytest.raises(ValidationError) as info:
+            parse_money(str(over), exponent, field="total")
+        assert info.value.details == {"field": "total"}
+        assert "out of range" in info.value.message
+
+
+@pytest.mark.req("FR-800")
+def test_round_money_rounds_half_up_by_default() -> None:
+    assert round_money(Decimal("0.125")) == Decimal("0.13")
+    assert round_money(Decimal("2.5"), 0) == Decimal("3")
+    assert round_money(Decimal("-0.125")) == Decimal("-0.13")
+
+
+@pytest.mark.req("FR-800")
+def test_to_minor_says_which_amount_is_not_whole_minor_units() -> None:
+    with pytest.raises(ValidationError) as info:
+        to_minor(Decimal("0.125"))
+    assert "0.125" in info.value.message
+    assert "minor units" in info.value.message
+
+
+@pytest.mark.req("FR-800")
+@pytest.mark.parametrize(
+    ("value", "exponent", "minor"),
+    [("12.34", 2, 1234), (" 7 ", 0, 7), ("-0.05", 2, -5), ("1.999", 3, 1999), (12, 2, 1200),
+     (-3, 0, -3)],
+)  # fmt: skip
+def test_parse_minor_reads_wire_values_into_minor_units(
+    value: object, exponent: int, minor: int
+) -> None:
+    assert parse_minor(value, exponent) == minor
+    assert parse_minor(value, exponent) == minor  # the cached string path gives the same
+
+
+@pytest.mark.req("FR-800")
+@pytest.mark.parametrize("value", ["1.999", "abc", 1.5, None, "1e30"])
+def test_parse_minor_refuses_what_parse_money_refuses_naming_the_field(value: object) -> None:
+    for _ in range(2):  # a refusal is never cached
+        with pytest.raises(ValidationError) as info:
+            parse_minor(value, 2, "deposit")
+        assert info.value.reason is Reason.INVALID_MONEY
+        assert info.value.details == {"field": "deposit"}
+        assert "deposit" in info.value.message
+    with pytest.raises(ValidationError):
+        parse_minor("7.5", 0)
+
+
+@pytest.mark.req("FR-800")
+def test_parse_minor_defaults_to_cents_and_refuses_any_json_shape() -> None:
+    assert parse_minor("12.34") == 1234
+    assert parse_minor(5) == 500
+    for value in ([1], {"a": 1}):
+        with pytest.raises(ValidationError) as info:
+            parse_minor(value, 2, "deposit")
+        assert info.value.details == {"field": "deposit"}

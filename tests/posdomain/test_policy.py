@@ -192,3 +192,107 @@ def test_no_policy_is_signed_with_an_empty_key(key: bytes | str) -> None:
     with pytest.raises(ValueError, match="empty key"):
         sign_policy(raw, key)
     assert len(sign_policy(raw, b"k")) == 64  # one byte is a key
+
+
+# Mutation survivors (docs/mutation.md): the rejection message is what the audit record
+# keeps (PolicyRejection.message), so each one must say what is wrong.
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"kind": "free_money"}, "unknown policy kind 'free_money'"),
+     ({"params": {"qty": 1, "price": "2.00"}}, "params.qty must be an integer >= 2"),
+     ({"params": {"qty": "3", "price": "2.00"}}, "params.qty must be an integer >= 2"),
+     ({"params": {"qty": 3, "price": 2.0}}, "params.price must be a decimal string, not float"),
+     ({"params": {"qty": 3, "price": "0.00"}}, "params.price must be positive"),
+     ({"params": {"qty": 3}}, "multibuy params must have exactly ['price', 'qty']"),
+     ({"kind": "mix_match", "params": {"qty": 2, "price": "x"}},
+      "params.price is not a number: 'x'"),
+     ({"kind": "percent", "params": {"percent": "100.01"}}, "params.percent must be at most 100"),
+     ({"kind": "percent", "params": {"percent": "0"}}, "params.percent must be positive"),
+     ({"kind": "amount", "params": {"amount": "-1"}}, "params.amount must be positive"),
+     ({"kind": "amount", "params": []}, "amount params must have exactly ['amount']"),
+     ({"kind": "bxgy", "params": {"buy": 0, "get": 1}}, "params.buy must be an integer >= 1"),
+     ({"kind": "bxgy", "params": {"buy": 1, "get": 0}}, "params.get must be an integer >= 1"),
+     ({"target": {"product_ids": [], "categories": []}}, "target names no product and no category"),
+     ({"target": {"product_ids": "p1"}}, "target.product_ids must be a list of non-empty strings"),
+     ({"target": {"categories": [""]}}, "target.categories must be a list of non-empty strings"),
+     ({"target": {"skus": ["x"]}}, "target must be {product_ids, categories}"),
+     ({"target": ["p1"]}, "target must be {product_ids, categories}"),
+     ({"target": ["product_ids"]}, "target must be {product_ids, categories}"),
+     ({"target": {"product_ids": [5]}}, "target.product_ids must be a list of non-empty strings"),
+     ({"policyVersion": 0}, "policyVersion must be an integer >= 1"),
+     ({"policy_id": ""}, "policy_id must be a non-empty string"),
+     ({"policy_id": 7}, "policy_id must be a non-empty string"),
+     ({"effectiveFrom": 20240101}, "effectiveFrom must be an ISO 8601 string"),
+     ({"effectiveFrom": "yesterday"}, "effectiveFrom is not ISO 8601: 'yesterday'"),
+     ({"effectiveTo": "2024-13-01"}, "effectiveTo is not ISO 8601: '2024-13-01'"),
+     ({"effectiveFrom": "2024-01-01T00:00:00"}, "effectiveFrom must carry a time zone"),
+     ({"effectiveTo": "2024-01-01T00:00:00Z"}, "effectiveTo must be after effectiveFrom")],
+)  # fmt: skip
+def test_each_rejection_says_what_is_wrong(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(PolicyRejected) as err:
+        verify_policy(body(**changes), KEY, NOW)
+    assert err.value.reason is Reason.POLICY_UNVERIFIABLE
+    assert err.value.message == message
+
+
+def test_signature_window_and_shape_messages() -> None:
+    forged = {**body(), "signature": "0" * 64}
+    _, rejected = verify_policies([forged], KEY, NOW)
+    assert [r.message for r in rejected] == ["policy signature does not verify"]
+    _, rejected = verify_policies([body()], "", NOW)
+    assert [r.message for r in rejected] == [NO_POLICY_KEY]
+    with pytest.raises(PolicyRejected) as err:
+        verify_policy(body(), KEY, datetime(2023, 1, 1, tzinfo=UTC))
+    assert err.value.message == "policy is not yet effective"
+    with pytest.raises(PolicyRejected) as err:
+        verify_policy(body(), KEY, datetime(2026, 1, 1, tzinfo=UTC))
+    assert err.value.message == "policy has expired"
+    with pytest.raises(PolicyRejected) as err:
+        verify_policy(["not", "a", "policy"], KEY, NOW)  # type: ignore[arg-type]
+    assert err.value.message == "policy must be a JSON object"
+    with pytest.raises(PolicyRejected) as err:
+        Policy.from_wire({"policy_id": "x"})
+    assert err.value.message == "policy body must have exactly the CONTRACT keys"
+    assert err.value.reason is Reason.POLICY_UNVERIFIABLE
+
+
+def test_rejections_name_the_policy_they_could_read() -> None:
+    unnamed = {k: v for k, v in body().items() if k != "policy_id"}
+    odd_version = body(policyVersion="2")
+    typed = Policy.from_wire(body(policy_id="mb-9", policyVersion=4, kind="nope"))
+    _, rejected = verify_policies([unnamed, odd_version, typed], KEY, NOW)
+    assert [(r.policy_id, r.policy_version) for r in rejected] == [
+        ("", 1), ("mb-1", None), ("mb-9", 4),
+    ]  # fmt: skip
+
+
+def test_the_smallest_deals_and_a_full_percent_verify() -> None:
+    two = verify_policy(body(params={"qty": 2, "price": "0.01"}), KEY, NOW)
+    assert (two.params.qty, str(two.params.price)) == (2, "0.01")
+    mix = verify_policy(body(kind="mix_match", params={"qty": 2, "price": "1.00"}), KEY, NOW)
+    assert mix.params.qty == 2
+    one = verify_policy(body(kind="bxgy", params={"buy": 1, "get": 1}), KEY, NOW)
+    assert (one.params.buy, one.params.get) == (1, 1)
+    full = verify_policy(body(kind="percent", params={"percent": "100"}), KEY, NOW)
+    assert str(full.params.percent) == "100.00"
+    cent = verify_policy(body(kind="amount", params={"amount": "0.01"}), KEY, NOW)
+    assert str(cent.params.amount) == "0.01"
+
+
+def test_programming_errors_say_exactly_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match=r"^now must be timezone-aware$"):
+        verify_policy(body(), KEY, datetime(2024, 6, 1))
+    with pytest.raises(ValueError, match=r"^refusing to sign a policy with an empty key$"):
+        sign_policy({"policy_id": "x"}, b"")
+
+
+def test_times_are_read_strictly_utc_z_or_an_offset() -> None:
+    assert verify_policy(body(effectiveFrom="2024-01-01T00:00:00Z"), KEY, NOW).effective_from == (
+        datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    # fail closed: a form Python's ISO reader does not take is refused, not guessed
+    with pytest.raises(PolicyRejected) as err:
+        verify_policy(body(effectiveFrom="2024-01-01T00:00:00z"), KEY, NOW)
+    assert err.value.message == "effectiveFrom is not ISO 8601: '2024-01-01T00:00:00z'"

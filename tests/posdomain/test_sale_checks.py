@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -175,3 +176,420 @@ def test_weighed_lines_within_half_a_gram() -> None:
 def test_violation_keeps_reason_rule_and_message() -> None:
     v = violation(Reason.TAX_MISMATCH, "line_tax", "m")
     assert v.as_dict() == {"reason": "TAX_MISMATCH", "rule": "line_tax", "message": "m"}
+
+
+# Mutation survivors (docs/mutation.md): reconciliation shows each violation's message beside
+# its reason and rule, so every case's full answer is pinned, message included.
+MESSAGES: dict[str, list[tuple[str, str, str]]] = {
+    "bad money": [("INVALID_MONEY", "money", "line_total: line_total has more than 2 decimals")],
+    "card number as reference": [
+        (
+            "VALIDATION_FAILED",
+            "card_reference",
+            "a card tender needs the terminal reference, never a PAN",
+        )
+    ],
+    "card without reference": [
+        (
+            "VALIDATION_FAILED",
+            "card_reference",
+            "a card tender needs the terminal reference, never a PAN",
+        )
+    ],
+    "change more than tendered": [
+        ("TENDER_MISMATCH", "tender_split", "card over total or change > cash")
+    ],
+    "deposit of no line": [("VALIDATION_FAILED", "deposit_for_line", "deposit of no such line")],
+    "discount total off": [("TOTALS_MISMATCH", "discount_total", "discounts do not add up")],
+    "extended off": [("LINE_ARITHMETIC", "extended", "line 1: 6 x 1.49 is not 8.95 - 0")],
+    "foreign currency": [("CURRENCY_MISMATCH", "currency", "EUR is not CAD")],
+    "fractional each": [("INVALID_QUANTITY", "qty_unit", "line 1: cola is sold per item, not 5.5")],
+    "levy negative": [("TAX_MISMATCH", "levy", "line 1: levy out of range")],
+    "levy not a number": [("TAX_MISMATCH", "levy", "line 1: levy is not a number")],
+    "line number twice": [("DUPLICATE_LINE_NO", "line_no", "a line number is used twice")],
+    "line tax off": [("TAX_MISMATCH", "line_tax", "line 2: tax 3.21 is not 0.19 of 19.99")],
+    "line total off": [
+        ("LINE_ARITHMETIC", "line_total", "line 2: line total 19.98 is not 19.99 (+ tax)")
+    ],
+    "negative change": [("INVALID_MONEY", "change", "change is negative")],
+    "negative price": [("INVALID_MONEY", "negative", "line 2: money of the wrong sign")],
+    "negative tender": [("INVALID_MONEY", "tender_sign", "a tender has the wrong sign")],
+    "other exponent": [
+        ("CURRENCY_MISMATCH", "exponent", "exponent 3"),
+        ("TAX_MISMATCH", "line_tax", "line 1: GST 0.450 is not 0.44700"),
+    ],
+    "part on a later code": [
+        ("TAX_MISMATCH", "line_taxes", "line 1: taxes out of order or repeated")
+    ],
+    "part tax off": [("TAX_MISMATCH", "line_taxes", "line 1: its taxes do not add up to 1.68")],
+    "parts off, sum right": [("TAX_MISMATCH", "line_tax", "line 1: GST 0.42 is not 0.4470")],
+    "payable off": [("TOTALS_MISMATCH", "payable", "payable is not total + rounding")],
+    "qty four decimals": [
+        ("INVALID_QUANTITY", "qty", "line 1 qty must be > 0 with at most 3 decimals")
+    ],
+    "qty not a number": [("INVALID_QUANTITY", "qty", "line 1 qty is not a number")],
+    "qty over the maximum": [
+        ("INVALID_QUANTITY", "qty", "line 1 qty must be > 0 with at most 3 decimals")
+    ],
+    "rate 10": [("TAX_MISMATCH", "rate", "line 2 tax_rate is out of range")],
+    "rate not a number": [("TAX_MISMATCH", "rate", "line 2 tax_rate is not a number")],
+    "returned with discount": [
+        ("LINE_ARITHMETIC", "returned_discount", "line 3: a return has none")
+    ],
+    "rounding too large": [("TOTALS_MISMATCH", "cash_rounding", "cash rounding 0.51")],
+    "row missing": [("TAX_MISMATCH", "breakdown", "a taxed class has no breakdown row")],
+    "row net + tax != gross": [("TAX_MISMATCH", "breakdown", "tax row GST is wrong")],
+    "row tax off": [("TAX_MISMATCH", "breakdown", "tax row GST != lines")],
+    "row twice": [("TAX_MISMATCH", "breakdown", "tax row CRF is wrong")],
+    "subtotal off": [("TOTALS_MISMATCH", "subtotal", "subtotal is not the lines' sum")],
+    "tax total off": [("TAX_MISMATCH", "tax_total", "tax total is not the lines' tax")],
+    "tenders short": [("TENDER_MISMATCH", "tenders", "tenders 50.00 - change 1.00 is not 29.60")],
+    "unknown tender": [("UNKNOWN_TENDER", "tender_kind", "unknown tender 'voucher'")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGES))
+def test_each_broken_rule_says_what_it_found(case: str) -> None:
+    payload = copy.deepcopy(_good())
+    CASES[case][0](payload)
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [(str(v.reason), v.rule, v.message) for v in got] == MESSAGES[case]
+
+
+@pytest.mark.parametrize("field", ["subtotal", "discount_total", "tax_total", "total", "change"])
+def test_unreadable_top_level_money_names_its_field(field: str) -> None:
+    payload = copy.deepcopy(_good())
+    payload[field] = "1.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [(str(v.reason), v.rule, v.message) for v in got] == [
+        ("INVALID_MONEY", "money", f"{field}: {field} has more than 2 decimals")
+    ]
+
+
+def test_a_wrong_total_is_named_with_its_value() -> None:
+    payload = copy.deepcopy(_good())
+    payload["total"] = "1.00"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert got[0].as_dict() == {
+        "reason": "TOTALS_MISMATCH",
+        "rule": "total",
+        "message": "total 1.00 is not the lines' sum",
+    }
+
+
+def test_change_without_cash_is_refused_even_without_rounding() -> None:
+    payload = copy.deepcopy(_good())
+    total = payload["total"]  # a card sale: no cash rounding
+    payload.update(cash_rounding="0.00", payable=total, change="0.00")
+    payload["tenders"] = [{"kind": "card", "amount": total, "reference": "T-1"}]
+    assert found(payload) == []
+    payload["change"] = "1.00"
+    payload["tenders"] = [{"kind": "card", "amount": total, "reference": "T-1"}]
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [v.as_dict() for v in got] == [
+        {"reason": "TENDER_MISMATCH", "rule": "cash_only",
+         "message": "change or rounding without cash"}
+    ]  # fmt: skip
+
+
+def test_a_sale_split_between_card_and_cash_adds_both() -> None:
+    payload = copy.deepcopy(_good())
+    payable = Decimal(payload["payable"])
+    payload["tenders"] = [
+        {"kind": "card", "amount": "10.00", "reference": "T-1"},
+        {"kind": "cash", "amount": "30.00"},
+    ]
+    payload["change"] = str(Decimal("40.00") - payable)
+    assert found(payload) == []
+    payload["change"] = "0.00"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [v.as_dict() for v in got] == [
+        {"reason": "TENDER_MISMATCH", "rule": "tenders",
+         "message": f"tenders 40.00 - change 0.00 is not {payable}"}
+    ]  # fmt: skip
+
+
+def _tendered(*tenders: dict[str, str], change: str = "0.00", **top: str) -> list[dict[str, str]]:
+    payload = copy.deepcopy(_good())
+    payload.update(tenders=list(tenders), change=change, **top)
+    return [v.as_dict() for v in check_sale(SaleCompleted.model_validate(payload), BASE_CTX)]
+
+
+def test_several_tenders_of_a_kind_add_up() -> None:
+    payable = Decimal(_good()["payable"])
+    cash = [{"kind": "cash", "amount": "10.00"}, {"kind": "cash", "amount": str(payable - 10)}]
+    assert _tendered(*cash) == []
+    total = Decimal(_good()["total"])  # by card: no cash rounding
+    card = [
+        {"kind": "card", "amount": "10.00", "reference": "T-1"},
+        {"kind": "card", "amount": str(total - 10), "reference": "T-2"},
+    ]
+    assert _tendered(*card, cash_rounding="0.00", payable=str(total)) == []
+
+
+def test_a_zero_tender_and_an_unreadable_one_are_refused() -> None:
+    zero = _tendered({"kind": "cash", "amount": "0.00"}, {"kind": "cash", "amount": "50.00"},
+                     change="20.40")  # fmt: skip
+    assert zero == [
+        {"reason": "INVALID_MONEY", "rule": "tender_sign", "message": "a tender has the wrong sign"}
+    ]
+    (bad,) = _tendered({"kind": "cash", "amount": "50.001"})
+    assert (bad["rule"], bad["message"]) == ("money", "tender: tender has more than 2 decimals")
+
+
+@pytest.mark.parametrize("ref", ["4111-1111-1111-1111", "4111 1111-1111 1111"])
+def test_a_card_number_with_dashes_is_no_terminal_reference(ref: str) -> None:
+    got = _tendered({"kind": "card", "amount": "1.00", "reference": ref},
+                    {"kind": "cash", "amount": "49.00"}, change="20.40")  # fmt: skip
+    assert [(v["rule"], v["message"]) for v in got] == [
+        ("card_reference", "a card tender needs the terminal reference, never a PAN")
+    ]
+
+
+WEIGHED_CTX = Context(
+    "CAD", 2, NOW - timedelta(days=1), NOW + timedelta(days=1), {"cola": "weight"}
+)
+
+
+def _rules(payload: dict[str, Any], ctx: Context = BASE_CTX) -> set[str]:
+    return {rule for _, rule in found(payload, ctx)}
+
+
+@pytest.mark.parametrize(
+    ("qty", "extended", "ok"),
+    [("6.003", "8.94", True),  # 8.94447: within half a gram at 1.49/kg
+     ("6.003", "8.95", True),  # 0.0055 off: still within 1.49 x 0.0005 + 0.005
+     ("6", "8.95", False),  # 0.01 off
+     ("6", "9.94", False)],
+)  # fmt: skip
+def test_a_weighed_line_may_be_off_by_half_a_gram_and_half_a_cent(
+    qty: str, extended: str, ok: bool
+) -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty=qty, extended=extended)
+    assert ("extended" not in _rules(payload, WEIGHED_CTX)) is ok
+
+
+def test_an_item_line_must_be_exact_to_the_cent() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][1]["extended"] = "20.00"  # 1 x 19.99
+    assert "extended" in _rules(payload)
+
+
+def test_the_context_unit_wins_and_a_line_unit_is_kept_without_one() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="each", qty="6.003", extended="8.94")
+    assert "qty_unit" not in _rules(payload, WEIGHED_CTX)  # the catalog sells cola by weight
+    payload["lines"][0]["unit"] = "weight"
+    assert "qty_unit" not in _rules(payload)  # no catalog unit: the line's own
+    assert "qty" not in _rules(payload)
+
+
+@pytest.mark.parametrize("field", ["net", "tax", "gross"])
+def test_unreadable_breakdown_money_names_the_breakdown(field: str) -> None:
+    payload = copy.deepcopy(_good())
+    payload["tax_breakdown"][0][field] = "0.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "tax_breakdown: tax_breakdown has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
+
+
+def test_cash_rounding_up_to_fifty_units_and_named_when_unreadable() -> None:
+    payload = copy.deepcopy(_good())
+    total = Decimal(payload["total"])
+    payload.update(cash_rounding="0.50", payable=str(total + Decimal("0.50")))
+    payload["change"] = str(Decimal("50.00") - total - Decimal("0.50"))
+    assert "cash_rounding" not in _rules(payload)
+    payload["cash_rounding"] = "0.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "cash_rounding: cash_rounding has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
+
+
+def test_weighed_quantities_below_one_and_free_items_have_no_wrong_sign() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="0.455", extended="0.68")
+    assert "negative" not in _rules(payload, WEIGHED_CTX)
+    payload = copy.deepcopy(_good())
+    payload["lines"][1].update(unit_price="0.00", extended="0.00", line_total="0.00", tax="0.00")
+    assert "negative" not in _rules(payload)
+
+
+def test_empties_outweighing_the_sale_by_less_than_one_unit_are_refused() -> None:
+    priced = sale(
+        line("1", COLA, "1", "BEV"),
+        line("2", EMPTY, "9", "DEP", is_deposit=True, returned=True),
+        kind="open",  # the till shows it; paying would refuse it
+    )
+    assert Decimal("-1") < priced.tax.total < 0
+    got = check_sale(SaleCompleted.model_validate(wire(priced)), BASE_CTX)
+    assert {
+        "reason": "UNMATCHED_RETURN",
+        "rule": "returns",
+        "message": "returns without a matching sale",
+    } in [v.as_dict() for v in got]
+
+
+@pytest.mark.parametrize("empties", ["50", "48"])
+def test_empties_balancing_the_sale_exactly_or_partly_are_accepted(empties: str) -> None:
+    from tests.posdomain.test_mixed_documents import CAP
+
+    priced = sale(
+        line("1", CAP, "1", "STD"),
+        line("2", EMPTY, empties, "DEP", is_deposit=True, returned=True),
+    )
+    assert priced.tax.total in (Decimal("0.00"), Decimal("0.50"))
+    payload = wire(priced)
+    if priced.tax.payable == 0:
+        payload["tenders"] = []  # nothing to pay
+    assert found(payload) == []
+
+
+def test_a_line_without_extended_is_qty_times_price_rounded() -> None:
+    payload = copy.deepcopy(_good())
+    del payload["lines"][1]["extended"]
+    assert found(payload) == []
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="6.003")
+    del payload["lines"][0]["extended"]  # 8.94447 -> 8.94, what the line was taxed on
+    assert "extended" not in _rules(payload, WEIGHED_CTX)
+    assert "line_tax" not in _rules(payload, WEIGHED_CTX)
+
+
+def test_a_line_is_weighed_by_its_own_unit_or_the_catalogs() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="6.003", extended="8.95")
+    assert "extended" not in _rules(payload)  # the line says weight, no catalog unit
+    payload["lines"][0]["unit"] = "each"
+    assert "extended" not in _rules(payload, WEIGHED_CTX)  # the catalog says weight
+
+
+@pytest.mark.parametrize(
+    ("index", "field", "name"),
+    [(1, "unit_price", "line 2 unit_price"), (1, "extended", "extended"),
+     (1, "tax", "tax"), (1, "line_total", "line_total")],
+)  # fmt: skip
+def test_unreadable_line_money_names_its_field(index: int, field: str, name: str) -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][index][field] = "1.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert (
+        "money",
+        f"{name}: {name} has more than 2 decimals",
+    ) in [(v.rule, v.message) for v in got]
+
+
+def test_an_unreadable_discount_is_named() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][1]["discounts"] = [{"policy_id": "p", "amount": "0.001"}]
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "discount: discount has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
+
+
+def _broken(call: Callable[[], object]) -> tuple[str, str, str]:
+    from posdomain.sale_checks import Broken
+
+    with pytest.raises(Broken) as err:
+        call()
+    v = err.value.violation
+    return str(v.reason), v.rule, v.message
+
+
+def test_quantities_at_their_bounds_and_signed_returns() -> None:
+    from posdomain.sale_checks import MAX_QTY, quantity
+
+    assert quantity("0.001", "qty") == Decimal("0.001")
+    assert quantity(str(MAX_QTY), "qty") == MAX_QTY
+    assert quantity("-0.455", "qty", signed=True) == Decimal("-0.455")
+    assert quantity("-1", "qty", signed=True) == Decimal(-1)
+    assert quantity("0.5", "qty", signed=True) == Decimal("0.5")
+    for value in ("0", "-1", "1000000.001", "0.0001"):
+        reason, rule, _ = _broken(lambda v=value: quantity(v, "line 3 qty"))
+        assert (reason, rule) == ("INVALID_QUANTITY", "qty")
+    assert _broken(lambda: quantity("-0.0001", "line 3 qty", signed=True)) == (
+        "INVALID_QUANTITY", "qty", "line 3 qty must be > 0 with at most 3 decimals",
+    )  # fmt: skip
+    assert _broken(lambda: quantity("-2", "line 3 qty", signed=False))[2] == (
+        "line 3 qty must be > 0 with at most 3 decimals"
+    )
+
+
+def test_rates_and_levies_at_their_bounds() -> None:
+    from posdomain.sale_checks import MAX_QTY, parse_rate, parse_rate_amount
+
+    assert parse_rate("0", "r") == 0
+    assert parse_rate("9.999999", "r") == Decimal("9.999999")
+    assert _broken(lambda: parse_rate("NaN", "line 1 tax_rate"))[2] == (
+        "line 1 tax_rate is out of range"
+    )
+    assert parse_rate_amount("0", "l") == 0
+    assert parse_rate_amount(str(MAX_QTY), "l") == MAX_QTY
+    for bad in ("-0.01", "1000000.01", "0.0000001"):
+        assert _broken(lambda v=bad: parse_rate_amount(v, "line 1"))[1] == "levy"
+
+
+def test_times_on_the_window_edges_are_inside() -> None:
+    from posdomain.sale_checks import check_times
+
+    ctx = BASE_CTX
+    assert check_times([ctx.earliest, ctx.latest], ctx) == []
+
+
+def test_a_compound_tax_line_passes_and_its_parts_money_is_named() -> None:
+    from posdomain.sale_pricing import SaleInputs, price_sale
+    from posdomain.tax import parse_tax_config
+    from tests.posdomain.test_mixed_documents import CAP
+
+    qc = parse_tax_config(
+        {"cash_rounding": "0.05", "classes": {"QC": {"inclusive": False, "taxes": [
+            {"code": "GST", "rate": "0.05"},
+            {"code": "QST", "rate": "0.09975", "on": ["GST"]}]}}}
+    )  # fmt: skip
+    priced = price_sale(SaleInputs((line("1", CAP, "2", "QC"),), "retail", qc, 2, NOW, True))
+    payload = wire(priced)
+    assert payload["lines"][0]["taxes"][1]["on"] == ["GST"]
+    assert found(payload) == []
+    payload["lines"][0]["taxes"][0]["tax"] = "0.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "line 1 tax: line 1 tax has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
+
+
+def test_an_unreadable_payable_is_named() -> None:
+    payload = copy.deepcopy(_good())
+    payload["payable"] = "0.001"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert ("money", "payable: payable has more than 2 decimals") in [
+        (v.rule, v.message) for v in got
+    ]
+
+
+def test_a_line_without_a_unit_is_sold_per_item() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][1]["unit"] = None
+    assert found(payload) == []
+    payload["lines"][1].update(qty="1.5", extended="29.99")
+    assert "qty_unit" in _rules(payload)
+
+
+def test_a_weighed_multi_tax_line_below_one_kg_passes() -> None:
+    from posdomain.pricing import ProductPrice
+    from posdomain.sale_pricing import SaleLineInput
+
+    loose = ProductPrice("cola", Decimal("1.49"), unit="weight")
+    weighed = SaleLineInput("1", loose, Decimal("0.455"), "weight", "BEV")
+    payload = wire(sale(weighed))
+    assert len(payload["lines"][0]["taxes"]) == 3
+    assert found(payload, WEIGHED_CTX) == []
+
+
+def test_an_unreadable_part_rate_names_its_line() -> None:
+    payload = copy.deepcopy(_good())
+    payload["lines"][0]["taxes"][0]["rate"] = "x"
+    got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
+    assert [(v.rule, v.message) for v in got] == [("rate", "line 1 is not a number")]

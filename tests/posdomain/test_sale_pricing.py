@@ -151,3 +151,109 @@ def test_cash_rounding_only_for_cash() -> None:
         D("2.97"), D("0.00"), D("2.97"),
     )  # fmt: skip
     assert (cash.tax.cash_rounding, cash.tax.payable) == (D("-0.02"), D("2.95"))
+
+
+# Mutation survivors (docs/mutation.md): what a price-label line and a returned line carry.
+
+DELI_10 = policy("deli10", "percent", {"percent": "10"}, [])
+DELI_10 = {
+    **{k: v for k, v in DELI_10.items() if k != "signature"},
+    "target": {"product_ids": [], "categories": ["deli"]},
+}
+DELI_10 = {**DELI_10, "signature": sign_policy(DELI_10, KEY)}
+
+
+def test_a_price_label_line_keeps_its_product_and_category_for_promotions() -> None:
+    label = line("1", CHEESE, "0.512", label_price=D("6.60"))
+    sale = price_sale(inputs(label, advanced_discounts=True, policies=(DELI_10,), policy_key=KEY))
+    (priced,) = sale.lines
+    assert priced.priced.product_id == "cheese"
+    assert priced.priced.discount_total == D("0.66")  # the deli category's 10 %
+    assert sale.pricing.applied_policies == (("deli10", 3),)
+
+
+def test_a_price_label_line_is_one_weighed_unit_outside_count_based_deals() -> None:
+    # 2 bags of chips at the shelf and one sold by a price label: not 3 for the multibuy
+    lines = (line("1", CHIPS, "2"), line("2", CHIPS, "1", label_price=D("0.99")))
+    sale = price_sale(inputs(*lines, advanced_discounts=True, policies=(MULTIBUY,), policy_key=KEY))
+    assert sale.pricing.discount_total == D("0.00")
+    three = price_sale(
+        inputs(line("1", CHIPS, "3"), advanced_discounts=True, policies=(MULTIBUY,), policy_key=KEY)
+    )
+    assert three.pricing.discount_total == D("0.97")
+
+
+@pytest.mark.parametrize(("per_kg", "shown"), [("0.00", "6.60"), ("0.50", "0.50"), ("1", "1")])
+def test_a_label_on_a_weighed_product_shows_its_price_per_kg_when_it_has_one(
+    per_kg: str, shown: str
+) -> None:
+    loose = ProductPrice("loose", D(per_kg), "deli", unit="weight")
+    sale = price_sale(inputs(line("1", loose, "0.512", label_price=D("6.60"))))
+    assert sale.lines[0].unit_price == D(shown)
+    assert sale.lines[0].priced.extended == D("6.60")
+
+
+def test_without_a_key_each_policy_is_named_in_its_rejection() -> None:
+    from posdomain.sale_pricing import NO_KEY
+
+    odd = [{"kind": "multibuy"}, {**MULTIBUY, "policyVersion": "3"}, "junk", MULTIBUY]
+    sale = price_sale(inputs(line("1", CHIPS, "3"), advanced_discounts=True, policies=tuple(odd)))
+    assert [(r.policy_id, r.policy_version, r.message) for r in sale.rejections] == [
+        ("", None, NO_KEY), ("mb", None, NO_KEY), ("mb", 3, NO_KEY),
+    ]  # fmt: skip
+    assert NO_KEY == "no policy key configured on this box"
+
+
+def test_a_returned_line_is_its_list_price_line_negated() -> None:
+    guarded = ProductPrice("mug", D("4.00"), "home", min_price=D("3.00"))
+    sale = price_sale(
+        inputs(line("1", CHIPS, "3"), line("2", guarded, "2", returned=True, return_of="R1:1"))
+    )
+    back = sale.lines[1].priced
+    assert (back.qty, back.extended, back.amount, back.floor_amount) == (
+        D(-2), D("-8.00"), D("-8.00"), D("-6.00"),
+    )  # fmt: skip
+    assert back.discount_total == 0
+    assert back.unit_price == D("4.00")
+    assert sale.lines[1].qty == D(-2)
+
+
+def test_the_price_list_and_the_currency_unit_reach_both_sides() -> None:
+    from posdomain.pricing import WholesaleTier
+
+    tiered = ProductPrice(
+        "flour", D("2.00"), "baking", wholesale_tiers=(WholesaleTier(D(5), D("1.50")),)
+    )
+    wholesale = price_sale(
+        SaleInputs((line("1", tiered, "6"),), "wholesale", TAX, 2, NOW, cash=False)
+    )
+    assert wholesale.lines[0].priced.unit_price == D("1.50")
+    assert wholesale.pricing.price_list == "wholesale"
+
+    yen = parse_tax_config({"classes": {"STD": {"rate": "0.08"}}}, 0)
+    fish = ProductPrice("fish", D("1290"), "deli", unit="weight")
+    sale = price_sale(
+        SaleInputs(
+            (line("1", fish, "0.455"), line("2", fish, "0.333", returned=True, return_of="R9:1")),
+            price_list="retail", tax=yen, exponent=0, now=NOW, cash=False,
+        )
+    )  # fmt: skip
+    sold, back = sale.lines
+    assert sold.priced.extended == D("587")  # 586.95 in whole yen
+    assert back.priced.extended == D("-430")  # 429.57
+    assert sale.pricing.total == D("157")
+    assert sale.pricing.subtotal == D("157")
+    assert sale.tax.total == D("157")
+
+
+def empties(qty: str) -> SaleLineInput:
+    return line("2", BOTTLE, qty, is_deposit=True, returned=True, tax_class="RED")
+
+
+def test_empties_that_balance_the_sale_exactly_or_partly_are_accepted() -> None:
+    # the hub's rule is the same (sale_checks: returns without their sale may not make the
+    # unmatched gross negative)
+    even = price_sale(inputs(line("1", MUG, "1"), empties("16")))
+    assert even.tax.total == D("0.00")
+    half = price_sale(inputs(line("1", MUG, "1"), empties("14")))
+    assert half.tax.total == D("0.50")
