@@ -4,7 +4,8 @@ Each check reads the scratch database over one superuser cursor (the whole hub, 
 tenant, no RLS) and returns a JSON-ready result with `ok`:
 
 * row counts per table equal the backup's manifest (counted in the dump's own snapshot);
-* every hub audit chain and every synced box chain verifies (posdomain.audit_chain);
+* every hub audit chain and every synced box chain verifies (posdomain.audit_chain), a box's
+  up to its contiguous event seq (entries held above a gap are counted, `held_above_gap`);
 * ledger sums equal the running stock balances for every (tenant, branch, product);
 * the last event seq per box equals the manifest's, and no box's contiguous mark is past it.
 """
@@ -58,10 +59,21 @@ def check_chains(cur: Any, box_tenants: dict[str, str]) -> dict[str, Any]:
         {**verify_chain(chain, map(_record, rows)).to_dict(), "box_id": None, "tenant_id": chain}
         for chain, rows in groupby(cur.fetchall(), key=lambda r: r[0])
     ]
-    cur.execute(f"SELECT box_id, {_COLUMNS} FROM box_audit ORDER BY box_id, chain, seq")
+    # a box's entries are judged up to its contiguous event seq: an entry held above a gap
+    # (a later batch of its window arrived first, the earlier one is still on its way or
+    # being resent) links to entries the hub does not hold yet; it is counted, not judged
+    cols = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
+    cur.execute(
+        f"""SELECT a.box_id, COALESCE(e.seq <= b.last_contiguous_seq, TRUE), {cols}
+            FROM box_audit a LEFT JOIN ingested_events e ON e.event_id = a.event_id
+            LEFT JOIN boxes b ON b.box_id = a.box_id
+            ORDER BY a.box_id, a.chain, a.seq"""
+    )
     boxes = []
-    for (box_id, chain), rows in groupby(cur.fetchall(), key=lambda r: (r[0], r[1])):
-        report = verify_chain(chain, (_record(r[1:]) for r in rows)).to_dict()
+    for (box_id, chain), rows in groupby(cur.fetchall(), key=lambda r: (r[0], r[2])):
+        held = list(rows)
+        report = verify_chain(chain, (_record(r[2:]) for r in held if r[1])).to_dict()
+        report["held_above_gap"] = sum(1 for r in held if not r[1])
         boxes.append({**report, "box_id": box_id, "tenant_id": box_tenants.get(box_id)})
     reports = hub + boxes
     return {"ok": all(r["ok"] for r in reports), "chains": reports}
