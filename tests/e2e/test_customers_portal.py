@@ -1,6 +1,7 @@
 """Customers and staff in the hub portal, driven by keyboard in real Chromium (FR-400, FR-401,
 FR-102): a sale rung on the till for a demo customer shows in their history with its points;
-a manager deactivates a cashier from the staff page. Screenshots go to docs/screenshots."""
+a manager deactivates a cashier from the staff page.
+Screenshots go to docs/screenshots with CFPOS_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from scripts.testkit.waiting import wait_until
 from tests.e2e.conftest import cashier
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ANNA = "c-demo-0001"  # seeded by hub/demo/customer_seed.py
 
 
@@ -32,7 +32,7 @@ def _portal_login(page: Any, stack: Stack, seed: dict[str, Any], role: str) -> N
 
 @pytest.mark.req("FR-400", "FR-401")
 def test_customer_search_history_and_points_by_keyboard(
-    stack: tuple[Stack, dict[str, Any]], browser: Any
+    stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
     box = cashier(running, seed)
@@ -46,7 +46,7 @@ def test_customer_search_history_and_points_by_keyboard(
     page.keyboard.type("karlsson")  # the search box has the focus
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Anna K.")
-    page.screenshot(path=str(SHOTS / "hub-customers.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-customers.png"), full_page=True)
     page.focus("a:has-text('Anna K.')")
     page.keyboard.press("Enter")
     page.wait_for_selector("#balance")
@@ -58,7 +58,7 @@ def test_customer_search_history_and_points_by_keyboard(
     wait_until(sale_listed, 30, "the sale in the customer's history")
     before = int(page.inner_text("#balance"))
     assert before > 500  # the welcome bonus plus the sale's points
-    page.screenshot(path=str(SHOTS / "hub-customer-detail.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-customer-detail.png"), full_page=True)
     page.focus("#points")
     page.keyboard.type("-3")
     page.keyboard.press("Enter")  # submits the adjustment with the first reason code
@@ -68,7 +68,7 @@ def test_customer_search_history_and_points_by_keyboard(
 
 @pytest.mark.req("FR-102")
 def test_manager_deactivates_a_cashier_from_the_staff_page(
-    stack: tuple[Stack, dict[str, Any]], browser: Any
+    stack: tuple[Stack, dict[str, Any]], browser: Any, shots: Path
 ) -> None:
     running, seed = stack
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -85,11 +85,11 @@ def test_manager_deactivates_a_cashier_from_the_staff_page(
     page.focus("#reset-pin")
     page.keyboard.press("Enter")
     page.wait_for_selector("#new-pin")
-    page.screenshot(path=str(SHOTS / "hub-staff-edit.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-staff-edit.png"), full_page=True)
     page.focus("#toggle-active")
     page.keyboard.press("Enter")
     page.wait_for_selector("text=inactive")
     page.goto(f"http://127.0.0.1:{running.hub_port}/staff")
-    page.screenshot(path=str(SHOTS / "hub-staff.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-staff.png"), full_page=True)
     assert page.locator("tr", has_text="Tess Temp").locator("text=inactive").count() == 1
     page.close()

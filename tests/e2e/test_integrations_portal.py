@@ -2,11 +2,10 @@
 integration and a token in the portal, register a local verifying receiver, ring a sale on
 the till and see the verified delivery in the receiver and the portal's log; flip the kill
 switch and see the token refused and the next sale not delivered. Screenshots in
-docs/screenshots."""
+docs/screenshots with CFPOS_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from tests.e2e.conftest import cashier, hub_as
 from tests.e2e.test_ops_portal_browser import _follow, _login, _submit, _tab_to
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _deliver_until(url: str, receiver: VerifyingReceiver, count: int) -> None:
@@ -32,7 +30,7 @@ def _deliver_until(url: str, receiver: VerifyingReceiver, count: int) -> None:
 
 
 @pytest.mark.req("FR-P7-1009", "FR-P7-1010", "FR-P7-1011", "FR-P7-1013")
-def test_token_webhook_and_kill_switch_in_the_portal_by_keyboard(stack, browser):
+def test_token_webhook_and_kill_switch_in_the_portal_by_keyboard(stack, browser, shots):
     running, seed = stack
     hub_db.bind(running.env["CFPOS_HUB_DATABASE_URL"])
     base = f"http://127.0.0.1:{running.hub_port}"
@@ -48,7 +46,7 @@ def test_token_webhook_and_kill_switch_in_the_portal_by_keyboard(stack, browser)
     _submit(page)
     raw = page.locator("#new-token").inner_text()
     assert raw.startswith("cfpit_")
-    page.screenshot(path=str(SHOTS / "hub-integration-token.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-integration-token.png"), full_page=True)
     with VerifyingReceiver([]) as receiver:
         _tab_to(page, "#url")
         page.keyboard.type(receiver.url)
@@ -65,12 +63,12 @@ def test_token_webhook_and_kill_switch_in_the_portal_by_keyboard(stack, browser)
         assert requests.get(f"{base}/api/v1/sales", headers=auth, timeout=10).status_code == 200
         page.reload()
         assert page.locator("td", has_text="sale.completed").count() >= 1
-        page.screenshot(path=str(SHOTS / "hub-integration-webhooks.png"), full_page=True)
+        page.screenshot(path=str(shots / "hub-integration-webhooks.png"), full_page=True)
         _tab_to(page, "#reason")
         page.keyboard.type("token seen in a support ticket")
         _submit(page)
         assert "Switched off" in page.locator("[role=alert]").inner_text()
-        page.screenshot(path=str(SHOTS / "hub-integration-killed.png"), full_page=True)
+        page.screenshot(path=str(shots / "hub-integration-killed.png"), full_page=True)
         refused = requests.get(f"{base}/api/v1/sales", headers=auth, timeout=10)
         assert refused.status_code == 401
         assert refused.json()["error"]["reason"] == "INTEGRATION_DISABLED"

@@ -1,6 +1,7 @@
 """FR-P7-1001..1004 in real Chromium, keyboard only: fleet view per branch with state and sync
 lag, drill-down, the alert feed (acknowledge), an incident opened from the keyboard, a risk
-WARN banner, and the backups page with a real drill. Screenshots go to docs/screenshots."""
+WARN banner, and the backups page with a real drill.
+Screenshots go to docs/screenshots with CFPOS_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from scripts.demo import Stack
 from scripts.testkit.waiting import wait_until
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt, pytest.mark.slow]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _silent_box(admin_url: str) -> str:
@@ -87,7 +87,7 @@ def _login(page: Any, base: str) -> None:
 
 
 @pytest.mark.req("FR-P7-1001", "FR-P7-1002", "FR-P7-1003", "FR-P7-1004", "FR-500", "FR-501")
-def test_operations_portal_by_keyboard(stack, browser, tmp_path):
+def test_operations_portal_by_keyboard(stack, browser, tmp_path, shots):
     running, _seed = stack
     _prepare(running, tmp_path)
     base = f"http://127.0.0.1:{running.hub_port}"
@@ -96,11 +96,11 @@ def test_operations_portal_by_keyboard(stack, browser, tmp_path):
     _follow(page, base, "/fleet")
     assert "1 boxes online" in page.content()  # the demo box, from its heartbeats
     assert "1 silent (enrolled, never reported)" in page.content()
-    page.screenshot(path=str(SHOTS / "hub-fleet.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-fleet.png"), full_page=True)
     _follow(page, base, "/fleet/b-riverside")
     assert "Riverside till 2" in page.content()
     assert page.locator("td.state-silent").count() >= 1
-    page.screenshot(path=str(SHOTS / "hub-fleet-branch.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-fleet-branch.png"), full_page=True)
     _follow(page, base, "/alerts")
     row = page.locator("tr", has_text="box Riverside till 2 silent")
     assert row.count() == 1
@@ -112,13 +112,13 @@ def test_operations_portal_by_keyboard(stack, browser, tmp_path):
         .count()
         == 1
     )
-    page.screenshot(path=str(SHOTS / "hub-alerts.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-alerts.png"), full_page=True)
     _follow(page, base, "/incidents")
     _tab_to(page, "#title")
     page.keyboard.type("Riverside till 2 never reported")
     _submit(page)
     assert "DETECT" in page.content()
-    page.screenshot(path=str(SHOTS / "hub-incident.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-incident.png"), full_page=True)
     _follow(page, base, "/risk")
     _tab_to(page, "#mode")
     page.keyboard.type("W")  # WARN
@@ -126,7 +126,7 @@ def test_operations_portal_by_keyboard(stack, browser, tmp_path):
     page.keyboard.type("stocktake week: watch refunds")
     _submit(page)
     assert "Risk mode WARN" in page.locator("[role=alert]").inner_text()
-    page.screenshot(path=str(SHOTS / "hub-risk-warn.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-risk-warn.png"), full_page=True)
     _tab_to(page, "#mode")
     page.keyboard.type("N")  # back to NORMAL for the other tests of this stack
     _tab_to(page, "#reason")
@@ -135,5 +135,5 @@ def test_operations_portal_by_keyboard(stack, browser, tmp_path):
     assert page.locator("[role=alert]").count() == 0
     _follow(page, base, "/backups")
     assert "OK" in page.locator("table").first.inner_text()
-    page.screenshot(path=str(SHOTS / "hub-backups.png"), full_page=True)
+    page.screenshot(path=str(shots / "hub-backups.png"), full_page=True)
     page.close()
