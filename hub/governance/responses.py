@@ -102,6 +102,8 @@ class ChainVerdictOut(BaseModel):
     head_hash: str | None = None
     problems: list[dict[str, Any]] | None = None
     box_id: str | None = None
+    # a box's entries above its contiguous event seq (a later batch landed first): not judged
+    held_above_gap: int | None = None
 
 
 class IntegrityOut(BaseModel):
