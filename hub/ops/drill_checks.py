@@ -16,6 +16,7 @@ import json
 from itertools import groupby
 from typing import Any
 
+from hub.governance.box_chains import HELD_ABOVE_GAP_SQL, judge_box_chain
 from hub.ops.backups import count_manifest
 from posdomain.audit_chain import AuditRecord, verify_chain
 
@@ -62,19 +63,16 @@ def check_chains(cur: Any, box_tenants: dict[str, str]) -> dict[str, Any]:
     # a box's entries are judged up to its contiguous event seq: an entry held above a gap
     # (a later batch of its window arrived first, the earlier one is still on its way or
     # being resent) links to entries the hub does not hold yet; it is counted, not judged
-    cols = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
-    cur.execute(
-        f"""SELECT a.box_id, COALESCE(e.seq <= b.last_contiguous_seq, TRUE), {cols}
-            FROM box_audit a LEFT JOIN ingested_events e ON e.event_id = a.event_id
-            LEFT JOIN boxes b ON b.box_id = a.box_id
-            ORDER BY a.box_id, a.chain, a.seq"""
-    )
-    boxes = []
-    for (box_id, chain), rows in groupby(cur.fetchall(), key=lambda r: (r[0], r[2])):
-        held = list(rows)
-        report = verify_chain(chain, (_record(r[2:]) for r in held if r[1])).to_dict()
-        report["held_above_gap"] = sum(1 for r in held if not r[1])
-        boxes.append({**report, "box_id": box_id, "tenant_id": box_tenants.get(box_id)})
+    cur.execute(HELD_ABOVE_GAP_SQL)
+    held = {int(r[0]) for r in cur.fetchall()}
+    cur.execute(f"SELECT box_id, id, {_COLUMNS} FROM box_audit ORDER BY box_id, chain, seq")
+    boxes = [
+        {
+            **judge_box_chain(box_id, chain, ((r[1], _record(r[2:])) for r in rows), held),
+            "tenant_id": box_tenants.get(box_id),
+        }
+        for (box_id, chain), rows in groupby(cur.fetchall(), key=lambda r: (r[0], r[2]))
+    ]
     reports = hub + boxes
     return {"ok": all(r["ok"] for r in reports), "chains": reports}
 
