@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from hub.core.db import db
+from posdomain.errors import HubReason, ValidationError
 
 Row = dict[str, Any]
 # column kinds: text, int, money (minor units), qty (thousandths), pct (Decimal), time (UTC)
@@ -175,3 +176,14 @@ MONEY_SALES = (
     Column("gross", "Gross", "money", True),
     Column("discounts", "Discounts", "money", True),
 )
+
+
+def check_page(page: int, total: int, page_size: int) -> None:
+    """400 REPORT_BAD_PAGE for a page past the last one of `total` rows."""
+    pages = max(1, -(-total // page_size))
+    if page > pages:
+        raise ValidationError(
+            f"page {page} does not exist (pages: {pages})",
+            HubReason.REPORT_BAD_PAGE,
+            {"field": "page", "pages": pages},
+        )

@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.core.db import db, is_postgres, tenant_tx
 from hub.identity.models import Box, Branch, User
-from hub.reports.definitions import Column, Ctx, ReportDef, Row, fetch, scope_sql
+from hub.reports.definitions import Column, Ctx, ReportDef, Row, check_page, fetch, scope_sql
 from posdomain.errors import HubReason, ValidationError
 from posdomain.money import format_minor
 
@@ -84,13 +84,7 @@ def listing(ctx: Ctx, sort: str | None, page: int, page_size: int) -> Listing:
             params,
         )
         total = int(head["n"])
-        pages = max(1, -(-total // page_size))
-        if page > pages:
-            raise ValidationError(
-                f"page {page} does not exist (pages: {pages})",
-                HubReason.REPORT_BAD_PAGE,
-                {"field": "page", "pages": pages},
-            )
+        check_page(page, total, page_size)
         rows = fetch(
             f"""SELECT b.deposit_id, b.branch_id, b.box_id, b.business_day, b.amount_minor,
                 b.exponent, b.slip_no, b.cashier_id, b.approver_id, b.reason_code, b.shift_id,

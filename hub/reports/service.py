@@ -21,7 +21,7 @@ from hub.identity import scope as scope_ids
 from hub.identity.models import Box, Branch, User
 from hub.reports import operational, transactional
 from hub.reports.days import branch_zones, today
-from hub.reports.definitions import Ctx, ReportDef, Row, Window
+from hub.reports.definitions import Ctx, ReportDef, Row, Window, check_page
 from hub.sales.queries import allowed_branches
 from posdomain.errors import Forbidden, HubReason, NotFound, Unavailable, ValidationError
 from posdomain.permissions import Action, Principal, Role, Scope, today_only
@@ -322,11 +322,5 @@ def run(report: ReportDef, ctx: Ctx, sort: str | None = None) -> Result:
 
 def page_of(result: Result, page: int, page_size: int) -> list[Row]:
     """One page of the result; 400 REPORT_BAD_PAGE past the last page."""
-    pages = max(1, -(-len(result.rows) // page_size))
-    if page > pages:
-        raise ValidationError(
-            f"page {page} does not exist (pages: {pages})",
-            HubReason.REPORT_BAD_PAGE,
-            {"field": "page", "pages": pages},
-        )
+    check_page(page, len(result.rows), page_size)
     return result.rows[(page - 1) * page_size : page * page_size]

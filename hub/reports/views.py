@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, render_template, stream_with_con
 from flask.typing import ResponseReturnValue
 
 from hub.core.openapi import api, parse_query
+from hub.core.paging import paged
 from hub.governance.views import integrity_report
 from hub.reports import deposits, exports, present, service
 from hub.reports.definitions import Ctx, ReportDef
@@ -102,12 +103,8 @@ def page_body(result: Result, query: ReportQuery) -> dict[str, Any]:
         "windows": windows(result.ctx),
         "filters": filters_of(query).as_dict(),
         "sort": result.sort,
-        "items": present.json_rows(result, rows),
+        **paged(present.json_rows(result, rows), query.page, total, query.page_size),
         "totals": present.json_totals(result),
-        "page": query.page,
-        "page_size": query.page_size,
-        "total": total,
-        "pages": max(1, -(-total // query.page_size)),
         "note": result.report.note,
     }
 
@@ -153,9 +150,10 @@ def list_bank_deposits() -> ResponseReturnValue:
     )
     ctx = service.build_ctx(Caller(principal, tenant, scope), deposits.DEFINITION, filters, now())
     found = deposits.listing(ctx, query.sort, query.page, query.page_size)
+    items = [deposits.item(r) for r in found.items]
     return jsonify(
         {
-            "items": [deposits.item(r) for r in found.items],
+            **paged(items, query.page, found.total, query.page_size),
             "totals": {
                 "count": found.total,
                 "amount": format_minor(found.amount_minor, found.exponent),
@@ -163,10 +161,6 @@ def list_bank_deposits() -> ResponseReturnValue:
             },
             "windows": windows(ctx),
             "sort": found.sort,
-            "page": query.page,
-            "page_size": query.page_size,
-            "total": found.total,
-            "pages": max(1, -(-found.total // query.page_size)),
         }
     )
 
