@@ -346,10 +346,9 @@ def handle_database_error(err: Exception) -> ResponseReturnValue:
     """A database that was locked (SQLite's busy timeout ran out under a long write) or
     briefly unreachable (a lost connection, a deadlock, a failover): the request's transaction
     was rolled back, so 503 HUB_BUSY with Retry-After; any other database error is a bug."""
-    text = str(err)
-    if not (hub_db.is_transient(err) or "locked" in text or "busy" in text):
+    if not hub_db.is_transient(err):  # SQLite's "database is locked" carries no SQLSTATE
         return handle_unexpected(err)
-    log_event(log, "database busy", logging.WARNING, error=text[:300], path=request.path)
+    log_event(log, "database busy", logging.WARNING, error=str(err)[:300], path=request.path)
     response = make_response(
         render_error(503, str(HubReason.HUB_BUSY), "the hub is busy; retry in a moment")
     )
