@@ -5,19 +5,33 @@ Wire and API money stays a decimal string with a point ("4.38"); only what a per
 formatted: `amount("4.38", "de")` is "4,38", `moment(iso, "Europe/Berlin", "de")` is
 "01.12.2026, 14:30:10" in the branch's time zone (never ISO UTC on a screen). Babel's
 quantisation is off, so an amount is never rounded by formatting (PITFALLS).
+
+A receipt formats about 40 amounts (issue 15: 1.3 ms of a sale's 15 ms CPU went to Babel
+parsing the same locale and pattern for each): the Babel locale of a box locale, the parsed
+amount pattern per exponent and each formatted amount (a pure function of its text, locale
+and exponent) are kept.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
+from babel.numbers import (
+    NumberPattern,
+    format_decimal,
+    format_percent,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_pattern,
+)
 
 
+@lru_cache(maxsize=256)
 def babel_locale(locale: str) -> str:
     """The Babel name of a box locale ('de-AT' -> 'de_AT'; unknown -> 'en')."""
     name = locale.replace("-", "_")
@@ -28,18 +42,35 @@ def babel_locale(locale: str) -> str:
     return name
 
 
+@lru_cache(maxsize=256)
+def _babel(locale: str) -> Locale:
+    """The parsed Babel locale of a box locale."""
+    return Locale.parse(babel_locale(locale))
+
+
+@lru_cache(maxsize=32)
+def _amount_pattern(exponent: int) -> NumberPattern:
+    """The parsed amount pattern with exactly `exponent` decimals."""
+    return parse_pattern("#,##0" + ("." + "0" * exponent if exponent else ""))
+
+
 def amount(value: object, locale: str, exponent: int = 2) -> str:
     """A money amount as the locale writes it, with exactly `exponent` decimals."""
+    return _amount(str(value), locale, exponent)
+
+
+@lru_cache(maxsize=8192)
+def _amount(text: str, locale: str, exponent: int) -> str:
     try:
-        number = Decimal(str(value))
+        number = Decimal(text)
     except InvalidOperation:
-        return str(value)
-    pattern = "#,##0" + ("." + "0" * exponent if exponent else "")
+        return text
     return str(
         format_decimal(
-            number, format=pattern, locale=babel_locale(locale), decimal_quantization=False
+            number, format=_amount_pattern(exponent), locale=_babel(locale),
+            decimal_quantization=False,
         )
-    )
+    )  # fmt: skip
 
 
 def moment(stamp: str | datetime, zone: str, locale: str, width: str = "medium") -> str:

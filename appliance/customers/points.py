@@ -22,7 +22,7 @@ from peewee import fn
 
 from appliance.catalog.config_docs import config_body
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import write_txn
+from appliance.core.db import execute, select_models, write_txn
 from appliance.customers.directory import find_customer
 from appliance.customers.models import BasketRedemption, LoyaltyCard, Redemption
 from appliance.identity.models import Staff
@@ -229,6 +229,11 @@ class SaleLoyalty:
 NONE = SaleLoyalty(0, None, None, 0)
 
 
+# every payment reads and drops the basket's choice: constant statements (issue 15)
+_CHOSEN_SQL = "SELECT * FROM basket_redemptions WHERE basket_key = ?"
+_DROP_CHOSEN_SQL = "DELETE FROM basket_redemptions WHERE basket_key = ?"
+
+
 def at_checkout(
     ctx: BoxContext,
     staff_id: str,
@@ -239,7 +244,7 @@ def at_checkout(
     """Check the basket's redemption again and compute the sale's loyalty facts (inside the
     sale's transaction); no customer or no rules: nothing."""
     key = basket_key(ctx, staff_id)
-    chosen = BasketRedemption.get_or_none(BasketRedemption.basket_key == key)
+    chosen = next(iter(select_models(BasketRedemption, _CHOSEN_SQL, (key,))), None)
     rules = rules_in_force()
     row = None if customer is None else find_customer(customer["customer_id"])
     if chosen is not None and (row is None or chosen.customer_id != row.customer_id):
@@ -273,9 +278,7 @@ def at_checkout(
 def record(ctx: BoxContext, staff_id: str, sale_id: str, event_id: str, facts: SaleLoyalty) -> None:
     """Keep the box's own redemption (until the hub reflects it) and drop the basket's choice
     (inside the sale's transaction)."""
-    BasketRedemption.delete().where(
-        BasketRedemption.basket_key == basket_key(ctx, staff_id)
-    ).execute()
+    execute(_DROP_CHOSEN_SQL, (basket_key(ctx, staff_id),))
     if facts.redeemed and facts.block is not None:
         Redemption.insert(
             sale_id=sale_id,

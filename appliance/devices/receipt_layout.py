@@ -64,6 +64,15 @@ def _money(ctx: Mapping[str, Any], value: object) -> str:
     return formats.amount(value, ctx["locale"], ctx["exponent"])
 
 
+def wrap(text: str, limit: int, indent: str = "") -> list[str]:
+    """`textwrap.wrap(text, limit, subsequent_indent=indent)`, answered at once for the
+    usual receipt line that already fits (printable, no trailing whitespace, at most `limit`
+    long: textwrap returns it whole); issue 15: a receipt wraps about 90 texts."""
+    if len(text) <= limit and text.isprintable() and text == text.rstrip():
+        return [text] if text else []
+    return textwrap.wrap(text, limit, subsequent_indent=indent)
+
+
 class _Layout:
     """Accumulates the lines of one receipt."""
 
@@ -75,14 +84,14 @@ class _Layout:
         """Text wrapped at word boundaries to the width (half of it for double size)."""
         limit = self.width // 2 if style.get("double") else self.width
         indent = text[: len(text) - len(text.lstrip())]
-        for chunk in textwrap.wrap(text, limit, subsequent_indent=indent) or [""]:
+        for chunk in wrap(text, limit, indent) or [""]:
             self.lines.append(ReceiptLine(chunk, **style))
 
     def pair(self, left: str, right: str, **style: Any) -> None:
         """Left text and a right-aligned value: a long left side wraps above the value's line."""
         limit = self.width // 2 if style.get("double") else self.width
         indent = left[: len(left) - len(left.lstrip())]
-        chunks = textwrap.wrap(left, limit, subsequent_indent=indent) or [""]
+        chunks = wrap(left, limit, indent) or [""]
         if len(chunks[-1]) + len(right) + 1 > limit:
             chunks += [indent]
         for chunk in chunks[:-1]:

@@ -20,7 +20,7 @@ from peewee import IntegrityError
 from appliance.audit import log as audit_log
 from appliance.catalog.policy_rejections import record_rejections
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import insert_rows, select_models, write_txn
+from appliance.core.db import execute, insert_rows, select_models, write_txn
 from appliance.customers import points
 from appliance.customers.points import SaleLoyalty
 from appliance.devices.hook import kick_after_sale, queue_receipt_with_sale
@@ -32,8 +32,6 @@ from appliance.till import exchange, shifts
 from appliance.till.basket import find_basket, labels_for, price_open
 from appliance.till.models import (
     Basket,
-    BasketCustomer,
-    BasketLine,
     Sale,
     SaleExtra,
     SaleLine,
@@ -105,7 +103,7 @@ def _store_sale(
     correlation_id: str,
 ) -> None:
     exp = setup.exponent
-    Sale.insert(
+    row = dict(
         id=payload["sale_id"],
         receipt_no=payload["receipt_no"],
         idempotency_key=payload["idempotency_key"],
@@ -123,7 +121,8 @@ def _store_sale(
         correlation_id=correlation_id,
         payload=json.dumps(payload, sort_keys=True),
         completed_at=payload["completed_at"],
-    ).execute()
+    )
+    insert_rows(Sale, [row])
     _store_lines(payload, totals, exp)
 
 
@@ -278,11 +277,18 @@ def _with_loyalty(payload: dict[str, Any], loyalty: SaleLoyalty, payable: Decima
         payload["payable"] = str(payable)
 
 
+# run by every payment: constant statements (issue 15), the ones peewee's deletes build
+_CLEAR_SQL = (
+    "DELETE FROM basket_customers WHERE basket_key = ?",
+    "DELETE FROM basket_lines WHERE basket_id = ?",
+    "DELETE FROM basket WHERE id = ?",
+)
+
+
 def _clear_basket(basket: Basket) -> None:
     """Remove the paid basket, its lines, manual prices (cascade) and attached customer."""
-    BasketCustomer.delete().where(BasketCustomer.basket_key == basket.key).execute()
-    BasketLine.delete().where(BasketLine.basket == basket.id).execute()
-    Basket.delete().where(Basket.id == basket.id).execute()
+    for sql, key in zip(_CLEAR_SQL, (basket.key, basket.id, basket.id), strict=True):
+        execute(sql, (key,))
 
 
 def _store_extras(

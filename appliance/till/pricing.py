@@ -9,8 +9,11 @@ the basket being paid. `line_json` / `totals_json` are the wire forms of the res
 Repricing after every scan (issue 15): an open basket is priced with a per-thread
 `posdomain.sale_pricing.SaleMemo` (what depends on one line alone is kept between scans; the
 result is the one whole-basket computation, digit for digit), so an added line costs its own
-pricing and the basket-wide sums. A basket being paid (`kind="sale"`) is priced once,
-afresh, without it.
+pricing and the basket-wide sums. A basket being paid (`kind="sale"`) is priced with the same
+memo (issue 15, item 6: its lines were all priced by the scans that added them; the return
+rules of a sale depend on the whole basket and are checked afresh), so paying costs the
+basket-wide sums, not 30 lines again; `tests/posdomain/test_incremental_pricing.py` checks
+both kinds against a fresh computation after every step.
 """
 
 from __future__ import annotations
@@ -236,8 +239,8 @@ def price_lines(
     sql = f"SELECT * FROM products WHERE id IN ({_marks(wanted)})"
     products = {p.id: p for p in select_models(Product, sql, wanted)} if wanted else {}
     inputs = sale_inputs(setup, lines, products, price_list, cash=cash, now=now, kind=kind)
-    # an open basket reuses per-line results; a sale being paid is priced afresh
-    sale = price_sale(inputs, memo=_KEPT.memo if kind == "open" else None)
+    # per-line results kept from the scans (the answer is the fresh one, digit for digit)
+    sale = price_sale(inputs, memo=_KEPT.memo)
     out = tuple(
         PricedBasketLine(ln, products[ln.product_id], sold)
         for ln, sold in zip(lines, sale.lines, strict=True)

@@ -3,9 +3,13 @@ the box's language."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from posdomain import locale_format as fmt
 from posdomain.contract import Brand, brand_from
@@ -46,3 +50,67 @@ def test_the_receipt_footer_follows_the_box_locale() -> None:
     assert (
         brand_from({"store_name": "S"}, Brand("x", receipt_footer="F"), "de").receipt_footer == "F"
     )
+
+
+def _babel_amount(value: object, locale: str, exponent: int) -> str:
+    """What `amount` answered before its caches (issue 15): Babel asked afresh."""
+    from babel import Locale, UnknownLocaleError
+    from babel.numbers import format_decimal
+
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    name = locale.replace("-", "_")
+    try:
+        Locale.parse(name)
+    except (ValueError, UnknownLocaleError):
+        name = "en"
+    pattern = "#,##0" + ("." + "0" * exponent if exponent else "")
+    return str(format_decimal(number, format=pattern, locale=name, decimal_quantization=False))
+
+
+LOCALES = ("en", "de", "de-AT", "de_CH", "fr", "fr-CA", "ar-EG", "xx-NOPE", "")
+
+
+def _outcome(call: Callable[[], str]) -> tuple[str, object]:
+    """An answer, or the exception type (a number too long for the pattern's decimals)."""
+    try:
+        return "ok", call()
+    except ArithmeticError as err:
+        return "raises", type(err)
+
+
+@pytest.mark.req("NFR-007")
+@settings(max_examples=400, deadline=None)
+@given(
+    value=st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-10**9,
+                    max_value=10**9),
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.integers(-10**12, 10**12),
+        st.text(max_size=6),
+    ),
+    as_text=st.booleans(),
+    locale=st.sampled_from(LOCALES),
+    exponent=st.integers(0, 4),
+)  # fmt: skip
+def test_a_kept_amount_is_what_babel_writes(
+    value: object, as_text: bool, locale: str, exponent: int
+) -> None:
+    """The receipt's amounts are kept per text, locale and exponent: every answer, the first
+    and the kept one, is Babel's own (and so is a refusal)."""
+    given_value = str(value) if as_text else value
+    for loc, exp in ((locale, exponent), (locale, exponent), *((o, exponent) for o in LOCALES[:3]),
+                     (locale, (exponent + 1) % 5)):  # fmt: skip
+        want = _outcome(lambda: _babel_amount(given_value, loc, exp))  # noqa: B023
+        assert _outcome(lambda: fmt.amount(given_value, loc, exp)) == want  # noqa: B023
+
+
+@pytest.mark.req("NFR-007")
+def test_equal_amounts_written_differently_are_kept_apart() -> None:
+    """Kept by text, not by value: 0 and -0 are equal Decimals (one hash) that Babel writes
+    apart, so an amount kept by value would print a refund's -0.00 as 0.00 or the reverse."""
+    got = [fmt.amount(v, "en") for v in ("0", "-0", Decimal("-0.00"), 0, "0.000", Decimal("-0"))]
+    assert got == ["0.00", "-0.00", "-0.00", "0.00", "0.00", "-0.00"]
+    assert [fmt.amount("2.5", loc) for loc in ("en", "de", "en")] == ["2.50", "2,50", "2.50"]

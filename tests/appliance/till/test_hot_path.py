@@ -142,3 +142,37 @@ def test_a_catalog_change_mid_basket_reprices_the_kept_lines(
     monkeypatch.setattr(pricing, "_KEPT", pricing._Kept())  # a till that keeps nothing
     assert cashier.get("/api/v1/basket").get_json() == kept
     assert kept["lines"] == after["lines"]
+
+
+SALE_FACTS = ("lines", "subtotal", "discount_total", "tax_total", "total", "tax_breakdown",
+              "return_tax_breakdown", "cash_rounding", "payable", "tenders", "change")  # fmt: skip
+
+
+@pytest.mark.req("FR-300", "FR-301", "FR-303")
+@pytest.mark.usefixtures("shift_open")
+def test_a_sale_is_paid_at_what_a_till_keeping_nothing_charges(
+    cashier: FlaskClient, till: BoxContext, monkeypatch: pytest.MonkeyPatch, box_db: SqliteDatabase
+) -> None:
+    """Issue 15: paying prices the basket with what its scans kept (the memo); the sale, as
+    answered, stored and queued for the hub, is the one a till keeping nothing would have
+    made, also for a product the hub repriced while it lay in the basket."""
+    add(cashier, MILK, 2)
+    add(cashier, BREAD)
+    add(cashier, MILK)
+    milk = products()[0] | {"price": "2.49", "version": 2}
+    assert down_messages.apply_down(till, chunk(1, 2, [milk]))
+    add(cashier, BREAD)
+    kept = pay(cashier, "50.00").get_json()
+    for code, qty in ((MILK, 2), (BREAD, 1), (MILK, 1), (BREAD, 1)):
+        add(cashier, code, qty)
+    monkeypatch.setattr(pricing, "_KEPT", pricing._Kept())  # a till that keeps nothing
+    fresh = pay(cashier, "50.00").get_json()
+    assert [ln["unit_price"] for ln in kept["lines"]] == ["2.49", "2.50", "2.49", "2.50"]
+    assert {k: kept[k] for k in SALE_FACTS} == {k: fresh[k] for k in SALE_FACTS}
+    with box_db.connection_context():
+        stored = box_db.execute_sql(
+            "SELECT subtotal_minor, tax_minor, total_minor, change_minor, cash_rounding_minor"
+            " FROM sales WHERE id IN (?, ?) ORDER BY receipt_no",
+            (kept["sale_id"], fresh["sale_id"]),
+        ).fetchall()
+    assert stored[0] == stored[1]
