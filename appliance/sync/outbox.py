@@ -10,14 +10,20 @@ from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import database, insert_rows
 from appliance.sync.box_state import allocate_seq, envelope_versions
 from appliance.sync.models import Outbox
-from posdomain.envelope import BatchAck, EventEnvelope, encode, new_event_id, utcnow
+from posdomain.envelope import BatchAck, EventEnvelope, encode_event, new_event_id, utcnow
 from posdomain.obs import current_correlation_id, new_correlation_id
 
 
 def enqueue(
-    ctx: BoxContext, event_type: str, payload: dict[str, Any], correlation_id: str | None = None
+    ctx: BoxContext,
+    event_type: str,
+    payload: dict[str, Any],
+    correlation_id: str | None = None,
+    payload_json: bytes | None = None,
 ) -> EventEnvelope:
-    """Append an event with the next gap-free seq (must run inside the business transaction)."""
+    """Append an event with the next gap-free seq (must run inside the business transaction).
+    `payload_json`: the payload's `plain_json` bytes when the caller made them already (the
+    stored envelope is the same bytes either way)."""
     cfg = ctx.config
     envelope = EventEnvelope(
         event_id=new_event_id(),
@@ -35,7 +41,7 @@ def enqueue(
         seq=envelope.seq,
         event_id=str(envelope.event_id),
         type=event_type,
-        payload=encode(envelope).decode("utf-8"),
+        payload=encode_event(envelope, payload_json).decode("utf-8"),
         created_at=now_iso(),
         attempts=0,
     )

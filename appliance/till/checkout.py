@@ -42,6 +42,7 @@ from appliance.till.pricing import BasketTotals, line_json, totals_json
 from appliance.till.suspend import customer_of
 from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle, settle_payout
 from posdomain.contract import EventType
+from posdomain.envelope import plain_json
 from posdomain.errors import Conflict, NotFound, Reason
 from posdomain.money import from_minor, to_minor
 from posdomain.obs import log_event
@@ -101,7 +102,9 @@ def _store_sale(
     setup: MoneySetup,
     event_id: str,
     correlation_id: str,
+    stored: str,
 ) -> None:
+    """The sale row (`stored`: its payload's JSON text) with its lines and tenders."""
     exp = setup.exponent
     row = dict(
         id=payload["sale_id"],
@@ -119,7 +122,7 @@ def _store_sale(
         price_list=totals.sale.pricing.price_list,
         event_id=event_id,
         correlation_id=correlation_id,
-        payload=json.dumps(payload, sort_keys=True),
+        payload=stored,
         completed_at=payload["completed_at"],
     )
     insert_rows(Sale, [row])
@@ -141,7 +144,7 @@ def _store_lines(payload: dict[str, Any], totals: BasketTotals, exp: int) -> Non
             unit_price_minor=to_minor(pbl.sold.unit_price, exp),
             extended_minor=to_minor(pbl.sold.priced.extended, exp),
             discount_minor=to_minor(pbl.sold.priced.discount_total, exp),
-            discounts=json.dumps(wire["discounts"]),
+            discounts=json.dumps(wire["discounts"]) if wire["discounts"] else "[]",
             line_total_minor=to_minor(pbl.sold.tax.gross, exp),
             tax_class=pbl.sold.tax.tax_class,
             tax_rate=str(pbl.sold.tax.rate),
@@ -242,9 +245,11 @@ def _complete(
     if customer is not None:
         payload["customer"] = customer
     _with_loyalty(payload, loyalty, paid.payable + redeemed)
-    envelope = outbox.enqueue(ctx, EventType.SALE_COMPLETED, payload, correlation_id)
+    wire = plain_json(payload)  # the payload's JSON once: in the event and on the sale row
+    envelope = outbox.enqueue(ctx, EventType.SALE_COMPLETED, payload, correlation_id, wire)
     points.record(ctx, staff.id, sale_id, str(envelope.event_id), loyalty)
-    _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id)
+    stored = json.dumps(payload, sort_keys=True) if wire is None else wire.decode("utf-8")
+    _store_sale(payload, totals, setup, str(envelope.event_id), correlation_id, stored)
     _store_extras(payload, paid, customer)
     stock_ledger.record_sale(
         sale_id,
