@@ -79,8 +79,9 @@ def test_texts_with_control_characters_are_refused(field: object) -> None:
     adapter = TypeAdapter(field)
     assert adapter.validate_python("Bäcker\tei\n\r") == "Bäcker\tei\n\r"  # tab, newlines pass
     for bad in ("a\x00b", "\x1b[31m", "x\x7f", "\x0c"):
-        with pytest.raises(ValidationError, match="control characters are not allowed"):
+        with pytest.raises(ValidationError) as info:
             adapter.validate_python(bad)
+        assert info.value.errors()[0]["msg"] == "Value error, control characters are not allowed"
 
 
 def test_timestamps_become_utc_whatever_the_servers_zone(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,5 +99,6 @@ def test_timestamps_become_utc_whatever_the_servers_zone(monkeypatch: pytest.Mon
 
 
 def test_a_timestamp_outside_the_calendar_in_utc_is_refused() -> None:
-    with pytest.raises(ValidationError, match="timestamp out of range"):
+    with pytest.raises(ValidationError) as info:
         TypeAdapter(WireTime).validate_python("9999-12-31T23:00:00-05:00")
+    assert info.value.errors()[0]["msg"] == "Value error, timestamp out of range"
