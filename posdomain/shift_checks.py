@@ -145,23 +145,14 @@ def _totals(body: ShiftSnapshot, exp: int) -> list[Violation]:
 
 def check_snapshot(body: ShiftSnapshot, ctx: Context) -> list[Violation]:
     """Every rule the X report snapshot breaks (empty: it adds up)."""
-    out: list[Violation] = []
-    if (ctx.currency is not None and body.currency != ctx.currency) or (
-        ctx.exponent is not None and body.exponent not in (None, ctx.exponent)
-    ):
-        out.append(
-            violation(
-                Reason.CURRENCY_MISMATCH,
-                "currency",
-                f"{body.currency}/{body.exponent} is not the tenant's",
-            )
-        )
-        return out
-    out += check_times([body.opened_at, body.as_of], ctx)
-    if body.opened_at > body.as_of:
-        out.append(violation(Reason.TIMESTAMP_OUT_OF_RANGE, "as_of", "as_of before opened_at"))
     # an old box's snapshot has no exponent: the tenant's (0 for JPY), else 2
     exp = next(e for e in (body.exponent, ctx.exponent, 2) if e is not None)
+    wrong_money = _in_tenant_money(body.currency, exp, ctx)
+    if wrong_money:
+        return wrong_money
+    out = check_times([body.opened_at, body.as_of], ctx)
+    if body.opened_at > body.as_of:
+        out.append(violation(Reason.TIMESTAMP_OUT_OF_RANGE, "as_of", "as_of before opened_at"))
     try:
         out += _cash(body, exp)
         out += _totals(body, exp)

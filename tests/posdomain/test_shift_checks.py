@@ -391,3 +391,21 @@ def test_a_no_sale_with_an_unknown_reason_names_it() -> None:
     ]
     late = NoSaleOpened.model_validate({**base, "opened_at": "2001-01-01T00:00:00+00:00"})
     assert [v.rule for v in check_no_sale(late, CTX)] == ["time"]
+
+
+def test_the_cash_row_is_checked_wherever_it_stands() -> None:
+    body = changed(_set("tenders.0.expected", "45.80"), _set("tenders.0.opening_float", "90.00"))
+    body["tenders"].reverse()  # card first
+    assert found(body) == [
+        rule("TENDER_MISMATCH", "cash_row", "cash row expected 45.80 != cash.expected 45.83"),
+        rule(
+            "TENDER_MISMATCH",
+            "cash_row",
+            "cash row opening float 90.00 != cash.opening_float 100.00",
+        ),
+    ]
+
+
+def test_an_old_boxs_snapshot_in_another_currency_is_refused_in_the_tenants_exponent() -> None:
+    body = changed(_set("currency", "USD"), _set("exponent", None))
+    assert found(body) == [rule("CURRENCY_MISMATCH", "currency", "USD/2 is not the tenant's")]
