@@ -82,7 +82,11 @@ TESTS: dict[str, list[str]] = {
         "test_incremental_pricing.py",
         "test_price_memo.py",
     ],
-    "shift_checks": ["test_shift_checks.py", "test_cash_movement_checks.py"],
+    "shift_checks": [
+        "test_shift_checks.py",
+        "test_cash_movement_checks.py",
+        "test_bank_deposit_checks.py",
+    ],
     "promotions": ["test_promotions.py", "test_pricing.py", "test_survivors.py"],
     "barcodes": ["test_barcodes.py", "test_barcodes_edges.py", "test_survivors.py"],
 }
