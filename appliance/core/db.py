@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import peewee
 from peewee import AutoField, DatabaseProxy, IntegerField, Model, SqliteDatabase, TextField
 
 database = DatabaseProxy()
@@ -34,6 +35,8 @@ def write_txn() -> Any:
     return database.atomic("IMMEDIATE")
 
 
+# what peewee's own execute_sql turns sqlite3's errors into peewee's (IntegrityError, ...) with
+_PEEWEE_ERRORS: Any = getattr(peewee, "__exception_wrapper__")  # noqa: B009 - a dunder name
 M = TypeVar("M", bound=Model)
 # fields whose stored value is already the Python value (no conversion needed)
 _PLAIN = (AutoField, IntegerField, TextField)
@@ -94,4 +97,5 @@ def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
         ]
         values.append(value)
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
-    cast(Any, database).cursor().executemany(sql, values)
+    with _PEEWEE_ERRORS:  # a constraint fails as peewee's IntegrityError, as Model.insert's
+        cast(Any, database).cursor().executemany(sql, values)
