@@ -20,7 +20,7 @@ from appliance.core.context import BoxContext
 from appliance.devices import store
 from appliance.devices.control import KickFailed, request_kick, socket_path
 from appliance.devices.receipt_layout import print_settings
-from appliance.devices.receipts import enqueue_receipt
+from appliance.devices.receipts import enqueue_receipt, enqueue_sale_receipt
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,13 @@ def kick_drawer(ctx: BoxContext, ref: str, reason: str) -> dict[str, Any]:
     return {"ok": True, "error": ""}
 
 
-def queue_receipt_with_sale(ctx: BoxContext, sale: dict[str, Any]) -> str:
-    """Queue the sale's receipt inside the sale's write transaction (its own savepoint); the
-    job's state, or "failed" with a warning: nothing about a receipt may cost the sale."""
+def queue_receipt_with_sale(ctx: BoxContext, sale: dict[str, Any], sale_json: str) -> str:
+    """Queue the sale's receipt inside the sale's write transaction (its own savepoint), laid
+    out when it prints (`sale_json`: the payload text stored with the sale); the job's state,
+    or "failed" with a warning: nothing about a receipt may cost the sale."""
     try:
-        job = enqueue_receipt(
-            sale, till_name=ctx.config.till_name, settings=print_settings(ctx.config)
+        job = enqueue_sale_receipt(
+            str(sale["sale_id"]), sale_json, ctx.config.till_name, print_settings(ctx.config)
         )
     except Exception as err:  # noqa: BLE001 - the sale commits without its receipt job
         log_event(

@@ -91,7 +91,13 @@ class DeviceService:
         if job is None:
             return False
         try:
-            self.devices.printer.print_receipt(doc_from_json(job["payload"]))
+            doc = doc_from_json(job["payload"])
+        except (KeyError, TypeError, ValueError) as err:  # a sale its layout cannot print
+            store.settle_job(job["id"], "failed", f"RECEIPT_LAYOUT: {err}"[:300])
+            log_event(log, "print job failed", logging.WARNING, job_id=job["id"], error=str(err))
+            return False
+        try:
+            self.devices.printer.print_receipt(doc)
         except DeviceError as err:
             self._job_failed(job, err)
             return False

@@ -192,8 +192,8 @@ def pay(
             done = _existing(idempotency_key)
             if done is not None:
                 return done
-            sale = _complete(ctx, staff, setup, requested, idempotency_key, correlation_id)
-            queue_receipt_with_sale(ctx, sale)  # commits with the sale (one durable commit)
+            sale, stored = _complete(ctx, staff, setup, requested, idempotency_key, correlation_id)
+            queue_receipt_with_sale(ctx, sale, stored)  # commits with the sale (one commit)
     except IntegrityError:
         done = _existing(idempotency_key)
         if done is None:
@@ -225,7 +225,8 @@ def _complete(
     requested: list[TenderIn],
     key: str,
     correlation_id: str,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str]:
+    """The sale written (not committed): its payload and the payload's stored JSON text."""
     basket = find_basket(ctx, staff.id)
     totals = price_open(setup, basket, cash=False, paying=True)
     if basket is None or not totals.lines:
@@ -269,7 +270,7 @@ def _complete(
             "event_id": str(envelope.event_id),
         },
     )
-    return payload
+    return payload, stored
 
 
 def _with_loyalty(payload: dict[str, Any], loyalty: SaleLoyalty, payable: Decimal) -> None:

@@ -20,7 +20,8 @@ from appliance.core.db import open_database
 from appliance.devices import store
 from appliance.devices.control import ask, socket_path
 from appliance.devices.hook import after_cash_sale
-from appliance.devices.receipts import doc_from_json, enqueue_receipt
+from appliance.devices.receipt_layout import PrintSettings
+from appliance.devices.receipts import doc_from_json, enqueue_receipt, enqueue_sale_receipt
 from appliance.devices.service import DeviceService, ServiceSettings
 from appliance.migrations import migrate
 from appliance.sync.box_state import ensure_box_state
@@ -145,6 +146,26 @@ def test_print_queue_retries_with_backoff_until_paper_is_back(
     assert done["attempts"] == 3
     assert done["last_error"] is None
     assert len(printer.docs) == 1, "printed exactly once after two failures"
+    assert b"Milk 1L" in printer.raw
+
+
+@pytest.mark.req("FR-304")
+def test_a_sale_receipt_that_cannot_be_laid_out_fails_its_job_not_the_printer(
+    dev_config: BoxConfig, dev_db: SqliteDatabase, fakes: DeviceSet
+) -> None:
+    """A sale's receipt is laid out when it prints (issue 15): a stored sale its layout cannot
+    read fails that job with the reason, and the next receipt prints."""
+    svc = DeviceService(dev_config, fakes, ServiceSettings(max_attempts=2, retry_base=0))
+    bad = enqueue_sale_receipt("sale-bad", '{"sale_id": "sale-bad"}', "Till 1", PrintSettings())
+    good = sale_payload()
+    enqueue_sale_receipt(good["sale_id"], json.dumps(good), "Till 1", PrintSettings())
+    assert svc.print_next() is False
+    failed = store.jobs_for(bad["ref"])[0]
+    assert failed["state"] == "failed"
+    assert str(failed["last_error"]).startswith("RECEIPT_LAYOUT")
+    assert svc.print_next() is True
+    printer = fakes.printer
+    assert isinstance(printer, FakePrinter)
     assert b"Milk 1L" in printer.raw
 
 

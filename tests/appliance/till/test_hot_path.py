@@ -10,10 +10,13 @@ from flask.testing import FlaskClient
 from peewee import IntegrityError, SqliteDatabase
 
 from appliance.catalog import down_messages
+from appliance.catalog.brand import current_brand
 from appliance.catalog.models import Product
 from appliance.core.context import BoxContext
 from appliance.core.db import insert_rows, select_models
 from appliance.devices import hook
+from appliance.devices.receipt_layout import print_settings, receipt_doc
+from appliance.devices.receipts import doc_from_json, doc_to_json
 from appliance.inventory.models import StockMovement
 from appliance.till import pricing
 from appliance.till.models import BasketLine
@@ -119,7 +122,7 @@ def test_a_receipt_that_cannot_be_queued_never_costs_the_sale(
     def broken(*_args: object, **_kwargs: object) -> dict[str, object]:
         raise TypeError("a receipt layout bug")
 
-    monkeypatch.setattr(hook, "enqueue_receipt", broken)
+    monkeypatch.setattr(hook, "enqueue_sale_receipt", broken)
     add(cashier, MILK)
     resp = pay(cashier, "10.00", key=uuid.uuid4().hex)
     assert resp.status_code == 200, resp.get_json()
@@ -180,3 +183,30 @@ def test_a_sale_is_paid_at_what_a_till_keeping_nothing_charges(
             (kept["sale_id"], fresh["sale_id"]),
         ).fetchall()
     assert stored[0] == stored[1]
+
+
+@pytest.mark.req("FR-303", "FR-304")
+@pytest.mark.usefixtures("shift_open")
+def test_a_sales_receipt_laid_out_when_it_prints_is_the_one_of_the_sale(
+    cashier: FlaskClient, till: BoxContext, box_db: SqliteDatabase
+) -> None:
+    """Issue 15: the receipt queued with a sale is laid out when the printer takes it, from
+    the sale's stored payload and the brand and print settings of the sale: the document the
+    sale queued before, even after the hub renamed the store."""
+    add(cashier, MILK)
+    add(cashier, BREAD, 2)
+    sale = pay(cashier, "20.00").get_json()
+    settings = print_settings(till.config)
+    with box_db.connection_context():
+        brand = current_brand(till.config.till_name, settings.locale)
+        before = doc_to_json(receipt_doc(sale, brand, 0, settings))  # what was queued before
+        body = config_body()
+        body["branding"] = {**body.get("branding", {}), "store_name": "Renamed Store"}
+        assert down_messages.apply_down(till, down("config", 9, body))
+        (job,) = box_db.execute_sql(
+            "SELECT payload FROM print_jobs WHERE ref = ?", (sale["sale_id"],)
+        ).fetchone()
+    printed = doc_from_json(job)
+    assert doc_to_json(printed) == before
+    assert "Renamed Store" not in printed.plain_text()
+    assert (printed.barcode, printed.qr) == (f"R{sale['receipt_no']}", sale["sale_id"])
