@@ -148,15 +148,15 @@ def _apply_stage() -> int:
     cur.execute("INSERT INTO catalog_fts_paused (id) VALUES (1)")
     cur.execute(
         "INSERT INTO products_fts (products_fts, rowid, name)"
-        f" SELECT 'delete', rowid, name FROM products WHERE id IN ({staged})"
+        f" SELECT 'delete', rowid, name FROM products WHERE id IN ({staged}) ORDER BY rowid"
     )
     cur.execute(  # WHERE true: SQLite's parser needs it before ON CONFLICT after a SELECT
         f"INSERT INTO products ({listed}) SELECT {listed} FROM catalog_stage_products"
         f" WHERE true ON CONFLICT (id) DO UPDATE SET {update}"
     )
-    cur.execute(
+    cur.execute(  # in rowid order: FTS5 flushes its pending terms at every lower rowid
         f"INSERT INTO products_fts (rowid, name) SELECT rowid, name FROM products"
-        f" WHERE id IN ({staged})"
+        f" WHERE id IN ({staged}) ORDER BY rowid"
     )
     cur.execute("DELETE FROM catalog_fts_paused")
     cur.execute(f"DELETE FROM barcodes WHERE product_id IN ({staged})")

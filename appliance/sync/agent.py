@@ -95,6 +95,8 @@ class SyncAgent:
         self._want_seqs: list[int] = []
         self._last_heartbeat = 0.0
         self._catalog_asked_at: float | None = None  # last request or chunk, monotonic
+        # the window asked for ahead (since_version) while the one before it is staged
+        self._catalog_ahead: int | None = None
         self._cards_asked_at: float | None = None
         self.last_sent_seq = 0  # the highest seq of the last batch published
         # seqs of the batches sent and not yet answered: an ack delivers only what its own
@@ -302,22 +304,39 @@ class SyncAgent:
         asked = self._catalog_asked_at
         if asked is not None and now - asked < self.settings.catalog_timeout:
             return False
+        self._catalog_ahead = None  # asked afresh: an earlier ask-ahead is spent
+        self._ask_catalog(catch_up.catalog_resume_from())  # after the last staged chunk
+        self._catalog_asked_at = now
+        return True
+
+    def _ask_catalog(self, since_version: int, *, ahead: bool = False) -> None:
         request = BoxRequest(
             box_id=self.box_id,
             kind="catalog",
-            since_version=catch_up.catalog_resume_from(),  # after the last staged chunk
+            since_version=since_version,
             request_id=uuid.uuid4(),
         )
         self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
-        self._catalog_asked_at = now
         log_event(
             log,
             "catalog catch-up requested",
             since_version=request.since_version,
             target=catch_up.catalog_target(),
+            ahead=ahead,
             request_id=str(request.request_id),
         )
-        return True
+
+    def _ask_catalog_ahead(self, window_to: object) -> None:
+        """A chunk of an answer that ends below the head landed: ask for the window after it
+        now (once), so the hub builds it while this one is staged (CONTRACT "Catalog sync")."""
+        if not isinstance(window_to, int) or isinstance(window_to, bool):
+            return  # an older hub: the next window is asked for when this one ends
+        if self._catalog_ahead == window_to or window_to >= catch_up.catalog_target():
+            return
+        if window_to <= catch_up.catalog_resume_from():
+            return
+        self._catalog_ahead = window_to
+        self._ask_catalog(window_to, ahead=True)
 
     def catch_up_cards(self) -> bool:
         """Ask for card-directory changes from the held version: at once when a head says the
@@ -361,8 +380,13 @@ class SyncAgent:
         applied = down_messages.apply_down(self.ctx, msg)
         chunk = msg.body.get("head") is False
         if msg.kind == "catalog" and chunk and applied:
-            # the last chunk ends this request; anything newer is asked for at once
-            self._catalog_asked_at = None if msg.body.get("last") else time.monotonic()
+            if not msg.body.get("last"):
+                self._catalog_asked_at = time.monotonic()
+                self._ask_catalog_ahead(msg.body.get("window_to"))
+            elif self._catalog_ahead == catch_up.catalog_resume_from():
+                self._catalog_asked_at = time.monotonic()  # the next window is on its way
+            else:
+                self._catalog_asked_at = None  # the answer ended: anything newer at once
         if msg.kind == "cards" and (applied or not chunk):
             done = not chunk or (msg.body.get("last") and directory.cards_behind())
             self._cards_asked_at = None if done else time.monotonic()
