@@ -146,7 +146,7 @@ def test_names_with_quotes_commas_and_backslashes_are_stored_as_written(tenant):
 
 
 _KILLED_IMPORT = """
-import sys, time
+import sys, time, types
 from hub.core import db
 from hub.catalog import csv_import
 from hub.demo.catalog_bench import generate_csv
@@ -159,7 +159,7 @@ def audit_then_hang(*args, **kwargs):
     print("WRITTEN", flush=True)  # every product, barcode and tier row is in, not committed
     time.sleep(600)
 
-csv_import._audit_import = audit_then_hang
+csv_import.audit = types.SimpleNamespace(append=audit_then_hang)  # after every write
 who = Principal(kind="user", id="killed", role=Role.TENANT_OWNER, tenant_id=tenant)
 csv_import.import_csv(who, tenant, Scope.TENANT, generate_csv(5000))
 """
