@@ -118,8 +118,13 @@ def stage_products(products: Sequence[WireProduct], exponent: int) -> None:
     names, cols = _row_names(), _product_columns()
     rows = [tuple(r[n] for n in names) for r in (_row(p, exponent) for p in products)]
     cur = _cursor()
-    ids = [(p.id,) for p in products]
-    cur.executemany("DELETE FROM catalog_stage_barcodes WHERE product_id = ?", ids)
+    ids = json.dumps([p.id for p in products])
+    again = cur.execute(  # staged by an earlier chunk: rare, so look before deleting
+        "SELECT id FROM catalog_stage_products WHERE id IN (SELECT value FROM json_each(?))",
+        (ids,),
+    ).fetchall()
+    if again:
+        cur.executemany("DELETE FROM catalog_stage_barcodes WHERE product_id = ?", again)
     cur.executemany(
         f"INSERT OR REPLACE INTO catalog_stage_products ({', '.join(cols)})"
         f" VALUES ({', '.join('?' * len(cols))})",

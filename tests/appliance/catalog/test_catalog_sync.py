@@ -352,3 +352,24 @@ def test_an_ask_ahead_lost_with_its_window_is_asked_again_after_the_timeout(
     agent._down(_windowed(3, 4, _products(4, 4), last=False, window_to=5))
     agent._down(_windowed(4, 5, _products(5, 5), last=True, window_to=5))
     assert held_versions()["catalog"] == 5
+
+
+@pytest.mark.req("FR-200")
+def test_a_product_staged_again_by_a_later_chunk_keeps_only_its_later_barcodes(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    """A product changed again while a download runs comes in two chunks: its later row and
+    barcodes replace the staged ones (the stage looks for such products before deleting)."""
+    ctx = BoxContext(box_config)
+    down_messages.apply_down(ctx, catalog_head(4))
+    first = product("p-twice", "TW1", "Twice v2", ["5000000099917"], "1.00", version=2)
+    other = product("p-other", "OT1", "Other", ["5000000099924"], "1.50", version=3)
+    again = product("p-twice", "TW1", "Twice v4", ["5000000099931"], "1.10", version=4)
+    assert down_messages.apply_down(ctx, chunk(1, 3, [first, other], last=False))
+    assert down_messages.apply_down(ctx, chunk(3, 4, [again]))
+    codes = dict(box_db.execute_sql("SELECT gtin14, product_id FROM barcodes").fetchall())
+    assert codes.get("05000000099931") == "p-twice"
+    assert "05000000099917" not in codes
+    assert codes.get("05000000099924") == "p-other"
+    row = box_db.execute_sql("SELECT name, price_minor FROM products WHERE id = 'p-twice'")
+    assert row.fetchone() == ("Twice v4", 110)
