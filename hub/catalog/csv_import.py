@@ -181,8 +181,8 @@ def _write(
 _STAGE_PRODUCTS = (
     "CREATE TEMP TABLE catalog_stage_products (id text, sku text, name text, category text,"
     " tax_class text, unit text, price_minor bigint, cost_minor bigint, age_restriction int,"
-    " is_deposit boolean, deposit_product_id text, active boolean, version bigint)"
-    " ON COMMIT DROP"
+    " is_deposit boolean, deposit_product_id text, active boolean, version bigint,"
+    " fresh boolean) ON COMMIT DROP"
 )
 _STAGE_BARCODES = (
     "CREATE TEMP TABLE catalog_stage_barcodes (product_id text, barcode text, code text)"
@@ -241,20 +241,28 @@ def _copy_write(
         cursor.execute(ddl)
     cols = _HELD[1:]
     staged = [
-        (ids[r.values.sku], *(c[k] for k in cols), first + n)
-        for n, (r, c, _before) in enumerate(changes)
+        (ids[r.values.sku], *(c[k] for k in cols), first + n, before is None)
+        for n, (r, c, before) in enumerate(changes)
     ]
     _copy(cursor, "catalog_stage_products", _csv_stream(staged))
     now = utcnow()
     listed = ", ".join(cols)
     update = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*cols, "version", "updated_at"))
-    upsert = (
+    insert = (
         f"INSERT INTO products (id, tenant_id, {listed}, version, created_at, updated_at)"
         f" SELECT id, %s, {listed}, version, %s, %s FROM catalog_stage_products"
-        f" ON CONFLICT (id) DO UPDATE SET {update}"
     )
+    # new products (fresh ids) first and without ON CONFLICT's speculative insertion, then
+    # the changed ones (which may point at a new deposit item)
+    statements = [
+        (f"{insert} WHERE fresh", (tenant_id, now, now)),
+        (
+            f"{insert} WHERE NOT fresh ON CONFLICT (id) DO UPDATE SET {update}",
+            (tenant_id, now, now),
+        ),
+    ]
     with ThreadPoolExecutor(1, thread_name_prefix="catalog-import") as helper:
-        products = helper.submit(_run, conn, [(upsert, (tenant_id, now, now))])
+        products = helper.submit(_run, conn, statements)
         pid = [(ids[r.values.sku], r, before) for r, _c, before in changes]
         codes = _csv_stream([(p, key, code) for p, r, _b in pid for code, key in r.values.barcodes])
         tiers = _csv_stream(
