@@ -373,3 +373,37 @@ def test_a_product_staged_again_by_a_later_chunk_keeps_only_its_later_barcodes(
     assert codes.get("05000000099924") == "p-other"
     row = box_db.execute_sql("SELECT name, price_minor FROM products WHERE id = 'p-twice'")
     assert row.fetchone() == ("Twice v4", 110)
+
+
+@pytest.mark.req("FR-200")
+def test_the_stages_gtin_shortcut_answers_as_validate_gtin() -> None:
+    """`catch_up._gtin14` equals `validate_gtin(code).gtin14` (or its refusal) on valid and
+    broken codes of every length, with spaces, signs and non-ASCII digits."""
+    import random
+
+    from posdomain.barcodes import check_digit, validate_gtin
+
+    rng = random.Random(15)
+    codes = []
+    for _ in range(20_000):
+        body = "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 14)))
+        code = body + (check_digit(body) if rng.random() < 0.7 else rng.choice("0123456789"))
+        mangle = rng.random()
+        if mangle < 0.05:
+            code = f" {code}"
+        elif mangle < 0.08:
+            code = code[:-1] + "\u0663"  # ARABIC-INDIC DIGIT THREE: isdigit, not ASCII
+        elif mangle < 0.1:
+            code = f"-{code[1:]}"
+        codes.append(code)
+
+    def answer(fn: Callable[[str], str], code: str) -> str:
+        try:
+            return fn(code)
+        except PosError as err:
+            return f"refused {err.reason}"
+
+    for code in codes:
+        assert answer(catch_up._gtin14, code) == answer(lambda c: validate_gtin(c).gtin14, code), (
+            code
+        )
