@@ -348,9 +348,9 @@ def import_csv(principal: Principal, tenant_id: str, scope: Scope, text: str) ->
         summary = _summary(text, total, changes)
         if changes:
 
-            def details(first: int, top: int) -> dict[str, Any]:
+            def details(first: int, top: int) -> Any:
                 summary["from_version"], summary["to_version"] = first, top
-                return _audit_details(summary, changes, ctx.exponent)
+                return audit.storable_details(_audit_details(summary, changes, ctx.exponent))
 
             try:
                 audited = _write(tenant_id, changes, ids, details)
@@ -359,7 +359,9 @@ def import_csv(principal: Principal, tenant_id: str, scope: Scope, text: str) ->
                     "the catalog changed while importing; nothing was imported, try again",
                     Reason.DUPLICATE,
                 ) from err
-            audit.append(tenant_id, principal.actor, "catalog.imported", "catalog", details=audited)
+            audit.append(
+                tenant_id, principal.actor, "catalog.imported", "catalog", stored_details=audited
+            )
     return summary
 
 

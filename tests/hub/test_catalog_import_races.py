@@ -159,7 +159,9 @@ def audit_then_hang(*args, **kwargs):
     print("WRITTEN", flush=True)  # every product, barcode and tier row is in, not committed
     time.sleep(600)
 
-csv_import.audit = types.SimpleNamespace(append=audit_then_hang)  # after every write
+csv_import.audit = types.SimpleNamespace(  # the append comes after every write
+    append=audit_then_hang, storable_details=csv_import.audit.storable_details
+)
 who = Principal(kind="user", id="killed", role=Role.TENANT_OWNER, tenant_id=tenant)
 csv_import.import_csv(who, tenant, Scope.TENANT, generate_csv(5000))
 """
