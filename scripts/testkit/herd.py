@@ -371,10 +371,13 @@ def start_workers(
     count: int,
     group: str | None = None,
     argv_of: Callable[[int], list[str]] | None = None,
+    partition: bool = False,
 ) -> list[str]:
     """Replace the stack's ingest worker by `count` workers in one shared-subscription group
-    (each its own client id; `argv_of(n)`: worker n's command instead of `hub ingest`);
-    return their process names."""
+    (each its own client id; `argv_of(n)`: worker n's command instead of `hub ingest`), or
+    with `partition` by `count` workers that partition the boxes (CFPOS_INGEST_PARTITION,
+    refreshed every second: the herd enrols its boxes after they start); return their
+    process names."""
     for name, _proc in list(fs.stack.procs):
         if name.startswith("hub-ingest"):
             fs.stack.kill(name)
@@ -384,17 +387,18 @@ def start_workers(
     names = []
     for n in range(count):
         name = f"hub-ingest-{n}"
-        env = {
-            **fs.stack.env,
-            "CFPOS_INGEST_SHARED_GROUP": group,
-            "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-{group}-{n}",
-        }
+        env = {**fs.stack.env, "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-{group}-{n}"}
+        if partition:
+            env |= {"CFPOS_INGEST_PARTITION": f"{n}/{count}", "CFPOS_INGEST_PARTITION_REFRESH": "1"}
+        else:
+            env["CFPOS_INGEST_SHARED_GROUP"] = group
         argv = argv_of(n) if argv_of else [PY, "-m", "hub", "ingest"]
         fs.stack.start(name, argv, env=env)
         names.append(name)
     # a batch published before any member subscribed is lost (and resent): wait for all
+    ready = "ingest connected" if partition else "ingest subscribed"  # a partition: no box yet
     wait_until(
-        lambda: all("ingest subscribed" in stack_log(fs, n) for n in names),
+        lambda: all(ready in stack_log(fs, n) for n in names),
         max(90.0, float(os.environ.get("CFPOS_DEMO_BOOT_TIMEOUT") or 0)),  # a loaded machine
         "workers subscribed",
     )
@@ -417,16 +421,20 @@ def run_herd(
     ingest_outage: float = 0.0,
     herd_out: list[SimBox] | None = None,
     failover: list[int] | None = None,
+    enrolled: Callable[[list[str]], None] | None = None,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
     is down while they start, then comes back and all of them reconnect at once; `ports`:
     the boxes are spread over these broker ports (cluster nodes); `ingest_outage` seconds:
     the ingest workers are down (broker up) for that long from the start; `herd_out`
     receives the simulated boxes as soon as they exist; `failover`: broker ports every box
-    lists (but its own) as failover endpoints (`MqttSettings.failover`). Returns the figures after
-    an exact reconciliation."""
+    lists (but its own) as failover endpoints (`MqttSettings.failover`); `enrolled(ids)` is
+    called once the boxes are enrolled, before they start (e.g. to wait for partitioned workers
+    to subscribe to them). Returns the figures after an exact reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
     ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
+    if enrolled is not None:
+        enrolled(ids)
     ports = ports or [fs.broker.port]
     herd = [
         SimBox(

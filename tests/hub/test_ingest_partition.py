@@ -20,6 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.core.db import tenant_tx
 from hub.sales.models import Sale
+from hub.settings import SettingsError, load_settings
 from hub.sync.partition import Partition, PartitionFollower, box_filters, owner
 from hub.sync.worker import IngestWorker, Received
 from posdomain import topics
@@ -191,3 +192,58 @@ def test_two_partitioned_workers_each_apply_only_their_boxes_and_reconcile_exact
         for w in workers:
             w.stop()
         broker.stop()
+
+
+def test_failover_urls_take_the_scheme_of_the_broker_url() -> None:
+    cfg = load_settings(mqtt_failover="mqtt://127.0.0.1:1884, mqtt://localhost:1885")
+    assert cfg.mqtt_endpoints() == [("127.0.0.1", 1883), ("127.0.0.1", 1884), ("localhost", 1885)]
+    for bad in ("mqtts://127.0.0.1:8883", "127.0.0.1:1884"):
+        with pytest.raises(SettingsError, match="CFPOS_MQTT_FAILOVER"):
+            load_settings(mqtt_failover=bad)
+    with pytest.raises(SettingsError, match="plain MQTT"):
+        load_settings(env="STAGING", mqtt_failover="mqtt://10.1.2.3:1883")
+    with pytest.raises(SettingsError, match="exclude each other"):
+        load_settings(ingest_partition="0/2", ingest_shared_group="g")
+
+
+@pytest.mark.pg
+@pytest.mark.mqtt
+@pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="no mosquitto")
+def test_the_worker_moves_to_its_failover_broker_when_its_broker_dies(app, tmp_path: Path):
+    first, second = PrivateBroker(tmp_path / "first"), PrivateBroker(tmp_path / "second")
+    first.start()
+    second.start()
+    box_id = enrol_box(T, B)
+    worker = IngestWorker(
+        "127.0.0.1",
+        first.port,
+        client_id=f"ingest-fo-{uuid.uuid4().hex[:6]}",
+        failover=[("127.0.0.1", second.port)],
+    )
+    boxes = None
+    try:
+        worker.start()
+        assert worker.ready.wait(20)
+        assert worker.endpoints.current == ("127.0.0.1", first.port)
+        assert first.proc is not None
+        first.proc.kill()  # SIGKILL: the worker's node is gone
+        first.proc.wait(10)
+        wait_until(
+            lambda: (
+                worker.endpoints.current == ("127.0.0.1", second.port)
+                and worker.client.is_connected()
+            ),
+            30,
+            "the worker on the second broker",
+        )
+        boxes = Boxes(second.port)  # a box of the second node (failed over, or always there)
+        sold = boxes.sell(box_id, 2, 5)
+        with tenant_tx(T):
+            held = {s.id for s in Sale.select(Sale.id).where(Sale.box_id == box_id)}
+        assert held == set(sold)
+    finally:
+        if boxes is not None:
+            boxes.stop()
+        worker.stop()
+        first.stop()
+        second.stop()
