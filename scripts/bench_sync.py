@@ -76,7 +76,9 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
         print(f"ingest workers in a shared subscription ({load()}): {res.report()}")
     for count in [int(n) for n in args.partitions.split(",") if n.strip()]:
         start_workers(fs, count, partition=True)
-        res = run_herd(fs, args.worker_boxes, args.worker_sales, workers=count, outage=False)
+        res = run_herd(
+            fs, args.worker_boxes, args.worker_sales, workers=count, outage=False, partitions=count
+        )
         print(f"ingest workers partitioning the boxes ({load()}): {res.report()}")
 
 

@@ -29,6 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from appliance.sync.agent import AgentSettings, backoff_delay
 from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BrokerEndpoint, MqttSettings
+from hub.sync.partition import owner
 from posdomain import topics
 from posdomain.canonical import canonical_json
 from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
@@ -42,9 +43,16 @@ if TYPE_CHECKING:
 PY = sys.executable
 
 
-def enrol_boxes(admin_dsn: str, tenant_id: str, branch_id: str, count: int) -> list[str]:
-    """Enrol `count` active boxes straight in the hub database (one transaction)."""
-    ids = [f"box-herd-{uuid.uuid4().hex[:10]}" for _ in range(count)]
+def enrol_boxes(
+    admin_dsn: str, tenant_id: str, branch_id: str, count: int, partitions: int = 0
+) -> list[str]:
+    """Enrol `count` active boxes straight in the hub database (one transaction); with
+    `partitions`, box n falls in ingest partition n mod partitions (hub/sync/partition.py)."""
+    ids: list[str] = []
+    while len(ids) < count:
+        box_id = f"box-herd-{uuid.uuid4().hex[:10]}"
+        if not partitions or owner(box_id, partitions) == len(ids) % partitions:
+            ids.append(box_id)
     conn = psycopg2.connect(admin_dsn)
     try:
         with conn, conn.cursor() as cur:
@@ -422,6 +430,7 @@ def run_herd(
     herd_out: list[SimBox] | None = None,
     failover: list[int] | None = None,
     enrolled: Callable[[list[str]], None] | None = None,
+    partitions: int = 0,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
     is down while they start, then comes back and all of them reconnect at once; `ports`:
@@ -430,9 +439,10 @@ def run_herd(
     receives the simulated boxes as soon as they exist; `failover`: broker ports every box
     lists (but its own) as failover endpoints (`MqttSettings.failover`); `enrolled(ids)` is
     called once the boxes are enrolled, before they start (e.g. to wait for partitioned workers
-    to subscribe to them). Returns the figures after an exact reconciliation."""
+    to subscribe to them); `partitions`: the boxes are spread evenly over that many ingest
+    partitions (CFPOS_INGEST_PARTITION). Returns the figures after an exact reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
-    ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
+    ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes, partitions)
     if enrolled is not None:
         enrolled(ids)
     ports = ports or [fs.broker.port]

@@ -49,10 +49,12 @@ class ClusterRun:
     """Figures of one run: the herd's, and how the boxes of the killed node fared."""
 
     herd: HerdResult
-    down_s: float  # node 1 SIGKILLed -> started again
-    resumed_s: float  # node 1 SIGKILLed -> every box that was on it had an ack again
+    killed: int  # the node SIGKILLed
+    down_s: float  # node SIGKILLed -> started again
+    resumed_s: float  # node SIGKILLed -> every box that was on it (all: node 2) acked again
     phases: dict[str, float]  # seconds from the start of the run
     applied_by: dict[str, set[int]]  # box id -> the partitions that applied its batches
+    failed_over: int  # workers that logged moving to another node
 
 
 def cluster_run(
@@ -134,6 +136,7 @@ def cluster_run(
                     failover=[n.mqtt for n in cluster.nodes] if failover else None,
                     enrolled=subscribed,
                     workers=workers,
+                    partitions=workers,
                 )
             except BaseException as err:  # re-raised in the test thread
                 out["error"] = err
@@ -155,14 +158,17 @@ def cluster_run(
         assert not thread.is_alive(), "the herd did not drain"
         if "error" in out:
             raise out["error"]
-        resumed = [min(t for t in b.tally.acks_at if t > killed_at) for b in on_killed]
+        # (a box whose last ack came before the kill had nothing left to resume)
+        after = [[t for t in b.tally.acks_at if t > killed_at] for b in on_killed]
+        resumed = [min(ts) for ts in after if ts] or [killed_at]
         phases["drained"] = time.monotonic() - t0
         by: dict[str, set[int]] = {b.box_id: set() for b in herd}
         for k, name in enumerate(names):
             for line in stack_log(fs, name).splitlines():
                 if '"batch applied"' in line and line.startswith("{"):
                     by.setdefault(json.loads(line)["box_id"], set()).add(k)
-        return ClusterRun(out["result"], down_s, max(resumed) - killed_at, phases, by)
+        moved = sum("ingest failing over" in stack_log(fs, n) for n in names)
+        return ClusterRun(out["result"], kill, down_s, max(resumed) - killed_at, phases, by, moved)
     finally:
         for name in names:
             fs.stack.kill(name)
@@ -206,8 +212,9 @@ def test_nats_cluster_single_url_boxes_wait_for_their_node_and_reconcile_exactly
 def test_nats_cluster_ingest_workers_node_sigkilled_workers_fail_over_and_reconcile_exactly(
     fault_stack: FaultStack, tmp_path: Path
 ) -> None:
-    run = cluster_run(fault_stack, tmp_path / "nats", boxes=4, sales=250, kill=2, down=4.0)
-    assert run.herd.reconciled["sales"] == 4 * 250
+    run = cluster_run(fault_stack, tmp_path / "nats", boxes=6, sales=200, kill=2, down=4.0)
+    assert run.herd.reconciled["sales"] == 6 * 200
+    assert run.failed_over == 2, "both workers moved to another node"
     _own_worker_only(run, 2)
     _report("workers' node killed", run)
 
@@ -221,8 +228,9 @@ def _own_worker_only(run: ClusterRun, workers: int) -> None:
 
 def _report(what: str, run: ClusterRun) -> None:
     print(
-        f"\nnats cluster ({what}): {run.herd.report()}; node 1 down {run.down_s:.1f}s, "
-        f"its boxes acked again {run.resumed_s:.1f}s after the kill; boxes per worker "
+        f"\nnats cluster ({what}): {run.herd.report()}; node {run.killed} down "
+        f"{run.down_s:.1f}s, its boxes acked again {run.resumed_s:.1f}s after the kill; "
+        f"workers that failed over {run.failed_over}; boxes per worker "
         f"{sorted(Counter(min(k) for k in run.applied_by.values() if k).items())}; "
         + ", ".join(f"{k} at {v:.1f}s" for k, v in run.phases.items())
     )

@@ -18,7 +18,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.core.db import tenant_tx
+from hub.core.db import platform_tx, tenant_tx
+from hub.identity.models import Box
 from hub.sales.models import Sale
 from hub.settings import SettingsError, load_settings
 from hub.sync.partition import Partition, PartitionFollower, box_filters, owner
@@ -68,6 +69,15 @@ def test_a_box_enrolled_after_the_worker_started_joins_its_share_at_the_next_ref
     assert set(box_filters(late)) <= set(mine.filters())
     assert early in followers[owner(early, 2)].boxes
     assert not (followers[0].boxes & followers[1].boxes)
+
+
+def enrol_in(k: int, count: int = 2) -> str:
+    """Enrol a new box of partition k (ids drawn until one falls there); return its id."""
+    while owner(box_id := f"box-{uuid.uuid4().hex[:12]}", count) != k:
+        pass
+    with platform_tx():
+        Box.create(box_id=box_id, tenant_id=T, branch_id=B, name=box_id)
+    return box_id
 
 
 class Recording(IngestWorker):
@@ -134,7 +144,7 @@ def test_two_partitioned_workers_each_apply_only_their_boxes_and_reconcile_exact
 ):
     broker = PrivateBroker(tmp_path / "broker")
     broker.start()
-    early = [enrol_box(T, B) for _ in range(6)]
+    early = [enrol_in(k % 2) for k in range(6)]  # three boxes of each worker
     workers = [
         Recording(
             "127.0.0.1",
@@ -152,7 +162,7 @@ def test_two_partitioned_workers_each_apply_only_their_boxes_and_reconcile_exact
             assert w.ready.wait(20)
         boxes = Boxes(broker.port)
         # two boxes enrolled while the workers run: served once a refresh has listed them
-        late = [enrol_box(T, B) for _ in range(2)]
+        late = [enrol_in(0), enrol_in(1)]
         done = [w.partition.refreshes for w in workers if w.partition is not None]
         wait_until(
             lambda: all(
