@@ -135,12 +135,7 @@ class PartitionFollower:
         with self._lock:
             added, removed = set(share - self.boxes), set(self.boxes - share)
             self.boxes = share
-        if self.client.is_connected():
-            if added:
-                self.client.subscribe([(f, 1) for b in sorted(added) for f in box_filters(b)])
-            if removed:
-                self.client.unsubscribe([f for b in sorted(removed) for f in box_filters(b)])
-        if added or removed:
+        if added or removed:  # logged first: its SUBACK ("ingest subscribed") comes after
             log_event(
                 log,
                 "ingest partition refreshed",
@@ -149,6 +144,11 @@ class PartitionFollower:
                 added=len(added),
                 removed=len(removed),
             )
+        if self.client.is_connected():
+            if added:
+                self.client.subscribe([(f, 1) for b in sorted(added) for f in box_filters(b)])
+            if removed:
+                self.client.unsubscribe([f for b in sorted(removed) for f in box_filters(b)])
         self.refreshes += 1
         return added, removed
 

@@ -109,9 +109,19 @@ def cluster_run(
             (every 1 s) subscribe to them first (a batch before that reaches no one)."""
             owning = [n for k, n in enumerate(names) if any(owner(b, workers) == k for b in ids)]
             enrolled_at = time.monotonic()
-            had = {n: stack_log(fs, n).count("ingest subscribed") for n in owning}
+            had = {n: stack_log(fs, n).count("ingest partition refreshed") for n in owning}
+
+            def granted(name: str) -> bool:
+                """A SUBACK logged after the refresh that listed the new boxes."""
+                text, at = stack_log(fs, name), -1
+                for _ in range(had[name] + 1):  # the first refresh after the enrolment
+                    at = text.find("ingest partition refreshed", at + 1)
+                    if at < 0:
+                        return False
+                return "ingest subscribed" in text[at:]
+
             wait_until(
-                lambda: all(stack_log(fs, n).count("ingest subscribed") > had[n] for n in owning),
+                lambda: all(granted(n) for n in owning),
                 90,
                 "the workers subscribed to the new boxes",
             )
