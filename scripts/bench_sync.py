@@ -28,7 +28,7 @@ from pathlib import Path
 
 from scripts.bench_ingest import ingest_figures
 from scripts.sync_harness import FaultStack, box_unacked, start_fault_stack
-from scripts.testkit.herd import load, run_herd, start_workers
+from scripts.testkit.herd import load, partitions_subscribed, run_herd, start_workers
 from scripts.testkit.waiting import wait_until
 
 
@@ -75,9 +75,15 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
         res = run_herd(fs, args.worker_boxes, args.worker_sales, workers=count, outage=False)
         print(f"ingest workers in a shared subscription ({load()}): {res.report()}")
     for count in [int(n) for n in args.partitions.split(",") if n.strip()]:
-        start_workers(fs, count, partition=True)
+        names = start_workers(fs, count, partition=True)
         res = run_herd(
-            fs, args.worker_boxes, args.worker_sales, workers=count, outage=False, partitions=count
+            fs,
+            args.worker_boxes,
+            args.worker_sales,
+            workers=count,
+            outage=False,
+            partitions=count,
+            enrolled=partitions_subscribed(fs, names),  # boxes are enrolled before they sell
         )
         print(f"ingest workers partitioning the boxes ({load()}): {res.report()}")
 

@@ -374,6 +374,29 @@ def stack_log(fs: FaultStack, name: str) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+def partitions_subscribed(fs: FaultStack, names: list[str]) -> Callable[[list[str]], None]:
+    """A `run_herd(enrolled=...)` hook for partitioned workers (`names[k]` runs partition k of
+    len(names)): wait until every worker owning one of the new boxes logged a SUBACK after
+    the refresh that listed them (a batch sent before reaches no subscriber: resent)."""
+
+    def wait(ids: list[str]) -> None:
+        count = len(names)
+        owning = [n for k, n in enumerate(names) if any(owner(b, count) == k for b in ids)]
+        had = {n: stack_log(fs, n).count("ingest partition refreshed") for n in owning}
+
+        def granted(name: str) -> bool:
+            text, at = stack_log(fs, name), -1
+            for _ in range(had[name] + 1):  # the first refresh after the enrolment
+                at = text.find("ingest partition refreshed", at + 1)
+                if at < 0:
+                    return False
+            return "ingest subscribed" in text[at:]
+
+        wait_until(lambda: all(granted(n) for n in owning), 90, "workers subscribed to new boxes")
+
+    return wait
+
+
 def start_workers(
     fs: FaultStack,
     count: int,

@@ -34,7 +34,14 @@ import pytest
 from appliance.sync.agent import AgentSettings
 from hub.sync.partition import owner
 from scripts.sync_harness import FaultStack
-from scripts.testkit.herd import HerdResult, SimBox, end_session, run_herd, stack_log
+from scripts.testkit.herd import (
+    HerdResult,
+    SimBox,
+    end_session,
+    partitions_subscribed,
+    run_herd,
+    stack_log,
+)
 from scripts.testkit.nats_cluster import NATS, NatsCluster
 from scripts.testkit.waiting import wait_until
 
@@ -107,24 +114,8 @@ def cluster_run(
         def subscribed(ids: list[str]) -> None:
             """The boxes of a store are enrolled before they sell: let the workers' refresh
             (every 1 s) subscribe to them first (a batch before that reaches no one)."""
-            owning = [n for k, n in enumerate(names) if any(owner(b, workers) == k for b in ids)]
             enrolled_at = time.monotonic()
-            had = {n: stack_log(fs, n).count("ingest partition refreshed") for n in owning}
-
-            def granted(name: str) -> bool:
-                """A SUBACK logged after the refresh that listed the new boxes."""
-                text, at = stack_log(fs, name), -1
-                for _ in range(had[name] + 1):  # the first refresh after the enrolment
-                    at = text.find("ingest partition refreshed", at + 1)
-                    if at < 0:
-                        return False
-                return "ingest subscribed" in text[at:]
-
-            wait_until(
-                lambda: all(granted(n) for n in owning),
-                90,
-                "the workers subscribed to the new boxes",
-            )
+            partitions_subscribed(fs, names)(ids)
             phases["new boxes subscribed after"] = time.monotonic() - enrolled_at
 
         started = threading.Event()
