@@ -348,8 +348,10 @@ class IngestWorker:
         self.ready.set()
 
     def _resubscribe(self) -> None:
-        if self.client.is_connected() and not self._stopping.is_set():  # else on_connect does
-            self.client.subscribe([(f, 1) for f in self._filters()])
+        # else on_connect does; a partition may have been emptied meanwhile (no filters)
+        connected = self.client.is_connected() and not self._stopping.is_set()
+        if connected and (filters := self._filters()):
+            self.client.subscribe([(f, 1) for f in filters])
 
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
         """Network thread: queue the message; a batch's box hears at once that it is held.

@@ -257,3 +257,20 @@ def test_the_worker_moves_to_its_failover_broker_when_its_broker_dies(app, tmp_p
         worker.stop()
         first.stop()
         second.stop()
+
+
+def test_asking_again_for_refused_subscriptions_of_an_emptied_partition_subscribes_nothing(
+    app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    broker = PrivateBroker(tmp_path / "broker")
+    broker.start()
+    worker = IngestWorker("127.0.0.1", broker.port, client_id=f"ingest-e-{uuid.uuid4().hex[:6]}")
+    try:
+        worker.start()
+        assert worker.ready.wait(20)
+        monkeypatch.setattr(worker, "_filters", list)  # its last box went since the refusal
+        worker._resubscribe()  # paho refuses an empty subscribe list with a ValueError
+        assert worker.client.is_connected()
+    finally:
+        worker.stop()
+        broker.stop()
