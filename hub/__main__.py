@@ -25,6 +25,7 @@ from hub.releases import artifacts
 from hub.reports import partitions
 from hub.settings import HubSettings, SettingsError, load_settings
 from hub.sync import downlink, resend
+from hub.sync.partition import Partition
 from hub.sync.worker import IngestWorker
 from posdomain.obs import configure_logging, log_event
 from posdomain.permissions import Principal, Role
@@ -66,13 +67,17 @@ def cmd_serve(cfg: HubSettings, host: str, port: int) -> int:
 def cmd_ingest(cfg: HubSettings) -> int:
     """Run the MQTT ingest worker until interrupted."""
     hub_db.bind(cfg.hub_database_url)
-    host, port = cfg.mqtt_host_port()
+    (host, port), *failover = cfg.mqtt_endpoints()
+    partition = Partition.parse(cfg.ingest_partition) if cfg.ingest_partition else None
     IngestWorker(
         host,
         port,
-        client_id=cfg.ingest_client_id,
+        client_id=partition.client_id(cfg.ingest_client_id) if partition else cfg.ingest_client_id,
         releases_dir=cfg.releases_dir,
         shared_group=cfg.ingest_shared_group,
+        failover=failover,
+        partition=partition,
+        partition_refresh=cfg.ingest_partition_refresh,
     ).run_forever()
     return 0
 

@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +27,12 @@ from hub.sync.box_requests import handle_request
 from hub.sync.fair import FairQueue
 from hub.sync.flood import FloodGuard
 from hub.sync.health import record_heartbeat
+from hub.sync.partition import DEFAULT_REFRESH, Partition, PartitionFollower
 from hub.sync.quarantine import quarantine
 from posdomain import topics
 from posdomain.envelope import BatchHead, BatchReceived, IncomingEvent, decode_batch, encode
 from posdomain.errors import PosError, Reason
+from posdomain.failover import EndpointRing
 from posdomain.flow import RECONNECT_MAX, RESIGNAL_EVERY, ApplyClock, reconnect_wait
 from posdomain.obs import correlation, log_event
 
@@ -237,8 +239,12 @@ class IngestWorker:
         login: MqttLogin | None = None,
         releases_dir: Path | None = None,
         shared_group: str | None = None,
+        failover: Sequence[tuple[str, int]] = (),
+        partition: Partition | None = None,
+        partition_refresh: float = DEFAULT_REFRESH,
     ) -> None:
-        self.host, self.port = host, port
+        # the broker, then the other nodes of a cluster (CFPOS_MQTT_FAILOVER), tried in turn
+        self.endpoints = EndpointRing([(host, port), *failover])
         self.releases_dir = releases_dir  # the artifact store release chunks are read from
         self.shared_group = shared_group
         self.ready = threading.Event()
@@ -283,10 +289,17 @@ class IngestWorker:
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
+        # CFPOS_INGEST_PARTITION: only the per-box topics of this worker's share of the boxes
+        self.partition = (
+            PartitionFollower(partition, self.client, partition_refresh) if partition else None
+        )
         # link back -> first ack within NFR-003 5 s; jittered so workers do not move in step
         self.client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)  # type: ignore[arg-type]
 
     def _filters(self) -> list[str]:
+        if self.partition is not None:
+            return self.partition.filters()
         plain = [topics.ALL_BOX_EVENTS, topics.ALL_BOX_REQUESTS, topics.ALL_BOX_STATUS]
         if not self.shared_group:
             return plain
@@ -294,11 +307,27 @@ class IngestWorker:
 
     def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         log_event(log, "ingest connected", reason=str(reason_code), group=self.shared_group)
-        client.subscribe([(f, 1) for f in self._filters()])
+        if filters := self._filters():
+            client.subscribe([(f, 1) for f in filters])
+        else:  # a partition without boxes yet: its refresh subscribes them as they come
+            self.ready.set()
 
     def _on_disconnect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         log_event(log, "ingest disconnected", logging.WARNING, reason=str(reason_code))
         client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)
+        if reason_code.is_failure:  # not our own disconnect(): the node may be gone
+            self._fail_over()
+
+    def _on_connect_fail(self, client, _userdata) -> None:  # type: ignore[no-untyped-def]
+        client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)
+        self._fail_over()
+
+    def _fail_over(self) -> None:
+        """Point paho's next reconnect at the next broker endpoint (posdomain/failover.py);
+        `connect_async` only records it, paho reconnects after its jittered wait."""
+        if not self._stopping.is_set() and (moved := self.endpoints.advance()) is not None:
+            self._connect(wait=False)
+            log_event(log, "ingest failing over", logging.WARNING, host=moved[0], port=moved[1])
 
     def _on_subscribe(self, _client, _userdata, _mid, codes, _props) -> None:  # type: ignore[no-untyped-def]
         """Ready once every filter is granted. A refused one (SUBACK 0x80: e.g. a nats-server
@@ -319,8 +348,10 @@ class IngestWorker:
         self.ready.set()
 
     def _resubscribe(self) -> None:
-        if self.client.is_connected() and not self._stopping.is_set():  # else on_connect does
-            self.client.subscribe([(f, 1) for f in self._filters()])
+        # else on_connect does; a partition may have been emptied meanwhile (no filters)
+        connected = self.client.is_connected() and not self._stopping.is_set()
+        if connected and (filters := self._filters()):
+            self.client.subscribe([(f, 1) for f in filters])
 
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
         """Network thread: queue the message; a batch's box hears at once that it is held.
@@ -534,13 +565,16 @@ class IngestWorker:
     def _connect(self, *, wait: bool = True) -> None:
         """Connect (`wait=False`: in the background, retried until the broker answers)."""
         connect = self.client.connect if wait else self.client.connect_async
+        host, port = self.endpoints.current
         if self.shared_group:  # the session ends with the connection: no queue for the dead
-            connect(self.host, self.port, keepalive=30, clean_start=True)
+            connect(host, port, keepalive=30, clean_start=True)
         else:
-            connect(self.host, self.port, keepalive=30)
+            connect(host, port, keepalive=30)
 
     def start(self) -> None:
         """Connect and process messages on paho's background thread."""
+        if self.partition is not None:
+            self.partition.start()
         self._connect()
         self.client.loop_start()
 
@@ -548,6 +582,8 @@ class IngestWorker:
         """Disconnect and stop the background threads (a batch taken and not applied gets no
         ack: its box resends it)."""
         self._stopping.set()
+        if self.partition is not None:
+            self.partition.stop()
         self.client.disconnect()
         self.client.loop_stop()
         for thread in self._threads:
@@ -556,5 +592,7 @@ class IngestWorker:
 
     def run_forever(self) -> None:
         """Connect and block (CLI); a broker not up yet is waited for, not a crash."""
+        if self.partition is not None:
+            self.partition.start()
         self._connect(wait=False)
         self.client.loop_forever(retry_first_connection=True)

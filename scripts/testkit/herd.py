@@ -29,6 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from appliance.sync.agent import AgentSettings, backoff_delay
 from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BrokerEndpoint, MqttSettings
+from hub.sync.partition import owner
 from posdomain import topics
 from posdomain.canonical import canonical_json
 from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
@@ -42,9 +43,16 @@ if TYPE_CHECKING:
 PY = sys.executable
 
 
-def enrol_boxes(admin_dsn: str, tenant_id: str, branch_id: str, count: int) -> list[str]:
-    """Enrol `count` active boxes straight in the hub database (one transaction)."""
-    ids = [f"box-herd-{uuid.uuid4().hex[:10]}" for _ in range(count)]
+def enrol_boxes(
+    admin_dsn: str, tenant_id: str, branch_id: str, count: int, partitions: int = 0
+) -> list[str]:
+    """Enrol `count` active boxes straight in the hub database (one transaction); with
+    `partitions`, box n falls in ingest partition n mod partitions (hub/sync/partition.py)."""
+    ids: list[str] = []
+    while len(ids) < count:
+        box_id = f"box-herd-{uuid.uuid4().hex[:10]}"
+        if not partitions or owner(box_id, partitions) == len(ids) % partitions:
+            ids.append(box_id)
     conn = psycopg2.connect(admin_dsn)
     try:
         with conn, conn.cursor() as cur:
@@ -366,15 +374,41 @@ def stack_log(fs: FaultStack, name: str) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+def partitions_subscribed(fs: FaultStack, names: list[str]) -> Callable[[list[str]], None]:
+    """A `run_herd(enrolled=...)` hook for partitioned workers (`names[k]` runs partition k of
+    len(names)): wait until every worker owning one of the new boxes logged a SUBACK after
+    the refresh that listed them (a batch sent before reaches no subscriber: resent)."""
+
+    def wait(ids: list[str]) -> None:
+        count = len(names)
+        owning = [n for k, n in enumerate(names) if any(owner(b, count) == k for b in ids)]
+        had = {n: stack_log(fs, n).count("ingest partition refreshed") for n in owning}
+
+        def granted(name: str) -> bool:
+            text, at = stack_log(fs, name), -1
+            for _ in range(had[name] + 1):  # the first refresh after the enrolment
+                at = text.find("ingest partition refreshed", at + 1)
+                if at < 0:
+                    return False
+            return "ingest subscribed" in text[at:]
+
+        wait_until(lambda: all(granted(n) for n in owning), 90, "workers subscribed to new boxes")
+
+    return wait
+
+
 def start_workers(
     fs: FaultStack,
     count: int,
     group: str | None = None,
     argv_of: Callable[[int], list[str]] | None = None,
+    partition: bool = False,
 ) -> list[str]:
     """Replace the stack's ingest worker by `count` workers in one shared-subscription group
-    (each its own client id; `argv_of(n)`: worker n's command instead of `hub ingest`);
-    return their process names."""
+    (each its own client id; `argv_of(n)`: worker n's command instead of `hub ingest`), or
+    with `partition` by `count` workers that partition the boxes (CFPOS_INGEST_PARTITION,
+    refreshed every second: the herd enrols its boxes after they start); return their
+    process names."""
     for name, _proc in list(fs.stack.procs):
         if name.startswith("hub-ingest"):
             fs.stack.kill(name)
@@ -384,17 +418,18 @@ def start_workers(
     names = []
     for n in range(count):
         name = f"hub-ingest-{n}"
-        env = {
-            **fs.stack.env,
-            "CFPOS_INGEST_SHARED_GROUP": group,
-            "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-{group}-{n}",
-        }
+        env = {**fs.stack.env, "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-{group}-{n}"}
+        if partition:
+            env |= {"CFPOS_INGEST_PARTITION": f"{n}/{count}", "CFPOS_INGEST_PARTITION_REFRESH": "1"}
+        else:
+            env["CFPOS_INGEST_SHARED_GROUP"] = group
         argv = argv_of(n) if argv_of else [PY, "-m", "hub", "ingest"]
         fs.stack.start(name, argv, env=env)
         names.append(name)
     # a batch published before any member subscribed is lost (and resent): wait for all
+    ready = "ingest connected" if partition else "ingest subscribed"  # a partition: no box yet
     wait_until(
-        lambda: all("ingest subscribed" in stack_log(fs, n) for n in names),
+        lambda: all(ready in stack_log(fs, n) for n in names),
         max(90.0, float(os.environ.get("CFPOS_DEMO_BOOT_TIMEOUT") or 0)),  # a loaded machine
         "workers subscribed",
     )
@@ -417,16 +452,22 @@ def run_herd(
     ingest_outage: float = 0.0,
     herd_out: list[SimBox] | None = None,
     failover: list[int] | None = None,
+    enrolled: Callable[[list[str]], None] | None = None,
+    partitions: int = 0,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
     is down while they start, then comes back and all of them reconnect at once; `ports`:
     the boxes are spread over these broker ports (cluster nodes); `ingest_outage` seconds:
     the ingest workers are down (broker up) for that long from the start; `herd_out`
     receives the simulated boxes as soon as they exist; `failover`: broker ports every box
-    lists (but its own) as failover endpoints (`MqttSettings.failover`). Returns the figures after
-    an exact reconciliation."""
+    lists (but its own) as failover endpoints (`MqttSettings.failover`); `enrolled(ids)` is
+    called once the boxes are enrolled, before they start (e.g. to wait for partitioned workers
+    to subscribe to them); `partitions`: the boxes are spread evenly over that many ingest
+    partitions (CFPOS_INGEST_PARTITION). Returns the figures after an exact reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
-    ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
+    ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes, partitions)
+    if enrolled is not None:
+        enrolled(ids)
     ports = ports or [fs.broker.port]
     herd = [
         SimBox(
