@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -67,13 +68,16 @@ def cmd_ingest(cfg: HubSettings) -> int:
     """Run the MQTT ingest worker until interrupted."""
     hub_db.bind(cfg.hub_database_url)
     host, port = cfg.mqtt_host_port()
-    IngestWorker(
+    worker = IngestWorker(
         host,
         port,
         client_id=cfg.ingest_client_id,
         releases_dir=cfg.releases_dir,
         shared_group=cfg.ingest_shared_group,
-    ).run_forever()
+    )
+    # stopped on purpose: its status is cleared (SIGKILL: the broker publishes its last will)
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: worker.leave())
+    worker.run_forever()
     return 0
 
 
