@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,8 +76,12 @@ def cmd_ingest(cfg: HubSettings) -> int:
         releases_dir=cfg.releases_dir,
         shared_group=cfg.ingest_shared_group,
     )
-    # stopped on purpose: its status is cleared (SIGKILL: the broker publishes its last will)
-    signal.signal(signal.SIGTERM, lambda _sig, _frame: worker.leave())
+    # stopped on purpose: its status is cleared (SIGKILL: the broker publishes its last will);
+    # on a thread of its own: the handler may interrupt paho holding a lock `leave` needs
+    signal.signal(
+        signal.SIGTERM,
+        lambda _sig, _frame: threading.Thread(target=worker.leave, daemon=True).start(),
+    )
     worker.run_forever()
     return 0
 

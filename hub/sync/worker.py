@@ -567,29 +567,27 @@ class IngestWorker:
         """Disconnect and stop the background threads (a batch taken and not applied gets no
         ack: its box resends it)."""
         self._stopping.set()
-        self._leave(wait=True)
+        self._leave()
         self.client.loop_stop()
         for thread in self._threads:
             thread.join(30)
         self._decoder.shutdown(wait=False, cancel_futures=True)
 
-    def _leave(self, *, wait: bool) -> None:
+    def _leave(self) -> None:
         """Clear this worker's retained status (it left on purpose), then disconnect: a clean
         DISCONNECT discards the last will, so the status must be cleared by hand."""
         if self.client.is_connected():
             info = self.client.publish(self.status_topic, b"", qos=1, retain=True)
-            if wait:
-                try:
-                    info.wait_for_publish(timeout=2)
-                except (RuntimeError, ValueError) as err:
-                    log_event(log, "status not cleared", logging.WARNING, error=str(err))
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError) as err:
+                log_event(log, "status not cleared", logging.WARNING, error=str(err))
         self.client.disconnect()
 
     def leave(self) -> None:
-        """Stop `run_forever` from a signal handler (SIGTERM): clear the status, disconnect
-        (paho sends the queued publish before the DISCONNECT)."""
+        """End `run_forever` (on SIGTERM, from a thread): clear the status, then disconnect."""
         self._stopping.set()
-        self._leave(wait=False)
+        self._leave()
 
     def run_forever(self) -> None:
         """Connect and block (CLI); a broker not up yet is waited for, not a crash."""

@@ -95,6 +95,7 @@ class SimBox:
     flow: bool = True  # False: the old fixed ack wait, flow signals and statuses ignored
     settings: AgentSettings = field(default_factory=AgentSettings)
     failover: tuple[int, ...] = ()  # further broker ports (cluster nodes) to fail over to
+    presence: bool = True  # False: hub ingest statuses ignored (the box before they existed)
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -115,7 +116,7 @@ class SimBox:
         self.transport.subscribe(topics.box_ack(self.box_id), self._put)
         self.transport.subscribe(topics.box_flow(self.box_id), self._put)
         self.presence = HubPresence(self.settings.absent_hold)
-        if self.flow:
+        if self.flow and self.presence:
             self.transport.subscribe(topics.ALL_HUB_INGEST_STATUS, self._put)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, name=self.box_id, daemon=True)
@@ -451,14 +452,16 @@ def run_herd(
     ingest_outage: float = 0.0,
     herd_out: list[SimBox] | None = None,
     failover: list[int] | None = None,
+    presence: bool = True,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
     is down while they start, then comes back and all of them reconnect at once; `ports`:
     the boxes are spread over these broker ports (cluster nodes); `ingest_outage` seconds:
     the ingest workers are down (broker up) for that long from the start; `herd_out`
     receives the simulated boxes as soon as they exist; `failover`: broker ports every box
-    lists (but its own) as failover endpoints (`MqttSettings.failover`). Returns the figures after
-    an exact reconciliation."""
+    lists (but its own) as failover endpoints (`MqttSettings.failover`); `presence` False: the
+    boxes ignore the hub ingest workers' statuses (the reference before they existed).
+    Returns the figures after an exact reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
     ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
     ports = ports or [fs.broker.port]
@@ -473,6 +476,7 @@ def run_herd(
             flow,
             settings or AgentSettings(),
             tuple(p for p in failover or [] if p != port),
+            presence,
         )
         for b, port in zip(ids, _spread(ports, len(ids)), strict=True)
     ]
