@@ -95,7 +95,7 @@ class SimBox:
     flow: bool = True  # False: the old fixed ack wait, flow signals and statuses ignored
     settings: AgentSettings = field(default_factory=AgentSettings)
     failover: tuple[int, ...] = ()  # further broker ports (cluster nodes) to fail over to
-    presence: bool = True  # False: hub ingest statuses ignored (the box before they existed)
+    follow_presence: bool = True  # False: hub ingest statuses ignored (the box before they existed)
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -116,7 +116,7 @@ class SimBox:
         self.transport.subscribe(topics.box_ack(self.box_id), self._put)
         self.transport.subscribe(topics.box_flow(self.box_id), self._put)
         self.presence = HubPresence(self.settings.absent_hold)
-        if self.flow and self.presence:
+        if self.flow and self.follow_presence:
             self.transport.subscribe(topics.ALL_HUB_INGEST_STATUS, self._put)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, name=self.box_id, daemon=True)
