@@ -97,7 +97,8 @@ class Acker:
             ]
 
     def stop(self) -> None:
-        """Clear the status and disconnect."""
-        self.client.publish(self.status_topic, b"", qos=1, retain=True).wait_for_publish(5)
+        """Clear the status and disconnect (a second stop does nothing more)."""
+        if self.client.is_connected():
+            self.client.publish(self.status_topic, b"", qos=1, retain=True).wait_for_publish(5)
         self.client.disconnect()
         self.client.loop_stop()

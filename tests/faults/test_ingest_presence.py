@@ -6,8 +6,9 @@ clears its retained status) or SIGKILLed (the broker publishes its offline last 
 the worker is away the box does not resend, however long that is past its ack wait; when it
 is back the box restarts its waits. A batch the broker kept for the worker's persistent
 session is then delivered and acked without a resend; a batch nobody kept (the worker's
-session ended while it was down) is resent after the restarted wait. Every time the
-reconciliation is exact: every sale stored once, totals to the cent.
+session ended while it was down; a shared subscription group with no member) is resent
+after the restarted wait. With two workers in a group the hub is present while either is
+up. Every time the reconciliation is exact: every sale stored once, totals to the cent.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from appliance.sync.agent import AgentSettings
+from scripts.demo_smoke import BoxClient
 from scripts.sync_harness import FaultStack, box_unacked, reconcile_box, start_fault_stack
-from scripts.testkit.herd import end_session, stack_log
+from scripts.testkit.herd import end_session, stack_log, start_workers
 from scripts.testkit.waiting import wait_until
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
@@ -64,16 +66,18 @@ def _terminate(fs: FaultStack, name: str) -> None:
             fs.stack.procs.remove(entry)
 
 
-def _held_sales(fs: FaultStack, go: str) -> list[int]:
-    """With the box drained, take the worker away (`go`: "stop" or "kill"), ring sales and
-    keep the worker away for `AWAY`: the seqs of the sales' rows, each sent exactly once."""
-    box = fs.cashier()
+def _held_sales(
+    fs: FaultStack, go: str, worker: str = WORKER, box: BoxClient | None = None
+) -> list[int]:
+    """With the box drained, take the (last) worker away (`go`: "stop" or "kill"), ring
+    sales and keep it away for `AWAY`: the seqs of the sales' rows, each sent exactly once."""
+    box = box or fs.cashier()
     wait_until(lambda: box_unacked(fs.box_db) == 0, 120, "a drained box")
     held = stack_log(fs, "box-sync").count("hub ingest absent; ack waits held")
     if go == "kill":
-        fs.stack.kill(WORKER)  # SIGKILL: the broker publishes the worker's last will
+        fs.stack.kill(worker)  # SIGKILL: the broker publishes the worker's last will
     else:
-        _terminate(fs, WORKER)
+        _terminate(fs, worker)
     wait_until(
         lambda: stack_log(fs, "box-sync").count("hub ingest absent; ack waits held") > held,
         60,
@@ -123,3 +127,32 @@ def test_a_batch_lost_while_the_worker_was_away_is_resent_after_it_is_back(
     reconcile_box(stack, 120)  # resent after the restarted wait, stored exactly once
     attempts = {s: n for s, n, _a in _attempts(stack.box_db)}
     assert all(attempts[s] >= 2 for s in seqs), "acked without the resend that was needed"
+
+
+@pytest.mark.req("NFR-003", "FR-303", "NFR-006")
+def test_with_shared_workers_the_hub_is_present_while_any_is_up(stack: FaultStack) -> None:
+    """Two workers in one shared subscription: one SIGKILLed, the box does not hold (the
+    other takes its batches); both SIGKILLed, it holds; the group kept nothing for anyone,
+    so once they are back the box resends after the restarted wait, exactly once stored."""
+    fs = stack
+    names = start_workers(fs, 2)
+    try:
+        box = fs.cashier()
+        reconcile_box(fs, 120)
+        held = stack_log(fs, "box-sync").count("hub ingest absent; ack waits held")
+        fs.stack.kill(names[0])
+        codes = box.first_barcodes(1)
+        box.sell(codes, "100.00")
+        reconcile_box(fs, 120)  # worker 1 took it
+        assert stack_log(fs, "box-sync").count("hub ingest absent; ack waits held") == held
+        seqs = _held_sales(fs, "kill", worker=names[1], box=box)
+        fs.stack.restart(names[0])
+        fs.stack.restart(names[1])
+        reconcile_box(fs, 120)
+        attempts = {s: n for s, n, _a in _attempts(fs.box_db)}
+        assert all(attempts[s] >= 2 for s in seqs), "nobody kept them, yet no resend"
+    finally:
+        for name in names:
+            fs.stack.kill(name)
+        fs.stack.start(WORKER, fs.stack.argvs[WORKER], fs.stack.envs.get(WORKER))
+        wait_until(lambda: box_unacked(fs.box_db) == 0, 120, "the single worker back")
