@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -69,7 +71,7 @@ def cmd_ingest(cfg: HubSettings) -> int:
     hub_db.bind(cfg.hub_database_url)
     (host, port), *failover = cfg.mqtt_endpoints()
     partition = Partition.parse(cfg.ingest_partition) if cfg.ingest_partition else None
-    IngestWorker(
+    worker = IngestWorker(
         host,
         port,
         client_id=partition.client_id(cfg.ingest_client_id) if partition else cfg.ingest_client_id,
@@ -78,7 +80,14 @@ def cmd_ingest(cfg: HubSettings) -> int:
         failover=failover,
         partition=partition,
         partition_refresh=cfg.ingest_partition_refresh,
-    ).run_forever()
+    )
+    # stopped on purpose: its status is cleared (SIGKILL: the broker publishes its last will);
+    # on a thread of its own: the handler may interrupt paho holding a lock `leave` needs
+    signal.signal(
+        signal.SIGTERM,
+        lambda _sig, _frame: threading.Thread(target=worker.leave, daemon=True).start(),
+    )
+    worker.run_forever()
     return 0
 
 

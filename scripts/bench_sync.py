@@ -7,9 +7,12 @@ the same rows (scripts/bench_ingest.py), backlog drain, first ack.
 
 Then the thundering herd (simulated boxes of scripts/testkit/herd.py, all reconnecting at
 once after a broker outage): drain time, events resent and % wasted, broker drops and an
-exact reconciliation; the same smaller herd without flow control as the reference; and
-throughput with 1, 2 and 4 ingest workers in one MQTT 5 shared subscription, and with 2
-workers partitioning the boxes (CFPOS_INGEST_PARTITION).
+exact reconciliation; the same smaller herd without flow control as the reference; the
+smaller herd after an ingest outage (`--ingest-outage` s with the worker SIGKILLed, broker
+up), with boxes ignoring the workers' presence statuses as the reference and with them
+holding their ack waits while no worker is online (docs/sync-protocol.md "Hub ingest
+presence"); and throughput with 1, 2 and 4 ingest workers in one MQTT 5 shared subscription,
+and with 2 workers partitioning the boxes (CFPOS_INGEST_PARTITION).
 Defaults take about ten minutes on a loaded 2-core machine; `--herd-boxes 0
 --baseline-boxes 0 --workers '' --partitions ''` skips the herd part.
 
@@ -58,14 +61,20 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
             what = "flow control" if flow else "reference: fixed 5 s ack wait, no flow signals"
             print(f"herd after an outage ({what}, {load()}): {res.report()}")
     if args.baseline_boxes and args.ingest_outage:
-        res = run_herd(
-            fs,
-            args.baseline_boxes,
-            args.baseline_sales,
-            outage=False,
-            ingest_outage=args.ingest_outage,
-        )
-        print(f"herd after a {args.ingest_outage:.0f} s ingest outage ({load()}): {res.report()}")
+        for presence in (False, True):  # A/B in one run: boxes ignoring the workers' statuses
+            res = run_herd(
+                fs,
+                args.baseline_boxes,
+                args.baseline_sales,
+                outage=False,
+                ingest_outage=args.ingest_outage,
+                presence=presence,
+            )
+            what = "boxes hold while no worker is up" if presence else "reference: no presence"
+            print(
+                f"herd after a {args.ingest_outage:.0f} s ingest outage ({what}, {load()}): "
+                f"{res.report()}"
+            )
     if args.herd_boxes:
         res = run_herd(fs, args.herd_boxes, args.herd_sales)
         print(f"HERD after an outage (flow control, {load()}): {res.report()}")

@@ -30,7 +30,14 @@ from hub.sync.health import record_heartbeat
 from hub.sync.partition import DEFAULT_REFRESH, Partition, PartitionFollower
 from hub.sync.quarantine import quarantine
 from posdomain import topics
-from posdomain.envelope import BatchHead, BatchReceived, IncomingEvent, decode_batch, encode
+from posdomain.envelope import (
+    BatchHead,
+    BatchReceived,
+    IncomingEvent,
+    IngestStatus,
+    decode_batch,
+    encode,
+)
 from posdomain.errors import PosError, Reason
 from posdomain.failover import EndpointRing
 from posdomain.flow import RECONNECT_MAX, RESIGNAL_EVERY, ApplyClock, reconnect_wait
@@ -229,6 +236,12 @@ class IngestWorker:
     serving order is already taken off the queue and decoded on the decode thread, so the
     JSON parse and schema checks of N+1 overlap N's database time (its turn is unchanged; a
     batch decoded ahead and not applied when the worker dies was never acked: resent).
+
+    Presence (docs/sync-protocol.md "Hub ingest presence"): the worker keeps a retained
+    `IngestStatus` on `topics.hub_ingest_status(client_id)`: online once subscribed, an
+    offline last will the broker publishes when the worker dies (SIGKILL, a lost link), and
+    cleared (empty retained message) when it stops. A box does not count its ack waits while
+    every worker it heard of is offline, so an absent hub is not taken for a lost batch.
     """
 
     def __init__(
@@ -285,6 +298,10 @@ class IngestWorker:
                 protocol=mqtt.MQTTv311,
             )
         apply_credentials(self.client, login)
+        self.status_topic = topics.hub_ingest_status(client_id)
+        offline = encode(IngestStatus(worker=client_id, online=False))
+        self.client.will_set(self.status_topic, offline, qos=1, retain=True)
+        self._online = encode(IngestStatus(worker=client_id, online=True))
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
@@ -345,6 +362,8 @@ class IngestWorker:
             timer.start()
             return
         log_event(log, "ingest subscribed", codes=[str(c) for c in codes], group=self.shared_group)
+        # present: boxes count their ack waits again (a batch the broker kept is coming)
+        self.client.publish(self.status_topic, self._online, qos=1, retain=True)
         self.ready.set()
 
     def _resubscribe(self) -> None:
@@ -584,11 +603,29 @@ class IngestWorker:
         self._stopping.set()
         if self.partition is not None:
             self.partition.stop()
-        self.client.disconnect()
+        self._leave()
         self.client.loop_stop()
         for thread in self._threads:
             thread.join(30)
         self._decoder.shutdown(wait=False, cancel_futures=True)
+
+    def _leave(self) -> None:
+        """Clear this worker's retained status (it left on purpose), then disconnect: a clean
+        DISCONNECT discards the last will, so the status must be cleared by hand."""
+        if self.client.is_connected():
+            info = self.client.publish(self.status_topic, b"", qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError) as err:
+                log_event(log, "status not cleared", logging.WARNING, error=str(err))
+        self.client.disconnect()
+
+    def leave(self) -> None:
+        """End `run_forever` (on SIGTERM, from a thread): clear the status, then disconnect."""
+        self._stopping.set()
+        if self.partition is not None:
+            self.partition.stop()
+        self._leave()
 
     def run_forever(self) -> None:
         """Connect and block (CLI); a broker not up yet is waited for, not a crash."""

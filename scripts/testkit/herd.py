@@ -2,8 +2,9 @@
 several-workers tests: each `SimBox` is an enrolled box with an in-memory backlog of crafted
 sales, its own MQTT client (the box's real `PahoTransport`, so the same jittered reconnect)
 and the box agent's flow rules (`posdomain.flow.AckWait`, one batch in flight, the ack
-applied to the batch it answers, `missing_seqs` resent first). It counts what it sent, what
-it resent, what the hub answered as duplicates and the flow signals it heard.
+applied to the batch it answers, `missing_seqs` resent first, ack waits held while the hub's
+ingest is known absent: `posdomain.flow.HubPresence`). It counts what it sent, what it
+resent, what the hub answered as duplicates, the flow signals it heard and its holds.
 
 Ingest workers several (`start_workers`): the demo stack's single worker is replaced by N
 `python -m hub ingest` processes in one MQTT 5 shared-subscription group.
@@ -32,8 +33,14 @@ from firmware_config.schema import BrokerEndpoint, MqttSettings
 from hub.sync.partition import owner
 from posdomain import topics
 from posdomain.canonical import canonical_json
-from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
-from posdomain.flow import AckWait, Flight, SendWindow, ack_base
+from posdomain.envelope import (
+    MAX_BATCH_EVENTS,
+    MAX_MESSAGE_BYTES,
+    BatchAck,
+    BatchReceived,
+    IngestStatus,
+)
+from posdomain.flow import AckWait, Flight, HubPresence, SendWindow, ack_base
 from scripts.testkit.crafted import realistic_sale, sale_payload
 from scripts.testkit.waiting import wait_until
 
@@ -76,6 +83,7 @@ class Tally:
     timeouts: int = 0
     duplicates_answered: int = 0  # events the hub had already and said so
     signals: int = 0
+    holds: int = 0  # times the box held its waits: the hub's ingest was known absent
     first_ack_at: float | None = None
     drained_at: float | None = None
     last_ack: float = 0.0  # monotonic clock of the latest ack (absolute, not from t0)
@@ -92,9 +100,10 @@ class SimBox:
     port: int
     sales: int
     lines: int = 1
-    flow: bool = True  # False: the old fixed ack wait, flow signals ignored
+    flow: bool = True  # False: the old fixed ack wait, flow signals and statuses ignored
     settings: AgentSettings = field(default_factory=AgentSettings)
     failover: tuple[int, ...] = ()  # further broker ports (cluster nodes) to fail over to
+    follow_presence: bool = True  # False: hub ingest statuses ignored (the box before they existed)
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -104,6 +113,7 @@ class SimBox:
         for seq in range(1, self.sales + 1):
             self.events[seq] = self._event(seq)
         self.delivered: set[int] = set()
+        self._held = False
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.want: list[int] = []
         others = [BrokerEndpoint(host="127.0.0.1", port=p) for p in self.failover]
@@ -113,6 +123,9 @@ class SimBox:
         )
         self.transport.subscribe(topics.box_ack(self.box_id), self._put)
         self.transport.subscribe(topics.box_flow(self.box_id), self._put)
+        self.presence = HubPresence(self.settings.absent_hold)
+        if self.flow and self.follow_presence:
+            self.transport.subscribe(topics.ALL_HUB_INGEST_STATUS, self._put)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, name=self.box_id, daemon=True)
 
@@ -182,6 +195,7 @@ class SimBox:
             if not self.transport.is_connected():
                 window.reset()  # a restored link resends from the first unacked event
                 self.silent = 0
+                self.presence.reset()
                 time.sleep(0.05)
                 continue
             while window.has_room():
@@ -214,12 +228,20 @@ class SimBox:
         """Until a batch in flight is answered (True) or the oldest one's wait ran out."""
         while not self.stop.is_set():
             now = time.monotonic()
-            if window.expired(now) is not None:
+            holding = self._holding(window, now)
+            if not holding and window.expired(now) is not None:
                 return False
+            wait = 0.5 if holding else min(window.remaining(now), 0.5)
             try:
-                topic, payload = self.inbox.get(timeout=min(window.remaining(now), 0.5))
+                topic, payload = self.inbox.get(timeout=max(wait, 0.001))
             except queue.Empty:
                 continue
+            worker = topics.hub_worker_from_topic(topic)
+            if worker is not None:
+                online = IngestStatus.model_validate_json(payload).online if payload else None
+                self.presence.note(worker, online, time.monotonic())
+                continue
+            self.presence.heard(time.monotonic())
             if topic.endswith("/flow"):
                 signal = BatchReceived.model_validate_json(payload)
                 flight = window.get(signal.batch_id)
@@ -236,6 +258,17 @@ class SimBox:
             if answered is not None:
                 return True
         return False
+
+    def _holding(self, window: SendWindow, now: float) -> bool:
+        """The agent's rule: no ack wait runs while the hub's ingest is known absent; when
+        it is back, every wait in flight starts afresh."""
+        holding, resumed = self.presence.poll(now)
+        if resumed:
+            window.restart(now)
+        if holding and not self._held:
+            self.tally.holds += 1
+        self._held = holding
+        return holding
 
     def _apply(self, ack: BatchAck, seqs: list[int]) -> None:
         now = time.monotonic()
@@ -282,6 +315,7 @@ class HerdResult:
     signals: int
     broker_dropped: bool
     reconciled: dict[str, Any]
+    holds: int = 0  # hold episodes: boxes that saw the hub's ingest absent and did not resend
 
     @property
     def unique(self) -> int:
@@ -302,7 +336,8 @@ class HerdResult:
             f"({self.unique / self.drain_s:.0f} sales/s), first ack {self.first_ack_s:.2f}s, "
             f"{self.batches} batches, {self.timeouts} ack timeouts, "
             f"{self.resent} events resent ({wasted:.1f}% wasted), "
-            f"{self.duplicates_answered} answered as duplicates, {self.signals} flow signals; "
+            f"{self.duplicates_answered} answered as duplicates, {self.signals} flow signals, "
+            f"{self.holds} holds while the hub's ingest was absent; "
             f"broker dropped messages: {'YES' if self.broker_dropped else 'no'}; "
             f"reconciled exactly: {self.reconciled['sales']} sales, "
             f"{self.reconciled['total_minor'] / 100:.2f} total"
@@ -454,6 +489,7 @@ def run_herd(
     failover: list[int] | None = None,
     enrolled: Callable[[list[str]], None] | None = None,
     partitions: int = 0,
+    presence: bool = True,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
     is down while they start, then comes back and all of them reconnect at once; `ports`:
@@ -463,7 +499,9 @@ def run_herd(
     lists (but its own) as failover endpoints (`MqttSettings.failover`); `enrolled(ids)` is
     called once the boxes are enrolled, before they start (e.g. to wait for partitioned workers
     to subscribe to them); `partitions`: the boxes are spread evenly over that many ingest
-    partitions (CFPOS_INGEST_PARTITION). Returns the figures after an exact reconciliation."""
+    partitions (CFPOS_INGEST_PARTITION); `presence` False: the boxes ignore the hub ingest
+    workers' statuses (the reference before they existed). Returns the figures after an exact
+    reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
     ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes, partitions)
     if enrolled is not None:
@@ -480,6 +518,7 @@ def run_herd(
             flow,
             settings or AgentSettings(),
             tuple(p for p in failover or [] if p != port),
+            presence,
         )
         for b, port in zip(ids, _spread(ports, len(ids)), strict=True)
     ]
@@ -535,6 +574,7 @@ def run_herd(
         sum(t.signals for t in tallies),
         bool(dropped_clients(fs) & ({f"cfpos-box-{b}" for b in ids} | ingest_clients(fs))),
         reconciled,
+        holds=sum(t.holds for t in tallies),
     )
 
 
