@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -67,6 +68,32 @@ def _until(check: object, timeout: float, what: str) -> float:
             return time.monotonic()
         time.sleep(0.05)
     raise SystemExit(f"{what} did not happen within {timeout:.0f} s")
+
+
+def _stat(pid: str) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a live process, None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_process(procs: list[tuple[str, Any]]) -> dict[str, float]:
+    """CPU seconds so far of each stack process with its descendants (gunicorn's workers)."""
+    stats = {pid: st for pid in os.listdir("/proc") if pid.isdigit() and (st := _stat(pid))}
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _cpu) in stats.items():
+        children.setdefault(parent, []).append(int(pid))
+    out: dict[str, float] = {}
+    for name, proc in procs:
+        todo, total = [proc.pid], 0.0
+        while todo:
+            pid = todo.pop()
+            total += stats[str(pid)][1] if str(pid) in stats else 0.0
+            todo.extend(children.get(pid, []))
+        out[name] = out.get(name, 0.0) + total
+    return out
 
 
 def sqlite_reference(folder: Path, db_name: str, tenant_id: str) -> float:
@@ -110,6 +137,7 @@ def main() -> int:
     """Run and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--keep-logs", type=Path, help="copy the stack's process logs here")
     args = ap.parse_args()
     text = generate_csv(args.rows, sku_prefix="E2E", category="PANTRY")
     last = args.rows - 1
@@ -127,6 +155,7 @@ def main() -> int:
                 timeout=10,
             )
             csrf = login.json()["csrf_token"]
+            cpu_before = cpu_by_process(fs.stack.procs)
             started = time.monotonic()
             resp = hub.http.post(
                 hub.base + "/products/import",
@@ -138,6 +167,7 @@ def main() -> int:
             if resp.status_code != 200:
                 raise SystemExit(f"import refused: {resp.status_code} {resp.text[:500]}")
             scanned = _until(lambda: _scanned(box, code), 1800, "the scan of the last product")
+            cpu_at_scan = cpu_by_process(fs.stack.procs)
             found = _until(lambda: _found(box, name), 60, "the search hit")
             summary = resp.json()
             load_after = os.getloadavg()[0]
@@ -157,6 +187,10 @@ def main() -> int:
             )
             print(f"  load average at the scan: {load_after:.1f}")
             print(
+                "  CPU seconds of the stack's processes, import start -> scan: "
+                + ", ".join(f"{n} {cpu_at_scan.get(n, 0.0) - c:.2f}" for n, c in cpu_before.items())
+            )
+            print(
                 f"  reference: plain COPY of the imported rows into PostgreSQL "
                 f"{sum(pg_ref.values()):.2f} s ("
                 + ", ".join(f"{t} {v:.2f}" for t, v in pg_ref.items())
@@ -167,6 +201,10 @@ def main() -> int:
                 f"{lite_ref:.2f} s"
             )
         finally:
+            if args.keep_logs is not None:
+                args.keep_logs.mkdir(parents=True, exist_ok=True)
+                for log in fs.stack.var.glob("*.log"):
+                    shutil.copy(log, args.keep_logs / log.name)
             fs.stop()
     return 0
 

@@ -29,7 +29,7 @@ from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.audit_chain import Severity
-from posdomain.barcodes import validate_gtin
+from posdomain.barcodes import check_digit, validate_gtin
 from posdomain.errors import ValidationError
 from posdomain.money import parse_minor, parse_money
 from posdomain.obs import log_event
@@ -51,30 +51,41 @@ def _price(p: WireProduct, exponent: int) -> int:
         return parse_minor(p.price, exponent, f"price of {p.sku}")
 
 
-def _row(p: WireProduct, exponent: int) -> dict[str, Any]:
+def _row(p: WireProduct, exponent: int) -> tuple[Any, ...]:
+    """The product as a products row, its values in `_row_names()` order."""
     tiers = [
         {"min_qty": t.min_qty, "price": str(parse_money(t.price, exponent, "tier price"))}
         for t in p.wholesale_tiers
     ]
     tiers_text = json.dumps(tiers) if tiers else "[]"  # most products have none
-    return {
-        "id": p.id,
-        "sku": p.sku,
-        "name": p.name,
-        "price_minor": _price(p, exponent),
-        "tax_class": p.tax_class,
-        "unit": p.unit,
-        "age_restricted": int(p.age_restriction is not None),
-        "active": int(p.active),
-        "category": p.category,
-        "wholesale_tiers": tiers_text,
-        "min_price_minor": _minor(p.min_price, exponent, "min_price"),
-        "cost_minor": _minor(p.cost, exponent, "cost"),
-        "age_restriction": p.age_restriction,
-        "deposit_product_id": p.deposit_product_id,
-        "is_deposit": int(p.is_deposit),
-        "version": p.version,
-    }
+    return (
+        p.id,
+        p.sku,
+        p.name,
+        _price(p, exponent),
+        p.tax_class,
+        p.unit,
+        int(p.age_restriction is not None),
+        int(p.active),
+        p.category,
+        tiers_text,
+        _minor(p.min_price, exponent, "min_price"),
+        _minor(p.cost, exponent, "cost"),
+        p.age_restriction,
+        p.deposit_product_id,
+        int(p.is_deposit),
+        p.version,
+    )
+
+
+def _gtin14(code: str) -> str:
+    """`validate_gtin(code).gtin14`: a 12-, 13- or 14-digit code with its check digit is
+    its own GTIN-14 zero-filled (what validate_gtin answers for one) without building its
+    Gtin; anything else (EAN-8, UPC-E, odd input, a bad check digit) asks validate_gtin."""
+    digits = len(code) in (12, 13, 14) and code.isascii() and code.isdigit()
+    if digits and check_digit(code[:-1]) == code[-1]:
+        return code.zfill(14)
+    return validate_gtin(code).gtin14
 
 
 def _barcode_rows(products: Sequence[WireProduct]) -> list[tuple[str, str, str]]:
@@ -83,7 +94,7 @@ def _barcode_rows(products: Sequence[WireProduct]) -> list[tuple[str, str, str]]
     for p in products:
         for code in p.barcodes:
             try:
-                gtin = validate_gtin(code).gtin14
+                gtin = _gtin14(code)
             except ValidationError:
                 log_event(log, "invalid GTIN skipped", logging.WARNING, product=p.id, code=code)
                 continue
@@ -105,7 +116,7 @@ def _row_names() -> list[str]:
         "id", "sku", "name", "price_minor", "tax_class", "unit", "age_restricted", "active",
         "category", "wholesale_tiers", "min_price_minor", "cost_minor", "age_restriction",
         "deposit_product_id", "is_deposit", "version",
-    ]  # fmt: skip  # the keys of _row, in order
+    ]  # fmt: skip  # the values of _row, in order
 
 
 def _cursor() -> Any:
@@ -115,11 +126,16 @@ def _cursor() -> Any:
 def stage_products(products: Sequence[WireProduct], exponent: int) -> None:
     """Stage a chunk's products and barcodes (caller's transaction): a product staged again
     (a later version) replaces its staged row and barcodes."""
-    names, cols = _row_names(), _product_columns()
-    rows = [tuple(r[n] for n in names) for r in (_row(p, exponent) for p in products)]
+    cols = _product_columns()
+    rows = [_row(p, exponent) for p in products]
     cur = _cursor()
-    ids = [(p.id,) for p in products]
-    cur.executemany("DELETE FROM catalog_stage_barcodes WHERE product_id = ?", ids)
+    ids = json.dumps([p.id for p in products])
+    again = cur.execute(  # staged by an earlier chunk: rare, so look before deleting
+        "SELECT id FROM catalog_stage_products WHERE id IN (SELECT value FROM json_each(?))",
+        (ids,),
+    ).fetchall()
+    if again:
+        cur.executemany("DELETE FROM catalog_stage_barcodes WHERE product_id = ?", again)
     cur.executemany(
         f"INSERT OR REPLACE INTO catalog_stage_products ({', '.join(cols)})"
         f" VALUES ({', '.join('?' * len(cols))})",
@@ -148,15 +164,15 @@ def _apply_stage() -> int:
     cur.execute("INSERT INTO catalog_fts_paused (id) VALUES (1)")
     cur.execute(
         "INSERT INTO products_fts (products_fts, rowid, name)"
-        f" SELECT 'delete', rowid, name FROM products WHERE id IN ({staged})"
+        f" SELECT 'delete', rowid, name FROM products WHERE id IN ({staged}) ORDER BY rowid"
     )
     cur.execute(  # WHERE true: SQLite's parser needs it before ON CONFLICT after a SELECT
         f"INSERT INTO products ({listed}) SELECT {listed} FROM catalog_stage_products"
         f" WHERE true ON CONFLICT (id) DO UPDATE SET {update}"
     )
-    cur.execute(
+    cur.execute(  # in rowid order: FTS5 flushes its pending terms at every lower rowid
         f"INSERT INTO products_fts (rowid, name) SELECT rowid, name FROM products"
-        f" WHERE id IN ({staged})"
+        f" WHERE id IN ({staged}) ORDER BY rowid"
     )
     cur.execute("DELETE FROM catalog_fts_paused")
     cur.execute(f"DELETE FROM barcodes WHERE product_id IN ({staged})")

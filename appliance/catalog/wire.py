@@ -126,10 +126,12 @@ class CatalogHead(MessageBody):
 
 
 class CatalogChunk(MessageBody):
-    """One catch-up chunk: products changed in (from_version, to_version]."""
+    """One catch-up chunk: products changed in (from_version, to_version]; `window_to` (a
+    newer hub): where the answer this chunk belongs to ends (its last chunk's to_version)."""
 
     head: Literal[False]
     from_version: int = Field(ge=0)
     to_version: int = Field(ge=1)
     products: list[WireProduct] = Field(max_length=5000)
     last: bool
+    window_to: int | None = Field(default=None, ge=1)

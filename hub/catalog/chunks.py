@@ -119,15 +119,18 @@ def build_chunks(
     about `limit` products at most (whole versions): the last chunk of an answer that
     reaches the end ends at the tenant's current catalog version; the last chunk of a window
     ends at its highest product version, and the box (still behind the head) asks again from
-    there at once. Either way `last` marks the answer's last chunk.
+    there. Either way `last` marks the answer's last chunk, and every chunk carries the
+    answer's end as `window_to`, so a box asks for the next window as the first chunk of this
+    one lands: the hub builds it while the box stages this one.
     """
     current = store.current_version(tenant_id)
     until = _window_end(tenant_id, since_version, limit)
+    window_to = current if until is None else until
     parts = _split(_priced_products(tenant_id, branch_id, since_version, until))
     bodies, start = [], since_version
     for n, products in enumerate(parts):
         last = n == len(parts) - 1
-        end = (current if until is None else until) if last else int(products[-1]["version"])
+        end = window_to if last else int(products[-1]["version"])
         bodies.append(
             {
                 "head": False,
@@ -135,6 +138,7 @@ def build_chunks(
                 "to_version": end,
                 "products": products,
                 "last": last,
+                "window_to": window_to,
             }
         )
         start = end

@@ -14,8 +14,9 @@ import io
 import itertools
 import os
 from collections import namedtuple
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from peewee import IntegrityError
 
@@ -40,6 +41,7 @@ from posdomain.errors import Conflict, Reason, ValidationError
 from posdomain.permissions import Principal, Scope
 
 EXPORT_PAGE = 1000
+T = TypeVar("T")
 
 
 def csv_row(
@@ -163,21 +165,24 @@ def _changes(parsed: ParsedFile, cat: _Catalog, ids: dict[str, str], exponent: i
     return out
 
 
-def _write(tenant_id: str, changes: list[Any], ids: dict[str, str]) -> tuple[int, int]:
+def _write(
+    tenant_id: str, changes: list[Any], ids: dict[str, str], side: Callable[[int, int], T]
+) -> T:
+    """Write the changes under new catalog versions; `side(first, top)` (the audit details:
+    pure Python, no database) runs meanwhile on PostgreSQL, after the writes elsewhere."""
     top = store.bump_version(tenant_id, len(changes))
     first = top - len(changes) + 1
     if is_postgres():
-        _copy_write(tenant_id, changes, ids, first)
-    else:
-        _insert_write(tenant_id, changes, ids, first)
-    return first, top
+        return _copy_write(tenant_id, changes, ids, first, lambda: side(first, top))
+    _insert_write(tenant_id, changes, ids, first)
+    return side(first, top)
 
 
 _STAGE_PRODUCTS = (
     "CREATE TEMP TABLE catalog_stage_products (id text, sku text, name text, category text,"
     " tax_class text, unit text, price_minor bigint, cost_minor bigint, age_restriction int,"
-    " is_deposit boolean, deposit_product_id text, active boolean, version bigint)"
-    " ON COMMIT DROP"
+    " is_deposit boolean, deposit_product_id text, active boolean, version bigint,"
+    " fresh boolean) ON COMMIT DROP"
 )
 _STAGE_BARCODES = (
     "CREATE TEMP TABLE catalog_stage_barcodes (product_id text, barcode text, code text)"
@@ -189,72 +194,107 @@ _STAGE_TIERS = (
 )
 
 
-def _copy(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """COPY `rows` into a staging table: one CSV stream written by the C csv writer (no
-    statement and no Python formatting per value). None is written as an unquoted empty
-    field, which COPY's CSV format reads as NULL; no staged text column is ever the empty
-    string (names, SKUs, codes are non-empty, an absent category is None), booleans are
-    written True/False, which PostgreSQL's boolean input accepts."""
-    if not rows:
-        return
+def _csv_stream(rows: list[tuple[Any, ...]]) -> io.StringIO:
+    """`rows` as one CSV stream for COPY, written by the C csv writer (no statement and no
+    Python formatting per value). None is written as an unquoted empty field, which COPY's
+    CSV format reads as NULL; no staged text column is ever the empty string (names, SKUs,
+    codes are non-empty, an absent category is None), booleans are written True/False,
+    which PostgreSQL's boolean input accepts."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     out.seek(0)
-    cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", out)
+    return out
 
 
-def _copy_write(tenant_id: str, changes: list[Any], ids: dict[str, str], first: int) -> None:
+def _copy(cursor: Any, table: str, stream: io.StringIO) -> None:
+    """COPY a `_csv_stream` into a staging table (nothing if it is empty)."""
+    if stream.getvalue():
+        cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", stream)
+
+
+def _run(conn: Any, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """Run statements on the transaction's connection (from the import's helper thread:
+    psycopg2 lets go of the GIL while PostgreSQL works, and serialises the connection)."""
+    with conn.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+def _copy_write(
+    tenant_id: str, changes: list[Any], ids: dict[str, str], first: int, side: Callable[[], T]
+) -> T:
     """PostgreSQL: COPY the changed rows into staging tables of this transaction (temporary,
     dropped at commit or rollback; COPY cannot write an RLS table), then one set-based
     statement per table: products upserted by id, the children of products that existed
-    replaced. Row-level security and every constraint apply to these statements as to any."""
+    replaced. Row-level security and every constraint apply to these statements as to any.
+
+    The set statements are PostgreSQL's work (indexes, foreign keys) and run on a helper
+    thread, on this transaction's connection, while this thread builds what comes next:
+    the barcode and tier staging rows while the products go in, `side()` (the audit
+    details) while the barcodes and tiers go in. Statement order is unchanged; an error of
+    either thread ends the import as before (nothing committed)."""
+    conn = db.connection()  # this thread's: the transaction's (peewee's is per thread)
     cursor = db.cursor()
     for ddl in (_STAGE_PRODUCTS, _STAGE_BARCODES, _STAGE_TIERS):
         # an earlier import in the same outer transaction left its own (a savepoint's)
         cursor.execute(f"DROP TABLE IF EXISTS {ddl.split()[3]}")
         cursor.execute(ddl)
     cols = _HELD[1:]
-    _copy(
-        cursor,
-        "catalog_stage_products",
-        [
-            (ids[r.values.sku], *(c[k] for k in cols), first + n)
-            for n, (r, c, _before) in enumerate(changes)
-        ],
-    )
-    pid = [(ids[r.values.sku], r, before) for r, _c, before in changes]
-    _copy(
-        cursor,
-        "catalog_stage_barcodes",
-        [(p, key, code) for p, r, _b in pid for code, key in r.values.barcodes],
-    )
-    _copy(
-        cursor,
-        "catalog_stage_tiers",
-        [(p, milli, price) for p, r, _b in pid for milli, price in r.values.tiers],
-    )
+    staged = [
+        (ids[r.values.sku], *(c[k] for k in cols), first + n, before is None)
+        for n, (r, c, before) in enumerate(changes)
+    ]
+    _copy(cursor, "catalog_stage_products", _csv_stream(staged))
     now = utcnow()
     listed = ", ".join(cols)
     update = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*cols, "version", "updated_at"))
-    cursor.execute(
+    insert = (
         f"INSERT INTO products (id, tenant_id, {listed}, version, created_at, updated_at)"
         f" SELECT id, %s, {listed}, version, %s, %s FROM catalog_stage_products"
-        f" ON CONFLICT (id) DO UPDATE SET {update}",
-        (tenant_id, now, now),
     )
-    held = [p for p, _r, before in pid if before is not None]
-    if held:
-        store.replace_children(tenant_id, held, {}, {})  # deletes only: nothing to insert
-    cursor.execute(
-        "INSERT INTO product_barcodes (tenant_id, product_id, barcode, code)"
-        " SELECT %s, product_id, barcode, code FROM catalog_stage_barcodes",
-        (tenant_id,),
-    )
-    cursor.execute(
-        "INSERT INTO wholesale_tiers (tenant_id, product_id, min_qty_milli, price_minor)"
-        " SELECT %s, product_id, min_qty_milli, price_minor FROM catalog_stage_tiers",
-        (tenant_id,),
-    )
+    # new products (fresh ids) first and without ON CONFLICT's speculative insertion, then
+    # the changed ones (which may point at a new deposit item)
+    statements = [
+        (f"{insert} WHERE fresh", (tenant_id, now, now)),
+        (
+            f"{insert} WHERE NOT fresh ON CONFLICT (id) DO UPDATE SET {update}",
+            (tenant_id, now, now),
+        ),
+    ]
+    with ThreadPoolExecutor(1, thread_name_prefix="catalog-import") as helper:
+        products = helper.submit(_run, conn, statements)
+        pid = [(ids[r.values.sku], r, before) for r, _c, before in changes]
+        codes = _csv_stream([(p, key, code) for p, r, _b in pid for code, key in r.values.barcodes])
+        tiers = _csv_stream(
+            [(p, milli, price) for p, r, _b in pid for milli, price in r.values.tiers]
+        )
+        held = [p for p, _r, before in pid if before is not None]
+        products.result()
+        if held:
+            store.replace_children(tenant_id, held, {}, {})  # deletes only: nothing to insert
+        _copy(cursor, "catalog_stage_barcodes", codes)
+        _copy(cursor, "catalog_stage_tiers", tiers)
+        children = helper.submit(
+            _run,
+            conn,
+            [
+                (
+                    "INSERT INTO product_barcodes (tenant_id, product_id, barcode, code)"
+                    " SELECT %s, product_id, barcode, code FROM catalog_stage_barcodes",
+                    (tenant_id,),
+                ),
+                (
+                    "INSERT INTO wholesale_tiers (tenant_id, product_id, min_qty_milli,"
+                    " price_minor) SELECT %s, product_id, min_qty_milli, price_minor"
+                    " FROM catalog_stage_tiers",
+                    (tenant_id,),
+                ),
+            ],
+        )
+        try:
+            return side()
+        finally:
+            children.result()
 
 
 def _insert_write(tenant_id: str, changes: list[Any], ids: dict[str, str], first: int) -> None:
@@ -307,14 +347,21 @@ def import_csv(principal: Principal, tenant_id: str, scope: Scope, text: str) ->
         changes = _changes(parsed, cat, ids, ctx.exponent)
         summary = _summary(text, total, changes)
         if changes:
+
+            def details(first: int, top: int) -> Any:
+                summary["from_version"], summary["to_version"] = first, top
+                return audit.storable_details(_audit_details(summary, changes, ctx.exponent))
+
             try:
-                summary["from_version"], summary["to_version"] = _write(tenant_id, changes, ids)
+                audited = _write(tenant_id, changes, ids, details)
             except IntegrityError as err:  # a writer that skipped the lock took a SKU/barcode
                 raise Conflict(
                     "the catalog changed while importing; nothing was imported, try again",
                     Reason.DUPLICATE,
                 ) from err
-            _audit_import(principal, tenant_id, summary, changes, ctx.exponent)
+            audit.append(
+                tenant_id, principal.actor, "catalog.imported", "catalog", stored_details=audited
+            )
     return summary
 
 
@@ -335,25 +382,19 @@ def _summary(text: str, total: int, changes: list[Any]) -> dict[str, Any]:
     }
 
 
-def _audit_import(
-    principal: Principal,
-    tenant_id: str,
-    summary: dict[str, Any],
-    changes: list[Any],
-    exponent: int,
-) -> None:
-    """One audit entry for the import: the summary and every changed product before and
-    after, as CSV lines in the import format (`after`: every new or changed product,
-    `before`: the updated ones as they were; `import_changes` reads them back as
+def _audit_details(summary: dict[str, Any], changes: list[Any], exponent: int) -> dict[str, Any]:
+    """The details of the import's one audit entry: the summary and every changed product
+    before and after, as CSV lines in the import format (`after`: every new or changed
+    product, `before`: the updated ones as they were; `import_changes` reads them back as
     {sku, before, after} per product). One string per product instead of an object of 13:
-    the entry is dumped, hashed and stored in a fraction of the time."""
+    the entry is dumped, hashed and stored in a fraction of the time. Pure Python (it runs
+    while PostgreSQL writes the rows)."""
     after = _csv_lines(_after_row(r, exponent) for r, _cols, _before in changes)
     before = _csv_lines(b for _r, _cols, b in changes if b is not None)
-    details = {
+    return {
         **summary,
         "changes": {"format": "csv", "columns": list(COLUMNS), "after": after, "before": before},
     }
-    audit.append(tenant_id, principal.actor, "catalog.imported", "catalog", details=details)
 
 
 def _csv_lines(rows: Iterator[dict[str, str]]) -> list[str]:

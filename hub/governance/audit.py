@@ -67,8 +67,13 @@ def append(
     target: str,
     severity: Severity = Severity.INFO,
     details: dict[str, Any] | None = None,
+    *,
+    stored_details: Any = None,
 ) -> AuditRecord:
-    """Append one entry to `chain` inside the caller's transaction (serialised per chain)."""
+    """Append one entry to `chain` inside the caller's transaction (serialised per chain).
+
+    `stored_details`: instead of `details`, what `storable_details(details)` gave for them
+    (a caller that prepares a large entry while it waits on the database)."""
     if is_postgres():
         db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (chain,))
     head_row = (
@@ -82,14 +87,19 @@ def append(
         action=action,
         target=printable(target),
         severity=severity,
-        # JSONB cannot hold NUL: control characters are written as escapes
-        details=printable_dumped(json.dumps(details or {}, default=str)),
+        details=storable_details(details) if stored_details is None else stored_details,
     )
     AuditLog.create(
         tenant_id=None if chain == PLATFORM_CHAIN else chain,
         **{k: getattr(rec, k) for k in AuditRecord.__dataclass_fields__},
     )
     return rec
+
+
+def storable_details(details: dict[str, Any] | None) -> Any:
+    """Details as an entry stores and hashes them: JSON values, and (JSONB cannot hold NUL)
+    control characters written as escapes. Pure Python, no database."""
+    return printable_dumped(json.dumps(details or {}, default=str))
 
 
 def record(

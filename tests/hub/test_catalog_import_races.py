@@ -146,7 +146,7 @@ def test_names_with_quotes_commas_and_backslashes_are_stored_as_written(tenant):
 
 
 _KILLED_IMPORT = """
-import sys, time
+import sys, time, types
 from hub.core import db
 from hub.catalog import csv_import
 from hub.demo.catalog_bench import generate_csv
@@ -159,7 +159,9 @@ def audit_then_hang(*args, **kwargs):
     print("WRITTEN", flush=True)  # every product, barcode and tier row is in, not committed
     time.sleep(600)
 
-csv_import._audit_import = audit_then_hang
+csv_import.audit = types.SimpleNamespace(  # the append comes after every write
+    append=audit_then_hang, storable_details=csv_import.audit.storable_details
+)
 who = Principal(kind="user", id="killed", role=Role.TENANT_OWNER, tenant_id=tenant)
 csv_import.import_csv(who, tenant, Scope.TENANT, generate_csv(5000))
 """
@@ -193,3 +195,30 @@ def test_an_import_killed_after_writing_every_row_leaves_nothing(tenant, hub_url
         assert store.current_version(tenant) == 0
     summary = import_csv(owner_of(tenant), tenant, Scope.TENANT, generate_csv(5000))
     assert (summary["created"], summary["from_version"], summary["to_version"]) == (5000, 1, 5000)
+
+
+@pytest.mark.req("FR-200")
+def test_a_changed_product_may_point_at_a_deposit_item_new_in_the_same_file(tenant):
+    """New products are written before changed ones (the changed one's deposit link to a
+    product created by the same import holds), each new or changed row under its own
+    version, the unchanged row skipped."""
+    header = "sku,name,barcodes,category,tax_class,unit,price,is_deposit,deposit_sku\n"
+    first = (
+        header
+        + "BOTTLE-1,Water 1l,,BENCH,STD,each,0.90,false,\nKEEP-1,Kept,,BENCH,STD,each,1.00,false,\n"
+    )
+    import_csv(owner_of(tenant), tenant, Scope.TENANT, first)
+    second = (
+        header
+        + "BOTTLE-1,Water 1l,,BENCH,STD,each,0.95,false,DEP-25\n"
+        + "KEEP-1,Kept,,BENCH,STD,each,1.00,false,\n"
+        + "DEP-25,Deposit 0.25,,BENCH,STD,each,0.25,true,\n"
+    )
+    summary = import_csv(owner_of(tenant), tenant, Scope.TENANT, second)
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (1, 1, 1)
+    with tenant_tx(tenant):
+        rows = {p.sku: p for p in Product.select()}
+    assert rows["BOTTLE-1"].deposit_product_id == rows["DEP-25"].id
+    assert rows["BOTTLE-1"].price_minor == 95
+    assert sorted([rows["DEP-25"].version, rows["BOTTLE-1"].version]) == [3, 4]
+    assert rows["KEEP-1"].version == 2

@@ -76,6 +76,24 @@ def test_a_big_catalog_is_answered_in_windows_that_chain_to_the_head(big_tenant)
     assert len(seen) == len(set(seen)) == 1_200
 
 
+@pytest.mark.req("FR-200", "FR-303")
+def test_every_chunk_names_where_its_answer_ends_so_the_box_can_ask_ahead(big_tenant):
+    """Issue 15 item 7: `window_to` on every chunk of an answer is its last chunk's
+    `to_version`; asking from there (before the rest has landed) continues the chain."""
+    tenant_id, branch = big_tenant
+    with tenant_tx(tenant_id):
+        first = build_chunks(tenant_id, branch, 0, limit=1000)
+        ahead = build_chunks(tenant_id, branch, first[0]["window_to"], limit=1000)
+        head = current_version(tenant_id)
+    assert len(first) == 2
+    assert [b["window_to"] for b in first] == [first[-1]["to_version"]] * 2
+    assert first[0]["window_to"] < head
+    assert ahead[0]["from_version"] == first[-1]["to_version"]
+    assert [b["window_to"] for b in ahead] == [head] * len(ahead)
+    skus = [p["sku"] for b in first + ahead for p in b["products"]]
+    assert len(skus) == len(set(skus)) == 1_200
+
+
 @pytest.mark.req("FR-200")
 def test_since_zero_returns_everything_in_ordered_chained_chunks(big_tenant):
     tenant_id, branch = big_tenant

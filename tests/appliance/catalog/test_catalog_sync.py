@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import paho.mqtt.client as mqtt
@@ -19,11 +20,11 @@ from appliance.sync.box_state import held_versions
 from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BoxConfig, MqttSettings
 from posdomain import topics
-from posdomain.envelope import encode
+from posdomain.envelope import BoxRequest, DownMessage, decode, encode
 from posdomain.errors import PosError
 from scripts.testkit.waiting import wait_until
 from tests.appliance.catalog_peer import CatalogPeer
-from tests.appliance.factories import catalog_head, chunk, product
+from tests.appliance.factories import catalog_body, catalog_head, chunk, down, product
 
 QUICK = AgentSettings(ack_timeout=1.0, idle_poll=0.05, heartbeat_every=0.3, catalog_timeout=0.6)
 
@@ -277,3 +278,132 @@ def test_a_chunk_with_a_bad_price_names_the_product_and_applies_nothing(
     assert "price of BAD1" in caught.value.message
     assert "p-ok" not in _names(box_db)
     assert held_versions()["catalog"] == 1
+
+
+class _Recording:
+    """A transport that keeps what the agent publishes (the test hands it the messages)."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, bytes]] = []
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+        """Record one publish."""
+        self.published.append((topic, payload))
+
+    def subscribe(self, topic: str, handler: object) -> None:
+        """Nothing arrives on its own."""
+
+    def is_connected(self) -> bool:
+        """Always connected."""
+        return True
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def catalog_asks(self) -> list[int]:
+        """since_version of every catalog request published so far."""
+        asks = [decode(raw, BoxRequest) for _t, raw in self.published]
+        return [a.since_version for a in asks if a.kind == "catalog"]
+
+
+def _windowed(from_v: int, to_v: int, items: list[dict], last: bool, window_to: int) -> DownMessage:
+    return down("catalog", to_v, catalog_body(from_v, to_v, items, last) | {"window_to": window_to})
+
+
+@pytest.mark.req("FR-200", "FR-303")
+def test_the_next_window_is_asked_for_as_the_first_chunk_of_one_lands(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    """Issue 15 item 7: the hub builds window N+1 while the box stages window N; each window
+    asked for once, a partial download still not in force, the head reached."""
+    transport = _Recording()
+    agent = SyncAgent(BoxContext(box_config), transport, QUICK, threading.Event())
+    agent._down(catalog_head(6))
+    assert agent.catch_up_catalog()
+    assert transport.catalog_asks() == [1]
+    agent._down(_windowed(1, 2, _products(2, 2), last=False, window_to=3))
+    assert transport.catalog_asks() == [1, 3]  # asked ahead, window (1, 3] not yet staged
+    agent._down(_windowed(2, 3, _products(3, 3), last=True, window_to=3))
+    assert not agent.catch_up_catalog()  # window (3, 6] is on its way: not asked twice
+    assert held_versions()["catalog"] == 1  # staged, not in force
+    agent._down(_windowed(3, 5, _products(4, 5), last=False, window_to=6))
+    assert transport.catalog_asks() == [1, 3]  # that window reaches the head: nothing ahead
+    agent._down(_windowed(5, 6, _products(6, 6), last=True, window_to=6))
+    assert held_versions()["catalog"] == 6
+    assert {f"p-v{n}" for n in range(2, 7)} <= _names(box_db)
+    assert not agent.catch_up_catalog()
+
+
+@pytest.mark.req("FR-200", "FR-303")
+def test_an_ask_ahead_lost_with_its_window_is_asked_again_after_the_timeout(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    """A window asked ahead whose chunks never come is asked for again once no chunk came
+    for catalog_timeout (the ask-ahead does not stand in for it), and the download ends."""
+    transport = _Recording()
+    agent = SyncAgent(BoxContext(box_config), transport, QUICK, threading.Event())
+    agent._down(catalog_head(5))
+    agent.catch_up_catalog()
+    agent._down(_windowed(1, 2, _products(2, 2), last=False, window_to=3))
+    agent._down(_windowed(2, 3, _products(3, 3), last=True, window_to=3))
+    agent._catalog_asked_at = time.monotonic() - QUICK.catalog_timeout  # nothing came
+    assert agent.catch_up_catalog()
+    assert transport.catalog_asks() == [1, 3, 3]
+    agent._down(_windowed(3, 4, _products(4, 4), last=False, window_to=5))
+    agent._down(_windowed(4, 5, _products(5, 5), last=True, window_to=5))
+    assert held_versions()["catalog"] == 5
+
+
+@pytest.mark.req("FR-200")
+def test_a_product_staged_again_by_a_later_chunk_keeps_only_its_later_barcodes(
+    box_config: BoxConfig, box_db: SqliteDatabase
+) -> None:
+    """A product changed again while a download runs comes in two chunks: its later row and
+    barcodes replace the staged ones (the stage looks for such products before deleting)."""
+    ctx = BoxContext(box_config)
+    down_messages.apply_down(ctx, catalog_head(4))
+    first = product("p-twice", "TW1", "Twice v2", ["5000000099917"], "1.00", version=2)
+    other = product("p-other", "OT1", "Other", ["5000000099924"], "1.50", version=3)
+    again = product("p-twice", "TW1", "Twice v4", ["5000000099931"], "1.10", version=4)
+    assert down_messages.apply_down(ctx, chunk(1, 3, [first, other], last=False))
+    assert down_messages.apply_down(ctx, chunk(3, 4, [again]))
+    codes = dict(box_db.execute_sql("SELECT gtin14, product_id FROM barcodes").fetchall())
+    assert codes.get("05000000099931") == "p-twice"
+    assert "05000000099917" not in codes
+    assert codes.get("05000000099924") == "p-other"
+    row = box_db.execute_sql("SELECT name, price_minor FROM products WHERE id = 'p-twice'")
+    assert row.fetchone() == ("Twice v4", 110)
+
+
+@pytest.mark.req("FR-200")
+def test_the_stages_gtin_shortcut_answers_as_validate_gtin() -> None:
+    """`catch_up._gtin14` equals `validate_gtin(code).gtin14` (or its refusal) on valid and
+    broken codes of every length, with spaces, signs and non-ASCII digits."""
+    import random
+
+    from posdomain.barcodes import check_digit, validate_gtin
+
+    rng = random.Random(15)
+    codes = []
+    for _ in range(20_000):
+        body = "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 14)))
+        code = body + (check_digit(body) if rng.random() < 0.7 else rng.choice("0123456789"))
+        mangle = rng.random()
+        if mangle < 0.05:
+            code = f" {code}"
+        elif mangle < 0.08:
+            code = code[:-1] + "\u0663"  # ARABIC-INDIC DIGIT THREE: isdigit, not ASCII
+        elif mangle < 0.1:
+            code = f"-{code[1:]}"
+        codes.append(code)
+
+    def answer(fn: Callable[[str], str], code: str) -> str:
+        try:
+            return fn(code)
+        except PosError as err:
+            return f"refused {err.reason}"
+
+    for code in codes:
+        assert answer(catch_up._gtin14, code) == answer(lambda c: validate_gtin(c).gtin14, code), (
+            code
+        )
