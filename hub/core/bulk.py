@@ -195,3 +195,24 @@ def insert_rows(
         if returning:
             out.extend(tuple(r) for r in cur.fetchall())
     return out
+
+
+def upsert_rows(
+    model: Any,
+    rows: list[dict[str, Any]],
+    key: tuple[str, ...],
+    add: tuple[str, ...],
+    replace: tuple[str, ...] = (),
+) -> None:
+    """Upsert `rows` into `model`'s table in one statement: a row whose `key` is stored adds
+    its `add` columns to the stored ones and overwrites its `replace` columns (the rollup
+    buckets of a batch; the caller orders the rows by key, the lock order)."""
+    if not rows:
+        return
+    fields = model._meta.fields
+    table = model._meta.table_name
+    target = ", ".join(fields[k].column_name for k in key)
+    sets = [
+        f"{c} = {table}.{c} + excluded.{c}" for c in (fields[n].column_name for n in add)
+    ] + [f"{c} = excluded.{c}" for c in (fields[n].column_name for n in replace)]
+    insert_rows(model, rows, suffix=f"ON CONFLICT ({target}) DO UPDATE SET {', '.join(sets)}")

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
-from peewee import EXCLUDED
 from pydantic import BaseModel
 
 from hub.catalog.models import Product
-from hub.core.bulk import insert_rows
+from hub.core.bulk import insert_rows, upsert_rows
 from hub.identity.models import Box
 from hub.reports import doc_rollups, product_rollup
 from hub.reports.days import branch_zones, business_day
@@ -443,10 +442,6 @@ def _write(rows: _Rows) -> None:
     insert_rows(ReportTaxPart, rows.parts)
     ordered = sorted(rows.rollup, key=lambda k: tuple(str(v) for v in k))  # lock order
     buckets = [{**dict(zip(ROLLUP_KEY, key, strict=True)), **rows.rollup[key]} for key in ordered]
-    if buckets:
-        update = {getattr(RollupHourly, n): getattr(RollupHourly, n) + EXCLUDED[n] for n in SUMS}
-        RollupHourly.insert_many(buckets).on_conflict(
-            conflict_target=[getattr(RollupHourly, k) for k in ROLLUP_KEY], update=update
-        ).execute()
+    upsert_rows(RollupHourly, buckets, ROLLUP_KEY, SUMS)
     product_rollup.write(rows.products)
     doc_rollups.write(rows.tender_sums, rows.tax_sums, rows.daily, rows.hours)

@@ -20,8 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import EXCLUDED
-
+from hub.core.bulk import upsert_rows
 from hub.core.db import is_postgres
 from hub.core.models import BaseModel
 from hub.reports.models import (
@@ -142,12 +141,7 @@ def _upsert(model: type[BaseModel], key: tuple[str, ...], into: Sums, labels: bo
     if not rows:
         return
     sums = ("buckets", *SUMS) if model is RollupCategory else SUMS
-    update: dict[Any, Any] = {getattr(model, n): getattr(model, n) + EXCLUDED[n] for n in sums}
-    if labels:
-        update.update({getattr(model, n): EXCLUDED[n] for n in LABELS})
-    model.insert_many(rows).on_conflict(
-        conflict_target=[getattr(model, k) for k in key], update=update
-    ).execute()
+    upsert_rows(model, rows, key, sums, LABELS if labels else ())
 
 
 def write(into: Buckets) -> None:
