@@ -14,6 +14,7 @@ refused on tables with RLS). SQLite gets the plain `VALUES` form.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from operator import itemgetter
@@ -85,6 +86,8 @@ def _text_column(field: Any, values: list[Any]) -> str:
     value contains one (or is not a plain str, or is NULL) the general per-value form is
     used, so a value can never split into two elements."""
     kinds = set(map(type, values))
+    if kinds == {uuid.UUID}:  # event ids: hex and dashes, nothing to quote
+        return "{" + ",".join(map(str, values)) + "}"
     if kinds != {str}:
         if kinds <= {str, type(None)}:  # nullable text: per value
             return "{" + ",".join(map(_quoted, values)) + "}"
@@ -212,7 +215,8 @@ def upsert_rows(
     fields = model._meta.fields
     table = model._meta.table_name
     target = ", ".join(fields[k].column_name for k in key)
-    sets = [
-        f"{c} = {table}.{c} + excluded.{c}" for c in (fields[n].column_name for n in add)
-    ] + [f"{c} = excluded.{c}" for c in (fields[n].column_name for n in replace)]
+    added = [fields[n].column_name for n in add]
+    replaced = [fields[n].column_name for n in replace]
+    sets = [f"{c} = {table}.{c} + excluded.{c}" for c in added]
+    sets += [f"{c} = excluded.{c}" for c in replaced]
     insert_rows(model, rows, suffix=f"ON CONFLICT ({target}) DO UPDATE SET {', '.join(sets)}")
