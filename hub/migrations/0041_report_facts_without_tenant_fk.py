@@ -11,6 +11,10 @@ sets from the enrolled box row (itself keyed to `tenants`), and tenants are neve
 The rollup tables (a handful of upserted rows per batch), `sales`, `sale_lines` (its key to
 `sales` stays) and every other table keep their keys.
 
+`ingested_events.payload` (the whole event, about 12 KB of JSON for a 30-line sale) is
+TOASTed with lz4 instead of pglz: about 30 % less server CPU to store a batch's payloads, 8 %
+more bytes (new rows only: nothing is rewritten; a server built without lz4 keeps pglz).
+
 SQLite (the embedded demo hub) does not enforce these keys on this path (no
 `PRAGMA foreign_keys`): nothing to do there.
 """
@@ -39,9 +43,21 @@ END $$
 """
 
 
+LZ4 = """
+DO $$
+BEGIN
+  ALTER TABLE ingested_events ALTER COLUMN payload SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+  RAISE NOTICE 'lz4 not available: ingested_events.payload stays pglz';
+END $$
+"""
+
+
 def up(ctx: Any) -> None:
-    """Drop the tenant foreign keys of the report fact tables (PostgreSQL)."""
+    """Drop the tenant foreign keys of the report fact tables; lz4 for event payloads
+    (PostgreSQL)."""
     if ctx.dialect != "postgres":
         return
     tables = "ARRAY[" + ", ".join(f"'{t}'" for t in TABLES) + "]"
     ctx.execute(DROP.replace("{tables}", tables))
+    ctx.execute(LZ4)
