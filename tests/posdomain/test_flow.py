@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from posdomain import topics
 from posdomain.flow import (
     RECONNECT_MAX,
     RECONNECT_MIN,
@@ -14,6 +15,7 @@ from posdomain.flow import (
     AckWait,
     ApplyClock,
     Flight,
+    HubPresence,
     SendWindow,
     ack_base,
     reconnect_wait,
@@ -58,6 +60,59 @@ def test_apply_clock_estimates_the_wait_behind_the_queue() -> None:
     clock.observe(1.5)
     assert clock.mean == pytest.approx(1.0)
     assert clock.eta_ms(3) == 4000
+
+
+@pytest.mark.req("NFR-003", "FR-303")
+def test_the_hub_is_absent_only_while_every_worker_heard_of_is_offline() -> None:
+    presence = HubPresence(hold=600.0)
+    assert not presence.absent(), "no status heard (an old hub): never absent"
+    presence.note("w1", True, 0.0)
+    presence.note("w2", True, 0.0)
+    presence.note("w1", False, 1.0)  # w1 died: w2 still takes the shared batches
+    assert not presence.absent()
+    presence.note("w2", None, 2.0)  # w2 stopped on purpose (its status cleared)
+    assert presence.absent()
+    assert presence.poll(3.0) == (True, False)
+    presence.note("w1", True, 4.0)
+    assert not presence.absent()
+    assert presence.poll(5.0) == (False, True), "back: the waits restart, once"
+    assert presence.poll(6.0) == (False, False)
+
+
+@pytest.mark.req("NFR-003", "FR-303")
+def test_an_answer_from_the_hub_outweighs_an_offline_status_and_a_hold_has_a_ceiling() -> None:
+    presence = HubPresence(hold=60.0)
+    presence.note("stale", False, 0.0)  # a status no live worker contradicts
+    assert presence.poll(1.0) == (True, False)
+    presence.heard(2.0)  # an ack or a flow signal: the hub is there (an old worker)
+    assert presence.poll(3.0) == (False, True)
+    presence.note("stale", False, 10.0)  # it says so again: absent from now on
+    assert presence.poll(69.0) == (True, False)
+    assert presence.poll(70.0) == (False, True), "held at most `hold`: then waits count"
+    presence.reset()  # the link was lost: re-learnt from the retained statuses
+    assert not presence.absent()
+
+
+@pytest.mark.req("NFR-003", "FR-303")
+def test_a_restarted_wait_runs_from_the_hubs_return_and_keeps_a_later_deadline() -> None:
+    window = SendWindow(2)
+    short = AckWait(sent_at=0.0, base=5.0, hold=20.0, cap=60.0)
+    stretched = AckWait(sent_at=0.0, base=5.0, hold=20.0, cap=60.0)
+    stretched.signal(1.0, eta_s=100.0)  # deadline 21
+    window.add(Flight("a", [1], short))
+    window.add(Flight("b", [2], stretched))
+    window.restart(18.0)
+    assert short.remaining(18.0) == pytest.approx(5.0), "the wait starts over from now"
+    assert stretched.deadline == pytest.approx(23.0)
+    stretched.signal(19.0, eta_s=100.0)
+    assert stretched.deadline == pytest.approx(39.0), "the cap counts from the restart"
+
+
+def test_worker_status_topics_name_one_level_and_parse_back() -> None:
+    topic = topics.hub_ingest_status("cfpos/hub.ingest #1")
+    assert topic == "cfpos/v1/hub/ingest/cfpos_hub_ingest__1/status"
+    assert topics.hub_worker_from_topic(topic) == "cfpos_hub_ingest__1"
+    assert topics.hub_worker_from_topic(topics.box_status("b1")) is None
 
 
 @pytest.mark.req("NFR-003")
