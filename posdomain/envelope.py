@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from posdomain.canonical import canonical_json
-from posdomain.contract import DownKind, field_details
+from posdomain.contract import DownKind, EventType, field_details
 from posdomain.errors import PayloadTooLarge, Reason, ValidationError
+from posdomain.payloads import SaleCompleted
 from posdomain.wire import (
     MAX_EVENT_DEPTH,
     MAX_SEQ,
@@ -301,6 +302,10 @@ class IncomingEvent:
     event_id: str | None
     seq: int | None
     error: ValidationError | None
+    # a sale.completed payload parsed as SaleCompleted where it parses (schema only, no
+    # domain rule): done where the batch is decoded, on the ingest worker's decode thread
+    # while the previous batch is applied; None otherwise (the apply parses it and refuses)
+    body: SaleCompleted | None = None
 
 
 def _malformed(raw: Any, error: ValidationError) -> IncomingEvent:
@@ -347,7 +352,19 @@ def incoming_event(raw: Any, deep: bool = True) -> IncomingEvent:
     if b"\\u0000" in body:  # PostgreSQL text and jsonb cannot hold NUL
         return _bad(raw, "event holds a NUL character")
     digest = hashlib.sha256(body).hexdigest()
-    return IncomingEvent(raw, digest, env, str(env.event_id), env.seq, None)
+    return IncomingEvent(raw, digest, env, str(env.event_id), env.seq, None, _sale_body(env))
+
+
+def _sale_body(env: EventEnvelope) -> SaleCompleted | None:
+    """The payload of a sale.completed as SaleCompleted, or None (any other type, or a
+    payload that does not parse, for whatever reason: the apply parses it again and meets
+    the same failure there, event by event, exactly as without this)."""
+    if env.type != EventType.SALE_COMPLETED:
+        return None
+    try:
+        return SaleCompleted.model_validate(env.payload)
+    except Exception:  # noqa: BLE001 - whatever it is, the apply meets it again, as before
+        return None
 
 
 def decode_batch(raw: bytes) -> tuple[BatchHead, list[IncomingEvent]]:

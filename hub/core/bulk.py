@@ -14,6 +14,8 @@ refused on tables with RLS). SQLite gets the plain `VALUES` form.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from operator import itemgetter
@@ -85,6 +87,8 @@ def _text_column(field: Any, values: list[Any]) -> str:
     value contains one (or is not a plain str, or is NULL) the general per-value form is
     used, so a value can never split into two elements."""
     kinds = set(map(type, values))
+    if kinds == {uuid.UUID}:  # event ids: hex and dashes, nothing to quote
+        return "{" + ",".join(map(str, values)) + "}"
     if kinds != {str}:
         if kinds <= {str, type(None)}:  # nullable text: per value
             return "{" + ",".join(map(_quoted, values)) + "}"
@@ -194,4 +198,38 @@ def insert_rows(
         cur = db.execute_sql(sql, params_)
         if returning:
             out.extend(tuple(r) for r in cur.fetchall())
+    return out
+
+
+def upsert_rows(
+    model: Any,
+    rows: list[dict[str, Any]],
+    key: tuple[str, ...],
+    add: tuple[str, ...],
+    replace: tuple[str, ...] = (),
+) -> None:
+    """Upsert `rows` into `model`'s table in one statement: a row whose `key` is stored adds
+    its `add` columns to the stored ones and overwrites its `replace` columns (the rollup
+    buckets of a batch; the caller orders the rows by key, the lock order)."""
+    if not rows:
+        return
+    fields = model._meta.fields
+    table = model._meta.table_name
+    target = ", ".join(fields[k].column_name for k in key)
+    added = [fields[n].column_name for n in add]
+    replaced = [fields[n].column_name for n in replace]
+    sets = [f"{c} = {table}.{c} + excluded.{c}" for c in added]
+    sets += [f"{c} = excluded.{c}" for c in replaced]
+    insert_rows(model, rows, suffix=f"ON CONFLICT ({target}) DO UPDATE SET {', '.join(sets)}")
+
+
+def uuid4_texts(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs as text, from one `os.urandom` call: the ids of a
+    batch's rows without building a `uuid.UUID` per row (same form as `str(uuid.uuid4())`)."""
+    raw = os.urandom(16 * count).hex()
+    out = []
+    for at in range(0, 32 * count, 32):
+        h = raw[at : at + 32]
+        variant = "89ab"[int(h[16], 16) & 3]
+        out.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}")
     return out

@@ -61,16 +61,24 @@ class SaleStock:
     occurred_at: datetime
 
 
-def record_sales(tenant_id: str, branch_id: str, sales: list[SaleStock]) -> list[dict[str, int]]:
+def record_sales(
+    tenant_id: str, branch_id: str, sales: list[SaleStock], *, fresh: bool = False
+) -> list[dict[str, int]]:
     """Book box sales (in seq order) as `sale` movements, one per line, in one multi-row insert.
 
     Returns, per sale, on hand (thousandths) of its products right after its own movements,
     computed from the running balances read under the stock locks: what a sale-by-sale
     booking would have seen. Low-stock alerts are evaluated once for every touched product.
+
+    Only sales whose `sales` row this transaction has just inserted come here (ingest's
+    `sale_rows.write`: the sale's id and event id are unique), so none of them can have been
+    booked before: no look-up of booked events on this path (`fresh=False` does it, for a
+    caller without that guarantee). The `event:<id>#n` idempotency keys stay unique per tenant
+    (a movement booked twice would fail the batch, never count twice).
     """
     if not sales:
         return []
-    booked = _booked(tenant_id, [s.event_id for s in sales])
+    booked = set() if fresh else _booked(tenant_id, [s.event_id for s in sales])
     keys = sorted({(branch_id, pid) for s in sales for pid, _q in s.lines})
     ledger.lock_stock(tenant_id, keys)
     running = {pid: q for (_b, pid), q in ledger.on_hand_many(tenant_id, keys).items()}

@@ -21,7 +21,7 @@ from typing import Any
 
 from peewee import DatabaseError, fn
 
-from hub.core.bulk import insert_rows
+from hub.core.bulk import insert_rows, uuid4_texts
 from hub.core.db import db, is_postgres
 from hub.core.models import utcnow
 from hub.identity.models import Branch
@@ -133,9 +133,10 @@ def book_movements_keyed(
     if not locked:
         lock_stock(tenant_id, [(s.branch_id, s.product_id) for s, _k, _a in items])
     now = utcnow()
+    ids = uuid4_texts(len(items))
     rows: list[dict[str, Any]] = [
         {
-            "id": str(uuid.uuid4()),
+            "id": row_id,
             "tenant_id": tenant_id,
             "branch_id": spec.branch_id,
             "product_id": spec.product_id,
@@ -149,7 +150,7 @@ def book_movements_keyed(
             "recorded_at": now,
             "source_event_id": spec.source_event_id,
         }
-        for spec, key, actor in items
+        for row_id, (spec, key, actor) in zip(ids, items, strict=True)
     ]
     insert_rows(StockMovement, rows)
     deltas: dict[StockKey, int] = {}

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from peewee import EXCLUDED
-
+from hub.core.bulk import upsert_rows
 from hub.core.models import BaseModel
 from hub.reports.models import (
     ReportTaxPart,
@@ -180,10 +179,7 @@ def _upsert(
     rows = [{**dict(zip(key, k, strict=True)), **into[k]} for k in ordered]
     if not rows:
         return
-    update = {getattr(model, n): getattr(model, n) + EXCLUDED[n] for n in sums}
-    model.insert_many(rows).on_conflict(
-        conflict_target=[getattr(model, k) for k in key], update=update
-    ).execute()
+    upsert_rows(model, rows, key, sums)
 
 
 def write(tenders: Buckets, taxes: Buckets, daily: Buckets, hours: Buckets) -> None:

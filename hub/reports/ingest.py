@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
-from peewee import EXCLUDED
 from pydantic import BaseModel
 
 from hub.catalog.models import Product
-from hub.core.bulk import insert_rows
+from hub.core.bulk import insert_rows, upsert_rows
 from hub.identity.models import Box
 from hub.reports import doc_rollups, product_rollup
 from hub.reports.days import branch_zones, business_day
@@ -161,17 +160,17 @@ class _Builder:
         amounts = [parse_minor(ln.line_total, exp) for ln in body.lines]
         inclusive = sum(amounts) == total
         lines = []
+        base = {k: key[k] for k in ROLLUP_KEY if k != "local_hour"}  # the same on every line
         for ln, amount in zip(body.lines, amounts, strict=True):
             line_tax = parse_minor(ln.tax, exp)
             net = amount - line_tax if inclusive else amount
             given = sum(parse_minor(d.amount, exp) for d in ln.discounts)
-            rate = Decimal(ln.tax_rate)
-            discount = _round(Decimal(given) / (1 + rate)) if inclusive else given
+            discount = _round(Decimal(given) / (1 + Decimal(ln.tax_rate))) if inclusive else given
             qty = milli(ln.qty)
             product = self.products.get(ln.product_id)
             lines.append(
                 {
-                    **{k: key[k] for k in ROLLUP_KEY if k != "local_hour"},
+                    **base,
                     "kind": "sale",
                     "doc_id": body.sale_id,
                     "sale_id": body.sale_id,
@@ -194,7 +193,8 @@ class _Builder:
                     "age_verified_by": ln.age_verified_by,
                 }
             )
-            self._discounts(key, body.sale_id, ln, exp, product)
+            if ln.discounts or ln.price_override is not None:
+                self._discounts(base, body.sale_id, ln, exp, product)
         _settle(lines, total - tax)
         doc = {
             **key,
@@ -224,9 +224,9 @@ class _Builder:
         self.rows.roll(doc, 1)
 
     def _discounts(
-        self, key: dict[str, Any], sale_id: str, ln: Any, exp: int, product: Product | None
+        self, base: dict[str, Any], sale_id: str, ln: Any, exp: int, product: Product | None
     ) -> None:
-        base = {k: key[k] for k in ROLLUP_KEY if k != "local_hour"}
+        """A line's discount facts (`base`: its document's key without the hour)."""
         for d in ln.discounts:
             self.rows.discounts.append(
                 {
@@ -443,10 +443,6 @@ def _write(rows: _Rows) -> None:
     insert_rows(ReportTaxPart, rows.parts)
     ordered = sorted(rows.rollup, key=lambda k: tuple(str(v) for v in k))  # lock order
     buckets = [{**dict(zip(ROLLUP_KEY, key, strict=True)), **rows.rollup[key]} for key in ordered]
-    if buckets:
-        update = {getattr(RollupHourly, n): getattr(RollupHourly, n) + EXCLUDED[n] for n in SUMS}
-        RollupHourly.insert_many(buckets).on_conflict(
-            conflict_target=[getattr(RollupHourly, k) for k in ROLLUP_KEY], update=update
-        ).execute()
+    upsert_rows(RollupHourly, buckets, ROLLUP_KEY, SUMS)
     product_rollup.write(rows.products)
     doc_rollups.write(rows.tender_sums, rows.tax_sums, rows.daily, rows.hours)

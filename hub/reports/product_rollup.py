@@ -20,8 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import EXCLUDED
-
+from hub.core.bulk import upsert_rows
 from hub.core.db import is_postgres
 from hub.core.models import BaseModel
 from hub.reports.models import (
@@ -50,12 +49,15 @@ def _sums() -> Sums:
 
 @dataclass
 class Buckets:
-    """One batch's daily, monthly and tenant-wide monthly product buckets."""
+    """One batch's daily product buckets; the monthly, tenant-wide monthly and tenant-wide
+    daily ones are summed from them when the batch is written (`rolled_up`): each line is
+    added once, not four times."""
 
     daily: Sums = field(default_factory=_sums)
-    monthly: Sums = field(default_factory=_sums)
-    tenant: Sums = field(default_factory=_sums)
-    tenant_daily: Sums = field(default_factory=_sums)
+    # daily key -> (order of its last added line, order of its first line): which bucket's
+    # labels a summed-up bucket takes (the latest added line's, as line by line)
+    order: dict[tuple[Any, ...], tuple[int, int]] = field(default_factory=dict)
+    lines: int = 0
 
 
 def buckets() -> Buckets:
@@ -63,22 +65,50 @@ def buckets() -> Buckets:
     return Buckets()
 
 
-def _add(bucket: dict[str, Any], line: dict[str, Any], sign: int) -> None:
+def add(into: Buckets, line: dict[str, Any], sign: int = 1) -> None:
+    """Add (1) or take out (-1) one line. Labels are the latest added line's; a line taken
+    out only labels a bucket that has none yet."""
+    key = tuple([line[k] for k in KEY])
+    bucket = into.daily[key]
     for name in SUMS:
         bucket[name] += sign * int(line[name])
-    for name in LABELS:
-        if sign > 0 or name not in bucket:
+    into.lines += 1
+    last, first = into.order.get(key, (-1, into.lines))
+    if sign > 0 or "sku" not in bucket:
+        for name in LABELS:
             bucket[name] = line[name]
+    if sign > 0:
+        last = into.lines
+    into.order[key] = (last, first)
 
 
-def add(into: Buckets, line: dict[str, Any], sign: int = 1) -> None:
-    """Add (1) or take out (-1) one line."""
-    key = tuple(line[k] for k in KEY)
-    _add(into.daily[key], line, sign)
-    month = str(key[2])[:7]
-    _add(into.monthly[(*key[:2], month, *key[3:])], line, sign)
-    _add(into.tenant[(key[0], month, *key[3:])], line, sign)
-    _add(into.tenant_daily[(key[0], *key[2:])], line, sign)
+def _summed(into: Buckets, of: Any) -> Sums:
+    """The daily buckets summed under the key `of(daily key)`, each with the labels a line by
+    line pass would leave: the latest added line's, or, where every line was taken out, the
+    first one's."""
+    out: Sums = _sums()
+    chosen: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for key, bucket in into.daily.items():
+        to = of(key)
+        target = out[to]
+        for name in SUMS:
+            target[name] += bucket[name]
+        last, first = into.order[key]
+        rank = (1, last) if last >= 0 else (0, -first)
+        if to not in chosen or rank > chosen[to]:
+            chosen[to] = rank
+            for name in LABELS:
+                target[name] = bucket[name]
+    return out
+
+
+def rolled_up(into: Buckets) -> tuple[Sums, Sums, Sums]:
+    """The (monthly, tenant-wide monthly, tenant-wide daily) buckets of the batch."""
+    return (
+        _summed(into, lambda k: (*k[:2], str(k[2])[:7], *k[3:])),
+        _summed(into, lambda k: (k[0], str(k[2])[:7], *k[3:])),
+        _summed(into, lambda k: (k[0], *k[2:])),
+    )
 
 
 def stored_lines(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
@@ -142,12 +172,7 @@ def _upsert(model: type[BaseModel], key: tuple[str, ...], into: Sums, labels: bo
     if not rows:
         return
     sums = ("buckets", *SUMS) if model is RollupCategory else SUMS
-    update: dict[Any, Any] = {getattr(model, n): getattr(model, n) + EXCLUDED[n] for n in sums}
-    if labels:
-        update.update({getattr(model, n): EXCLUDED[n] for n in LABELS})
-    model.insert_many(rows).on_conflict(
-        conflict_target=[getattr(model, k) for k in key], update=update
-    ).execute()
+    upsert_rows(model, rows, key, sums, LABELS if labels else ())
 
 
 def write(into: Buckets) -> None:
@@ -155,8 +180,9 @@ def write(into: Buckets) -> None:
     if not into.daily:
         return
     categories = _categories(into.daily, _stored(into.daily))
+    monthly, tenant, tenant_daily = rolled_up(into)
     _upsert(RollupProduct, KEY, into.daily, labels=True)
-    _upsert(RollupProductMonthly, MONTH_KEY, into.monthly, labels=True)
-    _upsert(RollupProductTenant, TENANT_KEY, into.tenant, labels=True)
-    _upsert(RollupProductTenantDaily, TENANT_DAY_KEY, into.tenant_daily, labels=True)
+    _upsert(RollupProductMonthly, MONTH_KEY, monthly, labels=True)
+    _upsert(RollupProductTenant, TENANT_KEY, tenant, labels=True)
+    _upsert(RollupProductTenantDaily, TENANT_DAY_KEY, tenant_daily, labels=True)
     _upsert(RollupCategory, CATEGORY_KEY, categories, labels=False)

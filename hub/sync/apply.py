@@ -118,7 +118,7 @@ class Applier:
 
     def _queue(self, ev: IncomingEvent, env: Any) -> None:
         if env.type == EventType.SALE_COMPLETED:
-            sale = self.rules.check_sale(env)
+            sale = self.rules.check_sale(env, ev.body)
             self.run.sales.append(sale_rows.prepare(self.box, env, sale, self.arrival))
         else:
             entry = self.rules.check_audit(env)

@@ -168,9 +168,10 @@ class Rules:
             {(a.chain, int(a.seq)) for a in held} if seqs else set(),
         )
 
-    def check_sale(self, ev: EventEnvelope) -> SaleCompleted:
-        """A sale that adds up and whose id is not used yet (in the tenant or the batch)."""
-        sale = parsed(SaleCompleted, ev)
+    def check_sale(self, ev: EventEnvelope, body: SaleCompleted | None = None) -> SaleCompleted:
+        """A sale that adds up and whose id is not used yet (in the tenant or the batch);
+        `body`: its payload already parsed where the batch was decoded."""
+        sale = body if body is not None else parsed(SaleCompleted, ev)
         refuse(check_sale(sale, self.ctx), sale_id=sale.sale_id)
         if sale.sale_id in self.sale_ids:
             raise ValidationError(

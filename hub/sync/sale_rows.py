@@ -124,6 +124,7 @@ def write(box: Box, sales: list[PreparedSale]) -> list[PreparedSale]:
     }
     kept = [p for p in sales if p.sale["id"] in stored]
     insert_rows(SaleLine, [ln for p in kept for ln in p.lines])
-    after = box_events.record_sales(box.tenant_id, box.branch_id, [p.stock for p in kept])
+    stock = [p.stock for p in kept]  # sales inserted just now: never booked before
+    after = box_events.record_sales(box.tenant_id, box.branch_id, stock, fresh=True)
     reconciliation.check_sales(box, list(zip([p.facts for p in kept], after, strict=True)))
     return [p for p in sales if p.sale["id"] not in stored]
