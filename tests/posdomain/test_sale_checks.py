@@ -593,3 +593,34 @@ def test_an_unreadable_part_rate_names_its_line() -> None:
     payload["lines"][0]["taxes"][0]["rate"] = "x"
     got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
     assert [(v.rule, v.message) for v in got] == [("rate", "line 1 is not a number")]
+
+
+# Mutation survivors of the third round (docs/mutation.md, branch mutmoney)
+
+
+def test_a_weighed_line_exactly_half_a_gram_and_half_a_cent_off_passes() -> None:
+    """The tolerance is inclusive: 1.003 kg x 2.00 = 2.006, written 2.00: 0.006 off, which is
+    2.00 x 0.0005 + 0.005 exactly."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="1.003", unit_price="2.00", extended="2.00")
+    assert "extended" not in _rules(payload, WEIGHED_CTX)
+    payload["lines"][0]["extended"] = "1.99"  # 0.016 off
+    assert "extended" in _rules(payload, WEIGHED_CTX)
+
+
+def test_a_line_is_read_in_the_form_its_class_row_says() -> None:
+    """The breakdown says STD is inclusive: a STD line written exclusive (tax on top) is
+    refused for its line total, not re-read as an exclusive line."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][1]["line_total"] = "23.18"  # 19.99 + 3.19
+    assert ("LINE_ARITHMETIC", "line_total") in found(payload)
+
+
+def test_unreadable_line_totals_count_as_nothing_toward_the_returns() -> None:
+    """Both sold lines' totals unreadable: what is left is the returned empties, so the sale
+    is also refused for returns without a matching sale (each unreadable line does not stop
+    the sum)."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][0]["line_total"] = "x"
+    payload["lines"][1]["line_total"] = "y"
+    assert found(payload) == [("UNMATCHED_RETURN", "returns"), ("INVALID_MONEY", "money")]
