@@ -84,6 +84,8 @@ TESTS: dict[str, list[str]] = {
         "test_survivors.py",
         "test_incremental_pricing.py",
         "test_price_memo.py",
+        # promotions in 0- and 3-decimal currencies: price_basket passes the unit on
+        "test_promotions.py",
     ],
     "shift_checks": ["test_shift_checks.py", "test_cash_movement_checks.py"],
     "promotions": ["test_promotions.py", "test_pricing.py", "test_survivors.py"],

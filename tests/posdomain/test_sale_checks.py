@@ -624,3 +624,39 @@ def test_unreadable_line_totals_count_as_nothing_toward_the_returns() -> None:
     payload["lines"][0]["line_total"] = "x"
     payload["lines"][1]["line_total"] = "y"
     assert found(payload) == [("UNMATCHED_RETURN", "returns"), ("INVALID_MONEY", "money")]
+
+
+def test_a_line_written_weighed_is_weighed_even_if_the_catalog_sells_it_per_item() -> None:
+    """Either unit saying weight gives the half-gram tolerance: 1 x 20.00 written 20.01 (0.01
+    off, within 20.00 x 0.0005 + 0.005) passes on a line that says weight, though the catalog
+    says each; as an item line it is refused."""
+    per_item = Context("CAD", 2, NOW - timedelta(days=1), NOW + timedelta(days=1), {"cola": "each"})
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="1", unit_price="20.00", extended="20.01")
+    assert "extended" not in _rules(payload, per_item)
+    payload["lines"][0]["unit"] = "each"
+    assert "extended" in _rules(payload, per_item)
+
+
+def test_a_missing_extended_rounds_half_up() -> None:
+    """0.500 kg x 0.25 = 0.125: the line was taxed on 0.13 (half up), not 0.12."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][1].update(unit="weight", qty="0.500", unit_price="0.25")
+    payload["lines"][1].update(line_total="0.13", tax="0.02")
+    del payload["lines"][1]["extended"]
+    rules = _rules(payload)
+    assert not {"extended", "line_total", "line_tax"} & rules
+
+
+@pytest.mark.parametrize(("total", "tax"), [("1.00", "0.16"), ("1.19", "0.19")])
+def test_a_line_of_a_class_without_a_row_may_be_inclusive_or_exclusive(
+    total: str, tax: str
+) -> None:
+    """No breakdown row says how class ZZ is taxed: 1.00 at 19 % may be 1.00 including 0.16
+    or 1.00 + 0.19; both forms are tried (the breakdown rule reports the missing row)."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][1].update(tax_class="ZZ", unit_price="1.00", extended="1.00")
+    payload["lines"][1].update(line_total=total, tax=tax)
+    rules = _rules(payload)
+    assert not {"extended", "line_total", "line_tax"} & rules
+    assert "breakdown" in rules
