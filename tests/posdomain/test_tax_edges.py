@@ -241,6 +241,7 @@ def test_the_memo_is_used(cfg: TaxConfig) -> None:
     again = compute_tax(lines, cfg, memo=memo)
     assert again == first == compute_tax(lines, cfg)
     assert all(a is b for a, b in zip(again.lines, first.lines, strict=True))
+    assert len(memo.valid) == 2
     if cfg.level == "line":
         assert (len(memo.lines), memo.exact, memo.shared) == (2, {}, {})
     else:
@@ -291,3 +292,24 @@ def test_an_inclusive_amount_below_its_levies_is_refused_with_its_reason() -> No
         "line 7: amount 0.40 is less than its levies",
         Reason.INVALID_MONEY,
     )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        TaxLine("2", "STD", D("1.005")),  # not whole minor units
+        TaxLine("2", "STD", D("1.00"), D(-1)),  # the amount's sign is not the qty's
+    ],
+    ids=["three-decimals", "wrong-sign"],
+)
+def test_a_memo_never_lets_an_invalid_line_through(bad: TaxLine) -> None:
+    """Validation is memoised per (class, deposit, amount, qty): a line like a valid one
+    but for its amount or its qty is checked again, also after a line already known valid."""
+    memo = TaxMemo()
+    good = TaxLine("1", "STD", D("1.00"))
+    compute_tax([good], LINE, memo=memo)
+    for doc in ([bad], [good, bad]):
+        with pytest.raises(ValidationError) as err:
+            compute_tax(doc, LINE, memo=memo)
+        assert err.value.reason == Reason.INVALID_MONEY
+    assert len(memo.valid) == 1
