@@ -14,6 +14,8 @@ import pytest
 from posdomain.errors import Reason
 from posdomain.payloads import SaleCompleted
 from posdomain.sale_checks import Context, check_sale, violation
+from posdomain.sale_pricing import SaleInputs, price_sale
+from posdomain.tax import parse_tax_config
 from tests.posdomain.test_mixed_documents import (
     BASE_CTX,
     COLA,
@@ -660,3 +662,22 @@ def test_a_line_of_a_class_without_a_row_may_be_inclusive_or_exclusive(
     rules = _rules(payload)
     assert not {"extended", "line_total", "line_tax"} & rules
     assert "breakdown" in rules
+
+
+def test_an_inclusive_multi_tax_line_passes() -> None:
+    """A compound class whose prices include its taxes: 6 x 1.49 = 8.94 holds a 0.60 levy and
+    5 % + 7 % of (8.94 - 0.60) / 1.12 = 7.45 (0.37 and 0.52); each part is checked
+    against the inclusive exact tax of the line total."""
+    taxes = [
+        {"code": "GST", "name": "GST", "rate": "0.05"},
+        {"code": "PST", "name": "PST", "rate": "0.07"},
+        {"code": "CRF", "name": "Container fee", "per_unit": "0.10"},
+    ]
+    cfg = parse_tax_config({"classes": {"BEV": {"inclusive": True, "taxes": taxes}}})
+    priced = price_sale(SaleInputs((line("1", COLA, "6", "BEV"),), "retail", cfg, 2, NOW, True))
+    assert [p.tax for p in priced.lines[0].tax.parts] == [
+        Decimal("0.37"),
+        Decimal("0.52"),
+        Decimal("0.60"),
+    ]
+    assert found(wire(priced)) == []
