@@ -313,3 +313,19 @@ def test_a_memo_never_lets_an_invalid_line_through(bad: TaxLine) -> None:
             compute_tax(doc, LINE, memo=memo)
         assert err.value.reason == Reason.INVALID_MONEY
     assert len(memo.valid) == 1
+
+
+def test_cash_rounding_to_five_units_in_a_currency_without_decimals() -> None:
+    """JPY-like (0 decimals), cash to 5: 101 is paid 100, 103 is paid 105."""
+    cfg = parse_tax_config({"cash_rounding": "5", "classes": {"STD": {"rate": "0.10"}}}, 0)
+    for amount, rounding in (("101", D(-1)), ("103", D(2))):
+        got = compute_tax([TaxLine("1", "STD", D(amount))], cfg, cash=True)
+        assert (got.cash_rounding, got.payable) == (rounding, D(amount) + rounding)
+
+
+def test_a_returned_line_is_kept_in_the_memo_too() -> None:
+    memo = TaxMemo()
+    lines = [TaxLine("1", "STD", D("2.00")), TaxLine("2", "STD", D("-0.50"), D(-2))]
+    first = compute_tax(lines, LINE, memo=memo)
+    assert len(memo.lines) == 2
+    assert compute_tax(lines, LINE, memo=memo) == first == compute_tax(lines, LINE)
