@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,7 @@ from hub.releases import artifacts
 from hub.reports import partitions
 from hub.settings import HubSettings, SettingsError, load_settings
 from hub.sync import downlink, resend
+from hub.sync.partition import Partition
 from hub.sync.worker import IngestWorker
 from posdomain.obs import configure_logging, log_event
 from posdomain.permissions import Principal, Role
@@ -66,14 +69,25 @@ def cmd_serve(cfg: HubSettings, host: str, port: int) -> int:
 def cmd_ingest(cfg: HubSettings) -> int:
     """Run the MQTT ingest worker until interrupted."""
     hub_db.bind(cfg.hub_database_url)
-    host, port = cfg.mqtt_host_port()
-    IngestWorker(
+    (host, port), *failover = cfg.mqtt_endpoints()
+    partition = Partition.parse(cfg.ingest_partition) if cfg.ingest_partition else None
+    worker = IngestWorker(
         host,
         port,
-        client_id=cfg.ingest_client_id,
+        client_id=partition.client_id(cfg.ingest_client_id) if partition else cfg.ingest_client_id,
         releases_dir=cfg.releases_dir,
         shared_group=cfg.ingest_shared_group,
-    ).run_forever()
+        failover=failover,
+        partition=partition,
+        partition_refresh=cfg.ingest_partition_refresh,
+    )
+    # stopped on purpose: its status is cleared (SIGKILL: the broker publishes its last will);
+    # on a thread of its own: the handler may interrupt paho holding a lock `leave` needs
+    signal.signal(
+        signal.SIGTERM,
+        lambda _sig, _frame: threading.Thread(target=worker.leave, daemon=True).start(),
+    )
+    worker.run_forever()
     return 0
 
 

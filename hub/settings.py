@@ -42,6 +42,9 @@ class HubSettings(BaseSettings):
     hub_database_url: str = DEFAULT_DATABASE_URL
     hub_admin_database_url: str | None = None
     mqtt_url: str = "mqtt://127.0.0.1:1883"
+    # the other nodes of a clustered broker, comma-separated URLs with the scheme of mqtt_url:
+    # the ingest worker moves to the next after a lost connection or a failed connect
+    mqtt_failover: str | None = None
     mqtt_username: str | None = None
     mqtt_password_file: Path | None = None
     # MQTT over TLS (docs/security.md): an mqtts:// mqtt_url turns it on; the CA file that
@@ -70,6 +73,11 @@ class HubSettings(BaseSettings):
     # several ingest workers (docs/scaling.md): each with its own client id subscribes through
     # this MQTT 5 shared-subscription group ($share/<group>/...); unset = one worker, MQTT 3.1.1
     ingest_shared_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    # or an explicit partition of the boxes over n workers, for a broker without shared
+    # subscriptions (hub/sync/partition.py): worker k of n is "k/n"; its box list is
+    # refreshed every ingest_partition_refresh seconds (a newly enrolled box is picked up)
+    ingest_partition: str | None = Field(default=None, pattern=r"^\d{1,3}/\d{1,3}$")
+    ingest_partition_refresh: float = Field(default=5.0, ge=0.2, le=300)
     # ingest integrity (docs/sync-protocol.md "What the hub refuses"): a seq further than this
     # above a box's high-water mark is a conflict, not a gap (a restored hub lags by far less)
     ingest_max_seq_ahead: int = Field(default=1_000_000, ge=1_000, le=2**40)
@@ -113,6 +121,7 @@ class HubSettings(BaseSettings):
             return self
         for name, url in (
             ("CFPOS_MQTT_URL", self.mqtt_url),
+            *(("CFPOS_MQTT_FAILOVER", u) for u in self.mqtt_failover_urls),
             ("CFPOS_MQTT_PUBLIC_URL", self.mqtt_public_url),
         ):
             if url and not url.startswith("mqtts://") and mqtt_host_port(url)[0] not in LOOPBACK:
@@ -120,6 +129,28 @@ class HubSettings(BaseSettings):
                     f"{self.env} hub refuses plain MQTT to another machine: make {name} "
                     "mqtts://host:8883 and set CFPOS_MQTT_CA_FILE"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _failover_like_the_url(self) -> HubSettings:
+        """Failover nodes speak what CFPOS_MQTT_URL speaks (TLS on all or none)."""
+        scheme = self.mqtt_url.split("://", 1)[0]
+        for url in self.mqtt_failover_urls:
+            if url.split("://", 1)[0] != scheme or "://" not in url:
+                raise ValueError(f"CFPOS_MQTT_FAILOVER {url!r}: want {scheme}://host:port")
+            mqtt_host_port(url)  # a bad port is refused here, not at the first failover
+        return self
+
+    @model_validator(mode="after")
+    def _ingest_partition_xor_group(self) -> HubSettings:
+        if self.ingest_partition and self.ingest_shared_group:
+            raise ValueError(
+                "CFPOS_INGEST_PARTITION and CFPOS_INGEST_SHARED_GROUP exclude each other"
+            )
+        if self.ingest_partition:
+            k, n = (int(x) for x in self.ingest_partition.split("/"))
+            if not 0 <= k < n <= 256:
+                raise ValueError(f"CFPOS_INGEST_PARTITION {self.ingest_partition}: want k/n, k < n")
         return self
 
     @model_validator(mode="after")
@@ -156,6 +187,15 @@ class HubSettings(BaseSettings):
     def mqtt_host_port(self) -> tuple[str, int]:
         """(host, port) of the broker."""
         return mqtt_host_port(self.mqtt_url)
+
+    @property
+    def mqtt_failover_urls(self) -> list[str]:
+        """The CFPOS_MQTT_FAILOVER URLs in order."""
+        return [u.strip() for u in (self.mqtt_failover or "").split(",") if u.strip()]
+
+    def mqtt_endpoints(self) -> list[tuple[str, int]]:
+        """Every broker endpoint the ingest worker tries, in order: the URL, then failover."""
+        return [mqtt_host_port(u) for u in (self.mqtt_url, *self.mqtt_failover_urls)]
 
     @property
     def mqtt_tls(self) -> bool:

@@ -144,6 +144,18 @@ class BatchReceived(_Strict):
     eta_ms: int = Field(ge=0, le=3_600_000)  # the worker's estimate of the wait for its ack
 
 
+class IngestStatus(BaseModel):
+    """Hub ingest worker → boxes, retained on `topics.hub_ingest_status` (docs/sync-protocol.md
+    "Hub ingest presence"): `online` once the worker is subscribed, `offline` as its last will
+    (the broker publishes it when the worker dies) or when it stops. Unknown fields are
+    ignored (a later hub may say more); an empty retained message means the worker left."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    v: Literal[1] = 1
+    worker: str = Field(min_length=1, max_length=200)
+    online: bool
+
+
 class DownMessage(_Strict):
     """Hub → box master data (staff, catalog, config, flags, risk), versioned per kind."""
 

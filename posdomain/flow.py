@@ -14,6 +14,14 @@ Two rules, shared by the box's sync agent and the simulated boxes of the herd be
   signal (a worker that died stops signalling: the box resends soon after) and never past
   `cap` after the send. Without signals (an old hub, a dead worker) it behaves as the fixed
   timeout did. A signal never delivers anything: only the BatchAck after the commit does.
+* **An absent hub is not a lost ack either.** Each ingest worker keeps a retained status
+  (online; its last will says offline, the broker publishes it when the worker dies).
+  While every worker the box heard of is offline (`HubPresence.holding`), the box does not
+  count its ack waits: its batches stay in flight, unacked, and are not resent. When a
+  worker is online again, every wait starts afresh (`SendWindow.restart`): a batch the
+  broker kept for the worker's session is delivered and acked; one that nobody kept is
+  resent after that wait. A box that heard no status (an old hub) behaves as before, and
+  the hold has a ceiling (`hold`): stale hearsay never parks a batch for good.
 """
 
 from __future__ import annotations
@@ -55,6 +63,12 @@ class AckWait:
     def remaining(self, now: float) -> float:
         """Seconds left before the batch counts as unanswered (<= 0: resend)."""
         return self.deadline - now
+
+    def restart(self, now: float) -> None:
+        """The hub's ingest is back after an absence: the wait starts over from now (a
+        deadline the hub's signals set later than that is kept)."""
+        self.sent_at = now
+        self.deadline = max(self.deadline, now + self.base)
 
 
 class ApplyClock:
@@ -153,3 +167,72 @@ class SendWindow:
         """Give up every batch in flight (the box resends from its first unacked event)."""
         flights, self._flights = list(self._flights.values()), {}
         return flights
+
+    def restart(self, now: float) -> None:
+        """Every batch in flight waits afresh from now (the hub's ingest came back)."""
+        for flight in self._flights.values():
+            flight.wait.restart(now)
+
+
+ABSENT_HOLD = 600.0  # seconds a box holds its batches on the word that the hub is absent
+
+
+class HubPresence:
+    """What a box knows of the hub's ingest workers from their retained statuses
+    (`topics.hub_ingest_status`): the hub's ingest is present while any worker says online.
+
+    *Absent* needs evidence: at least one status heard on this link, none online, and no ack
+    or flow signal since (a hub that answers is there, whatever a stale status says). No
+    status at all (an old hub, a broker ACL without the topic) is never absent: the box
+    times out as before. `holding` caps an absence at `hold` seconds: after that the box
+    counts its waits again (a resend is always safe). Pure policy, shared by the box's sync
+    agent and the herd bench's simulated boxes.
+    """
+
+    def __init__(self, hold: float = ABSENT_HOLD) -> None:
+        self.hold = hold
+        self._online: dict[str, bool] = {}
+        self._spoke = False  # a status was heard on this link
+        self._heard = False  # an ack or a flow signal since the hub last seemed gone
+        self._since: float | None = None  # when the hub became absent
+        self._was_holding = False
+
+    def note(self, worker: str, online: bool | None, now: float) -> None:
+        """A worker's status: online, offline, or None (it left: its status was cleared)."""
+        self._spoke = True
+        if online is None:
+            self._online.pop(worker, None)
+        else:
+            self._online[worker] = online
+        if not online:
+            self._heard = False
+        self._track(now)
+
+    def heard(self, now: float) -> None:
+        """The hub answered (an ack or a flow signal): it is there."""
+        self._heard = True
+        self._track(now)
+
+    def reset(self) -> None:
+        """The link was lost: what the box knew is re-learnt from the retained statuses."""
+        self._online.clear()
+        self._spoke = self._heard = False
+        self._since = None
+
+    def absent(self) -> bool:
+        """True while the hub's ingest is known to be absent."""
+        return self._spoke and not self._heard and not any(self._online.values())
+
+    def _track(self, now: float) -> None:
+        if not self.absent():
+            self._since = None
+        elif self._since is None:
+            self._since = now
+
+    def poll(self, now: float) -> tuple[bool, bool]:
+        """(holding, resumed): holding while the hub is absent (at most `hold` seconds);
+        resumed once, at the first poll after a hold ended (the waits restart then)."""
+        holding = self._since is not None and now - self._since < self.hold
+        resumed = self._was_holding and not holding
+        self._was_holding = holding
+        return holding, resumed

@@ -45,11 +45,7 @@ def amount(value: object, locale: str, exponent: int = 2) -> str:
 def moment(stamp: str | datetime, zone: str, locale: str, width: str = "medium") -> str:
     """An ISO-8601 UTC stamp (or an aware datetime) as a local date and time in the branch's
     zone and locale; `width` is Babel's ("short" drops the seconds)."""
-    at = (
-        stamp
-        if isinstance(stamp, datetime)
-        else datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    )
+    at = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(stamp)  # 3.11: "Z"
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return str(format_datetime(at, width, tzinfo=ZoneInfo(zone), locale=babel_locale(locale)))
@@ -77,16 +73,13 @@ def number(value: object, locale: str, decimals: int | None = None) -> str:
 
 
 def percent(fraction: object, locale: str) -> str:
-    """A fraction (0.19) as the locale writes a percentage ('19 %' in German)."""
+    """A fraction (0.19) as the locale writes a percentage ('19 %' in German, '19%' in
+    English): the locale's own percent pattern, with every decimal the rate has (8.875 %)."""
     try:
         figure = Decimal(str(fraction))
     except InvalidOperation:
         return str(fraction)
-    return str(
-        format_percent(
-            figure, format="#,##0.###%", locale=babel_locale(locale), decimal_quantization=False
-        )
-    )
+    return str(format_percent(figure, locale=babel_locale(locale), decimal_quantization=False))
 
 
 def number_signs(locale: str) -> dict[str, str]:

@@ -43,6 +43,21 @@ def box_status(box_id: str) -> str:
     return f"{PREFIX}/box/{box_id}/status"
 
 
+def hub_ingest_status(worker_id: str) -> str:
+    """Hub ingest worker → boxes: its liveness (retained; `online` once subscribed, an
+    `offline` last will the broker publishes when the worker dies), QoS 1. The hub's ingest
+    is present while any worker's latest status says online (docs/sync-protocol.md "Hub
+    ingest presence")."""
+    return f"{PREFIX}/hub/ingest/{worker_segment(worker_id)}/status"
+
+
+def worker_segment(worker_id: str) -> str:
+    """A worker id (its MQTT client id) as one topic level: no `/`, `+`, `#` (nor `.` or a
+    space, which a NATS subject cannot carry)."""
+    return "".join("_" if c in "/+#. " else c for c in worker_id) or "_"
+
+
+ALL_HUB_INGEST_STATUS = f"{PREFIX}/hub/ingest/+/status"
 ALL_BOX_EVENTS = f"{PREFIX}/box/+/events"
 ALL_BOX_STATUS = f"{PREFIX}/box/+/status"
 ALL_BOX_REQUESTS = f"{PREFIX}/box/+/req"
@@ -59,4 +74,12 @@ def box_id_from_topic(topic: str) -> str | None:
     parts = topic.split("/")
     if len(parts) >= 4 and f"{parts[0]}/{parts[1]}" == PREFIX and parts[2] == "box":
         return parts[3] or None
+    return None
+
+
+def hub_worker_from_topic(topic: str) -> str | None:
+    """The worker segment of a hub ingest status topic, or None for any other topic."""
+    parts = topic.split("/")
+    if len(parts) == 6 and "/".join(parts[:4]) == f"{PREFIX}/hub/ingest" and parts[5] == "status":
+        return parts[4] or None
     return None

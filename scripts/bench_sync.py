@@ -3,14 +3,18 @@ the same rows (scripts/bench_ingest.py), backlog drain, first ack.
 
     python -m scripts.bench_sync [--sizes 1,10,30 --lines 3000 --backlog 1000]
         [--herd-boxes 200 --herd-sales 500] [--baseline-boxes 100 --baseline-sales 100]
-        [--workers 1,2,4 --worker-boxes 50 --worker-sales 200]
+        [--workers 1,2,4 --partitions 2 --worker-boxes 50 --worker-sales 200]
 
 Then the thundering herd (simulated boxes of scripts/testkit/herd.py, all reconnecting at
 once after a broker outage): drain time, events resent and % wasted, broker drops and an
-exact reconciliation; the same smaller herd without flow control as the reference; and
-throughput with 1, 2 and 4 ingest workers in one MQTT 5 shared subscription.
+exact reconciliation; the same smaller herd without flow control as the reference; the
+smaller herd after an ingest outage (`--ingest-outage` s with the worker SIGKILLed, broker
+up), with boxes ignoring the workers' presence statuses as the reference and with them
+holding their ack waits while no worker is online (docs/sync-protocol.md "Hub ingest
+presence"); and throughput with 1, 2 and 4 ingest workers in one MQTT 5 shared subscription,
+and with 2 workers partitioning the boxes (CFPOS_INGEST_PARTITION).
 Defaults take about ten minutes on a loaded 2-core machine; `--herd-boxes 0
---baseline-boxes 0 --workers ''` skips the herd part.
+--baseline-boxes 0 --workers '' --partitions ''` skips the herd part.
 
 Runs on loopback only: a private Mosquitto, an isolated demo stack (real hub ingest worker,
 real box web app and sync agent) and the real PostgreSQL in a database of its own.
@@ -27,7 +31,7 @@ from pathlib import Path
 
 from scripts.bench_ingest import ingest_figures
 from scripts.sync_harness import FaultStack, box_unacked, start_fault_stack
-from scripts.testkit.herd import load, run_herd, start_workers
+from scripts.testkit.herd import load, partitions_subscribed, run_herd, start_workers
 from scripts.testkit.waiting import wait_until
 
 
@@ -57,14 +61,20 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
             what = "flow control" if flow else "reference: fixed 5 s ack wait, no flow signals"
             print(f"herd after an outage ({what}, {load()}): {res.report()}")
     if args.baseline_boxes and args.ingest_outage:
-        res = run_herd(
-            fs,
-            args.baseline_boxes,
-            args.baseline_sales,
-            outage=False,
-            ingest_outage=args.ingest_outage,
-        )
-        print(f"herd after a {args.ingest_outage:.0f} s ingest outage ({load()}): {res.report()}")
+        for presence in (False, True):  # A/B in one run: boxes ignoring the workers' statuses
+            res = run_herd(
+                fs,
+                args.baseline_boxes,
+                args.baseline_sales,
+                outage=False,
+                ingest_outage=args.ingest_outage,
+                presence=presence,
+            )
+            what = "boxes hold while no worker is up" if presence else "reference: no presence"
+            print(
+                f"herd after a {args.ingest_outage:.0f} s ingest outage ({what}, {load()}): "
+                f"{res.report()}"
+            )
     if args.herd_boxes:
         res = run_herd(fs, args.herd_boxes, args.herd_sales)
         print(f"HERD after an outage (flow control, {load()}): {res.report()}")
@@ -73,6 +83,18 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
         start_workers(fs, count)
         res = run_herd(fs, args.worker_boxes, args.worker_sales, workers=count, outage=False)
         print(f"ingest workers in a shared subscription ({load()}): {res.report()}")
+    for count in [int(n) for n in args.partitions.split(",") if n.strip()]:
+        names = start_workers(fs, count, partition=True)
+        res = run_herd(
+            fs,
+            args.worker_boxes,
+            args.worker_sales,
+            workers=count,
+            outage=False,
+            partitions=count,
+            enrolled=partitions_subscribed(fs, names),  # boxes are enrolled before they sell
+        )
+        print(f"ingest workers partitioning the boxes ({load()}): {res.report()}")
 
 
 def main() -> int:
@@ -94,6 +116,9 @@ def main() -> int:
         "--ingest-outage", type=float, default=8.0, help="worker down this long (0 skips)"
     )
     ap.add_argument("--workers", default="1,2,4", help="worker counts to measure ('' skips)")
+    ap.add_argument(
+        "--partitions", default="2", help="partitioned worker counts to measure ('' skips)"
+    )
     ap.add_argument("--worker-boxes", type=int, default=50)
     ap.add_argument("--worker-sales", type=int, default=200)
     args = ap.parse_args()

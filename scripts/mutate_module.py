@@ -74,7 +74,7 @@ TESTS: dict[str, list[str]] = {
     # modules without a test file of their own, through the modules that use them
     "allocation": ["test_allocation.py", "test_promotions.py", "test_tax.py", "test_loyalty.py"],
     "tax_wire": ["test_tax_wire.py", "test_mixed_documents.py", "test_refund_checks.py"],
-    "wire": ["test_wire_depth.py", "test_envelope.py"],
+    "wire": ["test_wire.py", "test_wire_depth.py", "test_envelope.py"],
     "payloads": ["test_sale_checks.py", "test_refund_checks.py", "test_shift_checks.py"],
     "till_codes": ["test_sale_checks.py", "test_refund_checks.py"],
     "envelope": ["test_envelope.py", "test_batch_fit.py"],
@@ -87,7 +87,11 @@ TESTS: dict[str, list[str]] = {
         # promotions in 0- and 3-decimal currencies: price_basket passes the unit on
         "test_promotions.py",
     ],
-    "shift_checks": ["test_shift_checks.py", "test_cash_movement_checks.py"],
+    "shift_checks": [
+        "test_shift_checks.py",
+        "test_cash_movement_checks.py",
+        "test_bank_deposit_checks.py",
+    ],
     "promotions": ["test_promotions.py", "test_pricing.py", "test_survivors.py"],
     "barcodes": ["test_barcodes.py", "test_barcodes_edges.py", "test_survivors.py"],
 }

@@ -39,13 +39,14 @@ from posdomain.envelope import (
     DownMessage,
     EventBatch,
     EventEnvelope,
+    IngestStatus,
     decode,
     encode,
     fitting_prefix,
     utcnow,
 )
 from posdomain.errors import PosError
-from posdomain.flow import WINDOW, AckWait, Flight, SendWindow, ack_base
+from posdomain.flow import ABSENT_HOLD, WINDOW, AckWait, Flight, HubPresence, SendWindow, ack_base
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class AgentSettings:
     ack_timeout: float = 5.0  # without a flow signal from the hub (posdomain/flow.py)
     ack_wait_hold: float = 20.0  # one hub flow signal holds the wait at most this long
     ack_wait_cap: float = 600.0  # the hub's flow signals never stretch the wait past this
+    absent_hold: float = ABSENT_HOLD  # ack waits held at most this long while the hub is absent
     idle_poll: float = 0.5
     heartbeat_every: float = 5.0
     backoff_base: float = 0.5
@@ -105,12 +107,15 @@ class SyncAgent:
         self.window = SendWindow(self.settings.window)
         self._linked = False  # connected at the last step (a restored link resends)
         self._silent = 0  # ack timeouts in a row without an ack or a signal (adaptive wait)
+        # the hub ingest workers' retained statuses: while none is online, waits are held
+        self.presence = HubPresence(self.settings.absent_hold)
 
     def subscribe(self) -> None:
         """Listen for acks and (retained) down messages; handling happens on the agent thread."""
         self.transport.subscribe(topics.box_ack(self.box_id), self._enqueue)
         self.transport.subscribe(topics.box_flow(self.box_id), self._enqueue)
         self.transport.subscribe(topics.box_down(self.box_id, "+"), self._enqueue)
+        self.transport.subscribe(topics.ALL_HUB_INGEST_STATUS, self._enqueue)
 
     def _enqueue(self, topic: str, payload: bytes) -> None:
         self.inbox.put((topic, payload))
@@ -138,6 +143,7 @@ class SyncAgent:
         self._heartbeat()
         if not self.transport.is_connected():
             self._linked = False
+            self.presence.reset()  # re-learnt from the retained statuses at the next link
             self._pause()
             return
         if not self._linked:  # link (re)established: what was in flight may be gone
@@ -183,7 +189,7 @@ class SyncAgent:
         the oldest batch's wait ran out: the window is given up and the box sends again from
         its first unacked event after a backoff."""
         now = time.monotonic()
-        expired = self.window.expired(now)
+        expired = None if self._hub_holding(now) else self.window.expired(now)
         if expired is not None:
             self._timed_out(expired.seqs, expired.batch_id)
             self._silent += 1  # the next batches wait longer (posdomain.flow.ack_base)
@@ -191,7 +197,9 @@ class SyncAgent:
             return False
         until = now + self.settings.idle_poll
         while not self.stop_event.is_set():
-            left = min(self.window.remaining(now), until - now)
+            left = until - now
+            if not self._hub_holding(now):
+                left = min(self.window.remaining(now), left)
             if left <= 0:
                 return True
             try:
@@ -204,6 +212,18 @@ class SyncAgent:
                 return True  # one of ours was answered: room for the next batch
             now = time.monotonic()
         return True
+
+    def _hub_holding(self, now: float) -> bool:
+        """True while the hub's ingest is known absent (its workers' statuses): ack waits do
+        not run, nothing is resent. When a worker is back, every wait starts afresh: a batch
+        the broker kept for the worker is answered, one nobody kept is resent after it."""
+        holding, resumed = self.presence.poll(now)
+        if resumed:
+            self.window.restart(now)
+            if self._waiting is not None:
+                self._waiting[1].restart(now)
+            log_event(log, "hub ingest back; ack waits restarted", in_flight=len(self.window))
+        return holding
 
     def _timed_out(self, seqs: list[int], batch_id: object) -> None:
         with write_txn():
@@ -378,6 +398,7 @@ class SyncAgent:
             marked = outbox.apply_ack(ack, self._sent.pop(ack.batch_id, []))
             self.window.answered(ack.batch_id)
             self._silent = 0
+            self.presence.heard(time.monotonic())
             directory.note_acked()
             if ack.rejected:  # head office may have resolved it before this refusal arrived
                 refusals.settle_held(self.ctx)
@@ -402,7 +423,8 @@ class SyncAgent:
         self._waiting = (batch_id, wait)
         try:
             while not self.stop_event.is_set():
-                remaining = wait.remaining(time.monotonic())
+                now = time.monotonic()
+                remaining = 0.5 if self._hub_holding(now) else wait.remaining(now)
                 if remaining <= 0:
                     return None
                 try:
@@ -422,11 +444,26 @@ class SyncAgent:
         if signal.box_id != self.box_id:
             return
         self._silent = 0  # the hub is there, only busy
+        self.presence.heard(time.monotonic())
         flight = self.window.get(signal.batch_id)
         if flight is not None:
             flight.wait.signal(time.monotonic(), signal.eta_ms / 1000)
         elif self._waiting is not None and self._waiting[0] == signal.batch_id:
             self._waiting[1].signal(time.monotonic(), signal.eta_ms / 1000)
+
+    def _ingest_status(self, worker: str, payload: bytes) -> None:
+        """A hub ingest worker's status (an empty retained message: it left)."""
+        online = decode(payload, IngestStatus).online if payload else None
+        was = self.presence.absent()
+        self.presence.note(worker, online, time.monotonic())
+        if self.presence.absent() != was:
+            log_event(
+                log,
+                "hub ingest absent; ack waits held" if not was else "hub ingest present",
+                logging.WARNING if not was else logging.INFO,
+                worker=worker,
+                in_flight=len(self.window),
+            )
 
     def _drain(self, timeout: float) -> None:
         try:
@@ -451,6 +488,8 @@ class SyncAgent:
                 return ack
             if topic == topics.box_flow(self.box_id):
                 self._flow(payload)
+            elif (worker := topics.hub_worker_from_topic(topic)) is not None:
+                self._ingest_status(worker, payload)
             elif topic == topics.box_reply(self.box_id):
                 self._reply(payload)
             elif payload:

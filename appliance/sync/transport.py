@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_config.schema import MqttSettings
+from posdomain.failover import EndpointRing
 from posdomain.flow import RECONNECT_MAX, reconnect_wait
 from posdomain.obs import log_event
 
@@ -59,8 +60,7 @@ class PahoTransport:
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._last: mqtt.MQTTMessageInfo | None = None
-        self._endpoints = settings.endpoints()
-        self._at = 0  # index of the endpoint in use (or being tried)
+        self._ring = EndpointRing(settings.endpoints())
         self._stopping = False
         self._pending: dict[int, str] = {}  # subscribe mid -> topic, until its SUBACK
         self._sub_lock = threading.Lock()  # _pending and _unsettled
@@ -102,7 +102,7 @@ class PahoTransport:
     @property
     def endpoint(self) -> tuple[str, int]:
         """The broker endpoint in use or being tried."""
-        return self._endpoints[self._at]
+        return self._ring.current
 
     def start(self) -> None:
         """Connect in the background (reconnects by itself) and start the network loop."""
@@ -114,10 +114,9 @@ class PahoTransport:
         """Point paho's next reconnect at the next endpoint (nothing with a single one).
         Called on paho's network thread with the socket closed: `connect_async` only records
         the address, and paho's loop reconnects there after its wait."""
-        if len(self._endpoints) < 2 or self._stopping:
+        if self._stopping or (moved := self._ring.advance()) is None:
             return
-        self._at = (self._at + 1) % len(self._endpoints)
-        host, port = self.endpoint
+        host, port = moved
         client.connect_async(host, port, keepalive=self._settings.keepalive)
         log_event(log, "mqtt failing over", logging.WARNING, host=host, port=port)
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from hub.alerting.models import AlertChannel, AlertDelivery
 from hub.alerting.senders import Senders, SendFailed
@@ -77,20 +79,25 @@ def _send_one(row: AlertDelivery, senders: Senders, now: datetime, base_s: float
     return str(row.state)
 
 
-def deliver_due(
-    senders: Senders, now: datetime | None = None, base_s: float = BASE_BACKOFF_S, limit: int = 200
+def deliver_each(
+    claim: Callable[[datetime, int], Any],
+    send: Callable[[Any, datetime], str],
+    now: datetime | None = None,
+    limit: int = 200,
 ) -> DeliveryStats:
-    """Send every delivery that is due (one transaction per delivery); return the counts."""
+    """The outbound delivery loop of alerts and webhooks: claim the next due row after the
+    last one (`claim(at, after_id)`, None when none is due), `send` it in the same transaction
+    (one per delivery) and count the new states."""
     stats = DeliveryStats()
     after_id = 0
     for _ in range(limit):
         at = now or utcnow()
         with platform_tx():
-            row = _claim(at, after_id)
+            row = claim(at, after_id)
             if row is None:
                 break
             after_id = row.id
-            state = _send_one(row, senders, at, base_s)
+            state = send(row, at)
         if state == "sent":
             stats.sent += 1
         elif state == "dead":
@@ -98,3 +105,12 @@ def deliver_due(
         else:
             stats.failed += 1
     return stats
+
+
+def deliver_due(
+    senders: Senders, now: datetime | None = None, base_s: float = BASE_BACKOFF_S, limit: int = 200
+) -> DeliveryStats:
+    """Send every delivery that is due (one transaction per delivery); return the counts."""
+    return deliver_each(
+        _claim, lambda row, at: _send_one(row, senders, at, base_s), now=now, limit=limit
+    )

@@ -5,8 +5,9 @@ hash), so the hub stores exactly what the broker's `password_file` needs and nev
 plaintext. `mosquitto_passwd` makes the hash when it is installed (fed on stdin, never on
 the command line where `ps` would show it); otherwise the same format is computed here.
 
-Each box may write only its own `events|status|req` and read only its own `ack|down/#`; the
-hub ingest user reads every box's `events|status|req` and writes every `ack|down/#`. With
+Each box may write only its own `events|status|req` and read only its own `ack|flow|down/#`
+(and the hub ingest workers' statuses); the hub ingest user reads every box's
+`events|status|req` and writes every `ack|flow|down/#` and its workers' statuses. With
 MQTT 3.1.1 a publish the ACL refuses is still PUBACKed and silently dropped (PITFALLS
 "Sync"), which is why only the hub's own BatchAck ever marks an outbox row delivered.
 """
@@ -122,6 +123,7 @@ def _box_rules(box_id: str) -> list[str]:
         f"topic read {topics.box_ack(box_id)}",
         f"topic read {topics.box_flow(box_id)}",
         f"topic read {topics.box_down(box_id, '#')}",
+        f"topic read {topics.ALL_HUB_INGEST_STATUS}",
     ]
 
 
@@ -133,6 +135,7 @@ def _hub_rules() -> list[str]:
         f"topic write {topics.box_ack('+')}",
         f"topic write {topics.box_flow('+')}",
         f"topic write {topics.box_down('+', '#')}",
+        f"topic write {topics.ALL_HUB_INGEST_STATUS}",
     ]
 
 

@@ -109,12 +109,13 @@ def named_anomalies(tenant_id: str, items: list[dict[str, Any]]) -> list[dict[st
         if boxes:
             rows = Box.select().where(Box.tenant_id == tenant_id, Box.box_id.in_(sorted(boxes)))
             tills = {b.box_id: b.name for b in rows}
+    places = 2 if exponent is None else int(exponent)  # 0 is a currency's exponent (JPY)
     out = []
     for i in items:
         names = people if i["kind"] == "cashier" else tills
         out.append({**i, "subject": names.get(i["subject_id"]) or i["subject_id"],
-                    "takings": format_minor(i["takings_minor"], int(exponent or 2)),
-                    "median": format_minor(i["median_minor"], int(exponent or 2))})  # fmt: skip
+                    "takings": format_minor(i["takings_minor"], places),
+                    "median": format_minor(i["median_minor"], places)})  # fmt: skip
     return out
 
 

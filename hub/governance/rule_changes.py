@@ -23,12 +23,9 @@ Boxes accept only approved rule versions: the down messages carry each rule's ap
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import uuid
 from datetime import datetime
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 from peewee import fn
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,12 +33,10 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hub.core.db import db, is_postgres, tenant_tx
 from hub.core.models import utcnow
-from hub.core.paging import paged
 from hub.governance import audit, config
 from hub.governance.models import RuleChange
 from hub.identity.models import Box
 from hub.pricing import policies
-from hub.pricing.models import PricingPolicy
 from posdomain.audit_chain import Severity
 from posdomain.contract import field_details
 from posdomain.errors import Conflict, HubReason, NotFound, Reason, ValidationError
@@ -49,27 +44,7 @@ from posdomain.permissions import Action, Principal, authorize
 
 LOG_KINDS = (*config.RULE_KINDS, "promotion")
 BOOTSTRAP = "bootstrap"
-PAGE_SIZE = 50
 CHANGE_REF = r"^[A-Za-z0-9._/#:-]+$"
-CSV_COLUMNS = (
-    "seq",
-    "id",
-    "kind",
-    "operation",
-    "target",
-    "branch_id",
-    "state",
-    "reason",
-    "impact",
-    "change_ref",
-    "proposed_by",
-    "proposed_at",
-    "decided_by",
-    "decided_at",
-    "effective_at",
-    "bootstrap",
-    "note",
-)
 
 
 class Evidence(BaseModel):
@@ -100,14 +75,6 @@ class DecideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field(default="", max_length=1000)
-
-
-class ListQuery(BaseModel):
-    """?page=, ?state= and ?kind= of the log."""
-
-    page: int = Field(default=1, ge=1, le=1_000_000)
-    state: Literal["PROPOSED", "ACTIVE", "REJECTED"] | None = None
-    kind: Literal["tax", "pricing", "risk", "loyalty", "promotion"] | None = None
 
 
 def _iso(v: datetime | None) -> str | None:
@@ -443,94 +410,3 @@ def get_change(tenant_id: str, change_id: str) -> dict[str, Any]:
     """One entry of the log (404 unknown)."""
     with tenant_tx(tenant_id):
         return change_dict(_get(tenant_id, change_id))
-
-
-def _filtered(tenant_id: str, state: str | None, kind: str | None) -> Any:
-    query = RuleChange.select().where(RuleChange.tenant_id == tenant_id)
-    if state:
-        query = query.where(RuleChange.state == state)
-    if kind:
-        query = query.where(RuleChange.kind == kind)
-    return query.order_by(RuleChange.seq.desc())
-
-
-def list_changes(
-    tenant_id: str, page: int = 1, state: str | None = None, kind: str | None = None
-) -> dict[str, Any]:
-    """One page of the tenant's log, newest first."""
-    with tenant_tx(tenant_id):
-        config.require_tenant(tenant_id)
-        query = _filtered(tenant_id, state, kind)
-        total = query.count()
-        rows = list(query.paginate(page, PAGE_SIZE))
-    return paged([change_dict(r) for r in rows], page, total, PAGE_SIZE)
-
-
-def export_csv(
-    principal: Principal, tenant_id: str, state: str | None = None, kind: str | None = None
-) -> str:
-    """The whole log as CSV (oldest first), for auditors; the export is audited with the
-    SHA-256 of what was handed out."""
-    with tenant_tx(tenant_id):
-        config.require_tenant(tenant_id)
-        rows = list(_filtered(tenant_id, state, kind))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for row in reversed(rows):
-            item = change_dict(row)
-            writer.writerow([_cell(item[c]) for c in CSV_COLUMNS])
-        text = out.getvalue()
-        audit.append(
-            tenant_id,
-            principal.actor,
-            "rule_changes.exported",
-            "rule_changes",
-            details={
-                "rows": len(rows),
-                "state": state,
-                "kind": kind,
-                "sha256": hashlib.sha256(text.encode()).hexdigest(),
-            },
-        )
-    return text
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # no spreadsheet formula injection from a reason or a note
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def approval_for(change_id: str | None) -> dict[str, Any] | None:
-    """Who proposed and who approved the change behind a rule version (caller's tx), as the
-    down messages carry it; None when there is none (the box then refuses the rule)."""
-    if change_id is None:
-        return None
-    row: RuleChange | None = RuleChange.get_or_none(RuleChange.id == change_id)
-    if row is None or row.state != "ACTIVE":
-        return None
-    return {
-        "change_id": row.id,
-        "seq": int(row.seq),
-        "proposed_by": row.proposed_by,
-        "approved_by": row.decided_by,
-        "bootstrap": bool(row.bootstrap),
-        "effective_at": _iso(row.effective_at),
-    }
-
-
-def policy_approvals(tenant_id: str, wire: list[dict[str, Any]]) -> dict[str, Any]:
-    """{"<policy_id>@<version>": approval} of the published policies (caller's tx)."""
-    out: dict[str, Any] = {}
-    for item in wire:
-        pid, version = item["policy_id"], item["policyVersion"]
-        row = PricingPolicy.get_or_none(
-            PricingPolicy.tenant_id == tenant_id,
-            PricingPolicy.policy_id == pid,
-            PricingPolicy.policy_version == version,
-        )
-        approval = approval_for(row.change_id if row else None)
-        if approval is not None:
-            out[f"{pid}@{version}"] = approval
-    return out

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import Field
 
 from hub.core.openapi import WRITE_ERRORS, Page, api, parse_query
-from hub.governance import rule_changes
+from hub.governance import rule_changes, rule_log
 from hub.governance.responses import RuleChangeOut
 from hub.web import (
     current_principal,
@@ -29,22 +29,22 @@ bp = Blueprint("rule_changes", __name__, template_folder="templates")
 
 @bp.get("/api/v1/rule-changes")
 @bp.get("/api/v1/tenants/<tenant_id>/rule-changes")
-@api({200: Page[RuleChangeOut]}, query=rule_changes.ListQuery)
+@api({200: Page[RuleChangeOut]}, query=rule_log.ListQuery)
 def list_changes(tenant_id: str | None = None) -> ResponseReturnValue:
     """One page of the decision log, newest first (?state=, ?kind=)."""
     _p, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
-    q = parse_query(rule_changes.ListQuery)
-    return jsonify(rule_changes.list_changes(tenant, q.page, q.state, q.kind))
+    q = parse_query(rule_log.ListQuery)
+    return jsonify(rule_log.list_changes(tenant, q.page, q.state, q.kind))
 
 
 @bp.get("/api/v1/rule-changes/export.csv")
 @bp.get("/api/v1/tenants/<tenant_id>/rule-changes/export.csv")
-@api({200: "text/csv"}, query=rule_changes.ListQuery)
+@api({200: "text/csv"}, query=rule_log.ListQuery)
 def export_changes(tenant_id: str | None = None) -> ResponseReturnValue:
     """The whole decision log as CSV, oldest first (formula-safe); the export is audited."""
     principal, tenant, _s = target_tenant(Action.CONFIG_READ, tenant_id)
-    q = parse_query(rule_changes.ListQuery)
-    text = rule_changes.export_csv(principal, tenant, q.state, q.kind)
+    q = parse_query(rule_log.ListQuery)
+    text = rule_log.export_csv(principal, tenant, q.state, q.kind)
     return Response(
         text,
         mimetype="text/csv",
@@ -94,14 +94,14 @@ def rules_page() -> ResponseReturnValue:
     q = parse_query(PageQuery)
     return render_page(
         "rule_changes.html",
-        data=rule_changes.list_changes(tenant, q.page, q.state, q.kind),
+        data=rule_log.list_changes(tenant, q.page, q.state, q.kind),
         state=q.state or "",
         tenant_q=f"tenant_id={tenant}" if _platform_tenant() else "",
         error=request.args.get("error", ""),
     )
 
 
-class PageQuery(rule_changes.ListQuery):
+class PageQuery(rule_log.ListQuery):
     """The portal page's query: the list's, and a platform owner's tenant."""
 
     tenant_id: str | None = Field(default=None, max_length=64)

@@ -5,7 +5,7 @@ Template filters (all per the request's locale; amounts never rounded by formatt
 
 * `amount(exponent=2)`: "1234.5" -> "1.234,50" (de) / "1,234.50" (en)
 * `number(decimals=None)`: counts and quantities with the locale's signs
-* `percent`: a fraction (0.19) -> "19%"
+* `percent`: a fraction (0.19) -> "19 %" (de) / "19%" (en), every decimal the rate has
 * `when(branch_id=None, width="medium")`: an ISO-8601 UTC stamp or aware datetime in the
   branch's time zone (its own column, else the tenant's pricing `timezone`, else UTC) as the
   locale writes it -- never an ISO stamp on a screen; empty stays empty; "UTC" is added

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from datetime import datetime
 
-from hub.alerting.delivery import BASE_BACKOFF_S, MAX_ATTEMPTS, backoff
+from hub.alerting.delivery import BASE_BACKOFF_S, MAX_ATTEMPTS, DeliveryStats, backoff, deliver_each
 from hub.alerting.senders import SendFailed, post_signed
-from hub.core.db import is_postgres, platform_tx
-from hub.core.models import utcnow
+from hub.core.db import is_postgres
 from hub.identity.models import Integration
 from hub.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from posdomain.obs import log_event
@@ -26,13 +24,7 @@ from posdomain.obs import log_event
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Stats:
-    """What one pass of the worker did."""
-
-    sent: int = 0
-    failed: int = 0
-    dead: int = 0
+Stats = DeliveryStats  # what one pass of the worker did (the alert worker's counts)
 
 
 def _claim(now: datetime, after_id: int) -> WebhookDelivery | None:
@@ -101,20 +93,6 @@ def deliver_due(
     limit: int = 200,
 ) -> Stats:
     """Send every due delivery (one transaction each); return the counts."""
-    stats = Stats()
-    after_id = 0
-    for _ in range(limit):
-        at = now or utcnow()
-        with platform_tx():
-            row = _claim(at, after_id)
-            if row is None:
-                break
-            after_id = row.id
-            state = _send_one(row, allowlist, at, base_s)
-        if state == "sent":
-            stats.sent += 1
-        elif state == "dead":
-            stats.dead += 1
-        else:
-            stats.failed += 1
-    return stats
+    return deliver_each(
+        _claim, lambda row, at: _send_one(row, allowlist, at, base_s), now=now, limit=limit
+    )

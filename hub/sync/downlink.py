@@ -22,7 +22,7 @@ from hub.catalog.store import current_version
 from hub.core.db import platform_tx, tenant_tx
 from hub.core.mqtt import MqttLogin, apply_credentials
 from hub.customers import directory
-from hub.governance import rule_changes
+from hub.governance import rule_log
 from hub.governance.config import effective, effective_body
 from hub.governance.flags import flag_values
 from hub.governance.models import ConfigVersion, DownState
@@ -69,7 +69,7 @@ def _approvals(rows: dict[str, ConfigVersion | None]) -> dict[str, Any]:
     without its approval (posdomain.rule_approvals)."""
     out: dict[str, Any] = {}
     for kind, row in rows.items():
-        approval = rule_changes.approval_for(row.change_id) if row is not None else None
+        approval = rule_log.approval_for(row.change_id) if row is not None else None
         if approval is not None:
             out[kind] = approval
     return out
@@ -123,7 +123,7 @@ def _body(box: Box, kind: str) -> dict[str, Any]:
         return offers.down_body(box)
     if kind == "pricing":  # verified before publishing: an unverifiable row is left out
         body = pricing_policies.down_body(tenant_id)
-        body["approvals"] = rule_changes.policy_approvals(tenant_id, body["policies"])
+        body["approvals"] = rule_log.policy_approvals(tenant_id, body["policies"])
         return body
     pricing_row = _latest_row(tenant_id, "pricing")
     pricing = dict(pricing_row.body) if pricing_row else {}

@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +27,19 @@ from hub.sync.box_requests import handle_request
 from hub.sync.fair import FairQueue
 from hub.sync.flood import FloodGuard
 from hub.sync.health import record_heartbeat
+from hub.sync.partition import DEFAULT_REFRESH, Partition, PartitionFollower
 from hub.sync.quarantine import quarantine
 from posdomain import topics
-from posdomain.envelope import BatchHead, BatchReceived, IncomingEvent, decode_batch, encode
+from posdomain.envelope import (
+    BatchHead,
+    BatchReceived,
+    IncomingEvent,
+    IngestStatus,
+    decode_batch,
+    encode,
+)
 from posdomain.errors import PosError, Reason
+from posdomain.failover import EndpointRing
 from posdomain.flow import RECONNECT_MAX, RESIGNAL_EVERY, ApplyClock, reconnect_wait
 from posdomain.obs import correlation, log_event
 
@@ -227,6 +236,12 @@ class IngestWorker:
     serving order is already taken off the queue and decoded on the decode thread, so the
     JSON parse and schema checks of N+1 overlap N's database time (its turn is unchanged; a
     batch decoded ahead and not applied when the worker dies was never acked: resent).
+
+    Presence (docs/sync-protocol.md "Hub ingest presence"): the worker keeps a retained
+    `IngestStatus` on `topics.hub_ingest_status(client_id)`: online once subscribed, an
+    offline last will the broker publishes when the worker dies (SIGKILL, a lost link), and
+    cleared (empty retained message) when it stops. A box does not count its ack waits while
+    every worker it heard of is offline, so an absent hub is not taken for a lost batch.
     """
 
     def __init__(
@@ -237,8 +252,12 @@ class IngestWorker:
         login: MqttLogin | None = None,
         releases_dir: Path | None = None,
         shared_group: str | None = None,
+        failover: Sequence[tuple[str, int]] = (),
+        partition: Partition | None = None,
+        partition_refresh: float = DEFAULT_REFRESH,
     ) -> None:
-        self.host, self.port = host, port
+        # the broker, then the other nodes of a cluster (CFPOS_MQTT_FAILOVER), tried in turn
+        self.endpoints = EndpointRing([(host, port), *failover])
         self.releases_dir = releases_dir  # the artifact store release chunks are read from
         self.shared_group = shared_group
         self.ready = threading.Event()
@@ -279,14 +298,25 @@ class IngestWorker:
                 protocol=mqtt.MQTTv311,
             )
         apply_credentials(self.client, login)
+        self.status_topic = topics.hub_ingest_status(client_id)
+        offline = encode(IngestStatus(worker=client_id, online=False))
+        self.client.will_set(self.status_topic, offline, qos=1, retain=True)
+        self._online = encode(IngestStatus(worker=client_id, online=True))
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
+        # CFPOS_INGEST_PARTITION: only the per-box topics of this worker's share of the boxes
+        self.partition = (
+            PartitionFollower(partition, self.client, partition_refresh) if partition else None
+        )
         # link back -> first ack within NFR-003 5 s; jittered so workers do not move in step
         self.client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)  # type: ignore[arg-type]
 
     def _filters(self) -> list[str]:
+        if self.partition is not None:
+            return self.partition.filters()
         plain = [topics.ALL_BOX_EVENTS, topics.ALL_BOX_REQUESTS, topics.ALL_BOX_STATUS]
         if not self.shared_group:
             return plain
@@ -294,11 +324,27 @@ class IngestWorker:
 
     def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         log_event(log, "ingest connected", reason=str(reason_code), group=self.shared_group)
-        client.subscribe([(f, 1) for f in self._filters()])
+        if filters := self._filters():
+            client.subscribe([(f, 1) for f in filters])
+        else:  # a partition without boxes yet: its refresh subscribes them as they come
+            self.ready.set()
 
     def _on_disconnect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         log_event(log, "ingest disconnected", logging.WARNING, reason=str(reason_code))
         client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)
+        if reason_code.is_failure:  # not our own disconnect(): the node may be gone
+            self._fail_over()
+
+    def _on_connect_fail(self, client, _userdata) -> None:  # type: ignore[no-untyped-def]
+        client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)
+        self._fail_over()
+
+    def _fail_over(self) -> None:
+        """Point paho's next reconnect at the next broker endpoint (posdomain/failover.py);
+        `connect_async` only records it, paho reconnects after its jittered wait."""
+        if not self._stopping.is_set() and (moved := self.endpoints.advance()) is not None:
+            self._connect(wait=False)
+            log_event(log, "ingest failing over", logging.WARNING, host=moved[0], port=moved[1])
 
     def _on_subscribe(self, _client, _userdata, _mid, codes, _props) -> None:  # type: ignore[no-untyped-def]
         """Ready once every filter is granted. A refused one (SUBACK 0x80: e.g. a nats-server
@@ -316,11 +362,15 @@ class IngestWorker:
             timer.start()
             return
         log_event(log, "ingest subscribed", codes=[str(c) for c in codes], group=self.shared_group)
+        # present: boxes count their ack waits again (a batch the broker kept is coming)
+        self.client.publish(self.status_topic, self._online, qos=1, retain=True)
         self.ready.set()
 
     def _resubscribe(self) -> None:
-        if self.client.is_connected() and not self._stopping.is_set():  # else on_connect does
-            self.client.subscribe([(f, 1) for f in self._filters()])
+        # else on_connect does; a partition may have been emptied meanwhile (no filters)
+        connected = self.client.is_connected() and not self._stopping.is_set()
+        if connected and (filters := self._filters()):
+            self.client.subscribe([(f, 1) for f in filters])
 
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
         """Network thread: queue the message; a batch's box hears at once that it is held.
@@ -534,13 +584,16 @@ class IngestWorker:
     def _connect(self, *, wait: bool = True) -> None:
         """Connect (`wait=False`: in the background, retried until the broker answers)."""
         connect = self.client.connect if wait else self.client.connect_async
+        host, port = self.endpoints.current
         if self.shared_group:  # the session ends with the connection: no queue for the dead
-            connect(self.host, self.port, keepalive=30, clean_start=True)
+            connect(host, port, keepalive=30, clean_start=True)
         else:
-            connect(self.host, self.port, keepalive=30)
+            connect(host, port, keepalive=30)
 
     def start(self) -> None:
         """Connect and process messages on paho's background thread."""
+        if self.partition is not None:
+            self.partition.start()
         self._connect()
         self.client.loop_start()
 
@@ -548,13 +601,35 @@ class IngestWorker:
         """Disconnect and stop the background threads (a batch taken and not applied gets no
         ack: its box resends it)."""
         self._stopping.set()
-        self.client.disconnect()
+        if self.partition is not None:
+            self.partition.stop()
+        self._leave()
         self.client.loop_stop()
         for thread in self._threads:
             thread.join(30)
         self._decoder.shutdown(wait=False, cancel_futures=True)
 
+    def _leave(self) -> None:
+        """Clear this worker's retained status (it left on purpose), then disconnect: a clean
+        DISCONNECT discards the last will, so the status must be cleared by hand."""
+        if self.client.is_connected():
+            info = self.client.publish(self.status_topic, b"", qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError) as err:
+                log_event(log, "status not cleared", logging.WARNING, error=str(err))
+        self.client.disconnect()
+
+    def leave(self) -> None:
+        """End `run_forever` (on SIGTERM, from a thread): clear the status, then disconnect."""
+        self._stopping.set()
+        if self.partition is not None:
+            self.partition.stop()
+        self._leave()
+
     def run_forever(self) -> None:
         """Connect and block (CLI); a broker not up yet is waited for, not a crash."""
+        if self.partition is not None:
+            self.partition.start()
         self._connect(wait=False)
         self.client.loop_forever(retry_first_connection=True)

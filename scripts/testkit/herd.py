@@ -2,8 +2,9 @@
 several-workers tests: each `SimBox` is an enrolled box with an in-memory backlog of crafted
 sales, its own MQTT client (the box's real `PahoTransport`, so the same jittered reconnect)
 and the box agent's flow rules (`posdomain.flow.AckWait`, one batch in flight, the ack
-applied to the batch it answers, `missing_seqs` resent first). It counts what it sent, what
-it resent, what the hub answered as duplicates and the flow signals it heard.
+applied to the batch it answers, `missing_seqs` resent first, ack waits held while the hub's
+ingest is known absent: `posdomain.flow.HubPresence`). It counts what it sent, what it
+resent, what the hub answered as duplicates, the flow signals it heard and its holds.
 
 Ingest workers several (`start_workers`): the demo stack's single worker is replaced by N
 `python -m hub ingest` processes in one MQTT 5 shared-subscription group.
@@ -29,10 +30,17 @@ from paho.mqtt.enums import CallbackAPIVersion
 from appliance.sync.agent import AgentSettings, backoff_delay
 from appliance.sync.transport import PahoTransport
 from firmware_config.schema import BrokerEndpoint, MqttSettings
+from hub.sync.partition import owner
 from posdomain import topics
 from posdomain.canonical import canonical_json
-from posdomain.envelope import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, BatchAck, BatchReceived
-from posdomain.flow import AckWait, Flight, SendWindow, ack_base
+from posdomain.envelope import (
+    MAX_BATCH_EVENTS,
+    MAX_MESSAGE_BYTES,
+    BatchAck,
+    BatchReceived,
+    IngestStatus,
+)
+from posdomain.flow import AckWait, Flight, HubPresence, SendWindow, ack_base
 from scripts.testkit.crafted import realistic_sale, sale_payload
 from scripts.testkit.waiting import wait_until
 
@@ -42,9 +50,16 @@ if TYPE_CHECKING:
 PY = sys.executable
 
 
-def enrol_boxes(admin_dsn: str, tenant_id: str, branch_id: str, count: int) -> list[str]:
-    """Enrol `count` active boxes straight in the hub database (one transaction)."""
-    ids = [f"box-herd-{uuid.uuid4().hex[:10]}" for _ in range(count)]
+def enrol_boxes(
+    admin_dsn: str, tenant_id: str, branch_id: str, count: int, partitions: int = 0
+) -> list[str]:
+    """Enrol `count` active boxes straight in the hub database (one transaction); with
+    `partitions`, box n falls in ingest partition n mod partitions (hub/sync/partition.py)."""
+    ids: list[str] = []
+    while len(ids) < count:
+        box_id = f"box-herd-{uuid.uuid4().hex[:10]}"
+        if not partitions or owner(box_id, partitions) == len(ids) % partitions:
+            ids.append(box_id)
     conn = psycopg2.connect(admin_dsn)
     try:
         with conn, conn.cursor() as cur:
@@ -68,6 +83,7 @@ class Tally:
     timeouts: int = 0
     duplicates_answered: int = 0  # events the hub had already and said so
     signals: int = 0
+    holds: int = 0  # times the box held its waits: the hub's ingest was known absent
     first_ack_at: float | None = None
     drained_at: float | None = None
     last_ack: float = 0.0  # monotonic clock of the latest ack (absolute, not from t0)
@@ -84,9 +100,10 @@ class SimBox:
     port: int
     sales: int
     lines: int = 1
-    flow: bool = True  # False: the old fixed ack wait, flow signals ignored
+    flow: bool = True  # False: the old fixed ack wait, flow signals and statuses ignored
     settings: AgentSettings = field(default_factory=AgentSettings)
     failover: tuple[int, ...] = ()  # further broker ports (cluster nodes) to fail over to
+    follow_presence: bool = True  # False: hub ingest statuses ignored (the box before they existed)
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -96,6 +113,7 @@ class SimBox:
         for seq in range(1, self.sales + 1):
             self.events[seq] = self._event(seq)
         self.delivered: set[int] = set()
+        self._held = False
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.want: list[int] = []
         others = [BrokerEndpoint(host="127.0.0.1", port=p) for p in self.failover]
@@ -105,6 +123,9 @@ class SimBox:
         )
         self.transport.subscribe(topics.box_ack(self.box_id), self._put)
         self.transport.subscribe(topics.box_flow(self.box_id), self._put)
+        self.presence = HubPresence(self.settings.absent_hold)
+        if self.flow and self.follow_presence:
+            self.transport.subscribe(topics.ALL_HUB_INGEST_STATUS, self._put)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, name=self.box_id, daemon=True)
 
@@ -174,6 +195,7 @@ class SimBox:
             if not self.transport.is_connected():
                 window.reset()  # a restored link resends from the first unacked event
                 self.silent = 0
+                self.presence.reset()
                 time.sleep(0.05)
                 continue
             while window.has_room():
@@ -206,12 +228,20 @@ class SimBox:
         """Until a batch in flight is answered (True) or the oldest one's wait ran out."""
         while not self.stop.is_set():
             now = time.monotonic()
-            if window.expired(now) is not None:
+            holding = self._holding(window, now)
+            if not holding and window.expired(now) is not None:
                 return False
+            wait = 0.5 if holding else min(window.remaining(now), 0.5)
             try:
-                topic, payload = self.inbox.get(timeout=min(window.remaining(now), 0.5))
+                topic, payload = self.inbox.get(timeout=max(wait, 0.001))
             except queue.Empty:
                 continue
+            worker = topics.hub_worker_from_topic(topic)
+            if worker is not None:
+                online = IngestStatus.model_validate_json(payload).online if payload else None
+                self.presence.note(worker, online, time.monotonic())
+                continue
+            self.presence.heard(time.monotonic())
             if topic.endswith("/flow"):
                 signal = BatchReceived.model_validate_json(payload)
                 flight = window.get(signal.batch_id)
@@ -228,6 +258,17 @@ class SimBox:
             if answered is not None:
                 return True
         return False
+
+    def _holding(self, window: SendWindow, now: float) -> bool:
+        """The agent's rule: no ack wait runs while the hub's ingest is known absent; when
+        it is back, every wait in flight starts afresh."""
+        holding, resumed = self.presence.poll(now)
+        if resumed:
+            window.restart(now)
+        if holding and not self._held:
+            self.tally.holds += 1
+        self._held = holding
+        return holding
 
     def _apply(self, ack: BatchAck, seqs: list[int]) -> None:
         now = time.monotonic()
@@ -274,6 +315,7 @@ class HerdResult:
     signals: int
     broker_dropped: bool
     reconciled: dict[str, Any]
+    holds: int = 0  # hold episodes: boxes that saw the hub's ingest absent and did not resend
 
     @property
     def unique(self) -> int:
@@ -294,7 +336,8 @@ class HerdResult:
             f"({self.unique / self.drain_s:.0f} sales/s), first ack {self.first_ack_s:.2f}s, "
             f"{self.batches} batches, {self.timeouts} ack timeouts, "
             f"{self.resent} events resent ({wasted:.1f}% wasted), "
-            f"{self.duplicates_answered} answered as duplicates, {self.signals} flow signals; "
+            f"{self.duplicates_answered} answered as duplicates, {self.signals} flow signals, "
+            f"{self.holds} holds while the hub's ingest was absent; "
             f"broker dropped messages: {'YES' if self.broker_dropped else 'no'}; "
             f"reconciled exactly: {self.reconciled['sales']} sales, "
             f"{self.reconciled['total_minor'] / 100:.2f} total"
@@ -366,15 +409,41 @@ def stack_log(fs: FaultStack, name: str) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+def partitions_subscribed(fs: FaultStack, names: list[str]) -> Callable[[list[str]], None]:
+    """A `run_herd(enrolled=...)` hook for partitioned workers (`names[k]` runs partition k of
+    len(names)): wait until every worker owning one of the new boxes logged a SUBACK after
+    the refresh that listed them (a batch sent before reaches no subscriber: resent)."""
+
+    def wait(ids: list[str]) -> None:
+        count = len(names)
+        owning = [n for k, n in enumerate(names) if any(owner(b, count) == k for b in ids)]
+        had = {n: stack_log(fs, n).count("ingest partition refreshed") for n in owning}
+
+        def granted(name: str) -> bool:
+            text, at = stack_log(fs, name), -1
+            for _ in range(had[name] + 1):  # the first refresh after the enrolment
+                at = text.find("ingest partition refreshed", at + 1)
+                if at < 0:
+                    return False
+            return "ingest subscribed" in text[at:]
+
+        wait_until(lambda: all(granted(n) for n in owning), 90, "workers subscribed to new boxes")
+
+    return wait
+
+
 def start_workers(
     fs: FaultStack,
     count: int,
     group: str | None = None,
     argv_of: Callable[[int], list[str]] | None = None,
+    partition: bool = False,
 ) -> list[str]:
     """Replace the stack's ingest worker by `count` workers in one shared-subscription group
-    (each its own client id; `argv_of(n)`: worker n's command instead of `hub ingest`);
-    return their process names."""
+    (each its own client id; `argv_of(n)`: worker n's command instead of `hub ingest`), or
+    with `partition` by `count` workers that partition the boxes (CFPOS_INGEST_PARTITION,
+    refreshed every second: the herd enrols its boxes after they start); return their
+    process names."""
     for name, _proc in list(fs.stack.procs):
         if name.startswith("hub-ingest"):
             fs.stack.kill(name)
@@ -384,17 +453,18 @@ def start_workers(
     names = []
     for n in range(count):
         name = f"hub-ingest-{n}"
-        env = {
-            **fs.stack.env,
-            "CFPOS_INGEST_SHARED_GROUP": group,
-            "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-{group}-{n}",
-        }
+        env = {**fs.stack.env, "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-{group}-{n}"}
+        if partition:
+            env |= {"CFPOS_INGEST_PARTITION": f"{n}/{count}", "CFPOS_INGEST_PARTITION_REFRESH": "1"}
+        else:
+            env["CFPOS_INGEST_SHARED_GROUP"] = group
         argv = argv_of(n) if argv_of else [PY, "-m", "hub", "ingest"]
         fs.stack.start(name, argv, env=env)
         names.append(name)
     # a batch published before any member subscribed is lost (and resent): wait for all
+    ready = "ingest connected" if partition else "ingest subscribed"  # a partition: no box yet
     wait_until(
-        lambda: all("ingest subscribed" in stack_log(fs, n) for n in names),
+        lambda: all(ready in stack_log(fs, n) for n in names),
         max(90.0, float(os.environ.get("CFPOS_DEMO_BOOT_TIMEOUT") or 0)),  # a loaded machine
         "workers subscribed",
     )
@@ -417,16 +487,25 @@ def run_herd(
     ingest_outage: float = 0.0,
     herd_out: list[SimBox] | None = None,
     failover: list[int] | None = None,
+    enrolled: Callable[[list[str]], None] | None = None,
+    partitions: int = 0,
+    presence: bool = True,
 ) -> HerdResult:
     """Enrol `boxes` simulated boxes with `sales` queued sales each; with `outage` the broker
     is down while they start, then comes back and all of them reconnect at once; `ports`:
     the boxes are spread over these broker ports (cluster nodes); `ingest_outage` seconds:
     the ingest workers are down (broker up) for that long from the start; `herd_out`
     receives the simulated boxes as soon as they exist; `failover`: broker ports every box
-    lists (but its own) as failover endpoints (`MqttSettings.failover`). Returns the figures after
-    an exact reconciliation."""
+    lists (but its own) as failover endpoints (`MqttSettings.failover`); `enrolled(ids)` is
+    called once the boxes are enrolled, before they start (e.g. to wait for partitioned workers
+    to subscribe to them); `partitions`: the boxes are spread evenly over that many ingest
+    partitions (CFPOS_INGEST_PARTITION); `presence` False: the boxes ignore the hub ingest
+    workers' statuses (the reference before they existed). Returns the figures after an exact
+    reconciliation."""
     tenant, branch = fs.seed["tenant_id"], fs.seed["box_branch_id"]
-    ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes)
+    ids = enrol_boxes(fs.admin_dsn, tenant, branch, boxes, partitions)
+    if enrolled is not None:
+        enrolled(ids)
     ports = ports or [fs.broker.port]
     herd = [
         SimBox(
@@ -439,6 +518,7 @@ def run_herd(
             flow,
             settings or AgentSettings(),
             tuple(p for p in failover or [] if p != port),
+            presence,
         )
         for b, port in zip(ids, _spread(ports, len(ids)), strict=True)
     ]
@@ -494,6 +574,7 @@ def run_herd(
         sum(t.signals for t in tallies),
         bool(dropped_clients(fs) & ({f"cfpos-box-{b}" for b in ids} | ingest_clients(fs))),
         reconciled,
+        holds=sum(t.holds for t in tallies),
     )
 
 

@@ -80,6 +80,14 @@ class NatsCluster:
         for node in self.nodes if n is None else [self.nodes[n]]:
             wait_mqtt_session(node.mqtt, 120)
 
+    def url(self, n: int) -> str:
+        """The MQTT URL of node n (for CFPOS_MQTT_URL)."""
+        return f"mqtt://127.0.0.1:{self.nodes[n].mqtt}"
+
+    def failover_urls(self, n: int) -> str:
+        """The MQTT URLs of every node but n, comma-separated (for CFPOS_MQTT_FAILOVER)."""
+        return ",".join(self.url(m) for m in range(len(self.nodes)) if m != n)
+
     def kill(self, n: int) -> None:
         """SIGKILL node n (a power cut of that machine)."""
         proc = self.nodes[n].proc

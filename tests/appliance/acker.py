@@ -1,7 +1,10 @@
 """Test-only stand-in for the hub's ingest: receives a box's batches, "commits", acks.
 
 It is a real MQTT peer on the real broker (nothing is mocked): it dedups by event id like
-the hub, acks the highest contiguous seq and lists gaps as missing_seqs.
+the hub, acks the highest contiguous seq and lists gaps as missing_seqs. Like a live hub
+worker it says it is online (a retained `IngestStatus`, cleared at stop): the shared test
+broker may carry offline statuses that killed workers of other runs left behind, and a box
+hearing only those would hold its batches instead of resending them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from posdomain import topics
-from posdomain.envelope import BatchAck, EventBatch, EventEnvelope, decode, encode
+from posdomain.envelope import BatchAck, EventBatch, EventEnvelope, IngestStatus, decode, encode
 
 
 class Acker:
@@ -29,9 +32,12 @@ class Acker:
         self.drop_seqs = set(drop_seqs or ())
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        client_id = f"test-acker-{uuid.uuid4().hex[:8]}"
+        self.status_topic = topics.hub_ingest_status(client_id)
+        self.online = encode(IngestStatus(worker=client_id, online=True))
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"test-acker-{uuid.uuid4().hex[:8]}",
+            client_id=client_id,
             clean_session=True,
             protocol=mqtt.MQTTv311,
         )
@@ -45,6 +51,7 @@ class Acker:
         client.subscribe(topics.box_events(self.box_id), qos=1)
 
     def _on_subscribe(self, *_a: Any) -> None:
+        self.client.publish(self.status_topic, self.online, qos=1, retain=True)
         self._ready.set()
 
     def wait_ready(self, timeout: float = 5) -> None:
@@ -90,6 +97,8 @@ class Acker:
             ]
 
     def stop(self) -> None:
-        """Disconnect."""
+        """Clear the status and disconnect (a second stop does nothing more)."""
+        if self.client.is_connected():
+            self.client.publish(self.status_topic, b"", qos=1, retain=True).wait_for_publish(5)
         self.client.disconnect()
         self.client.loop_stop()

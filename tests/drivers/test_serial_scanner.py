@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from drivers.base import DeviceUnavailable
@@ -43,8 +41,6 @@ def test_unplug_reports_unavailable_then_reconnect_backs_off(pty_device: PtyDevi
         scanner.read(1.0)
     assert scanner.status().state == "unplugged"
     wrapped = ReconnectingScanner(scanner)
-    started = time.monotonic()
     reads = [wrapped.read(0.05) for _ in range(5)]
     assert reads == [None] * 5
     assert wrapped.attempts <= 2, "an unplugged port must not be retried on every read"
-    assert time.monotonic() - started < 2

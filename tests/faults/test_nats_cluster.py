@@ -1,24 +1,30 @@
 """The sync protocol on a real clustered broker (issue 15 item 3): a three-node nats-server
 cluster (JetStream with R3 MQTT streams, MQTT 3.1.1 interface, QoS 1) started on loopback;
-simulated boxes on nodes 0 and 1, the hub's ingest worker on node 2; node 1 is SIGKILLed
-mid-run and started again; the final reconciliation is exact (every sale once, totals to the
-cent, no seq twice).
+simulated boxes on nodes 0 and 1, two hub ingest workers on node 2 that partition the boxes
+between them (`CFPOS_INGEST_PARTITION=k/2`: NATS' MQTT interface has no `$share/`) and list
+the other nodes as their failover (`CFPOS_MQTT_FAILOVER`); one node is SIGKILLed mid-run and
+started again; each box's batches were applied by its own worker only, and the final
+reconciliation is exact (every sale once, totals to the cent, no seq twice).
 
 Both runs are chaos runs (marker `chaos`: `just test-chaos` or `just chaos-cluster`, not the
 normal suite: a cluster start, a herd of 1 000+ sales, a node kill and the drain take minutes).
 In the first the boxes list the other nodes as failover endpoints (`mqtt.failover`), as a box
 of a clustered store would: those of node 1 move to another node at once. The second adds
 boxes with a single broker URL, which wait for their node to come back (kept down for a
-while), on a larger herd. The normal suite keeps one box failing over on the same three-node
-cluster (tests/appliance/sync/test_broker_failover.py).
+while), on a larger herd. The third kills node 2, the workers' node: they move to node 0 or 1
+with their persistent sessions (R3) and the boxes carry on. The normal suite keeps one box
+failing over on the same three-node cluster (tests/appliance/sync/test_broker_failover.py)
+and two partitioned workers on a private Mosquitto (tests/hub/test_ingest_partition.py).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +32,16 @@ from typing import Any
 import pytest
 
 from appliance.sync.agent import AgentSettings
+from hub.sync.partition import owner
 from scripts.sync_harness import FaultStack
-from scripts.testkit.herd import HerdResult, SimBox, end_session, run_herd, stack_log
+from scripts.testkit.herd import (
+    HerdResult,
+    SimBox,
+    end_session,
+    partitions_subscribed,
+    run_herd,
+    stack_log,
+)
 from scripts.testkit.nats_cluster import NATS, NatsCluster
 from scripts.testkit.waiting import wait_until
 
@@ -42,9 +56,12 @@ class ClusterRun:
     """Figures of one run: the herd's, and how the boxes of the killed node fared."""
 
     herd: HerdResult
-    down_s: float  # node 1 SIGKILLed -> started again
-    resumed_s: float  # node 1 SIGKILLed -> every box that was on it had an ack again
+    killed: int  # the node SIGKILLed
+    down_s: float  # node SIGKILLed -> started again
+    resumed_s: float  # node SIGKILLed -> every box that was on it (all: node 2) acked again
     phases: dict[str, float]  # seconds from the start of the run
+    applied_by: dict[str, set[int]]  # box id -> the partitions that applied its batches
+    failed_over: int  # workers that logged moving to another node
 
 
 def cluster_run(
@@ -56,27 +73,51 @@ def cluster_run(
     down: float = 0.0,
     failover: bool = True,
     drain_timeout: float = 600.0,
+    workers: int = 2,
+    kill: int = 1,
 ) -> ClusterRun:
-    """Run the herd over a fresh cluster, SIGKILL node 1 once two batches are applied, start
-    it again `down` seconds after node 0 carried on, wait for the herd to drain. With
-    `failover` every box lists the other nodes as its failover endpoints."""
+    """Run the herd over a fresh cluster, SIGKILL node `kill` once two batches are applied,
+    start it again `down` seconds after the workers carried on, wait for the herd to drain.
+    With `failover` every box lists the other nodes as its failover endpoints; the
+    `workers` partitioned ingest workers on node 2 always list nodes 0 and 1 as theirs."""
     t0 = time.monotonic()
     cluster = NatsCluster(folder)
-    worker = f"hub-ingest-nats-{uuid.uuid4().hex[:6]}"  # its own log: counts start at 0
+    run = uuid.uuid4().hex[:6]
+    names = [f"hub-ingest-nats-{run}-{k}" for k in range(workers)]  # own logs: counts from 0
     try:
         fs.stack.kill("hub-ingest")
         end_session(fs.broker.port, fs.stack.env["CFPOS_INGEST_CLIENT_ID"])
-        env = {
-            **fs.stack.env,
-            "CFPOS_MQTT_URL": f"mqtt://127.0.0.1:{cluster.nodes[2].mqtt}",
-            "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-nats-{uuid.uuid4().hex[:6]}",
-        }
-        # started while the cluster starts: it waits for its broker (connect retried)
-        fs.stack.start(worker, [sys.executable, "-m", "hub", "ingest"], env=env)
+        for k, name in enumerate(names):
+            env = {
+                **fs.stack.env,
+                "CFPOS_MQTT_URL": cluster.url(2),
+                "CFPOS_MQTT_FAILOVER": cluster.failover_urls(2),
+                "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-nats-{run}",  # + -p<k>of<n>
+                "CFPOS_INGEST_PARTITION": f"{k}/{workers}",
+                "CFPOS_INGEST_PARTITION_REFRESH": "1",  # the herd enrols after they start
+            }
+            # started while the cluster starts: it waits for its broker (connect retried)
+            fs.stack.start(name, [sys.executable, "-m", "hub", "ingest"], env=env)
         cluster.start()
         phases = {"cluster up": time.monotonic() - t0}
-        wait_until(lambda: "ingest subscribed" in stack_log(fs, worker), 90, "the worker on node 2")
-        phases["worker subscribed"] = time.monotonic() - t0
+        # no box is enrolled yet: connected is ready (each box is subscribed by a refresh)
+        wait_until(
+            lambda: all("ingest connected" in stack_log(fs, n) for n in names),
+            90,
+            "the workers on node 2",
+        )
+        phases["workers connected"] = time.monotonic() - t0
+
+        def applied() -> int:
+            return sum(stack_log(fs, n).count('"batch applied"') for n in names)
+
+        def subscribed(ids: list[str]) -> None:
+            """The boxes of a store are enrolled before they sell: let the workers' refresh
+            (every 1 s) subscribe to them first (a batch before that reaches no one)."""
+            enrolled_at = time.monotonic()
+            partitions_subscribed(fs, names)(ids)
+            phases["new boxes subscribed after"] = time.monotonic() - enrolled_at
+
         started = threading.Event()
         out: dict[str, Any] = {}
         herd: list[SimBox] = []
@@ -94,6 +135,9 @@ def cluster_run(
                     ports=[cluster.nodes[0].mqtt, cluster.nodes[1].mqtt],
                     herd_out=herd,
                     failover=[n.mqtt for n in cluster.nodes] if failover else None,
+                    enrolled=subscribed,
+                    workers=workers,
+                    partitions=workers,
                 )
             except BaseException as err:  # re-raised in the test thread
                 out["error"] = err
@@ -101,28 +145,34 @@ def cluster_run(
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         assert started.wait(120), "the herd did not start"
-        wait_until(lambda: stack_log(fs, worker).count('"batch applied"') >= 2, 120, "batches")
+        wait_until(lambda: applied() >= 2, 120, "batches")
         killed_at = time.monotonic()
-        cluster.kill(1)  # SIGKILL the node half of the boxes are connected to
-        on_killed = [b for b in herd if b.port == cluster.nodes[1].mqtt]
-        applied = stack_log(fs, worker).count('"batch applied"')
-        wait_until(
-            lambda: stack_log(fs, worker).count('"batch applied"') > applied,
-            120,
-            "node 0 carries on",
-        )
+        cluster.kill(kill)  # SIGKILL: half of the boxes' node (1), or the workers' node (2)
+        # the boxes whose sales wait on the dead node: those on it, or all if it was the hub's
+        on_killed = [b for b in herd if b.port == cluster.nodes[kill].mqtt] or herd
+        before = applied()
+        wait_until(lambda: applied() > before, 120, "the others carry on")
         time.sleep(down)
-        cluster.start(1)
+        cluster.start(kill)
         down_s = time.monotonic() - killed_at
         thread.join(drain_timeout + 60)
         assert not thread.is_alive(), "the herd did not drain"
         if "error" in out:
             raise out["error"]
-        resumed = [min(t for t in b.tally.acks_at if t > killed_at) for b in on_killed]
+        # (a box whose last ack came before the kill had nothing left to resume)
+        after = [[t for t in b.tally.acks_at if t > killed_at] for b in on_killed]
+        resumed = [min(ts) for ts in after if ts] or [killed_at]
         phases["drained"] = time.monotonic() - t0
-        return ClusterRun(out["result"], down_s, max(resumed) - killed_at, phases)
+        by: dict[str, set[int]] = {b.box_id: set() for b in herd}
+        for k, name in enumerate(names):
+            for line in stack_log(fs, name).splitlines():
+                if '"batch applied"' in line and line.startswith("{"):
+                    by.setdefault(json.loads(line)["box_id"], set()).add(k)
+        moved = sum("ingest failing over" in stack_log(fs, n) for n in names)
+        return ClusterRun(out["result"], kill, down_s, max(resumed) - killed_at, phases, by, moved)
     finally:
-        fs.stack.kill(worker)
+        for name in names:
+            fs.stack.kill(name)
         connected = stack_log(fs, "hub-ingest").count("ingest connected")
         fs.stack.start("hub-ingest", fs.stack.argvs["hub-ingest"], fs.stack.envs.get("hub-ingest"))
         cluster.stop()  # while the single worker starts
@@ -141,6 +191,7 @@ def test_nats_cluster_node_sigkilled_mid_run_boxes_fail_over_and_reconcile_exact
 ) -> None:
     run = cluster_run(fault_stack, tmp_path / "nats", boxes=4, sales=250, drain_timeout=300)
     assert run.herd.reconciled["sales"] == 4 * 250
+    _own_worker_only(run, 2)
     _report("failover", run)
 
 
@@ -152,12 +203,35 @@ def test_nats_cluster_single_url_boxes_wait_for_their_node_and_reconcile_exactly
 ) -> None:
     run = cluster_run(fault_stack, tmp_path / "nats", down=8.0, failover=False)
     assert run.herd.reconciled["sales"] == 6 * 300
+    _own_worker_only(run, 2)
     _report("single broker URL", run)
+
+
+@pytest.mark.chaos
+@pytest.mark.slow
+@pytest.mark.req("FR-303", "NFR-003", "NFR-006")
+def test_nats_cluster_ingest_workers_node_sigkilled_workers_fail_over_and_reconcile_exactly(
+    fault_stack: FaultStack, tmp_path: Path
+) -> None:
+    run = cluster_run(fault_stack, tmp_path / "nats", boxes=6, sales=200, kill=2, down=4.0)
+    assert run.herd.reconciled["sales"] == 6 * 200
+    assert run.failed_over == 2, "both workers moved to another node"
+    _own_worker_only(run, 2)
+    _report("workers' node killed", run)
+
+
+def _own_worker_only(run: ClusterRun, workers: int) -> None:
+    """Every box's batches were applied, and by the worker of its partition only."""
+    assert all(run.applied_by.values()), f"boxes no worker applied: {run.applied_by}"
+    strays = {b: ks for b, ks in run.applied_by.items() if ks != {owner(b, workers)}}
+    assert not strays, f"batches applied by another partition's worker: {strays}"
 
 
 def _report(what: str, run: ClusterRun) -> None:
     print(
-        f"\nnats cluster ({what}): {run.herd.report()}; node 1 down {run.down_s:.1f}s, "
-        f"its boxes acked again {run.resumed_s:.1f}s after the kill; "
+        f"\nnats cluster ({what}): {run.herd.report()}; node {run.killed} down "
+        f"{run.down_s:.1f}s, its boxes acked again {run.resumed_s:.1f}s after the kill; "
+        f"workers that failed over {run.failed_over}; boxes per worker "
+        f"{sorted(Counter(min(k) for k in run.applied_by.values() if k).items())}; "
         + ", ".join(f"{k} at {v:.1f}s" for k, v in run.phases.items())
     )

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from peewee import InternalError
 
 from hub.core.db import platform_tx, read_only_tx, tenant_tx
+from hub.forecasts.present import named_anomalies
 from hub.governance.models import AuditLog
 from hub.identity.models import Branch
 from hub.inventory.models import ReorderPoint, StockBalance
@@ -225,3 +226,16 @@ def test_demand_and_anomalies_net_out_refunds(app, clock):
     cashier = next(i for i in body["items"] if i["kind"] == "cashier" and i["subject_id"] == "c1")
     assert cashier["takings_minor"] == 10_000
     assert cashier["unusual"] is False
+
+
+@pytest.mark.req("FR-P7-1007", "FR-800")
+def test_anomaly_amounts_of_a_zero_decimal_currency_are_not_divided_by_a_hundred(app, clock):
+    tenant, (b1,) = new_tenant(branches=1)
+    with tenant_tx(tenant):
+        _sale(tenant, b1, NOW - timedelta(days=1), total=90_000)
+        Sale.update(currency="JPY", exponent=0).where(Sale.tenant_id == tenant).execute()
+    items = [
+        {"kind": "cashier", "subject_id": "c1", "takings_minor": 90_000, "median_minor": 12_345}
+    ]
+    (row,) = named_anomalies(tenant, items)
+    assert (row["takings"], row["median"]) == ("90000", "12345")  # yen have no sen

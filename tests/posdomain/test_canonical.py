@@ -45,3 +45,11 @@ def test_canonical_is_stable_and_round_trips(value: object) -> None:
     raw = canonical_json(value)
     assert json.loads(raw) == value
     assert canonical_json(json.loads(raw)) == raw
+
+
+@pytest.mark.req("FR-802")
+def test_an_unencodable_value_is_named_by_its_type() -> None:
+    with pytest.raises(TypeError, match=r"^not canonically encodable: set$"):
+        canonical_json({"x": {1, 2}})
+    with pytest.raises(TypeError, match=r"^not canonically encodable: bytes$"):
+        canonical_json([b"raw"])

@@ -73,3 +73,54 @@ def test_each_broken_rule_has_its_reason(over, reason):
 def test_a_malformed_movement_does_not_parse(over):
     with pytest.raises(PydanticValidationError):
         move(**over)
+
+
+def found(body: CashMovement) -> list[dict[str, str]]:
+    return [v.as_dict() for v in check_cash_movement(body, CTX)]
+
+
+def test_the_smallest_and_the_largest_movement_pass():
+    assert reasons(move(amount="0.01")) == []
+    assert reasons(move(kind="drop", reason_code=None, amount="10000000000.00")) == []
+
+
+def test_a_movement_belongs_to_the_day_of_its_time_not_the_day_before_yesterday():
+    # unlike a bank deposit, nothing is booked the next morning: one day either side only
+    assert found(move(business_day="2026-05-30")) == [
+        {
+            "reason": "DEPOSIT_DAY_OUT_OF_RANGE",
+            "rule": "business_day",
+            "message": "business day 2026-05-30 is not the day of its time (2026-06-01)",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("over", "want"),
+    [
+        (
+            {"reason_code": None},
+            ("REASON_REQUIRED", "reason_code", "a paid-out needs a reason code"),
+        ),
+        ({"amount": "0.00"}, ("INVALID_MONEY", "amount", "amount 0.00 out of range")),
+        ({"amount": "-5.00"}, ("INVALID_MONEY", "amount", "amount -5.00 out of range")),
+        ({"amount": "5.0x"}, ("INVALID_MONEY", "money", "amount: amount is not a number: '5.0x'")),
+        ({"currency": "USD"}, ("CURRENCY_MISMATCH", "currency", "USD/2 is not the tenant's")),
+        (
+            {"business_day": "2026-02-30"},
+            ("DEPOSIT_DAY_OUT_OF_RANGE", "business_day", "not a date"),
+        ),
+    ],
+)
+def test_each_broken_rule_says_what_it_found(over, want):
+    reason, rule, message = want
+    assert found(move(**over)) == [{"reason": reason, "rule": rule, "message": message}]
+
+
+def test_an_unreadable_amount_is_named_beside_the_other_broken_rules():
+    got = found(move(amount="x", reason_code=None, business_day="2026-05-01"))
+    assert [(v["reason"], v["rule"]) for v in got] == [
+        ("DEPOSIT_DAY_OUT_OF_RANGE", "business_day"),
+        ("REASON_REQUIRED", "reason_code"),
+        ("INVALID_MONEY", "money"),
+    ]

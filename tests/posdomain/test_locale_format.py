@@ -46,3 +46,64 @@ def test_the_receipt_footer_follows_the_box_locale() -> None:
     assert (
         brand_from({"store_name": "S"}, Brand("x", receipt_footer="F"), "de").receipt_footer == "F"
     )
+
+
+@pytest.mark.req("NFR-007")
+def test_box_locales_map_to_babel_names_and_unknown_ones_to_english() -> None:
+    assert fmt.babel_locale("de-AT") == "de_AT"
+    assert fmt.babel_locale("de_CH") == "de_CH"
+    assert fmt.babel_locale("de") == "de"
+    assert fmt.babel_locale("xx-YY") == "en"
+    assert fmt.babel_locale("") == "en"
+    assert fmt.amount("1234.5", "de-AT") == "1.234,50"
+    assert fmt.amount("1234.5", "xx") == "1,234.50"  # English for a locale Babel lacks
+
+
+@pytest.mark.req("NFR-007")
+def test_amounts_of_whole_unit_currencies_have_no_decimal_sign() -> None:
+    assert fmt.amount("1234", "de", 0) == "1.234"
+    assert fmt.amount("1234", "en", 0) == "1,234"
+    assert fmt.amount("1234.5", "de", 3) == "1.234,500"
+
+
+@pytest.mark.req("NFR-007")
+def test_numbers_keep_every_digit_unless_told_how_many() -> None:
+    assert fmt.number("1.23456", "de") == "1,23456"  # not the locale's default 3 decimals
+    assert fmt.number("1234567.5", "en") == "1,234,567.5"
+    assert fmt.number("1234.5", "de", 0) == "1.234"  # quantised to what decimals asks for
+    assert fmt.number("2.46", "en", 1) == "2.5"
+    assert fmt.number("garbled", "de") == "garbled"
+    assert fmt.number(None, "de") == "None"
+
+
+@pytest.mark.req("NFR-007")
+def test_percentages_in_the_locales_pattern_with_every_decimal_of_the_rate() -> None:
+    assert fmt.percent("0.19", "de") == "19\xa0%"  # German: a space before the sign
+    assert fmt.percent("0.08875", "de") == "8,875\xa0%"
+    assert fmt.percent("0.088751", "en") == "8.8751%"  # never rounded by formatting
+    assert fmt.percent("0.19", "en") == "19%"
+    assert fmt.percent("0.19", "de-CH") == "19%"
+    assert fmt.percent("garbled", "de") == "garbled"
+
+
+@pytest.mark.req("NFR-007")
+def test_the_cashier_screen_gets_the_locales_signs() -> None:
+    assert fmt.number_signs("de") == {"decimal": ",", "group": "."}
+    assert fmt.number_signs("en") == {"decimal": ".", "group": ","}
+    assert fmt.number_signs("de-CH") == {"decimal": ".", "group": "'"}
+    assert fmt.number_signs("xx") == {"decimal": ".", "group": ","}
+
+
+@pytest.mark.req("NFR-007")
+def test_a_moment_with_an_offset_is_shown_in_the_branch_zone() -> None:
+    assert fmt.moment("2026-12-01T13:30:10+01:00", "Europe/Berlin", "de") == "01.12.2026, 13:30:10"
+    aware = datetime.fromisoformat("2026-12-01T08:30:10-05:00")
+    assert fmt.moment(aware, "Europe/Berlin", "en") == "Dec 1, 2026, 2:30:10\u202fPM"
+    assert fmt.moment("2026-12-01T13:30:10", "Europe/Berlin", "de") == "01.12.2026, 14:30:10"
+
+
+@pytest.mark.req("NFR-007")
+def test_a_day_is_read_from_the_date_part_of_a_stamp() -> None:
+    assert fmt.day("2026-12-01T23:30:00Z", "de") == "01.12.2026"
+    assert fmt.day("2026-12-01 23:30:00+00:00", "en") == "Dec 1, 2026"
+    assert fmt.day(datetime(2026, 12, 1, 23, 30, tzinfo=UTC), "de") == "01.12.2026"

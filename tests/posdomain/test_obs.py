@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from posdomain.obs import (
     JsonFormatter,
+    bind_correlation,
+    clear_correlation,
+    configure_logging,
     correlation,
     current_correlation_id,
     log_event,
@@ -83,3 +89,91 @@ def test_structured_fields_and_exceptions() -> None:
 
 def test_new_ids_are_unique() -> None:
     assert new_correlation_id() != new_correlation_id()
+
+
+@pytest.mark.req("NFR-006")
+def test_a_record_carrying_its_own_correlation_id_keeps_it() -> None:
+    # a worker logs for a batch whose id came with the message, not from its context
+    with correlation("ctx-id"):
+        line = render("t.obs.5", lambda lg: lg.info("applied", extra={"correlation_id": "msg-id"}))
+        plain = render("t.obs.6", lambda lg: lg.info("applied"))
+    assert line["correlation_id"] == "msg-id"
+    assert plain["correlation_id"] == "ctx-id"
+
+
+@pytest.mark.req("NFR-006")
+def test_fields_that_are_not_json_are_written_as_text() -> None:
+    line = render(
+        "t.obs.7",
+        lambda lg: log_event(lg, "deposit", amount=Decimal("12.40"), at=date(2026, 6, 1)),
+    )
+    assert line["amount"] == "12.40"
+    assert line["at"] == "2026-06-01"
+
+
+@pytest.mark.req("NFR-006")
+def test_log_event_keeps_its_message_and_level() -> None:
+    line = render("t.obs.8", lambda lg: log_event(lg, "batch sent", events=3))
+    assert line["msg"] == "batch sent"
+    assert line["level"] == "INFO"
+    warn = render("t.obs.9", lambda lg: log_event(lg, "slow", logging.WARNING, ms=900))
+    assert (warn["msg"], warn["level"], warn["ms"]) == ("slow", "WARNING", 900)
+
+
+@pytest.mark.req("NFR-006")
+def test_fields_that_are_not_a_mapping_are_ignored() -> None:
+    line = render("t.obs.10", lambda lg: lg.info("odd", extra={"fields": ["a", "b"]}))
+    assert set(line) == {"ts", "level", "service", "logger", "msg"}
+
+
+@pytest.mark.req("NFR-006")
+def test_a_request_binds_its_correlation_id_and_clears_it_at_the_end() -> None:
+    # a Flask request: bound in before_request, cleared in teardown (hub/web.py, appliance)
+    assert bind_correlation("req-1") == "req-1"
+    assert current_correlation_id() == "req-1"
+    assert render("t.obs.11", lambda lg: lg.info("x"))["correlation_id"] == "req-1"
+    clear_correlation()
+    assert current_correlation_id() is None
+    fresh = bind_correlation(None)  # no usable header: a new id
+    assert len(fresh) == 32
+    assert current_correlation_id() == fresh
+    assert bind_correlation("") != ""
+    clear_correlation()
+    assert current_correlation_id() is None
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """The root logger, its handlers and level restored after the test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield root
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.mark.req("NFR-006")
+def test_configure_logging_writes_json_lines_to_stderr_once(
+    root_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    foreign = logging.NullHandler()
+    root_logger.addHandler(foreign)
+    configure_logging("hub", logging.DEBUG)
+    configure_logging("hub")  # again (the app factory runs once per app): still one handler
+    ours = [h for h in root_logger.handlers if getattr(h, "_cfpos", False)]
+    assert len(ours) == 1
+    assert foreign in root_logger.handlers  # another library's handler is left alone
+    assert root_logger.level == logging.INFO  # the default level
+    logging.getLogger("t.obs.12").debug("hidden")
+    log_event(logging.getLogger("t.obs.12"), "visible", box_id="b1")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    line = json.loads(err[0])
+    assert (line["service"], line["msg"], line["box_id"]) == ("hub", "visible", "b1")
+    configure_logging("box", logging.WARNING)
+    assert root_logger.level == logging.WARNING
+    (handler,) = [h for h in root_logger.handlers if getattr(h, "_cfpos", False)]
+    assert isinstance(handler.formatter, JsonFormatter)
+    assert handler.formatter.service == "box"

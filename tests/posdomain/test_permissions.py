@@ -13,6 +13,7 @@ from posdomain.permissions import (
     Scope,
     authorize,
     scope_for,
+    today_only,
 )
 
 HUMAN_ROLES = [r for r in Role if r is not Role.INTEGRATION]
@@ -108,3 +109,42 @@ def test_cashier_override_and_self_scopes() -> None:
 
 def test_actor_string() -> None:
     assert principal(Role.CASHIER).actor == "user:42"
+
+
+@pytest.mark.req("FR-003", "FR-100", "FR-101")
+def test_every_denial_answers_its_reason_and_message() -> None:
+    cashier = principal(Role.CASHIER)
+    with pytest.raises(Forbidden) as role:
+        authorize(cashier, Action.Z_REPORT, tenant_id="t1", branch_id="b1")
+    assert role.value.to_dict() == {
+        "error": {
+            "reason": "FORBIDDEN_ROLE",
+            "message": "role CASHIER may not report.z",
+            "details": {"action": "report.z", "role": "CASHIER"},
+        }
+    }
+    with pytest.raises(Forbidden) as tenant:
+        authorize(cashier, Action.SELL, tenant_id="t2", branch_id="b1")
+    assert tenant.value.to_dict() == {
+        "error": {"reason": "FORBIDDEN_TENANT", "message": "that tenant is not yours"}
+    }
+    with pytest.raises(Forbidden) as branch:
+        authorize(cashier, Action.SELL, tenant_id="t1", branch_id="b2")
+    assert branch.value.to_dict() == {
+        "error": {"reason": "FORBIDDEN_BRANCH", "message": "that branch is not assigned to you"}
+    }
+    token = Principal(kind="token", id="t", role=Role.INTEGRATION, tenant_id="t1")
+    with pytest.raises(Forbidden) as scope:
+        authorize(token, Action.SALES_READ, tenant_id="t1")
+    assert scope.value.to_dict() == {
+        "error": {"reason": "FORBIDDEN_SCOPE", "message": "token lacks scope sales.read"}
+    }
+
+
+@pytest.mark.req("FR-003")
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("role", HUMAN_ROLES)
+def test_only_a_supervisor_reads_rep_t_for_today_only(role: Role, action: Action) -> None:
+    # "REP-T reports: SUPERVISOR B (own branch, today)"; every other grant is unlimited in time
+    limited = role is Role.SUPERVISOR and action is Action.SALES_READ
+    assert today_only(principal(role), action) is limited

@@ -35,6 +35,9 @@ FAST = AgentSettings(
     heartbeat_every=0.3,
     backoff_base=0.1,
     backoff_cap=1.0,
+    # the shared test broker carries other runs' hub ingest statuses: one of their workers
+    # stopping can make a box here see "hub absent"; its waits then count again after 2 s
+    absent_hold=2.0,
 )
 
 
