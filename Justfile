@@ -146,7 +146,7 @@ trace:
 # source, test files or test selection changed since their stored results (incremental);
 # `just mutate money` one module anew; `just mutate-all` every module anew
 # (some 25 min of CPU-bound wall time on 2 idle cores, hours at load 20: docs/mutation.md).
-# Then the score per module.
+# Mutation testing, incremental (changed modules only, or the one named), then the scores
 mutate module="" children="2":
     python -m scripts.mutate_module {{ if module == "" { "changed" } else { module } }} --max-children {{ children }}
     python -m scripts.mutation_score {{ module }}
