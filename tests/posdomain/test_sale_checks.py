@@ -681,3 +681,22 @@ def test_an_inclusive_multi_tax_line_passes() -> None:
         Decimal("0.60"),
     ]
     assert found(wire(priced)) == []
+
+
+def test_a_returned_line_without_extended_has_no_wrong_sign() -> None:
+    """The returned empties without `extended`: qty x price is taken, nothing of the wrong
+    sign is made up for the missing field."""
+    payload = copy.deepcopy(_good())
+    del payload["lines"][2]["extended"]
+    assert found(payload) == []
+
+
+def test_a_discount_may_take_the_whole_line() -> None:
+    """19.99 with 19.99 off: the line totals 0.00 and is no broken arithmetic."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][1].update(
+        discounts=[{"policy_id": "free", "amount": "19.99"}], line_total="0.00", tax="0.00"
+    )
+    assert not {"extended", "line_total", "line_tax"} & _rules(payload)
+    payload["lines"][1]["discounts"][0]["amount"] = "20.00"
+    assert "extended" in _rules(payload)
