@@ -108,3 +108,35 @@ def test_an_even_exchange_is_a_sale_and_may_give_change_from_cash() -> None:
     assert _reasons(doc) == set()
     doc.update(tenders=[{"kind": "cash", "amount": "0.05"}], change="0.05")
     assert _reasons(doc) == set()
+
+
+def test_without_a_matched_return_money_is_not_paid_out() -> None:
+    """The -1.89 exchange without `return_of`: not an exchange, so its tenders are a sale's
+    (a negative cash tender has the wrong sign), not a pay-out's."""
+    doc = copy.deepcopy(_docs()[1])
+    for ln in doc["lines"]:
+        ln.pop("return_of")
+    assert _violations(lines=doc["lines"]) == [
+        {
+            "reason": "UNMATCHED_RETURN",
+            "rule": "returns",
+            "message": "returns without a matching sale",
+        },
+        {
+            "reason": "INVALID_MONEY",
+            "rule": "tender_sign",
+            "message": "a tender has the wrong sign",
+        },
+    ]
+
+
+def test_an_exchange_whose_payable_rounds_to_zero_pays_nothing_out() -> None:
+    """-0.02 rounded up to a payable of 0.00 is no pay-out: the sale rules apply (and cash
+    rounding without cash is refused by them)."""
+    doc = copy.deepcopy(_docs()[1])
+    doc["lines"][1].update(unit_price="1.97", extended="1.97", line_total="1.97", tax="0.33")
+    doc["tax_breakdown"][0].update(gross="-0.02", net="-0.02", tax="0.00")
+    top = {"subtotal": "-0.02", "total": "-0.02", "tax_total": "0.00", "payable": "0.00"}
+    got = _violations(**top, lines=doc["lines"], tax_breakdown=doc["tax_breakdown"],
+                      cash_rounding="0.02", tenders=[])  # fmt: skip
+    assert got == _rule("cash_only", "change or rounding without cash")

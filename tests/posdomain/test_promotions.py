@@ -81,3 +81,17 @@ def test_a_promotion_is_not_shown_on_a_line_it_gives_nothing() -> None:
     assert [len(ln.discounts) for ln in basket.lines] == [0, 1]
     assert basket.discount_total == D("0.20")
     assert price([item("1", floor, 2)], pct).applied_policies == ()
+
+
+def test_a_second_promotion_on_a_line_gets_only_the_room_the_first_left() -> None:
+    """3 x 5.00 with a floor of 3.50 a unit: 4.50 may come off. 2 for 6.00 takes two units
+    (4.00 off); 20 % of the third unit (1.00) gets only the 0.50 left above the floor."""
+    prod = product("p", "5.00", min_price=D("3.50"))
+    mb = policy("a-mb", "multibuy", {"qty": 2, "price": "6.00"}, products=["p"])
+    pct = policy("b-pct", "percent", {"percent": "20"}, products=["p"])
+    (line,) = price([item("1", prod, 3)], mb, pct).lines
+    assert [(d.policy_id, d.amount) for d in line.discounts] == [
+        ("a-mb", D("4.00")),
+        ("b-pct", D("0.50")),
+    ]
+    assert line.amount == line.floor_amount == D("10.50")

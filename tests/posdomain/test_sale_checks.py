@@ -14,6 +14,8 @@ import pytest
 from posdomain.errors import Reason
 from posdomain.payloads import SaleCompleted
 from posdomain.sale_checks import Context, check_sale, violation
+from posdomain.sale_pricing import SaleInputs, price_sale
+from posdomain.tax import parse_tax_config
 from tests.posdomain.test_mixed_documents import (
     BASE_CTX,
     COLA,
@@ -593,3 +595,108 @@ def test_an_unreadable_part_rate_names_its_line() -> None:
     payload["lines"][0]["taxes"][0]["rate"] = "x"
     got = check_sale(SaleCompleted.model_validate(payload), BASE_CTX)
     assert [(v.rule, v.message) for v in got] == [("rate", "line 1 is not a number")]
+
+
+# Mutation survivors of the third round (docs/mutation.md, branch mutmoney)
+
+
+def test_a_weighed_line_exactly_half_a_gram_and_half_a_cent_off_passes() -> None:
+    """The tolerance is inclusive: 1.003 kg x 2.00 = 2.006, written 2.00: 0.006 off, which is
+    2.00 x 0.0005 + 0.005 exactly."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="1.003", unit_price="2.00", extended="2.00")
+    assert "extended" not in _rules(payload, WEIGHED_CTX)
+    payload["lines"][0]["extended"] = "1.99"  # 0.016 off
+    assert "extended" in _rules(payload, WEIGHED_CTX)
+
+
+def test_a_line_is_read_in_the_form_its_class_row_says() -> None:
+    """The breakdown says STD is inclusive: a STD line written exclusive (tax on top) is
+    refused for its line total, not re-read as an exclusive line."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][1]["line_total"] = "23.18"  # 19.99 + 3.19
+    assert ("LINE_ARITHMETIC", "line_total") in found(payload)
+
+
+def test_unreadable_line_totals_count_as_nothing_toward_the_returns() -> None:
+    """Both sold lines' totals unreadable: what is left is the returned empties, so the sale
+    is also refused for returns without a matching sale (each unreadable line does not stop
+    the sum)."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][0]["line_total"] = "x"
+    payload["lines"][1]["line_total"] = "y"
+    assert found(payload) == [("UNMATCHED_RETURN", "returns"), ("INVALID_MONEY", "money")]
+
+
+def test_a_line_written_weighed_is_weighed_even_if_the_catalog_sells_it_per_item() -> None:
+    """Either unit saying weight gives the half-gram tolerance: 1 x 20.00 written 20.01 (0.01
+    off, within 20.00 x 0.0005 + 0.005) passes on a line that says weight, though the catalog
+    says each; as an item line it is refused."""
+    per_item = Context("CAD", 2, NOW - timedelta(days=1), NOW + timedelta(days=1), {"cola": "each"})
+    payload = copy.deepcopy(_good())
+    payload["lines"][0].update(unit="weight", qty="1", unit_price="20.00", extended="20.01")
+    assert "extended" not in _rules(payload, per_item)
+    payload["lines"][0]["unit"] = "each"
+    assert "extended" in _rules(payload, per_item)
+
+
+def test_a_missing_extended_rounds_half_up() -> None:
+    """0.500 kg x 0.25 = 0.125: the line was taxed on 0.13 (half up), not 0.12."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][1].update(unit="weight", qty="0.500", unit_price="0.25")
+    payload["lines"][1].update(line_total="0.13", tax="0.02")
+    del payload["lines"][1]["extended"]
+    rules = _rules(payload)
+    assert not {"extended", "line_total", "line_tax"} & rules
+
+
+@pytest.mark.parametrize(("total", "tax"), [("1.00", "0.16"), ("1.19", "0.19")])
+def test_a_line_of_a_class_without_a_row_may_be_inclusive_or_exclusive(
+    total: str, tax: str
+) -> None:
+    """No breakdown row says how class ZZ is taxed: 1.00 at 19 % may be 1.00 including 0.16
+    or 1.00 + 0.19; both forms are tried (the breakdown rule reports the missing row)."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][1].update(tax_class="ZZ", unit_price="1.00", extended="1.00")
+    payload["lines"][1].update(line_total=total, tax=tax)
+    rules = _rules(payload)
+    assert not {"extended", "line_total", "line_tax"} & rules
+    assert "breakdown" in rules
+
+
+def test_an_inclusive_multi_tax_line_passes() -> None:
+    """A compound class whose prices include its taxes: 6 x 1.49 = 8.94 holds a 0.60 levy and
+    5 % + 7 % of (8.94 - 0.60) / 1.12 = 7.45 (0.37 and 0.52); each part is checked
+    against the inclusive exact tax of the line total."""
+    taxes = [
+        {"code": "GST", "name": "GST", "rate": "0.05"},
+        {"code": "PST", "name": "PST", "rate": "0.07"},
+        {"code": "CRF", "name": "Container fee", "per_unit": "0.10"},
+    ]
+    cfg = parse_tax_config({"classes": {"BEV": {"inclusive": True, "taxes": taxes}}})
+    priced = price_sale(SaleInputs((line("1", COLA, "6", "BEV"),), "retail", cfg, 2, NOW, True))
+    assert [p.tax for p in priced.lines[0].tax.parts] == [
+        Decimal("0.37"),
+        Decimal("0.52"),
+        Decimal("0.60"),
+    ]
+    assert found(wire(priced)) == []
+
+
+def test_a_returned_line_without_extended_has_no_wrong_sign() -> None:
+    """The returned empties without `extended`: qty x price is taken, nothing of the wrong
+    sign is made up for the missing field."""
+    payload = copy.deepcopy(_good())
+    del payload["lines"][2]["extended"]
+    assert found(payload) == []
+
+
+def test_a_discount_may_take_the_whole_line() -> None:
+    """19.99 with 19.99 off: the line totals 0.00 and is no broken arithmetic."""
+    payload = copy.deepcopy(_good())
+    payload["lines"][1].update(
+        discounts=[{"policy_id": "free", "amount": "19.99"}], line_total="0.00", tax="0.00"
+    )
+    assert not {"extended", "line_total", "line_tax"} & _rules(payload)
+    payload["lines"][1]["discounts"][0]["amount"] = "20.00"
+    assert "extended" in _rules(payload)
