@@ -473,9 +473,12 @@ def _sale_tenders(sale: SaleCompleted, total: Decimal, rounding: Decimal) -> lis
     change = money(sale.change, exp, "change")
     if change < 0:
         return [violation(Reason.INVALID_MONEY, "change", "change is negative")]
-    if cash == 0 and (change != 0 or rounding != 0):
+    # rounding without cash only where the cash part itself rounded away: a card leaving less
+    # than half a cash step, an exchange owing the customer less than that (the box settles
+    # both with no cash tender); anything else is cash rounding on a card
+    if cash == 0 and (change != 0 or (rounding != 0 and card != total + rounding)):
         return [violation(Reason.TENDER_MISMATCH, "cash_only", "change or rounding without cash")]
-    if card > total or change > cash:
+    if (card > 0 and card > total) or change > cash:  # no card at all is never over
         return [
             violation(Reason.TENDER_MISMATCH, "tender_split", "card over total or change > cash")
         ]

@@ -131,12 +131,16 @@ def test_without_a_matched_return_money_is_not_paid_out() -> None:
 
 
 def test_an_exchange_whose_payable_rounds_to_zero_pays_nothing_out() -> None:
-    """-0.02 rounded up to a payable of 0.00 is no pay-out: the sale rules apply (and cash
-    rounding without cash is refused by them)."""
+    """-0.02 rounded up to a payable of 0.00 is no pay-out: the sale rules apply, and the box
+    settles it with no tender (appliance/till/tenders.py settle_payout): the whole cash part
+    rounded away. Rounding without cash that leaves something to pay is still refused."""
     doc = copy.deepcopy(_docs()[1])
     doc["lines"][1].update(unit_price="1.97", extended="1.97", line_total="1.97", tax="0.33")
     doc["tax_breakdown"][0].update(gross="-0.02", net="-0.02", tax="0.00")
     top = {"subtotal": "-0.02", "total": "-0.02", "tax_total": "0.00", "payable": "0.00"}
     got = _violations(**top, lines=doc["lines"], tax_breakdown=doc["tax_breakdown"],
                       cash_rounding="0.02", tenders=[])  # fmt: skip
+    assert got == []
+    owing = {**top, "payable": "0.01", "cash_rounding": "0.03"}
+    got = _violations(**owing, lines=doc["lines"], tax_breakdown=doc["tax_breakdown"], tenders=[])
     assert got == _rule("cash_only", "change or rounding without cash")

@@ -4,6 +4,7 @@ only from cash, cash rounding on the cash part only, unknown tender refused."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ from peewee import SqliteDatabase
 from appliance.catalog import down_messages
 from appliance.till.tenders import TenderIn, settle
 from posdomain.errors import ValidationError
+from posdomain.payloads import SaleCompleted
+from posdomain.sale_checks import Context, check_sale
 from posdomain.tax import TaxConfig, parse_tax_config
 from tests.appliance.factories import chunk, product
 from tests.appliance.till.test_basket import BREAD, MILK, add
@@ -137,3 +140,25 @@ def test_age_restricted_item_needs_the_cashiers_confirmation(
     assert (
         scalar(box_db, "SELECT count(*) FROM audit_log WHERE action = 'basket.age_verified'") == 1
     )
+
+
+@pytest.mark.req("FR-300", "FR-303")
+@pytest.mark.usefixtures("shift_open")
+def test_a_card_leaving_less_than_half_a_cash_step_is_a_sale_the_hub_accepts(
+    cashier: FlaskClient, box_db: SqliteDatabase
+) -> None:
+    """10.46 with 10.44 on the card: the 0.02 left for cash rounds to 0.00 (step 0.05), so the
+    customer owes nothing more: no cash tender, rounding -0.02. The hub's rules must take the
+    sale the box completed (they refused it as "rounding without cash": quarantined)."""
+    add(cashier, MILK, 4)
+    add(cashier, BREAD)
+    resp = _pay(cashier, [{"kind": "card", "amount": "10.44", "reference": "TID9-AUTH124"}])
+    assert resp.status_code == 200, resp.get_json()
+    sale = resp.get_json()
+    assert (sale["total"], sale["cash_rounding"], sale["payable"], sale["change"]) == (
+        "10.46", "-0.02", "10.44", "0.00",
+    )  # fmt: skip
+    assert sale["tenders"] == [{"kind": "card", "amount": "10.44", "reference": "TID9-AUTH124"}]
+    now = datetime.now(UTC)
+    window = Context("EUR", 2, now - timedelta(days=1), now + timedelta(hours=1))
+    assert check_sale(SaleCompleted.model_validate(sale), window) == []
