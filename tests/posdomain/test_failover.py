@@ -22,3 +22,13 @@ def test_a_single_endpoint_never_moves_and_none_is_refused() -> None:
     assert ring.current == ("a", 1)
     with pytest.raises(ValueError, match="at least one"):
         EndpointRing([])
+
+
+def test_two_endpoints_take_turns() -> None:
+    ring = EndpointRing([("a", 1), ("b", 2)])
+    assert [ring.advance() for _ in range(3)] == [("b", 2), ("a", 1), ("b", 2)]
+
+
+def test_no_endpoint_is_refused_with_its_message() -> None:
+    with pytest.raises(ValueError, match=r"^at least one broker endpoint$"):
+        EndpointRing(())

@@ -255,3 +255,35 @@ def test_the_oldest_batch_whose_wait_ran_out_gives_up_the_window() -> None:
     assert len(window) == 0
     assert window.reset() == []
     assert window.remaining(9.0) == float("inf")
+
+
+@pytest.mark.req("NFR-003", "FR-303")
+def test_a_fresh_presence_is_a_plain_present_hub() -> None:
+    presence = HubPresence(hold=600.0)
+    assert presence.absent() is False
+    assert presence.poll(0.0) == (False, False), "nothing held yet: nothing to resume"
+
+
+@pytest.mark.req("NFR-003", "FR-303")
+def test_a_cleared_status_alone_is_evidence_of_an_absent_hub() -> None:
+    """The only worker stopped cleanly while the box was connected: the box hears its status
+    cleared (a worker it never heard online) and holds, whatever it was told before."""
+    presence = HubPresence(hold=600.0)
+    presence.note("only", None, 5.0)  # not a worker it knew: nothing to forget, no error
+    assert presence.absent() is True
+    assert presence.poll(6.0) == (True, False)
+
+
+@pytest.mark.req("NFR-003", "FR-303")
+def test_after_a_lost_link_the_presence_is_learnt_again_from_scratch() -> None:
+    presence = HubPresence(hold=600.0)
+    presence.note("w1", True, 0.0)
+    presence.heard(1.0)
+    presence.note("w1", False, 2.0)
+    assert presence.poll(3.0) == (True, False)
+    presence.reset()
+    assert presence.absent() is False
+    assert presence.poll(4.0) == (False, True), "the hold ended with the link"
+    presence.note("w1", None, 5.0)  # the retained status, cleared meanwhile
+    assert presence.absent() is True, "no answer heard since the reset"
+    assert presence.poll(6.0) == (True, False)

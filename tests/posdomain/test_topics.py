@@ -39,3 +39,40 @@ def test_builders_round_trip_through_parser() -> None:
     for build in (topics.box_events, topics.box_ack, topics.box_status):
         assert topics.box_id_from_topic(build("store-7")) == "store-7"
     assert topics.box_id_from_topic(topics.box_down("store-7", "risk")) == "store-7"
+
+
+@pytest.mark.req("NFR-003", "FR-303")
+@pytest.mark.parametrize(
+    ("worker_id", "segment"),
+    [
+        ("hub-ingest", "hub-ingest"),
+        ("ingest/a+b#c.d e", "ingest_a_b_c_d_e"),  # no MQTT wildcard, level or NATS separator
+        ("", "_"),  # never an empty level
+        ("ingest-p0of2", "ingest-p0of2"),
+    ],
+)
+def test_each_ingest_worker_has_one_status_topic_level(worker_id: str, segment: str) -> None:
+    topic = topics.hub_ingest_status(worker_id)
+    assert topic == f"cfpos/v1/hub/ingest/{segment}/status"
+    assert topics.worker_segment(worker_id) == segment
+    assert topics.hub_worker_from_topic(topic) == segment
+    assert topics.ALL_HUB_INGEST_STATUS == "cfpos/v1/hub/ingest/+/status"
+
+
+@pytest.mark.req("NFR-003")
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "cfpos/v1/hub/ingest//status",  # an empty worker level
+        "cfpos/v1/hub/ingest/w1/state",
+        "cfpos/v1/hub/ingest/w1/status/x",
+        "cfpos/v1/hub/ingest/w1",
+        "cfpos/v1/hub/egest/w1/status",
+        "cfpos/v2/hub/ingest/w1/status",
+        "other/v1/hub/ingest/w1/status",
+        "cfpos/v1/box/ingest/w1/status",
+        "cfpos/v1/box/b1/status",
+    ],
+)
+def test_only_a_hub_ingest_status_topic_names_a_worker(topic: str) -> None:
+    assert topics.hub_worker_from_topic(topic) is None
