@@ -77,7 +77,7 @@ TESTS: dict[str, list[str]] = {
     "wire": ["test_wire.py", "test_wire_depth.py", "test_envelope.py"],
     "payloads": ["test_sale_checks.py", "test_refund_checks.py", "test_shift_checks.py"],
     "till_codes": ["test_sale_checks.py", "test_refund_checks.py"],
-    "envelope": ["test_envelope.py", "test_batch_fit.py"],
+    "envelope": ["test_envelope.py", "test_batch_fit.py", "test_event_encoding.py"],
     "pricing": [
         "test_pricing.py",
         "test_pricing_edges.py",

@@ -22,6 +22,8 @@ from posdomain.envelope import (
     utcnow,
 )
 from posdomain.errors import PayloadTooLarge, Reason, ValidationError
+from posdomain.payloads import SaleCompleted
+from tests.posdomain.test_sale_checks import _good
 
 
 def event(seq: int = 1, **over: Any) -> EventEnvelope:
@@ -360,3 +362,20 @@ def test_a_refused_event_keeps_its_raw_form() -> None:
     assert incoming_event(data).raw is data
     junk = {"nothing": "usable"}
     assert incoming_event(junk).raw is junk
+
+
+@pytest.mark.req("FR-800", "NFR-003")
+def test_a_sale_events_payload_is_parsed_where_the_batch_is_decoded() -> None:
+    """The ingest worker decodes a batch (incoming_event) on one thread while it applies the
+    previous one: a sale.completed payload that parses comes back as SaleCompleted; any other
+    type, or a sale payload that does not parse, has no body (the apply parses it then and
+    refuses it with its reason, as without this) and is not an error here."""
+    sale = _good()
+    data = json.loads(encode(event(payload=sale)))
+    got = incoming_event(data)
+    assert got.error is None
+    assert got.body == SaleCompleted.model_validate(sale)
+    voided = incoming_event(json.loads(encode(event(type="sale.voided", payload=sale))))
+    assert (voided.error, voided.body) == (None, None)
+    broken = incoming_event(json.loads(encode(event(payload={"total": "1.99"}))))
+    assert (broken.error, broken.body) == (None, None)

@@ -700,3 +700,20 @@ def test_a_discount_may_take_the_whole_line() -> None:
     assert not {"extended", "line_total", "line_tax"} & _rules(payload)
     payload["lines"][1]["discounts"][0]["amount"] = "20.00"
     assert "extended" in _rules(payload)
+
+
+def test_a_card_short_of_the_total_without_rounding_is_a_tender_sum_not_a_cash_rule() -> None:
+    payload = copy.deepcopy(_good())
+    total = Decimal(payload["total"])  # 29.61, a card sale: no cash rounding
+    payload.update(cash_rounding="0.00", payable=str(total), change="0.00")
+    payload["tenders"] = [{"kind": "card", "amount": str(total - 1), "reference": "T-1"}]
+    assert found(payload) == [("TENDER_MISMATCH", "tenders")]
+
+
+def test_a_card_over_a_small_total_is_over_the_total() -> None:
+    """A card of 0.50 on 0.40 pays more than the total whatever else is wrong with the sale."""
+    payload = copy.deepcopy(_good())
+    payload.update(total="0.40", cash_rounding="0.00", payable="0.40", change="0.00")
+    payload["tenders"] = [{"kind": "card", "amount": "0.50", "reference": "T-1"}]
+    assert ("TENDER_MISMATCH", "tender_split") in found(payload)
+    assert ("TENDER_MISMATCH", "tenders") not in found(payload)

@@ -49,6 +49,7 @@ def test_builders_round_trip_through_parser() -> None:
         ("ingest/a+b#c.d e", "ingest_a_b_c_d_e"),  # no MQTT wildcard, level or NATS separator
         ("", "_"),  # never an empty level
         ("ingest-p0of2", "ingest-p0of2"),
+        ("XX-ingest-X", "XX-ingest-X"),  # letters are kept, whichever
     ],
 )
 def test_each_ingest_worker_has_one_status_topic_level(worker_id: str, segment: str) -> None:
