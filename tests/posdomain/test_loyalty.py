@@ -419,3 +419,47 @@ def test_max_redeemable_rounds_down_and_steps_one_point_at_a_time() -> None:
     with pytest.raises(ValidationError) as err:
         check_redemption(100, 1000, 100, _rules(max_share="0.75"), 2)  # type: ignore[arg-type]
     assert err.value.message == "points may pay at most 75 % of the basket"
+
+
+# --- examples the mutation profile's 10 hypothesis examples did not reach (fifth round) ----
+
+ONE_PER_UNIT = parse_rules({"earn": {"points_per_unit": "1"}, "redeem": {"points_per_unit": "100"}})
+
+
+def test_a_sale_earning_exactly_one_point_earns_it() -> None:
+    assert earn([line(1, "1.00")], ONE_PER_UNIT).total == 1
+    assert earn([], ONE_PER_UNIT).total == 0
+
+
+def test_only_lines_given_points_are_listed_per_line() -> None:
+    got = earn([line(1, "0.60"), line(2, "0.60")], ONE_PER_UNIT)  # 1.2 exact: 1 point
+    assert got.total == 1
+    assert len(got.per_line) == 1
+    assert sum(got.per_line.values()) == 1
+
+
+def test_the_share_cap_rounds_down_never_to_even() -> None:
+    half = parse_rules({"earn": {"points_per_unit": "1"},
+                        "redeem": {"points_per_unit": "100", "max_share": "0.5"}})  # fmt: skip
+    assert max_redeemable(10_000, 103, half, 2) == 51  # 51.5 minor units: 51, not 52
+
+
+def test_a_balance_at_exactly_the_minimum_may_redeem() -> None:
+    assert check_redemption(100, 500, 100_000, RULES, 2) == 100
+
+
+def test_a_refund_takes_back_a_single_point_and_never_more_than_was_earned() -> None:
+    assert refund_reversal(1, D("1"), D("1"), 0) == 1
+    assert refund_reversal(10, D("2"), D("2"), 10) == 0, "all taken back already"
+
+
+def test_a_year_or_two_later_is_the_same_day_of_a_later_year() -> None:
+    jan = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+    assert add_months(jan, 12) == datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
+    assert add_months(jan, 25) == datetime(2028, 2, 15, 9, 30, tzinfo=UTC)
+
+
+def test_redemptions_beyond_every_lot_add_up_as_one_deficit() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    lots, deficit = open_lots([Movement(t0, -3), Movement(t0 + timedelta(days=1), -4)])
+    assert (lots, deficit) == ([], 7)
