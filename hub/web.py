@@ -381,8 +381,7 @@ def _finish(response: Response) -> Response:
 
 
 def _close_db(_exc: BaseException | None) -> None:
-    if not db.is_closed():
-        db.close()
+    hub_db.close_connection()
 
 
 def init_app(app: Flask) -> None:

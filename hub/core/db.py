@@ -181,10 +181,16 @@ def platform_tx() -> Iterator[None]:
             platform.close()
 
 
-def disconnect_all() -> None:
-    """Close this thread's connection and every pooled one (before the database is replaced)."""
+def close_connection() -> None:
+    """Give this thread's connection back (to the pool) if it holds one: at the end of a
+    request, of a worker thread, or after a failed transaction."""
     if not db.is_closed():
         db.close()
+
+
+def disconnect_all() -> None:
+    """Close this thread's connection and every pooled one (before the database is replaced)."""
+    close_connection()
     for database in (db.obj, db._platform):
         close_all = getattr(database, "close_all", None)
         if close_all is not None:

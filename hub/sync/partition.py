@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from hub.core.db import db, platform_tx
+from hub.core.db import close_connection, db, platform_tx
 from hub.identity.models import Box
 from posdomain import topics
 from posdomain.obs import log_event
@@ -158,8 +158,7 @@ class PartitionFollower:
             self.refresh()
         except Exception as err:  # noqa: BLE001 - database away: the share stays, retried
             log_event(log, "ingest partition not refreshed", logging.WARNING, error=repr(err)[:300])
-            if not db.is_closed():
-                db.close()
+            close_connection()
 
     def start(self) -> None:
         """List the share once now (before the first connect), then every `refresh` seconds."""
@@ -171,8 +170,7 @@ class PartitionFollower:
     def _loop(self) -> None:
         while not self._stopping.wait(self.every):
             self._refresh_safely()
-        if not db.is_closed():
-            db.close()
+        close_connection()
 
     def stop(self) -> None:
         """End the refresh thread."""

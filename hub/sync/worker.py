@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from peewee import InterfaceError, OperationalError
 
-from hub.core.db import db, is_transient
+from hub.core.db import close_connection, db, is_transient
 from hub.core.models import utcnow
 from hub.core.mqtt import MqttLogin, apply_credentials
 from hub.ops.instruments import INGEST_BATCH_SECONDS, INGEST_BATCHES, INGEST_LAG_SECONDS
@@ -144,16 +144,14 @@ def _closing(loop: Callable[[], None]) -> Callable[[], None]:
         try:
             loop()
         finally:
-            if not db.is_closed():
-                db.close()
+            close_connection()
 
     return run
 
 
 def _reset() -> None:
     """Drop the connection of a failed transaction before quarantining."""
-    if not db.is_closed():
-        db.close()
+    close_connection()
 
 
 def handle_status(topic: str, raw: bytes, *, retained: bool) -> None:
@@ -578,8 +576,7 @@ class IngestWorker:
 
     @staticmethod
     def _reset_db() -> None:
-        if not db.is_closed():
-            db.close()
+        close_connection()
 
     def _connect(self, *, wait: bool = True) -> None:
         """Connect (`wait=False`: in the background, retried until the broker answers)."""
@@ -600,10 +597,7 @@ class IngestWorker:
     def stop(self) -> None:
         """Disconnect and stop the background threads (a batch taken and not applied gets no
         ack: its box resends it)."""
-        self._stopping.set()
-        if self.partition is not None:
-            self.partition.stop()
-        self._leave()
+        self.leave()
         self.client.loop_stop()
         for thread in self._threads:
             thread.join(30)
@@ -621,7 +615,8 @@ class IngestWorker:
         self.client.disconnect()
 
     def leave(self) -> None:
-        """End `run_forever` (on SIGTERM, from a thread): clear the status, then disconnect."""
+        """Leave on purpose: no more partition refreshes, the status cleared, disconnected
+        (what `stop` starts with; ends `run_forever` on SIGTERM, from a thread)."""
         self._stopping.set()
         if self.partition is not None:
             self.partition.stop()
