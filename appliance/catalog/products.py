@@ -15,7 +15,7 @@ from peewee import SQL, fn
 
 from appliance.catalog.config_docs import current_exponent
 from appliance.catalog.models import Barcode, Product
-from appliance.core.db import select_models
+from appliance.core.db import select_one
 from posdomain.barcodes import (
     BarcodeFormat,
     VariableMeasure,
@@ -30,8 +30,7 @@ from posdomain.money import format_minor
 
 def find_by_gtin(code: str) -> Product | None:
     """The active product whose barcode has the same GTIN-14 as `code` (a valid GTIN)."""
-    found = select_models(Product, _BY_GTIN_SQL, (normalize_gtin(code),))
-    return found[0] if found else None
+    return select_one(Product, _BY_GTIN_SQL, (normalize_gtin(code),))
 
 
 # every scan: a constant statement, no query building (issue 15)

@@ -70,6 +70,12 @@ def select_models(model: type[M], sql: str, params: Sequence[Any] = ()) -> list[
     return found
 
 
+def select_one(model: type[M], sql: str, params: Sequence[Any] = ()) -> M | None:
+    """The first row of `select_models`, or None when there is none."""
+    found = select_models(model, sql, params)
+    return found[0] if found else None
+
+
 def execute(sql: str, params: Sequence[Any] = ()) -> Any:
     """Run one hand-written statement on the box database (its cursor)."""
     return cast(Any, database).execute_sql(sql, tuple(params))

@@ -22,7 +22,7 @@ from peewee import fn
 
 from appliance.catalog.config_docs import config_body
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import execute, select_models, write_txn
+from appliance.core.db import execute, select_one, write_txn
 from appliance.customers.directory import find_customer
 from appliance.customers.models import BasketRedemption, LoyaltyCard, Redemption
 from appliance.identity.models import Staff
@@ -244,7 +244,7 @@ def at_checkout(
     """Check the basket's redemption again and compute the sale's loyalty facts (inside the
     sale's transaction); no customer or no rules: nothing."""
     key = basket_key(ctx, staff_id)
-    chosen = next(iter(select_models(BasketRedemption, _CHOSEN_SQL, (key,))), None)
+    chosen = select_one(BasketRedemption, _CHOSEN_SQL, (key,))
     rules = rules_in_force()
     row = None if customer is None else find_customer(customer["customer_id"])
     if chosen is not None and (row is None or chosen.customer_id != row.customer_id):

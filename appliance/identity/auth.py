@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from appliance.audit import log as audit_log
 from appliance.core.context import BoxContext
-from appliance.core.db import select_models, write_txn
+from appliance.core.db import select_one, write_txn
 from appliance.identity.models import PinFailure, Staff
 from posdomain.audit_chain import Severity
 from posdomain.customer_fields import badge_digest, normalize_badge
@@ -172,8 +172,7 @@ def current_staff(ctx: BoxContext, staff_id: str | None) -> Staff:
     """The session's staff member, re-checked against the synced list on every request."""
     if not staff_id:
         raise Unauthenticated("log in with your PIN first", Reason.AUTH_REQUIRED)
-    found = select_models(Staff, "SELECT * FROM staff WHERE id = ?", (staff_id,))
-    staff = found[0] if found else None
+    staff = select_one(Staff, "SELECT * FROM staff WHERE id = ?", (staff_id,))
     if staff is None:
         raise Unauthenticated("your account is no longer on this till", Reason.AUTH_REQUIRED)
     problem = _staff_problem(ctx, staff)

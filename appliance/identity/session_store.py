@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from appliance.core.db import select_models, write_txn
+from appliance.core.db import select_one, write_txn
 from appliance.identity.models import StaffSession
 from posdomain.errors import Reason, Unauthenticated
 
@@ -83,8 +83,7 @@ _SESSION_SQL = "SELECT * FROM staff_sessions WHERE id = ?"
 
 def resolve(raw: str, policy: SessionPolicy, now: datetime) -> str:
     """The staff id of a live session (its last use moves to `now`), else 401."""
-    found = select_models(StaffSession, _SESSION_SQL, (_digest(raw),))
-    row = found[0] if found else None
+    row = select_one(StaffSession, _SESSION_SQL, (_digest(raw),))
     _check(row, policy, now)
     assert row is not None
     if now - datetime.fromisoformat(row.last_seen_at) >= TOUCH_EVERY:

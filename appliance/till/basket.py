@@ -20,7 +20,7 @@ from appliance.catalog import products
 from appliance.catalog.models import Product
 from appliance.catalog.policy_rejections import record_rejections
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import execute, select_models, write_txn
+from appliance.core.db import execute, select_models, select_one, write_txn
 from appliance.devices.scale_reading import read_scale
 from appliance.identity.models import Staff
 from appliance.sync import outbox
@@ -59,10 +59,7 @@ def basket_key(ctx: BoxContext, staff_id: str) -> str:
 
 def find_basket(ctx: BoxContext, staff_id: str) -> Basket | None:
     """The cashier's open basket, if any."""
-    found = select_models(
-        Basket, "SELECT * FROM basket WHERE key = ?", (basket_key(ctx, staff_id),)
-    )
-    return found[0] if found else None
+    return select_one(Basket, "SELECT * FROM basket WHERE key = ?", (basket_key(ctx, staff_id),))
 
 
 def open_basket(ctx: BoxContext, staff_id: str) -> Basket:

@@ -284,17 +284,16 @@ def _with_loyalty(payload: dict[str, Any], loyalty: SaleLoyalty, payable: Decima
 
 
 # run by every payment: constant statements (issue 15), the ones peewee's deletes build
-_CLEAR_SQL = (
-    "DELETE FROM basket_customers WHERE basket_key = ?",
-    "DELETE FROM basket_lines WHERE basket_id = ?",
-    "DELETE FROM basket WHERE id = ?",
-)
+_CLEAR_CUSTOMER_SQL = "DELETE FROM basket_customers WHERE basket_key = ?"
+_CLEAR_LINES_SQL = "DELETE FROM basket_lines WHERE basket_id = ?"
+_CLEAR_BASKET_SQL = "DELETE FROM basket WHERE id = ?"
 
 
 def _clear_basket(basket: Basket) -> None:
     """Remove the paid basket, its lines, manual prices (cascade) and attached customer."""
-    for sql, key in zip(_CLEAR_SQL, (basket.key, basket.id, basket.id), strict=True):
-        execute(sql, (key,))
+    execute(_CLEAR_CUSTOMER_SQL, (basket.key,))
+    execute(_CLEAR_LINES_SQL, (basket.id,))
+    execute(_CLEAR_BASKET_SQL, (basket.id,))
 
 
 def _store_extras(

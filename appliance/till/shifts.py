@@ -27,7 +27,7 @@ from appliance.audit import log as audit_log
 from appliance.catalog.config_docs import config_body, current_exponent
 from appliance.catalog.wire import till_rules
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import select_models, write_txn
+from appliance.core.db import select_one, write_txn
 from appliance.devices.documents import enqueue_document
 from appliance.identity import auth
 from appliance.identity.models import Staff
@@ -46,8 +46,7 @@ log = logging.getLogger(__name__)
 
 def current(ctx: BoxContext) -> Shift | None:
     """The open shift of this till, if any."""
-    found = select_models(Shift, _OPEN_SQL, (ctx.config.till_name,))
-    return found[0] if found else None
+    return select_one(Shift, _OPEN_SQL, (ctx.config.till_name,))
 
 
 # asked by every payment: a constant statement (issue 15), what get_or_none would read

@@ -17,7 +17,7 @@ from typing import Any
 
 from appliance.audit import log as audit_log
 from appliance.core.context import BoxContext, now_iso
-from appliance.core.db import select_models, write_txn
+from appliance.core.db import select_one, write_txn
 from appliance.customers.models import BasketRedemption
 from appliance.identity.models import Staff
 from appliance.till.basket import active_lines, basket_key, find_basket, open_basket
@@ -84,10 +84,9 @@ def detach_customer(ctx: BoxContext, staff: Staff) -> None:
 
 def customer_of(ctx: BoxContext, staff_id: str) -> dict[str, Any] | None:
     """The customer attached to a cashier's open basket, if any."""
-    found = select_models(BasketCustomer, _CUSTOMER_SQL, (basket_key(ctx, staff_id),))
-    if not found:
+    row = select_one(BasketCustomer, _CUSTOMER_SQL, (basket_key(ctx, staff_id),))
+    if row is None:
         return None
-    row = found[0]
     return _customer_dict(row.customer_id, row.customer_name, row.card)
 
 
