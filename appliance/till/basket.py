@@ -402,9 +402,9 @@ def price_open(
     """Price the basket's active lines (a missing basket prices as empty, retail)."""
     price_list: PriceList = "wholesale" if basket and basket.price_list == "wholesale" else "retail"
     kind: Literal["sale", "open"] = "sale" if paying else "open"
-    return pricing.price_lines(
-        setup, active_lines(basket), price_list, cash=cash, now=utcnow(), kind=kind
-    )
+    if basket is None:
+        return pricing.price_lines(setup, [], price_list, cash=cash, now=utcnow(), kind=kind)
+    return pricing.price_basket(setup, basket.id, price_list, cash=cash, now=utcnow(), kind=kind)
 
 
 def view(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
