@@ -423,6 +423,6 @@ def render(ctx: BoxContext, setup: MoneySetup, totals: BasketTotals) -> dict[str
     labels = labels_for(ctx, setup)
     return {
         "currency": setup.currency,
-        "lines": [pricing.line_json(pbl, totals.sale.tax.config, labels) for pbl in totals.lines],
+        "lines": pricing.lines_json(totals, totals.sale.tax.config, labels),
         **pricing.totals_json(totals),
     }

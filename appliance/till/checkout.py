@@ -38,7 +38,7 @@ from appliance.till.models import (
     Tender,
 )
 from appliance.till.money_setup import MoneySetup, money_setup, policy_version
-from appliance.till.pricing import BasketTotals, line_json, totals_json
+from appliance.till.pricing import BasketTotals, lines_json, totals_json
 from appliance.till.suspend import customer_of
 from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle, settle_payout
 from posdomain.contract import EventType
@@ -74,7 +74,12 @@ def _payload(
         "cashier_name": staff.name,
         "currency": setup.currency,
         "exponent": setup.exponent,
-        "lines": [_sale_line(pbl, totals, labels) for pbl in totals.lines],
+        "lines": [
+            _sale_line(pbl, wire)
+            for pbl, wire in zip(
+                totals.lines, lines_json(totals, totals.sale.tax.config, labels), strict=True
+            )
+        ],
         **summary,
         "tenders": [dict(t) for t in paid.tenders],
         "change": str(paid.change),
@@ -87,9 +92,10 @@ def _payload(
     }
 
 
-def _sale_line(pbl: Any, totals: BasketTotals, labels: dict[str, str]) -> dict[str, Any]:
-    """A sale line on the wire; an age-restricted one names who checked the age (REP-T-16)."""
-    wire = line_json(pbl, totals.sale.tax.config, labels)
+def _sale_line(pbl: Any, shown: dict[str, Any]) -> dict[str, Any]:
+    """A sale line on the wire (a copy of the line as the basket showed it: `lines_json`
+    answers are shared); an age-restricted one names who checked the age (REP-T-16)."""
+    wire = dict(shown)
     verified_by = getattr(pbl.line, "age_verified_by", None)
     if verified_by:
         wire["age_verified_by"] = verified_by

@@ -123,6 +123,7 @@ class _Kept(threading.local):
     def __init__(self) -> None:
         self.memo = SaleMemo()
         self.lines: dict[tuple[Any, ...], StoredLine] = {}  # `till.line_rows`
+        self.answers: dict[int, tuple[Any, ...]] = {}  # `lines_json`
 
 
 _KEPT = _Kept()
@@ -259,6 +260,55 @@ def line_json(
         "price_override": _override_json(pbl),
         "return_of": _return_json(pbl.line),
     }
+
+
+_ANSWERS_KEPT = 2048
+
+
+def lines_json(
+    totals: BasketTotals, tax_config: TaxConfig, labels: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """`line_json` of every line of a priced basket; a line's answer is kept while it is
+    made of the very same objects: the stored line (`till.line_rows` keeps one per stored
+    state), the engine's priced line and line tax (its memo hands back the kept ones), the
+    tax config, equal promotion names and the same quantity and unit price texts; a line
+    brought back by an exchange is always written afresh (it reads its sale). The kept
+    entry holds those objects, so none of their ids can be reused while it is kept. The
+    answers are shared: callers copy one before changing it."""
+    kept = _KEPT.answers
+    out = []
+    for pbl in totals.lines:
+        sold = pbl.sold
+        texts = (str(sold.qty), str(sold.unit_price))
+        entry = kept.get(id(pbl.line))
+        if (
+            entry is not None
+            and entry[0] is pbl.line
+            and entry[1] is pbl.product
+            and entry[2] is sold.priced
+            and entry[3] is sold.tax
+            and entry[4] is tax_config
+            and entry[5] == texts
+            and entry[6] == labels
+        ):
+            out.append(entry[7])
+            continue
+        wire = line_json(pbl, tax_config, labels)
+        if pbl.line.return_sale_id is None:
+            if len(kept) >= _ANSWERS_KEPT:
+                kept.clear()
+            kept[id(pbl.line)] = (
+                pbl.line,
+                pbl.product,
+                sold.priced,
+                sold.tax,
+                tax_config,
+                texts,
+                dict(labels),
+                wire,
+            )
+        out.append(wire)
+    return out
 
 
 def _return_json(line: BasketLine) -> dict[str, Any] | None:
