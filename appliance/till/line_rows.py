@@ -8,7 +8,7 @@ Here one constant statement reads all three, and what a line is made into is kep
 by the **whole row as read** (every column of the line, its product and its manual price)
 and the exponent: a line, product or manual price that changed in any column is a new key, so
 nothing kept can be stale; the kept instances are only read (nothing on the till writes
-through them). `tests/appliance/till/test_line_rows.py` compares the result with the reads it
+through them). `tests/appliance/till/test_hot_path.py` compares the result with the three reads it
 replaces.
 """
 
