@@ -187,9 +187,22 @@ def pay(
 ) -> dict[str, Any]:
     """Complete the basket with cash and/or card tenders (split tender; change only from
     cash); a repeated idempotency key returns the same sale."""
+    return pay_text(ctx, staff, requested, idempotency_key, correlation_id)[0]
+
+
+def pay_text(
+    ctx: BoxContext,
+    staff: Staff,
+    requested: list[TenderIn],
+    idempotency_key: str,
+    correlation_id: str,
+) -> tuple[dict[str, Any], str | None]:
+    """`pay`, with the sale's canonical JSON text as stored with it (sorted keys, compact,
+    UTF-8: the answer's JSON, written once for the event, the sale row and the answer) when
+    this call made the sale; None for a sale the idempotency key found."""
     done = _existing(idempotency_key)
     if done is not None:
-        return done
+        return done, None
     ctx.require_chain_intact()
     setup = money_setup()
     check_tenders(requested, setup.exponent)  # bad money / unknown tender before any write
@@ -197,16 +210,16 @@ def pay(
         with write_txn():
             done = _existing(idempotency_key)
             if done is not None:
-                return done
+                return done, None
             sale, stored = _complete(ctx, staff, setup, requested, idempotency_key, correlation_id)
             queue_receipt_with_sale(ctx, sale, stored)  # commits with the sale (one commit)
     except IntegrityError:
         done = _existing(idempotency_key)
         if done is None:
             raise
-        return done
+        return done, None
     _announce(ctx, sale)
-    return sale
+    return sale, stored
 
 
 def _announce(ctx: BoxContext, sale: dict[str, Any]) -> None:

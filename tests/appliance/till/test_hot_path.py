@@ -3,10 +3,12 @@ money setup follows every new config message, and the receipt job commits with i
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from peewee import IntegrityError, SqliteDatabase
 
@@ -267,3 +269,37 @@ def test_one_read_of_lines_products_and_manual_prices_is_the_three_reads(
         again = line_rows.active_stored_lines(basket_id, 2, kept)
         assert all(a is b for a, b in zip(again, one, strict=True))
         assert line_rows.active_stored_lines(basket_id, 3, kept)[0] is not one[0]
+
+
+@pytest.mark.req("FR-300", "FR-303")
+@pytest.mark.usefixtures("shift_open")
+def test_the_pay_answer_is_the_sale_as_stored_and_as_flask_writes_it(
+    cashier: FlaskClient, till: BoxContext, box_db: SqliteDatabase, app: Flask
+) -> None:
+    """Issue 15 item 6: the pay answer is the sale's stored canonical JSON text (not encoded
+    a fourth time): the same JSON as the sale row, `GET /sales/<id>`, a repeated key's answer
+    and Flask's `jsonify` of it, sorted and compact, non-ASCII text included."""
+    names = products()[0] | {"name": "Milch 1 L frisch, süß", "version": 2}
+    assert down_messages.apply_down(till, chunk(1, 2, [names]))
+    add(cashier, MILK, 2)
+    add(cashier, BREAD)
+    key = uuid.uuid4().hex
+    first = pay(cashier, "20.00", key)
+    assert first.status_code == 200
+    assert first.mimetype == "application/json"
+    sale = first.get_json()
+    assert sale["lines"][0]["name"] == "Milch 1 L frisch, süß"
+    with box_db.connection_context():
+        stored = box_db.execute_sql(
+            "SELECT payload FROM sales WHERE id = ?", (sale["sale_id"],)
+        ).fetchone()[0]
+    assert first.get_data(as_text=True) == stored + "\n"
+    with app.app_context():
+        flask_text = app.json.dumps(sale, separators=(",", ":"))
+    assert json.loads(flask_text) == sale
+    assert (
+        first.get_data(as_text=True)
+        == json.dumps(sale, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    )
+    assert pay(cashier, "20.00", key).get_json() == sale  # the key's sale, read back
+    assert cashier.get(f"/api/v1/sales/{sale['sale_id']}").get_json() == sale
