@@ -63,7 +63,8 @@ def test_a_tampered_cookie_is_refused_after_the_genuine_one_was_kept() -> None:
     forged = _signed(other, {"sid": "secret-1"})
     assert forged != cookie
     assert _both(kept, plain, forged) == {}
-    flipped = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+    # a character inside the signature (the last one may carry only base64 padding bits)
+    flipped = cookie[:-5] + ("A" if cookie[-5] != "A" else "B") + cookie[-4:]
     assert _both(kept, plain, flipped) == {}
 
 
