@@ -9,7 +9,6 @@ box's batches are applied by its own worker only, and the hub holds every sale o
 
 from __future__ import annotations
 
-import queue
 import threading
 import uuid
 from pathlib import Path
@@ -18,18 +17,17 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.core.db import platform_tx, tenant_tx
-from hub.identity.models import Box
+from hub.core.db import tenant_tx
 from hub.sales.models import Sale
 from hub.settings import SettingsError, load_settings
-from hub.sync.partition import Partition, PartitionFollower, box_filters, owner
-from hub.sync.worker import IngestWorker, Received
-from posdomain import topics
-from posdomain.envelope import BatchAck
+from hub.sync.follower import CATCH_ALL, PartitionFollower
+from hub.sync.partition import Partition, box_filters, owner
+from hub.sync.worker import IngestWorker
 from scripts.testkit.broker import MOSQUITTO, PrivateBroker
 from scripts.testkit.waiting import wait_until
 from tests.hub.conftest import enrol_box
-from tests.hub.ingest_helpers import B, T, raw_batch, sale
+from tests.hub.ingest_helpers import B, T
+from tests.hub.partition_helpers import Boxes, Recording, enrol_in
 
 pytestmark = pytest.mark.req("NFR-003", "NFR-006")
 
@@ -66,74 +64,13 @@ def test_a_box_enrolled_after_the_worker_started_joins_its_share_at_the_next_ref
     assert added[owner(late, 2)] == {late}
     assert added[1 - owner(late, 2)] == set()
     mine = followers[owner(late, 2)]
-    assert set(box_filters(late)) <= set(mine.filters())
+    assert late in mine.boxes
+    # partition 0, the lowest live one, takes every box's topics through the `+` filters
+    wanted = set(CATCH_ALL) if mine.catch_all else set(box_filters(late))
+    assert wanted <= set(mine.filters())
+    assert [f.catch_all for f in followers] == [True, False]
     assert early in followers[owner(early, 2)].boxes
     assert not (followers[0].boxes & followers[1].boxes)
-
-
-def enrol_in(k: int, count: int = 2) -> str:
-    """Enrol a new box of partition k (ids drawn until one falls there); return its id."""
-    while owner(box_id := f"box-{uuid.uuid4().hex[:12]}", count) != k:
-        pass
-    with platform_tx():
-        Box.create(box_id=box_id, tenant_id=T, branch_id=B, name=box_id)
-    return box_id
-
-
-class Recording(IngestWorker):
-    """An ingest worker that notes the box of every batch it applies."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.applied: list[str] = []
-
-    def _apply(self, msg: Received, decoded=None) -> None:  # type: ignore[no-untyped-def]
-        self.applied.append(topics.box_id_from_topic(msg.topic) or "")
-        super()._apply(msg, decoded)
-
-
-class Boxes:
-    """Simulated boxes on one client: publish a box's batch, resend it until its ack."""
-
-    def __init__(self, port: int) -> None:
-        self.acks: dict[str, queue.Queue[BatchAck]] = {}
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"boxes-{uuid.uuid4().hex[:6]}"
-        )
-        self.client.on_message = self._ack
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        self.client.subscribe("cfpos/v1/box/+/ack", qos=1)
-
-    def _ack(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        box_id = topics.box_id_from_topic(msg.topic) or ""
-        self.acks.setdefault(box_id, queue.Queue()).put(BatchAck.model_validate_json(msg.payload))
-
-    def sell(self, box_id: str, batches: int, per_batch: int) -> dict[str, int]:
-        """Send the box's sales batch after batch, each resent until acked (as a box does);
-        return {sale id: total minor} of what it sold."""
-        sold: dict[str, int] = {}
-        acks = self.acks.setdefault(box_id, queue.Queue())
-        for n in range(batches):
-            events = [sale(box_id, n * per_batch + i + 1) for i in range(per_batch)]
-            sold.update({e["payload"]["sale_id"]: 298 for e in events})
-            raw = raw_batch(box_id, events)
-            for _attempt in range(30):
-                self.client.publish(topics.box_events(box_id), raw, qos=1)
-                try:
-                    ack = acks.get(timeout=2)
-                except queue.Empty:
-                    continue  # no worker had it (not subscribed yet): resent
-                while ack.acked_through < (n + 1) * per_batch:  # an earlier copy's answer
-                    ack = acks.get(timeout=10)
-                break
-            else:
-                raise AssertionError(f"{box_id} batch {n} never acked")
-        return sold
-
-    def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 @pytest.mark.pg
