@@ -91,6 +91,16 @@ class PartitionFollower:
         with self._lock:
             return PRESENCE + self._box_filters(self.boxes, self.catch_all)
 
+    def leftovers(self) -> list[str]:
+        """Filters a persistent session of an earlier run of this worker may still hold and
+        this worker does not want now (boxes it had taken over, the `+` filters of a
+        catch-all): unsubscribed once at the first connect, so no other box's traffic keeps
+        coming for good (it would only be dropped, but it costs the link)."""
+        with self._lock:
+            wanted = set(self._box_filters(self.boxes, self.catch_all))
+            every = CATCH_ALL + [f for b in sorted(self.enrolled) for f in box_filters(b)]
+        return [f for f in every if f not in wanted]
+
     def accepts(self, box_id: str | None) -> bool:
         """True if a message of this box is this worker's to handle now (a box served, or,
         on the catch-all, a box not enrolled at the last listing: applied or refused as

@@ -58,6 +58,7 @@ class IngestLink:
         self.shared_group = shared_group
         self.ready = threading.Event()
         self._stopping = threading.Event()  # stop(): the threads end, queued messages dropped
+        self._resumed = False  # connected once in this run (an older session was checked)
         if shared_group:
             self.client = mqtt.Client(
                 CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
@@ -106,11 +107,16 @@ class IngestLink:
             return plain
         return [topics.shared(f, self.shared_group) for f in plain]
 
-    def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(self, client, _userdata, flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         log_event(log, "ingest connected", reason=str(reason_code), group=self.shared_group)
         if self.partition is not None:
             self.partition.connected()
         client.subscribe([(f, 1) for f in self._filters()])
+        # a session of an earlier run of this worker: drop what it served then and not now
+        earlier = self.partition is not None and flags.session_present and not self._resumed
+        if earlier and self.partition is not None and (leftovers := self.partition.leftovers()):
+            client.unsubscribe(leftovers)
+        self._resumed = True
 
     def _on_disconnect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         log_event(log, "ingest disconnected", logging.WARNING, reason=str(reason_code))

@@ -36,13 +36,13 @@ from hub.sync.partition import owner
 from scripts.sync_harness import FaultStack
 from scripts.testkit.herd import (
     HerdResult,
-    SimBox,
     end_session,
     partitions_subscribed,
     run_herd,
     stack_log,
 )
 from scripts.testkit.nats_cluster import NATS, NatsCluster
+from scripts.testkit.simbox import SimBox
 from scripts.testkit.waiting import wait_until
 
 pytestmark = [

@@ -23,10 +23,11 @@ from hub.settings import SettingsError, load_settings
 from hub.sync.follower import CATCH_ALL, PartitionFollower
 from hub.sync.partition import Partition, box_filters, owner
 from hub.sync.worker import IngestWorker
+from posdomain import topics
 from scripts.testkit.broker import MOSQUITTO, PrivateBroker
 from scripts.testkit.waiting import wait_until
 from tests.hub.conftest import enrol_box
-from tests.hub.ingest_helpers import B, T
+from tests.hub.ingest_helpers import B, T, quarantined, raw_batch, sale
 from tests.hub.partition_helpers import Boxes, Recording, enrol_in
 
 pytestmark = pytest.mark.req("NFR-003", "NFR-006")
@@ -210,4 +211,51 @@ def test_asking_again_for_refused_subscriptions_of_an_emptied_partition_subscrib
         assert worker.client.is_connected()
     finally:
         worker.stop()
+        broker.stop()
+
+
+@pytest.mark.pg
+@pytest.mark.mqtt
+@pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="no mosquitto")
+def test_a_batch_of_an_unenrolled_box_is_refused_as_unknown_box_in_partition_mode(
+    app, tmp_path: Path
+):
+    """Partitioned workers subscribe per enrolled box; a box nobody enrolled must still be
+    refused with its reason (not left to resend into the void): the lowest live partition
+    takes the `+` filters. Before, no worker subscribed to its topic and nothing was
+    quarantined."""
+    broker = PrivateBroker(tmp_path / "broker")
+    broker.start()
+    enrol_in(0)
+    enrol_in(1)
+    workers = [
+        IngestWorker(
+            "127.0.0.1",
+            broker.port,
+            client_id=f"ingest-unk-{uuid.uuid4().hex[:6]}-p{k}of2",
+            partition=Partition(k, 2),
+            partition_refresh=0.3,
+        )
+        for k in range(2)
+    ]
+    boxes = None
+    try:
+        for w in workers:
+            w.start()
+            assert w.ready.wait(20)
+        boxes = Boxes(broker.port)
+        stranger = f"box-{uuid.uuid4().hex[:12]}"
+        boxes.client.publish(
+            topics.box_events(stranger), raw_batch(stranger, [sale(stranger, 1)]), qos=1
+        )
+        wait_until(lambda: bool(quarantined(stranger)), 20, "the unknown box's batch refused")
+        assert quarantined(stranger) == ["UNKNOWN_BOX"]  # once, by one worker
+        with tenant_tx(T):
+            assert not Sale.select().where(Sale.box_id == stranger).exists()
+        assert stranger not in boxes.acks  # never acked as delivered
+    finally:
+        if boxes is not None:
+            boxes.stop()
+        for w in workers:
+            w.stop()
         broker.stop()
