@@ -117,7 +117,7 @@ class PartitionFollower:
         if status_of is None and beat_of is None:
             return False
         try:
-            status = IngestStatus.model_validate_json(payload) if payload else None
+            status = IngestStatus.model_validate_json(bytes(payload)) if payload else None
         except ValidationError as err:
             log_event(log, "ingest worker status unreadable", logging.WARNING, error=str(err)[:200])
             return True
@@ -126,6 +126,8 @@ class PartitionFollower:
         else:
             changed = status is not None and self.liveness.beat(beat_of or "", status)
         if changed:
+            online = status is not None and status.online
+            log_event(log, "ingest worker presence", worker=status_of or beat_of, online=online)
             self._wake.set()
         return True
 

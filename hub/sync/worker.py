@@ -141,7 +141,7 @@ class IngestWorker(IngestLink):
         (hub/sync/follower.py `accepts`): unacked, its server has it or the box resends."""
         self._ensure_threads()
         if self.partition is not None:
-            if self.partition.heard(msg.topic, bytes(msg.payload)):
+            if self.partition.heard(msg.topic, msg.payload):
                 return
             if not self.partition.accepts(topics.box_id_from_topic(msg.topic)):
                 self.foreign += 1
