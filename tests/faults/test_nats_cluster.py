@@ -65,6 +65,7 @@ class ClusterRun:
     applied_by: dict[str, set[int]]  # box id -> the partitions that applied its batches
     failed_over: int  # workers that logged moving to another node
     took_over: set[int]  # workers that served boxes of another partition for a while
+    absences: int = 0  # times a worker heard another go (its last will, or cleared)
 
 
 def cluster_run(
@@ -191,9 +192,16 @@ def cluster_run(
             for box_id in _applied_boxes(fs, name):
                 by.setdefault(box_id, set()).add(k)
         took = {k for k, n in enumerate(names) if _took_over(stack_log(fs, n))}
+        gone = '"ingest worker presence"'
+        absences = sum(
+            1
+            for n in names
+            for line in stack_log(fs, n).splitlines()
+            if gone in line and '"online": false' in line
+        )
         moved = sum("ingest failing over" in stack_log(fs, n) for n in names)
         return ClusterRun(
-            out["result"], kill, down_s, max(resumed) - killed_at, phases, by, moved, took
+            out["result"], kill, down_s, max(resumed) - killed_at, phases, by, moved, took, absences
         )
     finally:
         for name in names:
@@ -298,7 +306,8 @@ def _report(what: str, run: ClusterRun) -> None:
     print(
         f"\nnats cluster ({what}): {run.herd.report()}; node {run.killed} down "
         f"{run.down_s:.1f}s, its boxes acked again {run.resumed_s:.1f}s after the kill; "
-        f"workers that failed over {run.failed_over}; boxes per worker "
+        f"workers that failed over {run.failed_over}; took over {sorted(run.took_over)}, "
+        f"absences heard {run.absences}; boxes per worker "
         f"{sorted(Counter(min(k) for k in run.applied_by.values() if k).items())}; "
         + ", ".join(f"{k} at {v:.1f}s" for k, v in run.phases.items())
     )
