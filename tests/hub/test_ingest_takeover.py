@@ -84,7 +84,7 @@ def _workers(port: int, run: str, count: int, skip: tuple[int, ...] = ()) -> lis
             client_id=Partition(k, count).client_id(f"ingest-to-{run}"),
             partition=Partition(k, count),
             partition_refresh=0.3,
-            partition_stale=3.0,
+            partition_stale=30.0,
         )
         for k in range(count)
         if k not in skip
@@ -199,7 +199,7 @@ def test_two_workers_serving_one_box_at_once_store_every_sale_once(app, tmp_path
             client_id=f"ingest-twin-{run}-{n}",
             partition=Partition(0, 2),
             partition_refresh=0.3,
-            partition_stale=3.0,
+            partition_stale=30.0,
         )
         for n in range(2)
     ]

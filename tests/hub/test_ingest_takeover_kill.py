@@ -55,7 +55,7 @@ class Workers:
             "CFPOS_MQTT_URL": f"mqtt://127.0.0.1:{port}",
             "CFPOS_INGEST_CLIENT_ID": base,  # + -p<k>of<n>
             "CFPOS_INGEST_PARTITION_REFRESH": "0.5",
-            "CFPOS_INGEST_PARTITION_STALE": "5",
+            "CFPOS_INGEST_PARTITION_STALE": "10",
         }
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.files: list[IO[bytes]] = []
