@@ -174,7 +174,7 @@ def main() -> int:
         if hasattr(catch_up, fn):  # an older tree may lack one (A/B)
             setattr(catch_up, fn, _timed(f"box:   {fn}", getattr(catch_up, fn)))
     rebuild = getattr(catch_up, "rebuild", None)
-    for fn in ("begin", "stage", "swap"):
+    for fn in ("stage", "swap"):
         if rebuild is not None:
             setattr(rebuild, fn, _timed(f"box:   rebuild.{fn}", getattr(rebuild, fn)))
     cpu = time.process_time()

@@ -136,8 +136,6 @@ def _stage(staged: StagedRows, held: int) -> bool:
     rebuilding = _rebuilding()
     if rebuilding is None:
         rebuilding = rebuild.worth_rebuilding(catalog_target() - held)
-        if rebuilding:
-            rebuild.begin()
     if rebuilding:
         rebuild.stage(staged)
     else:
@@ -145,12 +143,11 @@ def _stage(staged: StagedRows, held: int) -> bool:
     return rebuilding
 
 
-def _put_in_force(rebuilding: bool, held: int) -> int:
+def _put_in_force(rebuilding: bool) -> int:
     """Put the staged download in force (caller's transaction); how many products it had."""
     if not rebuilding:
         return _apply_stage()
-    count = rebuild.staged_count(held)
-    rebuild.swap()
+    count = rebuild.swap()
     clear_stage()
     return count
 
@@ -262,7 +259,7 @@ def apply_chunk(ctx: BoxContext, chunk: CatalogChunk, staged: StagedRows | None 
             only_staged = True
         else:
             only_staged = False
-            count = _put_in_force(rebuilding, held)
+            count = _put_in_force(rebuilding)
             set_held_version("catalog", chunk.to_version)
             audit_log.append(
                 ctx,

@@ -28,7 +28,6 @@ STATEMENTS = [
     """CREATE TABLE barcodes_next (
         gtin14 TEXT PRIMARY KEY, code TEXT NOT NULL,
         product_id TEXT NOT NULL REFERENCES products_next (id) ON DELETE CASCADE)""",
-    "CREATE INDEX barcodes_next_product ON barcodes_next (product_id)",
     """CREATE VIRTUAL TABLE products_next_fts USING fts5(
         name, content='products', content_rowid='rowid', tokenize='trigram')""",
     "ALTER TABLE catalog_stage_state ADD COLUMN rebuild INTEGER NOT NULL DEFAULT 0",
