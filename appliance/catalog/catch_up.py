@@ -6,9 +6,12 @@
   if `from_version <= resume_from < to_version` (resume_from: the staged top, else the held
   version). It is **staged** (tables of migration 0019, committed per chunk) until the staged
   top reaches the announced head; then every staged chunk is applied in one transaction
-  (`apply_staged`, set-based: one INSERT … SELECT per table, the FTS name index maintained by
-  two statements instead of a trigger per row) and held = the staged top. A partial download
-  never becomes active; a restart resumes after the last staged chunk. Products upsert by id
+  (`_apply_stage`, set-based: one INSERT … SELECT per table, the FTS name index maintained by
+  two statements instead of a trigger per row) and held = the staged top. A large download
+  (`rebuild.worth_rebuilding`) is staged instead into tables shaped like the final ones and
+  swapped in by that transaction (`catalog.rebuild`, migration 0020). Rows come from
+  `chunk_of` (`stage_rows.fast_rows`, equal to the model's rows). A partial download never
+  becomes active; a restart resumes after the last staged chunk. Products upsert by id
   and their barcodes are replaced, keyed by GTIN-14; codes that are not valid GTINs cannot be
   scanned and are skipped (logged).
 * The sync agent asks for chunks from `catalog_resume_from()` while `catalog_behind()`.
