@@ -1,13 +1,13 @@
 """A catch-up chunk's products as the rows the stage holds (issue 15 item 7).
 
 `fast_rows(products)` answers a chunk body's products as products rows and barcode keys
-(`catch_up.chunk_of` calls it). Most chunks take this fast path: each product dict is checked with plain type and
-length tests that accept only what `WireProduct` certainly accepts, with the values pydantic
-would give it (so a 100 000-product download builds no model per product: one pass instead
-of pydantic's and then the row's). Anything else — a field of another type, out of bounds, a
-product that is not an object — sends the whole chunk through `WireProduct` (`model_rows`),
-which refuses it or answers the same rows (tests/appliance/catalog/test_stage_rows.py
-compares both on hostile products).
+(`catch_up.chunk_of` calls it). Most chunks take this fast path: each product dict is
+checked with plain type and length tests that accept only what `WireProduct` certainly
+accepts, with the values pydantic would give it (so a 100 000-product download builds no
+model per product: one pass instead of pydantic's and then the row's). Anything else — a
+field of another type, out of bounds, a product that is not an object, a bad price — sends
+the whole chunk through `WireProduct` (`model_rows`), which refuses it or answers the same
+rows (tests/appliance/catalog/test_stage_rows.py compares both on hostile products).
 """
 
 from __future__ import annotations
