@@ -6,9 +6,12 @@
   if `from_version <= resume_from < to_version` (resume_from: the staged top, else the held
   version). It is **staged** (tables of migration 0019, committed per chunk) until the staged
   top reaches the announced head; then every staged chunk is applied in one transaction
-  (`apply_staged`, set-based: one INSERT … SELECT per table, the FTS name index maintained by
-  two statements instead of a trigger per row) and held = the staged top. A partial download
-  never becomes active; a restart resumes after the last staged chunk. Products upsert by id
+  (`_apply_stage`, set-based: one INSERT … SELECT per table, the FTS name index maintained by
+  two statements instead of a trigger per row) and held = the staged top. A large download
+  (`rebuild.worth_rebuilding`) is staged instead into tables shaped like the final ones and
+  swapped in by that transaction (`catalog.rebuild`, migration 0020). Rows come from
+  `chunk_of` (`stage_rows.fast_rows`, equal to the model's rows). A partial download never
+  becomes active; a restart resumes after the last staged chunk. Products upsert by id
   and their barcodes are replaced, keyed by GTIN-14; codes that are not valid GTINs cannot be
   scanned and are skipped (logged).
 * The sync agent asks for chunks from `catalog_resume_from()` while `catalog_behind()`.
@@ -18,132 +21,49 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from appliance.audit import log as audit_log
+from appliance.catalog import rebuild
 from appliance.catalog.config_docs import current_exponent, store_body, stored_version
 from appliance.catalog.models import Product
-from appliance.catalog.wire import CatalogChunk, CatalogHead, WireProduct
+from appliance.catalog.stage_rows import StagedRows, fast_rows, model_rows, product_columns
+from appliance.catalog.wire import CatalogChunk, CatalogHead, WireProduct, parse_body
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
 from appliance.sync.box_state import held_versions, set_held_version
 from posdomain.audit_chain import Severity
-from posdomain.barcodes import check_digit, validate_gtin
 from posdomain.errors import ValidationError
-from posdomain.money import parse_minor, parse_money
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
-
-
-def _minor(value: str | None, exponent: int, field: str) -> int | None:
-    return None if value is None else parse_minor(value, exponent, field)
-
-
-def _price(p: WireProduct, exponent: int) -> int:
-    """The product's price in minor units, parsed under the constant field name (parse_minor
-    caches by value and field: with the SKU in the field every product missed the cache);
-    a bad price is parsed again to name the product in the error."""
-    try:
-        return parse_minor(p.price, exponent, "price")
-    except ValidationError:
-        return parse_minor(p.price, exponent, f"price of {p.sku}")
-
-
-def _row(p: WireProduct, exponent: int) -> tuple[Any, ...]:
-    """The product as a products row, its values in `_row_names()` order."""
-    tiers = [
-        {"min_qty": t.min_qty, "price": str(parse_money(t.price, exponent, "tier price"))}
-        for t in p.wholesale_tiers
-    ]
-    tiers_text = json.dumps(tiers) if tiers else "[]"  # most products have none
-    return (
-        p.id,
-        p.sku,
-        p.name,
-        _price(p, exponent),
-        p.tax_class,
-        p.unit,
-        int(p.age_restriction is not None),
-        int(p.active),
-        p.category,
-        tiers_text,
-        _minor(p.min_price, exponent, "min_price"),
-        _minor(p.cost, exponent, "cost"),
-        p.age_restriction,
-        p.deposit_product_id,
-        int(p.is_deposit),
-        p.version,
-    )
-
-
-def _gtin14(code: str) -> str:
-    """`validate_gtin(code).gtin14`: a 12-, 13- or 14-digit code with its check digit is
-    its own GTIN-14 zero-filled (what validate_gtin answers for one) without building its
-    Gtin; anything else (EAN-8, UPC-E, odd input, a bad check digit) asks validate_gtin."""
-    digits = len(code) in (12, 13, 14) and code.isascii() and code.isdigit()
-    if digits and check_digit(code[:-1]) == code[-1]:
-        return code.zfill(14)
-    return validate_gtin(code).gtin14
-
-
-def _barcode_rows(products: Sequence[WireProduct]) -> list[tuple[str, str, str]]:
-    """(GTIN-14, code, product id) of every valid code (each validated once)."""
-    rows: dict[str, tuple[str, str, str]] = {}
-    for p in products:
-        for code in p.barcodes:
-            try:
-                gtin = _gtin14(code)
-            except ValidationError:
-                log_event(log, "invalid GTIN skipped", logging.WARNING, product=p.id, code=code)
-                continue
-            rows[gtin] = (gtin, code, p.id)
-    return list(rows.values())
-
-
-_COLUMNS: list[str] = []
-
-
-def _product_columns() -> list[str]:
-    if not _COLUMNS:
-        _COLUMNS.extend(Product._meta.fields[n].column_name for n in _row_names())
-    return _COLUMNS
-
-
-def _row_names() -> list[str]:
-    return [
-        "id", "sku", "name", "price_minor", "tax_class", "unit", "age_restricted", "active",
-        "category", "wholesale_tiers", "min_price_minor", "cost_minor", "age_restriction",
-        "deposit_product_id", "is_deposit", "version",
-    ]  # fmt: skip  # the values of _row, in order
 
 
 def _cursor() -> Any:
     return Product._meta.database.cursor()
 
 
-def stage_products(products: Sequence[WireProduct], exponent: int) -> None:
-    """Stage a chunk's products and barcodes (caller's transaction): a product staged again
+def stage_products(staged: StagedRows) -> None:
+    """Stage a chunk's rows and barcodes (caller's transaction): a product staged again
     (a later version) replaces its staged row and barcodes."""
-    cols = _product_columns()
-    rows = [_row(p, exponent) for p in products]
+    cols = product_columns()
     cur = _cursor()
-    ids = json.dumps([p.id for p in products])
     again = cur.execute(  # staged by an earlier chunk: rare, so look before deleting
         "SELECT id FROM catalog_stage_products WHERE id IN (SELECT value FROM json_each(?))",
-        (ids,),
+        (json.dumps(staged.ids),),
     ).fetchall()
     if again:
         cur.executemany("DELETE FROM catalog_stage_barcodes WHERE product_id = ?", again)
     cur.executemany(
         f"INSERT OR REPLACE INTO catalog_stage_products ({', '.join(cols)})"
         f" VALUES ({', '.join('?' * len(cols))})",
-        rows,
+        staged.rows,
     )
     cur.executemany(
         "INSERT INTO catalog_stage_barcodes (gtin14, code, product_id) VALUES (?, ?, ?)",
-        _barcode_rows(products),
+        staged.barcodes,
     )
 
 
@@ -157,7 +77,7 @@ def _apply_stage() -> int:
     (count,) = cur.execute("SELECT count(*) FROM catalog_stage_products").fetchone()
     if not count:
         return 0
-    cols = _product_columns()
+    cols = product_columns()
     listed = ", ".join(cols)
     update = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
     staged = "SELECT id FROM catalog_stage_products"
@@ -185,8 +105,10 @@ def _apply_stage() -> int:
 
 
 def clear_stage() -> None:
-    """Drop whatever is staged (caller's transaction)."""
+    """Drop whatever is staged (caller's transaction), in the next tables too."""
     cur = _cursor()
+    if _rebuilding() is True:
+        rebuild.clear()
     for table in ("catalog_stage_barcodes", "catalog_stage_products", "catalog_stage_state"):
         cur.execute(f"DELETE FROM {table}")
 
@@ -197,18 +119,63 @@ def staged_top() -> int | None:
     return None if row is None else int(row[0])
 
 
-def _set_staged_top(version: int) -> None:
+def _set_staged_top(version: int, rebuilding: bool) -> None:
     _cursor().execute(
-        "INSERT OR REPLACE INTO catalog_stage_state (id, to_version) VALUES (1, ?)", (version,)
+        "INSERT OR REPLACE INTO catalog_stage_state (id, to_version, rebuild) VALUES (1, ?, ?)",
+        (version, int(rebuilding)),
     )
+
+
+def _rebuilding() -> bool | None:
+    """Whether the staged download is built in the next tables (None: nothing staged)."""
+    row = _cursor().execute("SELECT rebuild FROM catalog_stage_state").fetchone()
+    return None if row is None else bool(row[0])
+
+
+def _stage(staged: StagedRows, held: int) -> bool:
+    """Stage a chunk (caller's transaction); True if the download is built in the next
+    tables. The first chunk of a download decides, by the versions it spans up to the head
+    (an upper bound of the products it brings: each changed product has a version of its own)."""
+    rebuilding = _rebuilding()
+    if rebuilding is None:
+        rebuilding = rebuild.worth_rebuilding(catalog_target() - held)
+    if rebuilding:
+        rebuild.stage(staged)
+    else:
+        stage_products(staged)
+    return rebuilding
+
+
+def _put_in_force(rebuilding: bool) -> int:
+    """Put the staged download in force (caller's transaction); how many products it had."""
+    if not rebuilding:
+        return _apply_stage()
+    count = rebuild.swap()
+    clear_stage()
+    return count
 
 
 def upsert_products(products: Sequence[WireProduct], exponent: int) -> None:
     """Insert or update products by id and replace their barcodes at once (caller's
     transaction): staged and applied set-wise like a completed download."""
     if products:
-        stage_products(products, exponent)
+        stage_products(model_rows(products, exponent))
         _apply_stage()
+
+
+def chunk_of(body: dict[str, Any]) -> tuple[CatalogChunk, StagedRows]:
+    """A chunk body parsed at the edge, with its products as staging rows: the products by
+    the fast path where every one is certainly valid (then the model checks the rest of the
+    body), else all of it by the model (which refuses what it must)."""
+    exponent = current_exponent()
+    try:
+        fast = fast_rows(body.get("products"), exponent)
+    except ValidationError:
+        fast = None  # e.g. a bad price: the model path raises what it always raised
+    if fast is None:
+        chunk = parse_body(CatalogChunk, body)
+        return chunk, model_rows(chunk.products, exponent)
+    return parse_body(CatalogChunk, {**body, "products": []}), fast
 
 
 def catalog_target() -> int:
@@ -259,21 +226,43 @@ def apply_head(ctx: BoxContext, head: CatalogHead) -> bool:
     return True
 
 
-def apply_chunk(ctx: BoxContext, chunk: CatalogChunk) -> bool:
+@contextmanager
+def _staging_commit(only_staged: bool) -> Iterator[None]:
+    """The commit of a transaction that only stages (stage tables and their top, nothing in
+    force) runs with synchronous=NORMAL: in WAL mode a power loss can then roll back the last
+    such commits (the box resumes from an earlier staged top), never leave half of one, and
+    never touch what a FULL commit made durable (it syncs the whole WAL, every frame before it
+    too). Every other commit keeps FULL (appliance.core.db.PRAGMAS)."""
+    if not only_staged:
+        yield
+        return
+    db = Product._meta.database
+    (level,) = db.execute_sql("PRAGMA synchronous").fetchone()
+    db.execute_sql("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA synchronous = {int(level)}")
+
+
+def apply_chunk(ctx: BoxContext, chunk: CatalogChunk, staged: StagedRows | None = None) -> bool:
     """Stage one catch-up chunk if it continues the download (one transaction); once the
-    staged chunks reach the announced head, put them all in force in that transaction."""
-    with write_txn():
+    staged chunks reach the announced head, put them all in force in that transaction.
+    `staged`: the chunk's products as rows (`chunk_of`), else made from `chunk.products`."""
+    if staged is None:
+        staged = model_rows(chunk.products, current_exponent())
+    with _staging_commit(chunk.to_version < catalog_target()), write_txn():
         held = catalog_held()
         resume = catalog_resume_from()
         if not chunk.from_version <= resume < chunk.to_version:
             return False
-        stage_products(chunk.products, current_exponent())
-        _set_staged_top(chunk.to_version)
+        rebuilding = _stage(staged, held)
+        _set_staged_top(chunk.to_version, rebuilding)
         if chunk.to_version < catalog_target():
-            staged = True
+            only_staged = True
         else:
-            staged = False
-            count = _apply_stage()
+            only_staged = False
+            count = _put_in_force(rebuilding)
             set_held_version("catalog", chunk.to_version)
             audit_log.append(
                 ctx,
@@ -284,10 +273,10 @@ def apply_chunk(ctx: BoxContext, chunk: CatalogChunk) -> bool:
             )
     log_event(
         log,
-        "catalog chunk staged" if staged else "catalog applied",
+        "catalog chunk staged" if only_staged else "catalog applied",
         from_version=chunk.from_version,
         to_version=chunk.to_version,
-        products=len(chunk.products),
-        held=held if staged else chunk.to_version,
+        products=len(staged.rows),
+        held=held if only_staged else chunk.to_version,
     )
     return True

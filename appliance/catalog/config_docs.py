@@ -29,9 +29,13 @@ def config_body(kind: str) -> dict[str, Any] | None:
 
 
 def stored_version(kind: str) -> int:
-    """The version of the body stored for a kind (0 before any)."""
-    doc = ConfigDoc.get_or_none(ConfigDoc.kind == kind)
-    return 0 if doc is None else int(doc.version)
+    """The version of the body stored for a kind (0 before any): a constant statement, read
+    several times per catalog chunk (peewee built this query in ~1 ms, issue 15 item 7)."""
+    row = cast(Any, database).execute_sql(_VERSION_SQL, (kind,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+_VERSION_SQL = "SELECT version FROM config_doc WHERE kind = ?"
 
 
 def store_body(kind: str, version: int, body: dict[str, Any]) -> None:

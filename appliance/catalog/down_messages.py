@@ -23,7 +23,6 @@ from appliance.catalog import catch_up
 from appliance.catalog.config_docs import config_body, exponent_of, store_body
 from appliance.catalog.policy_rejections import record_rejections
 from appliance.catalog.wire import (
-    CatalogChunk,
     CatalogHead,
     PricingBody,
     StaffBody,
@@ -182,7 +181,7 @@ def apply_down(ctx: BoxContext, msg: DownMessage) -> bool:
     if msg.kind == "catalog":
         if msg.body.get("head") is True:
             return catch_up.apply_head(ctx, parse_body(CatalogHead, msg.body))
-        return catch_up.apply_chunk(ctx, parse_body(CatalogChunk, msg.body))
+        return catch_up.apply_chunk(ctx, *catch_up.chunk_of(msg.body))
     if msg.kind == "cards":
         if msg.body.get("head") is True:
             return directory.apply_head(ctx, parse_body(CardsHead, msg.body))

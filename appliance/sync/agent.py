@@ -9,33 +9,29 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import random
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from peewee import OperationalError
 
-from appliance.catalog import catch_up, down_messages
 from appliance.core.context import BoxContext
 from appliance.core.db import database, write_txn
-from appliance.customers import directory, search
+from appliance.customers import directory
 from appliance.devices.health import device_summary
 from appliance.ops import telemetry
 from appliance.sync import outbox, refusals, resend
+from appliance.sync.agent_settings import AgentSettings, backoff_delay
 from appliance.sync.box_state import touch_agent
+from appliance.sync.hub_requests import HubRequests
 from appliance.sync.models import Outbox
 from appliance.sync.transport import Transport
 from posdomain import topics
 from posdomain.envelope import (
-    MAX_BATCH_EVENTS,
     BatchAck,
     BatchReceived,
-    BoxReply,
-    BoxRequest,
     DownMessage,
     EventBatch,
     EventEnvelope,
@@ -46,39 +42,18 @@ from posdomain.envelope import (
     utcnow,
 )
 from posdomain.errors import PosError
-from posdomain.flow import ABSENT_HOLD, WINDOW, AckWait, Flight, HubPresence, SendWindow, ack_base
+from posdomain.flow import AckWait, Flight, HubPresence, SendWindow, ack_base
 from posdomain.obs import log_event
+
+__all__ = ["AgentSettings", "SyncAgent", "backoff_delay", "offline_will"]
 
 log = logging.getLogger(__name__)
 SENT_KEPT = 64  # batches whose answer is still awaited (late acks of timed-out batches)
 
 
-@dataclass(frozen=True)
-class AgentSettings:
-    """Tuning knobs of the agent loop."""
-
-    batch_size: int = MAX_BATCH_EVENTS  # the protocol maximum; also capped at 256 KiB
-    window: int = WINDOW  # batches sent before the first one's ack (1: one in flight)
-    ack_timeout: float = 5.0  # without a flow signal from the hub (posdomain/flow.py)
-    ack_wait_hold: float = 20.0  # one hub flow signal holds the wait at most this long
-    ack_wait_cap: float = 600.0  # the hub's flow signals never stretch the wait past this
-    absent_hold: float = ABSENT_HOLD  # ack waits held at most this long while the hub is absent
-    idle_poll: float = 0.5
-    heartbeat_every: float = 5.0
-    backoff_base: float = 0.5
-    backoff_cap: float = 2.0  # link back -> first batch within NFR-003 5 s
-    catalog_timeout: float = 10.0  # re-ask for catalog chunks after this long without one
-    cards_poll: float = 60.0  # ask for card-directory changes this often while online
-
-
-def backoff_delay(failures: int, settings: AgentSettings) -> float:
-    """Exponential backoff with full jitter, capped."""
-    ceiling = min(settings.backoff_cap, settings.backoff_base * (2 ** min(failures, 10)))
-    return random.uniform(ceiling / 2, ceiling)
-
-
-class SyncAgent:
-    """One box's sync loop; `run()` until `stop_event` is set (thread or process)."""
+class SyncAgent(HubRequests):
+    """One box's sync loop; `run()` until `stop_event` is set (thread or process); its
+    catch-up and search requests to the hub are `HubRequests`'."""
 
     def __init__(
         self,
@@ -96,10 +71,7 @@ class SyncAgent:
         self._failures = 0
         self._want_seqs: list[int] = []
         self._last_heartbeat = 0.0
-        self._catalog_asked_at: float | None = None  # last request or chunk, monotonic
-        # the window asked for ahead (since_version) while the one before it is staged
-        self._catalog_ahead: int | None = None
-        self._cards_asked_at: float | None = None
+        self._init_requests()
         self.last_sent_seq = 0  # the highest seq of the last batch published
         # seqs of the batches sent and not yet answered: an ack delivers only what its own
         # batch carried (outbox.apply_ack); bounded, an answer older than that is resent
@@ -310,112 +282,6 @@ class SyncAgent:
             in_flight=len(self.window) if windowed else 1,
         )
         return batch_id, seqs
-
-    def catch_up_catalog(self) -> bool:
-        """Ask the hub for catalog chunks from the held version if behind; True if asked.
-
-        Asks again when no chunk arrived for `catalog_timeout` (a lost or out-of-order chunk,
-        a hub restart): each applied chunk is committed, so the new request resumes there.
-        """
-        if not catch_up.catalog_behind():
-            self._catalog_asked_at = None
-            return False
-        now = time.monotonic()
-        asked = self._catalog_asked_at
-        if asked is not None and now - asked < self.settings.catalog_timeout:
-            return False
-        self._catalog_ahead = None  # asked afresh: an earlier ask-ahead is spent
-        self._ask_catalog(catch_up.catalog_resume_from())  # after the last staged chunk
-        self._catalog_asked_at = now
-        return True
-
-    def _ask_catalog(self, since_version: int, *, ahead: bool = False) -> None:
-        request = BoxRequest(
-            box_id=self.box_id,
-            kind="catalog",
-            since_version=since_version,
-            request_id=uuid.uuid4(),
-        )
-        self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
-        log_event(
-            log,
-            "catalog catch-up requested",
-            since_version=request.since_version,
-            target=catch_up.catalog_target(),
-            ahead=ahead,
-            request_id=str(request.request_id),
-        )
-
-    def _ask_catalog_ahead(self, window_to: object) -> None:
-        """A chunk of an answer that ends below the head landed: ask for the window after it
-        now (once), so the hub builds it while this one is staged (CONTRACT "Catalog sync")."""
-        if not isinstance(window_to, int) or isinstance(window_to, bool):
-            return  # an older hub: the next window is asked for when this one ends
-        if self._catalog_ahead == window_to or window_to >= catch_up.catalog_target():
-            return
-        if window_to <= catch_up.catalog_resume_from():
-            return
-        self._catalog_ahead = window_to
-        self._ask_catalog(window_to, ahead=True)
-
-    def catch_up_cards(self) -> bool:
-        """Ask for card-directory changes from the held version: at once when a head says the
-        box is behind, again after `catalog_timeout` without a chunk, and every `cards_poll`
-        seconds (ingest moves balances without publishing a head); True if asked."""
-        now = time.monotonic()
-        asked = self._cards_asked_at
-        wait = (
-            self.settings.catalog_timeout if directory.cards_behind() else self.settings.cards_poll
-        )
-        if asked is not None and now - asked < wait:
-            return False
-        request = BoxRequest(
-            box_id=self.box_id,
-            kind="cards",
-            since_version=directory.cards_held(),
-            request_id=uuid.uuid4(),
-        )
-        self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
-        self._cards_asked_at = now
-        return True
-
-    def send_searches(self) -> int:
-        """Publish the till's waiting customer searches (the web app waits for the reply)."""
-        sent = 0
-        for row in search.pending():
-            request = BoxRequest(
-                box_id=self.box_id,
-                kind="customer_search",
-                query=row.query,
-                request_id=uuid.UUID(row.request_id),
-            )
-            self.transport.publish(topics.box_request(self.box_id), encode(request), qos=1)
-            with write_txn():
-                search.mark_sent(row.request_id)
-            sent += 1
-        return sent
-
-    def _down(self, msg: DownMessage) -> None:
-        """Apply a down message; a catalog or card chunk counts as catch-up progress."""
-        applied = down_messages.apply_down(self.ctx, msg)
-        chunk = msg.body.get("head") is False
-        if msg.kind == "catalog" and chunk and applied:
-            if not msg.body.get("last"):
-                self._catalog_asked_at = time.monotonic()
-                self._ask_catalog_ahead(msg.body.get("window_to"))
-            elif self._catalog_ahead == catch_up.catalog_resume_from():
-                self._catalog_asked_at = time.monotonic()  # the next window is on its way
-            else:
-                self._catalog_asked_at = None  # the answer ended: anything newer at once
-        if msg.kind == "cards" and (applied or not chunk):
-            done = not chunk or (msg.body.get("last") and directory.cards_behind())
-            self._cards_asked_at = None if done else time.monotonic()
-
-    def _reply(self, payload: bytes) -> None:
-        """Keep the hub's answer to a till search for the web request waiting on it."""
-        reply = decode(payload, BoxReply)
-        with write_txn():
-            search.store_reply(str(reply.request_id), reply.body)
 
     def _apply_ack(self, ack: BatchAck) -> None:
         with write_txn():

@@ -12,7 +12,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from peewee import SqliteDatabase
 
-from appliance.catalog import catch_up, down_messages
+from appliance.catalog import catch_up, down_messages, stage_rows
 from appliance.catalog import products as box_products
 from appliance.core.context import BoxContext
 from appliance.sync.agent import AgentSettings, SyncAgent, offline_will
@@ -377,7 +377,7 @@ def test_a_product_staged_again_by_a_later_chunk_keeps_only_its_later_barcodes(
 
 @pytest.mark.req("FR-200")
 def test_the_stages_gtin_shortcut_answers_as_validate_gtin() -> None:
-    """`catch_up._gtin14` equals `validate_gtin(code).gtin14` (or its refusal) on valid and
+    """`stage_rows.gtin14` equals `validate_gtin(code).gtin14` (or its refusal) on valid and
     broken codes of every length, with spaces, signs and non-ASCII digits."""
     import random
 
@@ -404,6 +404,6 @@ def test_the_stages_gtin_shortcut_answers_as_validate_gtin() -> None:
             return f"refused {err.reason}"
 
     for code in codes:
-        assert answer(catch_up._gtin14, code) == answer(lambda c: validate_gtin(c).gtin14, code), (
+        assert answer(stage_rows.gtin14, code) == answer(lambda c: validate_gtin(c).gtin14, code), (
             code
         )

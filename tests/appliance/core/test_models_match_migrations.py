@@ -31,13 +31,17 @@ WITHOUT_MODEL = {
     "catalog_stage_products": "catch-up chunks not yet in force: catalog/catch_up.py speaks SQL",
     "catalog_stage_barcodes": "catch-up chunks not yet in force: catalog/catch_up.py speaks SQL",
     "catalog_stage_state": "catch-up chunks not yet in force: catalog/catch_up.py speaks SQL",
+    "products_next": "a large download built beside the catalog (catalog/rebuild.py, 0020)",
+    "barcodes_next": "a large download built beside the catalog (catalog/rebuild.py, 0020)",
+    "products_next_fts": "a large download built beside the catalog (catalog/rebuild.py, 0020)",
     "catalog_fts_paused": "a row pauses the FTS triggers during a bulk apply (migration 0019)",
     "print_jobs": "device service tables: appliance/devices/store.py speaks SQL",
     "device_status": "device service tables: appliance/devices/store.py speaks SQL",
     "scan_events": "device service tables: appliance/devices/store.py speaks SQL",
     "drawer_log": "device service tables: appliance/devices/store.py speaks SQL",
 }
-SQLITE_INTERNAL = ("sqlite_", "products_fts_")  # sqlite_sequence, FTS5 shadow tables
+# sqlite_sequence, FTS5 shadow tables
+SQLITE_INTERNAL = ("sqlite_", "products_fts_", "products_next_fts_")
 
 
 def box_models() -> list[type[BaseModel]]:
