@@ -1,6 +1,7 @@
-"""The column literals of hub/core/bulk.py (issue 15): the fast int, text and bool paths and
-the memoised general path give PostgreSQL exactly the values the fields convert, and no value
-(quotes, backslashes, commas, braces, NUL) can split into two elements or shift a column."""
+"""The column literals of hub/core/bulk.py (issue 15): the fast int, text, bool, UTC time and
+JSON paths and the memoised general path give PostgreSQL exactly the values the fields
+convert, and no value (quotes, backslashes, commas, braces, NUL) can split into two elements
+or shift a column."""
 
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ def test_fast_columns_read_back_as_the_general_form(pg_admin_dsn: str) -> None:
     times = [base + timedelta(seconds=rng.randint(0, 5)) for _ in range(100)]
     times += [base.astimezone(timezone(timedelta(hours=2)))]  # the same instant, other zone
     docs = [{"k": t, "n": [1, 2]} for t in texts[:50]]
+    # strings a payload may hold: NUL and control characters (json.dumps escapes them), quotes,
+    # backslashes, non-ASCII; keys that sort; lists and numbers
+    hostile = [{"z": "a\x00b", "a": ['"', "\\", "\n", "é", "\u2028"], "n": 1.5}, ["}", "{", ","]]
+    naive = [datetime(2026, 12, 1, 8, 30), datetime(2026, 12, 1, 8, 30, tzinfo=UTC)]
     cases: list[tuple[Any, list[Any]]] = [
         (TextField(), texts),
         (TextField(null=True), nullable),
@@ -57,7 +62,10 @@ def test_fast_columns_read_back_as_the_general_form(pg_admin_dsn: str) -> None:
         (BigIntegerField(null=True), some),
         (BooleanField(), flags),
         (UtcField(), times),
+        (UtcField(null=True), [None, *times[:5], None, *naive]),
         (JsonField(), docs),
+        (JsonField(), [*hostile, *docs[:5], "text", 7, True]),
+        (JsonField(null=True), [None, *hostile]),
     ]
     for field, values in cases:
         fast = bulk._encoder(field)(field, values)
