@@ -101,7 +101,12 @@ TESTS: dict[str, list[str]] = {
         "test_shift_checks.py",
     ],
     "till_codes": ["test_sale_checks.py", "test_sale_line_checks.py", "test_refund_checks.py"],
-    "envelope": ["test_envelope.py", "test_batch_fit.py", "test_event_encoding.py"],
+    "envelope": [
+        "test_envelope.py",
+        "test_batch_fit.py",
+        "test_event_encoding.py",
+        "test_event_digest.py",
+    ],
     "pricing": [
         "test_pricing.py",
         "test_pricing_edges.py",

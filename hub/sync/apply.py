@@ -30,7 +30,7 @@ from peewee import IntegrityError
 from hub.boxes import enrolment
 from hub.core.bulk import insert_rows
 from hub.core.db import db, is_postgres, is_transient, platform_tx, tenant_tx
-from hub.core.models import utcnow
+from hub.core.models import JsonText, utcnow
 from hub.governance import config
 from hub.governance.models import BoxAudit
 from hub.identity.models import Box
@@ -229,7 +229,8 @@ def _ingested_row(box: Box, ev: IncomingEvent, received_at: datetime) -> dict[st
         "occurred_at": env.occurred_at,
         "received_at": received_at,
         "correlation_id": env.correlation_id,
-        "payload": env.payload,
+        # the canonical text the digest was taken over (decoded once, never encoded again)
+        "payload": env.payload if ev.payload_json is None else JsonText(ev.payload_json),
         "outcome": "applied",
         "reason": None,
         "digest": ev.digest,

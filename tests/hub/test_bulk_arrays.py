@@ -14,7 +14,8 @@ import pytest
 from peewee import BigIntegerField, BooleanField, TextField
 
 from hub.core import bulk
-from hub.core.models import JsonField, UtcField
+from hub.core.models import JsonField, JsonText, UtcField
+from posdomain.canonical import canonical_text
 
 ALPHABET = ['"', "\\", ",", "{", "}", " ", "a", "é", "NULL", "'", "\t", "\n", "\u2028", "x"]
 
@@ -87,3 +88,26 @@ def test_a_value_never_splits_into_two_elements(pg_admin_dsn: str) -> None:
     with pytest.raises(ValueError, match="NUL"):
         _unnest(pg_admin_dsn, literal)
     assert bulk.text_array(["p-1", 'p"2']) == '{"p-1","p\\"2"}'
+
+
+@pytest.mark.req("NFR-003")
+def test_json_text_is_stored_as_the_json_it_holds(pg_admin_dsn: str) -> None:
+    """An event's payload arrives as its canonical text (JsonText): stored as is, it is the
+    same jsonb as the payload encoded by the field."""
+    docs = [
+        {"z": "a-b", "a": ['"', "\\", "é", "\u2028"], "n": 1.5},
+        {"lines": [{"qty": "0.734", "name": 'Brot "Dinkel"'}], "k": None, "big": 2**70},
+    ]
+    texts = [JsonText(canonical_text(d)) for d in docs]
+    field = JsonField()
+    assert field.db_value(texts[0]) == canonical_text(docs[0])
+    conn = psycopg2.connect(pg_admin_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT unnest(%s::text[])::jsonb", (bulk._encoder(field)(field, texts),))
+            fast = [r[0] for r in cur.fetchall()]
+            cur.execute("SELECT unnest(%s::text[])::jsonb", (_general(field, docs),))
+            slow = [r[0] for r in cur.fetchall()]
+    finally:
+        conn.close()
+    assert fast == slow == docs
