@@ -22,11 +22,13 @@ from operator import itemgetter
 from typing import Any
 
 from peewee import (
+    SQL,
     AutoField,
     BigAutoField,
     BigIntegerField,
     BooleanField,
     CharField,
+    Expression,
     Field,
     IntegerField,
     SmallIntegerField,
@@ -181,6 +183,16 @@ def text_array(values: list[str]) -> str:
     """A PostgreSQL text[] literal of `values`, for `= ANY(%s::text[])` with one parameter
     however many values (an IN list of 100 000 ids is 100 000 parse nodes)."""
     return _text_column(TextField(), list(values))
+
+
+def any_text(field: Any, values: list[str]) -> Expression:
+    """`field` among the text `values` in one condition: `= ANY(%s::text[])` on PostgreSQL
+    (one parameter and one node however many values; an IN list builds a node per value),
+    an IN list elsewhere."""
+    if is_postgres():
+        expression: Expression = field == SQL("ANY(%s::text[])", [text_array(values)])
+        return expression
+    return field.in_(values)  # type: ignore[no-any-return]
 
 
 def _types(table: str, columns: list[str]) -> list[str]:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel
 
 from hub.catalog.models import Product
-from hub.core.bulk import insert_rows, upsert_rows
+from hub.core.bulk import any_text, insert_rows, upsert_rows
 from hub.identity.models import Box
 from hub.reports import doc_rollups, product_rollup
 from hub.reports.days import branch_zones, business_day
@@ -151,7 +151,7 @@ def _products(tenant_id: str, ids: Iterable[str]) -> dict[str, Known]:
         Product.cost_minor,
         Product.age_restriction,
         Product.price_minor,
-    ).where(Product.tenant_id == tenant_id, Product.id.in_(wanted))
+    ).where(Product.tenant_id == tenant_id, any_text(Product.id, wanted))
     rows: Any = query.tuples()
     return {row[0]: Known(*row[1:]) for row in rows}
 
@@ -432,7 +432,7 @@ def _late(events: list[EventEnvelope], box: Box) -> set[str]:
         return set()
     query = Sale.select(Sale.id).where(
         Sale.tenant_id == box.tenant_id,
-        Sale.id.in_(from_ids),
+        any_text(Sale.id, from_ids),
         Sale.late == True,  # noqa: E712
     )
     return {s.id for s in query}
