@@ -37,7 +37,7 @@ from peewee import (
 from psycopg2.extensions import Binary
 
 from hub.core.db import db, is_postgres
-from hub.core.models import JsonField, UtcField
+from hub.core.models import UtcField
 
 # well under PostgreSQL's 65 535 and SQLite's 32 766 bind parameters per statement
 MAX_PARAMS = 30_000
@@ -146,25 +146,10 @@ def _utc_column(field: Any, values: list[Any]) -> str:
     return "{" + ",".join(out) + "}"
 
 
-def _json_column(field: Any, values: list[Any]) -> str:
-    """A JsonField column: every value encoded by the field (`json.dumps`, ASCII: a control
-    character, NUL included, is written as an escape, never raw), so the texts can be joined
-    by NUL and escaped in two passes over the column like plain text. A NULL, or a text
-    holding a NUL after all, takes the general form."""
-    if None in values:
-        return _general_column(field, values)
-    texts = [field.db_value(v) for v in values]
-    joined = "\x00".join(texts)
-    if joined.count("\x00") != len(texts) - 1:
-        return _array_literal(texts)
-    escaped = joined.replace("\\", "\\\\").replace('"', '\\"').replace("\x00", '","')
-    return '{"' + escaped + '"}'
-
-
 def _encoder(field: Field) -> Callable[[Any, list[Any]], str]:
-    """The column encoder for a model field: ints, plain text, UTC times and JSON on fast
-    paths (the same literal the general form gives), anything else converted by the field
-    one by one."""
+    """The column encoder for a model field: ints, plain text and UTC times on fast paths
+    (the same literal the general form gives), anything else converted by the field one by
+    one (JSON: a JsonText payload is stored as the text it is)."""
     kind = type(field)
     if kind in _INT_FIELDS:
         return _int_column
@@ -174,8 +159,6 @@ def _encoder(field: Field) -> Callable[[Any, list[Any]], str]:
         return _bool_column
     if kind is UtcField:
         return _utc_column
-    if kind is JsonField:
-        return _json_column
     return _general_column
 
 

@@ -1,5 +1,5 @@
-"""The column literals of hub/core/bulk.py (issue 15): the fast int, text, bool, UTC time and
-JSON paths and the memoised general path give PostgreSQL exactly the values the fields
+"""The column literals of hub/core/bulk.py (issue 15): the fast int, text, bool and UTC time
+paths and the memoised general path (JSON) give PostgreSQL exactly the values the fields
 convert, and no value (quotes, backslashes, commas, braces, NUL) can split into two elements
 or shift a column."""
 
