@@ -78,6 +78,9 @@ class HubSettings(BaseSettings):
     # refreshed every ingest_partition_refresh seconds (a newly enrolled box is picked up)
     ingest_partition: str | None = Field(default=None, pattern=r"^\d{1,3}/\d{1,3}$")
     ingest_partition_refresh: float = Field(default=5.0, ge=0.2, le=300)
+    # a partitioned worker whose beats (one per refresh) stop for this long is taken for gone
+    # and its boxes are taken over (hub/sync/takeover.py; its last will does it at once)
+    ingest_partition_stale: float = Field(default=15.0, ge=1, le=3600)
     # ingest integrity (docs/sync-protocol.md "What the hub refuses"): a seq further than this
     # above a box's high-water mark is a conflict, not a gap (a restored hub lags by far less)
     ingest_max_seq_ahead: int = Field(default=1_000_000, ge=1_000, le=2**40)
@@ -151,6 +154,11 @@ class HubSettings(BaseSettings):
             k, n = (int(x) for x in self.ingest_partition.split("/"))
             if not 0 <= k < n <= 256:
                 raise ValueError(f"CFPOS_INGEST_PARTITION {self.ingest_partition}: want k/n, k < n")
+            if self.ingest_partition_stale < 2 * self.ingest_partition_refresh:
+                raise ValueError(
+                    "CFPOS_INGEST_PARTITION_STALE must be at least twice "
+                    "CFPOS_INGEST_PARTITION_REFRESH (a worker beats once per refresh)"
+                )
         return self
 
     @model_validator(mode="after")

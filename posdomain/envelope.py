@@ -156,6 +156,9 @@ class IngestStatus(BaseModel):
     v: Literal[1] = 1
     worker: str = Field(min_length=1, max_length=200)
     online: bool
+    # a partitioned worker's "k/n" (CFPOS_INGEST_PARTITION): read by the other workers to
+    # take over the boxes of an absent partition (hub/sync/takeover.py); boxes ignore it
+    partition: str | None = Field(default=None, pattern=r"^\d{1,3}/\d{1,3}$")
 
 
 class DownMessage(_Strict):

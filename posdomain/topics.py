@@ -51,6 +51,13 @@ def hub_ingest_status(worker_id: str) -> str:
     return f"{PREFIX}/hub/ingest/{worker_segment(worker_id)}/status"
 
 
+def hub_ingest_beat(worker_id: str) -> str:
+    """Hub ingest worker → the other workers (never boxes): a partitioned worker's beat, QoS 0,
+    not retained, every partition refresh; a worker whose beats stop is taken for gone even
+    before the broker publishes its last will (hub/sync/takeover.py)."""
+    return f"{PREFIX}/hub/ingest/{worker_segment(worker_id)}/beat"
+
+
 def worker_segment(worker_id: str) -> str:
     """A worker id (its MQTT client id) as one topic level: no `/`, `+`, `#` (nor `.` or a
     space, which a NATS subject cannot carry)."""
@@ -58,6 +65,7 @@ def worker_segment(worker_id: str) -> str:
 
 
 ALL_HUB_INGEST_STATUS = f"{PREFIX}/hub/ingest/+/status"
+ALL_HUB_INGEST_BEATS = f"{PREFIX}/hub/ingest/+/beat"
 ALL_BOX_EVENTS = f"{PREFIX}/box/+/events"
 ALL_BOX_STATUS = f"{PREFIX}/box/+/status"
 ALL_BOX_REQUESTS = f"{PREFIX}/box/+/req"
@@ -77,9 +85,10 @@ def box_id_from_topic(topic: str) -> str | None:
     return None
 
 
-def hub_worker_from_topic(topic: str) -> str | None:
-    """The worker segment of a hub ingest status topic, or None for any other topic."""
+def hub_worker_from_topic(topic: str, kind: str = "status") -> str | None:
+    """The worker segment of a hub ingest status topic (`kind="beat"`: of a beat topic), or
+    None for any other topic."""
     parts = topic.split("/")
-    if len(parts) == 6 and "/".join(parts[:4]) == f"{PREFIX}/hub/ingest" and parts[5] == "status":
+    if len(parts) == 6 and "/".join(parts[:4]) == f"{PREFIX}/hub/ingest" and parts[5] == kind:
         return parts[4] or None
     return None

@@ -135,7 +135,9 @@ def _hub_rules() -> list[str]:
         f"topic write {topics.box_ack('+')}",
         f"topic write {topics.box_flow('+')}",
         f"topic write {topics.box_down('+', '#')}",
-        f"topic write {topics.ALL_HUB_INGEST_STATUS}",
+        # read too: partitioned workers take over the boxes of an absent one (takeover.py)
+        f"topic readwrite {topics.ALL_HUB_INGEST_STATUS}",
+        f"topic readwrite {topics.ALL_HUB_INGEST_BEATS}",
     ]
 
 

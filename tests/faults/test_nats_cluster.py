@@ -36,15 +36,17 @@ from hub.sync.partition import owner
 from scripts.sync_harness import FaultStack
 from scripts.testkit.herd import (
     HerdResult,
-    SimBox,
     end_session,
     partitions_subscribed,
     run_herd,
     stack_log,
 )
 from scripts.testkit.nats_cluster import NATS, NatsCluster
+from scripts.testkit.simbox import SimBox
 from scripts.testkit.waiting import wait_until
+from tests.faults.ingest_holding_tx import HOOK_LINE
 
+HOLDING = [sys.executable, "-m", "tests.faults.ingest_holding_tx", "2"]
 pytestmark = [
     pytest.mark.pg,
     pytest.mark.skipif(not Path(NATS).exists(), reason="no nats-server"),
@@ -62,6 +64,8 @@ class ClusterRun:
     phases: dict[str, float]  # seconds from the start of the run
     applied_by: dict[str, set[int]]  # box id -> the partitions that applied its batches
     failed_over: int  # workers that logged moving to another node
+    took_over: set[int]  # workers that served boxes of another partition for a while
+    absences: int = 0  # times a worker heard another go (its last will, or cleared)
 
 
 def cluster_run(
@@ -75,11 +79,15 @@ def cluster_run(
     drain_timeout: float = 600.0,
     workers: int = 2,
     kill: int = 1,
+    kill_worker: bool = False,
 ) -> ClusterRun:
     """Run the herd over a fresh cluster, SIGKILL node `kill` once two batches are applied,
     start it again `down` seconds after the workers carried on, wait for the herd to drain.
     With `failover` every box lists the other nodes as its failover endpoints; the
-    `workers` partitioned ingest workers on node 2 always list nodes 0 and 1 as theirs."""
+    `workers` partitioned ingest workers on node 2 always list nodes 0 and 1 as theirs.
+    With `kill_worker`, worker 0 sleeps inside each batch transaction and is SIGKILLed in
+    one together with the node; the others take over its boxes (hub/sync/takeover.py) until
+    it is started again (the plain command) with the node."""
     t0 = time.monotonic()
     cluster = NatsCluster(folder)
     run = uuid.uuid4().hex[:6]
@@ -87,6 +95,7 @@ def cluster_run(
     try:
         fs.stack.kill("hub-ingest")
         end_session(fs.broker.port, fs.stack.env["CFPOS_INGEST_CLIENT_ID"])
+        envs: dict[str, dict[str, str]] = {}
         for k, name in enumerate(names):
             env = {
                 **fs.stack.env,
@@ -95,9 +104,12 @@ def cluster_run(
                 "CFPOS_INGEST_CLIENT_ID": f"cfpos-hub-ingest-nats-{run}",  # + -p<k>of<n>
                 "CFPOS_INGEST_PARTITION": f"{k}/{workers}",
                 "CFPOS_INGEST_PARTITION_REFRESH": "1",  # the herd enrols after they start
+                "CFPOS_INGEST_PARTITION_STALE": "6",
             }
+            envs[name] = env
+            argv = HOLDING if kill_worker and k == 0 else [sys.executable, "-m", "hub", "ingest"]
             # started while the cluster starts: it waits for its broker (connect retried)
-            fs.stack.start(name, [sys.executable, "-m", "hub", "ingest"], env=env)
+            fs.stack.start(name, argv, env=env)
         cluster.start()
         phases = {"cluster up": time.monotonic() - t0}
         # no box is enrolled yet: connected is ready (each box is subscribed by a refresh)
@@ -146,14 +158,26 @@ def cluster_run(
         thread.start()
         assert started.wait(120), "the herd did not start"
         wait_until(lambda: applied() >= 2, 120, "batches")
+        if kill_worker:
+            wait_until(lambda: HOOK_LINE in stack_log(fs, names[0]), 120, "worker 0 in a batch")
+            fs.stack.kill(names[0])  # SIGKILL with its batch transaction open
         killed_at = time.monotonic()
         cluster.kill(kill)  # SIGKILL: half of the boxes' node (1), or the workers' node (2)
         # the boxes whose sales wait on the dead node: those on it, or all if it was the hub's
         on_killed = [b for b in herd if b.port == cluster.nodes[kill].mqtt] or herd
         before = applied()
         wait_until(lambda: applied() > before, 120, "the others carry on")
+        if kill_worker:
+            orphans = {b.box_id for b in herd if owner(b.box_id, workers) == 0}
+            wait_until(
+                lambda: any(orphans & set(_applied_boxes(fs, n)) for n in names[1:]),
+                180,
+                "worker 0's boxes taken over",
+            )
         time.sleep(down)
         cluster.start(kill)
+        if kill_worker:
+            fs.stack.start(names[0], [sys.executable, "-m", "hub", "ingest"], env=envs[names[0]])
         down_s = time.monotonic() - killed_at
         thread.join(drain_timeout + 60)
         assert not thread.is_alive(), "the herd did not drain"
@@ -165,11 +189,20 @@ def cluster_run(
         phases["drained"] = time.monotonic() - t0
         by: dict[str, set[int]] = {b.box_id: set() for b in herd}
         for k, name in enumerate(names):
-            for line in stack_log(fs, name).splitlines():
-                if '"batch applied"' in line and line.startswith("{"):
-                    by.setdefault(json.loads(line)["box_id"], set()).add(k)
+            for box_id in _applied_boxes(fs, name):
+                by.setdefault(box_id, set()).add(k)
+        took = {k for k, n in enumerate(names) if _took_over(stack_log(fs, n))}
+        gone = '"ingest worker presence"'
+        absences = sum(
+            1
+            for n in names
+            for line in stack_log(fs, n).splitlines()
+            if gone in line and '"online": false' in line
+        )
         moved = sum("ingest failing over" in stack_log(fs, n) for n in names)
-        return ClusterRun(out["result"], kill, down_s, max(resumed) - killed_at, phases, by, moved)
+        return ClusterRun(
+            out["result"], kill, down_s, max(resumed) - killed_at, phases, by, moved, took, absences
+        )
     finally:
         for name in names:
             fs.stack.kill(name)
@@ -220,18 +253,61 @@ def test_nats_cluster_ingest_workers_node_sigkilled_workers_fail_over_and_reconc
     _report("workers' node killed", run)
 
 
+def _applied_boxes(fs: FaultStack, name: str) -> list[str]:
+    """The box of every batch a worker process logged as applied (every run of it)."""
+    return [
+        json.loads(line)["box_id"]
+        for line in stack_log(fs, name).splitlines()
+        if '"batch applied"' in line and line.startswith("{")
+    ]
+
+
+def _took_over(log: str) -> bool:
+    """True if the worker logged serving boxes of another partition at some point."""
+    return any(
+        "ingest partition refreshed" in line and '"taken_over": 0' not in line
+        for line in log.splitlines()
+    )
+
+
 def _own_worker_only(run: ClusterRun, workers: int) -> None:
-    """Every box's batches were applied, and by the worker of its partition only."""
+    """Every box's batches were applied, and by the worker of its partition only — or also
+    by a worker that took over while the owner seemed gone (a node kill can close a worker's
+    connection: its last will makes the others take over until it is back)."""
     assert all(run.applied_by.values()), f"boxes no worker applied: {run.applied_by}"
-    strays = {b: ks for b, ks in run.applied_by.items() if ks != {owner(b, workers)}}
+    strays = {
+        b: ks
+        for b, ks in run.applied_by.items()
+        if owner(b, workers) not in ks or not ks - {owner(b, workers)} <= run.took_over
+    }
     assert not strays, f"batches applied by another partition's worker: {strays}"
+
+
+@pytest.mark.chaos
+@pytest.mark.slow
+@pytest.mark.req("FR-303", "NFR-003", "NFR-006")
+def test_nats_cluster_partitioned_worker_and_a_node_sigkilled_others_take_over_exactly(
+    fault_stack: FaultStack, tmp_path: Path
+) -> None:
+    """Three partitioned workers; worker 0 SIGKILLed inside a batch transaction together
+    with node 1: workers 1 and 2 serve its boxes until it is back, then give them back."""
+    run = cluster_run(
+        fault_stack, tmp_path / "nats", boxes=6, sales=300, down=6.0, workers=3, kill_worker=True
+    )
+    assert run.herd.reconciled["sales"] == 6 * 300
+    assert run.took_over & {1, 2}, "no survivor took over worker 0's boxes"
+    assert all(run.applied_by.values()), f"boxes no worker applied: {run.applied_by}"
+    strays = {b: ks for b, ks in run.applied_by.items() if not ks <= {owner(b, 3)} | run.took_over}
+    assert not strays, f"applied by a worker that neither owned nor took them over: {strays}"
+    _report("partitioned worker 0 and node 1 killed", run)
 
 
 def _report(what: str, run: ClusterRun) -> None:
     print(
         f"\nnats cluster ({what}): {run.herd.report()}; node {run.killed} down "
         f"{run.down_s:.1f}s, its boxes acked again {run.resumed_s:.1f}s after the kill; "
-        f"workers that failed over {run.failed_over}; boxes per worker "
+        f"workers that failed over {run.failed_over}; took over {sorted(run.took_over)}, "
+        f"absences heard {run.absences}; boxes per worker "
         f"{sorted(Counter(min(k) for k in run.applied_by.values() if k).items())}; "
         + ", ".join(f"{k} at {v:.1f}s" for k, v in run.phases.items())
     )

@@ -12,8 +12,8 @@ from hub.core.db import platform_tx, tenant_tx
 from hub.identity.models import Box
 from hub.inventory.models import StockMovement
 from hub.sales.models import Sale, SaleLine
+from hub.sync.handling import handle_message
 from hub.sync.models import Quarantine, ReconciliationItem
-from hub.sync.worker import handle_message
 from posdomain import topics
 from posdomain.envelope import BatchAck
 from scripts.testkit.crafted import B, T, sale_payload

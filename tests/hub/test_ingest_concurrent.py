@@ -11,7 +11,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from hub.sync.worker import events_key, head_batch_id
+from hub.sync.received import events_key, head_batch_id
 from posdomain.envelope import BatchAck, encode
 from scripts.testkit.crafted import B, T, batch_of
 from scripts.testkit.waiting import wait_until

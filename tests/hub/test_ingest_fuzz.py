@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.core.db import platform_tx, tenant_tx
+from hub.sync.handling import handle_message
 from hub.sync.models import IngestedEvent, Quarantine
-from hub.sync.worker import handle_message
 from posdomain import topics
 from posdomain.envelope import BatchAck, decode_batch
 from posdomain.errors import PosError

@@ -9,7 +9,6 @@ box's batches are applied by its own worker only, and the hub holds every sale o
 
 from __future__ import annotations
 
-import queue
 import threading
 import uuid
 from pathlib import Path
@@ -18,18 +17,18 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.core.db import platform_tx, tenant_tx
-from hub.identity.models import Box
+from hub.core.db import tenant_tx
 from hub.sales.models import Sale
 from hub.settings import SettingsError, load_settings
-from hub.sync.partition import Partition, PartitionFollower, box_filters, owner
-from hub.sync.worker import IngestWorker, Received
+from hub.sync.follower import CATCH_ALL, PartitionFollower
+from hub.sync.partition import Partition, box_filters, owner
+from hub.sync.worker import IngestWorker
 from posdomain import topics
-from posdomain.envelope import BatchAck
 from scripts.testkit.broker import MOSQUITTO, PrivateBroker
 from scripts.testkit.waiting import wait_until
 from tests.hub.conftest import enrol_box
-from tests.hub.ingest_helpers import B, T, raw_batch, sale
+from tests.hub.ingest_helpers import B, T, quarantined, raw_batch, sale
+from tests.hub.partition_helpers import Boxes, Recording, enrol_in
 
 pytestmark = pytest.mark.req("NFR-003", "NFR-006")
 
@@ -66,74 +65,13 @@ def test_a_box_enrolled_after_the_worker_started_joins_its_share_at_the_next_ref
     assert added[owner(late, 2)] == {late}
     assert added[1 - owner(late, 2)] == set()
     mine = followers[owner(late, 2)]
-    assert set(box_filters(late)) <= set(mine.filters())
+    assert late in mine.boxes
+    # partition 0, the lowest live one, takes every box's topics through the `+` filters
+    wanted = set(CATCH_ALL) if mine.catch_all else set(box_filters(late))
+    assert wanted <= set(mine.filters())
+    assert [f.catch_all for f in followers] == [True, False]
     assert early in followers[owner(early, 2)].boxes
     assert not (followers[0].boxes & followers[1].boxes)
-
-
-def enrol_in(k: int, count: int = 2) -> str:
-    """Enrol a new box of partition k (ids drawn until one falls there); return its id."""
-    while owner(box_id := f"box-{uuid.uuid4().hex[:12]}", count) != k:
-        pass
-    with platform_tx():
-        Box.create(box_id=box_id, tenant_id=T, branch_id=B, name=box_id)
-    return box_id
-
-
-class Recording(IngestWorker):
-    """An ingest worker that notes the box of every batch it applies."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.applied: list[str] = []
-
-    def _apply(self, msg: Received, decoded=None) -> None:  # type: ignore[no-untyped-def]
-        self.applied.append(topics.box_id_from_topic(msg.topic) or "")
-        super()._apply(msg, decoded)
-
-
-class Boxes:
-    """Simulated boxes on one client: publish a box's batch, resend it until its ack."""
-
-    def __init__(self, port: int) -> None:
-        self.acks: dict[str, queue.Queue[BatchAck]] = {}
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"boxes-{uuid.uuid4().hex[:6]}"
-        )
-        self.client.on_message = self._ack
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        self.client.subscribe("cfpos/v1/box/+/ack", qos=1)
-
-    def _ack(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        box_id = topics.box_id_from_topic(msg.topic) or ""
-        self.acks.setdefault(box_id, queue.Queue()).put(BatchAck.model_validate_json(msg.payload))
-
-    def sell(self, box_id: str, batches: int, per_batch: int) -> dict[str, int]:
-        """Send the box's sales batch after batch, each resent until acked (as a box does);
-        return {sale id: total minor} of what it sold."""
-        sold: dict[str, int] = {}
-        acks = self.acks.setdefault(box_id, queue.Queue())
-        for n in range(batches):
-            events = [sale(box_id, n * per_batch + i + 1) for i in range(per_batch)]
-            sold.update({e["payload"]["sale_id"]: 298 for e in events})
-            raw = raw_batch(box_id, events)
-            for _attempt in range(30):
-                self.client.publish(topics.box_events(box_id), raw, qos=1)
-                try:
-                    ack = acks.get(timeout=2)
-                except queue.Empty:
-                    continue  # no worker had it (not subscribed yet): resent
-                while ack.acked_through < (n + 1) * per_batch:  # an earlier copy's answer
-                    ack = acks.get(timeout=10)
-                break
-            else:
-                raise AssertionError(f"{box_id} batch {n} never acked")
-        return sold
-
-    def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 @pytest.mark.pg
@@ -273,4 +211,51 @@ def test_asking_again_for_refused_subscriptions_of_an_emptied_partition_subscrib
         assert worker.client.is_connected()
     finally:
         worker.stop()
+        broker.stop()
+
+
+@pytest.mark.pg
+@pytest.mark.mqtt
+@pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="no mosquitto")
+def test_a_batch_of_an_unenrolled_box_is_refused_as_unknown_box_in_partition_mode(
+    app, tmp_path: Path
+):
+    """Partitioned workers subscribe per enrolled box; a box nobody enrolled must still be
+    refused with its reason (not left to resend into the void): the lowest live partition
+    takes the `+` filters. Before, no worker subscribed to its topic and nothing was
+    quarantined."""
+    broker = PrivateBroker(tmp_path / "broker")
+    broker.start()
+    enrol_in(0)
+    enrol_in(1)
+    workers = [
+        IngestWorker(
+            "127.0.0.1",
+            broker.port,
+            client_id=f"ingest-unk-{uuid.uuid4().hex[:6]}-p{k}of2",
+            partition=Partition(k, 2),
+            partition_refresh=0.3,
+        )
+        for k in range(2)
+    ]
+    boxes = None
+    try:
+        for w in workers:
+            w.start()
+            assert w.ready.wait(20)
+        boxes = Boxes(broker.port)
+        stranger = f"box-{uuid.uuid4().hex[:12]}"
+        boxes.client.publish(
+            topics.box_events(stranger), raw_batch(stranger, [sale(stranger, 1)]), qos=1
+        )
+        wait_until(lambda: bool(quarantined(stranger)), 20, "the unknown box's batch refused")
+        assert quarantined(stranger) == ["UNKNOWN_BOX"]  # once, by one worker
+        with tenant_tx(T):
+            assert not Sale.select().where(Sale.box_id == stranger).exists()
+        assert stranger not in boxes.acks  # never acked as delivered
+    finally:
+        if boxes is not None:
+            boxes.stop()
+        for w in workers:
+            w.stop()
         broker.stop()

@@ -11,8 +11,8 @@ from hub.core.db import tenant_tx
 from hub.governance.models import AuditLog
 from hub.sales.models import Sale
 from hub.sync.apply import apply_batch
+from hub.sync.handling import handle_status
 from hub.sync.models import BoxHeartbeat, Quarantine
-from hub.sync.worker import handle_status
 from posdomain import topics
 from scripts.testkit.crafted import B2, B, T, batch_of, sale_event
 from tests.hub.conftest import enrol_box, login

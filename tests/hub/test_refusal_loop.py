@@ -15,7 +15,7 @@ from hub.core.db import tenant_tx
 from hub.governance import versions
 from hub.identity.models import Box
 from hub.sync.downlink import messages_for_box
-from hub.sync.worker import handle_status
+from hub.sync.handling import handle_status
 from posdomain import topics
 from posdomain.contract import RefusalResolutions
 from scripts.testkit.crafted import B, T
