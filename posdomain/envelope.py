@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from posdomain.canonical import canonical_json
+from posdomain.canonical import canonical_json, canonical_text
 from posdomain.contract import DownKind, EventType, field_details
 from posdomain.errors import PayloadTooLarge, Reason, ValidationError
 from posdomain.payloads import SaleCompleted
@@ -309,6 +309,9 @@ class IncomingEvent:
     # domain rule): done where the batch is decoded, on the ingest worker's decode thread
     # while the previous batch is applied; None otherwise (the apply parses it and refuses)
     body: SaleCompleted | None = None
+    # the payload's canonical JSON text, computed for the digest: the hub stores it as is
+    # instead of encoding the payload again (None for a malformed event)
+    payload_json: str | None = None
 
 
 def _malformed(raw: Any, error: ValidationError) -> IncomingEvent:
@@ -341,21 +344,35 @@ def incoming_event(raw: Any, deep: bool = True) -> IncomingEvent:
         env = _validated(EventEnvelope, raw, "event")
     except ValidationError as err:
         return _malformed(raw, err)
-    same = {
-        "event_id": str(env.event_id),
-        "box_id": env.box_id,
-        "seq": env.seq,
-        "type": env.type,
-        "payload": env.payload,
-    }
     try:
-        body = canonical_json(same)
+        payload = canonical_text(env.payload)
+        body = _same_text(env, payload).encode("utf-8")
     except (TypeError, ValueError):  # an Unparsable number or a lone surrogate
         return _bad(raw, "event holds a number or text JSON cannot represent exactly")
     if b"\\u0000" in body:  # PostgreSQL text and jsonb cannot hold NUL
         return _bad(raw, "event holds a NUL character")
     digest = hashlib.sha256(body).hexdigest()
-    return IncomingEvent(raw, digest, env, str(env.event_id), env.seq, None, _sale_body(env))
+    event_id = str(env.event_id)
+    return IncomingEvent(raw, digest, env, event_id, env.seq, None, _sale_body(env), payload)
+
+
+def _same_text(env: EventEnvelope, payload: str) -> str:
+    """The canonical text of what makes an event the same event, {event_id, box_id, seq,
+    type, payload}, around the payload's own canonical text (`payload`): members in key order,
+    exactly as `canonical_text` of the whole object writes them."""
+    return (
+        '{"box_id":'
+        + canonical_text(env.box_id)
+        + ',"event_id":'
+        + canonical_text(str(env.event_id))
+        + ',"payload":'
+        + payload
+        + ',"seq":'
+        + canonical_text(env.seq)
+        + ',"type":'
+        + canonical_text(env.type)
+        + "}"
+    )
 
 
 def _sale_body(env: EventEnvelope) -> SaleCompleted | None:

@@ -11,28 +11,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from posdomain.errors import Reason
-from posdomain.payloads import RefundCompleted, RefundLine, SaleVoided
-from posdomain.sale_checks import (
+from posdomain.doc_checks import (
     Broken,
     Context,
-    Figures,
     Violation,
-    breakdown,
     check_document,
     fail,
+    money,
+    parse_rate,
+    quantity,
+    violation,
+)
+from posdomain.errors import Reason
+from posdomain.line_checks import (
+    Figures,
+    breakdown,
     inclusive_for,
     inclusive_of,
     line_numbers,
     line_parts,
-    money,
-    parse_rate,
-    parse_rounding,
-    quantity,
     tax_ok,
-    tenders_sum,
-    violation,
 )
+from posdomain.payloads import RefundCompleted, RefundLine, SaleVoided
+from posdomain.sale_checks import parse_rounding, tenders_sum
 
 
 @dataclass(frozen=True)

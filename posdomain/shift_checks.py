@@ -35,6 +35,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from posdomain.doc_checks import (
+    Broken,
+    Context,
+    Violation,
+    check_times,
+    money,
+    quantity,
+    violation,
+)
 from posdomain.errors import Reason
 from posdomain.money import MAX_ABS_MINOR
 from posdomain.payloads import (
@@ -43,15 +52,6 @@ from posdomain.payloads import (
     LineVoided,
     NoSaleOpened,
     ShiftSnapshot,
-)
-from posdomain.sale_checks import (
-    Broken,
-    Context,
-    Violation,
-    check_times,
-    money,
-    quantity,
-    violation,
 )
 from posdomain.till_codes import OverrideReason, PaidOutReason, TenderKind
 

@@ -54,6 +54,7 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--plain", action="store_true", help="no cProfile: the bare apply rate")
     ap.add_argument("--statements", type=int, default=15, help="statements listed by time")
+    ap.add_argument("--dump", help="write the cProfile stats to this file (pstats format)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fs = start_fault_stack(Path(tmp))
@@ -89,6 +90,8 @@ def main() -> int:
             rows = sum(n for n, _raw in data.values())
             ref = copy_seconds(conn, data)
             conn.close()
+            if args.dump and not args.plain:
+                prof.dump_stats(args.dump)
             if not args.plain:
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
                 pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)

@@ -9,11 +9,11 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from peewee import SQL, Expression, Field, chunked
+from peewee import Expression, Field, chunked
 
 from hub.catalog.models import BranchPrice, CatalogState, Product, ProductBarcode, WholesaleTier
 from hub.catalog.rules import format_qty
-from hub.core.bulk import insert_rows, text_array
+from hub.core.bulk import any_text, insert_rows
 from hub.core.db import db, is_postgres
 from posdomain.errors import Conflict, Reason
 from posdomain.money import format_minor
@@ -81,7 +81,7 @@ def _among(field: Field, values: list[str]) -> list[Expression]:
     """`field` among `values`: one `= ANY(text[])` on PostgreSQL (one parameter however many
     values), IN lists of BULK_ROWS elsewhere."""
     if is_postgres():
-        return [field == SQL("ANY(%s::text[])", [text_array(values)])] if values else []
+        return [any_text(field, values)] if values else []
     return [field.in_(part) for part in chunked(values, BULK_ROWS)]
 
 

@@ -22,11 +22,13 @@ from operator import itemgetter
 from typing import Any
 
 from peewee import (
+    SQL,
     AutoField,
     BigAutoField,
     BigIntegerField,
     BooleanField,
     CharField,
+    Expression,
     Field,
     IntegerField,
     SmallIntegerField,
@@ -35,6 +37,7 @@ from peewee import (
 from psycopg2.extensions import Binary
 
 from hub.core.db import db, is_postgres
+from hub.core.models import UtcField
 
 # well under PostgreSQL's 65 535 and SQLite's 32 766 bind parameters per statement
 MAX_PARAMS = 30_000
@@ -124,9 +127,29 @@ def _general_column(field: Any, values: list[Any]) -> str:
     return "{" + ",".join(out) + "}"
 
 
+def _utc_column(field: Any, values: list[Any]) -> str:
+    """A UtcField column: each distinct instant converted by the field once and quoted as it
+    is (ISO-8601 text holds no quote or backslash to escape); anything but datetimes and
+    NULLs takes the general form."""
+    memo: dict[datetime, str] = {}
+    out = []
+    for v in values:
+        if v is None:
+            out.append("NULL")
+            continue
+        if type(v) is not datetime:
+            return _general_column(field, values)
+        text = memo.get(v)
+        if text is None:
+            text = memo[v] = '"' + field.db_value(v) + '"'
+        out.append(text)
+    return "{" + ",".join(out) + "}"
+
+
 def _encoder(field: Field) -> Callable[[Any, list[Any]], str]:
-    """The column encoder for a model field: ints and plain text on fast paths (the same
-    literal the general form gives), anything else converted by the field one by one."""
+    """The column encoder for a model field: ints, plain text and UTC times on fast paths
+    (the same literal the general form gives), anything else converted by the field one by
+    one (JSON: a JsonText payload is stored as the text it is)."""
     kind = type(field)
     if kind in _INT_FIELDS:
         return _int_column
@@ -134,6 +157,8 @@ def _encoder(field: Field) -> Callable[[Any, list[Any]], str]:
         return _text_column
     if kind is BooleanField:
         return _bool_column
+    if kind is UtcField:
+        return _utc_column
     return _general_column
 
 
@@ -141,6 +166,16 @@ def text_array(values: list[str]) -> str:
     """A PostgreSQL text[] literal of `values`, for `= ANY(%s::text[])` with one parameter
     however many values (an IN list of 100 000 ids is 100 000 parse nodes)."""
     return _text_column(TextField(), list(values))
+
+
+def any_text(field: Any, values: list[str]) -> Expression:
+    """`field` among the text `values` in one condition: `= ANY(%s::text[])` on PostgreSQL
+    (one parameter and one node however many values; an IN list builds a node per value),
+    an IN list elsewhere."""
+    if is_postgres():
+        expression: Expression = field == SQL("ANY(%s::text[])", [text_array(values)])
+        return expression
+    return field.in_(values)  # type: ignore[no-any-return]
 
 
 def _types(table: str, columns: list[str]) -> list[str]:

@@ -11,13 +11,20 @@ from peewee import Field, Model
 from hub.core.db import db
 
 
+class JsonText(str):
+    """A value already encoded as JSON text (e.g. an event's payload as the box sent it, in
+    canonical form): a JsonField stores it as it is instead of encoding it again."""
+
+
 class JsonField(Field):
     """JSON in a JSONB (PostgreSQL) or TEXT (SQLite) column."""
 
     field_type = "TEXT"
 
     def db_value(self, value: Any) -> Any:
-        """Serialise for storage."""
+        """Serialise for storage (a JsonText is JSON already)."""
+        if type(value) is JsonText:
+            return str(value)
         return None if value is None else json.dumps(value, sort_keys=True)
 
     def python_value(self, value: Any) -> Any:

@@ -256,17 +256,21 @@ class Tally:
             .first()
         )
         since = anchor.completed_at if anchor is not None else first
-        rows = list(
-            timeline.where(SaleActivity.completed_at >= since).order_by(
-                SaleActivity.completed_at, SaleActivity.event_id
+        # tuples, not model instances: a 1-line batch reads back ~200 rows per cashier-day
+        rows: Any = (
+            timeline.select(
+                SaleActivity.completed_at,
+                SaleActivity.items,
+                SaleActivity.started_at,
+                SaleActivity.event_id,
             )
+            .where(SaleActivity.completed_at >= since)
+            .order_by(SaleActivity.completed_at, SaleActivity.event_id)
+            .tuples()
         )
-        with_new = [TimedSale(r.completed_at, int(r.items), r.started_at) for r in rows]
-        without = [
-            TimedSale(r.completed_at, int(r.items), r.started_at)
-            for r in rows
-            if r.event_id not in fresh
-        ]
+        timed = [(TimedSale(at, int(items), started), ev) for at, items, started, ev in rows]
+        with_new = [t for t, _ev in timed]
+        without = [t for t, ev in timed if ev not in fresh]
         return active_time(with_new) - active_time(without)
 
 

@@ -18,12 +18,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
 from hub.catalog.models import Product
-from hub.core.bulk import insert_rows, upsert_rows
+from hub.core.bulk import any_text, insert_rows, upsert_rows
 from hub.identity.models import Box
 from hub.reports import doc_rollups, product_rollup
 from hub.reports.days import branch_zones, business_day
@@ -50,9 +51,34 @@ def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
+@lru_cache(maxsize=65536)
 def milli(qty: str) -> int:
-    """A decimal quantity in thousandths."""
+    """A decimal quantity in thousandths (cached: a pure function of the wire string, and the
+    same few quantities recur on every till's lines)."""
     return _round(Decimal(qty) * 1000)
+
+
+@lru_cache(maxsize=65536)
+def _cost_of(qty_milli: int, cost_minor: int) -> int:
+    """The cost of `qty_milli` thousandths at `cost_minor` a unit, rounded half-even."""
+    return _round(Decimal(qty_milli) * cost_minor / 1000)
+
+
+@lru_cache(maxsize=65536)
+def _net_discount(given: int, rate: str) -> int:
+    """A tax-inclusive line's discount without its tax: `given` / (1 + rate), half-even."""
+    return _round(Decimal(given) / (1 + Decimal(rate)))
+
+
+class Known(NamedTuple):
+    """What the report facts read of a catalog product (read once per batch, as tuples)."""
+
+    sku: str
+    name: str
+    category: str | None
+    cost_minor: int | None
+    age_restriction: int | None
+    price_minor: int
 
 
 @dataclass
@@ -113,12 +139,21 @@ class _Rows:
         doc_rollups.add_doc_hour(self.hours, doc, sign)
 
 
-def _products(tenant_id: str, ids: Iterable[str]) -> dict[str, Product]:
+def _products(tenant_id: str, ids: Iterable[str]) -> dict[str, Known]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    query = Product.select().where(Product.tenant_id == tenant_id, Product.id.in_(wanted))
-    return {p.id: p for p in query}
+    query = Product.select(
+        Product.id,
+        Product.sku,
+        Product.name,
+        Product.category,
+        Product.cost_minor,
+        Product.age_restriction,
+        Product.price_minor,
+    ).where(Product.tenant_id == tenant_id, any_text(Product.id, wanted))
+    rows: Any = query.tuples()
+    return {row[0]: Known(*row[1:]) for row in rows}
 
 
 def _settle(lines: list[dict[str, Any]], net: int) -> None:
@@ -130,7 +165,7 @@ def _settle(lines: list[dict[str, Any]], net: int) -> None:
 
 
 class _Builder:
-    def __init__(self, box: Box, products: dict[str, Product], zone: Any) -> None:
+    def __init__(self, box: Box, products: dict[str, Known], zone: Any) -> None:
         self.box, self.products, self.zone = box, products, zone
         self.rows = _Rows()
 
@@ -150,7 +185,7 @@ class _Builder:
         product = self.products.get(product_id)
         if product is None or product.cost_minor is None:
             return 0
-        return _round(Decimal(qty_milli) * int(product.cost_minor) / 1000)
+        return _cost_of(qty_milli, int(product.cost_minor))
 
     def sale(self, body: SaleCompleted, late: bool) -> None:
         """Facts of one sale."""
@@ -161,38 +196,45 @@ class _Builder:
         inclusive = sum(amounts) == total
         lines = []
         base = {k: key[k] for k in ROLLUP_KEY if k != "local_hour"}  # the same on every line
+        line_base = {**base, "kind": "sale", "doc_id": body.sale_id, "sale_id": body.sale_id}
+        products = self.products
         for ln, amount in zip(body.lines, amounts, strict=True):
             line_tax = parse_minor(ln.tax, exp)
             net = amount - line_tax if inclusive else amount
-            given = sum(parse_minor(d.amount, exp) for d in ln.discounts)
-            discount = _round(Decimal(given) / (1 + Decimal(ln.tax_rate))) if inclusive else given
+            discount = 0
+            if ln.discounts:
+                discount = given = sum([parse_minor(d.amount, exp) for d in ln.discounts])
+                if inclusive and given:  # 0 / (1 + rate) is 0
+                    discount = _net_discount(given, ln.tax_rate)
             qty = milli(ln.qty)
-            product = self.products.get(ln.product_id)
-            lines.append(
-                {
-                    **base,
-                    "kind": "sale",
-                    "doc_id": body.sale_id,
-                    "sale_id": body.sale_id,
-                    "line_no": ln.line_no,
-                    "product_id": ln.product_id,
-                    "sku": ln.sku,
-                    "name": ln.name,
-                    "category": product.category if product else None,
-                    "tax_class": ln.tax_class,
-                    "tax_rate": ln.tax_rate,
-                    "qty_milli": qty,
-                    "gross": net + discount,
-                    "discounts": discount,
-                    "refunds": 0,
-                    "net": net,
-                    "tax": line_tax,
-                    "total": amount + (0 if inclusive else line_tax),
-                    "cost": self._cost(ln.product_id, qty),
-                    "age_required": product.age_restriction if product else None,
-                    "age_verified_by": ln.age_verified_by,
-                }
+            product = products.get(ln.product_id)
+            if product is None:
+                category = age = None
+                cost = 0
+            else:
+                category, age = product.category, product.age_restriction
+                cost = 0 if product.cost_minor is None else _cost_of(qty, int(product.cost_minor))
+            line = line_base.copy()
+            line.update(
+                line_no=ln.line_no,
+                product_id=ln.product_id,
+                sku=ln.sku,
+                name=ln.name,
+                category=category,
+                tax_class=ln.tax_class,
+                tax_rate=ln.tax_rate,
+                qty_milli=qty,
+                gross=net + discount,
+                discounts=discount,
+                refunds=0,
+                net=net,
+                tax=line_tax,
+                total=amount if inclusive else amount + line_tax,
+                cost=cost,
+                age_required=age,
+                age_verified_by=ln.age_verified_by,
             )
+            lines.append(line)
             if ln.discounts or ln.price_override is not None:
                 self._discounts(base, body.sale_id, ln, exp, product)
         _settle(lines, total - tax)
@@ -224,7 +266,7 @@ class _Builder:
         self.rows.roll(doc, 1)
 
     def _discounts(
-        self, base: dict[str, Any], sale_id: str, ln: Any, exp: int, product: Product | None
+        self, base: dict[str, Any], sale_id: str, ln: Any, exp: int, product: Known | None
     ) -> None:
         """A line's discount facts (`base`: its document's key without the hour)."""
         for d in ln.discounts:
@@ -390,7 +432,7 @@ def _late(events: list[EventEnvelope], box: Box) -> set[str]:
         return set()
     query = Sale.select(Sale.id).where(
         Sale.tenant_id == box.tenant_id,
-        Sale.id.in_(from_ids),
+        any_text(Sale.id, from_ids),
         Sale.late == True,  # noqa: E712
     )
     return {s.id for s in query}

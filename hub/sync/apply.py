@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from peewee import IntegrityError
 from hub.boxes import enrolment
 from hub.core.bulk import insert_rows
 from hub.core.db import db, is_postgres, is_transient, platform_tx, tenant_tx
-from hub.core.models import utcnow
+from hub.core.models import JsonText, utcnow
 from hub.governance import config
 from hub.governance.models import BoxAudit
 from hub.identity.models import Box
@@ -88,14 +89,35 @@ class Applier:
     accepted: list[str] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)  # refused while applying (consumed)
     run: Run = field(default_factory=Run)
+    # event id -> (type, seq, correlation id) of each accepted event, for the batch's log line
+    notes: dict[str, tuple[str, int, str | None]] = field(default_factory=dict)
 
     def accept(self, ev: IncomingEvent) -> None:
-        """Count an applied event (logged under its own correlation id, NFR-006)."""
+        """Count an applied event (logged with the batch once it is committed: `log_applied`)."""
         env = ev.envelope
         assert env is not None
-        self.accepted.append(str(ev.event_id))
-        with correlation(env.correlation_id):
-            log_event(log, "event applied", type=env.type, seq=env.seq, box_id=self.box.box_id)
+        event_id = str(ev.event_id)
+        self.accepted.append(event_id)
+        self.notes[event_id] = (env.type, env.seq, env.correlation_id)
+
+    def log_applied(self) -> None:
+        """One log line for the batch's applied events: counts per type, the seq range and
+        every event's correlation id (NFR-006), instead of a line per event."""
+        notes = [self.notes[e] for e in self.accepted if e in self.notes]
+        if not notes:
+            return
+        types = Counter(kind for kind, _seq, _cid in notes)
+        seqs = [seq for _kind, seq, _cid in notes]
+        log_event(
+            log,
+            "events applied",
+            box_id=self.box.box_id,
+            count=len(notes),
+            types=dict(types),
+            first_seq=min(seqs),
+            last_seq=max(seqs),
+            correlation_ids=list(dict.fromkeys(cid for _k, _s, cid in notes if cid)),
+        )
 
     def refuse(self, ev: IncomingEvent, err: PosError) -> None:
         """Refuse an event whose seq is already recorded as consumed."""
@@ -207,7 +229,8 @@ def _ingested_row(box: Box, ev: IncomingEvent, received_at: datetime) -> dict[st
         "occurred_at": env.occurred_at,
         "received_at": received_at,
         "correlation_id": env.correlation_id,
-        "payload": env.payload,
+        # the canonical text the digest was taken over (decoded once, never encoded again)
+        "payload": env.payload if ev.payload_json is None else JsonText(ev.payload_json),
         "outcome": "applied",
         "reason": None,
         "digest": ev.digest,
@@ -349,6 +372,7 @@ def apply_events(head: BatchHead, events: list[IncomingEvent], topic_box_id: str
             error=repr(err)[:500],
         )
         out = _pass(box, head, events, careful=True)
+    out.applier.log_applied()  # committed: only what the final pass applied
     return _ack(head, out.applier.box, out)
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.catalog.models import Product
+from hub.core.bulk import any_text
 from hub.customers.models import CustomerActivity
 from hub.governance import config
 from hub.governance.box_chains import AuditIn
@@ -91,7 +92,7 @@ def _units(tenant_id: str, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
     query = Product.select(Product.id, Product.unit).where(
-        Product.tenant_id == tenant_id, Product.id.in_(sorted(ids)[:MAX_IDS_PER_QUERY])
+        Product.tenant_id == tenant_id, any_text(Product.id, sorted(ids)[:MAX_IDS_PER_QUERY])
     )
     return {p.id: p.unit for p in query}
 
@@ -152,7 +153,9 @@ class Rules:
             _units(box.tenant_id, _product_ids(events)),
         )
         wanted = _payload_values(events, "sale.completed", "sale_id")[:MAX_IDS_PER_QUERY]
-        taken = Sale.select(Sale.id).where(Sale.tenant_id == box.tenant_id, Sale.id.in_(wanted))
+        taken = Sale.select(Sale.id).where(
+            Sale.tenant_id == box.tenant_id, any_text(Sale.id, wanted)
+        )
         seqs = [
             ev.envelope.payload.get("seq")
             for ev in events

@@ -1,6 +1,7 @@
-"""The column literals of hub/core/bulk.py (issue 15): the fast int, text and bool paths and
-the memoised general path give PostgreSQL exactly the values the fields convert, and no value
-(quotes, backslashes, commas, braces, NUL) can split into two elements or shift a column."""
+"""The column literals of hub/core/bulk.py (issue 15): the fast int, text, bool and UTC time
+paths and the memoised general path (JSON) give PostgreSQL exactly the values the fields
+convert, and no value (quotes, backslashes, commas, braces, NUL) can split into two elements
+or shift a column."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from peewee import BigIntegerField, BooleanField, TextField
 
 from hub.core import bulk
-from hub.core.models import JsonField, UtcField
+from hub.core.models import JsonField, JsonText, UtcField
+from posdomain.canonical import canonical_text
 
 ALPHABET = ['"', "\\", ",", "{", "}", " ", "a", "é", "NULL", "'", "\t", "\n", "\u2028", "x"]
 
@@ -50,6 +52,10 @@ def test_fast_columns_read_back_as_the_general_form(pg_admin_dsn: str) -> None:
     times = [base + timedelta(seconds=rng.randint(0, 5)) for _ in range(100)]
     times += [base.astimezone(timezone(timedelta(hours=2)))]  # the same instant, other zone
     docs = [{"k": t, "n": [1, 2]} for t in texts[:50]]
+    # strings a payload may hold: NUL and control characters (json.dumps escapes them), quotes,
+    # backslashes, non-ASCII; keys that sort; lists and numbers
+    hostile = [{"z": "a\x00b", "a": ['"', "\\", "\n", "é", "\u2028"], "n": 1.5}, ["}", "{", ","]]
+    naive = [datetime(2026, 12, 1, 8, 30), datetime(2026, 12, 1, 8, 30, tzinfo=UTC)]
     cases: list[tuple[Any, list[Any]]] = [
         (TextField(), texts),
         (TextField(null=True), nullable),
@@ -57,7 +63,10 @@ def test_fast_columns_read_back_as_the_general_form(pg_admin_dsn: str) -> None:
         (BigIntegerField(null=True), some),
         (BooleanField(), flags),
         (UtcField(), times),
+        (UtcField(null=True), [None, *times[:5], None, *naive]),
         (JsonField(), docs),
+        (JsonField(), [*hostile, *docs[:5], "text", 7, True]),
+        (JsonField(null=True), [None, *hostile]),
     ]
     for field, values in cases:
         fast = bulk._encoder(field)(field, values)
@@ -79,3 +88,26 @@ def test_a_value_never_splits_into_two_elements(pg_admin_dsn: str) -> None:
     with pytest.raises(ValueError, match="NUL"):
         _unnest(pg_admin_dsn, literal)
     assert bulk.text_array(["p-1", 'p"2']) == '{"p-1","p\\"2"}'
+
+
+@pytest.mark.req("NFR-003")
+def test_json_text_is_stored_as_the_json_it_holds(pg_admin_dsn: str) -> None:
+    """An event's payload arrives as its canonical text (JsonText): stored as is, it is the
+    same jsonb as the payload encoded by the field."""
+    docs = [
+        {"z": "a-b", "a": ['"', "\\", "é", "\u2028"], "n": 1.5},
+        {"lines": [{"qty": "0.734", "name": 'Brot "Dinkel"'}], "k": None, "big": 2**70},
+    ]
+    texts = [JsonText(canonical_text(d)) for d in docs]
+    field = JsonField()
+    assert field.db_value(texts[0]) == canonical_text(docs[0])
+    conn = psycopg2.connect(pg_admin_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT unnest(%s::text[])::jsonb", (bulk._encoder(field)(field, texts),))
+            fast = [r[0] for r in cur.fetchall()]
+            cur.execute("SELECT unnest(%s::text[])::jsonb", (_general(field, docs),))
+            slow = [r[0] for r in cur.fetchall()]
+    finally:
+        conn.close()
+    assert fast == slow == docs

@@ -1,7 +1,7 @@
-"""Domain tests start from cold caches: the memoised parsers of posdomain.money and
-posdomain.sale_checks would otherwise answer from results an earlier test (or mutmut's stats
-run, whose process the mutant workers fork from) computed, so a test could pass without the
-code under test running at all (docs/mutation.md).
+"""Domain tests start from cold caches: the memoised parsers of posdomain.money,
+posdomain.doc_checks and posdomain.line_checks would otherwise answer from results an
+earlier test (or mutmut's stats run, whose process the mutant workers fork from) computed,
+so a test could pass without the code under test running at all (docs/mutation.md).
 
 With CFPOS_MUTATION=1 (scripts/mutate_module.py sets it for mutmut) every hypothesis property
 runs under the "mutation" profile: at most MUTATION_EXAMPLES examples (fewer if the test asks
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from posdomain import money, sale_checks
+from posdomain import doc_checks, line_checks, money
 
 MUTATION_RUN = os.environ.get("CFPOS_MUTATION") == "1"
 MUTATION_EXAMPLES = 10
@@ -37,9 +37,9 @@ CACHED = (
     money.quantum,
     money._parse_str,
     money._minor_str,
-    sale_checks._good_quantity,
-    sale_checks._good_rate,
-    sale_checks.tax_ok,
+    doc_checks._good_quantity,
+    doc_checks._good_rate,
+    line_checks.tax_ok,
 )
 
 
