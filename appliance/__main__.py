@@ -48,14 +48,13 @@ def _open_ready(config: BoxConfig) -> BoxContext:
 
 
 def cmd_serve(config: BoxConfig) -> int:
-    """Serve the cashier screen and API on config.bind (threaded WSGI server)."""
-    from werkzeug.serving import make_server
-
+    """Serve the cashier screen and API on config.bind (a pool of reused request threads)."""
     from appliance.app import create_app
+    from appliance.web.server import make_server
 
     app = create_app(config)
     host, _, port = config.bind.rpartition(":")
-    server = make_server(host or "127.0.0.1", int(port), app, threaded=True)
+    server = make_server(host or "127.0.0.1", int(port), app)
     _on_term(lambda: threading.Thread(target=server.shutdown, daemon=True).start())
     server.serve_forever()
     return 0
