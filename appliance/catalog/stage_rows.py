@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from appliance.catalog.models import Product
-from appliance.catalog.wire import WireProduct
+from appliance.catalog.wire import MAX_AGE, MAX_VERSION, WireProduct
 from posdomain.barcodes import check_digit, validate_gtin
 from posdomain.errors import ValidationError
 from posdomain.money import parse_minor, parse_money
@@ -191,7 +191,9 @@ def _fast_row(p: object, exponent: int) -> tuple[tuple[Any, ...], list[str]] | N
     age = p.get("age_restriction")
     version = p.get("version", 0)
     is_deposit, active = p.get("is_deposit", False), p.get("active", True)
-    if not (age is None or type(age) is int) or type(version) is not int or version < 0:
+    if not (age is None or (type(age) is int and 0 <= age <= MAX_AGE)):
+        return None
+    if type(version) is not int or not 0 <= version <= MAX_VERSION:
         return None
     if type(is_deposit) is not bool or type(active) is not bool:
         return None

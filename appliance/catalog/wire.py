@@ -24,6 +24,11 @@ class MessageBody(BaseModel):
 
 B = TypeVar("B", bound=BaseModel)
 
+# What SQLite can store: an integer past 2**63 - 1 passed the model and raised OverflowError
+# at the insert, mid-chunk (FR-200: refused as the message it is, nothing applied)
+MAX_VERSION = 2**63 - 1
+MAX_AGE = 255  # the hub's own rule is 1..99 (hub/catalog/rules.py); a newer hub may widen it
+
 
 def parse_body(model: type[B], body: dict[str, Any]) -> B:
     """Validate a down-message body (400 MALFORMED_MESSAGE naming the fields)."""
@@ -109,11 +114,11 @@ class WireProduct(MessageBody):
     unit: Literal["each", "weight"] = "each"
     price: str
     wholesale_tiers: list[WireTier] = []
-    age_restriction: int | None = None
+    age_restriction: int | None = Field(default=None, ge=0, le=MAX_AGE)
     deposit_product_id: str | None = None
     is_deposit: bool = False
     active: bool = True
-    version: int = Field(default=0, ge=0)
+    version: int = Field(default=0, ge=0, le=MAX_VERSION)
     min_price: str | None = None
     cost: str | None = None
 
@@ -122,7 +127,7 @@ class CatalogHead(MessageBody):
     """The retained catalog head: the tenant's current catalog version."""
 
     head: Literal[True]
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=MAX_VERSION)
 
 
 class CatalogChunk(MessageBody):
@@ -130,8 +135,8 @@ class CatalogChunk(MessageBody):
     newer hub): where the answer this chunk belongs to ends (its last chunk's to_version)."""
 
     head: Literal[False]
-    from_version: int = Field(ge=0)
-    to_version: int = Field(ge=1)
+    from_version: int = Field(ge=0, le=MAX_VERSION)
+    to_version: int = Field(ge=1, le=MAX_VERSION)
     products: list[WireProduct] = Field(max_length=5000)
     last: bool
-    window_to: int | None = Field(default=None, ge=1)
+    window_to: int | None = Field(default=None, ge=1, le=MAX_VERSION)

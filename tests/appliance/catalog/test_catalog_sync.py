@@ -280,6 +280,24 @@ def test_a_chunk_with_a_bad_price_names_the_product_and_applies_nothing(
     assert held_versions()["catalog"] == 1
 
 
+@pytest.mark.req("FR-200")
+@pytest.mark.parametrize(
+    ("field", "value"), [("version", 2**63), ("age_restriction", 10**18), ("age_restriction", -1)]
+)
+def test_a_chunk_with_an_integer_sqlite_cannot_hold_is_refused_and_applies_nothing(
+    box_config: BoxConfig, box_db: SqliteDatabase, field: str, value: int
+) -> None:
+    """A 19-digit version passed the model and raised OverflowError at the insert."""
+    ctx = BoxContext(box_config)
+    good = product("p-ok", "OK1", "Fine", [], "1.50", version=2)
+    odd = product("p-odd", "ODD1", "Odd", [], "1.50", version=2)
+    odd[field] = value
+    with pytest.raises(PosError):
+        down_messages.apply_down(ctx, chunk(1, 2, [good, odd]))
+    assert "p-ok" not in _names(box_db)
+    assert held_versions()["catalog"] == 1
+
+
 class _Recording:
     """A transport that keeps what the agent publishes (the test hands it the messages)."""
 
