@@ -130,7 +130,8 @@ def test_takeover_on_the_generated_acls_and_a_box_cannot_forge_the_hub_s_presenc
 
             # a box forges the hub's presence and another box's batch
             assert watcher.subscribe(topics.ALL_HUB_INGEST_BEATS) == [1]
-            assert watcher.subscribe(topics.ALL_BOX_EVENTS) == [1]
+            for every in (topics.ALL_BOX_EVENTS, topics.ALL_BOX_STATUS, topics.ALL_BOX_REQUESTS):
+                assert watcher.subscribe(every) == [1]
             dead_id = Partition(0, 3).client_id(f"ingest-acl-{run}")
             beat = IngestStatus(worker=dead_id, online=True, partition="0/3")
             forged = probe(broker.port, forger, logins[forger], f"t-forge-{run}")
@@ -149,6 +150,8 @@ def test_takeover_on_the_generated_acls_and_a_box_cannot_forge_the_hub_s_presenc
                 victim = orphans[0]
                 stolen = raw_batch(victim, [sale(victim, 900)])
                 assert forged.publish(topics.box_events(victim), stolen)
+                assert forged.publish(topics.box_status(victim), b'{"forged": "status"}')
+                assert forged.publish(topics.box_request(victim), b'{"forged": "request"}')
                 # the forger's own next batch, sent after the forgeries, is applied: the
                 # survivors have heard whatever the broker let pass
                 before = [s.partition.refreshes for s in survivors if s.partition]
@@ -178,6 +181,7 @@ def test_takeover_on_the_generated_acls_and_a_box_cannot_forge_the_hub_s_presenc
             ]
             assert not beats_of_dead, "a box's forged beat got through"
             assert (topics.box_events(victim), stolen) not in watcher.received
+            assert not [t for t, _ in watcher.received if topics.box_id_from_topic(t) == victim]
             for s in survivors:  # neither the forged beat nor the statuses moved anything
                 assert s.partition is not None
                 assert s.partition.live == {1, 2}
