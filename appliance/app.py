@@ -33,6 +33,7 @@ from appliance.till import views as till_views
 from appliance.web import openapi, screen
 from appliance.web.edge import check_request
 from appliance.web.errors import register_error_handlers
+from appliance.web.session_cookie import KeptCookieSessions
 from firmware_config.schema import BoxConfig
 from posdomain.obs import bind_correlation, configure_logging
 
@@ -106,6 +107,7 @@ def create_app(config: BoxConfig) -> Flask:
         SESSION_COOKIE_SAMESITE="Strict",
     )
     app.extensions["box"] = ctx
+    app.session_interface = KeptCookieSessions()  # Flask's signed cookie, verified once per text
 
     @app.before_request
     def _open() -> None:

@@ -23,9 +23,10 @@ from appliance.core.context import BoxContext, now_iso
 from appliance.core.db import write_txn
 from appliance.identity.models import Staff
 from appliance.till.basket import find_basket, view
+from appliance.till.line_rows import product_price
 from appliance.till.models import BasketLine, BasketPriceOverride
 from appliance.till.money_setup import money_setup
-from appliance.till.pricing import basket_of, charged_unit_price, product_price
+from appliance.till.pricing import basket_of, charged_unit_price
 from posdomain.errors import NotFound, Reason, ValidationError
 from posdomain.money import parse_money, to_minor
 from posdomain.pricing import check_floor

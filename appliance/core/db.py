@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -48,15 +48,22 @@ def select_models(model: type[M], sql: str, params: Sequence[Any] = ()) -> list[
     model, named as in its table). For the till's hot path (issue 15): peewee spends more
     time building a query's SQL and each row's instance than SQLite spends answering; here the
     statement is a constant (sqlite3 keeps it prepared) and each instance is filled the way
-    peewee fills one it read (its field data, nothing dirty), without running the field
-    defaults and setters of a new instance."""
+    peewee fills one it read (`model_reader`)."""
     cursor = cast(Any, database).execute_sql(sql, tuple(params))
-    columns = model._meta.columns
-    fields = [columns[d[0]] for d in cursor.description]
+    read = model_reader(model, [d[0] for d in cursor.description])
+    return [read(row) for row in cursor]
+
+
+def model_reader(model: type[M], columns: Sequence[str]) -> Callable[[Sequence[Any]], M]:
+    """What makes a `model` instance of a row holding these columns of its table: filled the
+    way peewee fills one it read (its field data, nothing dirty), without running the field
+    defaults and setters of a new instance."""
+    known = model._meta.columns
+    fields = [known[c] for c in columns]
     names = [f.name for f in fields]
     convert = [(i, f.python_value) for i, f in enumerate(fields) if type(f) not in _PLAIN]
-    found: list[M] = []
-    for row in cursor:
+
+    def read(row: Sequence[Any]) -> M:
         if convert:
             row = list(row)
             for i, to_python in convert:
@@ -66,8 +73,9 @@ def select_models(model: type[M], sql: str, params: Sequence[Any] = ()) -> list[
         state.__data__ = dict(zip(names, row, strict=True))
         state._dirty = set()
         state.__rel__ = {}
-        found.append(instance)
-    return found
+        return instance
+
+    return read
 
 
 def select_one(model: type[M], sql: str, params: Sequence[Any] = ()) -> M | None:

@@ -402,9 +402,9 @@ def price_open(
     """Price the basket's active lines (a missing basket prices as empty, retail)."""
     price_list: PriceList = "wholesale" if basket and basket.price_list == "wholesale" else "retail"
     kind: Literal["sale", "open"] = "sale" if paying else "open"
-    return pricing.price_lines(
-        setup, active_lines(basket), price_list, cash=cash, now=utcnow(), kind=kind
-    )
+    if basket is None:
+        return pricing.price_lines(setup, [], price_list, cash=cash, now=utcnow(), kind=kind)
+    return pricing.price_basket(setup, basket.id, price_list, cash=cash, now=utcnow(), kind=kind)
 
 
 def view(ctx: BoxContext, staff_id: str) -> dict[str, Any]:
@@ -423,6 +423,6 @@ def render(ctx: BoxContext, setup: MoneySetup, totals: BasketTotals) -> dict[str
     labels = labels_for(ctx, setup)
     return {
         "currency": setup.currency,
-        "lines": [pricing.line_json(pbl, totals.sale.tax.config, labels) for pbl in totals.lines],
+        "lines": pricing.lines_json(totals, totals.sale.tax.config, labels),
         **pricing.totals_json(totals),
     }

@@ -38,7 +38,7 @@ from appliance.till.models import (
     Tender,
 )
 from appliance.till.money_setup import MoneySetup, money_setup, policy_version
-from appliance.till.pricing import BasketTotals, line_json, totals_json
+from appliance.till.pricing import BasketTotals, lines_json, totals_json
 from appliance.till.suspend import customer_of
 from appliance.till.tenders import Settlement, TenderIn, check_tenders, settle, settle_payout
 from posdomain.contract import EventType
@@ -74,7 +74,12 @@ def _payload(
         "cashier_name": staff.name,
         "currency": setup.currency,
         "exponent": setup.exponent,
-        "lines": [_sale_line(pbl, totals, labels) for pbl in totals.lines],
+        "lines": [
+            _sale_line(pbl, wire)
+            for pbl, wire in zip(
+                totals.lines, lines_json(totals, totals.sale.tax.config, labels), strict=True
+            )
+        ],
         **summary,
         "tenders": [dict(t) for t in paid.tenders],
         "change": str(paid.change),
@@ -87,9 +92,10 @@ def _payload(
     }
 
 
-def _sale_line(pbl: Any, totals: BasketTotals, labels: dict[str, str]) -> dict[str, Any]:
-    """A sale line on the wire; an age-restricted one names who checked the age (REP-T-16)."""
-    wire = line_json(pbl, totals.sale.tax.config, labels)
+def _sale_line(pbl: Any, shown: dict[str, Any]) -> dict[str, Any]:
+    """A sale line on the wire (a copy of the line as the basket showed it: `lines_json`
+    answers are shared); an age-restricted one names who checked the age (REP-T-16)."""
+    wire = dict(shown)
     verified_by = getattr(pbl.line, "age_verified_by", None)
     if verified_by:
         wire["age_verified_by"] = verified_by
@@ -181,9 +187,22 @@ def pay(
 ) -> dict[str, Any]:
     """Complete the basket with cash and/or card tenders (split tender; change only from
     cash); a repeated idempotency key returns the same sale."""
+    return pay_text(ctx, staff, requested, idempotency_key, correlation_id)[0]
+
+
+def pay_text(
+    ctx: BoxContext,
+    staff: Staff,
+    requested: list[TenderIn],
+    idempotency_key: str,
+    correlation_id: str,
+) -> tuple[dict[str, Any], str | None]:
+    """`pay`, with the sale's canonical JSON text as stored with it (sorted keys, compact,
+    UTF-8: the answer's JSON, written once for the event, the sale row and the answer) when
+    this call made the sale; None for a sale the idempotency key found."""
     done = _existing(idempotency_key)
     if done is not None:
-        return done
+        return done, None
     ctx.require_chain_intact()
     setup = money_setup()
     check_tenders(requested, setup.exponent)  # bad money / unknown tender before any write
@@ -191,16 +210,16 @@ def pay(
         with write_txn():
             done = _existing(idempotency_key)
             if done is not None:
-                return done
+                return done, None
             sale, stored = _complete(ctx, staff, setup, requested, idempotency_key, correlation_id)
             queue_receipt_with_sale(ctx, sale, stored)  # commits with the sale (one commit)
     except IntegrityError:
         done = _existing(idempotency_key)
         if done is None:
             raise
-        return done
+        return done, None
     _announce(ctx, sale)
-    return sale
+    return sale, stored
 
 
 def _announce(ctx: BoxContext, sale: dict[str, Any]) -> None:

@@ -31,9 +31,9 @@ from appliance.customers.returns import points_minor
 from appliance.identity.models import Staff
 from appliance.till import basket as baskets
 from appliance.till.basket import NewLine, ReturnOf, insert_line, open_basket
+from appliance.till.line_rows import qty_of
 from appliance.till.models import Basket, BasketLine, Sale, SaleLine, SaleVoid
 from appliance.till.money_setup import money_setup
-from appliance.till.pricing import qty_of
 from appliance.till.refunds import find_sale, original_tax, parse_qty, returned_so_far
 from posdomain.errors import Conflict, NotFound, Reason, ValidationError
 from posdomain.money import to_minor

@@ -18,7 +18,6 @@ both kinds against a fresh computation after every step.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,21 +27,25 @@ from typing import Any, Literal, cast
 
 from appliance.catalog.models import Product
 from appliance.core.db import select_models
-from appliance.till.models import Basket, BasketLine, BasketPriceOverride, Sale, SaleLine
+from appliance.till.line_rows import (
+    StoredLine,
+    active_stored_lines,
+    qty_of,
+    stored_line,
+)
+from appliance.till.models import Basket, BasketLine, BasketPriceOverride, Sale
 from appliance.till.money_setup import MoneySetup
 from posdomain.money import from_minor
 from posdomain.pricing import (
     PriceList,
     PriceOverride,
     ProductPrice,
-    WholesaleTier,
     base_unit_price,
 )
 from posdomain.sale_pricing import (
     PricedSale,
     PricedSaleLine,
     SaleInputs,
-    SaleLineInput,
     SaleMemo,
     price_sale,
 )
@@ -65,52 +68,6 @@ class BasketTotals:
 
     lines: tuple[PricedBasketLine, ...]
     sale: PricedSale
-
-
-def qty_of(line: BasketLine | SaleLine) -> Decimal:
-    """A line's quantity (integer for 'each', kg with 3 decimals for 'weight'); a sale line
-    of returned empties holds it negative."""
-    if line.unit == "each":
-        return Decimal(int(line.qty_milli / 1000))
-    return Decimal(line.qty_milli).scaleb(-3)
-
-
-# ProductPrice per stored product state: every scan prices the whole basket again
-_PRICES: dict[tuple[Any, ...], ProductPrice] = {}
-_PRICES_KEPT = 4096
-
-
-def product_price(product: Product, exponent: int) -> ProductPrice:
-    """The pricing engine's view of a stored product (kept per everything it is made from)."""
-    key = (
-        product.id, product.price_minor, product.category, product.unit,
-        product.wholesale_tiers, product.min_price_minor, product.cost_minor, exponent,
-    )  # fmt: skip
-    found = _PRICES.get(key)
-    if found is None:
-        if len(_PRICES) >= _PRICES_KEPT:
-            _PRICES.clear()
-        found = _PRICES[key] = _product_price(product, exponent)
-    return found
-
-
-def _product_price(product: Product, exponent: int) -> ProductPrice:
-    tiers = tuple(
-        WholesaleTier(Decimal(t["min_qty"]), Decimal(t["price"]))
-        for t in json.loads(product.wholesale_tiers)
-    )
-    optional = {
-        "min_price": product.min_price_minor,
-        "cost": product.cost_minor,
-    }
-    return ProductPrice(
-        product_id=product.id,
-        price=from_minor(product.price_minor, exponent),
-        category=product.category,
-        unit="weight" if product.unit == "weight" else "each",
-        wholesale_tiers=tuple(sorted(tiers, key=lambda t: t.min_qty)),
-        **{k: None if v is None else from_minor(v, exponent) for k, v in optional.items()},
-    )
 
 
 def charged_unit_price(line: BasketLine, price: ProductPrice) -> Decimal:
@@ -165,58 +122,50 @@ class _Kept(threading.local):
 
     def __init__(self) -> None:
         self.memo = SaleMemo()
+        self.lines: dict[tuple[Any, ...], StoredLine] = {}  # `till.line_rows`
+        self.answers: dict[int, tuple[Any, ...]] = {}  # `lines_json`
 
 
 _KEPT = _Kept()
 
 
-def _line_input(
-    line: BasketLine, product: Product, price: ProductPrice, exponent: int
-) -> SaleLineInput:
-    label = line.label_price_minor
-    return SaleLineInput(
-        line_id=str(line.line_no),
-        product=price,
-        qty=qty_of(line),
-        unit="weight" if line.unit == "weight" else "each",
-        tax_class=product.tax_class,
-        is_deposit=bool(product.is_deposit),
-        label_price=None if label is None else from_minor(label, exponent),
-        returned=bool(line.returned),
-        return_of=_return_of(line),
-    )
-
-
-def _return_of(line: BasketLine) -> str | None:
-    """An exchange's returned line: "<sale id>:<line no>" of the sale line it brings back."""
-    if line.return_sale_id is None:
-        return None
-    return f"{line.return_sale_id}:{line.return_line_no}"
+def stored_lines(lines: Sequence[BasketLine], exponent: int) -> list[StoredLine]:
+    """These lines with their products and approved manual prices, read now (a missing
+    product is None)."""
+    wanted = sorted({ln.product_id for ln in lines})
+    sql = f"SELECT * FROM products WHERE id IN ({_marks(wanted)})"
+    products = {p.id: p for p in select_models(Product, sql, wanted)} if wanted else {}
+    overrides = {o.line_id: o for o in approved_prices(lines, exponent)}
+    return [
+        stored_line(ln, products.get(ln.product_id), overrides.get(str(ln.line_no)), exponent)
+        for ln in lines
+    ]
 
 
 def sale_inputs(
     setup: MoneySetup,
-    lines: Sequence[BasketLine],
-    products: dict[str, Product],
+    stored: Sequence[StoredLine],
     price_list: PriceList,
     *,
     cash: bool,
     now: datetime,
     kind: Literal["sale", "open"] = "open",
 ) -> SaleInputs:
-    """Everything the domain prices these lines from, read from the box once."""
-    prices = {pid: product_price(p, setup.exponent) for pid, p in products.items()}
+    """Everything the domain prices these lines from (a line whose product the catalog no
+    longer holds is a KeyError, as it always was)."""
+    entries = []
+    for s in stored:
+        if s.entry is None:
+            raise KeyError(s.line.product_id)
+        entries.append(s.entry)
     return SaleInputs(
-        lines=tuple(
-            _line_input(ln, products[ln.product_id], prices[ln.product_id], setup.exponent)
-            for ln in lines
-        ),
+        lines=tuple(entries),
         price_list=price_list,
         tax=setup.tax,
         exponent=setup.exponent,
         now=now,
         cash=cash,
-        overrides=approved_prices(lines, setup.exponent),
+        overrides=tuple(s.override for s in stored if s.override is not None),
         advanced_discounts=setup.advanced_discounts,
         policies=setup.policies,
         policy_key=setup.policy_key,
@@ -233,17 +182,43 @@ def price_lines(
     now: datetime,
     kind: Literal["sale", "open"] = "open",
 ) -> BasketTotals:
-    """Price and tax the active lines of a basket in one posdomain call (`kind` "sale" when
-    it is being paid: returned lines must then be matched, `posdomain.sale_pricing`)."""
-    wanted = sorted({ln.product_id for ln in lines})
-    sql = f"SELECT * FROM products WHERE id IN ({_marks(wanted)})"
-    products = {p.id: p for p in select_models(Product, sql, wanted)} if wanted else {}
-    inputs = sale_inputs(setup, lines, products, price_list, cash=cash, now=now, kind=kind)
+    """Price and tax these lines of a basket in one posdomain call (`kind` "sale" when it is
+    being paid: returned lines must then be matched, `posdomain.sale_pricing`)."""
+    stored = stored_lines(lines, setup.exponent)
+    return price_stored(setup, stored, price_list, cash=cash, now=now, kind=kind)
+
+
+def price_basket(
+    setup: MoneySetup,
+    basket_id: int,
+    price_list: PriceList,
+    *,
+    cash: bool,
+    now: datetime,
+    kind: Literal["sale", "open"] = "open",
+) -> BasketTotals:
+    """`price_lines` of a basket's active lines, read in one statement and made into the
+    engine's inputs once per stored line state (`till.line_rows`)."""
+    stored = active_stored_lines(basket_id, setup.exponent, _KEPT.lines)
+    return price_stored(setup, stored, price_list, cash=cash, now=now, kind=kind)
+
+
+def price_stored(
+    setup: MoneySetup,
+    stored: Sequence[StoredLine],
+    price_list: PriceList,
+    *,
+    cash: bool,
+    now: datetime,
+    kind: Literal["sale", "open"] = "open",
+) -> BasketTotals:
+    """The one posdomain call over these stored lines, paired back with lines and products."""
+    inputs = sale_inputs(setup, stored, price_list, cash=cash, now=now, kind=kind)
     # per-line results kept from the scans (the answer is the fresh one, digit for digit)
     sale = price_sale(inputs, memo=_KEPT.memo)
     out = tuple(
-        PricedBasketLine(ln, products[ln.product_id], sold)
-        for ln, sold in zip(lines, sale.lines, strict=True)
+        PricedBasketLine(s.line, cast(Product, s.product), sold)
+        for s, sold in zip(stored, sale.lines, strict=True)
     )
     return BasketTotals(out, sale)
 
@@ -285,6 +260,55 @@ def line_json(
         "price_override": _override_json(pbl),
         "return_of": _return_json(pbl.line),
     }
+
+
+_ANSWERS_KEPT = 2048
+
+
+def lines_json(
+    totals: BasketTotals, tax_config: TaxConfig, labels: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """`line_json` of every line of a priced basket; a line's answer is kept while it is
+    made of the very same objects: the stored line (`till.line_rows` keeps one per stored
+    state), the engine's priced line and line tax (its memo hands back the kept ones), the
+    tax config, equal promotion names and the same quantity and unit price texts; a line
+    brought back by an exchange is always written afresh (it reads its sale). The kept
+    entry holds those objects, so none of their ids can be reused while it is kept. The
+    answers are shared: callers copy one before changing it."""
+    kept = _KEPT.answers
+    out = []
+    for pbl in totals.lines:
+        sold = pbl.sold
+        texts = (str(sold.qty), str(sold.unit_price))
+        entry = kept.get(id(pbl.line))
+        if (
+            entry is not None
+            and entry[0] is pbl.line
+            and entry[1] is pbl.product
+            and entry[2] is sold.priced
+            and entry[3] is sold.tax
+            and entry[4] is tax_config
+            and entry[5] == texts
+            and entry[6] == labels
+        ):
+            out.append(entry[7])
+            continue
+        wire = line_json(pbl, tax_config, labels)
+        if pbl.line.return_sale_id is None:
+            if len(kept) >= _ANSWERS_KEPT:
+                kept.clear()
+            kept[id(pbl.line)] = (
+                pbl.line,
+                pbl.product,
+                sold.priced,
+                sold.tax,
+                tax_config,
+                texts,
+                dict(labels),
+                wire,
+            )
+        out.append(wire)
+    return out
 
 
 def _return_json(line: BasketLine) -> dict[str, Any] | None:

@@ -36,9 +36,9 @@ from appliance.inventory.stock_ledger import qty_text
 from appliance.sync import outbox
 from appliance.sync.box_state import allocate_receipt_no
 from appliance.till import shifts
+from appliance.till.line_rows import qty_of
 from appliance.till.models import Refund, RefundLine, Sale, SaleLine, SaleVoid, Tender
 from appliance.till.money_setup import money_setup
-from appliance.till.pricing import qty_of
 from appliance.till.tenders import card_reference, tender_kind
 from posdomain.contract import EventType
 from posdomain.errors import NotFound, Reason, ValidationError

@@ -97,8 +97,11 @@ def pay() -> Response:
         if body.tenders
         else [TenderIn("cash", body.tendered or "")]
     )
-    sale = checkout.pay(box(), staff, tenders, body.idempotency_key, correlation_id())
-    return jsonify(sale)
+    sale, text = checkout.pay_text(box(), staff, tenders, body.idempotency_key, correlation_id())
+    if text is None:
+        return jsonify(sale)
+    # the sale's canonical JSON as stored: what jsonify writes (sorted keys, compact), in UTF-8
+    return Response(f"{text}\n", mimetype="application/json")
 
 
 @bp.get(f"{V1}/sales/<sale_id>")

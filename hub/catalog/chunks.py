@@ -7,9 +7,9 @@ the hub answers on `down/catalog` (not retained) with chunks of products whose v
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import namedtuple
-from itertools import groupby
 from typing import Any
 
 from hub.catalog import store
@@ -18,9 +18,8 @@ from hub.catalog.rules import load_context
 from hub.core.db import tenant_tx
 from hub.identity.models import Box
 from posdomain import topics
-from posdomain.canonical import canonical_json
 from posdomain.contract import DownKind
-from posdomain.envelope import DownMessage, utcnow
+from posdomain.envelope import DownMessage, encode, utcnow
 
 log = logging.getLogger(__name__)
 MAX_CHUNK_PRODUCTS = 500
@@ -66,6 +65,8 @@ _WIRE = (
     "active",
     "version",
 )
+# `canonical_json` of a wire product (JSON's own types only) with one encoder for all
+_WIRE_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _Wire = namedtuple("_Wire", _WIRE)  # type: ignore[misc]  # what store.wire_product reads
 
 
@@ -90,23 +91,53 @@ def _priced_products(
     ]
 
 
-def _split(products: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """≤ MAX_CHUNK_PRODUCTS per chunk, never splitting products of one version."""
-    chunks: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    size = 0
-    for _version, group_iter in groupby(products, key=lambda p: p["version"]):
-        group = list(group_iter)
-        group_size = sum(len(canonical_json(p)) for p in group)
-        too_many = len(current) + len(group) > MAX_CHUNK_PRODUCTS
-        if current and (too_many or size + group_size > MAX_CHUNK_BYTES):
-            chunks.append(current)
-            current, size = [], 0
-        current.extend(group)
+def _split(products: list[dict[str, Any]], wire: list[bytes]) -> list[tuple[int, int]]:
+    """(start, end) of each chunk: ≤ MAX_CHUNK_PRODUCTS, ≤ MAX_CHUNK_BYTES of products
+    (`wire`: each product's canonical bytes, made once), never splitting one version."""
+    versions = [p["version"] for p in products]
+    chunks: list[tuple[int, int]] = []
+    start = size = n = 0
+    while n < len(versions):  # the group of products n.. of one version
+        end, group_size = n, 0
+        while end < len(versions) and versions[end] == versions[n]:
+            group_size += len(wire[end])
+            end += 1
+        too_many = end - start > MAX_CHUNK_PRODUCTS
+        if n > start and (too_many or size + group_size > MAX_CHUNK_BYTES):
+            chunks.append((start, n))
+            start, size = n, 0
         size += group_size
-    if current or not chunks:
-        chunks.append(current)
+        n = end
+    if len(versions) > start or not chunks:
+        chunks.append((start, len(versions)))
     return chunks
+
+
+def _window(
+    tenant_id: str, branch_id: str, since_version: int, limit: int
+) -> list[tuple[dict[str, Any], list[dict[str, Any]], list[bytes]]]:
+    """(body without its products, the products, their canonical bytes) of each chunk of one
+    answer (caller's tenant transaction); see `build_chunks`."""
+    current = store.current_version(tenant_id)
+    until = _window_end(tenant_id, since_version, limit)
+    window_to = current if until is None else until
+    products = _priced_products(tenant_id, branch_id, since_version, until)
+    wire = [_WIRE_JSON(p).encode() for p in products]  # once: sizes the chunk, is its bytes
+    out, start = [], since_version
+    parts = _split(products, wire)
+    for n, (first, end_at) in enumerate(parts):
+        last = n == len(parts) - 1
+        end = window_to if last else int(products[end_at - 1]["version"])
+        body = {
+            "head": False,
+            "from_version": start,
+            "to_version": end,
+            "last": last,
+            "window_to": window_to,
+        }
+        out.append((body, products[first:end_at], wire[first:end_at]))
+        start = end
+    return out
 
 
 def build_chunks(
@@ -123,38 +154,40 @@ def build_chunks(
     answer's end as `window_to`, so a box asks for the next window as the first chunk of this
     one lands: the hub builds it while the box stages this one.
     """
-    current = store.current_version(tenant_id)
-    until = _window_end(tenant_id, since_version, limit)
-    window_to = current if until is None else until
-    parts = _split(_priced_products(tenant_id, branch_id, since_version, until))
-    bodies, start = [], since_version
-    for n, products in enumerate(parts):
-        last = n == len(parts) - 1
-        end = window_to if last else int(products[-1]["version"])
-        bodies.append(
-            {
-                "head": False,
-                "from_version": start,
-                "to_version": end,
-                "products": products,
-                "last": last,
-                "window_to": window_to,
-            }
-        )
-        start = end
-    return bodies
+    return [
+        {**body, "products": products}
+        for body, products, _wire in _window(tenant_id, branch_id, since_version, limit)
+    ]
 
 
-def chunk_messages(box: Box, since_version: int) -> list[tuple[str, DownMessage]]:
-    """(topic, DownMessage) for every chunk a box needs (none while the catalog is empty)."""
+def chunk_messages(box: Box, since_version: int) -> list[tuple[str, bytes]]:
+    """(topic, wire bytes of the DownMessage) for every chunk a box needs (none while the
+    catalog is empty). Each product is encoded once (`_window`) and its bytes spliced into
+    the message: the same bytes as `encode(DownMessage(..., body=build_chunks body))`."""
     with tenant_tx(box.tenant_id):
-        bodies = build_chunks(box.tenant_id, box.branch_id, since_version)
+        parts = _window(box.tenant_id, box.branch_id, since_version, MAX_ANSWER_PRODUCTS)
     topic = topics.box_down(box.box_id, "catalog")
     return [
-        (topic, _message(box, int(body["to_version"]), body))
-        for body in bodies
+        (topic, _encoded(box, body, products, wire))
+        for body, products, wire in parts
         if body["to_version"] >= 1
     ]
+
+
+_PRODUCTS_MARK = b'"products":0'
+
+
+def _encoded(
+    box: Box, body: dict[str, Any], products: list[dict[str, Any]], wire: list[bytes]
+) -> bytes:
+    """`encode` of the chunk's DownMessage with the products' bytes spliced in (canonical JSON
+    sorts each object's keys on its own, so a product's bytes are the same inside the message
+    as alone; outside strings the mark occurs once, inside one a quote is escaped)."""
+    version = int(body["to_version"])
+    parts = encode(_message(box, version, {**body, "products": 0})).split(_PRODUCTS_MARK)
+    if len(parts) != 2:  # cannot happen (see above); the plain path gives the same bytes
+        return encode(_message(box, version, {**body, "products": products}))
+    return b"".join((parts[0], b'"products":[', b",".join(wire), b"]", parts[1]))
 
 
 def _message(box: Box, version: int, body: dict[str, Any]) -> DownMessage:

@@ -39,7 +39,7 @@ def requesting_box(request: BoxRequest, topic_box_id: str | None) -> Box:
 
 def _answer(
     box: Box, request: BoxRequest, releases_dir: Path | None
-) -> list[tuple[str, BaseModel]]:
+) -> list[tuple[str, BaseModel | bytes]]:
     if request.kind == "release_chunk":
         return [(topics.box_reply(box.box_id), offers.chunk_reply(box, request, releases_dir))]
     if request.kind == "cards":
@@ -51,8 +51,10 @@ def _answer(
 
 def handle_request(
     topic: str, raw: bytes, releases_dir: Path | None = None
-) -> list[tuple[str, BaseModel]]:
+) -> list[tuple[str, BaseModel | bytes]]:
     """Answer one box request (chunks or a reply); quarantine it (and answer nothing) if bad.
+    Catalog chunks come as their wire bytes (encoded once, `hub.catalog.chunks`), the rest as
+    messages to `encode`.
 
     `releases_dir` is the hub's artifact store (release files are served from it)."""
     topic_box_id = topics.box_id_from_topic(topic)

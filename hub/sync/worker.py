@@ -330,8 +330,9 @@ class IngestWorker(IngestLink):
             log_event(log, "box request failed", logging.ERROR, error=repr(err), topic=msg.topic)
             close_connection()
             return
-        for topic, message in replies:
-            client.publish(topic, encode(message), qos=1, retain=False)
+        for topic, message in replies:  # catalog chunks come encoded (hub.catalog.chunks)
+            raw = message if isinstance(message, bytes) else encode(message)
+            client.publish(topic, raw, qos=1, retain=False)
 
     def _on_status(self, msg: Received) -> None:
         """Record a heartbeat; a failure here never stops event ingest."""

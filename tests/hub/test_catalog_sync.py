@@ -12,8 +12,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.catalog import service as catalog
-from hub.catalog.chunks import MAX_CHUNK_PRODUCTS, build_chunks
+from hub.catalog.chunks import MAX_CHUNK_PRODUCTS, build_chunks, chunk_messages
 from hub.catalog.csv_import import import_csv
+from hub.catalog.csv_rows import header_line, render_row
 from hub.catalog.models import Product
 from hub.catalog.rules import ProductIn
 from hub.catalog.store import current_version
@@ -26,7 +27,7 @@ from hub.sync.box_requests import handle_request
 from hub.sync.models import Quarantine
 from hub.sync.worker import IngestWorker
 from posdomain import topics
-from posdomain.envelope import BoxRequest, DownMessage, encode
+from posdomain.envelope import BoxRequest, DownMessage, decode, encode
 from posdomain.permissions import Principal, Role, Scope
 from tests.hub.conftest import enrol_box
 
@@ -92,6 +93,33 @@ def test_every_chunk_names_where_its_answer_ends_so_the_box_can_ask_ahead(big_te
     assert [b["window_to"] for b in ahead] == [head] * len(ahead)
     skus = [p["sku"] for b in first + ahead for p in b["products"]]
     assert len(skus) == len(set(skus)) == 1_200
+
+
+@pytest.mark.req("FR-200")
+def test_chunk_messages_splice_each_product_into_the_canonical_message(big_tenant):
+    """Issue 15 item 7: every product is encoded once and its bytes spliced into the catalog
+    message: the bytes are exactly `encode` of the decoded message (the box's canonical
+    form), carrying the bodies `build_chunks` gives, also for names with quotes, the splice
+    mark itself and non-ASCII text."""
+    tenant_id, branch = big_tenant
+    odd = {"sku": "ODD-1", "tax_class": "STD", "price": "1.00", "category": "BENCH"}
+    names = ['Say "products":0 twice', "\u00c4pfel s\u00fc\u00df \u2713", "back\\slash {}[],:"]
+    rows = [render_row(odd | {"sku": f"ODD-{n}", "name": name}) for n, name in enumerate(names)]
+    import_csv(owner_of(tenant_id), tenant_id, Scope.TENANT, header_line() + "".join(rows))
+    box_id = enrol_box(tenant_id, branch)
+    with platform_tx():
+        box = Box.get(Box.box_id == box_id)
+    sent = chunk_messages(box, 0)
+    bodies = chunks(tenant_id, branch, 0)
+    assert len(sent) == len(bodies) > 1
+    for (topic, raw), body in zip(sent, bodies, strict=True):
+        assert topic == topics.box_down(box_id, "catalog")
+        msg = decode(raw, DownMessage)
+        assert encode(msg) == raw
+        assert msg.body == body
+        assert msg.version == body["to_version"]
+    got = {p["name"] for (_t, raw) in sent for p in decode(raw, DownMessage).body["products"]}
+    assert set(names) <= got
 
 
 @pytest.mark.req("FR-200")

@@ -3,9 +3,12 @@ money setup follows every new config message, and the receipt job commits with i
 
 from __future__ import annotations
 
+import json
 import uuid
+from decimal import Decimal
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from peewee import IntegrityError, SqliteDatabase
 
@@ -18,11 +21,12 @@ from appliance.devices import hook
 from appliance.devices.receipt_layout import print_settings, receipt_doc
 from appliance.devices.receipts import doc_from_json, doc_to_json
 from appliance.inventory.models import StockMovement
-from appliance.till import pricing
-from appliance.till.models import BasketLine
+from appliance.till import line_rows, pricing
+from appliance.till.basket import active_lines
+from appliance.till.models import Basket, BasketLine, BasketPriceOverride
 from posdomain.errors import Reason
 from tests.appliance.conftest import count
-from tests.appliance.factories import chunk, config_body, down, products
+from tests.appliance.factories import chunk, config_body, down, multibuy_policy, products
 from tests.appliance.till.test_basket import BREAD, MILK, add
 from tests.appliance.till.test_checkout import pay
 
@@ -210,3 +214,92 @@ def test_a_sales_receipt_laid_out_when_it_prints_is_the_one_of_the_sale(
     assert doc_to_json(printed) == before
     assert "Renamed Store" not in printed.plain_text()
     assert (printed.barcode, printed.qr) == (f"R{sale['receipt_no']}", sale["sale_id"])
+
+
+@pytest.mark.req("FR-300", "FR-301")
+def test_kept_line_answers_follow_a_promotion_reached_by_a_later_scan(
+    cashier: FlaskClient, till: BoxContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15 item 6: a line's answer is kept while it is made of the same objects; the
+    third milk of a 3-for-5 changes the discount of the two lines scanned before it (same
+    stored lines, same quantity and unit price), and every answer is the one a till keeping
+    nothing gives. Fails when the kept answer is not checked against the priced line."""
+    body = {"policies": [multibuy_policy()], "flags": {"advanced_discounts": True}}
+    assert down_messages.apply_down(till, down("pricing", 1, body))
+    answers, fresh = [], []
+    for _ in range(4):
+        answers.append(add(cashier, MILK))
+        kept = pricing._KEPT
+        monkeypatch.setattr(pricing, "_KEPT", pricing._Kept())  # a till that keeps nothing
+        fresh.append(cashier.get("/api/v1/basket").get_json())
+        monkeypatch.setattr(pricing, "_KEPT", kept)  # the scans' till again
+    assert [bool(ln["discounts"]) for ln in answers[1]["lines"]] == [False, False]
+    assert [bool(ln["discounts"]) for ln in answers[2]["lines"]] == [True, True, True]
+    assert answers == fresh
+
+
+@pytest.mark.req("FR-300")
+def test_one_read_of_lines_products_and_manual_prices_is_the_three_reads(
+    cashier: FlaskClient, box_db: SqliteDatabase
+) -> None:
+    """Issue 15 item 6: `line_rows.active_stored_lines` gives what reading the active lines,
+    their products and their manual prices apart gives (a voided line left out), and a
+    second read of unchanged rows gives the very objects kept from the first."""
+    add(cashier, MILK)
+    add(cashier, BREAD, 2)
+    add(cashier, MILK, 3)
+    with box_db.connection_context():
+        basket_id = BasketLine.get(BasketLine.line_no == 1).basket_id
+        BasketLine.update(voided=1).where(BasketLine.line_no == 1).execute()
+        BasketPriceOverride.insert(
+            basket_id=basket_id, line_no=3, kind="price", unit_price_minor=150, percent=None,
+            approver_id="s-sup", reason_code="DAMAGED", created_at="2026-12-02T00:00:00+00:00",
+        ).execute()  # fmt: skip
+        kept: dict[tuple[object, ...], line_rows.StoredLine] = {}
+        one = line_rows.active_stored_lines(basket_id, 2, kept)
+        apart = pricing.stored_lines(active_lines(Basket.get_by_id(basket_id)), 2)
+        assert [s.line.__data__ for s in one] == [s.line.__data__ for s in apart]
+        assert [s.line.line_no for s in one] == [2, 3]
+        assert [s.product and s.product.__data__ for s in one] == [
+            s.product and s.product.__data__ for s in apart
+        ]
+        assert [(s.override, s.entry) for s in one] == [(s.override, s.entry) for s in apart]
+        assert one[1].override is not None
+        assert one[1].override.unit_price == Decimal("1.50")
+        again = line_rows.active_stored_lines(basket_id, 2, kept)
+        assert all(a is b for a, b in zip(again, one, strict=True))
+        assert line_rows.active_stored_lines(basket_id, 3, kept)[0] is not one[0]
+
+
+@pytest.mark.req("FR-300", "FR-303")
+@pytest.mark.usefixtures("shift_open")
+def test_the_pay_answer_is_the_sale_as_stored_and_as_flask_writes_it(
+    cashier: FlaskClient, till: BoxContext, box_db: SqliteDatabase, app: Flask
+) -> None:
+    """Issue 15 item 6: the pay answer is the sale's stored canonical JSON text (not encoded
+    a fourth time): the same JSON as the sale row, `GET /sales/<id>`, a repeated key's answer
+    and Flask's `jsonify` of it, sorted and compact, non-ASCII text included."""
+    names = products()[0] | {"name": "Milch 1 L frisch, süß", "version": 2}
+    assert down_messages.apply_down(till, chunk(1, 2, [names]))
+    add(cashier, MILK, 2)
+    add(cashier, BREAD)
+    key = uuid.uuid4().hex
+    first = pay(cashier, "20.00", key)
+    assert first.status_code == 200
+    assert first.mimetype == "application/json"
+    sale = first.get_json()
+    assert sale["lines"][0]["name"] == "Milch 1 L frisch, süß"
+    with box_db.connection_context():
+        stored = box_db.execute_sql(
+            "SELECT payload FROM sales WHERE id = ?", (sale["sale_id"],)
+        ).fetchone()[0]
+    assert first.get_data(as_text=True) == stored + "\n"
+    with app.app_context():
+        flask_text = app.json.dumps(sale, separators=(",", ":"))
+    assert json.loads(flask_text) == sale
+    assert (
+        first.get_data(as_text=True)
+        == json.dumps(sale, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    )
+    assert pay(cashier, "20.00", key).get_json() == sale  # the key's sale, read back
+    assert cashier.get(f"/api/v1/sales/{sale['sale_id']}").get_json() == sale
