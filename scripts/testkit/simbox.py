@@ -92,6 +92,7 @@ class SimBox:
     settings: AgentSettings = field(default_factory=AgentSettings)
     failover: tuple[int, ...] = ()  # further broker ports (cluster nodes) to fail over to
     follow_presence: bool = True  # False: hub ingest statuses ignored (the box before they existed)
+    password_file: str | None = None  # a broker with per-box logins: username = box id
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -106,7 +107,13 @@ class SimBox:
         self.want: list[int] = []
         others = [BrokerEndpoint(host="127.0.0.1", port=p) for p in self.failover]
         self.transport = PahoTransport(
-            MqttSettings(host="127.0.0.1", port=self.port, failover=others),
+            MqttSettings(
+                host="127.0.0.1",
+                port=self.port,
+                failover=others,
+                username=self.box_id if self.password_file else None,
+                password_file=self.password_file,
+            ),
             f"cfpos-box-{self.box_id}",
         )
         self.transport.subscribe(topics.box_ack(self.box_id), self._put)

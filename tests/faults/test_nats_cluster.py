@@ -66,6 +66,7 @@ class ClusterRun:
     failed_over: int  # workers that logged moving to another node
     took_over: set[int]  # workers that served boxes of another partition for a while
     absences: int = 0  # times a worker heard another go (its last will, or cleared)
+    away: frozenset[int] = frozenset()  # workers that lost their link or were killed
 
 
 def cluster_run(
@@ -200,8 +201,22 @@ def cluster_run(
             if gone in line and '"online": false' in line
         )
         moved = sum("ingest failing over" in stack_log(fs, n) for n in names)
+        away = frozenset(
+            k
+            for k, n in enumerate(names)
+            if (kill_worker and k == 0) or "ingest disconnected" in stack_log(fs, n)
+        )
         return ClusterRun(
-            out["result"], kill, down_s, max(resumed) - killed_at, phases, by, moved, took, absences
+            out["result"],
+            kill,
+            down_s,
+            max(resumed) - killed_at,
+            phases,
+            by,
+            moved,
+            took,
+            absences,
+            away,
         )
     finally:
         for name in names:
@@ -225,6 +240,7 @@ def test_nats_cluster_node_sigkilled_mid_run_boxes_fail_over_and_reconcile_exact
     run = cluster_run(fault_stack, tmp_path / "nats", boxes=4, sales=250, drain_timeout=300)
     assert run.herd.reconciled["sales"] == 4 * 250
     _own_worker_only(run, 2)
+    _held_only_while_every_worker_was_away(run, 2)
     _report("failover", run)
 
 
@@ -237,6 +253,7 @@ def test_nats_cluster_single_url_boxes_wait_for_their_node_and_reconcile_exactly
     run = cluster_run(fault_stack, tmp_path / "nats", down=8.0, failover=False)
     assert run.herd.reconciled["sales"] == 6 * 300
     _own_worker_only(run, 2)
+    _held_only_while_every_worker_was_away(run, 2)
     _report("single broker URL", run)
 
 
@@ -250,6 +267,7 @@ def test_nats_cluster_ingest_workers_node_sigkilled_workers_fail_over_and_reconc
     assert run.herd.reconciled["sales"] == 6 * 200
     assert run.failed_over == 2, "both workers moved to another node"
     _own_worker_only(run, 2)
+    _held_only_while_every_worker_was_away(run, 2)
     _report("workers' node killed", run)
 
 
@@ -299,7 +317,21 @@ def test_nats_cluster_partitioned_worker_and_a_node_sigkilled_others_take_over_e
     assert all(run.applied_by.values()), f"boxes no worker applied: {run.applied_by}"
     strays = {b: ks for b, ks in run.applied_by.items() if not ks <= {owner(b, 3)} | run.took_over}
     assert not strays, f"applied by a worker that neither owned nor took them over: {strays}"
+    _held_only_while_every_worker_was_away(run, 3)
     _report("partitioned worker 0 and node 1 killed", run)
+
+
+def _held_only_while_every_worker_was_away(run: ClusterRun, workers: int) -> None:
+    """A box holds its ack waits only while every worker it heard of says offline
+    (`posdomain.flow.HubPresence`, through the cluster's retained statuses and wills): while
+    one worker kept its link throughout the run, the hub's ingest was present and a hold
+    would be a false absence (the box waiting instead of resending). A box on the killed
+    node re-learns the statuses on its next node and must not hold either."""
+    if run.away != frozenset(range(workers)):
+        assert run.herd.holds == 0, (
+            f"{run.herd.holds} holds while worker(s) "
+            f"{sorted(set(range(workers)) - run.away)} kept their link throughout"
+        )
 
 
 def _report(what: str, run: ClusterRun) -> None:
@@ -307,7 +339,7 @@ def _report(what: str, run: ClusterRun) -> None:
         f"\nnats cluster ({what}): {run.herd.report()}; node {run.killed} down "
         f"{run.down_s:.1f}s, its boxes acked again {run.resumed_s:.1f}s after the kill; "
         f"workers that failed over {run.failed_over}; took over {sorted(run.took_over)}, "
-        f"absences heard {run.absences}; boxes per worker "
+        f"absences heard {run.absences}, workers away {sorted(run.away)}; boxes per worker "
         f"{sorted(Counter(min(k) for k in run.applied_by.values() if k).items())}; "
         + ", ".join(f"{k} at {v:.1f}s" for k, v in run.phases.items())
     )

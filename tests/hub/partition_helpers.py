@@ -42,18 +42,22 @@ class Recording(IngestWorker):
 
 
 class Boxes:
-    """Simulated boxes on one client: publish a box's batch, resend it until its ack."""
+    """Simulated boxes on one client: publish a box's batch, resend it until its ack. With
+    `login` (a box's enrolled username and password on an ACL'd broker) the client is that
+    one box and reads only its own acks."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, login: tuple[str, str] | None = None) -> None:
         self.acks: dict[str, queue.Queue[BatchAck]] = {}
         self.every_ack: list[BatchAck] = []  # every ack heard, copies of one batch's too
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"boxes-{uuid.uuid4().hex[:6]}"
         )
         self.client.on_message = self._ack
+        if login is not None:
+            self.client.username_pw_set(*login)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
-        self.client.subscribe("cfpos/v1/box/+/ack", qos=1)
+        self.client.subscribe(topics.box_ack(login[0] if login else "+"), qos=1)
 
     def _ack(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         box_id = topics.box_id_from_topic(msg.topic) or ""

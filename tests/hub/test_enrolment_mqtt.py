@@ -125,3 +125,30 @@ def test_hub_ingest_worker_logs_in_with_its_configured_credentials(
     finally:
         anonymous.client.loop_stop()
         anonymous.client.disconnect()
+
+
+@pytest.mark.req("NFR-005")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (docs/scaling.md): Mosquitto's password/acl files do not tie a client "
+    "id to a username, so a box may connect with an ingest worker's (predictable) client id",
+)
+def test_a_box_cannot_take_over_an_ingest_worker_s_client_id(broker: Broker) -> None:
+    """Session takeover by client id: the broker would drop the worker's connection and
+    publish its offline last will, so the other partitioned workers take its boxes over (and
+    with every worker's id, the boxes hold their ack waits). Correctness does not suffer (the
+    box row lock, the outbox); it is a denial of service a box's credentials allow."""
+    worker_id = "cfpos-hub-ingest-p0of2"
+    watcher = probe(broker.port, broker_acl.HUB_USER, broker.hub_password, "t-hub-watch")
+    worker = probe(broker.port, broker_acl.HUB_USER, broker.hub_password, worker_id)
+    box_a = None
+    try:
+        assert watcher.subscribe(topics.ALL_HUB_INGEST_STATUS) == [1]
+        box_a = probe(broker.port, "box-a", PW_A, worker_id)
+        if box_a.connack == "Success":  # refused at CONNECT would be a fix too
+            kicked = poll_until(lambda: not worker.client.is_connected(), timeout=2)
+            assert not kicked, "the box's connection took the worker's session over"
+    finally:
+        for p in (watcher, worker, box_a):
+            if p is not None:
+                p.close()

@@ -19,13 +19,16 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 import pytest
 
 from appliance.sync.agent import AgentSettings
+from hub.boxes import broker_acl
 from hub.sync.partition import owner
+from scripts.demo import free_port
 from scripts.testkit.broker import MOSQUITTO, PrivateBroker
 from scripts.testkit.simbox import SimBox, enrol_boxes, reconcile_herd
 from scripts.testkit.waiting import wait_until
@@ -90,18 +93,41 @@ class Workers:
             out.close()
 
 
+def _locked_broker(tmp_path: Path, ids: list[str]) -> tuple[PrivateBroker, dict[str, str]]:
+    """A broker with the files `python -m hub mqtt-config` writes (the hub's login, one per
+    box as enrolment makes it: username = box id); returns it and the env of the hub's login."""
+    box_pw = tmp_path / "box.password"
+    box_pw.write_text("box-secret\n")
+    users = [broker_acl.MqttUser(b, broker_acl.python_hash("box-secret"), b) for b in ids]
+    out, port = tmp_path / "mqtt", free_port()
+    run_as = "root" if os.geteuid() == 0 else None
+    broker_acl.write_broker_files(out, users, datetime.now(UTC), port=port, run_as=run_as)
+    login = {
+        "CFPOS_MQTT_USERNAME": broker_acl.HUB_USER,
+        "CFPOS_MQTT_PASSWORD_FILE": str(out / "hub-ingest.password"),
+    }
+    return PrivateBroker(out, port=port, conf_path=out / "mosquitto.conf"), login
+
+
+@pytest.mark.parametrize("acl", [False, True], ids=["anonymous", "generated-acls"])
 def test_a_partitioned_worker_sigkilled_mid_batch_loses_and_duplicates_nothing(
-    hub_urls: tuple[str, str], tmp_path: Path
+    hub_urls: tuple[str, str], tmp_path: Path, acl: bool
 ) -> None:
+    """With `generated-acls` the broker is locked as `python -m hub mqtt-config` locks it:
+    the workers' statuses, wills and beats must pass the hub's ACL, the boxes their own."""
     admin_url, app_url = hub_urls
-    broker = PrivateBroker(tmp_path / "broker")
-    broker.start()
     ids = enrol_boxes(admin_url, T, B, 6, partitions=3)  # two boxes of each partition
+    broker, login = (
+        _locked_broker(tmp_path, ids) if acl else (PrivateBroker(tmp_path / "broker"), {})
+    )
+    broker.start()
     mine = [b for b in ids if owner(b, 3) == 0]
     workers = Workers(tmp_path, broker.port, app_url, 3)
+    workers.env.update(login)
     holding = [sys.executable, "-m", "tests.faults.ingest_holding_tx", "3"]
     settings = AgentSettings(ack_timeout=2.0, ack_wait_hold=8.0, window=1)
-    herd = [SimBox(b, T, B, broker.port, 300, settings=settings) for b in ids]
+    box_pw = str(tmp_path / "box.password") if acl else None
+    herd = [SimBox(b, T, B, broker.port, 300, settings=settings, password_file=box_pw) for b in ids]
     try:
         for k in range(3):
             workers.start(k, holding if k == 0 else None)
