@@ -10,6 +10,7 @@ import json
 import sys
 import time
 
+import psycopg2
 import pytest
 
 from scripts.sync_harness import (
@@ -75,6 +76,63 @@ def test_hub_ingest_sigkilled_inside_its_transaction(fault_stack: FaultStack) ->
     assert moves == 0
     fs.stack.start("hub-ingest", normal_ingest)
     reconcile_box(fs, timeout=60)
+
+
+def _inserting_blocked(admin_dsn: str, table: str) -> bool:
+    """Whether a backend of this database waits on a lock inside an INSERT INTO `table`."""
+    found = hub_rows(
+        admin_dsn,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query LIKE %s",
+        (f"INSERT INTO {table} %",),
+    )
+    return bool(found[0][0])
+
+
+@pytest.mark.req("FR-303", "NFR-003")
+def test_hub_ingest_sigkilled_while_its_writer_is_inside_an_insert(fault_stack: FaultStack) -> None:
+    """The batch writer (hub.core.writer) runs the report lines insert, held inside PostgreSQL
+    by a lock another session takes on the table, when the worker is SIGKILLed: nothing of
+    the batch is on the hub; the box's resend to a new worker stores every sale once."""
+    fs = fault_stack
+    box = fs.cashier()
+    reconcile_box(fs)
+    events_before = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
+    )[0][0]
+    normal_ingest = fs.stack.argvs["hub-ingest"]
+    blocker = psycopg2.connect(fs.admin_dsn)  # BEGIN … LOCK: inserts wait, reads go on
+    try:
+        with blocker.cursor() as cur:
+            cur.execute("LOCK TABLE report_lines IN EXCLUSIVE MODE")
+        codes = box.first_barcodes(2)
+        sold = [box.sell(codes, "100.00")["sale_id"] for _ in range(2)]
+        wait_until(
+            lambda: _inserting_blocked(fs.admin_dsn, "report_lines"), 60, "the writer's insert"
+        )
+        fs.stack.kill("hub-ingest")  # SIGKILL: the insert still inside PostgreSQL
+        on_hub = {sid for sid, _t in hub_sales(fs.admin_dsn, fs.box_id)}
+        assert not on_hub & set(sold), "a sale of the killed transaction is on the hub"
+    finally:
+        blocker.rollback()  # the orphaned backend finishes the insert, then rolls back
+        blocker.close()
+    events_after = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
+    )[0][0]
+    assert events_after == events_before, "half-applied batch: events without their sales"
+    fs.stack.start("hub-ingest", normal_ingest)
+    figures = reconcile_box(fs, timeout=90)
+    assert figures["sales"] >= len(sold)
+    facts = hub_rows(
+        fs.admin_dsn,
+        "SELECT sale_id, count(*) FROM report_lines WHERE sale_id = ANY(%s) GROUP BY sale_id",
+        (sold,),
+    )
+    assert sorted(facts) == sorted((sid, 2) for sid in sold), "report lines lost or doubled"
+    moves = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM stock_movements WHERE ref = ANY(%s)", (sold,)
+    )[0][0]
+    assert moves == 2 * len(sold)
 
 
 @pytest.mark.req("FR-303", "NFR-003")
