@@ -90,9 +90,9 @@ def _inserting_blocked(admin_dsn: str, table: str) -> bool:
 
 
 @pytest.mark.req("FR-303", "NFR-003")
-def test_hub_ingest_sigkilled_while_its_writer_is_inside_an_insert(fault_stack: FaultStack) -> None:
-    """The batch writer (hub.core.writer) runs the report lines insert, held inside PostgreSQL
-    by a lock another session takes on the table, when the worker is SIGKILLed: nothing of
+def test_hub_ingest_sigkilled_while_inside_an_insert(fault_stack: FaultStack) -> None:
+    """The batch's report lines insert is held inside PostgreSQL by a lock another session
+    takes on the table when the worker is SIGKILLed: nothing of
     the batch is on the hub; the box's resend to a new worker stores every sale once."""
     fs = fault_stack
     box = fs.cashier()
@@ -108,7 +108,7 @@ def test_hub_ingest_sigkilled_while_its_writer_is_inside_an_insert(fault_stack: 
         codes = box.first_barcodes(2)
         sold = [box.sell(codes, "100.00")["sale_id"] for _ in range(2)]
         wait_until(
-            lambda: _inserting_blocked(fs.admin_dsn, "report_lines"), 60, "the writer's insert"
+            lambda: _inserting_blocked(fs.admin_dsn, "report_lines"), 60, "the batch's insert"
         )
         fs.stack.kill("hub-ingest")  # SIGKILL: the insert still inside PostgreSQL
         on_hub = {sid for sid, _t in hub_sales(fs.admin_dsn, fs.box_id)}
