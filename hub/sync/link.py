@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.core.mqtt import MqttLogin, apply_credentials
+from hub.core.mqtt import MqttLogin, apply_credentials, session_id
 from hub.sync.follower import PartitionFollower, spec
 from hub.sync.partition import DEFAULT_REFRESH, Partition
 from hub.sync.takeover import DEFAULT_STALE
@@ -59,14 +59,16 @@ class IngestLink:
         self.ready = threading.Event()
         self._stopping = threading.Event()  # stop(): the threads end, queued messages dropped
         self._resumed = False  # connected once in this run (an older session was checked)
+        # the broker session's id: client_id plus a suffix a box cannot guess (hub.core.mqtt)
+        self.session_id = session_id(client_id, login)
         if shared_group:
             self.client = mqtt.Client(
-                CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+                CallbackAPIVersion.VERSION2, client_id=self.session_id, protocol=mqtt.MQTTv5
             )
         else:
             self.client = mqtt.Client(
                 CallbackAPIVersion.VERSION2,
-                client_id=client_id,
+                client_id=self.session_id,
                 clean_session=False,
                 protocol=mqtt.MQTTv311,
             )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.boxes import broker_acl
-from hub.core.mqtt import MqttLogin
+from hub.core.mqtt import MqttLogin, session_id
 from hub.settings import load_settings
 from hub.sync.worker import IngestWorker
 from posdomain import topics
@@ -128,27 +128,48 @@ def test_hub_ingest_worker_logs_in_with_its_configured_credentials(
 
 
 @pytest.mark.req("NFR-005")
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (docs/scaling.md): Mosquitto's password/acl files do not tie a client "
-    "id to a username, so a box may connect with an ingest worker's (predictable) client id",
-)
-def test_a_box_cannot_take_over_an_ingest_worker_s_client_id(broker: Broker) -> None:
-    """Session takeover by client id: the broker would drop the worker's connection and
-    publish its offline last will, so the other partitioned workers take its boxes over (and
-    with every worker's id, the boxes hold their ack waits). Correctness does not suffer (the
-    box row lock, the outbox); it is a denial of service a box's credentials allow."""
-    worker_id = "cfpos-hub-ingest-p0of2"
-    watcher = probe(broker.port, broker_acl.HUB_USER, broker.hub_password, "t-hub-watch")
-    worker = probe(broker.port, broker_acl.HUB_USER, broker.hub_password, worker_id)
+def test_a_box_cannot_take_over_an_ingest_worker_s_client_id(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """Session takeover by client id: Mosquitto's password/acl files do not tie a client id to
+    a username, so a box connecting with an ingest worker's predictable id made the broker
+    drop the worker and publish its offline will (the other partitioned workers then took its
+    boxes over). The worker's broker session id carries a suffix keyed by the hub's password
+    (hub.core.mqtt.session_id); its public name, which boxes may read in the status topics,
+    does not reveal it."""
+    pw_file = tmp_path / "hub.password"
+    pw_file.write_text(broker.hub_password + "\n")
+    login = MqttLogin(broker_acl.HUB_USER, pw_file)
+    name = "cfpos-hub-ingest-p0of2"
+    worker = IngestWorker("127.0.0.1", broker.port, client_id=name, login=login)
+    worker.client.connect("127.0.0.1", broker.port)
+    worker.client.loop_start()
     box_a = None
     try:
-        assert watcher.subscribe(topics.ALL_HUB_INGEST_STATUS) == [1]
-        box_a = probe(broker.port, "box-a", PW_A, worker_id)
-        if box_a.connack == "Success":  # refused at CONNECT would be a fix too
+        assert worker.ready.wait(10), "the worker never subscribed"
+        for guess in (name, f"{name}-{'0' * 12}"):  # its name, or a guessed suffix
+            box_a = probe(broker.port, "box-a", PW_A, guess)
             kicked = poll_until(lambda: not worker.client.is_connected(), timeout=2)
-            assert not kicked, "the box's connection took the worker's session over"
+            assert not kicked, f"a box connecting as {guess!r} took the worker's session over"
+            box_a.close()
+            box_a = None
     finally:
-        for p in (watcher, worker, box_a):
-            if p is not None:
-                p.close()
+        if box_a is not None:
+            box_a.close()
+        worker.client.loop_stop()
+        worker.client.disconnect()
+    assert worker.session_id.startswith(f"{name}-")
+    assert worker.session_id == session_id(name, login)
+    assert worker.status_topic == topics.hub_ingest_status(name)  # public: the name
+
+
+@pytest.mark.req("NFR-005")
+def test_the_session_suffix_is_stable_keyed_and_absent_without_a_login(tmp_path: Path) -> None:
+    one, other = tmp_path / "one.password", tmp_path / "other.password"
+    one.write_text("s3cret\n")
+    other.write_text("another\n")
+    login = MqttLogin("hub", one)
+    assert session_id("w", login) == session_id("w", login)  # restarts keep their session
+    assert session_id("w", login) != session_id("w", MqttLogin("hub", other))
+    assert session_id("w", login) != session_id("v", login)
+    assert session_id("w", MqttLogin()) == "w"  # an anonymous dev broker
