@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 PREFIX = "cfpos/v1"
 
 
@@ -62,6 +65,21 @@ def worker_segment(worker_id: str) -> str:
     """A worker id (its MQTT client id) as one topic level: no `/`, `+`, `#` (nor `.` or a
     space, which a NATS subject cannot carry)."""
     return "".join("_" if c in "/+#. " else c for c in worker_id) or "_"
+
+
+def keyed_client_id(name: str, secret: str | None) -> str:
+    """The MQTT client id a box or hub process connects with: its name, and on a broker with
+    logins a suffix keyed by its own password (12 hex digits of HMAC-SHA256 of the name).
+
+    Mosquitto's password and ACL files do not tie a client id to a username, so anyone's login
+    connecting with a predictable id (`cfpos-box-<id>`, `cfpos-hub-ingest-p0of2`) took that
+    client's session over: the broker dropped it and published its offline will. The suffix
+    is stable across restarts (the persistent session is kept) and unknown to other logins;
+    topics and logs keep the name.
+    """
+    if not secret:
+        return name  # an anonymous dev broker: nothing to guard
+    return f"{name}-{hmac.new(secret.encode(), name.encode(), hashlib.sha256).hexdigest()[:12]}"
 
 
 ALL_HUB_INGEST_STATUS = f"{PREFIX}/hub/ingest/+/status"

@@ -13,12 +13,20 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_config.schema import MqttSettings
+from posdomain import topics
 from posdomain.failover import EndpointRing
 from posdomain.flow import RECONNECT_MAX, reconnect_wait
 from posdomain.obs import log_event
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, bytes], None]
+
+
+def _password(settings: MqttSettings) -> str | None:
+    """The box's broker password (None on an anonymous broker)."""
+    if not settings.username or not settings.password_file:
+        return None
+    return Path(settings.password_file).read_text(encoding="utf-8").strip()
 
 
 class Transport(Protocol):
@@ -66,9 +74,11 @@ class PahoTransport:
         self._sub_lock = threading.Lock()  # _pending and _unsettled
         self._link = False  # CONNACK received on the current connection
         self._unsettled: set[str] = set()  # asked at connect, not granted yet
+        # a suffix keyed by the box's own password: another box cannot take its session over
+        self.session_id = topics.keyed_client_id(client_id, _password(settings))
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=client_id,
+            client_id=self.session_id,
             clean_session=False,
             protocol=mqtt.MQTTv311,
         )
@@ -77,10 +87,7 @@ class PahoTransport:
     def _configure(self, settings: MqttSettings, will: tuple[str, bytes] | None) -> None:
         client = self._client
         if settings.username:
-            password = None
-            if settings.password_file:
-                password = Path(settings.password_file).read_text(encoding="utf-8").strip()
-            client.username_pw_set(settings.username, password)
+            client.username_pw_set(settings.username, _password(settings))
         if settings.tls:  # chain always verified; no plain-text fallback on a refused cert
             client.tls_set(ca_certs=settings.ca_file, cert_reqs=ssl.CERT_REQUIRED)
             client.tls_insecure_set(not settings.tls_verify_hostname)

@@ -8,8 +8,6 @@ broker's certificate; the chain is always verified and nothing falls back to pla
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from hub.settings import HubSettings, settings
+from posdomain import topics
 
 
 @dataclass(frozen=True)
@@ -65,17 +64,9 @@ def apply_credentials(client: mqtt.Client, login: MqttLogin | None = None) -> No
 
 
 def session_id(name: str, login: MqttLogin | None = None) -> str:
-    """The MQTT client id a hub process connects with: its name, and on a broker with logins
-    a keyed suffix (HMAC-SHA256 of the name under the hub's password, 12 hex digits).
-
-    Mosquitto's password and ACL files do not tie a client id to a username, so any box's
-    login connecting with an ingest worker's (predictable) client id took the worker's
-    session over: the broker dropped the worker and published its offline will. The suffix is
-    stable across restarts (the persistent session is kept) and unknown to a box; the name
-    stays the worker's public id (its status topic, logs).
-    """
+    """The MQTT client id of a hub process on the broker: `topics.keyed_client_id` under the
+    hub's password (a box cannot take over an ingest worker's session by its name)."""
     login = login or MqttLogin.from_settings()
     if not login.username or not login.password_file:
-        return name  # an anonymous dev broker: nothing to guard
-    secret = login.password_file.read_text(encoding="utf-8").strip().encode()
-    return f"{name}-{hmac.new(secret, name.encode(), hashlib.sha256).hexdigest()[:12]}"
+        return name
+    return topics.keyed_client_id(name, login.password_file.read_text(encoding="utf-8").strip())

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from appliance.sync.transport import PahoTransport
+from firmware_config.schema import MqttSettings
 from hub.boxes import broker_acl
 from hub.core.mqtt import MqttLogin, session_id
 from hub.settings import load_settings
@@ -173,3 +175,27 @@ def test_the_session_suffix_is_stable_keyed_and_absent_without_a_login(tmp_path:
     assert session_id("w", login) != session_id("w", MqttLogin("hub", other))
     assert session_id("w", login) != session_id("v", login)
     assert session_id("w", MqttLogin()) == "w"  # an anonymous dev broker
+
+
+@pytest.mark.req("NFR-005")
+def test_a_box_cannot_take_over_another_box_s_client_id(broker: Broker, tmp_path: Path) -> None:
+    """The box's own transport connects with `cfpos-box-<id>` keyed by its password, so box B
+    connecting with box A's predictable client id does not drop box A's session."""
+    pw_file = tmp_path / "box-a.password"
+    pw_file.write_text(PW_A + "\n")
+    box_a = PahoTransport(
+        MqttSettings(port=broker.port, username="box-a", password_file=str(pw_file)),
+        "cfpos-box-box-a",
+    )
+    assert box_a.session_id == topics.keyed_client_id("cfpos-box-box-a", PW_A)
+    box_a.start()
+    box_b = None
+    try:
+        wait_until(box_a.is_connected, 10, "box A connected")
+        box_b = probe(broker.port, "box-b", PW_B, "cfpos-box-box-a")
+        kicked = poll_until(lambda: not box_a.is_connected(), timeout=2)
+        assert not kicked, "box B took box A's session over by its client id"
+    finally:
+        if box_b is not None:
+            box_b.close()
+        box_a.stop()

@@ -58,6 +58,8 @@ def test_each_ingest_worker_has_one_status_topic_level(worker_id: str, segment: 
     assert topics.worker_segment(worker_id) == segment
     assert topics.hub_worker_from_topic(topic) == segment
     assert topics.ALL_HUB_INGEST_STATUS == "cfpos/v1/hub/ingest/+/status"
+    assert topics.hub_ingest_beat(worker_id) == f"cfpos/v1/hub/ingest/{segment}/beat"
+    assert topics.ALL_HUB_INGEST_BEATS == "cfpos/v1/hub/ingest/+/beat"
 
 
 @pytest.mark.req("NFR-003")
@@ -77,3 +79,14 @@ def test_each_ingest_worker_has_one_status_topic_level(worker_id: str, segment: 
 )
 def test_only_a_hub_ingest_status_topic_names_a_worker(topic: str) -> None:
     assert topics.hub_worker_from_topic(topic) is None
+
+
+@pytest.mark.req("NFR-005")
+def test_a_client_id_is_keyed_by_its_own_password_on_a_broker_with_logins() -> None:
+    keyed = topics.keyed_client_id("cfpos-box-b1", "s3cret")
+    assert keyed == "cfpos-box-b1-a3e543d30b49"  # HMAC-SHA256("s3cret", name)[:12], stable
+    assert topics.keyed_client_id("cfpos-box-b1", "s3cret") == keyed  # restarts keep it
+    assert topics.keyed_client_id("cfpos-box-b1", "other") != keyed
+    assert topics.keyed_client_id("cfpos-box-b2", "s3cret") != keyed
+    assert topics.keyed_client_id("cfpos-box-b1", None) == "cfpos-box-b1"  # anonymous broker
+    assert topics.keyed_client_id("cfpos-box-b1", "") == "cfpos-box-b1"
