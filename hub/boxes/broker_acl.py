@@ -40,6 +40,7 @@ PASSWD_TOOL = "mosquitto_passwd"  # noqa: S105 - a program name
 # slow subscriber while publishers still get PUBACK; the ingest worker can fall behind when
 # many boxes flush a week's backlog at once, so the limit is raised well above a backlog.
 MAX_QUEUED_MESSAGES = 200_000
+SESSION_EXPIRY = "30d"  # well past NFR-002's 7 days offline
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,9 @@ def conf_text(
         "# subscriber's messages while publishers still get PUBACK; raise it above any backlog.",
         f"max_queued_messages {MAX_QUEUED_MESSAGES}",
         "max_inflight_messages 100",
+        "# a session nobody resumes (a replaced box, a worker's id from before an upgrade or a",
+        "# new partition count) stops queueing after this; the outbox resends what it lacked",
+        f"persistent_client_expiration {SESSION_EXPIRY}",
     ]
     if persistence_dir is not None:
         lines += ["persistence true", f"persistence_location {persistence_dir}/"]

@@ -45,6 +45,7 @@ def test_generated_files(broker: Broker) -> None:
     conf = (broker.out_dir / "mosquitto.conf").read_text()
     assert "allow_anonymous false" in conf
     assert "max_queued_messages 200000" in conf
+    assert "persistent_client_expiration 30d" in conf  # orphaned sessions stop queueing
     assert (broker.out_dir / "passwd").stat().st_mode & 0o777 == 0o600
     assert broker_acl.verify_password(broker_acl.python_hash("x"), "x")
     assert not broker_acl.verify_password(broker_acl.python_hash("x"), "y")
