@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,7 +30,7 @@ from appliance.catalog import rebuild
 from appliance.catalog.config_docs import current_exponent, store_body, stored_version
 from appliance.catalog.models import Product
 from appliance.catalog.stage_rows import StagedRows, fast_rows, model_rows, product_columns
-from appliance.catalog.wire import CatalogChunk, CatalogHead, WireProduct, parse_body
+from appliance.catalog.wire import CatalogChunk, CatalogHead, parse_body
 from appliance.core.context import BoxContext
 from appliance.core.db import write_txn
 from appliance.sync.box_state import held_versions, set_held_version
@@ -153,14 +153,6 @@ def _put_in_force(rebuilding: bool) -> int:
     count = rebuild.swap()
     clear_stage()
     return count
-
-
-def upsert_products(products: Sequence[WireProduct], exponent: int) -> None:
-    """Insert or update products by id and replace their barcodes at once (caller's
-    transaction): staged and applied set-wise like a completed download."""
-    if products:
-        stage_products(model_rows(products, exponent))
-        _apply_stage()
 
 
 def chunk_of(body: dict[str, Any]) -> tuple[CatalogChunk, StagedRows]:
