@@ -12,12 +12,12 @@ import logging
 import os
 import time
 import uuid
-from pathlib import Path
 
 from hub.core import db as hub_db
 from hub.demo.catalog_bench import bench_import
 from hub.migrate import migrate
 from scripts.demo import drop_database
+from scripts.testkit.proc_cpu import cpu_seconds as backend_cpu
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432"
 
@@ -65,12 +65,6 @@ def copy_reference(db_url: str, source_tenant: str) -> dict[str, float]:
         conn.rollback()
         conn.close()
     return out
-
-
-def backend_cpu(pid: int) -> float:
-    """User + system CPU seconds so far of a PostgreSQL backend (same machine)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

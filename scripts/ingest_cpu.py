@@ -32,11 +32,7 @@ from posdomain.obs import configure_logging
 from scripts.bench_ingest import _events, _xid, box_batches, copy_seconds, written_rows
 from scripts.sync_harness import start_fault_stack
 from scripts.testkit.crafted import CraftedBox, batch_of
-
-
-def backend_cpu(pid: int) -> float:
-    """Seconds on CPU of a local process (first field of /proc/<pid>/schedstat, in ns)."""
-    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+from scripts.testkit.proc_cpu import cpu_seconds as backend_cpu
 
 
 def _pid(cursor_owner: Any) -> int:
