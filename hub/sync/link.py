@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import paho.mqtt.client as mqtt
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 CLIENT_ID = "cfpos-hub-ingest"
 
 
-class IngestLink:
+class IngestLink(ABC):
     """One ingest worker's MQTT connection and presence (the subclass handles messages).
 
     Presence (docs/sync-protocol.md "Hub ingest presence"): the worker keeps a retained
@@ -98,8 +99,9 @@ class IngestLink:
         # link back -> first ack within NFR-003 5 s; jittered so workers do not move in step
         self.client.reconnect_delay_set(reconnect_wait(), RECONNECT_MAX)  # type: ignore[arg-type]
 
+    @abstractmethod
     def _on_message(self, client, _userdata, msg) -> None:  # type: ignore[no-untyped-def]
-        raise NotImplementedError  # the subclass takes messages in
+        """paho's message callback: the subclass takes messages in (hub/sync/worker.py)."""
 
     def _filters(self) -> list[str]:
         if self.partition is not None:
