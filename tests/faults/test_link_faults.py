@@ -31,6 +31,14 @@ def _ingest_log_count(fs: FaultStack, needle: str) -> int:
     return (fs.stack.var / "hub-ingest.log").read_text(errors="replace").count(needle)
 
 
+def _events_on_hub(fs: FaultStack) -> int:
+    """How many of the box's events the hub has stored."""
+    rows = hub_rows(
+        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
+    )
+    return int(rows[0][0])
+
+
 @pytest.mark.req("FR-303", "NFR-003")
 def test_broker_stopped_mid_batch_while_selling(fault_stack: FaultStack) -> None:
     fs = fault_stack
@@ -54,9 +62,7 @@ def test_hub_ingest_sigkilled_inside_its_transaction(fault_stack: FaultStack) ->
     fs = fault_stack
     box = fs.cashier()
     reconcile_box(fs)  # start from a drained box
-    events_before = hub_rows(
-        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
-    )[0][0]
+    events_before = _events_on_hub(fs)
     hooks_before = _ingest_log_count(fs, HOOK_LINE)
     fs.stack.kill("hub-ingest")
     normal_ingest = fs.stack.argvs["hub-ingest"]
@@ -66,9 +72,7 @@ def test_hub_ingest_sigkilled_inside_its_transaction(fault_stack: FaultStack) ->
     fs.stack.kill("hub-ingest")  # SIGKILL with the batch transaction open
     on_hub = {sid for sid, _t in hub_sales(fs.admin_dsn, fs.box_id)}
     assert not on_hub & set(sold), "a sale of the killed transaction is on the hub"
-    events_after = hub_rows(
-        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
-    )[0][0]
+    events_after = _events_on_hub(fs)
     assert events_after == events_before, "half-applied batch: events without their sales"
     moves = hub_rows(
         fs.admin_dsn, "SELECT count(*) FROM stock_movements WHERE ref = ANY(%s)", (sold,)
@@ -97,9 +101,7 @@ def test_hub_ingest_sigkilled_while_inside_an_insert(fault_stack: FaultStack) ->
     fs = fault_stack
     box = fs.cashier()
     reconcile_box(fs)
-    events_before = hub_rows(
-        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
-    )[0][0]
+    events_before = _events_on_hub(fs)
     normal_ingest = fs.stack.argvs["hub-ingest"]
     blocker = psycopg2.connect(fs.admin_dsn)  # BEGIN … LOCK: inserts wait, reads go on
     try:
@@ -116,9 +118,7 @@ def test_hub_ingest_sigkilled_while_inside_an_insert(fault_stack: FaultStack) ->
     finally:
         blocker.rollback()  # the orphaned backend finishes the insert, then rolls back
         blocker.close()
-    events_after = hub_rows(
-        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
-    )[0][0]
+    events_after = _events_on_hub(fs)
     assert events_after == events_before, "half-applied batch: events without their sales"
     fs.stack.start("hub-ingest", normal_ingest)
     figures = reconcile_box(fs, timeout=90)
@@ -200,9 +200,7 @@ def test_hub_ingest_sigkilled_with_a_window_of_batches_in_flight(fault_stack: Fa
     fs = fault_stack
     box = fs.cashier()
     reconcile_box(fs)
-    events_before = hub_rows(
-        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
-    )[0][0]
+    events_before = _events_on_hub(fs)
     hooks_before = _ingest_log_count(fs, HOOK_LINE)
     offset = (fs.stack.var / "box-sync.log").stat().st_size
     fs.stack.kill("hub-ingest")
@@ -219,9 +217,7 @@ def test_hub_ingest_sigkilled_with_a_window_of_batches_in_flight(fault_stack: Fa
     fs.stack.kill("hub-ingest")  # SIGKILL: batch 1 in its transaction, the others queued
     on_hub = {sid for sid, _t in hub_sales(fs.admin_dsn, fs.box_id)}
     assert not on_hub & set(sold), "a sale of the killed worker's batches is on the hub"
-    events_after = hub_rows(
-        fs.admin_dsn, "SELECT count(*) FROM ingested_events WHERE box_id = %s", (fs.box_id,)
-    )[0][0]
+    events_after = _events_on_hub(fs)
     assert events_after == events_before, "half-applied batch: events without their sales"
     fs.stack.start("hub-ingest", normal_ingest)
     figures = reconcile_box(fs, timeout=120)
