@@ -336,7 +336,7 @@ def reference(url: str) -> str:
 def _ingest(batches: int) -> dict[str, float]:
     out = {}
     real = ingest.apply_events
-    off = lambda _box, _events, _bodies=None: None  # noqa: E731
+    off = lambda _box, _events, _bodies=None, _seen=None, _late=None: None  # noqa: E731
     for label, hook in (("rollups on", real), ("rollups off", off)):
         box_id = f"box-bench-{uuid.uuid4().hex[:8]}"
         with platform_tx():

@@ -5,17 +5,21 @@
 Boots the isolated stack of `bench_sync`, enrols a crafted box and runs what the ingest
 worker runs per message (`decode_batch`, then `hub.sync.apply.apply_events`) on box-sized
 batches of realistic sales, `--rounds` times on the same database (after a warm-up). Per
-round it prints the CPU time of this thread (`time.thread_time`: the apply's Python and the
-client side of psycopg2; waiting for PostgreSQL costs none), the CPU time of its PostgreSQL
+round it prints the CPU time of this process (`time.process_time`: the apply's Python, its
+writer thread and the client side of psycopg2; waiting for PostgreSQL costs none), the CPU
+time of its PostgreSQL
 backend (`/proc/<pid>/schedstat`), the wall time, and the same figures for a COPY of the
 rows the round wrote (`scripts.bench_ingest.copy_seconds`); then the medians. CPU time is
 what a loaded, shared machine cannot distort much: compare builds by it, interleaved.
-`--log`: JSON logs at INFO to a temporary file, as the worker writes them.
+`--log`: JSON logs at INFO to a temporary file, as the worker writes them. The heap is
+frozen before each round's batches (`gc.freeze()`, as the worker freezes its start-up heap);
+`--no-freeze` leaves it as it was before issue 15's ninth pass.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import statistics
 import tempfile
@@ -50,12 +54,14 @@ def _round(crafted: CraftedBox, admin: Any, seq: int, args: Any) -> tuple[int, d
     since = _xid(admin)
     admin.commit()
     app_pid = _pid(hub_db.db)
-    cpu0, back0, wall0 = time.thread_time(), backend_cpu(app_pid), time.perf_counter()
+    if not args.no_freeze:
+        gc.freeze()  # as the worker does after start-up (hub/__main__.py cmd_ingest)
+    cpu0, back0, wall0 = time.process_time(), backend_cpu(app_pid), time.perf_counter()
     for raw in raws:
         head, decoded = decode_batch(raw)
         ack = apply_events(head, decoded, crafted.box_id)
         assert len(ack.accepted) == len(decoded), ack.rejected[:2]
-    cpu, back = time.thread_time() - cpu0, backend_cpu(app_pid) - back0
+    cpu, back = time.process_time() - cpu0, backend_cpu(app_pid) - back0
     wall = time.perf_counter() - wall0
     data = written_rows(admin, since)
     admin_pid = _pid(admin)
@@ -94,6 +100,9 @@ def main() -> int:
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--log", action="store_true", help="JSON logs at INFO, as the worker")
+    ap.add_argument(
+        "--no-freeze", action="store_true", help="leave the heap unfrozen (before issue 15's pass)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fs = start_fault_stack(Path(tmp))

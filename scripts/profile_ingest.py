@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import tempfile
 import time
@@ -77,6 +78,7 @@ def main() -> int:
             spent: dict[str, list[float]] = {}
             _time_statements(spent)
             prof = cProfile.Profile()
+            gc.freeze()  # as the worker does after start-up (hub/__main__.py cmd_ingest)
             started = time.perf_counter()
             if not args.plain:
                 prof.enable()

@@ -36,6 +36,7 @@ from peewee import (
 )
 from psycopg2.extensions import Binary
 
+from hub.core import writer
 from hub.core.db import db, is_postgres
 from hub.core.models import UtcField
 
@@ -195,31 +196,109 @@ def insert_rows(
     model: Any, rows: list[dict[str, Any]], *, suffix: str = ""
 ) -> list[tuple[Any, ...]]:
     """Insert `rows` (same keys each) into `model`'s table; return the rows of `suffix`'s
-    RETURNING clause, if any (`suffix` is e.g. "ON CONFLICT DO NOTHING RETURNING id")."""
+    RETURNING clause, if any (`suffix` is e.g. "ON CONFLICT DO NOTHING RETURNING id").
+
+    Inside `send_ahead()` (hub.core.db) an insert without RETURNING is handed to the writer
+    thread and this returns at once; its failure is raised at the next statement."""
     if not rows:
         return []
+    if "RETURNING" in suffix.upper():
+        return insert_rows_later(model, rows, suffix=suffix)()
+    if is_postgres():
+        pipe = writer.current()
+        sql, params = _unnest_insert(model, rows, suffix)
+        if pipe is not None:
+            pipe.send(sql, params, returning=False)
+        else:
+            db.execute_sql(sql, params)
+        return []
+    _sqlite_insert(model, rows, suffix)
+    return []
+
+
+def insert_rows_later(
+    model: Any, rows: list[dict[str, Any]], *, suffix: str
+) -> Callable[[], list[tuple[Any, ...]]]:
+    """`insert_rows` with RETURNING whose answer is read later: inside `send_ahead()` the
+    insert runs on the writer thread and calling the answer waits for it; elsewhere it runs
+    now. An answer nobody reads is still waited for (and its failure raised) at the end of
+    the block."""
+    if not rows:
+        return list
+    if is_postgres():
+        sql, params = _unnest_insert(model, rows, suffix)
+        pipe = writer.current()
+        if pipe is not None:
+            return writer.later(pipe, pipe.send(sql, params, returning=True), [])
+        found = [tuple(r) for r in db.execute_sql(sql, params).fetchall()]
+        return lambda: found
+    found = _sqlite_insert(model, rows, suffix)
+    return lambda: found
+
+
+def select_later(query: Any) -> Callable[[], list[tuple[Any, ...]]]:
+    """A peewee SELECT whose rows (tuples, in its column order, as the driver returns them)
+    are read later: inside `send_ahead()` it is sent ahead after the inserts queued before it,
+    and calling the answer waits for it alone, not for the inserts sent after it; elsewhere
+    it runs now."""
+    pipe = writer.current() if is_postgres() else None
+    if pipe is None:
+        found = [tuple(r) for r in query.tuples()]
+        return lambda: found
+    sql, params = query.sql()
+    return writer.later(pipe, pipe.send(sql, params, returning=True), [])
+
+
+def _unnest_insert(model: Any, rows: list[dict[str, Any]], suffix: str) -> tuple[str, list[Any]]:
+    """One INSERT … SELECT FROM unnest(text arrays) for PostgreSQL, and its parameters.
+
+    A column whose rows all hold one value (a batch's tenant, branch, box, day, kind …) goes
+    as a one-element array, `(%s::text[])[1]`, instead of one element per row: neither this
+    side nor PostgreSQL's `array_in` handles the same text hundreds of times."""
+    names = list(rows[0])
+    fields = [model._meta.fields[n] for n in names]
+    table = model._meta.table_name
+    tail = f" {suffix}" if suffix else ""
+    cols = [f.column_name for f in fields]
+    kinds = _types(table, cols)
+    columns = [list(map(itemgetter(n), rows)) for n in names]
+    same = [len(v) > 1 and v.count(v[0]) == len(v) and _one_plain_type(v) for v in columns]
+    if all(same):  # identical rows: unnest needs one array at least
+        same = [False] * len(same)
+    picks: list[str] = []
+    constant: list[str] = []
+    arrays: list[str] = []
+    for f, kind, values, one in zip(fields, kinds, columns, same, strict=True):
+        if one:
+            constant.append(_encoder(f)(f, values[:1]))
+            picks.append(f"(%s::text[])[1]::{kind}")
+        else:
+            picks.append(f"u.c{len(arrays)}::{kind}")
+            arrays.append(_encoder(f)(f, values))
+    sql = (
+        f"INSERT INTO {table} ({', '.join(cols)}) SELECT "
+        + ", ".join(picks)
+        + " FROM unnest("
+        + ", ".join(["%s::text[]"] * len(arrays))
+        + f") AS u({', '.join(f'c{i}' for i in range(len(arrays)))}){tail}"
+    )
+    return sql, constant + arrays  # the placeholders' order: the SELECT list, then unnest's
+
+
+def _one_plain_type(values: list[Any]) -> bool:
+    """Values of one type whose equality is sameness in the column (`values.count` compares
+    with ==: True == 1 and 1.0 == 1 must not make a mixed column look constant)."""
+    kinds = set(map(type, values))
+    return len(kinds) == 1 and kinds <= {str, int, type(None), uuid.UUID, datetime}
+
+
+def _sqlite_insert(model: Any, rows: list[dict[str, Any]], suffix: str) -> list[tuple[Any, ...]]:
+    """Multi-row VALUES inserts within SQLite's parameter limit (dev only)."""
     names = list(rows[0])
     fields = [model._meta.fields[n] for n in names]
     table = model._meta.table_name
     tail = f" {suffix}" if suffix else ""
     returning = "RETURNING" in suffix.upper()
-    if is_postgres():
-        cols = [f.column_name for f in fields]
-        kinds = _types(table, cols)
-        aliases = [f"c{i}" for i in range(len(cols))]
-        sql = (
-            f"INSERT INTO {table} ({', '.join(cols)}) SELECT "
-            + ", ".join(f"u.{a}::{k}" for a, k in zip(aliases, kinds, strict=True))
-            + " FROM unnest("
-            + ", ".join(["%s::text[]"] * len(cols))
-            + f") AS u({', '.join(aliases)}){tail}"
-        )
-        params = [
-            _encoder(f)(f, list(map(itemgetter(n), rows)))
-            for f, n in zip(fields, names, strict=True)
-        ]
-        cur = db.execute_sql(sql, params)
-        return [tuple(r) for r in cur.fetchall()] if returning else []
     columns = ", ".join(f.column_name for f in fields)
     one = "(" + ", ".join([db.param] * len(names)) + ")"
     per_stmt = max(1, MAX_PARAMS // len(names))

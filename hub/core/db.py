@@ -20,9 +20,11 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import peewee
 from peewee import Database, DatabaseProxy, InterfaceError, OperationalError, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
 
+from hub.core import writer
 from posdomain.errors import Forbidden, Reason
 from posdomain.permissions import Principal
 
@@ -50,6 +52,24 @@ class RoutingProxy(DatabaseProxy):
         return routed if routed is not None else self._base
 
 
+class HubPostgresDatabase(PooledPostgresqlDatabase):  # type: ignore[misc]
+    """The pooled PostgreSQL database, aware of statements sent ahead (`hub.core.writer`):
+    every statement and the commit of a thread first wait for what it sent ahead, and a
+    rollback first discards it, so a transaction ends with nothing of it still queued."""
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        writer.barrier()
+        return super().execute_sql(sql, params)
+
+    def commit(self) -> Any:
+        writer.barrier()
+        return super().commit()
+
+    def rollback(self) -> Any:
+        writer.discard()
+        return super().rollback()
+
+
 db = RoutingProxy()
 db._platform = None
 _databases: dict[str, Database] = {}
@@ -72,7 +92,7 @@ def make_database(url: str) -> Database:
     parts = urlparse(url)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
-    pooled: Database = PooledPostgresqlDatabase(
+    pooled: Database = HubPostgresDatabase(
         parts.path.lstrip("/"),
         user=unquote(parts.username or ""),
         password=unquote(parts.password) if parts.password else None,
@@ -132,6 +152,20 @@ def tenant_tx(who: Principal | str) -> Iterator[None]:
     with db.atomic():
         if is_postgres():
             db.execute_sql("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
+        yield
+
+
+@contextmanager
+def send_ahead() -> Iterator[None]:
+    """Inside a transaction: its inserts that need no answer run on a writer thread while
+    this thread goes on (`hub.core.writer`); on SQLite (dev only) a plain block."""
+    if not is_postgres():
+        yield
+        return
+    database: Any = db.obj
+    # peewee's module-level wrapper: a failure is raised as peewee's IntegrityError etc.
+    wrapper: Any = peewee.__exception_wrapper__  # type: ignore[attr-defined]
+    with writer.pipelined(database.connection(), wrapper):
         yield
 
 

@@ -55,7 +55,8 @@ def body_of(event: BusinessEvent, at: str) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _endpoints(tenant_id: str) -> list[WebhookEndpoint]:
+def subscribed_endpoints(tenant_id: str) -> list[WebhookEndpoint]:
+    """The tenant's enabled endpoints of enabled integrations (caller's tenant transaction)."""
     query = (
         WebhookEndpoint.select(WebhookEndpoint)
         .join(Integration, on=(Integration.id == WebhookEndpoint.integration_id))
@@ -68,11 +69,14 @@ def _endpoints(tenant_id: str) -> list[WebhookEndpoint]:
     return list(query)
 
 
-def emit_many(tenant_id: str, events: list[BusinessEvent]) -> int:
-    """Queue every event for every subscribed endpoint (caller's tenant transaction); how many."""
+def emit_many(
+    tenant_id: str, events: list[BusinessEvent], subscribed: list[WebhookEndpoint] | None = None
+) -> int:
+    """Queue every event for every subscribed endpoint (caller's tenant transaction); how many.
+    `subscribed`: the tenant's `subscribed_endpoints`, when the caller read them already."""
     if not events:
         return 0
-    endpoints = _endpoints(tenant_id)
+    endpoints = subscribed_endpoints(tenant_id) if subscribed is None else subscribed
     if not endpoints:
         return 0
     now = utcnow()

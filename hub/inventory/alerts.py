@@ -16,6 +16,7 @@ import contextvars
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from hub.alerting import store as alerting
@@ -124,23 +125,44 @@ def _rows_for(model: Any, tenant_id: str, keys: list[StockKey]) -> dict[StockKey
     return {(r.branch_id, r.product_id): r for r in query}
 
 
+@dataclass
+class Watch:
+    """The reorder points and alert states of some (branch, product) keys, read up front."""
+
+    tenant_id: str
+    points: dict[StockKey, Any]
+    states: dict[StockKey, Any]
+
+
+def watch(tenant_id: str, keys: Iterable[StockKey]) -> Watch:
+    """Read the reorder points and alert states of `keys` (two queries, none for no keys)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return Watch(tenant_id, {}, {})
+    points = _rows_for(ReorderPoint, tenant_id, wanted)
+    states = _rows_for(StockAlertState, tenant_id, wanted)
+    return Watch(tenant_id, points, states)
+
+
 def evaluate(tenant_id: str, keys: Iterable[StockKey]) -> None:
     """Check every touched (branch, product) for a crossing (caller's transaction).
 
     Set-based: the reorder points, alert states and running balances of all the keys are
     read in three queries; only a key whose below/above state changed is written.
     """
-    wanted = sorted(set(keys))
-    if not wanted:
-        return
-    points = _rows_for(ReorderPoint, tenant_id, wanted)
-    states = _rows_for(StockAlertState, tenant_id, wanted)
-    armed = [k for k in wanted if k in points or k in states]
-    if not armed:
-        return  # no reorder point and never below: nothing can cross
-    stock = on_hand_many(tenant_id, armed)
+    seen = watch(tenant_id, keys)
+    armed = sorted({*seen.points, *seen.states})
+    if armed:
+        evaluate_watched(seen, on_hand_many(tenant_id, armed))
+
+
+def evaluate_watched(seen: Watch, stock: dict[StockKey, int]) -> None:
+    """`evaluate` with the rows read by `watch` and on hand known to the caller (`stock`:
+    the balances of every key it touched, under their stock locks); no read of its own."""
+    tenant_id = seen.tenant_id
+    armed = sorted(k for k in stock if k in seen.points or k in seen.states)
     for key in armed:
-        point, state = points.get(key), states.get(key)
+        point, state = seen.points.get(key), seen.states.get(key)
         was_below = bool(state and state.below)
         threshold = None if point is None else int(point.reorder_point_milli)
         below = threshold is not None and stock[key] < threshold

@@ -61,31 +61,50 @@ class SaleStock:
     occurred_at: datetime
 
 
-def record_sales(
-    tenant_id: str, branch_id: str, sales: list[SaleStock], *, fresh: bool = False
-) -> list[dict[str, int]]:
-    """Book box sales (in seq order) as `sale` movements, one per line, in one multi-row insert.
+@dataclass
+class SalesPlan:
+    """A run of box sales with the stock read for them under the stock locks (`plan_sales`),
+    before anything of the run is written."""
+
+    tenant_id: str
+    branch_id: str
+    sales: list[SaleStock]
+    booked: set[str]
+    running: dict[str, int]  # on hand (thousandths) per product, moved on by `book_sales`
+    watch: alerts.Watch
+
+
+def plan_sales(
+    tenant_id: str, branch_id: str, sales: list[SaleStock], *, fresh: bool = True
+) -> SalesPlan:
+    """Lock the run's stock and read what booking it needs: on hand of every product, the
+    reorder points and alert states (no read is left for `book_sales`, whose inserts may
+    then run on the writer thread while the next rows are built).
+
+    `fresh`: every sale's `sales` row is new in this transaction (ingest's `sale_rows.write`:
+    the sale's id and event id are unique), so none of them can have been booked before and
+    booked events are not looked up. The `event:<id>#n` idempotency keys stay unique per
+    tenant (a movement booked twice would fail the batch, never count twice)."""
+    booked = set() if fresh or not sales else _booked(tenant_id, [s.event_id for s in sales])
+    keys = sorted({(branch_id, pid) for s in sales for pid, _q in s.lines})
+    if keys:
+        ledger.lock_stock(tenant_id, keys)
+    running = {pid: q for (_b, pid), q in ledger.on_hand_many(tenant_id, keys).items()}
+    return SalesPlan(tenant_id, branch_id, sales, booked, running, alerts.watch(tenant_id, keys))
+
+
+def book_sales(plan: SalesPlan) -> list[dict[str, int]]:
+    """Book a planned run as `sale` movements, one per line, in one multi-row insert.
 
     Returns, per sale, on hand (thousandths) of its products right after its own movements,
     computed from the running balances read under the stock locks: what a sale-by-sale
-    booking would have seen. Low-stock alerts are evaluated once for every touched product.
-
-    Only sales whose `sales` row this transaction has just inserted come here (ingest's
-    `sale_rows.write`: the sale's id and event id are unique), so none of them can have been
-    booked before: no look-up of booked events on this path (`fresh=False` does it, for a
-    caller without that guarantee). The `event:<id>#n` idempotency keys stay unique per tenant
-    (a movement booked twice would fail the batch, never count twice).
-    """
-    if not sales:
-        return []
-    booked = set() if fresh else _booked(tenant_id, [s.event_id for s in sales])
-    keys = sorted({(branch_id, pid) for s in sales for pid, _q in s.lines})
-    ledger.lock_stock(tenant_id, keys)
-    running = {pid: q for (_b, pid), q in ledger.on_hand_many(tenant_id, keys).items()}
+    booking would have seen. Low-stock alerts are evaluated once for every touched product,
+    against the balances the run leaves."""
+    branch_id, running = plan.branch_id, plan.running
     items: list[tuple[MovementSpec, str, str]] = []
     after: list[dict[str, int]] = []
-    for sale in sales:
-        if sale.event_id not in booked:
+    for sale in plan.sales:
+        if sale.event_id not in plan.booked:
             for n, (pid, milli) in enumerate(sale.lines, 1):
                 spec = MovementSpec(
                     branch_id,
@@ -100,9 +119,19 @@ def record_sales(
                 items.append((spec, f"event:{sale.event_id}#{n}", f"sale:{sale.sale_id}"))
                 running[pid] += milli
         after.append({pid: running[pid] for pid, _q in sale.lines})
-    ledger.book_movements_keyed(tenant_id, items, locked=True)  # locked above
-    alerts.evaluate(tenant_id, [(s.branch_id, s.product_id) for s, _k, _a in items])
+    ledger.book_movements_keyed(plan.tenant_id, items, locked=True)  # locked by plan_sales
+    touched = {(s.branch_id, s.product_id) for s, _k, _a in items}
+    alerts.evaluate_watched(plan.watch, {k: running[k[1]] for k in touched})
     return after
+
+
+def record_sales(
+    tenant_id: str, branch_id: str, sales: list[SaleStock], *, fresh: bool = False
+) -> list[dict[str, int]]:
+    """Book box sales (in seq order): `plan_sales` then `book_sales` (`fresh`: see there)."""
+    if not sales:
+        return []
+    return book_sales(plan_sales(tenant_id, branch_id, sales, fresh=fresh))
 
 
 def _booked(tenant_id: str, event_ids: list[str]) -> set[str]:

@@ -51,7 +51,8 @@ NOT_OVERRIDES = frozenset({"override.granted", "override.denied"})
 Key = tuple[str, str]  # (cashier_id, business_day)
 
 
-def _zone(box: Box) -> ZoneInfo:
+def zone_of(box: Box) -> ZoneInfo:
+    """The zone the box's business days are counted in (its branch's, else the tenant's)."""
     branch = Branch.get_or_none(Branch.id == box.branch_id)
     pricing = config.current(box.tenant_id, "pricing")
     return branch_zone(
@@ -95,8 +96,8 @@ def _parse_at(text: Any) -> datetime | None:
 class Tally:
     """Counter deltas and sale timelines of one batch, flushed in a few statements."""
 
-    def __init__(self, box: Box) -> None:
-        self.box, self.zone = box, _zone(box)
+    def __init__(self, box: Box, zone: ZoneInfo | None = None) -> None:
+        self.box, self.zone = box, zone_of(box) if zone is None else zone
         self.deltas: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
         self.exponent: dict[Key, int] = {}
         self.activity: list[dict[str, Any]] = []
@@ -274,9 +275,10 @@ class Tally:
         return active_time(with_new) - active_time(without)
 
 
-def apply_events(box: Box, events: list[EventEnvelope]) -> None:
-    """Derive the performance rows of a batch's accepted events (caller's transaction)."""
-    tally = Tally(box)
+def apply_events(box: Box, events: list[EventEnvelope], zone: ZoneInfo | None = None) -> None:
+    """Derive the performance rows of a batch's accepted events (caller's transaction;
+    `zone`: `zone_of(box)`, when the caller read it already)."""
+    tally = Tally(box, zone)
     for ev in events:
         tally.add(ev)
     tally.flush()

@@ -444,26 +444,55 @@ def _body(bodies: Mapping[str, BaseModel], ev: EventEnvelope, model: type[M]) ->
     return body if isinstance(body, model) else model.model_validate(ev.payload)
 
 
-def apply_events(
-    box: Box, events: list[EventEnvelope], bodies: Mapping[str, BaseModel] | None = None
-) -> None:
-    """Write the report facts and rollup of a batch's applied events (`bodies`: payloads
-    already parsed by ingest, by event id)."""
-    bodies = bodies or {}
-    kinds = {EventType.SALE_COMPLETED, EventType.REFUND_COMPLETED, EventType.SALE_VOIDED}
-    relevant = sorted((ev for ev in events if ev.type in kinds), key=lambda e: e.seq)
-    if not relevant:
-        return
-    ids = [
+KINDS = frozenset({EventType.SALE_COMPLETED, EventType.REFUND_COMPLETED, EventType.SALE_VOIDED})
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What the report facts of a batch read before its first insert (`reads`): the box's
+    zone and the catalog products its documents name."""
+
+    zone: Any
+    products: dict[str, Known]
+
+
+def _product_ids(events: Iterable[EventEnvelope]) -> list[str]:
+    return [
         str(ln.get("product_id"))
-        for ev in relevant
+        for ev in events
+        if ev.type in KINDS
         for ln in ev.payload.get("lines", []) or []
         if isinstance(ln, dict)
     ]
-    zone = branch_zones(box.tenant_id).get(box.branch_id)
-    builder = _Builder(box, _products(box.tenant_id, ids), zone)
+
+
+def reads(box: Box, events: list[EventEnvelope]) -> Reads:
+    """Read the zone and products the report facts of `events` (or of any subset) need."""
+    return Reads(
+        branch_zones(box.tenant_id).get(box.branch_id),
+        _products(box.tenant_id, _product_ids(events)),
+    )
+
+
+def apply_events(
+    box: Box,
+    events: list[EventEnvelope],
+    bodies: Mapping[str, BaseModel] | None = None,
+    seen: Reads | None = None,
+    late: set[str] | None = None,
+) -> None:
+    """Write the report facts and rollup of a batch's applied events (`bodies`: payloads
+    already parsed by ingest, by event id; `seen`: `reads` of these events or of a superset,
+    done before the batch's first insert; `late`: the ids of the batch's late sales, as its
+    `sales` rows have them; each is read here when not given)."""
+    bodies = bodies or {}
+    relevant = sorted((ev for ev in events if ev.type in KINDS), key=lambda e: e.seq)
+    if not relevant:
+        return
+    seen = seen or reads(box, relevant)
+    builder = _Builder(box, seen.products, seen.zone)
     sales = [ev for ev in relevant if ev.type == EventType.SALE_COMPLETED]
-    late = _late(sales, box)
+    late = _late(sales, box) if late is None else late
     pending: dict[str, dict[str, Any]] = {}
     for ev in relevant:
         if ev.type == EventType.SALE_COMPLETED:
@@ -478,6 +507,9 @@ def apply_events(
 
 
 def _write(rows: _Rows) -> None:
+    # the stored product buckets are read (and locked) before the batch's report inserts, so
+    # inside `send_ahead()` those run on the writer thread while the rollups are summed
+    stored = product_rollup.stored(rows.products)
     insert_rows(ReportDoc, rows.docs)
     insert_rows(ReportLine, rows.lines)
     insert_rows(ReportTender, rows.tenders)
@@ -486,5 +518,5 @@ def _write(rows: _Rows) -> None:
     ordered = sorted(rows.rollup, key=lambda k: tuple(str(v) for v in k))  # lock order
     buckets = [{**dict(zip(ROLLUP_KEY, key, strict=True)), **rows.rollup[key]} for key in ordered]
     upsert_rows(RollupHourly, buckets, ROLLUP_KEY, SUMS)
-    product_rollup.write(rows.products)
+    product_rollup.write(rows.products, stored)
     doc_rollups.write(rows.tender_sums, rows.tax_sums, rows.daily, rows.hours)

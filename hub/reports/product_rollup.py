@@ -17,10 +17,11 @@ so the category rollup always equals grouping the daily product rollup by catego
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.core.bulk import upsert_rows
+from hub.core.bulk import select_later, upsert_rows
 from hub.core.db import is_postgres
 from hub.core.models import BaseModel
 from hub.reports.models import (
@@ -121,10 +122,15 @@ def stored_lines(tenant_id: str, sale_id: str) -> list[dict[str, Any]]:
     return [{n: getattr(r, n) for n in (*KEY, *SUMS, *LABELS)} for r in query]
 
 
-def _stored(daily: Sums) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The stored daily buckets the batch touches (locked until the batch commits)."""
+Stored = dict[tuple[Any, ...], dict[str, Any]]
+
+
+def _stored(daily: Sums) -> Callable[[], Stored]:
+    """The stored daily buckets the batch touches (locked until the batch commits); inside
+    `send_ahead()` the read is sent ahead and answered when called (`select_later`)."""
     keys = list(daily)
-    query = RollupProduct.select().where(
+    fields = [getattr(RollupProduct, n) for n in (*KEY, *SUMS, "category")]
+    query = RollupProduct.select(*fields).where(
         RollupProduct.tenant_id.in_(sorted({k[0] for k in keys})),
         RollupProduct.branch_id.in_(sorted({k[1] for k in keys})),
         RollupProduct.business_day.in_(sorted({k[2] for k in keys})),
@@ -132,16 +138,22 @@ def _stored(daily: Sums) -> dict[tuple[Any, ...], dict[str, Any]]:
     )
     if is_postgres():  # SQLite (the embedded fallback) has one writer and no FOR UPDATE
         query = query.for_update()
+    answer = select_later(query)
     wanted = set(keys)
-    out = {}
-    for r in query:
-        key = tuple(getattr(r, k) for k in KEY)
-        if key in wanted:
-            out[key] = {n: getattr(r, n) for n in (*SUMS, "category")}
-    return out
+    width = len(KEY)
+
+    def read() -> Stored:
+        out = {}
+        for row in answer():
+            key = tuple(row[:width])
+            if key in wanted:
+                out[key] = dict(zip((*SUMS, "category"), row[width:], strict=True))
+        return out
+
+    return read
 
 
-def _categories(daily: Sums, stored: dict[tuple[Any, ...], dict[str, Any]]) -> Sums:
+def _categories(daily: Sums, stored: Stored) -> Sums:
     """What the batch adds to each (branch, day, category): its own sums under the bucket's
     new category, a new bucket counted there, and a stored bucket moved (its sums and its
     count) when its category changes."""
@@ -175,11 +187,18 @@ def _upsert(model: type[BaseModel], key: tuple[str, ...], into: Sums, labels: bo
     upsert_rows(model, rows, key, sums, LABELS if labels else ())
 
 
-def write(into: Buckets) -> None:
-    """Upsert the batch's buckets (sums added, labels from the latest line)."""
+def stored(into: Buckets) -> Callable[[], Stored]:
+    """The stored daily buckets the batch's `into` touches, locked until the batch commits:
+    read (or sent ahead) now, answered when called."""
+    return _stored(into.daily) if into.daily else dict
+
+
+def write(into: Buckets, held: Callable[[], Stored] | None = None) -> None:
+    """Upsert the batch's buckets (sums added, labels from the latest line); `held`: the
+    stored buckets as `stored` read them (read here when not given)."""
     if not into.daily:
         return
-    categories = _categories(into.daily, _stored(into.daily))
+    categories = _categories(into.daily, (held or stored(into))())
     monthly, tenant, tenant_daily = rolled_up(into)
     _upsert(RollupProduct, KEY, into.daily, labels=True)
     _upsert(RollupProductMonthly, MONTH_KEY, monthly, labels=True)

@@ -21,6 +21,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,8 +29,9 @@ from typing import Any
 from peewee import IntegrityError
 
 from hub.boxes import enrolment
-from hub.core.bulk import insert_rows
-from hub.core.db import db, is_postgres, is_transient, platform_tx, tenant_tx
+from hub.core import writer
+from hub.core.bulk import insert_rows, insert_rows_later
+from hub.core.db import db, is_postgres, is_transient, platform_tx, send_ahead, tenant_tx
 from hub.core.models import JsonText, utcnow
 from hub.governance import config
 from hub.governance.models import BoxAudit
@@ -89,6 +91,7 @@ class Applier:
     accepted: list[str] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)  # refused while applying (consumed)
     run: Run = field(default_factory=Run)
+    late: set[str] = field(default_factory=set)  # ids of the late sales prepared (reports)
     # event id -> (type, seq, correlation id) of each accepted event, for the batch's log line
     notes: dict[str, tuple[str, int, str | None]] = field(default_factory=dict)
 
@@ -141,7 +144,10 @@ class Applier:
     def _queue(self, ev: IncomingEvent, env: Any) -> None:
         if env.type == EventType.SALE_COMPLETED:
             sale = self.rules.check_sale(env, ev.body)
-            self.run.sales.append(sale_rows.prepare(self.box, env, sale, self.arrival))
+            prepared = sale_rows.prepare(self.box, env, sale, self.arrival)
+            if prepared.sale["late"]:
+                self.late.add(sale.sale_id)
+            self.run.sales.append(prepared)
         else:
             entry = self.rules.check_audit(env)
             self.run.audits.append(
@@ -248,6 +254,12 @@ def _hold(box: Box, rows: list[dict[str, Any]]) -> set[str]:
     return {str(r[0]) for r in insert_rows(IngestedEvent, rows, suffix=suffix)}
 
 
+def _hold_later(box: Box, rows: list[dict[str, Any]]) -> Callable[[], list[tuple[Any, ...]]]:
+    """`_hold` whose answer is read later (sent ahead inside `send_ahead()`)."""
+    suffix = "ON CONFLICT DO NOTHING RETURNING event_id"  # bare on purpose: see `_hold`
+    return insert_rows_later(IngestedEvent, rows, suffix=suffix)
+
+
 def _lost(events: list[IncomingEvent], held: set[str]) -> list[Refusal]:
     return [
         Refusal(ev, Reason.EVENT_ID_CONFLICT, "event id held elsewhere", False)
@@ -273,12 +285,17 @@ def _apply_fresh(
     quarantines that event (its seq consumed) and the rest goes on."""
     box = applier.box
     if not careful:
-        held = _hold(box, [_ingested_row(box, ev, received_at) for ev in fresh])
+        # sent ahead: the events are applied as if every one was recorded, and the answer is
+        # read after the writes; an event id held elsewhere (another tenant's) sends the batch
+        # to the careful pass, which refuses that event alone
+        held_later = _hold_later(box, [_ingested_row(box, ev, received_at) for ev in fresh])
         for ev in fresh:
-            if ev.event_id in held:
-                applier.add(ev)
+            applier.add(ev)
         applier.flush()
-        return _lost(fresh, held)
+        held = {str(r[0]) for r in held_later()}
+        if len(held) != len(fresh):
+            raise writer.Mispredicted("an event id of the batch is held elsewhere")
+        return []
     lost: list[Refusal] = []
     for ev in fresh:
         try:
@@ -303,16 +320,20 @@ def _pass(box: Box, head: BatchHead, events: list[IncomingEvent], careful: bool)
     received_at = utcnow()
     # stock alerts raised by the batch's movements go out only after the commit
     # config versions (pricing: currency, business day) read once for the whole batch
-    with alerts.deliver_after_commit(), tenant_tx(box.tenant_id), config.read_once():
+    # the fast pass sends its inserts ahead (hub/core/writer.py); the careful pass does not
+    ahead = nullcontext() if careful else send_ahead()
+    with alerts.deliver_after_commit(), tenant_tx(box.tenant_id), config.read_once(), ahead:
         box = _locked(box.box_id)
         arrival = Arrival(received_at, health.clock_skew(box.box_id, head.sent_at, received_at))
         sorted_ = triage(box, events)
         consumed = [r for r in sorted_.refused if r.consumed]
         _hold(box, [refusals.consumed_row(box, r, received_at) for r in consumed])
         applier = Applier(box, arrival, Rules.load(box, sorted_.fresh))
+        # what the derived effects read is read before the first insert (hub/core/writer.py)
+        seen = derived.reads(box, [ev.envelope for ev in sorted_.fresh if ev.envelope])
         lost = _apply_fresh(applier, sorted_.fresh, received_at, careful)
-        # customers, loyalty points, cashier performance (hub/sync/derived.py, one hook)
-        _apply_derived(applier, sorted_.fresh)
+        # customers, loyalty points, reports, cashier performance (hub/sync/derived.py)
+        _apply_derived(applier, sorted_.fresh, seen)
         refusals.mark_quarantined([r for r in applier.refused if r.reason != Reason.INGEST_FAILED])
         refusals.record(box, [*sorted_.refused, *lost, *applier.refused], received_at)
         for hook in INSIDE_TRANSACTION_HOOKS:
@@ -323,13 +344,17 @@ def _pass(box: Box, head: BatchHead, events: list[IncomingEvent], careful: bool)
     return Outcome(sorted_, applier, lost, missing)
 
 
-def _apply_derived(applier: Applier, fresh: list[IncomingEvent]) -> None:
+def _apply_derived(
+    applier: Applier, fresh: list[IncomingEvent], seen: derived.Reads | None
+) -> None:
     """Run the derived effects of the accepted events; an event they refuse (a
     `customer.enrolled` with a taken id) is refused like any other: seq consumed, quarantined."""
     accepted = set(applier.accepted)
     by_id = {ev.event_id: ev for ev in fresh if ev.event_id in accepted}
     envelopes = [ev.envelope for ev in by_id.values() if ev.envelope is not None]
-    for event_id, err in derived.apply_derived(applier.box, envelopes, applier.rules.bodies):
+    bodies = applier.rules.bodies
+    found = derived.apply_derived(applier.box, envelopes, bodies, seen, applier.late)
+    for event_id, err in found:
         applier.accepted.remove(event_id)
         applier.refuse(by_id[event_id], err)
 

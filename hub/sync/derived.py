@@ -5,8 +5,13 @@ sale its stored refunds).
 
 Order, per event in seq order: the customer area first (a `customer.enrolled` creates the
 customer a later sale of the same batch names; purchase-history links), then loyalty
-(points). Performance counters are tallied over the whole batch and written at the end,
-then the report facts and hourly rollup (hub.reports.ingest).
+(points). Then, over the whole batch: the report facts and rollups (hub.reports.ingest),
+the outbound webhooks, and the performance counters, written at the end. These three read
+and write tables of their own, so their order is free; the report facts come first
+because they are the largest inserts of a batch, which then run on the writer thread
+(hub/core/writer.py) while the rest is worked out. What they read that the batch does not
+write (zones, products, webhook endpoints) is read by `reads` before the batch's first
+insert, so no look-up of theirs waits for the batch's inserts.
 A `customer.enrolled` the customer area refuses (bad payload, an id already taken) is handed
 back to `apply`, which refuses it like any other event: reason in the ack's `rejected`, seq
 consumed, quarantined and raised for reconciliation; nothing of it is written.
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -47,12 +54,42 @@ def _concerns_customers(ev: EventEnvelope) -> bool:
     return ev.type in CUSTOMER_DOCUMENTS
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What the derived effects of a batch read before its first insert (`reads`); None
+    where no event of the batch needs it."""
+
+    reports: reports.Reads | None
+    zone: Any  # the box's business-day zone for the performance counters
+    endpoints: list[Any] | None  # the tenant's subscribed webhook endpoints
+
+
+def reads(box: Box, events: list[EventEnvelope]) -> Reads | None:
+    """Read, for `events` (a batch's fresh events: a superset of those it will accept), what
+    the derived effects need and the batch itself does not write (None: no event)."""
+    if not events:
+        return None
+    kinds = {ev.type for ev in events}
+    hooked = kinds & _WEBHOOK_TYPES.keys()
+    return Reads(
+        reports.reads(box, events) if kinds & reports.KINDS else None,
+        performance.zone_of(box),
+        webhooks.subscribed_endpoints(str(box.tenant_id)) if hooked else None,
+    )
+
+
 def apply_derived(
-    box: Box, events: list[EventEnvelope], bodies: Mapping[str, BaseModel] | None = None
+    box: Box,
+    events: list[EventEnvelope],
+    bodies: Mapping[str, BaseModel] | None = None,
+    seen: Reads | None = None,
+    late: set[str] | None = None,
 ) -> list[tuple[str, ValidationError]]:
-    """Apply the customer, loyalty and performance effects of the batch's accepted events;
-    return the (event id, error) of each event the customer area refused. `bodies`: the
-    payloads ingest already checked, by event id (parsed again where missing)."""
+    """Apply the customer, loyalty, report, webhook and performance effects of the batch's
+    accepted events; return the (event id, error) of each event the customer area refused.
+    `bodies`: the payloads ingest already checked, by event id (parsed again where missing);
+    `seen`: `reads` of the batch, done before its first insert; `late`: the ids of its late
+    sales (each read here when not given)."""
     refused: list[tuple[str, ValidationError]] = []
     applied = []
     for ev in sorted(events, key=lambda e: e.seq):
@@ -69,9 +106,13 @@ def apply_derived(
                 continue
             loyalty_events.apply_event(box, ev)
         applied.append(ev)
-    performance.apply_events(box, applied)
-    webhooks.emit_many(str(box.tenant_id), [e for e in map(_business_event, applied) if e])
-    reports.apply_events(box, applied, bodies or {})
+    seen = seen or reads(box, applied)
+    if seen is None:  # nothing applied
+        return refused
+    reports.apply_events(box, applied, bodies or {}, seen.reports, late)
+    business = [e for e in map(_business_event, applied) if e]
+    webhooks.emit_many(str(box.tenant_id), business, seen.endpoints)
+    performance.apply_events(box, applied, seen.zone)
     return refused
 
 

@@ -148,18 +148,39 @@ def _policies(tenant_id: str, wanted: set[tuple[str, int]]) -> dict[tuple[str, i
     }
 
 
-def check_sales(box: Box, sales: list[tuple[SaleFacts, dict[str, int]]]) -> list[list[str]]:
+@dataclass(frozen=True)
+class Known:
+    """What the hub holds that sales are reconciled against: their cashiers, the catalog
+    version and their discount policies (read by `known`, three queries)."""
+
+    users: dict[str, User]
+    catalog: int
+    policies: dict[tuple[str, int], Any]
+
+
+def known(tenant_id: str, sales: list[SaleFacts]) -> Known:
+    """Read what `check_sales` compares `sales` with (before the run's first insert)."""
+    return Known(
+        _users(tenant_id, {f.cashier_id for f in sales}),
+        current_version(tenant_id),
+        _policies(tenant_id, {p for f in sales for p in f.policies}),
+    )
+
+
+def check_sales(
+    box: Box, sales: list[tuple[SaleFacts, dict[str, int]]], seen: Known | None = None
+) -> list[list[str]]:
     """Queue every conflict of applied sales (caller's transaction); return each one's kinds.
 
     `sales` pairs each sale's facts with on hand (thousandths) of its products at the branch
     right after its own movements. The cashiers, the catalog version and the policy versions
-    of all the sales are read once, and every item is written in one multi-row insert.
+    of all the sales are read once (`seen`, or read here), and every item is written in one
+    multi-row insert.
     """
     if not sales:
         return []
-    users = _users(box.tenant_id, {f.cashier_id for f, _s in sales})
-    hub_catalog = current_version(box.tenant_id)
-    policies = _policies(box.tenant_id, {p for f, _s in sales for p in f.policies})
+    seen = seen or known(box.tenant_id, [f for f, _s in sales])
+    users, hub_catalog, policies = seen.users, seen.catalog, seen.policies
     kinds: list[list[str]] = []
     rows: list[dict[str, Any]] = []
     now = utcnow()

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hub.core.bulk import insert_rows
+from hub.core import writer
+from hub.core.bulk import insert_rows, insert_rows_later
 from hub.identity.models import Box
 from hub.inventory import box_events, ledger
 from hub.sales.models import Sale, SaleLine
@@ -109,22 +110,33 @@ def prepare(box: Box, ev: EventEnvelope, sale: SaleCompleted, arrival: Arrival) 
 def write(box: Box, sales: list[PreparedSale]) -> list[PreparedSale]:
     """Write a run of consecutive sales set-based (one insert per table, one stock booking,
     one reconciliation pass); return the sales whose id another tenant already used (not
-    written: `ON CONFLICT DO NOTHING` answers without revealing the other tenant's row)."""
+    written: `ON CONFLICT DO NOTHING` answers without revealing the other tenant's row).
+
+    The run's stock is locked and read before its first insert, so that inside
+    `send_ahead()` the inserts run on the writer thread while the movements are built; there
+    the sales are written as if every id were free and the answer is read at the end (an id
+    held elsewhere: `Mispredicted`, and the careful pass refuses that sale alone)."""
     if not sales:
         return []
-    stored = {
-        str(r[0])
-        for r in insert_rows(
-            # bare on purpose: id and event_id are both unique; a sale missing from RETURNING
-            # on either key is refused as DOCUMENT_ID_CONFLICT, never taken as stored
-            Sale,
-            [p.sale for p in sales],
-            suffix="ON CONFLICT DO NOTHING RETURNING id",
-        )
-    }
-    kept = [p for p in sales if p.sale["id"] in stored]
+    plan = box_events.plan_sales(box.tenant_id, box.branch_id, [p.stock for p in sales])
+    seen = reconciliation.known(box.tenant_id, [p.facts for p in sales])
+    stored_later = insert_rows_later(
+        # bare on purpose: id and event_id are both unique; a sale missing from RETURNING
+        # on either key is refused as DOCUMENT_ID_CONFLICT, never taken as stored
+        Sale,
+        [p.sale for p in sales],
+        suffix="ON CONFLICT DO NOTHING RETURNING id",
+    )
+    ahead = writer.current() is not None
+    stored = None if ahead else {str(r[0]) for r in stored_later()}
+    kept = sales if stored is None else [p for p in sales if p.sale["id"] in stored]
     insert_rows(SaleLine, [ln for p in kept for ln in p.lines])
-    stock = [p.stock for p in kept]  # sales inserted just now: never booked before
-    after = box_events.record_sales(box.tenant_id, box.branch_id, stock, fresh=True)
-    reconciliation.check_sales(box, list(zip([p.facts for p in kept], after, strict=True)))
+    if len(kept) != len(sales):
+        plan = box_events.plan_sales(box.tenant_id, box.branch_id, [p.stock for p in kept])
+    after = box_events.book_sales(plan)  # sales inserted just now: never booked before
+    reconciliation.check_sales(box, list(zip([p.facts for p in kept], after, strict=True)), seen)
+    if stored is None:
+        stored = {str(r[0]) for r in stored_later()}
+        if len(stored) != len(sales):
+            raise writer.Mispredicted("a sale id of the run is held elsewhere")
     return [p for p in sales if p.sale["id"] not in stored]

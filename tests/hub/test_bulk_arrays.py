@@ -111,3 +111,47 @@ def test_json_text_is_stored_as_the_json_it_holds(pg_admin_dsn: str) -> None:
     finally:
         conn.close()
     assert fast == slow == docs
+
+
+@pytest.mark.req("NFR-003")
+def test_constant_columns_go_once_and_read_back_row_by_row(pg_admin_dsn: str) -> None:
+    """A column whose rows share one value is sent as a one-element array; mixed columns that
+    merely compare equal (True and 1, 1 and 1.0) are never taken for constant ones."""
+    from hub.core.models import BaseModel
+
+    class Mixed(BaseModel):
+        a = TextField()
+        b = TextField(null=True)
+        n = BigIntegerField(null=True)
+        j = JsonField(null=True)
+        t = UtcField(null=True)
+
+        class Meta:
+            table_name = "bulk_mixed_probe"
+
+    types = {"a": "text", "b": "text", "n": "bigint", "j": "jsonb", "t": "timestamptz"}
+    for col, kind in types.items():
+        bulk._column_types[("bulk_mixed_probe", col)] = kind
+    at = datetime(2026, 12, 2, 8, tzinfo=UTC)
+    rows = [
+        {"a": 'same "x",{y}', "b": None, "n": i, "j": [1, True][i % 2], "t": at} for i in range(6)
+    ]
+    sql, params = bulk._unnest_insert(Mixed, rows, "")
+    assert sql.count("(%s::text[])[1]") == 3, sql  # a, b and t; n and j vary
+    conn = psycopg2.connect(pg_admin_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TEMP TABLE bulk_mixed_probe "
+                "(a text, b text, n bigint, j jsonb, t timestamptz)"
+            )
+            cur.execute(sql, params)
+            cur.execute("SELECT a, b, n, j, t FROM bulk_mixed_probe ORDER BY n")
+            got = cur.fetchall()
+    finally:
+        conn.rollback()
+        conn.close()
+    assert got == [(r["a"], None, r["n"], r["j"], at) for r in rows]
+    assert [type(r[3]) for r in got] == [int, bool] * 3
+    one, _ = bulk._unnest_insert(Mixed, rows[:1], "")
+    assert "[1]" not in one  # a single row: plain arrays
