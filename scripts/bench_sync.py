@@ -3,7 +3,7 @@ the same rows (scripts/bench_ingest.py), backlog drain, first ack.
 
     python -m scripts.bench_sync [--sizes 1,10,30 --lines 3000 --backlog 1000]
         [--herd-boxes 200 --herd-sales 500] [--baseline-boxes 100 --baseline-sales 100]
-        [--workers 1,2,4 --partitions 2 --worker-boxes 50 --worker-sales 200]
+        [--workers 1,2,4 --partitions 2 --worker-boxes 50 --worker-sales 200 --worker-lines 1]
 
 Then the thundering herd (simulated boxes of scripts/testkit/herd.py, all reconnecting at
 once after a broker outage): drain time, events resent and % wasted, broker drops and an
@@ -12,7 +12,10 @@ smaller herd after an ingest outage (`--ingest-outage` s with the worker SIGKILL
 up), with boxes ignoring the workers' presence statuses as the reference and with them
 holding their ack waits while no worker is online (docs/sync-protocol.md "Hub ingest
 presence"); and throughput with 1, 2 and 4 ingest workers in one MQTT 5 shared subscription,
-and with 2 workers partitioning the boxes (CFPOS_INGEST_PARTITION).
+and with 2 workers partitioning the boxes (CFPOS_INGEST_PARTITION). With `--worker-lines`
+above 1 each shared-subscription run also prints its rows written per second (over the drain
+time, reconnects included) beside a COPY of the same rows: item 2's ratio for a hub with
+several workers.
 Defaults take about ten minutes on a loaded 2-core machine; `--herd-boxes 0
 --baseline-boxes 0 --workers '' --partitions ''` skips the herd part.
 
@@ -28,8 +31,11 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from scripts.bench_ingest import ingest_figures
+import psycopg2
+
+from scripts.bench_ingest import _xid, copy_seconds, ingest_figures, written_rows
 from scripts.sync_harness import FaultStack, box_unacked, start_fault_stack
 from scripts.testkit.herd import load, partitions_subscribed, run_herd, start_workers
 from scripts.testkit.waiting import wait_until
@@ -81,8 +87,21 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
         print("(resends target: under a few percent; nothing lost or duplicated: reconciled)")
     for count in [int(n) for n in args.workers.split(",") if n.strip()]:
         start_workers(fs, count)
-        res = run_herd(fs, args.worker_boxes, args.worker_sales, workers=count, outage=False)
+        admin = psycopg2.connect(fs.admin_dsn)
+        since = _xid(admin)
+        admin.commit()
+        res = run_herd(
+            fs,
+            args.worker_boxes,
+            args.worker_sales,
+            workers=count,
+            outage=False,
+            lines=args.worker_lines,
+        )
         print(f"ingest workers in a shared subscription ({load()}): {res.report()}")
+        if args.worker_lines > 1:  # the same rows through COPY: the ratio of item 2
+            print("    " + _against_copy(admin, since, res.drain_s, res.unique * res.lines))
+        admin.close()
     for count in [int(n) for n in args.partitions.split(",") if n.strip()]:
         names = start_workers(fs, count, partition=True)
         res = run_herd(
@@ -95,6 +114,17 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
             enrolled=partitions_subscribed(fs, names),  # boxes are enrolled before they sell
         )
         print(f"ingest workers partitioning the boxes ({load()}): {res.report()}")
+
+
+def _against_copy(conn: Any, since: int, seconds: float, lines: int) -> str:
+    """The rows a run wrote since `since`, per second, beside a COPY of the same rows."""
+    data = written_rows(conn, since)
+    rows = sum(n for n, _raw in data.values())
+    ref = copy_seconds(conn, data)
+    return (
+        f"{lines / seconds:,.0f} sale lines/s, {rows / seconds:,.0f} rows written/s ({rows} rows,"
+        f" drain time) | COPY of the same rows {rows / ref:,.0f} rows/s | ratio {ref / seconds:.3f}"
+    )
 
 
 def main() -> int:
@@ -121,6 +151,7 @@ def main() -> int:
     )
     ap.add_argument("--worker-boxes", type=int, default=50)
     ap.add_argument("--worker-sales", type=int, default=200)
+    ap.add_argument("--worker-lines", type=int, default=1, help="lines per sale of the worker runs")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fs = start_fault_stack(Path(tmp))

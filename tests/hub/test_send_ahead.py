@@ -46,6 +46,8 @@ def probe(app: Any, hub_urls: tuple[str, str]) -> Any:
         cur.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON send_ahead_probe TO cfpos_app")
         cur.execute("TRUNCATE send_ahead_probe")
     yield conn
+    with conn.cursor() as cur:  # the schema holds only the product's tables
+        cur.execute("DROP TABLE send_ahead_probe")
     conn.close()
 
 
