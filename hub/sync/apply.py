@@ -246,17 +246,14 @@ def _ingested_row(box: Box, ev: IncomingEvent, received_at: datetime) -> dict[st
 def _hold(box: Box, rows: list[dict[str, Any]]) -> set[str]:
     """Record events with their seqs; return the ids recorded. An id missing from the answer
     is held by a row this tenant cannot see (another tenant's event id): a conflict."""
-    if not rows:
-        return set()
-    # bare on purpose: the event id and (box_id, seq) are both unique, and a row missing from
-    # RETURNING on either key is refused as a conflict by the caller, never taken as held
-    suffix = "ON CONFLICT DO NOTHING RETURNING event_id"
-    return {str(r[0]) for r in insert_rows(IngestedEvent, rows, suffix=suffix)}
+    return {str(r[0]) for r in _hold_later(box, rows)()}
 
 
 def _hold_later(box: Box, rows: list[dict[str, Any]]) -> Callable[[], list[tuple[Any, ...]]]:
     """`_hold` whose answer is read later (sent ahead inside `send_ahead()`)."""
-    suffix = "ON CONFLICT DO NOTHING RETURNING event_id"  # bare on purpose: see `_hold`
+    # bare on purpose: the event id and (box_id, seq) are both unique, and a row missing from
+    # RETURNING on either key is refused as a conflict by the caller, never taken as held
+    suffix = "ON CONFLICT DO NOTHING RETURNING event_id"
     return insert_rows_later(IngestedEvent, rows, suffix=suffix)
 
 
