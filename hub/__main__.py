@@ -91,7 +91,7 @@ def cmd_ingest(cfg: HubSettings) -> int:
     )
     # what start-up built (modules, models, settings) lives as long as the process: frozen out
     # of the collector's reach, a full collection scans only what batches leave behind, not a
-    # heap of start-up objects (it cost ≈ 25 ms a batch, docs/performance.md)
+    # heap of start-up objects (≈ 20 ms per full collection, ≈ 1.5 %: docs/performance.md)
     gc.freeze()
     worker.run_forever()
     return 0

@@ -13,7 +13,7 @@ up), with boxes ignoring the workers' presence statuses as the reference and wit
 holding their ack waits while no worker is online (docs/sync-protocol.md "Hub ingest
 presence"); and throughput with 1, 2 and 4 ingest workers in one MQTT 5 shared subscription,
 and with 2 workers partitioning the boxes (CFPOS_INGEST_PARTITION). With `--worker-lines`
-above 1 each shared-subscription run also prints its rows written per second (over the drain
+above 1 each worker run also prints its rows written per second (over the drain
 time, reconnects included) beside a COPY of the same rows: item 2's ratio for a hub with
 several workers.
 Defaults take about ten minutes on a loaded 2-core machine; `--herd-boxes 0
@@ -85,8 +85,12 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
         res = run_herd(fs, args.herd_boxes, args.herd_sales)
         print(f"HERD after an outage (flow control, {load()}): {res.report()}")
         print("(resends target: under a few percent; nothing lost or duplicated: reconciled)")
-    for count in [int(n) for n in args.workers.split(",") if n.strip()]:
-        start_workers(fs, count)
+    shared = [(int(n), False) for n in args.workers.split(",") if n.strip()]
+    parted = [(int(n), True) for n in args.partitions.split(",") if n.strip()]
+    for count, partitioned in shared + parted:
+        names = start_workers(fs, count, partition=partitioned)
+        # partitioned: boxes are enrolled before they sell
+        enrolled = partitions_subscribed(fs, names) if partitioned else None
         admin = psycopg2.connect(fs.admin_dsn)
         since = _xid(admin)
         admin.commit()
@@ -97,23 +101,14 @@ def herds(fs: FaultStack, args: argparse.Namespace) -> None:
             workers=count,
             outage=False,
             lines=args.worker_lines,
+            partitions=count if partitioned else 0,
+            enrolled=enrolled,
         )
-        print(f"ingest workers in a shared subscription ({load()}): {res.report()}")
+        how = "partitioning the boxes" if partitioned else "in a shared subscription"
+        print(f"ingest workers {how} ({load()}): {res.report()}")
         if args.worker_lines > 1:  # the same rows through COPY: the ratio of item 2
             print("    " + _against_copy(admin, since, res.drain_s, res.unique * res.lines))
         admin.close()
-    for count in [int(n) for n in args.partitions.split(",") if n.strip()]:
-        names = start_workers(fs, count, partition=True)
-        res = run_herd(
-            fs,
-            args.worker_boxes,
-            args.worker_sales,
-            workers=count,
-            outage=False,
-            partitions=count,
-            enrolled=partitions_subscribed(fs, names),  # boxes are enrolled before they sell
-        )
-        print(f"ingest workers partitioning the boxes ({load()}): {res.report()}")
 
 
 def _against_copy(conn: Any, since: int, seconds: float, lines: int) -> str:

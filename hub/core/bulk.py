@@ -18,6 +18,7 @@ import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -205,14 +206,9 @@ def insert_rows(
     if "RETURNING" in suffix.upper():
         return insert_rows_later(model, rows, suffix=suffix)()
     if is_postgres():
-        pipe = writer.current()
-        sql, params = _unnest_insert(model, rows, suffix)
-        if pipe is not None:
-            pipe.send(sql, params, returning=False)
-        else:
-            db.execute_sql(sql, params)
-        return []
-    _sqlite_insert(model, rows, suffix)
+        _run_later(*_unnest_insert(model, rows, suffix), returning=False)
+    else:
+        _sqlite_insert(model, rows, suffix)
     return []
 
 
@@ -226,12 +222,7 @@ def insert_rows_later(
     if not rows:
         return list
     if is_postgres():
-        sql, params = _unnest_insert(model, rows, suffix)
-        pipe = writer.current()
-        if pipe is not None:
-            return writer.later(pipe, pipe.send(sql, params, returning=True), [])
-        found = [tuple(r) for r in db.execute_sql(sql, params).fetchall()]
-        return lambda: found
+        return _run_later(*_unnest_insert(model, rows, suffix), returning=True)
     found = _sqlite_insert(model, rows, suffix)
     return lambda: found
 
@@ -241,12 +232,18 @@ def select_later(query: Any) -> Callable[[], list[tuple[Any, ...]]]:
     are read later: inside `send_ahead()` it is sent ahead after the inserts queued before it,
     and calling the answer waits for it alone, not for the inserts sent after it; elsewhere
     it runs now."""
-    pipe = writer.current() if is_postgres() else None
-    if pipe is None:
-        found = [tuple(r) for r in query.tuples()]
-        return lambda: found
     sql, params = query.sql()
-    return writer.later(pipe, pipe.send(sql, params, returning=True), [])
+    return _run_later(sql, params, returning=True)
+
+
+def _run_later(sql: str, params: Any, *, returning: bool) -> Callable[[], list[tuple[Any, ...]]]:
+    """Run a statement now, or send it ahead inside `send_ahead()`; its rows when called."""
+    pipe = writer.current()
+    if pipe is not None:
+        return partial(pipe.answer, pipe.send(sql, params, returning))
+    cur = db.execute_sql(sql, params)
+    found = [tuple(r) for r in cur.fetchall()] if returning else []
+    return lambda: found
 
 
 def _unnest_insert(model: Any, rows: list[dict[str, Any]], suffix: str) -> tuple[str, list[Any]]:

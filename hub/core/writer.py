@@ -8,7 +8,8 @@ it on the same connection, in the same transaction, while the apply thread goes 
 the next rows; psycopg2 releases the GIL while PostgreSQL works.
 
 Order and atomicity are those of the plain path:
-* The writer runs the statements one at a time, in the order they were sent.
+* The writer runs the statements in the order they were sent (those queued back to back in
+  one round trip).
 * Any other statement of the apply thread (`execute_sql`: a look-up, a savepoint, an update)
   first waits for everything sent before it (`barrier`), and so does the commit. A statement
   therefore sees every row written before it, exactly as if nothing had been sent ahead.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_all
 from contextlib import AbstractContextManager, contextmanager
@@ -202,10 +203,3 @@ def pipelined(conn: Any, wrapper: AbstractContextManager[Any]) -> Iterator[Pipel
         raise
     finally:
         _local.pipeline = None
-
-
-def later(pipe: Pipeline | None, future: Future[Rows] | None, rows: Rows) -> Callable[[], Rows]:
-    """An answer to read when it is needed: a sent statement's rows, or rows already read."""
-    if pipe is None or future is None:
-        return lambda: rows
-    return lambda: pipe.answer(future)

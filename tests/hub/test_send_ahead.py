@@ -21,6 +21,7 @@ from hub.core.models import BaseModel
 from hub.identity.models import Box
 from hub.sync.models import IngestedEvent
 from scripts.testkit.crafted import B, T
+from scripts.testkit.waiting import wait_until
 from tests.hub.conftest import enrol_box
 from tests.hub.ingest_helpers import acked_ids, quarantined, rejected, sale, sale_ids, send
 
@@ -39,8 +40,7 @@ class Probe(BaseModel):
 @pytest.fixture
 def probe(app: Any, hub_urls: tuple[str, str]) -> Any:
     """An empty probe table the app role may write (created by the superuser)."""
-    conn = psycopg2.connect(hub_urls[0])
-    conn.autocommit = True
+    conn = _superuser(hub_urls)
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE IF NOT EXISTS send_ahead_probe (id int PRIMARY KEY, note text)")
         cur.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON send_ahead_probe TO cfpos_app")
@@ -49,6 +49,13 @@ def probe(app: Any, hub_urls: tuple[str, str]) -> Any:
     with conn.cursor() as cur:  # the schema holds only the product's tables
         cur.execute("DROP TABLE send_ahead_probe")
     conn.close()
+
+
+def _superuser(hub_urls: tuple[str, str]) -> Any:
+    """An autocommit connection to the session's hub database as its owner (past RLS)."""
+    conn = psycopg2.connect(hub_urls[0])
+    conn.autocommit = True
+    return conn
 
 
 def _ids(admin: Any) -> list[int]:
@@ -188,8 +195,7 @@ def test_an_event_id_another_tenant_holds_is_refused_alone_in_a_batch_of_sales(
     seed = sale(box, 1)
     send(box, [seed])
     taken = str(uuid.uuid4())
-    admin = psycopg2.connect(hub_urls[0])
-    admin.autocommit = True
+    admin = _superuser(hub_urls)
     _clone(
         admin,
         "ingested_events",
@@ -222,8 +228,7 @@ def test_a_sale_id_another_tenant_holds_is_refused_alone_and_the_rest_stored_onc
     seed = sale(box, 1)
     send(box, [seed])
     theirs, their_event = f"s-{uuid.uuid4().hex[:12]}", str(uuid.uuid4())
-    admin = psycopg2.connect(hub_urls[0])
-    admin.autocommit = True
+    admin = _superuser(hub_urls)
     common = {"tenant_id": OTHER_TENANT, "branch_id": OTHER_BRANCH, "box_id": elsewhere}
     _clone(admin, "ingested_events", "event_id", seed["event_id"], event_id=their_event, **common)
     _clone(
@@ -296,21 +301,19 @@ def test_a_connection_lost_under_a_statement_sent_ahead_leaves_the_batch_unacked
 
     thread = threading.Thread(target=deliver)
     thread.start()
-    killer = psycopg2.connect(hub_urls[0])
-    killer.autocommit = True
+    killer = _superuser(hub_urls)
+
+    def blocked() -> list[int]:  # the app backend waiting on the held row
+        with killer.cursor() as cur:
+            cur.execute(
+                "SELECT pid FROM pg_stat_activity WHERE usename = 'cfpos_app' "
+                "AND %s = ANY(pg_blocking_pids(pid))",
+                (holder,),
+            )
+            return [r[0] for r in cur.fetchall()]
+
     try:
-        for _ in range(200):  # the app backend waiting on the held row
-            with killer.cursor() as cur:
-                cur.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE usename = 'cfpos_app' "
-                    "AND %s = ANY(pg_blocking_pids(pid))",
-                    (holder,),
-                )
-                pids = [r[0] for r in cur.fetchall()]
-            if pids:
-                break
-            time.sleep(0.05)
-        assert pids, "the batch never reached the held row"
+        pids = wait_until(blocked, 10, "the batch waiting on the held row")
         with killer.cursor() as cur:
             cur.execute("SELECT pg_terminate_backend(%s)", (pids[0],))
         thread.join(30)
