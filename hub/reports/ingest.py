@@ -15,19 +15,19 @@ rounding residue between that and the sum of its lines goes to its last line.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from hub.catalog.models import Product
-from hub.core.bulk import any_text, insert_rows, upsert_rows
+from hub.core.bulk import insert_rows, upsert_rows
 from hub.identity.models import Box
 from hub.reports import doc_rollups, product_rollup
-from hub.reports.days import branch_zones, business_day
+from hub.reports.days import business_day
+from hub.reports.fact_reads import KINDS, Known, Reads, late_sales, reads
 from hub.reports.models import (
     ReportDiscount,
     ReportDoc,
@@ -36,7 +36,6 @@ from hub.reports.models import (
     ReportTender,
     RollupHourly,
 )
-from hub.sales.models import Sale
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
 from posdomain.money import parse_minor
@@ -68,17 +67,6 @@ def _cost_of(qty_milli: int, cost_minor: int) -> int:
 def _net_discount(given: int, rate: str) -> int:
     """A tax-inclusive line's discount without its tax: `given` / (1 + rate), half-even."""
     return _round(Decimal(given) / (1 + Decimal(rate)))
-
-
-class Known(NamedTuple):
-    """What the report facts read of a catalog product (read once per batch, as tuples)."""
-
-    sku: str
-    name: str
-    category: str | None
-    cost_minor: int | None
-    age_restriction: int | None
-    price_minor: int
 
 
 @dataclass
@@ -137,23 +125,6 @@ class _Rows:
             bucket[name] += sign * int(doc[name])
         doc_rollups.add_doc_daily(self.daily, doc, sign)
         doc_rollups.add_doc_hour(self.hours, doc, sign)
-
-
-def _products(tenant_id: str, ids: Iterable[str]) -> dict[str, Known]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    query = Product.select(
-        Product.id,
-        Product.sku,
-        Product.name,
-        Product.category,
-        Product.cost_minor,
-        Product.age_restriction,
-        Product.price_minor,
-    ).where(Product.tenant_id == tenant_id, any_text(Product.id, wanted))
-    rows: Any = query.tuples()
-    return {row[0]: Known(*row[1:]) for row in rows}
 
 
 def _settle(lines: list[dict[str, Any]], net: int) -> None:
@@ -425,53 +396,10 @@ class _Builder:
             doc_rollups.add_tax(self.rows.tax_sums, part, -1)
 
 
-def _late(events: list[EventEnvelope], box: Box) -> set[str]:
-    """Sale ids that arrived past the late window (the sales area decided: `sales.late`)."""
-    from_ids = [str(ev.payload.get("sale_id")) for ev in events]
-    if not from_ids:
-        return set()
-    query = Sale.select(Sale.id).where(
-        Sale.tenant_id == box.tenant_id,
-        any_text(Sale.id, from_ids),
-        Sale.late == True,  # noqa: E712
-    )
-    return {s.id for s in query}
-
-
 def _body(bodies: Mapping[str, BaseModel], ev: EventEnvelope, model: type[M]) -> M:
     """The event's payload as `model`: the one ingest already checked, else parsed here."""
     body = bodies.get(str(ev.event_id))
     return body if isinstance(body, model) else model.model_validate(ev.payload)
-
-
-KINDS = frozenset({EventType.SALE_COMPLETED, EventType.REFUND_COMPLETED, EventType.SALE_VOIDED})
-
-
-@dataclass(frozen=True)
-class Reads:
-    """What the report facts of a batch read before its first insert (`reads`): the box's
-    zone and the catalog products its documents name."""
-
-    zone: Any
-    products: dict[str, Known]
-
-
-def _product_ids(events: Iterable[EventEnvelope]) -> list[str]:
-    return [
-        str(ln.get("product_id"))
-        for ev in events
-        if ev.type in KINDS
-        for ln in ev.payload.get("lines", []) or []
-        if isinstance(ln, dict)
-    ]
-
-
-def reads(box: Box, events: list[EventEnvelope]) -> Reads:
-    """Read the zone and products the report facts of `events` (or of any subset) need."""
-    return Reads(
-        branch_zones(box.tenant_id).get(box.branch_id),
-        _products(box.tenant_id, _product_ids(events)),
-    )
 
 
 def apply_events(
@@ -492,7 +420,7 @@ def apply_events(
     seen = seen or reads(box, relevant)
     builder = _Builder(box, seen.products, seen.zone)
     sales = [ev for ev in relevant if ev.type == EventType.SALE_COMPLETED]
-    late = _late(sales, box) if late is None else late
+    late = late_sales(sales, box) if late is None else late
     pending: dict[str, dict[str, Any]] = {}
     for ev in relevant:
         if ev.type == EventType.SALE_COMPLETED:

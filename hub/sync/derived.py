@@ -32,6 +32,7 @@ from hub.identity.models import Box
 from hub.integrations import events as webhooks
 from hub.loyalty import box_events as loyalty_events
 from hub.performance import derive as performance
+from hub.reports import fact_reads
 from hub.reports import ingest as reports
 from posdomain.contract import EventType
 from posdomain.envelope import EventEnvelope
@@ -59,7 +60,7 @@ class Reads:
     """What the derived effects of a batch read before its first insert (`reads`); None
     where no event of the batch needs it."""
 
-    reports: reports.Reads | None
+    reports: fact_reads.Reads | None
     zone: Any  # the box's business-day zone for the performance counters
     endpoints: list[Any] | None  # the tenant's subscribed webhook endpoints
 
@@ -72,7 +73,7 @@ def reads(box: Box, events: list[EventEnvelope]) -> Reads | None:
     kinds = {ev.type for ev in events}
     hooked = kinds & _WEBHOOK_TYPES.keys()
     return Reads(
-        reports.reads(box, events) if kinds & reports.KINDS else None,
+        fact_reads.reads(box, events) if kinds & fact_reads.KINDS else None,
         performance.zone_of(box),
         webhooks.subscribed_endpoints(str(box.tenant_id)) if hooked else None,
     )

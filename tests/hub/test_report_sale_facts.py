@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hub.reports import ingest
-from hub.reports.ingest import Known
+from hub.reports.fact_reads import Known
 from posdomain.errors import ValidationError
 from posdomain.money import parse_minor
 from posdomain.payloads import SaleCompleted
