@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import signal
@@ -18,6 +17,7 @@ from hub.app import create_app
 from hub.boxes import broker_acl, registry
 from hub.compliance import export
 from hub.core import db as hub_db
+from hub.core import heap
 from hub.core.models import utcnow
 from hub.demo.seed import seed_demo
 from hub.governance import audit
@@ -89,10 +89,8 @@ def cmd_ingest(cfg: HubSettings) -> int:
         signal.SIGTERM,
         lambda _sig, _frame: threading.Thread(target=worker.leave, daemon=True).start(),
     )
-    # what start-up built (modules, models, settings) lives as long as the process: frozen out
-    # of the collector's reach, a full collection scans only what batches leave behind, not a
-    # heap of start-up objects (≈ 20 ms per full collection, ≈ 1.5 %: docs/performance.md)
-    gc.freeze()
+    # start-up's heap frozen, batches left to reference counting (hub/core/heap.py)
+    heap.settle()
     worker.run_forever()
     return 0
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -27,3 +29,16 @@ def canonical_text(value: Any) -> str:
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8, Decimal and datetime as strings."""
     return canonical_text(value).encode("utf-8")
+
+
+def canonical_plain_text(value: Any) -> str:
+    """`canonical_text` of a value parsed from JSON that holds no float (a float's text is
+    where orjson and the standard encoder differ), in a tenth of the time: orjson with sorted
+    keys writes the same text (the same escapes, members in code-point order, no spaces;
+    tests/posdomain/test_canonical.py compares the two). What orjson refuses (an integer past
+    64 bits, a lone surrogate, an unparsable number) goes to `canonical_text`, which encodes
+    or refuses it as before."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:
+        return canonical_text(value)

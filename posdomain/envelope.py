@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from posdomain.canonical import canonical_json, canonical_text
+from posdomain.canonical import canonical_json, canonical_plain_text, canonical_text
 from posdomain.contract import DownKind, EventType, field_details
 from posdomain.errors import PayloadTooLarge, Reason, ValidationError
 from posdomain.payloads import SaleCompleted
@@ -25,8 +25,9 @@ from posdomain.wire import (
     MAX_SEQ,
     Counter,
     Seq,
+    Shape,
     WireTime,
-    json_depth,
+    json_shape,
     load_json,
     value_depth,
 )
@@ -256,15 +257,15 @@ def plain_json(payload: dict[str, Any]) -> bytes | None:
         return None
 
 
-def _load(raw: bytes) -> tuple[Any, int]:
-    """Size, depth and JSON checks of a message: (data, nesting depth), or ValidationError."""
+def _load(raw: bytes) -> tuple[Any, Shape]:
+    """Size, depth and JSON checks of a message: (data, its shape), or ValidationError."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(
             f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}", Reason.PAYLOAD_TOO_LARGE
         )
-    depth = json_depth(raw)
+    shape = json_shape(raw)
     try:
-        data = load_json(raw, depth)
+        data = load_json(raw, shape)
     except ValueError as err:  # also UnicodeDecodeError and JSONDecodeError
         raise ValidationError(
             f"message is not usable JSON: {err}", Reason.MALFORMED_MESSAGE
@@ -273,7 +274,7 @@ def _load(raw: bytes) -> tuple[Any, int]:
         raise ValidationError(
             f"unsupported protocol version {str(data.get('v'))[:20]!r}", Reason.UNSUPPORTED_VERSION
         )
-    return data, depth
+    return data, shape
 
 
 def _validated(model: type[M], data: Any, what: str = "message") -> M:
@@ -331,12 +332,14 @@ def _bad(raw: Any, message: str) -> IncomingEvent:
     return _malformed(raw, ValidationError(message, Reason.MALFORMED_MESSAGE))
 
 
-def incoming_event(raw: Any, deep: bool = True) -> IncomingEvent:
+def incoming_event(raw: Any, deep: bool = True, plain: bool = False) -> IncomingEvent:
     """Check one raw event of a batch: not too deep (`deep`: the message nests enough for it
     to matter), matching EventEnvelope, its content storable (no NaN, no NUL, no surrogate).
 
     The digest covers what makes an event the same event (id, box, seq, type, payload), in
     canonical form, so a resend from another box software version still matches.
+    `plain`: the message holds no float (`posdomain.wire.json_shape`), so the payload's
+    canonical text may come from orjson (`canonical_plain_text`).
     """
     if deep and value_depth(raw) > MAX_EVENT_DEPTH:
         return _bad(raw, f"event nested deeper than {MAX_EVENT_DEPTH}")
@@ -345,7 +348,7 @@ def incoming_event(raw: Any, deep: bool = True) -> IncomingEvent:
     except ValidationError as err:
         return _malformed(raw, err)
     try:
-        payload = canonical_text(env.payload)
+        payload = canonical_plain_text(env.payload) if plain else canonical_text(env.payload)
         body = _same_text(env, payload).encode("utf-8")
     except (TypeError, ValueError):  # an Unparsable number or a lone surrogate
         return _bad(raw, "event holds a number or text JSON cannot represent exactly")
@@ -362,15 +365,15 @@ def _same_text(env: EventEnvelope, payload: str) -> str:
     exactly as `canonical_text` of the whole object writes them."""
     return (
         '{"box_id":'
-        + canonical_text(env.box_id)
+        + canonical_plain_text(env.box_id)
         + ',"event_id":'
-        + canonical_text(str(env.event_id))
+        + canonical_plain_text(str(env.event_id))
         + ',"payload":'
         + payload
         + ',"seq":'
-        + canonical_text(env.seq)
+        + canonical_plain_text(env.seq)
         + ',"type":'
-        + canonical_text(env.type)
+        + canonical_plain_text(str(env.type))
         + "}"
     )
 
@@ -390,7 +393,7 @@ def _sale_body(env: EventEnvelope) -> SaleCompleted | None:
 def decode_batch(raw: bytes) -> tuple[BatchHead, list[IncomingEvent]]:
     """Parse an EventBatch leniently: the head must be valid (else ValidationError), each
     event is checked on its own and comes back with its envelope or its error."""
-    data, depth = _load(raw)
+    data, shape = _load(raw)
     head = _validated(BatchHead, data)
-    deep = depth > MAX_EVENT_DEPTH + 2  # batch object and events list above each event
-    return head, [incoming_event(ev, deep) for ev in head.events]
+    deep = shape.depth > MAX_EVENT_DEPTH + 2  # batch object and events list above each event
+    return head, [incoming_event(ev, deep, shape.plain) for ev in head.events]

@@ -12,14 +12,14 @@ backend (`/proc/<pid>/schedstat`), the wall time, and the same figures for a COP
 rows the round wrote (`scripts.bench_ingest.copy_seconds`); then the medians. CPU time is
 what a loaded, shared machine cannot distort much: compare builds by it, interleaved.
 `--log`: JSON logs at INFO to a temporary file, as the worker writes them. The heap is
-frozen before each round's batches (`gc.freeze()`, as the worker freezes its start-up heap);
-`--no-freeze` leaves it as it was before issue 15's ninth pass.
+settled before each round's batches (`hub.core.heap.settle()`, as the worker settles its
+start-up heap: frozen, young threshold raised); `--no-freeze` leaves it as it was before
+issue 15's ninth pass.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import statistics
 import tempfile
@@ -30,6 +30,7 @@ from typing import Any
 import psycopg2
 
 from hub.core import db as hub_db
+from hub.core import heap
 from hub.sync.apply import apply_batch, apply_events
 from posdomain.envelope import decode_batch, encode
 from posdomain.obs import configure_logging
@@ -55,7 +56,7 @@ def _round(crafted: CraftedBox, admin: Any, seq: int, args: Any) -> tuple[int, d
     admin.commit()
     app_pid = _pid(hub_db.db)
     if not args.no_freeze:
-        gc.freeze()  # as the worker does after start-up (hub/__main__.py cmd_ingest)
+        heap.settle()  # as the worker does after start-up (hub/__main__.py cmd_ingest)
     cpu0, back0, wall0 = time.process_time(), backend_cpu(app_pid), time.perf_counter()
     for raw in raws:
         head, decoded = decode_batch(raw)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import pstats
 import tempfile
 import time
@@ -23,6 +22,7 @@ from typing import Any
 import psycopg2
 
 from hub.core import db as hub_db
+from hub.core import heap
 from hub.sync.apply import apply_batch, apply_events
 from posdomain.envelope import decode_batch, encode
 from scripts.bench_ingest import _events, _xid, box_batches, copy_seconds, written_rows
@@ -78,7 +78,7 @@ def main() -> int:
             spent: dict[str, list[float]] = {}
             _time_statements(spent)
             prof = cProfile.Profile()
-            gc.freeze()  # as the worker does after start-up (hub/__main__.py cmd_ingest)
+            heap.settle()  # as the worker does after start-up (hub/__main__.py cmd_ingest)
             started = time.perf_counter()
             if not args.plain:
                 prof.enable()
