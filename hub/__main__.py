@@ -82,6 +82,7 @@ def cmd_ingest(cfg: HubSettings) -> int:
         partition=partition,
         partition_refresh=cfg.ingest_partition_refresh,
         partition_stale=cfg.ingest_partition_stale,
+        run_batches=cfg.ingest_run_batches,
     )
     # stopped on purpose: its status is cleared (SIGKILL: the broker publishes its last will);
     # on a thread of its own: the handler may interrupt paho holding a lock `leave` needs

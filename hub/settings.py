@@ -81,6 +81,9 @@ class HubSettings(BaseSettings):
     # a partitioned worker whose beats (one per refresh) stop for this long is taken for gone
     # and its boxes are taken over (hub/sync/takeover.py; its last will does it at once)
     ingest_partition_stale: float = Field(default=15.0, ge=1, le=3600)
+    # a box's batches queued at the worker are applied together, up to this many in one
+    # transaction (hub/sync/runs.py; 1: one batch per transaction, as before issue 15's runs)
+    ingest_run_batches: int = Field(default=4, ge=1, le=16)
     # ingest integrity (docs/sync-protocol.md "What the hub refuses"): a seq further than this
     # above a box's high-water mark is a conflict, not a gap (a restored hub lags by far less)
     ingest_max_seq_ahead: int = Field(default=1_000_000, ge=1_000, le=2**40)

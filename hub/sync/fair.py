@@ -80,6 +80,20 @@ class FairQueue(Generic[T]):
                 del self._queues[box]
             return item
 
+    def take(self, box: str, most: int) -> list[T]:
+        """Up to `most` of `box`'s queued messages, oldest first, taken now out of turn (the
+        worker applies a box's queued batches together with the one it is serving)."""
+        with self._cond:
+            q = self._queues.get(box)
+            if not q or most <= 0:
+                return []
+            taken = [q.popleft() for _ in range(min(most, len(q)))]
+            self._size -= len(taken)
+            if not q:
+                del self._queues[box]
+                self._ring.remove(box)
+            return taken
+
     def qsize(self) -> int:
         """Messages queued (all boxes)."""
         with self._cond:

@@ -24,6 +24,7 @@ from hub.sync.link import CLIENT_ID, IngestLink
 from hub.sync.partition import DEFAULT_REFRESH, Partition
 from hub.sync.quarantine import quarantine
 from hub.sync.received import Received, events_key, head_batch_id
+from hub.sync.runs import RUN_BATCHES, handle_run
 from hub.sync.takeover import DEFAULT_STALE
 from posdomain import topics
 from posdomain.envelope import BatchReceived, encode
@@ -91,6 +92,7 @@ class IngestWorker(IngestLink):
         partition: Partition | None = None,
         partition_refresh: float = DEFAULT_REFRESH,
         partition_stale: float = DEFAULT_STALE,
+        run_batches: int = RUN_BATCHES,
     ) -> None:
         super().__init__(
             host,
@@ -120,6 +122,8 @@ class IngestWorker(IngestLink):
         self._threads_lock = threading.Lock()
         self._busy = 0  # 1 while the apply thread is inside a batch
         self._current: Received | None = None  # the batch being applied
+        self._running: list[Received] = []  # the batches of its box applied with it
+        self.run_batches = run_batches  # at most this many of a box's batches in one apply
         # pipelining: the next batch, taken off the queue and decoded on its own thread while
         # the apply thread writes and commits the current one (its turn is unchanged)
         self._decoder = ThreadPoolExecutor(1, thread_name_prefix="ingest-decode")
@@ -235,23 +239,53 @@ class IngestWorker(IngestLink):
     def _apply_loop(self) -> None:
         while (taken := self._next_batch()) is not None:
             item, decoding = taken
-            if item.key is not None and self._latest.get(item.key, item.number) > item.number:
-                self.superseded += 1  # the same events are queued again behind it: no ack
-                continue
-            if not self.flood.allow(topics.box_id_from_topic(item.topic)):
-                self._drop()  # limited while it was queued: dropped unread, no signal
+            if self._skipped(item):
                 continue
             self._busy, self._current = 1, item
             self._signal(item, "applying", 0)
             started = time.perf_counter()
+            run: list[tuple[Received, Future[Decoded] | None]] = [(item, decoding)]
             try:
+                run += self._run_behind(item)
                 self._decode_next()
-                self._apply(item, decoding.result() if decoding is not None else None)
+                self._apply_run(run)
             finally:
-                self._busy, self._current = 0, None
-                if item.key is not None and self._latest.get(item.key) == item.number:
-                    del self._latest[item.key]
-            self.clock.observe(time.perf_counter() - started)
+                self._busy, self._current, self._running = 0, None, []
+                for done, _decoding in run:
+                    if done.key is not None and self._latest.get(done.key) == done.number:
+                        del self._latest[done.key]
+            elapsed = time.perf_counter() - started
+            for _ in run:  # the clock's mean is per batch (the flow signals' eta)
+                self.clock.observe(elapsed / len(run))
+
+    def _skipped(self, item: Received) -> bool:
+        """A batch not to apply: an identical copy of it queued later (a box without flow
+        control resending into a long queue; that copy gets the ack), or one of a box that
+        went over its flood budget while it was queued (dropped unread, no signal)."""
+        if item.key is not None and self._latest.get(item.key, item.number) > item.number:
+            self.superseded += 1
+            return True
+        if not self.flood.allow(topics.box_id_from_topic(item.topic)):
+            self._drop()
+            return True
+        return False
+
+    def _run_behind(self, item: Received) -> list[tuple[Received, Future[Decoded] | None]]:
+        """The batches of `item`'s box queued behind it, oldest first, up to `RUN_BATCHES` in
+        all (`run_batches`): applied with it in one transaction (hub/sync/runs.py)."""
+        box = topics.box_id_from_topic(item.topic) or ""
+        behind: list[tuple[Received, Future[Decoded] | None]] = []
+        if self.run_batches <= 1:
+            return behind
+        if self._next is not None and topics.box_id_from_topic(self._next[0].topic) == box:
+            behind.append(self._next)  # taken off the queue before the rest: the oldest
+            self._next = None
+        behind += [(b, None) for b in self.batches.take(box, self.run_batches - 1 - len(behind))]
+        kept = [(b, d) for b, d in behind if not self._skipped(b)]
+        self._running = [b for b, _d in kept]
+        for b in self._running:
+            self._signal(b, "applying", 0)
+        return kept
 
     def _resignal_loop(self) -> None:
         """Repeat the signal of every batch still held, with its position now: a box keeps
@@ -260,6 +294,8 @@ class IngestWorker(IngestLink):
             current = self._current
             if current is not None:
                 self._signal(current, "applying", 0)
+            for running in list(self._running):
+                self._signal(running, "applying", 0)
             ahead_one = self._next
             held = [ahead_one[0]] if ahead_one is not None else []
             held += list(self.batches.in_order())
@@ -295,12 +331,17 @@ class IngestWorker(IngestLink):
             else:
                 self._on_status(item)
 
-    def _apply(self, msg: Received, decoded: Decoded | None = None) -> None:
+    def _apply_run(self, run: list[tuple[Received, Future[Decoded] | None]]) -> None:
+        """Apply one batch, or a run of one box's batches together; publish each ack."""
+        topic = run[0][0].topic
         try:
             db.connect(reuse_if_open=True)
-            ack = handle_message(
-                msg.topic, msg.payload, self.flood, self._quarantine_later, decoded
-            )
+            messages = [(m.payload, d.result() if d is not None else None) for m, d in run]
+            if len(messages) == 1:
+                acks = [handle_message(topic, messages[0][0], self.flood,
+                                       self._quarantine_later, messages[0][1])]  # fmt: skip
+            else:
+                acks = handle_run(topic, messages, self.flood, self._quarantine_later)
         except (OperationalError, InterfaceError) as err:
             # database down: no ack, the box resends from its outbox
             log_event(log, "database unavailable, batch not acked", logging.ERROR, error=str(err))
@@ -313,13 +354,14 @@ class IngestWorker(IngestLink):
                 "unexpected ingest error, batch not acked",
                 logging.ERROR,
                 error=repr(err),
-                topic=msg.topic,
+                topic=topic,
             )
             close_connection()
             return
-        if ack is not None:
-            box_id = topics.box_id_from_topic(msg.topic) or ""
-            self.client.publish(topics.box_ack(box_id), ack, qos=1)
+        box_id = topics.box_id_from_topic(topic) or ""
+        for ack in acks:
+            if ack is not None:
+                self.client.publish(topics.box_ack(box_id), ack, qos=1)
 
     def _on_request(self, client, msg: Received) -> None:  # type: ignore[no-untyped-def]
         """Answer a box request (catalog catch-up, release chunks, search), never retained."""

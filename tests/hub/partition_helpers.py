@@ -13,7 +13,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub.core.db import platform_tx
 from hub.identity.models import Box
 from hub.sync.partition import owner
-from hub.sync.received import Received
 from hub.sync.worker import IngestWorker
 from posdomain import topics
 from posdomain.envelope import BatchAck
@@ -36,9 +35,9 @@ class Recording(IngestWorker):
         super().__init__(*args, **kwargs)
         self.applied: list[str] = []
 
-    def _apply(self, msg: Received, decoded=None) -> None:  # type: ignore[no-untyped-def]
-        self.applied.append(topics.box_id_from_topic(msg.topic) or "")
-        super()._apply(msg, decoded)
+    def _apply_run(self, run) -> None:  # type: ignore[no-untyped-def]
+        self.applied += [topics.box_id_from_topic(msg.topic) or "" for msg, _decoding in run]
+        super()._apply_run(run)
 
 
 class Boxes:
