@@ -82,9 +82,32 @@ def start_fault_stack(
     max_inflight_messages: int = 20,
     locale: str = "en",
 ) -> FaultStack:
-    """Boot a private broker and an isolated demo stack pointed at it (the till in `locale`)."""
+    """Boot a private broker and an isolated demo stack pointed at it (the till in `locale`).
+
+    The web ports are picked free a few seconds before the processes bind them (migrations
+    and the seed come first); on a busy machine an outgoing connection can take one of them
+    in between. A boot that fails on a port taken that way is retried on fresh ports (up to
+    `BOOT_ATTEMPTS` times), with a fresh database: nothing of the failed boot is kept."""
     broker = PrivateBroker(folder / "broker", max_queued_messages, max_inflight_messages)
     broker.start()
+    try:
+        for attempt in range(1, BOOT_ATTEMPTS + 1):
+            try:
+                return _boot_on(folder / ("stack" if attempt == 1 else f"stack-{attempt}"),
+                                broker, locale)  # fmt: skip
+            except SystemExit as err:
+                if attempt == BOOT_ATTEMPTS or "Address already in use" not in str(err):
+                    raise
+    except BaseException:
+        broker.stop()
+        raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+BOOT_ATTEMPTS = 3
+
+
+def _boot_on(var: Path, broker: PrivateBroker, locale: str) -> FaultStack:
     tag = uuid.uuid4().hex[:8]
     saved = {k: os.environ.get(k) for k in _ISOLATION}
     os.environ.update(
@@ -97,13 +120,12 @@ def start_fault_stack(
         hub_port=free_port(),
         box_port=free_port(),
         db_name=db_name,
-        var=str(folder / "stack"),
+        var=str(var),
         locale=locale,
     )
     try:
         stack, seed = boot(args)
     except BaseException:
-        broker.stop()
         drop_database(db_name)
         raise
     finally:

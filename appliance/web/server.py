@@ -30,8 +30,9 @@ class PooledWSGIServer(BaseWSGIServer):
     multithread = True
 
     def __init__(self, host: str, port: int, app: Any, threads: int = DEFAULT_THREADS) -> None:
-        super().__init__(host, port, app)
+        # before the bind: a bind that fails closes the server, and closing shuts the pool
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="box-web")
+        super().__init__(host, port, app)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         self.pool.submit(self._serve, request, client_address)

@@ -202,3 +202,27 @@ def test_a_stopped_worker_gives_its_database_connections_back(
             box.close()
             worker.stop()
     assert len(pool._in_use) == before
+
+
+@pytest.mark.req("FR-303", "NFR-003")
+def test_a_window_with_a_forged_total_and_a_broken_message_refuses_only_those(
+    window_box: Box,
+) -> None:
+    """Whether the worker applies the window one by one or as a run: the sale whose total
+    does not add up is refused in its own batch's ack only, the message that is not JSON is
+    quarantined whole (no ack), and every other sale is stored once."""
+    box = window_box
+    events = box.events(1, 9)
+    events[4] = sale(box.box_id, 5, total="999.99")
+    raws = [raw_batch(box.box_id, events[i : i + 3]) for i in range(0, 9, 3)]
+    for raw in (raws[0], b"{not json", raws[1], raws[2]):
+        box.publish(raw)
+    acks = box.answers_of(raws)
+    assert [r["seq"] for r in acks[_id(raws[1])].rejected] == [5]
+    assert acks[_id(raws[0])].rejected == []
+    assert acks[_id(raws[2])].rejected == []
+    for n, raw in enumerate(raws):
+        want = {e["event_id"] for e in events[3 * n : 3 * n + 3]} - {events[4]["event_id"]}
+        assert acked_ids(acks[_id(raw)]) == want
+    assert sale_ids(box.box_id) == _sale_ids(events) - {events[4]["payload"]["sale_id"]}
+    assert box_row(box.box_id).last_contiguous_seq == 9

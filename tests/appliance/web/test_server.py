@@ -76,3 +76,16 @@ def test_a_failing_request_leaves_the_server_serving() -> None:
         with pytest.raises(requests.RequestException):
             requests.get(f"{url}/boom", timeout=5).raise_for_status()
         assert requests.get(f"{url}/", timeout=5).status_code == 200
+
+
+def test_a_port_already_taken_fails_as_a_bind_error() -> None:
+    """A bind that fails says so (werkzeug logs the OSError and exits) instead of an
+    AttributeError: the close after the failed bind shut a thread pool that did not exist
+    yet, which hid the cause."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises((OSError, SystemExit)):
+            make_server("127.0.0.1", taken.getsockname()[1], _counting_app)
