@@ -175,6 +175,9 @@ class SendWindow:
 
 
 ABSENT_HOLD = 600.0  # seconds a box holds its batches on the word that the hub is absent
+# seconds an absence must last before a box holds: after a (re)subscribe the retained statuses
+# arrive one by one in any order, and a dead worker's will may come before a live one's online
+ABSENT_GRACE = 2.0
 
 
 class HubPresence:
@@ -185,12 +188,17 @@ class HubPresence:
     or flow signal since (a hub that answers is there, whatever a stale status says). No
     status at all (an old hub, a broker ACL without the topic) is never absent: the box
     times out as before. `holding` caps an absence at `hold` seconds: after that the box
-    counts its waits again (a resend is always safe). Pure policy, shared by the box's sync
-    agent and the herd bench's simulated boxes.
+    counts its waits again (a resend is always safe), and holds only once the absence has
+    lasted `grace` seconds: a box that reconnected (to another node of a broker cluster, say)
+    hears the retained statuses one by one, and the will of the worker that died with the old
+    node can come before the online of one that lives (a false hold, seen on nats-server).
+    Within the grace the box counts its waits as usual; no ack wait is that short. Pure
+    policy, shared by the box's sync agent and the herd bench's simulated boxes.
     """
 
-    def __init__(self, hold: float = ABSENT_HOLD) -> None:
+    def __init__(self, hold: float = ABSENT_HOLD, grace: float = ABSENT_GRACE) -> None:
         self.hold = hold
+        self.grace = grace
         self._online: dict[str, bool] = {}
         self._spoke = False  # a status was heard on this link
         self._heard = False  # an ack or a flow signal since the hub last seemed gone
@@ -230,9 +238,10 @@ class HubPresence:
             self._since = now
 
     def poll(self, now: float) -> tuple[bool, bool]:
-        """(holding, resumed): holding while the hub is absent (at most `hold` seconds);
-        resumed once, at the first poll after a hold ended (the waits restart then)."""
-        holding = self._since is not None and now - self._since < self.hold
+        """(holding, resumed): holding while the hub has been absent for `grace` seconds (at
+        most `hold` seconds from the start of the absence); resumed once, at the first poll
+        after a hold ended (the waits restart then)."""
+        holding = self._since is not None and self.grace <= now - self._since < self.hold
         resumed = self._was_holding and not holding
         self._was_holding = holding
         return holding, resumed

@@ -11,9 +11,9 @@ equal to its code's lines. A line that breaks a rule raises `Broken` (the first 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from posdomain.doc_checks import (
     Context,
@@ -37,9 +37,10 @@ WEIGHT_RESOLUTION = Decimal("0.0005")  # half a gram: how far a price label's kg
 Part = tuple[str, Decimal, bool]  # (tax code, tax, is a levy)
 
 
-@dataclass(frozen=True)
-class Figures:
-    """A line's parsed amounts; `parts` its tax per code (one, its class, if not given)."""
+class Figures(NamedTuple):
+    """A line's parsed amounts; `parts` its tax per code (one, its class, if not given). A
+    named tuple: one is built per checked line (a frozen dataclass's `__init__` cost 1.5 µs
+    of the 0.5 µs a tuple takes)."""
 
     extended: Decimal
     discounts: Decimal

@@ -64,7 +64,7 @@ def test_apply_clock_estimates_the_wait_behind_the_queue() -> None:
 
 @pytest.mark.req("NFR-003", "FR-303")
 def test_the_hub_is_absent_only_while_every_worker_heard_of_is_offline() -> None:
-    presence = HubPresence(hold=600.0)
+    presence = HubPresence(hold=600.0, grace=0.0)
     assert not presence.absent(), "no status heard (an old hub): never absent"
     presence.note("w1", True, 0.0)
     presence.note("w2", True, 0.0)
@@ -81,7 +81,7 @@ def test_the_hub_is_absent_only_while_every_worker_heard_of_is_offline() -> None
 
 @pytest.mark.req("NFR-003", "FR-303")
 def test_an_answer_from_the_hub_outweighs_an_offline_status_and_a_hold_has_a_ceiling() -> None:
-    presence = HubPresence(hold=60.0)
+    presence = HubPresence(hold=60.0, grace=0.0)
     presence.note("stale", False, 0.0)  # a status no live worker contradicts
     assert presence.poll(1.0) == (True, False)
     presence.heard(2.0)  # an ack or a flow signal: the hub is there (an old worker)
@@ -91,6 +91,23 @@ def test_an_answer_from_the_hub_outweighs_an_offline_status_and_a_hold_has_a_cei
     assert presence.poll(70.0) == (False, True), "held at most `hold`: then waits count"
     presence.reset()  # the link was lost: re-learnt from the retained statuses
     assert not presence.absent()
+
+
+@pytest.mark.req("NFR-003", "FR-303")
+def test_an_absence_shorter_than_the_grace_is_no_hold() -> None:
+    """Re-subscribed, a box hears the dead worker's will before the live one's online: it
+    must not hold (the waits go on as usual); an absence that lasts the grace holds."""
+    presence = HubPresence(hold=600.0, grace=2.0)
+    presence.note("dead", False, 10.0)  # its will, retained, first
+    assert presence.absent()
+    assert presence.poll(10.5) == (False, False), "within the grace: no hold"
+    presence.note("live", True, 10.8)  # the live worker's retained online, just after
+    assert presence.poll(11.0) == (False, False)
+    assert presence.poll(13.0) == (False, False), "never held, so nothing resumes"
+    presence.note("live", False, 20.0)  # now every worker is gone
+    assert presence.poll(21.0) == (False, False)
+    assert presence.poll(22.0) == (True, False), "absent for the grace: held"
+    assert presence.poll(621.0) == (False, True), "the ceiling counts from the absence"
 
 
 @pytest.mark.req("NFR-003", "FR-303")
@@ -268,7 +285,7 @@ def test_a_fresh_presence_is_a_plain_present_hub() -> None:
 def test_a_cleared_status_alone_is_evidence_of_an_absent_hub() -> None:
     """The only worker stopped cleanly while the box was connected: the box hears its status
     cleared (a worker it never heard online) and holds, whatever it was told before."""
-    presence = HubPresence(hold=600.0)
+    presence = HubPresence(hold=600.0, grace=0.0)
     presence.note("only", None, 5.0)  # not a worker it knew: nothing to forget, no error
     assert presence.absent() is True
     assert presence.poll(6.0) == (True, False)
@@ -276,7 +293,7 @@ def test_a_cleared_status_alone_is_evidence_of_an_absent_hub() -> None:
 
 @pytest.mark.req("NFR-003", "FR-303")
 def test_after_a_lost_link_the_presence_is_learnt_again_from_scratch() -> None:
-    presence = HubPresence(hold=600.0)
+    presence = HubPresence(hold=600.0, grace=0.0)
     presence.note("w1", True, 0.0)
     presence.heard(1.0)
     presence.note("w1", False, 2.0)
