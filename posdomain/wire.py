@@ -92,8 +92,7 @@ def json_shape(raw: bytes) -> Shape:
 
 def _slow_json_depth(raw: bytes) -> int:
     """The reference form of `json_depth`: each string matched by a regex."""
-    brackets = _STRING.sub(b'""', raw).translate(None, _NOT_BRACKET)
-    return max(accumulate(_DELTA[b] for b in brackets), default=0)
+    return _depth_of(_STRING.sub(b'""', raw))
 
 
 def _int(text: str) -> int | Unparsable:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from hub.core.db import close_connection, is_transient
 from hub.core.models import utcnow
@@ -16,7 +17,7 @@ from hub.sync.flood import FloodGuard
 from hub.sync.health import record_heartbeat
 from hub.sync.quarantine import quarantine
 from posdomain import topics
-from posdomain.envelope import BatchHead, IncomingEvent, decode_batch, encode
+from posdomain.envelope import BatchAck, BatchHead, IncomingEvent, decode_batch, encode
 from posdomain.errors import PosError, Reason
 from posdomain.obs import correlation, log_event
 
@@ -72,21 +73,8 @@ def handle_message(
         first = events[0].envelope
         with correlation(first.correlation_id if first else None):
             ack = apply_events(head, events, box_id)
-            INGEST_BATCH_SECONDS.observe(time.perf_counter() - started)
-            times = [e.envelope.occurred_at for e in events if e.envelope is not None]
-            if times:
-                INGEST_LAG_SECONDS.observe(max(0.0, (utcnow() - min(times)).total_seconds()))
-            INGEST_BATCHES.labels("applied").inc()
-            log_event(
-                log,
-                "batch applied",
-                box_id=box_id,
-                acked_through=ack.acked_through,
-                accepted=len(ack.accepted),
-                duplicates=len(ack.duplicates),
-                rejected=len(ack.rejected),
-                missing=len(ack.missing_seqs),
-            )
+            observe_applied(started, events)
+            applied(box_id, ack)
         return encode(ack)
     except PosError as err:
         _strike(guard, box_id)
@@ -102,6 +90,30 @@ def handle_message(
         _strike(guard, box_id)
         INGEST_BATCHES.labels("quarantined").inc()
         return None
+
+
+def observe_applied(started: float, events: list[IncomingEvent]) -> None:
+    """The apply's time (since `started`) and the lag of its oldest event, as metrics."""
+    INGEST_BATCH_SECONDS.observe(time.perf_counter() - started)
+    times = [e.envelope.occurred_at for e in events if e.envelope is not None]
+    if times:
+        INGEST_LAG_SECONDS.observe(max(0.0, (utcnow() - min(times)).total_seconds()))
+
+
+def applied(box_id: str, ack: BatchAck, **more: Any) -> None:
+    """Count and log one applied batch by its ack (`more`: e.g. the run it was part of)."""
+    INGEST_BATCHES.labels("applied").inc()
+    log_event(
+        log,
+        "batch applied",
+        box_id=box_id,
+        acked_through=ack.acked_through,
+        accepted=len(ack.accepted),
+        duplicates=len(ack.duplicates),
+        rejected=len(ack.rejected),
+        missing=len(ack.missing_seqs),
+        **more,
+    )
 
 
 def _strike(guard: FloodGuard | None, box_id: str | None) -> None:

@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from hub.core.db import is_transient
-from hub.core.models import utcnow
-from hub.ops.instruments import INGEST_BATCH_SECONDS, INGEST_BATCHES, INGEST_LAG_SECONDS
 from hub.sync.apply import apply_events
 from hub.sync.flood import FloodGuard
-from hub.sync.handling import Decoded, Quarantiner, decode_ahead, handle_message
+from hub.sync.handling import (
+    Decoded,
+    Quarantiner,
+    applied,
+    decode_ahead,
+    handle_message,
+    observe_applied,
+)
 from posdomain import topics
 from posdomain.envelope import BatchAck, BatchHead, IncomingEvent, encode
 from posdomain.obs import correlation, log_event
@@ -73,20 +77,20 @@ def handle_run(
     resends them all."""
     decoded = [(raw, d if d is not None else decode_ahead(raw)) for raw, d in messages]
     box_id = topics.box_id_from_topic(topic)
-    runs: list[tuple[BatchHead, list[IncomingEvent]]] = []
+    batches: list[tuple[BatchHead, list[IncomingEvent]]] = []
     for _raw, d in decoded:
         if isinstance(d, BaseException) or d[0].box_id != box_id or not d[1]:
             return _one_by_one(topic, decoded, guard, later)
-        runs.append(d)
-    if len(runs) == 1 or (guard is not None and not guard.allow(box_id)):
+        batches.append(d)
+    if len(batches) == 1 or (guard is not None and not guard.allow(box_id)):
         return _one_by_one(topic, decoded, guard, later)
     assert box_id is not None  # a box topic: every head named it
-    last = runs[-1][0]
+    last = batches[-1][0]
     # the run's head: the latest batch's (its clock-skew reading is the freshest)
     head = BatchHead.model_construct(
         batch_id=last.batch_id, box_id=box_id, sent_at=last.sent_at, events=[]
     )
-    events = [ev for _head, evs in runs for ev in evs]
+    events = [ev for _head, evs in batches for ev in evs]
     started = time.perf_counter()
     try:
         first = events[0].envelope
@@ -97,31 +101,13 @@ def handle_run(
             raise
         log_event(
             log, "run failed as a whole, applying its batches one by one", logging.WARNING,
-            box_id=box_id, batches=len(runs), error=repr(err)[:300],
+            box_id=box_id, batches=len(batches), error=repr(err)[:300],
         )  # fmt: skip
         return _one_by_one(topic, decoded, guard, later)
-    INGEST_BATCH_SECONDS.observe(time.perf_counter() - started)
-    times = [e.envelope.occurred_at for e in events if e.envelope is not None]
-    if times:
-        INGEST_LAG_SECONDS.observe(max(0.0, (utcnow() - min(times)).total_seconds()))
+    observe_applied(started, events)
     out: list[bytes | None] = []
-    for batch_head, evs in runs:
+    for batch_head, evs in batches:
         part = split_ack(ack, batch_head, evs)
-        INGEST_BATCHES.labels("applied").inc()
-        _log_applied(box_id, part, len(runs))
+        applied(box_id, part, batch_id=str(part.batch_id), run=len(batches))
         out.append(encode(part))
     return out
-
-
-def _log_applied(box_id: str, ack: BatchAck, run: int) -> None:
-    fields: dict[str, Any] = {
-        "box_id": box_id,
-        "batch_id": str(ack.batch_id),
-        "acked_through": ack.acked_through,
-        "accepted": len(ack.accepted),
-        "duplicates": len(ack.duplicates),
-        "rejected": len(ack.rejected),
-        "missing": len(ack.missing_seqs),
-        "run": run,
-    }
-    log_event(log, "batch applied", **fields)

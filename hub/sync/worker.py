@@ -19,7 +19,7 @@ from hub.ops.instruments import INGEST_BATCHES
 from hub.sync.box_requests import handle_request
 from hub.sync.fair import FairQueue
 from hub.sync.flood import FloodGuard
-from hub.sync.handling import Decoded, decode_ahead, handle_message, handle_status
+from hub.sync.handling import Decoded, decode_ahead, handle_status
 from hub.sync.link import CLIENT_ID, IngestLink
 from hub.sync.partition import DEFAULT_REFRESH, Partition
 from hub.sync.quarantine import quarantine
@@ -337,11 +337,8 @@ class IngestWorker(IngestLink):
         try:
             db.connect(reuse_if_open=True)
             messages = [(m.payload, d.result() if d is not None else None) for m, d in run]
-            if len(messages) == 1:
-                acks = [handle_message(topic, messages[0][0], self.flood,
-                                       self._quarantine_later, messages[0][1])]  # fmt: skip
-            else:
-                acks = handle_run(topic, messages, self.flood, self._quarantine_later)
+            # a single batch goes to handle_message there, as before
+            acks = handle_run(topic, messages, self.flood, self._quarantine_later)
         except (OperationalError, InterfaceError) as err:
             # database down: no ack, the box resends from its outbox
             log_event(log, "database unavailable, batch not acked", logging.ERROR, error=str(err))
