@@ -253,6 +253,8 @@ def test_status_reaches_table_api_and_hardware_page(
     assert isinstance(printer, FakePrinter)
     printer.inject("paper_out")
     wait_until(lambda: any(r["state"] == "paper_out" for r in store.device_rows()))
+    # the heartbeat thread's first write may come after the reconcile thread's rows
+    wait_until(store.service_alive)
     cashier = logged_in(web, "cashier")
     report = cashier.get("/api/v1/devices").get_json()
     assert report["service"] is True
