@@ -16,9 +16,11 @@ one transaction, durable commit). Ratio = ingest rows/s / COPY rows/s.
 from __future__ import annotations
 
 import io
+import json
 import statistics
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +44,7 @@ class IngestFigures:
     rows: int
     copy_seconds: float
     tables: str
+    runs: str = ""  # how the worker grouped the batches: "<batches in a run> x <runs>, ..."
 
     def report(self) -> str:
         lines = self.sales * self.lines
@@ -54,7 +57,29 @@ class IngestFigures:
             f"{ingest_rows:,.0f} rows written/s ({self.rows} rows) | COPY of the same rows "
             f"(median of 3) {copy_rows:,.0f} rows/s | ratio {ingest_rows / copy_rows:.3f}"
             f"\n    rows: {self.tables}"
+            + (f"\n    runs applied (batches x times): {self.runs}" if self.runs else "")
         )
+
+
+def _log_size(fs: FaultStack) -> int:
+    path = fs.stack.var / "hub-ingest.log"
+    return path.stat().st_size if path.exists() else 0
+
+
+def _runs_since(fs: FaultStack, offset: int) -> str:
+    """The run sizes of the batches the worker logged as applied past `offset` of its log:
+    each batch of a run of k logs `"run": k` (a batch applied alone logs none)."""
+    path = fs.stack.var / "hub-ingest.log"
+    if not path.exists():
+        return ""
+    with path.open("rb") as f:
+        f.seek(offset)
+        text = f.read().decode(errors="replace")
+    sizes: Counter[int] = Counter()
+    for line in text.splitlines():
+        if '"batch applied"' in line and line.startswith("{"):
+            sizes[int(json.loads(line).get("run", 1))] += 1
+    return ", ".join(f"{k} x {n // k}" for k, n in sorted(sizes.items()))
 
 
 def _by_table(data: dict[str, tuple[int, bytes]]) -> str:
@@ -168,11 +193,13 @@ def ingest_figures(
         for lines, window in [(n, w) for n in sizes for w in windows]:
             sales = max(20, lines_per_size // lines)
             batches = box_batches(_events(crafted, seq, sales, lines))
+            encoded = [crafted.encoded(events) for events in batches]
             seq += sales
             since = _xid(conn)
             conn.commit()
+            logged = _log_size(fs)
             started = time.perf_counter()
-            acks = crafted.send_windowed(batches, window)
+            acks = crafted.send_windowed(encoded, window)
             for ack, events in zip(acks, batches, strict=True):
                 if ack.rejected or len(ack.accepted) != len(events):
                     raise SystemExit(f"ingest refused crafted sales: {ack.rejected[:3]}")
@@ -180,8 +207,11 @@ def ingest_figures(
             data = written_rows(conn, since)
             rows = sum(n for n, _raw in data.values())
             ref = copy_seconds(conn, data)
+            runs = _runs_since(fs, logged)
             out.append(
-                IngestFigures(lines, window, sales, len(batches), took, rows, ref, _by_table(data))
+                IngestFigures(
+                    lines, window, sales, len(batches), took, rows, ref, _by_table(data), runs
+                )
             )
     finally:
         conn.close()

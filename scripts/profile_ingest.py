@@ -47,6 +47,19 @@ def _time_statements(spent: dict[str, list[float]]) -> None:
     cls.execute_sql = timed
 
 
+def _time_compiling(spent: dict[str, list[float]]) -> None:
+    """Accumulate the seconds peewee spends turning query objects into SQL text, by query."""
+    cls: Any = type(hub_db.db.obj)
+
+    def execute(self: Any, query: Any, **context_options: Any) -> Any:
+        started = time.perf_counter()
+        sql, params = self.get_sql_context(**context_options).sql(query).query()
+        spent.setdefault(" ".join(sql.split())[:90], []).append(time.perf_counter() - started)
+        return self.execute_sql(sql, params)
+
+    cls.execute = execute
+
+
 def main() -> int:
     """Profile and print."""
     ap = argparse.ArgumentParser(description=__doc__)
@@ -77,6 +90,8 @@ def main() -> int:
             conn.commit()
             spent: dict[str, list[float]] = {}
             _time_statements(spent)
+            compiling: dict[str, list[float]] = {}
+            _time_compiling(compiling)
             prof = cProfile.Profile()
             heap.settle()  # as the worker does after start-up (hub/__main__.py cmd_ingest)
             started = time.perf_counter()
@@ -103,6 +118,13 @@ def main() -> int:
                 print(f"{secs:7.3f}s {int(calls):5d}x  {head}")
             calls = sum(int(c) for c, _s in spent.values())
             print(f"{calls} statements through peewee, {calls / len(batches):.1f} per batch")
+            compiled = [t for ts in compiling.values() for t in ts]
+            print(
+                f"peewee query objects compiled to SQL: {len(compiled)}, "
+                f"{sum(compiled) * 1000 / len(batches):.2f} ms per batch; the costliest:"
+            )
+            for head, ts in sorted(compiling.items(), key=lambda kv: -sum(kv[1]))[:8]:
+                print(f"  {sum(ts) * 1000 / len(batches):5.2f} ms/batch {len(ts):4d}x  {head}")
             sales = len(events)
             print(
                 f"{len(batches)} batches, {len(events)} x {args.lines}-line sales in {took:.2f}s "
