@@ -347,12 +347,15 @@ class SyncAgent(HubRequests):
         was = self.presence.absent()
         self.presence.note(worker, online, time.monotonic())
         if self.presence.absent() != was:
+            # the hold itself starts only once the absence lasted the grace (posdomain.flow)
+            absent = "hub ingest absent; ack waits held if it lasts"
             log_event(
                 log,
-                "hub ingest absent; ack waits held" if not was else "hub ingest present",
+                absent if not was else "hub ingest present",
                 logging.WARNING if not was else logging.INFO,
                 worker=worker,
                 in_flight=len(self.window),
+                **({"grace_s": self.presence.grace} if not was else {}),
             )
 
     def _drain(self, timeout: float) -> None:
