@@ -30,6 +30,7 @@ import psycopg2
 from posdomain.envelope import MAX_BATCH_EVENTS, encode, fitting_prefix
 from scripts.sync_harness import FaultStack
 from scripts.testkit.crafted import CraftedBox, batch_of, realistic_sale
+from scripts.testkit.herd import stack_log
 
 
 @dataclass(frozen=True)
@@ -61,22 +62,11 @@ class IngestFigures:
         )
 
 
-def _log_size(fs: FaultStack) -> int:
-    path = fs.stack.var / "hub-ingest.log"
-    return path.stat().st_size if path.exists() else 0
-
-
 def _runs_since(fs: FaultStack, offset: int) -> str:
     """The run sizes of the batches the worker logged as applied past `offset` of its log:
     each batch of a run of k logs `"run": k` (a batch applied alone logs none)."""
-    path = fs.stack.var / "hub-ingest.log"
-    if not path.exists():
-        return ""
-    with path.open("rb") as f:
-        f.seek(offset)
-        text = f.read().decode(errors="replace")
     sizes: Counter[int] = Counter()
-    for line in text.splitlines():
+    for line in stack_log(fs, "hub-ingest")[offset:].splitlines():
         if '"batch applied"' in line and line.startswith("{"):
             sizes[int(json.loads(line).get("run", 1))] += 1
     return ", ".join(f"{k} x {n // k}" for k, n in sorted(sizes.items()))
@@ -197,7 +187,7 @@ def ingest_figures(
             seq += sales
             since = _xid(conn)
             conn.commit()
-            logged = _log_size(fs)
+            logged = len(stack_log(fs, "hub-ingest"))
             started = time.perf_counter()
             acks = crafted.send_windowed(encoded, window)
             for ack, events in zip(acks, batches, strict=True):

@@ -346,17 +346,20 @@ class SyncAgent(HubRequests):
         online = decode(payload, IngestStatus).online if payload else None
         was = self.presence.absent()
         self.presence.note(worker, online, time.monotonic())
-        if self.presence.absent() != was:
-            # the hold itself starts only once the absence lasted the grace (posdomain.flow)
-            absent = "hub ingest absent; ack waits held if it lasts"
-            log_event(
-                log,
-                absent if not was else "hub ingest present",
-                logging.WARNING if not was else logging.INFO,
-                worker=worker,
-                in_flight=len(self.window),
-                **({"grace_s": self.presence.grace} if not was else {}),
-            )
+        if self.presence.absent() == was:
+            return
+        if was:
+            log_event(log, "hub ingest present", worker=worker, in_flight=len(self.window))
+            return
+        # the hold itself starts only once the absence lasted the grace (posdomain.flow)
+        log_event(
+            log,
+            "hub ingest absent; ack waits held if it lasts",
+            logging.WARNING,
+            worker=worker,
+            in_flight=len(self.window),
+            grace_s=self.presence.grace,
+        )
 
     def _drain(self, timeout: float) -> None:
         try:
