@@ -23,7 +23,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from scripts.demo import free_port
+from scripts.demo import free_port, free_ports
 from scripts.testkit.waiting import poll_until
 
 NATS = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -48,8 +48,11 @@ class NatsCluster:
     nodes: list[NatsNode] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if not self.nodes:
-            self.nodes = [NatsNode(f"n{i}") for i in range(3)]
+        if not self.nodes:  # nine distinct ports (one free_port each could repeat one)
+            ports = iter(free_ports(9))
+            self.nodes = [
+                NatsNode(f"n{i}", next(ports), next(ports), next(ports)) for i in range(3)
+            ]
 
     def _conf(self, node: NatsNode) -> Path:
         routes = ", ".join(f"nats-route://127.0.0.1:{n.route}" for n in self.nodes)

@@ -26,7 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from appliance.sync.transport import PahoTransport
 from firmware_config.schema import MqttSettings
 from posdomain import topics
-from scripts.demo import free_port
+from scripts.demo import free_ports
 from scripts.testkit.nats_cluster import NATS, wait_port
 from scripts.testkit.waiting import poll_until, wait_until
 
@@ -36,11 +36,11 @@ pytestmark = [
 ]
 
 
-def _conf(folder: Path, port: int, deny: str | None) -> str:
+def _conf(folder: Path, port: int, client: int, deny: str | None) -> str:
     perms = f"permissions: {{ subscribe: {{ deny: [{deny!r}] }} }}" if deny else ""
     return (
         "server_name: solo\n"
-        f"listen: 127.0.0.1:{free_port()}\n"
+        f"listen: 127.0.0.1:{client}\n"
         f'jetstream {{ store_dir: "{folder / "js"}" }}\n'
         f"mqtt {{ listen: 127.0.0.1:{port} }}\n"
         "authorization { users: [\n"
@@ -53,8 +53,8 @@ def _conf(folder: Path, port: int, deny: str | None) -> str:
 def test_a_refused_ack_subscription_is_asked_for_again_until_granted(tmp_path: Path) -> None:
     box_id = f"box-sub-{uuid.uuid4().hex[:6]}"
     ack_subject = topics.box_ack(box_id).replace("/", ".")  # the NATS subject of the topic
-    port, conf = free_port(), tmp_path / "nats.conf"
-    conf.write_text(_conf(tmp_path, port, ack_subject))
+    (port, client), conf = free_ports(2), tmp_path / "nats.conf"
+    conf.write_text(_conf(tmp_path, port, client, ack_subject))
     log = (tmp_path / "nats.log").open("ab")
     server = subprocess.Popen([NATS, "-c", str(conf)], stdout=log, stderr=log)
     box = hub = None
